@@ -1,0 +1,1 @@
+"""The ``samoorg`` command line: thin typer commands over node/ and crdt/."""

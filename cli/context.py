@@ -1,0 +1,75 @@
+"""Per-invocation state shared by commands: the home, the store, the key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+from samoorg.node.home import Home, resolve_home
+
+if TYPE_CHECKING:
+    from samoorg.crdt.index import EntryIndex
+    from samoorg.node.store import Store
+    from samoorg.protocol.crypto import Signer
+
+
+@dataclass
+class Session:
+    """Opened lazily, so that ``whoami`` touches neither SQLite nor libsodium."""
+
+    home: Home
+    _store: Store | None = field(default=None, repr=False)
+    _signer: Signer | None = field(default=None, repr=False)
+
+    def store(self) -> Store:
+        """The node's store (requires ``samoorg init``)."""
+        if self._store is None:
+            from samoorg.node.store import Store
+
+            self.home.require_initialised()
+            self._store = Store(self.home.store_file)
+        return self._store
+
+    def signer(self) -> Signer:
+        """The node's identity, asking for the passphrase on a terminal if needed."""
+        if self._signer is None:
+            from samoorg.node.keystore import load_signer
+
+            self.home.require_initialised()
+            self._signer = load_signer(
+                self.home.key_file,
+                lambda: typer.prompt("Passphrase", hide_input=True),
+            )
+        return self._signer
+
+    def public_key(self) -> bytes:
+        """Our public key without decrypting the seed."""
+        from samoorg.node.keystore import read_public_key
+
+        if self._signer is not None:
+            return self._signer.public_key
+        self.home.require_initialised()
+        return read_public_key(self.home.key_file)
+
+    def index(self) -> EntryIndex:
+        """Every stored entry, indexed for the views (rebuilt per command)."""
+        from samoorg.node.indexer import load_index
+
+        return load_index(self.store())
+
+    def close(self) -> None:
+        """Release the store."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def session(ctx: typer.Context) -> Session:
+    """The :class:`Session` of the running command."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, Session):
+        obj = Session(resolve_home(None))
+        ctx.find_root().obj = obj
+    return obj

@@ -1,0 +1,108 @@
+"""Entry point of the ``samoorg`` command.
+
+Every failure a user can cause ends as one line on stderr and a non-zero exit
+code: 1 for errors reported by the node or the protocol, 2 for bad usage.
+Command modules register themselves on :data:`app`; they import heavy modules
+(libp2p above all) inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from samoorg.cli import feed_commands
+from samoorg.cli.context import Session
+from samoorg.cli.output import fail_line
+from samoorg.crdt.errors import RuleViolation
+from samoorg.node.errors import NodeError
+from samoorg.node.home import HOME_ENV, resolve_home
+from samoorg.protocol.errors import ProtocolError
+
+app = typer.Typer(
+    name="samoorg",
+    help="Samoorg: a peer-to-peer node for self-organizing communities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"samoorg {version('samoorg')}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar=HOME_ENV,
+            help="Node home directory (default: the platform's user data dir).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Samoorg: signed feeds, a mutual-guarantee trust list, pledges, ratings, agreements."""
+    ctx.obj = Session(resolve_home(home))
+    ctx.call_on_close(ctx.obj.close)
+
+
+feed_commands.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the process exit code (also used by the tests)."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="samoorg", standalone_mode=False)
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        return 130
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except (NodeError, ProtocolError, RuleViolation) as exc:
+        sys.stderr.write(fail_line(str(exc)) + "\n")
+        return 1
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stderr.write(str(exc.format_message() if hasattr(exc, "format_message") else exc))
+            sys.stderr.write("\n")
+            return 2
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f" (see '{ctx.command_path} --help')"
+        sys.stderr.write(fail_line(message) + hint + "\n")
+        return int(getattr(exc, "exit_code", 2))
+    except OSError as exc:
+        sys.stderr.write(fail_line(f"{exc.strerror or exc}: {exc.filename or ''}".strip()) + "\n")
+        return 1
+    return 0
+
+
+def run() -> None:  # pragma: no cover - console script shim
+    """Console-script entry: exit with :func:`main`'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,74 @@
+"""How commands print: JSON for machines, tables for people, one line for errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from samoorg.protocol.ids import peer_id
+
+if TYPE_CHECKING:
+    from samoorg.protocol.entry import Entry
+
+
+def jsonable(value: Any) -> Any:
+    """Convert CBOR values for JSON: bytes become lowercase hex strings."""
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Write ``value`` as indented JSON to stdout."""
+    sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False, sort_keys=False))
+    sys.stdout.write("\n")
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    """The JSON shape of an entry in ``samoorg log --json``."""
+    return {
+        "id": entry.id.hex(),
+        "author": peer_id(entry.author),
+        "seq": entry.seq,
+        "prev": entry.prev.hex() if entry.prev else None,
+        "timestamp": entry.timestamp,
+        "kind": entry.kind,
+        "body": jsonable(entry.body),
+    }
+
+
+def format_time(ms: int) -> str:
+    """A millisecond timestamp as local-independent UTC text."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A readable table (rich, imported only when a table is printed)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    Console(soft_wrap=False, width=max(100, _terminal_width())).print(table)
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def fail_line(message: str) -> str:
+    """One human line: newlines folded, prefixed with ``error:``."""
+    text = " ".join(str(message).split())
+    return f"error: {text}"

@@ -1,0 +1,6 @@
+"""Deterministic views over a set of verified entries.
+
+Every view here is a pure function of the *set* of entries a node holds (and
+of the set of authors flagged by fork proofs): any delivery order, with any
+duplication, gives the same state. No I/O; the node feeds entries in.
+"""

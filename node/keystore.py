@@ -1,0 +1,178 @@
+"""The identity key file: an Ed25519 seed, optionally sealed with a passphrase.
+
+The file is JSON so that a user can see what it is::
+
+    {"format": "samoorg-key/1", "peer_id": "12D3KooW...", "public_key": "<hex>",
+     "protection": "none", "seed": "<hex>"}
+
+or, with a passphrase, ``"protection": "argon2id-secretbox"`` and ``salt``,
+``opslimit``, ``memlimit``, ``ciphertext`` (nonce || box, hex) in place of
+``seed``. The key is derived with Argon2id (libsodium ``crypto_pwhash``) and the
+seed sealed with XSalsa20-Poly1305 (``SecretBox``). The public key stays in
+clear so that ``samoorg whoami`` needs neither the passphrase nor libsodium.
+
+Like ssh, we refuse a key file that group or others can read, and say how to
+fix it. The file is created with mode 0600 and never rewritten in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from samoorg.node.errors import KeyFileError
+from samoorg.protocol.ids import peer_id
+
+if TYPE_CHECKING:
+    # Imported lazily at run time: libsodium costs start-up time that
+    # `samoorg whoami` (which only reads the public key) should not pay.
+    from samoorg.protocol.crypto import Signer
+
+FORMAT: Final = "samoorg-key/1"
+PASSPHRASE_ENV: Final = "SAMOORG_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+
+PassphraseProvider = Callable[[], str]
+
+
+def _check_permissions(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyFileError(f"no key file at {path}: run 'samoorg init' first") from None
+    except OSError as exc:
+        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyFileError(
+            f"permissions {stat.S_IMODE(mode):04o} for '{path}' are too open: the key file must "
+            f"not be accessible by others; run: chmod 600 '{path}'"
+        )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    _check_permissions(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KeyFileError(f"key file {path} is not a Samoorg key file: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise KeyFileError(f"key file {path}: expected format {FORMAT!r}, found another")
+    return data
+
+
+def _hex_field(data: dict[str, Any], name: str, size: int | None, path: Path) -> bytes:
+    value = data.get(name)
+    try:
+        raw = bytes.fromhex(value) if isinstance(value, str) else None
+    except ValueError:
+        raw = None
+    if raw is None or (size is not None and len(raw) != size):
+        raise KeyFileError(f"key file {path}: field {name!r} is missing or malformed")
+    return raw
+
+
+def read_public_key(path: Path) -> bytes:
+    """The public key, without decrypting anything (and without importing libsodium)."""
+    return _hex_field(_read(path), "public_key", 32, path)
+
+
+def create_key_file(path: Path, passphrase: str | None = None, seed: bytes | None = None) -> Signer:
+    """Write a new identity to ``path`` (which must not exist) and return it."""
+    from samoorg.protocol.crypto import Signer
+
+    signer = Signer(seed) if seed is not None else Signer.generate()
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "peer_id": peer_id(signer.public_key),
+        "public_key": signer.public_key.hex(),
+    }
+    if passphrase:
+        data.update(_seal(signer.seed, passphrase))
+    else:
+        data.update({"protection": "none", "seed": signer.seed.hex()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyFileError(
+            f"a key file already exists at {path}; refusing to overwrite it"
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return signer
+
+
+def _seal(seed: bytes, passphrase: str) -> dict[str, Any]:
+    import nacl.pwhash
+    import nacl.secret
+    import nacl.utils
+
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    ops = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+    mem = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+    key = nacl.pwhash.argon2id.kdf(
+        nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, opslimit=ops, memlimit=mem
+    )
+    box = nacl.secret.SecretBox(key).encrypt(seed)
+    return {
+        "protection": "argon2id-secretbox",
+        "salt": salt.hex(),
+        "opslimit": ops,
+        "memlimit": mem,
+        "ciphertext": bytes(box).hex(),
+    }
+
+
+def _open(data: dict[str, Any], passphrase: str, path: Path) -> bytes:
+    import nacl.exceptions
+    import nacl.pwhash
+    import nacl.secret
+
+    salt = _hex_field(data, "salt", nacl.pwhash.argon2id.SALTBYTES, path)
+    ciphertext = _hex_field(data, "ciphertext", None, path)
+    ops, mem = data.get("opslimit"), data.get("memlimit")
+    if not isinstance(ops, int) or not isinstance(mem, int):
+        raise KeyFileError(f"key file {path}: opslimit/memlimit missing")
+    try:
+        key = nacl.pwhash.argon2id.kdf(
+            nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, opslimit=ops, memlimit=mem
+        )
+        return bytes(nacl.secret.SecretBox(key).decrypt(ciphertext))
+    except nacl.exceptions.CryptoError:
+        raise KeyFileError(f"wrong passphrase for {path}") from None
+
+
+def env_passphrase() -> str | None:
+    """The passphrase from ``$SAMOORG_PASSPHRASE``, if set."""
+    return os.environ.get(PASSPHRASE_ENV) or None
+
+
+def load_signer(path: Path, passphrase: PassphraseProvider | None = None) -> Signer:
+    """Load the identity; ``passphrase()`` is called only for a sealed key without the env var."""
+    from samoorg.protocol.crypto import SEED_SIZE, Signer
+
+    data = _read(path)
+    protection = data.get("protection")
+    if protection == "none":
+        seed = _hex_field(data, "seed", SEED_SIZE, path)
+    elif protection == "argon2id-secretbox":
+        secret = env_passphrase()
+        if secret is None:
+            if passphrase is None:
+                raise KeyFileError(
+                    f"key file {path} is protected by a passphrase: set {PASSPHRASE_ENV}"
+                )
+            secret = passphrase()
+        seed = _open(data, secret, path)
+    else:
+        raise KeyFileError(f"key file {path}: unknown protection {protection!r}")
+    signer = Signer(seed)
+    if signer.public_key != _hex_field(data, "public_key", 32, path):
+        raise KeyFileError(f"key file {path}: the seed does not match the recorded public key")
+    return signer

@@ -1,0 +1,48 @@
+"""Shared fixtures: temporary node homes and an in-process CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from samoorg.cli.main import main
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@dataclass
+class CliResult:
+    """What one CLI invocation printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+
+CliRunner = Callable[..., CliResult]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Run ``samoorg --home HOME ARGS...`` in-process; returns code, stdout, stderr."""
+    monkeypatch.delenv("SAMOORG_HOME", raising=False)
+    monkeypatch.delenv("SAMOORG_PASSPHRASE", raising=False)
+
+    def run(home: Path, *args: str) -> CliResult:
+        capsys.readouterr()
+        code = main(["--home", str(home), *args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The read-only ``../shared`` folder (vectors, traces, notes)."""
+    if not SHARED.is_dir():
+        pytest.fail(f"expected the shared folder at {SHARED}")
+    return SHARED
