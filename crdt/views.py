@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Final, TypeVar
 
+from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.pledges import PledgeState
@@ -30,7 +31,7 @@ from samoorg.crdt.trust import TrustState
 
 DomainT = TypeVar("DomainT", bound=Domain)
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (TrustState, PledgeState)
+DOMAINS: Final[tuple[type[Domain], ...]] = (TrustState, PledgeState, AgreementState)
 """Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
 
 
@@ -71,6 +72,11 @@ class Views:
     def pledges(self) -> PledgeState:
         """Help requests, initiatives, intentions, commitments and outstanding debts."""
         return self.domain(PledgeState)
+
+    @property
+    def agreements(self) -> AgreementState:
+        """Public agreements: texts, versions, history, blame, and who accepted which."""
+        return self.domain(AgreementState)
 
     def invalid(self) -> dict[bytes, str]:
         """``{entry id: reason}`` for every held entry that some view ignores."""

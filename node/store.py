@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -167,28 +167,63 @@ class Store:
         kind or body, and :class:`StoreError` if our own feed is flagged as
         forked (the key was used elsewhere with another history).
         """
+        chain = self.append_chain(
+            signer, lambda made: None if made else (kind, body), timestamp=timestamp
+        )
+        return chain[0]
+
+    def append_chain(
+        self,
+        signer: Signer,
+        build: Callable[[Sequence[Entry]], tuple[str, Mapping[str, dcbor.Value]] | None],
+        *,
+        check: Callable[[Sequence[Entry]], None] | None = None,
+        timestamp: int | None = None,
+    ) -> list[Entry]:
+        """Sign and store consecutive entries of our own feed: all of them or none.
+
+        ``build(made)`` returns the next ``(kind, body)`` given the entries
+        signed so far (so a body can name an earlier entry's id), or ``None``
+        to stop. ``check(made)``, if given, runs before anything is written
+        and aborts the whole chain by raising. One transaction: another
+        process cannot append in between, and a crash stores nothing.
+        """
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute(
-                "SELECT f.seq, f.id, f.forked, e.timestamp FROM feeds f "
-                "JOIN entries e ON e.author = f.author AND e.seq = f.seq WHERE f.author = ?",
-                (signer.public_key,),
-            ).fetchone()
-            if row is not None and row[2]:
-                raise StoreError(
-                    "your own feed is flagged as forked: this key signed two histories "
-                    "(was the key file copied to another machine?)"
-                )
-            seq, prev, last_ts = (row[0] + 1, row[1], row[3]) if row else (1, None, 0)
+            seq, prev, last_ts = self._own_head(signer)
             stamp = timestamp if timestamp is not None else max(now_ms(), last_ts)
-            entry = create_entry(signer, seq=seq, prev=prev, timestamp=stamp, kind=kind, body=body)
-            self._insert(entry)
+            made: list[Entry] = []
+            while (step := build(made)) is not None:
+                kind, body = step
+                entry = create_entry(
+                    signer, seq=seq + len(made), prev=prev, timestamp=stamp, kind=kind, body=body
+                )
+                made.append(entry)
+                prev = entry.id
+            if check is not None:
+                check(made)
+            for entry in made:
+                self._insert(entry)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return entry
+        return made
+
+    def _own_head(self, signer: Signer) -> tuple[int, bytes | None, int]:
+        """``(next seq, prev id, last timestamp)`` of our feed; refuses a forked feed."""
+        row = self._db.execute(
+            "SELECT f.seq, f.id, f.forked, e.timestamp FROM feeds f "
+            "JOIN entries e ON e.author = f.author AND e.seq = f.seq WHERE f.author = ?",
+            (signer.public_key,),
+        ).fetchone()
+        if row is not None and row[2]:
+            raise StoreError(
+                "your own feed is flagged as forked: this key signed two histories "
+                "(was the key file copied to another machine?)"
+            )
+        return (row[0] + 1, row[1], row[3]) if row else (1, None, 0)
 
     def ingest(self, raws: Iterable[bytes]) -> IngestReport:
         """Verify and store a batch of encoded entries in one transaction.

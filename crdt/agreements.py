@@ -1,0 +1,363 @@
+"""Public agreements: texts written together, their versions, and who accepted which.
+
+Theory of operation
+-------------------
+An agreement is the ``agreement.new`` entry (its id is the agreement's id)
+plus every ``agreement.edit`` naming it; each carries one
+:class:`~samoorg.crdt.text_replica.Change` of the text CRDT. Anyone may edit:
+agreements are public and written together. Forked authors' entries still
+count, and every output flags them.
+
+**Version.** A version of an agreement is a set of its changes closed under
+dependencies, named by its *heads* (the changes no other change in the set
+depends on). The text of a version is the CRDT text of that set. Its
+**version hash** is ``SHA-256(dcbor(["samoorg/agreement-version/v1",
+agreement id, text]))``: it depends only on what the text says, so two
+version sets with the same text (say, an edit and its revert) have the same
+hash, and an acceptance stays current across them. The *current* version is
+the set of all applied changes.
+
+**Acceptance.** ``agreement.accept`` names the heads its author saw and the
+version hash of that text. If we hold those heads the hash must match the
+text at them, or the acceptance is invalid; if we do not, it is *unverified*
+but still compares with the current hash. Each author's latest (highest seq)
+valid acceptance counts. Members are those who accepted.
+
+**Determinism.** This is a :class:`~samoorg.crdt.domain.BucketDomain` with one
+bucket per agreement. Resolving a bucket sorts its entries canonically
+(author, seq) and feeds them to a fresh
+:class:`~samoorg.crdt.text_replica.Replica`, so the outcome is a function of
+the set of entries whatever the order of arrival. An entry that names an
+agreement or a change we do not hold (or one that is not an edit of this
+agreement) is *pending*, not invalid: it may still become applicable, and
+classifying it must not depend on entries of other kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, ClassVar
+
+from samoorg.crdt.agreement_codec import (
+    AGREEMENT_KINDS,
+    NEW,
+    Acceptance,
+    AgreementEdit,
+    NewAgreement,
+    doc_of,
+    parse,
+    version_hash,
+)
+from samoorg.crdt.domain import BucketDomain
+from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.index import canonical_key
+from samoorg.crdt.text_replica import Delete, Insert, Replica
+from samoorg.protocol import dcbor
+from samoorg.protocol.entry import Entry
+
+if TYPE_CHECKING:
+    from samoorg.crdt.views import Views
+
+CURRENT = "current"
+OUTDATED = "outdated"
+UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """One participant's counted acceptance of an agreement."""
+
+    entry: Entry
+    heads: tuple[bytes, ...]
+    version: bytes
+    status: str
+    """:data:`CURRENT`, :data:`OUTDATED` (older text) or :data:`UNVERIFIED` (heads unknown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One applied entry, for ``agreement history``."""
+
+    entry: Entry
+    inserted: int
+    deleted: int
+    inserted_text: str
+    deleted_text: str
+    deps: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BlameLine:
+    """One line of the current text and the last entry that touched it."""
+
+    number: int
+    text: str
+    entry: Entry
+    authors: tuple[bytes, ...]
+    """Everyone whose characters are visible on the line, sorted."""
+
+
+@dataclass
+class Bucket:
+    """The entries of one agreement, as they arrived."""
+
+    entries: list[Entry] = field(default_factory=list)
+
+
+@dataclass
+class Agreement:
+    """The resolved state of one agreement (a pure function of its bucket)."""
+
+    doc: bytes
+    root: Entry | None
+    title: str
+    replica: Replica
+    entries: dict[bytes, Entry]
+    invalid: dict[bytes, str]
+    pending: dict[bytes, str]
+    accepted: dict[bytes, Accepted]
+
+    @property
+    def text(self) -> str:
+        """The current text."""
+        return self.replica.text()
+
+    @cached_property
+    def version(self) -> bytes:
+        """The current version hash."""
+        return version_hash(self.doc, self.text)
+
+    @property
+    def heads(self) -> tuple[bytes, ...]:
+        """The current version's heads, sorted."""
+        return tuple(sorted(self.replica.heads))
+
+    @property
+    def applied(self) -> list[Entry]:
+        """The entries whose changes are in the text, in application order."""
+        return [self.entries[a] for a in self.replica.applied]
+
+    def text_at(self, heads: Sequence[bytes]) -> str:
+        """The text of the version named by ``heads`` (all must be applied)."""
+        members = self.replica.closure(heads)
+        return self.replica.doc.text_at(members.__contains__)
+
+    def versions(self) -> Iterator[tuple[Entry, bytes]]:
+        """``(entry, hash of the version right after it)`` for every applied entry."""
+        for agent in self.replica.applied:
+            yield self.entries[agent], version_hash(self.doc, self.text_at((agent,)))
+
+    def history(self) -> list[HistoryRow]:
+        """Every applied entry with what it inserted and deleted, oldest first."""
+        doc = self.replica.doc
+        rows: list[HistoryRow] = []
+        for agent, change in self.replica.applied.items():
+            inserted = "".join(op.text for op in change.ops if isinstance(op, Insert))
+            deleted = "".join(
+                doc.chars(op.target[0], op.target[1], op.length)
+                for op in change.ops
+                if isinstance(op, Delete)
+            )
+            rows.append(
+                HistoryRow(
+                    self.entries[agent],
+                    len(inserted),
+                    len(deleted),
+                    inserted,
+                    deleted,
+                    tuple(sorted(change.deps)),
+                )
+            )
+        rows.sort(key=lambda row: (row.entry.timestamp, *canonical_key(row.entry)))
+        return rows
+
+    def blame(self) -> list[BlameLine]:
+        """Each line of the current text with the latest entry that inserted or deleted on it.
+
+        "Latest" is by (timestamp, author, seq). A line's characters include
+        its final newline; deleted characters count for the line they sit in
+        (the line of the next visible character).
+        """
+
+        def order(agent: bytes) -> tuple[int, bytes, int]:
+            entry = self.entries[agent]
+            return entry.timestamp, entry.author, entry.seq
+
+        lines: list[BlameLine] = []
+        parts: list[str] = []
+        touched: set[bytes] = set()
+        authors: set[bytes] = set()
+
+        def close() -> None:
+            last = max(touched, key=order)
+            who = tuple(sorted(authors))
+            lines.append(BlameLine(len(lines) + 1, "".join(parts), self.entries[last], who))
+            parts.clear()
+            touched.clear()
+            authors.clear()
+
+        for span in self.replica.doc.spans():
+            if span.deleters:
+                touched.update(span.deleters)
+                continue
+            author = self.entries[span.agent].author
+            rest = span.text
+            while rest:
+                cut = rest.find("\n")
+                piece = rest if cut < 0 else rest[: cut + 1]
+                parts.append(piece)
+                touched.add(span.agent)
+                authors.add(author)
+                rest = rest[len(piece) :]
+                if cut >= 0:
+                    close()
+        if parts:
+            close()
+        return lines
+
+    def state(self) -> dcbor.Value:
+        """The canonical state hashed into the view digest."""
+        spans: list[dcbor.Value] = [
+            [s.agent, s.clock, s.text, [*sorted(s.deleters)]] for s in self.replica.doc.spans()
+        ]
+        accepted: list[dcbor.Value] = [
+            [author, a.entry.id, a.version, a.status] for author, a in sorted(self.accepted.items())
+        ]
+        return [
+            self.doc,
+            self.title,
+            [*self.heads],
+            spans,
+            accepted,
+            [[k, v] for k, v in sorted(self.invalid.items())],
+            [[k, v] for k, v in sorted(self.pending.items())],
+        ]
+
+
+def resolve_agreement(doc: bytes, entries: Sequence[Entry]) -> Agreement:
+    """The state of agreement ``doc`` given its entries (any order, no duplicates)."""
+    ordered = sorted(entries, key=canonical_key)
+    by_id = {e.id: e for e in ordered}
+    root = by_id.get(doc) if by_id.get(doc) is not None and by_id[doc].kind == NEW else None
+    replica = Replica()
+    invalid: dict[bytes, str] = {}
+    pending: dict[bytes, str] = {}
+    title = ""
+    acceptances: list[tuple[Entry, Acceptance]] = []
+    edits: list[AgreementEdit] = []
+    for entry in ordered:
+        try:
+            record = parse(entry)
+        except RuleViolation as exc:
+            invalid[entry.id] = str(exc)
+            continue
+        if isinstance(record, NewAgreement):
+            title = record.title
+        elif isinstance(record, AgreementEdit):
+            edits.append(record)
+        else:
+            acceptances.append((entry, record))
+    if root is None:
+        waiting = f"waiting for agreement {doc.hex()[:12]}"
+        pending.update((e.id, waiting) for e in ordered if e.id not in invalid)
+        return Agreement(doc, None, "", replica, by_id, invalid, pending, {})
+    if root.id in invalid:
+        reason = f"agreement {doc.hex()[:12]} is invalid"
+        invalid.update((e.id, reason) for e in ordered if e.id not in invalid)
+        return Agreement(doc, root, "", replica, by_id, invalid, pending, {})
+    root_record = parse(root)
+    assert isinstance(root_record, NewAgreement)
+    replica.receive(root_record.change)
+    for edit in edits:
+        replica.receive(edit.change)
+    invalid.update(replica.invalid)
+    for agent, missing in replica.missing().items():
+        names = ", ".join(m.hex()[:12] for m in sorted(missing))
+        pending[agent] = f"waiting for entries {names}"
+    agreement = Agreement(doc, root, title, replica, by_id, invalid, pending, {})
+    agreement.accepted = _acceptances(agreement, acceptances)
+    return agreement
+
+
+def _acceptances(
+    agreement: Agreement, acceptances: Sequence[tuple[Entry, Acceptance]]
+) -> dict[bytes, Accepted]:
+    """Check each acceptance; keep each author's latest valid one."""
+    replica = agreement.replica
+    texts: dict[tuple[bytes, ...], bytes] = {}
+    latest: dict[bytes, Accepted] = {}
+    for entry, record in acceptances:  # canonical order: seq ascends per author
+        if all(h in replica.applied for h in record.heads):
+            known = texts.get(record.heads)
+            if known is None:
+                known = texts[record.heads] = version_hash(
+                    agreement.doc, agreement.text_at(record.heads)
+                )
+            if known != record.version:
+                agreement.invalid[entry.id] = (
+                    "the version hash does not match the text at the heads it names"
+                )
+                continue
+            status = CURRENT if known == agreement.version else OUTDATED
+        else:
+            status = CURRENT if record.version == agreement.version else UNVERIFIED
+        latest[entry.author] = Accepted(entry, record.heads, record.version, status)
+    return latest
+
+
+class AgreementState(BucketDomain[Bucket, Agreement]):
+    """Every agreement held, resolved lazily per agreement."""
+
+    name: ClassVar[str] = "agreements"
+    kinds: ClassVar[tuple[str, ...]] = AGREEMENT_KINDS
+
+    def __init__(self, views: Views) -> None:
+        super().__init__(views)
+
+    def apply(self, entries: Sequence[Entry]) -> None:
+        """File new agreement entries under the agreement they name."""
+        for entry in entries:
+            try:
+                key = doc_of(entry)
+            except RuleViolation as exc:
+                self._malformed[entry.id] = str(exc)
+                continue
+            self._bucket(key).entries.append(entry)
+
+    def _new_bucket(self) -> Bucket:
+        return Bucket()
+
+    def _resolve(self, key: bytes, bucket: Bucket) -> Agreement:
+        return resolve_agreement(key, bucket.entries)
+
+    def get(self, doc: bytes) -> Agreement | None:
+        """The agreement with id ``doc`` if its ``agreement.new`` entry is held."""
+        self._refresh()
+        found = self._outcomes.get(doc)
+        return found if found is not None and found.root is not None else None
+
+    def all(self) -> list[Agreement]:
+        """Every agreement whose ``agreement.new`` entry is held, oldest first."""
+        found = [a for a in self._sorted_outcomes() if a.root is not None]
+        return sorted(found, key=_age)
+
+    def pending(self) -> dict[bytes, str]:
+        """``{entry id: what it waits for}`` across agreements."""
+        result: dict[bytes, str] = {}
+        for outcome in self._sorted_outcomes():
+            result.update(outcome.pending)
+        return result
+
+    def state(self) -> dcbor.Value:
+        """Every agreement's canonical state, plus malformed entries."""
+        return [
+            [a.state() for a in self._sorted_outcomes()],
+            [[k, v] for k, v in sorted(self._malformed.items())],
+        ]
+
+
+def _age(agreement: Agreement) -> tuple[int, bytes]:
+    root = agreement.root
+    return (root.timestamp if root is not None else 0), agreement.doc
