@@ -7,7 +7,7 @@ transaction, so a refused or interrupted command stores nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,8 +20,8 @@ from samoorg.crdt.errors import RuleViolation
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.agreement_edits import Step
     from samoorg.crdt.agreements import Accepted, Agreement
-    from samoorg.crdt.text import DeleteOp, InsertOp
     from samoorg.crdt.views import Views
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
@@ -31,7 +31,6 @@ FileOption = Annotated[
     Path, typer.Option("--file", "-f", help="UTF-8 text file with the full text ('-': stdin).")
 ]
 IdArgument = Annotated[str, typer.Argument(help="Agreement id (a unique prefix is enough).")]
-Step = tuple[str, "Mapping[str, dcbor.Value]"]
 SHORT = 12
 PREVIEW = 40
 
@@ -92,34 +91,6 @@ def _record(
     return state.store().append_chain(state.signer(), steps, check=check)
 
 
-def _chain(
-    groups: Sequence[Sequence[InsertOp | DeleteOp]],
-    first: Callable[[list[dcbor.Value], list[bytes]], Step],
-    doc: Callable[[Sequence[Entry]], bytes],
-) -> Callable[[Sequence[Entry]], Step | None]:
-    """Steps for operation groups: ``first`` makes entry 0, later ones are edits after it."""
-    from samoorg.crdt.agreement_codec import EDIT, encode_ops
-    from samoorg.crdt.agreement_edits import pending_agent
-
-    def step(made: Sequence[Entry]) -> Step | None:
-        k = len(made)
-        if k == len(groups):
-            return None
-        alias = {pending_agent(j): made[j].id for j in range(k)}
-        ops, refs = encode_ops(groups[k], pending_agent(k), alias)
-        if k == 0:
-            return first(ops, refs)
-        body: dict[str, dcbor.Value] = {
-            "agreement": doc(made),
-            "deps": [made[-1].id],
-            "refs": [*refs],
-            "ops": ops,
-        }
-        return EDIT, body
-
-    return step
-
-
 def _label(views: Views, key: bytes, me: bytes) -> str:
     label = member_label(key, me)
     return f"{label} (forked!)" if views.is_forked(key) else label
@@ -146,7 +117,7 @@ def new(
 ) -> None:
     """Publish a new agreement with the text of FILE."""
     from samoorg.crdt.agreement_codec import MAX_TITLE, NEW
-    from samoorg.crdt.agreement_edits import plan_edit
+    from samoorg.crdt.agreement_edits import chain_bodies, plan_edit
     from samoorg.crdt.text import TextDoc
 
     text = _read_text(file)
@@ -162,7 +133,7 @@ def new(
         assert not refs, "a new text names no other entry"
         return NEW, {"title": title, "ops": ops}
 
-    made = _record(state, views, _chain(groups, first, lambda made: made[0].id))
+    made = _record(state, views, chain_bodies(groups, first, lambda made: made[0].id))
     agreement = views.agreements.get(made[0].id)
     assert agreement is not None
     _print_written("created agreement", agreement, made, as_json)
@@ -174,7 +145,7 @@ def edit(
 ) -> None:
     """Change an agreement's text to FILE's (the difference is recorded, not the whole text)."""
     from samoorg.crdt.agreement_codec import EDIT
-    from samoorg.crdt.agreement_edits import diff_edits, plan_edit
+    from samoorg.crdt.agreement_edits import chain_bodies, diff_edits, plan_edit
 
     wanted = _read_text(file)
     state, views, agreement = _open(ctx, agreement_id)
@@ -190,7 +161,7 @@ def edit(
     def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
         return EDIT, {"agreement": doc, "deps": heads, "refs": [*refs], "ops": ops}
 
-    made = _record(state, views, _chain(groups, first, lambda _: doc))
+    made = _record(state, views, chain_bodies(groups, first, lambda _: doc))
     updated = views.agreements.get(doc)
     assert updated is not None
     _print_written("recorded edit of", updated, made, as_json)

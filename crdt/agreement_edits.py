@@ -13,15 +13,18 @@ placeholders to entry ids (:func:`samoorg.crdt.agreement_codec.encode_ops`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from difflib import SequenceMatcher
 from itertools import accumulate
 from typing import Final
 
-from samoorg.crdt.agreement_codec import encode_ops
+from samoorg.crdt.agreement_codec import EDIT, encode_ops
 from samoorg.crdt.text import DeleteOp, InsertOp, TextDoc
 from samoorg.protocol import dcbor
+from samoorg.protocol.entry import Entry
 
+Step = tuple[str, Mapping[str, dcbor.Value]]
+"""``(kind, body)`` of one entry to sign."""
 Edit = tuple[int, int, str]
 """``(position, characters removed, text inserted)`` in the old text."""
 
@@ -30,8 +33,9 @@ CHAR_DIFF_LIMIT: Final = 4000
 INSERT_PIECE: Final = 4096
 """Characters per insert operation (at most 16 KiB of UTF-8)."""
 DELETE_PIECE: Final = 256
-"""Characters deleted per step; each step costs at most :data:`DELETE_STEP_WORST` bytes."""
-DELETE_STEP_WORST: Final = DELETE_PIECE * 52
+"""Characters deleted per step."""
+DELETE_CHAR_WORST: Final = 51
+"""Bytes a deleted character can cost at worst: its own operation and a new reference."""
 OPS_BUDGET: Final = 60_000
 """Bytes of operations and references per entry, leaving room for the rest of the entry."""
 REF_COST: Final = 35
@@ -69,45 +73,127 @@ def diff_edits(old: str, new: str) -> list[Edit]:
 def plan_edit(
     doc: TextDoc, edits: Sequence[Edit], budget: int = OPS_BUDGET
 ) -> list[list[InsertOp | DeleteOp]]:
-    """Apply ``edits`` to ``doc`` locally; return the operations grouped per entry.
+    """Apply ``edits`` (old-text coordinates) to ``doc``; return the operations per entry.
 
-    Group ``k`` is made under :func:`pending_agent` ``(k)`` and its encoded
-    operations plus new references stay within ``budget`` bytes.
+    Applied from the last to the first, each edit's position is also its
+    position in the text at that moment, so this is :func:`plan_steps`.
     """
-    groups: list[list[InsertOp | DeleteOp]] = [[]]
-    used = 0
+    return plan_steps(doc, reversed(edits), budget)
+
+
+def plan_steps(
+    doc: TextDoc, steps: Iterable[Edit], budget: int = OPS_BUDGET
+) -> list[list[InsertOp | DeleteOp]]:
+    """Apply ``steps`` in order (each in the coordinates of the text as it is then).
+
+    Returns the operations grouped per entry: group ``k`` is made under
+    :func:`pending_agent` ``(k)``, and an upper bound of its encoded size
+    (operations plus new references, :func:`_op_size`) stays within
+    ``budget`` bytes. Consecutive typing merges into one operation.
+    """
+    groups: list[list[InsertOp | DeleteOp]] = []
+    sizes: list[int] = []  # size bound of each pending operation of the open group
     named: set[bytes] = set()
+    used = 0
 
-    def make_room(worst: int) -> bytes:
+    def close() -> None:
         nonlocal used
-        if used + worst > budget and groups[-1]:
-            groups.append([])
-            used = 0
-            named.clear()
-        return pending_agent(len(groups) - 1)
+        groups.append(doc.take_ops())
+        sizes.clear()
+        named.clear()
+        used = 0
 
-    def account(agent: bytes) -> None:
+    def follow(agent: bytes) -> None:
         nonlocal used
-        ops = doc.take_ops()
-        groups[-1].extend(ops)
-        encoded, refs = encode_ops(ops, agent, {})
-        fresh = set(refs) - named
-        named.update(fresh)
-        used += len(dcbor.encode(encoded)) + REF_COST * len(fresh)
+        start = max(len(sizes) - 1, 0)  # the last operation may have grown
+        used -= sum(sizes[start:])
+        del sizes[start:]
+        for op in doc.ops_since(start):
+            for name in _agents(op):
+                if name != agent and name not in named:
+                    named.add(name)
+                    used += REF_COST
+            size = _op_size(op, len(named))
+            sizes.append(size)
+            used += size
 
-    for pos, length, inserted in reversed(edits):
+    for pos, length, inserted in steps:
         removed = length
         while removed:
             step = min(removed, DELETE_PIECE)
-            agent = make_room(DELETE_STEP_WORST)
+            if sizes and used + step * DELETE_CHAR_WORST > budget:
+                close()
+            agent = pending_agent(len(groups))
             doc.local_delete(agent, pos, step)
-            account(agent)
+            follow(agent)
             removed -= step
         at = pos
         for start in range(0, len(inserted), INSERT_PIECE):
             piece = inserted[start : start + INSERT_PIECE]
-            agent = make_room(len(piece.encode()) + 4 * REF_COST)
+            if sizes and used + _INSERT_WORST + len(piece.encode()) > budget:
+                close()
+            agent = pending_agent(len(groups))
             doc.local_insert(agent, at, piece)
-            account(agent)
+            follow(agent)
             at += len(piece)
-    return [group for group in groups if group]
+    if sizes:
+        close()
+    return groups
+
+
+_REF_WORST: Final = 9  # [k, offset]: array head, k < 65536, offset < 2**32
+_INSERT_WORST: Final = 2 + 2 * _REF_WORST + 5 + 2 * REF_COST
+
+
+def _uint_size(n: int) -> int:
+    """Bytes of a CBOR unsigned integer (or a length head)."""
+    return 1 if n < 24 else 2 if n < 256 else 3 if n < 65536 else 5 if n < 2**32 else 9
+
+
+def _op_size(op: InsertOp | DeleteOp, slots: int) -> int:
+    """An operation's CBOR size, bounded above: reference slots are at most ``slots``."""
+    slot = _uint_size(slots)
+    if isinstance(op, InsertOp):
+        size = 2 + len(data := op.text.encode()) + _uint_size(len(data))
+        for ref in (op.left, op.right):
+            size += 1 if ref is None else 1 + slot + _uint_size(ref[1])
+        return size
+    return 2 + 1 + slot + _uint_size(op.clock) + _uint_size(op.length)
+
+
+def _agents(op: InsertOp | DeleteOp) -> list[bytes]:
+    if isinstance(op, InsertOp):
+        return [ref[0] for ref in (op.left, op.right) if ref is not None]
+    return [op.agent]
+
+
+def chain_bodies(
+    groups: Sequence[Sequence[InsertOp | DeleteOp]],
+    first: Callable[[list[dcbor.Value], list[bytes]], Step],
+    doc: Callable[[Sequence[Entry]], bytes],
+) -> Callable[[Sequence[Entry]], Step | None]:
+    """The entry bodies for planned groups, for :meth:`Store.append_chain`.
+
+    ``first(ops, refs)`` makes entry 0 (an ``agreement.new`` or an edit
+    with the author's heads); every later group becomes an
+    ``agreement.edit`` of agreement ``doc(made)`` that depends on the entry
+    signed just before it.
+    """
+
+    def step(made: Sequence[Entry]) -> Step | None:
+        k = len(made)
+        if k == len(groups):
+            return None
+        alias = {pending_agent(j): made[j].id for j in range(k)}
+        ops, refs = encode_ops(groups[k], pending_agent(k), alias)
+        if k == 0:
+            return first(ops, refs)
+        body: dict[str, dcbor.Value] = {
+            "agreement": doc(made),
+            "deps": [made[-1].id],
+            "refs": [*refs],
+            "ops": ops,
+        }
+        return EDIT, body
+
+    return step

@@ -224,12 +224,20 @@ class TextDoc:
 
     def take_ops(self) -> list[InsertOp | DeleteOp]:
         """The operations of local edits since the last call (runs merged), in order."""
-        ops: list[InsertOp | DeleteOp] = [
-            InsertOp(*op[1:]) if op[0] == "i" else DeleteOp(*op[1:])  # type: ignore[arg-type]
-            for op in self._ops
-        ]
+        ops = self.ops_since(0)
         self._ops = []
         return ops
+
+    def ops_since(self, start: int) -> list[InsertOp | DeleteOp]:
+        """The pending local operations from index ``start`` on, without taking them.
+
+        The last pending operation can still grow (typing extends it), so a
+        caller following the list re-reads from its last index.
+        """
+        return [
+            InsertOp(*op[1:]) if op[0] == "i" else DeleteOp(*op[1:])  # type: ignore[arg-type]
+            for op in self._ops[start:]
+        ]
 
     def local_insert(self, agent: bytes, pos: int, text: str) -> None:
         """Insert ``text`` so that it starts at visible position ``pos``."""
