@@ -101,6 +101,10 @@ def _preview(text: str) -> str:
     return flat if len(flat) <= PREVIEW else flat[: PREVIEW - 1] + "…"
 
 
+def _entries(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
+
+
 def _short(value: bytes) -> str:
     return value.hex()[:SHORT]
 
@@ -183,10 +187,9 @@ def _print_written(verb: str, agreement: Agreement, made: Sequence[Entry], as_js
             }
         )
         return
-    count = f"{len(made)} entr{'y' if len(made) == 1 else 'ies'}"
     typer.echo(
         f'{verb} {_short(agreement.doc)} "{agreement.title}": '
-        f"+{inserted} -{deleted} characters in {count}"
+        f"+{inserted} -{deleted} characters in {_entries(len(made))}"
     )
     typer.echo(f"version {_short(agreement.version)}")
 
@@ -225,9 +228,10 @@ def show(
     me = state.public_key()
     assert agreement.root is not None
     typer.echo(f"agreement {_short(agreement.doc)}  {agreement.title}")
+    size = len(agreement.replica.closure(heads))
     typer.echo(
         f"by {_label(views, agreement.root.author, me)}, "
-        f"{format_time(agreement.root.timestamp)} UTC; {len(agreement.replica.applied)} entries"
+        f"{format_time(agreement.root.timestamp)} UTC; this version: {_entries(size)}"
     )
     typer.echo(f"version {_short(digest)}" + ("  (current)" if current else "  (not current)"))
     typer.echo("")
@@ -316,8 +320,8 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
                     "timestamp": row.entry.timestamp,
                     "inserted": row.inserted,
                     "deleted": row.deleted,
-                    "inserted_text": row.inserted_text,
-                    "deleted_text": row.deleted_text,
+                    "inserted_text": [*row.inserted_pieces],
+                    "deleted_text": [*row.deleted_pieces],
                     "deps": [d.hex() for d in row.deps],
                     "status": "applied",
                 }
@@ -342,8 +346,8 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
             _label(views, row.entry.author, me),
             _short(row.entry.id),
             f"+{row.inserted} -{row.deleted}",
-            _preview(row.inserted_text),
-            _preview(row.deleted_text),
+            _preview(" … ".join(row.inserted_pieces)),
+            _preview(" … ".join(row.deleted_pieces)),
         )
         for row in rows
     ] + [

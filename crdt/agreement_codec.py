@@ -1,6 +1,6 @@
 """Agreement record kinds and the byte-level encoding of text operations.
 
-``docs/protocol.md`` §8.5 is normative. In short (CBOR, deterministic)::
+``docs/protocol.md`` §8.9 is normative. In short (CBOR, deterministic)::
 
     agreement.new     {"title": tstr, "ops": [op, ...]}
     agreement.edit    {"agreement": id, "deps": [id, ...], "refs": [id, ...], "ops": [op, ...]}

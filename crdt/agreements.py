@@ -53,7 +53,7 @@ from samoorg.crdt.agreement_codec import (
 from samoorg.crdt.domain import BucketDomain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.index import canonical_key
-from samoorg.crdt.text_replica import Delete, Insert, Replica
+from samoorg.crdt.text_replica import Replica
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
 
@@ -81,11 +81,21 @@ class HistoryRow:
     """One applied entry, for ``agreement history``."""
 
     entry: Entry
-    inserted: int
-    deleted: int
-    inserted_text: str
-    deleted_text: str
+    inserted_pieces: tuple[str, ...]
+    """What it inserted, as the pieces stand now in document order (deleted or not)."""
+    deleted_pieces: tuple[str, ...]
+    """What it deleted, as pieces in document order."""
     deps: tuple[bytes, ...]
+
+    @property
+    def inserted(self) -> int:
+        """Characters inserted."""
+        return sum(len(piece) for piece in self.inserted_pieces)
+
+    @property
+    def deleted(self) -> int:
+        """Characters deleted (a character deleted concurrently twice counts for both)."""
+        return sum(len(piece) for piece in self.deleted_pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +107,22 @@ class BlameLine:
     entry: Entry
     authors: tuple[bytes, ...]
     """Everyone whose characters are visible on the line, sorted."""
+
+
+@dataclass
+class _Pieces:
+    """Text filed per entry; runs filed at consecutive positions join into one piece."""
+
+    pieces: dict[bytes, list[str]] = field(default_factory=dict)
+    last: dict[bytes, int] = field(default_factory=dict)
+
+    def file(self, agent: bytes, position: int, text: str) -> None:
+        found = self.pieces.setdefault(agent, [])
+        if found and self.last[agent] == position - 1:
+            found[-1] += text
+        else:
+            found.append(text)
+        self.last[agent] = position
 
 
 @dataclass
@@ -150,26 +176,27 @@ class Agreement:
             yield self.entries[agent], version_hash(self.doc, self.text_at((agent,)))
 
     def history(self) -> list[HistoryRow]:
-        """Every applied entry with what it inserted and deleted, oldest first."""
-        doc = self.replica.doc
-        rows: list[HistoryRow] = []
-        for agent, change in self.replica.applied.items():
-            inserted = "".join(op.text for op in change.ops if isinstance(op, Insert))
-            deleted = "".join(
-                doc.chars(op.target[0], op.target[1], op.length)
-                for op in change.ops
-                if isinstance(op, Delete)
+        """Every applied entry with what it inserted and deleted, oldest first.
+
+        One pass over the document: each run is filed under the entry that
+        inserted it and under each entry that deleted it; runs adjacent in
+        the document join into one piece.
+        """
+        added = _Pieces()
+        removed = _Pieces()
+        for position, span in enumerate(self.replica.doc.spans()):
+            added.file(span.agent, position, span.text)
+            for deleter in span.deleters:
+                removed.file(deleter, position, span.text)
+        rows = [
+            HistoryRow(
+                self.entries[agent],
+                tuple(added.pieces.get(agent, ())),
+                tuple(removed.pieces.get(agent, ())),
+                tuple(sorted(change.deps)),
             )
-            rows.append(
-                HistoryRow(
-                    self.entries[agent],
-                    len(inserted),
-                    len(deleted),
-                    inserted,
-                    deleted,
-                    tuple(sorted(change.deps)),
-                )
-            )
+            for agent, change in self.replica.applied.items()
+        ]
         rows.sort(key=lambda row: (row.entry.timestamp, *canonical_key(row.entry)))
         return rows
 
@@ -251,7 +278,7 @@ def resolve_agreement(doc: bytes, entries: Sequence[Entry]) -> Agreement:
         try:
             record = parse(entry)
         except RuleViolation as exc:
-            invalid[entry.id] = str(exc)
+            invalid[entry.id] = f"malformed {entry.kind}: {exc}"
             continue
         if isinstance(record, NewAgreement):
             title = record.title
@@ -322,7 +349,7 @@ class AgreementState(BucketDomain[Bucket, Agreement]):
             try:
                 key = doc_of(entry)
             except RuleViolation as exc:
-                self._malformed[entry.id] = str(exc)
+                self._malformed[entry.id] = f"malformed {entry.kind}: {exc}"
                 continue
             self._bucket(key).entries.append(entry)
 

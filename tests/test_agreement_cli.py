@@ -52,8 +52,9 @@ def test_agreement_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> No
 
     history = homes.json("alice", "agreement", "history", short)
     assert [row["author"] for row in history] == [ids["alice"], ids["bob"], ids["carol"]]
-    assert history[2]["inserted_text"] == "Ever"
-    assert history[2]["deleted_text"] == "An"
+    assert history[1]["inserted_text"] == ["openly, ", "4. Spokespersons rotate.\n"]
+    assert history[2]["inserted_text"] == ["Ever"]
+    assert history[2]["deleted_text"] == ["An"]
     assert all(row["status"] == "applied" for row in history)
     blame = homes.json("carol", "agreement", "blame", short)
     authors = {row["line"]: row["author"] for row in blame}

@@ -49,7 +49,7 @@ def test_concurrent_edits_merge_without_loss() -> None:
     assert blame[1] == alice.key
     history = agreement.history()
     assert [row.entry.author for row in history] == [alice.key, bob.key, carol.key]
-    assert history[1].inserted_text == "openly, "
+    assert history[1].inserted_pieces == ("openly, ",)
     # Both branches, merged later by Alice, form one head again.
     merged = edit(alice, doc, [*root, *by_bob, *by_carol], agreement.text + "5. Done.\n")
     after = agreement_of(views_of(*root, *by_bob, *by_carol, *merged), doc)
