@@ -93,7 +93,7 @@ def _record(
 
 def _label(views: Views, key: bytes, me: bytes) -> str:
     label = member_label(key, me)
-    return f"{label} (forked!)" if views.is_forked(key) else label
+    return f"{label} FORKED" if views.is_forked(key) else label
 
 
 def _preview(text: str) -> str:
@@ -374,6 +374,7 @@ def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fals
                     "text": line.text,
                     "entry": line.entry.id.hex(),
                     "author": peer_id(line.entry.author),
+                    "forked": views.is_forked(line.entry.author),
                     "timestamp": line.entry.timestamp,
                     "authors": [peer_id(a) for a in line.authors],
                 }

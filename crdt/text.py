@@ -13,13 +13,13 @@ An insert names two neighbours the author saw: ``left`` (the character just
 before, or ``None`` for the start) and ``right`` (the character just after,
 or ``None`` for the end). A replica places the new characters between them;
 if other characters were inserted concurrently in that gap, the YjsMod rule
-(the ``scanning`` loop in :meth:`TextDoc.insert`) orders them. Weidner, Gentle
-and Kleppmann (*The Art of the Fugue*, 2023) show that this rule produces the
-FugueMax order, which is *maximally non-interleaving* in both directions:
-two runs typed concurrently at the same place, forwards or backwards, end up
-one after the other, never character by character mixed. Plain RGA
-interleaves backward typing and Yjs interleaves some forward cases; that is
-why this rule was chosen.
+(the ``scanning`` loop in :meth:`TextDoc.insert`) orders them. This rule gives
+the FugueMax order of Weidner, Gentle and Kleppmann (*The Art of the Fugue*),
+which is *maximally non-interleaving* in both directions: two runs typed
+concurrently at the same place, forwards or backwards, end up one after the
+other, never mixed character by character (tested both ways). Plain RGA
+interleaves backward typing and Yjs is not maximally non-interleaving either;
+that is why this rule was chosen (``docs/text-crdt.md`` §1).
 
 Representation (what makes it fast in pure Python)
 --------------------------------------------------

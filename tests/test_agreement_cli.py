@@ -176,4 +176,6 @@ def test_forked_authors_are_flagged(tmp_path: Path, cli: CliRunner, clock: list[
         cli(tmp_path / "bob", "import", str(tmp_path / bundle))
     history = homes.json("bob", "agreement", "history", short)
     assert all(row["forked"] for row in history if row["author"] == homes.ids["alice"])
-    assert "(forked!)" in homes.run("bob", "agreement", "history", short)
+    assert "FORKED" in homes.run("bob", "agreement", "history", short)
+    blame = homes.json("bob", "agreement", "blame", short)
+    assert any(row["forked"] for row in blame)
