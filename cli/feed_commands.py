@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 import typer
 
 from samoorg.cli.context import session
-from samoorg.cli.output import entry_json, fail_line, format_time, print_json, print_table
+from samoorg.cli.output import (
+    count,
+    entry_json,
+    fail_line,
+    format_time,
+    print_json,
+    print_table,
+)
 from samoorg.node.errors import HomeError, StoreError
 from samoorg.protocol.ids import peer_id
 
@@ -116,10 +123,10 @@ def verify(ctx: typer.Context) -> None:
     if problems:
         for line in problems[:20]:
             typer.echo(line, err=True)
-        raise StoreError(f"store is NOT consistent: {len(problems)} problem(s) found")
+        raise StoreError(f"store is NOT consistent: {count(len(problems), 'problem')} found")
     typer.echo(
-        f"ok: {stats.entries} entries in {stats.feeds} feed(s) verified; "
-        f"{stats.forked} fork proof(s)"
+        f"ok: {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')} "
+        f"verified; {count(stats.forked, 'fork proof')}"
     )
 
 
@@ -145,7 +152,11 @@ def export(
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-    typer.echo(f"exported {entries} entries and {proofs} fork proof(s) to {file}", err=True)
+    typer.echo(
+        f"exported {count(entries, 'entry', 'entries')} and {count(proofs, 'fork proof')} "
+        f"to {file}",
+        err=True,
+    )
 
 
 def _write_bundle(store: Store, only: bytes | None, out: BinaryIO) -> tuple[int, int]:
@@ -223,7 +234,7 @@ def import_(
     if report.rejected:
         first = report.rejected[0]
         message = (
-            f"{len(report.rejected)} item(s) of the bundle were rejected (first: "
+            f"{count(len(report.rejected), 'item')} of the bundle rejected (first: "
             f"{first.describe()}); everything valid was imported"
         )
         sys.stderr.write(fail_line(message) + "\n")
@@ -305,8 +316,9 @@ def _print_import(report: IngestReport, as_json: bool) -> None:
         )
         return
     typer.echo(
-        f"imported {len(report.new)} new entries, {report.duplicates} already had, "
-        f"{len(report.rejected)} rejected, {len(report.forks)} new fork proof(s)"
+        f"imported {count(len(report.new), 'new entry', 'new entries')}, "
+        f"{report.duplicates} already had, {len(report.rejected)} rejected, "
+        f"{count(len(report.forks), 'new fork proof')}"
     )
     for rejection in report.rejected[:20]:
         typer.echo(f"  rejected {rejection.describe()}")

@@ -40,7 +40,7 @@ def test_session(two_homes: tuple[Path, Path], cli: CliRunner, tmp_path: Path) -
     bundle = tmp_path / "alice.bundle"
     done = cli(alice, "export", str(bundle))
     assert done.code == 0
-    assert "exported 7 entries and 0 fork proof(s)" in done.err
+    assert "exported 7 entries and 0 fork proofs" in done.err
     assert not bundle.with_name("alice.bundle.partial").exists()
     imported = cli(bob, "import", str(bundle))
     assert imported.code == 0, imported.err
@@ -49,7 +49,7 @@ def test_session(two_homes: tuple[Path, Path], cli: CliRunner, tmp_path: Path) -
     assert json.loads(again.out) == {"new": 0, "already_had": 7, "rejected": [], "fork_proofs": 0}
     checked = cli(bob, "verify")
     assert checked.code == 0
-    assert checked.out.strip() == "ok: 10 entries in 2 feed(s) verified; 0 fork proof(s)"
+    assert checked.out.strip() == "ok: 10 entries in 2 feeds verified; 0 fork proofs"
     logged = json.loads(cli(bob, "log", "--json", "--author", alice_id).out)
     assert [e["seq"] for e in logged] == list(range(1, 8))
     assert {e["author"] for e in logged} == {alice_id}
@@ -136,7 +136,7 @@ def test_hostile_bundle_stores_nothing_invalid(
     hostile.write_bytes(encode_bundle(records))  # valid framing and checksum
     result = cli(bob, "import", str(hostile))
     assert result.code == 1
-    _assert_one_error_line(result.err, "4 item(s) of the bundle were rejected", "BadSignature")
+    _assert_one_error_line(result.err, "4 items of the bundle rejected", "BadSignature")
     assert result.out.startswith("imported 2 new entries, 0 already had, 4 rejected")
     heads, ids, forked = store_state(bob)
     assert set(before_ids) < set(ids)
@@ -168,7 +168,7 @@ def test_import_reports_a_real_gap(cli: CliRunner, tmp_path: Path) -> None:
     result = cli(home, "import", str(bundle))
     assert result.code == 1
     assert "WrongSequence" in result.out
-    _assert_one_error_line(result.err, "2 item(s)", "#3: WrongSequence")
+    _assert_one_error_line(result.err, "2 items", "#3: WrongSequence")
 
 
 def test_forked_author_round_trips_through_export(cli: CliRunner, tmp_path: Path) -> None:
@@ -182,13 +182,15 @@ def test_forked_author_round_trips_through_export(cli: CliRunner, tmp_path: Path
     forked = cli(first, "import", str(source))
     assert forked.code == 1
     assert "ForkDetected" in forked.out
-    assert "1 new fork proof(s)" in forked.out
+    assert "1 new fork proof" in forked.out
     copied = cli(second, "import", str(_export(cli, first, tmp_path)))
     assert copied.code == 0, copied.err
     # The fork was found at seq 2, so seq 3 was refused: both hold seq 1..2 and the proof.
-    assert copied.out.startswith("imported 2 new entries, 0 already had, 0 rejected, 1 new fork")
+    assert copied.out.startswith(
+        "imported 2 new entries, 0 already had, 0 rejected, 1 new fork proof"
+    )
     assert store_state(first) == store_state(second)
-    assert cli(second, "verify").out.strip().endswith("1 fork proof(s)")
+    assert cli(second, "verify").out.strip().endswith("1 fork proof")
 
 
 def test_one_line_errors(two_homes: tuple[Path, Path], cli: CliRunner, tmp_path: Path) -> None:
