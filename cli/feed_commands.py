@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -109,6 +108,8 @@ def log(
 
 
 def _summary(body: object, width: int = 60) -> str:
+    import json
+
     from samoorg.cli.output import jsonable
 
     text = json.dumps(jsonable(body), ensure_ascii=False, separators=(",", ":"))

@@ -271,8 +271,9 @@ class Store:
                     Rejection(index, error.name, str(error), entry.author, entry.seq)
                 )
         valid.sort(key=lambda item: (item[1].author, item[1].seq))
-        with self._transaction():
-            self._write_batch(valid, report)
+        if valid:
+            with self._transaction():
+                self._write_batch(valid, report)
         report.rejected.sort(key=lambda rejection: rejection.index)
         return report
 

@@ -272,24 +272,23 @@ sys.exit(code)
 """
 
 
-@pytest.mark.parametrize(
-    "args",
-    [["whoami"], ["whoami", "--json"], ["log"], ["verify"], ["export", "{dir}/x.bundle"]],
-)
-def test_local_commands_do_not_import_libp2p(
-    two_homes: tuple[Path, Path], tmp_path: Path, args: list[str]
-) -> None:
-    alice, _ = two_homes
-    argv = ["--home", str(alice), *(a.format(dir=tmp_path) for a in args)]
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "HEAVY []" in result.stderr
+def test_local_commands_do_not_import_libp2p(two_homes: tuple[Path, Path], tmp_path: Path) -> None:
+    alice, bob = two_homes
+    bundle = str(tmp_path / "x.bundle")
+    commands = [
+        [tmp_path / "new", "init"],
+        [alice, "whoami"],
+        [alice, "whoami", "--json"],
+        [alice, "log"],
+        [alice, "verify"],
+        [alice, "export", bundle],
+        [bob, "import", bundle],
+    ]
+    for home, *args in commands:
+        command = [sys.executable, "-c", PROBE, "--home", str(home), *map(str, args)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        assert "HEAVY []" in result.stderr, args
 
 
 def test_whoami_does_not_load_sqlite_or_libsodium(two_homes: tuple[Path, Path]) -> None:
