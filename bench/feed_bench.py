@@ -87,6 +87,11 @@ class Paired:
     def cpu_ratio(self) -> float:
         return self.baseline_cpu / self.cpu
 
+    def report(self, name: str) -> None:
+        """One line: the rate, its ratio to raw verify, and the same per CPU second."""
+        note = f"per CPU second: {self.cpu_ratio:.2f}x raw verify"
+        report(name, self.rate, "entries/s", self.rate / self.ratio, note=note)
+
 
 def ingest_round(raws: list[bytes], store: Store) -> Paired:
     """Ingest everything in batches of ``BATCH``, each paired with a baseline."""
@@ -115,13 +120,7 @@ def bench_ingest(raws: list[bytes]) -> None:
             sizes.append(stats.file_bytes / stats.entries)
         ratios.append(paired.ratio)
         cpu_ratios.append(paired.cpu_ratio)
-        report(
-            f"ingest round {number + 1}",
-            paired.rate,
-            "entries/s",
-            paired.rate / paired.ratio,
-            note=f"per CPU second: {paired.cpu_ratio:.2f}x raw verify",
-        )
+        paired.report(f"ingest round {number + 1}")
     report(
         f"ingest {len(raws) // 1000}k entries / {FEEDS} feeds: median ratio",
         statistics.median(ratios),
@@ -147,12 +146,7 @@ def bench_append(count: int = 3000, step: int = 300) -> None:
             for first in range(0, count, step):
                 paired.slice(step, partial(appends, first))
         ratios.append(paired.ratio)
-        report(
-            f"append round {number + 1} (one transaction each)",
-            paired.rate,
-            "entries/s",
-            paired.rate / paired.ratio,
-        )
+        paired.report(f"append round {number + 1} (one transaction each)")
     report("append: median ratio to raw verify", statistics.median(ratios), "x")
 
 
