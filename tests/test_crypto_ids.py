@@ -110,6 +110,7 @@ def test_base58_round_trip(data: bytes) -> None:
         "0OIl",
         "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N",
         "12D3KooW" + "1" * 44,
+        "12D3KooW" * 10_000,
     ],
 )
 def test_parse_peer_id_rejects(text: str) -> None:
