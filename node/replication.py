@@ -558,10 +558,13 @@ class _Replication:
         session, store = self.session, self._store
         forked = store.forked_authors()
         due = (forked & session.peer_wants) - session.forks_sent - self._peer_forks
-        if due:
-            for proof in store.fork_proofs():
-                if proof.author in due:
-                    await self._offer_fork(proof)
+        for author in sorted(due):
+            try:
+                proof = store.fork_proof(author)
+            except RemoteProtocolError:
+                continue  # built from an entry only its successor vouched for (§7.9)
+            if proof is not None:
+                await self._offer_fork(proof)
         batch: list[bytes] = []
         size = 0
         for head in store.heads():
