@@ -298,10 +298,12 @@ class _Replication:
         self._peer_known: dict[bytes, int] = {}
         self._claims: dict[bytes, Head] = {}
         self._peer_forks: set[bytes] = set()
+        self._unsendable: set[bytes] = set()
         self._gate = _RequestGate(limits)
         now = trio.current_time()
         self._last_progress = now
         self._partial_since: float | None = None
+        self._read_scope: trio.CancelScope | None = None
         self._next_scope_check = now
 
     # -- lifecycle -------------------------------------------------------------
@@ -315,9 +317,11 @@ class _Replication:
                 if self._own_watcher and self._live:
                     nursery.start_soon(self._watcher.run)
                 await self._done.wait()
-                # Let a send in progress finish, so no half frame is left behind.
-                async with self._send_lock:
-                    nursery.cancel_scope.cancel()
+                # Let a send in progress finish, so no half frame is left
+                # behind, unless the peer stopped reading and it cannot.
+                with trio.move_on_after(self._limits.frame_timeout):
+                    await self._send_lock.acquire()
+                nursery.cancel_scope.cancel()
         finally:
             unsubscribe()
         session, report = self.session, self.report
@@ -362,6 +366,10 @@ class _Replication:
     async def _send(self, message: Message) -> None:
         async with self._send_lock:
             data = self.session.send(message)
+            if isinstance(message, Entries) and self.session.unacked == 1:
+                # We start waiting for an ack now, not when the peer last spoke.
+                self._last_progress = trio.current_time()
+            self._refresh_deadline()
             await self._stream.send_all(data)
             if self.session.complete:
                 self._done.set()
@@ -384,13 +392,22 @@ class _Replication:
                 return
 
     async def _receive(self) -> bytes:
-        now = trio.current_time()
         if self.session.buffered and self._partial_since is None:
-            self._partial_since = now
-        deadline, problem = self._deadline()
-        with trio.move_on_at(deadline):
-            return await self._stream.receive_some(self._limits.read_size)
-        raise PeerTimeout(problem())
+            self._partial_since = trio.current_time()
+        # The deadline depends on state the writer changes while we wait (a
+        # batch sent makes us expect an ack), so _send moves it: see
+        # _refresh_deadline.
+        with trio.CancelScope(deadline=self._deadline()[0]) as scope:
+            self._read_scope = scope
+            try:
+                return await self._stream.receive_some(self._limits.read_size)
+            finally:
+                self._read_scope = None
+        raise PeerTimeout(self._deadline()[1]())
+
+    def _refresh_deadline(self) -> None:
+        if self._read_scope is not None:
+            self._read_scope.deadline = self._deadline()[0]
 
     def _deadline(self) -> tuple[float, Callable[[], str]]:
         limits, session = self._limits, self.session
@@ -508,14 +525,13 @@ class _Replication:
         if not self.session.live:
             return
         while True:
-            while not self._dirty:
-                if self._scope_due():
-                    break
+            while not self._dirty and not self._scope_due():
                 with trio.move_on_at(self._next_scope_check):
                     await self._wake.wait()
-            self._dirty = False
             await self._widen_scope()
-            await self._push()
+            if self._dirty:
+                self._dirty = False
+                await self._push()
 
     def _hello(self) -> Hello:
         authors = self._scope()
@@ -558,11 +574,13 @@ class _Replication:
         session, store = self.session, self._store
         forked = store.forked_authors()
         due = (forked & session.peer_wants) - session.forks_sent - self._peer_forks
-        for author in sorted(due):
+        for author in sorted(due - self._unsendable):
             try:
                 proof = store.fork_proof(author)
             except RemoteProtocolError:
-                continue  # built from an entry only its successor vouched for (§7.9)
+                # Built from an entry only its successor vouched for (§7.9).
+                self._unsendable.add(author)
+                continue
             if proof is not None:
                 await self._offer_fork(proof)
         batch: list[bytes] = []

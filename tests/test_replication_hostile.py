@@ -321,3 +321,18 @@ async def test_claimed_heads_that_never_come(
     assert_failed(result.report, "WithheldEntries: expected entries up to the heads")
     assert "claimed #50, we hold #10" in str(result.report.error)
     assert result.stored == 10
+
+
+async def test_a_peer_that_never_acknowledges_times_out(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    async def script(peer: Adversary) -> None:
+        await peer.hello(Head(ALICE.public_key, 0, None))  # wants alice, then ignores us
+        await peer.send(CaughtUp())
+
+    with stores(tmp_path, "victim") as (victim,):
+        fill(victim, make_feed(ALICE, 3000))
+        report, duration = await against(victim, script)
+    assert_failed(report, "PeerTimeout: expected entries, acks or CaughtUp")
+    assert 0 < report.sent <= 8 * SyncLimits().batch_entries  # never beyond the credit of 8
+    assert duration == pytest.approx(SyncLimits().progress_timeout, abs=1)
