@@ -198,7 +198,9 @@ async def replicate(
     With ``live=False`` it returns once both sides caught up. With
     ``live=True`` (and a live peer) it keeps pushing new entries until the
     peer leaves, something fails, or the caller cancels it. ``peer`` is a
-    label for the report (e.g. the remote peer id).
+    label for the report (e.g. the remote peer id). The hello asks for at most
+    8192 feeds (the first by author key); a live session asks for the rest
+    with ``want`` a moment later, a one-shot session does not.
     """
     report = report if report is not None else SyncReport()
     report.peer = peer
