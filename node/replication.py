@@ -63,8 +63,9 @@ from samoorg.protocol.errors import (
     WithheldEntries,
 )
 from samoorg.protocol.fork import ForkProof
+from samoorg.protocol.framing import Signal
 from samoorg.protocol.ids import peer_id
-from samoorg.protocol.sync import NEED_DATA, Closed, State, SyncSession
+from samoorg.protocol.sync import Closed, SyncSession
 from samoorg.protocol.sync_messages import (
     MAX_HEADS,
     PROTOCOL_VERSION,
@@ -326,16 +327,8 @@ class _Replication:
                 nursery.cancel_scope.cancel()
         finally:
             unsubscribe()
-        session, report = self.session, self.report
-        if report.outcome is Outcome.RUNNING and (
-            session.complete
-            or (
-                session.their_caught_up
-                and session.our_state is State.SYNCED
-                and session.unacked == 0
-            )
-        ):
-            report.outcome = Outcome.COMPLETE
+        if self.report.outcome is Outcome.RUNNING and self.session.caught_up:
+            self.report.outcome = Outcome.COMPLETE
 
     async def _guard(self, task: Callable[[], Awaitable[None]], ends_session: bool) -> None:
         # The peer's misbehaviour and a vanished transport end the session with
@@ -382,13 +375,12 @@ class _Replication:
         session = self.session
         while True:
             event = session.next_event()
-            if event is NEED_DATA:
+            if isinstance(event, Signal):  # NEED_DATA
                 session.receive_data(await self._receive())
                 continue
             self._partial_since = None
             if isinstance(event, Closed):
                 return
-            assert not isinstance(event, enum.Enum)
             await self._handle(event)
             if session.complete:
                 return
@@ -490,7 +482,10 @@ class _Replication:
             self.report.forks_received += 1
             await self._offer_fork(proof)
         await self._send(Ack(1))
-        if self.report.rejected > self._limits.max_rejected:
+        # Entries of an author we just found forked are refused for free, and
+        # an honest peer may still be pushing them: they do not count.
+        costly = self.report.rejected - self.report.reasons.get("ForkedAuthor", 0)
+        if costly > self._limits.max_rejected:
             raise TooManyRejections(
                 f"expected at most {self._limits.max_rejected} rejected entries per session, "
                 f"found {self.report.rejected} ({self.report.rejections[0].describe()}, ...)"
@@ -592,16 +587,16 @@ class _Replication:
             if author not in session.peer_wants or author in forked:
                 continue
             known = self._peer_known.get(author, 0)
-            start = min(known, head.seq)
+            start, stop = min(known, head.seq), head.seq
             claim = self._claims.pop(author, None)
             if claim is not None and 0 < claim.seq <= head.seq:
                 ours = store.get(author, claim.seq)
                 if ours is not None and ours.id != claim.id:
-                    start = claim.seq - 1  # our entry there lets the peer prove the fork
-            while start < head.seq:
-                raws = store.feed_raw(
-                    author, start, min(self._limits.batch_entries, head.seq - start)
-                )
+                    # Our entry at that seq lets the peer prove the fork; what
+                    # follows it would only be rejected.
+                    start, stop = claim.seq - 1, claim.seq
+            while start < stop:
+                raws = store.feed_raw(author, start, min(self._limits.batch_entries, stop - start))
                 if not raws:
                     break
                 for raw in raws:
@@ -614,7 +609,7 @@ class _Replication:
                     batch.append(raw)
                     size += len(raw)
                 start += len(raws)
-            self._peer_known[author] = max(known, start)
+            self._peer_known[author] = max(known, stop)
         if batch:
             await self._send_batch(batch)
 

@@ -146,7 +146,7 @@ async def test_equivocating_author_is_flagged_everywhere(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     common = make_feed(XAVIER, 3)
-    one = make_feed(XAVIER, 3, start=common[-1], tag="told to a")
+    one = make_feed(XAVIER, 600, start=common[-1], tag="told to a")
     two = make_feed(XAVIER, 2, start=common[-1], tag="told to b")
     with stores(tmp_path, "a", "b", "c", "d") as (a, b, c, d):
         fill(a, common + one)
@@ -158,6 +158,8 @@ async def test_equivocating_author_is_flagged_everywhere(
         first = await sync_pair(a, b, AUTHORS)
         assert first.right.forks_received == 1  # b proved it from a's entries ...
         assert first.left.forks_received == 1  # ... and forwarded the proof to a
+        assert first.left.sent == 4 + 1  # alice's feed, and one entry of the fork answer
+        assert first.right.rejected == 1  # that entry: ForkDetected
         await sync_pair(b, c, AUTHORS)
         newcomer = await sync_pair(c, d, AUTHORS)
         assert newcomer.right.forks_received == 1
@@ -336,3 +338,18 @@ async def test_a_peer_that_never_acknowledges_times_out(
     assert_failed(report, "PeerTimeout: expected entries, acks or CaughtUp")
     assert 0 < report.sent <= 8 * SyncLimits().batch_entries  # never beyond the credit of 8
     assert duration == pytest.approx(SyncLimits().progress_timeout, abs=1)
+
+
+async def test_too_many_rejected_entries_end_the_session(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    forged = forged_chain(BOB.public_key, 300)
+
+    async def script(peer: Adversary) -> None:
+        await peer.hello(claim(forged))
+        await peer.entries(forged)
+
+    result = await attack(tmp_path, script, make_feed(BOB, 5))
+    assert_failed(result.report, "TooManyRejections: expected at most 256 rejected entries")
+    assert result.report.rejected == 300
+    assert result.stored == 0
