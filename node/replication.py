@@ -7,8 +7,9 @@ Public API (stable; ``net`` builds on it)::
 ``stream`` is any :class:`~samoorg.node.streams.ByteStream` (a trio stream,
 or a libp2p stream behind an adapter); ``replicate`` owns it and closes it on
 return. ``scope`` returns the set of authors (32-byte keys) to replicate; it
-is called at the start and, in live sessions, again after store changes (at
-most once per ``SyncLimits.scope_interval``). It returns a
+is called at the start and, in live sessions, again every
+``SyncLimits.scope_interval`` (new authors are asked for with ``want``). It
+returns a
 :class:`SyncReport` for every ending that is the peer's doing (it finished,
 vanished, misbehaved, was too slow) and raises only for local faults. Pass a
 ``report`` to watch the counters of a long live session while it runs, and a
@@ -30,8 +31,8 @@ time. Two tasks share the session:
   something must arrive within ``progress_timeout``.
 * the **writer** sends our hello, then everything the peer lacks according
   to its hello (a head whose id differs from ours at that seq is answered
-  from that seq, so the peer can prove the fork), then ``CaughtUp``; in a
-  live session it then waits for store changes and pushes what is new.
+  with our entry there, so the peer can prove the fork), then ``CaughtUp``;
+  in a live session it then waits for store changes and pushes what is new.
 
 Both send through one lock, so the order of bytes on the wire is the order
 the session saw. What the peer holds is tracked per author (``_peer_known``:
