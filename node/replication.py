@@ -173,6 +173,24 @@ class SyncReport:
             if len(self.rejections) < KEPT_REJECTIONS:
                 self.rejections.append(rejection)
 
+    def to_json(self) -> dict[str, object]:
+        """The report as plain JSON values (for ``--json`` output and peer books)."""
+        return {
+            "peer": self.peer,
+            "outcome": self.outcome.value,
+            "error": self.error,
+            "live": self.live,
+            "received": self.received,
+            "sent": self.sent,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "reasons": dict(self.reasons),
+            "rejections": [r.describe() for r in self.rejections],
+            "forks_received": self.forks_received,
+            "forks_sent": self.forks_sent,
+            "seconds": (self.finished or self.started) - self.started,
+        }
+
     def summary(self) -> str:
         """One human line."""
         text = (

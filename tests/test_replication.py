@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 
@@ -29,6 +30,7 @@ async def test_one_shot_sync_exchanges_both_ways(tmp_path: Path) -> None:
         assert (result.left.received, result.left.sent) == (47, 30)
         assert (result.right.received, result.right.sent) == (30, 47)
         assert snapshot(a) == snapshot(b)
+        assert json.loads(json.dumps(result.right.to_json()))["received"] == 30
         assert a.verify_all() == []
         assert b.verify_all() == []
 
