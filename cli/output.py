@@ -72,3 +72,8 @@ def fail_line(message: str) -> str:
     """One human line: newlines folded, prefixed with ``error:``."""
     text = " ".join(str(message).split())
     return f"error: {text}"
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """``"1 entry"``, ``"2 entries"``: a number with the right form of the noun."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"

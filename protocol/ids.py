@@ -56,7 +56,10 @@ def peer_id(public_key: bytes) -> str:
 
 def parse_peer_id(text: str) -> bytes:
     """The Ed25519 public key inside a peer id string; raises :class:`BadIdentifier`."""
-    raw = b58decode(text.strip())
+    try:
+        raw = b58decode(text.strip())
+    except BadIdentifier:
+        raw = b""
     if len(raw) != 38 or not raw.startswith(_PEER_ID_PREFIX):
         raise BadIdentifier(
             f"expected an Ed25519 peer id (12D3KooW..., 52 characters), found {text!r}"
