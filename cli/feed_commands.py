@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
 from samoorg.cli.context import session
-from samoorg.cli.output import entry_json, format_time, print_json, print_table
-from samoorg.node.errors import HomeError
+from samoorg.cli.output import (
+    count,
+    entry_json,
+    fail_line,
+    format_time,
+    print_json,
+    print_table,
+)
+from samoorg.node.errors import HomeError, StoreError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.node.store import IngestReport
+    from samoorg.node.store import IngestReport, Store
+    from samoorg.protocol.bundle import Record
     from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -29,7 +38,8 @@ def init(
         bool,
         typer.Option(
             "--passphrase",
-            help="Protect the key with a passphrase (asked, or taken from SAMOORG_PASSPHRASE).",
+            help="Protect the key with a passphrase (asked on the terminal). If "
+            "SAMOORG_PASSPHRASE is set, the key is always sealed with it.",
         ),
     ] = False,
 ) -> None:
@@ -122,6 +132,8 @@ def _print_invalid(selected: list[Entry], reasons: dict[bytes, str], as_json: bo
 
 
 def _summary(body: object, width: int = 60) -> str:
+    import json
+
     from samoorg.cli.output import jsonable
 
     text = json.dumps(jsonable(body), ensure_ascii=False, separators=(",", ":"))
@@ -136,9 +148,10 @@ def verify(ctx: typer.Context) -> None:
     if problems:
         for line in problems[:20]:
             typer.echo(line, err=True)
-        raise HomeError(f"store is NOT consistent: {len(problems)} problem(s) found")
+        raise StoreError(f"store is NOT consistent: {count(len(problems), 'problem')} found")
     typer.echo(
-        f"ok: {stats.entries} entries in {stats.feeds} feeds verified; {stats.forked} fork proof(s)"
+        f"ok: {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')} "
+        f"verified; {count(stats.forked, 'fork proof')}"
     )
 
 
@@ -148,62 +161,81 @@ def export(
     author: Annotated[str | None, typer.Option("--author", help="Only this author's feed.")] = None,
 ) -> None:
     """Write feeds and fork proofs to a bundle file (sneakernet sync)."""
-    from samoorg.protocol.bundle import BundleWriter, RecordType
-
     store = session(ctx).store()
     only = _author_option(author)
+    if str(file) == "-":
+        entries, proofs = _write_bundle(store, only, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        # Written beside the target and renamed at the end, so an interrupted
+        # export never leaves a half bundle under FILE.
+        partial = file.with_name(file.name + ".partial")
+        try:
+            with partial.open("wb") as out:
+                entries, proofs = _write_bundle(store, only, out)
+            partial.replace(file)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    typer.echo(
+        f"exported {count(entries, 'entry', 'entries')} and {count(proofs, 'fork proof')} "
+        f"to {file}",
+        err=True,
+    )
+
+
+def _write_bundle(store: Store, only: bytes | None, out: BinaryIO) -> tuple[int, int]:
+    """Stream every feed (or only one author's) and the fork proofs; return the counts."""
+    from samoorg.protocol.bundle import BundleWriter, RecordType
+
     writer = BundleWriter()
     count = 0
-    out: BinaryIO
-    target = None
-    if str(file) == "-":
-        out = sys.stdout.buffer
-    else:
-        target = file.with_name(file.name + ".partial")
-        out = target.open("wb")
-    try:
-        out.write(writer.header())
-        for head in store.heads():
-            if only is not None and head.author != only:
-                continue
-            after = 0
-            while True:
-                raws = store.feed_raw(head.author, after, 1000)
-                if not raws:
-                    break
-                for raw in raws:
-                    out.write(writer.record(RecordType.ENTRY, raw))
-                after += len(raws)
-                count += len(raws)
-        proofs = [p for p in store.fork_proofs() if only is None or p.author == only]
-        for proof in proofs:
-            out.write(writer.record(RecordType.FORK_PROOF, proof.to_bytes()))
-        out.write(writer.trailer())
-        out.flush()
-    finally:
-        if target is not None:
-            out.close()
-    if target is not None:
-        target.replace(file)  # an interrupted export never leaves a half bundle under FILE
-    typer.echo(f"exported {count} entries and {len(proofs)} fork proof(s) to {file}", err=True)
+    out.write(writer.header())
+    for head in store.heads():
+        if only is not None and head.author != only:
+            continue
+        after = 0
+        while raws := store.feed_raw(head.author, after, 1000):
+            for raw in raws:
+                out.write(writer.record(RecordType.ENTRY, raw))
+            after += len(raws)
+            count += len(raws)
+    proofs = [p for p in store.fork_proofs() if only is None or p.author == only]
+    for proof in proofs:
+        out.write(writer.record(RecordType.FORK_PROOF, proof.to_bytes()))
+    out.write(writer.trailer())
+    return count, len(proofs)
 
 
-def _read_records(path: Path, *, keep: bool) -> list[tuple[int, bytes]]:
-    """Stream the bundle once; return (type, payload) pairs if ``keep``."""
+def _records(handle: BinaryIO) -> Iterator[Record]:
+    """Every record of a bundle; raises BadBundle on any framing or checksum error."""
     from samoorg.protocol.bundle import END, BundleDecoder, Record
 
     decoder = BundleDecoder()
-    records: list[tuple[int, bytes]] = []
-    with sys.stdin.buffer if str(path) == "-" else path.open("rb") as handle:
-        while True:
-            item = decoder.next_record()
-            if item is END:
-                break
-            if not isinstance(item, Record):  # NEED_DATA
-                decoder.receive_data(handle.read(READ_CHUNK))
-            elif keep:
-                records.append((int(item.type), item.payload))
-    return records
+    while True:
+        item = decoder.next_record()
+        if item is END:
+            return
+        if isinstance(item, Record):
+            yield item
+        else:  # NEED_DATA
+            decoder.receive_data(handle.read(READ_CHUNK))
+
+
+@contextmanager
+def _open_bundle(file: Path) -> Iterator[BinaryIO]:
+    """The bundle as a seekable file; stdin ('-') is spooled to a temporary file first."""
+    import shutil
+    import tempfile
+
+    if str(file) != "-":
+        with file.open("rb") as handle:
+            yield handle
+        return
+    with tempfile.TemporaryFile() as spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool, READ_CHUNK)
+        spool.seek(0)
+        yield spool
 
 
 def import_(
@@ -212,55 +244,86 @@ def import_(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify and import a bundle; report new, already-had and rejected entries."""
-    from samoorg.node.store import IngestReport, Rejection
-    from samoorg.protocol.bundle import RecordType
-    from samoorg.protocol.errors import RemoteProtocolError
+    from samoorg.node.store import IngestReport
 
-    # Structure and checksum first: a truncated or corrupted file imports nothing.
-    records = _read_records(file, keep=True)
     store = session(ctx).store()
     report = IngestReport()
-    entries = [payload for kind, payload in records if kind == RecordType.ENTRY]
-    proofs = [payload for kind, payload in records if kind == RecordType.FORK_PROOF]
-    for payload in proofs:
-        try:
-            proof = store.ingest_fork_proof(payload)
-        except RemoteProtocolError as exc:
-            report.rejected.append(Rejection(-1, exc.name, str(exc)))
-        else:
-            if proof is not None:
-                report.forks.append(proof)
-    pending = entries
-    # Batches are sorted per feed, but a bundle may spread a feed over
-    # batches in any order: retry gap rejections while that makes progress.
-    while pending:
-        round_report = IngestReport()
-        for start in range(0, len(pending), IMPORT_BATCH):
-            round_report.merge(store.ingest(pending[start : start + IMPORT_BATCH]))
-        gaps = [r for r in round_report.rejected if r.error == "WrongSequence"]
-        report.new.extend(round_report.new)
-        report.duplicates += round_report.duplicates
-        report.forks.extend(round_report.forks)
-        if not gaps or not round_report.new:
-            report.rejected.extend(round_report.rejected)
-            break
-        report.rejected.extend(r for r in round_report.rejected if r.error != "WrongSequence")
-        wanted = {(r.author, r.seq) for r in gaps}
-        pending = [raw for raw in pending if _feed_key(raw) in wanted]
+    with _open_bundle(file) as handle:
+        # Pass 1, framing and checksum only: a truncated or corrupted file
+        # imports nothing. Pass 2 streams the records into the store.
+        for _ in _records(handle):
+            pass
+        handle.seek(0)
+        _import_records(store, _records(handle), report)
     _print_import(report, as_json)
     if report.rejected:
+        first = report.rejected[0]
+        message = (
+            f"{count(len(report.rejected), 'item')} of the bundle rejected (first: "
+            f"{first.describe()}); everything valid was imported"
+        )
+        sys.stderr.write(fail_line(message) + "\n")
         raise typer.Exit(1)
 
 
-def _feed_key(raw: bytes) -> tuple[bytes | None, int | None]:
-    from samoorg.protocol.entry import decode_entry
-    from samoorg.protocol.errors import ProtocolError
+def _import_records(store: Store, records: Iterable[Record], report: IngestReport) -> None:
+    """Ingest entries in batches, then fork proofs (so a node's export imports cleanly).
 
-    try:
-        entry = decode_entry(raw, verify_signature=False)
-    except ProtocolError:
-        return None, None
-    return entry.author, entry.seq
+    Rejections are numbered by record position in the bundle (from 0).
+    """
+    from dataclasses import replace
+
+    from samoorg.node.store import Rejection
+    from samoorg.protocol.bundle import RecordType
+    from samoorg.protocol.errors import RemoteProtocolError, WrongSequence
+
+    proofs: list[tuple[int, bytes]] = []
+    gaps: list[tuple[int, bytes, Rejection]] = []
+    batch: list[tuple[int, bytes]] = []
+
+    def flush(items: Sequence[tuple[int, bytes]]) -> list[tuple[int, bytes, Rejection]]:
+        # Returns the entries refused only for a gap: their predecessors may
+        # come later in the bundle (a bundle may hold a feed in any order).
+        done = store.ingest([raw for _, raw in items])
+        report.new.extend(done.new)
+        report.duplicates += done.duplicates
+        report.forks.extend(done.forks)
+        held_back = []
+        for rejection in done.rejected:
+            number, raw = items[rejection.index]
+            numbered = replace(rejection, index=number)
+            if rejection.error == WrongSequence.__name__:
+                held_back.append((number, raw, numbered))
+            else:
+                report.rejected.append(numbered)
+        return held_back
+
+    for number, record in enumerate(records):
+        if record.type is RecordType.FORK_PROOF:
+            proofs.append((number, record.payload))
+            continue
+        batch.append((number, record.payload))
+        if len(batch) >= IMPORT_BATCH:
+            gaps += flush(batch)
+            batch = []
+    gaps += flush(batch)
+    # Retry the gaps while that makes progress; what is left is a real gap.
+    while gaps:
+        before = len(report.new)
+        still = flush([(number, raw) for number, raw, _ in gaps])
+        if len(report.new) == before:
+            report.rejected.extend(rejection for _, _, rejection in still)
+            break
+        gaps = still
+    for number, payload in proofs:
+        try:
+            proof = store.ingest_fork_proof(payload)
+        except RemoteProtocolError as exc:
+            report.rejected.append(Rejection(number, exc.name, str(exc)))
+        else:
+            if proof is not None:
+                report.forks.append(proof)
+    report.rejected.sort(key=lambda rejection: rejection.index)
 
 
 def _print_import(report: IngestReport, as_json: bool) -> None:
@@ -276,21 +339,16 @@ def _print_import(report: IngestReport, as_json: bool) -> None:
                 "fork_proofs": len(report.forks),
             }
         )
-    else:
-        typer.echo(
-            f"imported {len(report.new)} new entries, {report.duplicates} already had, "
-            f"{len(report.rejected)} rejected, {len(report.forks)} new fork proof(s)"
-        )
-        for rejection in report.rejected[:20]:
-            typer.echo(f"  rejected {rejection.describe()}", err=True)
-        if len(report.rejected) > 20:
-            typer.echo(f"  … and {len(report.rejected) - 20} more", err=True)
-    if report.rejected:
-        typer.echo(
-            f"error: {len(report.rejected)} item(s) of the bundle were rejected; "
-            "everything valid was imported",
-            err=True,
-        )
+        return
+    typer.echo(
+        f"imported {count(len(report.new), 'new entry', 'new entries')}, "
+        f"{report.duplicates} already had, {len(report.rejected)} rejected, "
+        f"{count(len(report.forks), 'new fork proof')}"
+    )
+    for rejection in report.rejected[:20]:
+        typer.echo(f"  rejected {rejection.describe()}")
+    if len(report.rejected) > 20:
+        typer.echo(f"  … and {len(report.rejected) - 20} more")
 
 
 def register(app: typer.Typer) -> None:

@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the process exit code (also used by the tests)."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="samoorg", standalone_mode=False)
+        # Without standalone mode click *returns* the code of a typer.Exit
+        # raised inside a command (it raises only from eager callbacks).
+        result = command.main(args=argv, prog_name="samoorg", standalone_mode=False)
     except typer.Exit as done:
         return int(done.exit_code)
     except typer.Abort:
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         sys.stderr.write(fail_line(f"{exc.strerror or exc}: {exc.filename or ''}".strip()) + "\n")
         return 1
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:  # pragma: no cover - console script shim

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from samoorg.protocol.ids import peer_id
@@ -27,6 +25,8 @@ def jsonable(value: Any) -> Any:
 
 def print_json(value: Any) -> None:
     """Write ``value`` as indented JSON to stdout."""
+    import json  # imported here: `whoami` without --json should not pay for it
+
     sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False, sort_keys=False))
     sys.stdout.write("\n")
 
@@ -46,6 +46,8 @@ def entry_json(entry: Entry) -> dict[str, Any]:
 
 def format_time(ms: int) -> str:
     """A millisecond timestamp as local-independent UTC text."""
+    from datetime import UTC, datetime
+
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -72,3 +74,8 @@ def fail_line(message: str) -> str:
     """One human line: newlines folded, prefixed with ``error:``."""
     text = " ".join(str(message).split())
     return f"error: {text}"
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """``"1 entry"``, ``"2 entries"``: a number with the right form of the noun."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"

@@ -93,7 +93,7 @@ def create_key_file(path: Path, passphrase: str | None = None, seed: bytes | Non
         data.update(_seal(signer.seed, passphrase))
     else:
         data.update({"protection": "none", "seed": signer.seed.hex()})
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -137,8 +137,15 @@ def _open(data: dict[str, Any], passphrase: str, path: Path) -> bytes:
     salt = _hex_field(data, "salt", nacl.pwhash.argon2id.SALTBYTES, path)
     ciphertext = _hex_field(data, "ciphertext", None, path)
     ops, mem = data.get("opslimit"), data.get("memlimit")
-    if not isinstance(ops, int) or not isinstance(mem, int):
-        raise KeyFileError(f"key file {path}: opslimit/memlimit missing")
+    argon = nacl.pwhash.argon2id
+    # Bounded so that a tampered file cannot make us allocate without limit.
+    if not (
+        isinstance(ops, int)
+        and isinstance(mem, int)
+        and argon.OPSLIMIT_MIN <= ops <= argon.OPSLIMIT_SENSITIVE
+        and argon.MEMLIMIT_MIN <= mem <= argon.MEMLIMIT_SENSITIVE
+    ):
+        raise KeyFileError(f"key file {path}: opslimit/memlimit missing or out of range")
     try:
         key = nacl.pwhash.argon2id.kdf(
             nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, opslimit=ops, memlimit=mem

@@ -3,10 +3,13 @@
 Invariants (each write is one transaction, so they hold after a crash at any
 moment, ``kill -9`` included):
 
-* Every row in ``entries`` was decoded and signature-checked before it was
+* Every row in ``entries`` was decoded and authenticated before it was
   written, and extends its author's feed: the rows of one author are exactly
   seq ``1..head`` with each ``prev`` equal to the id of the row before it.
   A feed is therefore always a prefix of what its author signed.
+  *Authenticated* means its own signature verified (:meth:`Store.ingest`,
+  :meth:`Store.append`) or, for :meth:`Store.ingest_runs`, the signature of
+  a later entry of the same hash-linked run did, which commits to it.
 * ``feeds`` holds each author's head (seq, id) and is updated in the same
   transaction as the rows it describes.
 * A fork proof is stored once per author, verified, and flags the author.
@@ -24,8 +27,8 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -34,7 +37,7 @@ from samoorg.node.verifier import Verifier
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, create_entry, decode_entry
-from samoorg.protocol.errors import FeedError, ProtocolError, RemoteProtocolError
+from samoorg.protocol.errors import BadSignature, FeedError, ProtocolError, RemoteProtocolError
 from samoorg.protocol.feed import FeedHead, Placement, check_extends
 from samoorg.protocol.fork import ForkProof
 from samoorg.protocol.ids import peer_id
@@ -64,6 +67,45 @@ CREATE TABLE IF NOT EXISTS fork_proofs (
     found_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+
+
+FORKED_AUTHOR: Final = "ForkedAuthor"
+"""Rejection name for an entry that extends the feed of an author flagged by a fork proof."""
+_INSERT_ENTRY: Final = (
+    "INSERT INTO entries (author, seq, id, kind, timestamp, raw) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_FEED: Final = (
+    "INSERT INTO feeds (author, seq, id, forked) VALUES (?, ?, ?, ?) ON CONFLICT (author) "
+    "DO UPDATE SET seq = excluded.seq, id = excluded.id, forked = max(forked, excluded.forked)"
+)
+
+
+def _row(entry: Entry) -> tuple[bytes, int, bytes, str, int, bytes]:
+    return entry.author, entry.seq, entry.id, entry.kind, entry.timestamp, entry.raw
+
+
+def _linked_runs(entries: Sequence[Entry]) -> Iterator[list[Entry]]:
+    """Cut ``entries`` into maximal hash-linked runs of one author (see ``ingest_runs``)."""
+    run: list[Entry] = []
+    for entry in entries:
+        if run:
+            last = run[-1]
+            if entry.author == last.author and entry.seq == last.seq + 1 and entry.prev == last.id:
+                run.append(entry)
+                continue
+            yield run
+        run = [entry]
+    if run:
+        yield run
+
+
+@dataclass(slots=True)
+class _FeedState:
+    """What a batch knows of one feed while it writes."""
+
+    head: FeedHead | None
+    forked: bool
+    changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +195,27 @@ class Store:
 
     # -- writing ---------------------------------------------------------
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back on any error, SQLite errors as StoreError."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to store {self.path}: {exc}") from None
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                # If even ROLLBACK fails the connection is unusable; the
+                # original error says why, so that is what propagates.
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot write to store {self.path}: {exc}") from None
+            raise
+
     def append(
         self,
         signer: Signer,
@@ -188,10 +251,21 @@ class Store:
         and aborts the whole chain by raising. One transaction: another
         process cannot append in between, and a crash stores nothing.
         """
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            seq, prev, last_ts = self._own_head(signer)
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT f.seq, f.id, f.forked, e.timestamp FROM feeds f "
+                "LEFT JOIN entries e ON e.author = f.author AND e.seq = f.seq WHERE f.author = ?",
+                (signer.public_key,),
+            ).fetchone()
+            if row is not None and row[2]:
+                raise StoreError(
+                    "your own feed is flagged as forked: this key signed two histories "
+                    "(was the key file copied to another machine?)"
+                )
+            if row is None or row[0] == 0:
+                seq, prev, last_ts = 1, None, 0
+            else:
+                seq, prev, last_ts = row[0] + 1, row[1], row[3]
             stamp = timestamp if timestamp is not None else max(now_ms(), last_ts)
             made: list[Entry] = []
             while (step := build(made)) is not None:
@@ -203,34 +277,20 @@ class Store:
                 prev = entry.id
             if check is not None:
                 check(made)
-            for entry in made:
-                self._insert(entry)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            if made:
+                db.executemany(_INSERT_ENTRY, [_row(entry) for entry in made])
+                last = made[-1]
+                db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
         return made
-
-    def _own_head(self, signer: Signer) -> tuple[int, bytes | None, int]:
-        """``(next seq, prev id, last timestamp)`` of our feed; refuses a forked feed."""
-        row = self._db.execute(
-            "SELECT f.seq, f.id, f.forked, e.timestamp FROM feeds f "
-            "JOIN entries e ON e.author = f.author AND e.seq = f.seq WHERE f.author = ?",
-            (signer.public_key,),
-        ).fetchone()
-        if row is not None and row[2]:
-            raise StoreError(
-                "your own feed is flagged as forked: this key signed two histories "
-                "(was the key file copied to another machine?)"
-            )
-        return (row[0] + 1, row[1], row[3]) if row else (1, None, 0)
 
     def ingest(self, raws: Iterable[bytes]) -> IngestReport:
         """Verify and store a batch of encoded entries in one transaction.
 
         Entries may come in any order; they are sorted by (author, seq) and each
-        must extend its feed. Everything that fails is reported, nothing
-        unverified is written. Fork evidence is stored as a proof.
+        must extend its feed. Everything that fails is reported (rejections in
+        input order), nothing unverified is written. Fork evidence is stored as
+        a proof. Entries whose exact bytes are already stored count as
+        duplicates without a second signature check.
         """
         report = IngestReport()
         decoded: list[tuple[int, Entry]] = []
@@ -239,6 +299,18 @@ class Store:
                 decoded.append((index, decode_entry(raw, verify_signature=False)))
             except RemoteProtocolError as exc:
                 report.rejected.append(Rejection(index, exc.name, str(exc)))
+        # Only an entry at or below its feed's head can already be stored.
+        heads = {author: self._feed_state(author) for author in {e.author for _, e in decoded}}
+        known = self._stored_ids(
+            [
+                entry.id
+                for _, entry in decoded
+                if (head := heads[entry.author].head) is not None and entry.seq <= head.seq
+            ]
+        )
+        if known:
+            report.duplicates += sum(1 for _, entry in decoded if entry.id in known)
+            decoded = [item for item in decoded if item[1].id not in known]
         checks = self._verifier.check([entry for _, entry in decoded])
         valid: list[tuple[int, Entry]] = []
         for (index, entry), error in zip(decoded, checks, strict=True):
@@ -249,61 +321,85 @@ class Store:
                     Rejection(index, error.name, str(error), entry.author, entry.seq)
                 )
         valid.sort(key=lambda item: (item[1].author, item[1].seq))
-        self._write_batch(valid, report)
+        if valid:
+            with self._transaction():
+                self._write_batch(valid, report)
+        report.rejected.sort(key=lambda rejection: rejection.index)
         return report
 
-    def _write_batch(self, valid: Sequence[tuple[int, Entry]], report: IngestReport) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            heads: dict[bytes, FeedHead | None] = {}
-            forked: dict[bytes, bool] = {}
-            for index, entry in valid:
-                author = entry.author
-                if author not in heads:
-                    heads[author] = self.head(author)
-                    forked[author] = self.is_forked(author)
-                head = heads[author]
-                try:
-                    placement = check_extends(head, entry, partial(self.get, author))
-                except FeedError as exc:
-                    report.rejected.append(Rejection(index, exc.name, str(exc), author, entry.seq))
-                    if exc.proof is not None and self._save_fork_proof(exc.proof, author):
-                        report.forks.append(exc.proof)
-                        forked[author] = True
-                    continue
-                if placement is Placement.DUPLICATE:
-                    report.duplicates += 1
-                    continue
-                if forked[author]:
-                    report.rejected.append(
-                        Rejection(
-                            index,
-                            "ForkedAuthor",
-                            "the author is flagged for a fork; later entries are not accepted",
-                            author,
-                            entry.seq,
-                        )
-                    )
-                    continue
-                self._insert(entry)
-                heads[author] = FeedHead(author, entry.seq, entry.id)
-                report.new.append(entry)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    def _stored_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        """Which of ``ids`` are stored (one indexed query per 500 ids)."""
+        found: set[bytes] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))  # only placeholders are interpolated
+            sql = f"SELECT id FROM entries WHERE id IN ({marks})"  # noqa: S608
+            found.update(eid for (eid,) in self._db.execute(sql, part))
+        return found
 
-    def _insert(self, entry: Entry) -> None:
-        self._db.execute(
-            "INSERT INTO entries (author, seq, id, kind, timestamp, raw) VALUES (?, ?, ?, ?, ?, ?)",
-            (entry.author, entry.seq, entry.id, entry.kind, entry.timestamp, entry.raw),
+    def _write_batch(self, valid: Sequence[tuple[int, Entry]], report: IngestReport) -> None:
+        # Runs inside the batch transaction, over verified entries sorted by
+        # (author, seq). Heads are tracked in memory and rows are written with
+        # one executemany at the end; ``pending`` lets conflict checks see the
+        # rows of this batch that are not written yet.
+        feeds: dict[bytes, _FeedState] = {}
+        pending: dict[tuple[bytes, int], Entry] = {}
+        written: list[Entry] = []
+        for index, entry in valid:
+            author = entry.author
+            state = feeds.get(author)
+            if state is None:
+                state = feeds[author] = self._feed_state(author)
+            if state.forked and entry.seq > (state.head.seq if state.head else 0):
+                report.rejected.append(
+                    Rejection(
+                        index,
+                        FORKED_AUTHOR,
+                        "the author is flagged for a fork; entries beyond what we hold "
+                        "are not accepted",
+                        author,
+                        entry.seq,
+                    )
+                )
+                continue
+
+            def held(seq: int, author: bytes = author) -> Entry | None:
+                return pending.get((author, seq)) or self.get(author, seq)
+
+            try:
+                placement = check_extends(state.head, entry, held)
+            except FeedError as exc:
+                report.rejected.append(Rejection(index, exc.name, str(exc), author, entry.seq))
+                if exc.proof is not None and self._save_fork_proof(exc.proof, author):
+                    report.forks.append(exc.proof)
+                    state.forked = state.changed = True
+                continue
+            if placement is Placement.DUPLICATE:
+                report.duplicates += 1
+                continue
+            pending[author, entry.seq] = entry
+            state.head = FeedHead(author, entry.seq, entry.id)
+            state.changed = True
+            written.append(entry)
+        self._db.executemany(_INSERT_ENTRY, [_row(entry) for entry in written])
+        self._db.executemany(
+            _UPSERT_FEED,
+            [
+                (a, s.head.seq if s.head else 0, s.head.id if s.head else b"", int(s.forked))
+                for a, s in feeds.items()
+                if s.changed
+            ],
         )
-        self._db.execute(
-            "INSERT INTO feeds (author, seq, id) VALUES (?, ?, ?) "
-            "ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, id = excluded.id",
-            (entry.author, entry.seq, entry.id),
-        )
+        report.new.extend(written)
+
+    def _feed_state(self, author: bytes) -> _FeedState:
+        row = self._db.execute(
+            "SELECT seq, id, forked FROM feeds WHERE author = ?", (author,)
+        ).fetchone()
+        if row is None:
+            return _FeedState(None, forked=False)
+        head = FeedHead(author, row[0], row[1]) if row[0] > 0 else None
+        return _FeedState(head, forked=bool(row[2]))
 
     def _save_fork_proof(self, proof: ForkProof, author: bytes) -> bool:
         # Called inside a transaction. Returns True if the proof is new.
@@ -316,7 +412,12 @@ class Store:
             "INSERT INTO fork_proofs (author, proof, found_at) VALUES (?, ?, ?)",
             (author, proof.to_bytes(), now_ms()),
         )
-        self._db.execute("UPDATE feeds SET forked = 1 WHERE author = ?", (author,))
+        # A fork proof can arrive before any entry of its author (seq 0).
+        self._db.execute(
+            "INSERT INTO feeds (author, seq, id, forked) VALUES (?, 0, x'', 1) "
+            "ON CONFLICT (author) DO UPDATE SET forked = 1",
+            (author,),
+        )
         return True
 
     def ingest_fork_proof(self, data: bytes) -> ForkProof | None:
@@ -326,22 +427,69 @@ class Store:
         flagged. Raises :class:`RemoteProtocolError` if it proves nothing.
         """
         proof = ForkProof.from_bytes(data)
-        author = proof.author
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            new = self._save_fork_proof(proof, author)
-            if new:
-                # A fork proof can arrive before any entry of its author.
-                self._db.execute(
-                    "INSERT INTO feeds (author, seq, id, forked) VALUES (?, 0, x'', 1) "
-                    "ON CONFLICT (author) DO UPDATE SET forked = 1",
-                    (author,),
-                )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        with self._transaction():
+            new = self._save_fork_proof(proof, proof.author)
         return proof if new else None
+
+    def ingest_runs(self, entries: Sequence[Entry]) -> IngestReport:
+        """Store hash-linked runs of decoded entries with one signature check per run.
+
+        ``entries`` must come from ``decode_entry(raw, verify_signature=False)``
+        (replication decodes each batch once). They are cut into *runs*:
+        maximal stretches of consecutive items by one author in which each
+        ``seq`` is one more than the one before and each ``prev`` is the id of
+        the one before. A run that extends its stored feed (possibly after
+        repeating a stretch we hold, which counts as duplicates) is stored
+        after checking one signature: its **last** entry's. That signature
+        covers, through the hash links, every entry of the run and the stored
+        head it extends, so every row stays authenticated by its author's key;
+        ``docs/protocol.md`` §7.9 gives the argument and its one caveat.
+
+        A run that does not fit (a gap, a fork, a bad last signature, a
+        flagged author) is handed to :meth:`ingest`, which checks every
+        signature and reports each problem. Fast runs are written in one
+        transaction, the handed-over runs in a second one.
+        """
+        report = IngestReport()
+        slow: list[bytes] = []
+        with self._transaction():
+            for run in _linked_runs(entries):
+                if not self._store_run(run, report):
+                    slow.extend(e.raw for e in run)
+        if slow:
+            report.merge(self.ingest(slow))
+        return report
+
+    def _store_run(self, run: list[Entry], report: IngestReport) -> bool:
+        # Inside a transaction. Returns False (having written nothing) when the
+        # run needs the per-entry path.
+        author, first = run[0].author, run[0].seq
+        state = self._feed_state(author)
+        head_seq = state.head.seq if state.head else 0
+        if state.forked or first > head_seq + 1:
+            return False
+        if first <= head_seq:
+            # The run overlaps what we hold. Equal ids at the last shared seq
+            # mean (by the hash links) the whole overlap is what we hold.
+            shared = min(run[-1].seq, head_seq)
+            held = self.get(author, shared) if shared < head_seq else state.head
+            if held is None or run[shared - first].id != held.id:
+                return False
+            fresh = run[shared - first + 1 :]
+        elif run[0].prev != (state.head.id if state.head else None):
+            return False
+        else:
+            fresh = run
+        if fresh:
+            try:
+                fresh[-1].verify()
+            except BadSignature:
+                return False
+            self._db.executemany(_INSERT_ENTRY, [_row(entry) for entry in fresh])
+            self._db.execute(_UPSERT_FEED, (author, fresh[-1].seq, fresh[-1].id, 0))
+            report.new.extend(fresh)
+        report.duplicates += len(run) - len(fresh)
+        return True
 
     # -- reading ---------------------------------------------------------
 
@@ -372,6 +520,17 @@ class Store:
         """Every stored fork proof (already verified on arrival)."""
         rows = self._db.execute("SELECT proof FROM fork_proofs ORDER BY author").fetchall()
         return [ForkProof.from_bytes(p) for (p,) in rows]
+
+    def fork_proof(self, author: bytes) -> ForkProof | None:
+        """The stored fork proof flagging ``author``, re-verified, or ``None``.
+
+        Raises :class:`RemoteProtocolError` if the stored proof no longer
+        verifies on its own (see docs/protocol.md §7.9, the caveat).
+        """
+        row = self._db.execute(
+            "SELECT proof FROM fork_proofs WHERE author = ?", (author,)
+        ).fetchone()
+        return ForkProof.from_bytes(row[0]) if row else None
 
     @staticmethod
     def _entry(raw: bytes) -> Entry:
@@ -464,59 +623,62 @@ class Store:
         """Re-verify every stored entry, link and fork proof; return the problems found.
 
         This is independent of the write path: it decodes every row with full
-        signature verification and walks every feed from seq 1.
+        signature verification, checks the indexed columns against the bytes,
+        and walks every feed from seq 1 to its recorded head. It reads one
+        snapshot, so a concurrent writer cannot cause false alarms.
         """
         problems: list[str] = []
-        heads = {h.author: h for h in self.heads()}
-        expected_seq: dict[bytes, int] = {}
-        prev_id: dict[bytes, bytes] = {}
-        rows = self._db.execute("SELECT author, seq, id, raw FROM entries ORDER BY author, seq")
-        batch: list[tuple[bytes, int, bytes, bytes]] = []
+        self._db.execute("BEGIN")  # a read transaction: one WAL snapshot throughout
+        try:
+            heads = {h.author: h for h in self.heads()}
+            walked = self._verify_rows(problems)
+            for author, head in heads.items():
+                if walked.get(author) != (head.seq, head.id):
+                    problems.append(
+                        f"{peer_id(author)}: recorded head #{head.seq} does not match its rows"
+                    )
+            for author in walked.keys() - heads.keys():
+                problems.append(f"{peer_id(author)}: entries without a recorded head")
+            flagged = {a for (a,) in self._db.execute("SELECT author FROM feeds WHERE forked = 1")}
+            for author, raw in self._db.execute("SELECT author, proof FROM fork_proofs"):
+                try:
+                    proof = ForkProof.from_bytes(raw)
+                except RemoteProtocolError as exc:
+                    problems.append(f"fork proof: {exc.name}: {exc}")
+                    continue
+                if proof.author != author or author not in flagged:
+                    problems.append(f"{peer_id(author)}: fork proof not filed under its author")
+        finally:
+            self._db.execute("COMMIT")
+        return problems
 
-        def flush() -> None:
-            entries: list[Entry | None] = []
-            for author, seq, eid, raw in batch:
+    def _verify_rows(self, problems: list[str]) -> dict[bytes, tuple[int, bytes]]:
+        """Check every entry row in (author, seq) order; return each feed's (seq, id) end."""
+        walked: dict[bytes, tuple[int, bytes]] = {}
+        rows = self._db.execute(
+            "SELECT author, seq, id, kind, timestamp, raw FROM entries ORDER BY author, seq"
+        )
+        while batch := rows.fetchmany(2048):
+            entries: list[tuple[bytes, int, Entry]] = []
+            for author, seq, eid, kind, stamp, raw in batch:
+                where = f"{peer_id(author)}#{seq}"
                 try:
                     entry = decode_entry(raw, verify_signature=False)
                 except ProtocolError as exc:
-                    problems.append(f"{peer_id(author)}#{seq}: {exc.name}: {exc}")
-                    entries.append(None)
+                    problems.append(f"{where}: {exc.name}: {exc}")
                     continue
-                if (entry.author, entry.seq, entry.id) != (author, seq, eid):
-                    problems.append(f"{peer_id(author)}#{seq}: row columns disagree with its bytes")
-                entries.append(entry)
-            checks = self._verifier.check([e for e in entries if e is not None])
-            it = iter(checks)
-            for (author, seq, _, _), maybe in zip(batch, entries, strict=True):
-                if maybe is None:
-                    continue
-                entry = maybe
-                error = next(it)
+                if _row(entry) != (author, seq, eid, kind, stamp, raw):
+                    problems.append(f"{where}: row columns disagree with its bytes")
+                entries.append((author, seq, entry))
+            checks = self._verifier.check([entry for _, _, entry in entries])
+            for (author, seq, entry), error in zip(entries, checks, strict=True):
+                where = f"{peer_id(author)}#{seq}"
                 if error is not None:
-                    problems.append(f"{peer_id(author)}#{seq}: {error.name}: {error}")
-                want = expected_seq.get(author, 1)
-                if seq != want:
-                    problems.append(f"{peer_id(author)}: expected seq {want}, found {seq}")
-                if entry.prev != prev_id.get(author):
-                    problems.append(f"{peer_id(author)}#{seq}: prev does not link to seq {seq - 1}")
-                expected_seq[author] = seq + 1
-                prev_id[author] = entry.id
-            batch.clear()
-
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= 2048:
-                flush()
-        flush()
-        for author, head in heads.items():
-            if prev_id.get(author) != head.id or expected_seq.get(author, 1) - 1 != head.seq:
-                problems.append(f"{peer_id(author)}: recorded head #{head.seq} does not match rows")
-        for author in expected_seq:
-            if author not in heads:
-                problems.append(f"{peer_id(author)}: entries without a recorded head")
-        for (raw,) in self._db.execute("SELECT proof FROM fork_proofs").fetchall():
-            try:
-                ForkProof.from_bytes(raw)
-            except RemoteProtocolError as exc:
-                problems.append(f"fork proof: {exc.name}: {exc}")
-        return problems
+                    problems.append(f"{where}: {error.name}: {error}")
+                last_seq, last_id = walked.get(author, (0, None))
+                if seq != last_seq + 1:
+                    problems.append(f"{where}: expected seq {last_seq + 1} here, a gap")
+                elif entry.prev != last_id:
+                    problems.append(f"{where}: prev does not link to seq {last_seq}")
+                walked[author] = (seq, entry.id)
+        return walked

@@ -14,8 +14,9 @@ imported. A record's payload is at most ``MAX_RECORD_SIZE`` bytes.
 Theory of operation: :class:`BundleDecoder` is sans-IO. Feed it bytes with
 :meth:`~BundleDecoder.receive_data` (``b""`` means end of file) and pull
 records with :meth:`~BundleDecoder.next_record` until it returns
-:data:`END`. It holds at most one record plus one read chunk in memory. The
-decoder checks framing only; entries inside are verified by the store.
+:data:`END`, which it does only after the trailer and then end of file.
+It holds at most one record plus one read chunk in memory. The decoder
+checks framing only; entries inside are verified by the store.
 Any error is final: the decoder stays in its error state.
 """
 
@@ -28,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from samoorg.protocol.errors import BadBundle
+from samoorg.protocol.errors import BadBundle, LocalProtocolError
 from samoorg.protocol.fork import MAX_FORK_PROOF_SIZE
 
 MAGIC: Final = b"SAMOORG-BUNDLE/1\n"
@@ -82,7 +83,9 @@ class BundleWriter:
     def record(self, kind: RecordType, payload: bytes) -> bytes:
         """One framed record."""
         if len(payload) > MAX_RECORD_SIZE:
-            raise ValueError(f"record of {len(payload)} bytes exceeds {MAX_RECORD_SIZE}")
+            raise LocalProtocolError(
+                f"expected a record of at most {MAX_RECORD_SIZE} bytes, found {len(payload)}"
+            )
         self._count += 1
         return self._emit(_HEAD.pack(kind, len(payload)) + payload)
 
@@ -152,11 +155,15 @@ class BundleDecoder:
         return chunk
 
     def next_record(self) -> Record | _Sentinel:
-        """The next record, ``NEED_DATA``, or ``END`` after a verified trailer."""
+        """The next record, ``NEED_DATA``, or ``END`` after a verified trailer and EOF.
+
+        Raises :class:`BadBundle` (and stays failed) on any framing error.
+        """
         if self._error is not None:
             raise self._error
         if self._done:
-            return END
+            # The trailer must be the last byte of the file: wait for EOF.
+            return END if self._eof else NEED_DATA
         if not self._started:
             if self._available() < len(MAGIC):
                 return self._need(len(MAGIC))
@@ -186,7 +193,7 @@ class BundleDecoder:
                     f"expected end of file after the trailer, found {self._available()} more bytes"
                 )
             self._done = True
-            return END
+            return END if self._eof else NEED_DATA
         if kind not in RecordType._value2member_map_:
             raise self._fail(
                 f"expected a record type E, F or Z at byte {self._offset}, found 0x{kind:02x}"

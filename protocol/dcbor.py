@@ -19,15 +19,19 @@ No tags, no floats, no ``undefined``, no indefinite lengths. Integers and
 lengths use the shortest head. Map keys are sorted by their encoded bytes,
 which for text keys is "shorter first, then bytewise".
 
-Theory of operation: decoding is ``cbor2.loads`` (fast, C) followed by a walk
-that enforces the data model and the depth limit, and a re-encode that must
-reproduce the input byte for byte. The re-encode check rejects every
-non-canonical form at once: long heads, unsorted or duplicate keys, indefinite
-lengths, trailing bytes, and tags that cbor2 would silently fold into a value.
+Theory of operation: decoding is ``cbor2.loads`` (fast, C), then one walk that
+enforces the data model, the nesting limit and the key order of every map,
+then a plain (non-sorting) re-encode that must reproduce the input byte for
+byte. Given sorted keys, the only freedom left in CBOR is in the heads and
+framing, so the re-encode check rejects every other non-canonical form at once:
+long heads, indefinite lengths, duplicate keys (the decoded map is shorter),
+trailing bytes, and tags that cbor2 would silently fold into a value (bignums,
+shared values, string references).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final, TypeAlias
 
 import cbor2
@@ -57,39 +61,99 @@ def _describe(value: object) -> str:
 
 def check_value(value: object, *, max_depth: int = MAX_DEPTH) -> None:
     """Raise :class:`UnencodableValue` unless ``value`` is in the data model."""
-    problem = _first_problem(value, 1, max_depth)
+    problem = _first_problem(value, max_depth, ordered_keys=False)
     if problem is not None:
         raise UnencodableValue(problem)
 
 
-def _first_problem(value: object, depth: int, max_depth: int) -> str | None:
-    # Returns a description of the first violation, or None. Iterative over
-    # siblings, recursive over depth, and depth is capped, so cyclic values
-    # (which cbor2 can build from tags 28/29) terminate.
-    if depth > max_depth:
-        return f"nesting deeper than {max_depth} levels"
+def _nesting(max_depth: int) -> str:
+    return f"nesting deeper than {max_depth} levels"
+
+
+def _first_problem(value: object, max_depth: int, *, ordered_keys: bool) -> str | None:
+    """A description of the first violation of the data model, or ``None``.
+
+    ``ordered_keys`` also requires every map's keys in deterministic order (for
+    decoded input; an encoder sorts them itself).
+    """
     kind = type(value)
-    if kind is bool or value is None or kind is bytes or kind is str:
+    if kind is list or kind is dict:
+        return _container_problem(value, 1, max_depth, ordered_keys)  # type: ignore[arg-type]
+    return _scalar_problem(value)
+
+
+def _scalar_problem(value: object) -> str | None:
+    kind = type(value)
+    if kind is str or kind is bytes or kind is bool or value is None:
         return None
     if kind is int:
         if INT_MIN <= value <= INT_MAX:  # type: ignore[operator]
             return None
         return f"integer outside [-2**64, 2**64-1]: {value}"
-    if kind is list:
-        for item in value:  # type: ignore[attr-defined]
-            problem = _first_problem(item, depth + 1, max_depth)
-            if problem is not None:
-                return problem
-        return None
-    if kind is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str:
-                return f"map key must be a text string, found {_describe(key)}"
-            problem = _first_problem(item, depth + 1, max_depth)
-            if problem is not None:
-                return problem
-        return None
     return f"unsupported type {_describe(value)} (allowed: int, bytes, str, list, dict, bool, None)"
+
+
+def _container_problem(
+    value: list[object] | dict[object, object], depth: int, max_depth: int, ordered_keys: bool
+) -> str | None:
+    # ``value`` sits at nesting level ``depth`` (the top level is 1); its items
+    # sit at ``depth + 1``, which must not exceed ``max_depth``. Scalars are
+    # checked inline (this is the hot path of every decode). Depth is capped,
+    # so cyclic values (which cbor2 builds from tags 28/29) terminate.
+    if type(value) is dict:
+        problem = _keys_problem(value, ordered_keys)
+        if problem is not None:
+            return problem
+        items: Iterable[object] = value.values()
+    else:
+        items = value
+    if value and depth >= max_depth:
+        return _nesting(max_depth)
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is bytes or kind is bool or item is None:
+            continue
+        if kind is int and INT_MIN <= item <= INT_MAX:  # type: ignore[operator]
+            continue
+        if kind is list or kind is dict:
+            problem = _container_problem(item, depth + 1, max_depth, ordered_keys)  # type: ignore[arg-type]
+        else:
+            problem = _scalar_problem(item)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _keys_problem(value: dict[object, object], ordered: bool) -> str | None:
+    # Deterministic order is bytewise order of the encoded keys; for text keys
+    # that is shorter UTF-8 first, then bytewise. A dict cannot hold duplicates:
+    # duplicated input keys are caught by the re-encode check.
+    previous_length, previous = -1, b""
+    for key in value:
+        if type(key) is not str:
+            return f"map key must be a text string, found {_describe(key)}"
+        if ordered:
+            encoded = key.encode()
+            length = len(encoded)
+            if length < previous_length or (length == previous_length and encoded <= previous):
+                return (
+                    f"map key {key[:40]!r} out of deterministic order "
+                    "(keys sort by UTF-8 length, then bytewise, without repeats)"
+                )
+            previous_length, previous = length, encoded
+    return None
+
+
+def _is_cyclic(value: object, limit: int, ancestors: tuple[int, ...] = ()) -> bool:
+    # Only called after a nesting violation, to name cyclic values (built by
+    # shared-value tags) as what they are. Bounded by the nesting limit.
+    if type(value) not in (list, dict) or len(ancestors) > limit:
+        return False
+    if id(value) in ancestors:
+        return True
+    items: Iterable[object] = value.values() if isinstance(value, dict) else value  # type: ignore[assignment]
+    inner = (*ancestors, id(value))
+    return any(_is_cyclic(item, limit, inner) for item in items)
 
 
 def encode(value: Value) -> bytes:
@@ -98,15 +162,18 @@ def encode(value: Value) -> bytes:
     Raises :class:`UnencodableValue` if it is outside the data model.
     """
     check_value(value)
-    return bytes(cbor2.dumps(value, canonical=True))
+    try:
+        return bytes(cbor2.dumps(value, canonical=True))
+    except UnicodeEncodeError as exc:  # a str with lone surrogates has no UTF-8 form
+        raise UnencodableValue(f"text string is not valid Unicode: {exc.reason}") from None
 
 
 def decode(data: bytes, *, max_size: int, max_depth: int = MAX_DEPTH) -> Value:
     """Decode one deterministic CBOR item that fills ``data`` exactly.
 
-    Raises :class:`TooLarge` if ``len(data) > max_size`` and
-    :class:`MalformedCBOR` for anything else that is not the unique
-    deterministic encoding of a value in the data model.
+    Raises :class:`TooLarge` if ``len(data) > max_size`` or the nesting exceeds
+    ``max_depth``, and :class:`MalformedCBOR` for anything else that is not the
+    unique deterministic encoding of a value in the data model.
     """
     if len(data) > max_size:
         raise TooLarge(f"expected at most {max_size} bytes of CBOR, found {len(data)}")
@@ -119,15 +186,17 @@ def decode(data: bytes, *, max_size: int, max_depth: int = MAX_DEPTH) -> Value:
     # that only our own errors leave a decoder, so everything is mapped here.
     except Exception as exc:  # noqa: BLE001
         raise MalformedCBOR(f"expected well-formed CBOR, found {_summarize(exc)}") from None
-    problem = _first_problem(value, 1, max_depth)
+    problem = _first_problem(value, max_depth, ordered_keys=True)
     if problem is not None:
         if problem.startswith("nesting"):
-            raise TooLarge(f"expected CBOR nesting of at most {max_depth}, found deeper")
+            if _is_cyclic(value, max_depth + 1):
+                raise MalformedCBOR("expected no tags, found a shared (cyclic) value")
+            raise TooLarge(f"expected CBOR nesting of at most {max_depth} levels, found deeper")
         raise MalformedCBOR(f"expected the Samoorg CBOR data model, found {problem}")
-    if cbor2.dumps(value, canonical=True) != data:
+    if cbor2.dumps(value) != data:
         raise MalformedCBOR(
-            "expected deterministic CBOR (shortest heads, sorted unique keys, "
-            "definite lengths, no tags, no trailing bytes), found another encoding"
+            "expected deterministic CBOR (shortest heads, definite lengths, unique keys, "
+            "no tags, no trailing bytes), found another encoding"
         )
     return value  # type: ignore[no-any-return]
 

@@ -119,17 +119,9 @@ def decode_entry(raw: bytes, *, verify_signature: bool = True) -> Entry:
     _check_fields(author, seq, prev, timestamp, kind, body, MalformedEntry)
     if type(signature) is not bytes or len(signature) != SIGNATURE_SIZE:
         raise MalformedEntry(f"expected signature as a 64-byte string, found {_kind(signature)}")
-    entry = Entry(
-        author=author,  # type: ignore[arg-type]
-        seq=seq,  # type: ignore[arg-type]
-        prev=prev,  # type: ignore[arg-type]
-        timestamp=timestamp,  # type: ignore[arg-type]
-        kind=kind,  # type: ignore[arg-type]
-        body=body,  # type: ignore[arg-type]
-        signature=signature,
-        raw=bytes(raw),
-        id=digest(raw),
-    )
+    raw = bytes(raw)
+    # Positional arguments: this is the hot path of ingest (keywords cost ~1 us).
+    entry = Entry(author, seq, prev, timestamp, kind, body, signature, raw, digest(raw))  # type: ignore[arg-type]
     if verify_signature:
         entry.verify()
     return entry

@@ -7,8 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from samoorg.cli.main import main
+
+# The machine is shared and its speed varies, so per-example deadlines would
+# only make property tests flaky. Every loop in a test is bounded instead.
+settings.register_profile("samoorg", deadline=None)
+settings.load_profile("samoorg")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
