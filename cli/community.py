@@ -119,6 +119,11 @@ def member_label(key: bytes, me: bytes | None = None, *, width: int = 12) -> str
     return "…" + peer_id(key)[-width:]
 
 
+def peer_label(text: str | None, me: bytes | None = None) -> str:
+    """:func:`member_label` of a peer id string (empty for ``None``)."""
+    return "" if text is None else member_label(parse_peer_id(text), me)
+
+
 def money(amount: Amount | None) -> str:
     """``"100.00 EUR"`` (empty for ``None``)."""
     return "" if amount is None else f"{amount.format()} {amount.currency}"

@@ -13,6 +13,7 @@ from samoorg.cli.community import (
     member_label,
     money_json,
     now,
+    peer_label,
     resolve_entry,
     resolve_member,
     totals_text,
@@ -234,8 +235,8 @@ def pledge_list(
         [
             (
                 r["id"][:12],
-                _label(r["from"], me),
-                _label(r["to"], me),
+                peer_label(r["from"], me),
+                peer_label(r["to"], me),
                 "person" if r["target"]["kind"] == "to" else r["target"]["id"][:12],
                 totals_text(r["amount"]),
                 ("OVERDUE " if r["overdue"] else "") + r["state"],
@@ -244,12 +245,6 @@ def pledge_list(
             for r in rows
         ],
     )
-
-
-def _label(text: str | None, me: bytes) -> str:
-    from samoorg.protocol.ids import parse_peer_id
-
-    return "" if text is None else member_label(parse_peer_id(text), me)
 
 
 # -- ledger --------------------------------------------------------------------
@@ -298,7 +293,10 @@ def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         print_table(
             title,
             ["from", "owes", "amount"],
-            [(_label(r["from"], me), _label(r["to"], me), totals_text(r["amount"])) for r in rows],
+            [
+                (peer_label(r["from"], me), peer_label(r["to"], me), totals_text(r["amount"]))
+                for r in rows
+            ],
         )
 
     table("Outstanding commitments", result["outstanding"])
@@ -403,7 +401,7 @@ def request_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         [
             (
                 r["id"][:12],
-                _label(r["author"], me),
+                peer_label(r["author"], me),
                 totals_text(r["goal"]) + (" / month" if r["monthly"] else ""),
                 totals_text(r["pledged"]),
                 totals_text(r["committed"]),
@@ -466,7 +464,7 @@ def initiative_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             (
                 r["id"][:12],
                 r["title"],
-                _label(r["author"], me),
+                peer_label(r["author"], me),
                 totals_text(r["goal"]),
                 totals_text(r["pledged"]),
                 r["backers"],
@@ -512,7 +510,7 @@ def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFla
         "Backers",
         ["pledge", "from", "amount", "state"],
         [
-            (b["id"][:12], _label(b["from"], me), totals_text(b["amount"]), b["state"])
+            (b["id"][:12], peer_label(b["from"], me), totals_text(b["amount"]), b["state"])
             for b in row["backers"]
         ],
     )

@@ -13,6 +13,7 @@ from samoorg.cli.community import (
     money,
     money_json,
     now,
+    peer_label,
     resolve_entry,
     totals_text,
 )
@@ -24,6 +25,7 @@ from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.invites import InviteOutcome
+    from samoorg.crdt.views import Views
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 HopsOption = Annotated[
@@ -160,14 +162,16 @@ def invite_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Invites you sent and invites you accepted, with their state."""
     state = session(ctx)
     me = state.public_key()
-    trust = load_views(state).trust
+    current = load_views(state)
     at = now()
     rows: list[dict[str, Any]] = []
-    for outcome in trust.outcomes():
+    for outcome in current.trust.outcomes():
         if outcome.inviter == me:
             rows.append(_invite_row(outcome, "sent", outcome.invitee, at))
         elif outcome.invitee == me:
             rows.append(_invite_row(outcome, "accepted", outcome.inviter, at))
+        elif any(_author(current, i) == me for i in outcome.waiting):
+            rows.append(_invite_row(outcome, "accepted", None, at))
     if as_json:
         print_json(rows)
         return
@@ -178,7 +182,7 @@ def invite_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             (
                 r["invite"][:12],
                 r["direction"],
-                member_label(bytes.fromhex(r["with"]), me) if r["with"] else "",
+                peer_label(r["with"], me),
                 totals_text(r["guarantee"]),
                 r["state"],
                 _when(r["expires"]),
@@ -188,6 +192,11 @@ def invite_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     )
 
 
+def _author(current: Views, entry_id: bytes) -> bytes | None:
+    entry = current.index.get(entry_id)
+    return entry.author if entry is not None else None
+
+
 def _invite_row(
     outcome: InviteOutcome, direction: str, other: bytes | None, at: int
 ) -> dict[str, Any]:
@@ -195,8 +204,7 @@ def _invite_row(
     return {
         "invite": outcome.id.hex(),
         "direction": direction,
-        "with": other.hex() if other else None,
-        "with_id": peer_id(other) if other else None,
+        "with": peer_id(other) if other else None,
         "guarantee": money_json(record.amount.minor, record.amount.currency) if record else {},
         "state": outcome.status(at),
         "expires": record.expires if record else None,

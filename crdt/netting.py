@@ -4,16 +4,18 @@ Theory of operation. Per currency, outstanding commitments form a directed
 graph ``debtor -> creditor`` weighted by the amount owed. Any directed cycle
 can be reduced by its smallest edge without changing anyone's net position
 (each member on the cycle owes that much less and is owed that much less).
-:func:`suggest_netting` repeatedly finds a cycle by depth-first search and
-cancels it, until the graph is acyclic.
+:func:`suggest_netting` first cancels cycles of two and three members (the
+suggestions easiest to act on), then finds any longer cycles by depth-first
+search and cancels each as it is found, until the graph is acyclic.
 
 Determinism: start nodes and neighbours are visited in key order, so every
 node computes the same suggestions from the same debts.
 
-Cost: removing edges never creates a cycle, so a node whose whole reach was
-explored without finding one stays "done" across rounds. Each round removes
-at least one edge, so there are at most E rounds, and the total work is
-about O(E * (V + E)) in the worst case and near O(V + E) for sparse ledgers.
+Cost: one depth-first search that, after cancelling a cycle, resumes from the
+cycle's first node instead of starting over. Removing edges never creates a
+cycle, so a node found to reach none is never entered again. Each
+cancellation removes at least one edge; the work is about
+O(V + E + cancellations * cycle length * log degree).
 
 Greedy cancellation is not guaranteed to cancel the largest possible total
 (that is a minimum-cost circulation problem), but every suggestion is
@@ -47,52 +49,78 @@ class Netting:
     remaining: Debts
 
 
-def _find_cycle(graph: Mapping[bytes, Mapping[bytes, int]], done: set[bytes]) -> list[bytes]:
-    """A directed cycle (as a node list) reachable from a node not in ``done``, or []."""
-    for start in sorted(graph):
-        if start in done:
-            continue
-        path: list[bytes] = [start]
-        on_path = {start: 0}
-        iterators = [iter(sorted(graph.get(start, {})))]
-        while iterators:
-            advanced = False
-            for nxt in iterators[-1]:
-                if nxt in on_path:
-                    return path[on_path[nxt] :]
-                if nxt in done:
-                    continue
-                on_path[nxt] = len(path)
-                path.append(nxt)
-                iterators.append(iter(sorted(graph.get(nxt, {}))))
-                advanced = True
-                break
-            if not advanced:
-                finished = path.pop()
-                del on_path[finished]
-                iterators.pop()
-                done.add(finished)
-    return []
+def _cancel(currency: str, graph: dict[bytes, dict[bytes, int]], nodes: list[bytes]) -> Cycle:
+    """Reduce every edge of the cycle ``nodes`` by its smallest amount; drop zero edges."""
+    hops = list(zip(nodes, nodes[1:] + nodes[:1], strict=True))
+    amount = min(graph[a][b] for a, b in hops)
+    for a, b in hops:
+        left = graph[a][b] - amount
+        if left:
+            graph[a][b] = left
+        else:
+            del graph[a][b]
+    first = nodes.index(min(nodes))  # present each cycle from its smallest key
+    return Cycle(currency, tuple(nodes[first:] + nodes[:first]), amount)
+
+
+def _cancel_short(currency: str, graph: dict[bytes, dict[bytes, int]]) -> list[Cycle]:
+    # Cycles of two and three members first: the suggestions people can act on
+    # most easily. Each is found from its smallest key ``a``; edges may vanish
+    # as cycles are cancelled, so membership is re-checked before each use.
+    cycles: list[Cycle] = []
+    for a in sorted(graph):
+        for b in sorted(graph[a]):
+            if b > a and b in graph[a] and a in graph.get(b, {}):
+                cycles.append(_cancel(currency, graph, [a, b]))
+        for b in sorted(graph[a]):
+            if b < a:
+                continue
+            for c in sorted(graph.get(b, {})):
+                if b not in graph[a]:
+                    break
+                if c > a and c in graph[b] and a in graph.get(c, {}):
+                    cycles.append(_cancel(currency, graph, [a, b, c]))
+    return cycles
 
 
 def _cancel_currency(currency: str, graph: dict[bytes, dict[bytes, int]]) -> list[Cycle]:
-    cycles: list[Cycle] = []
+    # Depth-first search over the whole graph. When an edge closes a cycle on
+    # the current path, the cycle is cancelled and the search resumes from the
+    # cycle's first node (its outgoing edges are rescanned, since some may be
+    # gone). A node whose neighbours are all exhausted reaches no cycle, and
+    # removing edges cannot change that, so it is never entered again.
+    cycles = _cancel_short(currency, graph)
     done: set[bytes] = set()
-    while True:
-        nodes = _find_cycle(graph, done)
-        if not nodes:
-            return cycles
-        hops = list(zip(nodes, nodes[1:] + nodes[:1], strict=True))
-        amount = min(graph[a][b] for a, b in hops)
-        for a, b in hops:
-            left = graph[a][b] - amount
-            if left:
-                graph[a][b] = left
+    for start in sorted(graph):
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start: 0}
+        pending = [iter(sorted(graph[start]))]
+        while path:
+            node = path[-1]
+            edges = graph.get(node, {})
+            for nxt in pending[-1]:
+                if nxt not in edges or nxt in done:
+                    continue
+                if nxt in on_path:
+                    keep = on_path[nxt]
+                    cycles.append(_cancel(currency, graph, path[keep:]))
+                    for gone in path[keep + 1 :]:
+                        del on_path[gone]
+                    del path[keep + 1 :]
+                    del pending[keep:]
+                    pending.append(iter(sorted(graph.get(path[keep], {}))))
+                    break
+                on_path[nxt] = len(path)
+                path.append(nxt)
+                pending.append(iter(sorted(graph.get(nxt, {}))))
+                break
             else:
-                del graph[a][b]
-        # Present each cycle starting from its smallest key.
-        first = nodes.index(min(nodes))
-        cycles.append(Cycle(currency, tuple(nodes[first:] + nodes[:first]), amount))
+                done.add(path.pop())
+                del on_path[node]
+                pending.pop()
+    return cycles
 
 
 def suggest_netting(debts: Mapping[tuple[str, bytes, bytes], int]) -> Netting:

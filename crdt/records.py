@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.money import MAX_MINOR, Amount, check_currency
-from samoorg.protocol import dcbor
-from samoorg.protocol.entry import Entry
+
+if TYPE_CHECKING:  # kept out of start-up: the CLI imports kind names from here
+    from samoorg.protocol import dcbor
+    from samoorg.protocol.entry import Entry
 
 # -- kind names ---------------------------------------------------------------
 

@@ -38,6 +38,8 @@ class Homes:
         self.cli = cli
         self.root = root
         self.ids: dict[str, str] = {}
+        self.marks: dict[str, str] = {}
+        """Ids a test or fixture wants to remember by name."""
         for name in names:
             assert cli(root / name, "init").code == 0
             self.ids[name] = json.loads(cli(root / name, "whoami", "--json").out)["id"]

@@ -168,3 +168,30 @@ def test_race_for_one_invite_has_one_winner_everywhere(tmp_path: Path, cli: CliR
     assert loser is not None
     reason = homes.invalid("alice")[loser.id.hex()]
     assert reason.startswith("invite already used by")
+
+
+def test_forked_member_is_flagged(tmp_path: Path, cli: CliRunner) -> None:
+    from samoorg.crdt.records import REQUEST
+    from samoorg.node.keystore import load_signer
+    from samoorg.node.store import Store
+    from samoorg.protocol.entry import create_entry
+    from samoorg.protocol.fork import ForkProof
+
+    homes = Homes(cli, tmp_path, "alice", "bob")
+    invite(homes, "alice", "bob")
+    homes.sync("alice", "bob")
+    before = homes.views("alice").digests()
+    # Bob's key signs two different entries at the same seq (say, a copied key file).
+    signer = load_signer(tmp_path / "bob" / "identity.key", lambda: "")
+    body = {"amount": 100, "currency": "EUR", "reason": "twice", "monthly": False}
+    twins = [
+        create_entry(signer, seq=1, prev=None, timestamp=stamp, kind=REQUEST, body=body)
+        for stamp in (1, 2)
+    ]
+    with Store(tmp_path / "alice" / "store.sqlite") as store:
+        assert store.ingest_fork_proof(ForkProof.of(*twins).to_bytes()) is not None
+    flags = {m["id"]: m["forked"] for m in homes.json("alice", "trust", "list")}
+    assert flags == {homes.ids["alice"]: False, homes.ids["bob"]: True}
+    after = homes.views("alice").digests()
+    assert before.keys() == after.keys()
+    assert all(before[k] != after[k] for k in before)

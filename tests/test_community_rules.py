@@ -20,16 +20,16 @@ def homes(tmp_path: Path, cli: CliRunner, clock: list[int]) -> Homes:
     """alice, bob and carol; alice has an intention and a commitment of 50 EUR to bob."""
     homes = Homes(cli, tmp_path, "alice", "bob", "carol")
     bob = homes.ids["bob"]
-    homes.pledge = homes.json("alice", "pledge", "intend", "40", "EUR", "--to", bob)["id"]  # type: ignore[attr-defined]
+    homes.marks["pledge"] = homes.json("alice", "pledge", "intend", "40", "EUR", "--to", bob)["id"]
     committed = homes.json("alice", "pledge", "intend", "50", "EUR", "--to", bob)["id"]
     homes.run("alice", "pledge", "commit", committed[:12])
-    homes.committed = committed  # type: ignore[attr-defined]
+    homes.marks["committed"] = committed
     homes.sync("alice", "bob", "carol")
     return homes
 
 
 def test_cli_refuses_pledge_violations(homes: Homes) -> None:
-    ids, pledge, committed = homes.ids, homes.pledge, homes.committed  # type: ignore[attr-defined]
+    ids, pledge, committed = homes.ids, homes.marks["pledge"], homes.marks["committed"]
     assert homes.refused("bob", "pledge", "commit", pledge[:12]) == (
         "only the author of an intention can commit it"
     )
@@ -143,7 +143,7 @@ def test_cli_refuses_invite_violations(homes: Homes, clock: list[int]) -> None:
 
 
 def test_peer_violations_are_ignored_with_reasons(homes: Homes, clock: list[int]) -> None:
-    ids, pledge, committed = homes.ids, homes.pledge, homes.committed  # type: ignore[attr-defined]
+    ids, pledge, committed = homes.ids, homes.marks["pledge"], homes.marks["committed"]
     p, c = bytes.fromhex(pledge), bytes.fromhex(committed)
     bob, carol = parse_peer_id(ids["bob"]), parse_peer_id(ids["carol"])
     views = homes.views("alice")
