@@ -31,6 +31,7 @@ lint: $(STAMP)
 vectors: $(STAMP)
 	$(BIN)/python scripts/gen_vectors.py
 	$(BIN)/python scripts/gen_sync_vectors.py
+	$(BIN)/python scripts/gen_agreement_vectors.py
 
 clean:
 	rm -rf $(VENV) .typecheck .pytest_cache .mypy_cache .ruff_cache .hypothesis
