@@ -1,4 +1,4 @@
-"""Write ``tests/vectors/agreements.json``: agreement test vectors (docs/protocol.md §8.9).
+"""Write ``tests/vectors/agreements/agreements.json`` (docs/protocol.md §8.9).
 
 Usage: ``.venv/bin/python scripts/gen_agreement_vectors.py`` from the repository root.
 
@@ -36,7 +36,7 @@ from samoorg.protocol.entry import Entry  # noqa: E402
 from tests.agreement_fixtures import accept, create, edit, state_of  # noqa: E402
 from tests.community_fixtures import Author, views_of  # noqa: E402
 
-OUTPUT = ROOT / "tests" / "vectors" / "agreements.json"
+OUTPUT = ROOT / "tests" / "vectors" / "agreements" / "agreements.json"
 BASE = "# Rules\n\n1. We decide in public.\n2. Anyone may propose.\n"
 
 

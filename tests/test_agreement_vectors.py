@@ -1,12 +1,11 @@
-"""The agreement test vectors (tests/vectors/agreements.json) against this implementation."""
+"""The agreement test vectors (tests/vectors/agreements/) against this implementation."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
+import runpy
 from pathlib import Path
-from types import ModuleType
 
 from samoorg.crdt.agreement_codec import version_hash
 from samoorg.crdt.index import EntryIndex
@@ -14,22 +13,14 @@ from samoorg.crdt.views import Views
 from samoorg.protocol.entry import decode_entry
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = json.loads((ROOT / "tests" / "vectors" / "agreements.json").read_text("utf-8"))
-
-
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "gen_agreement_vectors", ROOT / "scripts" / "gen_agreement_vectors.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+VECTORS = json.loads(
+    (ROOT / "tests" / "vectors" / "agreements" / "agreements.json").read_text("utf-8")
+)
 
 
 def test_committed_vectors_match_the_generator() -> None:
-    assert _generator().build() == VECTORS, "run scripts/gen_agreement_vectors.py and commit"
+    generator = runpy.run_path(str(ROOT / "scripts" / "gen_agreement_vectors.py"))
+    assert generator["build"]() == VECTORS, "run scripts/gen_agreement_vectors.py and commit"
 
 
 def test_bodies_cover_valid_and_void_cases() -> None:
