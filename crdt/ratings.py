@@ -1,0 +1,199 @@
+"""Ratings: what participants think of each other and of ideas.
+
+Theory of operation. A ``rating`` entry says "I, the author, give SUBJECT this
+score". SUBJECT is either a member (their 32-byte key, ``about = "member"``)
+or an idea (the idea entry's id, ``about = "idea"``). The scale is the
+integers 0..5:
+
+    0  no visible contribution (also: withdraw an earlier endorsement)
+    1  small   2  some   3  solid   4  strong   5  outstanding
+
+Each rater's **latest** rating of a subject wins, where latest means the
+highest ``seq`` in the rater's own feed (the order the rater signed, which no
+delivery order can change). The state is therefore a last-writer-wins map
+keyed by ``(rater, about, subject)`` with ``seq`` as the version: merging
+is taking the maximum, so any order of delivery, with duplicates, ends in
+the same map.
+
+Rules (an entry breaking one is ignored by the views, with the reason kept):
+the score is an integer on the scale; no one rates themselves or their own
+idea; the subject of an idea rating must be an ``idea`` entry. A rating of an
+idea the node does not hold yet is *pending*, not invalid: it applies as soon
+as the idea arrives. Everything by a forked author is excluded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Container, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from samoorg.crdt.digest import sorted_ids
+from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.fields import read_choice, read_id, read_int, read_text
+from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.rejections import FORKED_REASON, Rejected
+from samoorg.protocol import dcbor
+from samoorg.protocol.entry import Entry
+
+KIND: Final = "rating"
+SCORE_MIN: Final = 0
+SCORE_MAX: Final = 5
+SCALE_LABELS: Final = (
+    "no visible contribution",
+    "small",
+    "some",
+    "solid",
+    "strong",
+    "outstanding",
+)
+ABOUT_MEMBER: Final = "member"
+ABOUT_IDEA: Final = "idea"
+MAX_COMMENT: Final = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """One valid-looking rating entry."""
+
+    rater: bytes
+    seq: int
+    about: str
+    subject: bytes
+    score: int
+    comment: str
+    timestamp: int
+    entry_id: bytes
+
+    @property
+    def key(self) -> tuple[bytes, str, bytes]:
+        """Ratings with the same key replace each other (latest seq wins)."""
+        return self.rater, self.about, self.subject
+
+
+def rating_body(
+    about: str, subject: bytes, score: int, comment: str = ""
+) -> dict[str, dcbor.Value]:
+    """The body of a new rating entry; raises :class:`RuleViolation` if it breaks a rule."""
+    body: dict[str, dcbor.Value] = {"about": about, "subject": subject, "score": score}
+    if comment:
+        body["comment"] = comment
+    _check_body(body)
+    return body
+
+
+def _check_body(body: Mapping[str, dcbor.Value]) -> tuple[str, bytes, int, str]:
+    about = read_choice(body, "about", (ABOUT_MEMBER, ABOUT_IDEA))
+    subject = read_id(body, "subject")
+    score = read_int(body, "score", SCORE_MIN, SCORE_MAX)
+    comment = read_text(body, "comment", max_chars=MAX_COMMENT, required=False)
+    return about, subject, score, comment
+
+
+def parse_rating(entry: Entry) -> Rating:
+    """The rating carried by ``entry``; raises :class:`RuleViolation`."""
+    about, subject, score, comment = _check_body(entry.body)
+    if about == ABOUT_MEMBER and subject == entry.author:
+        raise RuleViolation("a member cannot rate themselves")
+    return Rating(
+        entry.author, entry.seq, about, subject, score, comment, entry.timestamp, entry.id
+    )
+
+
+@dataclass
+class RatingsState:
+    """The last-writer-wins map of ratings; fold entries in any order with :meth:`add`."""
+
+    latest: dict[tuple[bytes, str, bytes], Rating] = field(default_factory=dict)
+    rejected: dict[bytes, Rejected] = field(default_factory=dict)
+
+    def add(self, entry: Entry) -> None:
+        """Fold one ``rating`` entry in (other kinds are ignored)."""
+        if entry.kind != KIND:
+            return
+        try:
+            rating = parse_rating(entry)
+        except RuleViolation as exc:
+            self.rejected[entry.id] = Rejected.of(entry, str(exc))
+            return
+        held = self.latest.get(rating.key)
+        if held is None or held.seq < rating.seq:
+            self.latest[rating.key] = rating
+
+    def add_all(self, entries: Iterable[Entry]) -> None:
+        """Fold several entries in."""
+        for entry in entries:
+            self.add(entry)
+
+    @classmethod
+    def from_index(cls, index: EntryIndex) -> RatingsState:
+        """A full rebuild from every ``rating`` entry of ``index``."""
+        state = cls()
+        state.add_all(index.of_kind(KIND))
+        return state
+
+
+@dataclass(frozen=True)
+class RatingsView:
+    """The ratings that count, after cross-entry rules are applied."""
+
+    members: dict[tuple[bytes, bytes], Rating]
+    """``(rater, member) -> rating``."""
+    ideas: dict[tuple[bytes, bytes], Rating]
+    """``(rater, idea id) -> rating``."""
+    pending: tuple[Rating, ...]
+    """Idea ratings whose idea this node does not hold yet."""
+    rejected: tuple[Rejected, ...]
+    idea_authors: Mapping[bytes, bytes]
+    """Idea id -> author, for every valid idea."""
+
+    def canonical(self) -> dcbor.Value:
+        """A sorted, encodable form of the state for :func:`state_digest`."""
+        return {
+            "members": [_rating_value(self.members[k]) for k in sorted(self.members)],
+            "ideas": [_rating_value(self.ideas[k]) for k in sorted(self.ideas)],
+            "pending": sorted_ids(r.entry_id for r in self.pending),
+            "rejected": [[r.entry_id, r.reason] for r in sorted(self.rejected)],
+        }
+
+
+def _rating_value(rating: Rating) -> dcbor.Value:
+    return [rating.rater, rating.subject, rating.seq, rating.score, rating.entry_id]
+
+
+def resolve_ratings(
+    state: RatingsState,
+    *,
+    idea_authors: Mapping[bytes, bytes],
+    held: Container[bytes],
+    forked: Collection[bytes],
+) -> RatingsView:
+    """Apply the rules that need other entries.
+
+    ``idea_authors`` maps each valid idea's id to its author, ``held`` answers
+    whether the node holds an entry id at all, ``forked`` is the set of
+    excluded authors.
+    """
+    members: dict[tuple[bytes, bytes], Rating] = {}
+    ideas: dict[tuple[bytes, bytes], Rating] = {}
+    pending: list[Rating] = []
+    rejected = list(state.rejected.values())
+    for rating in state.latest.values():
+        if rating.rater in forked:
+            rejected.append(_reject(rating, FORKED_REASON))
+        elif rating.about == ABOUT_MEMBER:
+            members[rating.rater, rating.subject] = rating
+        elif rating.subject in idea_authors:
+            if idea_authors[rating.subject] == rating.rater:
+                rejected.append(_reject(rating, "a member cannot rate their own idea"))
+            else:
+                ideas[rating.rater, rating.subject] = rating
+        elif rating.subject in held:
+            rejected.append(_reject(rating, "the rated entry is not a valid idea"))
+        else:
+            pending.append(rating)
+    return RatingsView(members, ideas, tuple(pending), tuple(sorted(rejected)), idea_authors)
+
+
+def _reject(rating: Rating, reason: str) -> Rejected:
+    return Rejected(rating.entry_id, KIND, rating.rater, reason)
