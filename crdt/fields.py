@@ -22,6 +22,8 @@ def _found(value: object) -> str:
         return f"a {len(value)}-byte string"
     if isinstance(value, str):
         return f"text of {len(value)} characters"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return f"{type(value).__name__} {value!r}"[:60]
 
 
