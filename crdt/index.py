@@ -9,7 +9,9 @@ signed that order); views that must order different authors use a documented
 tie-break such as ``(timestamp, author, seq)``.
 
 ``version`` increases whenever the set changes, so a facade can cache derived
-state and recompute it lazily.
+state and recompute it lazily. ``mark`` and ``added_since(mark)`` give the
+entries added after a point, in arrival order, so views can update
+incrementally instead of rebuilding.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class EntryIndex:
         self._by_kind: defaultdict[str, list[Entry]] = defaultdict(list)
         self._sorted: set[str] = set()
         self._forked: set[bytes] = set(forked)
+        self._log: list[Entry] = []
         self.version = 0
         for entry in entries:
             self.add(entry)
@@ -44,8 +47,18 @@ class EntryIndex:
         self._by_id[entry.id] = entry
         self._by_kind[entry.kind].append(entry)
         self._sorted.discard(entry.kind)
+        self._log.append(entry)
         self.version += 1
         return True
+
+    @property
+    def mark(self) -> int:
+        """A position in the arrival log: the number of distinct entries added so far."""
+        return len(self._log)
+
+    def added_since(self, mark: int) -> list[Entry]:
+        """Entries added after ``mark`` (from :attr:`mark`), in arrival order."""
+        return self._log[mark:]
 
     def add_forked(self, author: bytes) -> bool:
         """Flag an author as forked (a fork proof was verified)."""
