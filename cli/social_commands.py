@@ -33,20 +33,12 @@ PERCENT_DIGITS = 4
 # -- shared helpers ------------------------------------------------------
 
 
-def trust_list(index: EntryIndex, me: bytes) -> frozenset[bytes]:
-    """The members whose ratings and votes count, as seen from ``me``.
-
-    Interim interface until the trust-graph view lands: every author we hold
-    a feed of, plus ourselves. Replace by the mutual-guarantee trust list.
-    """
-    return frozenset(index.authors() | {me})
-
-
 def _views(state: Session) -> tuple[EntryIndex, SocialViews]:
-    from samoorg.crdt.social import social_views
+    """The social views seen from this node: its trust list decides whose voice counts."""
+    from samoorg.crdt.views import Views
 
     index = state.index()
-    return index, social_views(index, trust_list(index, state.public_key()))
+    return index, Views(index).social(state.public_key())
 
 
 def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
@@ -168,10 +160,7 @@ def _rating_row(rater: bytes, about: str, subject: str, score: int, rating: Any)
 def _utility_rows(views: SocialViews) -> list[dict[str, Any]]:
     result = views.utility
     total = result.total_utility
-    received: dict[bytes, int] = {}
-    for (rater, ratee), weight in _weights(views).items():
-        if rater in views.members and ratee in views.members and weight > 0:
-            received[ratee] = received.get(ratee, 0) + 1
+    received = views.raters()
     rows: list[dict[str, Any]] = [
         {
             "id": peer_id(key),
@@ -185,12 +174,6 @@ def _utility_rows(views: SocialViews) -> list[dict[str, Any]]:
     ]
     rows.sort(key=lambda r: (-r["utility"], -r["standing"], r["id"]))
     return rows
-
-
-def _weights(views: SocialViews) -> dict[tuple[bytes, bytes], int]:
-    from samoorg.crdt.social import weights
-
-    return weights(views.ratings)
 
 
 def _algorithm_json(views: SocialViews) -> dict[str, Any]:
@@ -486,7 +469,10 @@ def poll_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
     _, views = _views(session(ctx))
     now = now_ms()
-    tallies = sorted(views.polls.tallies.values(), key=lambda t: (-t.poll.timestamp, t.poll.id))
+    tallies = sorted(
+        (views.tally(poll_id) for poll_id in views.polls.polls),
+        key=lambda t: (-t.poll.timestamp, t.poll.id),
+    )
     rows = [_tally_json(t, now) for t in tallies]
     if as_json:
         print_json(rows)
@@ -520,9 +506,9 @@ def poll_show(
     state = session(ctx)
     entry = _entry(state, poll_id, polls.POLL_KIND, "a poll")
     _, views = _views(state)
-    tally = views.polls.tallies.get(entry.id)
-    if tally is None:
+    if entry.id not in views.polls.polls:
         raise RuleViolation(f"poll {entry.id.hex()[:12]} is excluded: its author is forked")
+    tally = views.tally(entry.id)
     data = _tally_json(tally, now_ms())
     if as_json:
         print_json(data)
@@ -555,9 +541,9 @@ def vote(
     state = session(ctx)
     entry = _entry(state, poll_id, polls.POLL_KIND, "a poll")
     _, views = _views(state)
-    tally = views.polls.tallies.get(entry.id)
-    if tally is None:
+    if entry.id not in views.polls.polls:
         raise RuleViolation(f"poll {entry.id.hex()[:12]} is excluded: its author is forked")
+    tally = views.tally(entry.id)
     choice = _option_index(tally.poll.options, option)
     now = now_ms()
     body = polls.vote_body(tally.poll, choice, now)

@@ -1,8 +1,8 @@
 """Polls: simple votes, e.g. to choose a spokesperson for one occasion.
 
-Theory of operation. A ``poll`` entry asks a question with 2..20 distinct
+Theory of operation. A ``poll.new`` entry asks a question with 2..20 distinct
 options and an optional closing time (milliseconds since the epoch, UTC). A
-``vote`` entry names a poll by entry id and an option by its 0-based index.
+``poll.vote`` entry names a poll by entry id and an option by its 0-based index.
 
 Each voter has one vote per poll: of their *valid* votes on it, the one with
 the highest ``seq`` in their own feed counts, so a vote can be changed until
@@ -18,20 +18,23 @@ order gives the same state; the cross-entry rules run when the view is read.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterable
-from dataclasses import dataclass, field
-from typing import Final
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.digest import sorted_ids
+from samoorg.crdt.domain import Domain
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.fields import read_id, read_int, read_text
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.rejections import FORKED_REASON, Rejected
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import MAX_TIMESTAMP, Entry
 
-POLL_KIND: Final = "poll"
-VOTE_KIND: Final = "vote"
+if TYPE_CHECKING:
+    from samoorg.crdt.views import Views
+
+POLL_KIND: Final = "poll.new"
+VOTE_KIND: Final = "poll.vote"
 MIN_OPTIONS: Final = 2
 MAX_OPTIONS: Final = 20
 MAX_QUESTION: Final = 500
@@ -85,7 +88,7 @@ def vote_body(poll: Poll, option: int, timestamp: int) -> dict[str, dcbor.Value]
     return {"poll": poll.id, "option": option}
 
 
-def _check_poll(body: dict[str, dcbor.Value]) -> tuple[str, tuple[str, ...], int | None]:
+def _check_poll(body: Mapping[str, dcbor.Value]) -> tuple[str, tuple[str, ...], int | None]:
     question = read_text(body, "question", max_chars=MAX_QUESTION)
     raw = body.get("options")
     if not isinstance(raw, list) or not MIN_OPTIONS <= len(raw) <= MAX_OPTIONS:
@@ -102,52 +105,14 @@ def _check_poll(body: dict[str, dcbor.Value]) -> tuple[str, tuple[str, ...], int
     return question, options, closes
 
 
-@dataclass
-class PollsState:
-    """Grow-only sets of polls and votes; fold entries in any order with :meth:`add`."""
-
-    polls: dict[bytes, Poll] = field(default_factory=dict)
-    votes: dict[bytes, Vote] = field(default_factory=dict)
-    rejected: dict[bytes, Rejected] = field(default_factory=dict)
-
-    def add(self, entry: Entry) -> None:
-        """Fold one ``poll`` or ``vote`` entry in (other kinds are ignored)."""
-        try:
-            if entry.kind == POLL_KIND:
-                question, options, closes = _check_poll(dict(entry.body))
-                self.polls[entry.id] = Poll(
-                    entry.id, entry.author, question, options, closes, entry.timestamp
-                )
-            elif entry.kind == VOTE_KIND:
-                poll = read_id(entry.body, "poll")
-                option = read_int(entry.body, "option", 0, MAX_OPTIONS - 1)
-                self.votes[entry.id] = Vote(
-                    entry.id, entry.author, entry.seq, poll, option, entry.timestamp
-                )
-        except RuleViolation as exc:
-            self.rejected[entry.id] = Rejected.of(entry, str(exc))
-
-    def add_all(self, entries: Iterable[Entry]) -> None:
-        """Fold several entries in."""
-        for entry in entries:
-            self.add(entry)
-
-    @classmethod
-    def from_index(cls, index: EntryIndex) -> PollsState:
-        """A full rebuild from the ``poll`` and ``vote`` entries of ``index``."""
-        state = cls()
-        state.add_all(index.of_kind(POLL_KIND, VOTE_KIND))
-        return state
-
-
 @dataclass(frozen=True)
 class Tally:
-    """The result of one poll."""
+    """The result of one poll for one trust list."""
 
     poll: Poll
     counts: tuple[int, ...]
     """Votes per option, counting trust-list members only."""
-    ballots: dict[bytes, Vote]
+    ballots: Mapping[bytes, Vote]
     """Voter -> the vote that counts (members and non-members)."""
     counted: frozenset[bytes]
     """Voters whose vote is in :attr:`counts`."""
@@ -165,25 +130,34 @@ class Tally:
 
 @dataclass(frozen=True)
 class PollsView:
-    """Every poll's tally, after cross-entry rules are applied."""
+    """Every poll and each voter's vote that counts, after the cross-entry rules."""
 
-    tallies: dict[bytes, Tally]
+    polls: dict[bytes, Poll]
+    ballots: dict[bytes, dict[bytes, Vote]]
+    """Poll id -> voter -> their latest valid vote."""
     pending: tuple[Vote, ...]
-    rejected: tuple[Rejected, ...]
+    invalid: dict[bytes, str]
+
+    def tally(self, poll_id: bytes, members: Collection[bytes]) -> Tally:
+        """Count the ballots of ``members`` (the trust list) on one poll."""
+        poll = self.polls[poll_id]
+        ballots = self.ballots[poll_id]
+        counts = [0] * len(poll.options)
+        counted = frozenset(voter for voter in ballots if voter in members)
+        for voter in counted:
+            counts[ballots[voter].option] += 1
+        return Tally(poll, tuple(counts), ballots, counted)
 
     def canonical(self) -> dcbor.Value:
-        """A sorted, encodable form of the state for :func:`state_digest`."""
+        """A sorted, encodable form of the state for the digest."""
+        polls: list[dcbor.Value] = [
+            [k, [[v, self.ballots[k][v].id] for v in sorted(self.ballots[k])]]
+            for k in sorted(self.polls)
+        ]
         return {
-            "polls": [
-                [
-                    k,
-                    list(self.tallies[k].counts),
-                    [[v, self.tallies[k].ballots[v].id] for v in sorted(self.tallies[k].ballots)],
-                ]
-                for k in sorted(self.tallies)
-            ],
+            "polls": polls,
             "pending": sorted_ids(v.id for v in self.pending),
-            "rejected": [[r.entry_id, r.reason] for r in sorted(self.rejected)],
+            "invalid": [[k, self.invalid[k]] for k in sorted(self.invalid)],
         }
 
 
@@ -195,47 +169,81 @@ def _vote_problem(vote: Vote, poll: Poll) -> str:
     return ""
 
 
-def resolve_polls(
-    state: PollsState,
-    *,
-    members: Collection[bytes],
-    held: Container[bytes],
-    forked: Collection[bytes],
-) -> PollsView:
-    """Tally every poll; ``members`` is the trust list whose votes count."""
-    rejected = list(state.rejected.values())
-    polls: dict[bytes, Poll] = {}
-    for poll in state.polls.values():
-        if poll.author in forked:
-            rejected.append(Rejected(poll.id, POLL_KIND, poll.author, FORKED_REASON))
-        else:
-            polls[poll.id] = poll
-    ballots: dict[bytes, dict[bytes, Vote]] = {poll_id: {} for poll_id in polls}
-    pending: list[Vote] = []
-    for vote in state.votes.values():
-        target = polls.get(vote.poll)
-        if vote.voter in forked:
-            reason = FORKED_REASON
-        elif target is not None:
-            reason = _vote_problem(vote, target)
-            if not reason:
-                held_vote = ballots[target.id].get(vote.voter)
-                if held_vote is None or held_vote.seq < vote.seq:
-                    ballots[target.id][vote.voter] = vote
-        elif vote.poll in state.polls:
-            reason = "the poll voted on is excluded: its author is forked"
-        elif vote.poll in held:
-            reason = "the entry voted on is not a valid poll"
-        else:
-            pending.append(vote)
+class PollsState(Domain):
+    """Grow-only sets of polls and votes, resolved lazily against the index."""
+
+    name = "polls"
+    kinds = (POLL_KIND, VOTE_KIND)
+
+    def __init__(self, views: Views) -> None:
+        super().__init__(views)
+        self._polls: dict[bytes, Poll] = {}
+        self._votes: dict[bytes, Vote] = {}
+        self._malformed: dict[bytes, str] = {}
+        self._cache: tuple[int, PollsView] | None = None
+
+    def apply(self, entries: Sequence[Entry]) -> None:
+        """File new polls and votes (any order, duplicates harmless)."""
+        for entry in entries:
+            try:
+                if entry.kind == POLL_KIND:
+                    question, options, closes = _check_poll(entry.body)
+                    self._polls[entry.id] = Poll(
+                        entry.id, entry.author, question, options, closes, entry.timestamp
+                    )
+                elif entry.kind == VOTE_KIND:
+                    poll = read_id(entry.body, "poll")
+                    option = read_int(entry.body, "option", 0, MAX_OPTIONS - 1)
+                    self._votes[entry.id] = Vote(
+                        entry.id, entry.author, entry.seq, poll, option, entry.timestamp
+                    )
+            except RuleViolation as exc:
+                self._malformed[entry.id] = f"malformed {entry.kind}: {exc}"
+        self._cache = None
+
+    def view(self) -> PollsView:
+        """The resolved polls (recomputed when the index changed)."""
+        version = self.views.index.version
+        if self._cache is None or self._cache[0] != version:
+            self._cache = (version, self._resolve())
+        return self._cache[1]
+
+    def _resolve(self) -> PollsView:
+        index = self.views.index
+        forked = index.forked
+        invalid = dict(self._malformed)
+        polls: dict[bytes, Poll] = {}
+        for poll in self._polls.values():
+            if poll.author in forked:
+                invalid[poll.id] = FORKED_REASON
+            else:
+                polls[poll.id] = poll
+        ballots: dict[bytes, dict[bytes, Vote]] = {poll_id: {} for poll_id in polls}
+        pending: list[Vote] = []
+        for vote in self._votes.values():
+            target = polls.get(vote.poll)
             reason = ""
-        if reason:
-            rejected.append(Rejected(vote.id, VOTE_KIND, vote.voter, reason))
-    tallies: dict[bytes, Tally] = {}
-    for poll_id, poll in polls.items():
-        counts = [0] * len(poll.options)
-        counted = frozenset(v for v in ballots[poll_id] if v in members)
-        for voter in counted:
-            counts[ballots[poll_id][voter].option] += 1
-        tallies[poll_id] = Tally(poll, tuple(counts), ballots[poll_id], counted)
-    return PollsView(tallies, tuple(pending), tuple(sorted(rejected)))
+            if vote.voter in forked:
+                reason = FORKED_REASON
+            elif target is not None:
+                reason = _vote_problem(vote, target)
+                held = ballots[target.id].get(vote.voter)
+                if not reason and (held is None or held.seq < vote.seq):
+                    ballots[target.id][vote.voter] = vote
+            elif vote.poll in self._polls:
+                reason = "the poll voted on is excluded: its author is forked"
+            elif vote.poll in index:
+                reason = "the entry voted on is not a valid poll"
+            else:
+                pending.append(vote)
+            if reason:
+                invalid[vote.id] = reason
+        return PollsView(polls, ballots, tuple(pending), invalid)
+
+    def invalid(self) -> Mapping[bytes, str]:
+        """Malformed polls and votes, and votes the rules void."""
+        return self.view().invalid
+
+    def state(self) -> dcbor.Value:
+        """Polls with the vote that counts per voter, pending and invalid entries."""
+        return self.view().canonical()

@@ -24,17 +24,20 @@ as the idea arrives. Everything by a forked author is excluded.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Final
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.digest import sorted_ids
+from samoorg.crdt.domain import Domain
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.fields import read_choice, read_id, read_int, read_text
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.rejections import FORKED_REASON, Rejected
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
+
+if TYPE_CHECKING:
+    from samoorg.crdt.views import Views
 
 KIND: Final = "rating"
 SCORE_MIN: Final = 0
@@ -100,42 +103,9 @@ def parse_rating(entry: Entry) -> Rating:
     )
 
 
-@dataclass
-class RatingsState:
-    """The last-writer-wins map of ratings; fold entries in any order with :meth:`add`."""
-
-    latest: dict[tuple[bytes, str, bytes], Rating] = field(default_factory=dict)
-    rejected: dict[bytes, Rejected] = field(default_factory=dict)
-
-    def add(self, entry: Entry) -> None:
-        """Fold one ``rating`` entry in (other kinds are ignored)."""
-        if entry.kind != KIND:
-            return
-        try:
-            rating = parse_rating(entry)
-        except RuleViolation as exc:
-            self.rejected[entry.id] = Rejected.of(entry, str(exc))
-            return
-        held = self.latest.get(rating.key)
-        if held is None or held.seq < rating.seq:
-            self.latest[rating.key] = rating
-
-    def add_all(self, entries: Iterable[Entry]) -> None:
-        """Fold several entries in."""
-        for entry in entries:
-            self.add(entry)
-
-    @classmethod
-    def from_index(cls, index: EntryIndex) -> RatingsState:
-        """A full rebuild from every ``rating`` entry of ``index``."""
-        state = cls()
-        state.add_all(index.of_kind(KIND))
-        return state
-
-
 @dataclass(frozen=True)
 class RatingsView:
-    """The ratings that count, after cross-entry rules are applied."""
+    """The ratings that count, after the cross-entry rules."""
 
     members: dict[tuple[bytes, bytes], Rating]
     """``(rater, member) -> rating``."""
@@ -143,17 +113,17 @@ class RatingsView:
     """``(rater, idea id) -> rating``."""
     pending: tuple[Rating, ...]
     """Idea ratings whose idea this node does not hold yet."""
-    rejected: tuple[Rejected, ...]
+    invalid: dict[bytes, str]
     idea_authors: Mapping[bytes, bytes]
     """Idea id -> author, for every valid idea."""
 
     def canonical(self) -> dcbor.Value:
-        """A sorted, encodable form of the state for :func:`state_digest`."""
+        """A sorted, encodable form of the state for the digest."""
         return {
             "members": [_rating_value(self.members[k]) for k in sorted(self.members)],
             "ideas": [_rating_value(self.ideas[k]) for k in sorted(self.ideas)],
             "pending": sorted_ids(r.entry_id for r in self.pending),
-            "rejected": [[r.entry_id, r.reason] for r in sorted(self.rejected)],
+            "invalid": [[k, self.invalid[k]] for k in sorted(self.invalid)],
         }
 
 
@@ -161,39 +131,66 @@ def _rating_value(rating: Rating) -> dcbor.Value:
     return [rating.rater, rating.subject, rating.seq, rating.score, rating.entry_id]
 
 
-def resolve_ratings(
-    state: RatingsState,
-    *,
-    idea_authors: Mapping[bytes, bytes],
-    held: Container[bytes],
-    forked: Collection[bytes],
-) -> RatingsView:
-    """Apply the rules that need other entries.
+class RatingsState(Domain):
+    """The last-writer-wins map of ratings, resolved lazily against the forum and the index."""
 
-    ``idea_authors`` maps each valid idea's id to its author, ``held`` answers
-    whether the node holds an entry id at all, ``forked`` is the set of
-    excluded authors.
-    """
-    members: dict[tuple[bytes, bytes], Rating] = {}
-    ideas: dict[tuple[bytes, bytes], Rating] = {}
-    pending: list[Rating] = []
-    rejected = list(state.rejected.values())
-    for rating in state.latest.values():
-        if rating.rater in forked:
-            rejected.append(_reject(rating, FORKED_REASON))
-        elif rating.about == ABOUT_MEMBER:
-            members[rating.rater, rating.subject] = rating
-        elif rating.subject in idea_authors:
-            if idea_authors[rating.subject] == rating.rater:
-                rejected.append(_reject(rating, "a member cannot rate their own idea"))
+    name = "ratings"
+    kinds = (KIND,)
+
+    def __init__(self, views: Views) -> None:
+        super().__init__(views)
+        self._latest: dict[tuple[bytes, str, bytes], Rating] = {}
+        self._malformed: dict[bytes, str] = {}
+        self._cache: tuple[int, RatingsView] | None = None
+
+    def apply(self, entries: Sequence[Entry]) -> None:
+        """Fold new ratings in: per ``(rater, subject)`` the highest ``seq`` wins."""
+        for entry in entries:
+            try:
+                rating = parse_rating(entry)
+            except RuleViolation as exc:
+                self._malformed[entry.id] = f"malformed {entry.kind}: {exc}"
+                continue
+            held = self._latest.get(rating.key)
+            if held is None or held.seq < rating.seq:
+                self._latest[rating.key] = rating
+        self._cache = None
+
+    def view(self) -> RatingsView:
+        """The resolved ratings (recomputed when the index changed)."""
+        version = self.views.index.version
+        if self._cache is None or self._cache[0] != version:
+            self._cache = (version, self._resolve())
+        return self._cache[1]
+
+    def _resolve(self) -> RatingsView:
+        index = self.views.index
+        forked = index.forked
+        idea_authors = self.views.forum.view().idea_authors()
+        members: dict[tuple[bytes, bytes], Rating] = {}
+        ideas: dict[tuple[bytes, bytes], Rating] = {}
+        pending: list[Rating] = []
+        invalid = dict(self._malformed)
+        for rating in self._latest.values():
+            if rating.rater in forked:
+                invalid[rating.entry_id] = FORKED_REASON
+            elif rating.about == ABOUT_MEMBER:
+                members[rating.rater, rating.subject] = rating
+            elif rating.subject in idea_authors:
+                if idea_authors[rating.subject] == rating.rater:
+                    invalid[rating.entry_id] = "a member cannot rate their own idea"
+                else:
+                    ideas[rating.rater, rating.subject] = rating
+            elif rating.subject in index:
+                invalid[rating.entry_id] = "the rated entry is not a valid idea"
             else:
-                ideas[rating.rater, rating.subject] = rating
-        elif rating.subject in held:
-            rejected.append(_reject(rating, "the rated entry is not a valid idea"))
-        else:
-            pending.append(rating)
-    return RatingsView(members, ideas, tuple(pending), tuple(sorted(rejected)), idea_authors)
+                pending.append(rating)
+        return RatingsView(members, ideas, tuple(pending), invalid, idea_authors)
 
+    def invalid(self) -> Mapping[bytes, str]:
+        """Malformed ratings and ratings the rules void."""
+        return self.view().invalid
 
-def _reject(rating: Rating, reason: str) -> Rejected:
-    return Rejected(rating.entry_id, KIND, rating.rater, reason)
+    def state(self) -> dcbor.Value:
+        """The ratings that count, pending and invalid ones, sorted."""
+        return self.view().canonical()

@@ -1,0 +1,103 @@
+"""Rules of the forum, ratings and polls: what counts, what is ignored and why."""
+
+from __future__ import annotations
+
+from samoorg.crdt.exclusion import FORKED_REASON
+from tests.community_fixtures import DAY, Author, views_of
+from tests.social_fixtures import (
+    comment_on,
+    open_poll,
+    post_idea,
+    rate_idea,
+    rate_member,
+    trusted_star,
+    vote_on,
+)
+
+
+def test_latest_rating_by_seq_wins_and_bad_scores_are_ignored() -> None:
+    alice, bob = Author(1), Author(2)
+    first = rate_member(alice, bob, 2)
+    second = rate_member(alice, bob, 4)
+    off_scale = rate_member(alice, bob, 9)
+    views = views_of(off_scale, second, first)
+    counted = views.ratings.view().members[alice.key, bob.key]
+    assert (counted.score, counted.entry_id) == (4, second.id)
+    assert "0..5" in views.invalid()[off_scale.id]
+    assert first.id not in views.invalid()  # superseded, not invalid
+
+
+def test_self_ratings_and_own_idea_are_invalid() -> None:
+    alice, bob = Author(1), Author(2)
+    idea = post_idea(alice, "Portal")
+    own = rate_idea(alice, idea, 5)
+    me = rate_member(alice, alice, 5)
+    fine = rate_idea(bob, idea, 3)
+    views = views_of(idea, own, me, fine)
+    invalid = views.invalid()
+    assert invalid[own.id] == "a member cannot rate their own idea"
+    assert "cannot rate themselves" in invalid[me.id]
+    assert views.ratings.view().ideas[bob.key, idea.id].score == 3
+
+
+def test_idea_rating_and_comment_wait_for_the_idea() -> None:
+    alice, bob = Author(1), Author(2)
+    idea = post_idea(alice, "Portal", "A catalogue of goods")
+    rating = rate_idea(bob, idea, 5)
+    note = comment_on(bob, idea, "yes")
+    views = views_of(rating, note)
+    assert [r.entry_id for r in views.ratings.view().pending] == [rating.id]
+    assert [c.id for c in views.forum.view().pending] == [note.id]
+    assert views.invalid() == {}
+    views.index.add(idea)
+    assert views.ratings.view().ideas[bob.key, idea.id].entry_id == rating.id
+    assert [c.text for c in views.forum.view().comments[idea.id]] == ["yes"]
+
+
+def test_rating_or_comment_on_a_non_idea_is_invalid() -> None:
+    alice, bob = Author(1), Author(2)
+    poll = open_poll(alice, "Who?", ["a", "b"])
+    rating = rate_idea(bob, poll, 5)
+    note = comment_on(bob, poll, "?")
+    invalid = views_of(poll, rating, note).invalid()
+    assert invalid[rating.id] == "the rated entry is not a valid idea"
+    assert invalid[note.id] == "the entry commented on is not a valid idea"
+
+
+def test_poll_one_vote_per_member_latest_counts_closing_respected() -> None:
+    alice, bob, carol, outsider = Author(1), Author(2), Author(3), Author(9)
+    trust = trusted_star(alice, [bob, carol])
+    poll = open_poll(alice, "Spokesperson?", ["bob", "carol"], closes=alice.clock + DAY)
+    votes = [
+        vote_on(bob, poll, 0),
+        vote_on(bob, poll, 1),  # bob changes his mind: the latest counts
+        vote_on(carol, poll, 1),
+        vote_on(carol, poll, 0, at=poll.timestamp + 2 * DAY),  # after closing: ignored
+        vote_on(alice, poll, 7),  # unknown option: ignored
+        vote_on(outsider, poll, 0),  # not on the trust list: not counted
+    ]
+    views = views_of(*trust, poll, *votes)
+    tally = views.social(alice.key).tally(poll.id)
+    assert tally.counts == (0, 2)
+    assert tally.leaders == (1,)
+    assert tally.counted == {bob.key, carol.key}
+    assert outsider.key in tally.ballots
+    invalid = views.invalid()
+    assert invalid[votes[3].id] == "vote cast after the poll closed"
+    assert "but the poll has 2 options" in invalid[votes[4].id]
+
+
+def test_forked_author_is_excluded_everywhere() -> None:
+    alice, bob = Author(1), Author(2)
+    idea = post_idea(bob, "Fork me")
+    rating = rate_member(bob, alice, 5)
+    vote_poll = open_poll(alice, "Q", ["x", "y"])
+    vote = vote_on(bob, vote_poll, 0)
+    views = views_of(idea, rating, vote_poll, vote)
+    assert views.ratings.view().members
+    views.index.add_forked(bob.key)
+    invalid = views.invalid()
+    assert {invalid[e.id] for e in (idea, rating, vote)} == {FORKED_REASON}
+    assert views.ratings.view().members == {}
+    assert views.forum.view().ideas == {}
+    assert views.polls.view().ballots[vote_poll.id] == {}
