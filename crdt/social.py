@@ -17,10 +17,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from samoorg.crdt.digest import sorted_ids, state_digest
 from samoorg.crdt.forum import ForumView
 from samoorg.crdt.polls import PollsView, Tally
 from samoorg.crdt.ratings import SCORE_MAX, RatingsView
 from samoorg.crdt.utility import DEFAULT_PARAMS, UtilityParams, UtilityResult, compute_utility
+from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
     from samoorg.crdt.views import Views
@@ -58,6 +60,20 @@ class SocialViews:
             if subject == idea_id and rater in self.members:
                 total += self.utility.standing.get(rater, 0) * rating.score
         return total // SCORE_MAX
+
+    def digest(self) -> str:
+        """One hash of the root-relative results: members, standing, utility, tallies."""
+        tallies: list[dcbor.Value] = [
+            [poll_id, list(self.tally(poll_id).counts)] for poll_id in sorted(self.polls.polls)
+        ]
+        return state_digest(
+            {
+                "members": sorted_ids(self.members),
+                "standing": [[k, self.utility.standing[k]] for k in self.utility.members],
+                "utility": [[k, self.utility.utility[k]] for k in self.utility.members],
+                "tallies": tallies,
+            }
+        )
 
     def raters(self) -> dict[bytes, int]:
         """Member -> how many other members rate them (directly or through their ideas)."""
