@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.polls import PollsState
 from samoorg.crdt.ratings import RatingsState
 from samoorg.crdt.trust import TrustState
@@ -35,7 +36,13 @@ if TYPE_CHECKING:
 
 DomainT = TypeVar("DomainT", bound=Domain)
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (TrustState, ForumState, RatingsState, PollsState)
+DOMAINS: Final[tuple[type[Domain], ...]] = (
+    TrustState,
+    PledgeState,
+    ForumState,
+    RatingsState,
+    PollsState,
+)
 """Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
 
 
@@ -71,6 +78,11 @@ class Views:
     def trust(self) -> TrustState:
         """The trust list: invites, mutual-guarantee edges, reachability, the pool."""
         return self.domain(TrustState)
+
+    @property
+    def pledges(self) -> PledgeState:
+        """Help requests, initiatives, intentions, commitments and outstanding debts."""
+        return self.domain(PledgeState)
 
     @property
     def forum(self) -> ForumState:
