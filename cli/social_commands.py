@@ -13,16 +13,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from samoorg.cli.community import (
+    append_checked,
+    load_views,
+    member_label,
+    now,
+    resolve_entry,
+    resolve_member,
+)
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import format_time, print_json, print_table
 from samoorg.crdt.errors import RuleViolation
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.index import EntryIndex
     from samoorg.crdt.polls import Tally
     from samoorg.crdt.social import SocialViews
-    from samoorg.protocol.entry import Entry
+    from samoorg.crdt.views import Views
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 idea_app = typer.Typer(help="The forum of ideas: post, list, show.", no_args_is_help=True)
@@ -33,12 +40,10 @@ PERCENT_DIGITS = 4
 # -- shared helpers ------------------------------------------------------
 
 
-def _views(state: Session) -> tuple[EntryIndex, SocialViews]:
+def _views(state: Session) -> tuple[Views, SocialViews]:
     """The social views seen from this node: its trust list decides whose voice counts."""
-    from samoorg.crdt.views import Views
-
-    index = state.index()
-    return index, Views(index).social(state.public_key())
+    views = load_views(state)
+    return views, views.social(state.public_key())
 
 
 def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
@@ -48,29 +53,6 @@ def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
     scaled = (part * 100 * 10**digits * 2 + whole) // (2 * whole)
     text = str(scaled).rjust(digits + 1, "0")
     return f"{text[:-digits]}.{text[-digits:]}" if digits else text
-
-
-def _entry(state: Session, prefix: str, kind: str, what: str) -> Entry:
-    entry = state.store().resolve(prefix)
-    if entry.kind != kind:
-        raise RuleViolation(f"entry {entry.id.hex()[:12]} is a {entry.kind!r}, not {what}")
-    return entry
-
-
-def _member(index: EntryIndex, text: str) -> bytes:
-    """A member key from a full peer id or a unique prefix of a known author's peer id."""
-    from samoorg.protocol.ids import BadIdentifier, parse_peer_id
-
-    try:
-        return parse_peer_id(text)
-    except BadIdentifier:
-        pass
-    matches = [a for a in index.authors() if peer_id(a).startswith(text.strip())]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise RuleViolation(f"{text!r} matches {len(matches)} participants; give more characters")
-    raise RuleViolation(f"expected a participant id (12D3KooW...) or an idea id, found {text!r}")
 
 
 def _text_input(body: str | None, file: Path | None) -> str:
@@ -99,25 +81,20 @@ def rate(
     from samoorg.node.errors import NotFound
 
     state = session(ctx)
-    index = state.index()
-    me = state.public_key()
+    views = load_views(state)
     about, key = ratings.ABOUT_MEMBER, b""
     text = subject.strip()
     if not text.startswith("12D3KooW") and all(c in "0123456789abcdefABCDEF" for c in text):
         try:
-            idea = _entry(state, text, forum.IDEA_KIND, "an idea")
+            key = state.store().resolve(text).id
         except NotFound:
-            idea = None
-        if idea is not None:
-            if idea.author == me:
-                raise RuleViolation("a member cannot rate their own idea")
-            about, key = ratings.ABOUT_IDEA, idea.id
+            key = b""
+        if key:
+            about, key = ratings.ABOUT_IDEA, resolve_entry(state, text, forum.IDEA_KIND).id
     if not key:
-        key = _member(index, text)
-    if about == ratings.ABOUT_MEMBER and key == me:
-        raise RuleViolation("a member cannot rate themselves")
+        key = resolve_member(state, text)
     body = ratings.rating_body(about, key, score, comment or "")
-    entry = state.store().append(state.signer(), ratings.KIND, body)
+    entry = append_checked(state, views, ratings.KIND, body)
     label = ratings.SCALE_LABELS[score]
     shown = peer_id(key) if about == ratings.ABOUT_MEMBER else f"idea {key.hex()[:12]}"
     typer.echo(f"rated {shown}: {score}/5 ({label})")
@@ -139,7 +116,14 @@ def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         None,
         ["rater", "about", "subject", "score", "comment", "time (UTC)"],
         [
-            (r["rater"][:20], r["about"], r["subject"][:20], r["score"], r["comment"], r["time"])
+            (
+                member_label(_key_of(r["rater"])),
+                r["about"],
+                r["subject"][:16],
+                r["score"],
+                r["comment"],
+                r["time"],
+            )
             for r in rows
         ],
     )
@@ -270,9 +254,9 @@ def idea_post(
     from samoorg.crdt import forum
 
     state = session(ctx)
-    entry = state.store().append(
-        state.signer(), forum.IDEA_KIND, forum.idea_body(title, _text_input(body, file))
-    )
+    views = load_views(state)
+    content = forum.idea_body(title, _text_input(body, file))
+    entry = append_checked(state, views, forum.IDEA_KIND, content)
     typer.echo(f"idea {entry.id.hex()}")
 
 
@@ -321,7 +305,7 @@ def idea_list(
             (
                 r["id"][:12],
                 r["title"],
-                r["author"][:20],
+                member_label(_key_of(r["author"])),
                 r["support_percent"],
                 r["ratings"],
                 r["average_score"] or "-",
@@ -343,7 +327,7 @@ def idea_show(
     from samoorg.crdt import forum
 
     state = session(ctx)
-    entry = _entry(state, idea_id, forum.IDEA_KIND, "an idea")
+    entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
     _, views = _views(state)
     if entry.id not in views.forum.ideas:
         raise RuleViolation(f"idea {entry.id.hex()[:12]} is excluded: its author is forked")
@@ -393,7 +377,7 @@ def idea_show(
         print_table(
             "comments",
             ["author", "time (UTC)", "comment"],
-            [(r["author"][:20], r["time"], r["text"]) for r in comment_rows],
+            [(member_label(_key_of(r["author"])), r["time"], r["text"]) for r in comment_rows],
         )
 
 
@@ -406,9 +390,12 @@ def comment(
     from samoorg.crdt import forum
 
     state = session(ctx)
-    idea = _entry(state, idea_id, forum.IDEA_KIND, "an idea")
-    entry = state.store().append(
-        state.signer(), forum.COMMENT_KIND, forum.comment_body(idea.id, text)
+    idea = resolve_entry(state, idea_id, forum.IDEA_KIND)
+    entry = append_checked(
+        state,
+        load_views(state),
+        forum.COMMENT_KIND,
+        forum.comment_body(idea.id, text),
     )
     typer.echo(f"comment {entry.id.hex()}")
 
@@ -427,20 +414,18 @@ def poll_new(
     ] = None,
 ) -> None:
     """Open a poll; prints its id."""
-    from samoorg.cli.timeparse import parse_when
+    from samoorg.cli.when import parse_when
     from samoorg.crdt import polls
-    from samoorg.node.store import now_ms
 
-    now = now_ms()
-    closing = None if closes is None else parse_when(closes, now)
-    if closing is not None and closing <= now:
+    moment = now()
+    closing = None if closes is None else parse_when(closes, moment)
+    if closing is not None and closing <= moment:
         raise RuleViolation(
             f"expected a closing time in the future, found {format_time(closing)} UTC"
         )
     state = session(ctx)
-    entry = state.store().append(
-        state.signer(), polls.POLL_KIND, polls.poll_body(question, option, closing)
-    )
+    content = polls.poll_body(question, option, closing)
+    entry = append_checked(state, load_views(state), polls.POLL_KIND, content)
     typer.echo(f"poll {entry.id.hex()}")
 
 
@@ -465,15 +450,13 @@ def _tally_json(tally: Tally, now: int) -> dict[str, Any]:
 @poll_app.command("list")
 def poll_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List polls, newest first."""
-    from samoorg.node.store import now_ms
-
     _, views = _views(session(ctx))
-    now = now_ms()
+    moment = now()
     tallies = sorted(
         (views.tally(poll_id) for poll_id in views.polls.polls),
         key=lambda t: (-t.poll.timestamp, t.poll.id),
     )
-    rows = [_tally_json(t, now) for t in tallies]
+    rows = [_tally_json(t, moment) for t in tallies]
     if as_json:
         print_json(rows)
         return
@@ -501,15 +484,14 @@ def poll_show(
 ) -> None:
     """Show a poll's options and the votes of trust-list members."""
     from samoorg.crdt import polls
-    from samoorg.node.store import now_ms
 
     state = session(ctx)
-    entry = _entry(state, poll_id, polls.POLL_KIND, "a poll")
+    entry = resolve_entry(state, poll_id, polls.POLL_KIND)
     _, views = _views(state)
     if entry.id not in views.polls.polls:
         raise RuleViolation(f"poll {entry.id.hex()[:12]} is excluded: its author is forked")
     tally = views.tally(entry.id)
-    data = _tally_json(tally, now_ms())
+    data = _tally_json(tally, now())
     if as_json:
         print_json(data)
         return
@@ -536,18 +518,16 @@ def vote(
 ) -> None:
     """Vote in a poll; a later vote replaces your earlier one until the poll closes."""
     from samoorg.crdt import polls
-    from samoorg.node.store import now_ms
 
     state = session(ctx)
-    entry = _entry(state, poll_id, polls.POLL_KIND, "a poll")
-    _, views = _views(state)
+    entry = resolve_entry(state, poll_id, polls.POLL_KIND)
+    current, views = _views(state)
     if entry.id not in views.polls.polls:
         raise RuleViolation(f"poll {entry.id.hex()[:12]} is excluded: its author is forked")
     tally = views.tally(entry.id)
     choice = _option_index(tally.poll.options, option)
-    now = now_ms()
-    body = polls.vote_body(tally.poll, choice, now)
-    saved = state.store().append(state.signer(), polls.VOTE_KIND, body)
+    body = polls.vote_body(tally.poll, choice, now())
+    saved = append_checked(state, current, polls.VOTE_KIND, body)
     typer.echo(f"voted {choice + 1} ({tally.poll.options[choice]})")
     typer.echo(f"vote {saved.id.hex()}")
     if state.public_key() not in views.members:

@@ -96,8 +96,6 @@ def _check_body(body: Mapping[str, dcbor.Value]) -> tuple[str, bytes, int, str]:
 def parse_rating(entry: Entry) -> Rating:
     """The rating carried by ``entry``; raises :class:`RuleViolation`."""
     about, subject, score, comment = _check_body(entry.body)
-    if about == ABOUT_MEMBER and subject == entry.author:
-        raise RuleViolation("a member cannot rate themselves")
     return Rating(
         entry.author, entry.seq, about, subject, score, comment, entry.timestamp, entry.id
     )
@@ -175,7 +173,10 @@ class RatingsState(Domain):
             if rating.rater in forked:
                 invalid[rating.entry_id] = FORKED_REASON
             elif rating.about == ABOUT_MEMBER:
-                members[rating.rater, rating.subject] = rating
+                if rating.subject == rating.rater:
+                    invalid[rating.entry_id] = "a member cannot rate themselves"
+                else:
+                    members[rating.rater, rating.subject] = rating
             elif rating.subject in idea_authors:
                 if idea_authors[rating.subject] == rating.rater:
                     invalid[rating.entry_id] = "a member cannot rate their own idea"
