@@ -83,7 +83,7 @@ def resolve_entry(state: Session, prefix: str, *kinds: str) -> Entry:
     entry = state.store().resolve(prefix)
     if kinds and entry.kind not in kinds:
         wanted = " or ".join(kinds)
-        raise NotFound(f"expected the id of a {wanted} entry, found a {entry.kind} entry")
+        raise NotFound(f"expected the id of a {wanted} entry, found an entry of kind {entry.kind}")
     return entry
 
 

@@ -218,6 +218,8 @@ def invite_revoke(
     outcome = current.trust.outcome(entry.id)
     if outcome is not None and outcome.state == REVOKED:
         raise RuleViolation(f"invite {entry.id.hex()[:12]} is already revoked")
+    if outcome is not None and outcome.invitee is not None:
+        raise RuleViolation(f"invite was already accepted by {peer_id(outcome.invitee)}")
     revoke = append_checked(state, current, REVOKE, {"invite": entry.id})
     typer.echo(f"revoked invite {entry.id.hex()[:12]} (entry {revoke.id.hex()[:12]})")
 
