@@ -30,11 +30,18 @@ if TYPE_CHECKING:
     from samoorg.crdt.polls import Tally
     from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
+    from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 idea_app = typer.Typer(help="The forum of ideas: post, list, show.", no_args_is_help=True)
 poll_app = typer.Typer(help="Simple polls, e.g. to choose a spokesperson.", no_args_is_help=True)
 PERCENT_DIGITS = 4
+_LABELS = {
+    "forum.idea": "idea",
+    "forum.comment": "comment",
+    "poll.new": "poll",
+    "poll.vote": "vote",
+}
 
 
 # -- shared helpers ------------------------------------------------------
@@ -75,6 +82,7 @@ def rate(
         int, typer.Argument(help="0 none, 1 small, 2 some, 3 solid, 4 strong, 5 outstanding.")
     ],
     comment: Annotated[str | None, typer.Option("--comment", help="Why, in a few words.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Rate a participant or an idea; your latest rating of a subject replaces earlier ones."""
     from samoorg.crdt import forum, ratings
@@ -96,9 +104,20 @@ def rate(
     body = ratings.rating_body(about, key, score, comment or "")
     entry = append_checked(state, views, ratings.KIND, body)
     label = ratings.SCALE_LABELS[score]
-    shown = peer_id(key) if about == ratings.ABOUT_MEMBER else f"idea {key.hex()[:12]}"
-    typer.echo(f"rated {shown}: {score}/5 ({label})")
-    typer.echo(f"rating {entry.id.hex()}")
+    shown = peer_id(key) if about == ratings.ABOUT_MEMBER else key.hex()
+    _created(entry, as_json, f"rated {shown}: {score}/5 ({label})", about=about, subject=shown)
+    if about == ratings.ABOUT_MEMBER and key not in views.trust.members(state.public_key()):
+        typer.echo("note: not on your trust list, so this rating carries no weight", err=True)
+
+
+def _created(entry: Entry, as_json: bool, summary: str = "", **fields: Any) -> None:
+    """Report a new record: its id (and ``fields``) as JSON, or a summary and the id."""
+    if as_json:
+        print_json({"id": entry.id.hex(), "kind": entry.kind, **fields})
+        return
+    if summary:
+        typer.echo(summary)
+    typer.echo(f"{_LABELS.get(entry.kind, entry.kind)} {entry.id.hex()}")
 
 
 def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
@@ -249,6 +268,7 @@ def idea_post(
     title: Annotated[str, typer.Argument(help="One line.")],
     body: Annotated[str | None, typer.Option("--body", help="The idea in full.")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="Read the body from a file.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Post an idea to the forum; prints its id."""
     from samoorg.crdt import forum
@@ -256,8 +276,7 @@ def idea_post(
     state = session(ctx)
     views = load_views(state)
     content = forum.idea_body(title, _text_input(body, file))
-    entry = append_checked(state, views, forum.IDEA_KIND, content)
-    typer.echo(f"idea {entry.id.hex()}")
+    _created(append_checked(state, views, forum.IDEA_KIND, content), as_json)
 
 
 def _idea_summary(views: SocialViews, idea_id: bytes) -> dict[str, Any]:
@@ -385,6 +404,7 @@ def comment(
     ctx: typer.Context,
     idea_id: Annotated[str, typer.Argument(metavar="ID", help="Idea id or unique prefix.")],
     text: Annotated[str, typer.Argument(help="The comment.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Comment on an idea; prints the comment's id."""
     from samoorg.crdt import forum
@@ -397,7 +417,7 @@ def comment(
         forum.COMMENT_KIND,
         forum.comment_body(idea.id, text),
     )
-    typer.echo(f"comment {entry.id.hex()}")
+    _created(entry, as_json, idea=idea.id.hex())
 
 
 # -- polls ------------------------------------------------------------------
@@ -412,6 +432,7 @@ def poll_new(
         str | None,
         typer.Option("--closes", help="Closing time: 2026-12-01, 2026-12-01T18:00 (UTC) or 7d."),
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Open a poll; prints its id."""
     from samoorg.cli.when import parse_when
@@ -425,8 +446,7 @@ def poll_new(
         )
     state = session(ctx)
     content = polls.poll_body(question, option, closing)
-    entry = append_checked(state, load_views(state), polls.POLL_KIND, content)
-    typer.echo(f"poll {entry.id.hex()}")
+    _created(append_checked(state, load_views(state), polls.POLL_KIND, content), as_json)
 
 
 def _tally_json(tally: Tally, now: int) -> dict[str, Any]:
@@ -515,6 +535,7 @@ def vote(
     ctx: typer.Context,
     poll_id: Annotated[str, typer.Argument(metavar="POLL", help="Poll id or unique prefix.")],
     option: Annotated[str, typer.Argument(help="Option number (1, 2, ...) or its exact text.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Vote in a poll; a later vote replaces your earlier one until the poll closes."""
     from samoorg.crdt import polls
@@ -528,8 +549,8 @@ def vote(
     choice = _option_index(tally.poll.options, option)
     body = polls.vote_body(tally.poll, choice, now())
     saved = append_checked(state, current, polls.VOTE_KIND, body)
-    typer.echo(f"voted {choice + 1} ({tally.poll.options[choice]})")
-    typer.echo(f"vote {saved.id.hex()}")
+    picked = tally.poll.options[choice]
+    _created(saved, as_json, f"voted {choice + 1} ({picked})", poll=entry.id.hex(), option=picked)
     if state.public_key() not in views.members:
         typer.echo("note: you are not on the trust list yet, so this vote is not counted", err=True)
 

@@ -130,7 +130,9 @@ def test_polls_close_and_distribution_needs_utility(
 def test_peer_violations_are_ignored_with_reasons(tmp_path: Path, cli: CliRunner) -> None:
     c = Homes(cli, tmp_path, "alice", "bob")
     befriend(c, "alice", "bob")
-    idea = bytes.fromhex(last_word(c.run("alice", "idea", "post", "Catalogue")))
+    posted = c.json("alice", "idea", "post", "Catalogue")
+    assert posted["kind"] == forum.IDEA_KIND
+    idea = bytes.fromhex(posted["id"])
     poll = bytes.fromhex(
         last_word(
             c.run("alice", "poll", "new", "Q?", "--option", "a", "--option", "b", "--closes", "1d")

@@ -88,16 +88,22 @@ def test_poll_one_vote_per_member_latest_counts_closing_respected() -> None:
 
 
 def test_forked_author_is_excluded_everywhere() -> None:
-    alice, bob = Author(1), Author(2)
+    alice, bob, carol = Author(1), Author(2), Author(3)
     idea = post_idea(bob, "Fork me")
     rating = rate_member(bob, alice, 5)
     vote_poll = open_poll(alice, "Q", ["x", "y"])
     vote = vote_on(bob, vote_poll, 0)
-    views = views_of(idea, rating, vote_poll, vote)
+    trust = trusted_star(alice, [bob, carol])
+    views = views_of(*trust, idea, rating, vote_poll, vote, rate_member(carol, bob, 5))
     assert views.ratings.view().members
+    assert views.social(alice.key).utility.utility[bob.key] > 0
     views.index.add_forked(bob.key)
+    social = views.social(alice.key)
+    assert bob.key not in social.members
+    assert bob.key not in social.utility.standing
+    assert social.utility.total_utility == 0
     invalid = views.invalid()
     assert {invalid[e.id] for e in (idea, rating, vote)} == {FORKED_REASON}
-    assert views.ratings.view().members == {}
+    assert [rater for rater, _ in views.ratings.view().members] == [carol.key]
     assert views.forum.view().ideas == {}
     assert views.polls.view().ballots[vote_poll.id] == {}
