@@ -39,9 +39,11 @@ def now() -> int:
 
 def load_views(state: Session) -> Views:
     """Views over every stored entry; build once per command and pass along."""
+    from samoorg.crdt.bulk import paused_gc
     from samoorg.crdt.views import Views
 
-    return Views(state.index())
+    with paused_gc():
+        return Views(state.index())
 
 
 def append_checked(
