@@ -104,7 +104,9 @@ def compute_utility(
     amounts: list[list[int]] = [[] for _ in range(n)]
     out_weight = [0] * n
     edges = 0
-    for (rater, ratee), weight in sorted(weights.items()):
+    # No sorting needed: each target's sum below is an integer sum, the same
+    # in any order.
+    for (rater, ratee), weight in weights.items():
         i, j = position.get(rater), position.get(ratee)
         if i is None or j is None or i == j or weight <= 0:
             continue

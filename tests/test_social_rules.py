@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from samoorg.crdt import ratings
+from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.exclusion import FORKED_REASON
 from tests.community_fixtures import DAY, Author, views_of
 from tests.social_fixtures import (
@@ -107,3 +113,32 @@ def test_forked_author_is_excluded_everywhere() -> None:
     assert [rater for rater, _ in views.ratings.view().members] == [carol.key]
     assert views.forum.view().ideas == {}
     assert views.polls.view().ballots[vote_poll.id] == {}
+
+
+body_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 7),
+    st.sampled_from(["member", "idea", "other", ""]),
+    st.binary(min_size=31, max_size=33),
+    st.text(max_size=3),
+)
+
+
+@given(
+    about=body_values, subject=body_values, score=body_values, comment=body_values, data=st.data()
+)
+def test_rating_parser_fast_path_matches_the_field_checks(
+    about: object, subject: object, score: object, comment: object, data: st.DataObject
+) -> None:
+    fields = {"about": about, "subject": subject, "score": score, "comment": comment}
+    body = {k: v for k, v in fields.items() if data.draw(st.booleans(), label=k)}
+    entry = Author(1).write(ratings.KIND, body)  # type: ignore[arg-type]
+    try:
+        expected = ratings._check_body(entry.body)
+    except RuleViolation:
+        with pytest.raises(RuleViolation):
+            ratings.parse_rating(entry)
+        return
+    rating = ratings.parse_rating(entry)
+    assert (rating.about, rating.subject, rating.score, rating.comment) == expected
