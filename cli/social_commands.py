@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 idea_app = typer.Typer(help="The forum of ideas: post, list, show.", no_args_is_help=True)
-poll_app = typer.Typer(help="Simple polls, e.g. to choose a spokesperson.", no_args_is_help=True)
+poll_app = typer.Typer(
+    help="Simple polls: choose a spokesperson by simple vote.", no_args_is_help=True
+)
 PERCENT_DIGITS = 4
 _LABELS = {
     "forum.idea": "idea",
