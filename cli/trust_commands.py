@@ -250,9 +250,9 @@ def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
         ["member", "distance", "chain of contacts", "guarantee", "flags"],
         [
             (
-                row["id"] if r.member != me else f"{row['id']} (you)",
+                member_label(r.member) + (" (you)" if r.member == me else ""),
                 row["distance"],
-                " > ".join(member_label(k, me, width=6) for k in r.chain),
+                " > ".join(member_label(k, me, width=8) for k in r.chain),
                 totals_text(row["guarantee"]),
                 "FORKED" if row["forked"] else "",
             )
