@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt import ratings
+from samoorg.crdt import forum, polls, ratings
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.exclusion import FORKED_REASON
 from tests.community_fixtures import DAY, Author, views_of
@@ -143,3 +143,45 @@ def test_rating_parser_fast_path_matches_the_field_checks(
         return
     rating = ratings.parse_rating(entry)
     assert (rating.about, rating.subject, rating.score, rating.comment) == expected
+
+
+any_value = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**63), 2**64 - 1),
+        st.binary(max_size=40),
+        st.text(max_size=30),
+    ),
+    lambda inner: st.lists(inner, max_size=25) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=30,
+)
+FIELDS = ("title", "body", "on", "text", "about", "subject", "score", "comment", "question")
+FIELDS += ("options", "closes", "poll", "option")
+
+
+@settings(deadline=None)
+@given(
+    kind=st.sampled_from(
+        [forum.IDEA_KIND, forum.COMMENT_KIND, ratings.KIND, polls.POLL_KIND, polls.VOTE_KIND]
+    ),
+    body=st.dictionaries(st.sampled_from(FIELDS), any_value, max_size=6),
+)
+def test_any_body_is_valid_waiting_or_void_never_a_crash(kind: str, body: dict) -> None:  # type: ignore[type-arg]
+    alice = Author(1)
+    idea, poll = post_idea(alice, "Idea"), open_poll(alice, "Q", ["a", "b"])
+    entry = Author(2).write(kind, body)
+    views = views_of(idea, poll, entry)
+    reason = views.invalid().get(entry.id)
+    social = views.social(alice.key)
+    counted = (
+        entry.id in social.forum.ideas
+        or any(entry.id in {c.id for c in t} for t in social.forum.comments.values())
+        or any(r.entry_id == entry.id for r in social.ratings.members.values())
+        or any(r.entry_id == entry.id for r in social.ratings.ideas.values())
+        or entry.id in social.polls.polls
+        or any(v.id == entry.id for b in social.polls.ballots.values() for v in b.values())
+    )
+    waiting = {r.entry_id for r in social.ratings.pending} | {c.id for c in social.forum.pending}
+    waiting |= {v.id for v in social.polls.pending}
+    assert [reason is not None, counted, entry.id in waiting].count(True) == 1
