@@ -1,0 +1,449 @@
+"""The node daemon: keeps connections and sync sessions with peers, and gossips heads.
+
+Theory of operation. :class:`Node` runs in one trio task tree over a
+:class:`~samoorg.node.transport.Transport` and owns:
+
+* **Sessions.** At most one replication session per peer, over a
+  ``/samoorg/sync/1.0.0`` stream, running :func:`replicate` in live mode until
+  the peer goes away. When both peers open a session at the same moment, the
+  one opened by the lower peer key survives: an inbound session from a higher
+  key is refused while our own outbound one is pending or running, and an
+  inbound session from a lower key replaces ours. A new inbound session from
+  a peer replaces its old one (the peer restarted). Because the decision is
+  taken before any ``await``, trio's single thread makes it race-free.
+* **Peer loops.** One task per dialable peer in the peer book (``manual``,
+  ``bootstrap``, ``invite``, ``mdns``): dial (at most
+  :data:`~samoorg.node.transport.DIAL_TIMEOUT` seconds), run a session, and
+  after a failure wait ``backoff(failures)`` (exponential, capped, jittered)
+  unless woken early by mDNS or ``samoorg peer add``. Each peer has its own
+  task, so an unreachable peer never delays the others.
+* **The store watcher.** Local commands write to the same SQLite store from
+  other processes. Every :data:`POLL_INTERVAL` the watcher compares
+  :meth:`Store.change_marker`; on a change it announces our own new entries
+  on the heads topic, wakes the live sessions, and refreshes the replication
+  scope (which also follows ``samoorg follow`` and the peer book).
+* **Gossip.** Announcements (:mod:`samoorg.protocol.announce`) carry new head
+  entries. Received ones are verified and stored if they extend a feed in
+  scope; anything else (a gap, an unknown feed) is left to pull sync.
+* **Published state.** ``daemon.json`` for ``samoorg status`` and
+  ``samoorg peers``, rewritten when something changed.
+
+Cancelling :meth:`Node.run` (SIGINT/SIGTERM in ``samoorg node run``) ends
+every session and loop; the transport context then closes the connections.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import trio
+
+from samoorg.node.daemon_state import write_state
+from samoorg.node.home import Home
+from samoorg.node.peerbook import PeerBook
+from samoorg.node.scope import ScopeTracker
+from samoorg.node.store import Store, now_ms
+from samoorg.node.streams import ByteStream
+from samoorg.node.transport import (
+    DIAL_TIMEOUT,
+    PeerAddress,
+    Transport,
+    TransportError,
+    split_address,
+)
+from samoorg.protocol.announce import decode_announcement, encode_announcement
+from samoorg.protocol.entry import decode_entry
+from samoorg.protocol.errors import ProtocolError
+from samoorg.protocol.ids import peer_id
+
+log = logging.getLogger("samoorg.node")
+
+SYNC_PROTOCOL: Final = "/samoorg/sync/1.0.0"
+HEADS_TOPIC: Final = "/samoorg/heads/1"
+POLL_INTERVAL: Final = 0.1
+"""Seconds between checks of the store for writes by other processes."""
+STATE_INTERVAL: Final = 0.5
+BACKOFF_BASE: Final = 0.5
+BACKOFF_MAX: Final = 60.0
+
+
+def backoff(failures: int) -> float:
+    """Seconds to wait after ``failures`` consecutive failures (0.5 s doubling to 60 s, ±20%)."""
+    if failures <= 0:
+        return 0.0
+    delay: float = min(BACKOFF_MAX, BACKOFF_BASE * 2.0 ** min(failures - 1, 32))
+    return delay * random.uniform(0.8, 1.2)
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """What one session moved so far."""
+
+    received: int = 0
+    sent: int = 0
+    rejected: int = 0
+
+
+@dataclass(slots=True)
+class _Session:
+    peer: bytes
+    outbound: bool
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    done: trio.Event = field(default_factory=trio.Event)
+    stats: SessionStats = field(default_factory=SessionStats)
+    started: int = field(default_factory=now_ms)
+
+
+@dataclass(slots=True)
+class _PeerStatus:
+    """What the daemon knows about a peer during this run."""
+
+    received: int = 0
+    sent: int = 0
+    rejected: int = 0
+    last_sync: int | None = None
+    last_error: str | None = None
+    next_dial: float | None = None
+    wake: trio.Event = field(default_factory=trio.Event)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """Options of ``samoorg node run``."""
+
+    bootstrap: Sequence[str] = ()
+    hops: int = 3
+    announce: bool = True
+
+
+class Node:
+    """A running node; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        home: Home,
+        store: Store,
+        peer_book: PeerBook,
+        transport: Transport,
+        config: NodeConfig,
+    ) -> None:
+        self.home = home
+        self.store = store
+        self.peer_book = peer_book
+        self.transport = transport
+        self.me = transport.local_peer
+        self.config = config
+        self.scope = ScopeTracker(store, peer_book, self.me, config.hops)
+        self._sessions: dict[bytes, _Session] = {}
+        self._status: dict[bytes, _PeerStatus] = {}
+        self._loops: set[bytes] = set()
+        self._changed = trio.Event()
+        self._dial_wake = trio.Event()
+        self._state_dirty = True
+        self._started = now_ms()
+        self.announced = 0
+        self.gossip_stored = 0
+        self._nursery: trio.Nursery | None = None
+
+    # -- public --------------------------------------------------------------
+
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until cancelled."""
+        for address in self.config.bootstrap:
+            transport_part, key = split_address(address)
+            if key != self.me:
+                self.peer_book.add(key, [transport_part], "bootstrap")
+        self.scope.refresh()
+        self.transport.set_stream_handler(SYNC_PROTOCOL, self._serve_sync)
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await self.transport.subscribe(HEADS_TOPIC, self._on_announcement)
+            self.transport.on_peer_discovered(self._on_discovered)
+            nursery.start_soon(self._watch_store)
+            nursery.start_soon(self._dial_manager)
+            nursery.start_soon(self._publish_state)
+            task_status.started()
+
+    async def changed(self) -> None:
+        """Wait until the store next changes (written by us, a peer, or a local command)."""
+        await self._changed.wait()
+
+    def sessions(self) -> dict[bytes, bool]:
+        """Peers with a running session, mapped to whether we opened it."""
+        return {peer: s.outbound for peer, s in self._sessions.items()}
+
+    # -- store watching and gossip -------------------------------------------
+
+    def _notify_change(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+        self._state_dirty = True
+
+    async def _watch_store(self) -> None:
+        marker = self.store.change_marker()
+        rowid = marker[0]
+        book_version = self.peer_book.external_changes()
+        while True:
+            await trio.sleep(POLL_INTERVAL)
+            now_marker = self.store.change_marker()
+            version = self.peer_book.external_changes()
+            if version != book_version:
+                book_version = version
+                self._dial_wake.set()
+                self._on_scope_inputs_changed()
+            if now_marker == marker:
+                continue
+            marker = now_marker
+            own = [e.raw for _, e in self.store.entries(author=self.me, since=rowid)]
+            rowid = now_marker[0]
+            self._notify_change()
+            self._on_scope_inputs_changed()
+            if own and self.config.announce:
+                await self._announce(own)
+
+    def _on_scope_inputs_changed(self) -> None:
+        before = self.scope.current
+        after = self.scope.refresh()
+        if after != before:
+            log.info("replication scope now has %d feeds", len(after))
+            self._state_dirty = True
+            self._notify_change()
+
+    async def _announce(self, raws: list[bytes]) -> None:
+        await self.transport.announce(HEADS_TOPIC, encode_announcement(raws))
+        self.announced += 1
+
+    async def _on_announcement(self, origin: bytes, data: bytes) -> None:
+        try:
+            raws = decode_announcement(data)
+        except ProtocolError as exc:
+            log.debug("bad announcement from %s: %s", peer_id(origin)[:16], exc)
+            return
+        scope = self.scope.current
+        wanted: list[bytes] = []
+        for raw in raws:
+            try:
+                author = decode_entry(raw, verify_signature=False).author
+            except ProtocolError:
+                continue
+            if author in scope:
+                wanted.append(raw)
+        if not wanted:
+            return
+        report = self.store.ingest(wanted)
+        if report.new:
+            self.gossip_stored += len(report.new)
+            self._notify_change()
+        if report.rejected:
+            log.debug(
+                "announcement from %s: %d not stored (%s); pull sync will fill gaps",
+                peer_id(origin)[:16],
+                len(report.rejected),
+                report.rejected[0].describe(),
+            )
+
+    # -- discovery and dialling ----------------------------------------------
+
+    def _on_discovered(self, found: PeerAddress) -> None:
+        if found.peer == self.me:
+            return
+        known = self.peer_book.get(found.peer)
+        if known is None or any(a not in known.addrs for a in found.addrs):
+            log.info("found %s on the LAN", peer_id(found.peer)[:16])
+        self.peer_book.add(found.peer, list(found.addrs), "mdns")
+        self._wake(found.peer)
+        self._dial_wake.set()
+
+    def _wake(self, peer: bytes) -> None:
+        status = self._status.get(peer)
+        if status is not None:
+            status.wake.set()
+
+    def _peer_status(self, peer: bytes) -> _PeerStatus:
+        status = self._status.get(peer)
+        if status is None:
+            status = self._status[peer] = _PeerStatus()
+        return status
+
+    async def _dial_manager(self) -> None:
+        assert self._nursery is not None
+        while True:
+            for record in self.peer_book.all():
+                if record.dialable and record.peer not in self._loops and record.peer != self.me:
+                    self._loops.add(record.peer)
+                    self._nursery.start_soon(self._peer_loop, record.peer)
+            with trio.move_on_after(1.0):
+                await self._dial_wake.wait()
+            self._dial_wake = trio.Event()
+
+    async def _sleep_or_wake(self, peer: bytes, seconds: float) -> None:
+        status = self._peer_status(peer)
+        status.next_dial = time.time() + seconds
+        self._state_dirty = True
+        with trio.move_on_after(seconds):
+            await status.wake.wait()
+        status.wake = trio.Event()
+        status.next_dial = None
+
+    async def _peer_loop(self, peer: bytes) -> None:
+        failures = 0
+        try:
+            while True:
+                record = self.peer_book.get(peer)
+                if record is None or not record.dialable:
+                    return
+                active = self._sessions.get(peer)
+                if active is not None:
+                    await active.done.wait()
+                    continue
+                status = self._peer_status(peer)
+                try:
+                    await self.transport.dial_any(peer, record.addrs, timeout=DIAL_TIMEOUT)
+                except TransportError as exc:
+                    failures = self.peer_book.record_failure(peer, str(exc))
+                    status.last_error = str(exc)
+                    log.info("dial %s failed (%d in a row): %s", peer_id(peer)[:16], failures, exc)
+                    await self._sleep_or_wake(peer, backoff(failures))
+                    continue
+                self.peer_book.record_connected(peer)
+                if peer in self._sessions:
+                    continue
+                ok = await self._outbound(peer)
+                failures = 0 if ok else failures + 1
+                await self._sleep_or_wake(peer, backoff(max(failures, 1)))
+        finally:
+            self._loops.discard(peer)
+
+    # -- sessions --------------------------------------------------------------
+
+    async def _outbound(self, peer: bytes) -> bool:
+        """Open and run a session to a connected peer; return whether it ran."""
+        session = _Session(peer, outbound=True)
+        self._sessions[peer] = session
+        self._state_dirty = True
+        try:
+            with session.scope:
+                stream = await self.transport.open_stream(peer, SYNC_PROTOCOL)
+                await self._run_session(session, stream)
+        except TransportError as exc:
+            self._peer_status(peer).last_error = str(exc)
+            log.info("sync with %s not opened: %s", peer_id(peer)[:16], exc)
+            return False
+        finally:
+            self._end(session)
+        # Cancelled means replaced by the peer's own session (see the tie-break).
+        return not session.scope.cancelled_caught
+
+    async def _serve_sync(self, peer: bytes, stream: ByteStream) -> None:
+        existing = self._sessions.get(peer)
+        if existing is not None:
+            if existing.outbound and self.me < peer:
+                log.debug("refusing duplicate session from %s", peer_id(peer)[:16])
+                return
+            existing.scope.cancel()
+            await existing.done.wait()
+        if peer not in {r.peer for r in self.peer_book.all()}:
+            self.peer_book.add(peer, self.transport.known_addrs(peer), "inbound")
+        session = _Session(peer, outbound=False)
+        self._sessions[peer] = session
+        self._state_dirty = True
+        try:
+            with session.scope:
+                await self._run_session(session, stream)
+        finally:
+            self._end(session)
+
+    async def _run_session(self, session: _Session, stream: ByteStream) -> None:
+        peer = session.peer
+        status = self._peer_status(peer)
+        log.info(
+            "sync with %s started (%s)",
+            peer_id(peer)[:16],
+            "outbound" if session.outbound else "inbound",
+        )
+        try:
+            await self._replicate(stream, peer, session.stats)
+        except (ProtocolError, TransportError, trio.BrokenResourceError, trio.TooSlowError) as exc:
+            status.last_error = f"{type(exc).__name__}: {exc}"
+            log.info("sync with %s ended: %s", peer_id(peer)[:16], status.last_error)
+        finally:
+            with trio.CancelScope(shield=True):
+                await stream.aclose()
+
+    async def _replicate(self, stream: ByteStream, peer: bytes, stats: SessionStats) -> None:
+        raise NotImplementedError("waiting for samoorg.node.replication")
+
+    def _end(self, session: _Session) -> None:
+        peer = session.peer
+        if self._sessions.get(peer) is session:
+            del self._sessions[peer]
+        stats = session.stats
+        status = self._peer_status(peer)
+        status.received += stats.received
+        status.sent += stats.sent
+        status.rejected += stats.rejected
+        if stats.received or stats.sent or not session.scope.cancelled_caught:
+            status.last_sync = now_ms()
+            self.peer_book.record_sync(peer, stats.received, stats.sent, stats.rejected)
+        session.done.set()
+        self._state_dirty = True
+
+    def note_progress(self, peer: bytes) -> None:
+        """Called by the replicator when entries moved, so that the state file follows."""
+        self._peer_status(peer).last_sync = now_ms()
+        self._state_dirty = True
+
+    # -- published state --------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """What ``daemon.json`` holds: identity, addresses, peers, counters."""
+        connected = self.transport.connected_peers()
+        peers: list[dict[str, Any]] = []
+        for peer in sorted(set(self._status) | connected | set(self._sessions)):
+            status = self._peer_status(peer)
+            session = self._sessions.get(peer)
+            live = session.stats if session is not None else SessionStats()
+            peers.append(
+                {
+                    "id": peer_id(peer),
+                    "connected": peer in connected,
+                    "session": None
+                    if session is None
+                    else ("outbound" if session.outbound else "inbound"),
+                    "received": status.received + live.received,
+                    "sent": status.sent + live.sent,
+                    "rejected": status.rejected + live.rejected,
+                    "last_sync": status.last_sync,
+                    "last_error": status.last_error,
+                    "next_dial": status.next_dial,
+                }
+            )
+        return {
+            "pid": os.getpid(),
+            "id": peer_id(self.me),
+            "addrs": self.transport.listen_addrs(),
+            "started": self._started,
+            "updated": now_ms(),
+            "hops": self.config.hops,
+            "scope": len(self.scope.current),
+            "announced": self.announced,
+            "gossip_stored": self.gossip_stored,
+            "peers": peers,
+        }
+
+    async def _publish_state(self) -> None:
+        last_written = 0.0
+        while True:
+            now = time.monotonic()
+            if self._state_dirty or now - last_written > 5:
+                self._state_dirty = False
+                last_written = now
+                write_state(self.home, self.state())
+            await trio.sleep(STATE_INTERVAL)
