@@ -275,6 +275,7 @@ def sync(
                 "rejected": report.rejected,
                 "rejections": list(report.rejections),
                 "seconds": round(report.seconds, 3),
+                "outcome": report.outcome,
             }
         )
     else:
@@ -284,6 +285,8 @@ def sync(
         )
         for line in report.rejections[:20]:
             typer.echo(f"  rejected {line}", err=True)
+    if report.failed:
+        raise NodeError(f"sync with {address} failed: {report.outcome}")
     if report.rejected:
         raise typer.Exit(1)
 

@@ -47,8 +47,10 @@ import trio
 from samoorg.node.daemon_state import write_state
 from samoorg.node.home import Home
 from samoorg.node.peerbook import PeerBook
+from samoorg.node.replication import Outcome, SyncReport, replicate
 from samoorg.node.scope import ScopeTracker
 from samoorg.node.store import Store, now_ms
+from samoorg.node.store_watch import StoreWatcher
 from samoorg.node.streams import ByteStream
 from samoorg.node.transport import (
     DIAL_TIMEOUT,
@@ -82,21 +84,13 @@ def backoff(failures: int) -> float:
 
 
 @dataclass(slots=True)
-class SessionStats:
-    """What one session moved so far."""
-
-    received: int = 0
-    sent: int = 0
-    rejected: int = 0
-
-
-@dataclass(slots=True)
 class _Session:
     peer: bytes
     outbound: bool
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     done: trio.Event = field(default_factory=trio.Event)
-    stats: SessionStats = field(default_factory=SessionStats)
+    report: SyncReport = field(default_factory=SyncReport)
+    seen: tuple[int, int] = (0, 0)
     started: int = field(default_factory=now_ms)
 
 
@@ -144,7 +138,8 @@ class Node:
         self._sessions: dict[bytes, _Session] = {}
         self._status: dict[bytes, _PeerStatus] = {}
         self._loops: set[bytes] = set()
-        self._changed = trio.Event()
+        self.watcher = StoreWatcher(store, poll_interval=POLL_INTERVAL)
+        self._store_changed = trio.Event()
         self._dial_wake = trio.Event()
         self._state_dirty = True
         self._started = now_ms()
@@ -166,14 +161,13 @@ class Node:
             self._nursery = nursery
             await self.transport.subscribe(HEADS_TOPIC, self._on_announcement)
             self.transport.on_peer_discovered(self._on_discovered)
-            nursery.start_soon(self._watch_store)
+            self.watcher.subscribe(self._on_store_change)
+            nursery.start_soon(self.watcher.run)
+            nursery.start_soon(self._follow_changes)
+            nursery.start_soon(self._watch_peer_book)
             nursery.start_soon(self._dial_manager)
             nursery.start_soon(self._publish_state)
             task_status.started()
-
-    async def changed(self) -> None:
-        """Wait until the store next changes (written by us, a peer, or a local command)."""
-        await self._changed.wait()
 
     def sessions(self) -> dict[bytes, bool]:
         """Peers with a running session, mapped to whether we opened it."""
@@ -181,32 +175,36 @@ class Node:
 
     # -- store watching and gossip -------------------------------------------
 
-    def _notify_change(self) -> None:
-        self._changed.set()
-        self._changed = trio.Event()
-        self._state_dirty = True
+    def _on_store_change(self) -> None:
+        # Called by the StoreWatcher (our own sessions, gossip, other processes).
+        self._store_changed.set()
 
-    async def _watch_store(self) -> None:
-        marker = self.store.change_marker()
-        rowid = marker[0]
-        book_version = self.peer_book.external_changes()
+    async def _follow_changes(self) -> None:
+        rowid = self.store.change_marker()[0]
         while True:
-            await trio.sleep(POLL_INTERVAL)
-            now_marker = self.store.change_marker()
-            version = self.peer_book.external_changes()
-            if version != book_version:
-                book_version = version
-                self._dial_wake.set()
-                self._on_scope_inputs_changed()
-            if now_marker == marker:
-                continue
-            marker = now_marker
-            own = [e.raw for _, e in self.store.entries(author=self.me, since=rowid)]
-            rowid = now_marker[0]
-            self._notify_change()
+            await self._store_changed.wait()
+            self._store_changed = trio.Event()
+            self._state_dirty = True
+            marker = self.store.change_marker()[0]
+            own = [
+                entry.raw
+                for row, entry in self.store.entries(author=self.me, since=rowid)
+                if row <= marker
+            ]
+            rowid = marker
             self._on_scope_inputs_changed()
             if own and self.config.announce:
                 await self._announce(own)
+
+    async def _watch_peer_book(self) -> None:
+        version = self.peer_book.external_changes()
+        while True:
+            await trio.sleep(POLL_INTERVAL)
+            now = self.peer_book.external_changes()
+            if now != version:
+                version = now
+                self._dial_wake.set()
+                self._on_scope_inputs_changed()
 
     def _on_scope_inputs_changed(self) -> None:
         before = self.scope.current
@@ -214,7 +212,6 @@ class Node:
         if after != before:
             log.info("replication scope now has %d feeds", len(after))
             self._state_dirty = True
-            self._notify_change()
 
     async def _announce(self, raws: list[bytes]) -> None:
         await self.transport.announce(HEADS_TOPIC, encode_announcement(raws))
@@ -240,7 +237,8 @@ class Node:
         report = self.store.ingest(wanted)
         if report.new:
             self.gossip_stored += len(report.new)
-            self._notify_change()
+            self._peer_status(origin).received += len(report.new)
+            self.watcher.notify()
         if report.rejected:
             log.debug(
                 "announcement from %s: %d not stored (%s); pull sync will fill gaps",
@@ -328,18 +326,18 @@ class Node:
         session = _Session(peer, outbound=True)
         self._sessions[peer] = session
         self._state_dirty = True
+        ok = False
         try:
             with session.scope:
                 stream = await self.transport.open_stream(peer, SYNC_PROTOCOL)
-                await self._run_session(session, stream)
+                ok = await self._run_session(session, stream)
         except TransportError as exc:
             self._peer_status(peer).last_error = str(exc)
             log.info("sync with %s not opened: %s", peer_id(peer)[:16], exc)
-            return False
         finally:
             self._end(session)
         # Cancelled means replaced by the peer's own session (see the tie-break).
-        return not session.scope.cancelled_caught
+        return ok or session.scope.cancelled_caught
 
     async def _serve_sync(self, peer: bytes, stream: ByteStream) -> None:
         existing = self._sessions.get(peer)
@@ -349,7 +347,7 @@ class Node:
                 return
             existing.scope.cancel()
             await existing.done.wait()
-        if peer not in {r.peer for r in self.peer_book.all()}:
+        if self.peer_book.get(peer) is None:
             self.peer_book.add(peer, self.transport.known_addrs(peer), "inbound")
         session = _Session(peer, outbound=False)
         self._sessions[peer] = session
@@ -360,7 +358,8 @@ class Node:
         finally:
             self._end(session)
 
-    async def _run_session(self, session: _Session, stream: ByteStream) -> None:
+    async def _run_session(self, session: _Session, stream: ByteStream) -> bool:
+        """Replicate live with the session's peer until it ends; return False if it failed."""
         peer = session.peer
         status = self._peer_status(peer)
         log.info(
@@ -368,36 +367,43 @@ class Node:
             peer_id(peer)[:16],
             "outbound" if session.outbound else "inbound",
         )
+        report = session.report
         try:
-            await self._replicate(stream, peer, session.stats)
-        except (ProtocolError, TransportError, trio.BrokenResourceError, trio.TooSlowError) as exc:
-            status.last_error = f"{type(exc).__name__}: {exc}"
-            log.info("sync with %s ended: %s", peer_id(peer)[:16], status.last_error)
+            await replicate(
+                stream,
+                self.store,
+                # The peer's own feed is in scope for its session: that is how an
+                # inviter receives the acceptance of someone not yet on its list.
+                scope=lambda: self.scope.current | {peer},
+                live=True,
+                peer=peer_id(peer),
+                watcher=self.watcher,
+                report=report,
+            )
         finally:
             with trio.CancelScope(shield=True):
                 await stream.aclose()
-
-    async def _replicate(self, stream: ByteStream, peer: bytes, stats: SessionStats) -> None:
-        raise NotImplementedError("waiting for samoorg.node.replication")
+        if report.outcome is Outcome.FAILED:
+            status.last_error = report.error
+            log.warning("sync with %s failed: %s", peer_id(peer)[:16], report.summary())
+            return False
+        log.info("sync with %s ended: %s", peer_id(peer)[:16], report.summary())
+        return True
 
     def _end(self, session: _Session) -> None:
         peer = session.peer
         if self._sessions.get(peer) is session:
             del self._sessions[peer]
-        stats = session.stats
+        report = session.report
         status = self._peer_status(peer)
-        status.received += stats.received
-        status.sent += stats.sent
-        status.rejected += stats.rejected
-        if stats.received or stats.sent or not session.scope.cancelled_caught:
-            status.last_sync = now_ms()
-            self.peer_book.record_sync(peer, stats.received, stats.sent, stats.rejected)
+        status.received += report.received
+        status.sent += report.sent
+        status.rejected += report.rejected
+        if report.outcome is not Outcome.RUNNING:  # the session did run
+            if report.received or report.sent or report.outcome is Outcome.COMPLETE:
+                status.last_sync = now_ms()
+            self.peer_book.record_sync(peer, report.received, report.sent, report.rejected)
         session.done.set()
-        self._state_dirty = True
-
-    def note_progress(self, peer: bytes) -> None:
-        """Called by the replicator when entries moved, so that the state file follows."""
-        self._peer_status(peer).last_sync = now_ms()
         self._state_dirty = True
 
     # -- published state --------------------------------------------------------
@@ -409,7 +415,11 @@ class Node:
         for peer in sorted(set(self._status) | connected | set(self._sessions)):
             status = self._peer_status(peer)
             session = self._sessions.get(peer)
-            live = session.stats if session is not None else SessionStats()
+            live = session.report if session is not None else SyncReport()
+            moved = (live.received, live.sent)
+            if session is not None and moved != session.seen:
+                session.seen = moved
+                status.last_sync = now_ms()
             peers.append(
                 {
                     "id": peer_id(peer),

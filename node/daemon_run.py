@@ -95,7 +95,7 @@ def run_daemon(
                         else None
                     )
                     async with open_libp2p_transport(
-                        signer.seed, options.listen, mdns_interface=mdns
+                        signer.seed, options.listen, mdns_interface=mdns, read_timeout=None
                     ) as transport:
                         node = Node(
                             home=home,

@@ -420,6 +420,26 @@ class Libp2pTransport:
             log.debug("disconnect %s: %r", peer_id(peer)[:16], exc)
 
 
+@asynccontextmanager
+async def _unwrapped_errors() -> AsyncIterator[None]:
+    # libp2p's nurseries wrap an error raised in the caller's block (a dial
+    # failure, a store error) in nested ExceptionGroups; callers and the CLI
+    # expect the error itself.
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        leaves = _leaves(group)
+        if len(leaves) == 1 and isinstance(leaves[0], Exception):
+            raise leaves[0] from None
+        raise
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
 async def _no_auto_connect() -> None:
     return None
 
@@ -486,7 +506,7 @@ async def open_libp2p_transport(
     pubsub = Pubsub(host, gossipsub)
     discovery: _LanDiscovery | None = None
     try:
-        async with host.run(listen_addrs=listen_addrs):
+        async with _unwrapped_errors(), host.run(listen_addrs=listen_addrs):
             try:
                 async with (
                     background_trio_service(pubsub),

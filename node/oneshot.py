@@ -18,6 +18,7 @@ from samoorg.node.scope import ScopeTracker
 from samoorg.node.store import Store
 from samoorg.node.transport import DIAL_TIMEOUT, TransportError, split_address
 from samoorg.protocol.crypto import Signer
+from samoorg.protocol.ids import peer_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class OneShotReport:
     rejected: int
     rejections: tuple[str, ...]
     seconds: float
+    outcome: str
+    failed: bool
 
 
 class SyncTimeout(TransportError):
@@ -47,21 +50,20 @@ async def sync_once(
 ) -> OneShotReport:
     """Dial ``address``, replicate once, and return the counts."""
     from samoorg.node.libp2p_transport import open_libp2p_transport
-    from samoorg.node.replication import replicate
+    from samoorg.node.replication import Outcome, replicate
 
     transport_part, key = split_address(address)
     scope = ScopeTracker(store, peer_book, signer.public_key, hops)
     scope.refresh()
     started = trio.current_time()
-    async with open_libp2p_transport(signer.seed, listen=()) as transport:
+    async with open_libp2p_transport(signer.seed, listen=(), read_timeout=None) as transport:
         try:
             with trio.fail_after(timeout):
                 await transport.dial(address, timeout=min(timeout, DIAL_TIMEOUT))
                 stream = await transport.open_stream(key, SYNC_PROTOCOL)
-                try:
-                    report = await replicate(stream, store, scope=scope.current | {key}, live=False)
-                finally:
-                    await stream.aclose()
+                report = await replicate(  # owns the stream and closes it
+                    stream, store, scope=lambda: scope.current | {key}, peer=peer_id(key)
+                )
         except trio.TooSlowError:
             raise SyncTimeout(f"sync with {address} did not finish within {timeout:g} s") from None
     peer_book.add(key, [transport_part], "manual")
@@ -71,6 +73,8 @@ async def sync_once(
         received=report.received,
         sent=report.sent,
         rejected=report.rejected,
-        rejections=tuple(report.rejections),
+        rejections=tuple(r.describe() for r in report.rejections),
+        outcome=report.summary(),
+        failed=report.outcome is Outcome.FAILED,
         seconds=trio.current_time() - started,
     )

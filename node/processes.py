@@ -85,7 +85,7 @@ class NodeProcess:
         self.log_path = self.home / "node.log"
         self.addrs: list[str] = []
         self.peer_id: str | None = None
-        self._process: subprocess.Popen[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[str] | None = None
 
     @property
@@ -103,33 +103,37 @@ class NodeProcess:
             self.command,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            text=True,
             env=self.env,
         )
         assert self._process.stdout is not None
         self.addrs = []
+        fd = self._process.stdout.fileno()
+        pending = b""
         deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
-            selector.register(self._process.stdout, selectors.EVENT_READ)
+            selector.register(fd, selectors.EVENT_READ)
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not selector.select(left):
                     self.kill()
                     raise NodeError(f"node in {self.home} did not start within {timeout:g} s")
-                line = self._process.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 4096)
+                if not chunk:
                     code = self._process.wait()
-                    self._process = None
+                    self._close()
                     raise NodeError(
                         f"node in {self.home} exited with {code} at start: {self.log_tail()}"
                     )
-                line = line.strip()
-                if line.startswith("node "):
-                    self.peer_id = line.split()[1]
-                elif line.startswith("listening on "):
-                    self.addrs.append(line.removeprefix("listening on "))
-                elif line == "ready":
-                    return self.addrs
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    line = raw.decode("utf-8", "replace").strip()
+                    if line.startswith("node "):
+                        self.peer_id = line.split()[1]
+                    elif line.startswith("listening on "):
+                        self.addrs.append(line.removeprefix("listening on "))
+                    elif line == "ready":
+                        return self.addrs
 
     def stop(self, timeout: float = STOP_TIMEOUT, sig: int = signal.SIGTERM) -> int:
         """Send ``sig`` (SIGTERM) and return the exit code; kill after ``timeout``."""
