@@ -3,10 +3,13 @@
 Invariants (each write is one transaction, so they hold after a crash at any
 moment, ``kill -9`` included):
 
-* Every row in ``entries`` was decoded and signature-checked before it was
+* Every row in ``entries`` was decoded and authenticated before it was
   written, and extends its author's feed: the rows of one author are exactly
   seq ``1..head`` with each ``prev`` equal to the id of the row before it.
   A feed is therefore always a prefix of what its author signed.
+  *Authenticated* means its own signature verified (:meth:`Store.ingest`,
+  :meth:`Store.append`) or, for :meth:`Store.ingest_runs`, the signature of
+  a later entry of the same hash-linked run did, which commits to it.
 * ``feeds`` holds each author's head (seq, id) and is updated in the same
   transaction as the rows it describes.
 * A fork proof is stored once per author, verified, and flags the author.
@@ -34,7 +37,7 @@ from samoorg.node.verifier import Verifier
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, create_entry, decode_entry
-from samoorg.protocol.errors import FeedError, ProtocolError, RemoteProtocolError
+from samoorg.protocol.errors import BadSignature, FeedError, ProtocolError, RemoteProtocolError
 from samoorg.protocol.feed import FeedHead, Placement, check_extends
 from samoorg.protocol.fork import ForkProof
 from samoorg.protocol.ids import peer_id
@@ -308,6 +311,87 @@ class Store:
             raise
         return proof if new else None
 
+    def ingest_runs(self, entries: Sequence[Entry]) -> IngestReport:
+        """Store hash-linked runs of decoded entries with one signature check per run.
+
+        ``entries`` must come from ``decode_entry(raw, verify_signature=False)``
+        (replication decodes each batch once). They are cut into *runs*:
+        maximal stretches of consecutive items by one author in which each
+        ``seq`` is one more than the one before and each ``prev`` is the id of
+        the one before. A run that extends its stored feed (possibly after
+        repeating a stretch we hold, which counts as duplicates) is stored
+        after checking one signature: its **last** entry's. That signature
+        covers, through the hash links, every entry of the run and the stored
+        head it extends, so every row stays authenticated by its author's key;
+        ``docs/protocol.md`` §7.9 gives the argument and its one caveat.
+
+        A run that does not fit (a gap, a fork, a bad last signature, a
+        flagged author) is handed to :meth:`ingest`, which checks every
+        signature and reports each problem. Fast runs are written in one
+        transaction, the handed-over runs in a second one.
+        """
+        report = IngestReport()
+        slow: list[bytes] = []
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for run in _linked_runs(entries):
+                if not self._store_run(run, report):
+                    slow.extend(e.raw for e in run)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if slow:
+            report.merge(self.ingest(slow))
+        return report
+
+    def _store_run(self, run: list[Entry], report: IngestReport) -> bool:
+        # Inside a transaction. Returns False (having written nothing) when the
+        # run needs the per-entry path.
+        author, first = run[0].author, run[0].seq
+        row = self._db.execute(
+            "SELECT seq, id, forked FROM feeds WHERE author = ?", (author,)
+        ).fetchone()
+        head_seq, head_id, forked = row if row else (0, None, 0)
+        if forked or first > head_seq + 1:
+            return False
+        if first <= head_seq:
+            # The run overlaps what we hold. Equal ids at the last shared seq
+            # mean (by the hash links) the whole overlap is what we hold.
+            shared = min(run[-1].seq, head_seq)
+            if shared == head_seq:
+                stored = head_id
+            else:
+                stored = self._db.execute(
+                    "SELECT id FROM entries WHERE author = ? AND seq = ?", (author, shared)
+                ).fetchone()[0]
+            if run[shared - first].id != stored:
+                return False
+            fresh = run[shared - first + 1 :]
+        elif run[0].prev != head_id:
+            return False
+        else:
+            fresh = run
+        if fresh:
+            try:
+                fresh[-1].verify()
+            except BadSignature:
+                return False
+            self._db.executemany(
+                "INSERT INTO entries (author, seq, id, kind, timestamp, raw) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(e.author, e.seq, e.id, e.kind, e.timestamp, e.raw) for e in fresh],
+            )
+            self._db.execute(
+                "INSERT INTO feeds (author, seq, id) VALUES (?, ?, ?) "
+                "ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, id = excluded.id",
+                (author, fresh[-1].seq, fresh[-1].id),
+            )
+            report.new.extend(fresh)
+        report.duplicates += len(run) - len(fresh)
+        return True
+
     # -- reading ---------------------------------------------------------
 
     def head(self, author: bytes) -> FeedHead | None:
@@ -485,3 +569,18 @@ class Store:
             except RemoteProtocolError as exc:
                 problems.append(f"fork proof: {exc.name}: {exc}")
         return problems
+
+
+def _linked_runs(entries: Sequence[Entry]) -> Iterator[list[Entry]]:
+    """Cut ``entries`` into maximal hash-linked runs of one author (see ``ingest_runs``)."""
+    run: list[Entry] = []
+    for entry in entries:
+        if run:
+            last = run[-1]
+            if entry.author == last.author and entry.seq == last.seq + 1 and entry.prev == last.id:
+                run.append(entry)
+                continue
+            yield run
+        run = [entry]
+    if run:
+        yield run

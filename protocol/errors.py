@@ -95,3 +95,38 @@ class BadForkProof(RemoteProtocolError):
 
 class BadBundle(RemoteProtocolError):
     """A bundle file is truncated, corrupted, or not a bundle."""
+
+
+# -- replication (docs/protocol.md §7) ----------------------------------------
+
+
+class TruncatedFrame(MalformedFrame):
+    """The stream ended inside a frame (often just a dropped connection)."""
+
+
+class UnexpectedMessage(RemoteProtocolError):
+    """A replication message arrived in a state where the protocol forbids it."""
+
+
+class FlowControlError(RemoteProtocolError):
+    """The peer sent data beyond the credit we granted, or acknowledged more than we sent."""
+
+
+class OutOfScope(RemoteProtocolError):
+    """The peer sent entries or a fork proof of an author we did not ask for."""
+
+
+class PeerTimeout(RemoteProtocolError):
+    """The peer made no progress within a documented time limit (a slow or stalled peer)."""
+
+
+class RequestFlood(RemoteProtocolError):
+    """The peer kept sending requests faster than the documented rate after we backed off."""
+
+
+class WithheldEntries(RemoteProtocolError):
+    """The peer finished catch-up without sending entries its handshake claimed to hold."""
+
+
+class TooManyRejections(RemoteProtocolError):
+    """The peer sent more entries that fail verification than a session tolerates."""
