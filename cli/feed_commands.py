@@ -16,6 +16,7 @@ from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.node.store import IngestReport
+    from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 IMPORT_BATCH = 2000
@@ -71,15 +72,28 @@ def log(
         list[str] | None, typer.Option("--kind", help="Only entries of this kind (repeatable).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most N (0 = all).")] = 0,
+    invalid: Annotated[
+        bool,
+        typer.Option("--invalid", help="Only entries the views ignore, with the reason."),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List stored entries in arrival order."""
-    store = session(ctx).store()
+    state = session(ctx)
+    store = state.store()
     selected = [
         entry for _, entry in store.entries(author=_author_option(author), kinds=kind or None)
     ]
+    if invalid:
+        from samoorg.crdt.views import Views
+
+        reasons = Views(state.index()).invalid()
+        selected = [e for e in selected if e.id in reasons]
     if limit:
         selected = selected[-limit:]
+    if invalid:
+        _print_invalid(selected, reasons, as_json)
+        return
     if as_json:
         print_json([entry_json(e) for e in selected])
         return
@@ -95,6 +109,16 @@ def log(
         for e in selected
     ]
     print_table(None, ["id", "author", "seq", "time (UTC)", "kind", "body"], rows)
+
+
+def _print_invalid(selected: list[Entry], reasons: dict[bytes, str], as_json: bool) -> None:
+    if as_json:
+        print_json([{**entry_json(e), "invalid": reasons[e.id]} for e in selected])
+        return
+    rows = [
+        (e.id.hex()[:12], peer_id(e.author)[-10:], e.seq, e.kind, reasons[e.id]) for e in selected
+    ]
+    print_table(None, ["id", "author", "seq", "kind", "ignored because"], rows)
 
 
 def _summary(body: object, width: int = 60) -> str:

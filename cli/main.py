@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from samoorg.cli import feed_commands, network_commands
+from samoorg.cli import feed_commands, network_commands, pledge_commands, trust_commands
 from samoorg.cli.context import Session
 from samoorg.cli.output import fail_line
 from samoorg.crdt.errors import RuleViolation
@@ -64,6 +64,8 @@ def root(
 
 feed_commands.register(app)
 network_commands.register(app)
+trust_commands.register(app)
+pledge_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from samoorg.crdt.digest import state_digest
 from samoorg.protocol import dcbor
@@ -54,3 +54,75 @@ class Domain(ABC):
         """Hex SHA-256 of :meth:`state`: equal on two nodes iff their views agree."""
         forked: list[dcbor.Value] = [*sorted(self.views.index.forked)]
         return state_digest([self.name, self.state(), forked])
+
+
+class Resolved(Protocol):
+    """What a per-object resolution yields: at least the entries it voids."""
+
+    @property
+    def invalid(self) -> Mapping[bytes, str]:
+        """``{entry id: reason}``."""
+        ...
+
+
+BucketT = TypeVar("BucketT")
+OutcomeT = TypeVar("OutcomeT", bound=Resolved)
+
+
+class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
+    """A domain whose entries group into buckets by the object they refer to.
+
+    :meth:`apply` implementations file entries with :meth:`_bucket` (which
+    marks the object dirty); queries call :meth:`_refresh`, which re-resolves
+    only dirty objects and lets :meth:`_contribute` patch aggregates (called
+    with the old outcome and ``-1``, then the new one and ``+1``).
+    """
+
+    def __init__(self, views: Views) -> None:
+        super().__init__(views)
+        self._buckets: dict[bytes, BucketT] = {}
+        self._dirty: set[bytes] = set()
+        self._outcomes: dict[bytes, OutcomeT] = {}
+        self._malformed: dict[bytes, str] = {}
+
+    @abstractmethod
+    def _new_bucket(self) -> BucketT:
+        """An empty bucket."""
+
+    @abstractmethod
+    def _resolve(self, key: bytes, bucket: BucketT) -> OutcomeT:
+        """The outcome of one object, a pure function of its bucket (and stable lookups)."""
+
+    def _contribute(self, outcome: OutcomeT, sign: int) -> None:
+        """Add (``sign=+1``) or remove (``-1``) an outcome's share of the aggregates."""
+
+    def _bucket(self, key: bytes) -> BucketT:
+        self._dirty.add(key)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = self._new_bucket()
+        return bucket
+
+    def _refresh(self) -> None:
+        if not self._dirty:
+            return
+        for key in sorted(self._dirty):
+            old = self._outcomes.get(key)
+            if old is not None:
+                self._contribute(old, -1)
+            new = self._resolve(key, self._buckets[key])
+            self._outcomes[key] = new
+            self._contribute(new, +1)
+        self._dirty.clear()
+
+    def _sorted_outcomes(self) -> list[OutcomeT]:
+        self._refresh()
+        return [self._outcomes[k] for k in sorted(self._outcomes)]
+
+    def invalid(self) -> Mapping[bytes, str]:
+        """Malformed entries and every entry the resolutions void."""
+        self._refresh()
+        result = dict(self._malformed)
+        for outcome in self._outcomes.values():
+            result.update(outcome.invalid)
+        return result

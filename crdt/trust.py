@@ -26,11 +26,11 @@ the shared state (and its digest) is the same on every node.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.domain import Domain
+from samoorg.crdt.domain import BucketDomain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.invites import (
     ACCEPTED,
@@ -80,7 +80,7 @@ class Declaration:
     amount: Amount
 
 
-class TrustState(Domain):
+class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
     """Invites, the mutual-guarantee graph, and trust-list queries.
 
     The API other domains use: :meth:`neighbours`, :meth:`reachable`,
@@ -92,10 +92,6 @@ class TrustState(Domain):
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
-        self._buckets: dict[bytes, InviteBucket] = {}
-        self._dirty: set[bytes] = set()
-        self._outcomes: dict[bytes, InviteOutcome] = {}
-        self._malformed: dict[bytes, str] = {}
         self._adjacent: dict[bytes, dict[bytes, int]] = {}
         self._declared: dict[bytes, dict[bytes, Declaration]] = {}
 
@@ -128,24 +124,11 @@ class TrustState(Domain):
                     bucket.revokes.append((entry, record))
                 self._dirty.add(record.invite)
 
-    def _bucket(self, invite_id: bytes) -> InviteBucket:
-        self._dirty.add(invite_id)
-        bucket = self._buckets.get(invite_id)
-        if bucket is None:
-            bucket = self._buckets[invite_id] = InviteBucket()
-        return bucket
+    def _new_bucket(self) -> InviteBucket:
+        return InviteBucket()
 
-    def _refresh(self) -> None:
-        if not self._dirty:
-            return
-        for invite_id in sorted(self._dirty):
-            old = self._outcomes.get(invite_id)
-            if old is not None:
-                self._contribute(old, -1)
-            new = resolve(invite_id, self._buckets[invite_id])
-            self._outcomes[invite_id] = new
-            self._contribute(new, +1)
-        self._dirty.clear()
+    def _resolve(self, key: bytes, bucket: InviteBucket) -> InviteOutcome:
+        return resolve(key, bucket)
 
     def _contribute(self, outcome: InviteOutcome, sign: int) -> None:
         if outcome.state != ACCEPTED:
@@ -185,8 +168,7 @@ class TrustState(Domain):
 
     def outcomes(self) -> list[InviteOutcome]:
         """Every invite known (held, or waited for by acceptances), by id."""
-        self._refresh()
-        return [self._outcomes[k] for k in sorted(self._outcomes)]
+        return self._sorted_outcomes()
 
     # -- the graph ------------------------------------------------------------
 
@@ -253,14 +235,6 @@ class TrustState(Domain):
         return Pool(len(members), {code: totals[code] for code in sorted(totals)})
 
     # -- domain contract ------------------------------------------------------
-
-    def invalid(self) -> Mapping[bytes, str]:
-        """Malformed trust entries and acceptances/revocations the rules void."""
-        self._refresh()
-        result = dict(self._malformed)
-        for outcome in self._outcomes.values():
-            result.update(outcome.invalid)
-        return result
 
     def state(self) -> dcbor.Value:
         """Outcomes by invite id, and every void entry with its reason."""

@@ -25,11 +25,12 @@ from typing import Final, TypeVar
 
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.trust import TrustState
 
 DomainT = TypeVar("DomainT", bound=Domain)
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (TrustState,)
+DOMAINS: Final[tuple[type[Domain], ...]] = (TrustState, PledgeState)
 """Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
 
 
@@ -65,6 +66,11 @@ class Views:
     def trust(self) -> TrustState:
         """The trust list: invites, mutual-guarantee edges, reachability, the pool."""
         return self.domain(TrustState)
+
+    @property
+    def pledges(self) -> PledgeState:
+        """Help requests, initiatives, intentions, commitments and outstanding debts."""
+        return self.domain(PledgeState)
 
     def invalid(self) -> dict[bytes, str]:
         """``{entry id: reason}`` for every held entry that some view ignores."""

@@ -6,7 +6,20 @@ from collections.abc import Mapping
 
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.money import Amount
-from samoorg.crdt.records import ACCEPT, INVITE, REVOKE, amount_fields
+from samoorg.crdt.records import (
+    ACCEPT,
+    COMMIT,
+    FORGIVE,
+    FULFIL,
+    INITIATIVE,
+    INTEND,
+    INVITE,
+    REQUEST,
+    REVISE,
+    REVOKE,
+    WITHDRAW,
+    amount_fields,
+)
 from samoorg.crdt.views import Views
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
@@ -62,6 +75,51 @@ class Author:
     def revoke(self, invite: Entry, at: int | None = None) -> Entry:
         """A ``trust.revoke`` of ``invite``."""
         return self.write(REVOKE, {"invite": invite.id}, at)
+
+    def intend(
+        self, amount: str, currency: str = "EUR", *, at: int | None = None, **target: bytes
+    ) -> Entry:
+        """A ``pledge.intend``; ``target`` is ``to=key``, ``request=id`` or ``initiative=id``."""
+        return self.write(INTEND, {**amount_fields(Amount.parse(amount, currency)), **target}, at)
+
+    def revise(self, pledge: Entry, minor: int) -> Entry:
+        """A ``pledge.revise`` to ``minor`` units."""
+        return self.write(REVISE, {"pledge": pledge.id, "amount": minor})
+
+    def withdraw(self, pledge: Entry) -> Entry:
+        """A ``pledge.withdraw``."""
+        return self.write(WITHDRAW, {"pledge": pledge.id})
+
+    def commit(self, pledge: Entry, due: int | None = None) -> Entry:
+        """A ``pledge.commit``, optionally due at ``due``."""
+        body: dict[str, dcbor.Value] = {"pledge": pledge.id}
+        if due is not None:
+            body["due"] = due
+        return self.write(COMMIT, body)
+
+    def close(self, pledge: Entry, commit: Entry, *, forgive: bool = False) -> Entry:
+        """A ``pledge.fulfil`` (or ``pledge.forgive``) of ``commit``."""
+        kind = FORGIVE if forgive else FULFIL
+        return self.write(kind, {"pledge": pledge.id, "commitment": commit.id})
+
+    def request(self, amount: str, currency: str = "EUR", *, monthly: bool = False) -> Entry:
+        """A ``help.request``."""
+        body = {
+            **amount_fields(Amount.parse(amount, currency)),
+            "reason": "help",
+            "monthly": monthly,
+        }
+        return self.write(REQUEST, body)
+
+    def initiative(self, goal: str, currency: str = "EUR", deadline: int | None = None) -> Entry:
+        """An ``initiative.propose``."""
+        body: dict[str, dcbor.Value] = {
+            **amount_fields(Amount.parse(goal, currency), "goal"),
+            "title": "a well",
+        }
+        if deadline is not None:
+            body["deadline"] = deadline
+        return self.write(INITIATIVE, body)
 
 
 def views_of(*entries: Entry) -> Views:

@@ -1,0 +1,132 @@
+"""Plumbing shared by the community-record commands (trust, pledges, and others).
+
+* :func:`load_views` builds the :class:`~samoorg.crdt.views.Views` of the local
+  store once per command.
+* :func:`append_checked` signs a new record only if the views accept it: it
+  builds the would-be entry, adds it to the views, and refuses with the view's
+  own reason if the entry would be void. The CLI and a peer therefore apply
+  exactly the same rules, and the CLI's error line is the reason that
+  ``samoorg log --invalid`` would show.
+* :func:`resolve_member` and :func:`member_label` turn peer ids into keys and
+  back; unique prefixes or suffixes of known authors are accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.money import Amount
+from samoorg.node.errors import Ambiguous, NotFound
+from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
+
+if TYPE_CHECKING:
+    from samoorg.cli.context import Session
+    from samoorg.crdt.views import Views
+    from samoorg.protocol import dcbor
+    from samoorg.protocol.entry import Entry
+
+_MIN_PARTIAL = 6
+
+
+def now() -> int:
+    """The current time in ms (read through the store module so tests can move it)."""
+    from samoorg.node import store
+
+    return store.now_ms()
+
+
+def load_views(state: Session) -> Views:
+    """Views over every stored entry; build once per command and pass along."""
+    from samoorg.crdt.views import Views
+
+    return Views(state.index())
+
+
+def append_checked(
+    state: Session, current: Views, kind: str, body: Mapping[str, dcbor.Value]
+) -> Entry:
+    """Sign and store ``kind``/``body`` unless ``current`` (the views) would ignore it.
+
+    Raises :class:`RuleViolation` with the view's reason; nothing is stored
+    then. Either way ``current`` has seen the entry: use it for output only,
+    not for a second record.
+    """
+    from samoorg.protocol.entry import create_entry
+
+    store, signer = state.store(), state.signer()
+    head = store.head(signer.public_key)
+    last = store.get(signer.public_key, head.seq) if head is not None else None
+    stamp = max(now(), last.timestamp if last is not None else 0)
+    trial = create_entry(
+        signer,
+        seq=head.seq + 1 if head is not None else 1,
+        prev=head.id if head is not None else None,
+        timestamp=stamp,
+        kind=kind,
+        body=body,
+    )
+    # Ed25519 signatures are deterministic, so unless another process appended
+    # meanwhile, the stored entry is this very trial entry (same id).
+    current.index.add(trial)
+    reason = current.invalid().get(trial.id)
+    if reason is not None:
+        raise RuleViolation(reason)
+    entry = store.append(signer, kind, body, timestamp=stamp)
+    current.index.add(entry)
+    return entry
+
+
+def resolve_entry(state: Session, prefix: str, *kinds: str) -> Entry:
+    """The stored entry whose id starts with ``prefix``, which must be of one of ``kinds``."""
+    entry = state.store().resolve(prefix)
+    if kinds and entry.kind not in kinds:
+        wanted = " or ".join(kinds)
+        raise NotFound(f"expected the id of a {wanted} entry, found a {entry.kind} entry")
+    return entry
+
+
+def resolve_member(state: Session, text: str) -> bytes:
+    """A participant key from a full peer id, or a unique prefix/suffix of a known author."""
+    cleaned = text.strip().lstrip("…")
+    try:
+        return parse_peer_id(cleaned)
+    except BadIdentifier:
+        pass
+    if len(cleaned) < _MIN_PARTIAL:
+        raise NotFound(
+            f"expected a participant id (12D3KooW…) or at least {_MIN_PARTIAL} of its "
+            f"characters, found {text!r}"
+        )
+    known = {h.author for h in state.store().heads()} | {state.public_key()}
+    matches = [
+        key for key in known if peer_id(key).startswith(cleaned) or peer_id(key).endswith(cleaned)
+    ]
+    if not matches:
+        raise NotFound(f"no known participant id starts or ends with {cleaned!r}")
+    if len(matches) > 1:
+        raise Ambiguous(f"{cleaned!r} matches several participants; give more characters")
+    return matches[0]
+
+
+def member_label(key: bytes, me: bytes | None = None, *, width: int = 12) -> str:
+    """A short, searchable label: the peer id's last ``width`` characters (or ``you``)."""
+    if me is not None and key == me:
+        return "you"
+    return "…" + peer_id(key)[-width:]
+
+
+def money(amount: Amount | None) -> str:
+    """``"100.00 EUR"`` (empty for ``None``)."""
+    return "" if amount is None else f"{amount.format()} {amount.currency}"
+
+
+def money_json(minor: int, currency: str) -> dict[str, str]:
+    """The JSON shape of one amount: ``{"EUR": "100.00"}``."""
+    return {currency: Amount(currency, minor).format()}
+
+
+def totals_text(totals: Mapping[str, str]) -> str:
+    """``{"EUR": "100.00", "USD": "5.00"}`` -> ``"100.00 EUR, 5.00 USD"``."""
+    return ", ".join(f"{value} {code}" for code, value in totals.items())

@@ -1,0 +1,524 @@
+"""Pledge commands: intentions and commitments, help requests, initiatives, the ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from samoorg.cli.community import (
+    append_checked,
+    load_views,
+    member_label,
+    money_json,
+    now,
+    resolve_entry,
+    resolve_member,
+    totals_text,
+)
+from samoorg.cli.context import Session, session
+from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.money import Amount
+from samoorg.crdt.records import (
+    COMMIT,
+    FORGIVE,
+    FULFIL,
+    INITIATIVE,
+    INTEND,
+    REQUEST,
+    REVISE,
+    WITHDRAW,
+    Initiative,
+    Request,
+    amount_fields,
+)
+from samoorg.node.errors import NotFound
+from samoorg.protocol.ids import peer_id
+
+if TYPE_CHECKING:
+    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.pledges import Appeal
+    from samoorg.crdt.views import Views
+    from samoorg.protocol import dcbor
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id or a unique prefix of it.")]
+
+pledge_app = typer.Typer(
+    help="Intentions (editable) and commitments (irrevocable).", no_args_is_help=True
+)
+request_app = typer.Typer(help="Ask for emergency help or regular support.", no_args_is_help=True)
+initiative_app = typer.Typer(
+    help="Proposals with a price that members back with intentions.", no_args_is_help=True
+)
+
+
+# -- pledges -------------------------------------------------------------------
+
+
+@pledge_app.command("intend")
+def pledge_intend(
+    ctx: typer.Context,
+    amount: Annotated[str, typer.Argument(help="How much you would give, e.g. 50.")],
+    currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. EUR.")],
+    to: Annotated[str | None, typer.Option("--to", help="A participant id.")] = None,
+    request: Annotated[str | None, typer.Option("--request", help="A help request id.")] = None,
+    initiative: Annotated[
+        str | None, typer.Option("--initiative", help="An initiative id.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record an intention to give; prints its id. You may revise or withdraw it later."""
+    state = session(ctx)
+    chosen = [t for t in (to, request, initiative) if t is not None]
+    if len(chosen) != 1:
+        raise RuleViolation("expected exactly one of --to, --request or --initiative")
+    body: dict[str, dcbor.Value] = dict(amount_fields(Amount.parse(amount, currency)))
+    if to is not None:
+        body["to"] = resolve_member(state, to)
+    elif request is not None:
+        body["request"] = resolve_entry(state, request, REQUEST).id
+    elif initiative is not None:
+        body["initiative"] = resolve_entry(state, initiative, INITIATIVE).id
+    current = load_views(state)
+    entry = append_checked(state, current, INTEND, body)
+    _done(current, entry.id, as_json, "intention")
+
+
+def _pledge(state: Session, current: Views, prefix: str) -> PledgeOutcome:
+    entry = resolve_entry(state, prefix, INTEND, REVISE, WITHDRAW, COMMIT, FULFIL, FORGIVE)
+    pledge_id = entry.id if entry.kind == INTEND else entry.body.get("pledge")
+    outcome = current.pledges.pledge(pledge_id) if isinstance(pledge_id, bytes) else None
+    if outcome is None or outcome.intend is None:
+        raise NotFound(f"no pledge with id starting {prefix}")
+    return outcome
+
+
+def _done(current: Views, pledge_id: bytes, as_json: bool, what: str) -> None:
+    outcome = current.pledges.pledge(pledge_id)
+    assert outcome is not None
+    row = _pledge_row(current, outcome, now())
+    if as_json:
+        print_json(row)
+        return
+    typer.echo(pledge_id.hex())
+    amount = totals_text(row["amount"])
+    typer.echo(f"{what}: {amount} to {row['to']} ({row['state']})", err=True)
+
+
+@pledge_app.command("revise")
+def pledge_revise(
+    ctx: typer.Context,
+    pledge: IdArgument,
+    amount: Annotated[str, typer.Argument(help="The new amount, same currency.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Change the amount of an intention (not of a commitment)."""
+    state = session(ctx)
+    current = load_views(state)
+    outcome = _pledge(state, current, pledge)
+    new = Amount.parse(amount, outcome.currency)
+    append_checked(state, current, REVISE, {"pledge": outcome.id, "amount": new.minor})
+    _done(current, outcome.id, as_json, "revised")
+
+
+@pledge_app.command("withdraw")
+def pledge_withdraw(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
+    """Withdraw an intention (a commitment cannot be withdrawn)."""
+    state = session(ctx)
+    current = load_views(state)
+    outcome = _pledge(state, current, pledge)
+    append_checked(state, current, WITHDRAW, {"pledge": outcome.id})
+    _done(current, outcome.id, as_json, "withdrawn")
+
+
+@pledge_app.command("commit")
+def pledge_commit(
+    ctx: typer.Context,
+    pledge: IdArgument,
+    due: Annotated[
+        str | None, typer.Option("--due", help="Due date, e.g. 2025-07-01 or 30d.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Turn your intention into an irrevocable commitment."""
+    from samoorg.cli.when import parse_when
+
+    state = session(ctx)
+    current = load_views(state)
+    outcome = _pledge(state, current, pledge)
+    body: dict[str, dcbor.Value] = {"pledge": outcome.id}
+    if due is not None:
+        body["due"] = parse_when(due, now())
+    append_checked(state, current, COMMIT, body)
+    _done(current, outcome.id, as_json, "committed")
+
+
+def _close(ctx: typer.Context, pledge: str, kind: str, as_json: bool) -> None:
+    state = session(ctx)
+    current = load_views(state)
+    outcome = _pledge(state, current, pledge)
+    if outcome.commit is None:
+        raise RuleViolation(
+            f"pledge {outcome.id.hex()[:12]} is not a commitment (it is {outcome.state})"
+        )
+    body = {"pledge": outcome.id, "commitment": outcome.commit.id}
+    append_checked(state, current, kind, body)
+    _done(current, outcome.id, as_json, "fulfilled" if kind == FULFIL else "forgiven")
+
+
+@pledge_app.command("fulfilled")
+def pledge_fulfilled(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
+    """Confirm, as its beneficiary, that a commitment was fulfilled."""
+    _close(ctx, pledge, FULFIL, as_json)
+
+
+@pledge_app.command("forgive")
+def pledge_forgive(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
+    """Release, as its beneficiary, the giver from a commitment."""
+    _close(ctx, pledge, FORGIVE, as_json)
+
+
+def _pledge_row(current: Views, outcome: PledgeOutcome, at: int) -> dict[str, Any]:
+    record = outcome.record
+    assert record is not None
+    assert outcome.author is not None
+    return {
+        "id": outcome.id.hex(),
+        "from": peer_id(outcome.author),
+        "to": peer_id(outcome.beneficiary) if outcome.beneficiary else None,
+        "target": {"kind": record.target.kind, "id": record.target.ref.hex()},
+        "amount": money_json(outcome.minor, record.amount.currency),
+        "state": outcome.state,
+        "overdue": outcome.overdue(at),
+        "due": outcome.due,
+        "commitment": outcome.commit.id.hex() if outcome.commit else None,
+        "forked": current.is_forked(outcome.author),
+    }
+
+
+@pledge_app.command("list")
+def pledge_list(
+    ctx: typer.Context,
+    mine: Annotated[bool, typer.Option("--mine", help="Only pledges you made.")] = False,
+    to_me: Annotated[bool, typer.Option("--to-me", help="Only pledges to you.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue commitments.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Intentions and commitments with their state (withdrawn, committed, overdue, ...)."""
+    from samoorg.crdt.pledge_rules import VOID, WAITING
+
+    state = session(ctx)
+    me = state.public_key()
+    current = load_views(state)
+    at = now()
+    rows: list[dict[str, Any]] = []
+    for outcome in current.pledges.pledges():
+        if outcome.state in (WAITING, VOID):
+            continue
+        if mine and outcome.author != me:
+            continue
+        if to_me and outcome.beneficiary != me:
+            continue
+        if overdue and not outcome.overdue(at):
+            continue
+        rows.append(_pledge_row(current, outcome, at))
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        None,
+        ["pledge", "from", "to", "for", "amount", "state", "due (UTC)"],
+        [
+            (
+                r["id"][:12],
+                _label(r["from"], me),
+                _label(r["to"], me),
+                "person" if r["target"]["kind"] == "to" else r["target"]["id"][:12],
+                totals_text(r["amount"]),
+                ("OVERDUE " if r["overdue"] else "") + r["state"],
+                format_time(r["due"]) if r["due"] else "",
+            )
+            for r in rows
+        ],
+    )
+
+
+def _label(text: str | None, me: bytes) -> str:
+    from samoorg.protocol.ids import parse_peer_id
+
+    return "" if text is None else member_label(parse_peer_id(text), me)
+
+
+# -- ledger --------------------------------------------------------------------
+
+
+def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Outstanding commitments per pair, and cycles of debt that could cancel out."""
+    from samoorg.crdt.netting import suggest_netting
+
+    state = session(ctx)
+    me = state.public_key()
+    pledges = load_views(state).pledges
+    debts = pledges.debts()
+    counts = pledges.commitment_counts()
+    netting = suggest_netting(debts)
+
+    def debt_rows(table: dict[tuple[str, bytes, bytes], int]) -> list[dict[str, Any]]:
+        return [
+            {
+                "from": peer_id(debtor),
+                "to": peer_id(creditor),
+                "amount": money_json(minor, currency),
+                "commitments": counts.get((currency, debtor, creditor), 0),
+            }
+            for (currency, debtor, creditor), minor in table.items()
+        ]
+
+    result = {
+        "outstanding": debt_rows(debts),
+        "netting": [
+            {
+                "cycle": [peer_id(k) for k in cycle.members],
+                "amount": money_json(cycle.amount, cycle.currency),
+            }
+            for cycle in netting.cycles
+        ],
+        "after_netting": debt_rows(netting.remaining),
+    }
+    if as_json:
+        print_json(result)
+        return
+
+    def table(title: str, rows: list[dict[str, Any]]) -> None:
+        print_table(
+            title,
+            ["from", "owes", "amount"],
+            [(_label(r["from"], me), _label(r["to"], me), totals_text(r["amount"])) for r in rows],
+        )
+
+    table("Outstanding commitments", result["outstanding"])
+    if not netting.cycles:
+        typer.echo("no cycles of debt to cancel")
+        return
+    print_table(
+        "Netting suggestions: each member of a cycle owes the next that much less",
+        ["cycle", "cancel"],
+        [
+            (
+                " > ".join(member_label(k, me) for k in (*c.members, c.members[0])),
+                f"{Amount(c.currency, c.amount).format()} {c.currency}",
+            )
+            for c in netting.cycles
+        ],
+    )
+    table("After netting", result["after_netting"])
+
+
+# -- requests and initiatives ---------------------------------------------------
+
+
+def _appeal_row(current: Views, appeal: Appeal, at: int) -> dict[str, Any]:
+    record = appeal.record
+    totals = appeal.totals
+    code = appeal.currency
+    row: dict[str, Any] = {
+        "id": appeal.id.hex(),
+        "author": peer_id(appeal.entry.author),
+        "goal": money_json(appeal.goal, code),
+        "pledged": money_json(totals.pledged, code),
+        "committed": money_json(totals.committed, code),
+        "fulfilled": money_json(totals.fulfilled, code),
+        "backers": totals.backers,
+        "status": appeal.status(at),
+        "created": appeal.entry.timestamp,
+        "forked": current.is_forked(appeal.entry.author),
+    }
+    if isinstance(record, Request):
+        row["reason"] = record.reason
+        row["monthly"] = record.monthly
+    elif isinstance(record, Initiative):
+        row["title"] = record.title
+        row["description"] = record.description
+        row["deadline"] = record.deadline
+    return row
+
+
+@request_app.command("create")
+def request_create(
+    ctx: typer.Context,
+    amount: Annotated[str, typer.Option("--amount", help="How much you need, e.g. 500.")],
+    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code, e.g. EUR.")],
+    reason: Annotated[str, typer.Option("--reason", help="What the help is for.")],
+    monthly: Annotated[
+        bool, typer.Option("--monthly", help="Regular monthly support, not a one-off.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ask your trust list for help; prints the request id."""
+    state = session(ctx)
+    body = {**amount_fields(Amount.parse(amount, currency)), "reason": reason, "monthly": monthly}
+    current = load_views(state)
+    entry = append_checked(state, current, REQUEST, body)
+    _appeal_done(current, entry.id, as_json)
+
+
+def _appeal_done(current: Views, appeal_id: bytes, as_json: bool) -> None:
+    appeal = current.pledges.appeal(appeal_id)
+    assert appeal is not None
+    if as_json:
+        print_json(_appeal_row(current, appeal, now()))
+    else:
+        typer.echo(appeal_id.hex())
+
+
+def _list_appeals(
+    ctx: typer.Context, kind: str, as_json: bool
+) -> tuple[list[dict[str, Any]], bytes] | None:
+    """Rows of every request or initiative; prints them and returns None for ``--json``."""
+    state = session(ctx)
+    current = load_views(state)
+    at = now()
+    rows = [_appeal_row(current, a, at) for a in current.pledges.appeals(kind)]
+    if as_json:
+        print_json(rows)
+        return None
+    return rows, state.public_key()
+
+
+@request_app.command("list")
+def request_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Help requests with what has been pledged, committed and fulfilled."""
+    listed = _list_appeals(ctx, REQUEST, as_json)
+    if listed is None:
+        return
+    rows, me = listed
+    print_table(
+        None,
+        ["request", "from", "asks", "pledged", "committed", "fulfilled", "reason"],
+        [
+            (
+                r["id"][:12],
+                _label(r["author"], me),
+                totals_text(r["goal"]) + (" / month" if r["monthly"] else ""),
+                totals_text(r["pledged"]),
+                totals_text(r["committed"]),
+                totals_text(r["fulfilled"]),
+                r["reason"] if len(r["reason"]) <= 40 else r["reason"][:39] + "…",
+            )
+            for r in rows
+        ],
+    )
+
+
+@initiative_app.command("propose")
+def initiative_propose(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="A short title.")],
+    goal: Annotated[str, typer.Option("--goal", help="The price, e.g. 1200.")],
+    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code, e.g. EUR.")],
+    description: Annotated[
+        str | None, typer.Option("--description", help="What, why and how.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Read the description from a file.")
+    ] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="Collect until, e.g. 2025-09-01 or 30d.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Propose an initiative; members back it with intentions. Prints its id."""
+    from samoorg.cli.when import parse_when
+
+    if description is not None and file is not None:
+        raise RuleViolation("give either --description or --file, not both")
+    text = file.read_text(encoding="utf-8") if file is not None else (description or "")
+    state = session(ctx)
+    body: dict[str, dcbor.Value] = {
+        **amount_fields(Amount.parse(goal, currency), "goal"),
+        "title": title,
+    }
+    if text:
+        body["description"] = text
+    if deadline is not None:
+        body["deadline"] = parse_when(deadline, now())
+    current = load_views(state)
+    entry = append_checked(state, current, INITIATIVE, body)
+    _appeal_done(current, entry.id, as_json)
+
+
+@initiative_app.command("list")
+def initiative_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Initiatives with their status: collecting, goal reached, or expired."""
+    listed = _list_appeals(ctx, INITIATIVE, as_json)
+    if listed is None:
+        return
+    rows, me = listed
+    print_table(
+        None,
+        ["initiative", "title", "by", "goal", "pledged", "backers", "status", "deadline (UTC)"],
+        [
+            (
+                r["id"][:12],
+                r["title"],
+                _label(r["author"], me),
+                totals_text(r["goal"]),
+                totals_text(r["pledged"]),
+                r["backers"],
+                r["status"],
+                format_time(r["deadline"]) if r["deadline"] else "",
+            )
+            for r in rows
+        ],
+    )
+
+
+@initiative_app.command("show")
+def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFlag = False) -> None:
+    """One initiative: description, totals, status and backers."""
+    state = session(ctx)
+    current = load_views(state)
+    entry = resolve_entry(state, initiative, INITIATIVE)
+    appeal = current.pledges.appeal(entry.id)
+    if appeal is None:
+        reason = current.invalid().get(entry.id, "not a valid initiative")
+        raise RuleViolation(f"initiative {entry.id.hex()[:12]} is void: {reason}")
+    at = now()
+    row = _appeal_row(current, appeal, at)
+    row["backers"] = [_pledge_row(current, p, at) for p in current.pledges.backers(entry.id)]
+    if as_json:
+        print_json(row)
+        return
+    me = state.public_key()
+    typer.echo(f"{row['title']}  [{row['status']}]")
+    typer.echo(f"id: {row['id']}")
+    typer.echo(f"proposed by {row['author']} on {format_time(row['created'])} UTC")
+    typer.echo(
+        f"goal {totals_text(row['goal'])}; pledged {totals_text(row['pledged'])}, "
+        f"committed {totals_text(row['committed'])}, fulfilled {totals_text(row['fulfilled'])}"
+    )
+    if row["deadline"]:
+        typer.echo(f"deadline: {format_time(row['deadline'])} UTC")
+    if row["description"]:
+        typer.echo("")
+        typer.echo(row["description"].rstrip())
+    typer.echo("")
+    print_table(
+        "Backers",
+        ["pledge", "from", "amount", "state"],
+        [
+            (b["id"][:12], _label(b["from"], me), totals_text(b["amount"]), b["state"])
+            for b in row["backers"]
+        ],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``pledge``, ``ledger``, ``request`` and ``initiative`` to the root app."""
+    app.add_typer(pledge_app, name="pledge")
+    app.command()(ledger)
+    app.add_typer(request_app, name="request")
+    app.add_typer(initiative_app, name="initiative")

@@ -1,0 +1,284 @@
+"""Trust-list commands: ``invite create/accept/list/revoke`` and ``trust list/pool``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from samoorg.cli.community import (
+    append_checked,
+    load_views,
+    member_label,
+    money,
+    money_json,
+    now,
+    resolve_entry,
+    totals_text,
+)
+from samoorg.cli.context import session
+from samoorg.cli.output import print_json, print_table
+from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.money import Amount, format_totals
+from samoorg.protocol.ids import peer_id
+
+if TYPE_CHECKING:
+    from samoorg.crdt.invites import InviteOutcome
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+HopsOption = Annotated[
+    int | None, typer.Option("--hops", min=1, help="Only members within N personal links.")
+]
+DEFAULT_EXPIRY = "14d"
+
+invite_app = typer.Typer(
+    help="Invite people you know personally to a mutual guarantee.", no_args_is_help=True
+)
+trust_app = typer.Typer(help="Your trust list and its pool of intentions.", no_args_is_help=True)
+
+
+@invite_app.command("create")
+def invite_create(
+    ctx: typer.Context,
+    amount: Annotated[str, typer.Option("--amount", help="Your guarantee, e.g. 100.")],
+    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code, e.g. EUR.")],
+    note: Annotated[str, typer.Option("--note", help="A personal message.")] = "",
+    expires: Annotated[
+        str, typer.Option("--expires", help="Validity, e.g. 14d, 48h, 2w.")
+    ] = DEFAULT_EXPIRY,
+    addr: Annotated[
+        list[str] | None,
+        typer.Option("--addr", help="A multiaddr where the invitee can reach you (repeatable)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record an invite and print its one-line code; send the code privately."""
+    from samoorg.cli.when import parse_duration
+    from samoorg.crdt.records import INVITE, amount_fields
+    from samoorg.protocol.invite_code import InviteCode, new_secret, one_time_key
+
+    state = session(ctx)
+    guarantee = Amount.parse(amount, currency)
+    lifetime = parse_duration(expires)
+    secret = new_secret()
+    until = now() + lifetime
+    body: dict[str, Any] = {
+        **amount_fields(guarantee),
+        "expires": until,
+        "key": one_time_key(secret),
+    }
+    if note:
+        body["note"] = note
+    current = load_views(state)
+    entry = append_checked(state, current, INVITE, body)
+    code = InviteCode(
+        inviter=entry.author,
+        invite=entry.id,
+        secret=secret,
+        expires=until,
+        amount=guarantee.minor,
+        currency=guarantee.currency,
+        addrs=tuple(addr or ()),
+    ).format()
+    if as_json:
+        print_json({"invite": entry.id.hex(), "code": code, "expires": until})
+        return
+    typer.echo(code)
+    typer.echo(
+        f"invite {entry.id.hex()[:12]}: you guarantee {money(guarantee)}; valid until "
+        f"{_when(until)}. Send the code above privately; it is shown only once.",
+        err=True,
+    )
+
+
+@invite_app.command("accept")
+def invite_accept(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The invite code you received.")],
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="Your guarantee (default: the inviter's).")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="Currency (default: the inviter's).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Accept an invite: record your reciprocal guarantee and prove you hold the code."""
+    from samoorg.crdt.invites import utc
+    from samoorg.crdt.records import ACCEPT, amount_fields
+    from samoorg.protocol.invite_code import parse_invite_code, sign_acceptance
+
+    state = session(ctx)
+    invite = parse_invite_code(code)
+    me = state.public_key()
+    if invite.inviter == me:
+        raise RuleViolation("cannot accept your own invite")
+    if now() > invite.expires:
+        raise RuleViolation(f"invite expired at {utc(invite.expires)}")
+    offered = Amount(invite.currency, invite.amount)
+    guarantee = Amount.parse(amount or offered.format(), currency or offered.currency)
+    body = {
+        "invite": invite.invite,
+        **amount_fields(guarantee),
+        "proof": sign_acceptance(invite.secret, invite.invite, me),
+    }
+    current = load_views(state)
+    before = current.trust.outcome(invite.invite)
+    if before is not None and before.invitee == me:
+        raise RuleViolation(f"you already accepted invite {invite.invite.hex()[:12]}")
+    entry = append_checked(state, current, ACCEPT, body)
+    outcome = current.trust.outcome(invite.invite)
+    held = outcome is not None and outcome.invite is not None
+    result = {
+        "acceptance": entry.id.hex(),
+        "invite": invite.invite.hex(),
+        "inviter": peer_id(invite.inviter),
+        "their_guarantee": money_json(offered.minor, offered.currency),
+        "your_guarantee": money_json(guarantee.minor, guarantee.currency),
+        "edge": bool(held and outcome is not None and outcome.invitee == me),
+        "addrs": list(invite.addrs),
+    }
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(
+        f"accepted invite {invite.invite.hex()[:12]} from {peer_id(invite.inviter)}: "
+        f"they guarantee {money(offered)}, you guarantee {money(guarantee)}"
+    )
+    if not held:
+        typer.echo(
+            "the inviter's feed is not here yet: the mutual guarantee appears once it "
+            "arrives (import their bundle or sync)",
+            err=True,
+        )
+    for multiaddr in invite.addrs:
+        typer.echo(f"inviter address: {multiaddr}", err=True)
+
+
+@invite_app.command("list")
+def invite_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Invites you sent and invites you accepted, with their state."""
+    state = session(ctx)
+    me = state.public_key()
+    trust = load_views(state).trust
+    at = now()
+    rows: list[dict[str, Any]] = []
+    for outcome in trust.outcomes():
+        if outcome.inviter == me:
+            rows.append(_invite_row(outcome, "sent", outcome.invitee, at))
+        elif outcome.invitee == me:
+            rows.append(_invite_row(outcome, "accepted", outcome.inviter, at))
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        None,
+        ["invite", "direction", "with", "guarantee", "state", "expires (UTC)"],
+        [
+            (
+                r["invite"][:12],
+                r["direction"],
+                member_label(bytes.fromhex(r["with"]), me) if r["with"] else "",
+                totals_text(r["guarantee"]),
+                r["state"],
+                _when(r["expires"]),
+            )
+            for r in rows
+        ],
+    )
+
+
+def _invite_row(
+    outcome: InviteOutcome, direction: str, other: bytes | None, at: int
+) -> dict[str, Any]:
+    record = outcome.record
+    return {
+        "invite": outcome.id.hex(),
+        "direction": direction,
+        "with": other.hex() if other else None,
+        "with_id": peer_id(other) if other else None,
+        "guarantee": money_json(record.amount.minor, record.amount.currency) if record else {},
+        "state": outcome.status(at),
+        "expires": record.expires if record else None,
+    }
+
+
+@invite_app.command("revoke")
+def invite_revoke(
+    ctx: typer.Context,
+    invite_id: Annotated[str, typer.Argument(metavar="ID", help="Invite id (a unique prefix).")],
+) -> None:
+    """Revoke a pending invite you sent: its code can no longer be accepted."""
+    from samoorg.crdt.invites import REVOKED
+    from samoorg.crdt.records import INVITE, REVOKE
+
+    state = session(ctx)
+    entry = resolve_entry(state, invite_id, INVITE)
+    current = load_views(state)
+    outcome = current.trust.outcome(entry.id)
+    if outcome is not None and outcome.state == REVOKED:
+        raise RuleViolation(f"invite {entry.id.hex()[:12]} is already revoked")
+    revoke = append_checked(state, current, REVOKE, {"invite": entry.id})
+    typer.echo(f"revoked invite {entry.id.hex()[:12]} (entry {revoke.id.hex()[:12]})")
+
+
+@trust_app.command("list")
+def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = False) -> None:
+    """Everyone reachable from you over mutual guarantees, with the chain of contacts."""
+    state = session(ctx)
+    me = state.public_key()
+    current = load_views(state)
+    trust = current.trust
+    reach = sorted(trust.reachable(me, hops).values(), key=lambda r: (r.distance, r.member))
+    rows: list[dict[str, Any]] = [
+        {
+            "id": peer_id(r.member),
+            "distance": r.distance,
+            "chain": [peer_id(k) for k in r.chain],
+            "guarantee": format_totals(trust.guarantee(r.member)),
+            "forked": current.is_forked(r.member),
+        }
+        for r in reach
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        None,
+        ["member", "distance", "chain of contacts", "guarantee", "flags"],
+        [
+            (
+                row["id"] if r.member != me else f"{row['id']} (you)",
+                row["distance"],
+                " > ".join(member_label(k, me, width=6) for k in r.chain),
+                totals_text(row["guarantee"]),
+                "FORKED" if row["forked"] else "",
+            )
+            for r, row in zip(reach, rows, strict=True)
+        ],
+    )
+
+
+@trust_app.command("pool")
+def trust_pool(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = False) -> None:
+    """Members of your trust list and their pool of intentions, per currency."""
+    state = session(ctx)
+    pool = load_views(state).trust.pool(state.public_key(), hops)
+    totals = format_totals(pool.totals)
+    if as_json:
+        print_json({"members": pool.members, "pool": totals})
+        return
+    listed = totals_text(totals) or "nothing declared yet"
+    typer.echo(f"{pool.members} members; pool of intentions: {listed}")
+
+
+def _when(ms: int | None) -> str:
+    from samoorg.cli.output import format_time
+
+    return "" if ms is None else format_time(ms)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``invite`` and ``trust`` to the root app."""
+    app.add_typer(invite_app, name="invite")
+    app.add_typer(trust_app, name="trust")

@@ -1,0 +1,214 @@
+"""The life of one pledge: an intention, its revisions, its commitment and its closing.
+
+Theory of operation. A pledge is identified by the id of its ``pledge.intend``
+entry. Every entry naming that id (``pledge.revise``, ``pledge.withdraw``,
+``pledge.commit``, ``pledge.fulfil``, ``pledge.forgive``) lands in one
+:class:`PledgeBucket`, and :func:`resolve` is a pure function of the bucket's
+set of entries plus the pledge's target. The rules (``docs/protocol.md``
+§8.5):
+
+* Only the intention's author may revise, withdraw or commit it. Their
+  entries are read in their own feed order (``seq``): an intention may be
+  revised or withdrawn at any time until it is committed; a commitment is
+  irrevocable and immutable, so a later revise or withdraw is void.
+* The *beneficiary* is the person (``to``), or the author of the help request
+  or initiative the intention backs. Only the beneficiary may mark a
+  commitment fulfilled or forgiven, naming the commit entry; their first such
+  entry (by their ``seq``) closes it and later ones are void.
+* A pledge whose target (request or initiative) is not held yet *waits*: it
+  is neither valid nor void until the target arrives. A closing entry whose
+  commit entry is not held waits likewise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from samoorg.crdt.invites import utc
+from samoorg.crdt.records import (
+    Close,
+    Commit,
+    Initiative,
+    Intend,
+    Request,
+    Revise,
+    Withdraw,
+)
+from samoorg.protocol.entry import Entry
+from samoorg.protocol.ids import peer_id
+
+WAITING: Final = "waiting"
+VOID: Final = "invalid"
+OPEN: Final = "intention"
+WITHDRAWN: Final = "withdrawn"
+COMMITTED: Final = "committed"
+FULFILLED: Final = "fulfilled"
+FORGIVEN: Final = "forgiven"
+LIVE: Final = frozenset({OPEN, COMMITTED, FULFILLED})
+"""States that count toward a request's or initiative's pledged total."""
+
+Op = Revise | Withdraw | Commit | Close
+Target = tuple[Entry, Request | Initiative]
+"""A held, well-formed request or initiative entry and its record."""
+
+
+@dataclass(slots=True)
+class PledgeBucket:
+    """Every held entry that refers to one pledge (intention) id."""
+
+    intend: Entry | None = None
+    record: Intend | None = None
+    error: str | None = None
+    ops: list[tuple[Entry, Op]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeOutcome:
+    """The resolved state of one pledge."""
+
+    id: bytes
+    state: str
+    intend: Entry | None = None
+    record: Intend | None = None
+    beneficiary: bytes | None = None
+    minor: int = 0
+    commit: Entry | None = None
+    due: int | None = None
+    closed: Entry | None = None
+    invalid: dict[bytes, str] = field(default_factory=dict)
+    waiting: tuple[bytes, ...] = ()
+
+    @property
+    def author(self) -> bytes | None:
+        """Who pledged."""
+        return self.intend.author if self.intend is not None else None
+
+    @property
+    def currency(self) -> str:
+        """The pledge's currency (empty while waiting or void)."""
+        return self.record.amount.currency if self.record is not None else ""
+
+    def overdue(self, now: int) -> bool:
+        """A commitment still open after its due date."""
+        return self.state == COMMITTED and self.due is not None and now > self.due
+
+
+def _void_all(pledge_id: bytes, bucket: PledgeBucket, reason: str) -> PledgeOutcome:
+    invalid = {entry.id: reason for entry, _ in bucket.ops}
+    return PledgeOutcome(pledge_id, VOID, bucket.intend, bucket.record, invalid=invalid)
+
+
+def target_problem(
+    intend: Entry, record: Intend, target: Target | str | None
+) -> tuple[bytes | None, str | None]:
+    """``(beneficiary, None)`` if the target accepts this intention, else ``(None, reason)``.
+
+    ``target`` is the held target, a reason why it is invalid, or ``None``
+    (not held: the caller waits). A person target needs no entry.
+    """
+    kind = record.target.kind
+    if kind == "to":
+        if record.target.ref == intend.author:
+            return None, "cannot pledge to yourself"
+        return record.target.ref, None
+    label = "help request" if kind == "request" else "initiative"
+    if target is None:
+        return None, None
+    if isinstance(target, str):
+        return None, f"refers to an invalid {label} ({target})"
+    entry, goal = target
+    if entry.author == intend.author:
+        return None, f"cannot pledge to your own {label}"
+    wanted = goal.amount if isinstance(goal, Request) else goal.goal
+    if record.amount.currency != wanted.currency:
+        return None, (
+            f"the {label} collects {wanted.currency}, found a pledge in {record.amount.currency}"
+        )
+    if (
+        isinstance(goal, Initiative)
+        and goal.deadline is not None
+        and intend.timestamp > goal.deadline
+    ):
+        return None, f"the initiative closed at {utc(goal.deadline)}"
+    return entry.author, None
+
+
+def resolve(pledge_id: bytes, bucket: PledgeBucket, target: Target | str | None) -> PledgeOutcome:
+    """Apply the rules of the module docstring to one bucket."""
+    intend, record = bucket.intend, bucket.record
+    if intend is None:
+        return PledgeOutcome(pledge_id, WAITING, waiting=tuple(sorted(e.id for e, _ in bucket.ops)))
+    if record is None:
+        return _void_all(pledge_id, bucket, f"refers to an invalid intention ({bucket.error})")
+    beneficiary, problem = target_problem(intend, record, target)
+    if problem is not None:
+        void = _void_all(pledge_id, bucket, "refers to an invalid intention")
+        void.invalid[intend.id] = problem
+        return void
+    if beneficiary is None:
+        pending = (intend.id, *sorted(e.id for e, _ in bucket.ops))
+        return PledgeOutcome(pledge_id, WAITING, intend, record, waiting=pending)
+    author = intend.author
+    invalid: dict[bytes, str] = {}
+    state, minor = OPEN, record.amount.minor
+    commit: Entry | None = None
+    due: int | None = None
+    closed: Entry | None = None
+    # Authors' own entries in their feed order; the bucket holds at most two authors' ops
+    # that matter (pledger and beneficiary), and (author, seq) orders each feed.
+    ops = sorted(bucket.ops, key=lambda op: (op[0].author, op[0].seq))
+    commits = {entry.id: entry for entry, op in ops if isinstance(op, Commit)}
+    for entry, op in ops:
+        if isinstance(op, Close):
+            continue
+        verb = _VERBS[type(op)]
+        if entry.author != author:
+            invalid[entry.id] = f"only the author of an intention can {verb} it"
+        elif state == WITHDRAWN:
+            invalid[entry.id] = f"cannot {verb} a withdrawn intention"
+        elif state != OPEN:
+            invalid[entry.id] = f"a commitment cannot be {_DONE[type(op)]}"
+        elif isinstance(op, Revise):
+            minor = op.minor
+        elif isinstance(op, Withdraw):
+            state = WITHDRAWN
+        elif isinstance(op, Commit):
+            if op.due is not None and op.due < entry.timestamp:
+                invalid[entry.id] = f"due date {utc(op.due)} is before the commitment"
+            else:
+                state, commit, due = COMMITTED, entry, op.due
+    waiting: list[bytes] = []
+    for entry, op in ops:
+        if not isinstance(op, Close):
+            continue
+        verb = "forgive" if op.forgiven else "mark fulfilled"
+        if op.commitment not in commits:
+            waiting.append(entry.id)
+        elif entry.author != beneficiary:
+            invalid[entry.id] = (
+                f"only the beneficiary ({peer_id(beneficiary)}) can {verb} this commitment"
+            )
+        elif commit is None or op.commitment != commit.id:
+            invalid[entry.id] = "refers to a commit entry that is not this pledge's commitment"
+        elif closed is not None:
+            invalid[entry.id] = f"the commitment is already {state}"
+        else:
+            closed, state = entry, FORGIVEN if op.forgiven else FULFILLED
+    return PledgeOutcome(
+        pledge_id,
+        state,
+        intend,
+        record,
+        beneficiary,
+        minor,
+        commit,
+        due,
+        closed,
+        invalid,
+        tuple(sorted(waiting)),
+    )
+
+
+_VERBS: Final[dict[type, str]] = {Revise: "revise", Withdraw: "withdraw", Commit: "commit"}
+_DONE: Final[dict[type, str]] = {Revise: "edited", Withdraw: "withdrawn", Commit: "committed again"}

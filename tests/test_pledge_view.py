@@ -1,0 +1,103 @@
+"""The pledge view: intentions, commitments, closing, requests, initiatives, the ledger."""
+
+from __future__ import annotations
+
+from samoorg.crdt.pledge_rules import COMMITTED, FORGIVEN, FULFILLED, OPEN, WAITING, WITHDRAWN
+from samoorg.crdt.pledges import COLLECTING, EXPIRED, GOAL_REACHED
+from tests.community_fixtures import DAY, Author, views_of
+
+
+def test_intention_revise_commit_fulfil() -> None:
+    alice, bob = Author(1), Author(2)
+    intend = alice.intend("30", to=bob.key)
+    revise = alice.revise(intend, 4000)
+    commit = alice.commit(intend, due=alice.clock + DAY)
+    views = views_of(intend, revise, commit)
+    pledge = views.pledges.pledge(intend.id)
+    assert pledge is not None
+    assert (pledge.state, pledge.minor, pledge.beneficiary) == (COMMITTED, 4000, bob.key)
+    assert views.pledges.debts() == {("EUR", alice.key, bob.key): 4000}
+    assert pledge.overdue(commit.timestamp + 2 * DAY)
+    assert not pledge.overdue(commit.timestamp)
+    fulfil = bob.close(intend, commit)
+    views.index.add(fulfil)
+    assert views.pledges.pledge(intend.id).state == FULFILLED  # type: ignore[union-attr]
+    assert views.pledges.debts() == {}
+    assert views.invalid() == {}
+
+
+def test_rule_violations_are_void_with_reasons() -> None:
+    alice, bob, carol = Author(1), Author(2), Author(3)
+    intend = alice.intend("30", to=bob.key)
+    foreign_commit = carol.commit(intend)
+    commit = alice.commit(intend)
+    edit = alice.revise(intend, 100)
+    withdraw = alice.withdraw(intend)
+    wrong_closer = carol.close(intend, commit)
+    first = bob.close(intend, commit, forgive=True)
+    second = bob.close(intend, commit)
+    to_self = alice.intend("5", to=alice.key)
+    views = views_of(
+        intend, foreign_commit, commit, edit, withdraw, wrong_closer, first, second, to_self
+    )
+    invalid = views.invalid()
+    assert invalid[foreign_commit.id] == "only the author of an intention can commit it"
+    assert invalid[edit.id] == "a commitment cannot be edited"
+    assert invalid[withdraw.id] == "a commitment cannot be withdrawn"
+    assert invalid[wrong_closer.id].startswith("only the beneficiary")
+    assert invalid[second.id] == "the commitment is already forgiven"
+    assert invalid[to_self.id] == "cannot pledge to yourself"
+    assert first.id not in invalid
+    assert views.pledges.pledge(intend.id).state == FORGIVEN  # type: ignore[union-attr]
+
+
+def test_malformed_bodies_are_void() -> None:
+    alice, bob = Author(1), Author(2)
+    zero = alice.write("pledge.intend", {"to": bob.key, "amount": 0, "currency": "EUR"})
+    negative = alice.write("pledge.intend", {"to": bob.key, "amount": -5, "currency": "EUR"})
+    unknown = alice.write("pledge.intend", {"to": bob.key, "amount": 5, "currency": "XYZ"})
+    two = alice.write(
+        "pledge.intend", {"to": bob.key, "request": b"\0" * 32, "amount": 5, "currency": "EUR"}
+    )
+    invalid = views_of(zero, negative, unknown, two).invalid()
+    assert "expected a positive amount" in invalid[zero.id]
+    assert "expected a positive amount" in invalid[negative.id]
+    assert "unknown currency 'XYZ'" in invalid[unknown.id]
+    assert "exactly one target" in invalid[two.id]
+
+
+def test_initiative_status_follows_live_intentions() -> None:
+    alice, bob, carol = Author(1), Author(2), Author(3)
+    initiative = alice.initiative("100", deadline=alice.clock + 10 * DAY)
+    b = bob.intend("60", initiative=initiative.id)
+    c = carol.intend("40", initiative=initiative.id)
+    views = views_of(initiative, b, c)
+    now = initiative.timestamp + DAY
+    assert views.pledges.appeal(initiative.id).status(now) == GOAL_REACHED  # type: ignore[union-attr]
+    views.index.add(carol.withdraw(c))
+    appeal = views.pledges.appeal(initiative.id)
+    assert appeal is not None
+    assert appeal.totals.pledged == 6000
+    assert appeal.status(now) == COLLECTING
+    assert appeal.status(initiative.timestamp + 11 * DAY) == EXPIRED
+    assert views.pledges.pledge(c.id).state == WITHDRAWN  # type: ignore[union-attr]
+    late = carol.intend("40", initiative=initiative.id, at=initiative.timestamp + 11 * DAY)
+    usd = bob.intend("40", "USD", initiative=initiative.id)
+    views.index.add(late)
+    views.index.add(usd)
+    assert views.invalid()[late.id].startswith("the initiative closed at")
+    assert views.invalid()[usd.id] == "the initiative collects EUR, found a pledge in USD"
+
+
+def test_pledge_waits_for_its_request() -> None:
+    alice, bob = Author(1), Author(2)
+    request = alice.request("500", monthly=True)
+    pledge = bob.intend("50", request=request.id)
+    views = views_of(pledge)
+    assert views.pledges.pledge(pledge.id).state == WAITING  # type: ignore[union-attr]
+    assert views.invalid() == {}
+    views.index.add(request)
+    outcome = views.pledges.pledge(pledge.id)
+    assert outcome is not None
+    assert (outcome.state, outcome.beneficiary) == (OPEN, alice.key)
+    assert views.pledges.appeal(request.id).totals.pledged == 5000  # type: ignore[union-attr]
