@@ -94,7 +94,14 @@ def _ago(ms: int | None) -> str:
     return format_time(ms)
 
 
-def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def status(
+    ctx: typer.Context,
+    digests: Annotated[
+        bool,
+        typer.Option("--digests", help="Also compute the view digests (equal on converged nodes)."),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Show the identity, the store, and the daemon with its addresses and peers."""
     from samoorg.node.daemon_state import read_state
 
@@ -102,6 +109,11 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     ident = peer_id(state.public_key())
     stats = state.store().stats()
     daemon = read_state(state.home)
+    views: dict[str, str] | None = None
+    if digests:
+        from samoorg.crdt.views import Views
+
+        views = Views(state.index()).digests()
     if as_json:
         print_json(
             {
@@ -113,6 +125,7 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                     "fork_proofs": stats.forked,
                 },
                 "daemon": daemon,
+                **({"digests": views} if views is not None else {}),
             }
         )
         return
@@ -121,6 +134,8 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     typer.echo(
         f"store:   {stats.entries} entries in {stats.feeds} feeds, {stats.forked} fork proof(s)"
     )
+    for name, value in (views or {}).items():
+        typer.echo(f"digest:  {name} {value[:16]}")
     if daemon is None:
         typer.echo("daemon:  not running (start it with 'samoorg node run')")
         return

@@ -112,3 +112,10 @@ def read_state(home: Home, *, check_lock: bool = True) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def advertised_addrs(home: Home) -> list[str]:
+    """The running daemon's dialable addresses (for invite codes), or none."""
+    state = read_state(home) or {}
+    addrs = state.get("addrs", [])
+    return [a for a in addrs if isinstance(a, str)] if isinstance(addrs, list) else []

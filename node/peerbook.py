@@ -246,3 +246,25 @@ class PeerBook:
         """A value that changes whenever another process commits to the peer book."""
         (version,) = self._db.execute("PRAGMA data_version").fetchone()
         return int(version)
+
+
+def remember_inviter(home: Home, inviter: bytes, addrs: Sequence[str]) -> PeerRecord:
+    """Record the inviter of an accepted invite: always in scope, dialled at ``addrs``.
+
+    Addresses may end in ``/p2p/<id>``; those naming someone else are ignored.
+    """
+    from samoorg.node.transport import BadAddress, split_address
+
+    usable: list[str] = []
+    for addr in addrs:
+        if "/p2p/" not in addr:
+            usable.append(addr)
+            continue
+        try:
+            transport_part, key = split_address(addr)
+        except BadAddress:
+            continue
+        if key == inviter:
+            usable.append(transport_part)
+    with PeerBook.open(home) as book:
+        return book.add(inviter, usable, "invite")
