@@ -11,8 +11,9 @@ Theory of operation. :class:`Node` runs in one trio task tree over a
   inbound session from a lower key replaces ours. A new inbound session from
   a peer replaces its old one (the peer restarted). Because the decision is
   taken before any ``await``, trio's single thread makes it race-free.
-* **Peer loops.** One task per dialable peer in the peer book (``manual``,
-  ``bootstrap``, ``invite``, ``mdns``): dial (at most
+* **Peer loops.** One task per peer in the peer book with an address
+  (given by hand, ``--bootstrap``, an invite code, mDNS, or learned from a
+  peer that dialled us): dial (at most
   :data:`~samoorg.node.transport.DIAL_TIMEOUT` seconds), run a session, and
   after a failure wait ``backoff(failures)`` (exponential, capped, jittered)
   unless woken early by mDNS or ``samoorg peer add``. Each peer has its own
@@ -204,6 +205,8 @@ class Node:
             if now != version:
                 version = now
                 self._dial_wake.set()
+                for peer in list(self._status):  # a new address: try it now
+                    self._wake(peer)
                 self._on_scope_inputs_changed()
 
     def _on_scope_inputs_changed(self) -> None:
@@ -347,8 +350,7 @@ class Node:
                 return
             existing.scope.cancel()
             await existing.done.wait()
-        if self.peer_book.get(peer) is None:
-            self.peer_book.add(peer, self.transport.known_addrs(peer), "inbound")
+        self.peer_book.add(peer, self.transport.known_addrs(peer), "inbound")
         session = _Session(peer, outbound=False)
         self._sessions[peer] = session
         self._state_dirty = True
@@ -392,6 +394,9 @@ class Node:
 
     def _end(self, session: _Session) -> None:
         peer = session.peer
+        # Identify has told us the peer's listen addresses by now: keep them,
+        # so that we can restore the connection if the peer does not.
+        self.peer_book.add(peer, self.transport.known_addrs(peer), "inbound")
         if self._sessions.get(peer) is session:
             del self._sessions[peer]
         report = session.report

@@ -6,9 +6,11 @@ daemon records sync results while ``samoorg peer add`` or ``invite accept``
 adds a peer), so it is SQLite in WAL mode with one short transaction per
 change; nothing here is ever read-modify-written outside a transaction.
 
-A peer's ``source`` says how we learned about it. Every source except
-``inbound`` is dialled by the daemon; a peer that only ever dialled us is
-remembered for ``samoorg peers`` but left to reconnect by itself.
+A peer's ``source`` says how we learned about it. Every peer with an address
+is dialled by the daemon, including one that first dialled us (``inbound``:
+its listen addresses come from libp2p's identify exchange), so that either
+side of a broken connection can restore it. A one-shot ``samoorg sync``
+listens nowhere and so leaves no address to dial.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class PeerRecord:
     @property
     def dialable(self) -> bool:
         """Whether the daemon should dial this peer by itself."""
-        return self.source != "inbound" and bool(self.addrs)
+        return bool(self.addrs)
 
 
 def _merge_addrs(new: Sequence[str], old: Sequence[str]) -> tuple[str, ...]:

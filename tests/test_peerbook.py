@@ -23,7 +23,8 @@ def test_add_merges_addresses_newest_first(tmp_path: Path) -> None:
 
 def test_source_only_gets_stronger(tmp_path: Path) -> None:
     with PeerBook(tmp_path / "peers.sqlite") as book:
-        assert not book.add(A, ["/ip4/10.0.0.1/tcp/1"], "inbound").dialable
+        assert book.add(A, ["/ip4/10.0.0.1/tcp/1"], "inbound").dialable
+        assert not book.add(B, [], "invite").dialable
         assert book.add(A, [], "manual").source == "manual"
         assert book.add(A, [], "inbound").source == "manual"
         assert book.get(A) is not None
