@@ -136,7 +136,7 @@ def propagation(base: Path) -> None:
             book.follow(keys)
     nodes: list[NodeProcess] = []
     try:
-        for i, home in enumerate(homes):
+        for home in homes:
             node = NodeProcess(home.path, bootstrap=nodes[-1].addrs if nodes else ())
             node.start()
             nodes.append(node)
