@@ -60,13 +60,24 @@ def node_run(
         typer.Option("--mdns-interface", help="IPv4 address of the interface for mDNS."),
     ] = None,
     hops: HopsOption = 3,
+    relay: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--relay",
+            help="Relay to be reachable through when not directly dialable (repeatable).",
+        ),
+    ] = None,
+    relay_service: Annotated[
+        bool,
+        typer.Option("--relay-service", help="Relay for peers behind NAT (public nodes)."),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Run the node until SIGINT/SIGTERM: connect, replicate, gossip, discover."""
     from samoorg.node.daemon_run import DEFAULT_LISTEN, DaemonOptions, run_daemon
     from samoorg.node.transport import split_address
 
-    for address in bootstrap or []:
+    for address in [*(bootstrap or []), *(relay or [])]:
         split_address(address)  # a bad address is a usage error before anything starts
     state = session(ctx)
     options = DaemonOptions(
@@ -76,6 +87,8 @@ def node_run(
         mdns_interface=mdns_interface,
         hops=hops,
         verbose=verbose,
+        relays=tuple(relay or []),
+        relay_service=relay_service,
     )
     signer = state.signer()
     state.close()

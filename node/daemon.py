@@ -26,6 +26,10 @@ Theory of operation. :class:`Node` runs in one trio task tree over a
 * **Gossip.** Announcements (:mod:`samoorg.protocol.announce`) carry new head
   entries. Received ones are verified and stored if they extend a feed in
   scope; anything else (a gap, an unknown feed) is left to pull sync.
+* **Relay reservations** (``--relay``): held with each given relay and renewed,
+  so that the node is reachable at ``<relay>/p2p-circuit/p2p/<us>`` when it
+  cannot be dialled directly; the address appears in ``daemon.json`` and so in
+  invite codes.
 * **Published state.** ``daemon.json`` for ``samoorg status`` and
   ``samoorg peers``, rewritten when something changed.
 
@@ -72,6 +76,9 @@ HEADS_TOPIC: Final = "/samoorg/heads/1"
 POLL_INTERVAL: Final = 0.1
 """Seconds between checks of the store for writes by other processes."""
 STATE_INTERVAL: Final = 0.5
+RESERVATION_RENEW: Final = 30 * 60.0
+"""Seconds between renewals of a relay reservation (the relay grants an hour)."""
+RELAY_CHECK: Final = 2.0
 BACKOFF_BASE: Final = 0.5
 BACKOFF_MAX: Final = 60.0
 
@@ -115,6 +122,8 @@ class NodeConfig:
     bootstrap: Sequence[str] = ()
     hops: int = 3
     announce: bool = True
+    relays: Sequence[str] = ()
+    """Relays to keep a reservation with, so that peers can reach us through them."""
 
 
 class Node:
@@ -168,6 +177,8 @@ class Node:
             nursery.start_soon(self._watch_peer_book)
             nursery.start_soon(self._dial_manager)
             nursery.start_soon(self._publish_state)
+            for relay in self.config.relays:
+                nursery.start_soon(self._keep_reservation, relay)
             task_status.started()
 
     def sessions(self) -> dict[bytes, bool]:
@@ -321,6 +332,27 @@ class Node:
                 await self._sleep_or_wake(peer, backoff(max(failures, 1)))
         finally:
             self._loops.discard(peer)
+
+    async def _keep_reservation(self, relay_address: str) -> None:
+        """Hold a relay reservation: renew it before it expires, retake it when lost."""
+        _, relay = split_address(relay_address)
+        failures = 0
+        while True:
+            try:
+                circuit = await self.transport.reserve(relay_address)
+            except TransportError as exc:
+                failures += 1
+                log.warning("relay reservation with %s failed: %s", peer_id(relay)[:16], exc)
+                await trio.sleep(backoff(failures))
+                continue
+            failures = 0
+            self._state_dirty = True
+            log.info("reachable through relay: %s", circuit)
+            renew_at = trio.current_time() + RESERVATION_RENEW
+            while trio.current_time() < renew_at and relay in self.transport.connected_peers():
+                await trio.sleep(RELAY_CHECK)
+            self.transport.drop_reservation(relay)
+            self._state_dirty = True
 
     # -- sessions --------------------------------------------------------------
 

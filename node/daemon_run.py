@@ -45,6 +45,8 @@ class DaemonOptions:
     mdns_interface: str | None = None
     hops: int = 3
     verbose: bool = False
+    relays: Sequence[str] = ()
+    relay_service: bool = False
 
 
 def default_mdns_interface(listen: Sequence[str]) -> str:
@@ -95,14 +97,22 @@ def run_daemon(
                         else None
                     )
                     async with open_libp2p_transport(
-                        signer.seed, options.listen, mdns_interface=mdns, read_timeout=None
+                        signer.seed,
+                        options.listen,
+                        mdns_interface=mdns,
+                        read_timeout=None,
+                        relay_service=options.relay_service,
                     ) as transport:
                         node = Node(
                             home=home,
                             store=store,
                             peer_book=book,
                             transport=transport,
-                            config=NodeConfig(bootstrap=options.bootstrap, hops=options.hops),
+                            config=NodeConfig(
+                                bootstrap=options.bootstrap,
+                                hops=options.hops,
+                                relays=options.relays,
+                            ),
                         )
                         await nursery.start(node.run)
                         output.write(f"node {peer_id(signer.public_key)} (home {home.path})\n")
@@ -110,6 +120,8 @@ def run_daemon(
                             output.write(f"listening on {addr}\n")
                         if mdns:
                             output.write(f"mdns on {mdns}\n")
+                        if options.relay_service:
+                            output.write("relay service on\n")
                         output.write("ready\n")
                         output.flush()
                         await trio.sleep_forever()

@@ -95,13 +95,20 @@ def _to_key(ident: ID) -> bytes:
 
 
 def _without_p2p(addrs: Iterable[str]) -> list[str]:
-    # Transport parts only, without duplicates, in the order given.
+    # Without the trailing /p2p/<id> and duplicates, in the order given. A
+    # relay address keeps its inner /p2p/<relay>/p2p-circuit part.
     out: list[str] = []
     for addr in addrs:
-        head = addr.split("/p2p/", 1)[0]
-        if head and head not in out and "/p2p-circuit" not in head:
+        head, sep, tail = addr.rpartition("/p2p/")
+        if not sep or "/" in tail:
+            head = addr
+        if head and head not in out:
             out.append(head)
     return out
+
+
+def _is_circuit(addr: str) -> bool:
+    return "/p2p-circuit" in addr
 
 
 class Libp2pStream:
@@ -263,10 +270,17 @@ class Libp2pTransport:
     """A running libp2p host behind our :class:`~samoorg.node.transport.Transport`."""
 
     def __init__(
-        self, host: Any, pubsub: Any, nursery: trio.Nursery, read_timeout: float | None
+        self,
+        host: Any,
+        pubsub: Any,
+        nursery: trio.Nursery,
+        read_timeout: float | None,
+        relay: tuple[Any, Any],
     ) -> None:
         self._host = host
         self._pubsub = pubsub
+        self._circuits, self._relay_discovery = relay
+        self._reservations: dict[bytes, str] = {}
         self._nursery = nursery
         self._read_timeout = read_timeout
         self._local = _to_key(host.get_id())
@@ -289,6 +303,7 @@ class Libp2pTransport:
             for addr in _without_p2p(str(a) for a in expand_wildcard_address(listening)):
                 if addr not in addrs:
                     addrs.append(addr)
+        addrs.extend(self._reservations.values())
         return [a + suffix for a in addrs]
 
     def tcp_port(self) -> int:
@@ -310,19 +325,64 @@ class Libp2pTransport:
     async def dial_any(
         self, peer: bytes, addrs: Sequence[str], *, timeout: float = DIAL_TIMEOUT
     ) -> None:
-        """Connect to ``peer`` at any of ``addrs`` within ``timeout`` seconds."""
+        """Connect to ``peer`` at any of ``addrs`` within ``timeout`` seconds.
+
+        Direct addresses are tried first; relay addresses
+        (``.../p2p/<relay>/p2p-circuit``) only if no direct one answers.
+        """
+        direct = [a for a in addrs if not _is_circuit(a)]
+        relayed = [a for a in addrs if _is_circuit(a)]
         try:
-            maddrs = [Multiaddr(a) for a in addrs]
+            maddrs = [Multiaddr(a) for a in direct]
+            circuits = [Multiaddr(f"{a}/p2p/{peer_id(peer)}") for a in relayed]
         except Exception as exc:  # noqa: BLE001 - multiaddr raises several types
             raise BadAddress(f"cannot parse address in {list(addrs)}: {exc}") from None
         who = peer_id(peer)
-        try:
-            with trio.fail_after(timeout):
-                await self._host.connect(PeerInfo(_to_id(peer), maddrs))
-        except trio.TooSlowError:
-            raise DialFailed(f"{who[:16]}… did not answer within {timeout:g} s") from None
-        except Exception as exc:  # noqa: BLE001 - libp2p raises many unrelated types
-            raise DialFailed(f"cannot reach {who[:16]}… at {', '.join(addrs)}: {exc}") from None
+        problems: list[str] = []
+        with trio.move_on_after(timeout) as scope:
+            if maddrs:
+                try:
+                    await self._host.connect(PeerInfo(_to_id(peer), maddrs))
+                except Exception as exc:  # noqa: BLE001 - libp2p raises many unrelated types
+                    problems.append(f"{', '.join(direct)}: {exc}")
+                else:
+                    return
+            for circuit in circuits:
+                try:
+                    await self._circuits.dial(circuit)
+                except Exception as exc:  # noqa: BLE001 - as above
+                    problems.append(f"{circuit}: {exc}")
+                else:
+                    return
+        if scope.cancelled_caught:
+            raise DialFailed(f"{who[:16]}… did not answer within {timeout:g} s")
+        raise DialFailed(f"cannot reach {who[:16]}… at {'; '.join(problems) or 'no address'}")
+
+    async def reserve(self, relay_address: str) -> str:
+        """Ask the relay at ``relay_address`` (with ``/p2p/<id>``) to relay for us.
+
+        Returns our circuit address through it, which :meth:`listen_addrs`
+        includes from now on. Raises :class:`TransportError` if the relay
+        refuses or does not speak circuit relay v2.
+        """
+        transport_part, relay = split_address(relay_address)
+        await self.dial_any(relay, [transport_part])
+        relay_id = _to_id(relay)
+        with trio.move_on_after(DIAL_TIMEOUT * 2):
+            # RelayDiscovery decides "is a relay" from identify's protocol list
+            # and caches the answer, even the empty list it sees right after
+            # connecting; we know the peer is meant to be a relay, so we add
+            # it directly and let the reservation itself be the test.
+            await self._relay_discovery._add_relay(relay_id)
+            if await self._relay_discovery.make_reservation(relay_id):
+                circuit = f"{transport_part}/p2p/{peer_id(relay)}/p2p-circuit"
+                self._reservations[relay] = circuit
+                return f"{circuit}/p2p/{peer_id(self._local)}"
+        raise TransportError(f"relay {peer_id(relay)[:16]}… refused or offers no circuit relay")
+
+    def drop_reservation(self, relay: bytes) -> None:
+        """Stop advertising our address through ``relay`` (its connection is gone)."""
+        self._reservations.pop(relay, None)
 
     async def open_stream(self, peer: bytes, protocol: str) -> Libp2pStream:
         """Open and negotiate a stream of ``protocol`` to a connected peer."""
@@ -440,6 +500,39 @@ def _leaves(error: BaseException) -> list[BaseException]:
     return [error]
 
 
+RELAY_LIMITS: Final = {"duration": 3600, "data": 256 << 20, "circuits": 64, "reservations": 128}
+"""Per-circuit time and byte caps, and counts, of the relay service."""
+
+
+def _circuit_relay(host: Any, serve: bool) -> tuple[Any, Any, Any]:
+    """Circuit relay v2: the protocol (hop if ``serve``, always stop), the dialer, reservations."""
+    from libp2p.relay.circuit_v2.config import RelayConfig, RelayRole
+    from libp2p.relay.circuit_v2.discovery import RelayDiscovery
+    from libp2p.relay.circuit_v2.protocol import (
+        PROTOCOL_ID as HOP_PROTOCOL_ID,
+    )
+    from libp2p.relay.circuit_v2.protocol import (
+        STOP_PROTOCOL_ID,
+        CircuitV2Protocol,
+    )
+    from libp2p.relay.circuit_v2.resources import RelayLimits
+    from libp2p.relay.circuit_v2.transport import CircuitV2Transport
+
+    limits = RelayLimits(
+        duration=RELAY_LIMITS["duration"],
+        data=RELAY_LIMITS["data"],
+        max_circuit_conns=RELAY_LIMITS["circuits"],
+        max_reservations=RELAY_LIMITS["reservations"],
+    )
+    protocol = CircuitV2Protocol(host, limits=limits, allow_hop=serve)
+    if serve:
+        host.set_stream_handler(HOP_PROTOCOL_ID, protocol._handle_hop_stream)
+    host.set_stream_handler(STOP_PROTOCOL_ID, protocol._handle_stop_stream)
+    roles = RelayRole.STOP | RelayRole.CLIENT | (RelayRole.HOP if serve else RelayRole(0))
+    circuits = CircuitV2Transport(host, protocol, RelayConfig(roles=roles, limits=limits))
+    return protocol, circuits, RelayDiscovery(host, auto_reserve=False)
+
+
 async def _no_auto_connect() -> None:
     return None
 
@@ -456,12 +549,16 @@ async def open_libp2p_transport(
     *,
     mdns_interface: str | None = None,
     read_timeout: float | None = 60.0,
+    relay_service: bool = False,
 ) -> AsyncIterator[Libp2pTransport]:
     """Run a libp2p host with identity ``seed`` (an Ed25519 seed) until the block exits.
 
     ``listen`` are TCP multiaddrs (port 0 picks a free port). With
     ``mdns_interface`` (an IPv4 address such as ``127.0.0.1``) the host also
-    advertises itself and finds peers by mDNS on that interface only.
+    advertises itself and finds peers by mDNS on that interface only. With
+    ``relay_service`` it relays connections for peers that cannot be reached
+    directly (circuit relay v2 "hop"); every host can accept relayed
+    connections and dial relay addresses.
     """
     attach_libp2p_logging()
     try:
@@ -504,6 +601,7 @@ async def open_libp2p_transport(
     network: Any = host.get_network()
     network.auto_connector.maybe_connect = _no_auto_connect
     pubsub = Pubsub(host, gossipsub)
+    relay_protocol, circuits, relay_discovery = _circuit_relay(host, relay_service)
     discovery: _LanDiscovery | None = None
     try:
         async with _unwrapped_errors(), host.run(listen_addrs=listen_addrs):
@@ -511,10 +609,13 @@ async def open_libp2p_transport(
                 async with (
                     background_trio_service(pubsub),
                     background_trio_service(gossipsub),
+                    background_trio_service(relay_protocol),
                     trio.open_nursery() as nursery,
                 ):
                     await pubsub.wait_until_ready()
-                    transport = Libp2pTransport(host, pubsub, nursery, read_timeout)
+                    transport = Libp2pTransport(
+                        host, pubsub, nursery, read_timeout, (circuits, relay_discovery)
+                    )
                     if mdns_interface is not None:
                         # Registering probes the LAN for about 1.5 s: not on our critical path.
                         discovery = _LanDiscovery(host, mdns_interface, transport._discovered)

@@ -1,8 +1,11 @@
 """Logging for long-running commands: one line per event on stderr, never a traceback.
 
 ``samoorg node run`` logs what it does (connections, syncs, failures) at INFO.
-libp2p's own logger is attached to ours at WARNING (DEBUG with ``-v``), so its
-messages share our format and level instead of printing on their own.
+libp2p's own logger is attached to ours, so its messages share our format
+instead of printing on their own. It is silenced except for CRITICAL unless
+``-v`` (then DEBUG): py-libp2p 0.8.1 logs ordinary events at ERROR (a peer
+closing a relayed stream, each retry of a refused dial, a protocol a peer does
+not speak), and our own lines already report each of those once.
 Exceptions are folded into the line as ``(Type: message)``; ``-v`` shows full
 tracebacks for debugging.
 """
@@ -44,7 +47,7 @@ def configure_logging(verbose: bool = False, stream: TextIO | None = None) -> No
     libp2p = logging.getLogger("libp2p")
     libp2p.handlers.clear()
     libp2p.propagate = True
-    libp2p.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    libp2p.setLevel(logging.DEBUG if verbose else logging.CRITICAL)
     # Per-module levels that libp2p sets for itself (auto_connector forces INFO).
     for name in list(logging.Logger.manager.loggerDict):
         if name.startswith("libp2p."):

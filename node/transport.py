@@ -14,6 +14,9 @@ connection, so ``peer`` in a handler is who signed the handshake.
 
 Addresses are multiaddr strings. A dialable address ends in ``/p2p/<peer id>``
 so that the handshake can check that we reached the peer we meant to reach.
+A relay address (``/ip4/R/tcp/N/p2p/<relay>/p2p-circuit/p2p/<peer>``) reaches
+a peer that cannot be dialled directly through a relay it has a reservation
+with (circuit relay v2).
 """
 
 from __future__ import annotations
@@ -134,3 +137,9 @@ class Transport(Protocol):
 
     async def disconnect(self, peer: bytes) -> None:
         """Close every connection to ``peer``."""
+
+    async def reserve(self, relay_address: str) -> str:
+        """Have the relay at ``relay_address`` relay for us; return our address through it."""
+
+    def drop_reservation(self, relay: bytes) -> None:
+        """Stop advertising the address through ``relay``."""

@@ -9,7 +9,7 @@ import trio
 
 from samoorg.node.libp2p_transport import Libp2pStream, open_libp2p_transport
 from samoorg.node.streams import ByteStream
-from samoorg.node.transport import BadAddress, DialFailed, split_address
+from samoorg.node.transport import BadAddress, DialFailed, TransportError, split_address
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.ids import peer_id
 
@@ -175,3 +175,35 @@ async def test_mdns_on_loopback_finds_the_other_node() -> None:
         with trio.fail_after(10):
             await a.dial_any(b.local_peer, [addr])
         assert b.local_peer in a.connected_peers()
+
+
+async def test_circuit_relay_v2_carries_a_stream_between_two_peers() -> None:
+    async with (
+        open_libp2p_transport(os.urandom(32), LOOPBACK, relay_service=True) as relay,
+        open_libp2p_transport(os.urandom(32), LOOPBACK) as hidden,
+        open_libp2p_transport(os.urandom(32), LOOPBACK) as dialer,
+    ):
+        hidden.set_stream_handler("/samoorg/test-echo/1", _echo)
+        with trio.fail_after(20):
+            circuit = await hidden.reserve(relay.listen_addrs()[0])
+            assert "/p2p-circuit/p2p/" in circuit
+            assert circuit in hidden.listen_addrs()
+            # Only the relay address is given: the connection must go through it.
+            await dialer.dial(circuit)
+            stream = await dialer.open_stream(hidden.local_peer, "/samoorg/test-echo/1")
+            await stream.send_all(b"through the relay")
+            got = b""
+            while len(got) < len(b"through the relay"):
+                got += await stream.receive_some()
+            assert got == b"through the relay"
+            await stream.aclose()
+        assert hidden.local_peer in dialer.connected_peers()
+
+
+async def test_a_peer_without_relay_service_refuses_reservations() -> None:
+    async with (
+        open_libp2p_transport(os.urandom(32), LOOPBACK) as plain,
+        open_libp2p_transport(os.urandom(32), LOOPBACK) as hidden,
+    ):
+        with trio.fail_after(20), pytest.raises(TransportError, match="refused"):
+            await hidden.reserve(plain.listen_addrs()[0])
