@@ -182,9 +182,10 @@ def _peer_rows(records: list[PeerRecord], live: dict[str, dict[str, Any]]) -> li
                 "session": now.get("session"),
                 "last_sync": now.get("last_sync") or record.last_sync,
                 "last_seen": record.last_seen,
-                "received": max(record.received, now.get("received", 0)),
-                "sent": max(record.sent, now.get("sent", 0)),
-                "rejected": max(record.rejected, now.get("rejected", 0)),
+                # The peer book holds finished sessions; the daemon the running one.
+                "received": record.received + now.get("received", 0),
+                "sent": record.sent + now.get("sent", 0),
+                "rejected": record.rejected + now.get("rejected", 0),
                 "failures": record.failures,
                 "last_error": now.get("last_error") or record.last_error,
             }

@@ -106,9 +106,6 @@ class _Session:
 class _PeerStatus:
     """What the daemon knows about a peer during this run."""
 
-    received: int = 0
-    sent: int = 0
-    rejected: int = 0
     last_sync: int | None = None
     last_error: str | None = None
     next_dial: float | None = None
@@ -251,8 +248,10 @@ class Node:
         report = self.store.ingest(wanted)
         if report.new:
             self.gossip_stored += len(report.new)
-            self._peer_status(origin).received += len(report.new)
             self.watcher.notify()
+            if self.peer_book.get(origin) is not None:
+                self.peer_book.record_sync(origin, len(report.new), 0, 0)
+                self._peer_status(origin).last_sync = now_ms()
         if report.rejected:
             log.debug(
                 "announcement from %s: %d not stored (%s); pull sync will fill gaps",
@@ -433,9 +432,6 @@ class Node:
             del self._sessions[peer]
         report = session.report
         status = self._peer_status(peer)
-        status.received += report.received
-        status.sent += report.sent
-        status.rejected += report.rejected
         if report.outcome is not Outcome.RUNNING:  # the session did run
             if report.received or report.sent or report.outcome is Outcome.COMPLETE:
                 status.last_sync = now_ms()
@@ -464,9 +460,10 @@ class Node:
                     "session": None
                     if session is None
                     else ("outbound" if session.outbound else "inbound"),
-                    "received": status.received + live.received,
-                    "sent": status.sent + live.sent,
-                    "rejected": status.rejected + live.rejected,
+                    # Counts of the running session, not yet in the peer book.
+                    "received": live.received,
+                    "sent": live.sent,
+                    "rejected": live.rejected,
                     "last_sync": status.last_sync,
                     "last_error": status.last_error,
                     "next_dial": status.next_dial,

@@ -26,8 +26,12 @@ from samoorg.node.errors import StoreError
 from samoorg.node.home import Home
 from samoorg.node.store import now_ms
 
-SOURCES: Final = ("manual", "bootstrap", "invite", "mdns", "inbound")
-"""How a peer became known, strongest first: a stronger source is never replaced."""
+SOURCES: Final = ("invite", "manual", "bootstrap", "mdns", "inbound")
+"""How a peer became known, strongest first: a stronger source is never replaced.
+
+``invite`` comes first because it also puts the peer's feed in our
+replication scope (we accepted their invite), which must not be lost when
+the same peer is later added by hand or found on the LAN."""
 MAX_ADDRS: Final = 8
 """Addresses kept per peer (newest first); a peer cannot make us remember more."""
 

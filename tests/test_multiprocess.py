@@ -57,7 +57,7 @@ def test_three_daemons_converge_on_cli_actions(tmp_path: Path) -> None:
         run_cli(home, "init")
     nodes: list[NodeProcess] = []
     try:
-        ana = NodeProcess(homes[0], extra_args=["-v"])
+        ana = NodeProcess(homes[0])
         ana.start()
         nodes.append(ana)
         ben = NodeProcess(homes[1], bootstrap=ana.addrs)
