@@ -290,6 +290,8 @@ def sync(
         )
     signer = state.signer()
     store = state.store()
+    import samoorg.node.libp2p_transport  # noqa: F401 - libp2p resets its loggers on import
+
     configure_logging()
     with _peer_book(ctx) as book:
         report = trio.run(
