@@ -7,8 +7,9 @@ Public API (stable; ``net`` builds on it)::
 ``stream`` is any :class:`~samoorg.node.streams.ByteStream` (a trio stream,
 or a libp2p stream behind an adapter); ``replicate`` owns it and closes it on
 return. ``scope`` returns the set of authors (32-byte keys) to replicate; it
-is called at the start and, in live sessions, again after store changes (at
-most once per ``SyncLimits.scope_interval``). It returns a
+is called at the start and, in live sessions, again every
+``SyncLimits.scope_interval`` (new authors are asked for with ``want``). It
+returns a
 :class:`SyncReport` for every ending that is the peer's doing (it finished,
 vanished, misbehaved, was too slow) and raises only for local faults. Pass a
 ``report`` to watch the counters of a long live session while it runs, and a
@@ -30,8 +31,8 @@ time. Two tasks share the session:
   something must arrive within ``progress_timeout``.
 * the **writer** sends our hello, then everything the peer lacks according
   to its hello (a head whose id differs from ours at that seq is answered
-  from that seq, so the peer can prove the fork), then ``CaughtUp``; in a
-  live session it then waits for store changes and pushes what is new.
+  with our entry there, so the peer can prove the fork), then ``CaughtUp``;
+  in a live session it then waits for store changes and pushes what is new.
 
 Both send through one lock, so the order of bytes on the wire is the order
 the session saw. What the peer holds is tracked per author (``_peer_known``:
@@ -63,8 +64,9 @@ from samoorg.protocol.errors import (
     WithheldEntries,
 )
 from samoorg.protocol.fork import ForkProof
+from samoorg.protocol.framing import Signal
 from samoorg.protocol.ids import peer_id
-from samoorg.protocol.sync import NEED_DATA, Closed, State, SyncSession
+from samoorg.protocol.sync import Closed, SyncSession
 from samoorg.protocol.sync_messages import (
     MAX_HEADS,
     PROTOCOL_VERSION,
@@ -171,6 +173,24 @@ class SyncReport:
             if len(self.rejections) < KEPT_REJECTIONS:
                 self.rejections.append(rejection)
 
+    def to_json(self) -> dict[str, object]:
+        """The report as plain JSON values (for ``--json`` output and peer books)."""
+        return {
+            "peer": self.peer,
+            "outcome": self.outcome.value,
+            "error": self.error,
+            "live": self.live,
+            "received": self.received,
+            "sent": self.sent,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "reasons": dict(self.reasons),
+            "rejections": [r.describe() for r in self.rejections],
+            "forks_received": self.forks_received,
+            "forks_sent": self.forks_sent,
+            "seconds": (self.finished or self.started) - self.started,
+        }
+
     def summary(self) -> str:
         """One human line."""
         text = (
@@ -198,7 +218,9 @@ async def replicate(
     With ``live=False`` it returns once both sides caught up. With
     ``live=True`` (and a live peer) it keeps pushing new entries until the
     peer leaves, something fails, or the caller cancels it. ``peer`` is a
-    label for the report (e.g. the remote peer id).
+    label for the report (e.g. the remote peer id). The hello asks for at most
+    8192 feeds (the first by author key); a live session asks for the rest
+    with ``want`` a moment later, a one-shot session does not.
     """
     report = report if report is not None else SyncReport()
     report.peer = peer
@@ -298,10 +320,12 @@ class _Replication:
         self._peer_known: dict[bytes, int] = {}
         self._claims: dict[bytes, Head] = {}
         self._peer_forks: set[bytes] = set()
+        self._unsendable: set[bytes] = set()
         self._gate = _RequestGate(limits)
         now = trio.current_time()
         self._last_progress = now
         self._partial_since: float | None = None
+        self._read_scope: trio.CancelScope | None = None
         self._next_scope_check = now
 
     # -- lifecycle -------------------------------------------------------------
@@ -315,21 +339,15 @@ class _Replication:
                 if self._own_watcher and self._live:
                     nursery.start_soon(self._watcher.run)
                 await self._done.wait()
-                # Let a send in progress finish, so no half frame is left behind.
-                async with self._send_lock:
-                    nursery.cancel_scope.cancel()
+                # Let a send in progress finish, so no half frame is left
+                # behind, unless the peer stopped reading and it cannot.
+                with trio.move_on_after(self._limits.frame_timeout):
+                    await self._send_lock.acquire()
+                nursery.cancel_scope.cancel()
         finally:
             unsubscribe()
-        session, report = self.session, self.report
-        if report.outcome is Outcome.RUNNING and (
-            session.complete
-            or (
-                session.their_caught_up
-                and session.our_state is State.SYNCED
-                and session.unacked == 0
-            )
-        ):
-            report.outcome = Outcome.COMPLETE
+        if self.report.outcome is Outcome.RUNNING and self.session.caught_up:
+            self.report.outcome = Outcome.COMPLETE
 
     async def _guard(self, task: Callable[[], Awaitable[None]], ends_session: bool) -> None:
         # The peer's misbehaviour and a vanished transport end the session with
@@ -362,6 +380,10 @@ class _Replication:
     async def _send(self, message: Message) -> None:
         async with self._send_lock:
             data = self.session.send(message)
+            if isinstance(message, Entries) and self.session.unacked == 1:
+                # We start waiting for an ack now, not when the peer last spoke.
+                self._last_progress = trio.current_time()
+            self._refresh_deadline()
             await self._stream.send_all(data)
             if self.session.complete:
                 self._done.set()
@@ -372,25 +394,33 @@ class _Replication:
         session = self.session
         while True:
             event = session.next_event()
-            if event is NEED_DATA:
+            if isinstance(event, Signal):  # NEED_DATA
                 session.receive_data(await self._receive())
                 continue
             self._partial_since = None
             if isinstance(event, Closed):
                 return
-            assert not isinstance(event, enum.Enum)
             await self._handle(event)
             if session.complete:
                 return
 
     async def _receive(self) -> bytes:
-        now = trio.current_time()
         if self.session.buffered and self._partial_since is None:
-            self._partial_since = now
-        deadline, problem = self._deadline()
-        with trio.move_on_at(deadline):
-            return await self._stream.receive_some(self._limits.read_size)
-        raise PeerTimeout(problem())
+            self._partial_since = trio.current_time()
+        # The deadline depends on state the writer changes while we wait (a
+        # batch sent makes us expect an ack), so _send moves it: see
+        # _refresh_deadline.
+        with trio.CancelScope(deadline=self._deadline()[0]) as scope:
+            self._read_scope = scope
+            try:
+                return await self._stream.receive_some(self._limits.read_size)
+            finally:
+                self._read_scope = None
+        raise PeerTimeout(self._deadline()[1]())
+
+    def _refresh_deadline(self) -> None:
+        if self._read_scope is not None:
+            self._read_scope.deadline = self._deadline()[0]
 
     def _deadline(self) -> tuple[float, Callable[[], str]]:
         limits, session = self._limits, self.session
@@ -471,7 +501,10 @@ class _Replication:
             self.report.forks_received += 1
             await self._offer_fork(proof)
         await self._send(Ack(1))
-        if self.report.rejected > self._limits.max_rejected:
+        # Entries of an author we just found forked are refused for free, and
+        # an honest peer may still be pushing them: they do not count.
+        costly = self.report.rejected - self.report.reasons.get("ForkedAuthor", 0)
+        if costly > self._limits.max_rejected:
             raise TooManyRejections(
                 f"expected at most {self._limits.max_rejected} rejected entries per session, "
                 f"found {self.report.rejected} ({self.report.rejections[0].describe()}, ...)"
@@ -508,14 +541,13 @@ class _Replication:
         if not self.session.live:
             return
         while True:
-            while not self._dirty:
-                if self._scope_due():
-                    break
+            while not self._dirty and not self._scope_due():
                 with trio.move_on_at(self._next_scope_check):
                     await self._wake.wait()
-            self._dirty = False
             await self._widen_scope()
-            await self._push()
+            if self._dirty:
+                self._dirty = False
+                await self._push()
 
     def _hello(self) -> Hello:
         authors = self._scope()
@@ -558,10 +590,15 @@ class _Replication:
         session, store = self.session, self._store
         forked = store.forked_authors()
         due = (forked & session.peer_wants) - session.forks_sent - self._peer_forks
-        if due:
-            for proof in store.fork_proofs():
-                if proof.author in due:
-                    await self._offer_fork(proof)
+        for author in sorted(due - self._unsendable):
+            try:
+                proof = store.fork_proof(author)
+            except RemoteProtocolError:
+                # Built from an entry only its successor vouched for (§7.9).
+                self._unsendable.add(author)
+                continue
+            if proof is not None:
+                await self._offer_fork(proof)
         batch: list[bytes] = []
         size = 0
         for head in store.heads():
@@ -569,16 +606,16 @@ class _Replication:
             if author not in session.peer_wants or author in forked:
                 continue
             known = self._peer_known.get(author, 0)
-            start = min(known, head.seq)
+            start, stop = min(known, head.seq), head.seq
             claim = self._claims.pop(author, None)
             if claim is not None and 0 < claim.seq <= head.seq:
                 ours = store.get(author, claim.seq)
                 if ours is not None and ours.id != claim.id:
-                    start = claim.seq - 1  # our entry there lets the peer prove the fork
-            while start < head.seq:
-                raws = store.feed_raw(
-                    author, start, min(self._limits.batch_entries, head.seq - start)
-                )
+                    # Our entry at that seq lets the peer prove the fork; what
+                    # follows it would only be rejected.
+                    start, stop = claim.seq - 1, claim.seq
+            while start < stop:
+                raws = store.feed_raw(author, start, min(self._limits.batch_entries, stop - start))
                 if not raws:
                     break
                 for raw in raws:
@@ -591,7 +628,7 @@ class _Replication:
                     batch.append(raw)
                     size += len(raw)
                 start += len(raws)
-            self._peer_known[author] = max(known, start)
+            self._peer_known[author] = max(known, stop)
         if batch:
             await self._send_batch(batch)
 

@@ -422,6 +422,17 @@ class Store:
         rows = self._db.execute("SELECT proof FROM fork_proofs ORDER BY author").fetchall()
         return [ForkProof.from_bytes(p) for (p,) in rows]
 
+    def fork_proof(self, author: bytes) -> ForkProof | None:
+        """The stored fork proof flagging ``author``, re-verified, or ``None``.
+
+        Raises :class:`RemoteProtocolError` if the stored proof no longer
+        verifies on its own (see docs/protocol.md §7.9, the caveat).
+        """
+        row = self._db.execute(
+            "SELECT proof FROM fork_proofs WHERE author = ?", (author,)
+        ).fetchone()
+        return ForkProof.from_bytes(row[0]) if row else None
+
     @staticmethod
     def _entry(raw: bytes) -> Entry:
         # Rows were verified before they were written; `samoorg verify`

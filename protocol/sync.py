@@ -170,16 +170,19 @@ class SyncSession:
         return self.their_hello.credit - self.unacked
 
     @property
-    def complete(self) -> bool:
-        """A one-shot session is done: both caught up, every batch acknowledged both ways."""
+    def caught_up(self) -> bool:
+        """Catch-up is over both ways: both sent ``CaughtUp`` and the peer acked all we sent."""
         return (
             self._error is None
-            and not self.live
             and self._our_state is State.SYNCED
             and self._their_caught_up
             and self.unacked == 0
-            and self.unanswered == 0
         )
+
+    @property
+    def complete(self) -> bool:
+        """A one-shot session is done: caught up, and we acked all the peer sent too."""
+        return self.caught_up and not self.live and self.unanswered == 0
 
     @property
     def buffered(self) -> int:

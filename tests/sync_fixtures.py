@@ -11,10 +11,11 @@ from pathlib import Path
 import trio
 import trio.testing
 
-from samoorg.node.replication import SyncLimits, SyncReport, replicate
+from samoorg.node.replication import Outcome, SyncLimits, SyncReport, replicate
 from samoorg.node.store import Store
-from samoorg.protocol.crypto import Signer
-from samoorg.protocol.entry import Entry, create_entry
+from samoorg.protocol import dcbor
+from samoorg.protocol.crypto import Signer, digest
+from samoorg.protocol.entry import VERSION, Entry, create_entry, decode_entry
 
 T0 = 1_700_000_000_000
 
@@ -22,6 +23,25 @@ T0 = 1_700_000_000_000
 def signer(name: str) -> Signer:
     """A deterministic key per name, so failures reproduce."""
     return Signer(hashlib.sha256(b"samoorg-test-key:" + name.encode()).digest())
+
+
+def forged_chain(author_key: bytes, count: int) -> list[Entry]:
+    """Hash-linked entries in someone's name, with signatures nobody made."""
+    entries: list[Entry] = []
+    prev: bytes | None = None
+    for seq in range(1, count + 1):
+        unsigned = dcbor.encode([VERSION, author_key, seq, prev, seq, "note", {"forged": True}])
+        raw = b"\x88" + unsigned[1:] + b"\x58\x40" + bytes(range(64))
+        entries.append(decode_entry(raw, verify_signature=False))
+        prev = digest(raw)
+    return entries
+
+
+def assert_failed(report: SyncReport, error: str) -> None:
+    """The session failed with ``error`` (a prefix of ``"ErrorName: message"``)."""
+    assert report.outcome is Outcome.FAILED, report.summary()
+    assert report.error is not None
+    assert report.error.startswith(error), report.error
 
 
 def make_feed(

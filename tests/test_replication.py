@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from pathlib import Path
 
 import trio
@@ -28,6 +30,7 @@ async def test_one_shot_sync_exchanges_both_ways(tmp_path: Path) -> None:
         assert (result.left.received, result.left.sent) == (47, 30)
         assert (result.right.received, result.right.sent) == (30, 47)
         assert snapshot(a) == snapshot(b)
+        assert json.loads(json.dumps(result.right.to_json()))["received"] == 30
         assert a.verify_all() == []
         assert b.verify_all() == []
 
@@ -155,3 +158,59 @@ async def _until(condition: object, limit: float = 30.0) -> None:
     with trio.fail_after(limit):
         while not condition():  # type: ignore[operator]
             await trio.sleep(0.05)
+
+
+async def test_live_chain_relays_through_a_shared_watcher(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """a - b - c with two live sessions at b sharing one watcher: a's append reaches c."""
+    alice = signer("alice")
+    authors = {alice.public_key}
+    with stores(tmp_path, "a", "b", "c") as (a, b, c):
+        watcher = StoreWatcher(b)
+        ab = trio.testing.memory_stream_pair()
+        bc = trio.testing.memory_stream_pair()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watcher.run)
+            for stream, store, shared in (
+                (ab[0], a, None),
+                (ab[1], b, watcher),
+                (bc[0], b, watcher),
+                (bc[1], c, None),
+            ):
+                nursery.start_soon(
+                    partial(
+                        replicate, stream, store, scope=lambda: authors, live=True, watcher=shared
+                    )
+                )
+            for n in range(1, 4):
+                await trio.sleep(100)  # idle far beyond every time-out: live sessions wait
+                a.append(alice, "note", {"n": n})
+                start = trio.current_time()
+                await _until(lambda n=n: c.stats().entries == n)
+                assert trio.current_time() - start <= 1.0
+            nursery.cancel_scope.cancel()
+        assert snapshot(a) == snapshot(c)
+
+
+async def test_live_scope_growth_is_asked_for_with_want(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    alice, bob = signer("alice"), signer("bob")
+    with stores(tmp_path, "a", "b") as (a, b):
+        fill(a, make_feed(alice, 3))
+        fill(a, make_feed(bob, 4))
+        wanted = {alice.public_key}
+        left, right = trio.testing.memory_stream_pair()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(
+                partial(
+                    replicate, left, a, scope=lambda: {alice.public_key, bob.public_key}, live=True
+                )
+            )
+            nursery.start_soon(partial(replicate, right, b, scope=lambda: set(wanted), live=True))
+            await _until(lambda: b.stats().entries == 3)
+            assert b.head(bob.public_key) is None
+            wanted.add(bob.public_key)  # e.g. b now trusts bob
+            await _until(lambda: b.stats().entries == 7)
+            nursery.cancel_scope.cancel()
