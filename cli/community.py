@@ -39,9 +39,11 @@ def now() -> int:
 
 def load_views(state: Session) -> Views:
     """Views over every stored entry; build once per command and pass along."""
+    from samoorg.crdt.bulk import paused_gc
     from samoorg.crdt.views import Views
 
-    return Views(state.index())
+    with paused_gc():
+        return Views(state.index())
 
 
 def append_checked(
@@ -83,7 +85,7 @@ def resolve_entry(state: Session, prefix: str, *kinds: str) -> Entry:
     entry = state.store().resolve(prefix)
     if kinds and entry.kind not in kinds:
         wanted = " or ".join(kinds)
-        raise NotFound(f"expected the id of a {wanted} entry, found a {entry.kind} entry")
+        raise NotFound(f"expected the id of a {wanted} entry, found an entry of kind {entry.kind}")
     return entry
 
 

@@ -272,13 +272,15 @@ def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 "from": peer_id(debtor),
                 "to": peer_id(creditor),
                 "amount": money_json(minor, currency),
-                "commitments": counts.get((currency, debtor, creditor), 0),
             }
             for (currency, debtor, creditor), minor in table.items()
         ]
 
+    outstanding = debt_rows(debts)
+    for row, key in zip(outstanding, debts, strict=True):
+        row["commitments"] = counts[key]
     result = {
-        "outstanding": debt_rows(debts),
+        "outstanding": outstanding,
         "netting": [
             {
                 "cycle": [peer_id(k) for k in cycle.members],

@@ -221,6 +221,8 @@ def invite_revoke(
     outcome = current.trust.outcome(entry.id)
     if outcome is not None and outcome.state == REVOKED:
         raise RuleViolation(f"invite {entry.id.hex()[:12]} is already revoked")
+    if outcome is not None and outcome.invitee is not None:
+        raise RuleViolation(f"invite was already accepted by {peer_id(outcome.invitee)}")
     revoke = append_checked(state, current, REVOKE, {"invite": entry.id})
     typer.echo(f"revoked invite {entry.id.hex()[:12]} (entry {revoke.id.hex()[:12]})")
 
@@ -251,9 +253,9 @@ def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
         ["member", "distance", "chain of contacts", "guarantee", "flags"],
         [
             (
-                row["id"] if r.member != me else f"{row['id']} (you)",
+                member_label(r.member) + (" (you)" if r.member == me else ""),
                 row["distance"],
-                " > ".join(member_label(k, me, width=6) for k in r.chain),
+                " > ".join(member_label(k, me, width=8) for k in r.chain),
                 totals_text(row["guarantee"]),
                 "FORKED" if row["forked"] else "",
             )

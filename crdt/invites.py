@@ -11,8 +11,9 @@ outcome. The rules (``docs/protocol.md`` §8.3):
 2. A revocation counts only if the inviter signed it; the invite is revoked
    from the earliest such revocation's timestamp ``R``.
 3. An acceptance is a candidate if its author is not the inviter, its proof
-   verifies under the invite's one-time key over (invite id, author), its
-   timestamp is at most ``expires`` and below ``R``.
+   verifies under the invite's one-time key over (invite id, author), and its
+   timestamp is at most ``expires`` and at most ``R`` (a tie goes to the
+   acceptance).
 4. Single use: the candidate with the smallest ``(timestamp, entry id)``
    wins; every other candidate is void ("already used"). Revocations after a
    winning acceptance are void ("already accepted").
@@ -138,7 +139,7 @@ def resolve(invite_id: bytes, bucket: InviteBucket) -> InviteOutcome:
                 f"invite expired at {utc(record.expires)}, before this acceptance at "
                 f"{utc(entry.timestamp)}"
             )
-        elif revoked_at is not None and entry.timestamp >= revoked_at:
+        elif revoked_at is not None and entry.timestamp > revoked_at:
             invalid[entry.id] = f"invite was revoked at {utc(revoked_at)}"
         else:
             candidates.append((entry, accept))

@@ -182,13 +182,11 @@ def resolve(pledge_id: bytes, bucket: PledgeBucket, target: Target | str | None)
     for entry, op in ops:
         if not isinstance(op, Close):
             continue
-        verb = "forgive" if op.forgiven else "mark fulfilled"
+        verb = "forgive this commitment" if op.forgiven else "mark this commitment fulfilled"
         if op.commitment not in commits:
             waiting.append(entry.id)
         elif entry.author != beneficiary:
-            invalid[entry.id] = (
-                f"only the beneficiary ({peer_id(beneficiary)}) can {verb} this commitment"
-            )
+            invalid[entry.id] = f"only the beneficiary ({peer_id(beneficiary)}) can {verb}"
         elif commit is None or op.commitment != commit.id:
             invalid[entry.id] = "refers to a commit entry that is not this pledge's commitment"
         elif closed is not None:

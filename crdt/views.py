@@ -23,12 +23,15 @@ from __future__ import annotations
 
 from typing import Final, TypeVar
 
+from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.trust import TrustState
 
 DomainT = TypeVar("DomainT", bound=Domain)
+BULK: Final = 10_000
+"""Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
 
 DOMAINS: Final[tuple[type[Domain], ...]] = (TrustState, PledgeState)
 """Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
@@ -50,14 +53,20 @@ class Views:
             fresh = cls(self)
             self._domains[cls] = fresh
             self._marks[cls] = index.mark
-            fresh.apply(index.of_kind(*cls.kinds))
+            with paused_gc():
+                fresh.apply(index.of_kind(*cls.kinds))
+                fresh.invalid()  # resolves everything while the GC is paused
             return fresh
         mark = self._marks[cls]
         if mark != index.mark:
             kinds = cls.kinds
             self._marks[cls] = index.mark
             new = [e for e in index.added_since(mark) if e.kind in kinds]
-            if new:
+            if len(new) >= BULK:
+                with paused_gc():
+                    found.apply(new)
+                    found.invalid()
+            elif new:
                 found.apply(new)
         assert isinstance(found, cls)
         return found
@@ -75,13 +84,15 @@ class Views:
     def invalid(self) -> dict[bytes, str]:
         """``{entry id: reason}`` for every held entry that some view ignores."""
         result: dict[bytes, str] = {}
-        for cls in DOMAINS:
-            result.update(self.domain(cls).invalid())
+        with paused_gc():
+            for cls in DOMAINS:
+                result.update(self.domain(cls).invalid())
         return result
 
     def digests(self) -> dict[str, str]:
         """``{domain name: hex digest}``; two nodes agree iff their digests are equal."""
-        return {cls.name: self.domain(cls).digest() for cls in DOMAINS}
+        with paused_gc():
+            return {cls.name: self.domain(cls).digest() for cls in DOMAINS}
 
     def is_forked(self, author: bytes) -> bool:
         """Whether a verified fork proof flags ``author`` (every view shows the flag)."""

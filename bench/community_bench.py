@@ -1,0 +1,263 @@
+"""View rebuild rate of the trust and pledge views over a large generated community.
+
+The community (default 1,000,000 signed entries by 5,000 members: invites
+and acceptances, help requests, initiatives, intentions, revisions,
+withdrawals, commitments, fulfilments, a sprinkling of rule violations) is
+signed once and cached under the system temp dir, because signing a million
+entries takes about a minute on one core. Later runs only decode the cache.
+
+Figures, each as a ratio to raw Ed25519 verification measured in this run:
+
+* full rebuild: ``Views(EntryIndex(entries)).digests()`` from decoded entries
+  (index + every view + digests; includes checking each acceptance proof);
+* incremental: the last 10% added in batches of 1,000, views brought up to
+  date after each batch (then checked equal to the rebuild by digest);
+* digests: computing every view's state digest, which walks the whole state;
+* queries: trust pool over the whole list, netting over the whole ledger.
+
+``SAMOORG_BENCH_COMMUNITY_N`` sets another size (e.g. 200000 for a quick run).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import struct
+import tempfile
+import time
+from pathlib import Path
+from typing import TypeVar
+
+from bench.baseline import report, verify_rate
+from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.money import Amount
+from samoorg.crdt.netting import suggest_netting
+from samoorg.crdt.records import (
+    ACCEPT,
+    COMMIT,
+    FORGIVE,
+    FULFIL,
+    INITIATIVE,
+    INTEND,
+    INVITE,
+    REQUEST,
+    REVISE,
+    REVOKE,
+    WITHDRAW,
+    amount_fields,
+)
+from samoorg.crdt.views import Views
+from samoorg.protocol import dcbor
+from samoorg.protocol.crypto import Signer
+from samoorg.protocol.entry import Entry, create_entry, decode_entry
+from samoorg.protocol.invite_code import one_time_key, sign_acceptance
+
+MEMBERS = 5000
+DAY = 86_400_000
+T0 = 1_700_000_000_000
+CACHE_VERSION = 2
+T = TypeVar("T")
+
+
+class _Community:
+    """Writes the entries of many members, each feed correctly chained and signed."""
+
+    def __init__(self, members: int, rng: random.Random) -> None:
+        self.signers = [Signer(rng.randbytes(32)) for _ in range(members)]
+        self.heads: list[tuple[int, bytes | None]] = [(0, None)] * members
+        self.clock = T0
+        self.entries: list[Entry] = []
+
+    def write(self, who: int, kind: str, body: dict[str, dcbor.Value]) -> Entry:
+        seq, prev = self.heads[who]
+        self.clock += 7
+        entry = create_entry(
+            self.signers[who], seq=seq + 1, prev=prev, timestamp=self.clock, kind=kind, body=body
+        )
+        self.heads[who] = (seq + 1, entry.id)
+        self.entries.append(entry)
+        return entry
+
+
+def generate(total: int, seed: int = 7) -> list[Entry]:
+    """A deterministic community of about ``total`` entries (see the module docstring)."""
+    rng = random.Random(seed)
+    members = min(MEMBERS, max(10, total // 200))
+    world = _Community(members, rng)
+    eur = amount_fields(Amount("EUR", 10000))
+    # Trust: a random tree plus extra invites; most accepted, a few revoked.
+    invites = int(total * 0.025)
+    for n in range(invites):
+        invitee = n % (members - 1) + 1
+        inviter = rng.randrange(invitee) if n < members - 1 else rng.randrange(members)
+        if inviter == invitee:
+            inviter = (invitee + 1) % members
+        secret = rng.randbytes(16)
+        body = {**eur, "expires": world.clock + 30 * DAY, "key": one_time_key(secret)}
+        invite = world.write(inviter, INVITE, body)
+        roll = rng.random()
+        if roll < 0.88:
+            proof = sign_acceptance(secret, invite.id, world.signers[invitee].public_key)
+            world.write(invitee, ACCEPT, {"invite": invite.id, **eur, "proof": proof})
+        elif roll < 0.98:
+            world.write(inviter, REVOKE, {"invite": invite.id})
+    # Appeals.
+    appeals: list[Entry] = []
+    for n in range(int(total * 0.02)):
+        who = rng.randrange(members)
+        if n % 2:
+            body = {**amount_fields(Amount("EUR", 50000)), "reason": "help", "monthly": False}
+            appeals.append(world.write(who, REQUEST, body))
+        else:
+            body = {**amount_fields(Amount("EUR", 200000), "goal"), "title": f"project {n}"}
+            appeals.append(world.write(who, INITIATIVE, body))
+    # Intentions, and what their authors and beneficiaries do with them, interleaved.
+    index_of = {signer.public_key: n for n, signer in enumerate(world.signers)}
+    owner = {a.id: index_of[a.author] for a in appeals}
+    open_pledges: list[tuple[int, int, Entry]] = []
+    open_commits: list[tuple[int, Entry, Entry]] = []
+    while len(world.entries) < total:
+        roll = rng.random()
+        if roll < 0.45 or not open_pledges:
+            who = rng.randrange(members)
+            body = dict(amount_fields(Amount("EUR", rng.randrange(1000, 20000, 100))))
+            if rng.random() < 0.5:
+                to = (who + 1 + rng.randrange(members - 1)) % members
+                body["to"] = world.signers[to].public_key
+                beneficiary = to
+            else:
+                appeal = rng.choice(appeals)
+                body["request" if appeal.kind == REQUEST else "initiative"] = appeal.id
+                beneficiary = owner[appeal.id]
+            open_pledges.append((who, beneficiary, world.write(who, INTEND, body)))
+        elif roll < 0.85:
+            who, beneficiary, pledge = _take(open_pledges, rng)
+            step = rng.random()
+            if step < 0.3:
+                world.write(who, REVISE, {"pledge": pledge.id, "amount": rng.randrange(500, 9000)})
+                open_pledges.append((who, beneficiary, pledge))
+            elif step < 0.4:
+                world.write(who, WITHDRAW, {"pledge": pledge.id})
+            else:
+                actor = who if rng.random() > 0.01 else (who + 1) % members  # 1% violations
+                body = {"pledge": pledge.id, "due": world.clock + rng.randrange(DAY, 60 * DAY)}
+                commit = world.write(actor, COMMIT, body)
+                open_commits.append((beneficiary, pledge, commit))
+        elif open_commits:
+            beneficiary, pledge, commit = _take(open_commits, rng)
+            kind = FORGIVE if rng.random() < 0.15 else FULFIL
+            world.write(beneficiary, kind, {"pledge": pledge.id, "commitment": commit.id})
+    return world.entries
+
+
+def _take(items: list[T], rng: random.Random) -> T:
+    """Remove and return a random item (swap with the last: O(1))."""
+    position = rng.randrange(len(items))
+    items[position], items[-1] = items[-1], items[position]
+    return items.pop()
+
+
+def _cache_path(total: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"samoorg-bench-community-v{CACHE_VERSION}-{total}.bin"
+
+
+def load_or_generate(total: int) -> tuple[list[bytes], bool]:
+    """Raw entries from the cache, generating and caching them first if needed."""
+    path = _cache_path(total)
+    if path.exists():
+        data = path.read_bytes()
+        raws: list[bytes] = []
+        offset = 0
+        while offset < len(data):
+            (size,) = struct.unpack_from(">I", data, offset)
+            raws.append(data[offset + 4 : offset + 4 + size])
+            offset += 4 + size
+        return raws, True
+    raws = [e.raw for e in generate(total)]
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as out:
+        for raw in raws:
+            out.write(struct.pack(">I", len(raw)) + raw)
+    partial.replace(path)
+    return raws, False
+
+
+def run() -> None:
+    """Print the rebuild, incremental and query figures."""
+    total = int(os.environ.get("SAMOORG_BENCH_COMMUNITY_N", "1000000"))
+    baseline = verify_rate()
+    start = time.perf_counter()
+    raws, cached = load_or_generate(total)
+    took = time.perf_counter() - start
+    print(f"  {len(raws):,} entries {'read from cache' if cached else 'generated'} in {took:.1f}s")
+    start = time.perf_counter()
+    entries = [decode_entry(raw, verify_signature=False) for raw in raws]
+    report(
+        "decode stored entries (no signature check)",
+        len(entries) / (time.perf_counter() - start),
+        "entries/s",
+        baseline,
+    )
+
+    start = time.perf_counter()
+    index = EntryIndex(entries)
+    views = Views(index)
+    digests = views.digests()
+    took = time.perf_counter() - start
+    report(
+        "full rebuild: index + trust + pledges + digests",
+        len(entries) / took,
+        "entries/s",
+        baseline,
+        f"{took:.1f}s for {len(entries):,}",
+    )
+    invalid = len(views.invalid())
+
+    cut = len(entries) * 9 // 10
+    index = EntryIndex(entries[:cut])
+    views = Views(index)
+    views.digests()
+    probe = entries[0].id
+    start = time.perf_counter()
+    for begin in range(cut, len(entries), 1000):
+        for entry in entries[begin : begin + 1000]:
+            index.add(entry)
+        views.trust.outcome(probe)  # brings the trust view up to date
+        views.pledges.pledge(probe)  # brings the pledge view up to date
+    took = time.perf_counter() - start
+    report(
+        "incremental: batches of 1,000 brought up to date",
+        (len(entries) - cut) / took,
+        "entries/s",
+        baseline,
+    )
+    start = time.perf_counter()
+    final = views.digests()
+    took = time.perf_counter() - start
+    assert final == digests, "incremental update differs from the full rebuild"
+    report(
+        "state digests of every view (canonical CBOR + SHA-256)",
+        len(entries) / took,
+        "entries/s",
+        baseline,
+        f"{took:.2f}s",
+    )
+
+    me = entries[0].author
+    start = time.perf_counter()
+    pool = views.trust.pool(me)
+    took = time.perf_counter() - start
+    report(
+        "trust pool over the whole list", 1 / took, "queries/s", None, f"{pool.members:,} members"
+    )
+    start = time.perf_counter()
+    netting = suggest_netting(views.pledges.debts())
+    took = time.perf_counter() - start
+    report(
+        "netting over the whole ledger",
+        1 / took,
+        "runs/s",
+        None,
+        f"{len(views.pledges.debts()):,} debts, {len(netting.cycles):,} cycles",
+    )
+    print(f"  {invalid:,} entries ignored by the views (rule violations and their consequences)")

@@ -1,0 +1,97 @@
+"""Helpers for CLI tests with several homes that exchange bundles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.views import Views
+from samoorg.node.indexer import load_index
+from samoorg.node.keystore import load_signer
+from samoorg.node.store import Store
+from samoorg.protocol import dcbor
+from samoorg.protocol.entry import Entry
+from tests.conftest import CliRunner
+
+
+@pytest.fixture(name="clock")
+def clock_fixture(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A settable clock for the CLI (``clock[0]`` is now, in ms; each reading ticks 1 ms)."""
+    now = [1_760_000_000_000]
+
+    def tick() -> int:
+        now[0] += 1
+        return now[0]
+
+    monkeypatch.setattr("samoorg.node.store.now_ms", tick)
+    return now
+
+
+class Homes:
+    """Named homes under one temporary folder, driven through the CLI."""
+
+    def __init__(self, cli: CliRunner, root: Path, *names: str) -> None:
+        self.cli = cli
+        self.root = root
+        self.ids: dict[str, str] = {}
+        for name in names:
+            assert cli(root / name, "init").code == 0
+            self.ids[name] = json.loads(cli(root / name, "whoami", "--json").out)["id"]
+
+    def run(self, name: str, *args: str) -> str:
+        """Run a command that must succeed; return its stdout."""
+        result = self.cli(self.root / name, *args)
+        assert result.code == 0, f"{name} {' '.join(args)}: {result.err}"
+        return result.out
+
+    def json(self, name: str, *args: str) -> Any:
+        """Run a command with ``--json`` and parse its output."""
+        return json.loads(self.run(name, *args, "--json"))
+
+    def refused(self, name: str, *args: str) -> str:
+        """Run a command that must be refused; return its one error line."""
+        before = self.count(name)
+        result = self.cli(self.root / name, *args)
+        assert result.code == 1, f"expected a refusal, got {result.code}: {result.out}"
+        assert result.err.count("\n") == 1, result.err
+        assert result.err.startswith("error: ")
+        assert self.count(name) == before, "a refused command stored something"
+        return result.err[len("error: ") :].strip()
+
+    def count(self, name: str) -> int:
+        """Entries stored in a home."""
+        with Store(self.root / name / "store.sqlite") as store:
+            return store.stats().entries
+
+    def sync(self, *names: str) -> None:
+        """Every home exports a bundle, every other home imports it."""
+        for name in names:
+            assert self.cli(self.root / name, "export", str(self.root / f"{name}.bundle")).code == 0
+        for source in names:
+            for target in names:
+                if source != target:
+                    result = self.cli(
+                        self.root / target, "import", str(self.root / f"{source}.bundle")
+                    )
+                    assert result.code == 0, result.err
+
+    def force(self, name: str, kind: str, body: dict[str, dcbor.Value], **kw: int) -> Entry:
+        """Sign and store an entry with no rule checks: what a faulty or hostile peer writes."""
+        signer = load_signer(self.root / name / "identity.key", lambda: "")
+        with Store(self.root / name / "store.sqlite") as store:
+            return store.append(signer, kind, body, **kw)
+
+    def views(self, name: str) -> Views:
+        """The views of a home, loaded straight from its store."""
+        with Store(self.root / name / "store.sqlite") as store:
+            index: EntryIndex = load_index(store)
+        return Views(index)
+
+    def invalid(self, name: str) -> dict[str, str]:
+        """``samoorg log --invalid --json`` as ``{entry id: reason}``."""
+        rows = self.json(name, "log", "--invalid")
+        return {row["id"]: row["invalid"] for row in rows}
