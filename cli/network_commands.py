@@ -297,28 +297,20 @@ def sync(
         report = trio.run(
             lambda: sync_once(signer, store, book, address, hops=hops, timeout=timeout)
         )
+    session_report = report.report
     if as_json:
-        print_json(
-            {
-                "peer": peer_id(report.peer),
-                "received": report.received,
-                "sent": report.sent,
-                "rejected": report.rejected,
-                "rejections": list(report.rejections),
-                "seconds": round(report.seconds, 3),
-                "outcome": report.outcome,
-            }
-        )
+        print_json({**session_report.to_json(), "seconds": round(report.seconds, 3)})
     else:
         typer.echo(
             f"synced with {peer_id(report.peer)} in {report.seconds:.2f} s: "
-            f"received {report.received}, sent {report.sent}, rejected {report.rejected}"
+            f"received {session_report.received}, sent {session_report.sent}, "
+            f"rejected {session_report.rejected}"
         )
-        for line in report.rejections[:20]:
-            typer.echo(f"  rejected {line}", err=True)
+        for rejection in session_report.rejections[:20]:
+            typer.echo(f"  rejected {rejection.describe()}", err=True)
     if report.failed:
-        raise NodeError(f"sync with {address} failed: {report.outcome}")
-    if report.rejected:
+        raise NodeError(f"sync with {address} failed: {session_report.summary()}")
+    if session_report.rejected:
         raise typer.Exit(1)
 
 

@@ -14,6 +14,7 @@ import trio
 
 from samoorg.node.daemon import SYNC_PROTOCOL
 from samoorg.node.peerbook import PeerBook
+from samoorg.node.replication import Outcome, SyncReport
 from samoorg.node.scope import ScopeTracker
 from samoorg.node.store import Store
 from samoorg.node.transport import DIAL_TIMEOUT, TransportError, split_address
@@ -23,16 +24,16 @@ from samoorg.protocol.ids import peer_id
 
 @dataclass(frozen=True, slots=True)
 class OneShotReport:
-    """What ``samoorg sync`` moved."""
+    """What ``samoorg sync`` moved: the session's report, and the time including the dial."""
 
     peer: bytes
-    received: int
-    sent: int
-    rejected: int
-    rejections: tuple[str, ...]
+    report: SyncReport
     seconds: float
-    outcome: str
-    failed: bool
+
+    @property
+    def failed(self) -> bool:
+        """Whether the peer broke the protocol or a limit."""
+        return self.report.outcome is Outcome.FAILED
 
 
 class SyncTimeout(TransportError):
@@ -50,7 +51,7 @@ async def sync_once(
 ) -> OneShotReport:
     """Dial ``address``, replicate once, and return the counts."""
     from samoorg.node.libp2p_transport import open_libp2p_transport
-    from samoorg.node.replication import Outcome, replicate
+    from samoorg.node.replication import replicate
 
     transport_part, key = split_address(address)
     scope = ScopeTracker(store, peer_book, signer.public_key, hops)
@@ -68,13 +69,4 @@ async def sync_once(
             raise SyncTimeout(f"sync with {address} did not finish within {timeout:g} s") from None
     peer_book.add(key, [transport_part], "manual")
     peer_book.record_sync(key, report.received, report.sent, report.rejected)
-    return OneShotReport(
-        peer=key,
-        received=report.received,
-        sent=report.sent,
-        rejected=report.rejected,
-        rejections=tuple(r.describe() for r in report.rejections),
-        outcome=report.summary(),
-        failed=report.outcome is Outcome.FAILED,
-        seconds=trio.current_time() - started,
-    )
+    return OneShotReport(peer=key, report=report, seconds=trio.current_time() - started)
