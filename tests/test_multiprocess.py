@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.node.processes import NodeProcess, run_cli
+from samoorg.node.processes import NodeProcess, run_cli, start_mesh, stop_all, view_digests
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
-
-
-def _digests(home: Path) -> dict[str, str]:
-    return dict(json.loads(run_cli(home, "status", "--digests", "--json").stdout)["digests"])
 
 
 def _entries(home: Path) -> int:
@@ -32,7 +28,7 @@ def wait_converged(homes: list[Path], timeout: float, expected_entries: int) -> 
     while time.monotonic() < deadline:
         counts = [_entries(h) for h in homes]
         if all(c == expected_entries for c in counts):
-            digests = [_digests(h) for h in homes]
+            digests = [view_digests(h) for h in homes]
             if all(d == digests[0] for d in digests):
                 return digests[0]
             last = digests
@@ -42,8 +38,7 @@ def wait_converged(homes: list[Path], timeout: float, expected_entries: int) -> 
     raise AssertionError(f"no convergence within {timeout:g} s: {last}")
 
 
-def assert_clean_stop(node: NodeProcess) -> None:
-    code = node.stop()
+def assert_clean_log(node: NodeProcess, code: int) -> None:
     log = node.log_path.read_text(encoding="utf-8")
     assert code == 0, log
     assert "Traceback" not in log
@@ -51,22 +46,17 @@ def assert_clean_stop(node: NodeProcess) -> None:
     assert "SIGTERM received" in log
 
 
+def assert_clean_stop(node: NodeProcess) -> None:
+    assert_clean_log(node, node.stop())
+
+
 def test_three_daemons_converge_on_cli_actions(tmp_path: Path) -> None:
     homes = [tmp_path / name for name in ("ana", "ben", "cy")]
     for home in homes:
         run_cli(home, "init")
-    nodes: list[NodeProcess] = []
+    nodes = start_mesh(homes)
+    ana = nodes[0]
     try:
-        ana = NodeProcess(homes[0])
-        ana.start()
-        nodes.append(ana)
-        ben = NodeProcess(homes[1], bootstrap=ana.addrs)
-        ben.start()
-        nodes.append(ben)
-        cy = NodeProcess(homes[2], bootstrap=[*ana.addrs, *ben.addrs])
-        cy.start()
-        nodes.append(cy)
-
         # Ana invites Ben; the code carries Ana's daemon addresses.
         made = json.loads(
             run_cli(
@@ -110,9 +100,9 @@ def test_three_daemons_converge_on_cli_actions(tmp_path: Path) -> None:
             run_cli(h, "whoami").stdout.strip() for h in homes[1:]
         }
     finally:
-        for node in reversed(nodes):
-            if node.pid is not None:
-                assert_clean_stop(node)
+        codes = stop_all(nodes)
+    for node, code in zip(nodes, codes, strict=True):
+        assert_clean_log(node, code)
 
 
 def test_second_daemon_in_one_home_is_refused(tmp_path: Path) -> None:
