@@ -7,10 +7,12 @@ Theory of operation. :class:`Node` runs in one trio task tree over a
   ``/samoorg/sync/1.0.0`` stream, running :func:`replicate` in live mode until
   the peer goes away. When both peers open a session at the same moment, the
   one opened by the lower peer key survives: an inbound session from a higher
-  key is refused while our own outbound one is pending or running, and an
-  inbound session from a lower key replaces ours. A new inbound session from
-  a peer replaces its old one (the peer restarted). Because the decision is
-  taken before any ``await``, trio's single thread makes it race-free.
+  key is refused while our own outbound one is pending or started less than
+  :data:`SIMULTANEOUS_WINDOW` ago, and an inbound session from a lower key
+  replaces ours. Any other new inbound session replaces the old one: a peer
+  opens a session only when it has none with us, so ours is stale (the peer
+  restarted, or vanished without closing). Because the decision is taken
+  before any ``await``, trio's single thread makes it race-free.
 * **Peer loops.** One task per peer in the peer book with an address
   (given by hand, ``--bootstrap``, an invite code, mDNS, or learned from a
   peer that dialled us): dial (at most
@@ -76,6 +78,9 @@ HEADS_TOPIC: Final = "/samoorg/heads/1"
 POLL_INTERVAL: Final = 0.1
 """Seconds between checks of the store for writes by other processes."""
 STATE_INTERVAL: Final = 0.5
+SIMULTANEOUS_WINDOW: Final = 10.0
+"""Sessions opened by both peers within this many seconds are a race (lower key wins);
+an older session of ours is stale when the peer opens a new one."""
 RESERVATION_RENEW: Final = 30 * 60.0
 """Seconds between renewals of a relay reservation (the relay grants an hour)."""
 RELAY_CHECK: Final = 2.0
@@ -99,7 +104,7 @@ class _Session:
     done: trio.Event = field(default_factory=trio.Event)
     report: SyncReport = field(default_factory=SyncReport)
     seen: tuple[int, int] = (0, 0)
-    started: int = field(default_factory=now_ms)
+    opened: float = field(default_factory=trio.current_time)
 
 
 @dataclass(slots=True)
@@ -376,9 +381,12 @@ class Node:
     async def _serve_sync(self, peer: bytes, stream: ByteStream) -> None:
         existing = self._sessions.get(peer)
         if existing is not None:
-            if existing.outbound and self.me < peer:
+            simultaneous = trio.current_time() - existing.opened < SIMULTANEOUS_WINDOW
+            if existing.outbound and self.me < peer and simultaneous:
                 log.debug("refusing duplicate session from %s", peer_id(peer)[:16])
                 return
+            # Otherwise the peer opens a session because it has none with us:
+            # ours is stale (it restarted, or its host vanished and came back).
             existing.scope.cancel()
             await existing.done.wait()
         self.peer_book.add(peer, self.transport.known_addrs(peer), "inbound")

@@ -115,3 +115,65 @@ def test_partition_concurrent_writes_heal(tmp_path: Path) -> None:
             for node in nodes:
                 if node.pid is not None:
                     assert_clean_stop(node)
+
+
+@pytest.mark.skipif(REASON is not None, reason=f"partition test skipped: {REASON}")
+def test_peer_that_vanished_without_closing_is_accepted_back(tmp_path: Path) -> None:
+    # The survivor opened the session and has the lower key, so only the
+    # staleness rule (not the tie-break) lets the returning peer back in.
+    homes = [tmp_path / name for name in ("one", "two")]
+    keys = []
+    for home in homes:
+        run_cli(home, "init")
+        keys.append(run_cli(home, "whoami").stdout.strip())
+    from samoorg.protocol.ids import parse_peer_id
+
+    if parse_peer_id(keys[0]) > parse_peer_id(keys[1]):
+        homes.reverse()
+        keys.reverse()
+    with Lab(2) as lab:
+        returning = NodeProcess(homes[1], listen=f"/ip4/{lab.ip(1)}/tcp/4001", netns=lab.names[1])
+        returning.start()
+        survivor = NodeProcess(
+            homes[0],
+            listen=f"/ip4/{lab.ip(0)}/tcp/4001",
+            bootstrap=returning.addrs,
+            netns=lab.names[0],
+        )
+        survivor.start()
+        try:
+            run_cli(homes[0], "follow", keys[1])
+            run_cli(
+                homes[1],
+                "request",
+                "create",
+                "--amount",
+                "5",
+                "--currency",
+                "EUR",
+                "--reason",
+                "first",
+            )
+            _wait(lambda: _entries(homes[0]) == 1, 30, "first entry")
+            time.sleep(11)  # the session is now older than the simultaneous-open window
+            lab.cut(1)
+            returning.kill()  # no FIN reaches the survivor: its session is stale
+            lab.heal(1)
+            returning.start()
+            started = time.monotonic()
+            run_cli(
+                homes[1],
+                "request",
+                "create",
+                "--amount",
+                "6",
+                "--currency",
+                "EUR",
+                "--reason",
+                "second",
+            )
+            _wait(lambda: _entries(homes[0]) == 2, 25, "the returning peer's new entry")
+            assert time.monotonic() - started < 20
+        finally:
+            assert_clean_stop(survivor)
+            returning.stop()
