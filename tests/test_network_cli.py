@@ -84,3 +84,23 @@ def test_one_shot_sync_reports_and_resumes(tmp_path: Path, cli: CliRunner) -> No
         assert "a daemon is running for this home" in busy.stderr
     peers = json.loads(cli(client, "peers", "--json").out)
     assert peers[0]["received"] == 30
+
+
+def test_local_commands_do_not_import_libp2p(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "ana"
+    run_cli(home, "init")
+    script = (
+        "import sys\n"
+        "from samoorg.cli.main import main\n"
+        "for args in (['status'], ['peers'], ['follow'], ['invite', 'list']):\n"
+        f"    assert main(['--home', {str(home)!r}, *args]) == 0, args\n"
+        "loaded = sorted(m for m in sys.modules if m == 'libp2p' or m.startswith('libp2p.'))\n"
+        "assert not loaded, loaded[:5]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
