@@ -14,7 +14,14 @@ from typing import Annotated
 
 import typer
 
-from samoorg.cli import agreement_commands, feed_commands, pledge_commands, trust_commands
+from samoorg.cli import (
+    agreement_commands,
+    feed_commands,
+    network_commands,
+    pledge_commands,
+    social_commands,
+    trust_commands,
+)
 from samoorg.cli.context import Session
 from samoorg.cli.output import fail_line
 from samoorg.crdt.errors import RuleViolation
@@ -63,8 +70,10 @@ def root(
 
 
 feed_commands.register(app)
+network_commands.register(app)
 trust_commands.register(app)
 pledge_commands.register(app)
+social_commands.register(app)
 agreement_commands.register(app)
 
 

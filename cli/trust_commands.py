@@ -57,6 +57,7 @@ def invite_create(
     """Record an invite and print its one-line code; send the code privately."""
     from samoorg.cli.when import parse_duration
     from samoorg.crdt.records import INVITE, amount_fields
+    from samoorg.node.daemon_state import advertised_addrs
     from samoorg.protocol.invite_code import InviteCode, new_secret, one_time_key
 
     state = session(ctx)
@@ -80,7 +81,7 @@ def invite_create(
         expires=until,
         amount=guarantee.minor,
         currency=guarantee.currency,
-        addrs=tuple(addr or ()),
+        addrs=tuple(addr or advertised_addrs(state.home)),
     ).format()
     if as_json:
         print_json({"invite": entry.id.hex(), "code": code, "expires": until})
@@ -108,6 +109,7 @@ def invite_accept(
     """Accept an invite: record your reciprocal guarantee and prove you hold the code."""
     from samoorg.crdt.invites import utc
     from samoorg.crdt.records import ACCEPT, amount_fields
+    from samoorg.node.peerbook import remember_inviter
     from samoorg.protocol.invite_code import parse_invite_code, sign_acceptance
 
     state = session(ctx)
@@ -129,6 +131,7 @@ def invite_accept(
     if before is not None and before.invitee == me:
         raise RuleViolation(f"you already accepted invite {invite.invite.hex()[:12]}")
     entry = append_checked(state, current, ACCEPT, body)
+    remember_inviter(state.home, invite.inviter, invite.addrs)  # in scope; the daemon dials
     outcome = current.trust.outcome(invite.invite)
     held = outcome is not None and outcome.invite is not None
     result = {
@@ -150,7 +153,7 @@ def invite_accept(
     if not held:
         typer.echo(
             "the inviter's feed is not here yet: the mutual guarantee appears once it "
-            "arrives (import their bundle or sync)",
+            "arrives (a running daemon fetches it; or 'samoorg sync ADDR', or import a bundle)",
             err=True,
         )
     for multiaddr in invite.addrs:

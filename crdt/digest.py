@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from samoorg.protocol import dcbor
 
@@ -14,3 +15,8 @@ def state_digest(value: dcbor.Value) -> str:
     encode identically.
     """
     return hashlib.sha256(dcbor.encode(value)).hexdigest()
+
+
+def sorted_ids(ids: Iterable[bytes]) -> list[dcbor.Value]:
+    """Ids in ascending byte order, typed for building a canonical state."""
+    return list(sorted(ids))

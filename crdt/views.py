@@ -21,20 +21,33 @@ property returning ``self.domain(YourDomain)``.
 
 from __future__ import annotations
 
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
+from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.polls import PollsState
+from samoorg.crdt.ratings import RatingsState
 from samoorg.crdt.trust import TrustState
+
+if TYPE_CHECKING:
+    from samoorg.crdt.social import SocialViews
 
 DomainT = TypeVar("DomainT", bound=Domain)
 BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (TrustState, PledgeState, AgreementState)
+DOMAINS: Final[tuple[type[Domain], ...]] = (
+    TrustState,
+    PledgeState,
+    ForumState,
+    RatingsState,
+    PollsState,
+    AgreementState,
+)
 """Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
 
 
@@ -81,6 +94,27 @@ class Views:
     def pledges(self) -> PledgeState:
         """Help requests, initiatives, intentions, commitments and outstanding debts."""
         return self.domain(PledgeState)
+
+    @property
+    def forum(self) -> ForumState:
+        """The forum of ideas: ideas and their comments."""
+        return self.domain(ForumState)
+
+    @property
+    def ratings(self) -> RatingsState:
+        """Each rater's latest rating of each member and idea."""
+        return self.domain(RatingsState)
+
+    @property
+    def polls(self) -> PollsState:
+        """Polls and each voter's vote that counts."""
+        return self.domain(PollsState)
+
+    def social(self, root: bytes) -> SocialViews:
+        """Forum, ratings, polls, tallies and utility for ``root``'s trust list."""
+        from samoorg.crdt.social import social_views
+
+        return social_views(self, root)
 
     @property
     def agreements(self) -> AgreementState:

@@ -1,0 +1,357 @@
+"""Network commands: node run, status, peers, peer add/remove, sync, follow, unfollow.
+
+Only ``node run`` and ``sync`` touch libp2p, and they import it inside the
+command. ``status`` and ``peers`` read the daemon's published state and the
+peer book, so they stay as fast as any local command.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from samoorg.cli.context import session
+from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.node.errors import NodeError
+from samoorg.protocol.ids import parse_peer_id, peer_id
+
+if TYPE_CHECKING:
+    from samoorg.node.peerbook import PeerBook, PeerRecord
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+HopsOption = Annotated[
+    int, typer.Option("--hops", min=0, help="Replicate trust-list members up to N hops away.")
+]
+
+node_app = typer.Typer(help="Run the peer-to-peer node.", no_args_is_help=True)
+peer_app = typer.Typer(help="Manage the peer book.", no_args_is_help=True)
+
+
+def _peer_book(ctx: typer.Context) -> PeerBook:
+    from samoorg.node.peerbook import PeerBook
+
+    home = session(ctx).home
+    home.require_initialised()
+    return PeerBook.open(home)
+
+
+@node_app.command("run")
+def node_run(
+    ctx: typer.Context,
+    listen: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--listen",
+            help="TCP multiaddr to listen on (repeatable) [default: /ip4/0.0.0.0/tcp/4001].",
+        ),
+    ] = None,
+    bootstrap: Annotated[
+        list[str] | None,
+        typer.Option("--bootstrap", help="Peer to connect to, /ip4/.../tcp/N/p2p/ID (repeatable)."),
+    ] = None,
+    no_mdns: Annotated[
+        bool, typer.Option("--no-mdns", help="Do not discover peers on the LAN.")
+    ] = False,
+    mdns_interface: Annotated[
+        str | None,
+        typer.Option("--mdns-interface", help="IPv4 address of the interface for mDNS."),
+    ] = None,
+    hops: HopsOption = 3,
+    relay: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--relay",
+            help="Relay to be reachable through when not directly dialable (repeatable).",
+        ),
+    ] = None,
+    relay_service: Annotated[
+        bool,
+        typer.Option("--relay-service", help="Relay for peers behind NAT (public nodes)."),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Run the node until SIGINT/SIGTERM: connect, replicate, gossip, discover."""
+    from samoorg.node.daemon_run import DEFAULT_LISTEN, DaemonOptions, run_daemon
+    from samoorg.node.transport import split_address
+
+    for address in [*(bootstrap or []), *(relay or [])]:
+        split_address(address)  # a bad address is a usage error before anything starts
+    state = session(ctx)
+    options = DaemonOptions(
+        listen=tuple(listen or [DEFAULT_LISTEN]),
+        bootstrap=tuple(bootstrap or []),
+        mdns=not no_mdns,
+        mdns_interface=mdns_interface,
+        hops=hops,
+        verbose=verbose,
+        relays=tuple(relay or []),
+        relay_service=relay_service,
+    )
+    signer = state.signer()
+    state.close()
+    code = run_daemon(state.home, signer, options)
+    raise typer.Exit(code)
+
+
+def _ago(ms: int | None) -> str:
+    if ms is None:
+        return "never"
+    seconds = max(0, int(time.time() - ms / 1000))
+    if seconds < 120:
+        return f"{seconds}s ago"
+    if seconds < 7200:
+        return f"{seconds // 60}m ago"
+    return format_time(ms)
+
+
+def status(
+    ctx: typer.Context,
+    digests: Annotated[
+        bool,
+        typer.Option("--digests", help="Also compute the view digests (equal on converged nodes)."),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the identity, the store, and the daemon with its addresses and peers."""
+    from samoorg.node.daemon_state import read_state
+
+    state = session(ctx)
+    ident = peer_id(state.public_key())
+    stats = state.store().stats()
+    daemon = read_state(state.home)
+    views: dict[str, str] | None = None
+    if digests:
+        from samoorg.crdt.views import Views
+
+        views = Views(state.index()).digests()
+    if as_json:
+        print_json(
+            {
+                "id": ident,
+                "home": str(state.home.path),
+                "store": {
+                    "entries": stats.entries,
+                    "feeds": stats.feeds,
+                    "fork_proofs": stats.forked,
+                },
+                "daemon": daemon,
+                **({"digests": views} if views is not None else {}),
+            }
+        )
+        return
+    typer.echo(f"id:      {ident}")
+    typer.echo(f"home:    {state.home.path}")
+    typer.echo(
+        f"store:   {stats.entries} entries in {stats.feeds} feeds, {stats.forked} fork proof(s)"
+    )
+    for name, value in (views or {}).items():
+        typer.echo(f"digest:  {name} {value[:16]}")
+    if daemon is None:
+        typer.echo("daemon:  not running (start it with 'samoorg node run')")
+        return
+    up = int(time.time() - daemon.get("started", 0) / 1000)
+    typer.echo(f"daemon:  running, pid {daemon.get('pid')}, up {up // 60}m {up % 60:02d}s")
+    for addr in daemon.get("addrs", []):
+        typer.echo(f"listen:  {addr}")
+    peers = daemon.get("peers", [])
+    connected = [p for p in peers if p.get("connected")]
+    typer.echo(
+        f"peers:   {len(connected)} connected, {sum(1 for p in peers if p.get('session'))} syncing"
+    )
+    for peer in connected:
+        typer.echo(f"         {peer['id']}  {peer.get('session') or 'idle'}")
+    typer.echo(f"scope:   {daemon.get('scope')} feeds (hops {daemon.get('hops')})")
+
+
+def _peer_rows(records: list[PeerRecord], live: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for record in records:
+        ident = peer_id(record.peer)
+        seen.add(ident)
+        now = live.get(ident, {})
+        rows.append(
+            {
+                "id": ident,
+                "source": record.source,
+                "addrs": list(record.addrs),
+                "connected": bool(now.get("connected")),
+                "session": now.get("session"),
+                "last_sync": now.get("last_sync") or record.last_sync,
+                "last_seen": record.last_seen,
+                # The peer book holds finished sessions; the daemon the running one.
+                "received": record.received + now.get("received", 0),
+                "sent": record.sent + now.get("sent", 0),
+                "rejected": record.rejected + now.get("rejected", 0),
+                "failures": record.failures,
+                "last_error": now.get("last_error") or record.last_error,
+            }
+        )
+    for ident, now in live.items():
+        if ident not in seen:
+            rows.append({"id": ident, "source": "connected", "addrs": [], **now})
+    return rows
+
+
+def peers(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List connected and known peers, with last sync and entries exchanged."""
+    from samoorg.node.daemon_state import read_state
+
+    with _peer_book(ctx) as book:
+        records = book.all()
+    daemon = read_state(session(ctx).home)
+    live = {p["id"]: p for p in (daemon or {}).get("peers", [])}
+    rows = _peer_rows(records, live)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("no known peers (add one with 'samoorg peer add MULTIADDR')")
+        return
+    table = [
+        (
+            row["id"],
+            row.get("source"),
+            ("yes" if row.get("connected") else "no") if daemon else "-",
+            row.get("session") or "",
+            _ago(row.get("last_sync")),
+            row.get("received", 0),
+            row.get("sent", 0),
+            row.get("rejected", 0),
+            row.get("last_error") or ", ".join(row.get("addrs", [])),
+        )
+        for row in rows
+    ]
+    print_table(
+        None,
+        ["peer", "source", "conn", "session", "last sync", "recv", "sent", "rej", "addrs / error"],
+        table,
+    )
+
+
+def peer_add(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="Multiaddr ending in /p2p/<peer id>.")],
+) -> None:
+    """Remember a peer; a running daemon dials it within a second."""
+    from samoorg.node.transport import split_address
+
+    transport_part, key = split_address(address)
+    if key == session(ctx).public_key():
+        raise NodeError("that address is this node itself")
+    with _peer_book(ctx) as book:
+        record = book.add(key, [transport_part], "manual")
+    typer.echo(f"added {peer_id(key)} at {', '.join(record.addrs)}")
+
+
+def _forget(
+    ctx: typer.Context, ident: str, what: str, drop: Callable[[PeerBook, bytes], bool]
+) -> None:
+    key = parse_peer_id(ident)
+    with _peer_book(ctx) as book:
+        if not drop(book, key):
+            raise NodeError(f"{ident} is not {what}")
+
+
+def peer_remove(
+    ctx: typer.Context, ident: Annotated[str, typer.Argument(help="Peer id (12D3KooW...).")]
+) -> None:
+    """Forget a peer (its feed stays in the store)."""
+    _forget(ctx, ident, "in the peer book", lambda book, key: book.remove(key))
+    typer.echo(f"removed {ident}")
+
+
+def sync(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="Multiaddr ending in /p2p/<peer id>.")],
+    hops: HopsOption = 3,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1.0, help="Give up after this many seconds.")
+    ] = 120.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sync once with one peer without a daemon; report entries received, sent, rejected."""
+    import trio
+
+    from samoorg.node.daemon_state import daemon_running
+    from samoorg.node.logs import configure_logging
+    from samoorg.node.oneshot import sync_once
+    from samoorg.node.transport import split_address
+
+    split_address(address)
+    state = session(ctx)
+    if daemon_running(state.home):
+        raise NodeError(
+            "a daemon is running for this home and syncs by itself; "
+            "use 'samoorg peer add MULTIADDR' to point it at a peer"
+        )
+    signer = state.signer()
+    store = state.store()
+    import samoorg.node.libp2p_transport  # noqa: F401 - libp2p resets its loggers on import
+
+    configure_logging()
+    with _peer_book(ctx) as book:
+        report = trio.run(
+            lambda: sync_once(signer, store, book, address, hops=hops, timeout=timeout)
+        )
+    session_report = report.report
+    if as_json:
+        print_json({**session_report.to_json(), "seconds": round(report.seconds, 3)})
+    else:
+        typer.echo(
+            f"synced with {peer_id(report.peer)} in {report.seconds:.2f} s: "
+            f"received {session_report.received}, sent {session_report.sent}, "
+            f"rejected {session_report.rejected}"
+        )
+        for rejection in session_report.rejections[:20]:
+            typer.echo(f"  rejected {rejection.describe()}", err=True)
+    if report.failed:
+        raise NodeError(f"sync with {address} failed: {session_report.summary()}")
+    if session_report.rejected:
+        raise typer.Exit(1)
+
+
+def follow(
+    ctx: typer.Context,
+    idents: Annotated[
+        list[str] | None, typer.Argument(help="Peer ids whose feeds to replicate.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Replicate these feeds too (without arguments: list followed feeds)."""
+    keys = [parse_peer_id(i) for i in idents or []]
+    with _peer_book(ctx) as book:
+        if keys:
+            added = book.follow(keys)
+            typer.echo(f"following {len(keys)} feed(s) ({added} new)")
+            return
+        followed = sorted(book.follows())
+    if as_json:
+        print_json([peer_id(k) for k in followed])
+    else:
+        for key in followed:
+            typer.echo(peer_id(key))
+
+
+def unfollow(
+    ctx: typer.Context, ident: Annotated[str, typer.Argument(help="Peer id to stop following.")]
+) -> None:
+    """Stop replicating a followed feed (entries already stored stay)."""
+    _forget(ctx, ident, "followed", lambda book, key: book.unfollow(key))
+    typer.echo(f"unfollowed {ident}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the root app."""
+    app.add_typer(node_app, name="node")
+    peer_app.command("add")(peer_add)
+    peer_app.command("remove")(peer_remove)
+    app.add_typer(peer_app, name="peer")
+    app.command()(status)
+    app.command()(peers)
+    app.command()(sync)
+    app.command()(follow)
+    app.command()(unfollow)

@@ -1,0 +1,582 @@
+"""Ratings, utility, profit sharing, the forum of ideas and polls.
+
+Commands: ``rate``, ``ratings``, ``utility``, ``distribute``, ``idea post|list|show``,
+``comment``, ``poll new|list|show``, ``vote``. Each reads the views of
+:mod:`samoorg.crdt.social` over the local store and the trust list; each
+refuses an action that breaks a rule with one line (a RuleViolation).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from samoorg.cli.community import (
+    append_checked,
+    load_views,
+    member_label,
+    now,
+    resolve_entry,
+    resolve_member,
+)
+from samoorg.cli.context import Session, session
+from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.crdt.errors import RuleViolation
+from samoorg.protocol.ids import peer_id
+
+if TYPE_CHECKING:
+    from samoorg.crdt.polls import Tally
+    from samoorg.crdt.social import SocialViews
+    from samoorg.crdt.views import Views
+    from samoorg.protocol.entry import Entry
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+idea_app = typer.Typer(help="The forum of ideas: post, list, show.", no_args_is_help=True)
+poll_app = typer.Typer(
+    help="Simple polls: choose a spokesperson by simple vote.", no_args_is_help=True
+)
+PERCENT_DIGITS = 4
+_LABELS = {
+    "forum.idea": "idea",
+    "forum.comment": "comment",
+    "poll.new": "poll",
+    "poll.vote": "vote",
+}
+
+
+# -- shared helpers ------------------------------------------------------
+
+
+def _views(state: Session) -> tuple[Views, SocialViews]:
+    """The social views seen from this node: its trust list decides whose voice counts."""
+    views = load_views(state)
+    return views, views.social(state.public_key())
+
+
+def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
+    """``part / whole`` as a percentage with ``digits`` decimals, rounded half up, exactly."""
+    if whole <= 0:
+        return f"{0:.{digits}f}"
+    scaled = (part * 100 * 10**digits * 2 + whole) // (2 * whole)
+    text = str(scaled).rjust(digits + 1, "0")
+    return f"{text[:-digits]}.{text[-digits:]}" if digits else text
+
+
+def _text_input(body: str | None, file: Path | None) -> str:
+    if body is not None and file is not None:
+        raise RuleViolation("give the text with --body or --file, not both")
+    if file is not None:
+        return file.read_text(encoding="utf-8")
+    return body or ""
+
+
+# -- ratings, utility, distribution --------------------------------------
+
+
+def rate(
+    ctx: typer.Context,
+    subject: Annotated[
+        str, typer.Argument(help="A participant id (or unique prefix), or an idea id.")
+    ],
+    score: Annotated[
+        int, typer.Argument(help="0 none, 1 small, 2 some, 3 solid, 4 strong, 5 outstanding.")
+    ],
+    comment: Annotated[str | None, typer.Option("--comment", help="Why, in a few words.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Rate a participant or an idea; your latest rating of a subject replaces earlier ones."""
+    from samoorg.crdt import forum, ratings
+    from samoorg.node.errors import NotFound
+
+    state = session(ctx)
+    views = load_views(state)
+    about, key = ratings.ABOUT_MEMBER, b""
+    text = subject.strip()
+    if not text.startswith("12D3KooW") and all(c in "0123456789abcdefABCDEF" for c in text):
+        try:
+            key = state.store().resolve(text).id
+        except NotFound:
+            key = b""
+        if key:
+            about, key = ratings.ABOUT_IDEA, resolve_entry(state, text, forum.IDEA_KIND).id
+    if not key:
+        key = resolve_member(state, text)
+    body = ratings.rating_body(about, key, score, comment or "")
+    entry = append_checked(state, views, ratings.KIND, body)
+    label = ratings.SCALE_LABELS[score]
+    shown = peer_id(key) if about == ratings.ABOUT_MEMBER else key.hex()
+    _created(entry, as_json, f"rated {shown}: {score}/5 ({label})", about=about, subject=shown)
+    if about == ratings.ABOUT_MEMBER and key not in views.trust.members(state.public_key()):
+        typer.echo("note: not on your trust list, so this rating carries no weight", err=True)
+
+
+def _created(entry: Entry, as_json: bool, summary: str = "", **fields: Any) -> None:
+    """Report a new record: its id (and ``fields``) as JSON, or a summary and the id."""
+    if as_json:
+        print_json({"id": entry.id.hex(), "kind": entry.kind, **fields})
+        return
+    if summary:
+        typer.echo(summary)
+    typer.echo(f"{_LABELS.get(entry.kind, entry.kind)} {entry.id.hex()}")
+
+
+def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Every rating that counts: each rater's latest rating of each subject."""
+    _, views = _views(session(ctx))
+    rows: list[dict[str, Any]] = []
+    for (rater, subject), rating in sorted(views.ratings.members.items()):
+        rows.append(_rating_row(rater, "member", peer_id(subject), rating.score, rating))
+    for (rater, subject), rating in sorted(views.ratings.ideas.items()):
+        rows.append(_rating_row(rater, "idea", subject.hex(), rating.score, rating))
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        None,
+        ["rater", "about", "subject", "score", "comment", "time (UTC)"],
+        [
+            (
+                member_label(_key_of(r["rater"])),
+                r["about"],
+                r["subject"][:16],
+                r["score"],
+                r["comment"],
+                r["time"],
+            )
+            for r in rows
+        ],
+    )
+
+
+def _rating_row(rater: bytes, about: str, subject: str, score: int, rating: Any) -> dict[str, Any]:
+    return {
+        "rater": peer_id(rater),
+        "about": about,
+        "subject": subject,
+        "score": score,
+        "comment": rating.comment,
+        "entry": rating.entry_id.hex(),
+        "time": format_time(rating.timestamp),
+    }
+
+
+def _utility_rows(views: SocialViews) -> list[dict[str, Any]]:
+    result = views.utility
+    total = result.total_utility
+    received = views.raters()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": peer_id(key),
+            "utility": result.utility[key],
+            "utility_percent": percent(result.utility[key], total),
+            "standing": result.standing[key],
+            "standing_percent": percent(result.standing[key], result.params.scale),
+            "raters": received.get(key, 0),
+        }
+        for key in result.members
+    ]
+    rows.sort(key=lambda r: (-r["utility"], -r["standing"], r["id"]))
+    return rows
+
+
+def _algorithm_json(views: SocialViews) -> dict[str, Any]:
+    result = views.utility
+    params = result.params
+    return {
+        "algorithm": "personalised PageRank / EigenTrust over the trust list, integer fixed point",
+        "damping": f"{params.damping_num}/{params.damping_den}",
+        "scale": params.scale,
+        "tolerance": params.tolerance,
+        "max_iterations": params.max_iterations,
+        "iterations": result.iterations,
+        "converged": result.converged,
+        "edges": result.edges,
+    }
+
+
+def utility(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Each trust-list member's utility: ratings weighted by the raters' own standing."""
+    _, views = _views(session(ctx))
+    rows = _utility_rows(views)
+    if as_json:
+        print_json({"members": rows, **_algorithm_json(views)})
+        return
+    result = views.utility
+    print_table(
+        None,
+        ["member", "utility %", "standing %", "rated by"],
+        [(r["id"], r["utility_percent"], r["standing_percent"], r["raters"]) for r in rows],
+    )
+    state = "converged" if result.converged else "stopped (not converged)"
+    typer.echo(
+        f"{len(rows)} members, {result.edges} rating edges; {state} after "
+        f"{result.iterations} iterations (damping {result.params.damping_num}/"
+        f"{result.params.damping_den}); see docs/utility.md"
+    )
+
+
+def distribute(
+    ctx: typer.Context,
+    amount: Annotated[str, typer.Argument(help="Amount to share, e.g. 1000 or 99.95.")],
+    currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. EUR.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Split AMOUNT among members in proportion to utility (largest remainder, exact)."""
+    from samoorg.crdt.money import Amount
+    from samoorg.crdt.shares import distribute as split
+
+    total = Amount.parse(amount, currency)
+    _, views = _views(session(ctx))
+    shares = split(total, views.utility.utility)
+    rows = [
+        {**row, "share": shares[key].format()}
+        for row, key in ((r, _key_of(r["id"])) for r in _utility_rows(views))
+    ]
+    if as_json:
+        print_json(
+            {
+                "amount": total.format(),
+                "currency": total.currency,
+                "shares": [
+                    {"id": r["id"], "utility_percent": r["utility_percent"], "share": r["share"]}
+                    for r in rows
+                ],
+            }
+        )
+        return
+    print_table(
+        None,
+        ["member", "utility %", f"share {total.currency}"],
+        [(r["id"], r["utility_percent"], r["share"]) for r in rows],
+    )
+    check = sum(s.minor for s in shares.values())
+    typer.echo(f"total {Amount(total.currency, check).format()} {total.currency}")
+
+
+def _key_of(ident: str) -> bytes:
+    from samoorg.protocol.ids import parse_peer_id
+
+    return parse_peer_id(ident)
+
+
+# -- forum of ideas -------------------------------------------------------
+
+
+@idea_app.command("post")
+def idea_post(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="One line.")],
+    body: Annotated[str | None, typer.Option("--body", help="The idea in full.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the body from a file.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Post an idea to the forum; prints its id."""
+    from samoorg.crdt import forum
+
+    state = session(ctx)
+    views = load_views(state)
+    content = forum.idea_body(title, _text_input(body, file))
+    _created(append_checked(state, views, forum.IDEA_KIND, content), as_json)
+
+
+def _idea_summary(views: SocialViews, idea_id: bytes) -> dict[str, Any]:
+    idea = views.forum.ideas[idea_id]
+    scores = [r.score for (_, s), r in views.ratings.ideas.items() if s == idea_id]
+    support = views.idea_support(idea_id)
+    return {
+        "id": idea.id.hex(),
+        "title": idea.title,
+        "author": peer_id(idea.author),
+        "time": format_time(idea.timestamp),
+        "timestamp": idea.timestamp,
+        "support": support,
+        "support_percent": percent(support, views.utility.params.scale),
+        "ratings": len(scores),
+        "average_score": percent(sum(scores), len(scores) * 100, 2) if scores else None,
+        "comments": len(views.forum.comments.get(idea_id, ())),
+    }
+
+
+@idea_app.command("list")
+def idea_list(
+    ctx: typer.Context,
+    sort: Annotated[
+        str, typer.Option("--sort", help="utility (standing-weighted support) or recent.")
+    ] = "utility",
+    as_json: JsonFlag = False,
+) -> None:
+    """List ideas, most supported (or most recent) first."""
+    if sort not in {"utility", "recent"}:
+        raise RuleViolation(f"expected --sort utility or recent, found {sort!r}")
+    _, views = _views(session(ctx))
+    rows = [_idea_summary(views, idea_id) for idea_id in views.forum.ideas]
+    if sort == "utility":
+        rows.sort(key=lambda r: (-r["support"], -r["timestamp"], r["id"]))
+    else:
+        rows.sort(key=lambda r: (-r["timestamp"], r["id"]))
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        None,
+        ["id", "title", "author", "support %", "ratings", "avg", "comments", "posted (UTC)"],
+        [
+            (
+                r["id"][:12],
+                r["title"],
+                member_label(_key_of(r["author"])),
+                r["support_percent"],
+                r["ratings"],
+                r["average_score"] or "-",
+                r["comments"],
+                r["time"],
+            )
+            for r in rows
+        ],
+    )
+
+
+@idea_app.command("show")
+def idea_show(
+    ctx: typer.Context,
+    idea_id: Annotated[str, typer.Argument(metavar="ID", help="Idea id or unique prefix.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show an idea with its ratings and comments."""
+    from samoorg.crdt import forum
+
+    state = session(ctx)
+    entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
+    _, views = _views(state)
+    if entry.id not in views.forum.ideas:
+        raise RuleViolation(f"idea {entry.id.hex()[:12]} is excluded: its author is forked")
+    idea = views.forum.ideas[entry.id]
+    summary = _idea_summary(views, entry.id)
+    rating_rows = [
+        {
+            "rater": peer_id(rater),
+            "score": r.score,
+            "comment": r.comment,
+            "time": format_time(r.timestamp),
+            "counts": rater in views.members,
+        }
+        for (rater, subject), r in sorted(views.ratings.ideas.items())
+        if subject == entry.id
+    ]
+    comment_rows = [
+        {
+            "id": c.id.hex(),
+            "author": peer_id(c.author),
+            "time": format_time(c.timestamp),
+            "text": c.text,
+        }
+        for c in views.forum.comments.get(entry.id, ())
+    ]
+    if as_json:
+        print_json(
+            {**summary, "body": idea.body, "rating_list": rating_rows, "comment_list": comment_rows}
+        )
+        return
+    typer.echo(f"{idea.title}\n")
+    typer.echo(f"id       {summary['id']}")
+    typer.echo(f"author   {summary['author']}")
+    typer.echo(f"posted   {summary['time']} UTC")
+    typer.echo(
+        f"support  {summary['support_percent']} % of all standing ({summary['ratings']} ratings)"
+    )
+    if idea.body:
+        typer.echo(f"\n{idea.body.rstrip()}\n")
+    if rating_rows:
+        print_table(
+            "ratings",
+            ["rater", "score", "comment", "time (UTC)"],
+            [(r["rater"], r["score"], r["comment"], r["time"]) for r in rating_rows],
+        )
+    if comment_rows:
+        print_table(
+            "comments",
+            ["author", "time (UTC)", "comment"],
+            [(member_label(_key_of(r["author"])), r["time"], r["text"]) for r in comment_rows],
+        )
+
+
+def comment(
+    ctx: typer.Context,
+    idea_id: Annotated[str, typer.Argument(metavar="ID", help="Idea id or unique prefix.")],
+    text: Annotated[str, typer.Argument(help="The comment.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Comment on an idea; prints the comment's id."""
+    from samoorg.crdt import forum
+
+    state = session(ctx)
+    idea = resolve_entry(state, idea_id, forum.IDEA_KIND)
+    entry = append_checked(
+        state,
+        load_views(state),
+        forum.COMMENT_KIND,
+        forum.comment_body(idea.id, text),
+    )
+    _created(entry, as_json, idea=idea.id.hex())
+
+
+# -- polls ------------------------------------------------------------------
+
+
+@poll_app.command("new")
+def poll_new(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The question.")],
+    option: Annotated[list[str], typer.Option("--option", help="An option (repeat, 2 to 20).")],
+    closes: Annotated[
+        str | None,
+        typer.Option("--closes", help="Closing time: 2026-12-01, 2026-12-01T18:00 (UTC) or 7d."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open a poll; prints its id."""
+    from samoorg.cli.when import parse_when
+    from samoorg.crdt import polls
+
+    moment = now()
+    closing = None if closes is None else parse_when(closes, moment)
+    if closing is not None and closing <= moment:
+        raise RuleViolation(
+            f"expected a closing time in the future, found {format_time(closing)} UTC"
+        )
+    state = session(ctx)
+    content = polls.poll_body(question, option, closing)
+    _created(append_checked(state, load_views(state), polls.POLL_KIND, content), as_json)
+
+
+def _tally_json(tally: Tally, now: int) -> dict[str, Any]:
+    poll = tally.poll
+    return {
+        "id": poll.id.hex(),
+        "question": poll.question,
+        "author": peer_id(poll.author),
+        "closes": None if poll.closes is None else format_time(poll.closes),
+        "open": tally.is_open(now),
+        "options": [
+            {"number": i + 1, "option": text, "votes": tally.counts[i]}
+            for i, text in enumerate(poll.options)
+        ],
+        "leading": [poll.options[i] for i in tally.leaders],
+        "votes_counted": len(tally.counted),
+        "votes_not_counted": len(tally.ballots) - len(tally.counted),
+    }
+
+
+@poll_app.command("list")
+def poll_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List polls, newest first."""
+    _, views = _views(session(ctx))
+    moment = now()
+    tallies = sorted(
+        (views.tally(poll_id) for poll_id in views.polls.polls),
+        key=lambda t: (-t.poll.timestamp, t.poll.id),
+    )
+    rows = [_tally_json(t, moment) for t in tallies]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        None,
+        ["id", "question", "status", "votes", "leading"],
+        [
+            (
+                r["id"][:12],
+                r["question"],
+                "open" if r["open"] else "closed",
+                r["votes_counted"],
+                " / ".join(r["leading"]) or "-",
+            )
+            for r in rows
+        ],
+    )
+
+
+@poll_app.command("show")
+def poll_show(
+    ctx: typer.Context,
+    poll_id: Annotated[str, typer.Argument(metavar="ID", help="Poll id or unique prefix.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a poll's options and the votes of trust-list members."""
+    from samoorg.crdt import polls
+
+    state = session(ctx)
+    entry = resolve_entry(state, poll_id, polls.POLL_KIND)
+    _, views = _views(state)
+    if entry.id not in views.polls.polls:
+        raise RuleViolation(f"poll {entry.id.hex()[:12]} is excluded: its author is forked")
+    tally = views.tally(entry.id)
+    data = _tally_json(tally, now())
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(tally.poll.question)
+    status = "open" if data["open"] else "closed"
+    closes = f", closes {data['closes']} UTC" if data["closes"] else ""
+    typer.echo(f"id {data['id']}  ({status}{closes})")
+    print_table(
+        None,
+        ["#", "option", "votes"],
+        [(o["number"], o["option"], o["votes"]) for o in data["options"]],
+    )
+    leading = " / ".join(data["leading"]) or "no votes yet"
+    tie = " (tie)" if len(data["leading"]) > 1 else ""
+    typer.echo(f"leading: {leading}{tie}; {data['votes_counted']} trust-list votes counted")
+    if data["votes_not_counted"]:
+        typer.echo(f"{data['votes_not_counted']} vote(s) from outside the trust list not counted")
+
+
+def vote(
+    ctx: typer.Context,
+    poll_id: Annotated[str, typer.Argument(metavar="POLL", help="Poll id or unique prefix.")],
+    option: Annotated[str, typer.Argument(help="Option number (1, 2, ...) or its exact text.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Vote in a poll; a later vote replaces your earlier one until the poll closes."""
+    from samoorg.crdt import polls
+
+    state = session(ctx)
+    entry = resolve_entry(state, poll_id, polls.POLL_KIND)
+    current, views = _views(state)
+    if entry.id not in views.polls.polls:
+        raise RuleViolation(f"poll {entry.id.hex()[:12]} is excluded: its author is forked")
+    tally = views.tally(entry.id)
+    choice = _option_index(tally.poll.options, option)
+    body = polls.vote_body(tally.poll, choice, now())
+    saved = append_checked(state, current, polls.VOTE_KIND, body)
+    picked = tally.poll.options[choice]
+    _created(saved, as_json, f"voted {choice + 1} ({picked})", poll=entry.id.hex(), option=picked)
+    if state.public_key() not in views.members:
+        typer.echo("note: you are not on the trust list yet, so this vote is not counted", err=True)
+
+
+def _option_index(options: tuple[str, ...], text: str) -> int:
+    value = text.strip()
+    if value.isdigit():
+        return int(value) - 1
+    matches = [i for i, o in enumerate(options) if o.casefold() == value.casefold()]
+    if len(matches) != 1:
+        raise RuleViolation(
+            f"expected an option number 1..{len(options)} or one of "
+            f"{', '.join(repr(o) for o in options)}, found {text!r}"
+        )
+    return matches[0]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the root app."""
+    app.command()(rate)
+    app.command("ratings")(ratings_list)
+    app.command()(utility)
+    app.command()(distribute)
+    app.command()(comment)
+    app.command()(vote)
+    app.add_typer(idea_app, name="idea")
+    app.add_typer(poll_app, name="poll")

@@ -1,0 +1,132 @@
+"""``samoorg node run``: the daemon process around :class:`~samoorg.node.daemon.Node`.
+
+Order of start-up: take the home's lock (one daemon per home), open the store
+and the peer book, start the libp2p host, print our addresses on stdout
+(``listening on <multiaddr>`` lines, then ``ready``), and serve until SIGINT or
+SIGTERM. Shutdown cancels every session and loop, closes the host (and so
+every connection), removes ``daemon.json`` and releases the lock; the exit
+code is 0.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+import trio
+
+from samoorg.node.daemon import Node, NodeConfig
+from samoorg.node.daemon_state import DaemonLock
+from samoorg.node.home import Home
+from samoorg.node.logs import configure_logging
+from samoorg.node.peerbook import PeerBook
+from samoorg.node.store import Store
+from samoorg.protocol.crypto import Signer
+from samoorg.protocol.ids import peer_id
+
+log = logging.getLogger("samoorg.node")
+
+DEFAULT_LISTEN = "/ip4/0.0.0.0/tcp/4001"
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonOptions:
+    """Command-line options of ``samoorg node run``."""
+
+    listen: Sequence[str] = (DEFAULT_LISTEN,)
+    bootstrap: Sequence[str] = ()
+    mdns: bool = True
+    mdns_interface: str | None = None
+    hops: int = 3
+    verbose: bool = False
+    relays: Sequence[str] = ()
+    relay_service: bool = False
+
+
+def default_mdns_interface(listen: Sequence[str]) -> str:
+    """The IPv4 address to run mDNS on: loopback if we only listen there, else the LAN one."""
+    hosts = []
+    for addr in listen:
+        parts = addr.split("/")
+        if len(parts) > 2 and parts[1] == "ip4":
+            hosts.append(parts[2])
+    if hosts and all(ipaddress.ip_address(h).is_loopback for h in hosts):
+        return "127.0.0.1"
+    specific = [h for h in hosts if h != "0.0.0.0"]  # noqa: S104 - comparing, not binding
+    if specific:
+        return specific[0]
+    try:
+        # No packet is sent: connecting a UDP socket only asks the kernel for a route.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))
+            return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+
+
+def run_daemon(
+    home: Home, signer: Signer, options: DaemonOptions, out: TextIO | None = None
+) -> int:
+    """Run the daemon in this process until SIGINT/SIGTERM; return the exit code."""
+    from samoorg.node.libp2p_transport import open_libp2p_transport
+
+    configure_logging(options.verbose)
+    output = out or sys.stdout
+    with DaemonLock(home), Store(home.store_file) as store, PeerBook.open(home) as book:
+
+        async def serve() -> None:
+            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async with trio.open_nursery() as nursery:
+
+                    async def stop_on_signal() -> None:
+                        async for signum in signals:
+                            log.info("%s received, shutting down", signal.Signals(signum).name)
+                            nursery.cancel_scope.cancel()
+                            return
+
+                    nursery.start_soon(stop_on_signal)
+                    mdns = (
+                        (options.mdns_interface or default_mdns_interface(options.listen))
+                        if options.mdns
+                        else None
+                    )
+                    async with open_libp2p_transport(
+                        signer.seed,
+                        options.listen,
+                        mdns_interface=mdns,
+                        read_timeout=None,
+                        relay_service=options.relay_service,
+                    ) as transport:
+                        node = Node(
+                            home=home,
+                            store=store,
+                            peer_book=book,
+                            transport=transport,
+                            config=NodeConfig(
+                                bootstrap=options.bootstrap,
+                                hops=options.hops,
+                                relays=options.relays,
+                            ),
+                        )
+                        await nursery.start(node.run)
+                        output.write(f"node {peer_id(signer.public_key)} (home {home.path})\n")
+                        for addr in transport.listen_addrs():
+                            output.write(f"listening on {addr}\n")
+                        if mdns:
+                            output.write(f"mdns on {mdns}\n")
+                        if options.relay_service:
+                            output.write("relay service on\n")
+                        output.write("ready\n")
+                        output.flush()
+                        await trio.sleep_forever()
+
+        trio.run(serve)
+    output.write("stopped\n")
+    output.flush()
+    return 0

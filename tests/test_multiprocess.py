@@ -1,0 +1,142 @@
+"""Three ``samoorg node run`` processes, actions through the CLI, identical view digests.
+
+Everything runs on 127.0.0.1, mDNS is off (other test runs on this machine
+must not join), and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from samoorg.node.processes import NodeProcess, run_cli, start_mesh, stop_all, view_digests
+
+pytestmark = [pytest.mark.slow, pytest.mark.network]
+
+
+def _entries(home: Path) -> int:
+    return int(json.loads(run_cli(home, "status", "--json").stdout)["store"]["entries"])
+
+
+def wait_converged(homes: list[Path], timeout: float, expected_entries: int) -> dict[str, str]:
+    """Poll until every home holds ``expected_entries`` and the same digests (bounded)."""
+    deadline = time.monotonic() + timeout
+    last: list[object] = []
+    while time.monotonic() < deadline:
+        counts = [_entries(h) for h in homes]
+        if all(c == expected_entries for c in counts):
+            digests = [view_digests(h) for h in homes]
+            if all(d == digests[0] for d in digests):
+                return digests[0]
+            last = digests
+        else:
+            last = counts
+        time.sleep(0.3)
+    raise AssertionError(f"no convergence within {timeout:g} s: {last}")
+
+
+def assert_clean_log(node: NodeProcess, code: int) -> None:
+    log = node.log_path.read_text(encoding="utf-8")
+    assert code == 0, log
+    assert "Traceback" not in log
+    assert "ResourceWarning" not in log
+    assert "SIGTERM received" in log
+
+
+def assert_clean_stop(node: NodeProcess) -> None:
+    assert_clean_log(node, node.stop())
+
+
+def test_three_daemons_converge_on_cli_actions(tmp_path: Path) -> None:
+    homes = [tmp_path / name for name in ("ana", "ben", "cy")]
+    for home in homes:
+        run_cli(home, "init")
+    nodes = start_mesh(homes)
+    ana = nodes[0]
+    try:
+        # Ana invites Ben; the code carries Ana's daemon addresses.
+        made = json.loads(
+            run_cli(
+                homes[0], "invite", "create", "--amount", "100", "--currency", "EUR", "--json"
+            ).stdout
+        )
+        accepted = json.loads(run_cli(homes[1], "invite", "accept", made["code"], "--json").stdout)
+        assert accepted["addrs"] == ana.addrs
+        # Ben invites Cy; Cy accepts.
+        made = json.loads(
+            run_cli(
+                homes[1], "invite", "create", "--amount", "50", "--currency", "EUR", "--json"
+            ).stdout
+        )
+        run_cli(homes[2], "invite", "accept", made["code"])
+        run_cli(
+            homes[2],
+            "request",
+            "create",
+            "--amount",
+            "300",
+            "--currency",
+            "EUR",
+            "--reason",
+            "roof repair",
+        )
+        ben_id = run_cli(homes[1], "whoami").stdout.strip()
+        run_cli(homes[0], "pledge", "intend", "20", "EUR", "--to", ben_id)
+        digests = wait_converged(homes, 60, expected_entries=6)
+        assert set(digests) >= {"trust", "pledges"}
+        # Ben's trust list, seen from Cy's node, holds all three.
+        listed = json.loads(run_cli(homes[2], "trust", "list", "--json").stdout)
+        assert len(listed) == 3, listed
+
+        # A write while the daemons run reaches the others live.
+        ana_id = run_cli(homes[0], "whoami").stdout.strip()
+        run_cli(homes[1], "pledge", "intend", "5", "EUR", "--to", ana_id)
+        wait_converged(homes, 30, expected_entries=7)
+        peers = json.loads(run_cli(homes[0], "peers", "--json").stdout)
+        assert {p["id"] for p in peers if p["connected"]} == {
+            run_cli(h, "whoami").stdout.strip() for h in homes[1:]
+        }
+    finally:
+        codes = stop_all(nodes)
+    for node, code in zip(nodes, codes, strict=True):
+        assert_clean_log(node, code)
+
+
+def test_second_daemon_in_one_home_is_refused(tmp_path: Path) -> None:
+    home = tmp_path / "solo"
+    run_cli(home, "init")
+    with NodeProcess(home) as node:
+        again = run_cli(
+            home,
+            "node",
+            "run",
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--no-mdns",
+            check=False,
+            timeout=60,
+        )
+        assert again.returncode == 1
+        assert again.stderr.startswith("error: a daemon is already running")
+        assert again.stderr.count("\n") == 1
+        status = json.loads(run_cli(home, "status", "--json").stdout)
+        assert status["daemon"]["pid"] == node.pid
+        assert status["daemon"]["addrs"] == node.addrs
+    status = json.loads(run_cli(home, "status", "--json").stdout)
+    assert status["daemon"] is None
+
+
+def test_sigint_also_stops_cleanly(tmp_path: Path) -> None:
+    import signal
+
+    home = tmp_path / "solo"
+    run_cli(home, "init")
+    node = NodeProcess(home)
+    node.start()
+    assert node.stop(sig=signal.SIGINT) == 0
+    log = node.log_path.read_text(encoding="utf-8")
+    assert "SIGINT received" in log
+    assert "Traceback" not in log

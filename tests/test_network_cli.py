@@ -1,0 +1,106 @@
+"""The network commands: peer book and follows without a daemon; one-shot sync against one."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from samoorg.node.processes import NodeProcess, run_cli
+from samoorg.protocol.ids import peer_id
+from tests.conftest import CliRunner
+from tests.net_fixtures import make_home
+
+
+def test_peer_book_and_follows(tmp_path: Path, cli: CliRunner) -> None:
+    home = tmp_path / "ana"
+    assert cli(home, "init").code == 0
+    other = peer_id(os.urandom(32))
+    added = cli(home, "peer", "add", f"/ip4/10.1.2.3/tcp/4001/p2p/{other}")
+    assert added.code == 0, added.err
+    listed = json.loads(cli(home, "peers", "--json").out)
+    assert [(p["id"], p["source"], p["addrs"]) for p in listed] == [
+        (other, "manual", ["/ip4/10.1.2.3/tcp/4001"])
+    ]
+    assert cli(home, "follow", other).out.startswith("following 1 feed(s) (1 new)")
+    assert json.loads(cli(home, "follow", "--json").out) == [other]
+    assert cli(home, "unfollow", other).code == 0
+    missing = cli(home, "unfollow", other)
+    assert missing.code == 1
+    assert missing.err == f"error: {other} is not followed\n"
+    assert cli(home, "peer", "remove", other).code == 0
+    assert "no known peers" in cli(home, "peers").out
+    status = json.loads(cli(home, "status", "--json").out)
+    assert status["daemon"] is None
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("/ip4/10.1.2.3/tcp/4001", "expected the address to end in /p2p/<peer id>"),
+        ("10.1.2.3:4001", "expected a multiaddr"),
+        ("/ip4/10.1.2.3/tcp/4001/p2p/QmBad", "bad peer id"),
+    ],
+)
+def test_bad_addresses_are_one_line_errors(
+    tmp_path: Path, cli: CliRunner, address: str, message: str
+) -> None:
+    home = tmp_path / "ana"
+    cli(home, "init")
+    for command in (["peer", "add", address], ["sync", address]):
+        result = cli(home, *command)
+        assert result.code == 1
+        assert result.err.startswith("error: ")
+        assert message in result.err
+        assert result.err.count("\n") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_one_shot_sync_reports_and_resumes(tmp_path: Path, cli: CliRunner) -> None:
+    server, server_signer = make_home(tmp_path / "server")
+    from samoorg.node.store import Store
+
+    with Store(server.store_file) as store:
+        for i in range(30):
+            store.append(server_signer, "test.note", {"i": i})
+    client = tmp_path / "client"
+    cli(client, "init")
+    cli(client, "follow", peer_id(server_signer.public_key))
+    with NodeProcess(server.path) as node:
+        first = cli(client, "sync", node.addrs[0])
+        assert first.code == 0, first.err
+        assert "received 30, sent 0, rejected 0" in first.out
+        again = json.loads(cli(client, "sync", node.addrs[0], "--json").out)
+        assert (again["received"], again["sent"], again["outcome"]) == (0, 0, "complete")
+        refused = cli(client, "sync", node.addrs[0].replace(node.addrs[0].split("/")[4], "1"))
+        assert refused.code == 1
+        assert refused.err.startswith("error: cannot reach")
+        # The daemon's home refuses a one-shot sync of its own.
+        busy = run_cli(server.path, "sync", node.addrs[0], check=False)
+        assert busy.returncode == 1
+        assert "a daemon is running for this home" in busy.stderr
+    peers = json.loads(cli(client, "peers", "--json").out)
+    assert peers[0]["received"] == 30
+
+
+def test_local_commands_do_not_import_libp2p(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "ana"
+    run_cli(home, "init")
+    script = (
+        "import sys\n"
+        "from samoorg.cli.main import main\n"
+        "for args in (['status'], ['peers'], ['follow'], ['invite', 'list']):\n"
+        f"    assert main(['--home', {str(home)!r}, *args]) == 0, args\n"
+        "loaded = sorted(m for m in sys.modules if m == 'libp2p' or m.startswith('libp2p.'))\n"
+        "assert not loaded, loaded[:5]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
