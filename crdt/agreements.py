@@ -58,7 +58,7 @@ from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
 
 if TYPE_CHECKING:
-    from samoorg.crdt.views import Views
+    pass
 
 CURRENT = "current"
 OUTDATED = "outdated"
@@ -339,9 +339,6 @@ class AgreementState(BucketDomain[Bucket, Agreement]):
 
     name: ClassVar[str] = "agreements"
     kinds: ClassVar[tuple[str, ...]] = AGREEMENT_KINDS
-
-    def __init__(self, views: Views) -> None:
-        super().__init__(views)
 
     def apply(self, entries: Sequence[Entry]) -> None:
         """File new agreement entries under the agreement they name."""
