@@ -101,7 +101,8 @@ def generate(total: int, seed: int = 7) -> list[Entry]:
         roll = rng.random()
         if roll < 0.88:
             proof = sign_acceptance(secret, invite.id, world.signers[invitee].public_key)
-            world.write(invitee, ACCEPT, {"invite": invite.id, **eur, "proof": proof})
+            body = {"invite": invite.id, "inviter": invite.author, **eur, "proof": proof}
+            world.write(invitee, ACCEPT, body)
         elif roll < 0.98:
             world.write(inviter, REVOKE, {"invite": invite.id})
     # Appeals.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from samoorg.cli.community import load_views, member_label, resolve_entry
+from samoorg.cli.community import flagged_label, load_views, resolve_entry
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import format_time, print_json, print_table
 from samoorg.crdt.errors import RuleViolation
@@ -89,11 +89,6 @@ def _record(
                 raise RuleViolation(reason)
 
     return state.store().append_chain(state.signer(), steps, check=check)
-
-
-def _label(views: Views, key: bytes, me: bytes) -> str:
-    label = member_label(key, me)
-    return f"{label} FORKED" if views.is_forked(key) else label
 
 
 def _preview(text: str) -> str:
@@ -230,7 +225,7 @@ def show(
     typer.echo(f"agreement {_short(agreement.doc)}  {agreement.title}")
     size = len(agreement.replica.closure(heads))
     typer.echo(
-        f"by {_label(views, agreement.root.author, me)}, "
+        f"by {flagged_label(views, agreement.root.author, me)}, "
         f"{format_time(agreement.root.timestamp)} UTC; this version: {_entries(size)}"
     )
     typer.echo(f"version {_short(digest)}" + ("  (current)" if current else "  (not current)"))
@@ -343,7 +338,7 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
     table = [
         (
             format_time(row.entry.timestamp),
-            _label(views, row.entry.author, me),
+            flagged_label(views, row.entry.author, me),
             _short(row.entry.id),
             f"+{row.inserted} -{row.deleted}",
             _preview(" … ".join(row.inserted_pieces)),
@@ -351,7 +346,14 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
         )
         for row in rows
     ] + [
-        (format_time(e.timestamp), _label(views, e.author, me), _short(e.id), status, reason, "")
+        (
+            format_time(e.timestamp),
+            flagged_label(views, e.author, me),
+            _short(e.id),
+            status,
+            reason,
+            "",
+        )
         for e, status, reason in held
     ]
     print_table(
@@ -387,7 +389,7 @@ def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fals
         (
             line.number,
             _short(line.entry.id)[:8],
-            _label(views, line.entry.author, me),
+            flagged_label(views, line.entry.author, me),
             format_time(line.entry.timestamp)[:10],
             line.text.rstrip("\n"),
         )
@@ -474,7 +476,7 @@ def members(
         return
     rows = [
         (
-            _label(views, author, me),
+            flagged_label(views, author, me),
             f"{row['accepted']} of {total}",
             f"{row['current']} of {total}",
             row["status"],
@@ -510,7 +512,7 @@ def _print_acceptances(views: Views, agreement: Agreement, me: bytes, as_json: b
         return
     rows = [
         (
-            _label(views, author, me),
+            flagged_label(views, author, me),
             _short(a.version),
             a.status,
             format_time(a.entry.timestamp),

@@ -9,6 +9,8 @@
   ``samoorg log --invalid`` would show.
 * :func:`resolve_member` and :func:`member_label` turn peer ids into keys and
   back; unique prefixes or suffixes of known authors are accepted.
+  :func:`flagged_label` adds ``FORKED`` for a participant a fork proof flags
+  (every view ignores their entries, but others' records may still name them).
 """
 
 from __future__ import annotations
@@ -117,6 +119,12 @@ def member_label(key: bytes, me: bytes | None = None, *, width: int = 12) -> str
     if me is not None and key == me:
         return "you"
     return "…" + peer_id(key)[-width:]
+
+
+def flagged_label(views: Views, key: bytes, me: bytes | None = None, *, width: int = 12) -> str:
+    """:func:`member_label`, followed by ``FORKED`` if a fork proof flags the participant."""
+    label = member_label(key, me, width=width)
+    return f"{label} FORKED" if views.is_forked(key) else label
 
 
 def peer_label(text: str | None, me: bytes | None = None) -> str:

@@ -196,7 +196,8 @@ def _pledge_row(current: Views, outcome: PledgeOutcome, at: int) -> dict[str, An
         "overdue": outcome.overdue(at),
         "due": outcome.due,
         "commitment": outcome.commit.id.hex() if outcome.commit else None,
-        "forked": current.is_forked(outcome.author),
+        # Views ignore a forked author's pledges, but a pledge may name a forked beneficiary.
+        "forked": outcome.beneficiary is not None and current.is_forked(outcome.beneficiary),
     }
 
 
@@ -236,7 +237,7 @@ def pledge_list(
             (
                 r["id"][:12],
                 peer_label(r["from"], me),
-                peer_label(r["to"], me),
+                peer_label(r["to"], me) + (" FORKED" if r["forked"] else ""),
                 "person" if r["target"]["kind"] == "to" else r["target"]["id"][:12],
                 totals_text(r["amount"]),
                 ("OVERDUE " if r["overdue"] else "") + r["state"],
@@ -256,7 +257,8 @@ def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
     state = session(ctx)
     me = state.public_key()
-    pledges = load_views(state).pledges
+    current = load_views(state)
+    pledges = current.pledges
     debts = pledges.debts()
     counts = pledges.commitment_counts()
     netting = suggest_netting(debts)
@@ -267,6 +269,8 @@ def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 "from": peer_id(debtor),
                 "to": peer_id(creditor),
                 "amount": money_json(minor, currency),
+                # A forked participant's commitments are ignored; debts *to* them remain.
+                "forked": current.is_forked(creditor),
             }
             for (currency, debtor, creditor), minor in table.items()
         ]
@@ -294,7 +298,11 @@ def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             title,
             ["from", "owes", "amount"],
             [
-                (peer_label(r["from"], me), peer_label(r["to"], me), totals_text(r["amount"]))
+                (
+                    peer_label(r["from"], me),
+                    peer_label(r["to"], me) + (" FORKED" if r["forked"] else ""),
+                    totals_text(r["amount"]),
+                )
                 for r in rows
             ],
         )

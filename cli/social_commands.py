@@ -55,6 +55,12 @@ def _views(state: Session) -> tuple[Views, SocialViews]:
     return views, views.social(state.public_key())
 
 
+def _ignored(current: Views, entry: Entry, what: str) -> RuleViolation:
+    """The error for a held entry the views ignore (malformed, or by a forked author)."""
+    reason = current.invalid().get(entry.id, "the views ignore it")
+    return RuleViolation(f"{what} {entry.id.hex()[:12]} is ignored: {reason}")
+
+
 def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
     """``part / whole`` as a percentage with ``digits`` decimals, rounded half up, exactly."""
     if whole <= 0:
@@ -100,7 +106,10 @@ def rate(
         except NotFound:
             key = b""
         if key:
-            about, key = ratings.ABOUT_IDEA, resolve_entry(state, text, forum.IDEA_KIND).id
+            idea = resolve_entry(state, text, forum.IDEA_KIND)
+            if idea.id not in views.forum.view().ideas:
+                raise _ignored(views, idea, "idea")
+            about, key = ratings.ABOUT_IDEA, idea.id
     if not key:
         key = resolve_member(state, text)
     body = ratings.rating_body(about, key, score, comment or "")
@@ -124,12 +133,14 @@ def _created(entry: Entry, as_json: bool, summary: str = "", **fields: Any) -> N
 
 def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Every rating that counts: each rater's latest rating of each subject."""
-    _, views = _views(session(ctx))
+    current, views = _views(session(ctx))
     rows: list[dict[str, Any]] = []
     for (rater, subject), rating in sorted(views.ratings.members.items()):
-        rows.append(_rating_row(rater, "member", peer_id(subject), rating.score, rating))
+        # Views ignore a forked participant's ratings, but others' ratings may name them.
+        forked = current.is_forked(subject)
+        rows.append(_rating_row(rater, "member", peer_id(subject), rating, forked=forked))
     for (rater, subject), rating in sorted(views.ratings.ideas.items()):
-        rows.append(_rating_row(rater, "idea", subject.hex(), rating.score, rating))
+        rows.append(_rating_row(rater, "idea", subject.hex(), rating))
     if as_json:
         print_json(rows)
         return
@@ -140,7 +151,7 @@ def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             (
                 member_label(_key_of(r["rater"])),
                 r["about"],
-                r["subject"][:16],
+                r["subject"][:16] + (" FORKED" if r["forked"] else ""),
                 r["score"],
                 r["comment"],
                 r["time"],
@@ -150,15 +161,18 @@ def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     )
 
 
-def _rating_row(rater: bytes, about: str, subject: str, score: int, rating: Any) -> dict[str, Any]:
+def _rating_row(
+    rater: bytes, about: str, subject: str, rating: Any, *, forked: bool = False
+) -> dict[str, Any]:
     return {
         "rater": peer_id(rater),
         "about": about,
         "subject": subject,
-        "score": score,
+        "score": rating.score,
         "comment": rating.comment,
         "entry": rating.entry_id.hex(),
         "time": format_time(rating.timestamp),
+        "forked": forked,
     }
 
 
@@ -349,9 +363,9 @@ def idea_show(
 
     state = session(ctx)
     entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
-    _, views = _views(state)
+    current, views = _views(state)
     if entry.id not in views.forum.ideas:
-        raise RuleViolation(f"idea {entry.id.hex()[:12]} is excluded: its author is forked")
+        raise _ignored(current, entry, "idea")
     idea = views.forum.ideas[entry.id]
     summary = _idea_summary(views, entry.id)
     rating_rows = [
@@ -413,12 +427,10 @@ def comment(
 
     state = session(ctx)
     idea = resolve_entry(state, idea_id, forum.IDEA_KIND)
-    entry = append_checked(
-        state,
-        load_views(state),
-        forum.COMMENT_KIND,
-        forum.comment_body(idea.id, text),
-    )
+    current = load_views(state)
+    if idea.id not in current.forum.view().ideas:
+        raise _ignored(current, idea, "idea")
+    entry = append_checked(state, current, forum.COMMENT_KIND, forum.comment_body(idea.id, text))
     _created(entry, as_json, idea=idea.id.hex())
 
 
@@ -509,9 +521,9 @@ def poll_show(
 
     state = session(ctx)
     entry = resolve_entry(state, poll_id, polls.POLL_KIND)
-    _, views = _views(state)
+    current, views = _views(state)
     if entry.id not in views.polls.polls:
-        raise RuleViolation(f"poll {entry.id.hex()[:12]} is excluded: its author is forked")
+        raise _ignored(current, entry, "poll")
     tally = views.tally(entry.id)
     data = _tally_json(tally, now())
     if as_json:
@@ -546,7 +558,7 @@ def vote(
     entry = resolve_entry(state, poll_id, polls.POLL_KIND)
     current, views = _views(state)
     if entry.id not in views.polls.polls:
-        raise RuleViolation(f"poll {entry.id.hex()[:12]} is excluded: its author is forked")
+        raise _ignored(current, entry, "poll")
     tally = views.tally(entry.id)
     choice = _option_index(tally.poll.options, option)
     body = polls.vote_body(tally.poll, choice, now())

@@ -123,6 +123,7 @@ def invite_accept(
     guarantee = Amount.parse(amount or offered.format(), currency or offered.currency)
     body = {
         "invite": invite.invite,
+        "inviter": invite.inviter,
         **amount_fields(guarantee),
         "proof": sign_acceptance(invite.secret, invite.invite, me),
     }
@@ -237,12 +238,18 @@ def invite_revoke(
 
 @trust_app.command("list")
 def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = False) -> None:
-    """Everyone reachable from you over mutual guarantees, with the chain of contacts."""
+    """Everyone reachable from you over mutual guarantees, with the chain of contacts.
+
+    Participants flagged by a fork proof follow, marked FORKED: every view
+    ignores their entries, so they have no edges (distance null).
+    """
     state = session(ctx)
     me = state.public_key()
     current = load_views(state)
     trust = current.trust
     reach = sorted(trust.reachable(me, hops).values(), key=lambda r: (r.distance, r.member))
+    listed = {r.member for r in reach}
+    flagged = [key for key in sorted(current.index.forked) if key not in listed]
     rows: list[dict[str, Any]] = [
         {
             "id": peer_id(r.member),
@@ -252,6 +259,10 @@ def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
             "forked": current.is_forked(r.member),
         }
         for r in reach
+    ]
+    rows += [
+        {"id": peer_id(key), "distance": None, "chain": [], "guarantee": {}, "forked": True}
+        for key in flagged
     ]
     if as_json:
         print_json(rows)
@@ -267,8 +278,9 @@ def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
                 totals_text(row["guarantee"]),
                 "FORKED" if row["forked"] else "",
             )
-            for r, row in zip(reach, rows, strict=True)
-        ],
+            for r, row in zip(reach, rows, strict=False)
+        ]
+        + [(member_label(key), "", "", "", "FORKED (excluded)") for key in flagged],
     )
 
 

@@ -5,8 +5,17 @@ Theory of operation
 An agreement is the ``agreement.new`` entry (its id is the agreement's id)
 plus every ``agreement.edit`` naming it; each carries one
 :class:`~samoorg.crdt.text_replica.Change` of the text CRDT. Anyone may edit:
-agreements are public and written together. Forked authors' entries still
-count, and every output flags them.
+agreements are public and written together.
+
+**Forked authors.** Like every view, this one never receives a forked
+author's entries (:mod:`samoorg.crdt.views`). Their characters therefore
+*disappear* from the text, and their acceptances from the members. A change
+of someone else that depends on one of their changes (it names it in
+``deps`` or ``refs``) waits for it forever, on every node, whether or not the
+node holds it: nothing else could be computed identically on a node holding
+the other branch. Its author can re-edit (``agreement edit`` diffs against the
+text as it now stands). An agreement created by a forked author disappears
+whole; edits and acceptances of it wait.
 
 **Version.** A version of an agreement is a set of its changes closed under
 dependencies, named by its *heads* (the changes no other change in the set
@@ -38,7 +47,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from samoorg.crdt.agreement_codec import (
     AGREEMENT_KINDS,
@@ -56,9 +65,6 @@ from samoorg.crdt.index import canonical_key
 from samoorg.crdt.text_replica import Replica
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
-
-if TYPE_CHECKING:
-    pass
 
 CURRENT = "current"
 OUTDATED = "outdated"

@@ -8,6 +8,14 @@ state must depend only on the *set* of entries applied (and the index's
 forked authors), never on the order or batching of ``apply`` calls: that is
 the convergence property the tests check with :meth:`Domain.digest`.
 
+A domain never receives an entry of a forked author (the facade filters them
+out, and rebuilds the domain if an author it has entries of becomes forked).
+To ask whether an entry it refers to is held, it uses
+:meth:`Views.holds <samoorg.crdt.views.Views.holds>`, which does not see
+forked authors' entries either. A domain whose rules also read the forked set
+(for example "an acceptance naming a forked inviter is void") sets
+:attr:`Domain.reads_forked`, and is rebuilt whenever the set grows.
+
 A domain may read other domains through ``self.views`` (for example the trust
 graph). If it caches anything derived from another domain, it must key that
 cache on ``self.views.index.version``.
@@ -34,6 +42,8 @@ class Domain(ABC):
     """Key of this domain in :meth:`Views.digests`."""
     kinds: ClassVar[tuple[str, ...]]
     """Entry kinds this domain reads; :meth:`apply` receives only these."""
+    reads_forked: ClassVar[bool] = False
+    """Whether the rules read ``views.index.forked`` (beyond never seeing forked entries)."""
 
     def __init__(self, views: Views) -> None:
         self.views = views

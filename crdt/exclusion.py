@@ -1,8 +1,8 @@
-"""Exclusion of forked authors from the social views.
+"""The one reason every view gives for ignoring a forked author's entries.
 
-An author flagged by a verified fork proof signed two histories, so no
-"latest" of theirs can be trusted. The forum, ratings and polls views ignore
-every entry such an author wrote, with :data:`FORKED_REASON`.
+An author flagged by a verified fork proof signed two histories, and honest
+nodes may hold different ones, so every view ignores all of that author's
+entries (:class:`~samoorg.crdt.views.Views` enforces it for every domain).
 """
 
 from __future__ import annotations
@@ -10,5 +10,5 @@ from __future__ import annotations
 from typing import Final
 
 FORKED_REASON: Final = (
-    "author is flagged as forked (a fork proof exists); their entries are excluded"
+    "author is flagged as forked (a fork proof exists); every view ignores their entries"
 )

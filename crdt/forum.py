@@ -9,8 +9,9 @@ only files entries.
 Cross-entry rules run when the view is read (:meth:`ForumState.view`, cached
 on the index version): a comment on an entry the node does not hold yet is
 *pending* (it shows up once the idea arrives); a comment on a held entry that
-is not a valid idea is invalid. Everything by a forked author is excluded,
-and so are comments on an excluded idea.
+is not a valid idea is invalid. A forked author's ideas and comments never
+reach this domain (:mod:`samoorg.crdt.views`), so a comment on a forked
+author's idea is pending on every node, whether or not it holds the idea.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import TYPE_CHECKING, Final
 from samoorg.crdt.digest import sorted_ids
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.fields import read_id, read_text
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
@@ -153,25 +153,15 @@ class ForumState(Domain):
         return self._cache[1]
 
     def _resolve(self) -> ForumView:
-        index = self.views.index
-        forked = index.forked
+        holds = self.views.holds
         invalid = dict(self._malformed)
-        ideas: dict[bytes, Idea] = {}
-        for idea in self._ideas.values():
-            if idea.author in forked:
-                invalid[idea.id] = FORKED_REASON
-            else:
-                ideas[idea.id] = idea
+        ideas = dict(self._ideas)
         threads: dict[bytes, list[Comment]] = {}
         pending: list[Comment] = []
         for comment in self._comments.values():
-            if comment.author in forked:
-                invalid[comment.id] = FORKED_REASON
-            elif comment.on in ideas:
+            if comment.on in ideas:
                 threads.setdefault(comment.on, []).append(comment)
-            elif comment.on in self._ideas:
-                invalid[comment.id] = "the idea commented on is excluded: its author is forked"
-            elif comment.on in index:
+            elif holds(comment.on):
                 invalid[comment.id] = "the entry commented on is not a valid idea"
             else:
                 pending.append(comment)

@@ -16,6 +16,7 @@ incrementally instead of rebuilding.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -73,6 +74,10 @@ class EntryIndex:
         """Authors flagged by a verified fork proof."""
         return frozenset(self._forked)
 
+    def is_forked(self, author: bytes) -> bool:
+        """Whether ``author`` is flagged (cheaper than ``author in index.forked``)."""
+        return author in self._forked
+
     def get(self, entry_id: bytes) -> Entry | None:
         """The entry with this id, if present."""
         return self._by_id.get(entry_id)
@@ -87,13 +92,31 @@ class EntryIndex:
         """Entries of the given kinds, each kind in canonical order, kinds in the order given."""
         result: list[Entry] = []
         for kind in kinds:
-            bucket = self._by_kind.get(kind)
-            if not bucket:
-                continue
-            if kind not in self._sorted:
-                bucket.sort(key=canonical_key)
-                self._sorted.add(kind)
-            result.extend(bucket)
+            result.extend(self._sorted_bucket(kind))
+        return result
+
+    def _sorted_bucket(self, kind: str) -> list[Entry]:
+        bucket = self._by_kind.get(kind)
+        if not bucket:
+            return []
+        if kind not in self._sorted:
+            bucket.sort(key=canonical_key)
+            self._sorted.add(kind)
+        return bucket
+
+    def of_author(self, author: bytes, kinds: Iterable[str] | None = None) -> list[Entry]:
+        """``author``'s entries of ``kinds`` (default: every kind), each kind in ``seq`` order.
+
+        A binary search per kind in the canonically sorted buckets, so asking
+        costs what is found, not the size of the index.
+        """
+        result: list[Entry] = []
+        for kind in self.kinds() if kinds is None else kinds:
+            bucket = self._sorted_bucket(kind)
+            at = bisect_left(bucket, (author, 0), key=canonical_key)
+            while at < len(bucket) and bucket[at].author == author:
+                result.append(bucket[at])
+                at += 1
         return result
 
     def kinds(self) -> list[str]:

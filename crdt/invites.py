@@ -1,22 +1,33 @@
 """The life of one invite: who (if anyone) accepted it, and which entries are void.
 
 Theory of operation. Everything that refers to one invite id (the
-``trust.invite`` entry itself, every ``trust.accept`` and ``trust.revoke``
-naming it) lands in one :class:`InviteBucket`. :func:`resolve` is a pure
-function of the bucket's *set* of entries, so any delivery order gives the same
-outcome. The rules (``docs/protocol.md`` §8.3):
+``trust.invite`` entry itself, every ``trust.accept``, ``trust.revoke`` and
+``trust.confirm`` naming it) lands in one :class:`InviteBucket`.
+:func:`resolve` is a pure function of the bucket's *set* of entries (and of
+the set of forked authors), so any delivery order gives the same outcome. The
+rules (``docs/protocol.md`` §8.3):
 
-1. Until the invite entry is held, acceptances and revocations *wait* (they
-   are neither valid nor void).
+0. An acceptance naming a forked inviter is void, whether or not the invite
+   is held: views ignore a forked author's entries (the invite among them),
+   and a node that holds the invite must judge like one that does not.
+1. Until the invite entry is held, acceptances, revocations and
+   confirmations *wait* (they are neither valid nor void).
 2. A revocation counts only if the inviter signed it; the invite is revoked
    from the earliest such revocation's timestamp ``R``.
-3. An acceptance is a candidate if its author is not the inviter, its proof
-   verifies under the invite's one-time key over (invite id, author), and its
-   timestamp is at most ``expires`` and at most ``R`` (a tie goes to the
-   acceptance).
+3. An acceptance is a candidate if its author is not the inviter, it names
+   the invite's author as ``inviter``, its proof verifies under the invite's
+   one-time key over (invite id, author), and its timestamp is at most
+   ``expires`` and at most ``R`` (a tie goes to the acceptance).
 4. Single use: the candidate with the smallest ``(timestamp, entry id)``
    wins; every other candidate is void ("already used"). Revocations after a
    winning acceptance are void ("already accepted").
+5. A confirmation counts only if the inviter signed it. With a winner, it
+   must name the winner's author; without one it waits for that acceptance.
+
+Acceptances waiting for their invite and confirmations waiting for their
+acceptance are *claims* of a mutual-guarantee edge (:attr:`InviteOutcome.claims`):
+not edges, but what the replication scope follows to find the feed that
+would complete one.
 
 Times are the authors' signed entry timestamps: the only clock all nodes
 share. Proof checks are cached per acceptance, since both inputs are
@@ -25,11 +36,12 @@ immutable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
-from samoorg.crdt.records import Accept, Invite, Revoke
+from samoorg.crdt.records import Accept, Confirm, Invite, Revoke
 from samoorg.protocol.entry import Entry
 from samoorg.protocol.errors import BadSignature
 from samoorg.protocol.ids import peer_id
@@ -57,6 +69,7 @@ class InviteBucket:
     error: str | None = None
     accepts: list[tuple[Entry, Accept]] = field(default_factory=list)
     revokes: list[tuple[Entry, Revoke]] = field(default_factory=list)
+    confirms: list[tuple[Entry, Confirm]] = field(default_factory=list)
     proof_ok: dict[bytes, bool] = field(default_factory=dict)
 
     def proof_valid(self, entry: Entry, accept: Accept) -> bool:
@@ -76,6 +89,15 @@ class InviteBucket:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """``claimant`` (at ``seq`` in their feed) says ``other`` is their invite partner."""
+
+    claimant: bytes
+    seq: int
+    other: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class InviteOutcome:
     """The resolved state of one invite."""
 
@@ -87,6 +109,11 @@ class InviteOutcome:
     revoked_at: int | None
     invalid: dict[bytes, str]
     waiting: tuple[bytes, ...]
+    """Entries waiting: for the invite entry, or (confirmations) for the acceptance they name."""
+    confirmed: tuple[bytes, ...] = ()
+    """Confirmations that name the winning acceptance's author."""
+    claims: tuple[Claim, ...] = ()
+    """Edges claimed by waiting entries, for the replication scope."""
 
     @property
     def inviter(self) -> bytes | None:
@@ -105,15 +132,30 @@ class InviteOutcome:
         return self.state
 
 
-def resolve(invite_id: bytes, bucket: InviteBucket) -> InviteOutcome:
+def resolve(
+    invite_id: bytes, bucket: InviteBucket, is_forked: Callable[[bytes], bool]
+) -> InviteOutcome:
     """Apply the rules of the module docstring to one bucket."""
     invalid: dict[bytes, str] = {}
+    accepts: list[tuple[Entry, Accept]] = []
+    for entry, accept in bucket.accepts:
+        if is_forked(accept.inviter):
+            invalid[entry.id] = (
+                f"the inviter {peer_id(accept.inviter)} is flagged as forked; every view "
+                "ignores their invites"
+            )
+        else:
+            accepts.append((entry, accept))
     invite, record = bucket.invite, bucket.record
     if invite is None:
-        waiting = sorted(e.id for e, _ in bucket.accepts) + sorted(e.id for e, _ in bucket.revokes)
-        return InviteOutcome(invite_id, WAITING, None, None, None, None, {}, tuple(waiting))
+        waiting = sorted(e.id for e, _ in accepts)
+        waiting += sorted(e.id for e, _ in [*bucket.revokes, *bucket.confirms])
+        claims = tuple(Claim(e.author, e.seq, a.inviter) for e, a in accepts)
+        return InviteOutcome(
+            invite_id, WAITING, None, None, None, None, invalid, tuple(waiting), claims=claims
+        )
     if record is None:
-        for entry, _ in [*bucket.accepts, *bucket.revokes]:
+        for entry, _ in [*accepts, *bucket.revokes, *bucket.confirms]:
             invalid[entry.id] = f"refers to an invalid invite ({bucket.error})"
         return InviteOutcome(invite_id, VOID, invite, None, None, None, invalid, ())
     inviter = invite.author
@@ -127,9 +169,14 @@ def resolve(invite_id: bytes, bucket: InviteBucket) -> InviteOutcome:
             if revoked_at is None or entry.timestamp < revoked_at:
                 revoked_at = entry.timestamp
     candidates: list[tuple[Entry, Accept]] = []
-    for entry, accept in bucket.accepts:
+    for entry, accept in accepts:
         if entry.author == inviter:
             invalid[entry.id] = "cannot accept your own invite"
+        elif accept.inviter != inviter:
+            invalid[entry.id] = (
+                f"the acceptance names {peer_id(accept.inviter)} as the inviter, but invite "
+                f"{invite_id.hex()[:12]} is by {peer_id(inviter)}"
+            )
         elif not bucket.proof_valid(entry, accept):
             invalid[entry.id] = (
                 "the acceptance proof does not match the invite's one-time key (wrong secret)"
@@ -144,16 +191,31 @@ def resolve(invite_id: bytes, bucket: InviteBucket) -> InviteOutcome:
         else:
             candidates.append((entry, accept))
     winner = min(candidates, key=lambda c: (c[0].timestamp, c[0].id), default=None)
+    confirms: list[tuple[Entry, Confirm]] = []
+    for entry, confirm in bucket.confirms:
+        if entry.author != inviter:
+            invalid[entry.id] = "only the inviter can confirm an acceptance"
+        elif winner is not None and confirm.invitee != winner[0].author:
+            invalid[entry.id] = (
+                f"invite was accepted by {peer_id(winner[0].author)}, not "
+                f"{peer_id(confirm.invitee)}"
+            )
+        else:
+            confirms.append((entry, confirm))
+    confirm_ids = tuple(sorted(e.id for e, _ in confirms))
     if winner is None:
         state = PENDING if revoked_at is None else REVOKED
-    else:
-        state = ACCEPTED
-        first, who = winner[0], peer_id(winner[0].author)
-        used = f"invite already used by {who} (acceptance {first.id.hex()[:12]})"
-        for entry, _ in candidates:
-            if entry is not first:
-                invalid[entry.id] = used
-        for entry in valid_revokes:
-            invalid[entry.id] = f"invite was already accepted by {who}"
-        revoked_at = None
-    return InviteOutcome(invite_id, state, invite, record, winner, revoked_at, invalid, ())
+        claims = tuple(Claim(e.author, e.seq, c.invitee) for e, c in confirms)
+        return InviteOutcome(
+            invite_id, state, invite, record, None, revoked_at, invalid, confirm_ids, claims=claims
+        )
+    first, who = winner[0], peer_id(winner[0].author)
+    used = f"invite already used by {who} (acceptance {first.id.hex()[:12]})"
+    for entry, _ in candidates:
+        if entry is not first:
+            invalid[entry.id] = used
+    for entry in valid_revokes:
+        invalid[entry.id] = f"invite was already accepted by {who}"
+    return InviteOutcome(
+        invite_id, ACCEPTED, invite, record, winner, None, invalid, (), confirmed=confirm_ids
+    )

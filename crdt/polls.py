@@ -14,6 +14,9 @@ The tally counts only the votes of the members passed in (the trust list):
 one vote per trust-list member. Votes by others are listed as not counted.
 Polls and votes are grow-only sets keyed by entry id, so every delivery
 order gives the same state; the cross-entry rules run when the view is read.
+A forked author's polls and votes never reach this domain
+(:mod:`samoorg.crdt.views`); a vote on a forked author's poll is pending on
+every node.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from typing import TYPE_CHECKING, Final
 from samoorg.crdt.digest import sorted_ids
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.fields import read_id, read_int, read_text
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import MAX_TIMESTAMP, Entry
@@ -209,30 +211,20 @@ class PollsState(Domain):
         return self._cache[1]
 
     def _resolve(self) -> PollsView:
-        index = self.views.index
-        forked = index.forked
+        holds = self.views.holds
         invalid = dict(self._malformed)
-        polls: dict[bytes, Poll] = {}
-        for poll in self._polls.values():
-            if poll.author in forked:
-                invalid[poll.id] = FORKED_REASON
-            else:
-                polls[poll.id] = poll
+        polls = dict(self._polls)
         ballots: dict[bytes, dict[bytes, Vote]] = {poll_id: {} for poll_id in polls}
         pending: list[Vote] = []
         for vote in self._votes.values():
             target = polls.get(vote.poll)
             reason = ""
-            if vote.voter in forked:
-                reason = FORKED_REASON
-            elif target is not None:
+            if target is not None:
                 reason = _vote_problem(vote, target)
                 held = ballots[target.id].get(vote.voter)
                 if not reason and (held is None or held.seq < vote.seq):
                     ballots[target.id][vote.voter] = vote
-            elif vote.poll in self._polls:
-                reason = "the poll voted on is excluded: its author is forked"
-            elif vote.poll in index:
+            elif holds(vote.poll):
                 reason = "the entry voted on is not a valid poll"
             else:
                 pending.append(vote)

@@ -19,7 +19,11 @@ Rules (an entry breaking one is ignored by the views, with the reason kept):
 the score is an integer on the scale; no one rates themselves or their own
 idea; the subject of an idea rating must be an ``idea`` entry. A rating of an
 idea the node does not hold yet is *pending*, not invalid: it applies as soon
-as the idea arrives. Everything by a forked author is excluded.
+as the idea arrives. A forked author's ratings never reach this domain, and
+their ideas are not held as far as views are concerned (:mod:`samoorg.crdt.views`):
+a rating of such an idea is pending on every node. A rating *of* a forked
+member stays (it names a key every node knows); utility leaves forked members
+out (:mod:`samoorg.crdt.social`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from typing import TYPE_CHECKING, Final
 from samoorg.crdt.digest import sorted_ids
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.fields import ID_SIZE, read_choice, read_id, read_int, read_text
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
@@ -179,17 +182,14 @@ class RatingsState(Domain):
         return self._cache[1]
 
     def _resolve(self) -> RatingsView:
-        index = self.views.index
-        forked = index.forked
+        holds = self.views.holds
         idea_authors = self.views.forum.view().idea_authors()
         members: dict[tuple[bytes, bytes], Rating] = {}
         ideas: dict[tuple[bytes, bytes], Rating] = {}
         pending: list[Rating] = []
         invalid = dict(self._malformed)
         for rating in self._latest.values():
-            if rating.rater in forked:
-                invalid[rating.entry_id] = FORKED_REASON
-            elif rating.about == ABOUT_MEMBER:
+            if rating.about == ABOUT_MEMBER:
                 if rating.subject == rating.rater:
                     invalid[rating.entry_id] = "a member cannot rate themselves"
                 else:
@@ -199,7 +199,7 @@ class RatingsState(Domain):
                     invalid[rating.entry_id] = "a member cannot rate their own idea"
                 else:
                     ideas[rating.rater, rating.subject] = rating
-            elif rating.subject in index:
+            elif holds(rating.subject):
                 invalid[rating.entry_id] = "the rated entry is not a valid idea"
             else:
                 pending.append(rating)

@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # kept out of start-up: the CLI imports kind names from here
 INVITE: Final = "trust.invite"
 ACCEPT: Final = "trust.accept"
 REVOKE: Final = "trust.revoke"
-TRUST_KINDS: Final = (INVITE, ACCEPT, REVOKE)
+CONFIRM: Final = "trust.confirm"
+TRUST_KINDS: Final = (INVITE, ACCEPT, REVOKE, CONFIRM)
 
 INTEND: Final = "pledge.intend"
 REVISE: Final = "pledge.revise"
@@ -68,9 +69,14 @@ class Invite:
 
 @dataclass(frozen=True, slots=True)
 class Accept:
-    """``trust.accept``: the invitee's reciprocal guarantee and proof of the secret."""
+    """``trust.accept``: the invitee's reciprocal guarantee and proof of the secret.
+
+    ``inviter`` names the invite's author, so that whoever holds the
+    invitee's feed knows whose feed completes the edge (replication scope).
+    """
 
     invite: bytes
+    inviter: bytes
     amount: Amount
     proof: bytes
 
@@ -80,6 +86,14 @@ class Revoke:
     """``trust.revoke``: the inviter withdraws a pending invite."""
 
     invite: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """``trust.confirm``: the inviter names who accepted an invite (for replication scope)."""
+
+    invite: bytes
+    invitee: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +164,17 @@ class Initiative:
 
 
 Record = (
-    Invite | Accept | Revoke | Intend | Revise | Withdraw | Commit | Close | Request | Initiative
+    Invite
+    | Accept
+    | Revoke
+    | Confirm
+    | Intend
+    | Revise
+    | Withdraw
+    | Commit
+    | Close
+    | Request
+    | Initiative
 )
 
 
@@ -238,6 +262,7 @@ def _invite(body: Mapping[str, dcbor.Value]) -> Invite:
 def _accept(body: Mapping[str, dcbor.Value]) -> Accept:
     return Accept(
         invite=_bytes(body, "invite", ID_SIZE),
+        inviter=_bytes(body, "inviter", KEY_SIZE),
         amount=_amount(body),
         proof=_bytes(body, "proof", PROOF_SIZE),
     )
@@ -245,6 +270,10 @@ def _accept(body: Mapping[str, dcbor.Value]) -> Accept:
 
 def _revoke(body: Mapping[str, dcbor.Value]) -> Revoke:
     return Revoke(_bytes(body, "invite", ID_SIZE))
+
+
+def _confirm(body: Mapping[str, dcbor.Value]) -> Confirm:
+    return Confirm(_bytes(body, "invite", ID_SIZE), _bytes(body, "invitee", KEY_SIZE))
 
 
 _TARGETS: Final = (("to", KEY_SIZE), ("request", ID_SIZE), ("initiative", ID_SIZE))
@@ -315,6 +344,7 @@ _PARSERS: Final[dict[str, Callable[[Mapping[str, dcbor.Value]], Record]]] = {
     INVITE: _invite,
     ACCEPT: _accept,
     REVOKE: _revoke,
+    CONFIRM: _confirm,
     INTEND: _intend,
     REVISE: _revise,
     WITHDRAW: _withdraw,

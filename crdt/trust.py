@@ -21,6 +21,16 @@ once, not 1000 EUR.
 
 Root-relative questions (who is on *my* list) are methods taking the root, so
 the shared state (and its digest) is the same on every node.
+
+Forked authors: like every view, this one never receives their entries, so a
+forked participant has no edges (their invites and acceptances are ignored).
+An acceptance naming a forked inviter is void at once (``reads_forked``), on a
+node that holds the ignored invite as on one that does not.
+
+Claims (:meth:`TrustState.claims`): an acceptance waiting for its invite names
+the inviter, and a ``trust.confirm`` waiting for the acceptance it names
+names the invitee. They form no edge, but tell the replication scope whose
+feed would complete one.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from samoorg.crdt.domain import BucketDomain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.invites import (
     ACCEPTED,
+    Claim,
     InviteBucket,
     InviteOutcome,
     resolve,
@@ -43,6 +54,7 @@ from samoorg.crdt.records import (
     INVITE,
     TRUST_KINDS,
     Accept,
+    Confirm,
     Invite,
     Revoke,
     parse_record,
@@ -89,11 +101,13 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
 
     name = "trust"
     kinds = TRUST_KINDS
+    reads_forked = True  # an acceptance naming a forked inviter is void
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
         self._adjacent: dict[bytes, dict[bytes, int]] = {}
         self._declared: dict[bytes, dict[bytes, Declaration]] = {}
+        self._claims: dict[bytes, set[Claim]] = {}
 
     # -- updating -------------------------------------------------------------
 
@@ -116,21 +130,30 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
                     self._malformed[entry.id] = "invite expires before it was created"
                 else:
                     bucket.record = record
-            elif isinstance(record, Accept | Revoke):
+            elif isinstance(record, Accept | Revoke | Confirm):
                 bucket = self._bucket(record.invite)
                 if isinstance(record, Accept):
                     bucket.accepts.append((entry, record))
-                else:
+                elif isinstance(record, Revoke):
                     bucket.revokes.append((entry, record))
-                self._dirty.add(record.invite)
+                else:
+                    bucket.confirms.append((entry, record))
 
     def _new_bucket(self) -> InviteBucket:
         return InviteBucket()
 
     def _resolve(self, key: bytes, bucket: InviteBucket) -> InviteOutcome:
-        return resolve(key, bucket)
+        return resolve(key, bucket, self.views.index.is_forked)
 
     def _contribute(self, outcome: InviteOutcome, sign: int) -> None:
+        for claim in outcome.claims:
+            claimed = self._claims.setdefault(claim.claimant, set())
+            if sign > 0:
+                claimed.add(claim)
+            else:
+                claimed.discard(claim)
+                if not claimed:
+                    del self._claims[claim.claimant]
         if outcome.state != ACCEPTED:
             return
         assert outcome.invite is not None
@@ -186,6 +209,22 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         """Every edge once, as ``(smaller key, larger key)``, sorted."""
         self._refresh()
         return sorted((a, b) for a, row in self._adjacent.items() for b in row if a < b)
+
+    def claims(self, member: bytes) -> list[bytes]:
+        """Invite partners ``member`` claims without an edge yet, in ``member``'s feed order.
+
+        A claim is an acceptance of ``member``'s that waits for its invite
+        (naming the inviter), or a confirmation of ``member``'s that waits for
+        the acceptance it names (naming the invitee). Not trust: the
+        replication scope follows claims to fetch the feed that would complete
+        the edge (``node/scope.py``, which also bounds how many it follows).
+        """
+        self._refresh()
+        found = sorted(self._claims.get(member, ()), key=lambda c: (c.seq, c.other))
+        seen: dict[bytes, None] = {}
+        for claim in found:
+            seen.setdefault(claim.other)
+        return list(seen)
 
     def reachable(self, root: bytes, hops: int | None = None) -> dict[bytes, Reach]:
         """Everyone within ``hops`` edges of ``root`` (all if ``None``), root included.
@@ -246,6 +285,7 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
                 o.winner[0].id if o.winner else None,
                 o.revoked_at,
                 list(o.waiting),
+                list(o.confirmed),
             ]
             for o in self.outcomes()
         ]

@@ -15,6 +15,21 @@ asking again is an incremental update. Because each domain's state depends
 only on the set of entries, this equals a rebuild from scratch; the tests
 compare the two by digest.
 
+**Forked authors** (one policy for every view, chosen for convergence). An
+author flagged by a verified fork proof signed two histories, and two honest
+nodes may hold different ones: node A the first branch, node B the second.
+Both get the proof, so the only entries they are sure to share are everyone
+else's. Every view therefore ignores *all* of a forked author's entries: a
+domain never receives them (:meth:`Views.domain` filters them out), lookups
+of held entries do not see them (:meth:`Views.holds`), and
+:meth:`Views.invalid` lists each with :data:`FORKED_REASON`. Entries of
+others that depend on a forked author's entries are judged from what every
+node holding the proof shares (see each domain). When the forked set grows
+(a rare event), the domains that received entries of a newly forked author,
+and those whose rules read the forked set (``Domain.reads_forked``), are
+dropped and rebuilt on next use, so an incremental update still equals a
+full rebuild.
+
 Adding a domain: write the class, add it to :data:`DOMAINS`, and add a
 property returning ``self.domain(YourDomain)``.
 """
@@ -26,6 +41,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
+from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.pledges import PledgeState
@@ -35,6 +51,7 @@ from samoorg.crdt.trust import TrustState
 
 if TYPE_CHECKING:
     from samoorg.crdt.social import SocialViews
+    from samoorg.protocol.entry import Entry
 
 DomainT = TypeVar("DomainT", bound=Domain)
 BULK: Final = 10_000
@@ -58,17 +75,23 @@ class Views:
         self.index = index
         self._domains: dict[type[Domain], Domain] = {}
         self._marks: dict[type[Domain], int] = {}
+        self._forked: frozenset[bytes] = index.forked
+        """The forked authors the live domains were built with."""
+        self._excluded: tuple[int, dict[bytes, str]] | None = None
 
     def domain(self, cls: type[DomainT]) -> DomainT:
         """The up-to-date state of one domain (created and filled on first use)."""
         index = self.index
+        self._follow_forks()
+        forked = self._forked
         found = self._domains.get(cls)
         if found is None:
             fresh = cls(self)
             self._domains[cls] = fresh
             self._marks[cls] = index.mark
+            held = index.of_kind(*cls.kinds)
             with paused_gc():
-                fresh.apply(index.of_kind(*cls.kinds))
+                fresh.apply([e for e in held if e.author not in forked] if forked else held)
                 fresh.invalid()  # resolves everything while the GC is paused
             return fresh
         mark = self._marks[cls]
@@ -76,6 +99,8 @@ class Views:
             kinds = cls.kinds
             self._marks[cls] = index.mark
             new = [e for e in index.added_since(mark) if e.kind in kinds]
+            if forked:
+                new = [e for e in new if e.author not in forked]
             if len(new) >= BULK:
                 with paused_gc():
                     found.apply(new)
@@ -84,6 +109,28 @@ class Views:
                 found.apply(new)
         assert isinstance(found, cls)
         return found
+
+    def _follow_forks(self) -> None:
+        """Drop the domains a newly forked author affects; they rebuild on next use."""
+        forked = self.index.forked
+        if forked == self._forked:
+            return
+        new = forked - self._forked
+        self._forked = forked
+        for cls in list(self._domains):
+            if cls.reads_forked or any(self.index.of_author(a, cls.kinds) for a in new):
+                del self._domains[cls]
+                del self._marks[cls]
+
+    def holds(self, entry_id: bytes) -> bool:
+        """Whether a view may look at this entry: held, and not by a forked author.
+
+        Domains use this (never ``entry_id in index``) to decide whether an
+        entry they refer to is "held", so the answer is the same on a node
+        that holds the forked author's entry and on one that does not.
+        """
+        entry = self.index.get(entry_id)
+        return entry is not None and not self.index.is_forked(entry.author)
 
     @property
     def trust(self) -> TrustState:
@@ -122,12 +169,29 @@ class Views:
         return self.domain(AgreementState)
 
     def invalid(self) -> dict[bytes, str]:
-        """``{entry id: reason}`` for every held entry that some view ignores."""
+        """``{entry id: reason}`` for every held entry that some view ignores.
+
+        Includes every held entry of a forked author (:data:`FORKED_REASON`),
+        whatever its kind. Which of those a node holds depends on which
+        branch reached it; everything else is the same on every node holding
+        the same entries of the other authors and the same fork proofs.
+        """
         result: dict[bytes, str] = {}
         with paused_gc():
             for cls in DOMAINS:
                 result.update(self.domain(cls).invalid())
+        result.update(self.excluded())
         return result
+
+    def excluded(self) -> dict[bytes, str]:
+        """``{entry id: FORKED_REASON}`` for every held entry of a forked author."""
+        index = self.index
+        if self._excluded is None or self._excluded[0] != index.version:
+            found: list[Entry] = []
+            for author in sorted(index.forked):
+                found.extend(index.of_author(author))
+            self._excluded = (index.version, dict.fromkeys((e.id for e in found), FORKED_REASON))
+        return self._excluded[1]
 
     def digests(self) -> dict[str, str]:
         """``{domain name: hex digest}``; two nodes agree iff their digests are equal."""
@@ -135,5 +199,5 @@ class Views:
             return {cls.name: self.domain(cls).digest() for cls in DOMAINS}
 
     def is_forked(self, author: bytes) -> bool:
-        """Whether a verified fork proof flags ``author`` (every view shows the flag)."""
-        return author in self.index.forked
+        """Whether a verified fork proof flags ``author`` (outputs show the flag)."""
+        return self.index.is_forked(author)

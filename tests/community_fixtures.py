@@ -67,6 +67,7 @@ class Author:
         """A ``trust.accept`` of ``invite`` proving knowledge of ``secret``."""
         body = {
             "invite": invite.id,
+            "inviter": invite.author,
             **amount_fields(Amount.parse(amount, "EUR")),
             "proof": sign_acceptance(secret, invite.id, self.key),
         }

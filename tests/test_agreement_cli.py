@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from samoorg.crdt.exclusion import FORKED_REASON
+from samoorg.protocol.ids import parse_peer_id
 from tests.community_homes import Homes, clock_fixture  # noqa: F401 (the clock fixture)
 from tests.conftest import CliRunner
 
@@ -149,33 +151,65 @@ def test_peer_violations_are_ignored_with_reasons(
     assert homes.json("alice", "members", "-a", doc["agreement"][:8])["members"] == []
 
 
-def test_forked_authors_are_flagged(tmp_path: Path, cli: CliRunner, clock: list[int]) -> None:
-    homes = Homes(cli, tmp_path, "alice", "bob")
-    doc = homes.json(
-        "alice", "agreement", "new", "Rules", "--file", write(tmp_path / "r.txt", RULES)
-    )
-    short = doc["agreement"][:8]
+def test_forked_authors_characters_disappear_alike_on_every_node(
+    tmp_path: Path, cli: CliRunner, clock: list[int]
+) -> None:
+    homes = Homes(cli, tmp_path, "alice", "bob", "carol")
+    new = homes.json("bob", "agreement", "new", "Rules", "--file", write(tmp_path / "r.txt", RULES))
+    short = new["agreement"][:8]
+    homes.sync("alice", "bob", "carol")
+    with_a = RULES + "A\n"
+    homes.run("alice", "agreement", "edit", short, "--file", write(tmp_path / "a.txt", with_a))
     homes.sync("alice", "bob")
+    # Bob edits on top of Alice's change: his edit depends on it.
+    homes.run(
+        "bob", "agreement", "edit", short, "--file", write(tmp_path / "b.txt", with_a + "B\n")
+    )
     # Alice's key copied to a second machine, which edits with its own history.
     clone = tmp_path / "clone"
     clone.mkdir()
     shutil.copy(tmp_path / "alice" / "identity.key", clone / "identity.key")
     assert cli(clone, "import", str(tmp_path / "alice.bundle")).code == 0
-    assert (
-        cli(
-            clone, "agreement", "edit", short, "--file", write(tmp_path / "x.txt", RULES + "x\n")
-        ).code
-        == 0
-    )
+    x_file = write(tmp_path / "x.txt", with_a + "x\n")
+    assert cli(clone, "agreement", "edit", short, "--file", x_file).code == 0
     homes.run(
-        "alice", "agreement", "edit", short, "--file", write(tmp_path / "y.txt", RULES + "y\n")
+        "alice", "agreement", "edit", short, "--file", write(tmp_path / "y.txt", with_a + "y\n")
     )
-    assert cli(clone, "export", str(tmp_path / "clone.bundle")).code == 0
-    homes.sync("alice")
-    for bundle in ("alice.bundle", "clone.bundle"):
-        cli(tmp_path / "bob", "import", str(tmp_path / bundle))
-    history = homes.json("bob", "agreement", "history", short)
-    assert all(row["forked"] for row in history if row["author"] == homes.ids["alice"])
-    assert "FORKED" in homes.run("bob", "agreement", "history", short)
-    blame = homes.json("bob", "agreement", "blame", short)
-    assert any(row["forked"] for row in blame)
+    for name in ("alice", "clone", "bob"):
+        assert cli(tmp_path / name, "export", str(tmp_path / f"{name}.bundle")).code == 0
+    # Bob holds Alice's branch y, Carol the clone's branch x; both get the fork proof.
+    for home, sources in (("bob", ["alice", "clone"]), ("carol", ["clone", "bob", "alice"])):
+        for source in sources:
+            cli(tmp_path / home, "import", str(tmp_path / f"{source}.bundle"))
+    alice = parse_peer_id(homes.ids["alice"])
+    views = {name: homes.views(name) for name in ("bob", "carol")}
+    branches = {name: {e.id for e in v.index.of_author(alice)} for name, v in views.items()}
+    assert branches["bob"] != branches["carol"]
+    assert all(v.index.forked == {alice} for v in views.values())
+    assert views["bob"].digests() == views["carol"].digests()
+    others = {
+        name: {k: r for k, r in v.invalid().items() if k not in branches[name]}
+        for name, v in views.items()
+    }
+    assert others["bob"] == others["carol"]
+    # Alice's characters are gone, and Bob's edit that builds on them waits.
+    for name in ("bob", "carol"):
+        assert homes.json(name, "agreement", "show", short)["text"] == RULES
+        rows = homes.json(name, "agreement", "history", short)
+        assert [(r["author"], r["status"]) for r in rows] == [
+            (homes.ids["bob"], "applied"),
+            (homes.ids["bob"], "pending"),
+        ]
+        assert rows[1]["reason"].startswith("waiting for entries")
+        flagged = {r["id"]: r["invalid"] for r in homes.json(name, "log", "--invalid")}
+        assert {bytes.fromhex(k) for k in flagged} == branches[name]
+        assert set(flagged.values()) == {FORKED_REASON}
+    # Bob writes his line again; it now stands on its own, identically everywhere.
+    homes.run(
+        "bob", "agreement", "edit", short, "--file", write(tmp_path / "b2.txt", RULES + "B\n")
+    )
+    assert cli(tmp_path / "bob", "export", str(tmp_path / "bob.bundle")).code == 0
+    cli(tmp_path / "carol", "import", str(tmp_path / "bob.bundle"))
+    shown = [homes.json(name, "agreement", "show", short) for name in ("bob", "carol")]
+    assert [s["text"] for s in shown] == [RULES + "B\n"] * 2
+    assert homes.views("bob").digests() == homes.views("carol").digests()

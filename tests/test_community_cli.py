@@ -190,8 +190,11 @@ def test_forked_member_is_flagged(tmp_path: Path, cli: CliRunner) -> None:
     ]
     with Store(tmp_path / "alice" / "store.sqlite") as store:
         assert store.ingest_fork_proof(ForkProof.of(*twins).to_bytes()) is not None
-    flags = {m["id"]: m["forked"] for m in homes.json("alice", "trust", "list")}
-    assert flags == {homes.ids["alice"]: False, homes.ids["bob"]: True}
+    rows = {m["id"]: (m["distance"], m["forked"]) for m in homes.json("alice", "trust", "list")}
+    # Every view ignores Bob's entries, his acceptance among them: no edge, listed as FORKED.
+    assert rows == {homes.ids["alice"]: (0, False), homes.ids["bob"]: (None, True)}
+    assert homes.json("alice", "trust", "pool")["members"] == 1
+    assert "FORKED (excluded)" in homes.run("alice", "trust", "list")
     after = homes.views("alice").digests()
     assert before.keys() == after.keys()
     assert all(before[k] != after[k] for k in before)

@@ -176,6 +176,7 @@ def test_peer_violations_are_ignored_with_reasons(homes: Homes, clock: list[int]
             ACCEPT,
             {
                 "invite": invite.invite,
+                "inviter": invite.inviter,
                 "amount": 100,
                 "currency": "EUR",
                 "proof": sign_acceptance(invite.secret, invite.invite, carol),

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.invites import ACCEPTED, PENDING, REVOKED
+from samoorg.crdt.records import ACCEPT, CONFIRM
+from samoorg.protocol.entry import Entry
+from samoorg.protocol.ids import peer_id
+from samoorg.protocol.invite_code import sign_acceptance
 from tests.community_fixtures import DAY, Author, views_of
 
 S1 = b"\x01" * 16
@@ -77,3 +82,59 @@ def test_wrong_secret_expired_revoked_and_self() -> None:
     assert views.trust.outcome(invite.id).state == REVOKED  # type: ignore[union-attr]
     assert views.invalid()[after.id].startswith("invite was revoked")
     assert views.trust.edges() == []
+
+
+def confirm(inviter: Author, invite: Entry, invitee: Author) -> Entry:
+    """A ``trust.confirm`` of ``invite`` naming ``invitee``."""
+    return inviter.write(CONFIRM, {"invite": invite.id, "invitee": invitee.key})
+
+
+def test_acceptance_names_the_inviter_and_confirmations_name_the_invitee() -> None:
+    alice, bob, carol = Author(1), Author(2), Author(3)
+    invite = alice.invite(S1)
+    body = {"invite": invite.id, "inviter": bob.key, "amount": 100, "currency": "EUR"}
+    liar = carol.write(ACCEPT, {**body, "proof": sign_acceptance(S1, invite.id, carol.key)})
+    accept = bob.accept(invite, S1)
+    claims = [
+        confirm(alice, invite, bob),
+        confirm(alice, invite, carol),
+        confirm(carol, invite, bob),
+    ]
+    views = views_of(invite, liar, accept, *claims)
+    invalid = views.invalid()
+    assert "as the inviter, but invite" in invalid[liar.id]
+    assert invalid[claims[1].id].startswith("invite was accepted by")
+    assert invalid[claims[2].id] == "only the inviter can confirm an acceptance"
+    outcome = views.trust.outcome(invite.id)
+    assert outcome is not None
+    assert outcome.confirmed == (claims[0].id,)
+    assert views.trust.claims(alice.key) == [] == views.trust.claims(bob.key)
+
+
+def test_claims_point_at_the_feed_that_completes_an_edge() -> None:
+    alice, bob, carol = Author(1), Author(2), Author(3)
+    to_bob, to_carol = alice.invite(S1), bob.invite(S2)
+    accept = bob.accept(to_bob, S1)  # held without Alice's invite: it claims Alice
+    confirmed = confirm(bob, to_carol, carol)  # held without Carol's acceptance: claims Carol
+    views = views_of(accept, to_carol, confirmed)
+    assert views.trust.claims(bob.key) == [alice.key, carol.key]
+    assert views.trust.edges() == []
+    views.index.add(to_bob)
+    views.index.add(carol.accept(to_carol, S2))
+    assert views.trust.claims(bob.key) == []
+    assert len(views.trust.edges()) == 2
+
+
+def test_an_acceptance_of_a_forked_inviter_is_void_whether_or_not_the_invite_is_held() -> None:
+    alice, bob = Author(1), Author(2)
+    invite = alice.invite(S1)
+    accept = bob.accept(invite, S1)
+    for held in ([invite, accept], [accept]):
+        views = views_of(*held)
+        views.digests()
+        views.index.add_forked(alice.key)
+        reasons = views.invalid()
+        assert reasons[accept.id].startswith(f"the inviter {peer_id(alice.key)} is flagged")
+        assert views.trust.edges() == []
+        assert views.trust.claims(bob.key) == []
+        assert reasons.get(invite.id, FORKED_REASON) == FORKED_REASON
