@@ -7,12 +7,14 @@ ever-growing heap again and again: on 200k entries it tripled the rebuild time
 garbage, so pausing the collector for its duration loses nothing; reference
 counting still frees everything as usual.
 
-A long-running node (the daemon) should also call :func:`gc.freeze` once after
-loading its store into views: the loaded objects then sit in the permanent
-generation and later collections stop rescanning them. On 1M entries this
-made small incremental updates several times faster. It is not done here
-because frozen reference cycles (a discarded ``Views`` and its domains) would
-never be collected, which matters for short-lived views such as in tests.
+A long-running process also calls :func:`gc.freeze` once after loading its
+store into views (``samoorg node run`` does, in ``node/daemon_run.py``, once its
+node has started): the loaded objects then sit in the permanent generation and
+later collections stop rescanning them. On 1M entries this made small
+incremental updates several times faster (``bench/community_bench.py``). It is
+not done here because frozen reference cycles (a discarded ``Views`` and its
+domains) would never be collected, which matters for short-lived views such
+as in tests, and for several nodes run in one test process.
 """
 
 from __future__ import annotations

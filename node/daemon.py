@@ -24,7 +24,10 @@ Theory of operation. :class:`Node` runs in one trio task tree over a
   other processes. Every :data:`POLL_INTERVAL` the watcher compares
   :meth:`Store.change_marker`; on a change it announces our own new entries
   on the heads topic, wakes the live sessions, and refreshes the replication
-  scope (which also follows ``samoorg follow`` and the peer book).
+  scope (which also follows ``samoorg follow`` and the peer book). With our
+  key, the node then confirms acceptances of our invites in our own feed
+  (:func:`~samoorg.node.scope.confirm_acceptances`), which is how others find
+  our invitees' feeds.
 * **Gossip.** Announcements (:mod:`samoorg.protocol.announce`) carry new head
   entries. Received ones are verified and stored if they extend a feed in
   scope; anything else (a gap, an unknown feed) is left to pull sync.
@@ -55,7 +58,7 @@ from samoorg.node.daemon_state import write_state
 from samoorg.node.home import Home
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.replication import Outcome, SyncReport, replicate
-from samoorg.node.scope import ScopeTracker
+from samoorg.node.scope import ScopeTracker, confirm_acceptances
 from samoorg.node.store import Store, now_ms
 from samoorg.node.store_watch import StoreWatcher
 from samoorg.node.streams import ByteStream
@@ -67,6 +70,7 @@ from samoorg.node.transport import (
     split_address,
 )
 from samoorg.protocol.announce import decode_announcement, encode_announcement
+from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import decode_entry
 from samoorg.protocol.errors import ProtocolError
 from samoorg.protocol.ids import peer_id
@@ -139,8 +143,11 @@ class Node:
         peer_book: PeerBook,
         transport: Transport,
         config: NodeConfig,
+        signer: Signer | None = None,
     ) -> None:
+        """``signer`` (our key) lets the node confirm acceptances of our invites."""
         self.home = home
+        self.signer = signer
         self.store = store
         self.peer_book = peer_book
         self.transport = transport
@@ -167,7 +174,7 @@ class Node:
             transport_part, key = split_address(address)
             if key != self.me:
                 self.peer_book.add(key, [transport_part], "bootstrap")
-        self.scope.refresh()
+        self._refresh_scope()
         self.transport.set_stream_handler(SYNC_PROTOCOL, self._serve_sync)
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
@@ -224,10 +231,19 @@ class Node:
 
     def _on_scope_inputs_changed(self) -> None:
         before = self.scope.current
-        after = self.scope.refresh()
+        after = self._refresh_scope()
         if after != before:
             log.info("replication scope now has %d feeds", len(after))
             self._state_dirty = True
+
+    def _refresh_scope(self) -> frozenset[bytes]:
+        scope = self.scope.refresh()
+        # Confirm acceptances of our invites in our own feed, so that nodes
+        # holding our feed find our invitees' feeds (node/scope.py).
+        if self.signer is not None and confirm_acceptances(self.store, self.signer, self.scope):
+            self.watcher.notify()
+            scope = self.scope.refresh()
+        return scope
 
     async def _announce(self, raws: list[bytes]) -> None:
         await self.transport.announce(HEADS_TOPIC, encode_announcement(raws))

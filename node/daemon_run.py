@@ -10,6 +10,7 @@ code is 0.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import signal
@@ -113,8 +114,13 @@ def run_daemon(
                                 hops=options.hops,
                                 relays=options.relays,
                             ),
+                            signer=signer,
                         )
                         await nursery.start(node.run)
+                        # The node has loaded the store into its views; that state
+                        # lives as long as the process. Freezing it keeps the cyclic
+                        # GC from rescanning it at every collection (crdt/bulk.py).
+                        gc.freeze()
                         output.write(f"node {peer_id(signer.public_key)} (home {home.path})\n")
                         for addr in transport.listen_addrs():
                             output.write(f"listening on {addr}\n")

@@ -15,7 +15,7 @@ import trio
 from samoorg.node.daemon import SYNC_PROTOCOL
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.replication import Outcome, SyncReport
-from samoorg.node.scope import ScopeTracker
+from samoorg.node.scope import ScopeTracker, confirm_acceptances
 from samoorg.node.store import Store
 from samoorg.node.transport import DIAL_TIMEOUT, TransportError, split_address
 from samoorg.protocol.crypto import Signer
@@ -69,4 +69,6 @@ async def sync_once(
             raise SyncTimeout(f"sync with {address} did not finish within {timeout:g} s") from None
     peer_book.add(key, [transport_part], "manual")
     peer_book.record_sync(key, report.received, report.sent, report.rejected)
+    scope.refresh()
+    confirm_acceptances(store, signer, scope)  # sent at the next sync (node/scope.py)
     return OneShotReport(peer=key, report=report, seconds=trio.current_time() - started)

@@ -3,34 +3,61 @@
 A node replicates
 
 * its own feed;
-* the members of its trust list within ``hops`` mutual-guarantee edges
-  (default :data:`DEFAULT_HOPS`), computed by the trust view
-  (:class:`samoorg.crdt.trust.TrustState`);
+* everyone within ``hops`` steps of it (default :data:`DEFAULT_HOPS`), where
+  a step is a mutual-guarantee edge of the trust view
+  (:class:`samoorg.crdt.trust.TrustState`) or a *claim* of one
+  (:meth:`TrustState.claims <samoorg.crdt.trust.TrustState.claims>`);
 * feeds followed explicitly (``samoorg follow ID``);
 * the inviter of every invite it accepted (remembered in the peer book with
-  source ``invite``), so that an invitee fetches the inviter's feed before
-  the mutual-guarantee edge exists in its own view;
+  source ``invite``; with ``hops >= 1`` our own acceptance claims them anyway);
 * and, for the length of one sync session, the remote peer's own feed: that is
   how an inviter receives the ``trust.accept`` of someone not yet on its list.
+
+Friend of a friend, from feeds alone. An edge needs two entries in two feeds
+(``trust.invite`` by the inviter, ``trust.accept`` by the invitee). Holding one
+side, a node learns whose feed holds the other: a ``trust.accept`` names its
+inviter, and the inviter's node writes a ``trust.confirm`` naming the invitee
+once it holds the winning acceptance (:func:`confirm_acceptances`). Those
+waiting entries are claims; following them fetches the feed that completes
+the edge (or not: a claim is never trust). So with A - B - C - D a chain of
+invites, A holding B's feed learns C from B's confirmation, fetches C, learns
+D from C's, and stops at ``hops``: a claim extends the scope only from a member
+at distance < ``hops``, and a member's claims are followed in their feed order
+up to :data:`MAX_CLAIMS` (our own without limit). A peer therefore cannot make
+us replicate feeds beyond the hop limit, and one member within it can add at
+most :data:`MAX_CLAIMS` unverified feeds, each costing them a signed entry.
 
 Theory of operation: :class:`ScopeTracker` keeps an index of the trust
 records only, fed incrementally from the store by arrival rowid, so
 :meth:`ScopeTracker.refresh` after a change costs what changed, not the store
-size. Forked authors stay in scope: their fork proof is replicated, and the
-store refuses their later entries by itself.
+size (a breadth-first walk over the members within ``hops`` follows). Every
+view ignores forked authors' entries, so a forked author has no edges and no
+claims, and leaves the scope unless followed; their fork proof still goes to
+every peer that wants their feed.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from typing import Final
 
 from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.records import TRUST_KINDS
+from samoorg.crdt.invites import ACCEPTED
+from samoorg.crdt.records import CONFIRM, TRUST_KINDS
 from samoorg.crdt.views import Views
+from samoorg.node.errors import StoreError
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.store import Store
+from samoorg.protocol.crypto import Signer
+from samoorg.protocol.entry import Entry
+from samoorg.protocol.ids import peer_id
+
+log = logging.getLogger("samoorg.node")
 
 DEFAULT_HOPS: Final = 3
+MAX_CLAIMS: Final = 8
+"""Unverified invite partners followed per member (our own claims are not limited)."""
 
 
 class ScopeTracker:
@@ -53,9 +80,24 @@ class ScopeTracker:
         """The scope as of the last :meth:`refresh`."""
         return self._scope
 
-    def trust_members(self) -> frozenset[bytes]:
-        """Our trust list within ``hops`` (ourselves included), as of the last refresh."""
-        return self._views.trust.members(self.me, self.hops)
+    def distances(self) -> dict[bytes, int]:
+        """Everyone within ``hops`` steps (edges or claims) of us, with their distance."""
+        trust = self._views.trust
+        found = {self.me: 0}
+        queue = deque([self.me])
+        while queue:
+            current = queue.popleft()
+            distance = found[current]
+            if distance >= self.hops:
+                continue
+            claims = trust.claims(current)
+            if current != self.me:
+                claims = claims[:MAX_CLAIMS]
+            for other in [*sorted(trust.neighbours(current)), *claims]:
+                if other not in found:
+                    found[other] = distance + 1
+                    queue.append(other)
+        return found
 
     def refresh(self) -> frozenset[bytes]:
         """Read new trust records and the peer book; return the (possibly new) scope."""
@@ -66,6 +108,33 @@ class ScopeTracker:
             self._index.add_forked(author)
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
         self._scope = frozenset(
-            {self.me} | self.trust_members() | self._peer_book.follows() | inviters
+            {self.me} | self.distances().keys() | self._peer_book.follows() | inviters
         )
         return self._scope
+
+    def unconfirmed(self) -> list[tuple[bytes, bytes]]:
+        """``(invite id, invitee)`` for our accepted invites we have not confirmed yet."""
+        return [
+            (o.id, o.invitee)
+            for o in self._views.trust.outcomes()
+            if o.state == ACCEPTED and o.inviter == self.me and o.invitee and not o.confirmed
+        ]
+
+
+def confirm_acceptances(store: Store, signer: Signer, scope: ScopeTracker) -> list[Entry]:
+    """Write a ``trust.confirm`` for each accepted invite of ours not confirmed yet.
+
+    Call after :meth:`ScopeTracker.refresh`. Others' nodes follow these
+    confirmations to our invitees' feeds (see the module docstring). Returns
+    the entries written; call :meth:`ScopeTracker.refresh` again to see them.
+    """
+    written: list[Entry] = []
+    for invite, invitee in scope.unconfirmed():
+        try:
+            entry = store.append(signer, CONFIRM, {"invite": invite, "invitee": invitee})
+        except StoreError as exc:  # e.g. our own feed is flagged as forked
+            log.warning("cannot confirm the acceptance of invite %s: %s", invite.hex()[:12], exc)
+            break
+        log.info("confirmed %s's acceptance of invite %s", peer_id(invitee)[:16], invite.hex()[:12])
+        written.append(entry)
+    return written

@@ -81,6 +81,7 @@ async def running_node(
                 peer_book=book,
                 transport=transport,
                 config=NodeConfig(bootstrap=bootstrap, hops=hops),
+                signer=signer,
             )
             async with trio.open_nursery() as nursery:
                 await nursery.start(node.run)

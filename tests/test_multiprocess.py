@@ -85,7 +85,9 @@ def test_three_daemons_converge_on_cli_actions(tmp_path: Path) -> None:
         )
         ben_id = run_cli(homes[1], "whoami").stdout.strip()
         run_cli(homes[0], "pledge", "intend", "20", "EUR", "--to", ben_id)
-        digests = wait_converged(homes, 60, expected_entries=6)
+        # Six entries written through the CLI, and the inviters' daemons confirm
+        # both acceptances (trust.confirm, for friend-of-a-friend scope).
+        digests = wait_converged(homes, 60, expected_entries=8)
         assert set(digests) >= {"trust", "pledges"}
         # Ben's trust list, seen from Cy's node, holds all three.
         listed = json.loads(run_cli(homes[2], "trust", "list", "--json").stdout)
@@ -94,7 +96,7 @@ def test_three_daemons_converge_on_cli_actions(tmp_path: Path) -> None:
         # A write while the daemons run reaches the others live.
         ana_id = run_cli(homes[0], "whoami").stdout.strip()
         run_cli(homes[1], "pledge", "intend", "5", "EUR", "--to", ana_id)
-        wait_converged(homes, 30, expected_entries=7)
+        wait_converged(homes, 30, expected_entries=9)
         peers = json.loads(run_cli(homes[0], "peers", "--json").stdout)
         assert {p["id"] for p in peers if p["connected"]} == {
             run_cli(h, "whoami").stdout.strip() for h in homes[1:]

@@ -75,7 +75,8 @@ def test_partition_concurrent_writes_heal(tmp_path: Path) -> None:
                     ).stdout
                 )["code"]
                 run_cli(homes[invitee], "invite", "accept", code)
-            before = wait_converged(homes, 60, expected_entries=4)
+            # Two invites, two acceptances, and the inviter's two confirmations.
+            before = wait_converged(homes, 60, expected_entries=6)
 
             lab.cut(2)
             run_cli(homes[0], "pledge", "intend", "10", "EUR", "--to", ids[1])
@@ -103,13 +104,13 @@ def test_partition_concurrent_writes_heal(tmp_path: Path) -> None:
                 "--monthly",
             )
             run_cli(homes[2], "pledge", "intend", "15", "EUR", "--to", ids[0])
-            _wait(lambda: _entries(homes[0]) == 6 and _entries(homes[1]) == 6, 30, "a-b sync")
+            _wait(lambda: _entries(homes[0]) == 8 and _entries(homes[1]) == 8, 30, "a-b sync")
             time.sleep(1.0)
-            assert _entries(homes[2]) == 6  # its own two, nothing from across the cut
-            assert _entries(homes[0]) == 6
+            assert _entries(homes[2]) == 8  # its own two, nothing from across the cut
+            assert _entries(homes[0]) == 8
 
             lab.heal(2)
-            after = wait_converged(homes, 90, expected_entries=8)
+            after = wait_converged(homes, 90, expected_entries=10)
             assert after != before
         finally:
             for node in nodes:

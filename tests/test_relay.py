@@ -73,7 +73,8 @@ def test_invitee_reaches_inviter_through_a_relay(tmp_path: Path) -> None:
                 run_cli(homes[2], "invite", "accept", made["code"], "--json").stdout
             )
             assert any("/p2p-circuit/" in a for a in accepted["addrs"])
-            wait_converged([homes[0], homes[2]], 60, expected_entries=2)
+            # The invite, the acceptance, and Ana's daemon's confirmation of it.
+            wait_converged([homes[0], homes[2]], 60, expected_entries=3)
             peers = json.loads(run_cli(homes[2], "peers", "--json").stdout)
             ana_id = run_cli(homes[0], "whoami").stdout.strip()
             assert any(p["id"] == ana_id and p["connected"] for p in peers)
