@@ -94,7 +94,7 @@ class ScopeTracker:
             if current != self.me:
                 claims = claims[:MAX_CLAIMS]
             for other in [*sorted(trust.neighbours(current)), *claims]:
-                if other not in found:
+                if other not in found and not self._index.is_forked(other):
                     found[other] = distance + 1
                     queue.append(other)
         return found

@@ -14,6 +14,7 @@ from samoorg.node.peerbook import PeerBook
 from samoorg.node.scope import MAX_CLAIMS, ScopeTracker, confirm_acceptances
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
+from samoorg.protocol.fork import ForkProof
 from tests.community_fixtures import Author
 
 
@@ -90,3 +91,13 @@ def test_the_inviter_confirms_each_accepted_invite_once(home: tuple[Store, PeerB
     assert [(e.kind, e.body["invitee"]) for e in written] == [(CONFIRM, b.key)]
     scope.refresh()
     assert confirm_acceptances(store, inviter.signer, scope) == []
+
+
+def test_a_forked_author_is_never_in_scope(home: tuple[Store, PeerBook]) -> None:
+    store, book = home
+    a, b, c = Author(1), Author(2), Author(3)
+    feeds = chain(a, b, c)
+    store.ingest(e.raw for e in feeds[a.key] + feeds[b.key])
+    twins = [Author(3).write("test.note", {"n": n}) for n in range(2)]
+    assert store.ingest_fork_proof(ForkProof.of(*twins).to_bytes()) is not None
+    assert ScopeTracker(store, book, a.key).refresh() == {a.key, b.key}
