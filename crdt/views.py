@@ -191,7 +191,7 @@ class Views:
             for author in sorted(index.forked):
                 found.extend(index.of_author(author))
             self._excluded = (index.version, dict.fromkeys((e.id for e in found), FORKED_REASON))
-        return self._excluded[1]
+        return dict(self._excluded[1])
 
     def digests(self) -> dict[str, str]:
         """``{domain name: hex digest}``; two nodes agree iff their digests are equal."""
