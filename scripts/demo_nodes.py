@@ -6,11 +6,12 @@ type it, and renders its JSON with :class:`~demo_tables.Render`. Daemons are
 :class:`~samoorg.node.processes.NodeProcess` children listening on
 127.0.0.1 only, mDNS off, each in its own home under one temporary folder.
 
-:meth:`Community.converge` is the demo's proof of convergence: it polls
-``samoorg status --digests --json`` of every running node (all at once) until
-they hold the same number of entries and the same digest of every view, or
-its timeout passes. Every wait is bounded: CLI commands, daemon start and
-stop, and each convergence check.
+:meth:`Community.converge` is the demo's proof of convergence: it reads every
+running node's feed heads from its store (read-only, every 50 ms) until all
+are equal, timing that from the newest entry, then runs ``samoorg status
+--digests --json`` of every node side by side and requires the same digest
+of every view. Every wait is bounded: CLI commands, daemon start and stop,
+and each convergence check.
 """
 
 from __future__ import annotations
