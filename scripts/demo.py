@@ -12,11 +12,11 @@ confirms with ``samoorg status --digests --json`` of every node that all
 views agree. Each wait is bounded (``--timeout``); one that runs out fails
 the demo.
 
-The nodes dial each other with ``--bootstrap``, and invite codes carry the
-inviters' addresses. A node learns a friend-of-a-friend's feed only over a
-direct session (docs/networking.md, "Known limits"), so with
-``--invites-only`` (no bootstrap: nodes meet only through invite codes) the
-first check fails until the trust records name both keys.
+The nodes meet only through invite codes, which carry the inviter's
+addresses: no bootstrap list, no mDNS. Friends of friends are found through
+the trust records (an acceptance names its inviter, an inviter confirms who
+accepted) and replicated within the hop limit (docs/networking.md §4.2).
+``--mesh`` instead makes every node dial every other one (``--bootstrap``).
 
 The story, one function per act:
 
@@ -68,8 +68,8 @@ def start_nodes(c: Community) -> None:
         1,
         "Five people, five nodes",
         "Each creates an identity (an Ed25519 key; the id is its libp2p peer id) and starts a\n"
-        "   node: own home, own process, own port on 127.0.0.1. A node dials those already up\n"
-        "   (--bootstrap) but keeps only its scope: own feed, trust list, inviters.",
+        "   node: own home, own process, own port on 127.0.0.1. Nodes know nobody yet: they\n"
+        "   meet through invite codes and replicate their scope (own feed, trust list, follows).",
     )
     for person in c.people.values():
         c.text(person, "init")
@@ -435,9 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=30.0, help="seconds each convergence check may take"
     )
     parser.add_argument(
-        "--invites-only",
+        "--mesh",
         action="store_true",
-        help="start the nodes without --bootstrap: they meet only through invite codes",
+        help="also make every node dial every other one (--bootstrap), not only inviters",
     )
     args = parser.parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
@@ -445,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     began = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix="samoorg-demo-"))
-    c = Community(root, NAMES, timeout=args.timeout, mesh=not args.invites_only)
+    c = Community(root, NAMES, timeout=args.timeout, mesh=args.mesh)
     code = 1
     try:
         start_nodes(c)
