@@ -31,6 +31,7 @@ from itertools import pairwise
 from typing import Final
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.fields import found
 from samoorg.crdt.text import CharId, DeleteOp, InsertOp
 from samoorg.crdt.text_replica import Change, Delete, Insert, Op
 from samoorg.protocol import dcbor
@@ -101,7 +102,7 @@ def parse(entry: Entry) -> AgreementRecord:
         title = body.get("title")
         if type(title) is not str or not title.strip() or len(title) > MAX_TITLE:
             raise RuleViolation(
-                f"expected 'title' as text of 1 to {MAX_TITLE} characters, found {_found(title)}"
+                f"expected 'title' as text of 1 to {MAX_TITLE} characters, found {found(title)}"
             )
         return NewAgreement(title, Change.build(entry.id, _ops(body.get("ops"), entry.id, [])))
     if entry.kind == EDIT:
@@ -113,7 +114,7 @@ def parse(entry: Entry) -> AgreementRecord:
     if entry.kind == ACCEPT:
         version = body.get("version")
         if type(version) is not bytes or len(version) != ID_SIZE:
-            raise RuleViolation(f"expected 'version' as a 32-byte hash, found {_found(version)}")
+            raise RuleViolation(f"expected 'version' as a 32-byte hash, found {found(version)}")
         heads = _ids(body.get("heads"), "heads", MAX_DEPS, ordered=True)
         return Acceptance(doc_of(entry), heads, version)
     raise RuleViolation(f"expected an agreement record, found kind {entry.kind}")
@@ -155,15 +156,9 @@ def encode_ops(
 # -- readers ------------------------------------------------------------------
 
 
-def _found(value: object) -> str:
-    if type(value) is bytes:
-        return f"a {len(value)}-byte string"
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
-
-
 def _id(value: object, field: str) -> bytes:
     if type(value) is not bytes or len(value) != ID_SIZE:
-        raise RuleViolation(f"expected {field!r} as a 32-byte entry id, found {_found(value)}")
+        raise RuleViolation(f"expected {field!r} as a 32-byte entry id, found {found(value)}")
     return value
 
 
@@ -171,7 +166,7 @@ def _ids(value: object, field: str, limit: int, *, ordered: bool) -> tuple[bytes
     if type(value) is not list or len(value) > limit or (ordered and not value):
         least = 1 if ordered else 0
         raise RuleViolation(
-            f"expected {field!r} as a list of {least} to {limit} entry ids, found {_found(value)}"
+            f"expected {field!r} as a list of {least} to {limit} entry ids, found {found(value)}"
         )
     ids = tuple(_id(item, field) for item in value)
     if ordered and any(a >= b for a, b in pairwise(ids)):
@@ -183,13 +178,13 @@ def _ids(value: object, field: str, limit: int, *, ordered: bool) -> tuple[bytes
 
 def _uint(value: object, what: str, least: int = 0) -> int:
     if type(value) is not int or not least <= value <= MAX_OFFSET:
-        raise RuleViolation(f"expected {what} as an integer >= {least}, found {_found(value)}")
+        raise RuleViolation(f"expected {what} as an integer >= {least}, found {found(value)}")
     return value
 
 
 def _ref(value: object, own: bytes, refs: list[bytes] | tuple[bytes, ...]) -> CharId:
     if type(value) is not list or len(value) != 2:
-        raise RuleViolation(f"expected a character reference [k, offset], found {_found(value)}")
+        raise RuleViolation(f"expected a character reference [k, offset], found {found(value)}")
     slot = _uint(value[0], "a reference's entry slot")
     offset = _uint(value[1], "a reference's offset")
     if slot == 0:
@@ -202,17 +197,17 @@ def _ref(value: object, own: bytes, refs: list[bytes] | tuple[bytes, ...]) -> Ch
 def _ops(value: object, own: bytes, refs: list[bytes] | tuple[bytes, ...]) -> list[Op]:
     if type(value) is not list or not value or len(value) > MAX_OPS:
         raise RuleViolation(
-            f"expected 'ops' as a list of 1 to {MAX_OPS} operations, found {_found(value)}"
+            f"expected 'ops' as a list of 1 to {MAX_OPS} operations, found {found(value)}"
         )
     ops: list[Op] = []
     for item in value:
         if type(item) is not list or not item:
-            raise RuleViolation(f"expected an operation array, found {_found(item)}")
+            raise RuleViolation(f"expected an operation array, found {found(item)}")
         tag = item[0]
         if tag == INSERT_TAG and type(tag) is int and len(item) == 4:
             _, left, right, text = item
             if type(text) is not str or not text:
-                raise RuleViolation(f"expected inserted text, found {_found(text)}")
+                raise RuleViolation(f"expected inserted text, found {found(text)}")
             ops.append(
                 Insert(
                     None if left is None else _ref(left, own, refs),
@@ -225,6 +220,6 @@ def _ops(value: object, own: bytes, refs: list[bytes] | tuple[bytes, ...]) -> li
         else:
             raise RuleViolation(
                 "expected an operation [0, left, right, text] or [1, ref, length], "
-                f"found {_found(item)}"
+                f"found {found(item)}"
             )
     return ops

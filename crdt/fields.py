@@ -9,20 +9,26 @@ prints it as its one error line.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from samoorg.crdt.errors import RuleViolation
-from samoorg.protocol import dcbor
+
+if TYPE_CHECKING:  # kept out of start-up: CLI modules import kind names early
+    from samoorg.protocol import dcbor
 
 ID_SIZE = 32
 """Entry ids and author keys are both 32 bytes."""
 
 
-def _found(value: object) -> str:
-    if isinstance(value, bytes):
+def found(value: object) -> str:
+    """How a reason names a field value that is not what was expected."""
+    if value is None:
+        return "nothing"
+    if type(value) is bytes:
         return f"a {len(value)}-byte string"
-    if isinstance(value, str):
+    if type(value) is str:
         return f"text of {len(value)} characters"
-    if isinstance(value, int) and not isinstance(value, bool):
+    if type(value) is int:
         return str(value)
     return f"{type(value).__name__} {value!r}"[:60]
 
@@ -30,12 +36,19 @@ def _found(value: object) -> str:
 def read_text(
     body: Mapping[str, dcbor.Value], name: str, *, max_chars: int, required: bool = True
 ) -> str:
-    """A text field of 1..``max_chars`` characters (``""`` if optional and absent)."""
+    """A text field of at most ``max_chars`` characters.
+
+    A required field must hold more than white space; an optional one may be
+    absent (read as ``""``) or empty.
+    """
     value = body.get(name)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or not value.strip():
-        raise RuleViolation(f"expected {name!r} as non-empty text, found {_found(value)}")
+    if type(value) is not str:
+        wanted = "non-empty text" if required else "text"
+        raise RuleViolation(f"expected {name!r} as {wanted}, found {found(value)}")
+    if required and not value.strip():
+        raise RuleViolation(f"expected a non-empty {name!r}")
     if len(value) > max_chars:
         raise RuleViolation(
             f"expected {name!r} of at most {max_chars} characters, found {len(value)}"
@@ -43,11 +56,24 @@ def read_text(
     return value
 
 
+def read_bytes(body: Mapping[str, dcbor.Value], name: str, size: int) -> bytes:
+    """A byte-string field of exactly ``size`` bytes."""
+    value = body.get(name)
+    if type(value) is not bytes or len(value) != size:
+        raise RuleViolation(f"expected {name!r} as a {size}-byte string, found {found(value)}")
+    return value
+
+
 def read_id(body: Mapping[str, dcbor.Value], name: str) -> bytes:
     """A 32-byte id field (an entry id or an author key)."""
+    return read_bytes(body, name, ID_SIZE)
+
+
+def read_integer(body: Mapping[str, dcbor.Value], name: str) -> int:
+    """An integer field of any value in the data model."""
     value = body.get(name)
-    if not isinstance(value, bytes) or len(value) != ID_SIZE:
-        raise RuleViolation(f"expected {name!r} as a {ID_SIZE}-byte id, found {_found(value)}")
+    if type(value) is not int:
+        raise RuleViolation(f"expected {name!r} as an integer, found {found(value)}")
     return value
 
 
@@ -55,7 +81,7 @@ def read_int(body: Mapping[str, dcbor.Value], name: str, low: int, high: int) ->
     """An integer field in ``[low, high]``."""
     value = body.get(name)
     if type(value) is not int or not low <= value <= high:
-        raise RuleViolation(f"expected {name!r} as an integer {low}..{high}, found {_found(value)}")
+        raise RuleViolation(f"expected {name!r} as an integer {low}..{high}, found {found(value)}")
     return value
 
 
@@ -64,6 +90,6 @@ def read_choice(body: Mapping[str, dcbor.Value], name: str, choices: tuple[str, 
     value = body.get(name)
     if not isinstance(value, str) or value not in choices:
         raise RuleViolation(
-            f"expected {name!r} as one of {', '.join(choices)}, found {_found(value)}"
+            f"expected {name!r} as one of {', '.join(choices)}, found {found(value)}"
         )
     return value

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.fields import found, read_bytes, read_integer, read_text
 from samoorg.crdt.money import MAX_MINOR, Amount, check_currency
 
 if TYPE_CHECKING:  # kept out of start-up: the CLI imports kind names from here
@@ -181,47 +182,12 @@ Record = (
 # -- field readers ------------------------------------------------------------
 
 
-def _found(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if type(value) is bytes:
-        return f"a {len(value)}-byte string"
-    return f"{type(value).__name__} {value!r}"[:80]
-
-
-def _bytes(body: Mapping[str, dcbor.Value], key: str, size: int) -> bytes:
-    value = body.get(key)
-    if type(value) is not bytes or len(value) != size:
-        raise RuleViolation(f"expected {key!r} as a {size}-byte string, found {_found(value)}")
-    return value
-
-
-def _int(body: Mapping[str, dcbor.Value], key: str) -> int:
-    value = body.get(key)
-    if type(value) is not int:
-        raise RuleViolation(f"expected {key!r} as an integer, found {_found(value)}")
-    return value
-
-
 def _optional_time(body: Mapping[str, dcbor.Value], key: str) -> int | None:
     if body.get(key) is None:
         return None
-    value = _int(body, key)
+    value = read_integer(body, key)
     if value < 0:
         raise RuleViolation(f"expected {key!r} as a time in milliseconds, found {value}")
-    return value
-
-
-def _text(body: Mapping[str, dcbor.Value], key: str, limit: int, *, required: bool) -> str:
-    value = body.get(key)
-    if value is None and not required:
-        return ""
-    if type(value) is not str:
-        raise RuleViolation(f"expected {key!r} as text, found {_found(value)}")
-    if required and not value.strip():
-        raise RuleViolation(f"expected a non-empty {key!r}")
-    if len(value) > limit:
-        raise RuleViolation(f"expected {key!r} of at most {limit} characters, found {len(value)}")
     return value
 
 
@@ -236,8 +202,8 @@ def check_minor(minor: int) -> None:
 def _amount(body: Mapping[str, dcbor.Value], key: str = "amount") -> Amount:
     currency = body.get("currency")
     if type(currency) is not str:
-        raise RuleViolation(f"expected 'currency' as an ISO 4217 code, found {_found(currency)}")
-    amount = Amount(check_currency(currency), _int(body, key))
+        raise RuleViolation(f"expected 'currency' as an ISO 4217 code, found {found(currency)}")
+    amount = Amount(check_currency(currency), read_integer(body, key))
     amount.check_positive()
     return amount
 
@@ -253,27 +219,27 @@ def amount_fields(amount: Amount, key: str = "amount") -> dict[str, dcbor.Value]
 def _invite(body: Mapping[str, dcbor.Value]) -> Invite:
     return Invite(
         amount=_amount(body),
-        expires=_int(body, "expires"),
-        key=_bytes(body, "key", KEY_SIZE),
-        note=_text(body, "note", MAX_NOTE, required=False),
+        expires=read_integer(body, "expires"),
+        key=read_bytes(body, "key", KEY_SIZE),
+        note=read_text(body, "note", max_chars=MAX_NOTE, required=False),
     )
 
 
 def _accept(body: Mapping[str, dcbor.Value]) -> Accept:
     return Accept(
-        invite=_bytes(body, "invite", ID_SIZE),
-        inviter=_bytes(body, "inviter", KEY_SIZE),
+        invite=read_bytes(body, "invite", ID_SIZE),
+        inviter=read_bytes(body, "inviter", KEY_SIZE),
         amount=_amount(body),
-        proof=_bytes(body, "proof", PROOF_SIZE),
+        proof=read_bytes(body, "proof", PROOF_SIZE),
     )
 
 
 def _revoke(body: Mapping[str, dcbor.Value]) -> Revoke:
-    return Revoke(_bytes(body, "invite", ID_SIZE))
+    return Revoke(read_bytes(body, "invite", ID_SIZE))
 
 
 def _confirm(body: Mapping[str, dcbor.Value]) -> Confirm:
-    return Confirm(_bytes(body, "invite", ID_SIZE), _bytes(body, "invitee", KEY_SIZE))
+    return Confirm(read_bytes(body, "invite", ID_SIZE), read_bytes(body, "invitee", KEY_SIZE))
 
 
 _TARGETS: Final = (("to", KEY_SIZE), ("request", ID_SIZE), ("initiative", ID_SIZE))
@@ -286,41 +252,45 @@ def _intend(body: Mapping[str, dcbor.Value]) -> Intend:
             f"expected exactly one target ('to', 'request' or 'initiative'), found {len(present)}"
         )
     name, size = present[0]
-    return Intend(Target(name, _bytes(body, name, size)), _amount(body))
+    return Intend(Target(name, read_bytes(body, name, size)), _amount(body))
 
 
 def _revise(body: Mapping[str, dcbor.Value]) -> Revise:
-    minor = _int(body, "amount")
+    minor = read_integer(body, "amount")
     check_minor(minor)
-    return Revise(_bytes(body, "pledge", ID_SIZE), minor)
+    return Revise(read_bytes(body, "pledge", ID_SIZE), minor)
 
 
 def _withdraw(body: Mapping[str, dcbor.Value]) -> Withdraw:
-    return Withdraw(_bytes(body, "pledge", ID_SIZE))
+    return Withdraw(read_bytes(body, "pledge", ID_SIZE))
 
 
 def _commit(body: Mapping[str, dcbor.Value]) -> Commit:
-    return Commit(_bytes(body, "pledge", ID_SIZE), _optional_time(body, "due"))
+    return Commit(read_bytes(body, "pledge", ID_SIZE), _optional_time(body, "due"))
 
 
 def _close(body: Mapping[str, dcbor.Value], *, forgiven: bool) -> Close:
     return Close(
-        _bytes(body, "pledge", ID_SIZE), _bytes(body, "commitment", ID_SIZE), forgiven=forgiven
+        read_bytes(body, "pledge", ID_SIZE),
+        read_bytes(body, "commitment", ID_SIZE),
+        forgiven=forgiven,
     )
 
 
 def _request(body: Mapping[str, dcbor.Value]) -> Request:
     monthly = body.get("monthly", False)
     if type(monthly) is not bool:
-        raise RuleViolation(f"expected 'monthly' as true or false, found {_found(monthly)}")
-    return Request(_amount(body), _text(body, "reason", MAX_REASON, required=True), monthly)
+        raise RuleViolation(f"expected 'monthly' as true or false, found {found(monthly)}")
+    return Request(
+        _amount(body), read_text(body, "reason", max_chars=MAX_REASON, required=True), monthly
+    )
 
 
 def _initiative(body: Mapping[str, dcbor.Value]) -> Initiative:
     return Initiative(
-        title=_text(body, "title", MAX_TITLE, required=True),
+        title=read_text(body, "title", max_chars=MAX_TITLE, required=True),
         goal=_amount(body, "goal"),
-        description=_text(body, "description", MAX_DESCRIPTION, required=False),
+        description=read_text(body, "description", max_chars=MAX_DESCRIPTION, required=False),
         deadline=_optional_time(body, "deadline"),
     )
 

@@ -160,7 +160,7 @@ def test_peer_violations_are_ignored_with_reasons(tmp_path: Path, cli: CliRunner
             "the entry commented on is not a valid idea"
         ),
         c.force("bob", forum.IDEA_KIND, {"title": ""}): (
-            "malformed forum.idea: expected 'title' as non-empty text"
+            "malformed forum.idea: expected a non-empty 'title'"
         ),
         c.force("bob", polls.VOTE_KIND, {"poll": poll, "option": 5}): (
             "vote for option 6, but the poll has 2 options"
