@@ -518,9 +518,12 @@ class _Replication:
         result = self._store.ingest_runs(entries, hold_tail=True)
         self._held = tuple(result.held)
         self.report.add(result)
-        for entry in batch.entries:  # the peer holds what it sent us: never echo it
-            if entry.seq > self._peer_known.get(entry.author, 0):
-                self._peer_known[entry.author] = entry.seq
+        # The peer holds what it sent us: never echo it. Each author's entries
+        # form one ascending run, so the last one per author is the highest.
+        known = self._peer_known
+        for author, seq in {e.author: e.seq for e in batch.entries}.items():
+            if seq > known.get(author, 0):
+                known[author] = seq
         if result.new or result.forks:
             self._watcher.notify()
         for proof in result.forks:

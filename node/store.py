@@ -108,21 +108,24 @@ _UPSERT_FEED: Final = (
 )
 
 
-def _row(entry: Entry) -> tuple[bytes, int, bytes, str, int, bytes]:
-    return entry.author, entry.seq, entry.id, entry.kind, entry.timestamp, entry.raw
+def _rows(entries: Iterable[Entry]) -> list[tuple[bytes, int, bytes, str, int, bytes]]:
+    """The ``entries`` rows of many entries (inline: this is the hot path of every write)."""
+    return [(e.author, e.seq, e.id, e.kind, e.timestamp, e.raw) for e in entries]
 
 
 def _linked_runs(entries: Sequence[Entry]) -> Iterator[list[Entry]]:
     """Cut ``entries`` into maximal hash-linked runs of one author (see ``ingest_runs``)."""
     run: list[Entry] = []
+    author, seq, eid = b"", -1, b""
     for entry in entries:
-        if run:
-            last = run[-1]
-            if entry.author == last.author and entry.seq == last.seq + 1 and entry.prev == last.id:
-                run.append(entry)
-                continue
-            yield run
-        run = [entry]
+        if entry.seq == seq + 1 and entry.prev == eid and entry.author == author:
+            run.append(entry)
+        else:
+            if run:
+                yield run
+            run = [entry]
+            author = entry.author
+        seq, eid = entry.seq, entry.id
     if run:
         yield run
 
@@ -389,7 +392,7 @@ class Store:
             if check is not None:
                 check(made)
             if made:
-                db.executemany(_INSERT_ENTRY, [_row(entry) for entry in made])
+                db.executemany(_INSERT_ENTRY, _rows(made))
                 last = made[-1]
                 db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
         return made
@@ -515,7 +518,7 @@ class Store:
         for author, items in written.items():
             self._trim_unsigned_tail(items, feeds[author], batch, report)
             rows.extend(entry for _, entry in items)
-        self._db.executemany(_INSERT_ENTRY, [_row(entry) for entry in rows])
+        self._db.executemany(_INSERT_ENTRY, _rows(rows))
         self._db.executemany(
             _UPSERT_FEED,
             [
@@ -712,7 +715,7 @@ class Store:
                 report.held.extend(fresh[signed + 1 :])
                 fresh = fresh[: signed + 1]
         if fresh:
-            self._db.executemany(_INSERT_ENTRY, [_row(entry) for entry in fresh])
+            self._db.executemany(_INSERT_ENTRY, _rows(fresh))
             self._db.execute(_UPSERT_FEED, (author, fresh[-1].seq, fresh[-1].id, 0))
             report.new.extend(fresh)
         report.duplicates += duplicates
@@ -964,7 +967,7 @@ class Store:
                 except ProtocolError as exc:
                     result.problems.append(f"{where}: {exc.name}: {exc}")
                     continue
-                if _row(entry) != (author, seq, eid, kind, stamp, raw):
+                if _rows([entry])[0] != (author, seq, eid, kind, stamp, raw):
                     result.problems.append(f"{where}: row columns disagree with its bytes")
                 entries.append((author, seq, entry))
             checks = self._verifier.check([entry for _, _, entry in entries])
