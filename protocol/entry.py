@@ -108,7 +108,7 @@ def decode_entry(raw: bytes, *, verify_signature: bool = True) -> Entry:
     """
     if len(raw) > MAX_ENTRY_SIZE:
         raise TooLarge(f"expected an entry of at most {MAX_ENTRY_SIZE} bytes, found {len(raw)}")
-    entry = _decode_valid(bytes(raw))
+    entry = _decode_valid(raw if type(raw) is bytes else bytes(raw))
     if entry is None:
         entry = _decode_checked(raw)
     if verify_signature:
