@@ -948,10 +948,13 @@ class Store:
             else:
                 seqs = ", ".join(f"#{entry.seq}" for _, entry, _ in unsigned[:10])
                 more = f" and {len(unsigned) - 10} more" if len(unsigned) > 10 else ""
+                one = len(unsigned) == 1
                 result.warnings.append(
-                    f"{peer_id(signed_by.author)}: {seqs}{more} carry no valid signature "
-                    f"of their own; #{signed_by.seq} signs for them (the author signed over "
-                    "entries they never signed)"
+                    f"{peer_id(signed_by.author)}: {seqs}{more} "
+                    f"{'carries' if one else 'carry'} no valid signature of "
+                    f"{'its' if one else 'their'} own; #{signed_by.seq} signs for "
+                    f"{'it' if one else 'them'} (the author signed over "
+                    f"{'an entry' if one else 'entries'} they never signed)"
                 )
             unsigned.clear()
 

@@ -125,7 +125,7 @@ def test_inner_signatures_are_vouched_for_by_the_last(store: Store) -> None:
     found = store.verify_report()
     assert found.problems == []
     assert len(found.warnings) == 1
-    assert "#2 carry no valid signature of their own; #3 signs for them" in found.warnings[0]
+    assert "#2 carries no valid signature of its own; #3 signs for it" in found.warnings[0]
     # Held back, not rejected, when the entry that signs for it may follow.
     with stores(store.path.parent.parent, "other") as (other,):
         first = other.ingest_runs([feed[0], bad_second], hold_tail=True)

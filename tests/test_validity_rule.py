@@ -87,8 +87,8 @@ def test_ingest_accepts_an_entry_signed_for_in_the_same_batch(tmp_path: Path) ->
         found = together.verify_report()
         assert found.problems == []
         assert len(found.warnings) == 1
-        assert found.warnings[0].startswith(f"{peer_id(ALICE.public_key)}: #2 carry")
-        assert "#3 signs for them" in found.warnings[0]
+        assert found.warnings[0].startswith(f"{peer_id(ALICE.public_key)}: #2 carries")
+        assert "#3 signs for it" in found.warnings[0]
 
 
 def test_a_feed_cannot_end_in_an_unsigned_entry(tmp_path: Path) -> None:
