@@ -559,6 +559,7 @@ class Store:
             state.seq, state.id = items[-1][1].seq, items[-1][1].id
         else:
             state.seq, state.id = state.stored_seq, state.stored_id
+        state.changed = state.forked or state.seq != state.stored_seq
 
     def _evidence(
         self, proof: ForkProof, held: Callable[[int], Entry | None], batch: _Authenticated
