@@ -143,15 +143,18 @@ def _summary(body: object, width: int = 60) -> str:
 def verify(ctx: typer.Context) -> None:
     """Re-verify every stored entry, backlink and fork proof."""
     store = session(ctx).store()
-    problems = store.verify_all()
+    found = store.verify_report()
     stats = store.stats()
-    if problems:
-        for line in problems[:20]:
+    for line in found.warnings[:20]:
+        typer.echo(f"warning: {line}", err=True)
+    if found.problems:
+        for line in found.problems[:20]:
             typer.echo(line, err=True)
-        raise StoreError(f"store is NOT consistent: {count(len(problems), 'problem')} found")
+        raise StoreError(f"store is NOT consistent: {count(len(found.problems), 'problem')} found")
+    warned = f"; {count(len(found.warnings), 'warning')}" if found.warnings else ""
     typer.echo(
         f"ok: {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')} "
-        f"verified; {count(stats.forked, 'fork proof')}"
+        f"verified; {count(stats.forked, 'fork proof')}{warned}"
     )
 
 
@@ -275,15 +278,17 @@ def _import_records(store: Store, records: Iterable[Record], report: IngestRepor
 
     from samoorg.node.store import Rejection
     from samoorg.protocol.bundle import RecordType
-    from samoorg.protocol.errors import RemoteProtocolError, WrongSequence
+    from samoorg.protocol.errors import BadSignature, RemoteProtocolError, WrongSequence
 
+    retried = {WrongSequence.__name__, BadSignature.__name__}
     proofs: list[tuple[int, bytes]] = []
     gaps: list[tuple[int, bytes, Rejection]] = []
     batch: list[tuple[int, bytes]] = []
 
     def flush(items: Sequence[tuple[int, bytes]]) -> list[tuple[int, bytes, Rejection]]:
-        # Returns the entries refused only for a gap: their predecessors may
-        # come later in the bundle (a bundle may hold a feed in any order).
+        # Returns the entries refused for a gap or a signature: their
+        # predecessors, or a later entry that signs for them (protocol §4.1),
+        # may come later in the bundle (a bundle may hold a feed in any order).
         done = store.ingest([raw for _, raw in items])
         report.new.extend(done.new)
         report.duplicates += done.duplicates
@@ -292,7 +297,7 @@ def _import_records(store: Store, records: Iterable[Record], report: IngestRepor
         for rejection in done.rejected:
             number, raw = items[rejection.index]
             numbered = replace(rejection, index=number)
-            if rejection.error == WrongSequence.__name__:
+            if rejection.error in retried:
                 held_back.append((number, raw, numbered))
             else:
                 report.rejected.append(numbered)

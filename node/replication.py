@@ -22,9 +22,11 @@ time. Two tasks share the session:
 
 * the **reader** turns bytes into events: each ``Batch`` goes to
   :meth:`Store.ingest_runs` (one transaction; nothing unverified is stored)
-  and is acknowledged after it is stored, new fork proofs are forwarded, acks
-  return credit, ``Want`` requests pass a token bucket (back off, then
-  disconnect), and ``CaughtUp`` triggers the check that the peer sent what
+  and is acknowledged after it is stored (a run whose last entries lack a
+  valid signature of their own is held back and passed again in front of the
+  next batch, which may carry the entry that signs for them, §7.9), new fork
+  proofs are forwarded, acks return credit, ``Want`` requests pass a token
+  bucket (back off, then disconnect), and ``CaughtUp`` triggers the check that the peer sent what
   its hello claimed. Every read has a deadline: the hello must come within
   ``handshake_timeout``, a started frame must finish within
   ``frame_timeout`` (the slow-drip sender), and while we expect data or acks
@@ -54,7 +56,9 @@ import trio
 from samoorg.node.store import IngestReport, Rejection, Store
 from samoorg.node.store_watch import StoreWatcher
 from samoorg.node.streams import ByteStream
+from samoorg.protocol.entry import Entry
 from samoorg.protocol.errors import (
+    BadSignature,
     PeerTimeout,
     ProtocolError,
     RemoteProtocolError,
@@ -285,6 +289,23 @@ class _RequestGate:
         self._tokens -= 1
 
 
+def _signed_through(store: Store, entry: Entry) -> int:
+    """The seq of the first stored entry from ``entry`` on whose own signature verifies.
+
+    The stored head always has one (docs/protocol.md §4.1), so this ends there
+    at the latest.
+    """
+    current: Entry | None = entry
+    while current is not None:
+        try:
+            current.verify()
+        except BadSignature:
+            current = store.get(current.author, current.seq + 1)
+            continue
+        return current.seq
+    return entry.seq
+
+
 def _short(author: bytes) -> str:
     return peer_id(author)[:16] + "…"
 
@@ -319,6 +340,7 @@ class _Replication:
         self._dirty = False
         self._peer_known: dict[bytes, int] = {}
         self._claims: dict[bytes, Head] = {}
+        self._held: tuple[Entry, ...] = ()
         self._peer_forks: set[bytes] = set()
         self._unsendable: set[bytes] = set()
         self._gate = _RequestGate(limits)
@@ -399,6 +421,7 @@ class _Replication:
                 continue
             self._partial_since = None
             if isinstance(event, Closed):
+                self._release_held()
                 return
             await self._handle(event)
             if session.complete:
@@ -481,6 +504,7 @@ class _Replication:
             self._credit.fire()
         else:
             assert isinstance(event, CaughtUp)
+            self._release_held()
             self._check_claims_delivered()
 
     def _learn_claims(self, heads: tuple[Head, ...]) -> None:
@@ -490,17 +514,25 @@ class _Replication:
                 self._claims[head.author] = head
 
     async def _ingest(self, batch: Batch) -> None:
-        result = self._store.ingest_runs(batch.entries)
+        entries = (*self._held, *batch.entries) if self._held else batch.entries
+        result = self._store.ingest_runs(entries, hold_tail=True)
+        self._held = tuple(result.held)
         self.report.add(result)
-        for entry in batch.entries:  # the peer holds what it sent us: never echo it
-            if entry.seq > self._peer_known.get(entry.author, 0):
-                self._peer_known[entry.author] = entry.seq
+        # The peer holds what it sent us: never echo it. Each author's entries
+        # form one ascending run, so the last one per author is the highest.
+        known = self._peer_known
+        for author, seq in {e.author: e.seq for e in batch.entries}.items():
+            if seq > known.get(author, 0):
+                known[author] = seq
         if result.new or result.forks:
             self._watcher.notify()
         for proof in result.forks:
             self.report.forks_received += 1
             await self._offer_fork(proof)
         await self._send(Ack(1))
+        self._check_rejections()
+
+    def _check_rejections(self) -> None:
         # Entries of an author we just found forked are refused for free, and
         # an honest peer may still be pushing them: they do not count.
         costly = self.report.rejected - self.report.reasons.get("ForkedAuthor", 0)
@@ -509,6 +541,14 @@ class _Replication:
                 f"expected at most {self._limits.max_rejected} rejected entries per session, "
                 f"found {self.report.rejected} ({self.report.rejections[0].describe()}, ...)"
             )
+
+    def _release_held(self) -> None:
+        # No batch follows that could sign for the held entries: the per-entry
+        # path rejects them (and says why).
+        if self._held:
+            held, self._held = self._held, ()
+            self.report.add(self._store.ingest_runs(held))
+            self._check_rejections()
 
     def _check_claims_delivered(self) -> None:
         # An honest peer sends, before CaughtUp, every entry up to the heads it
@@ -612,8 +652,9 @@ class _Replication:
                 ours = store.get(author, claim.seq)
                 if ours is not None and ours.id != claim.id:
                     # Our entry at that seq lets the peer prove the fork; what
-                    # follows it would only be rejected.
-                    start, stop = claim.seq - 1, claim.seq
+                    # follows it would only be rejected, except the entries
+                    # that sign for it if its own signature is invalid (§7.6).
+                    start, stop = claim.seq - 1, _signed_through(store, ours)
             while start < stop:
                 raws = store.feed_raw(author, start, min(self._limits.batch_entries, stop - start))
                 if not raws:

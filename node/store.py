@@ -7,12 +7,18 @@ moment, ``kill -9`` included):
   written, and extends its author's feed: the rows of one author are exactly
   seq ``1..head`` with each ``prev`` equal to the id of the row before it.
   A feed is therefore always a prefix of what its author signed.
-  *Authenticated* means its own signature verified (:meth:`Store.ingest`,
-  :meth:`Store.append`) or, for :meth:`Store.ingest_runs`, the signature of
-  a later entry of the same hash-linked run did, which commits to it.
+  *Authenticated* is the one validity rule of ``docs/protocol.md`` §4.1: the
+  entry's own signature verifies, or a later stored entry of the same feed
+  with a valid signature commits to it through the hash links. Every write
+  path applies it (:meth:`Store.ingest` checks every signature and accepts an
+  entry without a valid one of its own only when the entry that signs for it
+  is stored in the same batch; :meth:`Store.ingest_runs` checks the last
+  signature of a hash-linked run). In particular every feed's head carries a
+  valid signature of its own.
 * ``feeds`` holds each author's head (seq, id) and is updated in the same
   transaction as the rows it describes.
-* A fork proof is stored once per author, verified, and flags the author.
+* A fork proof is stored once per author, verifies on its own (§4.3), and
+  flags the author.
   After a fork we keep what we had and accept no later entries from that
   author; the proof itself is what gets replicated.
 * ``entries.rowid`` increases with arrival, so readers can follow changes
@@ -37,38 +43,60 @@ from samoorg.node.verifier import Verifier
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, create_entry, decode_entry
-from samoorg.protocol.errors import BadSignature, FeedError, ProtocolError, RemoteProtocolError
+from samoorg.protocol.errors import (
+    BadForkProof,
+    BadSignature,
+    FeedError,
+    ProtocolError,
+    RemoteProtocolError,
+)
 from samoorg.protocol.feed import FeedHead, Placement, check_extends
 from samoorg.protocol.fork import ForkProof
 from samoorg.protocol.ids import peer_id
 
-SCHEMA_VERSION: Final = 1
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS entries (
-    rowid     INTEGER PRIMARY KEY,
-    author    BLOB    NOT NULL,
-    seq       INTEGER NOT NULL,
-    id        BLOB    NOT NULL UNIQUE,
-    kind      TEXT    NOT NULL,
-    timestamp INTEGER NOT NULL,
-    raw       BLOB    NOT NULL,
-    UNIQUE (author, seq)
-);
-CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (kind);
-CREATE TABLE IF NOT EXISTS feeds (
-    author BLOB    PRIMARY KEY,
-    seq    INTEGER NOT NULL,
-    id     BLOB    NOT NULL,
-    forked INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS fork_proofs (
-    author   BLOB    PRIMARY KEY,
-    proof    BLOB    NOT NULL,
-    found_at INTEGER NOT NULL
-) WITHOUT ROWID;
-"""
+SCHEMA_VERSION: Final = 2
+# Version 2 dropped the index on ``entries.id``: its keys are random, so every
+# batch rewrote pages all over it and a commit cost grew with the store (the
+# (author, seq) index already makes rows unique; ids are looked up by scan).
+_TABLES: Final = (
+    """CREATE TABLE IF NOT EXISTS entries (
+        rowid     INTEGER PRIMARY KEY,
+        author    BLOB    NOT NULL,
+        seq       INTEGER NOT NULL,
+        id        BLOB    NOT NULL,
+        kind      TEXT    NOT NULL,
+        timestamp INTEGER NOT NULL,
+        raw       BLOB    NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS entries_by_feed ON entries (author, seq)",
+    "CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (kind)",
+    """CREATE TABLE IF NOT EXISTS feeds (
+        author BLOB    PRIMARY KEY,
+        seq    INTEGER NOT NULL,
+        id     BLOB    NOT NULL,
+        forked INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS fork_proofs (
+        author   BLOB    PRIMARY KEY,
+        proof    BLOB    NOT NULL,
+        found_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+)
+_FROM_V1: Final = (
+    # Rebuild ``entries`` without the UNIQUE id index (rowids kept, so readers
+    # following ``since=rowid`` are not disturbed).
+    "ALTER TABLE entries RENAME TO entries_v1",
+    "DROP INDEX IF EXISTS entries_by_kind",
+    _TABLES[0],
+    "INSERT INTO entries (rowid, author, seq, id, kind, timestamp, raw) "
+    "SELECT rowid, author, seq, id, kind, timestamp, raw FROM entries_v1",
+    "DROP TABLE entries_v1",
+    *_TABLES[1:3],
+)
 
 
+MAX_HELD: Final = 4096
+"""Most entries ``ingest_runs(..., hold_tail=True)`` holds back waiting for a signature."""
 FORKED_AUTHOR: Final = "ForkedAuthor"
 """Rejection name for an entry that extends the feed of an author flagged by a fork proof."""
 _INSERT_ENTRY: Final = (
@@ -80,32 +108,89 @@ _UPSERT_FEED: Final = (
 )
 
 
-def _row(entry: Entry) -> tuple[bytes, int, bytes, str, int, bytes]:
-    return entry.author, entry.seq, entry.id, entry.kind, entry.timestamp, entry.raw
+def _rows(entries: Iterable[Entry]) -> list[tuple[bytes, int, bytes, str, int, bytes]]:
+    """The ``entries`` rows of many entries (inline: this is the hot path of every write)."""
+    return [(e.author, e.seq, e.id, e.kind, e.timestamp, e.raw) for e in entries]
 
 
 def _linked_runs(entries: Sequence[Entry]) -> Iterator[list[Entry]]:
     """Cut ``entries`` into maximal hash-linked runs of one author (see ``ingest_runs``)."""
     run: list[Entry] = []
+    author, seq, eid = b"", -1, b""
     for entry in entries:
-        if run:
-            last = run[-1]
-            if entry.author == last.author and entry.seq == last.seq + 1 and entry.prev == last.id:
-                run.append(entry)
-                continue
-            yield run
-        run = [entry]
+        if entry.seq == seq + 1 and entry.prev == eid and entry.author == author:
+            run.append(entry)
+        else:
+            if run:
+                yield run
+            run = [entry]
+            author = entry.author
+        seq, eid = entry.seq, entry.id
     if run:
         yield run
 
 
+def _feed_order(item: tuple[int, Entry]) -> tuple[bytes, int]:
+    return item[1].author, item[1].seq
+
+
 @dataclass(slots=True)
 class _FeedState:
-    """What a batch knows of one feed while it writes."""
+    """What a batch knows of one feed while it writes: its head (seq 0, id None: empty)."""
 
-    head: FeedHead | None
+    seq: int
+    id: bytes | None
     forked: bool
     changed: bool = False
+    stored_seq: int = field(init=False)
+    stored_id: bytes | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stored_seq, self.stored_id = self.seq, self.id
+
+
+@dataclass(slots=True)
+class _Authenticated:
+    """A batch sorted by (author, seq), less the entries the validity rule refused.
+
+    ``unsigned`` holds the ids of entries accepted without a valid signature of
+    their own; ``vouchers`` maps (author, seq, id) of each entry some accepted
+    entry commits to (through its ``prev``) to that entry.
+    """
+
+    valid: list[tuple[int, Entry]]
+    unsigned: set[bytes] = field(default_factory=set)
+    vouchers: dict[tuple[bytes, int, bytes], Entry] = field(default_factory=dict)
+
+
+def _authenticate(
+    batch: list[tuple[int, Entry]],
+    checks: Sequence[BadSignature | None],
+    report: IngestReport,
+) -> _Authenticated:
+    """Apply the validity rule (docs/protocol.md §4.1) within one sorted batch.
+
+    An entry is accepted if its own signature verified or an accepted entry of
+    the same author at the next seq links to it (so walking each feed from its
+    highest seq down decides every entry). The others are rejected with their
+    signature error.
+    """
+    result = _Authenticated([])
+    vouchers = result.vouchers
+    for (index, entry), error in zip(reversed(batch), reversed(checks), strict=True):
+        key = (entry.author, entry.seq, entry.id)
+        if error is not None and key not in vouchers:
+            report.rejected.append(
+                Rejection(index, error.name, str(error), entry.author, entry.seq)
+            )
+            continue
+        if error is not None:
+            result.unsigned.add(entry.id)
+        result.valid.append((index, entry))
+        if entry.prev is not None:
+            vouchers.setdefault((entry.author, entry.seq - 1, entry.prev), entry)
+    result.valid.reverse()
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +217,9 @@ class IngestReport:
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     forks: list[ForkProof] = field(default_factory=list)
+    held: list[Entry] = field(default_factory=list)
+    """``ingest_runs(..., hold_tail=True)`` only: entries waiting for a later one that signs
+    for them (neither stored nor rejected)."""
 
     def merge(self, other: IngestReport) -> None:
         """Add another batch's counts to this report."""
@@ -139,6 +227,17 @@ class IngestReport:
         self.duplicates += other.duplicates
         self.rejected.extend(other.rejected)
         self.forks.extend(other.forks)
+        self.held.extend(other.held)
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """What :meth:`Store.verify_report` found."""
+
+    problems: list[str] = field(default_factory=list)
+    """Broken invariants of the store (``samoorg verify`` fails)."""
+    warnings: list[str] = field(default_factory=list)
+    """Authors who signed over entries they never signed (valid, but worth knowing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +274,27 @@ class Store:
                     f"store {path} has schema {version}; this samoorg knows up to {SCHEMA_VERSION}"
                 )
             if version < SCHEMA_VERSION:
-                self._db.executescript(
-                    f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
-                )
+                self._upgrade()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open store {path}: {exc}") from None
         self._verifier = verifier or Verifier()
+        self._unsigned: set[bytes] = set()  # ids of held-back entries found unsigned
+
+    def _upgrade(self) -> None:
+        # One transaction; the version is read again inside it, so two
+        # processes opening an old store at once upgrade it once.
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            steps = {0: _TABLES, 1: _FROM_V1}.get(version, ())
+            for statement in steps:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version={max(version, SCHEMA_VERSION)}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         """Close the database and stop verification threads."""
@@ -278,7 +392,7 @@ class Store:
             if check is not None:
                 check(made)
             if made:
-                db.executemany(_INSERT_ENTRY, [_row(entry) for entry in made])
+                db.executemany(_INSERT_ENTRY, _rows(made))
                 last = made[-1]
                 db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
         return made
@@ -287,10 +401,14 @@ class Store:
         """Verify and store a batch of encoded entries in one transaction.
 
         Entries may come in any order; they are sorted by (author, seq) and each
-        must extend its feed. Everything that fails is reported (rejections in
-        input order), nothing unverified is written. Fork evidence is stored as
-        a proof. Entries whose exact bytes are already stored count as
-        duplicates without a second signature check.
+        must extend its feed. Every signature is checked; an entry whose own
+        signature does not verify is still accepted when a later entry of the
+        same batch, with a valid signature, commits to it through the hash
+        links and is stored too (the validity rule of docs/protocol.md §4.1).
+        Everything that fails is reported (rejections in input order), nothing
+        unauthenticated is written. Fork evidence is stored as a proof.
+        Entries whose exact bytes are already stored count as duplicates
+        without a second signature check.
         """
         report = IngestReport()
         decoded: list[tuple[int, Entry]] = []
@@ -299,58 +417,74 @@ class Store:
                 decoded.append((index, decode_entry(raw, verify_signature=False)))
             except RemoteProtocolError as exc:
                 report.rejected.append(Rejection(index, exc.name, str(exc)))
-        # Only an entry at or below its feed's head can already be stored.
-        heads = {author: self._feed_state(author) for author in {e.author for _, e in decoded}}
-        known = self._stored_ids(
-            [
-                entry.id
-                for _, entry in decoded
-                if (head := heads[entry.author].head) is not None and entry.seq <= head.seq
-            ]
-        )
-        if known:
-            report.duplicates += sum(1 for _, entry in decoded if entry.id in known)
-            decoded = [item for item in decoded if item[1].id not in known]
-        checks = self._verifier.check([entry for _, entry in decoded])
-        valid: list[tuple[int, Entry]] = []
-        for (index, entry), error in zip(decoded, checks, strict=True):
-            if error is None:
-                valid.append((index, entry))
-            else:
-                report.rejected.append(
-                    Rejection(index, error.name, str(error), entry.author, entry.seq)
-                )
-        valid.sort(key=lambda item: (item[1].author, item[1].seq))
-        if valid:
-            with self._transaction():
-                self._write_batch(valid, report)
+        self._ingest_decoded(decoded, report)
         report.rejected.sort(key=lambda rejection: rejection.index)
         return report
 
-    def _stored_ids(self, ids: Sequence[bytes]) -> set[bytes]:
-        """Which of ``ids`` are stored (one indexed query per 500 ids)."""
-        found: set[bytes] = set()
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))  # only placeholders are interpolated
-            sql = f"SELECT id FROM entries WHERE id IN ({marks})"  # noqa: S608
-            found.update(eid for (eid,) in self._db.execute(sql, part))
-        return found
+    def _ingest_decoded(self, decoded: list[tuple[int, Entry]], report: IngestReport) -> None:
+        decoded = self._without_stored(decoded, report)
+        if not decoded:
+            return
+        decoded.sort(key=_feed_order)
+        checks = self._verifier.check([entry for _, entry in decoded])
+        failed = any(error is not None for error in checks)
+        batch = _authenticate(decoded, checks, report) if failed else _Authenticated(decoded)
+        if batch.valid:
+            with self._transaction():
+                self._write_batch(batch, report)
 
-    def _write_batch(self, valid: Sequence[tuple[int, Entry]], report: IngestReport) -> None:
-        # Runs inside the batch transaction, over verified entries sorted by
-        # (author, seq). Heads are tracked in memory and rows are written with
-        # one executemany at the end; ``pending`` lets conflict checks see the
-        # rows of this batch that are not written yet.
+    def _without_stored(
+        self, decoded: list[tuple[int, Entry]], report: IngestReport
+    ) -> list[tuple[int, Entry]]:
+        """``decoded`` less the entries already stored byte for byte (counted as duplicates).
+
+        Only an entry at or below its feed's head can be stored; those are
+        looked up by (author, seq), 500 at a time.
+        """
+        heads: dict[bytes, int] = {}
+        candidates: dict[bytes, list[int]] = {}
+        for _, entry in decoded:
+            author = entry.author
+            head = heads.get(author)
+            if head is None:
+                row = self._db.execute("SELECT seq FROM feeds WHERE author = ?", (author,))
+                found = row.fetchone()
+                head = heads[author] = found[0] if found else 0
+            if entry.seq <= head:
+                candidates.setdefault(author, []).append(entry.seq)
+        if not candidates:
+            return decoded
+        stored: set[tuple[bytes, int, bytes]] = set()
+        for author, seqs in candidates.items():
+            for start in range(0, len(seqs), 500):
+                part = seqs[start : start + 500]
+                marks = ",".join("?" * len(part))  # only placeholders are interpolated
+                sql = f"SELECT seq, id FROM entries WHERE author = ? AND seq IN ({marks})"  # noqa: S608
+                stored.update((author, s, i) for s, i in self._db.execute(sql, (author, *part)))
+        kept = [item for item in decoded if (item[1].author, item[1].seq, item[1].id) not in stored]
+        report.duplicates += len(decoded) - len(kept)
+        return kept
+
+    def _write_batch(self, batch: _Authenticated, report: IngestReport) -> None:
+        # Runs inside the batch transaction, over authenticated entries sorted
+        # by (author, seq). Heads are tracked in memory and rows are written
+        # with one executemany at the end; ``pending`` lets conflict checks see
+        # the rows of this batch that are not written yet.
         feeds: dict[bytes, _FeedState] = {}
         pending: dict[tuple[bytes, int], Entry] = {}
-        written: list[Entry] = []
-        for index, entry in valid:
+        written: dict[bytes, list[tuple[int, Entry]]] = {}
+        for index, entry in batch.valid:
             author = entry.author
             state = feeds.get(author)
             if state is None:
                 state = feeds[author] = self._feed_state(author)
-            if state.forked and entry.seq > (state.head.seq if state.head else 0):
+            if not state.forked and entry.seq == state.seq + 1 and entry.prev == state.id:
+                # The common case, inline: the next entry of the feed.
+                pending[author, entry.seq] = entry
+                state.seq, state.id, state.changed = entry.seq, entry.id, True
+                written.setdefault(author, []).append((index, entry))
+                continue
+            if state.forked and entry.seq > state.seq:
                 report.rejected.append(
                     Rejection(
                         index,
@@ -366,43 +500,122 @@ class Store:
             def held(seq: int, author: bytes = author) -> Entry | None:
                 return pending.get((author, seq)) or self.get(author, seq)
 
+            head = FeedHead(author, state.seq, state.id) if state.id is not None else None
             try:
-                placement = check_extends(state.head, entry, held)
+                placement = check_extends(head, entry, held)
             except FeedError as exc:
                 report.rejected.append(Rejection(index, exc.name, str(exc), author, entry.seq))
-                if exc.proof is not None and self._save_fork_proof(exc.proof, author):
-                    report.forks.append(exc.proof)
+                proof = self._evidence(exc.proof, held, batch) if exc.proof is not None else None
+                if proof is not None and self._save_fork_proof(proof, author):
+                    report.forks.append(proof)
                     state.forked = state.changed = True
                 continue
             if placement is Placement.DUPLICATE:
                 report.duplicates += 1
                 continue
-            pending[author, entry.seq] = entry
-            state.head = FeedHead(author, entry.seq, entry.id)
-            state.changed = True
-            written.append(entry)
-        self._db.executemany(_INSERT_ENTRY, [_row(entry) for entry in written])
+            raise AssertionError(f"unexpected placement {placement}")  # pragma: no cover
+        rows: list[Entry] = []
+        for author, items in written.items():
+            self._trim_unsigned_tail(items, feeds[author], batch, report)
+            rows.extend(entry for _, entry in items)
+        self._db.executemany(_INSERT_ENTRY, _rows(rows))
         self._db.executemany(
             _UPSERT_FEED,
             [
-                (a, s.head.seq if s.head else 0, s.head.id if s.head else b"", int(s.forked))
+                (a, s.seq, s.id if s.id is not None else b"", int(s.forked))
                 for a, s in feeds.items()
                 if s.changed
             ],
         )
-        report.new.extend(written)
+        report.new.extend(rows)
+
+    @staticmethod
+    def _trim_unsigned_tail(
+        items: list[tuple[int, Entry]],
+        state: _FeedState,
+        batch: _Authenticated,
+        report: IngestReport,
+    ) -> None:
+        # An entry without a valid signature of its own was accepted because a
+        # later entry of the batch signs for it; if that entry was refused (a
+        # fork was found meanwhile), so is this one: a stored head always
+        # carries a valid signature of its own.
+        if not batch.unsigned or not items or items[-1][1].id not in batch.unsigned:
+            return
+        while items and items[-1][1].id in batch.unsigned:
+            index, entry = items.pop()
+            report.rejected.append(
+                Rejection(
+                    index,
+                    BadSignature.__name__,
+                    "expected a valid signature of the author on this entry or on a stored "
+                    "later entry that links to it, found neither (the entry that signs for "
+                    "it was refused)",
+                    entry.author,
+                    entry.seq,
+                )
+            )
+        if items:
+            state.seq, state.id = items[-1][1].seq, items[-1][1].id
+        else:
+            state.seq, state.id = state.stored_seq, state.stored_id
+        state.changed = state.forked or state.seq != state.stored_seq
+
+    def _evidence(
+        self, proof: ForkProof, held: Callable[[int], Entry | None], batch: _Authenticated
+    ) -> ForkProof | None:
+        """A proof that verifies on its own for the conflict ``proof`` shows, or ``None``.
+
+        The two conflicting entries make the proof unless one of them has no
+        valid signature of its own (it was vouched for by a later entry). Then
+        the author signed over an entry they never signed, and the first entry
+        with a valid signature after it makes a signed-over proof (§4.3).
+        """
+        try:
+            proof.verify()
+        except BadForkProof:
+            pass
+        else:
+            return proof
+        for raw in (proof.a, proof.b):
+            entry = decode_entry(raw, verify_signature=False)
+            try:
+                entry.verify()
+            except BadSignature:
+                pass
+            else:
+                continue
+            current: Entry | None = entry
+            while current is not None:
+                following = batch.vouchers.get((current.author, current.seq, current.id))
+                if following is None:
+                    candidate = held(current.seq + 1)
+                    following = (
+                        candidate
+                        if candidate is not None and candidate.prev == current.id
+                        else None
+                    )
+                if following is None:
+                    break
+                try:
+                    following.verify()
+                except BadSignature:
+                    current = following
+                    continue
+                return ForkProof.of(current, following)
+        return None
 
     def _feed_state(self, author: bytes) -> _FeedState:
         row = self._db.execute(
             "SELECT seq, id, forked FROM feeds WHERE author = ?", (author,)
         ).fetchone()
-        if row is None:
-            return _FeedState(None, forked=False)
-        head = FeedHead(author, row[0], row[1]) if row[0] > 0 else None
-        return _FeedState(head, forked=bool(row[2]))
+        if row is None or row[0] == 0:
+            return _FeedState(0, None, forked=bool(row and row[2]))
+        return _FeedState(row[0], row[1], forked=bool(row[2]))
 
     def _save_fork_proof(self, proof: ForkProof, author: bytes) -> bool:
-        # Called inside a transaction. Returns True if the proof is new.
+        # Called inside a transaction, with a proof that verifies. Returns True
+        # if the proof is new.
         exists = self._db.execute(
             "SELECT 1 FROM fork_proofs WHERE author = ?", (author,)
         ).fetchone()
@@ -431,7 +644,7 @@ class Store:
             new = self._save_fork_proof(proof, proof.author)
         return proof if new else None
 
-    def ingest_runs(self, entries: Sequence[Entry]) -> IngestReport:
+    def ingest_runs(self, entries: Sequence[Entry], *, hold_tail: bool = False) -> IngestReport:
         """Store hash-linked runs of decoded entries with one signature check per run.
 
         ``entries`` must come from ``decode_entry(raw, verify_signature=False)``
@@ -442,54 +655,99 @@ class Store:
         repeating a stretch we hold, which counts as duplicates) is stored
         after checking one signature: its **last** entry's. That signature
         covers, through the hash links, every entry of the run and the stored
-        head it extends, so every row stays authenticated by its author's key;
-        ``docs/protocol.md`` §7.9 gives the argument and its one caveat.
+        head it extends, so every row stays authenticated by its author's key
+        (the validity rule of ``docs/protocol.md`` §4.1; §7.9 argues why this
+        stores exactly what checking every signature would).
 
         A run that does not fit (a gap, a fork, a bad last signature, a
-        flagged author) is handed to :meth:`ingest`, which checks every
-        signature and reports each problem. Fast runs are written in one
-        transaction, the handed-over runs in a second one.
+        flagged author) is handed to the per-entry path of :meth:`ingest`,
+        which checks every signature and reports each problem. Fast runs are
+        written in one transaction, the handed-over runs in a second one.
+
+        With ``hold_tail``, a last run that fits but whose last entries have
+        no valid signature of their own is stored up to its last entry that
+        has one, and the rest is returned in :attr:`IngestReport.held`
+        (neither stored nor rejected, at most :data:`MAX_HELD` entries): a
+        later entry that signs for them may come in the next batch, so the
+        caller passes them again in front of it.
         """
         report = IngestReport()
-        slow: list[bytes] = []
+        slow: list[tuple[int, Entry]] = []
+        runs = list(_linked_runs(entries))
         with self._transaction():
-            for run in _linked_runs(entries):
-                if not self._store_run(run, report):
-                    slow.extend(e.raw for e in run)
+            for number, run in enumerate(runs):
+                last = hold_tail and number == len(runs) - 1
+                if not self._store_run(run, report, hold=last):
+                    slow.extend((len(slow), e) for e in run)
         if slow:
-            report.merge(self.ingest(slow))
+            self._ingest_decoded(slow, report)
         return report
 
-    def _store_run(self, run: list[Entry], report: IngestReport) -> bool:
+    def _store_run(self, run: list[Entry], report: IngestReport, *, hold: bool) -> bool:
         # Inside a transaction. Returns False (having written nothing) when the
         # run needs the per-entry path.
         author, first = run[0].author, run[0].seq
         state = self._feed_state(author)
-        head_seq = state.head.seq if state.head else 0
-        if state.forked or first > head_seq + 1:
+        if state.forked or first > state.seq + 1:
             return False
-        if first <= head_seq:
+        if first <= state.seq:
             # The run overlaps what we hold. Equal ids at the last shared seq
             # mean (by the hash links) the whole overlap is what we hold.
-            shared = min(run[-1].seq, head_seq)
-            held = self.get(author, shared) if shared < head_seq else state.head
-            if held is None or run[shared - first].id != held.id:
+            shared = min(run[-1].seq, state.seq)
+            held_id = state.id if shared == state.seq else self._stored_id(author, shared)
+            if run[shared - first].id != held_id:
                 return False
             fresh = run[shared - first + 1 :]
-        elif run[0].prev != (state.head.id if state.head else None):
+        elif run[0].prev != state.id:
             return False
         else:
             fresh = run
+        duplicates = len(run) - len(fresh)
         if fresh:
             try:
                 fresh[-1].verify()
             except BadSignature:
-                return False
-            self._db.executemany(_INSERT_ENTRY, [_row(entry) for entry in fresh])
+                if not hold:
+                    return False
+                self._unsigned.add(fresh[-1].id)
+                signed = self._last_signed(fresh)
+                if len(fresh) - signed - 1 > MAX_HELD:
+                    return False
+                report.held.extend(fresh[signed + 1 :])
+                fresh = fresh[: signed + 1]
+        if fresh:
+            self._db.executemany(_INSERT_ENTRY, _rows(fresh))
             self._db.execute(_UPSERT_FEED, (author, fresh[-1].seq, fresh[-1].id, 0))
             report.new.extend(fresh)
-        report.duplicates += len(run) - len(fresh)
+        report.duplicates += duplicates
         return True
+
+    def _last_signed(self, run: Sequence[Entry]) -> int:
+        """Index of the last entry of ``run`` whose own signature verifies, or -1.
+
+        Entries found unsigned before (held back, then passed again with the
+        next batch) are not checked again; the memory of them is bounded.
+        """
+        unsigned = self._unsigned
+        if len(unsigned) > 4 * MAX_HELD:
+            unsigned.clear()
+        for position in range(len(run) - 1, -1, -1):
+            entry = run[position]
+            if entry.id in unsigned:
+                continue
+            try:
+                entry.verify()
+            except BadSignature:
+                unsigned.add(entry.id)
+                continue
+            return position
+        return -1
+
+    def _stored_id(self, author: bytes, seq: int) -> bytes | None:
+        row = self._db.execute(
+            "SELECT id FROM entries WHERE author = ? AND seq = ?", (author, seq)
+        ).fetchone()
+        return row[0] if row else None
 
     # -- reading ---------------------------------------------------------
 
@@ -524,8 +782,9 @@ class Store:
     def fork_proof(self, author: bytes) -> ForkProof | None:
         """The stored fork proof flagging ``author``, re-verified, or ``None``.
 
-        Raises :class:`RemoteProtocolError` if the stored proof no longer
-        verifies on its own (see docs/protocol.md §7.9, the caveat).
+        Raises :class:`RemoteProtocolError` if the stored proof does not verify
+        (only a store written by an older version holds such a proof: proofs
+        are verified before they are stored, docs/protocol.md §4.3).
         """
         row = self._db.execute(
             "SELECT proof FROM fork_proofs WHERE author = ?", (author,)
@@ -546,27 +805,34 @@ class Store:
         return self._entry(row[0]) if row else None
 
     def get_by_id(self, entry_id: bytes) -> Entry | None:
-        """The entry whose id is ``entry_id``, if held."""
-        row = self._db.execute("SELECT raw FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        """The entry whose id is ``entry_id``, if held (a scan: ids are not indexed)."""
+        row = self._db.execute(
+            "SELECT raw FROM entries WHERE id = ? LIMIT 1", (entry_id,)
+        ).fetchone()
         return self._entry(row[0]) if row else None
 
     def resolve(self, prefix: str) -> Entry:
-        """The one entry whose hex id starts with ``prefix`` (at least 4 hex digits)."""
+        """The one entry whose hex id starts with ``prefix`` (at least 4 hex digits).
+
+        A scan of the ids (they are not indexed: see ``SCHEMA_VERSION``), about
+        20 ms per 100,000 entries.
+        """
         text = prefix.strip().lower()
         if len(text) < 4 or any(c not in "0123456789abcdef" for c in text):
             raise NotFound(f"expected an entry id (at least 4 hex digits), found {prefix!r}")
-        low = bytes.fromhex(text + "0" * (len(text) % 2))
-        high_hex = text + "f" * (len(text) % 2)
+        whole = bytes.fromhex(text[: len(text) // 2 * 2])
         rows = self._db.execute(
-            "SELECT raw, id FROM entries WHERE id >= ? AND id <= ? LIMIT 2",
-            (low, bytes.fromhex(high_hex) + b"\xff" * 32),
-        ).fetchall()
-        matches = [raw for raw, eid in rows if eid.hex().startswith(text)]
+            "SELECT rowid, id FROM entries WHERE substr(id, 1, ?) = ?", (len(whole), whole)
+        )
+        matches = [rowid for rowid, eid in rows if eid.hex().startswith(text)]
         if not matches:
             raise NotFound(f"no entry with id starting {text}")
         if len(matches) > 1:
             raise Ambiguous(f"id prefix {text} matches several entries; give more digits")
-        return self._entry(matches[0])
+        (raw,) = self._db.execute(
+            "SELECT raw FROM entries WHERE rowid = ?", (matches[0],)
+        ).fetchone()
+        return self._entry(raw)
 
     def entries(
         self,
@@ -622,16 +888,30 @@ class Store:
     def verify_all(self) -> list[str]:
         """Re-verify every stored entry, link and fork proof; return the problems found.
 
-        This is independent of the write path: it decodes every row with full
-        signature verification, checks the indexed columns against the bytes,
-        and walks every feed from seq 1 to its recorded head. It reads one
-        snapshot, so a concurrent writer cannot cause false alarms.
+        The problems of :meth:`verify_report` (its warnings are left out).
         """
-        problems: list[str] = []
+        return self.verify_report().problems
+
+    def verify_report(self) -> VerifyReport:
+        """Re-verify every stored entry, link and fork proof.
+
+        This is independent of the write path: it decodes every row, checks
+        every signature, checks the indexed columns against the bytes, and
+        walks every feed from seq 1 to its recorded head. It reads one
+        snapshot, so a concurrent writer cannot cause false alarms.
+
+        An entry whose own signature does not verify is authenticated when a
+        later entry of its feed with a valid signature links to it (the
+        validity rule, docs/protocol.md §4.1): that is a *warning* naming the
+        author, who signed over entries they never signed, not a problem of
+        the store. Anything else that breaks an invariant is a *problem*.
+        """
+        result = VerifyReport()
+        problems = result.problems
         self._db.execute("BEGIN")  # a read transaction: one WAL snapshot throughout
         try:
             heads = {h.author: h for h in self.heads()}
-            walked = self._verify_rows(problems)
+            walked = self._verify_rows(result)
             for author, head in heads.items():
                 if walked.get(author) != (head.seq, head.id):
                     problems.append(
@@ -650,11 +930,35 @@ class Store:
                     problems.append(f"{peer_id(author)}: fork proof not filed under its author")
         finally:
             self._db.execute("COMMIT")
-        return problems
+        return result
 
-    def _verify_rows(self, problems: list[str]) -> dict[bytes, tuple[int, bytes]]:
+    def _verify_rows(self, result: VerifyReport) -> dict[bytes, tuple[int, bytes]]:
         """Check every entry row in (author, seq) order; return each feed's (seq, id) end."""
         walked: dict[bytes, tuple[int, bytes]] = {}
+        # Per author: the entries since the last one with a valid signature of
+        # its own, each with its error; a later valid entry that links to them
+        # authenticates them all (warning), the end of the feed does not (problem).
+        unsigned: list[tuple[str, Entry, BadSignature]] = []
+
+        def settle(signed_by: Entry | None) -> None:
+            if not unsigned:
+                return
+            if signed_by is None:
+                for where, _, error in unsigned:
+                    result.problems.append(f"{where}: {error.name}: {error}")
+            else:
+                seqs = ", ".join(f"#{entry.seq}" for _, entry, _ in unsigned[:10])
+                more = f" and {len(unsigned) - 10} more" if len(unsigned) > 10 else ""
+                one = len(unsigned) == 1
+                result.warnings.append(
+                    f"{peer_id(signed_by.author)}: {seqs}{more} "
+                    f"{'carries' if one else 'carry'} no valid signature of "
+                    f"{'its' if one else 'their'} own; #{signed_by.seq} signs for "
+                    f"{'it' if one else 'them'} (the author signed over "
+                    f"{'an entry' if one else 'entries'} they never signed)"
+                )
+            unsigned.clear()
+
         rows = self._db.execute(
             "SELECT author, seq, id, kind, timestamp, raw FROM entries ORDER BY author, seq"
         )
@@ -665,20 +969,25 @@ class Store:
                 try:
                     entry = decode_entry(raw, verify_signature=False)
                 except ProtocolError as exc:
-                    problems.append(f"{where}: {exc.name}: {exc}")
+                    result.problems.append(f"{where}: {exc.name}: {exc}")
                     continue
-                if _row(entry) != (author, seq, eid, kind, stamp, raw):
-                    problems.append(f"{where}: row columns disagree with its bytes")
+                if _rows([entry])[0] != (author, seq, eid, kind, stamp, raw):
+                    result.problems.append(f"{where}: row columns disagree with its bytes")
                 entries.append((author, seq, entry))
             checks = self._verifier.check([entry for _, _, entry in entries])
             for (author, seq, entry), error in zip(entries, checks, strict=True):
                 where = f"{peer_id(author)}#{seq}"
-                if error is not None:
-                    problems.append(f"{where}: {error.name}: {error}")
                 last_seq, last_id = walked.get(author, (0, None))
+                if last_seq == 0 or seq != last_seq + 1 or entry.prev != last_id:
+                    settle(None)  # a new feed, or the chain is broken: nothing signs for them
                 if seq != last_seq + 1:
-                    problems.append(f"{where}: expected seq {last_seq + 1} here, a gap")
+                    result.problems.append(f"{where}: expected seq {last_seq + 1} here, a gap")
                 elif entry.prev != last_id:
-                    problems.append(f"{where}: prev does not link to seq {last_seq}")
+                    result.problems.append(f"{where}: prev does not link to seq {last_seq}")
+                if error is None:
+                    settle(entry)
+                else:
+                    unsigned.append((where, entry, error))
                 walked[author] = (seq, entry.id)
+        settle(None)
         return walked

@@ -7,7 +7,8 @@ themselves, not just ``(author, seq, id)``: an entry already names its author,
 sequence number and predecessor, and a peer that is one entry behind, the
 common case, can store it with no further round trip.
 
-Wire format: deterministic CBOR (see :mod:`samoorg.protocol.dcbor`)::
+Wire format (``docs/protocol.md`` §7.12 is normative): deterministic CBOR
+(see :mod:`samoorg.protocol.dcbor`)::
 
     {"v": 1, "entries": [bstr, ...]}      1 <= len(entries) <= MAX_ANNOUNCED
 
@@ -66,10 +67,13 @@ def decode_announcement(data: bytes) -> list[bytes]:
     ``RemoteProtocolError``) for anything that is not a well-formed
     announcement. The entries themselves are not decoded here.
     """
-    value = dcbor.decode(data, max_size=MAX_ANNOUNCE_SIZE, max_depth=3)
+    try:
+        value = dcbor.decode(data, max_size=MAX_ANNOUNCE_SIZE, max_depth=3)
+    except dcbor.MalformedCBOR as exc:
+        raise MalformedFrame(f"announcement: {exc}") from None
     if not isinstance(value, dict) or set(value) != {"v", "entries"}:
         raise MalformedFrame("expected an announcement map with keys 'v' and 'entries'")
-    if value["v"] != ANNOUNCE_VERSION:
+    if type(value["v"]) is not int or value["v"] != ANNOUNCE_VERSION:
         raise MalformedFrame(f"expected announcement version 1, found {value['v']!r}")
     entries = value["entries"]
     if not isinstance(entries, list) or not entries:

@@ -124,6 +124,16 @@ def _container_problem(
     return None
 
 
+def container_is_canonical(value: list[Value] | dict[str, Value], depth: int) -> bool:
+    """Whether a *decoded* container at nesting level ``depth`` is in the data model.
+
+    For decoders that check the outer levels of a known layout themselves and
+    then the whole input with the re-encode check (see :func:`decode`): every
+    item's type, every map's key order, and the nesting limit.
+    """
+    return _container_problem(value, depth, MAX_DEPTH, True) is None  # type: ignore[arg-type]
+
+
 def _keys_problem(value: dict[object, object], ordered: bool) -> str | None:
     # Deterministic order is bytewise order of the encoded keys; for text keys
     # that is shorter UTF-8 first, then bytewise. A dict cannot hold duplicates:

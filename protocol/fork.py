@@ -1,11 +1,20 @@
-"""Fork proofs: two entries that show an author signed conflicting histories.
+"""Fork proofs: two entries that show an author broke the rules of their feed.
 
 A feed is append-only, so an honest author signs exactly one entry per
-sequence number. Two valid entries prove a fork when either
+sequence number, each linking to the entry it signed before. Two entries by
+one author prove misbehaviour in one of three forms (``docs/protocol.md``
+§4.3):
 
-* ``same-seq``: they have the same author and seq but different ids, or
-* ``backlink``: they have the same author, ``b.seq == a.seq + 1``, and
-  ``b.prev != id(a)`` (``b`` extends some other entry at ``a.seq``).
+* ``same-seq``: both signatures valid, same seq, different ids;
+* ``backlink``: both signatures valid, ``b.seq == a.seq + 1`` and
+  ``b.prev != id(a)`` (``b`` extends some other entry at ``a.seq``);
+* ``signed-over``: ``b``'s signature valid, ``a``'s not, ``b.seq == a.seq + 1``
+  and ``b.prev == id(a)``: the author signed an entry that commits to an
+  entry they never signed (§4.1: ``a`` is still valid, vouched for by ``b``).
+
+The first two prove a fork. The third is what a node can show when a fork
+involves an entry only vouched for by a later one (no two entries with valid
+signatures may conflict then); it also stands on its own.
 
 A proof is self-contained: anyone can check it with no other data, and it is
 at most about 128 KiB. Wire form: ``dcbor(["samoorg/fork-proof/v1", a, b])``
@@ -20,7 +29,7 @@ from typing import Final
 
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import MAX_ENTRY_SIZE, Entry, decode_entry
-from samoorg.protocol.errors import BadForkProof, RemoteProtocolError
+from samoorg.protocol.errors import BadForkProof, BadSignature, RemoteProtocolError
 
 FORK_PROOF_TAG: Final = "samoorg/fork-proof/v1"
 MAX_FORK_PROOF_SIZE: Final = 2 * MAX_ENTRY_SIZE + 64
@@ -28,43 +37,47 @@ MAX_FORK_PROOF_SIZE: Final = 2 * MAX_ENTRY_SIZE + 64
 
 @dataclass(frozen=True, slots=True)
 class ForkProof:
-    """Two raw entries that together prove their author forked the feed."""
+    """Two raw entries that together prove their author forked the feed or signed over an entry
+    they never signed (the three forms of the module docstring)."""
 
     a: bytes
     b: bytes
 
     @classmethod
     def of(cls, first: Entry, second: Entry) -> ForkProof:
-        """Build a proof in canonical order from two conflicting entries (not checked)."""
+        """Build a proof in canonical order from two entries (not checked: see :meth:`verify`)."""
         x, y = sorted((first, second), key=lambda e: (e.seq, e.raw))
         return cls(x.raw, y.raw)
 
     def verify(self) -> tuple[Entry, Entry]:
-        """Raise :class:`BadForkProof` unless this proves a fork; return both entries."""
+        """Raise :class:`BadForkProof` unless this proves misbehaviour; return both entries."""
         try:
-            a = decode_entry(self.a)
-            b = decode_entry(self.b)
+            a = decode_entry(self.a, verify_signature=False)
+            b = decode_entry(self.b, verify_signature=False)
         except RemoteProtocolError as exc:
             raise BadForkProof(f"expected two valid entries, found {exc.name}: {exc}") from None
         if a.author != b.author:
             raise BadForkProof("expected two entries by the same author, found two authors")
         if (a.seq, a.raw) > (b.seq, b.raw):
             raise BadForkProof("expected entries in canonical order (seq, then bytes)")
-        if a.seq == b.seq:
-            if a.id == b.id:
-                raise BadForkProof(
-                    f"expected two different entries at seq {a.seq}, found one twice"
-                )
-        elif b.seq == a.seq + 1:
-            if b.prev == a.id:
-                raise BadForkProof(
-                    f"expected seq {b.seq} to link to another entry than seq {a.seq}, "
-                    "found it linked"
-                )
-        else:
+        if b.seq not in (a.seq, a.seq + 1):
             raise BadForkProof(
                 f"expected equal or consecutive sequence numbers, found {a.seq} and {b.seq}"
             )
+        _check_signature(b, "second")
+        if b.seq == a.seq + 1 and b.prev == a.id:
+            # signed-over: b links to a, so a must lack a valid signature.
+            try:
+                a.verify()
+            except BadSignature:
+                return a, b
+            raise BadForkProof(
+                f"expected seq {b.seq} to link to another entry than seq {a.seq}, "
+                f"or seq {a.seq} to carry an invalid signature, found a valid link"
+            )
+        _check_signature(a, "first")
+        if a.seq == b.seq and a.id == b.id:
+            raise BadForkProof(f"expected two different entries at seq {a.seq}, found one twice")
         return a, b
 
     @property
@@ -94,3 +107,12 @@ class ForkProof:
         proof = cls(value[1], value[2])
         proof.verify()
         return proof
+
+
+def _check_signature(entry: Entry, which: str) -> None:
+    try:
+        entry.verify()
+    except BadSignature as exc:
+        raise BadForkProof(
+            f"expected a valid signature on the {which} entry, found: {exc}"
+        ) from None

@@ -28,6 +28,7 @@ from samoorg.protocol.entry import (
     SIGNING_DOMAIN,
     Entry,
     create_entry,
+    decode_entry,
 )
 from samoorg.protocol.errors import ProtocolError
 from samoorg.protocol.feed import FeedHead, check_extends
@@ -413,6 +414,13 @@ def fork_proofs() -> dict[str, list[dict[str, Any]]]:
     d4 = create_entry(dave, seq=4, prev=d3x.id, timestamp=T0 + 4, kind="post", body={})
     e1 = create_entry(erin, seq=1, prev=None, timestamp=T0, kind="post", body={})
     same_seq, backlink = ForkProof.of(d2, d2x), ForkProof.of(d2, d3x)
+    # Dave signs #3 over a #2 he never signed (a garbage signature): signed-over.
+    garbage = bytes([1]) * 64
+    u2 = create_entry(dave, seq=2, prev=d1.id, timestamp=T0 + 5, kind="post", body={"u": 1})
+    u2 = decode_entry(u2.raw[:-64] + garbage, verify_signature=False)
+    u3 = create_entry(dave, seq=3, prev=u2.id, timestamp=T0 + 6, kind="post", body={})
+    u3_forged = decode_entry(u3.raw[:-64] + garbage, verify_signature=False)
+    signed_over = ForkProof.of(u2, u3)
 
     def wire(a: bytes, b: bytes, tag: str = FORK_PROOF_TAG) -> str:
         return dcbor.encode([tag, a, b]).hex()
@@ -430,6 +438,12 @@ def fork_proofs() -> dict[str, list[dict[str, Any]]]:
             "author": peer_id(dave.public_key),
             "seqs": [2, 3],
         },
+        {
+            "name": "signed-over",
+            "proof": signed_over.to_bytes().hex(),
+            "author": peer_id(dave.public_key),
+            "seqs": [2, 3],
+        },
     ]
     broken_entry = d2x.raw[:-1] + bytes([d2x.raw[-1] ^ 1])
     invalid = [
@@ -442,6 +456,9 @@ def fork_proofs() -> dict[str, list[dict[str, Any]]]:
         ("two elements", dcbor.encode([FORK_PROOF_TAG, d2.raw]).hex()),
         ("an entry with a bad signature", wire(*sorted([d2.raw, broken_entry]))),
         ("non-canonical array head", "9803" + same_seq.to_bytes()[1:].hex()),
+        ("signed-over, but the second signature is invalid too", wire(u2.raw, u3_forged.raw)),
+        ("an invalid signature, linked from a seq-distance-2 entry", wire(u2.raw, d4.raw)),
+        ("an invalid first signature that the second does not link to", wire(u2.raw, d3x.raw)),
     ]
     return {
         "valid": valid,
@@ -508,7 +525,7 @@ def build() -> dict[str, Any]:
             "scenarios": feed_scenarios(),
         },
         "fork_proofs.json": {
-            "description": "Fork proofs (section 4.3), both forms, and non-proofs.",
+            "description": "Fork proofs (section 4.3), all three forms, and non-proofs.",
             "conventions": CONVENTIONS,
             **fork_proofs(),
         },

@@ -17,7 +17,7 @@ from samoorg.protocol.announce import (
 )
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import MAX_ENTRY_SIZE, create_entry
-from samoorg.protocol.errors import RemoteProtocolError
+from samoorg.protocol.errors import MalformedFrame, RemoteProtocolError
 
 
 def _entries(count: int, pad: int = 0) -> list[bytes]:
@@ -66,11 +66,22 @@ def test_empty_is_refused_locally() -> None:
         {"v": 1, "entries": ["text"]},
         {"v": 1, "entries": [b"x"] * (MAX_ANNOUNCED + 1)},
         {"v": 1, "entries": [b"x"], "extra": 0},
+        {"v": True, "entries": [b"x"]},
     ],
 )
 def test_malformed_announcements_raise_remote_errors(value: dcbor.Value) -> None:
-    with pytest.raises(RemoteProtocolError):
+    with pytest.raises(RemoteProtocolError) as caught:
         decode_announcement(dcbor.encode(value))
+    assert caught.value.name in {"MalformedFrame", "TooLarge"}
+
+
+def test_non_canonical_cbor_is_a_malformed_frame() -> None:
+    good = encode_announcement([b"x"])
+    assert good.hex() == "a261760167656e74726965738141" + "78"  # {"v": 1, "entries": [h"78"]}
+    # The same map with the keys in the wrong order, and with a long head for 1.
+    for bad in (bytes.fromhex("a267656e7472696573814178617601"), good[:3] + b"\x18\x01" + good[4:]):
+        with pytest.raises(MalformedFrame):
+            decode_announcement(bad)
 
 
 @given(st.binary(max_size=300))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +16,8 @@ from samoorg.protocol.entry import (
     MAX_ENTRY_SIZE,
     SIGNING_DOMAIN,
     Entry,
+    _decode_checked,
+    _decode_valid,
     create_entry,
     decode_entry,
 )
@@ -241,3 +245,40 @@ def test_entry_equality_and_repr() -> None:
     assert hash(entry) == hash(again)
     assert entry != entry.raw
     assert entry.author_id[:16] in repr(entry)
+
+
+def _paths_agree(raw: bytes) -> None:
+    """The fast decoder accepts exactly what the step-by-step one accepts, with equal results."""
+    fast = _decode_valid(raw)
+    try:
+        checked: Entry | None = _decode_checked(raw)
+    except RemoteProtocolError:
+        checked = None
+    assert (fast is None) == (checked is None), raw.hex()
+    if fast is not None and checked is not None:
+        fields = ("author", "seq", "prev", "timestamp", "kind", "body", "signature", "raw", "id")
+        assert [getattr(fast, f) for f in fields] == [getattr(checked, f) for f in fields]
+
+
+@settings(max_examples=300)
+@given(entries(), st.data())
+def test_fast_and_checked_decoding_agree_on_mutations(entry: Entry, data: st.DataObject) -> None:
+    _paths_agree(entry.raw)
+    raw = bytearray(entry.raw)
+    for _ in range(data.draw(st.integers(1, 3))):
+        position = data.draw(st.integers(0, len(raw) - 1))
+        raw[position] = data.draw(st.integers(0, 255))
+    _paths_agree(bytes(raw))
+
+
+@given(st.binary(max_size=300))
+def test_fast_and_checked_decoding_agree_on_any_bytes(data: bytes) -> None:
+    _paths_agree(data)
+
+
+def test_fast_and_checked_decoding_agree_on_the_vectors() -> None:
+    vectors = json.loads((Path(__file__).parent / "vectors" / "entries.json").read_text())
+    cases = [case["entry"] for case in vectors["valid"] + vectors["invalid"]]
+    assert len(cases) > 40
+    for case in cases:
+        _paths_agree(bytes.fromhex(case))

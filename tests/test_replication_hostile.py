@@ -347,7 +347,10 @@ async def test_too_many_rejected_entries_end_the_session(
 
     async def script(peer: Adversary) -> None:
         await peer.hello(claim(forged))
+        # The run ends the message, so the victim holds it for an entry that
+        # may sign for it (§7.9); CaughtUp says none will come.
         await peer.entries(forged)
+        await peer.send(CaughtUp())
 
     result = await attack(tmp_path, script, make_feed(BOB, 5))
     assert_failed(result.report, "TooManyRejections: expected at most 256 rejected entries")

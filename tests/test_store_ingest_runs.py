@@ -109,21 +109,31 @@ def test_out_of_order_runs_in_one_batch(store: Store) -> None:
     assert store.verify_all() == []
 
 
-def test_caveat_inner_signatures_are_vouched_for_by_the_last(store: Store) -> None:
-    """The documented caveat (docs/protocol.md §7.9): only the author can exploit it.
+def test_inner_signatures_are_vouched_for_by_the_last(store: Store) -> None:
+    """The author's caveat (docs/protocol.md §7.9) under the one validity rule (§4.1).
 
     An author may sign entry 3 whose ``prev`` is the id of an entry 2 carrying a
-    garbage signature. ``ingest_runs`` accepts 2 because 3's valid signature
-    commits to its exact bytes; ``verify_all`` still reports it.
+    garbage signature. Entry 3's valid signature commits to 2's exact bytes, so
+    2 is valid: ``ingest_runs`` and ``ingest`` both store it, and verification
+    warns about the author instead of failing.
     """
     feed = make_feed(ALICE, 1)
     bad_second = with_signature(make_feed(ALICE, 1, start=feed[0])[0], b"\x01" * 64)
     third = make_feed(ALICE, 1, start=bad_second)[0]
     report = store.ingest_runs([feed[0], bad_second, third])
     assert len(report.new) == 3
-    problems = store.verify_all()
-    assert len(problems) == 1
-    assert "#2: BadSignature" in problems[0]
+    found = store.verify_report()
+    assert found.problems == []
+    assert len(found.warnings) == 1
+    assert "#2 carries no valid signature of its own; #3 signs for it" in found.warnings[0]
+    # Held back, not rejected, when the entry that signs for it may follow.
+    with stores(store.path.parent.parent, "other") as (other,):
+        first = other.ingest_runs([feed[0], bad_second], hold_tail=True)
+        assert ([e.seq for e in first.new], [e.seq for e in first.held]) == ([1], [2])
+        assert not first.rejected
+        second = other.ingest_runs([*first.held, third], hold_tail=True)
+        assert [e.seq for e in second.new] == [2, 3]
+        assert not second.held
 
 
 def test_fork_evidence_matches_ingest(tmp_path: Path) -> None:

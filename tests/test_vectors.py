@@ -117,7 +117,7 @@ def test_feed_scenarios() -> None:
 
 def test_fork_proofs() -> None:
     data = _load("fork_proofs.json")
-    assert {case["name"] for case in data["valid"]} == {"same-seq", "backlink"}
+    assert {case["name"] for case in data["valid"]} == {"same-seq", "backlink", "signed-over"}
     for case in data["valid"]:
         proof = ForkProof.from_bytes(bytes.fromhex(case["proof"]))
         a, b = proof.verify()
