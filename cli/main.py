@@ -3,25 +3,21 @@
 Every failure a user can cause ends as one line on stderr and a non-zero exit
 code: 1 for errors reported by the node or the protocol, 2 for bad usage.
 Command modules register themselves on :data:`app`; they import heavy modules
-(libp2p above all) inside the commands that need them.
+(libp2p above all) inside the commands that need them. Only the module that
+owns the command being run is imported (:data:`COMMAND_MODULES`), so that
+``samoorg whoami`` does not pay for the other forty commands' definitions.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
-from samoorg.cli import (
-    agreement_commands,
-    feed_commands,
-    network_commands,
-    pledge_commands,
-    social_commands,
-    trust_commands,
-)
 from samoorg.cli.context import Session
 from samoorg.cli.output import fail_line
 from samoorg.crdt.errors import RuleViolation
@@ -69,16 +65,56 @@ def root(
     ctx.call_on_close(ctx.obj.close)
 
 
-feed_commands.register(app)
-network_commands.register(app)
-trust_commands.register(app)
-pledge_commands.register(app)
-social_commands.register(app)
-agreement_commands.register(app)
+COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
+    "feed_commands": ("init", "whoami", "log", "verify", "export", "import"),
+    "network_commands": ("node", "peer", "status", "peers", "sync", "follow", "unfollow"),
+    "trust_commands": ("invite", "trust"),
+    "pledge_commands": ("pledge", "ledger", "request", "initiative"),
+    "social_commands": (
+        "rate",
+        "ratings",
+        "utility",
+        "distribute",
+        "comment",
+        "vote",
+        "idea",
+        "poll",
+    ),
+    "agreement_commands": ("agreement", "members"),
+}
+"""Each ``samoorg.cli`` module and the top-level commands its ``register`` adds
+(a test checks that the two agree)."""
+_registered: set[str] = set()
+
+
+def register_commands(argv: Sequence[str] = ()) -> None:
+    """Register the module owning the command named in ``argv``, or every module.
+
+    Every module is registered when no known command is named (``--help``,
+    a typo), so that help and "no such command" see the whole CLI.
+    """
+    word = _command_word(argv)
+    owners = [m for m, names in COMMAND_MODULES.items() if word in names]
+    for name in owners or COMMAND_MODULES:
+        if name not in _registered:
+            importlib.import_module(f"samoorg.cli.{name}").register(app)
+            _registered.add(name)
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    # The root takes only --home VALUE (or --home=VALUE), --version and --help.
+    args = iter(argv)
+    for arg in args:
+        if arg == "--home":
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the process exit code (also used by the tests)."""
+    register_commands(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
         # Without standalone mode click *returns* the code of a typer.Exit
