@@ -53,6 +53,7 @@ from samoorg.protocol.errors import (
 from samoorg.protocol.feed import FeedHead, Placement, check_extends
 from samoorg.protocol.fork import ForkProof
 from samoorg.protocol.ids import peer_id
+from samoorg.protocol.validity import Authenticated, authenticate, linked_runs
 
 SCHEMA_VERSION: Final = 2
 # Version 2 dropped the index on ``entries.id``: its keys are random, so every
@@ -113,23 +114,6 @@ def _rows(entries: Iterable[Entry]) -> list[tuple[bytes, int, bytes, str, int, b
     return [(e.author, e.seq, e.id, e.kind, e.timestamp, e.raw) for e in entries]
 
 
-def _linked_runs(entries: Sequence[Entry]) -> Iterator[list[Entry]]:
-    """Cut ``entries`` into maximal hash-linked runs of one author (see ``ingest_runs``)."""
-    run: list[Entry] = []
-    author, seq, eid = b"", -1, b""
-    for entry in entries:
-        if entry.seq == seq + 1 and entry.prev == eid and entry.author == author:
-            run.append(entry)
-        else:
-            if run:
-                yield run
-            run = [entry]
-            author = entry.author
-        seq, eid = entry.seq, entry.id
-    if run:
-        yield run
-
-
 def _feed_order(item: tuple[int, Entry]) -> tuple[bytes, int]:
     return item[1].author, item[1].seq
 
@@ -147,50 +131,6 @@ class _FeedState:
 
     def __post_init__(self) -> None:
         self.stored_seq, self.stored_id = self.seq, self.id
-
-
-@dataclass(slots=True)
-class _Authenticated:
-    """A batch sorted by (author, seq), less the entries the validity rule refused.
-
-    ``unsigned`` holds the ids of entries accepted without a valid signature of
-    their own; ``vouchers`` maps (author, seq, id) of each entry some accepted
-    entry commits to (through its ``prev``) to that entry.
-    """
-
-    valid: list[tuple[int, Entry]]
-    unsigned: set[bytes] = field(default_factory=set)
-    vouchers: dict[tuple[bytes, int, bytes], Entry] = field(default_factory=dict)
-
-
-def _authenticate(
-    batch: list[tuple[int, Entry]],
-    checks: Sequence[BadSignature | None],
-    report: IngestReport,
-) -> _Authenticated:
-    """Apply the validity rule (docs/protocol.md §4.1) within one sorted batch.
-
-    An entry is accepted if its own signature verified or an accepted entry of
-    the same author at the next seq links to it (so walking each feed from its
-    highest seq down decides every entry). The others are rejected with their
-    signature error.
-    """
-    result = _Authenticated([])
-    vouchers = result.vouchers
-    for (index, entry), error in zip(reversed(batch), reversed(checks), strict=True):
-        key = (entry.author, entry.seq, entry.id)
-        if error is not None and key not in vouchers:
-            report.rejected.append(
-                Rejection(index, error.name, str(error), entry.author, entry.seq)
-            )
-            continue
-        if error is not None:
-            result.unsigned.add(entry.id)
-        result.valid.append((index, entry))
-        if entry.prev is not None:
-            vouchers.setdefault((entry.author, entry.seq - 1, entry.prev), entry)
-    result.valid.reverse()
-    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,7 +368,11 @@ class Store:
         decoded.sort(key=_feed_order)
         checks = self._verifier.check([entry for _, entry in decoded])
         failed = any(error is not None for error in checks)
-        batch = _authenticate(decoded, checks, report) if failed else _Authenticated(decoded)
+        batch = authenticate(decoded, checks) if failed else Authenticated(decoded)
+        report.rejected.extend(
+            Rejection(index, error.name, str(error), entry.author, entry.seq)
+            for index, entry, error in batch.rejected
+        )
         if batch.valid:
             with self._transaction():
                 self._write_batch(batch, report)
@@ -465,7 +409,7 @@ class Store:
         report.duplicates += len(decoded) - len(kept)
         return kept
 
-    def _write_batch(self, batch: _Authenticated, report: IngestReport) -> None:
+    def _write_batch(self, batch: Authenticated, report: IngestReport) -> None:
         # Runs inside the batch transaction, over authenticated entries sorted
         # by (author, seq). Heads are tracked in memory and rows are written
         # with one executemany at the end; ``pending`` lets conflict checks see
@@ -533,7 +477,7 @@ class Store:
     def _trim_unsigned_tail(
         items: list[tuple[int, Entry]],
         state: _FeedState,
-        batch: _Authenticated,
+        batch: Authenticated,
         report: IngestReport,
     ) -> None:
         # An entry without a valid signature of its own was accepted because a
@@ -562,7 +506,7 @@ class Store:
         state.changed = state.forked or state.seq != state.stored_seq
 
     def _evidence(
-        self, proof: ForkProof, held: Callable[[int], Entry | None], batch: _Authenticated
+        self, proof: ForkProof, held: Callable[[int], Entry | None], batch: Authenticated
     ) -> ForkProof | None:
         """A proof that verifies on its own for the conflict ``proof`` shows, or ``None``.
 
@@ -673,7 +617,7 @@ class Store:
         """
         report = IngestReport()
         slow: list[tuple[int, Entry]] = []
-        runs = list(_linked_runs(entries))
+        runs = list(linked_runs(entries))
         with self._transaction():
             for number, run in enumerate(runs):
                 last = hold_tail and number == len(runs) - 1
