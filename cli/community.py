@@ -41,11 +41,9 @@ def now() -> int:
 
 def load_views(state: Session) -> Views:
     """Views over every stored entry; build once per command and pass along."""
-    from samoorg.crdt.bulk import paused_gc
     from samoorg.crdt.views import Views
 
-    with paused_gc():
-        return Views(state.index())
+    return Views(state.index())
 
 
 def append_checked(

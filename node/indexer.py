@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.index import EntryIndex
 from samoorg.node.store import Store
 
 
 def load_index(store: Store) -> EntryIndex:
-    """Every stored entry and every forked author."""
+    """Every stored entry and every forked author.
+
+    Decoding every row allocates objects that all stay alive, so the cyclic
+    collector is paused meanwhile (see :mod:`samoorg.crdt.bulk`).
+    """
     index = EntryIndex(forked=store.forked_authors())
-    for _, entry in store.entries():
-        index.add(entry)
+    with paused_gc():
+        for _, entry in store.entries():
+            index.add(entry)
     return index
