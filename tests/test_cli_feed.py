@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from samoorg.node.processes import cli_command
 from samoorg.protocol.bundle import MAGIC, Record, RecordType, encode_bundle
 from samoorg.protocol.entry import create_entry
 from samoorg.protocol.ids import peer_id
@@ -234,7 +235,7 @@ def test_passphrase_init(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.Mon
 def _run(home: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMOORG_")}
     return subprocess.run(
-        [sys.executable, "-m", "samoorg.cli.main", "--home", str(home), *args],
+        cli_command(home, *args),
         input=stdin,
         capture_output=True,
         env=env,

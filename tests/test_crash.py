@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from samoorg.node.processes import cli_command
 from samoorg.node.store import Store
 from samoorg.protocol.bundle import Record, RecordType, encode_bundle
 from tests.feed_fixtures import make_feed, signer
@@ -53,13 +54,9 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("SAMOORG_")}
 
 
-def _samoorg(home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "samoorg.cli.main", "--home", str(home), *args]
-
-
 def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        _samoorg(home, *args),
+        cli_command(home, *args),
         capture_output=True,
         text=True,
         env=_env(),
@@ -135,7 +132,7 @@ def test_kill_during_large_ingest(
         home = tmp_path / f"node-{iteration}"
         _init(home)
         process = subprocess.Popen(
-            _samoorg(home, "import", str(bundle)),
+            cli_command(home, "import", str(bundle)),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=_env(),
