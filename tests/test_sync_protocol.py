@@ -153,14 +153,14 @@ A, B = sorted((ALICE.public_key, BOB.public_key))
 @pytest.mark.parametrize(
     ("payload", "error", "text"),
     [
-        (b"\xff", MalformedFrame, "well-formed CBOR"),
+        (b"\xff", MalformedFrame, "break code"),
         (_payload(), MalformedFrame, "message name"),
         (_payload("bye"), MalformedFrame, "found 'bye'"),
         (_payload("hello", 2, 1, True, [], []), UnsupportedVersion, "found 2"),
         (_payload("hello", 1, 0, True, [], []), MalformedFrame, "credit"),
         (_payload("hello", 1, 65, True, [], []), MalformedFrame, "credit"),
         (_payload("hello", 1, 1, 1, [], []), MalformedFrame, "live"),
-        (_payload("hello", 1, 1, True, [], []) + b"\x00", MalformedFrame, "deterministic"),
+        (_payload("hello", 1, 1, True, [], []) + b"\x00", MalformedFrame, "trailing bytes"),
         (
             _payload("hello", 1, 1, True, [[B, 0, None], [A, 0, None]], []),
             MalformedFrame,
@@ -187,7 +187,7 @@ A, B = sorted((ALICE.public_key, BOB.public_key))
             MalformedFrame,
             "one run per author",
         ),
-        (_payload("fork", b"junk"), RemoteProtocolError, "well-formed CBOR"),
+        (_payload("fork", b"junk"), RemoteProtocolError, "bytes of text string"),
         (_payload("ack", 0), MalformedFrame, "ack count"),
         (_payload("ack", 1, 2), MalformedFrame, "1 field"),
         (_payload("caught-up", 1), MalformedFrame, "0 fields"),
