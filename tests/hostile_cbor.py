@@ -52,6 +52,26 @@ def shared_amplifier(levels: int, refs: int) -> bytes:
     return head(4, len(items)) + b"".join(items)
 
 
+def shared_square(refs: int) -> bytes:
+    """``[28([0] * refs), 29(0) * refs]``: ``refs ** 2`` leaves within 3 levels.
+
+    Fits under shallow nesting limits (sync messages allow 4 levels), where
+    deep amplifiers are cut off early: the shape of the 80 kB first frame.
+    """
+    row = _tag(_SHAREABLE, head(4, refs) + b"\x00" * refs)
+    return head(4, refs + 1) + row + _tag(_SHARED_REF, head(0, 0)) * refs
+
+
+def shared_string(size: int, refs: int) -> bytes:
+    """One shared ``size``-byte string referenced ``refs`` times, within 2 levels.
+
+    Re-encoding the decoded value writes ``size * refs`` bytes: the shape of
+    the gossip announcement that exhausted a node's memory.
+    """
+    item = _tag(_SHAREABLE, reference_encode(b"x" * size))
+    return head(4, refs + 1) + item + _tag(_SHARED_REF, head(0, 0)) * refs
+
+
 def string_references(count: int) -> bytes:
     """A stringref namespace (tag 256) whose references (tag 25) repeat one long string."""
     body = reference_encode("s" * 64) + _tag(25, head(0, 0)) * count
@@ -62,6 +82,8 @@ CORPUS: Final[dict[str, bytes]] = {
     "shared 6x13": shared_amplifier(6, 13),
     "shared 4x12": shared_amplifier(4, 12),
     "shared 3x3000 (27 kB, 2.7e10 leaves)": shared_amplifier(3, 3000),
+    "shared square 13000 (52 kB, 1.7e8 leaves)": shared_square(13_000),
+    "shared string 20 kB x 150000 (470 kB, 3 GB re-encoded)": shared_string(20_000, 150_000),
     "string references": string_references(4000),
     "cyclic shared value": bytes.fromhex("d81c81d81d00"),
     "bignum": _tag(2, reference_encode(b"\xff" * 64)),
