@@ -81,6 +81,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
         "poll",
     ),
     "agreement_commands": ("agreement", "members"),
+    "inbox_commands": ("inbox",),
 }
 """Each ``samoorg.cli`` module and the top-level commands its ``register`` adds
 (a test checks that the two agree)."""
