@@ -128,19 +128,9 @@ def status(
 
         views = Views(state.index()).digests()
     if as_json:
-        print_json(
-            {
-                "id": ident,
-                "home": str(state.home.path),
-                "store": {
-                    "entries": stats.entries,
-                    "feeds": stats.feeds,
-                    "fork_proofs": stats.forked,
-                },
-                "daemon": daemon,
-                **({"digests": views} if views is not None else {}),
-            }
-        )
+        from samoorg.node.api.shapes import status_json
+
+        print_json(status_json(ident, str(state.home.path), stats, daemon, views))
         return
     typer.echo(f"id:      {ident}")
     typer.echo(f"home:    {state.home.path}")
