@@ -24,7 +24,7 @@ import trio
 
 from samoorg.node.api.server import ApiSettings
 from samoorg.node.daemon import Node, NodeConfig
-from samoorg.node.daemon_state import DaemonLock
+from samoorg.node.daemon_state import DaemonLock, write_state
 from samoorg.node.home import Home
 from samoorg.node.logs import configure_logging
 from samoorg.node.peerbook import PeerBook
@@ -97,6 +97,7 @@ async def _start_api(
         node_state=node.state,
     )
     node.publish("api", api.published())
+    write_state(home, node.state())  # clients find the API as soon as "ready" is printed
     if api.remote:
         sys.stderr.write(
             f"warning: the API listens on {api.url}, reachable from other machines; "
