@@ -8,6 +8,7 @@ routes name the same paths and methods, and that the document validates.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -297,8 +298,9 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     return operation
 
 
+@functools.cache
 def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document."""
+    """The OpenAPI 3.1 document (made once; do not modify it)."""
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in ENDPOINTS:
         paths.setdefault(PREFIX + endpoint.path, {})[endpoint.method] = _operation(endpoint)
