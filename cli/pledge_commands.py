@@ -11,7 +11,6 @@ from samoorg.cli.community import (
     append_checked,
     load_views,
     member_label,
-    money_json,
     now,
     peer_label,
     resolve_entry,
@@ -35,6 +34,7 @@ from samoorg.crdt.records import (
     Request,
     amount_fields,
 )
+from samoorg.node.api.shapes import listed_pledges, money_json, pledge_row
 from samoorg.node.errors import NotFound
 from samoorg.protocol.ids import peer_id
 
@@ -100,7 +100,7 @@ def _pledge(state: Session, current: Views, prefix: str) -> PledgeOutcome:
 def _done(current: Views, pledge_id: bytes, as_json: bool, what: str) -> None:
     outcome = current.pledges.pledge(pledge_id)
     assert outcome is not None
-    row = _pledge_row(current, outcome, now())
+    row = pledge_row(current, outcome, now())
     if as_json:
         print_json(row)
         return
@@ -182,25 +182,6 @@ def pledge_forgive(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = F
     _close(ctx, pledge, FORGIVE, as_json)
 
 
-def _pledge_row(current: Views, outcome: PledgeOutcome, at: int) -> dict[str, Any]:
-    record = outcome.record
-    assert record is not None
-    assert outcome.author is not None
-    return {
-        "id": outcome.id.hex(),
-        "from": peer_id(outcome.author),
-        "to": peer_id(outcome.beneficiary) if outcome.beneficiary else None,
-        "target": {"kind": record.target.kind, "id": record.target.ref.hex()},
-        "amount": money_json(outcome.minor, record.amount.currency),
-        "state": outcome.state,
-        "overdue": outcome.overdue(at),
-        "due": outcome.due,
-        "commitment": outcome.commit.id.hex() if outcome.commit else None,
-        # Views ignore a forked author's pledges, but a pledge may name a forked beneficiary.
-        "forked": outcome.beneficiary is not None and current.is_forked(outcome.beneficiary),
-    }
-
-
 @pledge_app.command("list")
 def pledge_list(
     ctx: typer.Context,
@@ -210,23 +191,14 @@ def pledge_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Intentions and commitments with their state (withdrawn, committed, overdue, ...)."""
-    from samoorg.crdt.pledge_rules import VOID, WAITING
-
     state = session(ctx)
     me = state.public_key()
     current = load_views(state)
     at = now()
-    rows: list[dict[str, Any]] = []
-    for outcome in current.pledges.pledges():
-        if outcome.state in (WAITING, VOID):
-            continue
-        if mine and outcome.author != me:
-            continue
-        if to_me and outcome.beneficiary != me:
-            continue
-        if overdue and not outcome.overdue(at):
-            continue
-        rows.append(_pledge_row(current, outcome, at))
+    rows = [
+        pledge_row(current, outcome, at)
+        for outcome in listed_pledges(current, me, at, mine=mine, to_me=to_me, overdue=overdue)
+    ]
     if as_json:
         print_json(rows)
         return
@@ -496,7 +468,7 @@ def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFla
         raise RuleViolation(f"initiative {entry.id.hex()[:12]} is void: {reason}")
     at = now()
     row = _appeal_row(current, appeal, at)
-    row["backers"] = [_pledge_row(current, p, at) for p in current.pledges.backers(entry.id)]
+    row["backers"] = [pledge_row(current, p, at) for p in current.pledges.backers(entry.id)]
     if as_json:
         print_json(row)
         return

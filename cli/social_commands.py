@@ -24,6 +24,7 @@ from samoorg.cli.community import (
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import format_time, print_json, print_table
 from samoorg.crdt.errors import RuleViolation
+from samoorg.node.api.shapes import created_json, idea_detail, idea_order, idea_summary, percent
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ idea_app = typer.Typer(help="The forum of ideas: post, list, show.", no_args_is_
 poll_app = typer.Typer(
     help="Simple polls: choose a spokesperson by simple vote.", no_args_is_help=True
 )
-PERCENT_DIGITS = 4
 _LABELS = {
     "forum.idea": "idea",
     "forum.comment": "comment",
@@ -59,15 +59,6 @@ def _ignored(current: Views, entry: Entry, what: str) -> RuleViolation:
     """The error for a held entry the views ignore (malformed, or by a forked author)."""
     reason = current.invalid().get(entry.id, "the views ignore it")
     return RuleViolation(f"{what} {entry.id.hex()[:12]} is ignored: {reason}")
-
-
-def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
-    """``part / whole`` as a percentage with ``digits`` decimals, rounded half up, exactly."""
-    if whole <= 0:
-        return f"{0:.{digits}f}"
-    scaled = (part * 100 * 10**digits * 2 + whole) // (2 * whole)
-    text = str(scaled).rjust(digits + 1, "0")
-    return f"{text[:-digits]}.{text[-digits:]}" if digits else text
 
 
 def _text_input(body: str | None, file: Path | None) -> str:
@@ -124,7 +115,7 @@ def rate(
 def _created(entry: Entry, as_json: bool, summary: str = "", **fields: Any) -> None:
     """Report a new record: its id (and ``fields``) as JSON, or a summary and the id."""
     if as_json:
-        print_json({"id": entry.id.hex(), "kind": entry.kind, **fields})
+        print_json(created_json(entry, **fields))
         return
     if summary:
         typer.echo(summary)
@@ -295,24 +286,6 @@ def idea_post(
     _created(append_checked(state, views, forum.IDEA_KIND, content), as_json)
 
 
-def _idea_summary(views: SocialViews, idea_id: bytes) -> dict[str, Any]:
-    idea = views.forum.ideas[idea_id]
-    scores = [r.score for (_, s), r in views.ratings.ideas.items() if s == idea_id]
-    support = views.idea_support(idea_id)
-    return {
-        "id": idea.id.hex(),
-        "title": idea.title,
-        "author": peer_id(idea.author),
-        "time": format_time(idea.timestamp),
-        "timestamp": idea.timestamp,
-        "support": support,
-        "support_percent": percent(support, views.utility.params.scale),
-        "ratings": len(scores),
-        "average_score": percent(sum(scores), len(scores) * 100, 2) if scores else None,
-        "comments": len(views.forum.comments.get(idea_id, ())),
-    }
-
-
 @idea_app.command("list")
 def idea_list(
     ctx: typer.Context,
@@ -325,11 +298,7 @@ def idea_list(
     if sort not in {"utility", "recent"}:
         raise RuleViolation(f"expected --sort utility or recent, found {sort!r}")
     _, views = _views(session(ctx))
-    rows = [_idea_summary(views, idea_id) for idea_id in views.forum.ideas]
-    if sort == "utility":
-        rows.sort(key=lambda r: (-r["support"], -r["timestamp"], r["id"]))
-    else:
-        rows.sort(key=lambda r: (-r["timestamp"], r["id"]))
+    rows = [idea_summary(views, idea_id) for idea_id in idea_order(views, sort)]
     if as_json:
         print_json(rows)
         return
@@ -367,31 +336,10 @@ def idea_show(
     if entry.id not in views.forum.ideas:
         raise _ignored(current, entry, "idea")
     idea = views.forum.ideas[entry.id]
-    summary = _idea_summary(views, entry.id)
-    rating_rows = [
-        {
-            "rater": peer_id(rater),
-            "score": r.score,
-            "comment": r.comment,
-            "time": format_time(r.timestamp),
-            "counts": rater in views.members,
-        }
-        for (rater, subject), r in sorted(views.ratings.ideas.items())
-        if subject == entry.id
-    ]
-    comment_rows = [
-        {
-            "id": c.id.hex(),
-            "author": peer_id(c.author),
-            "time": format_time(c.timestamp),
-            "text": c.text,
-        }
-        for c in views.forum.comments.get(entry.id, ())
-    ]
+    summary = idea_detail(views, entry.id)
+    rating_rows, comment_rows = summary["rating_list"], summary["comment_list"]
     if as_json:
-        print_json(
-            {**summary, "body": idea.body, "rating_list": rating_rows, "comment_list": comment_rows}
-        )
+        print_json(summary)
         return
     typer.echo(f"{idea.title}\n")
     typer.echo(f"id       {summary['id']}")

@@ -38,22 +38,29 @@ PASSPHRASE_ENV: Final = "SAMOORG_PASSPHRASE"  # noqa: S105 - a variable name, no
 PassphraseProvider = Callable[[], str]
 
 
-def _check_permissions(path: Path) -> None:
+def check_private_file(
+    path: Path, what: str = "key file", missing: str = "run 'samoorg init' first"
+) -> None:
+    """Raise :class:`KeyFileError` unless ``path`` exists and only its owner may access it.
+
+    Used for every secret in the home (the key file, the API token); ``what``
+    names the file in the message and ``missing`` says what to do if it is absent.
+    """
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise KeyFileError(f"no key file at {path}: run 'samoorg init' first") from None
+        raise KeyFileError(f"no {what} at {path}: {missing}") from None
     except OSError as exc:
-        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
+        raise KeyFileError(f"cannot read {what} {path}: {exc.strerror}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
-            f"permissions {stat.S_IMODE(mode):04o} for '{path}' are too open: the key file must "
+            f"permissions {stat.S_IMODE(mode):04o} for '{path}' are too open: the {what} must "
             f"not be accessible by others; run: chmod 600 '{path}'"
         )
 
 
 def _read(path: Path) -> dict[str, Any]:
-    _check_permissions(path)
+    check_private_file(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
