@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.errors import ProtocolError  # noqa: E402
-from samoorg.protocol.fork import ForkProof  # noqa: E402
+from samoorg.protocol.fork import FORK_PROOF_TAG, MAX_FORK_PROOF_SIZE, ForkProof  # noqa: E402
 from samoorg.protocol.framing import END, NEED_DATA, FrameDecoder, encode_frame  # noqa: E402
 from samoorg.protocol.sync import Closed, Event, SyncSession  # noqa: E402
 from samoorg.protocol.sync_messages import (  # noqa: E402
@@ -218,6 +218,18 @@ def build() -> dict[str, Any]:
             "fork, two identical entries",
             _frame("fork", dcbor.encode(["samoorg/fork-proof/v1", raw_a[0], raw_a[0]])),
         ),
+        (
+            "fork, a proof over 131136 bytes",
+            _frame(
+                "fork",
+                dcbor.encode([FORK_PROOF_TAG, proof.a, proof.b + bytes(MAX_FORK_PROOF_SIZE)]),
+            ),
+        ),
+        (
+            "fork, a proof nested 3 deep",
+            _frame("fork", dcbor.encode([FORK_PROOF_TAG, [proof.a], proof.b])),
+        ),
+        ("fork, a proof nested 20 deep", _frame("fork", b"\x81" * 19 + proof.to_bytes())),
         ("ack 0", _frame("ack", 0)),
         ("want without heads", _frame("want", [])),
     ]
