@@ -184,6 +184,8 @@ def build() -> dict[str, Any]:
         ("length 0", b"\0\0\0\0"),
         ("length above 1 MiB, rejected from the header alone", struct.pack(">I", (1 << 20) + 1)),
         ("stream ends inside a frame", struct.pack(">I", 10) + b"\x81\x63abc"),
+        ("stream ends after 1 byte of the length", b"\0"),
+        ("stream ends after 3 bytes of the length", b"\0\0\0"),
         ("payload is not CBOR", encode_frame(b"\xff")),
         ("non-canonical integer head", encode_frame(b"\x82\x63ack\x18\x01")),
         ("trailing byte after the message", encode_frame(dcbor.encode(["caught-up"]) + b"\0")),
@@ -311,6 +313,12 @@ def build() -> dict[str, Any]:
             "end of stream inside a frame",
             want_alice,
             [send(their_hello), send(a_entries)[:-1]],
+            True,
+        ),
+        (
+            "end of stream inside the 4-byte length",
+            want_alice,
+            [send(their_hello), send(a_entries)[:2]],
             True,
         ),
     ]

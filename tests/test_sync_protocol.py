@@ -92,6 +92,25 @@ def test_zero_length_and_truncation_are_errors() -> None:
         truncated.next_frame()
 
 
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_end_of_stream_inside_the_length_is_a_truncated_frame(cut: int) -> None:
+    """§7.2: the length prefix is part of the frame, so 1 to 3 bytes of it then EOF truncate."""
+    stream = encode_frame(b"a") + encode_frame(b"bc")[:cut]
+    decoder = FrameDecoder()
+    decoder.receive_data(stream)
+    assert decoder.next_frame() == b"a"
+    assert decoder.next_frame() is NEED_DATA
+    decoder.receive_data(b"")
+    with pytest.raises(TruncatedFrame, match=f"after {cut} bytes"):
+        decoder.next_frame()
+    session = SyncSession()
+    session.send(hello())
+    their_hello = encode_frame(encode_message(hello()))
+    assert feed_bytes(session, their_hello + b"\0\0\0"[:cut]) == [hello()]
+    with pytest.raises(TruncatedFrame):
+        feed_bytes(session, b"")
+
+
 def test_local_misuse_of_the_decoder() -> None:
     with pytest.raises(LocalProtocolError):
         encode_frame(b"")
