@@ -323,6 +323,31 @@ def build() -> dict[str, Any]:
         ),
     ]
 
+    # §7.4 "Precedence": frames that break several rules, with the rule that wins.
+    out_of_order = send(Entries((raw_a[1], raw_a[0])))
+    bob_out_of_order = send(Entries((b_feed[1].raw, b_feed[0].raw)))
+    bob_entries = send(Entries((b_feed[0].raw,)))
+    credit_used = [send(their_hello), send(a_entries), send(a_entries)]
+    caught_up = send(CaughtUp())
+    precedence: list[tuple[str, list[bytes], str]] = [
+        ("run order over state", [send(their_hello), caught_up, out_of_order], "MalformedFrame"),
+        ("run order over flow control", [*credit_used, out_of_order], "MalformedFrame"),
+        ("run order over scope", [send(their_hello), bob_out_of_order], "MalformedFrame"),
+        (
+            "state over flow control",
+            [*credit_used, caught_up, send(a_entries)],
+            "UnexpectedMessage",
+        ),
+        ("state over scope", [send(their_hello), caught_up, bob_entries], "UnexpectedMessage"),
+        ("flow control over scope", [*credit_used, bob_entries], "FlowControlError"),
+        ("all four: run order wins", [*credit_used, caught_up, bob_out_of_order], "MalformedFrame"),
+        ("order over flow control: an ack first", [send(Ack(1))], "UnexpectedMessage"),
+    ]
+    for name, frames, expected in precedence:
+        if run_session(want_alice, b"".join(frames), eof=False)[1] != expected:
+            raise AssertionError(f"precedence vector {name!r} does not give {expected}")
+        sessions.append((f"precedence: {name}", want_alice, frames, False))
+
     document: dict[str, Any] = {
         "description": (
             "Samoorg replication frames, docs/protocol.md section 7.11. "
