@@ -23,19 +23,18 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
+from samoorg.cli.paging import Page, Paging
 from samoorg.crdt.errors import RuleViolation
 from samoorg.node.errors import Ambiguous, NodeError, NotFound, StoreError
 from samoorg.node.home import Home
 from samoorg.protocol.errors import LocalProtocolError, RemoteProtocolError
 from samoorg.protocol.ids import BadIdentifier
 
-OFFLINE_ENV: Final = "SAMOORG_OFFLINE"
 TIMEOUT: Final = 10.0
 """Seconds to wait for the daemon before the command gives up on it."""
 MAX_ANSWER: Final = 64 * 1024 * 1024
@@ -77,6 +76,13 @@ class DaemonClient:
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
         """``POST /api/v1{path}`` with a JSON body."""
         return self._request("POST", path, json.dumps(body).encode())
+
+    def page(self, path: str, params: Mapping[str, Any], asked: Paging) -> Page:
+        """The page ``asked`` for of a listing (every item, page by page, for ``--all``)."""
+        if asked.limit is None:
+            return Page(list(self.pages(path, params)), None)
+        answer = self.get(path, {**params, **asked.query()})
+        return Page(answer["items"], answer["next_cursor"])
 
     def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Every item of a listing, following ``next_cursor`` (bounded by the listing)."""
@@ -124,7 +130,7 @@ def _query(params: Mapping[str, Any]) -> str:
 
 def connect(home: Home, *, offline: bool = False) -> DaemonClient | None:
     """A client of ``home``'s running daemon, or ``None`` (no daemon, no API, or offline)."""
-    if offline or os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
+    if offline:
         return None
     from samoorg.node.daemon_state import read_state
 

@@ -24,6 +24,8 @@ from samoorg.node.api.pages import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, enco
 
 T = TypeVar("T")
 
+__all__ = ["DEFAULT_LIMIT", "AllFlag", "CursorOption", "LimitOption", "Page", "Paging"]
+
 LimitOption = Annotated[
     int,
     typer.Option("--limit", min=1, max=MAX_LIMIT, help="Show at most N items (one page)."),
@@ -83,11 +85,10 @@ def page_of(items: Iterable[T], asked: Paging) -> tuple[list[T], str | None]:
     return window[: asked.limit], encode_cursor(asked.start + asked.limit) if more else None
 
 
-def next_page_hint(command: Sequence[str], page: Page) -> str | None:
-    """The line a table ends with when there is a next page."""
-    if page.next_cursor is None:
-        return None
-    return (
-        f"(showing {len(page.items)}; next page: samoorg {' '.join(command)} "
-        f"--cursor {page.next_cursor}, or --all)"
-    )
+def print_next_page(command: Sequence[str], page: Page) -> None:
+    """End a table with how to ask for the next page, when there is one."""
+    if page.next_cursor is not None:
+        typer.echo(
+            f"(showing {len(page.items)}; next page: samoorg {' '.join(command)} "
+            f"--cursor {page.next_cursor}, or --all)"
+        )

@@ -19,6 +19,16 @@ from samoorg.cli.community import (
 )
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    page_of,
+    paging,
+    print_next_page,
+)
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.money import Amount
 from samoorg.crdt.records import (
@@ -188,19 +198,28 @@ def pledge_list(
     mine: Annotated[bool, typer.Option("--mine", help="Only pledges you made.")] = False,
     to_me: Annotated[bool, typer.Option("--to-me", help="Only pledges to you.")] = False,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue commitments.")] = False,
+    everyone: Annotated[
+        bool, typer.Option("--everyone", help="Everyone's pledges, not only yours and to you.")
+    ] = False,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Intentions and commitments with their state (withdrawn, committed, overdue, ...)."""
+    """Intentions and commitments you give or receive, with their state (committed, overdue...)."""
     state = session(ctx)
     me = state.public_key()
-    current = load_views(state)
-    at = now()
-    rows = [
-        pledge_row(current, outcome, at)
-        for outcome in listed_pledges(current, me, at, mine=mine, to_me=to_me, overdue=overdue)
-    ]
+    asked = paging(limit, every, cursor)
+    filters = {"mine": mine, "to_me": to_me, "overdue": overdue, "everyone": everyone}
+
+    def local() -> Page:
+        current, at = load_views(state), now()
+        outcomes, next_cursor = page_of(listed_pledges(current, me, at, **filters), asked)
+        return Page([pledge_row(current, o, at) for o in outcomes], next_cursor)
+
+    page = state.ask(lambda daemon: daemon.page("/pledges", filters, asked), local)
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     print_table(
         None,
@@ -215,9 +234,10 @@ def pledge_list(
                 ("OVERDUE " if r["overdue"] else "") + r["state"],
                 format_time(r["due"]) if r["due"] else "",
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["pledge", "list"], page)
 
 
 # -- ledger --------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import typer
 
@@ -23,6 +24,16 @@ from samoorg.cli.community import (
 )
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    page_of,
+    paging,
+    print_next_page,
+)
 from samoorg.crdt.errors import RuleViolation
 from samoorg.node.api.shapes import created_json, idea_detail, idea_order, idea_summary, percent
 from samoorg.protocol.ids import peer_id
@@ -114,12 +125,17 @@ def rate(
 
 def _created(entry: Entry, as_json: bool, summary: str = "", **fields: Any) -> None:
     """Report a new record: its id (and ``fields``) as JSON, or a summary and the id."""
+    _report_created(created_json(entry, **fields), as_json, summary)
+
+
+def _report_created(created: dict[str, Any], as_json: bool, summary: str = "") -> None:
+    """:func:`_created` of a record's JSON (as the API answers it)."""
     if as_json:
-        print_json(created_json(entry, **fields))
+        print_json(created)
         return
     if summary:
         typer.echo(summary)
-    typer.echo(f"{_LABELS.get(entry.kind, entry.kind)} {entry.id.hex()}")
+    typer.echo(f"{_LABELS.get(created['kind'], created['kind'])} {created['id']}")
 
 
 def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
@@ -281,9 +297,14 @@ def idea_post(
     from samoorg.crdt import forum
 
     state = session(ctx)
-    views = load_views(state)
-    content = forum.idea_body(title, _text_input(body, file))
-    _created(append_checked(state, views, forum.IDEA_KIND, content), as_json)
+    text = _text_input(body, file)
+
+    def local() -> dict[str, Any]:
+        content = forum.idea_body(title, text)
+        return created_json(append_checked(state, load_views(state), forum.IDEA_KIND, content))
+
+    created = state.ask(lambda daemon: daemon.post("/ideas", {"title": title, "body": text}), local)
+    _report_created(created, as_json)
 
 
 @idea_app.command("list")
@@ -292,15 +313,25 @@ def idea_list(
     sort: Annotated[
         str, typer.Option("--sort", help="utility (standing-weighted support) or recent.")
     ] = "utility",
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List ideas, most supported (or most recent) first."""
     if sort not in {"utility", "recent"}:
-        raise RuleViolation(f"expected --sort utility or recent, found {sort!r}")
-    _, views = _views(session(ctx))
-    rows = [idea_summary(views, idea_id) for idea_id in idea_order(views, sort)]
+        raise typer.BadParameter(f"expected utility or recent, found {sort!r}", param_hint="--sort")
+    state = session(ctx)
+    asked = paging(limit, every, cursor)
+
+    def local() -> Page:
+        _, views = _views(state)
+        ids, next_cursor = page_of(idea_order(views, sort), asked)
+        return Page([idea_summary(views, idea_id) for idea_id in ids], next_cursor)
+
+    page = state.ask(lambda daemon: daemon.page("/ideas", {"sort": sort}, asked), local)
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     print_table(
         None,
@@ -316,9 +347,10 @@ def idea_list(
                 r["comments"],
                 r["time"],
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["idea", "list"], page)
 
 
 @idea_app.command("show")
@@ -328,28 +360,24 @@ def idea_show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show an idea with its ratings and comments."""
-    from samoorg.crdt import forum
-
     state = session(ctx)
-    entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
-    current, views = _views(state)
-    if entry.id not in views.forum.ideas:
-        raise _ignored(current, entry, "idea")
-    idea = views.forum.ideas[entry.id]
-    summary = idea_detail(views, entry.id)
+    summary = state.ask(
+        lambda daemon: daemon.get(f"/ideas/{quote(idea_id, safe='')}"),
+        lambda: _idea(state, idea_id),
+    )
     rating_rows, comment_rows = summary["rating_list"], summary["comment_list"]
     if as_json:
         print_json(summary)
         return
-    typer.echo(f"{idea.title}\n")
+    typer.echo(f"{summary['title']}\n")
     typer.echo(f"id       {summary['id']}")
     typer.echo(f"author   {summary['author']}")
     typer.echo(f"posted   {summary['time']} UTC")
     typer.echo(
         f"support  {summary['support_percent']} % of all standing ({summary['ratings']} ratings)"
     )
-    if idea.body:
-        typer.echo(f"\n{idea.body.rstrip()}\n")
+    if summary["body"]:
+        typer.echo(f"\n{summary['body'].rstrip()}\n")
     if rating_rows:
         print_table(
             "ratings",
@@ -362,6 +390,17 @@ def idea_show(
             ["author", "time (UTC)", "comment"],
             [(member_label(_key_of(r["author"])), r["time"], r["text"]) for r in comment_rows],
         )
+
+
+def _idea(state: Session, idea_id: str) -> dict[str, Any]:
+    """``idea show --json`` computed from the store."""
+    from samoorg.crdt import forum
+
+    entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
+    current, views = _views(state)
+    if entry.id not in views.forum.ideas:
+        raise _ignored(current, entry, "idea")
+    return idea_detail(views, entry.id)
 
 
 def comment(

@@ -18,6 +18,16 @@ from samoorg.cli.community import (
 )
 from samoorg.cli.context import session
 from samoorg.cli.output import print_json, print_table
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    page_of,
+    paging,
+    print_next_page,
+)
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.money import Amount
 from samoorg.node.api.shapes import money_json, pool_json, trust_rows
@@ -237,7 +247,14 @@ def invite_revoke(
 
 
 @trust_app.command("list")
-def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = False) -> None:
+def trust_list(
+    ctx: typer.Context,
+    hops: HopsOption = None,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Everyone reachable from you over mutual guarantees, with the chain of contacts.
 
     Participants flagged by a fork proof follow, marked FORKED: every view
@@ -245,12 +262,16 @@ def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
     """
     state = session(ctx)
     me = state.public_key()
-    rows = trust_rows(load_views(state), me, hops)
+    asked = paging(limit, every, cursor)
+    page = state.ask(
+        lambda daemon: daemon.page("/trust/list", {"hops": hops}, asked),
+        lambda: Page(*page_of(trust_rows(load_views(state), me, hops), asked)),
+    )
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     table: list[tuple[Any, ...]] = []
-    for row in rows:
+    for row in page.items:
         key = parse_peer_id(row["id"])
         if row["distance"] is None:
             table.append((member_label(key), "", "", "", "FORKED (excluded)"))
@@ -265,13 +286,17 @@ def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
             )
         )
     print_table(None, ["member", "distance", "chain of contacts", "guarantee", "flags"], table)
+    print_next_page(["trust", "list"], page)
 
 
 @trust_app.command("pool")
 def trust_pool(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = False) -> None:
     """Members of your trust list and their pool of intentions, per currency."""
     state = session(ctx)
-    pool = pool_json(load_views(state), state.public_key(), hops)
+    pool = state.ask(
+        lambda daemon: daemon.get("/trust/pool", {"hops": hops}),
+        lambda: pool_json(load_views(state), state.public_key(), hops),
+    )
     if as_json:
         print_json(pool)
         return

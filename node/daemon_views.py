@@ -24,7 +24,8 @@ entries only). The single write-path service of issue 7 replaces this call.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import trio
@@ -55,6 +56,8 @@ class LiveViews:
         self.index = EntryIndex()
         self.views = Views(self.index)
         self.log: list[Entry] = []
+        self.rowids: list[int] = []
+        """The store rowid of each entry of :attr:`log` (ascending)."""
         self._rowid = 0
         self._listeners: list[Listener] = []
         self._social: tuple[int, bytes, SocialViews] | None = None
@@ -74,6 +77,7 @@ class LiveViews:
         for rowid, entry in self.store.entries(since=self._rowid):
             self._rowid = rowid
             self.log.append(entry)
+            self.rowids.append(rowid)
             self.index.add(entry)
             new.append(entry)
         for author in self.store.forked_authors():
@@ -82,6 +86,21 @@ class LiveViews:
             for listener in list(self._listeners):
                 listener(new)
         return new
+
+    def newest_first(
+        self, before: int | None, author: bytes | None, kinds: Collection[str]
+    ) -> Iterator[tuple[int, Entry]]:
+        """Like :meth:`Store.entries_newest_first <samoorg.node.store.Store.entries_newest_first>`,
+        from memory."""
+        position = len(self.log) if before is None else bisect_left(self.rowids, before)
+        while position > 0:
+            position -= 1
+            entry = self.log[position]
+            if (kinds and entry.kind not in kinds) or (
+                author is not None and entry.author != author
+            ):
+                continue
+            yield self.rowids[position], entry
 
     def social(self, root: bytes) -> SocialViews:
         """``views.social(root)``, computed once per state of the index."""

@@ -114,7 +114,7 @@ def test_refusals_are_one_line_and_store_nothing(
     assert "no entry with id" in homes.refused("alice", "agreement", "show", "abcdef12")
     invite = homes.run("alice", "invite", "create", "--amount", "10", "--currency", "EUR")
     assert invite.startswith("samoorg-invite:")
-    pledge = homes.json("alice", "log", "--kind", "trust.invite")[0]["id"][:10]
+    pledge = homes.items("alice", "log", "--kind", "trust.invite")[0]["id"][:10]
     assert "agreement.new" in homes.refused("alice", "agreement", "edit", pledge, "--file", rules)
     binary = tmp_path / "b.bin"
     binary.write_bytes(b"\xff\xfe not text")
@@ -201,7 +201,7 @@ def test_forked_authors_characters_disappear_alike_on_every_node(
             (homes.ids["bob"], "pending"),
         ]
         assert rows[1]["reason"].startswith("waiting for entries")
-        flagged = {r["id"]: r["invalid"] for r in homes.json(name, "log", "--invalid")}
+        flagged = {r["id"]: r["invalid"] for r in homes.items(name, "log", "--invalid")}
         assert {bytes.fromhex(k) for k in flagged} == branches[name]
         assert set(flagged.values()) == {FORKED_REASON}
     # Bob writes his line again; it now stands on its own, identically everywhere.

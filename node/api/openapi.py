@@ -100,9 +100,10 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
     Endpoint(
         "get",
         "/pledges",
-        "Intentions and commitments with their state.",
+        "Intentions and commitments you give or receive (or everyone's), with their state.",
         "PledgePage",
         (
+            Param("everyone", _BOOL, "Everyone's pledges, not only yours and to you."),
             Param("mine", _BOOL, "Only pledges you made."),
             Param("to_me", _BOOL, "Only pledges to you."),
             Param("overdue", _BOOL, "Only overdue commitments."),

@@ -158,6 +158,7 @@ async def pledges(request: Request) -> Response:
         mine=bool_param(query, "mine"),
         to_me=bool_param(query, "to_me"),
         overdue=bool_param(query, "overdue"),
+        everyone=bool_param(query, "everyone"),
     )
     start = page.position or 0
     window = list(islice(listed, start, start + page.limit + 1))
@@ -176,16 +177,9 @@ async def entries_log(request: Request) -> Response:
         raise ApiError("invalid_parameter", f"expected at most {MAX_KINDS} kinds, found more")
     author_text = query.get("author")
     author = parse_peer_id(author_text) if author_text is not None else None
-    log = ctx.live.log
-    position = len(log) if page.position is None else min(page.position, len(log))
-    items: list[dict[str, Any]] = []
-    while position > 0 and len(items) < page.limit:
-        position -= 1
-        entry = log[position]
-        if (kinds and entry.kind not in kinds) or (author is not None and entry.author != author):
-            continue
-        items.append(shapes.entry_json(entry))
-    return _page(items, encode_cursor(position) if position > 0 else None)
+    rows = ctx.live.newest_first(page.position, author, kinds)
+    items, cursor = shapes.log_page(rows, page.limit)
+    return _page(items, cursor)
 
 
 async def events(request: Request) -> Response:

@@ -195,12 +195,19 @@ def listed_pledges(
     mine: bool = False,
     to_me: bool = False,
     overdue: bool = False,
+    everyone: bool = False,
 ) -> Iterable[PledgeOutcome]:
-    """The pledges ``pledge list`` shows (not waiting or void), with its filters."""
+    """The pledges ``pledge list`` shows (not waiting or void), with its filters.
+
+    By default only pledges ``me`` gives or receives; ``everyone`` widens
+    that to every pledge the views hold.
+    """
     from samoorg.crdt.pledge_rules import VOID, WAITING
 
     for outcome in views.pledges.pledges():
         if outcome.state in (WAITING, VOID):
+            continue
+        if not everyone and me not in (outcome.author, outcome.beneficiary):
             continue
         if mine and outcome.author != me:
             continue
@@ -229,3 +236,23 @@ def pledge_row(views: Views, outcome: PledgeOutcome, at: int) -> dict[str, Any]:
         # Views ignore a forked author's pledges, but a pledge may name a forked beneficiary.
         "forked": outcome.beneficiary is not None and views.is_forked(outcome.beneficiary),
     }
+
+
+def log_page(
+    rows: Iterable[tuple[int, Entry]], limit: int | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of ``samoorg log`` from ``(rowid, entry)`` pairs, newest first.
+
+    The next cursor names the rowid of the page's last entry (the next page
+    lies below it), and is given only if another entry follows, so the store
+    and the daemon's in-memory log give the same pages and cursors.
+    """
+    from itertools import islice
+
+    from samoorg.node.api.pages import encode_cursor
+
+    taken = list(islice(rows, None if limit is None else limit + 1))
+    if limit is None or len(taken) <= limit:
+        return [entry_json(entry) for _, entry in taken], None
+    page = taken[:limit]
+    return [entry_json(entry) for _, entry in page], encode_cursor(page[-1][0])
