@@ -23,6 +23,7 @@ from samoorg.node.errors import HomeError, StoreError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.reasons import Reason
     from samoorg.node.store import IngestReport, Store
     from samoorg.protocol.bundle import Record
     from samoorg.protocol.entry import Entry
@@ -121,12 +122,18 @@ def log(
     print_table(None, ["id", "author", "seq", "time (UTC)", "kind", "body"], rows)
 
 
-def _print_invalid(selected: list[Entry], reasons: dict[bytes, str], as_json: bool) -> None:
+def _print_invalid(selected: list[Entry], reasons: dict[bytes, Reason], as_json: bool) -> None:
     if as_json:
-        print_json([{**entry_json(e), "invalid": reasons[e.id]} for e in selected])
+        print_json(
+            [
+                {**entry_json(e), "invalid": reasons[e.id].text, "code": reasons[e.id].code.value}
+                for e in selected
+            ]
+        )
         return
     rows = [
-        (e.id.hex()[:12], peer_id(e.author)[-10:], e.seq, e.kind, reasons[e.id]) for e in selected
+        (e.id.hex()[:12], peer_id(e.author)[-10:], e.seq, e.kind, reasons[e.id].text)
+        for e in selected
     ]
     print_table(None, ["id", "author", "seq", "kind", "ignored because"], rows)
 

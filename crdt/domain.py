@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from samoorg.crdt.digest import state_digest
+from samoorg.crdt.reasons import Reason
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class Domain(ABC):
         """Take new entries of :attr:`kinds` (any order, each entry at most once)."""
 
     @abstractmethod
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """``{entry id: reason}`` for every entry of this domain the view ignores."""
 
     @abstractmethod
@@ -70,7 +71,7 @@ class Resolved(Protocol):
     """What a per-object resolution yields: at least the entries it voids."""
 
     @property
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """``{entry id: reason}``."""
         ...
 
@@ -93,7 +94,7 @@ class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
         self._buckets: dict[bytes, BucketT] = {}
         self._dirty: set[bytes] = set()
         self._outcomes: dict[bytes, OutcomeT] = {}
-        self._malformed: dict[bytes, str] = {}
+        self._malformed: dict[bytes, Reason] = {}
 
     @abstractmethod
     def _new_bucket(self) -> BucketT:
@@ -129,7 +130,7 @@ class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
         self._refresh()
         return [self._outcomes[k] for k in sorted(self._outcomes)]
 
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """Malformed entries and every entry the resolutions void."""
         self._refresh()
         result = dict(self._malformed)
