@@ -61,10 +61,14 @@ class Domain(ABC):
     def state(self) -> dcbor.Value:
         """The canonical state (built from sorted collections) that :meth:`digest` hashes."""
 
-    def digest(self) -> str:
-        """Hex SHA-256 of :meth:`state`: equal on two nodes iff their views agree."""
+    def digest_input(self) -> dcbor.Value:
+        """``[name, state, sorted forked author keys]``: what :meth:`digest` hashes (§8.7)."""
         forked: list[dcbor.Value] = [*sorted(self.views.index.forked)]
-        return state_digest([self.name, self.state(), forked])
+        return [self.name, self.state(), forked]
+
+    def digest(self) -> str:
+        """Hex SHA-256 of :meth:`digest_input`: equal on two nodes iff their views agree."""
+        return state_digest(self.digest_input())
 
 
 class Resolved(Protocol):
