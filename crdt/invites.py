@@ -110,7 +110,7 @@ class InviteOutcome:
     revoked_at: int | None
     invalid: dict[bytes, Reason]
     waiting: tuple[bytes, ...]
-    """Entries waiting: for the invite entry, or (confirmations) for the acceptance they name."""
+    """Entries waiting, ascending: for the invite entry, or (confirmations) for the acceptance."""
     confirmed: tuple[bytes, ...] = ()
     """Confirmations that name the winning acceptance's author."""
     claims: tuple[Claim, ...] = ()
@@ -150,8 +150,7 @@ def resolve(
             accepts.append((entry, accept))
     invite, record = bucket.invite, bucket.record
     if invite is None:
-        waiting = sorted(e.id for e, _ in accepts)
-        waiting += sorted(e.id for e, _ in [*bucket.revokes, *bucket.confirms])
+        waiting = sorted(e.id for e, _ in [*accepts, *bucket.revokes, *bucket.confirms])
         claims = tuple(Claim(e.author, e.seq, a.inviter) for e, a in accepts)
         return InviteOutcome(
             invite_id, WAITING, None, None, None, None, invalid, tuple(waiting), claims=claims

@@ -79,6 +79,7 @@ class PledgeOutcome:
     closed: Entry | None = None
     invalid: dict[bytes, Reason] = field(default_factory=dict)
     waiting: tuple[bytes, ...] = ()
+    """Entries waiting (for the intention, its target, or a commitment), ascending."""
 
     @property
     def author(self) -> bytes | None:
@@ -165,7 +166,7 @@ def resolve(
         void.invalid[intend.id] = problem
         return void
     if beneficiary is None:
-        pending = (intend.id, *sorted(e.id for e, _ in bucket.ops))
+        pending = tuple(sorted([intend.id, *(e.id for e, _ in bucket.ops)]))
         return PledgeOutcome(pledge_id, WAITING, intend, record, waiting=pending)
     author = intend.author
     invalid: dict[bytes, Reason] = {}

@@ -1,4 +1,4 @@
-"""Write ``tests/vectors/views.json``: void and waiting entries of every kind, and digests.
+"""Write ``tests/vectors/views/views.json``: void and waiting entries of every kind, and digests.
 
 Usage: ``.venv/bin/python scripts/gen_view_vectors.py`` from the repository root
 (``make vectors``).
@@ -48,7 +48,7 @@ from tests.social_fixtures import (  # noqa: E402
     vote_on,
 )
 
-OUTPUT = ROOT / "tests" / "vectors" / "views.json"
+OUTPUT = ROOT / "tests" / "vectors" / "views" / "views.json"
 ABSENT = b"\x01" * 32
 """An entry id no scenario holds (what waiting entries name)."""
 
@@ -313,6 +313,7 @@ def build() -> dict[str, Any]:
 
 def main() -> None:
     """Write the vector file."""
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(build(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {OUTPUT.relative_to(ROOT)}")
 

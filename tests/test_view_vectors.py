@@ -1,4 +1,4 @@
-"""The view vectors (tests/vectors/views.json), and digests that hash reason codes, not texts."""
+"""The view vectors (tests/vectors/views/views.json), and digests that hash reason codes, not texts."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from samoorg.crdt.views import DOMAINS, Views
 from samoorg.protocol.entry import Entry, decode_entry
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = json.loads((ROOT / "tests" / "vectors" / "views.json").read_text("utf-8"))
+VECTORS = json.loads((ROOT / "tests" / "vectors" / "views" / "views.json").read_text("utf-8"))
 GENERATOR = runpy.run_path(str(ROOT / "scripts" / "gen_view_vectors.py"))
 SCENARIOS: list[tuple[list[Entry], list[bytes]]] = [
     (
