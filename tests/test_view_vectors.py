@@ -1,4 +1,4 @@
-"""The view vectors (tests/vectors/views/views.json), and digests that hash reason codes, not texts."""
+"""The view vectors (tests/vectors/views/), and digests that hash reason codes, not texts."""
 
 from __future__ import annotations
 
