@@ -9,6 +9,7 @@ import runpy
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.reasons import Reason, ReasonCode
 from samoorg.crdt.views import DOMAINS, Views
+from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry, decode_entry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,3 +152,53 @@ def test_changing_one_reason_code_changes_the_digest(
         changed, _ = build(entries, forked)
     for name in domains[code]:
         assert changed[name] != plain[name], (code, other, name)
+
+
+def test_the_spec_lists_exactly_the_reason_codes_of_the_implementation() -> None:
+    spec = (ROOT / "docs" / "protocol.md").read_text("utf-8")
+    table = spec[
+        spec.index("**Reason codes**") : spec.index("**Test vectors.** `tests/vectors/views")
+    ]
+    listed = [row.split("`")[1] for row in table.splitlines() if row.startswith("| `")]
+    assert sorted(listed) == sorted(code.value for code in ReasonCode)
+    assert len(set(listed)) == len(listed)
+
+
+def _where_reasons_sit(name: str, state: Any) -> tuple[list[list[Any]], list[list[bytes]]]:
+    """The lists of void items and of waiting ids in one domain's state, as §8.7 lays it out."""
+    if name == "trust":
+        return [state[1]], [invite[4] for invite in state[0]]
+    if name == "pledges":
+        return [state[3]], [pledge[5] for pledge in state[0]]
+    if name in ("forum", "ratings", "polls"):
+        return [state["invalid"]], [state["pending"]]
+    voids, waiting = [state[1]], []
+    for agreement in state[0]:
+        voids.append(agreement[5])
+        waiting.append([item[0] for item in agreement[6]])
+    return voids, waiting
+
+
+def test_void_and_waiting_entries_sit_where_the_spec_says() -> None:
+    for case in VECTORS["scenarios"]:
+        statuses = {bytes.fromhex(k): v for k, v in case["expected"]["entries"].items()}
+        voids: dict[bytes, str] = {}
+        waiting: set[bytes] = set()
+        for name, digest in case["expected"]["digests"].items():
+            top = dcbor.decode(bytes.fromhex(digest["input"]), max_size=1 << 24)
+            assert isinstance(top, list)
+            assert top[0] == name
+            assert top[2] == sorted(bytes.fromhex(k) for k in case["forked"])
+            lists, waits = _where_reasons_sit(name, top[1])
+            for items in lists:
+                assert [item[0] for item in items] == sorted(item[0] for item in items)
+                for item in items:
+                    assert item[0] not in voids
+                    voids[item[0]] = item[1]
+            for ids in waits:
+                assert ids == sorted(ids)
+                waiting.update(ids)
+        assert voids == {
+            k: s[1] for k, s in statuses.items() if s[0] == "void" and s[1] != "forked-author"
+        }
+        assert waiting == {k for k, s in statuses.items() if s[0] == "waiting"}
