@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from samoorg.cli.community import load_views, member_label, money, money_json, now
+from samoorg.cli.community import load_views, member_label, money, now
 from samoorg.cli.context import session
 from samoorg.cli.output import count, format_time, print_json, print_table
+from samoorg.node.api.shapes import money_json
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
