@@ -74,7 +74,7 @@ def append_checked(
     current.index.add(trial)
     reason = current.invalid().get(trial.id)
     if reason is not None:
-        raise RuleViolation(reason)
+        raise RuleViolation(reason.text, reason.code)
     entry = store.append(signer, kind, body, timestamp=stamp)
     current.index.add(entry)
     return entry

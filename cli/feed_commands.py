@@ -150,7 +150,17 @@ def _print_invalid(
         if entry.id in reasons
     )
     items, next_cursor = log_page(rows, asked.limit)
-    page = Page([{**e, "invalid": reasons[bytes.fromhex(e["id"])]} for e in items], next_cursor)
+    page = Page(
+        [
+            {
+                **e,
+                "invalid": reasons[bytes.fromhex(e["id"])].text,
+                "code": reasons[bytes.fromhex(e["id"])].code.value,
+            }
+            for e in items
+        ],
+        next_cursor,
+    )
     if as_json:
         print_json(page.as_json())
         return
