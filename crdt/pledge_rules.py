@@ -110,7 +110,7 @@ class PledgeOutcome:
 # rule 5); ``label`` is "help request" or "initiative".
 CLOSE_TARGET_INVALID: Final = "refers to an invalid {label} ({detail})"
 CLOSE_WRONG_KIND: Final = "entry {ref} is a {found}, not a {wanted}"
-CLOSE_NOT_AUTHOR: Final = "only the author of a {label} can close it"
+CLOSE_NOT_AUTHOR: Final = "only the author of the {label} can close it"
 CLOSE_AGAIN: Final = "the {label} is already closed"
 INTEND_AFTER_CLOSE: Final = "the {label} was closed at {at}"
 COMMIT_AFTER_CLOSE: Final = "the {label} was closed at {at}, before this commitment"

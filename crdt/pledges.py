@@ -273,6 +273,11 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
         self._refresh()
         return {key: row[1] for key, row in sorted(self._debts.items())}
 
+    def waiting_closings(self) -> list[bytes]:
+        """Closing entries whose request or initiative is not held, by id."""
+        self._refresh()
+        return sorted(i for closing in self._closings.values() for i in closing.waiting)
+
     # -- domain contract ------------------------------------------------------
 
     def invalid(self) -> dict[bytes, str]:
@@ -305,7 +310,5 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
             for (currency, debtor, creditor), row in sorted(self._debts.items())
         ]
         reasons: list[dcbor.Value] = [[k, v] for k, v in sorted(self.invalid().items())]
-        waiting: list[dcbor.Value] = [
-            *sorted(entry_id for closing in self._closings.values() for entry_id in closing.waiting)
-        ]
+        waiting: list[dcbor.Value] = [*self.waiting_closings()]
         return [pledges, appeals, debts, reasons, waiting]
