@@ -91,6 +91,8 @@ def log(
     """List stored entries in arrival order."""
     state = session(ctx)
     store = state.store()
+    if kind:
+        _check_kinds(store, kind)
     selected = [
         entry for _, entry in store.entries(author=_author_option(author), kinds=kind or None)
     ]
@@ -121,6 +123,19 @@ def log(
     print_table(None, ["id", "author", "seq", "time (UTC)", "kind", "body"], rows)
 
 
+def _check_kinds(store: Store, kinds: Sequence[str]) -> None:
+    """Refuse (as bad usage) a kind that no view reads and no stored entry has."""
+    from samoorg.crdt.views import DOMAINS
+
+    known = {k for domain in DOMAINS for k in domain.kinds}
+    for name in kinds:
+        if name not in known and next(store.entries(kinds=[name]), None) is None:
+            raise typer.BadParameter(
+                f"unknown kind {name!r}; known kinds: {', '.join(sorted(known))}",
+                param_hint="'--kind'",
+            )
+
+
 def _print_invalid(selected: list[Entry], reasons: dict[bytes, str], as_json: bool) -> None:
     if as_json:
         print_json([{**entry_json(e), "invalid": reasons[e.id]} for e in selected])
@@ -140,11 +155,27 @@ def _summary(body: object, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def verify(ctx: typer.Context) -> None:
+def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Re-verify every stored entry, backlink and fork proof."""
     store = session(ctx).store()
     found = store.verify_report()
     stats = store.stats()
+    if as_json:
+        print_json(
+            {
+                "ok": not found.problems,
+                "entries": stats.entries,
+                "feeds": stats.feeds,
+                "fork_proofs": stats.forked,
+                "problems": found.problems,
+                "warnings": found.warnings,
+            }
+        )
+        if found.problems:
+            raise StoreError(
+                f"store is NOT consistent: {count(len(found.problems), 'problem')} found"
+            )
+        return
     for line in found.warnings[:20]:
         typer.echo(f"warning: {line}", err=True)
     if found.problems:
@@ -162,8 +193,13 @@ def export(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Bundle file to write ('-' for stdout).")],
     author: Annotated[str | None, typer.Option("--author", help="Only this author's feed.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the counts as JSON (not with '-').")
+    ] = False,
 ) -> None:
     """Write feeds and fork proofs to a bundle file (sneakernet sync)."""
+    if as_json and str(file) == "-":
+        raise typer.BadParameter("--json needs a FILE: with '-' the bundle itself is on stdout")
     store = session(ctx).store()
     only = _author_option(author)
     if str(file) == "-":
@@ -180,6 +216,9 @@ def export(
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+    if as_json:
+        print_json({"file": str(file), "entries": entries, "fork_proofs": proofs})
+        return
     typer.echo(
         f"exported {count(entries, 'entry', 'entries')} and {count(proofs, 'fork proof')} "
         f"to {file}",

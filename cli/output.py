@@ -1,4 +1,11 @@
-"""How commands print: JSON for machines, tables for people, one line for errors."""
+"""How commands print: JSON for machines, tables for people, one line for errors.
+
+Times. Every time in JSON output is RFC 3339 UTC with milliseconds
+(``2025-07-01T18:00:00.250Z``, :func:`rfc3339`): a command puts a millisecond
+timestamp in its row as an :class:`Instant` (:func:`instant`), which stays an
+``int`` for sorting and tables (:func:`format_time`) and which :func:`jsonable`
+writes in that one format.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,46 @@ from typing import TYPE_CHECKING, Any
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from samoorg.protocol.entry import Entry
 
 
+class Instant(int):
+    """A time in milliseconds since the Unix epoch that JSON output writes as RFC 3339."""
+
+    __slots__ = ()
+
+
+def instant(ms: int | None) -> Instant | None:
+    """``ms`` marked as a time for JSON output (``None`` stays ``None``)."""
+    return None if ms is None else Instant(ms)
+
+
+_MAX_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: the last instant RFC 3339 (four-digit years) can write."""
+
+
+def _utc(ms: int) -> datetime:
+    from datetime import UTC, datetime, timedelta
+
+    # Integer arithmetic (no float seconds): exact to the millisecond.
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=max(0, min(ms, _MAX_MS)))
+
+
+def rfc3339(ms: int) -> str:
+    """``ms`` since the epoch as RFC 3339 UTC with milliseconds, ``2025-07-01T18:00:00.250Z``.
+
+    Times outside years 0001-9999 (a peer may sign any integer) are clamped to that range.
+    """
+    moment = _utc(ms)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
 def jsonable(value: Any) -> Any:
-    """Convert CBOR values for JSON: bytes become lowercase hex strings."""
+    """Convert values for JSON: bytes become lowercase hex, instants RFC 3339 text."""
+    if isinstance(value, Instant):
+        return rfc3339(value)
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, Mapping):
@@ -38,17 +80,15 @@ def entry_json(entry: Entry) -> dict[str, Any]:
         "author": peer_id(entry.author),
         "seq": entry.seq,
         "prev": entry.prev.hex() if entry.prev else None,
-        "timestamp": entry.timestamp,
+        "timestamp": Instant(entry.timestamp),
         "kind": entry.kind,
         "body": jsonable(entry.body),
     }
 
 
 def format_time(ms: int) -> str:
-    """A millisecond timestamp as local-independent UTC text."""
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """A millisecond timestamp as local-independent UTC text for people (tables, lines)."""
+    return f"{_utc(ms):%Y-%m-%d %H:%M:%S}"
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
