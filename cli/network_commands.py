@@ -173,8 +173,19 @@ def _daemon_json(daemon: dict[str, Any] | None) -> dict[str, Any] | None:
     """The daemon's published state with its times marked for JSON."""
     if daemon is None:
         return None
-    peers = [{**p, "last_sync": instant(p.get("last_sync"))} for p in daemon.get("peers", [])]
-    return {**daemon, "started": instant(daemon.get("started")), "peers": peers}
+    peers = [
+        {
+            **p,
+            "last_sync": instant(p.get("last_sync")),
+            # The daemon writes when it dials next in seconds (time.time()).
+            "next_dial": instant(
+                None if p.get("next_dial") is None else int(p["next_dial"] * 1000)
+            ),
+        }
+        for p in daemon.get("peers", [])
+    ]
+    started, updated = instant(daemon.get("started")), instant(daemon.get("updated"))
+    return {**daemon, "started": started, "updated": updated, "peers": peers}
 
 
 def _peer_rows(records: list[PeerRecord], live: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -30,3 +30,21 @@ def test_count_chooses_the_form_of_the_noun() -> None:
     assert count(2, "fork proof") == "2 fork proofs"
     assert count(0, "entry", "entries") == "0 entries"
     assert count(1, "new entry", "new entries") == "1 new entry"
+
+
+def test_status_json_writes_the_daemons_times_in_rfc3339() -> None:
+    from samoorg.cli.network_commands import _daemon_json
+
+    published = {
+        "pid": 7,
+        "started": 1_700_000_000_000,
+        "updated": 1_700_000_001_500,
+        "peers": [{"id": "p", "last_sync": None, "next_dial": 1_700_000_002.25}],
+    }
+    assert jsonable(_daemon_json(published)) == {
+        "pid": 7,
+        "started": "2023-11-14T22:13:20.000Z",
+        "updated": "2023-11-14T22:13:21.500Z",
+        "peers": [{"id": "p", "last_sync": None, "next_dial": "2023-11-14T22:13:22.250Z"}],
+    }
+    assert _daemon_json(None) is None
