@@ -23,6 +23,7 @@ from tests.community_fixtures import DAY, Author
 AUTHORS = 4
 ACTIONS = ("invite", "accept", "revoke", "request", "initiative", "intend", "revise")
 ACTIONS += ("withdraw", "commit", "close", "accept", "commit", "close", "intend", "end")
+ACTIONS += ("intend", "end")  # closings meet the intentions and commitments they release
 
 
 @dataclass
