@@ -32,6 +32,7 @@ from samoorg.node.errors import HomeError, StoreError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.cli.daemon_client import DaemonClient
     from samoorg.node.store import IngestReport, Store
     from samoorg.protocol.bundle import Record
 
@@ -105,6 +106,8 @@ def log(
     asked = paging(limit, every, cursor)
     author_key = _author_option(author)
     before = asked.start or None
+    if kind:
+        _check_kinds(state, kind)
     if invalid:
         _print_invalid(state, author_key, kind or [], asked, as_json)
         return
@@ -132,6 +135,29 @@ def log(
     ]
     print_table(None, ["id", "author", "seq", "time (UTC)", "kind", "body"], rows)
     print_next_page(["log"], page)
+
+
+def _check_kinds(state: Session, kinds: Sequence[str]) -> None:
+    """Refuse (as bad usage) a kind that no view reads and no stored entry has."""
+    from samoorg.crdt.views import DOMAINS
+
+    known = {k for domain in DOMAINS for k in domain.kinds}
+    for name in kinds:
+        if name in known:
+            continue
+
+        def remote(daemon: DaemonClient, name: str = name) -> bool:
+            return bool(daemon.get("/log", {"kind": name, "limit": 1})["items"])
+
+        def local(name: str = name) -> bool:
+            return next(state.store().entries(kinds=[name]), None) is not None
+
+        stored = state.ask(remote, local)
+        if not stored:
+            raise typer.BadParameter(
+                f"unknown kind {name!r}; known kinds: {', '.join(sorted(known))}",
+                param_hint="'--kind'",
+            )
 
 
 def _print_invalid(
@@ -180,11 +206,27 @@ def _summary(body: object, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def verify(ctx: typer.Context) -> None:
+def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Re-verify every stored entry, backlink and fork proof."""
     store = session(ctx).store()
     found = store.verify_report()
     stats = store.stats()
+    if as_json:
+        print_json(
+            {
+                "ok": not found.problems,
+                "entries": stats.entries,
+                "feeds": stats.feeds,
+                "fork_proofs": stats.forked,
+                "problems": found.problems,
+                "warnings": found.warnings,
+            }
+        )
+        if found.problems:
+            raise StoreError(
+                f"store is NOT consistent: {count(len(found.problems), 'problem')} found"
+            )
+        return
     for line in found.warnings[:20]:
         typer.echo(f"warning: {line}", err=True)
     if found.problems:
@@ -202,8 +244,13 @@ def export(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Bundle file to write ('-' for stdout).")],
     author: Annotated[str | None, typer.Option("--author", help="Only this author's feed.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the counts as JSON (not with '-').")
+    ] = False,
 ) -> None:
     """Write feeds and fork proofs to a bundle file (sneakernet sync)."""
+    if as_json and str(file) == "-":
+        raise typer.BadParameter("--json needs a FILE: with '-' the bundle itself is on stdout")
     store = session(ctx).store()
     only = _author_option(author)
     if str(file) == "-":
@@ -220,6 +267,9 @@ def export(
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+    if as_json:
+        print_json({"file": str(file), "entries": entries, "fork_proofs": proofs})
+        return
     typer.echo(
         f"exported {count(entries, 'entry', 'entries')} and {count(proofs, 'fork proof')} "
         f"to {file}",

@@ -8,7 +8,7 @@ import typer
 
 from samoorg.cli.community import load_views, member_label, money, now
 from samoorg.cli.context import session
-from samoorg.cli.output import count, format_time, print_json, print_table
+from samoorg.cli.output import count, format_time, instant, print_json, print_table
 from samoorg.node.api.shapes import money_json
 from samoorg.protocol.ids import peer_id
 
@@ -32,7 +32,7 @@ def item_json(item: ActionItem) -> dict[str, Any]:
         "kind": item.kind.value,
         "subject": item.subject.hex(),
         "with": peer_id(item.other) if item.other is not None else None,
-        "when": item.when,
+        "when": instant(item.when),
         "amount": money_json(amount.minor, amount.currency) if amount is not None else None,
         "text": item.text,
     }

@@ -1,4 +1,11 @@
-"""How commands print: JSON for machines, tables for people, one line for errors."""
+"""How commands print: JSON for machines, tables for people, one line for errors.
+
+Times. Every time in JSON output is RFC 3339 UTC with milliseconds
+(``2025-07-01T18:00:00.250Z``): a command puts a millisecond timestamp in its
+row as an :class:`Instant` (:func:`instant`), which :func:`jsonable` writes in
+that one format; :mod:`samoorg.node.api.times` has the rules, shared with the
+API.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,20 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from samoorg.node.api.shapes import entry_json, format_time, jsonable
+from samoorg.node.api.shapes import entry_json, jsonable
+from samoorg.node.api.times import Instant, format_time, instant, rfc3339
 
 __all__ = [
+    "Instant",
     "count",
     "entry_json",
     "fail_line",
     "format_time",
+    "instant",
     "jsonable",
     "print_json",
     "print_table",
+    "rfc3339",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,7 +19,7 @@ from samoorg.cli.community import (
     totals_text,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.output import Instant, count, format_time, instant, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -32,6 +33,7 @@ from samoorg.cli.paging import (
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.money import Amount
 from samoorg.crdt.records import (
+    CLOSES,
     COMMIT,
     FORGIVE,
     FULFIL,
@@ -152,9 +154,12 @@ def pledge_commit(
     due: Annotated[
         str | None, typer.Option("--due", help="Due date, e.g. 2025-07-01 or 30d.")
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Turn your intention into an irrevocable commitment."""
+    """Turn your intention into an irrevocable commitment (asks first on a terminal)."""
     from samoorg.cli.when import parse_when
 
     state = session(ctx)
@@ -163,8 +168,22 @@ def pledge_commit(
     body: dict[str, dcbor.Value] = {"pledge": outcome.id}
     if due is not None:
         body["due"] = parse_when(due, now())
+    if not yes and sys.stdin.isatty():
+        _confirm_commit(current, outcome, body.get("due"))
     append_checked(state, current, COMMIT, body)
     _done(current, outcome.id, as_json, "committed")
+
+
+def _confirm_commit(current: Views, outcome: PledgeOutcome, due: dcbor.Value) -> None:
+    """Ask before an irrevocable commitment; a "no" records nothing (exit 1)."""
+    row = pledge_row(current, outcome, now())
+    until = f", due {format_time(due)} UTC" if isinstance(due, int) else ""
+    question = (
+        f"Commit {totals_text(row['amount'])} to {row['to']}{until}? "
+        "A commitment cannot be withdrawn or changed"
+    )
+    if not typer.confirm(question, default=False):
+        raise RuleViolation("not committed: nothing was recorded")
 
 
 def _close(ctx: typer.Context, pledge: str, kind: str, as_json: bool) -> None:
@@ -333,8 +352,10 @@ def _appeal_row(current: Views, appeal: Appeal, at: int) -> dict[str, Any]:
         "fulfilled": money_json(totals.fulfilled, code),
         "backers": totals.backers,
         "status": appeal.status(at),
-        "created": appeal.entry.timestamp,
+        "created": Instant(appeal.entry.timestamp),
         "forked": current.is_forked(appeal.entry.author),
+        "closed": instant(appeal.closed.timestamp) if appeal.closed else None,
+        "closing": appeal.closed.id.hex() if appeal.closed else None,
     }
     if isinstance(record, Request):
         row["reason"] = record.reason
@@ -342,7 +363,7 @@ def _appeal_row(current: Views, appeal: Appeal, at: int) -> dict[str, Any]:
     elif isinstance(record, Initiative):
         row["title"] = record.title
         row["description"] = record.description
-        row["deadline"] = record.deadline
+        row["deadline"] = instant(record.deadline)
     return row
 
 
@@ -478,33 +499,62 @@ def initiative_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
 @initiative_app.command("show")
 def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFlag = False) -> None:
-    """One initiative: description, totals, status and backers."""
-    state = session(ctx)
-    current = load_views(state)
-    entry = resolve_entry(state, initiative, INITIATIVE)
+    """One initiative: description, totals, status and backers (released ones too)."""
+    _show_appeal(ctx, initiative, INITIATIVE, as_json)
+
+
+@request_app.command("show")
+def request_show(ctx: typer.Context, request: IdArgument, as_json: JsonFlag = False) -> None:
+    """One help request: reason, totals, status and backers (released ones too)."""
+    _show_appeal(ctx, request, REQUEST, as_json)
+
+
+def _held_appeal(state: Session, current: Views, prefix: str, kind: str) -> Appeal:
+    from samoorg.crdt.pledge_rules import LABELS
+
+    entry = resolve_entry(state, prefix, kind)
     appeal = current.pledges.appeal(entry.id)
     if appeal is None:
-        reason = current.invalid().get(entry.id, "not a valid initiative")
-        raise RuleViolation(f"initiative {entry.id.hex()[:12]} is void: {reason}")
+        reason = current.invalid().get(entry.id, f"not a valid {LABELS[kind]}")
+        raise RuleViolation(f"{LABELS[kind]} {entry.id.hex()[:12]} is void: {reason}")
+    return appeal
+
+
+def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> None:
+    state = session(ctx)
+    current = load_views(state)
+    appeal = _held_appeal(state, current, prefix, kind)
     at = now()
     row = _appeal_row(current, appeal, at)
-    row["backers"] = [pledge_row(current, p, at) for p in current.pledges.backers(entry.id)]
+    backing = current.pledges.backers(appeal.id, released=True)
+    row["backers"] = [pledge_row(current, p, at) for p in backing]
+    if appeal.closed is not None:
+        row["close_note"] = appeal.closed.body.get("note") or ""
     if as_json:
         print_json(row)
         return
     me = state.public_key()
-    typer.echo(f"{row['title']}  [{row['status']}]")
+    if kind == INITIATIVE:
+        typer.echo(f"{row['title']}  [{row['status']}]")
+    else:
+        every = " every month" if row["monthly"] else ""
+        typer.echo(f"help request for {totals_text(row['goal'])}{every}  [{row['status']}]")
     typer.echo(f"id: {row['id']}")
-    typer.echo(f"proposed by {row['author']} on {format_time(row['created'])} UTC")
+    verb = "proposed" if kind == INITIATIVE else "asked"
+    typer.echo(f"{verb} by {row['author']} on {format_time(row['created'])} UTC")
     typer.echo(
         f"goal {totals_text(row['goal'])}; pledged {totals_text(row['pledged'])}, "
         f"committed {totals_text(row['committed'])}, fulfilled {totals_text(row['fulfilled'])}"
     )
-    if row["deadline"]:
+    if row.get("deadline"):
         typer.echo(f"deadline: {format_time(row['deadline'])} UTC")
-    if row["description"]:
+    if row["closed"] is not None:
+        note = f": {row['close_note']}" if row["close_note"] else ""
+        typer.echo(f"closed on {format_time(row['closed'])} UTC{note}")
+    text = row.get("description") if kind == INITIATIVE else row["reason"]
+    if text:
         typer.echo("")
-        typer.echo(row["description"].rstrip())
+        typer.echo(text.rstrip())
     typer.echo("")
     print_table(
         "Backers",
@@ -514,6 +564,58 @@ def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFla
             for b in row["backers"]
         ],
     )
+
+
+def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json: bool) -> None:
+    """Record the closing of one's own request or initiative; its intentions are released."""
+    from samoorg.crdt.pledge_rules import LABELS, RELEASED
+
+    state = session(ctx)
+    current = load_views(state)
+    appeal = _held_appeal(state, current, prefix, kind)
+    # The views judge the closing (only the author, only once): their reason is the refusal.
+    close_kind = next(k for k, closed in CLOSES.items() if closed == kind)
+    field = "request" if kind == REQUEST else "initiative"
+    body: dict[str, dcbor.Value] = {field: appeal.id}
+    if note:
+        body["note"] = note
+    entry = append_checked(state, current, close_kind, body)
+    released = [p for p in current.pledges.backers(appeal.id, released=True) if p.state == RELEASED]
+    if as_json:
+        closed = current.pledges.appeal(appeal.id)
+        assert closed is not None
+        print_json(
+            {
+                **_appeal_row(current, closed, now()),
+                "released": [p.id.hex() for p in released],
+            }
+        )
+        return
+    typer.echo(entry.id.hex())
+    typer.echo(
+        f"closed {LABELS[kind]} {appeal.id.hex()[:12]}: "
+        f"{count(len(released), 'intention')} released; commitments stay",
+        err=True,
+    )
+
+
+NoteOption = Annotated[str, typer.Option("--note", help="Why, shown to those who read it.")]
+
+
+@request_app.command("close")
+def request_close(
+    ctx: typer.Context, request: IdArgument, note: NoteOption = "", as_json: JsonFlag = False
+) -> None:
+    """Close your help request: open intentions are released, commitments stay."""
+    _close_appeal(ctx, request, REQUEST, note, as_json)
+
+
+@initiative_app.command("close")
+def initiative_close(
+    ctx: typer.Context, initiative: IdArgument, note: NoteOption = "", as_json: JsonFlag = False
+) -> None:
+    """Close (or cancel) your initiative: open intentions are released, commitments stay."""
+    _close_appeal(ctx, initiative, INITIATIVE, note, as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,7 +23,7 @@ from samoorg.cli.community import (
     resolve_member,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.output import Instant, count, format_time, instant, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -161,7 +161,7 @@ def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 r["subject"][:16] + (" FORKED" if r["forked"] else ""),
                 r["score"],
                 r["comment"],
-                r["time"],
+                format_time(r["time"]),
             )
             for r in rows
         ],
@@ -178,7 +178,7 @@ def _rating_row(
         "score": rating.score,
         "comment": rating.comment,
         "entry": rating.entry_id.hex(),
-        "time": format_time(rating.timestamp),
+        "time": Instant(rating.timestamp),
         "forked": forked,
     }
 
@@ -232,8 +232,8 @@ def utility(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     )
     state = "converged" if result.converged else "stopped (not converged)"
     typer.echo(
-        f"{len(rows)} members, {result.edges} rating edges; {state} after "
-        f"{result.iterations} iterations (damping {result.params.damping_num}/"
+        f"{count(len(rows), 'member')}, {count(result.edges, 'rating edge')}; {state} after "
+        f"{count(result.iterations, 'iteration')} (damping {result.params.damping_num}/"
         f"{result.params.damping_den}); see docs/utility.md"
     )
 
@@ -345,7 +345,7 @@ def idea_list(
                 r["ratings"],
                 r["average_score"] or "-",
                 r["comments"],
-                r["time"],
+                format_time(r["time"]),
             )
             for r in page.items
         ],
@@ -372,9 +372,10 @@ def idea_show(
     typer.echo(f"{summary['title']}\n")
     typer.echo(f"id       {summary['id']}")
     typer.echo(f"author   {summary['author']}")
-    typer.echo(f"posted   {summary['time']} UTC")
+    typer.echo(f"posted   {format_time(summary['time'])} UTC")
     typer.echo(
-        f"support  {summary['support_percent']} % of all standing ({summary['ratings']} ratings)"
+        f"support  {summary['support_percent']} % of all standing "
+        f"({count(summary['ratings'], 'rating')})"
     )
     if summary["body"]:
         typer.echo(f"\n{summary['body'].rstrip()}\n")
@@ -382,13 +383,16 @@ def idea_show(
         print_table(
             "ratings",
             ["rater", "score", "comment", "time (UTC)"],
-            [(r["rater"], r["score"], r["comment"], r["time"]) for r in rating_rows],
+            [(r["rater"], r["score"], r["comment"], format_time(r["time"])) for r in rating_rows],
         )
     if comment_rows:
         print_table(
             "comments",
             ["author", "time (UTC)", "comment"],
-            [(member_label(_key_of(r["author"])), r["time"], r["text"]) for r in comment_rows],
+            [
+                (member_label(_key_of(r["author"])), format_time(r["time"]), r["text"])
+                for r in comment_rows
+            ],
         )
 
 
@@ -456,7 +460,7 @@ def _tally_json(tally: Tally, now: int) -> dict[str, Any]:
         "id": poll.id.hex(),
         "question": poll.question,
         "author": peer_id(poll.author),
-        "closes": None if poll.closes is None else format_time(poll.closes),
+        "closes": instant(poll.closes),
         "open": tally.is_open(now),
         "options": [
             {"number": i + 1, "option": text, "votes": tally.counts[i]}
@@ -518,7 +522,7 @@ def poll_show(
         return
     typer.echo(tally.poll.question)
     status = "open" if data["open"] else "closed"
-    closes = f", closes {data['closes']} UTC" if data["closes"] else ""
+    closes = f", closes {format_time(data['closes'])} UTC" if data["closes"] else ""
     typer.echo(f"id {data['id']}  ({status}{closes})")
     print_table(
         None,
@@ -527,9 +531,11 @@ def poll_show(
     )
     leading = " / ".join(data["leading"]) or "no votes yet"
     tie = " (tie)" if len(data["leading"]) > 1 else ""
-    typer.echo(f"leading: {leading}{tie}; {data['votes_counted']} trust-list votes counted")
+    counted = count(data["votes_counted"], "trust-list vote")
+    typer.echo(f"leading: {leading}{tie}; {counted} counted")
     if data["votes_not_counted"]:
-        typer.echo(f"{data['votes_not_counted']} vote(s) from outside the trust list not counted")
+        outside = count(data["votes_not_counted"], "vote")
+        typer.echo(f"{outside} from outside the trust list not counted")
 
 
 def vote(

@@ -17,7 +17,7 @@ from samoorg.cli.community import (
     totals_text,
 )
 from samoorg.cli.context import session
-from samoorg.cli.output import print_json, print_table
+from samoorg.cli.output import Instant, count, instant, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -94,7 +94,7 @@ def invite_create(
         addrs=tuple(addr or advertised_addrs(state.home)),
     ).format()
     if as_json:
-        print_json({"invite": entry.id.hex(), "code": code, "expires": until})
+        print_json({"invite": entry.id.hex(), "code": code, "expires": Instant(until)})
         return
     typer.echo(code)
     typer.echo(
@@ -221,7 +221,7 @@ def _invite_row(
         "with": peer_id(other) if other else None,
         "guarantee": money_json(record.amount.minor, record.amount.currency) if record else {},
         "state": outcome.status(at),
-        "expires": record.expires if record else None,
+        "expires": instant(record.expires) if record else None,
     }
 
 
@@ -229,6 +229,7 @@ def _invite_row(
 def invite_revoke(
     ctx: typer.Context,
     invite_id: Annotated[str, typer.Argument(metavar="ID", help="Invite id (a unique prefix).")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Revoke a pending invite you sent: its code can no longer be accepted."""
     from samoorg.crdt.invites import REVOKED
@@ -243,6 +244,16 @@ def invite_revoke(
     if outcome is not None and outcome.invitee is not None:
         raise RuleViolation(f"invite was already accepted by {peer_id(outcome.invitee)}")
     revoke = append_checked(state, current, REVOKE, {"invite": entry.id})
+    if as_json:
+        revoked = current.trust.outcome(entry.id)
+        print_json(
+            {
+                "invite": entry.id.hex(),
+                "revocation": revoke.id.hex(),
+                "state": revoked.status(now()) if revoked else REVOKED,
+            }
+        )
+        return
     typer.echo(f"revoked invite {entry.id.hex()[:12]} (entry {revoke.id.hex()[:12]})")
 
 
@@ -301,7 +312,7 @@ def trust_pool(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
         print_json(pool)
         return
     listed = totals_text(pool["pool"]) or "nothing declared yet"
-    typer.echo(f"{pool['members']} members; pool of intentions: {listed}")
+    typer.echo(f"{count(pool['members'], 'member')}; pool of intentions: {listed}")
 
 
 def _when(ms: int | None) -> str:

@@ -52,6 +52,12 @@ class ReasonCode(Enum):
     NOT_BENEFICIARY = "not-beneficiary"
     NOT_THE_COMMITMENT = "not-the-commitment"
     ALREADY_CLOSED = "already-closed"
+    CLOSE_INVALID_TARGET = "close-invalid-target"
+    CLOSE_WRONG_KIND = "close-wrong-kind"
+    CLOSE_NOT_AUTHOR = "close-not-author"
+    CLOSE_AGAIN = "close-again"
+    INTEND_AFTER_CLOSE = "intend-after-close"
+    COMMIT_AFTER_CLOSE = "commit-after-close"
     # forum, ratings, polls (§8.8)
     NOT_AN_IDEA = "not-an-idea"
     SELF_RATING = "self-rating"

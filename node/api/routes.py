@@ -65,6 +65,11 @@ class ApiContext:
         return self.signer.public_key
 
 
+def _json(body: Any, status_code: int = 200) -> JSONResponse:
+    """A JSON answer, times and bytes written as the CLI's ``--json`` writes them."""
+    return JSONResponse(shapes.jsonable(body), status_code=status_code)
+
+
 def _ctx(request: Request) -> ApiContext:
     ctx = request.app.state.ctx
     assert isinstance(ctx, ApiContext)
@@ -72,7 +77,7 @@ def _ctx(request: Request) -> ApiContext:
 
 
 def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
-    return JSONResponse({"items": items, "next_cursor": next_cursor})
+    return _json({"items": items, "next_cursor": next_cursor})
 
 
 async def status(request: Request) -> Response:
@@ -81,14 +86,14 @@ async def status(request: Request) -> Response:
     body = shapes.status_json(
         peer_id(ctx.me), str(ctx.home.path), ctx.store.stats(), ctx.node_state()
     )
-    return JSONResponse(body)
+    return _json(body)
 
 
 async def trust_pool(request: Request) -> Response:
     """``GET /trust/pool``: as ``samoorg trust pool --json``."""
     ctx = _ctx(request)
     hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
-    return JSONResponse(shapes.pool_json(ctx.live.views, ctx.me, hops))
+    return _json(shapes.pool_json(ctx.live.views, ctx.me, hops))
 
 
 async def trust_list(request: Request) -> Response:
@@ -129,7 +134,7 @@ async def idea(request: Request) -> Response:
     if entry.id not in social.forum.ideas:
         reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
         raise RuleViolation(f"idea {entry.id.hex()[:12]} is ignored: {reason}")
-    return JSONResponse(shapes.idea_detail(social, entry.id))
+    return _json(shapes.idea_detail(social, entry.id))
 
 
 async def idea_post(request: Request) -> Response:
@@ -141,7 +146,7 @@ async def idea_post(request: Request) -> Response:
     content = forum.idea_body(fields["title"], fields.get("body", ""))
     entry = ctx.live.append(ctx.home, ctx.signer, forum.IDEA_KIND, content)
     ctx.stored()
-    return JSONResponse(shapes.created_json(entry), status_code=201)
+    return _json(shapes.created_json(entry), status_code=201)
 
 
 async def pledges(request: Request) -> Response:
@@ -201,7 +206,7 @@ async def openapi(request: Request) -> Response:
     """``GET /openapi.json``: the OpenAPI 3.1 document of this API."""
     from samoorg.node.api.openapi import document
 
-    return JSONResponse(document())
+    return _json(document())
 
 
 async def _json_object(

@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from samoorg.node.api.times import Instant, format_time, instant, rfc3339
 from samoorg.protocol.ids import peer_id
+
+__all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
     from samoorg.crdt.pledge_rules import PledgeOutcome
@@ -24,7 +27,9 @@ PERCENT_DIGITS = 4
 
 
 def jsonable(value: Any) -> Any:
-    """Convert CBOR values for JSON: bytes become lowercase hex strings."""
+    """Convert values for JSON: bytes become lowercase hex, instants RFC 3339 text."""
+    if isinstance(value, Instant):
+        return rfc3339(value)
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, Mapping):
@@ -32,13 +37,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
-
-
-def format_time(ms: int) -> str:
-    """A millisecond timestamp as local-independent UTC text."""
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
@@ -64,7 +62,7 @@ def entry_json(entry: Entry) -> dict[str, Any]:
         "author": peer_id(entry.author),
         "seq": entry.seq,
         "prev": entry.prev.hex() if entry.prev else None,
-        "timestamp": entry.timestamp,
+        "timestamp": Instant(entry.timestamp),
         "kind": entry.kind,
         "body": jsonable(entry.body),
     }
@@ -90,10 +88,29 @@ def status_json(
         "id": ident,
         "home": home,
         "store": {"entries": stats.entries, "feeds": stats.feeds, "fork_proofs": stats.forked},
-        "daemon": daemon,
+        "daemon": daemon_json(daemon),
         "api": (daemon or {}).get("api"),
         **({"digests": digests} if digests is not None else {}),
     }
+
+
+def daemon_json(daemon: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The daemon's published state (``daemon.json``) with its times marked for JSON."""
+    if daemon is None:
+        return None
+    peers = [
+        {
+            **p,
+            "last_sync": instant(p.get("last_sync")),
+            # The daemon writes when it dials next in seconds (time.time()).
+            "next_dial": instant(
+                None if p.get("next_dial") is None else int(p["next_dial"] * 1000)
+            ),
+        }
+        for p in daemon.get("peers", [])
+    ]
+    started, updated = instant(daemon.get("started")), instant(daemon.get("updated"))
+    return {**daemon, "started": started, "updated": updated, "peers": peers}
 
 
 def pool_json(views: Views, me: bytes, hops: int | None) -> dict[str, Any]:
@@ -146,8 +163,7 @@ def idea_summary(social: SocialViews, idea_id: bytes) -> dict[str, Any]:
         "id": idea.id.hex(),
         "title": idea.title,
         "author": peer_id(idea.author),
-        "time": format_time(idea.timestamp),
-        "timestamp": idea.timestamp,
+        "time": Instant(idea.timestamp),
         "support": support,
         "support_percent": percent(support, social.utility.params.scale),
         "ratings": len(scores),
@@ -164,7 +180,7 @@ def idea_detail(social: SocialViews, idea_id: bytes) -> dict[str, Any]:
             "rater": peer_id(rater),
             "score": r.score,
             "comment": r.comment,
-            "time": format_time(r.timestamp),
+            "time": Instant(r.timestamp),
             "counts": rater in social.members,
         }
         for (rater, subject), r in sorted(social.ratings.ideas.items())
@@ -174,7 +190,7 @@ def idea_detail(social: SocialViews, idea_id: bytes) -> dict[str, Any]:
         {
             "id": c.id.hex(),
             "author": peer_id(c.author),
-            "time": format_time(c.timestamp),
+            "time": Instant(c.timestamp),
             "text": c.text,
         }
         for c in social.forum.comments.get(idea_id, ())
@@ -231,7 +247,7 @@ def pledge_row(views: Views, outcome: PledgeOutcome, at: int) -> dict[str, Any]:
         "amount": money_json(outcome.minor, record.amount.currency),
         "state": outcome.state,
         "overdue": outcome.overdue(at),
-        "due": outcome.due,
+        "due": instant(outcome.due),
         "commitment": outcome.commit.id.hex() if outcome.commit else None,
         # Views ignore a forked author's pledges, but a pledge may name a forked beneficiary.
         "forked": outcome.beneficiary is not None and views.is_forked(outcome.beneficiary),
