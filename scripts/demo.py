@@ -116,7 +116,7 @@ def invite(c: Community) -> None:
     c.converge("invites accepted")
     print("\n   Chen's trust list: the friend of my friend is my friend.")
     c.table(
-        c.json(c["chen"], "trust list"),
+        c.json(c["chen"], "trust list --all")["items"],
         [
             ("member", "id"),
             ("distance", "distance"),
@@ -224,7 +224,11 @@ def commit_and_fulfil(c: Community, for_dana: dict[str, str], for_chen: str) -> 
     c.converge("dana confirmed two commitments")
     print()
     c.table(
-        [p for p in c.json(c["emil"], "pledge list") if p["state"] != "intention"],
+        [
+            p
+            for p in c.json(c["emil"], "pledge list --everyone --all")["items"]
+            if p["state"] != "intention"
+        ],
         [
             ("pledge", "id"),
             ("from", "from"),
