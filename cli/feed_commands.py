@@ -142,6 +142,8 @@ def _summary(body: object, width: int = 60) -> str:
 
 def verify(ctx: typer.Context) -> None:
     """Re-verify every stored entry, backlink and fork proof."""
+    from samoorg.node.store import RECOVERY
+
     store = session(ctx).store()
     found = store.verify_report()
     stats = store.stats()
@@ -150,7 +152,10 @@ def verify(ctx: typer.Context) -> None:
     if found.problems:
         for line in found.problems[:20]:
             typer.echo(line, err=True)
-        raise StoreError(f"store is NOT consistent: {count(len(found.problems), 'problem')} found")
+        raise StoreError(
+            f"store is NOT consistent: {count(len(found.problems), 'problem')} found; "
+            f"to recover, {RECOVERY}"
+        )
     warned = f"; {count(len(found.warnings), 'warning')}" if found.warnings else ""
     typer.echo(
         f"ok: {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')} "

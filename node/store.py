@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from samoorg.node.errors import Ambiguous, NotFound, StoreError
+from samoorg.node.errors import Ambiguous, NotFound, StoreDamaged, StoreError
+from samoorg.node.sqlite_errors import describe, guarded, guarded_rows, is_damage
 from samoorg.node.verifier import Verifier
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
@@ -190,6 +191,18 @@ class StoreStats:
     file_bytes: int
 
 
+RECOVERY: Final = (
+    "move the store aside, then get the feeds back with 'samoorg sync' from a peer or "
+    "'samoorg import' of a bundle, or restore a backup"
+)
+"""How to recover from a damaged store (docs/user-guide.md, "Lost or damaged local state")."""
+
+
+def damaged(path: Path, reason: str) -> StoreDamaged:
+    """The error for a store whose file is damaged, saying how to recover."""
+    return StoreDamaged(f"store {path} is damaged ({reason}): {RECOVERY}")
+
+
 def now_ms() -> int:
     """Wall-clock time in milliseconds, the unit of entry timestamps."""
     return time.time_ns() // 1_000_000
@@ -216,9 +229,17 @@ class Store:
             if version < SCHEMA_VERSION:
                 self._upgrade()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open store {path}: {exc}") from None
+            if is_damage(exc):
+                raise self.database_error(exc) from None
+            raise StoreError(f"cannot open store {path}: {describe(exc)}") from None
         self._verifier = verifier or Verifier()
         self._unsigned: set[bytes] = set()  # ids of held-back entries found unsigned
+
+    def database_error(self, exc: sqlite3.Error, doing: str = "read") -> StoreError:
+        """The one-line error for an SQLite error met while using the store."""
+        if is_damage(exc):
+            return damaged(self.path, describe(exc))
+        return StoreError(f"cannot {doing} store {self.path}: {describe(exc)}")
 
     def _upgrade(self) -> None:
         # One transaction; the version is read again inside it, so two
@@ -256,7 +277,7 @@ class Store:
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to store {self.path}: {exc}") from None
+            raise self.database_error(exc, "write to") from None
         try:
             yield db
             db.execute("COMMIT")
@@ -267,7 +288,7 @@ class Store:
                 with suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"cannot write to store {self.path}: {exc}") from None
+                raise self.database_error(exc, "write to") from None
             raise
 
     def append(
@@ -289,6 +310,7 @@ class Store:
         )
         return chain[0]
 
+    @guarded
     def append_chain(
         self,
         signer: Signer,
@@ -337,6 +359,7 @@ class Store:
                 db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
         return made
 
+    @guarded
     def ingest(self, raws: Iterable[bytes]) -> IngestReport:
         """Verify and store a batch of encoded entries in one transaction.
 
@@ -577,6 +600,7 @@ class Store:
         )
         return True
 
+    @guarded
     def ingest_fork_proof(self, data: bytes) -> ForkProof | None:
         """Verify and store a fork proof received from elsewhere.
 
@@ -588,6 +612,7 @@ class Store:
             new = self._save_fork_proof(proof, proof.author)
         return proof if new else None
 
+    @guarded
     def ingest_runs(self, entries: Sequence[Entry], *, hold_tail: bool = False) -> IngestReport:
         """Store hash-linked runs of decoded entries with one signature check per run.
 
@@ -695,6 +720,7 @@ class Store:
 
     # -- reading ---------------------------------------------------------
 
+    @guarded
     def head(self, author: bytes) -> FeedHead | None:
         """The latest entry we hold of ``author``'s feed, or ``None``."""
         row = self._db.execute(
@@ -702,6 +728,7 @@ class Store:
         ).fetchone()
         return FeedHead(author, row[0], row[1]) if row else None
 
+    @guarded
     def heads(self) -> list[FeedHead]:
         """Every feed we hold, ordered by author."""
         rows = self._db.execute(
@@ -709,20 +736,24 @@ class Store:
         ).fetchall()
         return [FeedHead(a, s, i) for a, s, i in rows]
 
+    @guarded
     def is_forked(self, author: bytes) -> bool:
         """Whether a fork proof flags ``author``."""
         row = self._db.execute("SELECT forked FROM feeds WHERE author = ?", (author,)).fetchone()
         return bool(row and row[0])
 
+    @guarded
     def forked_authors(self) -> set[bytes]:
         """Every author flagged by a fork proof."""
         return {a for (a,) in self._db.execute("SELECT author FROM fork_proofs")}
 
+    @guarded
     def fork_proofs(self) -> list[ForkProof]:
         """Every stored fork proof (already verified on arrival)."""
         rows = self._db.execute("SELECT proof FROM fork_proofs ORDER BY author").fetchall()
         return [ForkProof.from_bytes(p) for (p,) in rows]
 
+    @guarded
     def fork_proof(self, author: bytes) -> ForkProof | None:
         """The stored fork proof flagging ``author``, re-verified, or ``None``.
 
@@ -735,12 +766,16 @@ class Store:
         ).fetchone()
         return ForkProof.from_bytes(row[0]) if row else None
 
-    @staticmethod
-    def _entry(raw: bytes) -> Entry:
+    def _entry(self, raw: bytes) -> Entry:
         # Rows were verified before they were written; `samoorg verify`
-        # re-checks signatures and links independently of this path.
-        return decode_entry(raw, verify_signature=False)
+        # re-checks signatures and links independently of this path. A row
+        # that no longer decodes was damaged on disk.
+        try:
+            return decode_entry(raw, verify_signature=False)
+        except ProtocolError as exc:
+            raise damaged(self.path, f"a stored entry does not decode: {exc.name}") from None
 
+    @guarded
     def get(self, author: bytes, seq: int) -> Entry | None:
         """The entry at ``seq`` of ``author``'s feed, if held."""
         row = self._db.execute(
@@ -748,6 +783,7 @@ class Store:
         ).fetchone()
         return self._entry(row[0]) if row else None
 
+    @guarded
     def get_by_id(self, entry_id: bytes) -> Entry | None:
         """The entry whose id is ``entry_id``, if held (a scan: ids are not indexed)."""
         row = self._db.execute(
@@ -755,6 +791,7 @@ class Store:
         ).fetchone()
         return self._entry(row[0]) if row else None
 
+    @guarded
     def resolve(self, prefix: str) -> Entry:
         """The one entry whose hex id starts with ``prefix`` (at least 4 hex digits).
 
@@ -789,6 +826,11 @@ class Store:
 
         ``since`` is an exclusive rowid lower bound, for following changes.
         """
+        return guarded_rows(self, self._entry_rows(author, kinds, since))
+
+    def _entry_rows(
+        self, author: bytes | None, kinds: Sequence[str] | None, since: int
+    ) -> Iterator[tuple[int, Entry]]:
         sql = "SELECT rowid, raw FROM entries WHERE rowid > ?"
         params: list[object] = [since]
         if author is not None:
@@ -801,6 +843,7 @@ class Store:
         for rowid, raw in self._db.execute(sql, params):
             yield rowid, self._entry(raw)
 
+    @guarded
     def feed_raw(self, author: bytes, after_seq: int, limit: int) -> list[bytes]:
         """Raw entries of ``author`` with seq > ``after_seq``, in order, at most ``limit``."""
         rows = self._db.execute(
@@ -809,12 +852,14 @@ class Store:
         ).fetchall()
         return [raw for (raw,) in rows]
 
+    @guarded
     def change_marker(self) -> tuple[int, int]:
         """Cheap value that changes whenever an entry or fork proof is stored."""
         (rowid,) = self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM entries").fetchone()
         (proofs,) = self._db.execute("SELECT COUNT(*) FROM fork_proofs").fetchone()
         return int(rowid), int(proofs)
 
+    @guarded
     def stats(self) -> StoreStats:
         """Entry, feed and fork counts, and the size of the database files."""
         (entries,) = self._db.execute("SELECT COUNT(*) FROM entries").fetchone()
@@ -823,6 +868,7 @@ class Store:
         size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
         return StoreStats(entries, feeds, forked, size)
 
+    @guarded
     def checkpoint(self) -> None:
         """Fold the WAL into the main file (for size measurements and backups)."""
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -836,6 +882,7 @@ class Store:
         """
         return self.verify_report().problems
 
+    @guarded
     def verify_report(self) -> VerifyReport:
         """Re-verify every stored entry, link and fork proof.
 
@@ -854,6 +901,12 @@ class Store:
         problems = result.problems
         self._db.execute("BEGIN")  # a read transaction: one WAL snapshot throughout
         try:
+            # SQLite's own check of the file's structure (pages, indexes).
+            problems.extend(
+                f"SQLite: {line}"
+                for (line,) in self._db.execute("PRAGMA quick_check(20)")
+                if line != "ok"
+            )
             heads = {h.author: h for h in self.heads()}
             walked = self._verify_rows(result)
             for author, head in heads.items():
@@ -903,8 +956,10 @@ class Store:
                 )
             unsigned.clear()
 
+        # The kind as bytes: a damaged TEXT value would not even decode.
         rows = self._db.execute(
-            "SELECT author, seq, id, kind, timestamp, raw FROM entries ORDER BY author, seq"
+            "SELECT author, seq, id, CAST(kind AS BLOB), timestamp, raw FROM entries "
+            "ORDER BY author, seq"
         )
         while batch := rows.fetchmany(2048):
             entries: list[tuple[bytes, int, Entry]] = []
@@ -915,7 +970,8 @@ class Store:
                 except ProtocolError as exc:
                     result.problems.append(f"{where}: {exc.name}: {exc}")
                     continue
-                if _rows([entry])[0] != (author, seq, eid, kind, stamp, raw):
+                columns = (entry.author, entry.seq, entry.id, entry.kind.encode(), entry.timestamp)
+                if (*columns, entry.raw) != (author, seq, eid, kind, stamp, raw):
                     result.problems.append(f"{where}: row columns disagree with its bytes")
                 entries.append((author, seq, entry))
             checks = self._verifier.check([entry for _, _, entry in entries])
