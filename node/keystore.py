@@ -9,7 +9,7 @@ or, with a passphrase, ``"protection": "argon2id-secretbox"`` and ``salt``,
 ``opslimit``, ``memlimit``, ``ciphertext`` (nonce || box, hex) in place of
 ``seed``. The key is derived with Argon2id (libsodium ``crypto_pwhash``) and the
 seed sealed with XSalsa20-Poly1305 (``SecretBox``). The public key stays in
-clear so that ``samoorg whoami`` needs no passphrase.
+clear so that ``samoorg whoami`` needs neither the passphrase nor libsodium.
 
 Every read checks the fields against each other, so that an altered file is
 refused rather than shown as someone else's identity: ``peer_id`` must be the
@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from samoorg.node.ed25519_public import public_key_of_seed
 from samoorg.node.errors import KeyFileError
 from samoorg.node.regular_file import read_regular_file
 from samoorg.protocol.ids import peer_id
@@ -93,10 +94,8 @@ def _cross_check(data: dict[str, Any], path: Path) -> None:
             f"public_key, found {str(recorded)[:60]!r}; restore the file from a backup"
         )
     if data.get("protection") == "none":
-        import nacl.bindings
-
         seed = _hex_field(data, "seed", 32, path)
-        if nacl.bindings.crypto_sign_seed_keypair(seed)[0] != public:
+        if public_key_of_seed(seed) != public:
             raise KeyFileError(
                 f"key file {path} was altered: its public_key is not the one of its seed; "
                 "restore the file from a backup"

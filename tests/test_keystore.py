@@ -9,7 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from samoorg.node.ed25519_public import public_key_of_seed
 from samoorg.node.errors import KeyFileError
 from samoorg.node.keystore import (
     MAX_KEY_FILE,
@@ -183,3 +186,8 @@ def test_a_directory_or_a_huge_file_is_not_a_key(tmp_path: Path) -> None:
     huge.chmod(0o600)
     with pytest.raises(KeyFileError, match=f"expected at most {MAX_KEY_FILE} bytes"):
         read_public_key(huge)
+
+
+@given(st.binary(min_size=32, max_size=32))
+def test_the_pure_public_key_is_libsodiums(seed: bytes) -> None:
+    assert public_key_of_seed(seed) == Signer(seed).public_key
