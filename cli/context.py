@@ -26,10 +26,12 @@ class Session:
     def store(self) -> Store:
         """The node's store (requires ``samoorg init``)."""
         if self._store is None:
+            from samoorg.node.own_head import OwnHeadRecord
             from samoorg.node.store import Store
 
             self.home.require_initialised()
-            self._store = Store(self.home.store_file)
+            own_head = OwnHeadRecord(self.home.own_head_file, self.public_key())
+            self._store = Store(self.home.store_file, own_head=own_head)
         return self._store
 
     def signer(self) -> Signer:

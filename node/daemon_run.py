@@ -26,6 +26,7 @@ from samoorg.node.daemon import Node, NodeConfig
 from samoorg.node.daemon_state import DaemonLock
 from samoorg.node.home import Home
 from samoorg.node.logs import configure_logging
+from samoorg.node.own_head import OwnHeadRecord
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.store import Store
 from samoorg.protocol.crypto import Signer
@@ -79,7 +80,12 @@ def run_daemon(
 
     configure_logging(options.verbose)
     output = out or sys.stdout
-    with DaemonLock(home), Store(home.store_file) as store, PeerBook.open(home) as book:
+    own_head = OwnHeadRecord(home.own_head_file, signer.public_key)
+    with (
+        DaemonLock(home),
+        Store(home.store_file, own_head=own_head) as store,
+        PeerBook.open(home) as book,
+    ):
 
         async def serve() -> None:
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:

@@ -35,5 +35,9 @@ class OwnFeedMissing(StoreError):
     """The store holds less of our own feed than we recorded signing: writing could fork it."""
 
 
+class OwnHeadError(StoreError):
+    """The record of our own feed's head (``own-head.json``) cannot be read or written."""
+
+
 class PeerBookError(NodeError):
     """The peer book (``peers.sqlite``) cannot be opened, read or written."""

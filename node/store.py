@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from samoorg.node.errors import Ambiguous, NotFound, StoreDamaged, StoreError
+from samoorg.node.errors import Ambiguous, NotFound, OwnFeedMissing, StoreDamaged, StoreError
+from samoorg.node.own_head import OwnHeadRecord, RecordedHead
 from samoorg.node.sqlite_errors import describe, guarded, guarded_rows, is_damage
 from samoorg.node.verifier import Verifier
 from samoorg.protocol import dcbor
@@ -211,8 +212,18 @@ def now_ms() -> int:
 class Store:
     """A node's SQLite store. Not thread-safe: use one instance per thread."""
 
-    def __init__(self, path: Path, *, verifier: Verifier | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        verifier: Verifier | None = None,
+        own_head: OwnHeadRecord | None = None,
+    ) -> None:
         self.path = path
+        # The home's record of our own feed's head (samoorg.node.own_head): appends by
+        # its identity are refused while the store holds less of that feed.
+        self._own_head = own_head
+        self._own_recorded = 0  # the highest own seq known to be recorded (only grows)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
@@ -326,7 +337,16 @@ class Store:
         to stop. ``check(made)``, if given, runs before anything is written
         and aborts the whole chain by raising. One transaction: another
         process cannot append in between, and a crash stores nothing.
+
+        With an own-head record for ``signer`` (see :mod:`samoorg.node.own_head`),
+        the store must hold our feed up to the recorded head, or the append
+        is refused with :class:`OwnFeedMissing`; the entries of an append the
+        record holds but the store lacks (a kill before the commit) are
+        stored first. The record is written before the commit.
         """
+        own = self._own_head
+        if own is not None and own.public_key != signer.public_key:
+            own = None
         with self._transaction() as db:
             row = db.execute(
                 "SELECT f.seq, f.id, f.forked, e.timestamp FROM feeds f "
@@ -342,6 +362,8 @@ class Store:
                 seq, prev, last_ts = 1, None, 0
             else:
                 seq, prev, last_ts = row[0] + 1, row[1], row[3]
+            if own is not None:
+                seq, prev, last_ts = self._catch_up_own(own, seq, prev, last_ts)
             stamp = timestamp if timestamp is not None else max(now_ms(), last_ts)
             made: list[Entry] = []
             while (step := build(made)) is not None:
@@ -354,10 +376,81 @@ class Store:
             if check is not None:
                 check(made)
             if made:
-                db.executemany(_INSERT_ENTRY, _rows(made))
                 last = made[-1]
+                if own is not None:
+                    own.write(RecordedHead(last.seq, last.id, tuple(e.raw for e in made)))
+                    self._own_recorded = last.seq
+                db.executemany(_INSERT_ENTRY, _rows(made))
                 db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
         return made
+
+    def _catch_up_own(
+        self, own: OwnHeadRecord, seq: int, prev: bytes | None, last_ts: int
+    ) -> tuple[int, bytes | None, int]:
+        """Check the store against the own-head record before an own append (in its transaction).
+
+        Returns the next ``(seq, prev, last timestamp)``, after storing the
+        entries of an append that the record holds and the store lacks.
+        """
+        recorded = own.read()
+        held = seq - 1
+        if recorded is None:
+            return seq, prev, last_ts
+        if recorded.seq <= held:
+            if self._stored_id(own.public_key, recorded.seq) != recorded.id:
+                raise OwnFeedMissing(
+                    f"your own feed in store {self.path} differs from the one this home signed "
+                    f"(entry #{recorded.seq}): was the key file used on another machine?"
+                )
+            self._own_recorded = max(self._own_recorded, recorded.seq)
+            return seq, prev, last_ts
+        fresh = self._recorded_tail(recorded, held, prev)
+        if not fresh:
+            raise OwnFeedMissing(
+                f"your own feed ({recorded.seq} entries) is missing from store {self.path}, "
+                f"which holds {held}: writing now would sign #{held + 1} a second time (a fork); "
+                "get the feed back with 'samoorg sync' from a peer or 'samoorg import' of a "
+                "bundle, or restore a backup"
+            )
+        self._db.executemany(_INSERT_ENTRY, _rows(fresh))
+        last = fresh[-1]
+        self._db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
+        self._own_recorded = max(self._own_recorded, last.seq)
+        return last.seq + 1, last.id, last.timestamp
+
+    @staticmethod
+    def _recorded_tail(recorded: RecordedHead, held: int, prev: bytes | None) -> list[Entry]:
+        """The recorded entries after our stored head ``held``, if they extend it to the record."""
+        try:
+            pending = [decode_entry(raw) for raw in recorded.entries]  # signatures checked
+        except ProtocolError:
+            return []
+        fresh = [entry for entry in pending if entry.seq > held]
+        runs = list(linked_runs(fresh))
+        if len(runs) != 1 or fresh[0].seq != held + 1 or fresh[0].prev != prev:
+            return []
+        if fresh[-1].seq != recorded.seq or fresh[-1].id != recorded.id:
+            return []
+        return fresh
+
+    def _note_own_progress(self) -> None:
+        """Raise the own-head record to our feed's stored head (inside an ingest transaction).
+
+        Our own entries can arrive from elsewhere (a peer, a bundle, after a
+        lost store); from then on the record must not be behind them.
+        """
+        own = self._own_head
+        if own is None:
+            return
+        row = self._db.execute(
+            "SELECT seq, id FROM feeds WHERE author = ? AND seq > 0", (own.public_key,)
+        ).fetchone()
+        if row is None or row[0] <= self._own_recorded:
+            return
+        recorded = own.read()
+        if recorded is None or recorded.seq < row[0]:
+            own.write(RecordedHead(row[0], row[1]))
+        self._own_recorded = max(row[0], recorded.seq if recorded is not None else 0)
 
     @guarded
     def ingest(self, raws: Iterable[bytes]) -> IngestReport:
@@ -399,6 +492,7 @@ class Store:
         if batch.valid:
             with self._transaction():
                 self._write_batch(batch, report)
+                self._note_own_progress()
 
     def _without_stored(
         self, decoded: list[tuple[int, Entry]], report: IngestReport
@@ -648,6 +742,7 @@ class Store:
                 last = hold_tail and number == len(runs) - 1
                 if not self._store_run(run, report, hold=last):
                     slow.extend((len(slow), e) for e in run)
+            self._note_own_progress()
         if slow:
             self._ingest_decoded(slow, report)
         return report
