@@ -7,6 +7,7 @@ UTF-8, 64 flipped bytes); the real CLI is run on it.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from samoorg.node.errors import StoreDamaged
 from samoorg.node.home import Home
 from samoorg.node.keystore import load_signer
+from samoorg.node.processes import cli_command
 from samoorg.node.store import Store
 from tests.conftest import CliRunner
 
@@ -105,3 +107,25 @@ def test_a_row_that_does_not_decode_is_damage(home: Path) -> None:
         pytest.raises(StoreDamaged, match="does not decode"),
     ):
         list(store.entries())
+
+
+def test_node_run_refuses_an_inconsistent_store(home: Path) -> None:
+    db = sqlite3.connect(Home(home).store_file)
+    db.execute("UPDATE entries SET raw = x'ff' WHERE seq = 3")
+    db.commit()
+    db.close()
+    # The timeout is a bound, not a timing assertion: before the fix the node
+    # started and served the damaged store until killed.
+    done = subprocess.run(
+        cli_command(home, "node", "run", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "ready" not in done.stdout
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"error: store {Home(home).store_file} is NOT consistent (2 problems")
+    assert "not starting. Run 'samoorg verify' for the list" in line
+    assert RECOVER in line
