@@ -1037,16 +1037,22 @@ class Store:
         # Per author: the entries since the last one with a valid signature of
         # its own, each with its error; a later valid entry that links to them
         # authenticates them all (warning), the end of the feed does not (problem).
-        unsigned: list[tuple[str, Entry, BadSignature]] = []
+        unsigned: list[tuple[Entry, BadSignature]] = []
+
+        def where(author: bytes, seq: int) -> str:
+            # Only when there is something to say: a peer id costs a base58 encoding.
+            return f"{peer_id(author)}#{seq}"
 
         def settle(signed_by: Entry | None) -> None:
             if not unsigned:
                 return
             if signed_by is None:
-                for where, _, error in unsigned:
-                    result.problems.append(f"{where}: {error.name}: {error}")
+                for entry, error in unsigned:
+                    result.problems.append(
+                        f"{where(entry.author, entry.seq)}: {error.name}: {error}"
+                    )
             else:
-                seqs = ", ".join(f"#{entry.seq}" for _, entry, _ in unsigned[:10])
+                seqs = ", ".join(f"#{entry.seq}" for entry, _ in unsigned[:10])
                 more = f" and {len(unsigned) - 10} more" if len(unsigned) > 10 else ""
                 one = len(unsigned) == 1
                 result.warnings.append(
@@ -1066,15 +1072,16 @@ class Store:
         while batch := rows.fetchmany(2048):
             entries: list[tuple[bytes, int, Entry]] = []
             for author, seq, eid, kind, stamp, raw in batch:
-                where = f"{peer_id(author)}#{seq}"
                 try:
                     entry = decode_entry(raw, verify_signature=False)
                 except ProtocolError as exc:
-                    result.problems.append(f"{where}: {exc.name}: {exc}")
+                    result.problems.append(f"{where(author, seq)}: {exc.name}: {exc}")
                     continue
                 columns = (entry.author, entry.seq, entry.id, entry.kind.encode(), entry.timestamp)
                 if (*columns, entry.raw) != (author, seq, eid, kind, stamp, raw):
-                    result.problems.append(f"{where}: row columns disagree with its bytes")
+                    result.problems.append(
+                        f"{where(author, seq)}: row columns disagree with its bytes"
+                    )
                 entries.append((author, seq, entry))
             checks = (
                 self._verifier.check([entry for _, _, entry in entries])
@@ -1082,18 +1089,21 @@ class Store:
                 else [None] * len(entries)
             )
             for (author, seq, entry), error in zip(entries, checks, strict=True):
-                where = f"{peer_id(author)}#{seq}"
                 last_seq, last_id = walked.get(author, (0, None))
                 if last_seq == 0 or seq != last_seq + 1 or entry.prev != last_id:
                     settle(None)  # a new feed, or the chain is broken: nothing signs for them
                 if seq != last_seq + 1:
-                    result.problems.append(f"{where}: expected seq {last_seq + 1} here, a gap")
+                    result.problems.append(
+                        f"{where(author, seq)}: expected seq {last_seq + 1} here, a gap"
+                    )
                 elif entry.prev != last_id:
-                    result.problems.append(f"{where}: prev does not link to seq {last_seq}")
+                    result.problems.append(
+                        f"{where(author, seq)}: prev does not link to seq {last_seq}"
+                    )
                 if error is None:
                     settle(entry)
                 else:
-                    unsigned.append((where, entry, error))
+                    unsigned.append((entry, error))
                 walked[author] = (seq, entry.id)
         settle(None)
         return walked
