@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS follows (
 """
 
 
+_MOVE_ASIDE: Final = (
+    "move it aside; a new one is made empty (add peers again with 'samoorg peer add' and "
+    "'samoorg follow')"
+)
+
+
 def peer_book_path(home: Home) -> Path:
     """Where the peer book of ``home`` lives."""
     return home.path / "peers.sqlite"
@@ -111,8 +117,7 @@ class PeerBook:
         """The one-line error for an SQLite error met while using the peer book."""
         if is_damage(exc):
             return PeerBookError(
-                f"peer book {self.path} is damaged ({describe(exc)}): move it aside; a new one "
-                "is made empty (add peers again with 'samoorg peer add' and 'samoorg follow')"
+                f"peer book {self.path} is damaged ({describe(exc)}): {_MOVE_ASIDE}"
             )
         return PeerBookError(f"cannot {doing} peer book {self.path}: {describe(exc)}")
 
@@ -196,15 +201,23 @@ class PeerBook:
         ).fetchall()
         return [self._record(row) for row in rows]
 
-    @staticmethod
-    def _record(row: tuple[object, ...]) -> PeerRecord:
+    def _record(self, row: tuple[object, ...]) -> PeerRecord:
         peer, addrs, source, added, seen, synced, received, sent, rejected, failures, error = row
         assert isinstance(peer, bytes)
         assert isinstance(addrs, str)
         assert isinstance(source, str)
+        try:
+            addresses = json.loads(addrs)
+        except ValueError:
+            addresses = None
+        if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+            raise PeerBookError(
+                f"peer book {self.path} is damaged (the addresses of a peer are not a JSON "
+                f"list): {_MOVE_ASIDE}"
+            )
         return PeerRecord(
             peer=peer,
-            addrs=tuple(json.loads(addrs)),
+            addrs=tuple(addresses),
             source=source,
             added_at=int(added),  # type: ignore[call-overload]
             last_seen=None if seen is None else int(seen),  # type: ignore[call-overload]

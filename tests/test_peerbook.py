@@ -132,3 +132,15 @@ def test_not_a_peer_book(tmp_path: Path) -> None:
     path.write_bytes(b"not a database at all" * 200)
     with pytest.raises(PeerBookError, match=r"is damaged \(file is not a database\)"):
         PeerBook(path)
+
+
+def test_peer_addresses_that_are_not_json(tmp_path: Path) -> None:
+    with PeerBook(tmp_path / "peers.sqlite") as book:
+        book.add(A, ["/ip4/10.0.0.1/tcp/1"], "manual")
+    db = sqlite3.connect(tmp_path / "peers.sqlite")
+    db.execute("UPDATE peers SET addrs = '[\"/ip4/'")
+    db.commit()
+    db.close()
+    book = PeerBook(tmp_path / "peers.sqlite")
+    with book, pytest.raises(PeerBookError, match="addresses of a peer are not a JSON list"):
+        book.get(A)
