@@ -167,3 +167,29 @@ def test_a_different_entry_at_the_recorded_seq_is_refused(home: Path, cli: CliRu
     done = cli(home, "idea", "post", "x")
     assert done.code == 1
     assert "differs from the one this home signed (entry #3)" in done.err
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_a_sync_from_a_peer_brings_the_own_feed_back(
+    home: Path, cli: CliRunner, tmp_path: Path
+) -> None:
+    from samoorg.node.peerbook import PeerBook
+    from samoorg.node.processes import NodeProcess
+    from tests.net_fixtures import make_home
+
+    me = json.loads(cli(home, "whoami", "--json").out)["id"]
+    server, _ = make_home(tmp_path / "server")
+    with Store(Home(home).store_file) as mine, Store(server.store_file) as theirs:
+        (head,) = mine.heads()
+        assert not theirs.ingest(mine.feed_raw(head.author, 0, 10)).rejected
+    with PeerBook.open(server) as book:
+        book.follow([head.author])
+    _lose(Home(home).store_file, "deleted")
+    _refused(cli, home, 3, 0)
+    with NodeProcess(server.path) as node:
+        synced = cli(home, "sync", node.addrs[0])
+        assert synced.code == 0, synced.err
+    _post(cli, home, "four")
+    logged = _log(cli, home)
+    assert [(e["author"], e["seq"]) for e in logged] == [(me, n) for n in (1, 2, 3, 4)]
