@@ -193,3 +193,24 @@ def test_a_sync_from_a_peer_brings_the_own_feed_back(
     _post(cli, home, "four")
     logged = _log(cli, home)
     assert [(e["author"], e["seq"]) for e in logged] == [(me, n) for n in (1, 2, 3, 4)]
+
+
+@pytest.mark.parametrize("path", ["ingest", "ingest_runs"])
+def test_both_ingest_paths_raise_the_record(tmp_path: Path, path: str) -> None:
+    from samoorg.protocol.entry import decode_entry
+    from tests.feed_fixtures import make_feed, signer
+
+    me = signer("own-head")
+    feed = make_feed(me, 6)
+    record = OwnHeadRecord(tmp_path / "own-head.json", me.public_key)
+    with Store(tmp_path / "store.sqlite", own_head=record) as store:
+        if path == "ingest":
+            store.ingest([entry.raw for entry in feed[:4]])
+        else:
+            store.ingest_runs([decode_entry(e.raw, verify_signature=False) for e in feed[:4]])
+        recorded = record.read()
+        assert recorded is not None
+        assert (recorded.seq, recorded.id, recorded.entries) == (4, feed[3].id, ())
+        # Someone else's feed does not touch it.
+        store.ingest([entry.raw for entry in make_feed(signer("other"), 9)])
+        assert record.read() == recorded
