@@ -149,6 +149,9 @@ def test_a_public_key_that_is_not_the_seeds_is_refused(tmp_path: Path, cli: CliR
         assert line.endswith(
             "was altered: its public_key is not the one of its seed; restore the file from a backup"
         ), command
+    # What the store holds can still be read and exported, to recover.
+    assert cli(home, "log").code == 0
+    assert cli(home, "export", str(tmp_path / "saved.bundle")).code == 0
 
 
 def test_a_sealed_key_is_checked_when_opened(tmp_path: Path) -> None:
