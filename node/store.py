@@ -404,7 +404,7 @@ class Store:
                 )
             self._own_recorded = max(self._own_recorded, recorded.seq)
             return seq, prev, last_ts
-        fresh = self._recorded_tail(recorded, held, prev)
+        fresh = self._recorded_tail(recorded, own.public_key, held, prev)
         if not fresh:
             raise OwnFeedMissing(
                 f"your own feed ({recorded.seq} entries) is missing from store {self.path}, "
@@ -419,7 +419,9 @@ class Store:
         return last.seq + 1, last.id, last.timestamp
 
     @staticmethod
-    def _recorded_tail(recorded: RecordedHead, held: int, prev: bytes | None) -> list[Entry]:
+    def _recorded_tail(
+        recorded: RecordedHead, me: bytes, held: int, prev: bytes | None
+    ) -> list[Entry]:
         """The recorded entries after our stored head ``held``, if they extend it to the record."""
         try:
             pending = [decode_entry(raw) for raw in recorded.entries]  # signatures checked
@@ -427,7 +429,9 @@ class Store:
             return []
         fresh = [entry for entry in pending if entry.seq > held]
         runs = list(linked_runs(fresh))
-        if len(runs) != 1 or fresh[0].seq != held + 1 or fresh[0].prev != prev:
+        if len(runs) != 1 or fresh[0].author != me:
+            return []
+        if fresh[0].seq != held + 1 or fresh[0].prev != prev:
             return []
         if fresh[-1].seq != recorded.seq or fresh[-1].id != recorded.id:
             return []

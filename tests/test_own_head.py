@@ -214,3 +214,17 @@ def test_both_ingest_paths_raise_the_record(tmp_path: Path, path: str) -> None:
         # Someone else's feed does not touch it.
         store.ingest([entry.raw for entry in make_feed(signer("other"), 9)])
         assert record.read() == recorded
+
+
+def test_recorded_entries_of_another_author_are_not_stored(home: Path, cli: CliRunner) -> None:
+    from tests.feed_fixtures import make_feed, signer
+
+    record = Home(home).own_head_file
+    data = json.loads(record.read_text())
+    first = make_feed(signer("stranger"), 1)[0]  # seq 1: it would extend an empty feed
+    record.write_text(
+        json.dumps({**data, "seq": 1, "id": first.id.hex(), "entries": [first.raw.hex()]})
+    )
+    _lose(Home(home).store_file, "deleted")
+    _refused(cli, home, 1, 0)
+    assert _log(cli, home) == []
