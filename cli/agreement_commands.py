@@ -86,7 +86,7 @@ def _record(
         for entry in made:
             reason = invalid.get(entry.id) or pending.get(entry.id)
             if reason is not None:
-                raise RuleViolation(reason)
+                raise RuleViolation(reason.text, reason.code)
 
     return state.store().append_chain(state.signer(), steps, check=check)
 
@@ -329,7 +329,8 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
                     "forked": views.is_forked(e.author),
                     "timestamp": e.timestamp,
                     "status": status,
-                    "reason": reason,
+                    "reason": reason.text,
+                    "code": reason.code.value,
                 }
                 for e, status, reason in held
             ]
@@ -351,7 +352,7 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
             flagged_label(views, e.author, me),
             _short(e.id),
             status,
-            reason,
+            reason.text,
             "",
         )
         for e, status, reason in held

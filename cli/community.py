@@ -74,7 +74,7 @@ def append_checked(
     current.index.add(trial)
     reason = current.invalid().get(trial.id)
     if reason is not None:
-        raise RuleViolation(reason)
+        raise RuleViolation(reason.text, reason.code)
     entry = store.append(signer, kind, body, timestamp=stamp)
     current.index.add(entry)
     return entry
@@ -133,11 +133,6 @@ def peer_label(text: str | None, me: bytes | None = None) -> str:
 def money(amount: Amount | None) -> str:
     """``"100.00 EUR"`` (empty for ``None``)."""
     return "" if amount is None else f"{amount.format()} {amount.currency}"
-
-
-def money_json(minor: int, currency: str) -> dict[str, str]:
-    """The JSON shape of one amount: ``{"EUR": "100.00"}``."""
-    return {currency: Amount(currency, minor).format()}
 
 
 def totals_text(totals: Mapping[str, str]) -> str:

@@ -59,9 +59,17 @@ def root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            envvar="SAMOORG_OFFLINE",
+            help="Work on the store directly even while this home's daemon runs.",
+        ),
+    ] = False,
 ) -> None:
     """Samoorg: signed feeds, a mutual-guarantee trust list, pledges, ratings, agreements."""
-    ctx.obj = Session(resolve_home(home))
+    ctx.obj = Session(resolve_home(home), offline=offline)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -81,6 +89,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
         "poll",
     ),
     "agreement_commands": ("agreement", "members"),
+    "inbox_commands": ("inbox",),
 }
 """Each ``samoorg.cli`` module and the top-level commands its ``register`` adds
 (a test checks that the two agree)."""

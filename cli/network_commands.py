@@ -71,11 +71,30 @@ def node_run(
         bool,
         typer.Option("--relay-service", help="Relay for peers behind NAT (public nodes)."),
     ] = False,
+    api_listen: Annotated[
+        str,
+        typer.Option("--api-listen", help="HOST:PORT of the local HTTP API (port 0: any free)."),
+    ] = "127.0.0.1:0",
+    api_allow_remote: Annotated[
+        bool,
+        typer.Option("--api-allow-remote", help="Allow a non-loopback --api-listen address."),
+    ] = False,
+    api_rate: Annotated[
+        float,
+        typer.Option("--api-rate", min=0.01, help="API requests per second per client."),
+    ] = 50.0,
+    no_api: Annotated[bool, typer.Option("--no-api", help="Do not serve the HTTP API.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
-    """Run the node until SIGINT/SIGTERM: connect, replicate, gossip, discover."""
+    """Run the node until SIGINT/SIGTERM: connect, replicate, gossip, discover, serve the API."""
+    from samoorg.node.api.server import ApiListenError, ApiSettings, parse_listen
     from samoorg.node.daemon_run import DEFAULT_LISTEN, DaemonOptions, run_daemon
     from samoorg.node.transport import split_address
+
+    try:
+        parse_listen(api_listen, allow_remote=api_allow_remote)
+    except ApiListenError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--api-listen") from None
 
     for address in [*(bootstrap or []), *(relay or [])]:
         split_address(address)  # a bad address is a usage error before anything starts
@@ -89,6 +108,9 @@ def node_run(
         verbose=verbose,
         relays=tuple(relay or []),
         relay_service=relay_service,
+        api=None
+        if no_api
+        else ApiSettings(listen=api_listen, allow_remote=api_allow_remote, rate=api_rate),
     )
     signer = state.signer()
     state.close()
@@ -128,19 +150,9 @@ def status(
 
         views = Views(state.index()).digests()
     if as_json:
-        print_json(
-            {
-                "id": ident,
-                "home": str(state.home.path),
-                "store": {
-                    "entries": stats.entries,
-                    "feeds": stats.feeds,
-                    "fork_proofs": stats.forked,
-                },
-                "daemon": daemon,
-                **({"digests": views} if views is not None else {}),
-            }
-        )
+        from samoorg.node.api.shapes import status_json
+
+        print_json(status_json(ident, str(state.home.path), stats, daemon, views))
         return
     typer.echo(f"id:      {ident}")
     typer.echo(f"home:    {state.home.path}")

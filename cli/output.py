@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from samoorg.protocol.ids import peer_id
+from samoorg.node.api.shapes import entry_json, format_time, jsonable
 
-if TYPE_CHECKING:
-    from samoorg.protocol.entry import Entry
-
-
-def jsonable(value: Any) -> Any:
-    """Convert CBOR values for JSON: bytes become lowercase hex strings."""
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
+__all__ = [
+    "count",
+    "entry_json",
+    "fail_line",
+    "format_time",
+    "jsonable",
+    "print_json",
+    "print_table",
+]
 
 
 def print_json(value: Any) -> None:
@@ -29,26 +25,6 @@ def print_json(value: Any) -> None:
 
     sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False, sort_keys=False))
     sys.stdout.write("\n")
-
-
-def entry_json(entry: Entry) -> dict[str, Any]:
-    """The JSON shape of an entry in ``samoorg log --json``."""
-    return {
-        "id": entry.id.hex(),
-        "author": peer_id(entry.author),
-        "seq": entry.seq,
-        "prev": entry.prev.hex() if entry.prev else None,
-        "timestamp": entry.timestamp,
-        "kind": entry.kind,
-        "body": jsonable(entry.body),
-    }
-
-
-def format_time(ms: int) -> str:
-    """A millisecond timestamp as local-independent UTC text."""
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

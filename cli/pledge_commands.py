@@ -11,7 +11,6 @@ from samoorg.cli.community import (
     append_checked,
     load_views,
     member_label,
-    money_json,
     now,
     peer_label,
     resolve_entry,
@@ -20,6 +19,16 @@ from samoorg.cli.community import (
 )
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    page_of,
+    paging,
+    print_next_page,
+)
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.money import Amount
 from samoorg.crdt.records import (
@@ -35,6 +44,7 @@ from samoorg.crdt.records import (
     Request,
     amount_fields,
 )
+from samoorg.node.api.shapes import listed_pledges, money_json, pledge_row
 from samoorg.node.errors import NotFound
 from samoorg.protocol.ids import peer_id
 
@@ -100,7 +110,7 @@ def _pledge(state: Session, current: Views, prefix: str) -> PledgeOutcome:
 def _done(current: Views, pledge_id: bytes, as_json: bool, what: str) -> None:
     outcome = current.pledges.pledge(pledge_id)
     assert outcome is not None
-    row = _pledge_row(current, outcome, now())
+    row = pledge_row(current, outcome, now())
     if as_json:
         print_json(row)
         return
@@ -182,53 +192,34 @@ def pledge_forgive(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = F
     _close(ctx, pledge, FORGIVE, as_json)
 
 
-def _pledge_row(current: Views, outcome: PledgeOutcome, at: int) -> dict[str, Any]:
-    record = outcome.record
-    assert record is not None
-    assert outcome.author is not None
-    return {
-        "id": outcome.id.hex(),
-        "from": peer_id(outcome.author),
-        "to": peer_id(outcome.beneficiary) if outcome.beneficiary else None,
-        "target": {"kind": record.target.kind, "id": record.target.ref.hex()},
-        "amount": money_json(outcome.minor, record.amount.currency),
-        "state": outcome.state,
-        "overdue": outcome.overdue(at),
-        "due": outcome.due,
-        "commitment": outcome.commit.id.hex() if outcome.commit else None,
-        # Views ignore a forked author's pledges, but a pledge may name a forked beneficiary.
-        "forked": outcome.beneficiary is not None and current.is_forked(outcome.beneficiary),
-    }
-
-
 @pledge_app.command("list")
 def pledge_list(
     ctx: typer.Context,
     mine: Annotated[bool, typer.Option("--mine", help="Only pledges you made.")] = False,
     to_me: Annotated[bool, typer.Option("--to-me", help="Only pledges to you.")] = False,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue commitments.")] = False,
+    everyone: Annotated[
+        bool, typer.Option("--everyone", help="Everyone's pledges, not only yours and to you.")
+    ] = False,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Intentions and commitments with their state (withdrawn, committed, overdue, ...)."""
-    from samoorg.crdt.pledge_rules import VOID, WAITING
-
+    """Intentions and commitments you give or receive, with their state (committed, overdue...)."""
     state = session(ctx)
     me = state.public_key()
-    current = load_views(state)
-    at = now()
-    rows: list[dict[str, Any]] = []
-    for outcome in current.pledges.pledges():
-        if outcome.state in (WAITING, VOID):
-            continue
-        if mine and outcome.author != me:
-            continue
-        if to_me and outcome.beneficiary != me:
-            continue
-        if overdue and not outcome.overdue(at):
-            continue
-        rows.append(_pledge_row(current, outcome, at))
+    asked = paging(limit, every, cursor)
+    filters = {"mine": mine, "to_me": to_me, "overdue": overdue, "everyone": everyone}
+
+    def local() -> Page:
+        current, at = load_views(state), now()
+        outcomes, next_cursor = page_of(listed_pledges(current, me, at, **filters), asked)
+        return Page([pledge_row(current, o, at) for o in outcomes], next_cursor)
+
+    page = state.ask(lambda daemon: daemon.page("/pledges", filters, asked), local)
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     print_table(
         None,
@@ -243,9 +234,10 @@ def pledge_list(
                 ("OVERDUE " if r["overdue"] else "") + r["state"],
                 format_time(r["due"]) if r["due"] else "",
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["pledge", "list"], page)
 
 
 # -- ledger --------------------------------------------------------------------
@@ -496,7 +488,7 @@ def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFla
         raise RuleViolation(f"initiative {entry.id.hex()[:12]} is void: {reason}")
     at = now()
     row = _appeal_row(current, appeal, at)
-    row["backers"] = [_pledge_row(current, p, at) for p in current.pledges.backers(entry.id)]
+    row["backers"] = [pledge_row(current, p, at) for p in current.pledges.backers(entry.id)]
     if as_json:
         print_json(row)
         return

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from samoorg.crdt.invites import utc
+from samoorg.crdt.reasons import Reason, ReasonCode
 from samoorg.crdt.records import (
     Close,
     Commit,
@@ -76,8 +77,9 @@ class PledgeOutcome:
     commit: Entry | None = None
     due: int | None = None
     closed: Entry | None = None
-    invalid: dict[bytes, str] = field(default_factory=dict)
+    invalid: dict[bytes, Reason] = field(default_factory=dict)
     waiting: tuple[bytes, ...] = ()
+    """Entries waiting (for the intention, its target, or a commitment), ascending."""
 
     @property
     def author(self) -> bytes | None:
@@ -94,63 +96,80 @@ class PledgeOutcome:
         return self.state == COMMITTED and self.due is not None and now > self.due
 
 
-def _void_all(pledge_id: bytes, bucket: PledgeBucket, reason: str) -> PledgeOutcome:
+def _void_all(pledge_id: bytes, bucket: PledgeBucket, reason: Reason) -> PledgeOutcome:
     invalid = {entry.id: reason for entry, _ in bucket.ops}
     return PledgeOutcome(pledge_id, VOID, bucket.intend, bucket.record, invalid=invalid)
 
 
 def target_problem(
-    intend: Entry, record: Intend, target: Target | str | None
-) -> tuple[bytes | None, str | None]:
+    intend: Entry, record: Intend, target: Target | Reason | None
+) -> tuple[bytes | None, Reason | None]:
     """``(beneficiary, None)`` if the target accepts this intention, else ``(None, reason)``.
 
-    ``target`` is the held target, a reason why it is invalid, or ``None``
+    ``target`` is the held target, the reason why it cannot be one (its code is
+    the intention's: :attr:`ReasonCode.INVALID_TARGET` or
+    :attr:`ReasonCode.WRONG_TARGET_KIND`), or ``None``
     (not held: the caller waits). A person target needs no entry.
     """
     kind = record.target.kind
     if kind == "to":
         if record.target.ref == intend.author:
-            return None, "cannot pledge to yourself"
+            return None, Reason(ReasonCode.SELF_PLEDGE, "cannot pledge to yourself")
         return record.target.ref, None
     label = "help request" if kind == "request" else "initiative"
     if target is None:
         return None, None
-    if isinstance(target, str):
-        return None, f"refers to an invalid {label} ({target})"
+    if isinstance(target, Reason):
+        return None, Reason(target.code, f"refers to an invalid {label} ({target.text})")
     entry, goal = target
     if entry.author == intend.author:
-        return None, f"cannot pledge to your own {label}"
+        return None, Reason(ReasonCode.OWN_TARGET, f"cannot pledge to your own {label}")
     wanted = goal.amount if isinstance(goal, Request) else goal.goal
     if record.amount.currency != wanted.currency:
-        return None, (
-            f"the {label} collects {wanted.currency}, found a pledge in {record.amount.currency}"
+        return None, Reason(
+            ReasonCode.CURRENCY_MISMATCH,
+            f"the {label} collects {wanted.currency}, found a pledge in {record.amount.currency}",
         )
     if (
         isinstance(goal, Initiative)
         and goal.deadline is not None
         and intend.timestamp > goal.deadline
     ):
-        return None, f"the initiative closed at {utc(goal.deadline)}"
+        return None, Reason(
+            ReasonCode.INITIATIVE_CLOSED, f"the initiative closed at {utc(goal.deadline)}"
+        )
     return entry.author, None
 
 
-def resolve(pledge_id: bytes, bucket: PledgeBucket, target: Target | str | None) -> PledgeOutcome:
+def resolve(
+    pledge_id: bytes, bucket: PledgeBucket, target: Target | Reason | None
+) -> PledgeOutcome:
     """Apply the rules of the module docstring to one bucket."""
     intend, record = bucket.intend, bucket.record
     if intend is None:
         return PledgeOutcome(pledge_id, WAITING, waiting=tuple(sorted(e.id for e, _ in bucket.ops)))
     if record is None:
-        return _void_all(pledge_id, bucket, f"refers to an invalid intention ({bucket.error})")
+        return _void_all(
+            pledge_id,
+            bucket,
+            Reason(
+                ReasonCode.INVALID_INTENTION, f"refers to an invalid intention ({bucket.error})"
+            ),
+        )
     beneficiary, problem = target_problem(intend, record, target)
     if problem is not None:
-        void = _void_all(pledge_id, bucket, "refers to an invalid intention")
+        void = _void_all(
+            pledge_id,
+            bucket,
+            Reason(ReasonCode.INVALID_INTENTION, "refers to an invalid intention"),
+        )
         void.invalid[intend.id] = problem
         return void
     if beneficiary is None:
-        pending = (intend.id, *sorted(e.id for e, _ in bucket.ops))
+        pending = tuple(sorted([intend.id, *(e.id for e, _ in bucket.ops)]))
         return PledgeOutcome(pledge_id, WAITING, intend, record, waiting=pending)
     author = intend.author
-    invalid: dict[bytes, str] = {}
+    invalid: dict[bytes, Reason] = {}
     state, minor = OPEN, record.amount.minor
     commit: Entry | None = None
     due: int | None = None
@@ -164,18 +183,26 @@ def resolve(pledge_id: bytes, bucket: PledgeBucket, target: Target | str | None)
             continue
         verb = _VERBS[type(op)]
         if entry.author != author:
-            invalid[entry.id] = f"only the author of an intention can {verb} it"
+            invalid[entry.id] = Reason(
+                ReasonCode.NOT_PLEDGER, f"only the author of an intention can {verb} it"
+            )
         elif state == WITHDRAWN:
-            invalid[entry.id] = f"cannot {verb} a withdrawn intention"
+            invalid[entry.id] = Reason(
+                ReasonCode.PLEDGE_WITHDRAWN, f"cannot {verb} a withdrawn intention"
+            )
         elif state != OPEN:
-            invalid[entry.id] = f"a commitment cannot be {_DONE[type(op)]}"
+            invalid[entry.id] = Reason(
+                ReasonCode.PLEDGE_COMMITTED, f"a commitment cannot be {_DONE[type(op)]}"
+            )
         elif isinstance(op, Revise):
             minor = op.minor
         elif isinstance(op, Withdraw):
             state = WITHDRAWN
         elif isinstance(op, Commit):
             if op.due is not None and op.due < entry.timestamp:
-                invalid[entry.id] = f"due date {utc(op.due)} is before the commitment"
+                invalid[entry.id] = Reason(
+                    ReasonCode.DUE_BEFORE_COMMIT, f"due date {utc(op.due)} is before the commitment"
+                )
             else:
                 state, commit, due = COMMITTED, entry, op.due
     waiting: list[bytes] = []
@@ -186,11 +213,19 @@ def resolve(pledge_id: bytes, bucket: PledgeBucket, target: Target | str | None)
         if op.commitment not in commits:
             waiting.append(entry.id)
         elif entry.author != beneficiary:
-            invalid[entry.id] = f"only the beneficiary ({peer_id(beneficiary)}) can {verb}"
+            invalid[entry.id] = Reason(
+                ReasonCode.NOT_BENEFICIARY,
+                f"only the beneficiary ({peer_id(beneficiary)}) can {verb}",
+            )
         elif commit is None or op.commitment != commit.id:
-            invalid[entry.id] = "refers to a commit entry that is not this pledge's commitment"
+            invalid[entry.id] = Reason(
+                ReasonCode.NOT_THE_COMMITMENT,
+                "refers to a commit entry that is not this pledge's commitment",
+            )
         elif closed is not None:
-            invalid[entry.id] = f"the commitment is already {state}"
+            invalid[entry.id] = Reason(
+                ReasonCode.ALREADY_CLOSED, f"the commitment is already {state}"
+            )
         else:
             closed, state = entry, FORGIVEN if op.forgiven else FULFILLED
     return PledgeOutcome(

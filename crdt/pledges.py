@@ -33,6 +33,7 @@ from samoorg.crdt.pledge_rules import (
     Target,
     resolve,
 )
+from samoorg.crdt.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.records import (
     INITIATIVE,
     INTEND,
@@ -116,7 +117,7 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
     def __init__(self, views: Views) -> None:
         super().__init__(views)
         self._appeals: dict[bytes, Appeal] = {}
-        self._broken: dict[bytes, str] = {}
+        self._broken: dict[bytes, Reason] = {}
         self._by_target: dict[bytes, set[bytes]] = {}
         self._debts: dict[tuple[str, bytes, bytes], list[int]] = {}
 
@@ -128,10 +129,9 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
             try:
                 record = parse_record(entry)
             except RuleViolation as exc:
-                reason = f"malformed {entry.kind}: {exc}"
-                self._malformed[entry.id] = reason
+                self._malformed[entry.id] = exc.malformed(entry.kind)
                 if entry.kind in (REQUEST, INITIATIVE):
-                    self._broken[entry.id] = str(exc)
+                    self._broken[entry.id] = Reason(ReasonCode.INVALID_TARGET, str(exc))
                     self._dirty.update(self._by_target.get(entry.id, ()))
                 elif entry.kind == INTEND:
                     bucket = self._bucket(entry.id)
@@ -151,7 +151,7 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
     def _new_bucket(self) -> PledgeBucket:
         return PledgeBucket()
 
-    def _target(self, outcome_record: Intend | None) -> Target | str | None:
+    def _target(self, outcome_record: Intend | None) -> Target | Reason | None:
         if outcome_record is None or outcome_record.target.kind == "to":
             return None
         ref = outcome_record.target.ref
@@ -159,7 +159,10 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
         if appeal is not None:
             wanted = REQUEST if outcome_record.target.kind == "request" else INITIATIVE
             if appeal.entry.kind != wanted:
-                return f"entry {ref.hex()[:12]} is a {appeal.entry.kind}, not a {wanted}"
+                return Reason(
+                    ReasonCode.WRONG_TARGET_KIND,
+                    f"entry {ref.hex()[:12]} is a {appeal.entry.kind}, not a {wanted}",
+                )
             return appeal.entry, appeal.record
         return self._broken.get(ref)
 
@@ -250,5 +253,4 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
             [currency, debtor, creditor, row[0], row[1]]
             for (currency, debtor, creditor), row in sorted(self._debts.items())
         ]
-        reasons: list[dcbor.Value] = [[k, v] for k, v in sorted(self.invalid().items())]
-        return [pledges, appeals, debts, reasons]
+        return [pledges, appeals, debts, digested(dict(self.invalid()))]

@@ -50,11 +50,28 @@ MAX_KEY_FILE: Final = 64 * 1024
 """A key file is a few hundred bytes; anything much larger is not one."""
 
 
-def _check_permissions(path: Path, info: os.stat_result) -> None:
+def check_private_file(
+    path: Path, what: str = "key file", missing: str = "run 'samoorg init' first"
+) -> None:
+    """Raise :class:`KeyFileError` unless ``path`` exists and only its owner may access it.
+
+    Used for every secret in the home (the key file, the API token); ``what``
+    names the file in the message and ``missing`` says what to do if it is absent.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise KeyFileError(f"no {what} at {path}: {missing}") from None
+    except OSError as exc:
+        raise KeyFileError(f"cannot read {what} {path}: {exc.strerror}") from None
+    _check_permissions(path, info, what)
+
+
+def _check_permissions(path: Path, info: os.stat_result, what: str = "key file") -> None:
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
-            f"permissions {stat.S_IMODE(info.st_mode):04o} for '{path}' are too open: the key "
-            f"file must not be accessible by others; run: chmod 600 '{path}'"
+            f"permissions {stat.S_IMODE(info.st_mode):04o} for '{path}' are too open: the {what} "
+            f"must not be accessible by others; run: chmod 600 '{path}'"
         )
 
 

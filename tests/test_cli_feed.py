@@ -51,14 +51,21 @@ def test_session(two_homes: tuple[Path, Path], cli: CliRunner, tmp_path: Path) -
     checked = cli(bob, "verify")
     assert checked.code == 0
     assert checked.out.strip() == "ok: 10 entries in 2 feeds verified; 0 fork proofs"
-    logged = json.loads(cli(bob, "log", "--json", "--author", alice_id).out)
+    logged = json.loads(cli(bob, "log", "--json", "--author", alice_id).out)["items"][::-1]
     assert [e["seq"] for e in logged] == list(range(1, 8))
     assert {e["author"] for e in logged} == {alice_id}
     assert logged[0]["body"] == {"n": 0, "text": "note 0"}
     assert logged[1]["prev"] == logged[0]["id"]
-    votes = json.loads(cli(bob, "log", "--json", "--kind", "vote").out)
+    votes = json.loads(cli(bob, "log", "--json", "--kind", "vote").out)["items"]
     assert [e["kind"] for e in votes] == ["vote", "vote"]
-    assert len(json.loads(cli(bob, "log", "--json", "--limit", "2").out)) == 2
+    first = json.loads(cli(bob, "log", "--json", "--limit", "2").out)
+    # Newest first: alice's feed arrived after bob's own three entries.
+    assert [(e["author"], e["seq"]) for e in first["items"]] == [(alice_id, 7), (alice_id, 6)]
+    second = json.loads(
+        cli(bob, "log", "--json", "--limit", "2", "--cursor", first["next_cursor"]).out
+    )
+    assert [e["seq"] for e in second["items"]] == [5, 4]
+    assert second["next_cursor"] is not None
     table = cli(bob, "log")
     assert table.code == 0
     assert "vote" in table.out

@@ -29,9 +29,10 @@ def _post(cli: CliRunner, home: Path, text: str) -> str:
 
 
 def _log(cli: CliRunner, home: Path) -> list[dict[str, object]]:
-    done = cli(home, "log", "--json")
+    """Every stored entry, oldest first (``log`` lists newest first)."""
+    done = cli(home, "log", "--json", "--all")
     assert done.code == 0, done.err
-    return json.loads(done.out)  # type: ignore[no-any-return]
+    return list(reversed(json.loads(done.out)["items"]))
 
 
 def _refused(cli: CliRunner, home: Path, entries: int, held: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from samoorg.crdt.pledge_rules import COMMITTED, FORGIVEN, FULFILLED, OPEN, WAITING, WITHDRAWN
 from samoorg.crdt.pledges import COLLECTING, EXPIRED, GOAL_REACHED
+from samoorg.crdt.reasons import ReasonCode
 from tests.community_fixtures import DAY, Author, views_of
 
 
@@ -41,12 +42,18 @@ def test_rule_violations_are_void_with_reasons() -> None:
         intend, foreign_commit, commit, edit, withdraw, wrong_closer, first, second, to_self
     )
     invalid = views.invalid()
-    assert invalid[foreign_commit.id] == "only the author of an intention can commit it"
-    assert invalid[edit.id] == "a commitment cannot be edited"
-    assert invalid[withdraw.id] == "a commitment cannot be withdrawn"
-    assert invalid[wrong_closer.id].startswith("only the beneficiary")
-    assert invalid[second.id] == "the commitment is already forgiven"
-    assert invalid[to_self.id] == "cannot pledge to yourself"
+    assert invalid[foreign_commit.id].text == "only the author of an intention can commit it"
+    assert invalid[foreign_commit.id].code is ReasonCode.NOT_PLEDGER
+    assert invalid[edit.id].text == "a commitment cannot be edited"
+    assert invalid[edit.id].code is ReasonCode.PLEDGE_COMMITTED
+    assert invalid[withdraw.id].text == "a commitment cannot be withdrawn"
+    assert invalid[withdraw.id].code is ReasonCode.PLEDGE_COMMITTED
+    assert invalid[wrong_closer.id].text.startswith("only the beneficiary")
+    assert invalid[wrong_closer.id].code is ReasonCode.NOT_BENEFICIARY
+    assert invalid[second.id].text == "the commitment is already forgiven"
+    assert invalid[second.id].code is ReasonCode.ALREADY_CLOSED
+    assert invalid[to_self.id].text == "cannot pledge to yourself"
+    assert invalid[to_self.id].code is ReasonCode.SELF_PLEDGE
     assert first.id not in invalid
     assert views.pledges.pledge(intend.id).state == FORGIVEN  # type: ignore[union-attr]
 
@@ -60,10 +67,14 @@ def test_malformed_bodies_are_void() -> None:
         "pledge.intend", {"to": bob.key, "request": b"\0" * 32, "amount": 5, "currency": "EUR"}
     )
     invalid = views_of(zero, negative, unknown, two).invalid()
-    assert "expected a positive amount" in invalid[zero.id]
-    assert "expected a positive amount" in invalid[negative.id]
-    assert "unknown currency 'XYZ'" in invalid[unknown.id]
-    assert "exactly one target" in invalid[two.id]
+    assert "expected a positive amount" in invalid[zero.id].text
+    assert invalid[zero.id].code is ReasonCode.MALFORMED
+    assert "expected a positive amount" in invalid[negative.id].text
+    assert invalid[negative.id].code is ReasonCode.MALFORMED
+    assert "unknown currency 'XYZ'" in invalid[unknown.id].text
+    assert invalid[unknown.id].code is ReasonCode.MALFORMED
+    assert "exactly one target" in invalid[two.id].text
+    assert invalid[two.id].code is ReasonCode.MALFORMED
 
 
 def test_initiative_status_follows_live_intentions() -> None:
@@ -85,8 +96,10 @@ def test_initiative_status_follows_live_intentions() -> None:
     usd = bob.intend("40", "USD", initiative=initiative.id)
     views.index.add(late)
     views.index.add(usd)
-    assert views.invalid()[late.id].startswith("the initiative closed at")
-    assert views.invalid()[usd.id] == "the initiative collects EUR, found a pledge in USD"
+    assert views.invalid()[late.id].text.startswith("the initiative closed at")
+    assert views.invalid()[late.id].code is ReasonCode.INITIATIVE_CLOSED
+    assert views.invalid()[usd.id].text == "the initiative collects EUR, found a pledge in USD"
+    assert views.invalid()[usd.id].code is ReasonCode.CURRENCY_MISMATCH
 
 
 def test_pledge_waits_for_its_request() -> None:

@@ -67,7 +67,7 @@ def test_a_damaged_page_is_one_line(home: Path, cli: CliRunner) -> None:
     path = Home(home).store_file
     # The header of a page in the middle of the entries table.
     _flip(path, (path.stat().st_size // PAGE // 2) * PAGE)
-    for command in (("verify",), ("log",), ("idea", "list"), ("export", "-")):
+    for command in (("verify",), ("log", "--all"), ("idea", "list"), ("export", "-")):
         result = cli(home, *command)
         assert result.code == 1, command
         line = _one_error_line(result.err)
