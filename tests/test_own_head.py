@@ -229,3 +229,16 @@ def test_recorded_entries_of_another_author_are_not_stored(home: Path, cli: CliR
     _lose(Home(home).store_file, "deleted")
     _refused(cli, home, 1, 0)
     assert _log(cli, home) == []
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_writes_through_the_daemon_are_refused_too(home: Path, cli: CliRunner) -> None:
+    from samoorg.node.processes import NodeProcess
+
+    _lose(Home(home).store_file, "deleted")
+    with NodeProcess(home):  # it starts (an empty store is consistent) so that it can sync
+        _refused(cli, home, 3, 0)
+        assert cli(home, "import", str(home.parent / "feed.bundle")).code == 0
+        _post(cli, home, "four")
+    assert [e["seq"] for e in _log(cli, home)] == [1, 2, 3, 4]
