@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
+from samoorg.node.errors import KeyFileError
 from samoorg.node.home import Home, resolve_home
 
 if TYPE_CHECKING:
@@ -35,10 +36,17 @@ class Session:
     def store(self) -> Store:
         """The node's store (requires ``samoorg init``)."""
         if self._store is None:
+            from samoorg.node.own_head import OwnHeadRecord
             from samoorg.node.store import Store
 
             self.home.require_initialised()
-            self._store = Store(self.home.store_file)
+            try:
+                own_head = OwnHeadRecord(self.home.own_head_file, self.public_key())
+            except KeyFileError:
+                # Reading (and exporting) still works; nothing can be signed
+                # with an unreadable key, so the record has nothing to guard.
+                own_head = None
+            self._store = Store(self.home.store_file, own_head=own_head)
         return self._store
 
     def signer(self) -> Signer:

@@ -208,6 +208,8 @@ def _summary(body: object, width: int = 60) -> str:
 
 def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Re-verify every stored entry, backlink and fork proof."""
+    from samoorg.node.store import RECOVERY
+
     store = session(ctx).store()
     found = store.verify_report()
     stats = store.stats()
@@ -232,7 +234,10 @@ def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if found.problems:
         for line in found.problems[:20]:
             typer.echo(line, err=True)
-        raise StoreError(f"store is NOT consistent: {count(len(found.problems), 'problem')} found")
+        raise StoreError(
+            f"store is NOT consistent: {count(len(found.problems), 'problem')} found; "
+            f"to recover, {RECOVERY}"
+        )
     warned = f"; {count(len(found.warnings), 'warning')}" if found.warnings else ""
     typer.echo(
         f"ok: {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')} "

@@ -25,10 +25,12 @@ import trio
 from samoorg.node.api.server import ApiSettings
 from samoorg.node.daemon import Node, NodeConfig
 from samoorg.node.daemon_state import DaemonLock, write_state
+from samoorg.node.errors import StoreError
 from samoorg.node.home import Home
 from samoorg.node.logs import configure_logging
+from samoorg.node.own_head import OwnHeadRecord
 from samoorg.node.peerbook import PeerBook
-from samoorg.node.store import Store
+from samoorg.node.store import RECOVERY, Store
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.ids import peer_id
 
@@ -74,6 +76,22 @@ def default_mdns_interface(listen: Sequence[str]) -> str:
         return "127.0.0.1"
 
 
+def refuse_inconsistent(store: Store) -> None:
+    """Raise :class:`StoreError` if the store breaks its invariants (signatures not re-checked).
+
+    A node must not serve a damaged store to its peers; ``samoorg verify``
+    lists the problems and says how to recover.
+    """
+    problems = store.verify_report(signatures=False).problems
+    if problems:
+        raise StoreError(
+            f"store {store.path} is NOT consistent ({len(problems)} "
+            f"problem{'' if len(problems) == 1 else 's'}, the "
+            f"first: {problems[0][:200]}); not starting. Run 'samoorg verify' for the list; "
+            f"to recover, {RECOVERY}"
+        )
+
+
 async def _start_api(
     nursery: trio.Nursery,
     options: DaemonOptions,
@@ -114,7 +132,13 @@ def run_daemon(
 
     configure_logging(options.verbose)
     output = out or sys.stdout
-    with DaemonLock(home), Store(home.store_file) as store, PeerBook.open(home) as book:
+    own_head = OwnHeadRecord(home.own_head_file, signer.public_key)
+    with (
+        DaemonLock(home),
+        Store(home.store_file, own_head=own_head) as store,
+        PeerBook.open(home) as book,
+    ):
+        refuse_inconsistent(store)
 
         async def serve() -> None:
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
