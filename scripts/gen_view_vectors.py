@@ -180,11 +180,12 @@ def _closings(
     (erin,) = _authors(5)
     shut = erin.request("80")
     kept = alice.intend("20", request=shut.id, at=T0 + 70_000)
+    released = carol.intend("10", request=shut.id, at=T0 + 72_000)
     entries = [
         shut,
         kept,
         alice.commit(kept, at=T0 + 71_000),  # made before the closing: stays committed
-        carol.intend("10", request=shut.id, at=T0 + 72_000),  # released
+        released,
     ]
     late = dave.intend("10", request=shut.id, at=T0 + 73_000)
     entries += [
@@ -193,13 +194,16 @@ def _closings(
         erin.close_appeal(shut, at=T0 + 80_000, note="met elsewhere"),  # closes it
         erin.close_appeal(shut, at=T0 + 81_000),  # close-again
         alice.close_appeal(shut, at=T0 + 82_000),  # close-not-author
+        dave.commit(late, due=T0, at=T0 + 89_000),  # due-before-commit comes first
         dave.commit(late, at=T0 + 90_000),  # commit-after-close; the pledge is released
+        carol.revise(released, 700),  # counts: a released pledge's amount is 700
     ]
     after = carol.intend("5", request=shut.id, at=T0 + 90_000)  # intend-after-close
     entries += [
         after,
         carol.revise(after, 1),  # invalid-intention
         dave.close_appeal(broken, at=T0 + 91_000),  # close-invalid-target
+        dave.write(INITIATIVE_CLOSE, {"initiative": broken.id}),  # close-invalid-target too
         # closes the initiative after its deadline: its pledges stay void as they were
         carol.close_appeal(initiative, at=T0 + 40_000),
         erin.write(REQUEST_CLOSE, {"request": ABSENT}),  # waits for its request
