@@ -241,3 +241,91 @@ def test_void_and_waiting_entries_sit_where_the_spec_says() -> None:
             k: s[1] for k, s in statuses.items() if s[0] == "void" and s[1] != "forked-author"
         }
         assert waiting == {k for k, s in statuses.items() if s[0] == "waiting"}
+
+
+PLEDGE_STATES = {
+    "intention",
+    "withdrawn",
+    "committed",
+    "fulfilled",
+    "forgiven",
+    "released",
+    "waiting",
+    "invalid",
+}
+CLOSED_BY = {
+    "help.request": ("help.close", "request"),
+    "initiative.propose": ("initiative.close", "initiative"),
+}
+
+
+def _sums(held: dict[bytes, Entry], pledges: list[Any]) -> tuple[dict[bytes, list[int]], Any]:
+    """Totals per request or initiative (8.4) and debts (8.6) as §8.7 defines them."""
+    totals: dict[bytes, list[int]] = {}
+    debts: dict[tuple[str, bytes, bytes], list[int]] = {}
+    for pledge_id, status, amount, _, _, _ in pledges:
+        body: Any = held[pledge_id].body if pledge_id in held else {}
+        ref = body.get("request", body.get("initiative"))
+        if status in ("intention", "committed", "fulfilled") and ref is not None:
+            row = totals.setdefault(ref, [0, 0, 0, 0])
+            row[0] += amount
+            row[1] += amount if status != "intention" else 0
+            row[2] += amount if status == "fulfilled" else 0
+            row[3] += 1
+        if status == "committed":
+            creditor = body["to"] if ref is None else held[ref].author
+            debt = debts.setdefault((body["currency"], held[pledge_id].author, creditor), [0, 0])
+            debt[0] += amount
+            debt[1] += 1
+    return totals, [[*key, *row] for key, row in sorted(debts.items())]
+
+
+def test_the_pledges_state_has_the_fields_the_spec_gives() -> None:
+    number = [case["name"] for case in VECTORS["scenarios"]].index("pledges")
+    case = VECTORS["scenarios"][number]
+    digest_input = bytes.fromhex(case["expected"]["digests"]["pledges"]["input"])
+    top: Any = dcbor.decode(digest_input, max_size=1 << 24)
+    assert len(top[1]) == 5
+    pledges, appeals, debts, _, closings = top[1]
+    held = {e.id: e for e in SCENARIOS[number][0]}
+    statuses = {bytes.fromhex(k): v for k, v in case["expected"]["entries"].items()}
+    valid = {k for k, s in statuses.items() if s == ["valid"]}
+    assert [p[0] for p in pledges] == sorted({p[0] for p in pledges})
+    for pledge_id, status, amount, commit, closing, waiting in pledges:
+        assert status in PLEDGE_STATES
+        assert isinstance(amount, int)
+        assert amount >= 0
+        assert (amount == 0) == (status in ("waiting", "invalid")), (status, amount)
+        assert (commit is not None) == (status in ("committed", "fulfilled", "forgiven"))
+        if commit is not None:
+            assert commit in valid
+            assert held[commit].kind == "pledge.commit"
+            assert held[commit].body["pledge"] == pledge_id
+        assert (closing is not None) == (status in ("fulfilled", "forgiven"))
+        if closing is not None:
+            kind = "pledge.fulfil" if status == "fulfilled" else "pledge.forgive"
+            assert closing in valid
+            assert held[closing].kind == kind
+            assert held[closing].body["commitment"] == commit
+        assert waiting == sorted(waiting)
+        if status == "invalid":
+            assert waiting == []
+    assert {p[1] for p in pledges} >= {"released", "committed", "invalid", "waiting"}
+    totals, owed = _sums(held, pledges)
+    assert [a[0] for a in appeals] == sorted(k for k in valid if held[k].kind in CLOSED_BY)
+    for appeal_id, sums, closed in appeals:
+        assert sums == totals.get(appeal_id, [0, 0, 0, 0])
+        if closed is not None:
+            kind, field = CLOSED_BY[held[appeal_id].kind]
+            assert closed in valid
+            assert held[closed].kind == kind
+            assert held[closed].body[field] == appeal_id
+            assert held[closed].author == held[appeal_id].author
+    assert {a[2] is None for a in appeals} == {True, False}
+    assert debts == owed
+    assert debts
+    assert closings == sorted(closings)
+    assert len(closings) >= 2
+    for closing_id in closings:
+        assert held[closing_id].kind in ("help.close", "initiative.close")
+        assert statuses[closing_id] == ["waiting"]
