@@ -32,7 +32,16 @@ from samoorg.crdt.agreement_codec import ACCEPT as AGREEMENT_ACCEPT  # noqa: E40
 from samoorg.crdt.agreement_codec import EDIT, NEW, version_hash  # noqa: E402
 from samoorg.crdt.index import EntryIndex  # noqa: E402
 from samoorg.crdt.money import Amount  # noqa: E402
-from samoorg.crdt.records import CONFIRM, FULFIL, INTEND, INVITE, REQUEST, amount_fields  # noqa: E402
+from samoorg.crdt.records import (  # noqa: E402
+    CONFIRM,
+    FULFIL,
+    INITIATIVE_CLOSE,
+    INTEND,
+    INVITE,
+    REQUEST,
+    REQUEST_CLOSE,
+    amount_fields,
+)
 from samoorg.crdt.views import DOMAINS, Views  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.entry import Entry  # noqa: E402
@@ -161,7 +170,46 @@ def pledges() -> tuple[list[Entry], list[bytes]]:
         dave.intend("5", request=ABSENT),  # waits for its request
         dave.write("pledge.withdraw", {"pledge": ABSENT}),  # waits for its intention
     ]
-    return entries, []
+    return entries + _closings(alice, carol, dave, pledge, broken, initiative), []
+
+
+def _closings(
+    alice: Author, carol: Author, dave: Author, pledge: Entry, broken: Entry, initiative: Entry
+) -> list[Entry]:
+    """Closing requests and initiatives (§8.5 rule 6): every code, and closings that wait."""
+    (erin,) = _authors(5)
+    shut = erin.request("80")
+    kept = alice.intend("20", request=shut.id, at=T0 + 70_000)
+    released = carol.intend("10", request=shut.id, at=T0 + 72_000)
+    entries = [
+        shut,
+        kept,
+        alice.commit(kept, at=T0 + 71_000),  # made before the closing: stays committed
+        released,
+    ]
+    late = dave.intend("10", request=shut.id, at=T0 + 73_000)
+    entries += [
+        late,
+        erin.write(INITIATIVE_CLOSE, {"initiative": shut.id}, T0 + 79_000),  # close-wrong-kind
+        erin.close_appeal(shut, at=T0 + 80_000, note="met elsewhere"),  # closes it
+        erin.close_appeal(shut, at=T0 + 81_000),  # close-again
+        alice.close_appeal(shut, at=T0 + 82_000),  # close-not-author
+        dave.commit(late, due=T0, at=T0 + 89_000),  # due-before-commit comes first
+        dave.commit(late, at=T0 + 90_000),  # commit-after-close; the pledge is released
+        carol.revise(released, 700),  # counts: a released pledge's amount is 700
+    ]
+    after = carol.intend("5", request=shut.id, at=T0 + 90_000)  # intend-after-close
+    entries += [
+        after,
+        carol.revise(after, 1),  # invalid-intention
+        dave.close_appeal(broken, at=T0 + 91_000),  # close-invalid-target
+        dave.write(INITIATIVE_CLOSE, {"initiative": broken.id}),  # close-invalid-target too
+        # closes the initiative after its deadline: its pledges stay void as they were
+        carol.close_appeal(initiative, at=T0 + 40_000),
+        erin.write(REQUEST_CLOSE, {"request": ABSENT}),  # waits for its request
+        erin.write(INITIATIVE_CLOSE, {"initiative": pledge.id}),  # waits: not an initiative
+    ]
+    return entries
 
 
 def social() -> tuple[list[Entry], list[bytes]]:
@@ -256,6 +304,7 @@ def expected(entries: Sequence[Entry], forked: Sequence[bytes]) -> dict[str, Any
         waiting_ids.update(outcome.waiting)
     for pledge in views.pledges.pledges():
         waiting_ids.update(pledge.waiting)
+    waiting_ids.update(views.pledges.waiting_closings())
     waiting_ids.update(c.id for c in views.forum.view().pending)
     waiting_ids.update(r.entry_id for r in views.ratings.view().pending)
     waiting_ids.update(v.id for v in views.polls.view().pending)
