@@ -10,8 +10,9 @@ listeners (the API's event stream) which entries arrived. :meth:`follow` runs
 ``refresh`` whenever the daemon's store watcher reports a change.
 
 ``log`` is every stored entry in rowid order (references to the index's
-objects, so a page of ``samoorg log`` costs the page). ``social(root)`` caches
-the social views (utility is an iteration) until the index changes.
+objects, so a page of ``samoorg log`` costs the page). :meth:`memo` keeps
+derived listings (the social views, a sorted order) until the index changes,
+so the second and later pages of a listing cost the page.
 
 Writes (:meth:`append`) go through the same check as the CLI's
 (``samoorg.cli.community.append_checked``): the would-be entry is added to
@@ -25,8 +26,8 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import trio
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("samoorg.node")
 
 Listener = Callable[[Sequence["Entry"]], None]
+T = TypeVar("T")
 
 
 class LiveViews:
@@ -60,11 +62,12 @@ class LiveViews:
         """The store rowid of each entry of :attr:`log` (ascending)."""
         self._rowid = 0
         self._listeners: list[Listener] = []
-        self._social: tuple[int, bytes, SocialViews] | None = None
+        self._memo: dict[Hashable, object] = {}
+        self._memo_version = -1
         self._changed = trio.Event()
         with paused_gc():
             self.refresh()
-            self.views.digests()  # builds every domain now, not on the first request
+            self.views.invalid()  # resolves every domain now, not on the first request
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(entries)`` with every batch of new entries; returns the unsubscriber."""
@@ -102,14 +105,23 @@ class LiveViews:
                 continue
             yield self.rowids[position], entry
 
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered under ``key`` until the index changes.
+
+        For derived listings (a sorted order, the rows of a view) that every
+        page of a listing needs: later pages cost the page, not the listing.
+        The value is shared: callers must not modify it.
+        """
+        if self._memo_version != self.index.version:
+            self._memo.clear()
+            self._memo_version = self.index.version
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast("T", self._memo[key])
+
     def social(self, root: bytes) -> SocialViews:
-        """``views.social(root)``, computed once per state of the index."""
-        cached = self._social
-        if cached is not None and cached[0] == self.index.version and cached[1] == root:
-            return cached[2]
-        social = self.views.social(root)
-        self._social = (self.index.version, root, social)
-        return social
+        """``views.social(root)`` (utility is an iteration), remembered until the index changes."""
+        return self.memo(("social", root), lambda: self.views.social(root))
 
     def append(
         self, home: Home, signer: Signer, kind: str, body: Mapping[str, dcbor.Value]
@@ -138,7 +150,7 @@ class LiveViews:
         with paused_gc():
             self.index = EntryIndex(self.log, forked=self.index.forked)
             self.views = Views(self.index)
-        self._social = None
+        self._memo.clear()
 
     def changed(self) -> None:
         """Note that the store changed (a :class:`StoreWatcher` subscriber)."""
