@@ -236,3 +236,34 @@ def test_no_api_and_listen_checks(tmp_path: Path) -> None:
         assert node.process.stop() == 0
     with socket.socket() as probe:  # nothing left listening: the port is free again
         probe.bind(("127.0.0.1", 0))
+
+
+def test_events_carry_entries_received_by_sync(tmp_path: Path) -> None:
+    ana_home, ben_home = tmp_path / "ana", tmp_path / "ben"
+    for home in (ana_home, ben_home):
+        run_cli(home, "init")
+    ben_id = json.loads(run_cli(ben_home, "whoami", "--json").stdout)["id"]
+    run_cli(ana_home, "follow", ben_id)
+    ana = start_api_node(ana_home)
+    try:
+        stream = ana.api.connect()
+        stream.request("GET", "/api/v1/events", headers=ana.api.headers())
+        events = stream.getresponse()
+        assert events.readline() == b": samoorg events\n"
+        ben = start_api_node(ben_home, "--bootstrap", ana.process.addrs[0])
+        try:
+            posted = ben.api.post_json("/ideas", {"title": "from ben"}).json()["id"]
+            received: dict[str, object] = {}
+            for _ in range(50):  # bounded: a few lines per event; the socket times out
+                line = events.readline()
+                if line.startswith(b"data: "):
+                    received = json.loads(line[6:])
+                    break
+            stream.close()
+        finally:
+            assert ben.process.stop() == 0
+        assert received == {"id": posted, "kind": "forum.idea", "author": ben_id, "seq": 1}
+        shown = ana.api.get(f"/ideas/{posted}").json()
+        assert shown["title"] == "from ben"
+    finally:
+        assert ana.process.stop() == 0
