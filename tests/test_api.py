@@ -267,3 +267,38 @@ def test_events_carry_entries_received_by_sync(tmp_path: Path) -> None:
         assert shown["title"] == "from ben"
     finally:
         assert ana.process.stop() == 0
+
+
+def test_api_and_cli_writers_at_once_keep_one_feed(tmp_path: Path) -> None:
+    import subprocess
+
+    from samoorg.node.processes import cli_command
+
+    node = start_api_node(tmp_path / "ana")
+    try:
+        writers = [
+            subprocess.Popen(
+                cli_command(node.home, "idea", "post", f"cli {n}"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for n in range(4)
+        ]
+        statuses = [node.api.post_json("/ideas", {"title": f"api {n}"}).status for n in range(8)]
+        for writer in writers:
+            assert writer.wait(timeout=120) == 0, writer.stderr.read() if writer.stderr else ""
+            if writer.stderr:
+                writer.stderr.close()
+        assert statuses == [201] * 8
+        assert "ok: 12 entries in 1 feed verified" in run_cli(node.home, "verify").stdout
+        deadline = time.monotonic() + 10  # the daemon sees the CLI's writes within its poll
+        ideas = node.api.all_pages("/ideas", 50)
+        while len(ideas) < 12 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            ideas = node.api.all_pages("/ideas", 50)
+        assert ideas == node.cli_json("idea", "list")
+        assert len(ideas) == 12
+        log = node.api.all_pages("/log", 50)
+        assert sorted(e["seq"] for e in log) == list(range(1, 13))
+    finally:
+        assert node.process.stop() == 0
