@@ -296,7 +296,7 @@ def test_api_and_cli_writers_at_once_keep_one_feed(tmp_path: Path) -> None:
         while len(ideas) < 12 and time.monotonic() < deadline:
             time.sleep(0.2)
             ideas = node.api.all_pages("/ideas", 50)
-        assert ideas == node.cli_json("idea", "list")
+        assert ideas == node.cli_json("--offline", "idea", "list", "--all")["items"]
         assert len(ideas) == 12
         log = node.api.all_pages("/log", 50)
         assert sorted(e["seq"] for e in log) == list(range(1, 13))
