@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.trust import TrustState
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -32,7 +34,7 @@ from samoorg.node.api.pages import (
     page_of,
     page_request,
 )
-from samoorg.node.daemon_views import LiveViews
+from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
 from samoorg.node.errors import NotFound
 from samoorg.node.home import Home
 from samoorg.node.store import Store, now_ms
@@ -95,9 +97,9 @@ def _by_id(live: LiveViews, text: str) -> Entry | None:
 async def status(request: Request) -> Response:
     """``GET /status``: as ``samoorg status --json``."""
     ctx = _ctx(request)
-    body = shapes.status_json(
-        peer_id(ctx.me), str(ctx.home.path), ctx.store.stats(), ctx.node_state()
-    )
+    # Counting the store's rows costs its size; the counts change only with entries.
+    stats = ctx.live.memo(("stats",), None, ctx.store.stats)
+    body = shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
     return _json(body)
 
 
@@ -106,7 +108,10 @@ async def trust_pool(request: Request) -> Response:
     ctx = _ctx(request)
     hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
     live = ctx.live
-    return _json(live.memo(("pool", hops), lambda: shapes.pool_json(live.views, ctx.me, hops)))
+    pool = live.memo(
+        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
+    )
+    return _json(pool)
 
 
 async def trust_list(request: Request) -> Response:
@@ -116,7 +121,9 @@ async def trust_list(request: Request) -> Response:
     hops = optional_int(query, "hops", 1, MAX_HOPS)
     page = page_request(query)
     live = ctx.live
-    rows = live.memo(("trust", hops), lambda: shapes.trust_rows(live.views, ctx.me, hops))
+    rows = live.memo(
+        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
+    )
     start, stop, cursor = page_of(len(rows), page)
     return _page(rows[start:stop], cursor)
 
@@ -128,7 +135,7 @@ async def ideas(request: Request) -> Response:
     sort = choice_param(query, "sort", ("utility", "recent"))
     page = page_request(query)
     social = ctx.live.social(ctx.me)
-    order = ctx.live.memo(("ideas", sort), lambda: shapes.idea_order(social, sort))
+    order = ctx.live.memo(("ideas", sort), SOCIAL_KINDS, lambda: shapes.idea_order(social, sort))
     start, stop, cursor = page_of(len(order), page)
     return _page([shapes.idea_summary(social, i) for i in order[start:stop]], cursor)
 
@@ -176,6 +183,7 @@ async def pledges(request: Request) -> Response:
     # The filters that do not depend on the time are remembered; "overdue" does.
     outcomes = live.memo(
         ("pledges", mine, to_me, everyone),
+        PledgeState.kinds,
         lambda: list(
             shapes.listed_pledges(views, ctx.me, at, mine=mine, to_me=to_me, everyone=everyone)
         ),
