@@ -303,3 +303,35 @@ def test_api_and_cli_writers_at_once_keep_one_feed(tmp_path: Path) -> None:
         assert sorted(e["seq"] for e in log) == list(range(1, 13))
     finally:
         assert node.process.stop() == 0
+
+
+def test_answers_match_the_document(api_node: ApiNode) -> None:
+    from jsonschema import Draft202012Validator
+
+    api = api_node.api
+    document = api.get("/openapi.json").json()
+    idea = api.post_json("/ideas", {"title": "schema", "body": "checked"})
+    assert idea.status == 201
+    ident = idea.json()["id"]
+    answers = {
+        ("post", "/ideas"): idea,
+        ("get", "/ideas/{id}"): api.get(f"/ideas/{ident}"),
+        ("get", "/ideas"): api.get("/ideas"),
+        ("get", "/log"): api.get("/log?limit=3"),
+        ("get", "/status"): api.get("/status"),
+        ("get", "/trust/pool"): api.get("/trust/pool"),
+        ("get", "/trust/list"): api.get("/trust/list"),
+        ("get", "/pledges"): api.get("/pledges?everyone=true"),
+        ("get", "/openapi.json"): api.get("/openapi.json"),
+        ("get", "/nothing"): api.get("/ideas?limit=0"),
+    }
+    for (method, path), answer in answers.items():
+        operation = document["paths"].get("/api/v1" + path, {}).get(method)
+        if operation is None:  # an error answer: the Error schema
+            schema = {"$ref": "#/components/schemas/Error"}
+        else:
+            content = operation["responses"][str(answer.status)]["content"]
+            schema = content["application/json"]["schema"]
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        errors = [e.message for e in validator.iter_errors(answer.json())]
+        assert not errors, (path, errors[:3])
