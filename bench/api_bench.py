@@ -140,6 +140,7 @@ def _measure(client: _Client) -> None:
         "/ideas",
         f"/ideas/{idea_id}",
         "/pledges",
+        "/pledges?everyone=true",
         "/pledges?mine=true",
         "/log",
     ]

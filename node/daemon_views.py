@@ -10,8 +10,10 @@ listeners (the API's event stream) which entries arrived. :meth:`follow` runs
 ``refresh`` whenever the daemon's store watcher reports a change.
 
 ``log`` is every stored entry in rowid order (references to the index's
-objects, so a page of ``samoorg log`` costs the page). ``social(root)`` caches
-the social views (utility is an iteration) until the index changes.
+objects, so a page of ``samoorg log`` costs the page). :meth:`memo` keeps
+derived listings (the social views, a sorted order) until an entry of the
+kinds they are made from arrives, so the second and later pages of a listing
+cost the page, and an idea does not make the pledge listing be sorted again.
 
 Writes (:meth:`append`) go through the same check as the CLI's
 (``samoorg.cli.community.append_checked``): the would-be entry is added to
@@ -25,13 +27,17 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 import trio
 
 from samoorg.crdt.bulk import paused_gc
+from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.polls import PollsState
+from samoorg.crdt.ratings import RatingsState
+from samoorg.crdt.trust import TrustState
 from samoorg.crdt.views import Views
 from samoorg.node.home import Home
 from samoorg.node.store import Store
@@ -46,6 +52,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("samoorg.node")
 
 Listener = Callable[[Sequence["Entry"]], None]
+T = TypeVar("T")
+SOCIAL_KINDS: Final = (
+    *TrustState.kinds,
+    *ForumState.kinds,
+    *RatingsState.kinds,
+    *PollsState.kinds,
+)
+"""What :func:`~samoorg.crdt.social.social_views` reads: the trust list, forum, ratings, polls."""
 
 
 class LiveViews:
@@ -60,11 +74,13 @@ class LiveViews:
         """The store rowid of each entry of :attr:`log` (ascending)."""
         self._rowid = 0
         self._listeners: list[Listener] = []
-        self._social: tuple[int, bytes, SocialViews] | None = None
+        self._memo: dict[Hashable, tuple[Hashable, object]] = {}
+        self._kind_versions: dict[str, int] = {}
+        """How many entries of each kind arrived (the stamps of :meth:`memo`)."""
         self._changed = trio.Event()
         with paused_gc():
             self.refresh()
-            self.views.digests()  # builds every domain now, not on the first request
+            self.views.invalid()  # resolves every domain now, not on the first request
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(entries)`` with every batch of new entries; returns the unsubscriber."""
@@ -80,6 +96,7 @@ class LiveViews:
             self.rowids.append(rowid)
             self.index.add(entry)
             new.append(entry)
+            self._kind_versions[entry.kind] = self._kind_versions.get(entry.kind, 0) + 1
         for author in self.store.forked_authors():
             self.index.add_forked(author)
         if new:
@@ -102,14 +119,28 @@ class LiveViews:
                 continue
             yield self.rowids[position], entry
 
+    def memo(self, key: Hashable, kinds: Collection[str] | None, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered under ``key`` until an entry of ``kinds`` (None: any) arrives.
+
+        For derived listings (a sorted order, the rows of a view) that every
+        page of a listing needs: later pages cost the page, not the listing.
+        ``kinds`` are those of the domains the value is made from; a new
+        forked author (which every domain reads) also forgets it. The value is
+        shared: callers must not modify it.
+        """
+        versions = self._kind_versions
+        counts = (len(self.log),) if kinds is None else tuple(versions.get(k, 0) for k in kinds)
+        stamp = (len(self.index.forked), counts)
+        found = self._memo.get(key)
+        if found is not None and found[0] == stamp:
+            return cast("T", found[1])
+        value = compute()
+        self._memo[key] = (stamp, value)
+        return value
+
     def social(self, root: bytes) -> SocialViews:
-        """``views.social(root)``, computed once per state of the index."""
-        cached = self._social
-        if cached is not None and cached[0] == self.index.version and cached[1] == root:
-            return cached[2]
-        social = self.views.social(root)
-        self._social = (self.index.version, root, social)
-        return social
+        """``views.social(root)`` (utility is an iteration), remembered until its kinds change."""
+        return self.memo(("social", root), SOCIAL_KINDS, lambda: self.views.social(root))
 
     def append(
         self, home: Home, signer: Signer, kind: str, body: Mapping[str, dcbor.Value]
@@ -138,7 +169,7 @@ class LiveViews:
         with paused_gc():
             self.index = EntryIndex(self.log, forked=self.index.forked)
             self.views = Views(self.index)
-        self._social = None
+        self._memo.clear()
 
     def changed(self) -> None:
         """Note that the store changed (a :class:`StoreWatcher` subscriber)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import socket
 import time
@@ -18,7 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 
 def _entries(node: ApiNode) -> int:
-    return int(node.api.get("/status").json()["store"]["entries"])
+    """Entries in the store, counted by the CLI from the store itself."""
+    return int(node.cli_json("--offline", "status")["store"]["entries"])
 
 
 def test_status_names_the_api_as_the_cli_does(api_node: ApiNode) -> None:
@@ -120,10 +123,13 @@ def test_bad_parameters_paths_and_methods(api_node: ApiNode) -> None:
         ("GET", "/ideas/zz", 404, "not_found"),
         ("GET", "/nothing", 404, "not_found"),
         ("DELETE", "/ideas", 405, "method_not_allowed"),
+        ("PUT", "/status", 405, "method_not_allowed"),
     ]
     for method, path, status, name in cases:
         answer = api.request(method, path)
         assert (answer.status, answer.json()["error"]) == (status, name), path
+    head = api.request("HEAD", "/trust/pool")
+    assert (head.status, head.body) == (200, b"")
 
 
 def test_reads_equal_the_cli_json(api_node: ApiNode) -> None:
@@ -187,16 +193,24 @@ def test_events_stream_new_entries(api_node: ApiNode) -> None:
     assert events[0]["author"] == api.get("/status").json()["id"]
 
 
-def test_rate_limit_per_client(tmp_path: Path) -> None:
+def test_rate_limit_per_client_and_stop_with_an_open_stream(tmp_path: Path) -> None:
     node = start_api_node(tmp_path / "ana", "--api-rate", "0.5")
+    stream = node.api.connect()
     try:
+        stream.request("GET", "/api/v1/events", headers=node.api.headers())
+        opened = stream.getresponse()
+        assert opened.status == 200
+        assert opened.readline() == b": samoorg events\n"
         answers = [node.api.get("/openapi.json") for _ in range(10)]
+        assert node.process.stop() == 0  # the open event stream does not hold the daemon
+        with contextlib.suppress(http.client.IncompleteRead):  # cut at shutdown
+            assert opened.read() in (b"", b"\n")  # the stream ends
     finally:
-        assert node.process.stop() == 0
-    statuses = [a.status for a in answers]
-    assert statuses[0] == 200
+        stream.close()
+        node.process.stop()
     limited = [a for a in answers if a.status == 429]
-    assert limited, statuses
+    assert limited, [a.status for a in answers]
+    assert {a.status for a in answers} <= {200, 429}
     assert limited[0].json()["error"] == "rate_limited"
     assert int(limited[0].headers["retry-after"]) >= 1
 
@@ -223,3 +237,101 @@ def test_no_api_and_listen_checks(tmp_path: Path) -> None:
         assert node.process.stop() == 0
     with socket.socket() as probe:  # nothing left listening: the port is free again
         probe.bind(("127.0.0.1", 0))
+
+
+def test_events_carry_entries_received_by_sync(tmp_path: Path) -> None:
+    ana_home, ben_home = tmp_path / "ana", tmp_path / "ben"
+    for home in (ana_home, ben_home):
+        run_cli(home, "init")
+    ben_id = json.loads(run_cli(ben_home, "whoami", "--json").stdout)["id"]
+    run_cli(ana_home, "follow", ben_id)
+    ana = start_api_node(ana_home)
+    try:
+        stream = ana.api.connect()
+        stream.request("GET", "/api/v1/events", headers=ana.api.headers())
+        events = stream.getresponse()
+        assert events.readline() == b": samoorg events\n"
+        ben = start_api_node(ben_home, "--bootstrap", ana.process.addrs[0])
+        try:
+            posted = ben.api.post_json("/ideas", {"title": "from ben"}).json()["id"]
+            received: dict[str, object] = {}
+            for _ in range(50):  # bounded: a few lines per event; the socket times out
+                line = events.readline()
+                if line.startswith(b"data: "):
+                    received = json.loads(line[6:])
+                    break
+            stream.close()
+        finally:
+            assert ben.process.stop() == 0
+        assert received == {"id": posted, "kind": "forum.idea", "author": ben_id, "seq": 1}
+        shown = ana.api.get(f"/ideas/{posted}").json()
+        assert shown["title"] == "from ben"
+    finally:
+        assert ana.process.stop() == 0
+
+
+def test_api_and_cli_writers_at_once_keep_one_feed(tmp_path: Path) -> None:
+    import subprocess
+
+    from samoorg.node.processes import cli_command
+
+    node = start_api_node(tmp_path / "ana")
+    try:
+        writers = [
+            subprocess.Popen(
+                cli_command(node.home, "idea", "post", f"cli {n}"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for n in range(4)
+        ]
+        statuses = [node.api.post_json("/ideas", {"title": f"api {n}"}).status for n in range(8)]
+        for writer in writers:
+            assert writer.wait(timeout=120) == 0, writer.stderr.read() if writer.stderr else ""
+            if writer.stderr:
+                writer.stderr.close()
+        assert statuses == [201] * 8
+        assert "ok: 12 entries in 1 feed verified" in run_cli(node.home, "verify").stdout
+        deadline = time.monotonic() + 10  # the daemon sees the CLI's writes within its poll
+        ideas = node.api.all_pages("/ideas", 50)
+        while len(ideas) < 12 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            ideas = node.api.all_pages("/ideas", 50)
+        assert ideas == node.cli_json("--offline", "idea", "list", "--all")["items"]
+        assert len(ideas) == 12
+        log = node.api.all_pages("/log", 50)
+        assert sorted(e["seq"] for e in log) == list(range(1, 13))
+    finally:
+        assert node.process.stop() == 0
+
+
+def test_answers_match_the_document(api_node: ApiNode) -> None:
+    from jsonschema import Draft202012Validator
+
+    api = api_node.api
+    document = api.get("/openapi.json").json()
+    idea = api.post_json("/ideas", {"title": "schema", "body": "checked"})
+    assert idea.status == 201
+    ident = idea.json()["id"]
+    answers = {
+        ("post", "/ideas"): idea,
+        ("get", "/ideas/{id}"): api.get(f"/ideas/{ident}"),
+        ("get", "/ideas"): api.get("/ideas"),
+        ("get", "/log"): api.get("/log?limit=3"),
+        ("get", "/status"): api.get("/status"),
+        ("get", "/trust/pool"): api.get("/trust/pool"),
+        ("get", "/trust/list"): api.get("/trust/list"),
+        ("get", "/pledges"): api.get("/pledges?everyone=true"),
+        ("get", "/openapi.json"): api.get("/openapi.json"),
+        ("get", "/nothing"): api.get("/ideas?limit=0"),
+    }
+    for (method, path), answer in answers.items():
+        operation = document["paths"].get("/api/v1" + path, {}).get(method)
+        if operation is None:  # an error answer: the Error schema
+            schema = {"$ref": "#/components/schemas/Error"}
+        else:
+            content = operation["responses"][str(answer.status)]["content"]
+            schema = content["application/json"]["schema"]
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        errors = [e.message for e in validator.iter_errors(answer.json())]
+        assert not errors, (path, errors[:3])

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from samoorg.crdt import ratings
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.records import REVOKE
+from samoorg.crdt.trust import TrustState
 from samoorg.crdt.views import Views
 from samoorg.node.api.errors import HTTP_ERRORS, TAXONOMY, ApiError, error_name
 from samoorg.node.api.events import EventHub
@@ -179,3 +181,25 @@ async def test_a_slow_event_client_is_dropped(tmp_path: Path) -> None:
         await stream.__anext__()
         with trio.fail_after(5), pytest.raises(StopAsyncIteration):
             await stream.__anext__()
+
+
+def test_a_remembered_listing_is_forgotten_only_for_its_kinds(tmp_path: Path) -> None:
+    home, signer = make_home(tmp_path / "ana")
+    with Store(home.store_file) as store:
+        live = LiveViews(store)
+        made: list[int] = []
+
+        def compute() -> int:
+            made.append(len(made))
+            return len(made)
+
+        assert live.memo("rows", TrustState.kinds, compute) == 1
+        live.append(home, signer, "forum.idea", {"title": "not a trust record"})
+        assert live.memo("rows", TrustState.kinds, compute) == 1
+        assert live.memo("any", None, compute) == 2
+        store.append(signer, REVOKE, {"invite": b"\x01" * 32})  # written by "another process"
+        assert live.memo("rows", TrustState.kinds, compute) == 1  # not seen yet
+        live.refresh()
+        assert live.memo("rows", TrustState.kinds, compute) == 3
+        assert live.memo("any", None, compute) == 4
+        assert live.memo("rows", TrustState.kinds, compute) == 3

@@ -54,7 +54,9 @@ def _routes() -> list[Route]:
     for path, methods in by_path.items():
         # A coroutine function: Starlette would run a plain function in a thread.
         async def dispatch(request: Request, methods: dict[str, Handler] = methods) -> Response:
-            return await methods[request.method.lower()](request)
+            method = request.method.lower()
+            # Starlette answers HEAD for every GET route (the body is dropped).
+            return await methods["get" if method == "head" else method](request)
 
         found.append(Route(PREFIX + path, dispatch, methods=[m.upper() for m in methods]))
     return found

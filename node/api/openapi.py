@@ -149,12 +149,12 @@ def _page(item: str) -> dict[str, Any]:
 
 _MONEY = {"type": "object", "additionalProperties": _STR, "description": '{"EUR": "100.00"}'}
 _NULL_STR = {"type": ["string", "null"]}
+_TIME = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC, milliseconds"}
 _IDEA = {
     "id": _STR,
     "title": _STR,
     "author": _STR,
-    "time": _STR,
-    "timestamp": _INT,
+    "time": _TIME,
     "support": _INT,
     "support_percent": _STR,
     "ratings": _INT,
@@ -212,7 +212,7 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "amount": _MONEY,
             "state": _STR,
             "overdue": _BOOL,
-            "due": {"type": ["integer", "null"]},
+            "due": {"type": ["string", "null"], "format": "date-time"},
             "commitment": _NULL_STR,
             "forked": _BOOL,
         }
@@ -223,7 +223,7 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "author": _STR,
             "seq": _INT,
             "prev": _NULL_STR,
-            "timestamp": _INT,
+            "timestamp": _TIME,
             "kind": _STR,
             "body": {"type": "object"},
         }

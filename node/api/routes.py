@@ -12,7 +12,7 @@ turns them into JSON answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.trust import TrustState
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -32,14 +34,16 @@ from samoorg.node.api.pages import (
     page_of,
     page_request,
 )
-from samoorg.node.daemon_views import LiveViews
+from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
 from samoorg.node.errors import NotFound
 from samoorg.node.home import Home
 from samoorg.node.store import Store, now_ms
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.protocol.crypto import Signer
+    from samoorg.protocol.entry import Entry
 
 MAX_KINDS: Final = 16
 MAX_HOPS: Final = 64
@@ -80,12 +84,22 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
     return _json({"items": items, "next_cursor": next_cursor})
 
 
+def _by_id(live: LiveViews, text: str) -> Entry | None:
+    """The held entry with this whole hex id (a dictionary look-up, no store scan)."""
+    if len(text) != 64:
+        return None
+    try:
+        return live.index.get(bytes.fromhex(text))
+    except ValueError:
+        return None
+
+
 async def status(request: Request) -> Response:
     """``GET /status``: as ``samoorg status --json``."""
     ctx = _ctx(request)
-    body = shapes.status_json(
-        peer_id(ctx.me), str(ctx.home.path), ctx.store.stats(), ctx.node_state()
-    )
+    # Counting the store's rows costs its size; the counts change only with entries.
+    stats = ctx.live.memo(("stats",), None, ctx.store.stats)
+    body = shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
     return _json(body)
 
 
@@ -93,7 +107,11 @@ async def trust_pool(request: Request) -> Response:
     """``GET /trust/pool``: as ``samoorg trust pool --json``."""
     ctx = _ctx(request)
     hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
-    return _json(shapes.pool_json(ctx.live.views, ctx.me, hops))
+    live = ctx.live
+    pool = live.memo(
+        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
+    )
+    return _json(pool)
 
 
 async def trust_list(request: Request) -> Response:
@@ -102,7 +120,10 @@ async def trust_list(request: Request) -> Response:
     query = request.query_params
     hops = optional_int(query, "hops", 1, MAX_HOPS)
     page = page_request(query)
-    rows = shapes.trust_rows(ctx.live.views, ctx.me, hops)
+    live = ctx.live
+    rows = live.memo(
+        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
+    )
     start, stop, cursor = page_of(len(rows), page)
     return _page(rows[start:stop], cursor)
 
@@ -114,7 +135,7 @@ async def ideas(request: Request) -> Response:
     sort = choice_param(query, "sort", ("utility", "recent"))
     page = page_request(query)
     social = ctx.live.social(ctx.me)
-    order = shapes.idea_order(social, sort)
+    order = ctx.live.memo(("ideas", sort), SOCIAL_KINDS, lambda: shapes.idea_order(social, sort))
     start, stop, cursor = page_of(len(order), page)
     return _page([shapes.idea_summary(social, i) for i in order[start:stop]], cursor)
 
@@ -125,7 +146,7 @@ async def idea(request: Request) -> Response:
 
     ctx = _ctx(request)
     prefix = request.path_params["id"]
-    entry = ctx.store.resolve(prefix)
+    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
     if entry.kind != IDEA_KIND:
         raise NotFound(
             f"expected the id of a {IDEA_KIND} entry, found an entry of kind {entry.kind}"
@@ -155,16 +176,21 @@ async def pledges(request: Request) -> Response:
     query = request.query_params
     page = page_request(query)
     at = now_ms()
-    views = ctx.live.views
-    listed = shapes.listed_pledges(
-        views,
-        ctx.me,
-        at,
-        mine=bool_param(query, "mine"),
-        to_me=bool_param(query, "to_me"),
-        overdue=bool_param(query, "overdue"),
-        everyone=bool_param(query, "everyone"),
+    live = ctx.live
+    views = live.views
+    mine, to_me = bool_param(query, "mine"), bool_param(query, "to_me")
+    everyone = bool_param(query, "everyone")
+    # The filters that do not depend on the time are remembered; "overdue" does.
+    outcomes = live.memo(
+        ("pledges", mine, to_me, everyone),
+        PledgeState.kinds,
+        lambda: list(
+            shapes.listed_pledges(views, ctx.me, at, mine=mine, to_me=to_me, everyone=everyone)
+        ),
     )
+    listed: Iterable[PledgeOutcome] = outcomes
+    if bool_param(query, "overdue"):
+        listed = (o for o in outcomes if o.overdue(at))
     start = page.position or 0
     window = list(islice(listed, start, start + page.limit + 1))
     rows = [shapes.pledge_row(views, o, at) for o in window[: page.limit]]
