@@ -585,7 +585,7 @@ def closings() -> dict[str, Any]:
     on_broken = gus.write(6000, "help.close", {"request": broken.id})
     odd = [other, wrong_kind, unheld, malformed, broken, on_broken]
     return {
-        "description": "Closing help requests and initiatives (section 8.5 rule 5, section "
+        "description": "Closing help requests and initiatives (section 8.5 rule 6, section "
         "8.7). Every delivery order of a case's entries must give 'expected': 'closed' maps "
         "each held request or initiative to the entry that closed it (or null), 'pledges' "
         "each intention to its state, 'void' every void entry to its reason, 'waiting' lists "

@@ -1,4 +1,4 @@
-"""tests/vectors/pledge_closes.json (docs/protocol.md §8.5 rule 5) against this implementation.
+"""tests/vectors/pledge_closes.json (docs/protocol.md §8.5 rule 6) against this implementation.
 
 The file itself is checked against scripts/gen_vectors.py by tests/test_vectors.py.
 """
