@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from samoorg.cli.context import Session, session
+from samoorg.cli.context import Session, on_terminal, session
 from samoorg.cli.output import (
     count,
     fail_line,
@@ -53,16 +53,24 @@ def init(
     ] = False,
 ) -> None:
     """Create a new identity and an empty store in the home directory."""
-    from samoorg.node.keystore import create_key_file, env_passphrase
+    from samoorg.node.keystore import PASSPHRASE_ENV, create_key_file, env_passphrase
     from samoorg.node.store import Store
 
     home = session(ctx).home
     if home.key_file.exists():
         raise HomeError(f"{home.path} already holds an identity ({home.key_file})")
     secret = env_passphrase()
+    if passphrase and secret == "":
+        raise typer.BadParameter(
+            f"--passphrase asks for a passphrase, but {PASSPHRASE_ENV} is empty"
+        )
     if passphrase and secret is None:
+        if not on_terminal():
+            raise typer.BadParameter(
+                f"--passphrase needs a terminal to ask for the passphrase: set {PASSPHRASE_ENV}"
+            )
         secret = typer.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
-    signer = create_key_file(home.key_file, secret if (passphrase or secret) else None)
+    signer = create_key_file(home.key_file, secret or None)
     Store(home.store_file).close()
     typer.echo(f"created identity {peer_id(signer.public_key)}")
     typer.echo(f"home: {home.path}")
