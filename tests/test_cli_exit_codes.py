@@ -102,3 +102,14 @@ def test_the_amount_limit_is_given_in_the_currency(homes: Homes) -> None:
     refusal = homes.misused("ana", "pledge", "intend", "1" + "0" * 16, "EUR", "--to", PEER)
     assert "at most 10000000000000.00 EUR" in refusal
     assert "minor units" not in refusal
+
+
+def test_a_second_acceptance_of_one_code_is_refused_while_the_inviter_is_absent(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    homes = Homes(cli, tmp_path, "alice", "bob")
+    code = homes.run("alice", "invite", "create", "--amount", "100", "--currency", "EUR")
+    code = code.strip().splitlines()[-1]
+    homes.run("bob", "invite", "accept", code)  # alice's feed is not at bob's
+    refusal = homes.refused("bob", "invite", "accept", code)
+    assert refusal.startswith("you already accepted invite ")
