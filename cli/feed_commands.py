@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
@@ -28,7 +28,7 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.node.errors import HomeError, StoreError
+from samoorg.node.errors import HomeError, NodeError, StoreError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
@@ -57,6 +57,10 @@ def init(
     from samoorg.node.store import Store
 
     home = session(ctx).home
+    if home.path.exists() and not home.path.is_dir():
+        raise HomeError(
+            f"'{home.path}' is a file: give --home a directory, or a path that does not exist yet"
+        )
     if home.key_file.exists():
         raise HomeError(f"{home.path} already holds an identity ({home.key_file})")
     secret = env_passphrase()
@@ -273,13 +277,16 @@ def export(
         # Written beside the target and renamed at the end, so an interrupted
         # export never leaves a half bundle under FILE.
         partial = file.with_name(file.name + ".partial")
+        _check_writable(file)
         try:
             with partial.open("wb") as out:
                 entries, proofs = _write_bundle(store, only, out)
             partial.replace(file)
-        except BaseException:
+        except OSError as exc:
+            # Name the file the user asked for, not our temporary one.
+            raise OSError(exc.errno, exc.strerror, str(file)) from None
+        finally:
             partial.unlink(missing_ok=True)
-            raise
     if as_json:
         print_json({"file": str(file), "entries": entries, "fork_proofs": proofs})
         return
@@ -288,6 +295,14 @@ def export(
         f"to {file}",
         err=True,
     )
+
+
+def _check_writable(file: Path) -> None:
+    """Refuse a target that is a directory, or whose folder is missing, before any work."""
+    if file.is_dir():
+        raise NodeError(f"'{file}' is a directory: give the path of the bundle file to write")
+    if not file.parent.is_dir():
+        raise NodeError(f"cannot write '{file}': the folder '{file.parent}' does not exist")
 
 
 def _write_bundle(store: Store, only: bytes | None, out: BinaryIO) -> tuple[int, int]:
@@ -330,16 +345,23 @@ def _records(handle: BinaryIO) -> Iterator[Record]:
 
 @contextmanager
 def _open_bundle(file: Path) -> Iterator[BinaryIO]:
-    """The bundle as a seekable file; stdin ('-') is spooled to a temporary file first."""
+    """The bundle as a seekable file.
+
+    A stream that cannot seek (stdin as '-', a pipe such as ``<(...)`` or
+    ``/dev/stdin``) is read once, sequentially, into a temporary file first.
+    """
     import shutil
     import tempfile
 
-    if str(file) != "-":
-        with file.open("rb") as handle:
-            yield handle
-        return
-    with tempfile.TemporaryFile() as spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool, READ_CHUNK)
+    with ExitStack() as stack:
+        source: BinaryIO = (
+            sys.stdin.buffer if str(file) == "-" else stack.enter_context(file.open("rb"))
+        )
+        if source.seekable():
+            yield source
+            return
+        spool = stack.enter_context(tempfile.TemporaryFile())
+        shutil.copyfileobj(source, spool, READ_CHUNK)
         spool.seek(0)
         yield spool
 
