@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
@@ -307,20 +307,22 @@ def _check_writable(file: Path) -> None:
 
 def _write_bundle(store: Store, only: bytes | None, out: BinaryIO) -> tuple[int, int]:
     """Stream every feed (or only one author's) and the fork proofs; return the counts."""
+    from samoorg.cli.progress import Progress
     from samoorg.protocol.bundle import BundleWriter, RecordType
 
     writer = BundleWriter()
     count = 0
     out.write(writer.header())
-    for head in store.heads():
-        if only is not None and head.author != only:
-            continue
-        after = 0
-        while raws := store.feed_raw(head.author, after, 1000):
-            for raw in raws:
-                out.write(writer.record(RecordType.ENTRY, raw))
-            after += len(raws)
-            count += len(raws)
+    heads = [h for h in store.heads() if only is None or h.author == only]
+    with Progress("exporting", sum(h.seq for h in heads)) as bar:
+        for head in heads:
+            after = 0
+            while raws := store.feed_raw(head.author, after, 1000):
+                for raw in raws:
+                    out.write(writer.record(RecordType.ENTRY, raw))
+                after += len(raws)
+                count += len(raws)
+                bar.update(count)
     proofs = [p for p in store.fork_proofs() if only is None or p.author == only]
     for proof in proofs:
         out.write(writer.record(RecordType.FORK_PROOF, proof.to_bytes()))
@@ -372,6 +374,7 @@ def import_(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify and import a bundle; report new, already-had and rejected entries."""
+    from samoorg.cli.progress import Progress, deferred_interrupt
     from samoorg.node.store import IngestReport
 
     store = session(ctx).store()
@@ -379,10 +382,34 @@ def import_(
     with _open_bundle(file) as handle:
         # Pass 1, framing and checksum only: a truncated or corrupted file
         # imports nothing. Pass 2 streams the records into the store.
-        for _ in _records(handle):
-            pass
+        total = 0
+        try:
+            with Progress("checking", unit="records") as checking:
+                for _ in _records(handle):
+                    total += 1
+                    if total % IMPORT_BATCH == 0:
+                        checking.update(total)
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted while checking the bundle: nothing was imported\n")
+            raise typer.Exit(130) from None
         handle.seek(0)
-        _import_records(store, _records(handle), report)
+        with deferred_interrupt() as interrupt, Progress("importing", total) as bar:
+
+            def step(done: int) -> None:
+                bar.update(done, f"{len(report.new)} new")
+                if interrupt.requested:
+                    raise _Interrupted(done)
+
+            try:
+                _import_records(store, _records(handle), report, step)
+            except _Interrupted as stop:
+                bar.close()
+                _print_import(report, as_json)
+                sys.stderr.write(
+                    f"interrupted after {stop.done} of {count(total, 'record')} of the bundle; "
+                    "what was imported is stored: import the same bundle again to finish\n"
+                )
+                raise typer.Exit(130) from None
     _print_import(report, as_json)
     if report.rejected:
         first = report.rejected[0]
@@ -394,10 +421,25 @@ def import_(
         raise typer.Exit(1)
 
 
-def _import_records(store: Store, records: Iterable[Record], report: IngestReport) -> None:
+class _Interrupted(Exception):
+    """Ctrl-C, taken between two batches after ``done`` records."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(done)
+        self.done = done
+
+
+def _import_records(
+    store: Store,
+    records: Iterable[Record],
+    report: IngestReport,
+    step: Callable[[int], None] = lambda done: None,
+) -> None:
     """Ingest entries in batches, then fork proofs (so a node's export imports cleanly).
 
     Rejections are numbered by record position in the bundle (from 0).
+    ``step(records done)`` runs after each batch (each store transaction); it
+    may raise to stop there.
     """
     from dataclasses import replace
 
@@ -428,19 +470,23 @@ def _import_records(store: Store, records: Iterable[Record], report: IngestRepor
                 report.rejected.append(numbered)
         return held_back
 
-    for number, record in enumerate(records):
+    seen = 0
+    for seen, record in enumerate(records, start=1):
         if record.type is RecordType.FORK_PROOF:
-            proofs.append((number, record.payload))
+            proofs.append((seen - 1, record.payload))
             continue
-        batch.append((number, record.payload))
+        batch.append((seen - 1, record.payload))
         if len(batch) >= IMPORT_BATCH:
             gaps += flush(batch)
             batch = []
+            step(seen)
     gaps += flush(batch)
+    step(seen)
     # Retry the gaps while that makes progress; what is left is a real gap.
     while gaps:
         before = len(report.new)
         still = flush([(number, raw) for number, raw, _ in gaps])
+        step(seen)
         if len(report.new) == before:
             report.rejected.extend(rejection for _, _, rejection in still)
             break

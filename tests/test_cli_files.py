@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
-from samoorg.node.processes import cli_command
+from tests.cli_fixtures import run_child
 from tests.conftest import CliRunner
 from tests.feed_fixtures import append_entries
 
@@ -32,10 +31,6 @@ def bob(tmp_path: Path, cli: CliRunner) -> Path:
     return home
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("SAMOORG_")}
-
-
 def test_import_from_a_pipe_given_as_a_path(bundle: Path, bob: Path) -> None:
     # What `samoorg import <(cat alice.bundle)` gets: a /dev/fd path to a pipe.
     read_end, write_end = os.pipe()
@@ -47,15 +42,7 @@ def test_import_from_a_pipe_given_as_a_path(bundle: Path, bob: Path) -> None:
     writer = threading.Thread(target=feed)
     writer.start()
     try:
-        result = subprocess.run(
-            cli_command(bob, "import", f"/dev/fd/{read_end}"),
-            pass_fds=(read_end,),
-            capture_output=True,
-            text=True,
-            env=_env(),
-            timeout=120,
-            check=False,
-        )
+        result = run_child(bob, "import", f"/dev/fd/{read_end}", pass_fds=(read_end,), text=True)
     finally:
         os.close(read_end)
         writer.join(timeout=60)
@@ -65,24 +52,10 @@ def test_import_from_a_pipe_given_as_a_path(bundle: Path, bob: Path) -> None:
 
 def test_import_from_dev_stdin_on_a_pipe(bundle: Path, bob: Path) -> None:
     data = bundle.read_bytes()
-    result = subprocess.run(
-        cli_command(bob, "import", "/dev/stdin"),
-        input=data,
-        capture_output=True,
-        env=_env(),
-        timeout=120,
-        check=False,
-    )
+    result = run_child(bob, "import", "/dev/stdin", input=data)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(b"imported 4 new entries")
-    truncated = subprocess.run(
-        cli_command(bob, "import", "/dev/stdin"),
-        input=data[:-5],
-        capture_output=True,
-        env=_env(),
-        timeout=120,
-        check=False,
-    )
+    truncated = run_child(bob, "import", "/dev/stdin", input=data[:-5])
     assert truncated.returncode == 1
     assert b"truncated" in truncated.stderr
 

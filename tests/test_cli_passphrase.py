@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from samoorg.node.processes import cli_command
+from tests.cli_fixtures import run_child
 from tests.conftest import CliRunner
 
 PEER = "12D3KooWNyrGApAE74UNmhFMo7DfKiTSFLuyiUS9BWNXSggtmz95"
@@ -59,18 +58,9 @@ def test_without_a_terminal_one_line_says_how_to_pass_it(
 ) -> None:
     home = tmp_path / "sealed"
     _sealed(cli, home, monkeypatch)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMOORG_")}
     for args in (SIGN, ("init", "--passphrase")):
         target = home if args == SIGN else tmp_path / "new"
-        result = subprocess.run(
-            cli_command(target, *args),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
+        result = run_child(target, *args, stdin=subprocess.DEVNULL, text=True)
         assert result.returncode in (1, 2), result.stderr
         assert result.stderr.count("\n") == 1, result.stderr
         assert "GetPassWarning" not in result.stderr
