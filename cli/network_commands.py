@@ -118,6 +118,21 @@ def node_run(
     raise typer.Exit(code)
 
 
+@node_app.command("stop")
+def node_stop(
+    ctx: typer.Context,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the daemon to exit.")
+    ] = 15.0,
+) -> None:
+    """Stop the daemon of this home (as Ctrl-C would) and wait until it has exited."""
+    from samoorg.node.daemon_state import stop_daemon
+
+    home = session(ctx).home
+    pid = stop_daemon(home, timeout)
+    typer.echo(f"stopped the daemon (pid {pid}) of {home.path}")
+
+
 def _ago(ms: int | None) -> str:
     if ms is None:
         return "never"
