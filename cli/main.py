@@ -1,7 +1,10 @@
 """Entry point of the ``samoorg`` command.
 
 Every failure a user can cause ends as one line on stderr and a non-zero exit
-code: 1 for errors reported by the node or the protocol, 2 for bad usage.
+code: 2 for bad usage (what click rejects while parsing, and the malformed
+values of :data:`USAGE_ERRORS`: amounts, currencies, dates, durations, ids,
+addresses, invite codes), 1 when the node, the protocol or a community rule
+refuses a well-formed request, 130 after Ctrl-C.
 Command modules register themselves on :data:`app`; they import heavy modules
 (libp2p above all) inside the commands that need them. Only the module that
 owns the command being run is imported (:data:`COMMAND_MODULES`), so that
