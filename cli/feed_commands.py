@@ -382,7 +382,7 @@ def import_(
     with _open_bundle(file) as handle:
         # Pass 1, framing and checksum only: a truncated or corrupted file
         # imports nothing. Pass 2 streams the records into the store.
-        total = 0
+        start, total = handle.tell(), 0
         try:
             with Progress("checking", unit="records") as checking:
                 for _ in _records(handle):
@@ -392,7 +392,7 @@ def import_(
         except KeyboardInterrupt:
             sys.stderr.write("interrupted while checking the bundle: nothing was imported\n")
             raise typer.Exit(130) from None
-        handle.seek(0)
+        handle.seek(start)
         with deferred_interrupt() as interrupt, Progress("importing", total) as bar:
 
             def step(done: int) -> None:
