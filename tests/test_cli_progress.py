@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from samoorg.cli import progress
 from samoorg.protocol.bundle import Record, RecordType, encode_bundle
-from tests.cli_fixtures import run_child
+from tests.cli_fixtures import child_env, run_child
 from tests.conftest import CliRunner
 from tests.feed_fixtures import append_entries, make_feed, signer
 
@@ -72,3 +76,45 @@ def test_no_bar_on_a_pipe(tmp_path: Path, cli: CliRunner, bundle: Path) -> None:
         assert "\x1b" not in result.stdout + result.stderr
         assert "importing" not in result.stderr
         assert "exporting" not in result.stderr
+
+
+IMMEDIATE = """
+import sys
+from samoorg.cli import progress
+progress.DELAY = 0.0
+from samoorg.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_import_draws_on_a_real_terminal(tmp_path: Path, cli: CliRunner, bundle: Path) -> None:
+    home = tmp_path / "bob"
+    assert cli(home, "init").code == 0
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-c", IMMEDIATE, "--home", str(home), "import", str(bundle)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=child_env(),
+    )
+    os.close(follower)  # the child holds its own copy
+    screen = b""
+    try:
+        for _ in range(100_000):  # read the terminal until the child closes it
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: no writer left
+                break
+            if not chunk:
+                break
+            screen += chunk
+        out, _ = child.communicate(timeout=120)
+    finally:
+        os.close(leader)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0
+    assert out.startswith(b"imported 3000 new entries")
+    assert b"importing" in screen
+    assert b"3000/3000" in screen
