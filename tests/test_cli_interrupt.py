@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from samoorg.node.home import Home
 from samoorg.node.keystore import load_signer
 from samoorg.node.processes import NodeProcess, cli_command, run_cli
@@ -59,6 +61,7 @@ def _interrupt_once_stored(home: Path, command: list[str]) -> subprocess.Complet
     return subprocess.CompletedProcess(command, child.returncode, out, err)
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_import_says_how_far_it_got(tmp_path: Path) -> None:
     bundle = tmp_path / "big.bundle"
     feed = make_feed(signer("big"), ENTRIES)
@@ -79,6 +82,8 @@ def test_ctrl_c_during_import_says_how_far_it_got(tmp_path: Path) -> None:
     assert again.stdout.startswith(f"imported {ENTRIES - stored} new entries, {stored} already had")
 
 
+@pytest.mark.slow
+@pytest.mark.network
 def test_ctrl_c_during_sync_stops_cleanly(tmp_path: Path) -> None:
     alice = tmp_path / "alice"
     run_cli(alice, "init")

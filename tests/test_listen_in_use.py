@@ -10,7 +10,11 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from samoorg.node.processes import NodeProcess, run_cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 
 def _run_on(home: Path, address: str) -> tuple[int, str, str]:

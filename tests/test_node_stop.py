@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from samoorg.node.processes import NodeProcess, run_cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 
 def test_node_stop_stops_the_daemon_and_waits(tmp_path: Path) -> None:
