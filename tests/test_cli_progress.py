@@ -118,3 +118,21 @@ def test_import_draws_on_a_real_terminal(tmp_path: Path, cli: CliRunner, bundle:
     assert out.startswith(b"imported 3000 new entries")
     assert b"importing" in screen
     assert b"3000/3000" in screen
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_sync_shows_a_bar_on_a_terminal(
+    cli: CliRunner, tmp_path: Path, terminal: FakeTerminal
+) -> None:
+    from samoorg.node.processes import NodeProcess
+
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    for home in (alice, bob):
+        assert cli(home, "init").code == 0
+    append_entries(alice, 50)
+    with NodeProcess(alice) as node:
+        result = cli(bob, "sync", node.addrs[0])
+    assert result.code == 0, result.err
+    assert "received 50, sent 0, rejected 0" in result.out
+    assert "syncing" in terminal.getvalue()
