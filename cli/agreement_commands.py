@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from samoorg.cli.community import flagged_label, load_views, resolve_entry
+from samoorg.cli.community import flagged_label, hex_prefix, load_views, resolve_entry
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import Instant, count, format_time, print_json, print_table
 from samoorg.crdt.errors import RuleViolation
@@ -234,11 +234,7 @@ def _find_version(agreement: Agreement, prefix: str) -> tuple[bytes, str, tuple[
     """``(hash, text, heads)`` of the version named by a hash or entry id prefix."""
     from samoorg.crdt.agreement_codec import version_hash
 
-    wanted = prefix.strip().lower()
-    if len(wanted) < 4 or any(c not in "0123456789abcdef" for c in wanted):
-        raise RuleViolation(
-            f"expected a version hash or entry id (4+ hex digits), found {prefix!r}"
-        )
+    wanted = hex_prefix(prefix, "a version hash or entry id")
     entries = [a for a in agreement.replica.applied if a.hex().startswith(wanted)]
     if len(entries) == 1:
         text = agreement.text_at(entries)

@@ -57,7 +57,8 @@ class Session:
             self.home.require_initialised()
             self._signer = load_signer(
                 self.home.key_file,
-                lambda: typer.prompt("Passphrase", hide_input=True),
+                # Without a terminal, getpass would read stdin and warn.
+                (lambda: typer.prompt("Passphrase", hide_input=True)) if on_terminal() else None,
             )
         return self._signer
 
@@ -106,6 +107,13 @@ class Session:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def on_terminal() -> bool:
+    """Whether a person can answer a prompt (stdin and stderr are terminals)."""
+    import sys
+
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 def session(ctx: typer.Context) -> Session:

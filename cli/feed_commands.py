@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from samoorg.cli.context import Session, session
+from samoorg.cli.context import Session, on_terminal, session
 from samoorg.cli.output import (
     count,
     fail_line,
@@ -28,7 +28,7 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.node.errors import HomeError, StoreError
+from samoorg.node.errors import HomeError, NodeError, StoreError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
@@ -53,16 +53,28 @@ def init(
     ] = False,
 ) -> None:
     """Create a new identity and an empty store in the home directory."""
-    from samoorg.node.keystore import create_key_file, env_passphrase
+    from samoorg.node.keystore import PASSPHRASE_ENV, create_key_file, env_passphrase
     from samoorg.node.store import Store
 
     home = session(ctx).home
+    if home.path.exists() and not home.path.is_dir():
+        raise HomeError(
+            f"'{home.path}' is a file: give --home a directory, or a path that does not exist yet"
+        )
     if home.key_file.exists():
         raise HomeError(f"{home.path} already holds an identity ({home.key_file})")
     secret = env_passphrase()
+    if passphrase and secret == "":
+        raise typer.BadParameter(
+            f"--passphrase asks for a passphrase, but {PASSPHRASE_ENV} is empty"
+        )
     if passphrase and secret is None:
+        if not on_terminal():
+            raise typer.BadParameter(
+                f"--passphrase needs a terminal to ask for the passphrase: set {PASSPHRASE_ENV}"
+            )
         secret = typer.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
-    signer = create_key_file(home.key_file, secret if (passphrase or secret) else None)
+    signer = create_key_file(home.key_file, secret or None)
     Store(home.store_file).close()
     typer.echo(f"created identity {peer_id(signer.public_key)}")
     typer.echo(f"home: {home.path}")
@@ -265,13 +277,16 @@ def export(
         # Written beside the target and renamed at the end, so an interrupted
         # export never leaves a half bundle under FILE.
         partial = file.with_name(file.name + ".partial")
+        _check_writable(file)
         try:
             with partial.open("wb") as out:
                 entries, proofs = _write_bundle(store, only, out)
             partial.replace(file)
-        except BaseException:
+        except OSError as exc:
+            # Name the file the user asked for, not our temporary one.
+            raise OSError(exc.errno, exc.strerror, str(file)) from None
+        finally:
             partial.unlink(missing_ok=True)
-            raise
     if as_json:
         print_json({"file": str(file), "entries": entries, "fork_proofs": proofs})
         return
@@ -282,22 +297,32 @@ def export(
     )
 
 
+def _check_writable(file: Path) -> None:
+    """Refuse a target that is a directory, or whose folder is missing, before any work."""
+    if file.is_dir():
+        raise NodeError(f"'{file}' is a directory: give the path of the bundle file to write")
+    if not file.parent.is_dir():
+        raise NodeError(f"cannot write '{file}': the folder '{file.parent}' does not exist")
+
+
 def _write_bundle(store: Store, only: bytes | None, out: BinaryIO) -> tuple[int, int]:
     """Stream every feed (or only one author's) and the fork proofs; return the counts."""
+    from samoorg.cli.progress import Progress
     from samoorg.protocol.bundle import BundleWriter, RecordType
 
     writer = BundleWriter()
     count = 0
     out.write(writer.header())
-    for head in store.heads():
-        if only is not None and head.author != only:
-            continue
-        after = 0
-        while raws := store.feed_raw(head.author, after, 1000):
-            for raw in raws:
-                out.write(writer.record(RecordType.ENTRY, raw))
-            after += len(raws)
-            count += len(raws)
+    heads = [h for h in store.heads() if only is None or h.author == only]
+    with Progress("exporting", sum(h.seq for h in heads)) as bar:
+        for head in heads:
+            after = 0
+            while raws := store.feed_raw(head.author, after, 1000):
+                for raw in raws:
+                    out.write(writer.record(RecordType.ENTRY, raw))
+                after += len(raws)
+                count += len(raws)
+                bar.update(count)
     proofs = [p for p in store.fork_proofs() if only is None or p.author == only]
     for proof in proofs:
         out.write(writer.record(RecordType.FORK_PROOF, proof.to_bytes()))
@@ -322,16 +347,23 @@ def _records(handle: BinaryIO) -> Iterator[Record]:
 
 @contextmanager
 def _open_bundle(file: Path) -> Iterator[BinaryIO]:
-    """The bundle as a seekable file; stdin ('-') is spooled to a temporary file first."""
+    """The bundle as a seekable file.
+
+    A stream that cannot seek (stdin as '-', a pipe such as ``<(...)`` or
+    ``/dev/stdin``) is read once, sequentially, into a temporary file first.
+    """
     import shutil
     import tempfile
 
-    if str(file) != "-":
-        with file.open("rb") as handle:
-            yield handle
-        return
-    with tempfile.TemporaryFile() as spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool, READ_CHUNK)
+    with ExitStack() as stack:
+        source: BinaryIO = (
+            sys.stdin.buffer if str(file) == "-" else stack.enter_context(file.open("rb"))
+        )
+        if source.seekable():
+            yield source
+            return
+        spool = stack.enter_context(tempfile.TemporaryFile())
+        shutil.copyfileobj(source, spool, READ_CHUNK)
         spool.seek(0)
         yield spool
 
@@ -342,6 +374,7 @@ def import_(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify and import a bundle; report new, already-had and rejected entries."""
+    from samoorg.cli.progress import Progress, deferred_interrupt
     from samoorg.node.store import IngestReport
 
     store = session(ctx).store()
@@ -349,10 +382,34 @@ def import_(
     with _open_bundle(file) as handle:
         # Pass 1, framing and checksum only: a truncated or corrupted file
         # imports nothing. Pass 2 streams the records into the store.
-        for _ in _records(handle):
-            pass
-        handle.seek(0)
-        _import_records(store, _records(handle), report)
+        start, total = handle.tell(), 0
+        try:
+            with Progress("checking", unit="records") as checking:
+                for _ in _records(handle):
+                    total += 1
+                    if total % IMPORT_BATCH == 0:
+                        checking.update(total)
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted while checking the bundle: nothing was imported\n")
+            raise typer.Exit(130) from None
+        handle.seek(start)
+        with deferred_interrupt() as interrupt, Progress("importing", total) as bar:
+
+            def step(done: int) -> None:
+                bar.update(done, f"{len(report.new)} new")
+                if interrupt.requested:
+                    raise _Interrupted(done)
+
+            try:
+                _import_records(store, _records(handle), report, step)
+            except _Interrupted as stop:
+                bar.close()
+                _print_import(report, as_json)
+                sys.stderr.write(
+                    f"interrupted after {stop.done} of {count(total, 'record')} of the bundle; "
+                    "what was imported is stored: import the same bundle again to finish\n"
+                )
+                raise typer.Exit(130) from None
     _print_import(report, as_json)
     if report.rejected:
         first = report.rejected[0]
@@ -364,10 +421,25 @@ def import_(
         raise typer.Exit(1)
 
 
-def _import_records(store: Store, records: Iterable[Record], report: IngestReport) -> None:
+class _Interrupted(Exception):
+    """Ctrl-C, taken between two batches after ``done`` records."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(done)
+        self.done = done
+
+
+def _import_records(
+    store: Store,
+    records: Iterable[Record],
+    report: IngestReport,
+    step: Callable[[int], None] = lambda done: None,
+) -> None:
     """Ingest entries in batches, then fork proofs (so a node's export imports cleanly).
 
     Rejections are numbered by record position in the bundle (from 0).
+    ``step(records done)`` runs after each batch (each store transaction); it
+    may raise to stop there.
     """
     from dataclasses import replace
 
@@ -398,19 +470,23 @@ def _import_records(store: Store, records: Iterable[Record], report: IngestRepor
                 report.rejected.append(numbered)
         return held_back
 
-    for number, record in enumerate(records):
+    seen = 0
+    for seen, record in enumerate(records, start=1):
         if record.type is RecordType.FORK_PROOF:
-            proofs.append((number, record.payload))
+            proofs.append((seen - 1, record.payload))
             continue
-        batch.append((number, record.payload))
+        batch.append((seen - 1, record.payload))
         if len(batch) >= IMPORT_BATCH:
             gaps += flush(batch)
             batch = []
+            step(seen)
     gaps += flush(batch)
+    step(seen)
     # Retry the gaps while that makes progress; what is left is a real gap.
     while gaps:
         before = len(report.new)
         still = flush([(number, raw) for number, raw, _ in gaps])
+        step(seen)
         if len(report.new) == before:
             report.rejected.extend(rejection for _, _, rejection in still)
             break

@@ -118,6 +118,21 @@ def node_run(
     raise typer.Exit(code)
 
 
+@node_app.command("stop")
+def node_stop(
+    ctx: typer.Context,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the daemon to exit.")
+    ] = 15.0,
+) -> None:
+    """Stop the daemon of this home (as Ctrl-C would) and wait until it has exited."""
+    from samoorg.node.daemon_state import stop_daemon
+
+    home = session(ctx).home
+    pid = stop_daemon(home, timeout)
+    typer.echo(f"stopped the daemon (pid {pid}) of {home.path}")
+
+
 def _ago(ms: int | None) -> str:
     if ms is None:
         return "never"
@@ -301,11 +316,15 @@ def sync(
     as_json: JsonFlag = False,
 ) -> None:
     """Sync once with one peer without a daemon; report entries received, sent, rejected."""
+    import signal
+
     import trio
 
+    from samoorg.cli.progress import Progress
     from samoorg.node.daemon_state import daemon_running
     from samoorg.node.logs import configure_logging
-    from samoorg.node.oneshot import sync_once
+    from samoorg.node.oneshot import OneShotReport, sync_once
+    from samoorg.node.replication import SyncReport
     from samoorg.node.transport import split_address
 
     split_address(address)
@@ -320,10 +339,40 @@ def sync(
     import samoorg.node.libp2p_transport  # noqa: F401 - libp2p resets its loggers on import
 
     configure_logging()
-    with _peer_book(ctx) as book:
-        report = trio.run(
-            lambda: sync_once(signer, store, book, address, hops=hops, timeout=timeout)
+    moving = SyncReport()
+    with _peer_book(ctx) as book, Progress("syncing", unit="entries received") as bar:
+
+        async def one_sync() -> OneShotReport | None:
+            done = None
+            # Ctrl-C cancels the session: the store keeps every batch it committed.
+            with trio.open_signal_receiver(signal.SIGINT) as signals:
+                async with trio.open_nursery() as nursery:
+
+                    async def stop_on_signal() -> None:
+                        async for _ in signals:
+                            nursery.cancel_scope.cancel()
+
+                    async def show() -> None:
+                        while True:
+                            bar.update(moving.received, f"sent {moving.sent}")
+                            await trio.sleep(0.2)
+
+                    nursery.start_soon(stop_on_signal)
+                    nursery.start_soon(show)
+                    done = await sync_once(
+                        signer, store, book, address, hops=hops, timeout=timeout, report=moving
+                    )
+                    nursery.cancel_scope.cancel()
+            return done
+
+        report = trio.run(one_sync)
+    if report is None:
+        typer.echo(
+            f"interrupted: received {moving.received}, sent {moving.sent}, "
+            f"rejected {moving.rejected}; what was received is stored",
+            err=True,
         )
+        raise typer.Exit(130)
     session_report = report.report
     if as_json:
         print_json({**session_report.to_json(), "seconds": round(report.seconds, 3)})

@@ -87,7 +87,7 @@ def pledge_intend(
     state = session(ctx)
     chosen = [t for t in (to, request, initiative) if t is not None]
     if len(chosen) != 1:
-        raise RuleViolation("expected exactly one of --to, --request or --initiative")
+        raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
     body: dict[str, dcbor.Value] = dict(amount_fields(Amount.parse(amount, currency)))
     if to is not None:
         body["to"] = resolve_member(state, to)
@@ -160,14 +160,14 @@ def pledge_commit(
     as_json: JsonFlag = False,
 ) -> None:
     """Turn your intention into an irrevocable commitment (asks first on a terminal)."""
-    from samoorg.cli.when import parse_when
+    from samoorg.cli.when import parse_future
 
     state = session(ctx)
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
     body: dict[str, dcbor.Value] = {"pledge": outcome.id}
     if due is not None:
-        body["due"] = parse_when(due, now())
+        body["due"] = parse_future(due, now(), "a due date")
     if not yes and sys.stdin.isatty():
         _confirm_commit(current, outcome, body.get("due"))
     append_checked(state, current, COMMIT, body)
@@ -452,10 +452,10 @@ def initiative_propose(
     as_json: JsonFlag = False,
 ) -> None:
     """Propose an initiative; members back it with intentions. Prints its id."""
-    from samoorg.cli.when import parse_when
+    from samoorg.cli.when import parse_future
 
     if description is not None and file is not None:
-        raise RuleViolation("give either --description or --file, not both")
+        raise typer.BadParameter("give either --description or --file, not both")
     text = file.read_text(encoding="utf-8") if file is not None else (description or "")
     state = session(ctx)
     body: dict[str, dcbor.Value] = {
@@ -465,7 +465,7 @@ def initiative_propose(
     if text:
         body["description"] = text
     if deadline is not None:
-        body["deadline"] = parse_when(deadline, now())
+        body["deadline"] = parse_future(deadline, now(), "a deadline")
     current = load_views(state)
     entry = append_checked(state, current, INITIATIVE, body)
     _appeal_done(current, entry.id, as_json)

@@ -74,7 +74,7 @@ def _ignored(current: Views, entry: Entry, what: str) -> RuleViolation:
 
 def _text_input(body: str | None, file: Path | None) -> str:
     if body is not None and file is not None:
-        raise RuleViolation("give the text with --body or --file, not both")
+        raise typer.BadParameter("give the text with --body or --file, not both")
     if file is not None:
         return file.read_text(encoding="utf-8")
     return body or ""
@@ -440,15 +440,11 @@ def poll_new(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a poll; prints its id."""
-    from samoorg.cli.when import parse_when
+    from samoorg.cli.when import parse_future
     from samoorg.crdt import polls
 
     moment = now()
-    closing = None if closes is None else parse_when(closes, moment)
-    if closing is not None and closing <= moment:
-        raise RuleViolation(
-            f"expected a closing time in the future, found {format_time(closing)} UTC"
-        )
+    closing = None if closes is None else parse_future(closes, moment, "a closing time")
     state = session(ctx)
     content = polls.poll_body(question, option, closing)
     _created(append_checked(state, load_views(state), polls.POLL_KIND, content), as_json)

@@ -16,7 +16,7 @@ from samoorg.cli.community import (
     resolve_entry,
     totals_text,
 )
-from samoorg.cli.context import session
+from samoorg.cli.context import Session, session
 from samoorg.cli.output import Instant, count, instant, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
@@ -139,7 +139,7 @@ def invite_accept(
     }
     current = load_views(state)
     before = current.trust.outcome(invite.invite)
-    if before is not None and before.invitee == me:
+    if (before is not None and before.invitee == me) or _accepted_before(state, invite.invite):
         raise RuleViolation(f"you already accepted invite {invite.invite.hex()[:12]}")
     entry = append_checked(state, current, ACCEPT, body)
     remember_inviter(state.home, invite.inviter, invite.addrs)  # in scope; the daemon dials
@@ -169,6 +169,17 @@ def invite_accept(
         )
     for multiaddr in invite.addrs:
         typer.echo(f"inviter address: {multiaddr}", err=True)
+
+
+def _accepted_before(state: Session, invite: bytes) -> bool:
+    """Whether our own feed already holds an acceptance of ``invite``.
+
+    The views cannot tell while the inviter's feed (and so the invite) is absent.
+    """
+    from samoorg.crdt.records import ACCEPT
+
+    mine = state.store().entries(author=state.public_key(), kinds=[ACCEPT])
+    return any(entry.body.get("invite") == invite for _, entry in mine)
 
 
 @invite_app.command("list")

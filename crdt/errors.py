@@ -30,3 +30,10 @@ class RuleViolation(Exception):
     def malformed(self, kind: str) -> Reason:
         """The reason a view keeps for a body of ``kind`` that fails its field rules."""
         return Reason(ReasonCode.MALFORMED, f"malformed {kind}: {self}")
+
+
+class MalformedInput(RuleViolation):
+    """A value typed by the user (an amount, a currency, a date, a duration) cannot be parsed.
+
+    The CLI reports it as bad usage (exit 2), not as a refusal.
+    """

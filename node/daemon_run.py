@@ -128,7 +128,7 @@ def run_daemon(
     home: Home, signer: Signer, options: DaemonOptions, out: TextIO | None = None
 ) -> int:
     """Run the daemon in this process until SIGINT/SIGTERM; return the exit code."""
-    from samoorg.node.libp2p_transport import open_libp2p_transport
+    from samoorg.node.libp2p_transport import open_libp2p_transport, unwrapped_errors
 
     configure_logging(options.verbose)
     output = out or sys.stdout
@@ -141,6 +141,11 @@ def run_daemon(
         refuse_inconsistent(store)
 
         async def serve() -> None:
+            # A start-up failure (a listen address in use) is one error, not a group.
+            async with unwrapped_errors():
+                await serve_until_signal()
+
+        async def serve_until_signal() -> None:
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async with trio.open_nursery() as nursery:
 

@@ -212,8 +212,16 @@ def _open(data: dict[str, Any], passphrase: str, path: Path) -> bytes:
 
 
 def env_passphrase() -> str | None:
-    """The passphrase from ``$SAMOORG_PASSPHRASE``, if set."""
-    return os.environ.get(PASSPHRASE_ENV) or None
+    """The passphrase from ``$SAMOORG_PASSPHRASE``: ``None`` if unset, ``""`` for none."""
+    return os.environ.get(PASSPHRASE_ENV)
+
+
+def no_terminal_error(path: Path) -> KeyFileError:
+    """The refusal when a sealed key must be opened and nobody can be asked."""
+    return KeyFileError(
+        f"key file {path} is protected by a passphrase and there is no terminal to ask for it: "
+        f"set {PASSPHRASE_ENV} to the passphrase"
+    )
 
 
 def load_signer(path: Path, passphrase: PassphraseProvider | None = None) -> Signer:
@@ -226,11 +234,14 @@ def load_signer(path: Path, passphrase: PassphraseProvider | None = None) -> Sig
         seed = _hex_field(data, "seed", SEED_SIZE, path)
     elif protection == "argon2id-secretbox":
         secret = env_passphrase()
+        if secret == "":
+            raise KeyFileError(
+                f"key file {path} is protected by a passphrase, but {PASSPHRASE_ENV} is empty "
+                "(which means no passphrase): set it to the passphrase, or unset it to be asked"
+            )
         if secret is None:
             if passphrase is None:
-                raise KeyFileError(
-                    f"key file {path} is protected by a passphrase: set {PASSPHRASE_ENV}"
-                )
+                raise no_terminal_error(path)
             secret = passphrase()
         seed = _open(data, secret, path)
     else:

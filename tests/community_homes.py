@@ -61,10 +61,17 @@ class Homes:
         return list(page["items"])
 
     def refused(self, name: str, *args: str) -> str:
-        """Run a command that must be refused; return its one error line."""
+        """Run a command that a rule must refuse (exit 1); return its one error line."""
+        return self._failed(1, name, *args)
+
+    def misused(self, name: str, *args: str) -> str:
+        """Run a command with bad usage (exit 2); return its one error line."""
+        return self._failed(2, name, *args)
+
+    def _failed(self, code: int, name: str, *args: str) -> str:
         before = self.count(name)
         result = self.cli(self.root / name, *args)
-        assert result.code == 1, f"expected a refusal, got {result.code}: {result.out}"
+        assert result.code == code, f"expected exit {code}, got {result.code}: {result.err}"
         assert result.err.count("\n") == 1, result.err
         assert result.err.startswith("error: ")
         assert self.count(name) == before, "a refused command stored something"

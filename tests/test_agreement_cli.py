@@ -124,7 +124,7 @@ def test_refusals_are_one_line_and_store_nothing(
         "alice", "agreement", "new", "T", "--file", write(tmp_path / "e.txt", " \n")
     )
     assert "title" in homes.refused("alice", "agreement", "new", "x" * 201, "--file", rules)
-    assert "version" in homes.refused("alice", "agreement", "show", doc, "--version", "zz")
+    assert "version" in homes.misused("alice", "agreement", "show", doc, "--version", "zz")
 
 
 def test_peer_violations_are_ignored_with_reasons(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -11,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.node.processes import cli_command
 from samoorg.protocol.bundle import MAGIC, Record, RecordType, encode_bundle
 from samoorg.protocol.entry import create_entry
 from samoorg.protocol.ids import peer_id
+from tests.cli_fixtures import run_child
 from tests.conftest import CliRunner
 from tests.feed_fixtures import append_entries, flip_bit, make_feed, signer, store_state
 
@@ -247,15 +246,7 @@ def test_passphrase_init(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def _run(home: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMOORG_")}
-    return subprocess.run(
-        cli_command(home, *args),
-        input=stdin,
-        capture_output=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_child(home, *args, input=stdin)
 
 
 def test_stdin_and_stdout_bundles(two_homes: tuple[Path, Path]) -> None:

@@ -56,7 +56,7 @@ def test_bad_addresses_are_one_line_errors(
     cli(home, "init")
     for command in (["peer", "add", address], ["sync", address]):
         result = cli(home, *command)
-        assert result.code == 1
+        assert result.code == 2  # bad usage
         assert result.err.startswith("error: ")
         assert message in result.err
         assert result.err.count("\n") == 1

@@ -124,7 +124,7 @@ def test_polls_close_and_distribution_needs_utility(
         "alice", "poll", "new", "Late?", "--option", "a", "--option", "b", "--closes", "2001-01-01"
     )
     assert "distinct" in c.refused("alice", "poll", "new", "Q", "--option", "a", "--option", "a")
-    assert "unknown currency" in c.refused("alice", "distribute", "100", "XYZ")
+    assert "unknown currency" in c.misused("alice", "distribute", "100", "XYZ")
 
 
 def test_peer_violations_are_ignored_with_reasons(tmp_path: Path, cli: CliRunner) -> None:
