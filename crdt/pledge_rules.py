@@ -109,7 +109,7 @@ class PledgeOutcome:
 
 
 # Reasons a closing voids an entry, one constant per rule (``docs/protocol.md`` §8.5
-# rule 5); ``label`` is "help request" or "initiative".
+# rule 6); ``label`` is "help request" or "initiative".
 CLOSE_TARGET_INVALID: Final = "refers to an invalid {label} ({detail})"
 CLOSE_WRONG_KIND: Final = "entry {ref} is a {found}, not a {wanted}"
 CLOSE_NOT_AUTHOR: Final = "only the author of the {label} can close it"

@@ -504,7 +504,7 @@ def bundles() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-# -- closing help requests and initiatives (section 8.5, rule 5) ------------------
+# -- closing help requests and initiatives (section 8.5, rule 6) ------------------
 
 
 class _Feed:
