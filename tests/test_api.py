@@ -141,6 +141,11 @@ def test_reads_equal_the_cli_json(api_node: ApiNode) -> None:
         assert answer.json()["kind"] == "forum.idea"
         posted.append(answer.json()["id"])
     run_cli(api_node.home, "--offline", "idea", "post", "from the command line")
+    for _ in range(100):  # the daemon notices another process's write within ~0.1 s
+        newest = api.get("/ideas?sort=recent&limit=1").json()["items"]
+        if newest and newest[0]["title"] == "from the command line":
+            break
+        time.sleep(0.05)
 
     def offline(*args: str) -> object:
         """The CLI's answer computed from the store, not asked of the daemon."""
