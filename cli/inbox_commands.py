@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from samoorg.cli.community import load_views, member_label, money, now
+from samoorg.cli.community import load_views, now, peer_label, totals_text
 from samoorg.cli.context import session
-from samoorg.cli.output import count, format_time, instant, print_json, print_table
-from samoorg.node.api.shapes import money_json
-from samoorg.protocol.ids import peer_id
-
-if TYPE_CHECKING:
-    from samoorg.crdt.inbox import ActionItem
+from samoorg.cli.output import count, format_time, jsonable, print_json, print_table
+from samoorg.node.api.shapes import item_json
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -25,28 +21,18 @@ _WHAT = {
 }
 
 
-def item_json(item: ActionItem) -> dict[str, Any]:
-    """The JSON shape of one action item (shared with the API)."""
-    amount = item.amount
-    return {
-        "kind": item.kind.value,
-        "subject": item.subject.hex(),
-        "with": peer_id(item.other) if item.other is not None else None,
-        "when": instant(item.when),
-        "amount": money_json(amount.minor, amount.currency) if amount is not None else None,
-        "text": item.text,
-    }
-
-
 def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """What needs your action: accepted invites, commitments to confirm or overdue, polls."""
     from samoorg.crdt.inbox import action_items
 
     state = session(ctx)
     me = state.public_key()
-    items = action_items(load_views(state), me, now())
+    items = state.ask(
+        lambda daemon: daemon.get("/inbox")["items"],
+        lambda: jsonable([item_json(i) for i in action_items(load_views(state), me, now())]),
+    )
     if as_json:
-        print_json([item_json(item) for item in items])
+        print_json({"items": items})
         return
     if not items:
         typer.echo("nothing needs your action")
@@ -57,11 +43,11 @@ def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         ["what", "about", "with", "when", "amount"],
         [
             (
-                _WHAT[item.kind.value] + (f" ({item.text})" if item.text else ""),
-                item.subject.hex()[:12],
-                member_label(item.other, me) if item.other is not None else "",
-                format_time(item.when) if item.when is not None else "",
-                money(item.amount),
+                _WHAT[item["kind"]] + (f" ({item['text']})" if item["text"] else ""),
+                item["subject"][:12],
+                peer_label(item["with"], me),
+                format_time(item["when"]) if item["when"] is not None else "",
+                totals_text(item["amount"] or {}),
             )
             for item in items
         ],

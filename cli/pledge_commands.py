@@ -11,7 +11,6 @@ import typer
 from samoorg.cli.community import (
     append_checked,
     load_views,
-    member_label,
     now,
     peer_label,
     resolve_entry,
@@ -46,7 +45,7 @@ from samoorg.crdt.records import (
     Request,
     amount_fields,
 )
-from samoorg.node.api.shapes import listed_pledges, money_json, pledge_row
+from samoorg.node.api.shapes import ledger_json, listed_pledges, money_json, pledge_row
 from samoorg.node.errors import NotFound
 from samoorg.protocol.ids import peer_id
 
@@ -262,44 +261,23 @@ def pledge_list(
 # -- ledger --------------------------------------------------------------------
 
 
-def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def ledger(
+    ctx: typer.Context,
+    mine: Annotated[bool, typer.Option("--mine", help="Only debts you owe or are owed.")] = False,
+    with_member: Annotated[
+        str | None, typer.Option("--with", metavar="ID", help="Only debts between you and ID.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Outstanding commitments per pair, and cycles of debt that could cancel out."""
-    from samoorg.crdt.netting import suggest_netting
-
     state = session(ctx)
     me = state.public_key()
-    current = load_views(state)
-    pledges = current.pledges
-    debts = pledges.debts()
-    counts = pledges.commitment_counts()
-    netting = suggest_netting(debts)
-
-    def debt_rows(table: dict[tuple[str, bytes, bytes], int]) -> list[dict[str, Any]]:
-        return [
-            {
-                "from": peer_id(debtor),
-                "to": peer_id(creditor),
-                "amount": money_json(minor, currency),
-                # A forked participant's commitments are ignored; debts *to* them remain.
-                "forked": current.is_forked(creditor),
-            }
-            for (currency, debtor, creditor), minor in table.items()
-        ]
-
-    outstanding = debt_rows(debts)
-    for row, key in zip(outstanding, debts, strict=True):
-        row["commitments"] = counts[key]
-    result = {
-        "outstanding": outstanding,
-        "netting": [
-            {
-                "cycle": [peer_id(k) for k in cycle.members],
-                "amount": money_json(cycle.amount, cycle.currency),
-            }
-            for cycle in netting.cycles
-        ],
-        "after_netting": debt_rows(netting.remaining),
-    }
+    other = resolve_member(state, with_member) if with_member is not None else None
+    query = {"mine": mine, "with": peer_id(other) if other is not None else None}
+    result = state.ask(
+        lambda daemon: daemon.get("/ledger", query),
+        lambda: ledger_json(load_views(state), me, other, mine),
+    )
     if as_json:
         print_json(result)
         return
@@ -319,7 +297,7 @@ def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         )
 
     table("Outstanding commitments", result["outstanding"])
-    if not netting.cycles:
+    if not result["netting"]:
         typer.echo("no cycles of debt to cancel")
         return
     print_table(
@@ -327,10 +305,10 @@ def ledger(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         ["cycle", "cancel"],
         [
             (
-                " > ".join(member_label(k, me) for k in (*c.members, c.members[0])),
-                f"{Amount(c.currency, c.amount).format()} {c.currency}",
+                " > ".join(peer_label(k, me) for k in (*c["cycle"], c["cycle"][0])),
+                totals_text(c["amount"]),
             )
-            for c in netting.cycles
+            for c in result["netting"]
         ],
     )
     table("After netting", result["after_netting"])

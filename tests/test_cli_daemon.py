@@ -32,6 +32,9 @@ READS: tuple[tuple[str, ...], ...] = (
     ("log",),
     ("log", "--limit", "3"),
     ("log", "--kind", "forum.idea", "--all"),
+    ("ledger",),
+    ("ledger", "--mine"),
+    ("inbox",),
 )
 
 
@@ -44,7 +47,12 @@ def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
     node = start_api_node(root / "ana")
     for i in range(4):
         run_cli(node.home, "--offline", "idea", "post", f"idea {i}", "--body", f"body {i}")
-    run_cli(node.home, "--offline", "pledge", "intend", "25", "EUR", "--to", friend_id)
+    intended = run_cli(
+        node.home, "--offline", "pledge", "intend", "25", "EUR", "--to", friend_id, "--json"
+    )
+    pledge = json.loads(intended.stdout)["id"]
+    run_cli(node.home, "--offline", "pledge", "commit", pledge[:12], "--due", "30d")
+    run_cli(node.home, "--offline", "pledge", "intend", "5", "EUR", "--to", friend_id)
     try:
         yield node
     finally:

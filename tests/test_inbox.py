@@ -125,11 +125,11 @@ def test_inbox_command_lists_the_commitment_to_confirm(tmp_path: Path, cli: CliR
     homes.sync("alice", "bob")
     homes.run("bob", "invite", "accept", code)
     homes.sync("alice", "bob")
-    assert [i["kind"] for i in homes.json("alice", "inbox")] == ["invite_accepted"]
+    assert [i["kind"] for i in homes.json("alice", "inbox")["items"]] == ["invite_accepted"]
     pledge = homes.json("bob", "pledge", "intend", "40", "EUR", "--to", homes.ids["alice"])
     homes.run("bob", "pledge", "commit", pledge["id"][:10])
     homes.sync("alice", "bob")
-    items = homes.json("alice", "inbox")
+    items = homes.json("alice", "inbox")["items"]
     assert [(i["kind"], i["with"]) for i in items] == [
         ("commitment_to_confirm", homes.ids["bob"]),
         ("invite_accepted", homes.ids["bob"]),

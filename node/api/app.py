@@ -38,6 +38,8 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("post", "/ideas"): routes.idea_post,
     ("get", "/ideas/{id}"): routes.idea,
     ("get", "/pledges"): routes.pledges,
+    ("get", "/ledger"): routes.ledger,
+    ("get", "/inbox"): routes.inbox,
     ("get", "/log"): routes.entries_log,
     ("get", "/events"): routes.events,
     ("get", "/openapi.json"): routes.openapi,

@@ -113,6 +113,23 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
     ),
     Endpoint(
         "get",
+        "/ledger",
+        "Outstanding commitments per pair, netting suggestions and what remains.",
+        "Ledger",
+        (
+            Param("mine", _BOOL, "Only debts you owe or are owed."),
+            Param("with", _STR, "Only debts between you and this participant (peer id)."),
+        ),
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/inbox",
+        "What needs your action: accepted invites, commitments, polls closing.",
+        "Inbox",
+    ),
+    Endpoint(
+        "get",
         "/log",
         "Stored entries, newest first.",
         "EntryPage",
@@ -227,6 +244,40 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "kind": _STR,
             "body": {"type": "object"},
         }
+    ),
+    "Debt": _object(
+        {"from": _STR, "to": _STR, "amount": _MONEY, "forked": _BOOL},
+        commitments=_INT,
+    ),
+    "Ledger": _object(
+        {
+            "outstanding": {"type": "array", "items": {"$ref": "#/components/schemas/Debt"}},
+            "netting": {
+                "type": "array",
+                "items": _object({"cycle": {"type": "array", "items": _STR}, "amount": _MONEY}),
+            },
+            "after_netting": {"type": "array", "items": {"$ref": "#/components/schemas/Debt"}},
+        }
+    ),
+    "ActionItem": _object(
+        {
+            "kind": {
+                "enum": [
+                    "commitment_overdue",
+                    "commitment_to_confirm",
+                    "invite_accepted",
+                    "poll_closing",
+                ]
+            },
+            "subject": _STR,
+            "with": _NULL_STR,
+            "when": {"type": ["string", "null"], "format": "date-time"},
+            "amount": {"oneOf": [_MONEY, {"type": "null"}]},
+            "text": _STR,
+        }
+    ),
+    "Inbox": _object(
+        {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ActionItem"}}}
     ),
     "EntryEvent": _object({"id": _STR, "kind": _STR, "author": _STR, "seq": _INT}),
     "TrustPage": _page("TrustRow"),

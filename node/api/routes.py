@@ -198,6 +198,33 @@ async def pledges(request: Request) -> Response:
     return _page(rows, encode_cursor(start + page.limit) if more else None)
 
 
+async def ledger(request: Request) -> Response:
+    """``GET /ledger``: as ``samoorg ledger --json`` (``mine``, ``with`` filter it)."""
+    from samoorg.crdt.pledges import PledgeState
+
+    ctx = _ctx(request)
+    query = request.query_params
+    mine = bool_param(query, "mine")
+    text = query.get("with")
+    other = parse_peer_id(text) if text is not None else None
+    live = ctx.live
+    body = live.memo(
+        ("ledger", mine, other),
+        PledgeState.kinds,
+        lambda: shapes.ledger_json(live.views, ctx.me, other, mine),
+    )
+    return _json(body)
+
+
+async def inbox(request: Request) -> Response:
+    """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
+    from samoorg.crdt.inbox import action_items
+
+    ctx = _ctx(request)
+    items = action_items(ctx.live.views, ctx.me, now_ms())
+    return _json({"items": [shapes.item_json(item) for item in items]})
+
+
 async def entries_log(request: Request) -> Response:
     """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items."""
     ctx = _ctx(request)

@@ -17,6 +17,7 @@ from samoorg.protocol.ids import peer_id
 __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
+    from samoorg.crdt.inbox import ActionItem
     from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
@@ -272,3 +273,64 @@ def log_page(
         return [entry_json(entry) for _, entry in taken], None
     page = taken[:limit]
     return [entry_json(entry) for _, entry in page], encode_cursor(page[-1][0])
+
+
+def ledger_json(views: Views, me: bytes, with_member: bytes | None, mine: bool) -> dict[str, Any]:
+    """``samoorg ledger --json``: outstanding commitments, netting suggestions, what remains.
+
+    Netting is suggested over every outstanding debt (so every node suggests
+    the same cycles); ``mine`` keeps the rows and cycles that involve ``me``,
+    ``with_member`` those between ``me`` and that member.
+    """
+    from samoorg.crdt.netting import suggest_netting
+
+    pledges = views.pledges
+    debts = pledges.debts()
+    counts = pledges.commitment_counts()
+    netting = suggest_netting(debts)
+    wanted = {me, with_member} if with_member is not None else {me} if mine else None
+
+    def shown(parties: Iterable[bytes]) -> bool:
+        return wanted is None or wanted <= set(parties)
+
+    def debt_rows(table: Mapping[tuple[str, bytes, bytes], int]) -> list[dict[str, Any]]:
+        return [
+            {
+                "from": peer_id(debtor),
+                "to": peer_id(creditor),
+                "amount": money_json(minor, currency),
+                # A forked participant's commitments are ignored; debts *to* them remain.
+                "forked": views.is_forked(creditor),
+            }
+            for (currency, debtor, creditor), minor in table.items()
+            if shown((debtor, creditor))
+        ]
+
+    outstanding = debt_rows(debts)
+    for row, key in zip(outstanding, [k for k in debts if shown(k[1:])], strict=True):
+        row["commitments"] = counts[key]
+    return {
+        "outstanding": outstanding,
+        "netting": [
+            {
+                "cycle": [peer_id(k) for k in cycle.members],
+                "amount": money_json(cycle.amount, cycle.currency),
+            }
+            for cycle in netting.cycles
+            if shown(cycle.members)
+        ],
+        "after_netting": debt_rows(netting.remaining),
+    }
+
+
+def item_json(item: ActionItem) -> dict[str, Any]:
+    """One item of ``samoorg inbox --json`` (crdt/inbox.py decides what needs action)."""
+    amount = item.amount
+    return {
+        "kind": item.kind.value,
+        "subject": item.subject.hex(),
+        "with": peer_id(item.other) if item.other is not None else None,
+        "when": instant(item.when),
+        "amount": money_json(amount.minor, amount.currency) if amount is not None else None,
+        "text": item.text,
+    }
