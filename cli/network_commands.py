@@ -341,6 +341,7 @@ def sync(
     configure_logging()
     moving = SyncReport()
     with _peer_book(ctx) as book, Progress("syncing", unit="entries received") as bar:
+        failed: list[Exception] = []
 
         async def one_sync() -> OneShotReport | None:
             done = None
@@ -359,10 +360,15 @@ def sync(
 
                     nursery.start_soon(stop_on_signal)
                     nursery.start_soon(show)
-                    done = await sync_once(
-                        signer, store, book, address, hops=hops, timeout=timeout, report=moving
-                    )
+                    try:
+                        done = await sync_once(
+                            signer, store, book, address, hops=hops, timeout=timeout, report=moving
+                        )
+                    except Exception as exc:  # noqa: BLE001 (re-raised below, outside the nursery)
+                        failed.append(exc)
                     nursery.cancel_scope.cancel()
+            if failed:  # raised here, it stays one error, not an exception group
+                raise failed[0]
             return done
 
         report = trio.run(one_sync)

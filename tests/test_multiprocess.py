@@ -90,7 +90,7 @@ def test_three_daemons_converge_on_cli_actions(tmp_path: Path) -> None:
         digests = wait_converged(homes, 60, expected_entries=8)
         assert set(digests) >= {"trust", "pledges"}
         # Ben's trust list, seen from Cy's node, holds all three.
-        listed = json.loads(run_cli(homes[2], "trust", "list", "--json").stdout)
+        listed = json.loads(run_cli(homes[2], "trust", "list", "--json").stdout)["items"]
         assert len(listed) == 3, listed
 
         # A write while the daemons run reaches the others live.
