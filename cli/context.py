@@ -10,7 +10,7 @@ import typer
 from samoorg.node.home import Home, resolve_home
 
 if TYPE_CHECKING:
-    from samoorg.crdt.index import EntryIndex
+    from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store import Store
     from samoorg.protocol.crypto import Signer
 
@@ -22,6 +22,7 @@ class Session:
     home: Home
     _store: Store | None = field(default=None, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
+    _live: StoreViews | None = field(default=None, repr=False)
 
     def store(self) -> Store:
         """The node's store (requires ``samoorg init``)."""
@@ -53,17 +54,25 @@ class Session:
         self.home.require_initialised()
         return read_public_key(self.home.key_file)
 
-    def index(self) -> EntryIndex:
-        """Every stored entry, indexed for the views (rebuilt per command)."""
-        from samoorg.node.indexer import load_index
+    def live(self) -> StoreViews:
+        """The views of the store: from the checkpoint plus the entries after it, or rebuilt.
 
-        return load_index(self.store())
+        Saves a new checkpoint when many entries had to be applied, so the
+        next command starts from it (``node/checkpoint.py``).
+        """
+        if self._live is None:
+            from samoorg.node.checkpoint import open_views, save_if_behind
+
+            self._live = open_views(self.store())
+            save_if_behind(self._live)
+        return self._live
 
     def close(self) -> None:
         """Release the store."""
         if self._store is not None:
             self._store.close()
             self._store = None
+            self._live = None
 
 
 def session(ctx: typer.Context) -> Session:

@@ -95,9 +95,7 @@ def log(
         entry for _, entry in store.entries(author=_author_option(author), kinds=kind or None)
     ]
     if invalid:
-        from samoorg.crdt.views import Views
-
-        reasons = Views(state.index()).invalid()
+        reasons = state.live().views.invalid()
         selected = [e for e in selected if e.id in reasons]
     if limit:
         selected = selected[-limit:]

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from samoorg.cli.community import (
-    append_checked,
     load_views,
     member_label,
     money_json,
     now,
     peer_label,
+    record,
     resolve_entry,
     resolve_member,
     totals_text,
@@ -84,7 +84,7 @@ def pledge_intend(
     elif initiative is not None:
         body["initiative"] = resolve_entry(state, initiative, INITIATIVE).id
     current = load_views(state)
-    entry = append_checked(state, current, INTEND, body)
+    entry = record(state, INTEND, body)
     _done(current, entry.id, as_json, "intention")
 
 
@@ -121,7 +121,7 @@ def pledge_revise(
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
     new = Amount.parse(amount, outcome.currency)
-    append_checked(state, current, REVISE, {"pledge": outcome.id, "amount": new.minor})
+    record(state, REVISE, {"pledge": outcome.id, "amount": new.minor})
     _done(current, outcome.id, as_json, "revised")
 
 
@@ -131,7 +131,7 @@ def pledge_withdraw(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = 
     state = session(ctx)
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
-    append_checked(state, current, WITHDRAW, {"pledge": outcome.id})
+    record(state, WITHDRAW, {"pledge": outcome.id})
     _done(current, outcome.id, as_json, "withdrawn")
 
 
@@ -153,7 +153,7 @@ def pledge_commit(
     body: dict[str, dcbor.Value] = {"pledge": outcome.id}
     if due is not None:
         body["due"] = parse_when(due, now())
-    append_checked(state, current, COMMIT, body)
+    record(state, COMMIT, body)
     _done(current, outcome.id, as_json, "committed")
 
 
@@ -166,7 +166,7 @@ def _close(ctx: typer.Context, pledge: str, kind: str, as_json: bool) -> None:
             f"pledge {outcome.id.hex()[:12]} is not a commitment (it is {outcome.state})"
         )
     body = {"pledge": outcome.id, "commitment": outcome.commit.id}
-    append_checked(state, current, kind, body)
+    record(state, kind, body)
     _done(current, outcome.id, as_json, "fulfilled" if kind == FULFIL else "forgiven")
 
 
@@ -369,7 +369,7 @@ def request_create(
     state = session(ctx)
     body = {**amount_fields(Amount.parse(amount, currency)), "reason": reason, "monthly": monthly}
     current = load_views(state)
-    entry = append_checked(state, current, REQUEST, body)
+    entry = record(state, REQUEST, body)
     _appeal_done(current, entry.id, as_json)
 
 
@@ -454,7 +454,7 @@ def initiative_propose(
     if deadline is not None:
         body["deadline"] = parse_when(deadline, now())
     current = load_views(state)
-    entry = append_checked(state, current, INITIATIVE, body)
+    entry = record(state, INITIATIVE, body)
     _appeal_done(current, entry.id, as_json)
 
 

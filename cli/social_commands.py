@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from samoorg.cli.community import (
-    append_checked,
     load_views,
     member_label,
     now,
+    record,
     resolve_entry,
     resolve_member,
 )
@@ -113,7 +113,7 @@ def rate(
     if not key:
         key = resolve_member(state, text)
     body = ratings.rating_body(about, key, score, comment or "")
-    entry = append_checked(state, views, ratings.KIND, body)
+    entry = record(state, ratings.KIND, body)
     label = ratings.SCALE_LABELS[score]
     shown = peer_id(key) if about == ratings.ABOUT_MEMBER else key.hex()
     _created(entry, as_json, f"rated {shown}: {score}/5 ({label})", about=about, subject=shown)
@@ -290,9 +290,8 @@ def idea_post(
     from samoorg.crdt import forum
 
     state = session(ctx)
-    views = load_views(state)
     content = forum.idea_body(title, _text_input(body, file))
-    _created(append_checked(state, views, forum.IDEA_KIND, content), as_json)
+    _created(record(state, forum.IDEA_KIND, content), as_json)
 
 
 def _idea_summary(views: SocialViews, idea_id: bytes) -> dict[str, Any]:
@@ -430,7 +429,7 @@ def comment(
     current = load_views(state)
     if idea.id not in current.forum.view().ideas:
         raise _ignored(current, idea, "idea")
-    entry = append_checked(state, current, forum.COMMENT_KIND, forum.comment_body(idea.id, text))
+    entry = record(state, forum.COMMENT_KIND, forum.comment_body(idea.id, text))
     _created(entry, as_json, idea=idea.id.hex())
 
 
@@ -460,7 +459,7 @@ def poll_new(
         )
     state = session(ctx)
     content = polls.poll_body(question, option, closing)
-    _created(append_checked(state, load_views(state), polls.POLL_KIND, content), as_json)
+    _created(record(state, polls.POLL_KIND, content), as_json)
 
 
 def _tally_json(tally: Tally, now: int) -> dict[str, Any]:
@@ -562,7 +561,7 @@ def vote(
     tally = views.tally(entry.id)
     choice = _option_index(tally.poll.options, option)
     body = polls.vote_body(tally.poll, choice, now())
-    saved = append_checked(state, current, polls.VOTE_KIND, body)
+    saved = record(state, polls.VOTE_KIND, body)
     picked = tally.poll.options[choice]
     _created(saved, as_json, f"voted {choice + 1} ({picked})", poll=entry.id.hex(), option=picked)
     if state.public_key() not in views.members:

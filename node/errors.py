@@ -25,3 +25,10 @@ class NotFound(StoreError):
 
 class Ambiguous(StoreError):
     """An id prefix matches more than one entry."""
+
+
+class CheckpointRejected(NodeError):
+    """A views checkpoint is missing, stale, corrupt, too open, or from another store or version.
+
+    Never shown to the user: the views are rebuilt from the store instead.
+    """

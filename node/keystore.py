@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from samoorg.node.errors import KeyFileError
+from samoorg.node.errors import KeyFileError, NodeError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
@@ -38,22 +38,31 @@ PASSPHRASE_ENV: Final = "SAMOORG_PASSPHRASE"  # noqa: S105 - a variable name, no
 PassphraseProvider = Callable[[], str]
 
 
-def _check_permissions(path: Path) -> None:
+def check_private(
+    path: Path, *, what: str = "key file", error: type[NodeError] = KeyFileError
+) -> os.stat_result:
+    """``path``'s status, or ``error`` if it is missing, unreadable, or open to group or others.
+
+    The key file's rule, reused for other files only the user may write (the
+    views checkpoint, :mod:`samoorg.node.checkpoint`).
+    """
     try:
-        mode = path.stat().st_mode
+        status = path.stat()
     except FileNotFoundError:
-        raise KeyFileError(f"no key file at {path}: run 'samoorg init' first") from None
+        raise error(f"no {what} at {path}: run 'samoorg init' first") from None
     except OSError as exc:
-        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
+        raise error(f"cannot read {what} {path}: {exc.strerror}") from None
+    mode = status.st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(
-            f"permissions {stat.S_IMODE(mode):04o} for '{path}' are too open: the key file must "
+        raise error(
+            f"permissions {stat.S_IMODE(mode):04o} for '{path}' are too open: the {what} must "
             f"not be accessible by others; run: chmod 600 '{path}'"
         )
+    return status
 
 
 def _read(path: Path) -> dict[str, Any]:
-    _check_permissions(path)
+    check_private(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

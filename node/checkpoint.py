@@ -1,0 +1,322 @@
+"""Checkpointed views: start from a saved state and apply only the entries stored after it.
+
+Usage::
+
+    live = open_views(store)        # checkpoint + the entries after it, or a rebuild
+    live.views.trust.pool(me)
+    live.catch_up()                 # entries stored since (by any process)
+    save_checkpoint(live)           # atomically, beside the store
+
+Theory of operation. A :class:`StoreViews` is a :class:`~samoorg.crdt.views.Views`
+plus the highest store rowid it has applied (``entries.rowid`` grows with
+arrival, so :meth:`Store.entries(since=rowid) <samoorg.node.store.Store.entries>`
+yields exactly what is new). A checkpoint is that state serialized with
+pickle, behind a header that says what it covers:
+
+* the format version (:data:`FORMAT`) and a fingerprint of the code that made
+  it (the sources of ``samoorg.crdt``, ``samoorg.protocol`` and this module,
+  and the Python version): another version is never unpickled;
+* the store's identity (:meth:`Store.store_id <samoorg.node.store.Store.store_id>`,
+  random per store): a checkpoint of another store, or of a store replaced by
+  a new file, is never applied;
+* the rowid covered, the id of the entry at that rowid and the number of rows
+  up to it: if the store is behind or rows were deleted, it no longer matches;
+* the forked authors it was built with: a fork proof stored since changes the
+  forked-author policy of every view, so the checkpoint is not used (rebuilt
+  from the entries instead);
+* the length and SHA-256 of the payload, checked before unpickling: a
+  truncated or damaged file is rejected.
+
+Any mismatch raises :class:`~samoorg.node.errors.CheckpointRejected` inside
+:func:`open_views`, which then rebuilds the views from every stored entry; so
+the result always equals a rebuild (``tests/test_checkpoint.py`` compares
+digests). :func:`save_checkpoint` writes a temporary file (0600), fsyncs it
+and renames it over the old one, so a kill at any moment leaves the old or the
+new checkpoint, each complete.
+
+Trust boundary. Unpickling runs code chosen by whoever wrote the file, so a
+checkpoint is trusted exactly like the key file: it lives in the user's home,
+is written 0600 by this module, and is read only if it is owned by the user
+and not open to group or others (the key file's check,
+:func:`~samoorg.node.keystore.check_private`). Nothing received from a peer is
+ever unpickled: peers send entries, which are decoded, never pickled. As a
+second line, the unpickler only resolves classes of ``samoorg`` and a few
+builtin containers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import struct
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from samoorg.crdt.bulk import paused_gc
+from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.views import Views
+from samoorg.node.errors import CheckpointRejected
+from samoorg.node.keystore import check_private
+from samoorg.node.store import Store
+
+log = logging.getLogger("samoorg.node")
+
+FORMAT: Final = 1
+MAGIC: Final = b"samoorg-views\n"
+_PREFIX: Final = struct.Struct(">14sII")  # magic, format, header length
+MAX_HEADER: Final = 1 << 20
+SAVE_AFTER: Final = 5_000
+"""Offline commands save a checkpoint when they applied at least this many entries."""
+_ALLOWED_BUILTINS: Final = frozenset(
+    {
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "bytearray"),
+        ("builtins", "object"),
+        ("collections", "defaultdict"),
+        ("collections", "deque"),
+        ("collections", "OrderedDict"),
+        ("copyreg", "_reconstructor"),
+    }
+)
+
+
+@dataclass
+class StoreViews:
+    """Views over a store, with the highest rowid they have applied."""
+
+    store: Store
+    views: Views
+    rowid: int
+    unsaved: int = 0
+    """Entries applied since the state was loaded or saved (to decide when to save)."""
+
+    def catch_up(self) -> int:
+        """Apply the entries and fork proofs stored since; return the number of entries."""
+        index = self.views.index
+        count = 0
+        with paused_gc():
+            for rowid, entry in self.store.entries(since=self.rowid):
+                index.add(entry)  # False for our own records, already added by the writer
+                self.rowid = rowid
+                count += 1
+        for author in self.store.forked_authors():
+            index.add_forked(author)
+        self.unsaved += count
+        return count
+
+
+def checkpoint_path(store: Store) -> Path:
+    """Where the checkpoint of ``store`` lives: beside it."""
+    return store.path.with_name(store.path.name + ".views")
+
+
+def open_views(store: Store, path: Path | None = None) -> StoreViews:
+    """The views of ``store``: its checkpoint if valid (else a rebuild), then caught up."""
+    path = checkpoint_path(store) if path is None else path
+    try:
+        live = read_checkpoint(store, path)
+    except CheckpointRejected as exc:
+        log.info("rebuilding the views: %s", exc)
+        live = rebuild(store)
+    live.catch_up()
+    return live
+
+
+def rebuild(store: Store) -> StoreViews:
+    """Views built from every stored entry (every one counts as unsaved)."""
+    live = StoreViews(store, Views(EntryIndex(forked=store.forked_authors())), 0)
+    live.catch_up()
+    return live
+
+
+def code_fingerprint() -> str:
+    """Hex SHA-256 of the code a checkpoint's contents depend on."""
+    global _FINGERPRINT  # noqa: PLW0603 - computed once per process
+    if _FINGERPRINT is None:
+        root = Path(__file__).resolve().parent.parent
+        digest = hashlib.sha256(f"{FORMAT} {sys.version_info[:2]}".encode())
+        files = [Path(__file__).resolve()]
+        for package in ("crdt", "protocol"):
+            files.extend(sorted((root / package).glob("*.py")))
+        for file in files:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+        _FINGERPRINT = digest.hexdigest()
+    return _FINGERPRINT
+
+
+_FINGERPRINT: str | None = None
+
+
+def _covered(store: Store, rowid: int) -> tuple[int, str]:
+    """``(rows up to rowid, hex id of the entry at rowid)`` as the store holds them now."""
+    db = store._db
+    (count,) = db.execute("SELECT COUNT(*) FROM entries WHERE rowid <= ?", (rowid,)).fetchone()
+    row = db.execute("SELECT id FROM entries WHERE rowid = ?", (rowid,)).fetchone()
+    return int(count), bytes(row[0]).hex() if row else ""
+
+
+def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
+    """Write ``live``'s state atomically (temporary file, fsync, rename; mode 0600).
+
+    Resolves every domain first, so the next start has nothing to rebuild.
+    """
+    path = checkpoint_path(live.store) if path is None else path
+    views = live.views
+    views.invalid()
+    count, last = _covered(live.store, live.rowid)
+    if count != len(views.index):
+        raise CheckpointRejected(
+            f"expected {count} entries up to rowid {live.rowid}, "
+            f"found {len(views.index)} in the views"
+        )
+    with paused_gc():
+        payload = pickle.dumps(views, protocol=pickle.HIGHEST_PROTOCOL)
+    header = json.dumps(
+        {
+            "code": code_fingerprint(),
+            "store": live.store.store_id().hex(),
+            "rowid": live.rowid,
+            "count": count,
+            "last": last,
+            "forked": sorted(a.hex() for a in views.index.forked),
+            "size": len(payload),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+        },
+        sort_keys=True,
+    ).encode()
+    _write_atomically(path, [_PREFIX.pack(MAGIC, FORMAT, len(header)), header, payload])
+    live.unsaved = 0
+
+
+def save_if_behind(live: StoreViews, threshold: int = SAVE_AFTER) -> bool:
+    """Save when at least ``threshold`` entries were applied since the last save; never raise.
+
+    A checkpoint is only a cache: if it cannot be written (a full disk, a
+    read-only home), the next start rebuilds, so the failure is logged only.
+    """
+    if live.unsaved < threshold:
+        return False
+    try:
+        save_checkpoint(live)
+    except (OSError, CheckpointRejected) as exc:
+        log.warning("cannot save the views checkpoint: %s", exc)
+        return False
+    return True
+
+
+def _write_atomically(path: Path, parts: list[bytes]) -> None:
+    _remove_abandoned(path)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                out.write(part)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Delete temporary files left by saving processes that no longer run."""
+    for leftover in path.parent.glob(f"{path.name}.*.tmp"):
+        pid = leftover.name[len(path.name) + 1 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            continue  # alive, owned by someone else
+
+
+def read_checkpoint(store: Store, path: Path) -> StoreViews:
+    """The state saved in ``path`` if it matches ``store`` exactly.
+
+    Raises :class:`CheckpointRejected` otherwise (see the module docstring).
+    """
+    if not path.exists():
+        raise CheckpointRejected(f"no checkpoint at {path}")
+    status = check_private(path, what="views checkpoint", error=CheckpointRejected)
+    if hasattr(os, "getuid") and status.st_uid != os.getuid():
+        raise CheckpointRejected(f"expected {path} to be owned by uid {os.getuid()}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointRejected(f"cannot read {path}: {exc.strerror}") from None
+    header, payload = _split(data)
+    expected = {
+        "code": code_fingerprint(),
+        "store": store.store_id().hex(),
+        "forked": sorted(a.hex() for a in store.forked_authors()),
+    }
+    for key, value in expected.items():
+        if header.get(key) != value:
+            raise CheckpointRejected(f"checkpoint {key} differs: expected {value}")
+    rowid, count, last = header.get("rowid"), header.get("count"), header.get("last")
+    if not isinstance(rowid, int) or not isinstance(count, int) or not isinstance(last, str):
+        raise CheckpointRejected("expected rowid, count and last in the checkpoint header")
+    if _covered(store, rowid) != (count, last):
+        raise CheckpointRejected(f"the store no longer holds the entries up to rowid {rowid}")
+    if header.get("size") != len(payload):
+        raise CheckpointRejected(
+            f"expected {header.get('size')} payload bytes, found {len(payload)}"
+        )
+    if header.get("sha256") != hashlib.sha256(payload).hexdigest():
+        raise CheckpointRejected("checkpoint checksum does not match its contents")
+    try:
+        with paused_gc():
+            views = _Unpickler(io.BytesIO(payload)).load()
+    except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
+        raise CheckpointRejected(f"cannot load checkpoint: {type(exc).__name__}: {exc}") from None
+    if not isinstance(views, Views) or len(views.index) != count:
+        raise CheckpointRejected(f"expected views of {count} entries in the checkpoint")
+    return StoreViews(store, views, rowid)
+
+
+def _split(data: bytes) -> tuple[dict[str, Any], bytes]:
+    if len(data) < _PREFIX.size:
+        raise CheckpointRejected(f"expected a checkpoint header, found {len(data)} bytes")
+    magic, version, size = _PREFIX.unpack_from(data)
+    if magic != MAGIC or version != FORMAT:
+        raise CheckpointRejected(f"expected checkpoint format {FORMAT}, found {version}")
+    if size > MAX_HEADER or _PREFIX.size + size > len(data):
+        raise CheckpointRejected("checkpoint header is truncated")
+    try:
+        header = json.loads(data[_PREFIX.size : _PREFIX.size + size])
+    except ValueError:
+        raise CheckpointRejected("checkpoint header is not JSON") from None
+    if not isinstance(header, dict):
+        raise CheckpointRejected("expected a JSON object as checkpoint header")
+    return header, data[_PREFIX.size + size :]
+
+
+class _Unpickler(pickle.Unpickler):
+    """Resolves only samoorg's classes and a few builtin containers."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module.startswith("samoorg.") and "." not in name) or (
+            module,
+            name,
+        ) in _ALLOWED_BUILTINS:
+            found = super().find_class(module, name)
+            if isinstance(found, type) or module == "copyreg":
+                return found
+        raise pickle.UnpicklingError(f"checkpoint names {module}.{name}, which is not allowed")
