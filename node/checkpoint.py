@@ -77,6 +77,9 @@ _ALLOWED_BUILTINS: Final = frozenset(
     {
         ("builtins", "set"),
         ("builtins", "frozenset"),
+        ("builtins", "list"),
+        ("builtins", "dict"),
+        ("builtins", "tuple"),
         ("builtins", "bytearray"),
         ("builtins", "object"),
         ("collections", "defaultdict"),
