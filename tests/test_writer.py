@@ -24,6 +24,7 @@ from samoorg.node.peerbook import PeerBook
 from samoorg.node.scope import ScopeTracker, confirm_acceptances
 from samoorg.node.store import Store
 from samoorg.node.writer import Writer
+from samoorg.protocol.feed import FeedHead
 from samoorg.protocol.ids import peer_id
 from tests.community_fixtures import Author
 from tests.community_homes import Homes
@@ -60,7 +61,7 @@ def test_a_refusal_stores_nothing_and_leaves_the_views_unchanged(tmp_path: Path)
         assert snapshot(live) == before
         # The views are still sound for the next record, and equal a rebuild.
         entry = writer.write(CONFIRM, {"invite": invite, "invitee": b.key})
-        assert store.head(a.key) is not None and store.head(a.key).id == entry.id  # type: ignore[union-attr]
+        assert store.head(a.key) == FeedHead(a.key, entry.seq, entry.id)
         assert snapshot(live) == snapshot(rebuild(store))
         assert live.views.trust.outcome(invite).confirmed == (entry.id,)  # type: ignore[union-attr]
 
@@ -81,7 +82,7 @@ def test_the_check_sees_entries_stored_after_the_views_were_loaded(tmp_path: Pat
 def test_the_daemon_confirmation_goes_through_the_writer(tmp_path: Path) -> None:
     home = Home(tmp_path)
     with Store(tmp_path / "store.sqlite") as store, PeerBook.open(home) as book:
-        a, b, invite = invited(store)
+        a = invited(store)[0]
         scope = ScopeTracker(store, book, a.key)
         scope.refresh()
         live = open_views(store)
@@ -90,7 +91,9 @@ def test_the_daemon_confirmation_goes_through_the_writer(tmp_path: Path) -> None
         a_again = Author(1)
         store.ingest([a_again.write("note", {"text": "another history"}).raw])
         assert confirm_acceptances(Writer(store, live, a.signer), scope) == []
-        assert store.head(a.key) is not None and store.head(a.key).seq == 1  # type: ignore[union-attr]
+        head = store.head(a.key)
+        assert head is not None
+        assert head.seq == 1
 
 
 def test_the_cli_and_the_writer_refuse_with_the_same_reason(cli: CliRunner, tmp_path: Path) -> None:
@@ -142,7 +145,8 @@ def test_concurrent_writers_in_two_processes_never_fork_the_own_feed(
         for tag in ("first", "second")
     ]
     for process in writers:
-        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
     for process in writers:  # release both at once
         assert process.stdin is not None
         process.stdin.write("go\n")
