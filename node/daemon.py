@@ -186,6 +186,7 @@ class Node:
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled (saving the views checkpoint on the way out)."""
         self.live = open_views(self.store)
+        self.live.views.invalid()  # every view resolved now, not at the first request
         try:
             await self._run(task_status)
         finally:
