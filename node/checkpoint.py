@@ -11,7 +11,7 @@ Theory of operation. A :class:`StoreViews` is a :class:`~samoorg.crdt.views.View
 plus the highest store rowid it has applied (``entries.rowid`` grows with
 arrival, so :meth:`Store.entries(since=rowid) <samoorg.node.store.Store.entries>`
 yields exactly what is new). A checkpoint is that state serialized with
-pickle, behind a header that says what it covers:
+pickle, between a header that says what it covers and a trailer:
 
 * the format version (:data:`FORMAT`) and a fingerprint of the code that made
   it (the sources of ``samoorg.crdt``, ``samoorg.protocol`` and this module,
@@ -24,7 +24,8 @@ pickle, behind a header that says what it covers:
 * the forked authors it was built with: a fork proof stored since changes the
   forked-author policy of every view, so the checkpoint is not used (rebuilt
   from the entries instead);
-* the length and SHA-256 of the payload, checked before unpickling: a
+* a trailer with the length and SHA-256 of the payload, checked (streaming,
+  so the payload is never held in memory as bytes) before unpickling: a
   truncated or damaged file is rejected.
 
 Any mismatch raises :class:`~samoorg.node.errors.CheckpointRejected` inside
@@ -47,16 +48,16 @@ builtin containers.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
 import pickle
 import struct
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.index import EntryIndex
@@ -70,7 +71,8 @@ log = logging.getLogger("samoorg.node")
 FORMAT: Final = 1
 MAGIC: Final = b"samoorg-views\n"
 _PREFIX: Final = struct.Struct(">14sII")  # magic, format, header length
-MAX_HEADER: Final = 1 << 20
+_TRAILER: Final = struct.Struct(">Q32s")  # payload length, SHA-256 of the payload
+MAX_HEADER: Final = 1 << 24
 SAVE_AFTER: Final = 5_000
 """Offline commands save a checkpoint when they applied at least this many entries."""
 _ALLOWED_BUILTINS: Final = frozenset(
@@ -179,8 +181,6 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
             f"expected {count} entries up to rowid {live.rowid}, "
             f"found {len(views.index)} in the views"
         )
-    with paused_gc():
-        payload = pickle.dumps(views, protocol=pickle.HIGHEST_PROTOCOL)
     header = json.dumps(
         {
             "code": code_fingerprint(),
@@ -189,12 +189,19 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
             "count": count,
             "last": last,
             "forked": sorted(a.hex() for a in views.index.forked),
-            "size": len(payload),
-            "sha256": hashlib.sha256(payload).hexdigest(),
         },
         sort_keys=True,
     ).encode()
-    _write_atomically(path, [_PREFIX.pack(MAGIC, FORMAT, len(header)), header, payload])
+
+    def write(out: BinaryIO) -> None:
+        out.write(_PREFIX.pack(MAGIC, FORMAT, len(header)))
+        out.write(header)
+        hashing = _HashingWriter(out)
+        with paused_gc():
+            pickle.dump(views, hashing, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(_TRAILER.pack(hashing.size, hashing.digest.digest()))
+
+    _write_atomically(path, write)
     live.unsaved = 0
 
 
@@ -214,15 +221,14 @@ def save_if_behind(live: StoreViews, threshold: int = SAVE_AFTER) -> bool:
     return True
 
 
-def _write_atomically(path: Path, parts: list[bytes]) -> None:
+def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     _remove_abandoned(path)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(temporary, flags, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                out.write(part)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
@@ -261,54 +267,90 @@ def read_checkpoint(store: Store, path: Path) -> StoreViews:
     if hasattr(os, "getuid") and status.st_uid != os.getuid():
         raise CheckpointRejected(f"expected {path} to be owned by uid {os.getuid()}")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            header, payload_at, payload_size = _read_envelope(file)
+            expected = {
+                "code": code_fingerprint(),
+                "store": store.store_id().hex(),
+                "forked": sorted(a.hex() for a in store.forked_authors()),
+            }
+            for key, value in expected.items():
+                if header.get(key) != value:
+                    raise CheckpointRejected(f"checkpoint {key} differs: expected {value}")
+            rowid, count, last = header.get("rowid"), header.get("count"), header.get("last")
+            if not (isinstance(rowid, int) and isinstance(count, int) and isinstance(last, str)):
+                raise CheckpointRejected("expected rowid, count and last in the checkpoint header")
+            if _covered(store, rowid) != (count, last):
+                raise CheckpointRejected(f"the store no longer holds the rows up to {rowid}")
+            file.seek(payload_at)
+            views = _load_payload(file, payload_size)
     except OSError as exc:
         raise CheckpointRejected(f"cannot read {path}: {exc.strerror}") from None
-    header, payload = _split(data)
-    expected = {
-        "code": code_fingerprint(),
-        "store": store.store_id().hex(),
-        "forked": sorted(a.hex() for a in store.forked_authors()),
-    }
-    for key, value in expected.items():
-        if header.get(key) != value:
-            raise CheckpointRejected(f"checkpoint {key} differs: expected {value}")
-    rowid, count, last = header.get("rowid"), header.get("count"), header.get("last")
-    if not isinstance(rowid, int) or not isinstance(count, int) or not isinstance(last, str):
-        raise CheckpointRejected("expected rowid, count and last in the checkpoint header")
-    if _covered(store, rowid) != (count, last):
-        raise CheckpointRejected(f"the store no longer holds the entries up to rowid {rowid}")
-    if header.get("size") != len(payload):
-        raise CheckpointRejected(
-            f"expected {header.get('size')} payload bytes, found {len(payload)}"
-        )
-    if header.get("sha256") != hashlib.sha256(payload).hexdigest():
-        raise CheckpointRejected("checkpoint checksum does not match its contents")
-    try:
-        with paused_gc():
-            views = _Unpickler(io.BytesIO(payload)).load()
-    except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
-        raise CheckpointRejected(f"cannot load checkpoint: {type(exc).__name__}: {exc}") from None
     if not isinstance(views, Views) or len(views.index) != count:
         raise CheckpointRejected(f"expected views of {count} entries in the checkpoint")
     return StoreViews(store, views, rowid)
 
 
-def _split(data: bytes) -> tuple[dict[str, Any], bytes]:
-    if len(data) < _PREFIX.size:
-        raise CheckpointRejected(f"expected a checkpoint header, found {len(data)} bytes")
-    magic, version, size = _PREFIX.unpack_from(data)
+def _read_envelope(file: BinaryIO) -> tuple[dict[str, Any], int, int]:
+    """The header, and where the payload starts and how long it is; its checksum is verified."""
+    prefix = file.read(_PREFIX.size)
+    if len(prefix) < _PREFIX.size:
+        raise CheckpointRejected(f"expected a checkpoint header, found {len(prefix)} bytes")
+    magic, version, size = _PREFIX.unpack(prefix)
     if magic != MAGIC or version != FORMAT:
         raise CheckpointRejected(f"expected checkpoint format {FORMAT}, found {version}")
-    if size > MAX_HEADER or _PREFIX.size + size > len(data):
+    total = os.fstat(file.fileno()).st_size
+    payload_at = _PREFIX.size + size
+    if size > MAX_HEADER or payload_at + _TRAILER.size > total:
         raise CheckpointRejected("checkpoint header is truncated")
     try:
-        header = json.loads(data[_PREFIX.size : _PREFIX.size + size])
+        header = json.loads(file.read(size))
     except ValueError:
         raise CheckpointRejected("checkpoint header is not JSON") from None
     if not isinstance(header, dict):
         raise CheckpointRejected("expected a JSON object as checkpoint header")
-    return header, data[_PREFIX.size + size :]
+    file.seek(total - _TRAILER.size)
+    payload_size, checksum = _TRAILER.unpack(file.read(_TRAILER.size))
+    if payload_at + payload_size + _TRAILER.size != total:
+        raise CheckpointRejected(f"expected {payload_size} payload bytes: the file is truncated")
+    digest = hashlib.sha256()
+    file.seek(payload_at)
+    left = payload_size
+    while left:
+        chunk = file.read(min(left, 1 << 20))
+        if not chunk:
+            raise CheckpointRejected("checkpoint payload is truncated")
+        digest.update(chunk)
+        left -= len(chunk)
+    if digest.digest() != checksum:
+        raise CheckpointRejected("checkpoint checksum does not match its contents")
+    return header, payload_at, payload_size
+
+
+def _load_payload(file: BinaryIO, size: int) -> object:
+    start = file.tell()
+    try:
+        with paused_gc():
+            views = _Unpickler(file).load()
+    except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
+        raise CheckpointRejected(f"cannot load checkpoint: {type(exc).__name__}: {exc}") from None
+    if file.tell() != start + size:
+        raise CheckpointRejected("expected the pickled views to fill the checkpoint payload")
+    return views
+
+
+class _HashingWriter:
+    """A file wrapper that hashes and counts what is written through it."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self._out.write(data)
 
 
 class _Unpickler(pickle.Unpickler):

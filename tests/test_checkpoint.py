@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -176,7 +177,7 @@ def test_a_checkpoint_of_another_store_or_of_deleted_rows_is_rejected(tmp_path: 
         db.execute("DELETE FROM entries WHERE rowid = (SELECT MAX(rowid) FROM entries)")
     db.close()
     with Store(tmp_path / "a" / "store.sqlite") as first:
-        with pytest.raises(CheckpointRejected, match="no longer holds"):
+        with pytest.raises(CheckpointRejected, match="no longer holds the rows"):
             read_checkpoint(first, checkpoint_path(first))
         assert len(open_views(first).views.index) == len(entries) - 1
 
@@ -192,13 +193,13 @@ def test_a_checkpoint_naming_foreign_code_is_not_unpickled(tmp_path: Path) -> No
             def __reduce__(self) -> tuple[object, tuple[str]]:
                 return os.system, (f"touch {marker}",)
 
-        real = pickle.dumps
+        real = pickle.dump
 
-        def dumps(obj: object, protocol: int | None = None) -> bytes:
-            return real(Evil(), protocol=protocol)
+        def dump(obj: object, file: Any, protocol: int | None = None) -> None:
+            real(Evil(), file, protocol=protocol)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(checkpoint.pickle, "dumps", dumps)
+            patch.setattr(checkpoint.pickle, "dump", dump)
             save_checkpoint(live)  # a valid header and checksum around a hostile payload
         with pytest.raises(CheckpointRejected, match="not allowed"):
             read_checkpoint(store, path)
