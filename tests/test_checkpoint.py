@@ -9,18 +9,17 @@ one that is trusted.
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from samoorg.crdt.views import Views
 from samoorg.node import checkpoint
 from samoorg.node.checkpoint import (
     checkpoint_path,
@@ -189,17 +188,11 @@ def test_a_checkpoint_naming_foreign_code_is_not_unpickled(tmp_path: Path) -> No
         path = checkpoint_path(store)
         marker = tmp_path / "pwned"
 
-        class Evil:
-            def __reduce__(self) -> tuple[object, tuple[str]]:
-                return os.system, (f"touch {marker}",)
-
-        real = pickle.dump
-
-        def dump(obj: object, file: Any, protocol: int | None = None) -> None:
-            real(Evil(), file, protocol=protocol)
+        def evil(obj: object) -> tuple[object, tuple[str]]:
+            return os.system, (f"touch {marker}",)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(checkpoint.pickle, "dump", dump)
+            patch.setattr(checkpoint, "_frozen_reducers", lambda: {Views: evil})
             save_checkpoint(live)  # a valid header and checksum around a hostile payload
         with pytest.raises(CheckpointRejected, match="not allowed"):
             read_checkpoint(store, path)
