@@ -10,8 +10,10 @@ then rebuilds every view from the store, and saves a checkpoint for next time).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,20 +30,32 @@ COMMANDS = (("trust", "pool"), ("idea", "list"))
 BATCH = 20_000
 
 
+_RUNNER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+error = child.stderr.read().decode()
+_, status, usage = os.wait4(child.pid, 0)
+took = time.perf_counter() - start
+print(json.dumps([os.waitstatus_to_exitcode(status), took, usage.ru_maxrss / 1024, error]))
+"""
+
+
 def _run(home: Path, *args: str) -> tuple[float, float]:
-    """``(wall seconds, peak RSS in MB)`` of one whole CLI process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        cli_command(home, *args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    """``(wall seconds, peak RSS in MB)`` of one whole CLI process.
+
+    Started by a small runner process: a child's ``ru_maxrss`` starts at its
+    parent's size when forked, and this benchmark's own process is large.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _RUNNER, *cli_command(home, *args)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    _, status, usage = os.wait4(child.pid, 0)
-    took = time.perf_counter() - start
-    assert child.stderr is not None
-    error = child.stderr.read().decode()
-    child.stderr.close()
-    child.returncode = os.waitstatus_to_exitcode(status)
-    assert child.returncode == 0, f"samoorg {' '.join(args)} failed: {error}"
-    return took, usage.ru_maxrss / 1024
+    code, took, rss, error = json.loads(result.stdout)
+    assert code == 0, f"samoorg {' '.join(args)} failed: {error}"
+    return took, rss
 
 
 def _daemon_start(home: Path) -> tuple[float, float]:

@@ -209,13 +209,14 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
     live.unsaved = 0
 
 
-def save_if_behind(live: StoreViews, threshold: int = SAVE_AFTER) -> bool:
-    """Save when at least ``threshold`` entries were applied since the last save; never raise.
+def save_if_behind(live: StoreViews, threshold: int | None = None) -> bool:
+    """Save when at least ``threshold`` (:data:`SAVE_AFTER`) entries were applied since the last
+    save; never raise.
 
     A checkpoint is only a cache: if it cannot be written (a full disk, a
     read-only home), the next start rebuilds, so the failure is logged only.
     """
-    if live.unsaved < threshold:
+    if live.unsaved < (SAVE_AFTER if threshold is None else threshold):
         return False
     try:
         save_checkpoint(live)

@@ -29,9 +29,13 @@ from samoorg.node.checkpoint import (
     save_checkpoint,
 )
 from samoorg.node.errors import CheckpointRejected
+from samoorg.node.keystore import create_key_file
+from samoorg.node.processes import NodeProcess
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author, History, histories
+from tests.community_homes import Homes
+from tests.conftest import CliRunner
 
 DAMAGE = ("none", "truncate", "flip", "temp", "chmod", "code")
 
@@ -251,3 +255,40 @@ def test_a_saver_killed_by_sigkill_leaves_a_valid_checkpoint(tmp_path: Path) -> 
         saver.stdout.close()
         with Store(store_file) as store:
             assert loaded(store) == expected
+
+
+def test_an_offline_command_saves_and_then_reads_the_checkpoint(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    homes = Homes(cli, tmp_path, "alice")
+    homes.run("alice", "idea", "post", "first idea")
+    store_file = tmp_path / "alice" / "store.sqlite"
+    path = store_file.with_name(store_file.name + ".views")
+    assert not path.exists(), "one entry applied: below SAVE_AFTER, nothing saved"
+    monkeypatch.setattr(checkpoint, "SAVE_AFTER", 1)
+    homes.run("alice", "idea", "list")
+    with Store(store_file) as store:
+        assert len(read_checkpoint(store, path).views.index) == 1
+    homes.run("alice", "idea", "post", "second idea")  # from the checkpoint plus one entry
+    listed = homes.json("alice", "idea", "list")
+    assert sorted(i["title"] for i in listed) == ["first idea", "second idea"]
+    with Store(store_file) as store:
+        assert len(read_checkpoint(store, path).views.index) == 2
+        assert loaded(store) == digests(store)
+
+
+@pytest.mark.slow
+def test_the_daemon_saves_its_views_when_it_stops(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    create_key_file(home / "identity.key")
+    with Store(home / "store.sqlite") as store:
+        fill(store, community(60))
+    node = NodeProcess(home)
+    node.start()
+    assert node.stop() == 0
+    with Store(home / "store.sqlite") as store:
+        assert len(read_checkpoint(store, checkpoint_path(store)).views.index) == 60
+        assert loaded(store) == digests(store)
+    node = NodeProcess(home)  # starts from the checkpoint
+    node.start()
+    assert node.stop() == 0
