@@ -64,7 +64,7 @@ from typing import Any, BinaryIO, Final
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.views import Views
-from samoorg.node.errors import CheckpointRejected
+from samoorg.node.errors import CheckpointRejected, StoreError
 from samoorg.node.keystore import check_private
 from samoorg.node.store import Store
 
@@ -220,7 +220,7 @@ def save_if_behind(live: StoreViews, threshold: int | None = None) -> bool:
         return False
     try:
         save_checkpoint(live)
-    except (OSError, CheckpointRejected, pickle.PicklingError) as exc:
+    except (OSError, StoreError, CheckpointRejected, pickle.PicklingError) as exc:
         log.warning("cannot save the views checkpoint: %s", exc)
         return False
     return True
@@ -272,11 +272,15 @@ def read_checkpoint(store: Store, path: Path) -> StoreViews:
     if hasattr(os, "getuid") and status.st_uid != os.getuid():
         raise CheckpointRejected(f"expected {path} to be owned by uid {os.getuid()}")
     try:
+        store_id = store.store_id()
+    except StoreError as exc:  # e.g. a read-only store without an id yet
+        raise CheckpointRejected(f"cannot read the store's id: {exc}") from None
+    try:
         with path.open("rb") as file:
             header, payload_at, payload_size = _read_envelope(file)
             expected = {
                 "code": code_fingerprint(),
-                "store": store.store_id().hex(),
+                "store": store_id.hex(),
                 "forked": sorted(a.hex() for a in store.forked_authors()),
             }
             for key, value in expected.items():
