@@ -32,6 +32,8 @@ vectors: $(STAMP)
 	$(BIN)/python scripts/gen_vectors.py
 	$(BIN)/python scripts/gen_sync_vectors.py
 	$(BIN)/python scripts/gen_agreement_vectors.py
+	$(BIN)/python scripts/gen_announce_vectors.py
+	$(BIN)/python scripts/gen_view_vectors.py
 
 clean:
 	rm -rf $(VENV) .typecheck .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -115,11 +115,6 @@ def money(amount: Amount | None) -> str:
     return "" if amount is None else f"{amount.format()} {amount.currency}"
 
 
-def money_json(minor: int, currency: str) -> dict[str, str]:
-    """The JSON shape of one amount: ``{"EUR": "100.00"}``."""
-    return {currency: Amount(currency, minor).format()}
-
-
 def totals_text(totals: Mapping[str, str]) -> str:
     """``{"EUR": "100.00", "USD": "5.00"}`` -> ``"100.00 EUR, 5.00 USD"``."""
     return ", ".join(f"{value} {code}" for code, value in totals.items())

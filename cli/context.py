@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from samoorg.node.home import Home, resolve_home
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from samoorg.cli.daemon_client import DaemonClient
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store import Store
     from samoorg.protocol.crypto import Signer
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -22,6 +28,9 @@ class Session:
     home: Home
     _store: Store | None = field(default=None, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
+    offline: bool = False
+    """Work on the store even while a daemon runs (``--offline``)."""
+    _daemon: DaemonClient | bool | None = field(default=False, repr=False)
     _live: StoreViews | None = field(default=None, repr=False)
 
     def store(self) -> Store:
@@ -66,6 +75,31 @@ class Session:
             self._live = open_views(self.store())
             save_if_behind(self._live)
         return self._live
+
+    def daemon(self) -> DaemonClient | None:
+        """A client of this home's running daemon, or ``None`` (none runs, or offline)."""
+        if self._daemon is False:
+            from samoorg.cli.daemon_client import connect
+
+            self.home.require_initialised()
+            self._daemon = connect(self.home, offline=self.offline)
+        assert not isinstance(self._daemon, bool)
+        return self._daemon
+
+    def ask(self, remote: Callable[[DaemonClient], T], local: Callable[[], T]) -> T:
+        """``remote(daemon)`` when the daemon runs, else (or if it does not answer) ``local()``."""
+        from samoorg.cli.daemon_client import DaemonUnavailable
+
+        client = self.daemon()
+        if client is not None:
+            try:
+                return remote(client)
+            except DaemonUnavailable as exc:
+                import sys
+
+                sys.stderr.write(f"warning: the daemon did not answer ({exc}); reading the store\n")
+                self._daemon = None
+        return local()
 
     def close(self) -> None:
         """Release the store."""

@@ -10,22 +10,31 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from samoorg.cli.context import session
+from samoorg.cli.context import Session, session
 from samoorg.cli.output import (
     count,
-    entry_json,
     fail_line,
     format_time,
     print_json,
     print_table,
 )
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    Paging,
+    paging,
+    print_next_page,
+)
 from samoorg.node.errors import HomeError, StoreError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.cli.daemon_client import DaemonClient
     from samoorg.node.store import IngestReport, Store
     from samoorg.protocol.bundle import Record
-    from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 IMPORT_BATCH = 2000
@@ -81,52 +90,110 @@ def log(
     kind: Annotated[
         list[str] | None, typer.Option("--kind", help="Only entries of this kind (repeatable).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most N (0 = all).")] = 0,
     invalid: Annotated[
         bool,
         typer.Option("--invalid", help="Only entries the views ignore, with the reason."),
     ] = False,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List stored entries in arrival order."""
+    """List stored entries, newest first (one page; --all for every entry)."""
+    from samoorg.node.api.shapes import log_page
+
     state = session(ctx)
-    store = state.store()
-    selected = [
-        entry for _, entry in store.entries(author=_author_option(author), kinds=kind or None)
-    ]
+    asked = paging(limit, every, cursor)
+    author_key = _author_option(author)
+    before = asked.start or None
+    if kind:
+        _check_kinds(state, kind)
     if invalid:
-        reasons = state.live().views.invalid()
-        selected = [e for e in selected if e.id in reasons]
-    if limit:
-        selected = selected[-limit:]
-    if invalid:
-        _print_invalid(selected, reasons, as_json)
+        _print_invalid(state, author_key, kind or [], asked, as_json)
         return
+
+    def local() -> Page:
+        rows = state.store().entries_newest_first(before=before, author=author_key, kinds=kind)
+        return Page(*log_page(rows, asked.limit))
+
+    page = state.ask(
+        lambda daemon: daemon.page("/log", {"author": author, "kind": kind or None}, asked), local
+    )
     if as_json:
-        print_json([entry_json(e) for e in selected])
+        print_json(page.as_json())
         return
     rows = [
         (
-            e.id.hex()[:12],
-            peer_id(e.author)[-10:],
-            e.seq,
-            format_time(e.timestamp),
-            e.kind,
-            _summary(e.body),
+            e["id"][:12],
+            e["author"][-10:],
+            e["seq"],
+            format_time(e["timestamp"]),
+            e["kind"],
+            _summary(e["body"]),
         )
-        for e in selected
+        for e in page.items
     ]
     print_table(None, ["id", "author", "seq", "time (UTC)", "kind", "body"], rows)
+    print_next_page(["log"], page)
 
 
-def _print_invalid(selected: list[Entry], reasons: dict[bytes, str], as_json: bool) -> None:
+def _check_kinds(state: Session, kinds: Sequence[str]) -> None:
+    """Refuse (as bad usage) a kind that no view reads and no stored entry has."""
+    from samoorg.crdt.views import DOMAINS
+
+    known = {k for domain in DOMAINS for k in domain.kinds}
+    for name in kinds:
+        if name in known:
+            continue
+
+        def remote(daemon: DaemonClient, name: str = name) -> bool:
+            return bool(daemon.get("/log", {"kind": name, "limit": 1})["items"])
+
+        def local(name: str = name) -> bool:
+            return next(state.store().entries(kinds=[name]), None) is not None
+
+        stored = state.ask(remote, local)
+        if not stored:
+            raise typer.BadParameter(
+                f"unknown kind {name!r}; known kinds: {', '.join(sorted(known))}",
+                param_hint="'--kind'",
+            )
+
+
+def _print_invalid(
+    state: Session, author: bytes | None, kinds: list[str], asked: Paging, as_json: bool
+) -> None:
+    """``log --invalid``: entries the views ignore and why, newest first (read locally)."""
+    from samoorg.node.api.shapes import log_page
+
+    reasons = state.live().views.invalid()
+    rows = (
+        (rowid, entry)
+        for rowid, entry in state.store().entries_newest_first(
+            before=asked.start or None, author=author, kinds=kinds or None
+        )
+        if entry.id in reasons
+    )
+    items, next_cursor = log_page(rows, asked.limit)
+    page = Page(
+        [
+            {
+                **e,
+                "invalid": reasons[bytes.fromhex(e["id"])].text,
+                "code": reasons[bytes.fromhex(e["id"])].code.value,
+            }
+            for e in items
+        ],
+        next_cursor,
+    )
     if as_json:
-        print_json([{**entry_json(e), "invalid": reasons[e.id]} for e in selected])
+        print_json(page.as_json())
         return
-    rows = [
-        (e.id.hex()[:12], peer_id(e.author)[-10:], e.seq, e.kind, reasons[e.id]) for e in selected
+    table = [
+        (e["id"][:12], e["author"][-10:], e["seq"], e["kind"], e["invalid"]) for e in page.items
     ]
-    print_table(None, ["id", "author", "seq", "kind", "ignored because"], rows)
+    print_table(None, ["id", "author", "seq", "kind", "ignored because"], table)
+    print_next_page(["log", "--invalid"], page)
 
 
 def _summary(body: object, width: int = 60) -> str:
@@ -138,11 +205,27 @@ def _summary(body: object, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def verify(ctx: typer.Context) -> None:
+def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Re-verify every stored entry, backlink and fork proof."""
     store = session(ctx).store()
     found = store.verify_report()
     stats = store.stats()
+    if as_json:
+        print_json(
+            {
+                "ok": not found.problems,
+                "entries": stats.entries,
+                "feeds": stats.feeds,
+                "fork_proofs": stats.forked,
+                "problems": found.problems,
+                "warnings": found.warnings,
+            }
+        )
+        if found.problems:
+            raise StoreError(
+                f"store is NOT consistent: {count(len(found.problems), 'problem')} found"
+            )
+        return
     for line in found.warnings[:20]:
         typer.echo(f"warning: {line}", err=True)
     if found.problems:
@@ -160,8 +243,13 @@ def export(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Bundle file to write ('-' for stdout).")],
     author: Annotated[str | None, typer.Option("--author", help="Only this author's feed.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the counts as JSON (not with '-').")
+    ] = False,
 ) -> None:
     """Write feeds and fork proofs to a bundle file (sneakernet sync)."""
+    if as_json and str(file) == "-":
+        raise typer.BadParameter("--json needs a FILE: with '-' the bundle itself is on stdout")
     store = session(ctx).store()
     only = _author_option(author)
     if str(file) == "-":
@@ -178,6 +266,9 @@ def export(
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+    if as_json:
+        print_json({"file": str(file), "entries": entries, "fork_proofs": proofs})
+        return
     typer.echo(
         f"exported {count(entries, 'entry', 'entries')} and {count(proofs, 'fork proof')} "
         f"to {file}",

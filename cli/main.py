@@ -19,6 +19,7 @@ from typing import Annotated, Final
 import typer
 
 from samoorg.cli.context import Session
+from samoorg.cli.help_topics import TopicGroup, use_full_help
 from samoorg.cli.output import fail_line
 from samoorg.crdt.errors import RuleViolation
 from samoorg.node.errors import NodeError
@@ -28,8 +29,8 @@ from samoorg.protocol.errors import ProtocolError
 app = typer.Typer(
     name="samoorg",
     help="Samoorg: a peer-to-peer node for self-organizing communities.",
+    cls=TopicGroup,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -59,9 +60,17 @@ def root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            envvar="SAMOORG_OFFLINE",
+            help="Work on the store directly even while this home's daemon runs.",
+        ),
+    ] = False,
 ) -> None:
     """Samoorg: signed feeds, a mutual-guarantee trust list, pledges, ratings, agreements."""
-    ctx.obj = Session(resolve_home(home))
+    ctx.obj = Session(resolve_home(home), offline=offline)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -81,6 +90,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
         "poll",
     ),
     "agreement_commands": ("agreement", "members"),
+    "inbox_commands": ("inbox",),
 }
 """Each ``samoorg.cli`` module and the top-level commands its ``register`` adds
 (a test checks that the two agree)."""
@@ -99,10 +109,12 @@ def register_commands(argv: Sequence[str] = ()) -> None:
         if name not in _registered:
             importlib.import_module(f"samoorg.cli.{name}").register(app)
             _registered.add(name)
+    use_full_help(app)
 
 
 def _command_word(argv: Sequence[str]) -> str | None:
-    # The root takes only --home VALUE (or --home=VALUE), --version and --help.
+    # The root takes only --home VALUE (or --home=VALUE) and flags (--version, --help,
+    # --install-completion, --show-completion).
     args = iter(argv)
     for arg in args:
         if arg == "--home":

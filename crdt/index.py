@@ -70,6 +70,11 @@ class EntryIndex:
         self.version += 1
 
     @property
+    def log(self) -> Sequence[Entry]:
+        """Every entry in arrival order (the index's own list: read, never modify)."""
+        return self._log
+
+    @property
     def mark(self) -> int:
         """A position in the arrival log: the number of distinct entries added so far."""
         return len(self._log)

@@ -39,7 +39,7 @@ Trust boundary. Unpickling runs code chosen by whoever wrote the file, so a
 checkpoint is trusted exactly like the key file: it lives in the user's home,
 is written 0600 by this module, and is read only if it is owned by the user
 and not open to group or others (the key file's check,
-:func:`~samoorg.node.keystore.check_private`). Nothing received from a peer is
+:func:`~samoorg.node.keystore.check_private_file`). Nothing received from a peer is
 ever unpickled: peers send entries, which are decoded, never pickled. As a
 second line, the unpickler only resolves classes of ``samoorg`` and a few
 builtin containers.
@@ -57,16 +57,17 @@ import pickle
 import struct
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.views import Views
-from samoorg.node.errors import CheckpointRejected, StoreError
-from samoorg.node.keystore import check_private
+from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
+from samoorg.node.keystore import check_private_file
 from samoorg.node.store import Store
+from samoorg.protocol.entry import Entry
 
 log = logging.getLogger("samoorg.node")
 
@@ -94,29 +95,43 @@ _ALLOWED_BUILTINS: Final = frozenset(
 )
 
 
+Listener = Callable[[list[Entry]], None]
+
+
 @dataclass
 class StoreViews:
-    """Views over a store, with the highest rowid they have applied."""
+    """Views over a store, with the store rowid of every entry they hold."""
 
     store: Store
     views: Views
-    rowid: int
+    rowids: list[int] = field(default_factory=list)
+    """The store rowid of each entry of ``views.index.log`` (ascending, same positions)."""
     unsaved: int = 0
     """Entries applied since the state was loaded or saved (to decide when to save)."""
+    listeners: list[Listener] = field(default_factory=list)
+    """Called by :meth:`catch_up` with every batch of newly stored entries."""
 
-    def catch_up(self) -> int:
-        """Apply the entries and fork proofs stored since; return the number of entries."""
-        index = self.views.index
-        count = 0
+    @property
+    def rowid(self) -> int:
+        """The highest store rowid applied (0: none)."""
+        return self.rowids[-1] if self.rowids else 0
+
+    def catch_up(self) -> list[Entry]:
+        """Apply the entries and fork proofs stored since; return (and announce) the entries."""
+        index, rowids = self.views.index, self.rowids
+        new: list[Entry] = []
         with paused_gc():
             for rowid, entry in self.store.entries(since=self.rowid):
                 index.add(entry)  # False for our own records, already added by the writer
-                self.rowid = rowid
-                count += 1
+                rowids.append(rowid)
+                new.append(entry)
         for author in self.store.forked_authors():
             index.add_forked(author)
-        self.unsaved += count
-        return count
+        self.unsaved += len(new)
+        if new:
+            for listener in list(self.listeners):
+                listener(new)
+        return new
 
 
 def checkpoint_path(store: Store) -> Path:
@@ -138,7 +153,7 @@ def open_views(store: Store, path: Path | None = None) -> StoreViews:
 
 def rebuild(store: Store) -> StoreViews:
     """Views built from every stored entry (every one counts as unsaved)."""
-    live = StoreViews(store, Views(EntryIndex(forked=store.forked_authors())), 0)
+    live = StoreViews(store, Views(EntryIndex(forked=store.forked_authors())))
     live.catch_up()
     return live
 
@@ -202,7 +217,7 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
         pickler = pickle.Pickler(hashing, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = {**copyreg.dispatch_table, **_frozen_reducers()}
         with paused_gc():
-            pickler.dump(views)
+            pickler.dump((views, live.rowids))
         out.write(_TRAILER.pack(hashing.size, hashing.digest.digest()))
 
     _write_atomically(path, write)
@@ -268,7 +283,11 @@ def read_checkpoint(store: Store, path: Path) -> StoreViews:
     """
     if not path.exists():
         raise CheckpointRejected(f"no checkpoint at {path}")
-    status = check_private(path, what="views checkpoint", error=CheckpointRejected)
+    try:
+        check_private_file(path, what="views checkpoint", missing="it is rebuilt")
+        status = path.stat()
+    except (KeyFileError, OSError) as exc:
+        raise CheckpointRejected(str(exc)) from None
     if hasattr(os, "getuid") and status.st_uid != os.getuid():
         raise CheckpointRejected(f"expected {path} to be owned by uid {os.getuid()}")
     try:
@@ -292,12 +311,15 @@ def read_checkpoint(store: Store, path: Path) -> StoreViews:
             if _covered(store, rowid) != (count, last):
                 raise CheckpointRejected(f"the store no longer holds the rows up to {rowid}")
             file.seek(payload_at)
-            views = _load_payload(file, payload_size)
+            loaded = _load_payload(file, payload_size)
     except OSError as exc:
         raise CheckpointRejected(f"cannot read {path}: {exc.strerror}") from None
-    if not isinstance(views, Views) or len(views.index) != count:
+    views, rowids = loaded if isinstance(loaded, tuple) and len(loaded) == 2 else (None, None)
+    if not (isinstance(views, Views) and isinstance(rowids, list)) or not (
+        len(views.index) == len(rowids) == count and (not rowids or rowids[-1] == rowid)
+    ):
         raise CheckpointRejected(f"expected views of {count} entries in the checkpoint")
-    return StoreViews(store, views, rowid)
+    return StoreViews(store, views, rowids)
 
 
 def _read_envelope(file: BinaryIO) -> tuple[dict[str, Any], int, int]:

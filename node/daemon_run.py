@@ -17,13 +17,14 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 import trio
 
+from samoorg.node.api.server import ApiSettings
 from samoorg.node.daemon import Node, NodeConfig
-from samoorg.node.daemon_state import DaemonLock
+from samoorg.node.daemon_state import DaemonLock, write_state
 from samoorg.node.home import Home
 from samoorg.node.logs import configure_logging
 from samoorg.node.peerbook import PeerBook
@@ -48,6 +49,8 @@ class DaemonOptions:
     verbose: bool = False
     relays: Sequence[str] = ()
     relay_service: bool = False
+    api: ApiSettings | None = field(default_factory=ApiSettings)
+    """The local HTTP API (``None``: ``--no-api``)."""
 
 
 def default_mdns_interface(listen: Sequence[str]) -> str:
@@ -69,6 +72,39 @@ def default_mdns_interface(listen: Sequence[str]) -> str:
             return str(probe.getsockname()[0])
     except OSError:
         return "127.0.0.1"
+
+
+async def _start_api(
+    nursery: trio.Nursery,
+    options: DaemonOptions,
+    home: Home,
+    store: Store,
+    signer: Signer,
+    node: Node,
+) -> str | None:
+    """Serve the local API (node/api/server.py) and publish its URL; ``None`` if disabled."""
+    if options.api is None:
+        return None
+    from samoorg.node.api.server import start_api
+
+    api = await start_api(
+        nursery,
+        options.api,
+        home=home,
+        store=store,
+        signer=signer,
+        watcher=node.watcher,
+        node_state=node.state,
+        views=node.live,
+    )
+    node.publish("api", api.published())
+    write_state(home, node.state())  # clients find the API as soon as "ready" is printed
+    if api.remote:
+        sys.stderr.write(
+            f"warning: the API listens on {api.url}, reachable from other machines; "
+            "anyone with the token in api.token can act as you\n"
+        )
+    return api.url
 
 
 def run_daemon(
@@ -117,6 +153,7 @@ def run_daemon(
                             signer=signer,
                         )
                         await nursery.start(node.run)
+                        api_url = await _start_api(nursery, options, home, store, signer, node)
                         # The node has loaded the store into its views; that state
                         # lives as long as the process. Freezing it keeps the cyclic
                         # GC from rescanning it at every collection (crdt/bulk.py).
@@ -128,6 +165,8 @@ def run_daemon(
                             output.write(f"mdns on {mdns}\n")
                         if options.relay_service:
                             output.write("relay service on\n")
+                        if api_url is not None:
+                            output.write(f"api on {api_url}\n")
                         output.write("ready\n")
                         output.flush()
                         await trio.sleep_forever()

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from samoorg.node.errors import KeyFileError, NodeError
+from samoorg.node.errors import KeyFileError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
@@ -38,31 +38,29 @@ PASSPHRASE_ENV: Final = "SAMOORG_PASSPHRASE"  # noqa: S105 - a variable name, no
 PassphraseProvider = Callable[[], str]
 
 
-def check_private(
-    path: Path, *, what: str = "key file", error: type[NodeError] = KeyFileError
-) -> os.stat_result:
-    """``path``'s status, or ``error`` if it is missing, unreadable, or open to group or others.
+def check_private_file(
+    path: Path, what: str = "key file", missing: str = "run 'samoorg init' first"
+) -> None:
+    """Raise :class:`KeyFileError` unless ``path`` exists and only its owner may access it.
 
-    The key file's rule, reused for other files only the user may write (the
-    views checkpoint, :mod:`samoorg.node.checkpoint`).
+    Used for every secret in the home (the key file, the API token); ``what``
+    names the file in the message and ``missing`` says what to do if it is absent.
     """
     try:
-        status = path.stat()
+        mode = path.stat().st_mode
     except FileNotFoundError:
-        raise error(f"no {what} at {path}: run 'samoorg init' first") from None
+        raise KeyFileError(f"no {what} at {path}: {missing}") from None
     except OSError as exc:
-        raise error(f"cannot read {what} {path}: {exc.strerror}") from None
-    mode = status.st_mode
+        raise KeyFileError(f"cannot read {what} {path}: {exc.strerror}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise error(
+        raise KeyFileError(
             f"permissions {stat.S_IMODE(mode):04o} for '{path}' are too open: the {what} must "
             f"not be accessible by others; run: chmod 600 '{path}'"
         )
-    return status
 
 
 def _read(path: Path) -> dict[str, Any]:
-    check_private(path)
+    check_private_file(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -846,6 +846,29 @@ class Store:
         for rowid, raw in self._db.execute(sql, params):
             yield rowid, self._entry(raw)
 
+    def entries_newest_first(
+        self,
+        *,
+        before: int | None = None,
+        author: bytes | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> Iterator[tuple[int, Entry]]:
+        """``(rowid, entry)`` pairs newest first, below rowid ``before`` if given, filtered.
+
+        Read lazily (a page of ``samoorg log`` reads only what it shows).
+        """
+        sql = "SELECT rowid, raw FROM entries WHERE rowid < ?"
+        params: list[object] = [before if before is not None else 2**63 - 1]
+        if author is not None:
+            sql += " AND author = ?"
+            params.append(author)
+        if kinds:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            params.extend(kinds)
+        sql += " ORDER BY rowid DESC"
+        for rowid, raw in self._db.execute(sql, params):
+            yield rowid, self._entry(raw)
+
     def feed_raw(self, author: bytes, after_seq: int, limit: int) -> list[bytes]:
         """Raw entries of ``author`` with seq > ``after_seq``, in order, at most ``limit``."""
         rows = self._db.execute(

@@ -42,6 +42,7 @@ from samoorg.crdt.views import DOMAINS, Views
 
 if TYPE_CHECKING:
     from samoorg.crdt.domain import Domain
+    from samoorg.crdt.reasons import Reason
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store import Store
     from samoorg.protocol import dcbor
@@ -56,9 +57,9 @@ def owners(kinds: Sequence[str]) -> list[type[Domain]]:
     return [cls for cls in DOMAINS if any(kind in cls.kinds for kind in kinds)]
 
 
-def refusal(views: Views, made: Sequence[Entry]) -> str | None:
+def refusal(views: Views, made: Sequence[Entry]) -> Reason | None:
     """The first reason a domain gives to ignore one of ``made`` (held in ``views``)."""
-    found: dict[bytes, str] = {}
+    found: dict[bytes, Reason] = {}
     for cls in owners([entry.kind for entry in made]):
         domain = views.domain(cls)
         found.update(domain.invalid())
@@ -114,7 +115,7 @@ class Writer:
                 trial.add(feed.made)
                 reason = refusal(views, feed.made)
                 if reason is not None:
-                    raise RuleViolation(reason)
+                    raise RuleViolation(reason.text, reason.code)
             trial.keep()
         live.catch_up()  # moves past our own rows (already in the views)
         return feed.made

@@ -15,9 +15,11 @@ from samoorg.crdt.records import (
     FORGIVE,
     FULFIL,
     INITIATIVE,
+    INITIATIVE_CLOSE,
     INTEND,
     INVITE,
     REQUEST,
+    REQUEST_CLOSE,
     REVISE,
     REVOKE,
     WITHDRAW,
@@ -94,12 +96,12 @@ class Author:
         """A ``pledge.withdraw``."""
         return self.write(WITHDRAW, {"pledge": pledge.id})
 
-    def commit(self, pledge: Entry, due: int | None = None) -> Entry:
+    def commit(self, pledge: Entry, due: int | None = None, at: int | None = None) -> Entry:
         """A ``pledge.commit``, optionally due at ``due``."""
         body: dict[str, dcbor.Value] = {"pledge": pledge.id}
         if due is not None:
             body["due"] = due
-        return self.write(COMMIT, body)
+        return self.write(COMMIT, body, at)
 
     def close(self, pledge: Entry, commit: Entry, *, forgive: bool = False) -> Entry:
         """A ``pledge.fulfil`` (or ``pledge.forgive``) of ``commit``."""
@@ -125,6 +127,14 @@ class Author:
             body["deadline"] = deadline
         return self.write(INITIATIVE, body)
 
+    def close_appeal(self, appeal: Entry, *, at: int | None = None, note: str = "") -> Entry:
+        """A ``help.close`` or ``initiative.close`` naming ``appeal``."""
+        if appeal.kind == INITIATIVE:
+            kind, body = INITIATIVE_CLOSE, {"initiative": appeal.id}
+        else:
+            kind, body = REQUEST_CLOSE, {"request": appeal.id}
+        return self.write(kind, {**body, "note": note} if note else body, at)
+
 
 def views_of(*entries: Entry) -> Views:
     """Views over a fresh index holding ``entries``."""
@@ -135,7 +145,8 @@ def views_of(*entries: Entry) -> Views:
 
 AUTHORS = 4
 ACTIONS = ("invite", "accept", "revoke", "request", "initiative", "intend", "revise")
-ACTIONS += ("withdraw", "commit", "close", "accept", "commit", "close", "intend")
+ACTIONS += ("withdraw", "commit", "close", "accept", "commit", "close", "intend", "end")
+ACTIONS += ("intend", "end")  # closings meet the intentions and commitments they release
 
 
 @dataclass
@@ -211,6 +222,11 @@ def histories(draw: st.DrawFn) -> History:
                 entry = who.commit(pledge, due=who.clock + DAY)
                 commits.append((pledge, entry))
             history.add(entry, pledge)
+        elif action == "end" and appeals:
+            # Closing a request or initiative: by its author, sometimes by anyone, maybe twice.
+            appeal = draw(st.sampled_from(appeals))
+            who = by_key[appeal.author] if rightful else who
+            history.add(who.close_appeal(appeal, at=max(who.clock, appeal.timestamp)), appeal)
         elif action == "close" and commits:
             pledge, commit = draw(st.sampled_from(commits))
             who = by_key[beneficiary[pledge.id]] if rightful else who

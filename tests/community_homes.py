@@ -54,6 +54,12 @@ class Homes:
         """Run a command with ``--json`` and parse its output."""
         return json.loads(self.run(name, *args, "--json"))
 
+    def items(self, name: str, *args: str) -> list[Any]:
+        """Every item of a listing command (``--all --json``, the page's items)."""
+        page = self.json(name, *args, "--all")
+        assert page["next_cursor"] is None
+        return list(page["items"])
+
     def refused(self, name: str, *args: str) -> str:
         """Run a command that must be refused; return its one error line."""
         before = self.count(name)
@@ -95,5 +101,5 @@ class Homes:
 
     def invalid(self, name: str) -> dict[str, str]:
         """``samoorg log --invalid --json`` as ``{entry id: reason}``."""
-        rows = self.json(name, "log", "--invalid")
+        rows = self.items(name, "log", "--invalid")
         return {row["id"]: row["invalid"] for row in rows}

@@ -271,7 +271,7 @@ def test_an_offline_command_saves_and_then_reads_the_checkpoint(
         assert len(read_checkpoint(store, path).views.index) == 1
     homes.run("alice", "idea", "post", "second idea")  # from the checkpoint plus one entry
     listed = homes.json("alice", "idea", "list")
-    assert sorted(i["title"] for i in listed) == ["first idea", "second idea"]
+    assert sorted(i["title"] for i in listed["items"]) == ["first idea", "second idea"]
     with Store(store_file) as store:
         assert len(read_checkpoint(store, path).views.index) == 2
         assert loaded(store) == digests(store)

@@ -192,7 +192,7 @@ def test_peer_violations_are_ignored_with_reasons(homes: Homes, clock: list[int]
             assert reasons[entry.id.hex()].startswith(reason)
     # The views went on as if the forged entries were not there.
     assert {n: homes.run("bob", *n.split()) for n in before} == before
-    states = {p["id"]: p["state"] for p in homes.json("bob", "pledge", "list")}
+    states = {p["id"]: p["state"] for p in homes.items("bob", "pledge", "list")}
     assert states == {pledge: "intention", committed: "committed"}
     table = homes.run("bob", "log", "--invalid")
     assert "ignored because" in table

@@ -76,7 +76,7 @@ def test_forum_ratings_utility_distribution_and_poll(tmp_path: Path, cli: CliRun
     table = c.run("bob", "distribute", "10", "EUR")
     assert "total 10.00 EUR" in table
 
-    ideas = c.json("dave", "idea", "list", "--sort", "utility")
+    ideas = c.items("dave", "idea", "list", "--sort", "utility")
     assert (ideas[0]["id"], ideas[0]["ratings"], ideas[0]["comments"]) == (idea, 2, 1)
     shown = c.json("dave", "idea", "show", idea[:12])
     assert {r["score"] for r in shown["rating_list"]} == {4, 5}

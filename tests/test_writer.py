@@ -18,6 +18,7 @@ from samoorg.crdt import ratings
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.records import CONFIRM
 from samoorg.node.checkpoint import StoreViews, open_views, rebuild
+from samoorg.node.daemon_views import LiveViews
 from samoorg.node.home import Home
 from samoorg.node.keystore import load_signer
 from samoorg.node.peerbook import PeerBook
@@ -105,7 +106,10 @@ def test_the_cli_and_the_writer_refuse_with_the_same_reason(cli: CliRunner, tmp_
         body = ratings.rating_body(ratings.ABOUT_MEMBER, signer.public_key, 5, "")
         with pytest.raises(RuleViolation) as refused:
             writer.write(ratings.KIND, body)
-    assert str(refused.value) == reason == "a member cannot rate themselves"
+        with pytest.raises(RuleViolation) as through_api:  # the API's write path
+            LiveViews(store).append(Home(tmp_path / "alice"), signer, ratings.KIND, body)
+    assert str(refused.value) == str(through_api.value) == reason
+    assert reason == "a member cannot rate themselves"
 
 
 _WRITER = """

@@ -1,0 +1,141 @@
+"""The daemon's views: every stored entry in memory, updated as entries arrive.
+
+Theory of operation. :class:`LiveViews` holds, from daemon start, an
+:class:`~samoorg.crdt.index.EntryIndex` and its
+:class:`~samoorg.crdt.views.Views`, with the store rowid of every entry.
+:meth:`LiveViews.refresh` reads only the rows after the last (entries stored
+by sync sessions, gossip, the API, or local commands in other processes), so
+the views update incrementally (see :mod:`samoorg.crdt.views`), and tells the
+listeners (the API's event stream) which entries arrived. :meth:`follow` runs
+``refresh`` whenever the daemon's store watcher reports a change.
+
+``log`` is every stored entry in rowid order (references to the index's
+objects, so a page of ``samoorg log`` costs the page). ``social(root)`` caches
+the social views (utility is an iteration) until the index changes.
+
+The state itself is the daemon's :class:`~samoorg.node.checkpoint.StoreViews`
+(loaded from the checkpoint at start, saved when the daemon stops), so the
+API and the node share one copy. Writes (:meth:`append`) go through the one
+write path (:class:`~samoorg.node.writer.Writer`): checked inside the store's
+write transaction, and a refused record leaves no trace in the views.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import trio
+
+from samoorg.crdt.bulk import paused_gc
+from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.views import Views
+from samoorg.node.home import Home
+from samoorg.node.store import Store
+
+if TYPE_CHECKING:
+    from samoorg.crdt.social import SocialViews
+    from samoorg.node.checkpoint import StoreViews
+    from samoorg.node.store_watch import StoreWatcher
+    from samoorg.protocol import dcbor
+    from samoorg.protocol.crypto import Signer
+    from samoorg.protocol.entry import Entry
+
+log = logging.getLogger("samoorg.node")
+
+Listener = Callable[[Sequence["Entry"]], None]
+
+
+class LiveViews:
+    """The views of one store, kept current by :meth:`refresh` (over the daemon's
+    :class:`~samoorg.node.checkpoint.StoreViews`)."""
+
+    def __init__(self, store: Store, state: StoreViews | None = None) -> None:
+        from samoorg.node.checkpoint import open_views
+
+        self.store = store
+        self.state = open_views(store) if state is None else state
+        self._social: tuple[int, bytes, SocialViews] | None = None
+        self._changed = trio.Event()
+        with paused_gc():
+            self.views.digests()  # builds every domain now, not on the first request
+
+    @property
+    def views(self) -> Views:
+        """The views (the same object for the daemon's whole run)."""
+        return self.state.views
+
+    @property
+    def index(self) -> EntryIndex:
+        """The views' entry index."""
+        return self.state.views.index
+
+    @property
+    def log(self) -> Sequence[Entry]:
+        """Every stored entry in rowid order."""
+        return self.state.views.index.log
+
+    @property
+    def rowids(self) -> list[int]:
+        """The store rowid of each entry of :attr:`log` (ascending)."""
+        return self.state.rowids
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(entries)`` with every batch of new entries; returns the unsubscriber."""
+        listeners = self.state.listeners
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    def refresh(self) -> list[Entry]:
+        """Read the entries stored since the last call into the views; return them."""
+        return self.state.catch_up()
+
+    def newest_first(
+        self, before: int | None, author: bytes | None, kinds: Collection[str]
+    ) -> Iterator[tuple[int, Entry]]:
+        """Like :meth:`Store.entries_newest_first <samoorg.node.store.Store.entries_newest_first>`,
+        from memory."""
+        position = len(self.log) if before is None else bisect_left(self.rowids, before)
+        while position > 0:
+            position -= 1
+            entry = self.log[position]
+            if (kinds and entry.kind not in kinds) or (
+                author is not None and entry.author != author
+            ):
+                continue
+            yield self.rowids[position], entry
+
+    def social(self, root: bytes) -> SocialViews:
+        """``views.social(root)``, computed once per state of the index."""
+        cached = self._social
+        if cached is not None and cached[0] == self.index.version and cached[1] == root:
+            return cached[2]
+        social = self.views.social(root)
+        self._social = (self.index.version, root, social)
+        return social
+
+    def append(
+        self, home: Home, signer: Signer, kind: str, body: Mapping[str, dcbor.Value]
+    ) -> Entry:
+        """Sign and store a record through the one write path (``node/writer.py``)."""
+        from samoorg.node.writer import Writer
+
+        del home  # the writer needs only the store and the key
+        return Writer(self.store, self.state, signer).write(kind, body)
+
+    def changed(self) -> None:
+        """Note that the store changed (a :class:`StoreWatcher` subscriber)."""
+        self._changed.set()
+
+    async def follow(self, watcher: StoreWatcher) -> None:
+        """Refresh after every change the watcher reports, until cancelled."""
+        unsubscribe = watcher.subscribe(self.changed)
+        try:
+            while True:
+                await self._changed.wait()
+                self._changed = trio.Event()
+                self.refresh()
+        finally:
+            unsubscribe()
