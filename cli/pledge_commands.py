@@ -225,7 +225,7 @@ def pledge_list(
     cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Intentions and commitments you give or receive, with their state (committed, overdue...)."""
+    """Intentions and commitments you give or receive (or everyone's), with their state."""
     state = session(ctx)
     me = state.public_key()
     asked = paging(limit, every, cursor)

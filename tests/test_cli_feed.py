@@ -354,7 +354,7 @@ def test_json_times_are_rfc3339_utc_with_milliseconds(
     alice, _ = two_homes
     with Store(Home(alice).store_file) as store:
         stamps = {entry.id.hex(): entry.timestamp for _, entry in store.entries()}
-    logged = json.loads(cli(alice, "log", "--json").out)
+    logged = json.loads(cli(alice, "log", "--json").out)["items"]
     assert len(logged) == len(stamps)
     for row in logged:
         text = row["timestamp"]

@@ -33,7 +33,7 @@ def test_count_chooses_the_form_of_the_noun() -> None:
 
 
 def test_status_json_writes_the_daemons_times_in_rfc3339() -> None:
-    from samoorg.cli.network_commands import _daemon_json
+    from samoorg.node.api.shapes import daemon_json as _daemon_json
 
     published = {
         "pid": 7,

@@ -69,7 +69,7 @@ def test_closing_a_request_releases_intentions_and_keeps_commitments(
     assert "insurance paid" in text
     homes.run("dave", "pledge", "fulfilled", kept["id"][:10])  # the commitment stays
     homes.sync("dave", "alice", "carol")
-    assert homes.json("alice", "log", "--invalid") == []
+    assert homes.items("alice", "log", "--invalid") == []
     digests = {name: homes.views(name).digests()["pledges"] for name in homes.ids}
     assert len(set(digests.values())) == 1
 
@@ -90,8 +90,8 @@ def test_an_initiative_can_be_cancelled(tmp_path: Path, cli: CliRunner, clock: l
         0,
     )
     homes.sync("bob", "carol")
-    assert homes.json("carol", "pledge", "list", "--mine")[0]["state"] == "released"
-    assert homes.json("carol", "pledge", "list", "--mine")[0]["id"] == pledge["id"]
+    assert homes.items("carol", "pledge", "list", "--mine")[0]["state"] == "released"
+    assert homes.items("carol", "pledge", "list", "--mine")[0]["id"] == pledge["id"]
 
 
 class _Terminal(io.StringIO):
@@ -109,10 +109,10 @@ def test_commit_asks_on_a_terminal(
     assert declined.code == 1
     assert "cannot be withdrawn" in declined.out
     assert declined.err == "error: not committed: nothing was recorded\n"
-    assert homes.json("alice", "pledge", "list")[0]["state"] == "intention"
+    assert homes.items("alice", "pledge", "list")[0]["state"] == "intention"
     monkeypatch.setattr("sys.stdin", _Terminal("y\n"))
     assert cli(tmp_path / "alice", "pledge", "commit", pledge["id"][:10]).code == 0
-    assert homes.json("alice", "pledge", "list")[0]["state"] == "committed"
+    assert homes.items("alice", "pledge", "list")[0]["state"] == "committed"
     other = homes.json("alice", "pledge", "intend", "5", "EUR", "--to", homes.ids["bob"])
     monkeypatch.setattr("sys.stdin", _Terminal(""))  # --yes: no question is read
     assert cli(tmp_path / "alice", "pledge", "commit", other["id"][:10], "--yes").code == 0
