@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from samoorg.cli.community import flagged_label, hex_prefix, load_views, resolve_entry
+from samoorg.cli.community import flagged_label, hex_prefix, load_views, resolve_entry, writer
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import Instant, count, format_time, print_json, print_table
 from samoorg.crdt.errors import RuleViolation
@@ -77,18 +77,10 @@ def _record(
     state: Session, views: Views, steps: Callable[[Sequence[Entry]], Step | None]
 ) -> list[Entry]:
     """Sign the entries ``steps`` yields and store them if every view accepts them all."""
+    from samoorg.crdt.agreement_codec import AGREEMENT_KINDS
 
-    def check(made: Sequence[Entry]) -> None:
-        for entry in made:
-            views.index.add(entry)
-        invalid = views.invalid()
-        pending = views.agreements.pending()
-        for entry in made:
-            reason = invalid.get(entry.id) or pending.get(entry.id)
-            if reason is not None:
-                raise RuleViolation(reason.text, reason.code)
-
-    return state.store().append_chain(state.signer(), steps, check=check)
+    assert views is state.live().views, "expected the session's views"
+    return writer(state).write_chain(steps, kinds=AGREEMENT_KINDS)
 
 
 def _preview(text: str) -> str:

@@ -1,11 +1,11 @@
 """Plumbing shared by the community-record commands (trust, pledges, and others).
 
-* :func:`load_views` builds the :class:`~samoorg.crdt.views.Views` of the local
-  store once per command.
-* :func:`append_checked` signs a new record only if the views accept it: it
-  builds the would-be entry, adds it to the views, and refuses with the view's
-  own reason if the entry would be void. The CLI and a peer therefore apply
-  exactly the same rules, and the CLI's error line is the reason that
+* :func:`load_views` gives the :class:`~samoorg.crdt.views.Views` of the local
+  store (from the checkpoint, ``node/checkpoint.py``) once per command.
+* :func:`record` signs a new record only if the views accept it, through the
+  one write path (:mod:`samoorg.node.writer`): refused with the view's own
+  reason, inside the store's write transaction. The CLI and a peer therefore
+  apply exactly the same rules, and the CLI's error line is the reason that
   ``samoorg log --invalid`` would show.
 * :func:`resolve_member` and :func:`member_label` turn peer ids into keys and
   back; unique prefixes or suffixes of known authors are accepted.
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.errors import MalformedInput, RuleViolation
+from samoorg.crdt.errors import MalformedInput
 from samoorg.crdt.money import Amount
 from samoorg.node.errors import Ambiguous, NotFound
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
@@ -26,6 +26,7 @@ from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 if TYPE_CHECKING:
     from samoorg.cli.context import Session
     from samoorg.crdt.views import Views
+    from samoorg.node.writer import Writer
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
@@ -40,44 +41,24 @@ def now() -> int:
 
 
 def load_views(state: Session) -> Views:
-    """Views over every stored entry; build once per command and pass along."""
-    from samoorg.crdt.views import Views
-
-    return Views(state.index())
+    """The views of the store (checkpoint plus newer entries); load once per command."""
+    return state.live().views
 
 
-def append_checked(
-    state: Session, current: Views, kind: str, body: Mapping[str, dcbor.Value]
-) -> Entry:
-    """Sign and store ``kind``/``body`` unless ``current`` (the views) would ignore it.
+def record(state: Session, kind: str, body: Mapping[str, dcbor.Value]) -> Entry:
+    """Sign and store ``kind``/``body`` through the one write path (``node/writer.py``).
 
     Raises :class:`RuleViolation` with the view's reason; nothing is stored
-    then. Either way ``current`` has seen the entry: use it for output only,
-    not for a second record.
+    then and the views are as before. Otherwise the views hold the entry.
     """
-    from samoorg.protocol.entry import create_entry
+    return writer(state).write(kind, body)
 
-    store, signer = state.store(), state.signer()
-    head = store.head(signer.public_key)
-    last = store.get(signer.public_key, head.seq) if head is not None else None
-    stamp = max(now(), last.timestamp if last is not None else 0)
-    trial = create_entry(
-        signer,
-        seq=head.seq + 1 if head is not None else 1,
-        prev=head.id if head is not None else None,
-        timestamp=stamp,
-        kind=kind,
-        body=body,
-    )
-    # Ed25519 signatures are deterministic, so unless another process appended
-    # meanwhile, the stored entry is this very trial entry (same id).
-    current.index.add(trial)
-    reason = current.invalid().get(trial.id)
-    if reason is not None:
-        raise RuleViolation(reason.text, reason.code)
-    entry = store.append(signer, kind, body, timestamp=stamp)
-    current.index.add(entry)
-    return entry
+
+def writer(state: Session) -> Writer:
+    """The session's :class:`~samoorg.node.writer.Writer`."""
+    from samoorg.node.writer import Writer
+
+    return Writer(state.store(), state.live(), state.signer())
 
 
 def hex_prefix(text: str, what: str = "an entry id") -> str:

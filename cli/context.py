@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from samoorg.cli.daemon_client import DaemonClient
-    from samoorg.crdt.index import EntryIndex
+    from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store import Store
     from samoorg.protocol.crypto import Signer
 
@@ -32,6 +32,7 @@ class Session:
     offline: bool = False
     """Work on the store even while a daemon runs (``--offline``)."""
     _daemon: DaemonClient | bool | None = field(default=False, repr=False)
+    _live: StoreViews | None = field(default=None, repr=False)
 
     def store(self) -> Store:
         """The node's store (requires ``samoorg init``)."""
@@ -71,11 +72,18 @@ class Session:
         self.home.require_initialised()
         return read_public_key(self.home.key_file)
 
-    def index(self) -> EntryIndex:
-        """Every stored entry, indexed for the views (rebuilt per command)."""
-        from samoorg.node.indexer import load_index
+    def live(self) -> StoreViews:
+        """The views of the store: from the checkpoint plus the entries after it, or rebuilt.
 
-        return load_index(self.store())
+        Saves a new checkpoint when many entries had to be applied, so the
+        next command starts from it (``node/checkpoint.py``).
+        """
+        if self._live is None:
+            from samoorg.node.checkpoint import open_views, save_if_behind
+
+            self._live = open_views(self.store())
+            save_if_behind(self._live)
+        return self._live
 
     def daemon(self) -> DaemonClient | None:
         """A client of this home's running daemon, or ``None`` (none runs, or offline)."""
@@ -107,6 +115,7 @@ class Session:
         if self._store is not None:
             self._store.close()
             self._store = None
+            self._live = None
 
 
 def on_terminal() -> bool:

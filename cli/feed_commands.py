@@ -176,10 +176,9 @@ def _print_invalid(
     state: Session, author: bytes | None, kinds: list[str], asked: Paging, as_json: bool
 ) -> None:
     """``log --invalid``: entries the views ignore and why, newest first (read locally)."""
-    from samoorg.crdt.views import Views
     from samoorg.node.api.shapes import log_page
 
-    reasons = Views(state.index()).invalid()
+    reasons = state.live().views.invalid()
     rows = (
         (rowid, entry)
         for rowid, entry in state.store().entries_newest_first(

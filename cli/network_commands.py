@@ -161,9 +161,7 @@ def status(
     daemon = read_state(state.home)
     views: dict[str, str] | None = None
     if digests:
-        from samoorg.crdt.views import Views
-
-        views = Views(state.index()).digests()
+        views = state.live().views.digests()
     if as_json:
         from samoorg.node.api.shapes import status_json
 

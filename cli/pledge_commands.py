@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from samoorg.cli.community import (
-    append_checked,
     load_views,
     now,
     peer_label,
+    record,
     resolve_entry,
     resolve_member,
     totals_text,
@@ -95,7 +95,7 @@ def pledge_intend(
     elif initiative is not None:
         body["initiative"] = resolve_entry(state, initiative, INITIATIVE).id
     current = load_views(state)
-    entry = append_checked(state, current, INTEND, body)
+    entry = record(state, INTEND, body)
     _done(current, entry.id, as_json, "intention")
 
 
@@ -132,7 +132,7 @@ def pledge_revise(
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
     new = Amount.parse(amount, outcome.currency)
-    append_checked(state, current, REVISE, {"pledge": outcome.id, "amount": new.minor})
+    record(state, REVISE, {"pledge": outcome.id, "amount": new.minor})
     _done(current, outcome.id, as_json, "revised")
 
 
@@ -142,7 +142,7 @@ def pledge_withdraw(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = 
     state = session(ctx)
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
-    append_checked(state, current, WITHDRAW, {"pledge": outcome.id})
+    record(state, WITHDRAW, {"pledge": outcome.id})
     _done(current, outcome.id, as_json, "withdrawn")
 
 
@@ -169,7 +169,7 @@ def pledge_commit(
         body["due"] = parse_future(due, now(), "a due date")
     if not yes and sys.stdin.isatty():
         _confirm_commit(current, outcome, body.get("due"))
-    append_checked(state, current, COMMIT, body)
+    record(state, COMMIT, body)
     _done(current, outcome.id, as_json, "committed")
 
 
@@ -194,7 +194,7 @@ def _close(ctx: typer.Context, pledge: str, kind: str, as_json: bool) -> None:
             f"pledge {outcome.id.hex()[:12]} is not a commitment (it is {outcome.state})"
         )
     body = {"pledge": outcome.id, "commitment": outcome.commit.id}
-    append_checked(state, current, kind, body)
+    record(state, kind, body)
     _done(current, outcome.id, as_json, "fulfilled" if kind == FULFIL else "forgiven")
 
 
@@ -360,7 +360,7 @@ def request_create(
     state = session(ctx)
     body = {**amount_fields(Amount.parse(amount, currency)), "reason": reason, "monthly": monthly}
     current = load_views(state)
-    entry = append_checked(state, current, REQUEST, body)
+    entry = record(state, REQUEST, body)
     _appeal_done(current, entry.id, as_json)
 
 
@@ -445,7 +445,7 @@ def initiative_propose(
     if deadline is not None:
         body["deadline"] = parse_future(deadline, now(), "a deadline")
     current = load_views(state)
-    entry = append_checked(state, current, INITIATIVE, body)
+    entry = record(state, INITIATIVE, body)
     _appeal_done(current, entry.id, as_json)
 
 
@@ -557,7 +557,7 @@ def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json
     body: dict[str, dcbor.Value] = {field: appeal.id}
     if note:
         body["note"] = note
-    entry = append_checked(state, current, close_kind, body)
+    entry = record(state, close_kind, body)
     released = [p for p in current.pledges.backers(appeal.id, released=True) if p.state == RELEASED]
     if as_json:
         closed = current.pledges.appeal(appeal.id)

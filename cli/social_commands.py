@@ -15,10 +15,10 @@ from urllib.parse import quote
 import typer
 
 from samoorg.cli.community import (
-    append_checked,
     load_views,
     member_label,
     now,
+    record,
     resolve_entry,
     resolve_member,
 )
@@ -115,7 +115,7 @@ def rate(
     if not key:
         key = resolve_member(state, text)
     body = ratings.rating_body(about, key, score, comment or "")
-    entry = append_checked(state, views, ratings.KIND, body)
+    entry = record(state, ratings.KIND, body)
     label = ratings.SCALE_LABELS[score]
     shown = peer_id(key) if about == ratings.ABOUT_MEMBER else key.hex()
     _created(entry, as_json, f"rated {shown}: {score}/5 ({label})", about=about, subject=shown)
@@ -301,7 +301,7 @@ def idea_post(
 
     def local() -> dict[str, Any]:
         content = forum.idea_body(title, text)
-        return created_json(append_checked(state, load_views(state), forum.IDEA_KIND, content))
+        return created_json(record(state, forum.IDEA_KIND, content))
 
     created = state.ask(lambda daemon: daemon.post("/ideas", {"title": title, "body": text}), local)
     _report_created(created, as_json)
@@ -421,7 +421,7 @@ def comment(
     current = load_views(state)
     if idea.id not in current.forum.view().ideas:
         raise _ignored(current, idea, "idea")
-    entry = append_checked(state, current, forum.COMMENT_KIND, forum.comment_body(idea.id, text))
+    entry = record(state, forum.COMMENT_KIND, forum.comment_body(idea.id, text))
     _created(entry, as_json, idea=idea.id.hex())
 
 
@@ -447,7 +447,7 @@ def poll_new(
     closing = None if closes is None else parse_future(closes, moment, "a closing time")
     state = session(ctx)
     content = polls.poll_body(question, option, closing)
-    _created(append_checked(state, load_views(state), polls.POLL_KIND, content), as_json)
+    _created(record(state, polls.POLL_KIND, content), as_json)
 
 
 def _tally_json(tally: Tally, now: int) -> dict[str, Any]:
@@ -551,7 +551,7 @@ def vote(
     tally = views.tally(entry.id)
     choice = _option_index(tally.poll.options, option)
     body = polls.vote_body(tally.poll, choice, now())
-    saved = append_checked(state, current, polls.VOTE_KIND, body)
+    saved = record(state, polls.VOTE_KIND, body)
     picked = tally.poll.options[choice]
     _created(saved, as_json, f"voted {choice + 1} ({picked})", poll=entry.id.hex(), option=picked)
     if state.public_key() not in views.members:

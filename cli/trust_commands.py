@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from samoorg.cli.community import (
-    append_checked,
     load_views,
     member_label,
     money,
     now,
     peer_label,
+    record,
     resolve_entry,
     totals_text,
 )
@@ -82,8 +82,7 @@ def invite_create(
     }
     if note:
         body["note"] = note
-    current = load_views(state)
-    entry = append_checked(state, current, INVITE, body)
+    entry = record(state, INVITE, body)
     code = InviteCode(
         inviter=entry.author,
         invite=entry.id,
@@ -141,7 +140,7 @@ def invite_accept(
     before = current.trust.outcome(invite.invite)
     if (before is not None and before.invitee == me) or _accepted_before(state, invite.invite):
         raise RuleViolation(f"you already accepted invite {invite.invite.hex()[:12]}")
-    entry = append_checked(state, current, ACCEPT, body)
+    entry = record(state, ACCEPT, body)
     remember_inviter(state.home, invite.inviter, invite.addrs)  # in scope; the daemon dials
     outcome = current.trust.outcome(invite.invite)
     held = outcome is not None and outcome.invite is not None
@@ -254,7 +253,7 @@ def invite_revoke(
         raise RuleViolation(f"invite {entry.id.hex()[:12]} is already revoked")
     if outcome is not None and outcome.invitee is not None:
         raise RuleViolation(f"invite was already accepted by {peer_id(outcome.invitee)}")
-    revoke = append_checked(state, current, REVOKE, {"invite": entry.id})
+    revoke = record(state, REVOKE, {"invite": entry.id})
     if as_json:
         revoked = current.trust.outcome(entry.id)
         print_json(

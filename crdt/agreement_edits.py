@@ -172,7 +172,7 @@ def chain_bodies(
     first: Callable[[list[dcbor.Value], list[bytes]], Step],
     doc: Callable[[Sequence[Entry]], bytes],
 ) -> Callable[[Sequence[Entry]], Step | None]:
-    """The entry bodies for planned groups, for :meth:`Store.append_chain`.
+    """The entry bodies for planned groups, for ``Writer.write_chain`` (node/writer.py).
 
     ``first(ops, refs)`` makes entry 0 (an ``agreement.new`` or an edit
     with the author's heads); every later group becomes an

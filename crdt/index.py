@@ -11,14 +11,16 @@ tie-break such as ``(timestamp, author, seq)``.
 ``version`` increases whenever the set changes, so a facade can cache derived
 state and recompute it lazily. ``mark`` and ``added_since(mark)`` give the
 entries added after a point, in arrival order, so views can update
-incrementally instead of rebuilding.
+incrementally instead of rebuilding. ``retract`` removes the entries added
+last (a record the views refused, see :meth:`Views.trial
+<samoorg.crdt.views.Views.trial>`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from samoorg.protocol.entry import Entry
 
@@ -51,6 +53,26 @@ class EntryIndex:
         self._log.append(entry)
         self.version += 1
         return True
+
+    def retract(self, entries: Sequence[Entry]) -> None:
+        """Remove ``entries``, which must be the last ones added (a refused trial record).
+
+        ``version`` still increases, so caches keyed on it are recomputed.
+        """
+        tail = self._log[len(self._log) - len(entries) :] if entries else []
+        if [e.id for e in tail] != [e.id for e in entries]:
+            raise ValueError("expected the entries added last, found others")
+        for entry in entries:
+            del self._by_id[entry.id]
+            bucket = self._by_kind[entry.kind]
+            del bucket[next(i for i, e in enumerate(bucket) if e.id == entry.id)]
+        del self._log[len(self._log) - len(entries) :]
+        self.version += 1
+
+    @property
+    def log(self) -> Sequence[Entry]:
+        """Every entry in arrival order (the index's own list: read, never modify)."""
+        return self._log
 
     @property
     def mark(self) -> int:

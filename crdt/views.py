@@ -30,12 +30,20 @@ and those whose rules read the forked set (``Domain.reads_forked``), are
 dropped and rebuilt on next use, so an incremental update still equals a
 full rebuild.
 
+**Trial records.** :meth:`Views.trial` adds our own would-be entries so a
+writer can ask the domains for their reasons before signing for good
+(:mod:`samoorg.node.writer`). If the trial is not kept, the entries leave the
+index and every domain used meanwhile is dropped (rebuilt on next use): a
+refused record leaves no trace in the views.
+
 Adding a domain: write the class, add it to :data:`DOMAINS`, and add a
 property returning ``self.domain(YourDomain)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from samoorg.crdt.agreements import AgreementState
@@ -69,6 +77,26 @@ DOMAINS: Final[tuple[type[Domain], ...]] = (
 """Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
 
 
+class Trial:
+    """Entries added tentatively to the index (see :meth:`Views.trial`)."""
+
+    def __init__(self, index: EntryIndex) -> None:
+        self._index = index
+        self.added: list[Entry] = []
+        self.kept = False
+
+    def add(self, entries: Sequence[Entry]) -> None:
+        """Add entries to the index (each must be new to it)."""
+        for entry in entries:
+            if not self._index.add(entry):
+                raise ValueError(f"expected a new entry, found {entry.id.hex()} already held")
+            self.added.append(entry)
+
+    def keep(self) -> None:
+        """Keep the entries (they were stored)."""
+        self.kept = True
+
+
 class Views:
     """Cached, incrementally updated domain states over one :class:`EntryIndex`."""
 
@@ -79,12 +107,16 @@ class Views:
         self._forked: frozenset[bytes] = index.forked
         """The forked authors the live domains were built with."""
         self._excluded: tuple[int, dict[bytes, Reason]] | None = None
+        self._touched: set[type[Domain]] | None = None
+        """Domains used during a :meth:`trial` (``None`` outside one)."""
 
     def domain(self, cls: type[DomainT]) -> DomainT:
         """The up-to-date state of one domain (created and filled on first use)."""
         index = self.index
         self._follow_forks()
         forked = self._forked
+        if self._touched is not None:
+            self._touched.add(cls)
         found = self._domains.get(cls)
         if found is None:
             fresh = cls(self)
@@ -110,6 +142,30 @@ class Views:
                 found.apply(new)
         assert isinstance(found, cls)
         return found
+
+    @contextmanager
+    def trial(self) -> Iterator[Trial]:
+        """Add would-be entries with :meth:`Trial.add`; they stay only if :meth:`Trial.keep`.
+
+        Leaving the block without ``keep()`` (a refusal, or an error while
+        storing) retracts them from the index and drops every domain used
+        since the trial began, so the views equal those without the entries.
+        """
+        if self._touched is not None:
+            raise RuntimeError("expected one trial at a time, found a trial already open")
+        trial = Trial(self.index)
+        self._touched = set()
+        try:
+            yield trial
+        finally:
+            touched, self._touched = self._touched, None
+            if not trial.kept and trial.added:
+                self.index.retract(trial.added)
+                for cls in touched:
+                    self._domains.pop(cls, None)
+                    self._marks.pop(cls, None)
+                for cls, mark in self._marks.items():
+                    self._marks[cls] = min(mark, self.index.mark)
 
     def _follow_forks(self) -> None:
         """Drop the domains a newly forked author affects; they rebuild on next use."""

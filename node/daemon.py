@@ -26,8 +26,15 @@ Theory of operation. :class:`Node` runs in one trio task tree over a
   on the heads topic, wakes the live sessions, and refreshes the replication
   scope (which also follows ``samoorg follow`` and the peer book). With our
   key, the node then confirms acceptances of our invites in our own feed
-  (:func:`~samoorg.node.scope.confirm_acceptances`), which is how others find
-  our invitees' feeds.
+  (:func:`~samoorg.node.scope.confirm_acceptances`, through the one write
+  path :mod:`samoorg.node.writer`), which is how others find our invitees'
+  feeds.
+* **The views.** :attr:`Node.live` holds every view of the store, loaded at
+  start from the checkpoint plus the entries after it (or rebuilt,
+  :mod:`samoorg.node.checkpoint`) and brought up to date on every store
+  change. The checkpoint is saved every :data:`CHECKPOINT_INTERVAL` seconds
+  when at least :data:`CHECKPOINT_AFTER` entries arrived since the last save,
+  and when the node stops.
 * **Gossip.** Announcements (:mod:`samoorg.protocol.announce`) carry new head
   entries. Received ones are verified and stored if they extend a feed in
   scope; anything else (a gap, an unknown feed) is left to pull sync.
@@ -54,6 +61,7 @@ from typing import Any, Final
 
 import trio
 
+from samoorg.node.checkpoint import StoreViews, open_views, save_if_behind
 from samoorg.node.daemon_state import write_state
 from samoorg.node.home import Home
 from samoorg.node.peerbook import PeerBook
@@ -69,6 +77,7 @@ from samoorg.node.transport import (
     TransportError,
     split_address,
 )
+from samoorg.node.writer import Writer
 from samoorg.protocol.announce import decode_announcement, encode_announcement
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import decode_entry
@@ -90,6 +99,10 @@ RESERVATION_RENEW: Final = 30 * 60.0
 RELAY_CHECK: Final = 2.0
 BACKOFF_BASE: Final = 0.5
 BACKOFF_MAX: Final = 60.0
+CHECKPOINT_INTERVAL: Final = 300.0
+"""Seconds between checks whether the views checkpoint is worth saving."""
+CHECKPOINT_AFTER: Final = 10_000
+"""Entries applied since the last save that make the periodic check save."""
 
 
 def backoff(failures: int) -> float:
@@ -165,12 +178,22 @@ class Node:
         self.announced = 0
         self.gossip_stored = 0
         self._nursery: trio.Nursery | None = None
+        self.live: StoreViews | None = None
+        """Every view of the store, from :meth:`run` on (see the module docstring)."""
         self._published: dict[str, Any] = {}
 
     # -- public --------------------------------------------------------------
 
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-        """Serve until cancelled."""
+        """Serve until cancelled (saving the views checkpoint on the way out)."""
+        self.live = open_views(self.store)
+        self.live.views.invalid()  # every view resolved now, not at the first request
+        try:
+            await self._run(task_status)
+        finally:
+            save_if_behind(self.live, threshold=1)
+
+    async def _run(self, task_status: Any) -> None:
         for address in self.config.bootstrap:
             transport_part, key = split_address(address)
             if key != self.me:
@@ -187,6 +210,7 @@ class Node:
             nursery.start_soon(self._watch_peer_book)
             nursery.start_soon(self._dial_manager)
             nursery.start_soon(self._publish_state)
+            nursery.start_soon(self._save_checkpoints)
             for relay in self.config.relays:
                 nursery.start_soon(self._keep_reservation, relay)
             task_status.started()
@@ -219,6 +243,8 @@ class Node:
                 if row <= marker
             ]
             rowid = marker
+            if self.live is not None:
+                self.live.catch_up()
             self._on_scope_inputs_changed()
             if own and self.config.announce:
                 await self._announce(own)
@@ -246,10 +272,18 @@ class Node:
         scope = self.scope.refresh()
         # Confirm acceptances of our invites in our own feed, so that nodes
         # holding our feed find our invitees' feeds (node/scope.py).
-        if self.signer is not None and confirm_acceptances(self.store, self.signer, self.scope):
+        if self.signer is None or self.live is None or not self.scope.unconfirmed():
+            return scope
+        if confirm_acceptances(Writer(self.store, self.live, self.signer), self.scope):
             self.watcher.notify()
             scope = self.scope.refresh()
         return scope
+
+    async def _save_checkpoints(self) -> None:
+        while True:
+            await trio.sleep(CHECKPOINT_INTERVAL)
+            if self.live is not None:
+                save_if_behind(self.live, CHECKPOINT_AFTER)
 
     async def _announce(self, raws: list[bytes]) -> None:
         await self.transport.announce(HEADS_TOPIC, encode_announcement(raws))

@@ -113,6 +113,7 @@ async def _start_api(
         signer=signer,
         watcher=node.watcher,
         node_state=node.state,
+        views=node.live,
     )
     node.publish("api", api.published())
     write_state(home, node.state())  # clients find the API as soon as "ready" is printed

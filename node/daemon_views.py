@@ -1,9 +1,9 @@
 """The daemon's views: every stored entry in memory, updated as entries arrive.
 
-Theory of operation. :class:`LiveViews` loads the store once, at daemon
-start, into an :class:`~samoorg.crdt.index.EntryIndex` and its
-:class:`~samoorg.crdt.views.Views`, remembering the highest store rowid it
-read. :meth:`LiveViews.refresh` reads only the rows after it (entries stored
+Theory of operation. :class:`LiveViews` holds, from daemon start, an
+:class:`~samoorg.crdt.index.EntryIndex` and its
+:class:`~samoorg.crdt.views.Views`, with the store rowid of every entry.
+:meth:`LiveViews.refresh` reads only the rows after the last (entries stored
 by sync sessions, gossip, the API, or local commands in other processes), so
 the views update incrementally (see :mod:`samoorg.crdt.views`), and tells the
 listeners (the API's event stream) which entries arrived. :meth:`follow` runs
@@ -15,12 +15,11 @@ derived listings (the social views, a sorted order) until an entry of the
 kinds they are made from arrives, so the second and later pages of a listing
 cost the page, and an idea does not make the pledge listing be sorted again.
 
-Writes (:meth:`append`) go through the same check as the CLI's
-(``samoorg.cli.community.append_checked``): the would-be entry is added to
-the views and refused with the view's reason if they would ignore it. That
-check leaves the trial entry in the index, which a long-lived index must not
-keep, so after a refusal the index is rebuilt from ``log`` (the stored
-entries only). The single write-path service of issue 7 replaces this call.
+The state itself is the daemon's :class:`~samoorg.node.checkpoint.StoreViews`
+(loaded from the checkpoint at start, saved when the daemon stops), so the
+API and the node share one copy. Writes (:meth:`append`) go through the one
+write path (:class:`~samoorg.node.writer.Writer`): checked inside the store's
+write transaction, and a refused record leaves no trace in the views.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from samoorg.node.store import Store
 
 if TYPE_CHECKING:
     from samoorg.crdt.social import SocialViews
+    from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store_watch import StoreWatcher
     from samoorg.protocol import dcbor
     from samoorg.protocol.crypto import Signer
@@ -63,46 +63,56 @@ SOCIAL_KINDS: Final = (
 
 
 class LiveViews:
-    """The views of one store, kept current by :meth:`refresh`."""
+    """The views of one store, kept current by :meth:`refresh` (over the daemon's
+    :class:`~samoorg.node.checkpoint.StoreViews`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, state: StoreViews | None = None) -> None:
+        from samoorg.node.checkpoint import open_views
+
         self.store = store
-        self.index = EntryIndex()
-        self.views = Views(self.index)
-        self.log: list[Entry] = []
-        self.rowids: list[int] = []
-        """The store rowid of each entry of :attr:`log` (ascending)."""
-        self._rowid = 0
-        self._listeners: list[Listener] = []
+        self.state = open_views(store) if state is None else state
         self._memo: dict[Hashable, tuple[Hashable, object]] = {}
         self._kind_versions: dict[str, int] = {}
         """How many entries of each kind arrived (the stamps of :meth:`memo`)."""
+        self.listen(self._count_kinds)
         self._changed = trio.Event()
         with paused_gc():
-            self.refresh()
             self.views.invalid()  # resolves every domain now, not on the first request
+
+    @property
+    def views(self) -> Views:
+        """The views (the same object for the daemon's whole run)."""
+        return self.state.views
+
+    @property
+    def index(self) -> EntryIndex:
+        """The views' entry index."""
+        return self.state.views.index
+
+    @property
+    def log(self) -> Sequence[Entry]:
+        """Every stored entry in rowid order."""
+        return self.state.views.index.log
+
+    @property
+    def rowids(self) -> list[int]:
+        """The store rowid of each entry of :attr:`log` (ascending)."""
+        return self.state.rowids
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(entries)`` with every batch of new entries; returns the unsubscriber."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        listeners = self.state.listeners
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
 
     def refresh(self) -> list[Entry]:
         """Read the entries stored since the last call into the views; return them."""
-        new: list[Entry] = []
-        for rowid, entry in self.store.entries(since=self._rowid):
-            self._rowid = rowid
-            self.log.append(entry)
-            self.rowids.append(rowid)
-            self.index.add(entry)
-            new.append(entry)
-            self._kind_versions[entry.kind] = self._kind_versions.get(entry.kind, 0) + 1
-        for author in self.store.forked_authors():
-            self.index.add_forked(author)
-        if new:
-            for listener in list(self._listeners):
-                listener(new)
-        return new
+        return self.state.catch_up()
+
+    def _count_kinds(self, entries: Sequence[Entry]) -> None:
+        versions = self._kind_versions
+        for entry in entries:
+            versions[entry.kind] = versions.get(entry.kind, 0) + 1
 
     def newest_first(
         self, before: int | None, author: bytes | None, kinds: Collection[str]
@@ -145,31 +155,11 @@ class LiveViews:
     def append(
         self, home: Home, signer: Signer, kind: str, body: Mapping[str, dcbor.Value]
     ) -> Entry:
-        """Sign and store a record if the views accept it (the CLI's check); refresh."""
-        from samoorg.cli.community import append_checked
-        from samoorg.cli.context import Session
+        """Sign and store a record through the one write path (``node/writer.py``)."""
+        from samoorg.node.writer import Writer
 
-        before = len(self.index)
-        try:
-            entry = append_checked(
-                Session(home, _store=self.store, _signer=signer), self.views, kind, body
-            )
-        except BaseException:
-            if len(self.index) != before:
-                self._rebuild()
-            raise
-        if len(self.index) != before + 1:  # another process appended first: the trial stayed
-            self._rebuild()
-        self.refresh()
-        return entry
-
-    def _rebuild(self) -> None:
-        """Drop entries that were never stored (a refused trial) by rebuilding from ``log``."""
-        log.info("rebuilding the views after a refused record (%d entries)", len(self.log))
-        with paused_gc():
-            self.index = EntryIndex(self.log, forked=self.index.forked)
-            self.views = Views(self.index)
-        self._memo.clear()
+        del home  # the writer needs only the store and the key
+        return Writer(self.store, self.state, signer).write(kind, body)
 
     def changed(self) -> None:
         """Note that the store changed (a :class:`StoreWatcher` subscriber)."""

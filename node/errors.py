@@ -41,3 +41,10 @@ class OwnHeadError(StoreError):
 
 class PeerBookError(NodeError):
     """The peer book (``peers.sqlite``) cannot be opened, read or written."""
+
+
+class CheckpointRejected(NodeError):
+    """A views checkpoint is missing, stale, corrupt, too open, or from another store or version.
+
+    Never shown to the user: the views are rebuilt from the store instead.
+    """

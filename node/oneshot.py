@@ -79,5 +79,10 @@ async def sync_once(
     peer_book.add(key, [transport_part], "manual")
     peer_book.record_sync(key, report.received, report.sent, report.rejected)
     scope.refresh()
-    confirm_acceptances(store, signer, scope)  # sent at the next sync (node/scope.py)
+    if scope.unconfirmed():  # the views are loaded only when there is something to confirm
+        from samoorg.node.checkpoint import open_views
+        from samoorg.node.writer import Writer
+
+        writer = Writer(store, open_views(store), signer)
+        confirm_acceptances(writer, scope)  # sent at the next sync (node/scope.py)
     return OneShotReport(peer=key, report=report, seconds=trio.current_time() - started)

@@ -42,6 +42,7 @@ import logging
 from collections import deque
 from typing import Final
 
+from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.invites import ACCEPTED
 from samoorg.crdt.records import CONFIRM, TRUST_KINDS
@@ -49,7 +50,7 @@ from samoorg.crdt.views import Views
 from samoorg.node.errors import StoreError
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.store import Store
-from samoorg.protocol.crypto import Signer
+from samoorg.node.writer import Writer
 from samoorg.protocol.entry import Entry
 from samoorg.protocol.ids import peer_id
 
@@ -121,18 +122,20 @@ class ScopeTracker:
         ]
 
 
-def confirm_acceptances(store: Store, signer: Signer, scope: ScopeTracker) -> list[Entry]:
+def confirm_acceptances(writer: Writer, scope: ScopeTracker) -> list[Entry]:
     """Write a ``trust.confirm`` for each accepted invite of ours not confirmed yet.
 
-    Call after :meth:`ScopeTracker.refresh`. Others' nodes follow these
-    confirmations to our invitees' feeds (see the module docstring). Returns
-    the entries written; call :meth:`ScopeTracker.refresh` again to see them.
+    Call after :meth:`ScopeTracker.refresh`. Each goes through the one write
+    path (:mod:`samoorg.node.writer`), so the trust view judges it like any
+    other record. Others' nodes follow these confirmations to our invitees'
+    feeds (see the module docstring). Returns the entries written; call
+    :meth:`ScopeTracker.refresh` again to see them.
     """
     written: list[Entry] = []
     for invite, invitee in scope.unconfirmed():
         try:
-            entry = store.append(signer, CONFIRM, {"invite": invite, "invitee": invitee})
-        except StoreError as exc:  # e.g. our own feed is flagged as forked
+            entry = writer.write(CONFIRM, {"invite": invite, "invitee": invitee})
+        except (StoreError, RuleViolation) as exc:  # e.g. our own feed is flagged as forked
             log.warning("cannot confirm the acceptance of invite %s: %s", invite.hex()[:12], exc)
             break
         log.info("confirmed %s's acceptance of invite %s", peer_id(invitee)[:16], invite.hex()[:12])

@@ -30,6 +30,7 @@ store. Writers take ``BEGIN IMMEDIATE``; readers never block writers (WAL).
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -98,6 +99,11 @@ _FROM_V1: Final = (
 )
 
 
+_META_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
+)
+"""Created on first use (:meth:`Store.store_id`), so older stores need no schema upgrade."""
+
 MAX_HELD: Final = 4096
 """Most entries ``ingest_runs(..., hold_tail=True)`` holds back waiting for a signature."""
 FORKED_AUTHOR: Final = "ForkedAuthor"
@@ -133,6 +139,36 @@ class _FeedState:
 
     def __post_init__(self) -> None:
         self.stored_seq, self.stored_id = self.seq, self.id
+
+
+@dataclass(slots=True)
+class OwnFeed:
+    """Our own feed inside :meth:`Store.own_feed`: its stored head and the entries signed since."""
+
+    signer: Signer
+    seq: int
+    """Seq of the stored head (0: empty feed)."""
+    prev: bytes | None
+    last_timestamp: int
+    made: list[Entry] = field(default_factory=list)
+
+    def sign(
+        self, kind: str, body: Mapping[str, dcbor.Value], *, timestamp: int | None = None
+    ) -> Entry:
+        """Sign the next entry (stored when the transaction ends, with the others)."""
+        last = self.made[-1] if self.made else None
+        if timestamp is None:  # one time for a whole chain, never before the head's
+            timestamp = last.timestamp if last is not None else max(now_ms(), self.last_timestamp)
+        entry = create_entry(
+            self.signer,
+            seq=self.seq + len(self.made) + 1,
+            prev=last.id if last is not None else self.prev,
+            timestamp=timestamp,
+            kind=kind,
+            body=body,
+        )
+        self.made.append(entry)
+        return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,39 +346,31 @@ class Store:
         *,
         timestamp: int | None = None,
     ) -> Entry:
-        """Sign and store the next entry of ``signer``'s own feed.
+        """Sign and store the next entry of ``signer``'s own feed, unchecked by any view.
 
+        For records the views judge, use :mod:`samoorg.node.writer` instead.
         Raises :class:`~samoorg.protocol.errors.LocalProtocolError` for a bad
         kind or body, and :class:`StoreError` if our own feed is flagged as
         forked (the key was used elsewhere with another history).
         """
-        chain = self.append_chain(
-            signer, lambda made: None if made else (kind, body), timestamp=timestamp
-        )
-        return chain[0]
+        with self.own_feed(signer) as feed:
+            return feed.sign(kind, body, timestamp=timestamp)
 
-    @guarded
-    def append_chain(
-        self,
-        signer: Signer,
-        build: Callable[[Sequence[Entry]], tuple[str, Mapping[str, dcbor.Value]] | None],
-        *,
-        check: Callable[[Sequence[Entry]], None] | None = None,
-        timestamp: int | None = None,
-    ) -> list[Entry]:
-        """Sign and store consecutive entries of our own feed: all of them or none.
+    @contextmanager
+    def own_feed(self, signer: Signer) -> Iterator[OwnFeed]:
+        """One write transaction on our own feed: entries signed in it are stored at its end.
 
-        ``build(made)`` returns the next ``(kind, body)`` given the entries
-        signed so far (so a body can name an earlier entry's id), or ``None``
-        to stop. ``check(made)``, if given, runs before anything is written
-        and aborts the whole chain by raising. One transaction: another
-        process cannot append in between, and a crash stores nothing.
+        ``BEGIN IMMEDIATE`` first, so no other process (CLI or daemon) can
+        append or read a newer head in between: two writers never sign the same
+        seq. Entries made with :meth:`OwnFeed.sign` are written when the block
+        ends normally; an exception stores none of them. Raises
+        :class:`StoreError` if our own feed is flagged as forked.
 
         With an own-head record for ``signer`` (see :mod:`samoorg.node.own_head`),
-        the store must hold our feed up to the recorded head, or the append
-        is refused with :class:`OwnFeedMissing`; the entries of an append the
-        record holds but the store lacks (a kill before the commit) are
-        stored first. The record is written before the commit.
+        the store must hold our feed up to the recorded head, or the write is
+        refused with :class:`OwnFeedMissing`; the entries of an append the
+        record holds but the store lacks (a kill before the commit) are stored
+        first. The record is written before the commit.
         """
         own = self._own_head
         if own is not None and own.public_key != signer.public_key:
@@ -364,25 +392,42 @@ class Store:
                 seq, prev, last_ts = row[0] + 1, row[1], row[3]
             if own is not None:
                 seq, prev, last_ts = self._catch_up_own(own, seq, prev, last_ts)
-            stamp = timestamp if timestamp is not None else max(now_ms(), last_ts)
-            made: list[Entry] = []
-            while (step := build(made)) is not None:
-                kind, body = step
-                entry = create_entry(
-                    signer, seq=seq + len(made), prev=prev, timestamp=stamp, kind=kind, body=body
-                )
-                made.append(entry)
-                prev = entry.id
-            if check is not None:
-                check(made)
-            if made:
-                last = made[-1]
+            feed = OwnFeed(signer, seq - 1, prev, last_ts)
+            yield feed
+            if feed.made:
+                last = feed.made[-1]
                 if own is not None:
-                    own.write(RecordedHead(last.seq, last.id, tuple(e.raw for e in made)))
+                    own.write(RecordedHead(last.seq, last.id, tuple(e.raw for e in feed.made)))
                     self._own_recorded = last.seq
-                db.executemany(_INSERT_ENTRY, _rows(made))
+                db.executemany(_INSERT_ENTRY, _rows(feed.made))
                 db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
-        return made
+
+    def store_id(self) -> bytes:
+        """This store's random identity (16 bytes), created on first use.
+
+        Kept in the ``meta`` table, so a copy of the file keeps it and a new
+        store gets another: derived state saved for one store (the views
+        checkpoint, :mod:`samoorg.node.checkpoint`) is never applied to another.
+        """
+        found = self._meta_id()
+        if found is not None:
+            return found
+        with self._transaction() as db:
+            db.execute(_META_TABLE)
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)",
+                (secrets.token_bytes(16),),
+            )
+        found = self._meta_id()
+        assert found is not None
+        return found
+
+    def _meta_id(self) -> bytes | None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+        except sqlite3.OperationalError:  # no meta table yet
+            return None
+        return bytes(row[0]) if row else None
 
     def _catch_up_own(
         self, own: OwnHeadRecord, seq: int, prev: bytes | None, last_ts: int

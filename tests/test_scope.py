@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from samoorg.crdt.records import CONFIRM
+from samoorg.node.checkpoint import open_views
 from samoorg.node.home import Home
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.scope import MAX_CLAIMS, ScopeTracker, confirm_acceptances
 from samoorg.node.store import Store
+from samoorg.node.writer import Writer
 from samoorg.protocol.entry import Entry
 from samoorg.protocol.fork import ForkProof
 from tests.community_fixtures import Author
@@ -87,10 +89,12 @@ def test_the_inviter_confirms_each_accepted_invite_once(home: tuple[Store, PeerB
     store.ingest(e.raw for e in own + feeds[b.key])
     scope = ScopeTracker(store, book, inviter.key)
     scope.refresh()
-    written = confirm_acceptances(store, inviter.signer, scope)
+    writer = Writer(store, open_views(store), inviter.signer)
+    written = confirm_acceptances(writer, scope)
     assert [(e.kind, e.body["invitee"]) for e in written] == [(CONFIRM, b.key)]
+    assert writer.live.views.index.get(written[0].id) == written[0]
     scope.refresh()
-    assert confirm_acceptances(store, inviter.signer, scope) == []
+    assert confirm_acceptances(writer, scope) == []
 
 
 def test_a_forked_author_is_never_in_scope(home: tuple[Store, PeerBook]) -> None:

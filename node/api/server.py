@@ -30,6 +30,7 @@ from samoorg.node.daemon_views import LiveViews
 from samoorg.node.errors import NodeError
 
 if TYPE_CHECKING:
+    from samoorg.node.checkpoint import StoreViews
     from samoorg.node.home import Home
     from samoorg.node.store import Store
     from samoorg.node.store_watch import StoreWatcher
@@ -111,8 +112,9 @@ async def start_api(
     signer: Signer,
     watcher: StoreWatcher,
     node_state: Callable[[], dict[str, Any]],
+    views: StoreViews | None = None,
 ) -> ApiHandle:
-    """Load the views and serve the API in ``nursery``; see the module docstring."""
+    """Serve the API in ``nursery`` over ``views`` (the daemon's; loaded if ``None``)."""
     from hypercorn.config import Config
     from hypercorn.trio import serve
 
@@ -121,7 +123,7 @@ async def start_api(
 
     host, port, loopback = parse_listen(settings.listen, allow_remote=settings.allow_remote)
     token = ensure_token(home)
-    live = LiveViews(store)
+    live = LiveViews(store, views)
     hub = EventHub()
     live.listen(hub.publish)
     nursery.start_soon(live.follow, watcher)

@@ -1,0 +1,117 @@
+"""Offline commands and daemon start with a views checkpoint, beside a full rebuild.
+
+The community of ``bench/community_bench.py`` (size: ``SAMOORG_BENCH_CHECKPOINT_N``,
+default 100,000) is ingested into a fresh home. Each command runs as a whole
+process (``samoorg --home H trust pool`` ...), so the figures include start-up,
+loading and output; peak RSS is the child's ``ru_maxrss``. The baseline of
+each figure is the same command in the same run without a checkpoint (which
+then rebuilds every view from the store, and saves a checkpoint for next time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.baseline import report
+from bench.community_bench import load_or_generate
+from samoorg.node.checkpoint import checkpoint_path, open_views, save_checkpoint
+from samoorg.node.home import Home
+from samoorg.node.keystore import create_key_file
+from samoorg.node.processes import NodeProcess, cli_command
+from samoorg.node.store import Store
+
+COMMANDS = (("trust", "pool"), ("idea", "list"))
+BATCH = 20_000
+
+
+_RUNNER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+error = child.stderr.read().decode()
+_, status, usage = os.wait4(child.pid, 0)
+took = time.perf_counter() - start
+print(json.dumps([os.waitstatus_to_exitcode(status), took, usage.ru_maxrss / 1024, error]))
+"""
+
+
+def _run(home: Path, *args: str) -> tuple[float, float]:
+    """``(wall seconds, peak RSS in MB)`` of one whole CLI process.
+
+    Started by a small runner process: a child's ``ru_maxrss`` starts at its
+    parent's size when forked, and this benchmark's own process is large.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _RUNNER, *cli_command(home, *args)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    code, took, rss, error = json.loads(result.stdout)
+    assert code == 0, f"samoorg {' '.join(args)} failed: {error}"
+    return took, rss
+
+
+def _daemon_start(home: Path) -> tuple[float, float]:
+    """``(seconds from spawn to ready, RSS in MB when ready)`` of ``samoorg node run``."""
+    node = NodeProcess(home)
+    start = time.perf_counter()
+    node.start(timeout=600)
+    took = time.perf_counter() - start
+    status = Path(f"/proc/{node.pid}/status").read_text()
+    rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    node.stop(timeout=600)
+    return took, rss / 1024
+
+
+def run() -> None:
+    """Print command times with a checkpoint beside a rebuild, and the daemon's start."""
+    total = int(os.environ.get("SAMOORG_BENCH_CHECKPOINT_N", "100000"))
+    raws, _ = load_or_generate(total)
+    with tempfile.TemporaryDirectory(prefix="samoorg-cp-bench-") as base:
+        home = Home(Path(base) / "home")
+        create_key_file(home.key_file)
+        with Store(home.store_file) as store:
+            start = time.perf_counter()
+            for begin in range(0, len(raws), BATCH):
+                store.ingest(raws[begin : begin + BATCH])
+            took = time.perf_counter() - start
+            print(f"  {len(raws):,} entries ingested into a fresh home in {took:.1f}s")
+            path = checkpoint_path(store)
+            start = time.perf_counter()
+            live = open_views(store)
+            live.views.invalid()
+            rebuilt = time.perf_counter() - start
+            report("in-process: rebuild every view", rebuilt, "s", None)
+            start = time.perf_counter()
+            save_checkpoint(live)
+            saved = time.perf_counter() - start
+            size = path.stat().st_size / 1e6
+            report("in-process: save the checkpoint", saved, "s", rebuilt, f"{size:.0f} MB")
+            del live
+            start = time.perf_counter()
+            open_views(store).views.invalid()
+            report("in-process: load the checkpoint", time.perf_counter() - start, "s", rebuilt)
+
+        whoami, _ = _run(home.path, "whoami")
+        report("whoami (no store access)", whoami, "s")
+        for command in COMMANDS:
+            name = " ".join(command)
+            path.unlink(missing_ok=True)
+            cold, cold_rss = _run(home.path, *command)
+            report(f"{name}: no checkpoint (rebuild + save)", cold, "s", None, f"{cold_rss:.0f} MB")
+            warm, warm_rss = _run(home.path, *command)
+            note = f"{warm_rss:.0f} MB, {warm / whoami:.1f}x whoami"
+            report(f"{name}: fresh checkpoint", warm, "s", cold, note)
+
+        fresh, fresh_rss = _daemon_start(home.path)
+        path.unlink()
+        cold, cold_rss = _daemon_start(home.path)
+        report("daemon start to ready: no checkpoint", cold, "s", None, f"{cold_rss:.0f} MB RSS")
+        report("daemon start to ready: checkpoint", fresh, "s", cold, f"{fresh_rss:.0f} MB RSS")

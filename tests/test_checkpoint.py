@@ -1,0 +1,294 @@
+"""Views loaded from a checkpoint plus the entries after it equal a rebuild, whatever happened.
+
+A checkpoint that is missing, stale, damaged, too open, from another store,
+from another code version, or older than a fork proof is never used; a kill
+at any moment while saving leaves an old or a new checkpoint, never a broken
+one that is trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from samoorg.crdt.views import Views
+from samoorg.node import checkpoint
+from samoorg.node.checkpoint import (
+    checkpoint_path,
+    open_views,
+    read_checkpoint,
+    rebuild,
+    save_checkpoint,
+)
+from samoorg.node.errors import CheckpointRejected
+from samoorg.node.keystore import create_key_file
+from samoorg.node.processes import NodeProcess
+from samoorg.node.store import Store
+from samoorg.protocol.entry import Entry
+from tests.community_fixtures import Author, History, histories
+from tests.community_homes import Homes
+from tests.conftest import CliRunner
+
+DAMAGE = ("none", "truncate", "flip", "temp", "chmod", "code")
+
+
+def fill(store: Store, entries: list[Entry]) -> None:
+    report = store.ingest(e.raw for e in entries)
+    assert not report.rejected, report.rejected[0].describe()
+
+
+def digests(store: Store) -> tuple[dict[str, str], dict[bytes, str]]:
+    views = rebuild(store).views
+    return views.digests(), views.invalid()
+
+
+def loaded(store: Store) -> tuple[dict[str, str], dict[bytes, str]]:
+    views = open_views(store).views
+    return views.digests(), views.invalid()
+
+
+def damage(path: Path, how: str, at: int) -> None:
+    data = path.read_bytes()
+    if how == "truncate":
+        path.write_bytes(data[: at % len(data)])
+    elif how == "flip":
+        position = at % len(data)
+        path.write_bytes(data[:position] + bytes([data[position] ^ 0x10]) + data[position + 1 :])
+    elif how == "chmod":
+        path.chmod(0o644)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.data())
+def test_checkpoint_plus_later_entries_equals_a_rebuild(
+    tmp_path_factory: pytest.TempPathFactory, history: History, data: st.DataObject
+) -> None:
+    entries = history.entries
+    cut = data.draw(st.integers(0, len(entries)), label="cut")
+    how = data.draw(st.sampled_from(DAMAGE), label="damage")
+    at = data.draw(st.integers(0, 1 << 20), label="at")
+    home = tmp_path_factory.mktemp("cp")
+    with Store(home / "store.sqlite") as store:
+        fill(store, entries[:cut])
+        save_checkpoint(open_views(store))
+        path = checkpoint_path(store)
+        fill(store, entries[cut:])
+        if how == "code":
+            checkpoint._FINGERPRINT = "0" * 64
+        try:
+            if how == "temp":  # a saver killed while writing its temporary file
+                path.with_name(f"{path.name}.999999999.tmp").write_bytes(b"partial")
+            else:
+                damage(path, how, at)
+            if how in ("none", "temp"):
+                assert len(read_checkpoint(store, path).views.index) == cut
+            else:
+                with pytest.raises(CheckpointRejected):
+                    read_checkpoint(store, path)
+            assert loaded(store) == digests(store)
+        finally:
+            checkpoint._FINGERPRINT = None
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.data())
+def test_a_kill_at_any_byte_while_saving_keeps_the_old_checkpoint(
+    tmp_path_factory: pytest.TempPathFactory, history: History, data: st.DataObject
+) -> None:
+    entries = history.entries
+    cut = data.draw(st.integers(0, len(entries)))
+    home = tmp_path_factory.mktemp("kill")
+    with Store(home / "store.sqlite") as store:
+        fill(store, entries[:cut])
+        path = checkpoint_path(store)
+        save_checkpoint(open_views(store))
+        old = path.read_bytes()
+        fill(store, entries[cut:])
+        newer = home / "newer"
+        save_checkpoint(open_views(store), newer)
+        written = newer.read_bytes()
+        # The kill: the temporary file holds a prefix of the new checkpoint, the
+        # rename did not happen (os.replace is atomic: old or new, nothing between).
+        stop = data.draw(st.integers(0, len(written)))
+        path.with_name(f"{path.name}.999999999.tmp").write_bytes(written[:stop])
+        assert path.read_bytes() == old
+        assert loaded(store) == digests(store)
+        newer.replace(path)  # the kill came after the rename
+        assert len(read_checkpoint(store, path).views.index) == len(entries)
+        assert loaded(store) == digests(store)
+        save_checkpoint(open_views(store))
+        assert not list(home.glob("*.tmp")), "abandoned temporary files are removed"
+
+
+def community(count: int) -> list[Entry]:
+    """A bounded valid history: an inviter and invitees, then pledges between them."""
+    authors = [Author(n + 1) for n in range(4)]
+    made: list[Entry] = []
+    for number, invitee in enumerate(authors[1:]):
+        secret = bytes([number + 1]) * 16
+        invite = authors[0].invite(secret)
+        made += [invite, invitee.accept(invite, secret)]
+    while len(made) < count:
+        who = authors[len(made) % len(authors)]
+        made.append(who.intend("10", to=authors[(len(made) + 1) % len(authors)].key))
+    return made
+
+
+def test_a_fork_proof_after_the_checkpoint_forces_a_rebuild(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(40)
+        fill(store, entries)
+        save_checkpoint(open_views(store))
+        forker = Author(2)  # signed an acceptance at seq 1 (stored); now a second history
+        other = forker.write("note", {"text": "another history"})
+        assert other.seq == 1
+        store.ingest([other.raw])
+        assert store.forked_authors() == {forker.key}
+        with pytest.raises(CheckpointRejected, match="forked"):
+            read_checkpoint(store, checkpoint_path(store))
+        views = open_views(store).views
+        assert views.is_forked(forker.key)
+        assert (views.digests(), views.invalid()) == digests(store)
+
+
+def test_a_checkpoint_of_another_store_or_of_deleted_rows_is_rejected(tmp_path: Path) -> None:
+    entries = community(30)
+    with Store(tmp_path / "a" / "store.sqlite") as first:
+        fill(first, entries)
+        save_checkpoint(open_views(first))
+        saved = checkpoint_path(first).read_bytes()
+    with Store(tmp_path / "b" / "store.sqlite") as second:
+        fill(second, entries)  # the same entries, but another store
+        path = checkpoint_path(second)
+        path.write_bytes(saved)
+        path.chmod(0o600)
+        with pytest.raises(CheckpointRejected, match="store"):
+            read_checkpoint(second, path)
+        assert loaded(second) == digests(second)
+    with Store(tmp_path / "a" / "store.sqlite") as first:
+        assert len(read_checkpoint(first, checkpoint_path(first)).views.index) == len(entries)
+    db = sqlite3.connect(tmp_path / "a" / "store.sqlite")
+    with db:
+        db.execute("DELETE FROM entries WHERE rowid = (SELECT MAX(rowid) FROM entries)")
+    db.close()
+    with Store(tmp_path / "a" / "store.sqlite") as first:
+        with pytest.raises(CheckpointRejected, match="no longer holds the rows"):
+            read_checkpoint(first, checkpoint_path(first))
+        assert len(open_views(first).views.index) == len(entries) - 1
+
+
+def test_a_checkpoint_naming_foreign_code_is_not_unpickled(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        fill(store, community(10))
+        live = open_views(store)
+        path = checkpoint_path(store)
+        marker = tmp_path / "pwned"
+
+        def evil(obj: object) -> tuple[object, tuple[str]]:
+            return os.system, (f"touch {marker}",)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(checkpoint, "_frozen_reducers", lambda: {Views: evil})
+            save_checkpoint(live)  # a valid header and checksum around a hostile payload
+        with pytest.raises(CheckpointRejected, match="not allowed"):
+            read_checkpoint(store, path)
+        assert not marker.exists()
+        assert loaded(store) == digests(store)
+
+
+def test_the_checkpoint_is_private_and_a_foreign_owner_is_refused(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        fill(store, community(10))
+        save_checkpoint(open_views(store))
+        path = checkpoint_path(store)
+        assert path.stat().st_mode & 0o777 == 0o600
+        path.chmod(0o640)
+        with pytest.raises(CheckpointRejected, match="too open"):
+            read_checkpoint(store, path)
+        path.chmod(0o600)
+        if os.getuid() == 0:
+            os.chown(path, 12345, -1)
+            with pytest.raises(CheckpointRejected, match="owned"):
+                read_checkpoint(store, path)
+
+
+_SAVER = """
+import sys
+from pathlib import Path
+from samoorg.node.checkpoint import open_views, save_checkpoint
+from samoorg.node.store import Store
+with Store(Path(sys.argv[1])) as store:
+    live = open_views(store)
+    print("loaded", flush=True)
+    while True:
+        save_checkpoint(live)
+"""
+
+
+@pytest.mark.slow
+def test_a_saver_killed_by_sigkill_leaves_a_valid_checkpoint(tmp_path: Path) -> None:
+    store_file = tmp_path / "store.sqlite"
+    with Store(store_file) as store:
+        fill(store, community(1500))
+        expected = digests(store)
+    for round_number in range(4):  # bounded: a few kills at different moments
+        saver = subprocess.Popen(
+            [sys.executable, "-c", _SAVER, str(store_file)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert saver.stdout is not None
+        assert saver.stdout.readline().strip() == "loaded"
+        try:
+            saver.wait(timeout=0.05 + 0.15 * round_number)
+        except subprocess.TimeoutExpired:
+            saver.send_signal(signal.SIGKILL)
+        saver.wait(timeout=30)
+        saver.stdout.close()
+        with Store(store_file) as store:
+            assert loaded(store) == expected
+
+
+def test_an_offline_command_saves_and_then_reads_the_checkpoint(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    homes = Homes(cli, tmp_path, "alice")
+    homes.run("alice", "idea", "post", "first idea")
+    store_file = tmp_path / "alice" / "store.sqlite"
+    path = store_file.with_name(store_file.name + ".views")
+    assert not path.exists(), "one entry applied: below SAVE_AFTER, nothing saved"
+    monkeypatch.setattr(checkpoint, "SAVE_AFTER", 1)
+    homes.run("alice", "idea", "list")
+    with Store(store_file) as store:
+        assert len(read_checkpoint(store, path).views.index) == 1
+    homes.run("alice", "idea", "post", "second idea")  # from the checkpoint plus one entry
+    listed = homes.json("alice", "idea", "list")
+    assert sorted(i["title"] for i in listed["items"]) == ["first idea", "second idea"]
+    with Store(store_file) as store:
+        assert len(read_checkpoint(store, path).views.index) == 2
+        assert loaded(store) == digests(store)
+
+
+@pytest.mark.slow
+def test_the_daemon_saves_its_views_when_it_stops(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    create_key_file(home / "identity.key")
+    with Store(home / "store.sqlite") as store:
+        fill(store, community(60))
+    node = NodeProcess(home)
+    node.start()
+    assert node.stop() == 0
+    with Store(home / "store.sqlite") as store:
+        assert len(read_checkpoint(store, checkpoint_path(store)).views.index) == 60
+        assert loaded(store) == digests(store)
+    node = NodeProcess(home)  # starts from the checkpoint
+    node.start()
+    assert node.stop() == 0
