@@ -24,11 +24,12 @@ they appear; sessions run side by side. Lines of a source comment:
   output (group 1 if it has one). ``$NAME`` in a command is expanded by bash
   (shown as typed); ``{NAME}``, ``{NAME:8}`` (first 8 characters) and
   ``{NAME:-12}`` (last 12) are replaced before the command is shown;
-* ``@share HOME...``: each home exports a bundle and every other imports it;
+* ``@share HOME...``: afterwards every one of those homes holds the feeds
+  any of them held (real ``export`` and ``import`` of one bundle passed along);
 * ``@wait HOME...``: until those homes hold the same feeds (bounded);
 * ``@stop HOME``: SIGTERM to that home's daemon, which must exit 0;
-* ``@log HOME [REGEX]``: the block also shows that daemon's stderr log
-  (lines matching REGEX);
+* ``@log HOME [REGEX]``: stop that daemon (if still running) and show its
+  stderr log, the lines matching REGEX, without the time that starts each;
 * ``@unsigned FILE``: write a bundle of Mallory's feed whose entry 2 carries
   a garbage signature that entry 3 signs over (no command writes that).
 
@@ -111,7 +112,6 @@ class Daemon:
 
     process: subprocess.Popen[bytes]
     log: Path
-    printed: list[str]
 
 
 @dataclass
@@ -188,7 +188,7 @@ class Session:
         printed = _wait_ready(process, out, COMMAND_TIMEOUT)
         if printed[-1:] != ["ready"]:  # it exited: show why, as a terminal would
             return printed + _output_lines(log.read_text(encoding="utf-8"))
-        self.daemons[home] = Daemon(process, log, printed)
+        self.daemons[home] = Daemon(process, log)
         self.pids[str(process.pid)] = str(FIRST_PID + len(self.pids))
         for line in printed:
             port = LISTENING.match(line)
@@ -293,9 +293,7 @@ class Session:
     def normalize(self, line: str) -> str:
         """Replace what differs on every run by stable stand-ins."""
         line = line.replace(str(self.folder), SHOWN_ROOT).rstrip()
-        line = INVITE_CODE.sub(lambda m: self._code(m.group()), line)
-        for real, shown in self.ports.items():
-            line = re.sub(rf"(?<!\d){real}(?!\d)", shown, line)
+        line = self._ports(INVITE_CODE.sub(lambda m: self._code(m.group()), line))
         for real, shown in self.pids.items():
             line = re.sub(rf"(pid\"?:? ){real}(?!\d)", rf"\g<1>{shown}", line)
         return DURATION.sub("in 0.25 s", line)
@@ -307,10 +305,10 @@ class Session:
         from samoorg.protocol.invite_code import parse_invite_code
 
         code = parse_invite_code(text)
-        addrs = tuple(self.normalize_ports(addr) for addr in code.addrs)
+        addrs = tuple(self._ports(addr) for addr in code.addrs)
         return dataclasses.replace(code, addrs=addrs).format()
 
-    def normalize_ports(self, text: str) -> str:
+    def _ports(self, text: str) -> str:
         for real, shown in self.ports.items():
             text = re.sub(rf"(?<!\d){real}(?!\d)", shown, text)
         return text

@@ -8,6 +8,7 @@ a command whose output changed makes the committed guide stale: run
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import sys
 from collections.abc import Iterator
@@ -78,6 +79,28 @@ def test_the_clock_and_keys_are_the_same_on_every_run(gen_guide: Any) -> None:
     assert first == second
     assert "created identity 12D3KooW" in first
     assert "home: /tmp/guide/alice" in first  # the session folder, shown the same way
+
+
+def test_what_differs_per_run_is_shown_by_stable_stand_ins(gen_guide: Any, tmp_path: Path) -> None:
+    from samoorg.protocol.invite_code import InviteCode, parse_invite_code
+
+    session = gen_guide.Session("unit", tmp_path, tmp_path)
+    session.ports["35071"] = "41001"
+    session.pids["6737"] = "4101"
+    code = InviteCode(b"\x01" * 32, b"\x02" * 32, b"\x03" * 16, 1, 100, "EUR")
+    real = dataclasses.replace(code, addrs=("/ip4/127.0.0.1/tcp/35071",)).format()
+    assert session.normalize(f"home: {tmp_path}/ana  ") == "home: /tmp/guide/ana"
+    assert session.normalize("listen: /ip4/127.0.0.1/tcp/35071/p2p/X") == (
+        "listen: /ip4/127.0.0.1/tcp/41001/p2p/X"
+    )
+    assert session.normalize("daemon running (pid 6737); 350710 EUR") == (
+        "daemon running (pid 4101); 350710 EUR"
+    )
+    assert session.normalize("synced with X in 0.39 s: received 1") == (
+        "synced with X in 0.25 s: received 1"
+    )
+    shown = parse_invite_code(session.normalize(real))  # still a valid code
+    assert shown == dataclasses.replace(code, addrs=("/ip4/127.0.0.1/tcp/41001",))
 
 
 def test_a_failing_set_up_step_stops_the_generator(gen_guide: Any) -> None:
