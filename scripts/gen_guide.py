@@ -26,6 +26,7 @@ they appear; sessions run side by side. Lines of a source comment:
   ``{NAME:-12}`` (last 12) are replaced before the command is shown;
 * ``@share HOME...``: afterwards every one of those homes holds the feeds
   any of them held (real ``export`` and ``import`` of one bundle passed along);
+* ``@send FROM HOME...``: FROM exports a bundle and each HOME imports it;
 * ``@wait HOME...``: until those homes hold the same feeds (bounded);
 * ``@stop HOME``: SIGTERM to that home's daemon, which must exit 0;
 * ``@log HOME [REGEX]``: stop that daemon (if still running) and show its
@@ -87,7 +88,7 @@ BLOCK = re.compile(
     re.DOTALL,
 )
 DAEMON = re.compile(r"\bnode run\b")
-LISTENING = re.compile(r"^listening on /ip4/[\d.]+/tcp/(\d+)/")
+LISTENING = re.compile(r"/ip4/127\.0\.0\.1/tcp/(\d+)")
 SUBSTITUTION = re.compile(r"\{([A-Z][A-Z0-9_]*)(?::(-?\d+))?\}")
 DURATION = re.compile(r"\bin \d+\.\d\d s\b")
 LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} ")
@@ -191,9 +192,9 @@ class Session:
         self.daemons[home] = Daemon(process, log)
         self.pids[str(process.pid)] = str(FIRST_PID + len(self.pids))
         for line in printed:
-            port = LISTENING.match(line)
-            if port and port.group(1) not in self.ports:
-                self.ports[port.group(1)] = str(FIRST_PORT + len(self.ports))
+            for port in LISTENING.findall(line):
+                if port not in self.ports:
+                    self.ports[port] = str(FIRST_PORT + len(self.ports))
         return printed
 
     def stop(self, home: str) -> None:
@@ -268,6 +269,11 @@ class Session:
                 self.hidden(f"samoorg --home {home} export shared.bundle")
             for home in homes[:-1]:
                 self.hidden(f"samoorg --home {home} import shared.bundle")
+        elif name == "send":
+            source, *targets = " ".join(args).split()
+            self.hidden(f"samoorg --home {source} export {source}.bundle")
+            for target in targets:
+                self.hidden(f"samoorg --home {target} import {source}.bundle")
         elif name == "wait":
             args = " ".join(args).split()
             _wait_same_feeds([self.folder / home for home in args], COMMAND_TIMEOUT)
@@ -396,6 +402,31 @@ def blocks(text: str) -> list[Block]:
     ]
 
 
+DIRECTIVES = frozenset({"var", "share", "send", "wait", "stop", "log", "unsigned"})
+
+
+def check_sources(text: str) -> list[str]:
+    """Mistakes in the blocks' sources found without running them (one line each)."""
+    problems: list[str] = []
+    known: dict[str, set[str]] = {}
+    for block in blocks(text):
+        names = known.setdefault(block.session, set())
+        for line in block.source:
+            where = f"session {block.session}: {line!r}"
+            if line.startswith("@"):
+                words = line[1:].split(maxsplit=2)
+                if not words or words[0] not in DIRECTIVES:
+                    problems.append(f"{where}: unknown directive")
+                elif words[0] == "var":
+                    names.add(words[1] if len(words) > 1 else "")
+            elif line.strip() and not line.startswith(("$ ", "> ")):
+                problems.append(f"{where}: expected '$ ', '> ', '@' or an empty line")
+            for used in SUBSTITUTION.findall(line):
+                if used[0] not in names:
+                    problems.append(f"{where}: {{{used[0]}}} is used before any @var sets it")
+    return problems
+
+
 def _shim(root: Path) -> Path:
     """A folder whose ``samoorg`` runs :mod:`guide_cli` with this interpreter."""
     folder = root / "bin"
@@ -450,6 +481,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=WORKERS, help="sessions run at once")
     args = parser.parse_args(argv)
     committed = GUIDE.read_text(encoding="utf-8")
+    problems = check_sources(committed)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     began = time.monotonic()
     fresh = render(committed, args.workers)
     seconds = time.monotonic() - began

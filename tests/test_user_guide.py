@@ -46,6 +46,16 @@ def test_every_console_block_of_the_guide_is_generated(gen_guide: Any) -> None:
         assert any(f" {command} " in line or line.endswith(f" {command}") for line in shown)
 
 
+def test_the_guides_sources_are_well_formed(gen_guide: Any) -> None:
+    assert gen_guide.check_sources(gen_guide.GUIDE.read_text(encoding="utf-8")) == []
+    broken = _session("unit", "@nope\nls\n$ echo {LATER}\n@var LATER (x)")
+    assert gen_guide.check_sources(broken) == [
+        "session unit: '@nope': unknown directive",
+        "session unit: 'ls': expected '$ ', '> ', '@' or an empty line",
+        "session unit: '$ echo {LATER}': {LATER} is used before any @var sets it",
+    ]
+
+
 def test_a_block_is_replaced_by_what_its_commands_print(gen_guide: Any) -> None:
     source = "\n".join(
         [
