@@ -136,11 +136,13 @@ class Session:
         """The environment of the next command, with the clock moved on."""
         self.clock += STEP_MS
         self.count += 1
-        base = {k: v for k, v in os.environ.items() if not k.startswith("SAMOORG_")}
+        # A small environment of our own: nothing of the caller's (SAMOORG_HOME,
+        # FORCE_COLOR, a locale) may change what the commands print.
         return {
-            **base,
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "LANG": "C.UTF-8",
             **self.variables,
-            "PATH": f"{self.shim}{os.pathsep}{base.get('PATH', '')}",
+            "PATH": f"{self.shim}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
             "COLUMNS": str(COLUMNS),
             "LINES": "50",
             "TZ": "UTC",
