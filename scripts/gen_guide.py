@@ -302,8 +302,12 @@ class Session:
         """Replace what differs on every run by stable stand-ins."""
         line = line.replace(str(self.folder), SHOWN_ROOT).rstrip()
         line = self._ports(INVITE_CODE.sub(lambda m: self._code(m.group()), line))
-        for real, shown in self.pids.items():
-            line = re.sub(rf"(pid\"?:? ){real}(?!\d)", rf"\g<1>{shown}", line)
+        if self.pids:  # one pass, so that a stand-in is never replaced again
+            line = re.sub(
+                r"(pid\"?:? )(\d+)",
+                lambda m: m.group(1) + self.pids.get(m.group(2), m.group(2)),
+                line,
+            )
         return DURATION.sub("in 0.25 s", line)
 
     def _code(self, text: str) -> str:
@@ -317,9 +321,9 @@ class Session:
         return dataclasses.replace(code, addrs=addrs).format()
 
     def _ports(self, text: str) -> str:
-        for real, shown in self.ports.items():
-            text = re.sub(rf"(?<!\d){real}(?!\d)", shown, text)
-        return text
+        if not self.ports:
+            return text
+        return re.sub(r"(?<!\d)\d{2,5}(?!\d)", lambda m: self.ports.get(m.group(), m.group()), text)
 
 
 def _home_of(command: str) -> str:

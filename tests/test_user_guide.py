@@ -92,8 +92,8 @@ def test_what_differs_per_run_is_shown_by_stable_stand_ins(gen_guide: Any, tmp_p
     from samoorg.protocol.invite_code import InviteCode, parse_invite_code
 
     session = gen_guide.Session("unit", tmp_path, tmp_path)
-    session.ports["35071"] = "41001"
-    session.pids["6737"] = "4101"
+    session.ports.update({"35071": "41001", "41001": "41002"})  # stand-ins are not real ports
+    session.pids.update({"6737": "4101", "4101": "4102"})
     code = InviteCode(b"\x01" * 32, b"\x02" * 32, b"\x03" * 16, 1, 100, "EUR")
     real = dataclasses.replace(code, addrs=("/ip4/127.0.0.1/tcp/35071",)).format()
     assert session.normalize(f"home: {tmp_path}/ana  ") == "home: /tmp/guide/ana"
@@ -102,6 +102,9 @@ def test_what_differs_per_run_is_shown_by_stable_stand_ins(gen_guide: Any, tmp_p
     )
     assert session.normalize("daemon running (pid 6737); 350710 EUR") == (
         "daemon running (pid 4101); 350710 EUR"
+    )
+    assert session.normalize('"pid": 4101, /tcp/41001 /tcp/35071') == (
+        '"pid": 4102, /tcp/41002 /tcp/41001'
     )
     assert session.normalize("synced with X in 0.39 s: received 1") == (
         "synced with X in 0.25 s: received 1"
