@@ -35,6 +35,8 @@ vectors: $(STAMP)
 	$(BIN)/python scripts/gen_vectors.py
 	$(BIN)/python scripts/gen_sync_vectors.py
 	$(BIN)/python scripts/gen_agreement_vectors.py
+	$(BIN)/python scripts/gen_announce_vectors.py
+	$(BIN)/python scripts/gen_view_vectors.py
 
 guide: $(STAMP)
 	$(BIN)/python scripts/gen_guide.py

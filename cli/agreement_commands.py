@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from samoorg.cli.community import flagged_label, load_views, resolve_entry
+from samoorg.cli.community import flagged_label, hex_prefix, load_views, resolve_entry
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.output import Instant, count, format_time, print_json, print_table
 from samoorg.crdt.errors import RuleViolation
 from samoorg.protocol.ids import peer_id
 
@@ -86,7 +86,7 @@ def _record(
         for entry in made:
             reason = invalid.get(entry.id) or pending.get(entry.id)
             if reason is not None:
-                raise RuleViolation(reason)
+                raise RuleViolation(reason.text, reason.code)
 
     return state.store().append_chain(state.signer(), steps, check=check)
 
@@ -94,10 +94,6 @@ def _record(
 def _preview(text: str) -> str:
     flat = " ".join(text.split()) if text.strip() else text.replace("\n", "⏎")
     return flat if len(flat) <= PREVIEW else flat[: PREVIEW - 1] + "…"
-
-
-def _entries(count: int) -> str:
-    return f"{count} entr{'y' if count == 1 else 'ies'}"
 
 
 def _short(value: bytes) -> str:
@@ -184,7 +180,7 @@ def _print_written(verb: str, agreement: Agreement, made: Sequence[Entry], as_js
         return
     typer.echo(
         f'{verb} {_short(agreement.doc)} "{agreement.title}": '
-        f"+{inserted} -{deleted} characters in {_entries(len(made))}"
+        f"+{inserted} -{deleted} characters in {count(len(made), 'entry', 'entries')}"
     )
     typer.echo(f"version {_short(agreement.version)}")
 
@@ -226,7 +222,8 @@ def show(
     size = len(agreement.replica.closure(heads))
     typer.echo(
         f"by {flagged_label(views, agreement.root.author, me)}, "
-        f"{format_time(agreement.root.timestamp)} UTC; this version: {_entries(size)}"
+        f"{format_time(agreement.root.timestamp)} UTC; "
+        f"this version: {count(size, 'entry', 'entries')}"
     )
     typer.echo(f"version {_short(digest)}" + ("  (current)" if current else "  (not current)"))
     typer.echo("")
@@ -237,11 +234,7 @@ def _find_version(agreement: Agreement, prefix: str) -> tuple[bytes, str, tuple[
     """``(hash, text, heads)`` of the version named by a hash or entry id prefix."""
     from samoorg.crdt.agreement_codec import version_hash
 
-    wanted = prefix.strip().lower()
-    if len(wanted) < 4 or any(c not in "0123456789abcdef" for c in wanted):
-        raise RuleViolation(
-            f"expected a version hash or entry id (4+ hex digits), found {prefix!r}"
-        )
+    wanted = hex_prefix(prefix, "a version hash or entry id")
     entries = [a for a in agreement.replica.applied if a.hex().startswith(wanted)]
     if len(entries) == 1:
         text = agreement.text_at(entries)
@@ -312,7 +305,7 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
                     "entry": row.entry.id.hex(),
                     "author": peer_id(row.entry.author),
                     "forked": views.is_forked(row.entry.author),
-                    "timestamp": row.entry.timestamp,
+                    "timestamp": Instant(row.entry.timestamp),
                     "inserted": row.inserted,
                     "deleted": row.deleted,
                     "inserted_text": [*row.inserted_pieces],
@@ -327,9 +320,10 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
                     "entry": e.id.hex(),
                     "author": peer_id(e.author),
                     "forked": views.is_forked(e.author),
-                    "timestamp": e.timestamp,
+                    "timestamp": Instant(e.timestamp),
                     "status": status,
-                    "reason": reason,
+                    "reason": reason.text,
+                    "code": reason.code.value,
                 }
                 for e, status, reason in held
             ]
@@ -351,7 +345,7 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
             flagged_label(views, e.author, me),
             _short(e.id),
             status,
-            reason,
+            reason.text,
             "",
         )
         for e, status, reason in held
@@ -377,7 +371,7 @@ def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fals
                     "entry": line.entry.id.hex(),
                     "author": peer_id(line.entry.author),
                     "forked": views.is_forked(line.entry.author),
-                    "timestamp": line.entry.timestamp,
+                    "timestamp": Instant(line.entry.timestamp),
                     "authors": [peer_id(a) for a in line.authors],
                 }
                 for line in lines
@@ -503,7 +497,7 @@ def _print_acceptances(views: Views, agreement: Agreement, me: bytes, as_json: b
                         "version": a.version.hex(),
                         "status": a.status,
                         "current": a.status == "current",
-                        "accepted_at": a.entry.timestamp,
+                        "accepted_at": Instant(a.entry.timestamp),
                     }
                     for author, a in accepted
                 ],

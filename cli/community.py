@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.errors import MalformedInput, RuleViolation
 from samoorg.crdt.money import Amount
 from samoorg.node.errors import Ambiguous, NotFound
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
@@ -74,15 +74,23 @@ def append_checked(
     current.index.add(trial)
     reason = current.invalid().get(trial.id)
     if reason is not None:
-        raise RuleViolation(reason)
+        raise RuleViolation(reason.text, reason.code)
     entry = store.append(signer, kind, body, timestamp=stamp)
     current.index.add(entry)
     return entry
 
 
+def hex_prefix(text: str, what: str = "an entry id") -> str:
+    """``text`` as a lowercase id prefix of at least 4 hex digits, or a usage error."""
+    wanted = text.strip().lower()
+    if len(wanted) < 4 or any(c not in "0123456789abcdef" for c in wanted):
+        raise MalformedInput(f"expected {what} (at least 4 hex digits), found {text!r}")
+    return wanted
+
+
 def resolve_entry(state: Session, prefix: str, *kinds: str) -> Entry:
     """The stored entry whose id starts with ``prefix``, which must be of one of ``kinds``."""
-    entry = state.store().resolve(prefix)
+    entry = state.store().resolve(hex_prefix(prefix))
     if kinds and entry.kind not in kinds:
         wanted = " or ".join(kinds)
         raise NotFound(f"expected the id of a {wanted} entry, found an entry of kind {entry.kind}")
@@ -97,7 +105,7 @@ def resolve_member(state: Session, text: str) -> bytes:
     except BadIdentifier:
         pass
     if len(cleaned) < _MIN_PARTIAL:
-        raise NotFound(
+        raise MalformedInput(
             f"expected a participant id (12D3KooW…) or at least {_MIN_PARTIAL} of its "
             f"characters, found {text!r}"
         )
@@ -133,11 +141,6 @@ def peer_label(text: str | None, me: bytes | None = None) -> str:
 def money(amount: Amount | None) -> str:
     """``"100.00 EUR"`` (empty for ``None``)."""
     return "" if amount is None else f"{amount.format()} {amount.currency}"
-
-
-def money_json(minor: int, currency: str) -> dict[str, str]:
-    """The JSON shape of one amount: ``{"EUR": "100.00"}``."""
-    return {currency: Amount(currency, minor).format()}
 
 
 def totals_text(totals: Mapping[str, str]) -> str:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
+from samoorg.node.errors import KeyFileError
 from samoorg.node.home import Home, resolve_home
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from samoorg.cli.daemon_client import DaemonClient
     from samoorg.crdt.index import EntryIndex
     from samoorg.node.store import Store
     from samoorg.protocol.crypto import Signer
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -22,14 +29,24 @@ class Session:
     home: Home
     _store: Store | None = field(default=None, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
+    offline: bool = False
+    """Work on the store even while a daemon runs (``--offline``)."""
+    _daemon: DaemonClient | bool | None = field(default=False, repr=False)
 
     def store(self) -> Store:
         """The node's store (requires ``samoorg init``)."""
         if self._store is None:
+            from samoorg.node.own_head import OwnHeadRecord
             from samoorg.node.store import Store
 
             self.home.require_initialised()
-            self._store = Store(self.home.store_file)
+            try:
+                own_head = OwnHeadRecord(self.home.own_head_file, self.public_key())
+            except KeyFileError:
+                # Reading (and exporting) still works; nothing can be signed
+                # with an unreadable key, so the record has nothing to guard.
+                own_head = None
+            self._store = Store(self.home.store_file, own_head=own_head)
         return self._store
 
     def signer(self) -> Signer:
@@ -40,7 +57,8 @@ class Session:
             self.home.require_initialised()
             self._signer = load_signer(
                 self.home.key_file,
-                lambda: typer.prompt("Passphrase", hide_input=True),
+                # Without a terminal, getpass would read stdin and warn.
+                (lambda: typer.prompt("Passphrase", hide_input=True)) if on_terminal() else None,
             )
         return self._signer
 
@@ -59,11 +77,43 @@ class Session:
 
         return load_index(self.store())
 
+    def daemon(self) -> DaemonClient | None:
+        """A client of this home's running daemon, or ``None`` (none runs, or offline)."""
+        if self._daemon is False:
+            from samoorg.cli.daemon_client import connect
+
+            self.home.require_initialised()
+            self._daemon = connect(self.home, offline=self.offline)
+        assert not isinstance(self._daemon, bool)
+        return self._daemon
+
+    def ask(self, remote: Callable[[DaemonClient], T], local: Callable[[], T]) -> T:
+        """``remote(daemon)`` when the daemon runs, else (or if it does not answer) ``local()``."""
+        from samoorg.cli.daemon_client import DaemonUnavailable
+
+        client = self.daemon()
+        if client is not None:
+            try:
+                return remote(client)
+            except DaemonUnavailable as exc:
+                import sys
+
+                sys.stderr.write(f"warning: the daemon did not answer ({exc}); reading the store\n")
+                self._daemon = None
+        return local()
+
     def close(self) -> None:
         """Release the store."""
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def on_terminal() -> bool:
+    """Whether a person can answer a prompt (stdin and stderr are terminals)."""
+    import sys
+
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 def session(ctx: typer.Context) -> Session:

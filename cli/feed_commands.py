@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from samoorg.cli.context import session
+from samoorg.cli.context import Session, on_terminal, session
 from samoorg.cli.output import (
     count,
-    entry_json,
     fail_line,
     format_time,
     print_json,
     print_table,
 )
-from samoorg.node.errors import HomeError, StoreError
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    Paging,
+    paging,
+    print_next_page,
+)
+from samoorg.node.errors import HomeError, NodeError, StoreError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.cli.daemon_client import DaemonClient
     from samoorg.node.store import IngestReport, Store
     from samoorg.protocol.bundle import Record
-    from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 IMPORT_BATCH = 2000
@@ -44,16 +53,28 @@ def init(
     ] = False,
 ) -> None:
     """Create a new identity and an empty store in the home directory."""
-    from samoorg.node.keystore import create_key_file, env_passphrase
+    from samoorg.node.keystore import PASSPHRASE_ENV, create_key_file, env_passphrase
     from samoorg.node.store import Store
 
     home = session(ctx).home
+    if home.path.exists() and not home.path.is_dir():
+        raise HomeError(
+            f"'{home.path}' is a file: give --home a directory, or a path that does not exist yet"
+        )
     if home.key_file.exists():
         raise HomeError(f"{home.path} already holds an identity ({home.key_file})")
     secret = env_passphrase()
+    if passphrase and secret == "":
+        raise typer.BadParameter(
+            f"--passphrase asks for a passphrase, but {PASSPHRASE_ENV} is empty"
+        )
     if passphrase and secret is None:
+        if not on_terminal():
+            raise typer.BadParameter(
+                f"--passphrase needs a terminal to ask for the passphrase: set {PASSPHRASE_ENV}"
+            )
         secret = typer.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
-    signer = create_key_file(home.key_file, secret if (passphrase or secret) else None)
+    signer = create_key_file(home.key_file, secret or None)
     Store(home.store_file).close()
     typer.echo(f"created identity {peer_id(signer.public_key)}")
     typer.echo(f"home: {home.path}")
@@ -81,54 +102,111 @@ def log(
     kind: Annotated[
         list[str] | None, typer.Option("--kind", help="Only entries of this kind (repeatable).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most N (0 = all).")] = 0,
     invalid: Annotated[
         bool,
         typer.Option("--invalid", help="Only entries the views ignore, with the reason."),
     ] = False,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List stored entries in arrival order."""
-    state = session(ctx)
-    store = state.store()
-    selected = [
-        entry for _, entry in store.entries(author=_author_option(author), kinds=kind or None)
-    ]
-    if invalid:
-        from samoorg.crdt.views import Views
+    """List stored entries, newest first (one page; --all for every entry)."""
+    from samoorg.node.api.shapes import log_page
 
-        reasons = Views(state.index()).invalid()
-        selected = [e for e in selected if e.id in reasons]
-    if limit:
-        selected = selected[-limit:]
+    state = session(ctx)
+    asked = paging(limit, every, cursor)
+    author_key = _author_option(author)
+    before = asked.start or None
+    if kind:
+        _check_kinds(state, kind)
     if invalid:
-        _print_invalid(selected, reasons, as_json)
+        _print_invalid(state, author_key, kind or [], asked, as_json)
         return
+
+    def local() -> Page:
+        rows = state.store().entries_newest_first(before=before, author=author_key, kinds=kind)
+        return Page(*log_page(rows, asked.limit))
+
+    page = state.ask(
+        lambda daemon: daemon.page("/log", {"author": author, "kind": kind or None}, asked), local
+    )
     if as_json:
-        print_json([entry_json(e) for e in selected])
+        print_json(page.as_json())
         return
     rows = [
         (
-            e.id.hex()[:12],
-            peer_id(e.author)[-10:],
-            e.seq,
-            format_time(e.timestamp),
-            e.kind,
-            _summary(e.body),
+            e["id"][:12],
+            e["author"][-10:],
+            e["seq"],
+            format_time(e["timestamp"]),
+            e["kind"],
+            _summary(e["body"]),
         )
-        for e in selected
+        for e in page.items
     ]
     print_table(None, ["id", "author", "seq", "time (UTC)", "kind", "body"], rows)
+    print_next_page(["log"], page)
 
 
-def _print_invalid(selected: list[Entry], reasons: dict[bytes, str], as_json: bool) -> None:
+def _check_kinds(state: Session, kinds: Sequence[str]) -> None:
+    """Refuse (as bad usage) a kind that no view reads and no stored entry has."""
+    from samoorg.crdt.views import DOMAINS
+
+    known = {k for domain in DOMAINS for k in domain.kinds}
+    for name in kinds:
+        if name in known:
+            continue
+
+        def remote(daemon: DaemonClient, name: str = name) -> bool:
+            return bool(daemon.get("/log", {"kind": name, "limit": 1})["items"])
+
+        def local(name: str = name) -> bool:
+            return next(state.store().entries(kinds=[name]), None) is not None
+
+        stored = state.ask(remote, local)
+        if not stored:
+            raise typer.BadParameter(
+                f"unknown kind {name!r}; known kinds: {', '.join(sorted(known))}",
+                param_hint="'--kind'",
+            )
+
+
+def _print_invalid(
+    state: Session, author: bytes | None, kinds: list[str], asked: Paging, as_json: bool
+) -> None:
+    """``log --invalid``: entries the views ignore and why, newest first (read locally)."""
+    from samoorg.crdt.views import Views
+    from samoorg.node.api.shapes import log_page
+
+    reasons = Views(state.index()).invalid()
+    rows = (
+        (rowid, entry)
+        for rowid, entry in state.store().entries_newest_first(
+            before=asked.start or None, author=author, kinds=kinds or None
+        )
+        if entry.id in reasons
+    )
+    items, next_cursor = log_page(rows, asked.limit)
+    page = Page(
+        [
+            {
+                **e,
+                "invalid": reasons[bytes.fromhex(e["id"])].text,
+                "code": reasons[bytes.fromhex(e["id"])].code.value,
+            }
+            for e in items
+        ],
+        next_cursor,
+    )
     if as_json:
-        print_json([{**entry_json(e), "invalid": reasons[e.id]} for e in selected])
+        print_json(page.as_json())
         return
-    rows = [
-        (e.id.hex()[:12], peer_id(e.author)[-10:], e.seq, e.kind, reasons[e.id]) for e in selected
+    table = [
+        (e["id"][:12], e["author"][-10:], e["seq"], e["kind"], e["invalid"]) for e in page.items
     ]
-    print_table(None, ["id", "author", "seq", "kind", "ignored because"], rows)
+    print_table(None, ["id", "author", "seq", "kind", "ignored because"], table)
+    print_next_page(["log", "--invalid"], page)
 
 
 def _summary(body: object, width: int = 60) -> str:
@@ -140,17 +218,38 @@ def _summary(body: object, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def verify(ctx: typer.Context) -> None:
+def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Re-verify every stored entry, backlink and fork proof."""
+    from samoorg.node.store import RECOVERY
+
     store = session(ctx).store()
     found = store.verify_report()
     stats = store.stats()
+    if as_json:
+        print_json(
+            {
+                "ok": not found.problems,
+                "entries": stats.entries,
+                "feeds": stats.feeds,
+                "fork_proofs": stats.forked,
+                "problems": found.problems,
+                "warnings": found.warnings,
+            }
+        )
+        if found.problems:
+            raise StoreError(
+                f"store is NOT consistent: {count(len(found.problems), 'problem')} found"
+            )
+        return
     for line in found.warnings[:20]:
         typer.echo(f"warning: {line}", err=True)
     if found.problems:
         for line in found.problems[:20]:
             typer.echo(line, err=True)
-        raise StoreError(f"store is NOT consistent: {count(len(found.problems), 'problem')} found")
+        raise StoreError(
+            f"store is NOT consistent: {count(len(found.problems), 'problem')} found; "
+            f"to recover, {RECOVERY}"
+        )
     warned = f"; {count(len(found.warnings), 'warning')}" if found.warnings else ""
     typer.echo(
         f"ok: {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')} "
@@ -162,8 +261,13 @@ def export(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Bundle file to write ('-' for stdout).")],
     author: Annotated[str | None, typer.Option("--author", help="Only this author's feed.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the counts as JSON (not with '-').")
+    ] = False,
 ) -> None:
     """Write feeds and fork proofs to a bundle file (sneakernet sync)."""
+    if as_json and str(file) == "-":
+        raise typer.BadParameter("--json needs a FILE: with '-' the bundle itself is on stdout")
     store = session(ctx).store()
     only = _author_option(author)
     if str(file) == "-":
@@ -173,13 +277,19 @@ def export(
         # Written beside the target and renamed at the end, so an interrupted
         # export never leaves a half bundle under FILE.
         partial = file.with_name(file.name + ".partial")
+        _check_writable(file)
         try:
             with partial.open("wb") as out:
                 entries, proofs = _write_bundle(store, only, out)
             partial.replace(file)
-        except BaseException:
+        except OSError as exc:
+            # Name the file the user asked for, not our temporary one.
+            raise OSError(exc.errno, exc.strerror, str(file)) from None
+        finally:
             partial.unlink(missing_ok=True)
-            raise
+    if as_json:
+        print_json({"file": str(file), "entries": entries, "fork_proofs": proofs})
+        return
     typer.echo(
         f"exported {count(entries, 'entry', 'entries')} and {count(proofs, 'fork proof')} "
         f"to {file}",
@@ -187,22 +297,32 @@ def export(
     )
 
 
+def _check_writable(file: Path) -> None:
+    """Refuse a target that is a directory, or whose folder is missing, before any work."""
+    if file.is_dir():
+        raise NodeError(f"'{file}' is a directory: give the path of the bundle file to write")
+    if not file.parent.is_dir():
+        raise NodeError(f"cannot write '{file}': the folder '{file.parent}' does not exist")
+
+
 def _write_bundle(store: Store, only: bytes | None, out: BinaryIO) -> tuple[int, int]:
     """Stream every feed (or only one author's) and the fork proofs; return the counts."""
+    from samoorg.cli.progress import Progress
     from samoorg.protocol.bundle import BundleWriter, RecordType
 
     writer = BundleWriter()
     count = 0
     out.write(writer.header())
-    for head in store.heads():
-        if only is not None and head.author != only:
-            continue
-        after = 0
-        while raws := store.feed_raw(head.author, after, 1000):
-            for raw in raws:
-                out.write(writer.record(RecordType.ENTRY, raw))
-            after += len(raws)
-            count += len(raws)
+    heads = [h for h in store.heads() if only is None or h.author == only]
+    with Progress("exporting", sum(h.seq for h in heads)) as bar:
+        for head in heads:
+            after = 0
+            while raws := store.feed_raw(head.author, after, 1000):
+                for raw in raws:
+                    out.write(writer.record(RecordType.ENTRY, raw))
+                after += len(raws)
+                count += len(raws)
+                bar.update(count)
     proofs = [p for p in store.fork_proofs() if only is None or p.author == only]
     for proof in proofs:
         out.write(writer.record(RecordType.FORK_PROOF, proof.to_bytes()))
@@ -227,16 +347,23 @@ def _records(handle: BinaryIO) -> Iterator[Record]:
 
 @contextmanager
 def _open_bundle(file: Path) -> Iterator[BinaryIO]:
-    """The bundle as a seekable file; stdin ('-') is spooled to a temporary file first."""
+    """The bundle as a seekable file.
+
+    A stream that cannot seek (stdin as '-', a pipe such as ``<(...)`` or
+    ``/dev/stdin``) is read once, sequentially, into a temporary file first.
+    """
     import shutil
     import tempfile
 
-    if str(file) != "-":
-        with file.open("rb") as handle:
-            yield handle
-        return
-    with tempfile.TemporaryFile() as spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool, READ_CHUNK)
+    with ExitStack() as stack:
+        source: BinaryIO = (
+            sys.stdin.buffer if str(file) == "-" else stack.enter_context(file.open("rb"))
+        )
+        if source.seekable():
+            yield source
+            return
+        spool = stack.enter_context(tempfile.TemporaryFile())
+        shutil.copyfileobj(source, spool, READ_CHUNK)
         spool.seek(0)
         yield spool
 
@@ -247,6 +374,7 @@ def import_(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify and import a bundle; report new, already-had and rejected entries."""
+    from samoorg.cli.progress import Progress, deferred_interrupt
     from samoorg.node.store import IngestReport
 
     store = session(ctx).store()
@@ -254,10 +382,34 @@ def import_(
     with _open_bundle(file) as handle:
         # Pass 1, framing and checksum only: a truncated or corrupted file
         # imports nothing. Pass 2 streams the records into the store.
-        for _ in _records(handle):
-            pass
-        handle.seek(0)
-        _import_records(store, _records(handle), report)
+        start, total = handle.tell(), 0
+        try:
+            with Progress("checking", unit="records") as checking:
+                for _ in _records(handle):
+                    total += 1
+                    if total % IMPORT_BATCH == 0:
+                        checking.update(total)
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted while checking the bundle: nothing was imported\n")
+            raise typer.Exit(130) from None
+        handle.seek(start)
+        with deferred_interrupt() as interrupt, Progress("importing", total) as bar:
+
+            def step(done: int) -> None:
+                bar.update(done, f"{len(report.new)} new")
+                if interrupt.requested:
+                    raise _Interrupted(done)
+
+            try:
+                _import_records(store, _records(handle), report, step)
+            except _Interrupted as stop:
+                bar.close()
+                _print_import(report, as_json)
+                sys.stderr.write(
+                    f"interrupted after {stop.done} of {count(total, 'record')} of the bundle; "
+                    "what was imported is stored: import the same bundle again to finish\n"
+                )
+                raise typer.Exit(130) from None
     _print_import(report, as_json)
     if report.rejected:
         first = report.rejected[0]
@@ -269,10 +421,25 @@ def import_(
         raise typer.Exit(1)
 
 
-def _import_records(store: Store, records: Iterable[Record], report: IngestReport) -> None:
+class _Interrupted(Exception):
+    """Ctrl-C, taken between two batches after ``done`` records."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(done)
+        self.done = done
+
+
+def _import_records(
+    store: Store,
+    records: Iterable[Record],
+    report: IngestReport,
+    step: Callable[[int], None] = lambda done: None,
+) -> None:
     """Ingest entries in batches, then fork proofs (so a node's export imports cleanly).
 
     Rejections are numbered by record position in the bundle (from 0).
+    ``step(records done)`` runs after each batch (each store transaction); it
+    may raise to stop there.
     """
     from dataclasses import replace
 
@@ -303,19 +470,23 @@ def _import_records(store: Store, records: Iterable[Record], report: IngestRepor
                 report.rejected.append(numbered)
         return held_back
 
-    for number, record in enumerate(records):
+    seen = 0
+    for seen, record in enumerate(records, start=1):
         if record.type is RecordType.FORK_PROOF:
-            proofs.append((number, record.payload))
+            proofs.append((seen - 1, record.payload))
             continue
-        batch.append((number, record.payload))
+        batch.append((seen - 1, record.payload))
         if len(batch) >= IMPORT_BATCH:
             gaps += flush(batch)
             batch = []
+            step(seen)
     gaps += flush(batch)
+    step(seen)
     # Retry the gaps while that makes progress; what is left is a real gap.
     while gaps:
         before = len(report.new)
         still = flush([(number, raw) for number, raw, _ in gaps])
+        step(seen)
         if len(report.new) == before:
             report.rejected.extend(rejection for _, _, rejection in still)
             break

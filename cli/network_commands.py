@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from samoorg.cli.context import session
-from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.output import count, format_time, instant, print_json, print_table
 from samoorg.node.errors import NodeError
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
@@ -71,11 +71,30 @@ def node_run(
         bool,
         typer.Option("--relay-service", help="Relay for peers behind NAT (public nodes)."),
     ] = False,
+    api_listen: Annotated[
+        str,
+        typer.Option("--api-listen", help="HOST:PORT of the local HTTP API (port 0: any free)."),
+    ] = "127.0.0.1:0",
+    api_allow_remote: Annotated[
+        bool,
+        typer.Option("--api-allow-remote", help="Allow a non-loopback --api-listen address."),
+    ] = False,
+    api_rate: Annotated[
+        float,
+        typer.Option("--api-rate", min=0.01, help="API requests per second per client."),
+    ] = 50.0,
+    no_api: Annotated[bool, typer.Option("--no-api", help="Do not serve the HTTP API.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
-    """Run the node until SIGINT/SIGTERM: connect, replicate, gossip, discover."""
+    """Run the node until SIGINT/SIGTERM: connect, replicate, gossip, discover, serve the API."""
+    from samoorg.node.api.server import ApiListenError, ApiSettings, parse_listen
     from samoorg.node.daemon_run import DEFAULT_LISTEN, DaemonOptions, run_daemon
     from samoorg.node.transport import split_address
+
+    try:
+        parse_listen(api_listen, allow_remote=api_allow_remote)
+    except ApiListenError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--api-listen") from None
 
     for address in [*(bootstrap or []), *(relay or [])]:
         split_address(address)  # a bad address is a usage error before anything starts
@@ -89,11 +108,29 @@ def node_run(
         verbose=verbose,
         relays=tuple(relay or []),
         relay_service=relay_service,
+        api=None
+        if no_api
+        else ApiSettings(listen=api_listen, allow_remote=api_allow_remote, rate=api_rate),
     )
     signer = state.signer()
     state.close()
     code = run_daemon(state.home, signer, options)
     raise typer.Exit(code)
+
+
+@node_app.command("stop")
+def node_stop(
+    ctx: typer.Context,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the daemon to exit.")
+    ] = 15.0,
+) -> None:
+    """Stop the daemon of this home (as Ctrl-C would) and wait until it has exited."""
+    from samoorg.node.daemon_state import stop_daemon
+
+    home = session(ctx).home
+    pid = stop_daemon(home, timeout)
+    typer.echo(f"stopped the daemon (pid {pid}) of {home.path}")
 
 
 def _ago(ms: int | None) -> str:
@@ -128,24 +165,15 @@ def status(
 
         views = Views(state.index()).digests()
     if as_json:
-        print_json(
-            {
-                "id": ident,
-                "home": str(state.home.path),
-                "store": {
-                    "entries": stats.entries,
-                    "feeds": stats.feeds,
-                    "fork_proofs": stats.forked,
-                },
-                "daemon": daemon,
-                **({"digests": views} if views is not None else {}),
-            }
-        )
+        from samoorg.node.api.shapes import status_json
+
+        print_json(status_json(ident, str(state.home.path), stats, daemon, views))
         return
     typer.echo(f"id:      {ident}")
     typer.echo(f"home:    {state.home.path}")
     typer.echo(
-        f"store:   {stats.entries} entries in {stats.feeds} feeds, {stats.forked} fork proof(s)"
+        f"store:   {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')}, "
+        f"{count(stats.forked, 'fork proof')}"
     )
     for name, value in (views or {}).items():
         typer.echo(f"digest:  {name} {value[:16]}")
@@ -163,7 +191,9 @@ def status(
     )
     for peer in connected:
         typer.echo(f"         {peer['id']}  {peer.get('session') or 'idle'}")
-    typer.echo(f"scope:   {daemon.get('scope')} feeds (hops {daemon.get('hops')})")
+    typer.echo(
+        f"scope:   {count(int(daemon.get('scope') or 0), 'feed')} (hops {daemon.get('hops')})"
+    )
 
 
 def _peer_rows(records: list[PeerRecord], live: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -180,8 +210,8 @@ def _peer_rows(records: list[PeerRecord], live: dict[str, dict[str, Any]]) -> li
                 "addrs": list(record.addrs),
                 "connected": bool(now.get("connected")),
                 "session": now.get("session"),
-                "last_sync": now.get("last_sync") or record.last_sync,
-                "last_seen": record.last_seen,
+                "last_sync": instant(now.get("last_sync") or record.last_sync),
+                "last_seen": instant(record.last_seen),
                 # The peer book holds finished sessions; the daemon the running one.
                 "received": record.received + now.get("received", 0),
                 "sent": record.sent + now.get("sent", 0),
@@ -192,7 +222,15 @@ def _peer_rows(records: list[PeerRecord], live: dict[str, dict[str, Any]]) -> li
         )
     for ident, now in live.items():
         if ident not in seen:
-            rows.append({"id": ident, "source": "connected", "addrs": [], **now})
+            rows.append(
+                {
+                    "id": ident,
+                    "source": "connected",
+                    "addrs": [],
+                    **now,
+                    "last_sync": instant(now.get("last_sync")),
+                }
+            )
     return rows
 
 
@@ -235,6 +273,7 @@ def peers(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 def peer_add(
     ctx: typer.Context,
     address: Annotated[str, typer.Argument(help="Multiaddr ending in /p2p/<peer id>.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Remember a peer; a running daemon dials it within a second."""
     from samoorg.node.transport import split_address
@@ -244,6 +283,9 @@ def peer_add(
         raise NodeError("that address is this node itself")
     with _peer_book(ctx) as book:
         record = book.add(key, [transport_part], "manual")
+    if as_json:
+        print_json({"id": peer_id(key), "addrs": list(record.addrs), "source": record.source})
+        return
     typer.echo(f"added {peer_id(key)} at {', '.join(record.addrs)}")
 
 
@@ -274,11 +316,15 @@ def sync(
     as_json: JsonFlag = False,
 ) -> None:
     """Sync once with one peer without a daemon; report entries received, sent, rejected."""
+    import signal
+
     import trio
 
+    from samoorg.cli.progress import Progress
     from samoorg.node.daemon_state import daemon_running
     from samoorg.node.logs import configure_logging
-    from samoorg.node.oneshot import sync_once
+    from samoorg.node.oneshot import OneShotReport, sync_once
+    from samoorg.node.replication import SyncReport
     from samoorg.node.transport import split_address
 
     split_address(address)
@@ -293,10 +339,40 @@ def sync(
     import samoorg.node.libp2p_transport  # noqa: F401 - libp2p resets its loggers on import
 
     configure_logging()
-    with _peer_book(ctx) as book:
-        report = trio.run(
-            lambda: sync_once(signer, store, book, address, hops=hops, timeout=timeout)
+    moving = SyncReport()
+    with _peer_book(ctx) as book, Progress("syncing", unit="entries received") as bar:
+
+        async def one_sync() -> OneShotReport | None:
+            done = None
+            # Ctrl-C cancels the session: the store keeps every batch it committed.
+            with trio.open_signal_receiver(signal.SIGINT) as signals:
+                async with trio.open_nursery() as nursery:
+
+                    async def stop_on_signal() -> None:
+                        async for _ in signals:
+                            nursery.cancel_scope.cancel()
+
+                    async def show() -> None:
+                        while True:
+                            bar.update(moving.received, f"sent {moving.sent}")
+                            await trio.sleep(0.2)
+
+                    nursery.start_soon(stop_on_signal)
+                    nursery.start_soon(show)
+                    done = await sync_once(
+                        signer, store, book, address, hops=hops, timeout=timeout, report=moving
+                    )
+                    nursery.cancel_scope.cancel()
+            return done
+
+        report = trio.run(one_sync)
+    if report is None:
+        typer.echo(
+            f"interrupted: received {moving.received}, sent {moving.sent}, "
+            f"rejected {moving.rejected}; what was received is stored",
+            err=True,
         )
+        raise typer.Exit(130)
     session_report = report.report
     if as_json:
         print_json({**session_report.to_json(), "seconds": round(report.seconds, 3)})
@@ -326,7 +402,7 @@ def follow(
     with _peer_book(ctx) as book:
         if keys:
             added = book.follow(keys)
-            typer.echo(f"following {len(keys)} feed(s) ({added} new)")
+            typer.echo(f"following {count(len(keys), 'feed')} ({added} new)")
             return
         followed = sorted(book.follows())
     if as_json:
@@ -337,10 +413,15 @@ def follow(
 
 
 def unfollow(
-    ctx: typer.Context, ident: Annotated[str, typer.Argument(help="Peer id to stop following.")]
+    ctx: typer.Context,
+    ident: Annotated[str, typer.Argument(help="Peer id to stop following.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Stop replicating a followed feed (entries already stored stay)."""
     _forget(ctx, ident, "followed", lambda book, key: book.unfollow(key))
+    if as_json:
+        print_json({"unfollowed": peer_id(parse_peer_id(ident))})
+        return
     typer.echo(f"unfollowed {ident}")
 
 

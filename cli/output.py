@@ -1,26 +1,33 @@
-"""How commands print: JSON for machines, tables for people, one line for errors."""
+"""How commands print: JSON for machines, tables for people, one line for errors.
+
+Times. Every time in JSON output is RFC 3339 UTC with milliseconds
+(``2025-07-01T18:00:00.250Z``): a command puts a millisecond timestamp in its
+row as an :class:`Instant` (:func:`instant`), which :func:`jsonable` writes in
+that one format; :mod:`samoorg.node.api.times` has the rules, shared with the
+API.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from samoorg.protocol.ids import peer_id
+from samoorg.node.api.shapes import entry_json, jsonable
+from samoorg.node.api.times import Instant, format_time, instant, rfc3339
 
-if TYPE_CHECKING:
-    from samoorg.protocol.entry import Entry
-
-
-def jsonable(value: Any) -> Any:
-    """Convert CBOR values for JSON: bytes become lowercase hex strings."""
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
+__all__ = [
+    "Instant",
+    "count",
+    "entry_json",
+    "fail_line",
+    "format_time",
+    "instant",
+    "jsonable",
+    "print_json",
+    "print_table",
+    "rfc3339",
+]
 
 
 def print_json(value: Any) -> None:
@@ -29,26 +36,6 @@ def print_json(value: Any) -> None:
 
     sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False, sort_keys=False))
     sys.stdout.write("\n")
-
-
-def entry_json(entry: Entry) -> dict[str, Any]:
-    """The JSON shape of an entry in ``samoorg log --json``."""
-    return {
-        "id": entry.id.hex(),
-        "author": peer_id(entry.author),
-        "seq": entry.seq,
-        "prev": entry.prev.hex() if entry.prev else None,
-        "timestamp": entry.timestamp,
-        "kind": entry.kind,
-        "body": jsonable(entry.body),
-    }
-
-
-def format_time(ms: int) -> str:
-    """A millisecond timestamp as local-independent UTC text."""
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

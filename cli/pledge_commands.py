@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +12,6 @@ from samoorg.cli.community import (
     append_checked,
     load_views,
     member_label,
-    money_json,
     now,
     peer_label,
     resolve_entry,
@@ -19,10 +19,21 @@ from samoorg.cli.community import (
     totals_text,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.output import Instant, count, format_time, instant, print_json, print_table
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    page_of,
+    paging,
+    print_next_page,
+)
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.money import Amount
 from samoorg.crdt.records import (
+    CLOSES,
     COMMIT,
     FORGIVE,
     FULFIL,
@@ -35,6 +46,7 @@ from samoorg.crdt.records import (
     Request,
     amount_fields,
 )
+from samoorg.node.api.shapes import listed_pledges, money_json, pledge_row
 from samoorg.node.errors import NotFound
 from samoorg.protocol.ids import peer_id
 
@@ -75,7 +87,7 @@ def pledge_intend(
     state = session(ctx)
     chosen = [t for t in (to, request, initiative) if t is not None]
     if len(chosen) != 1:
-        raise RuleViolation("expected exactly one of --to, --request or --initiative")
+        raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
     body: dict[str, dcbor.Value] = dict(amount_fields(Amount.parse(amount, currency)))
     if to is not None:
         body["to"] = resolve_member(state, to)
@@ -100,7 +112,7 @@ def _pledge(state: Session, current: Views, prefix: str) -> PledgeOutcome:
 def _done(current: Views, pledge_id: bytes, as_json: bool, what: str) -> None:
     outcome = current.pledges.pledge(pledge_id)
     assert outcome is not None
-    row = _pledge_row(current, outcome, now())
+    row = pledge_row(current, outcome, now())
     if as_json:
         print_json(row)
         return
@@ -142,19 +154,36 @@ def pledge_commit(
     due: Annotated[
         str | None, typer.Option("--due", help="Due date, e.g. 2025-07-01 or 30d.")
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Turn your intention into an irrevocable commitment."""
-    from samoorg.cli.when import parse_when
+    """Turn your intention into an irrevocable commitment (asks first on a terminal)."""
+    from samoorg.cli.when import parse_future
 
     state = session(ctx)
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
     body: dict[str, dcbor.Value] = {"pledge": outcome.id}
     if due is not None:
-        body["due"] = parse_when(due, now())
+        body["due"] = parse_future(due, now(), "a due date")
+    if not yes and sys.stdin.isatty():
+        _confirm_commit(current, outcome, body.get("due"))
     append_checked(state, current, COMMIT, body)
     _done(current, outcome.id, as_json, "committed")
+
+
+def _confirm_commit(current: Views, outcome: PledgeOutcome, due: dcbor.Value) -> None:
+    """Ask before an irrevocable commitment; a "no" records nothing (exit 1)."""
+    row = pledge_row(current, outcome, now())
+    until = f", due {format_time(due)} UTC" if isinstance(due, int) else ""
+    question = (
+        f"Commit {totals_text(row['amount'])} to {row['to']}{until}? "
+        "A commitment cannot be withdrawn or changed"
+    )
+    if not typer.confirm(question, default=False):
+        raise RuleViolation("not committed: nothing was recorded")
 
 
 def _close(ctx: typer.Context, pledge: str, kind: str, as_json: bool) -> None:
@@ -182,53 +211,34 @@ def pledge_forgive(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = F
     _close(ctx, pledge, FORGIVE, as_json)
 
 
-def _pledge_row(current: Views, outcome: PledgeOutcome, at: int) -> dict[str, Any]:
-    record = outcome.record
-    assert record is not None
-    assert outcome.author is not None
-    return {
-        "id": outcome.id.hex(),
-        "from": peer_id(outcome.author),
-        "to": peer_id(outcome.beneficiary) if outcome.beneficiary else None,
-        "target": {"kind": record.target.kind, "id": record.target.ref.hex()},
-        "amount": money_json(outcome.minor, record.amount.currency),
-        "state": outcome.state,
-        "overdue": outcome.overdue(at),
-        "due": outcome.due,
-        "commitment": outcome.commit.id.hex() if outcome.commit else None,
-        # Views ignore a forked author's pledges, but a pledge may name a forked beneficiary.
-        "forked": outcome.beneficiary is not None and current.is_forked(outcome.beneficiary),
-    }
-
-
 @pledge_app.command("list")
 def pledge_list(
     ctx: typer.Context,
     mine: Annotated[bool, typer.Option("--mine", help="Only pledges you made.")] = False,
     to_me: Annotated[bool, typer.Option("--to-me", help="Only pledges to you.")] = False,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue commitments.")] = False,
+    everyone: Annotated[
+        bool, typer.Option("--everyone", help="Everyone's pledges, not only yours and to you.")
+    ] = False,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Intentions and commitments with their state (withdrawn, committed, overdue, ...)."""
-    from samoorg.crdt.pledge_rules import VOID, WAITING
-
+    """Intentions and commitments you give or receive (or everyone's), with their state."""
     state = session(ctx)
     me = state.public_key()
-    current = load_views(state)
-    at = now()
-    rows: list[dict[str, Any]] = []
-    for outcome in current.pledges.pledges():
-        if outcome.state in (WAITING, VOID):
-            continue
-        if mine and outcome.author != me:
-            continue
-        if to_me and outcome.beneficiary != me:
-            continue
-        if overdue and not outcome.overdue(at):
-            continue
-        rows.append(_pledge_row(current, outcome, at))
+    asked = paging(limit, every, cursor)
+    filters = {"mine": mine, "to_me": to_me, "overdue": overdue, "everyone": everyone}
+
+    def local() -> Page:
+        current, at = load_views(state), now()
+        outcomes, next_cursor = page_of(listed_pledges(current, me, at, **filters), asked)
+        return Page([pledge_row(current, o, at) for o in outcomes], next_cursor)
+
+    page = state.ask(lambda daemon: daemon.page("/pledges", filters, asked), local)
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     print_table(
         None,
@@ -243,9 +253,10 @@ def pledge_list(
                 ("OVERDUE " if r["overdue"] else "") + r["state"],
                 format_time(r["due"]) if r["due"] else "",
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["pledge", "list"], page)
 
 
 # -- ledger --------------------------------------------------------------------
@@ -341,8 +352,10 @@ def _appeal_row(current: Views, appeal: Appeal, at: int) -> dict[str, Any]:
         "fulfilled": money_json(totals.fulfilled, code),
         "backers": totals.backers,
         "status": appeal.status(at),
-        "created": appeal.entry.timestamp,
+        "created": Instant(appeal.entry.timestamp),
         "forked": current.is_forked(appeal.entry.author),
+        "closed": instant(appeal.closed.timestamp) if appeal.closed else None,
+        "closing": appeal.closed.id.hex() if appeal.closed else None,
     }
     if isinstance(record, Request):
         row["reason"] = record.reason
@@ -350,7 +363,7 @@ def _appeal_row(current: Views, appeal: Appeal, at: int) -> dict[str, Any]:
     elif isinstance(record, Initiative):
         row["title"] = record.title
         row["description"] = record.description
-        row["deadline"] = record.deadline
+        row["deadline"] = instant(record.deadline)
     return row
 
 
@@ -439,10 +452,10 @@ def initiative_propose(
     as_json: JsonFlag = False,
 ) -> None:
     """Propose an initiative; members back it with intentions. Prints its id."""
-    from samoorg.cli.when import parse_when
+    from samoorg.cli.when import parse_future
 
     if description is not None and file is not None:
-        raise RuleViolation("give either --description or --file, not both")
+        raise typer.BadParameter("give either --description or --file, not both")
     text = file.read_text(encoding="utf-8") if file is not None else (description or "")
     state = session(ctx)
     body: dict[str, dcbor.Value] = {
@@ -452,7 +465,7 @@ def initiative_propose(
     if text:
         body["description"] = text
     if deadline is not None:
-        body["deadline"] = parse_when(deadline, now())
+        body["deadline"] = parse_future(deadline, now(), "a deadline")
     current = load_views(state)
     entry = append_checked(state, current, INITIATIVE, body)
     _appeal_done(current, entry.id, as_json)
@@ -486,33 +499,62 @@ def initiative_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
 @initiative_app.command("show")
 def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFlag = False) -> None:
-    """One initiative: description, totals, status and backers."""
-    state = session(ctx)
-    current = load_views(state)
-    entry = resolve_entry(state, initiative, INITIATIVE)
+    """One initiative: description, totals, status and backers (released ones too)."""
+    _show_appeal(ctx, initiative, INITIATIVE, as_json)
+
+
+@request_app.command("show")
+def request_show(ctx: typer.Context, request: IdArgument, as_json: JsonFlag = False) -> None:
+    """One help request: reason, totals, status and backers (released ones too)."""
+    _show_appeal(ctx, request, REQUEST, as_json)
+
+
+def _held_appeal(state: Session, current: Views, prefix: str, kind: str) -> Appeal:
+    from samoorg.crdt.pledge_rules import LABELS
+
+    entry = resolve_entry(state, prefix, kind)
     appeal = current.pledges.appeal(entry.id)
     if appeal is None:
-        reason = current.invalid().get(entry.id, "not a valid initiative")
-        raise RuleViolation(f"initiative {entry.id.hex()[:12]} is void: {reason}")
+        reason = current.invalid().get(entry.id, f"not a valid {LABELS[kind]}")
+        raise RuleViolation(f"{LABELS[kind]} {entry.id.hex()[:12]} is void: {reason}")
+    return appeal
+
+
+def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> None:
+    state = session(ctx)
+    current = load_views(state)
+    appeal = _held_appeal(state, current, prefix, kind)
     at = now()
     row = _appeal_row(current, appeal, at)
-    row["backers"] = [_pledge_row(current, p, at) for p in current.pledges.backers(entry.id)]
+    backing = current.pledges.backers(appeal.id, released=True)
+    row["backers"] = [pledge_row(current, p, at) for p in backing]
+    if appeal.closed is not None:
+        row["close_note"] = appeal.closed.body.get("note") or ""
     if as_json:
         print_json(row)
         return
     me = state.public_key()
-    typer.echo(f"{row['title']}  [{row['status']}]")
+    if kind == INITIATIVE:
+        typer.echo(f"{row['title']}  [{row['status']}]")
+    else:
+        every = " every month" if row["monthly"] else ""
+        typer.echo(f"help request for {totals_text(row['goal'])}{every}  [{row['status']}]")
     typer.echo(f"id: {row['id']}")
-    typer.echo(f"proposed by {row['author']} on {format_time(row['created'])} UTC")
+    verb = "proposed" if kind == INITIATIVE else "asked"
+    typer.echo(f"{verb} by {row['author']} on {format_time(row['created'])} UTC")
     typer.echo(
         f"goal {totals_text(row['goal'])}; pledged {totals_text(row['pledged'])}, "
         f"committed {totals_text(row['committed'])}, fulfilled {totals_text(row['fulfilled'])}"
     )
-    if row["deadline"]:
+    if row.get("deadline"):
         typer.echo(f"deadline: {format_time(row['deadline'])} UTC")
-    if row["description"]:
+    if row["closed"] is not None:
+        note = f": {row['close_note']}" if row["close_note"] else ""
+        typer.echo(f"closed on {format_time(row['closed'])} UTC{note}")
+    text = row.get("description") if kind == INITIATIVE else row["reason"]
+    if text:
         typer.echo("")
-        typer.echo(row["description"].rstrip())
+        typer.echo(text.rstrip())
     typer.echo("")
     print_table(
         "Backers",
@@ -522,6 +564,58 @@ def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFla
             for b in row["backers"]
         ],
     )
+
+
+def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json: bool) -> None:
+    """Record the closing of one's own request or initiative; its intentions are released."""
+    from samoorg.crdt.pledge_rules import LABELS, RELEASED
+
+    state = session(ctx)
+    current = load_views(state)
+    appeal = _held_appeal(state, current, prefix, kind)
+    # The views judge the closing (only the author, only once): their reason is the refusal.
+    close_kind = next(k for k, closed in CLOSES.items() if closed == kind)
+    field = "request" if kind == REQUEST else "initiative"
+    body: dict[str, dcbor.Value] = {field: appeal.id}
+    if note:
+        body["note"] = note
+    entry = append_checked(state, current, close_kind, body)
+    released = [p for p in current.pledges.backers(appeal.id, released=True) if p.state == RELEASED]
+    if as_json:
+        closed = current.pledges.appeal(appeal.id)
+        assert closed is not None
+        print_json(
+            {
+                **_appeal_row(current, closed, now()),
+                "released": [p.id.hex() for p in released],
+            }
+        )
+        return
+    typer.echo(entry.id.hex())
+    typer.echo(
+        f"closed {LABELS[kind]} {appeal.id.hex()[:12]}: "
+        f"{count(len(released), 'intention')} released; commitments stay",
+        err=True,
+    )
+
+
+NoteOption = Annotated[str, typer.Option("--note", help="Why, shown to those who read it.")]
+
+
+@request_app.command("close")
+def request_close(
+    ctx: typer.Context, request: IdArgument, note: NoteOption = "", as_json: JsonFlag = False
+) -> None:
+    """Close your help request: open intentions are released, commitments stay."""
+    _close_appeal(ctx, request, REQUEST, note, as_json)
+
+
+@initiative_app.command("close")
+def initiative_close(
+    ctx: typer.Context, initiative: IdArgument, note: NoteOption = "", as_json: JsonFlag = False
+) -> None:
+    """Close (or cancel) your initiative: open intentions are released, commitments stay."""
+    _close_appeal(ctx, initiative, INITIATIVE, note, as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import typer
 
@@ -22,8 +23,19 @@ from samoorg.cli.community import (
     resolve_member,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import format_time, print_json, print_table
+from samoorg.cli.output import Instant, count, format_time, instant, print_json, print_table
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    page_of,
+    paging,
+    print_next_page,
+)
 from samoorg.crdt.errors import RuleViolation
+from samoorg.node.api.shapes import created_json, idea_detail, idea_order, idea_summary, percent
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
@@ -37,7 +49,6 @@ idea_app = typer.Typer(help="The forum of ideas: post, list, show.", no_args_is_
 poll_app = typer.Typer(
     help="Simple polls: choose a spokesperson by simple vote.", no_args_is_help=True
 )
-PERCENT_DIGITS = 4
 _LABELS = {
     "forum.idea": "idea",
     "forum.comment": "comment",
@@ -61,18 +72,9 @@ def _ignored(current: Views, entry: Entry, what: str) -> RuleViolation:
     return RuleViolation(f"{what} {entry.id.hex()[:12]} is ignored: {reason}")
 
 
-def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
-    """``part / whole`` as a percentage with ``digits`` decimals, rounded half up, exactly."""
-    if whole <= 0:
-        return f"{0:.{digits}f}"
-    scaled = (part * 100 * 10**digits * 2 + whole) // (2 * whole)
-    text = str(scaled).rjust(digits + 1, "0")
-    return f"{text[:-digits]}.{text[-digits:]}" if digits else text
-
-
 def _text_input(body: str | None, file: Path | None) -> str:
     if body is not None and file is not None:
-        raise RuleViolation("give the text with --body or --file, not both")
+        raise typer.BadParameter("give the text with --body or --file, not both")
     if file is not None:
         return file.read_text(encoding="utf-8")
     return body or ""
@@ -123,12 +125,17 @@ def rate(
 
 def _created(entry: Entry, as_json: bool, summary: str = "", **fields: Any) -> None:
     """Report a new record: its id (and ``fields``) as JSON, or a summary and the id."""
+    _report_created(created_json(entry, **fields), as_json, summary)
+
+
+def _report_created(created: dict[str, Any], as_json: bool, summary: str = "") -> None:
+    """:func:`_created` of a record's JSON (as the API answers it)."""
     if as_json:
-        print_json({"id": entry.id.hex(), "kind": entry.kind, **fields})
+        print_json(created)
         return
     if summary:
         typer.echo(summary)
-    typer.echo(f"{_LABELS.get(entry.kind, entry.kind)} {entry.id.hex()}")
+    typer.echo(f"{_LABELS.get(created['kind'], created['kind'])} {created['id']}")
 
 
 def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
@@ -154,7 +161,7 @@ def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 r["subject"][:16] + (" FORKED" if r["forked"] else ""),
                 r["score"],
                 r["comment"],
-                r["time"],
+                format_time(r["time"]),
             )
             for r in rows
         ],
@@ -171,7 +178,7 @@ def _rating_row(
         "score": rating.score,
         "comment": rating.comment,
         "entry": rating.entry_id.hex(),
-        "time": format_time(rating.timestamp),
+        "time": Instant(rating.timestamp),
         "forked": forked,
     }
 
@@ -225,8 +232,8 @@ def utility(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     )
     state = "converged" if result.converged else "stopped (not converged)"
     typer.echo(
-        f"{len(rows)} members, {result.edges} rating edges; {state} after "
-        f"{result.iterations} iterations (damping {result.params.damping_num}/"
+        f"{count(len(rows), 'member')}, {count(result.edges, 'rating edge')}; {state} after "
+        f"{count(result.iterations, 'iteration')} (damping {result.params.damping_num}/"
         f"{result.params.damping_den}); see docs/utility.md"
     )
 
@@ -290,27 +297,14 @@ def idea_post(
     from samoorg.crdt import forum
 
     state = session(ctx)
-    views = load_views(state)
-    content = forum.idea_body(title, _text_input(body, file))
-    _created(append_checked(state, views, forum.IDEA_KIND, content), as_json)
+    text = _text_input(body, file)
 
+    def local() -> dict[str, Any]:
+        content = forum.idea_body(title, text)
+        return created_json(append_checked(state, load_views(state), forum.IDEA_KIND, content))
 
-def _idea_summary(views: SocialViews, idea_id: bytes) -> dict[str, Any]:
-    idea = views.forum.ideas[idea_id]
-    scores = [r.score for (_, s), r in views.ratings.ideas.items() if s == idea_id]
-    support = views.idea_support(idea_id)
-    return {
-        "id": idea.id.hex(),
-        "title": idea.title,
-        "author": peer_id(idea.author),
-        "time": format_time(idea.timestamp),
-        "timestamp": idea.timestamp,
-        "support": support,
-        "support_percent": percent(support, views.utility.params.scale),
-        "ratings": len(scores),
-        "average_score": percent(sum(scores), len(scores) * 100, 2) if scores else None,
-        "comments": len(views.forum.comments.get(idea_id, ())),
-    }
+    created = state.ask(lambda daemon: daemon.post("/ideas", {"title": title, "body": text}), local)
+    _report_created(created, as_json)
 
 
 @idea_app.command("list")
@@ -319,19 +313,25 @@ def idea_list(
     sort: Annotated[
         str, typer.Option("--sort", help="utility (standing-weighted support) or recent.")
     ] = "utility",
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List ideas, most supported (or most recent) first."""
     if sort not in {"utility", "recent"}:
-        raise RuleViolation(f"expected --sort utility or recent, found {sort!r}")
-    _, views = _views(session(ctx))
-    rows = [_idea_summary(views, idea_id) for idea_id in views.forum.ideas]
-    if sort == "utility":
-        rows.sort(key=lambda r: (-r["support"], -r["timestamp"], r["id"]))
-    else:
-        rows.sort(key=lambda r: (-r["timestamp"], r["id"]))
+        raise typer.BadParameter(f"expected utility or recent, found {sort!r}", param_hint="--sort")
+    state = session(ctx)
+    asked = paging(limit, every, cursor)
+
+    def local() -> Page:
+        _, views = _views(state)
+        ids, next_cursor = page_of(idea_order(views, sort), asked)
+        return Page([idea_summary(views, idea_id) for idea_id in ids], next_cursor)
+
+    page = state.ask(lambda daemon: daemon.page("/ideas", {"sort": sort}, asked), local)
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     print_table(
         None,
@@ -345,11 +345,12 @@ def idea_list(
                 r["ratings"],
                 r["average_score"] or "-",
                 r["comments"],
-                r["time"],
+                format_time(r["time"]),
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["idea", "list"], page)
 
 
 @idea_app.command("show")
@@ -359,61 +360,51 @@ def idea_show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show an idea with its ratings and comments."""
-    from samoorg.crdt import forum
-
     state = session(ctx)
-    entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
-    current, views = _views(state)
-    if entry.id not in views.forum.ideas:
-        raise _ignored(current, entry, "idea")
-    idea = views.forum.ideas[entry.id]
-    summary = _idea_summary(views, entry.id)
-    rating_rows = [
-        {
-            "rater": peer_id(rater),
-            "score": r.score,
-            "comment": r.comment,
-            "time": format_time(r.timestamp),
-            "counts": rater in views.members,
-        }
-        for (rater, subject), r in sorted(views.ratings.ideas.items())
-        if subject == entry.id
-    ]
-    comment_rows = [
-        {
-            "id": c.id.hex(),
-            "author": peer_id(c.author),
-            "time": format_time(c.timestamp),
-            "text": c.text,
-        }
-        for c in views.forum.comments.get(entry.id, ())
-    ]
+    summary = state.ask(
+        lambda daemon: daemon.get(f"/ideas/{quote(idea_id, safe='')}"),
+        lambda: _idea(state, idea_id),
+    )
+    rating_rows, comment_rows = summary["rating_list"], summary["comment_list"]
     if as_json:
-        print_json(
-            {**summary, "body": idea.body, "rating_list": rating_rows, "comment_list": comment_rows}
-        )
+        print_json(summary)
         return
-    typer.echo(f"{idea.title}\n")
+    typer.echo(f"{summary['title']}\n")
     typer.echo(f"id       {summary['id']}")
     typer.echo(f"author   {summary['author']}")
-    typer.echo(f"posted   {summary['time']} UTC")
+    typer.echo(f"posted   {format_time(summary['time'])} UTC")
     typer.echo(
-        f"support  {summary['support_percent']} % of all standing ({summary['ratings']} ratings)"
+        f"support  {summary['support_percent']} % of all standing "
+        f"({count(summary['ratings'], 'rating')})"
     )
-    if idea.body:
-        typer.echo(f"\n{idea.body.rstrip()}\n")
+    if summary["body"]:
+        typer.echo(f"\n{summary['body'].rstrip()}\n")
     if rating_rows:
         print_table(
             "ratings",
             ["rater", "score", "comment", "time (UTC)"],
-            [(r["rater"], r["score"], r["comment"], r["time"]) for r in rating_rows],
+            [(r["rater"], r["score"], r["comment"], format_time(r["time"])) for r in rating_rows],
         )
     if comment_rows:
         print_table(
             "comments",
             ["author", "time (UTC)", "comment"],
-            [(member_label(_key_of(r["author"])), r["time"], r["text"]) for r in comment_rows],
+            [
+                (member_label(_key_of(r["author"])), format_time(r["time"]), r["text"])
+                for r in comment_rows
+            ],
         )
+
+
+def _idea(state: Session, idea_id: str) -> dict[str, Any]:
+    """``idea show --json`` computed from the store."""
+    from samoorg.crdt import forum
+
+    entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
+    current, views = _views(state)
+    if entry.id not in views.forum.ideas:
+        raise _ignored(current, entry, "idea")
+    return idea_detail(views, entry.id)
 
 
 def comment(
@@ -449,15 +440,11 @@ def poll_new(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a poll; prints its id."""
-    from samoorg.cli.when import parse_when
+    from samoorg.cli.when import parse_future
     from samoorg.crdt import polls
 
     moment = now()
-    closing = None if closes is None else parse_when(closes, moment)
-    if closing is not None and closing <= moment:
-        raise RuleViolation(
-            f"expected a closing time in the future, found {format_time(closing)} UTC"
-        )
+    closing = None if closes is None else parse_future(closes, moment, "a closing time")
     state = session(ctx)
     content = polls.poll_body(question, option, closing)
     _created(append_checked(state, load_views(state), polls.POLL_KIND, content), as_json)
@@ -469,7 +456,7 @@ def _tally_json(tally: Tally, now: int) -> dict[str, Any]:
         "id": poll.id.hex(),
         "question": poll.question,
         "author": peer_id(poll.author),
-        "closes": None if poll.closes is None else format_time(poll.closes),
+        "closes": instant(poll.closes),
         "open": tally.is_open(now),
         "options": [
             {"number": i + 1, "option": text, "votes": tally.counts[i]}
@@ -531,7 +518,7 @@ def poll_show(
         return
     typer.echo(tally.poll.question)
     status = "open" if data["open"] else "closed"
-    closes = f", closes {data['closes']} UTC" if data["closes"] else ""
+    closes = f", closes {format_time(data['closes'])} UTC" if data["closes"] else ""
     typer.echo(f"id {data['id']}  ({status}{closes})")
     print_table(
         None,
@@ -540,9 +527,11 @@ def poll_show(
     )
     leading = " / ".join(data["leading"]) or "no votes yet"
     tie = " (tie)" if len(data["leading"]) > 1 else ""
-    typer.echo(f"leading: {leading}{tie}; {data['votes_counted']} trust-list votes counted")
+    counted = count(data["votes_counted"], "trust-list vote")
+    typer.echo(f"leading: {leading}{tie}; {counted} counted")
     if data["votes_not_counted"]:
-        typer.echo(f"{data['votes_not_counted']} vote(s) from outside the trust list not counted")
+        outside = count(data["votes_not_counted"], "vote")
+        typer.echo(f"{outside} from outside the trust list not counted")
 
 
 def vote(

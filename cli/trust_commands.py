@@ -11,17 +11,27 @@ from samoorg.cli.community import (
     load_views,
     member_label,
     money,
-    money_json,
     now,
     peer_label,
     resolve_entry,
     totals_text,
 )
-from samoorg.cli.context import session
-from samoorg.cli.output import print_json, print_table
+from samoorg.cli.context import Session, session
+from samoorg.cli.output import Instant, count, instant, print_json, print_table
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    page_of,
+    paging,
+    print_next_page,
+)
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import Amount, format_totals
-from samoorg.protocol.ids import peer_id
+from samoorg.crdt.money import Amount
+from samoorg.node.api.shapes import money_json, pool_json, trust_rows
+from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.invites import InviteOutcome
@@ -84,7 +94,7 @@ def invite_create(
         addrs=tuple(addr or advertised_addrs(state.home)),
     ).format()
     if as_json:
-        print_json({"invite": entry.id.hex(), "code": code, "expires": until})
+        print_json({"invite": entry.id.hex(), "code": code, "expires": Instant(until)})
         return
     typer.echo(code)
     typer.echo(
@@ -129,7 +139,7 @@ def invite_accept(
     }
     current = load_views(state)
     before = current.trust.outcome(invite.invite)
-    if before is not None and before.invitee == me:
+    if (before is not None and before.invitee == me) or _accepted_before(state, invite.invite):
         raise RuleViolation(f"you already accepted invite {invite.invite.hex()[:12]}")
     entry = append_checked(state, current, ACCEPT, body)
     remember_inviter(state.home, invite.inviter, invite.addrs)  # in scope; the daemon dials
@@ -159,6 +169,17 @@ def invite_accept(
         )
     for multiaddr in invite.addrs:
         typer.echo(f"inviter address: {multiaddr}", err=True)
+
+
+def _accepted_before(state: Session, invite: bytes) -> bool:
+    """Whether our own feed already holds an acceptance of ``invite``.
+
+    The views cannot tell while the inviter's feed (and so the invite) is absent.
+    """
+    from samoorg.crdt.records import ACCEPT
+
+    mine = state.store().entries(author=state.public_key(), kinds=[ACCEPT])
+    return any(entry.body.get("invite") == invite for _, entry in mine)
 
 
 @invite_app.command("list")
@@ -211,7 +232,7 @@ def _invite_row(
         "with": peer_id(other) if other else None,
         "guarantee": money_json(record.amount.minor, record.amount.currency) if record else {},
         "state": outcome.status(at),
-        "expires": record.expires if record else None,
+        "expires": instant(record.expires) if record else None,
     }
 
 
@@ -219,6 +240,7 @@ def _invite_row(
 def invite_revoke(
     ctx: typer.Context,
     invite_id: Annotated[str, typer.Argument(metavar="ID", help="Invite id (a unique prefix).")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Revoke a pending invite you sent: its code can no longer be accepted."""
     from samoorg.crdt.invites import REVOKED
@@ -233,11 +255,28 @@ def invite_revoke(
     if outcome is not None and outcome.invitee is not None:
         raise RuleViolation(f"invite was already accepted by {peer_id(outcome.invitee)}")
     revoke = append_checked(state, current, REVOKE, {"invite": entry.id})
+    if as_json:
+        revoked = current.trust.outcome(entry.id)
+        print_json(
+            {
+                "invite": entry.id.hex(),
+                "revocation": revoke.id.hex(),
+                "state": revoked.status(now()) if revoked else REVOKED,
+            }
+        )
+        return
     typer.echo(f"revoked invite {entry.id.hex()[:12]} (entry {revoke.id.hex()[:12]})")
 
 
 @trust_app.command("list")
-def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = False) -> None:
+def trust_list(
+    ctx: typer.Context,
+    hops: HopsOption = None,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Everyone reachable from you over mutual guarantees, with the chain of contacts.
 
     Participants flagged by a fork proof follow, marked FORKED: every view
@@ -245,56 +284,46 @@ def trust_list(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
     """
     state = session(ctx)
     me = state.public_key()
-    current = load_views(state)
-    trust = current.trust
-    reach = sorted(trust.reachable(me, hops).values(), key=lambda r: (r.distance, r.member))
-    listed = {r.member for r in reach}
-    flagged = [key for key in sorted(current.index.forked) if key not in listed]
-    rows: list[dict[str, Any]] = [
-        {
-            "id": peer_id(r.member),
-            "distance": r.distance,
-            "chain": [peer_id(k) for k in r.chain],
-            "guarantee": format_totals(trust.guarantee(r.member)),
-            "forked": current.is_forked(r.member),
-        }
-        for r in reach
-    ]
-    rows += [
-        {"id": peer_id(key), "distance": None, "chain": [], "guarantee": {}, "forked": True}
-        for key in flagged
-    ]
+    asked = paging(limit, every, cursor)
+    page = state.ask(
+        lambda daemon: daemon.page("/trust/list", {"hops": hops}, asked),
+        lambda: Page(*page_of(trust_rows(load_views(state), me, hops), asked)),
+    )
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
-    print_table(
-        None,
-        ["member", "distance", "chain of contacts", "guarantee", "flags"],
-        [
+    table: list[tuple[Any, ...]] = []
+    for row in page.items:
+        key = parse_peer_id(row["id"])
+        if row["distance"] is None:
+            table.append((member_label(key), "", "", "", "FORKED (excluded)"))
+            continue
+        table.append(
             (
-                member_label(r.member) + (" (you)" if r.member == me else ""),
+                member_label(key) + (" (you)" if key == me else ""),
                 row["distance"],
-                " > ".join(member_label(k, me, width=8) for k in r.chain),
+                " > ".join(member_label(parse_peer_id(k), me, width=8) for k in row["chain"]),
                 totals_text(row["guarantee"]),
                 "FORKED" if row["forked"] else "",
             )
-            for r, row in zip(reach, rows, strict=False)
-        ]
-        + [(member_label(key), "", "", "", "FORKED (excluded)") for key in flagged],
-    )
+        )
+    print_table(None, ["member", "distance", "chain of contacts", "guarantee", "flags"], table)
+    print_next_page(["trust", "list"], page)
 
 
 @trust_app.command("pool")
 def trust_pool(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = False) -> None:
     """Members of your trust list and their pool of intentions, per currency."""
     state = session(ctx)
-    pool = load_views(state).trust.pool(state.public_key(), hops)
-    totals = format_totals(pool.totals)
+    pool = state.ask(
+        lambda daemon: daemon.get("/trust/pool", {"hops": hops}),
+        lambda: pool_json(load_views(state), state.public_key(), hops),
+    )
     if as_json:
-        print_json({"members": pool.members, "pool": totals})
+        print_json(pool)
         return
-    listed = totals_text(totals) or "nothing declared yet"
-    typer.echo(f"{pool.members} members; pool of intentions: {listed}")
+    listed = totals_text(pool["pool"]) or "nothing declared yet"
+    typer.echo(f"{count(pool['members'], 'member')}; pool of intentions: {listed}")
 
 
 def _when(ms: int | None) -> str:

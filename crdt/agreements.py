@@ -62,6 +62,7 @@ from samoorg.crdt.agreement_codec import (
 from samoorg.crdt.domain import BucketDomain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.index import canonical_key
+from samoorg.crdt.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.text_replica import Replica
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
@@ -147,8 +148,8 @@ class Agreement:
     title: str
     replica: Replica
     entries: dict[bytes, Entry]
-    invalid: dict[bytes, str]
-    pending: dict[bytes, str]
+    invalid: dict[bytes, Reason]
+    pending: dict[bytes, Reason]
     accepted: dict[bytes, Accepted]
 
     @property
@@ -264,8 +265,8 @@ class Agreement:
             [*self.heads],
             spans,
             accepted,
-            [[k, v] for k, v in sorted(self.invalid.items())],
-            [[k, v] for k, v in sorted(self.pending.items())],
+            digested(self.invalid),
+            digested(self.pending),
         ]
 
 
@@ -275,8 +276,8 @@ def resolve_agreement(doc: bytes, entries: Sequence[Entry]) -> Agreement:
     by_id = {e.id: e for e in ordered}
     root = by_id.get(doc) if by_id.get(doc) is not None and by_id[doc].kind == NEW else None
     replica = Replica()
-    invalid: dict[bytes, str] = {}
-    pending: dict[bytes, str] = {}
+    invalid: dict[bytes, Reason] = {}
+    pending: dict[bytes, Reason] = {}
     title = ""
     acceptances: list[tuple[Entry, Acceptance]] = []
     edits: list[AgreementEdit] = []
@@ -284,7 +285,7 @@ def resolve_agreement(doc: bytes, entries: Sequence[Entry]) -> Agreement:
         try:
             record = parse(entry)
         except RuleViolation as exc:
-            invalid[entry.id] = f"malformed {entry.kind}: {exc}"
+            invalid[entry.id] = exc.malformed(entry.kind)
             continue
         if isinstance(record, NewAgreement):
             title = record.title
@@ -293,22 +294,29 @@ def resolve_agreement(doc: bytes, entries: Sequence[Entry]) -> Agreement:
         else:
             acceptances.append((entry, record))
     if root is None:
-        waiting = f"waiting for agreement {doc.hex()[:12]}"
+        waiting = Reason(
+            ReasonCode.WAITING_AGREEMENT, f"waiting for agreement {doc.hex()[:12]}", (doc,)
+        )
         pending.update((e.id, waiting) for e in ordered if e.id not in invalid)
         return Agreement(doc, None, "", replica, by_id, invalid, pending, {})
     if root.id in invalid:
-        reason = f"agreement {doc.hex()[:12]} is invalid"
+        reason = Reason(ReasonCode.INVALID_AGREEMENT, f"agreement {doc.hex()[:12]} is invalid")
         invalid.update((e.id, reason) for e in ordered if e.id not in invalid)
         return Agreement(doc, root, "", replica, by_id, invalid, pending, {})
     root_record = parse(root)
     assert isinstance(root_record, NewAgreement)
+    for malformed in sorted(invalid):  # changes that depend on these are void, not waiting
+        replica.refuse(malformed, invalid[malformed])
     replica.receive(root_record.change)
     for edit in edits:
         replica.receive(edit.change)
     invalid.update(replica.invalid)
     for agent, missing in replica.missing().items():
-        names = ", ".join(m.hex()[:12] for m in sorted(missing))
-        pending[agent] = f"waiting for entries {names}"
+        ids = tuple(sorted(missing))
+        names = ", ".join(m.hex()[:12] for m in ids)
+        pending[agent] = Reason(
+            ReasonCode.WAITING_DEPENDENCIES, f"waiting for entries {names}", ids
+        )
     agreement = Agreement(doc, root, title, replica, by_id, invalid, pending, {})
     agreement.accepted = _acceptances(agreement, acceptances)
     return agreement
@@ -329,8 +337,9 @@ def _acceptances(
                     agreement.doc, agreement.text_at(record.heads)
                 )
             if known != record.version:
-                agreement.invalid[entry.id] = (
-                    "the version hash does not match the text at the heads it names"
+                agreement.invalid[entry.id] = Reason(
+                    ReasonCode.VERSION_MISMATCH,
+                    "the version hash does not match the text at the heads it names",
                 )
                 continue
             status = CURRENT if known == agreement.version else OUTDATED
@@ -352,7 +361,7 @@ class AgreementState(BucketDomain[Bucket, Agreement]):
             try:
                 key = doc_of(entry)
             except RuleViolation as exc:
-                self._malformed[entry.id] = f"malformed {entry.kind}: {exc}"
+                self._malformed[entry.id] = exc.malformed(entry.kind)
                 continue
             self._bucket(key).entries.append(entry)
 
@@ -373,9 +382,9 @@ class AgreementState(BucketDomain[Bucket, Agreement]):
         found = [a for a in self._sorted_outcomes() if a.root is not None]
         return sorted(found, key=_age)
 
-    def pending(self) -> dict[bytes, str]:
+    def pending(self) -> dict[bytes, Reason]:
         """``{entry id: what it waits for}`` across agreements."""
-        result: dict[bytes, str] = {}
+        result: dict[bytes, Reason] = {}
         for outcome in self._sorted_outcomes():
             result.update(outcome.pending)
         return result
@@ -384,7 +393,7 @@ class AgreementState(BucketDomain[Bucket, Agreement]):
         """Every agreement's canonical state, plus malformed entries."""
         return [
             [a.state() for a in self._sorted_outcomes()],
-            [[k, v] for k, v in sorted(self._malformed.items())],
+            digested(self._malformed),
         ]
 
 

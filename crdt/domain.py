@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from samoorg.crdt.digest import state_digest
+from samoorg.crdt.reasons import Reason
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
@@ -53,24 +54,28 @@ class Domain(ABC):
         """Take new entries of :attr:`kinds` (any order, each entry at most once)."""
 
     @abstractmethod
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """``{entry id: reason}`` for every entry of this domain the view ignores."""
 
     @abstractmethod
     def state(self) -> dcbor.Value:
         """The canonical state (built from sorted collections) that :meth:`digest` hashes."""
 
-    def digest(self) -> str:
-        """Hex SHA-256 of :meth:`state`: equal on two nodes iff their views agree."""
+    def digest_input(self) -> dcbor.Value:
+        """``[name, state, sorted forked author keys]``: what :meth:`digest` hashes (§8.7)."""
         forked: list[dcbor.Value] = [*sorted(self.views.index.forked)]
-        return state_digest([self.name, self.state(), forked])
+        return [self.name, self.state(), forked]
+
+    def digest(self) -> str:
+        """Hex SHA-256 of :meth:`digest_input`: equal on two nodes iff their views agree."""
+        return state_digest(self.digest_input())
 
 
 class Resolved(Protocol):
     """What a per-object resolution yields: at least the entries it voids."""
 
     @property
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """``{entry id: reason}``."""
         ...
 
@@ -93,7 +98,7 @@ class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
         self._buckets: dict[bytes, BucketT] = {}
         self._dirty: set[bytes] = set()
         self._outcomes: dict[bytes, OutcomeT] = {}
-        self._malformed: dict[bytes, str] = {}
+        self._malformed: dict[bytes, Reason] = {}
 
     @abstractmethod
     def _new_bucket(self) -> BucketT:
@@ -129,7 +134,7 @@ class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
         self._refresh()
         return [self._outcomes[k] for k in sorted(self._outcomes)]
 
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """Malformed entries and every entry the resolutions void."""
         self._refresh()
         result = dict(self._malformed)

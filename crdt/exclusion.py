@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
-FORKED_REASON: Final = (
-    "author is flagged as forked (a fork proof exists); every view ignores their entries"
+from samoorg.crdt.reasons import Reason, ReasonCode
+
+FORKED_REASON: Final = Reason(
+    ReasonCode.FORKED_AUTHOR,
+    "author is flagged as forked (a fork proof exists); every view ignores their entries",
 )

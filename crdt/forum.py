@@ -24,6 +24,7 @@ from samoorg.crdt.digest import sorted_ids
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.fields import read_id, read_text
+from samoorg.crdt.reasons import Reason, ReasonCode, digested
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
 
@@ -95,7 +96,7 @@ class ForumView:
     comments: dict[bytes, tuple[Comment, ...]]
     """Idea id -> its comments in ``(timestamp, author, seq)`` order."""
     pending: tuple[Comment, ...]
-    invalid: dict[bytes, str]
+    invalid: dict[bytes, Reason]
 
     def idea_authors(self) -> dict[bytes, bytes]:
         """Idea id -> author, for the ratings view."""
@@ -110,7 +111,7 @@ class ForumView:
             "ideas": sorted_ids(self.ideas),
             "comments": threads,
             "pending": sorted_ids(c.id for c in self.pending),
-            "invalid": [[k, self.invalid[k]] for k in sorted(self.invalid)],
+            "invalid": digested(self.invalid),
         }
 
 
@@ -124,7 +125,7 @@ class ForumState(Domain):
         super().__init__(views)
         self._ideas: dict[bytes, Idea] = {}
         self._comments: dict[bytes, Comment] = {}
-        self._malformed: dict[bytes, str] = {}
+        self._malformed: dict[bytes, Reason] = {}
         self._cache: tuple[int, ForumView] | None = None
 
     def apply(self, entries: Sequence[Entry]) -> None:
@@ -142,7 +143,7 @@ class ForumState(Domain):
                         entry.id, entry.author, on, text, entry.timestamp, entry.seq
                     )
             except RuleViolation as exc:
-                self._malformed[entry.id] = f"malformed {entry.kind}: {exc}"
+                self._malformed[entry.id] = exc.malformed(entry.kind)
         self._cache = None
 
     def view(self) -> ForumView:
@@ -162,7 +163,9 @@ class ForumState(Domain):
             if comment.on in ideas:
                 threads.setdefault(comment.on, []).append(comment)
             elif holds(comment.on):
-                invalid[comment.id] = "the entry commented on is not a valid idea"
+                invalid[comment.id] = Reason(
+                    ReasonCode.NOT_AN_IDEA, "the entry commented on is not a valid idea"
+                )
             else:
                 pending.append(comment)
         comments = {
@@ -171,7 +174,7 @@ class ForumState(Domain):
         }
         return ForumView(ideas, comments, tuple(pending), invalid)
 
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """Malformed forum entries and comments the rules void."""
         return self.view().invalid
 

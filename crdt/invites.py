@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
+from samoorg.crdt.reasons import Reason, ReasonCode
 from samoorg.crdt.records import Accept, Confirm, Invite, Revoke
 from samoorg.protocol.entry import Entry
 from samoorg.protocol.errors import BadSignature
@@ -107,9 +108,9 @@ class InviteOutcome:
     record: Invite | None
     winner: tuple[Entry, Accept] | None
     revoked_at: int | None
-    invalid: dict[bytes, str]
+    invalid: dict[bytes, Reason]
     waiting: tuple[bytes, ...]
-    """Entries waiting: for the invite entry, or (confirmations) for the acceptance they name."""
+    """Entries waiting, ascending: for the invite entry, or (confirmations) for the acceptance."""
     confirmed: tuple[bytes, ...] = ()
     """Confirmations that name the winning acceptance's author."""
     claims: tuple[Claim, ...] = ()
@@ -136,34 +137,38 @@ def resolve(
     invite_id: bytes, bucket: InviteBucket, is_forked: Callable[[bytes], bool]
 ) -> InviteOutcome:
     """Apply the rules of the module docstring to one bucket."""
-    invalid: dict[bytes, str] = {}
+    invalid: dict[bytes, Reason] = {}
     accepts: list[tuple[Entry, Accept]] = []
     for entry, accept in bucket.accepts:
         if is_forked(accept.inviter):
-            invalid[entry.id] = (
+            invalid[entry.id] = Reason(
+                ReasonCode.FORKED_INVITER,
                 f"the inviter {peer_id(accept.inviter)} is flagged as forked; every view "
-                "ignores their invites"
+                "ignores their invites",
             )
         else:
             accepts.append((entry, accept))
     invite, record = bucket.invite, bucket.record
     if invite is None:
-        waiting = sorted(e.id for e, _ in accepts)
-        waiting += sorted(e.id for e, _ in [*bucket.revokes, *bucket.confirms])
+        waiting = sorted(e.id for e, _ in [*accepts, *bucket.revokes, *bucket.confirms])
         claims = tuple(Claim(e.author, e.seq, a.inviter) for e, a in accepts)
         return InviteOutcome(
             invite_id, WAITING, None, None, None, None, invalid, tuple(waiting), claims=claims
         )
     if record is None:
         for entry, _ in [*accepts, *bucket.revokes, *bucket.confirms]:
-            invalid[entry.id] = f"refers to an invalid invite ({bucket.error})"
+            invalid[entry.id] = Reason(
+                ReasonCode.INVALID_INVITE, f"refers to an invalid invite ({bucket.error})"
+            )
         return InviteOutcome(invite_id, VOID, invite, None, None, None, invalid, ())
     inviter = invite.author
     revoked_at: int | None = None
     valid_revokes: list[Entry] = []
     for entry, _ in bucket.revokes:
         if entry.author != inviter:
-            invalid[entry.id] = "only the inviter can revoke an invite"
+            invalid[entry.id] = Reason(
+                ReasonCode.NOT_INVITER_REVOKE, "only the inviter can revoke an invite"
+            )
         else:
             valid_revokes.append(entry)
             if revoked_at is None or entry.timestamp < revoked_at:
@@ -171,34 +176,42 @@ def resolve(
     candidates: list[tuple[Entry, Accept]] = []
     for entry, accept in accepts:
         if entry.author == inviter:
-            invalid[entry.id] = "cannot accept your own invite"
+            invalid[entry.id] = Reason(ReasonCode.OWN_INVITE, "cannot accept your own invite")
         elif accept.inviter != inviter:
-            invalid[entry.id] = (
+            invalid[entry.id] = Reason(
+                ReasonCode.WRONG_INVITER,
                 f"the acceptance names {peer_id(accept.inviter)} as the inviter, but invite "
-                f"{invite_id.hex()[:12]} is by {peer_id(inviter)}"
+                f"{invite_id.hex()[:12]} is by {peer_id(inviter)}",
             )
         elif not bucket.proof_valid(entry, accept):
-            invalid[entry.id] = (
-                "the acceptance proof does not match the invite's one-time key (wrong secret)"
+            invalid[entry.id] = Reason(
+                ReasonCode.BAD_PROOF,
+                "the acceptance proof does not match the invite's one-time key (wrong secret)",
             )
         elif entry.timestamp > record.expires:
-            invalid[entry.id] = (
+            invalid[entry.id] = Reason(
+                ReasonCode.INVITE_EXPIRED,
                 f"invite expired at {utc(record.expires)}, before this acceptance at "
-                f"{utc(entry.timestamp)}"
+                f"{utc(entry.timestamp)}",
             )
         elif revoked_at is not None and entry.timestamp > revoked_at:
-            invalid[entry.id] = f"invite was revoked at {utc(revoked_at)}"
+            invalid[entry.id] = Reason(
+                ReasonCode.INVITE_REVOKED, f"invite was revoked at {utc(revoked_at)}"
+            )
         else:
             candidates.append((entry, accept))
     winner = min(candidates, key=lambda c: (c[0].timestamp, c[0].id), default=None)
     confirms: list[tuple[Entry, Confirm]] = []
     for entry, confirm in bucket.confirms:
         if entry.author != inviter:
-            invalid[entry.id] = "only the inviter can confirm an acceptance"
+            invalid[entry.id] = Reason(
+                ReasonCode.NOT_INVITER_CONFIRM, "only the inviter can confirm an acceptance"
+            )
         elif winner is not None and confirm.invitee != winner[0].author:
-            invalid[entry.id] = (
+            invalid[entry.id] = Reason(
+                ReasonCode.WRONG_INVITEE,
                 f"invite was accepted by {peer_id(winner[0].author)}, not "
-                f"{peer_id(confirm.invitee)}"
+                f"{peer_id(confirm.invitee)}",
             )
         else:
             confirms.append((entry, confirm))
@@ -210,12 +223,16 @@ def resolve(
             invite_id, state, invite, record, None, revoked_at, invalid, confirm_ids, claims=claims
         )
     first, who = winner[0], peer_id(winner[0].author)
-    used = f"invite already used by {who} (acceptance {first.id.hex()[:12]})"
+    used = Reason(
+        ReasonCode.INVITE_USED, f"invite already used by {who} (acceptance {first.id.hex()[:12]})"
+    )
     for entry, _ in candidates:
         if entry is not first:
             invalid[entry.id] = used
     for entry in valid_revokes:
-        invalid[entry.id] = f"invite was already accepted by {who}"
+        invalid[entry.id] = Reason(
+            ReasonCode.ALREADY_ACCEPTED, f"invite was already accepted by {who}"
+        )
     return InviteOutcome(
         invite_id, ACCEPTED, invite, record, winner, None, invalid, (), confirmed=confirm_ids
     )

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.errors import MalformedInput, RuleViolation
 
 _ZERO: Final = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE: Final = "BHD IQD JOD KWD LYD OMR TND"
@@ -40,7 +40,7 @@ _DECIMAL: Final = re.compile(r"(\d+)(?:\.(\d+))?")
 def check_currency(code: str) -> str:
     """Return ``code`` if it is an active ISO 4217 currency, else raise."""
     if code not in MINOR_DIGITS:
-        raise RuleViolation(f"unknown currency {code!r}: expected an ISO 4217 code such as EUR")
+        raise MalformedInput(f"unknown currency {code!r}: expected an ISO 4217 code such as EUR")
     return code
 
 
@@ -60,22 +60,29 @@ class Amount:
     def parse(cls, text: str, currency: str) -> Amount:
         """Parse a decimal string such as ``"100"`` or ``"99.95"``; refuse floats' pitfalls.
 
-        Raises :class:`RuleViolation` for a malformed, zero, negative, too
+        Raises :class:`MalformedInput` for a malformed, zero, negative, too
         precise or too large amount, or an unknown currency.
         """
         code = check_currency(currency.strip().upper())
         digits = MINOR_DIGITS[code]
-        match = _DECIMAL.fullmatch(text.strip())
+        value = text.strip()
+        if re.fullmatch(r"-\d+(?:\.\d+)?", value):
+            raise MalformedInput(f"amount must be positive, found {value}")
+        match = _DECIMAL.fullmatch(value)
         if match is None:
-            raise RuleViolation(
+            raise MalformedInput(
                 f"expected a positive decimal amount such as 100 or 12.50, found {text!r}"
             )
         whole, frac = match.group(1), match.group(2) or ""
         if len(frac) > digits:
-            raise RuleViolation(f"{code} has {digits} minor digits, found {text!r}")
+            cents = "no decimals" if digits == 0 else f"at most {digits} decimals"
+            raise MalformedInput(f"{code} amounts have {cents}, found {text!r}")
         minor = int(whole) * 10**digits + int(frac.ljust(digits, "0") or "0")
         amount = cls(code, minor)
-        amount.check_positive()
+        try:
+            amount.check_positive()
+        except RuleViolation as exc:
+            raise MalformedInput(str(exc)) from None
         return amount
 
     def check_positive(self) -> None:
@@ -85,7 +92,8 @@ class Amount:
                 f"expected a positive amount, found {self.format()} {self.currency}"
             )
         if self.minor > MAX_MINOR:
-            raise RuleViolation(f"amount {self.minor} exceeds the limit of {MAX_MINOR} minor units")
+            largest = Amount(self.currency, MAX_MINOR)
+            raise RuleViolation(f"expected an amount of at most {largest}, found {self}")
 
     def format(self) -> str:
         """Decimal text with exactly the currency's minor digits: ``"200.00"``."""

@@ -29,6 +29,7 @@ from samoorg.crdt.digest import sorted_ids
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.fields import read_id, read_int, read_text
+from samoorg.crdt.reasons import Reason, ReasonCode, digested
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import MAX_TIMESTAMP, Entry
 
@@ -83,10 +84,13 @@ def vote_body(poll: Poll, option: int, timestamp: int) -> dict[str, dcbor.Value]
     """The body of a vote for ``poll``; refuses an unknown option or a closed poll."""
     if not 0 <= option < len(poll.options):
         raise RuleViolation(
-            f"expected an option 1..{len(poll.options)} of this poll, found {option + 1}"
+            f"expected an option 1..{len(poll.options)} of this poll, found {option + 1}",
+            ReasonCode.NO_SUCH_OPTION,
         )
     if poll.closes is not None and timestamp >= poll.closes:
-        raise RuleViolation("the poll is closed: votes after its closing time are ignored")
+        raise RuleViolation(
+            "the poll is closed: votes after its closing time are ignored", ReasonCode.POLL_CLOSED
+        )
     return {"poll": poll.id, "option": option}
 
 
@@ -138,7 +142,7 @@ class PollsView:
     ballots: dict[bytes, dict[bytes, Vote]]
     """Poll id -> voter -> their latest valid vote."""
     pending: tuple[Vote, ...]
-    invalid: dict[bytes, str]
+    invalid: dict[bytes, Reason]
 
     def tally(self, poll_id: bytes, members: Collection[bytes]) -> Tally:
         """Count the ballots of ``members`` (the trust list) on one poll."""
@@ -159,16 +163,19 @@ class PollsView:
         return {
             "polls": polls,
             "pending": sorted_ids(v.id for v in self.pending),
-            "invalid": [[k, self.invalid[k]] for k in sorted(self.invalid)],
+            "invalid": digested(self.invalid),
         }
 
 
-def _vote_problem(vote: Vote, poll: Poll) -> str:
+def _vote_problem(vote: Vote, poll: Poll) -> Reason | None:
     if vote.option >= len(poll.options):
-        return f"vote for option {vote.option + 1}, but the poll has {len(poll.options)} options"
+        return Reason(
+            ReasonCode.NO_SUCH_OPTION,
+            f"vote for option {vote.option + 1}, but the poll has {len(poll.options)} options",
+        )
     if poll.closes is not None and vote.timestamp >= poll.closes:
-        return "vote cast after the poll closed"
-    return ""
+        return Reason(ReasonCode.POLL_CLOSED, "vote cast after the poll closed")
+    return None
 
 
 class PollsState(Domain):
@@ -181,7 +188,7 @@ class PollsState(Domain):
         super().__init__(views)
         self._polls: dict[bytes, Poll] = {}
         self._votes: dict[bytes, Vote] = {}
-        self._malformed: dict[bytes, str] = {}
+        self._malformed: dict[bytes, Reason] = {}
         self._cache: tuple[int, PollsView] | None = None
 
     def apply(self, entries: Sequence[Entry]) -> None:
@@ -200,7 +207,7 @@ class PollsState(Domain):
                         entry.id, entry.author, entry.seq, poll, option, entry.timestamp
                     )
             except RuleViolation as exc:
-                self._malformed[entry.id] = f"malformed {entry.kind}: {exc}"
+                self._malformed[entry.id] = exc.malformed(entry.kind)
         self._cache = None
 
     def view(self) -> PollsView:
@@ -218,21 +225,21 @@ class PollsState(Domain):
         pending: list[Vote] = []
         for vote in self._votes.values():
             target = polls.get(vote.poll)
-            reason = ""
+            reason: Reason | None = None
             if target is not None:
                 reason = _vote_problem(vote, target)
                 held = ballots[target.id].get(vote.voter)
-                if not reason and (held is None or held.seq < vote.seq):
+                if reason is None and (held is None or held.seq < vote.seq):
                     ballots[target.id][vote.voter] = vote
             elif holds(vote.poll):
-                reason = "the entry voted on is not a valid poll"
+                reason = Reason(ReasonCode.NOT_A_POLL, "the entry voted on is not a valid poll")
             else:
                 pending.append(vote)
-            if reason:
+            if reason is not None:
                 invalid[vote.id] = reason
         return PollsView(polls, ballots, tuple(pending), invalid)
 
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """Malformed polls and votes, and votes the rules void."""
         return self.view().invalid
 

@@ -36,6 +36,7 @@ from samoorg.crdt.digest import sorted_ids
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.fields import ID_SIZE, read_choice, read_id, read_int, read_text
+from samoorg.crdt.reasons import Reason, ReasonCode, digested
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
 
@@ -131,7 +132,7 @@ class RatingsView:
     """``(rater, idea id) -> rating``."""
     pending: tuple[Rating, ...]
     """Idea ratings whose idea this node does not hold yet."""
-    invalid: dict[bytes, str]
+    invalid: dict[bytes, Reason]
     idea_authors: Mapping[bytes, bytes]
     """Idea id -> author, for every valid idea."""
 
@@ -141,7 +142,7 @@ class RatingsView:
             "members": [_rating_value(self.members[k]) for k in sorted(self.members)],
             "ideas": [_rating_value(self.ideas[k]) for k in sorted(self.ideas)],
             "pending": sorted_ids(r.entry_id for r in self.pending),
-            "invalid": [[k, self.invalid[k]] for k in sorted(self.invalid)],
+            "invalid": digested(self.invalid),
         }
 
 
@@ -158,7 +159,7 @@ class RatingsState(Domain):
     def __init__(self, views: Views) -> None:
         super().__init__(views)
         self._latest: dict[tuple[bytes, str, bytes], Rating] = {}
-        self._malformed: dict[bytes, str] = {}
+        self._malformed: dict[bytes, Reason] = {}
         self._cache: tuple[int, RatingsView] | None = None
 
     def apply(self, entries: Sequence[Entry]) -> None:
@@ -167,7 +168,7 @@ class RatingsState(Domain):
             try:
                 rating = parse_rating(entry)
             except RuleViolation as exc:
-                self._malformed[entry.id] = f"malformed {entry.kind}: {exc}"
+                self._malformed[entry.id] = exc.malformed(entry.kind)
                 continue
             held = self._latest.get(rating.key)
             if held is None or held.seq < rating.seq:
@@ -191,21 +192,27 @@ class RatingsState(Domain):
         for rating in self._latest.values():
             if rating.about == ABOUT_MEMBER:
                 if rating.subject == rating.rater:
-                    invalid[rating.entry_id] = "a member cannot rate themselves"
+                    invalid[rating.entry_id] = Reason(
+                        ReasonCode.SELF_RATING, "a member cannot rate themselves"
+                    )
                 else:
                     members[rating.rater, rating.subject] = rating
             elif rating.subject in idea_authors:
                 if idea_authors[rating.subject] == rating.rater:
-                    invalid[rating.entry_id] = "a member cannot rate their own idea"
+                    invalid[rating.entry_id] = Reason(
+                        ReasonCode.OWN_IDEA_RATING, "a member cannot rate their own idea"
+                    )
                 else:
                     ideas[rating.rater, rating.subject] = rating
             elif holds(rating.subject):
-                invalid[rating.entry_id] = "the rated entry is not a valid idea"
+                invalid[rating.entry_id] = Reason(
+                    ReasonCode.NOT_AN_IDEA, "the rated entry is not a valid idea"
+                )
             else:
                 pending.append(rating)
         return RatingsView(members, ideas, tuple(pending), invalid, idea_authors)
 
-    def invalid(self) -> Mapping[bytes, str]:
+    def invalid(self) -> Mapping[bytes, Reason]:
         """Malformed ratings and ratings the rules void."""
         return self.view().invalid
 

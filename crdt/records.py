@@ -42,7 +42,22 @@ FULFIL: Final = "pledge.fulfil"
 FORGIVE: Final = "pledge.forgive"
 REQUEST: Final = "help.request"
 INITIATIVE: Final = "initiative.propose"
-PLEDGE_KINDS: Final = (REQUEST, INITIATIVE, INTEND, REVISE, WITHDRAW, COMMIT, FULFIL, FORGIVE)
+REQUEST_CLOSE: Final = "help.close"
+INITIATIVE_CLOSE: Final = "initiative.close"
+CLOSES: Final = {REQUEST_CLOSE: REQUEST, INITIATIVE_CLOSE: INITIATIVE}
+"""Each closing kind and the kind of entry it closes."""
+PLEDGE_KINDS: Final = (
+    REQUEST,
+    INITIATIVE,
+    INTEND,
+    REVISE,
+    WITHDRAW,
+    COMMIT,
+    FULFIL,
+    FORGIVE,
+    REQUEST_CLOSE,
+    INITIATIVE_CLOSE,
+)
 
 # -- size limits (characters) -------------------------------------------------
 
@@ -164,6 +179,18 @@ class Initiative:
     deadline: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class AppealClose:
+    """``help.close`` or ``initiative.close``: the author stops collecting for ``appeal``.
+
+    ``kind`` is the kind of entry closed (``help.request`` or ``initiative.propose``).
+    """
+
+    appeal: bytes
+    kind: str
+    note: str
+
+
 Record = (
     Invite
     | Accept
@@ -176,6 +203,7 @@ Record = (
     | Close
     | Request
     | Initiative
+    | AppealClose
 )
 
 
@@ -295,6 +323,15 @@ def _initiative(body: Mapping[str, dcbor.Value]) -> Initiative:
     )
 
 
+def _appeal_close(body: Mapping[str, dcbor.Value], closed: str) -> AppealClose:
+    field = "request" if closed == REQUEST else "initiative"
+    return AppealClose(
+        read_bytes(body, field, ID_SIZE),
+        closed,
+        read_text(body, "note", max_chars=MAX_NOTE, required=False),
+    )
+
+
 def parse_record(entry: Entry) -> Record:
     """The record carried by ``entry``; raises :class:`RuleViolation` for a malformed body.
 
@@ -306,6 +343,8 @@ def parse_record(entry: Entry) -> Record:
     kind = entry.kind
     if kind in (FULFIL, FORGIVE):
         return _close(body, forgiven=kind == FORGIVE)
+    if kind in CLOSES:
+        return _appeal_close(body, CLOSES[kind])
     parser = _PARSERS[kind]
     return parser(body)
 

@@ -54,6 +54,7 @@ from collections.abc import Callable, Iterator
 from typing import Final, NamedTuple
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.reasons import ReasonCode
 
 CHUNK_MAX: Final = 64
 """Items per chunk before it is split in two."""
@@ -376,7 +377,10 @@ class TextDoc:
                 f"expected clock {self._counts.get(agent, 0)} for the insert, found {clock}"
             )
         if left is not None and left == right:
-            raise BadTextOp("expected different left and right origins, found the same character")
+            raise BadTextOp(
+                "expected different left and right origins, found the same character",
+                ReasonCode.SAME_ORIGINS,
+            )
         self._reset_cursor()
         chunks = self._chunks
         lo: Item | None = None
@@ -397,7 +401,10 @@ class TextDoc:
             ci, ii = self._locate(lo)
             ii += 1
         if ro is not None and self._locate(ro) < (ci, ii):
-            raise BadTextOp("expected the left origin before the right origin, found it after")
+            raise BadTextOp(
+                "expected the left origin before the right origin, found it after",
+                ReasonCode.ORIGINS_OUT_OF_ORDER,
+            )
         items = chunks[ci].items
         last_chunk = len(chunks) - 1
         dci, dii = ci, ii
@@ -473,7 +480,8 @@ class TextDoc:
         if clock < 0 or clock + length > self._counts.get(agent, 0):
             raise BadTextOp(
                 f"expected a deletion inside the {self._counts.get(agent, 0)} characters of its "
-                f"target, found {clock}..{clock + length}"
+                f"target, found {clock}..{clock + length}",
+                ReasonCode.UNKNOWN_CHARACTER,
             )
         self._reset_cursor()
         end = clock + length
@@ -635,7 +643,9 @@ class TextDoc:
                 x = runs[j]
                 if char[1] < x.clock + x.length:
                     return x
-        raise BadTextOp(f"unknown character {char[0].hex()[:12]}:{char[1]}")
+        raise BadTextOp(
+            f"unknown character {char[0].hex()[:12]}:{char[1]}", ReasonCode.UNKNOWN_CHARACTER
+        )
 
     def _locate(self, x: Item) -> tuple[int, int]:
         """``(chunk index, item index)`` of run ``x``."""

@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.reasons import Reason, ReasonCode
 from samoorg.crdt.text import BadTextOp, CharId, DeleteOp, InsertOp, TextDoc
 
 
@@ -120,7 +121,7 @@ class Replica:
         self.applied: dict[bytes, Change] = {}
         """Applied changes, in the order they were applied."""
         self.held: dict[bytes, Change] = {}
-        self.invalid: dict[bytes, str] = {}
+        self.invalid: dict[bytes, Reason] = {}
         self.heads: set[bytes] = set()
         """Applied changes no other applied change depends on (the current version)."""
         self._missing: dict[bytes, set[bytes]] = {}
@@ -144,7 +145,7 @@ class Replica:
             return
         bad = sorted(d for d in change.deps if d in self.invalid)
         if bad:
-            self._refuse(agent, f"depends on invalid entry {bad[0].hex()[:12]}")
+            self.refuse(agent, _depends_on(bad[0]))
             return
         missing = {d for d in change.deps if d not in self.applied}
         if missing:
@@ -185,8 +186,13 @@ class Replica:
 
     # -- internals -------------------------------------------------------------
 
-    def _refuse(self, agent: bytes, reason: str) -> None:
-        """Record ``agent`` as invalid, and with it every held change waiting on it."""
+    def refuse(self, agent: bytes, reason: Reason) -> None:
+        """Record ``agent`` as invalid, and with it every held change waiting on it.
+
+        Also how the agreements view marks an entry of the agreement that is
+        void before its change reaches the replica (a malformed body), so
+        that changes depending on it are void rather than waiting forever.
+        """
         pending = [(agent, reason)]
         while pending:
             bad, why = pending.pop()
@@ -195,13 +201,13 @@ class Replica:
             self.invalid[bad] = why
             for waiter in self._waiting.pop(bad, ()):
                 if waiter in self.held:
-                    pending.append((waiter, f"depends on invalid entry {bad.hex()[:12]}"))
+                    pending.append((waiter, _depends_on(bad)))
 
     def _apply(self, change: Change) -> bool:
         try:
             self._check(change)
         except RuleViolation as exc:
-            self._refuse(change.agent, str(exc))
+            self.refuse(change.agent, exc.reason)
             return False
         try:
             self._integrate(self.doc, change)
@@ -211,7 +217,7 @@ class Replica:
             for earlier in self.applied.values():
                 self._integrate(doc, earlier)
             self.doc = doc
-            self._refuse(change.agent, str(exc))
+            self.refuse(change.agent, exc.reason)
             return False
         self.record_local(change)
         return True
@@ -242,11 +248,15 @@ class Replica:
                 elif name in applied:
                     limit = counts(name)
                 else:
-                    raise BadTextOp(f"names entry {name.hex()[:12]} that it does not depend on")
+                    raise BadTextOp(
+                        f"names entry {name.hex()[:12]} that it does not depend on",
+                        ReasonCode.UNKNOWN_CHARACTER,
+                    )
                 if clock < 0 or clock + length > limit:
                     raise BadTextOp(
                         f"names characters {clock}..{clock + length - 1} of entry "
-                        f"{name.hex()[:12]}, which has {limit} at that point"
+                        f"{name.hex()[:12]}, which has {limit} at that point",
+                        ReasonCode.UNKNOWN_CHARACTER,
                     )
             if isinstance(op, Insert):
                 own += len(op.text)
@@ -261,3 +271,7 @@ class Replica:
                 clock += len(op.text)
             else:
                 doc.delete(agent, op.target[0], op.target[1], op.length)
+
+
+def _depends_on(bad: bytes) -> Reason:
+    return Reason(ReasonCode.DEPENDS_ON_VOID, f"depends on invalid entry {bad.hex()[:12]}")

@@ -50,6 +50,7 @@ from samoorg.crdt.invites import (
     resolve,
 )
 from samoorg.crdt.money import Amount
+from samoorg.crdt.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.records import (
     INVITE,
     TRUST_KINDS,
@@ -117,7 +118,7 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
             try:
                 record = parse_record(entry)
             except RuleViolation as exc:
-                self._malformed[entry.id] = f"malformed {entry.kind}: {exc}"
+                self._malformed[entry.id] = exc.malformed(entry.kind)
                 if entry.kind == INVITE:
                     bucket = self._bucket(entry.id)
                     bucket.invite, bucket.error = entry, str(exc)
@@ -127,7 +128,10 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
                 bucket.invite = entry
                 if record.expires <= entry.timestamp:
                     bucket.error = "it expires before it was created"
-                    self._malformed[entry.id] = "invite expires before it was created"
+                    self._malformed[entry.id] = Reason(
+                        ReasonCode.MALFORMED,
+                        "malformed trust.invite: it expires before it was created",
+                    )
                 else:
                     bucket.record = record
             elif isinstance(record, Accept | Revoke | Confirm):
@@ -276,7 +280,7 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
     # -- domain contract ------------------------------------------------------
 
     def state(self) -> dcbor.Value:
-        """Outcomes by invite id, and every void entry with its reason."""
+        """Outcomes by invite id, and every void entry with its reason code."""
         self._refresh()
         outcomes: list[dcbor.Value] = [
             [
@@ -289,5 +293,4 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
             ]
             for o in self.outcomes()
         ]
-        reasons: list[dcbor.Value] = [[k, v] for k, v in sorted(self.invalid().items())]
-        return [outcomes, reasons]
+        return [outcomes, digested(dict(self.invalid()))]

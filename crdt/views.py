@@ -47,6 +47,7 @@ from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.polls import PollsState
 from samoorg.crdt.ratings import RatingsState
+from samoorg.crdt.reasons import Reason
 from samoorg.crdt.trust import TrustState
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class Views:
         self._marks: dict[type[Domain], int] = {}
         self._forked: frozenset[bytes] = index.forked
         """The forked authors the live domains were built with."""
-        self._excluded: tuple[int, dict[bytes, str]] | None = None
+        self._excluded: tuple[int, dict[bytes, Reason]] | None = None
 
     def domain(self, cls: type[DomainT]) -> DomainT:
         """The up-to-date state of one domain (created and filled on first use)."""
@@ -168,7 +169,7 @@ class Views:
         """Public agreements: texts, versions, history, blame, and who accepted which."""
         return self.domain(AgreementState)
 
-    def invalid(self) -> dict[bytes, str]:
+    def invalid(self) -> dict[bytes, Reason]:
         """``{entry id: reason}`` for every held entry that some view ignores.
 
         Includes every held entry of a forked author (:data:`FORKED_REASON`),
@@ -176,14 +177,14 @@ class Views:
         branch reached it; everything else is the same on every node holding
         the same entries of the other authors and the same fork proofs.
         """
-        result: dict[bytes, str] = {}
+        result: dict[bytes, Reason] = {}
         with paused_gc():
             for cls in DOMAINS:
                 result.update(self.domain(cls).invalid())
         result.update(self.excluded())
         return result
 
-    def excluded(self) -> dict[bytes, str]:
+    def excluded(self) -> dict[bytes, Reason]:
         """``{entry id: FORKED_REASON}`` for every held entry of a forked author."""
         index = self.index
         if self._excluded is None or self._excluded[0] != index.version:

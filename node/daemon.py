@@ -165,6 +165,7 @@ class Node:
         self.announced = 0
         self.gossip_stored = 0
         self._nursery: trio.Nursery | None = None
+        self._published: dict[str, Any] = {}
 
     # -- public --------------------------------------------------------------
 
@@ -189,6 +190,11 @@ class Node:
             for relay in self.config.relays:
                 nursery.start_soon(self._keep_reservation, relay)
             task_status.started()
+
+    def publish(self, key: str, value: Any) -> None:
+        """Add ``key`` to ``daemon.json`` (the API's address, for clients to find)."""
+        self._published[key] = value
+        self._state_dirty = True
 
     def sessions(self) -> dict[bytes, bool]:
         """Peers with a running session, mapped to whether we opened it."""
@@ -504,6 +510,7 @@ class Node:
             "announced": self.announced,
             "gossip_stored": self.gossip_stored,
             "peers": peers,
+            **self._published,
         }
 
     async def _publish_state(self) -> None:

@@ -17,17 +17,20 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 import trio
 
+from samoorg.node.api.server import ApiSettings
 from samoorg.node.daemon import Node, NodeConfig
-from samoorg.node.daemon_state import DaemonLock
+from samoorg.node.daemon_state import DaemonLock, write_state
+from samoorg.node.errors import StoreError
 from samoorg.node.home import Home
 from samoorg.node.logs import configure_logging
+from samoorg.node.own_head import OwnHeadRecord
 from samoorg.node.peerbook import PeerBook
-from samoorg.node.store import Store
+from samoorg.node.store import RECOVERY, Store
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.ids import peer_id
 
@@ -48,6 +51,8 @@ class DaemonOptions:
     verbose: bool = False
     relays: Sequence[str] = ()
     relay_service: bool = False
+    api: ApiSettings | None = field(default_factory=ApiSettings)
+    """The local HTTP API (``None``: ``--no-api``)."""
 
 
 def default_mdns_interface(listen: Sequence[str]) -> str:
@@ -71,17 +76,76 @@ def default_mdns_interface(listen: Sequence[str]) -> str:
         return "127.0.0.1"
 
 
+def refuse_inconsistent(store: Store) -> None:
+    """Raise :class:`StoreError` if the store breaks its invariants (signatures not re-checked).
+
+    A node must not serve a damaged store to its peers; ``samoorg verify``
+    lists the problems and says how to recover.
+    """
+    problems = store.verify_report(signatures=False).problems
+    if problems:
+        raise StoreError(
+            f"store {store.path} is NOT consistent ({len(problems)} "
+            f"problem{'' if len(problems) == 1 else 's'}, the "
+            f"first: {problems[0][:200]}); not starting. Run 'samoorg verify' for the list; "
+            f"to recover, {RECOVERY}"
+        )
+
+
+async def _start_api(
+    nursery: trio.Nursery,
+    options: DaemonOptions,
+    home: Home,
+    store: Store,
+    signer: Signer,
+    node: Node,
+) -> str | None:
+    """Serve the local API (node/api/server.py) and publish its URL; ``None`` if disabled."""
+    if options.api is None:
+        return None
+    from samoorg.node.api.server import start_api
+
+    api = await start_api(
+        nursery,
+        options.api,
+        home=home,
+        store=store,
+        signer=signer,
+        watcher=node.watcher,
+        node_state=node.state,
+    )
+    node.publish("api", api.published())
+    write_state(home, node.state())  # clients find the API as soon as "ready" is printed
+    if api.remote:
+        sys.stderr.write(
+            f"warning: the API listens on {api.url}, reachable from other machines; "
+            "anyone with the token in api.token can act as you\n"
+        )
+    return api.url
+
+
 def run_daemon(
     home: Home, signer: Signer, options: DaemonOptions, out: TextIO | None = None
 ) -> int:
     """Run the daemon in this process until SIGINT/SIGTERM; return the exit code."""
-    from samoorg.node.libp2p_transport import open_libp2p_transport
+    from samoorg.node.libp2p_transport import open_libp2p_transport, unwrapped_errors
 
     configure_logging(options.verbose)
     output = out or sys.stdout
-    with DaemonLock(home), Store(home.store_file) as store, PeerBook.open(home) as book:
+    own_head = OwnHeadRecord(home.own_head_file, signer.public_key)
+    with (
+        DaemonLock(home),
+        Store(home.store_file, own_head=own_head) as store,
+        PeerBook.open(home) as book,
+    ):
+        refuse_inconsistent(store)
 
         async def serve() -> None:
+            # A start-up failure (a listen address in use) is one error, not a group.
+            async with unwrapped_errors():
+                await serve_until_signal()
+
+        async def serve_until_signal() -> None:
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async with trio.open_nursery() as nursery:
 
@@ -117,6 +181,7 @@ def run_daemon(
                             signer=signer,
                         )
                         await nursery.start(node.run)
+                        api_url = await _start_api(nursery, options, home, store, signer, node)
                         # The node has loaded the store into its views; that state
                         # lives as long as the process. Freezing it keeps the cyclic
                         # GC from rescanning it at every collection (crdt/bulk.py).
@@ -128,6 +193,8 @@ def run_daemon(
                             output.write(f"mdns on {mdns}\n")
                         if options.relay_service:
                             output.write("relay service on\n")
+                        if api_url is not None:
+                            output.write(f"api on {api_url}\n")
                         output.write("ready\n")
                         output.flush()
                         await trio.sleep_forever()

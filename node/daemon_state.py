@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import time
 from typing import Any
 
@@ -94,6 +95,38 @@ def daemon_running(home: Home) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def daemon_pid(home: Home) -> int | None:
+    """The pid of the daemon holding the lock of ``home`` now, or ``None``.
+
+    The pid is the one the daemon wrote into its lock file when it took the lock.
+    """
+    if not daemon_running(home):
+        return None
+    try:
+        text = home.daemon_lock.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def stop_daemon(home: Home, timeout: float) -> int:
+    """SIGTERM the daemon of ``home`` and wait until it has released its lock; return its pid.
+
+    Raises :class:`HomeError` if no daemon runs, or if it is still running after ``timeout``.
+    """
+    pid = daemon_pid(home)
+    if pid is None:
+        raise HomeError(f"no daemon is running for {home.path}")
+    with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while daemon_running(home):
+        if time.monotonic() >= deadline:
+            raise HomeError(f"the daemon (pid {pid}) did not stop within {timeout:g} s")
+        time.sleep(0.05)
+    return pid
 
 
 def write_state(home: Home, state: dict[str, Any]) -> None:

@@ -25,3 +25,19 @@ class NotFound(StoreError):
 
 class Ambiguous(StoreError):
     """An id prefix matches more than one entry."""
+
+
+class StoreDamaged(StoreError):
+    """The store file is corrupt: SQLite cannot read it, or a row does not decode."""
+
+
+class OwnFeedMissing(StoreError):
+    """The store holds less of our own feed than we recorded signing: writing could fork it."""
+
+
+class OwnHeadError(StoreError):
+    """The record of our own feed's head (``own-head.json``) cannot be read or written."""
+
+
+class PeerBookError(NodeError):
+    """The peer book (``peers.sqlite``) cannot be opened, read or written."""

@@ -32,6 +32,11 @@ class Home:
         return self.path / "store.sqlite"
 
     @property
+    def own_head_file(self) -> Path:
+        """The head of our own feed, written before every own append (node/own_head.py)."""
+        return self.path / "own-head.json"
+
+    @property
     def daemon_lock(self) -> Path:
         """Held (``flock``) by a running ``samoorg node run``."""
         return self.path / "daemon.lock"

@@ -11,6 +11,12 @@ or, with a passphrase, ``"protection": "argon2id-secretbox"`` and ``salt``,
 seed sealed with XSalsa20-Poly1305 (``SecretBox``). The public key stays in
 clear so that ``samoorg whoami`` needs neither the passphrase nor libsodium.
 
+Every read checks the fields against each other, so that an altered file is
+refused rather than shown as someone else's identity: ``peer_id`` must be the
+one of ``public_key``, and an unsealed ``seed`` must derive ``public_key``
+(a sealed one is checked when it is opened). The file is read only if it is a
+regular file (a FIFO would block every command).
+
 Like ssh, we refuse a key file that group or others can read, and say how to
 fix it. The file is created with mode 0600 and never rewritten in place.
 """
@@ -24,7 +30,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from samoorg.node.ed25519_public import public_key_of_seed
 from samoorg.node.errors import KeyFileError
+from samoorg.node.regular_file import read_regular_file
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
@@ -38,29 +46,77 @@ PASSPHRASE_ENV: Final = "SAMOORG_PASSPHRASE"  # noqa: S105 - a variable name, no
 PassphraseProvider = Callable[[], str]
 
 
-def _check_permissions(path: Path) -> None:
+MAX_KEY_FILE: Final = 64 * 1024
+"""A key file is a few hundred bytes; anything much larger is not one."""
+
+
+def check_private_file(
+    path: Path, what: str = "key file", missing: str = "run 'samoorg init' first"
+) -> None:
+    """Raise :class:`KeyFileError` unless ``path`` exists and only its owner may access it.
+
+    Used for every secret in the home (the key file, the API token); ``what``
+    names the file in the message and ``missing`` says what to do if it is absent.
+    """
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
     except FileNotFoundError:
-        raise KeyFileError(f"no key file at {path}: run 'samoorg init' first") from None
+        raise KeyFileError(f"no {what} at {path}: {missing}") from None
     except OSError as exc:
-        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyFileError(f"cannot read {what} {path}: {exc.strerror}") from None
+    _check_permissions(path, info, what)
+
+
+def _check_permissions(path: Path, info: os.stat_result, what: str = "key file") -> None:
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
-            f"permissions {stat.S_IMODE(mode):04o} for '{path}' are too open: the key file must "
-            f"not be accessible by others; run: chmod 600 '{path}'"
+            f"permissions {stat.S_IMODE(info.st_mode):04o} for '{path}' are too open: the {what} "
+            f"must not be accessible by others; run: chmod 600 '{path}'"
         )
 
 
 def _read(path: Path) -> dict[str, Any]:
-    _check_permissions(path)
+    """The key file's fields, read only from a regular file and checked against each other."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = read_regular_file(
+            path,
+            MAX_KEY_FILE,
+            "key file",
+            KeyFileError,
+            lambda info: _check_permissions(path, info),
+        )
+    except FileNotFoundError:
+        raise KeyFileError(f"no key file at {path}: run 'samoorg init' first") from None
+    try:
+        data = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise KeyFileError(f"key file {path} is not a Samoorg key file: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise KeyFileError(f"key file {path}: expected format {FORMAT!r}, found another")
+    _cross_check(data, path)
     return data
+
+
+def _cross_check(data: dict[str, Any], path: Path) -> None:
+    """Refuse a file whose fields disagree (one was altered): the seed, public key, peer id.
+
+    A sealed seed cannot be read without the passphrase; :func:`load_signer`
+    checks it against the public key once it is opened.
+    """
+    public = _hex_field(data, "public_key", 32, path)
+    recorded = data.get("peer_id")
+    if recorded != peer_id(public):
+        raise KeyFileError(
+            f"key file {path} was altered: expected peer_id {peer_id(public)} for its "
+            f"public_key, found {str(recorded)[:60]!r}; restore the file from a backup"
+        )
+    if data.get("protection") == "none":
+        seed = _hex_field(data, "seed", 32, path)
+        if public_key_of_seed(seed) != public:
+            raise KeyFileError(
+                f"key file {path} was altered: its public_key is not the one of its seed; "
+                "restore the file from a backup"
+            )
 
 
 def _hex_field(data: dict[str, Any], name: str, size: int | None, path: Path) -> bytes:
@@ -156,8 +212,16 @@ def _open(data: dict[str, Any], passphrase: str, path: Path) -> bytes:
 
 
 def env_passphrase() -> str | None:
-    """The passphrase from ``$SAMOORG_PASSPHRASE``, if set."""
-    return os.environ.get(PASSPHRASE_ENV) or None
+    """The passphrase from ``$SAMOORG_PASSPHRASE``: ``None`` if unset, ``""`` for none."""
+    return os.environ.get(PASSPHRASE_ENV)
+
+
+def no_terminal_error(path: Path) -> KeyFileError:
+    """The refusal when a sealed key must be opened and nobody can be asked."""
+    return KeyFileError(
+        f"key file {path} is protected by a passphrase and there is no terminal to ask for it: "
+        f"set {PASSPHRASE_ENV} to the passphrase"
+    )
 
 
 def load_signer(path: Path, passphrase: PassphraseProvider | None = None) -> Signer:
@@ -170,16 +234,22 @@ def load_signer(path: Path, passphrase: PassphraseProvider | None = None) -> Sig
         seed = _hex_field(data, "seed", SEED_SIZE, path)
     elif protection == "argon2id-secretbox":
         secret = env_passphrase()
+        if secret == "":
+            raise KeyFileError(
+                f"key file {path} is protected by a passphrase, but {PASSPHRASE_ENV} is empty "
+                "(which means no passphrase): set it to the passphrase, or unset it to be asked"
+            )
         if secret is None:
             if passphrase is None:
-                raise KeyFileError(
-                    f"key file {path} is protected by a passphrase: set {PASSPHRASE_ENV}"
-                )
+                raise no_terminal_error(path)
             secret = passphrase()
         seed = _open(data, secret, path)
     else:
         raise KeyFileError(f"key file {path}: unknown protection {protection!r}")
     signer = Signer(seed)
     if signer.public_key != _hex_field(data, "public_key", 32, path):
-        raise KeyFileError(f"key file {path}: the seed does not match the recorded public key")
+        raise KeyFileError(
+            f"key file {path} was altered: its public_key is not the one of its seed; "
+            "restore the file from a backup"
+        )
     return signer

@@ -28,7 +28,9 @@ How the host is built (each point is a measured pitfall, see
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any, Final
@@ -481,7 +483,8 @@ class Libp2pTransport:
 
 
 @asynccontextmanager
-async def _unwrapped_errors() -> AsyncIterator[None]:
+async def unwrapped_errors() -> AsyncIterator[None]:
+    """Re-raise a lone error out of the ExceptionGroups that trio and libp2p nurseries add."""
     # libp2p's nurseries wrap an error raised in the caller's block (a dial
     # failure, a store error) in nested ExceptionGroups; callers and the CLI
     # expect the error itself.
@@ -537,6 +540,53 @@ async def _no_auto_connect() -> None:
     return None
 
 
+class ListenFailed(TransportError):
+    """A listen address is taken by another program (or another node) or unusable."""
+
+
+def _reuse_address_only(sock: Any) -> None:
+    # SO_REUSEADDR lets a restarted daemon bind while old connections sit in
+    # TIME_WAIT. libp2p also sets SO_REUSEPORT (for hole punching, which we do
+    # not use): with it a second node binds the same port and the kernel
+    # splits incoming connections between the two.
+    with suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+
+def _exclusive_listen_ports() -> None:
+    """Make libp2p's TCP listeners refuse a port that any other socket holds."""
+    from libp2p.transport.tcp import tcp
+
+    tcp._set_reuse_flags = _reuse_address_only
+
+
+def _check_listening(network: Any, listen_addrs: Sequence[Multiaddr]) -> None:
+    """Raise :class:`ListenFailed` for the first address libp2p could not listen on.
+
+    libp2p only logs such a failure (at debug level) and goes on listening
+    nowhere, so we compare what was asked with what listens.
+    """
+    for addr in listen_addrs:
+        if str(addr) not in network.listeners:
+            raise ListenFailed(f"cannot listen on {addr}: {_listen_problem(addr)}")
+
+
+def _listen_problem(addr: Multiaddr) -> str:
+    """Why binding ``addr`` fails, found by trying it once more ourselves."""
+    ip = addr.value_for_protocol("ip6") if "ip6" in {p.name for p in addr.protocols()} else None
+    family = socket.AF_INET6 if ip else socket.AF_INET
+    host = ip or addr.value_for_protocol("ip4") or "0.0.0.0"  # noqa: S104 - what libp2p binds
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        _reuse_address_only(probe)
+        try:
+            probe.bind((host, int(addr.value_for_protocol("tcp") or 0)))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "address in use"
+            return (exc.strerror or str(exc)).lower()
+    return "address in use or not available"
+
+
 def _key_pair(seed: bytes) -> Any:
     private = Ed25519PrivateKey.from_bytes(seed)
     return KeyPair(private, private.get_public_key())
@@ -561,6 +611,7 @@ async def open_libp2p_transport(
     connections and dial relay addresses.
     """
     attach_libp2p_logging()
+    _exclusive_listen_ports()
     try:
         listen_addrs = [Multiaddr(a) for a in listen]
     except Exception as exc:  # noqa: BLE001 - multiaddr raises several types
@@ -604,7 +655,7 @@ async def open_libp2p_transport(
     relay_protocol, circuits, relay_discovery = _circuit_relay(host, relay_service)
     discovery: _LanDiscovery | None = None
     try:
-        async with _unwrapped_errors(), host.run(listen_addrs=listen_addrs):
+        async with unwrapped_errors(), host.run(listen_addrs=listen_addrs):
             try:
                 async with (
                     background_trio_service(pubsub),
@@ -612,6 +663,7 @@ async def open_libp2p_transport(
                     background_trio_service(relay_protocol),
                     trio.open_nursery() as nursery,
                 ):
+                    _check_listening(network, listen_addrs)
                     await pubsub.wait_until_ready()
                     transport = Libp2pTransport(
                         host, pubsub, nursery, read_timeout, (circuits, relay_discovery)

@@ -48,8 +48,13 @@ async def sync_once(
     *,
     hops: int,
     timeout: float,
+    report: SyncReport | None = None,
 ) -> OneShotReport:
-    """Dial ``address``, replicate once, and return the counts."""
+    """Dial ``address``, replicate once, and return the counts.
+
+    ``report``, if given, is updated while the session runs (for progress, or
+    to tell what moved when the caller cancels the sync).
+    """
     from samoorg.node.libp2p_transport import open_libp2p_transport
     from samoorg.node.replication import replicate
 
@@ -63,7 +68,11 @@ async def sync_once(
                 await transport.dial(address, timeout=min(timeout, DIAL_TIMEOUT))
                 stream = await transport.open_stream(key, SYNC_PROTOCOL)
                 report = await replicate(  # owns the stream and closes it
-                    stream, store, scope=lambda: scope.current | {key}, peer=peer_id(key)
+                    stream,
+                    store,
+                    scope=lambda: scope.current | {key},
+                    peer=peer_id(key),
+                    report=report,
                 )
         except trio.TooSlowError:
             raise SyncTimeout(f"sync with {address} did not finish within {timeout:g} s") from None

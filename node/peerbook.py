@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from samoorg.node.errors import StoreError
+from samoorg.node.errors import PeerBookError
 from samoorg.node.home import Home
+from samoorg.node.sqlite_errors import describe, guarded, is_damage
 from samoorg.node.store import now_ms
 
 SOURCES: Final = ("invite", "manual", "bootstrap", "mdns", "inbound")
@@ -54,6 +55,12 @@ CREATE TABLE IF NOT EXISTS follows (
     added_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+
+
+_MOVE_ASIDE: Final = (
+    "move it aside; a new one is made empty (add peers again with 'samoorg peer add' and "
+    "'samoorg follow')"
+)
 
 
 def peer_book_path(home: Home) -> Path:
@@ -104,7 +111,15 @@ class PeerBook:
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open peer book {path}: {exc}") from None
+            raise self.database_error(exc, "open") from None
+
+    def database_error(self, exc: sqlite3.Error, doing: str = "use") -> PeerBookError:
+        """The one-line error for an SQLite error met while using the peer book."""
+        if is_damage(exc):
+            return PeerBookError(
+                f"peer book {self.path} is damaged ({describe(exc)}): {_MOVE_ASIDE}"
+            )
+        return PeerBookError(f"cannot {doing} peer book {self.path}: {describe(exc)}")
 
     @classmethod
     def open(cls, home: Home) -> PeerBook:
@@ -123,6 +138,7 @@ class PeerBook:
 
     # -- peers -------------------------------------------------------------
 
+    @guarded
     def add(self, peer: bytes, addrs: Sequence[str], source: str) -> PeerRecord:
         """Remember ``peer`` at ``addrs`` (merged with what we knew); return the row.
 
@@ -159,11 +175,13 @@ class PeerBook:
         assert record is not None
         return record
 
+    @guarded
     def remove(self, peer: bytes) -> bool:
         """Forget ``peer``; return whether it was known."""
         cursor = self._db.execute("DELETE FROM peers WHERE peer = ?", (peer,))
         return cursor.rowcount > 0
 
+    @guarded
     def get(self, peer: bytes) -> PeerRecord | None:
         """The row of ``peer``, if known."""
         row = self._db.execute(
@@ -173,6 +191,7 @@ class PeerBook:
         ).fetchone()
         return self._record(row) if row else None
 
+    @guarded
     def all(self) -> list[PeerRecord]:
         """Every known peer, most recently seen first."""
         rows = self._db.execute(
@@ -182,15 +201,23 @@ class PeerBook:
         ).fetchall()
         return [self._record(row) for row in rows]
 
-    @staticmethod
-    def _record(row: tuple[object, ...]) -> PeerRecord:
+    def _record(self, row: tuple[object, ...]) -> PeerRecord:
         peer, addrs, source, added, seen, synced, received, sent, rejected, failures, error = row
         assert isinstance(peer, bytes)
         assert isinstance(addrs, str)
         assert isinstance(source, str)
+        try:
+            addresses = json.loads(addrs)
+        except ValueError:
+            addresses = None
+        if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+            raise PeerBookError(
+                f"peer book {self.path} is damaged (the addresses of a peer are not a JSON "
+                f"list): {_MOVE_ASIDE}"
+            )
         return PeerRecord(
             peer=peer,
-            addrs=tuple(json.loads(addrs)),
+            addrs=tuple(addresses),
             source=source,
             added_at=int(added),  # type: ignore[call-overload]
             last_seen=None if seen is None else int(seen),  # type: ignore[call-overload]
@@ -202,6 +229,7 @@ class PeerBook:
             last_error=None if error is None else str(error),
         )
 
+    @guarded
     def record_connected(self, peer: bytes) -> None:
         """A connection to ``peer`` succeeded: reset its failure count."""
         self._db.execute(
@@ -209,6 +237,7 @@ class PeerBook:
             (now_ms(), peer),
         )
 
+    @guarded
     def record_failure(self, peer: bytes, error: str) -> int:
         """A dial or session failed; return the new consecutive failure count."""
         self._db.execute(
@@ -218,6 +247,7 @@ class PeerBook:
         row = self._db.execute("SELECT failures FROM peers WHERE peer = ?", (peer,)).fetchone()
         return int(row[0]) if row else 1
 
+    @guarded
     def record_sync(self, peer: bytes, received: int, sent: int, rejected: int) -> None:
         """Add a sync's counts to ``peer``'s totals and stamp the time."""
         now = now_ms()
@@ -229,6 +259,7 @@ class PeerBook:
 
     # -- follows -------------------------------------------------------------
 
+    @guarded
     def follow(self, authors: Iterable[bytes]) -> int:
         """Follow each author's feed; return how many were new."""
         now = now_ms()
@@ -240,14 +271,17 @@ class PeerBook:
             added += cursor.rowcount
         return added
 
+    @guarded
     def unfollow(self, author: bytes) -> bool:
         """Stop following ``author``; return whether it was followed."""
         return self._db.execute("DELETE FROM follows WHERE author = ?", (author,)).rowcount > 0
 
+    @guarded
     def follows(self) -> set[bytes]:
         """Authors followed explicitly."""
         return {a for (a,) in self._db.execute("SELECT author FROM follows")}
 
+    @guarded
     def external_changes(self) -> int:
         """A value that changes whenever another process commits to the peer book."""
         (version,) = self._db.execute("PRAGMA data_version").fetchone()

@@ -90,6 +90,8 @@ class NodeProcess:
         self.log_path = self.home / "node.log"
         self.addrs: list[str] = []
         self.peer_id: str | None = None
+        self.api_url: str | None = None
+        """The local API's URL (``api on URL``), unless started with ``--no-api``."""
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[str] | None = None
 
@@ -137,6 +139,8 @@ class NodeProcess:
                         self.peer_id = line.split()[1]
                     elif line.startswith("listening on "):
                         self.addrs.append(line.removeprefix("listening on "))
+                    elif line.startswith("api on "):
+                        self.api_url = line.removeprefix("api on ")
                     elif line == "ready":
                         return self.addrs
 

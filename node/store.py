@@ -38,7 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from samoorg.node.errors import Ambiguous, NotFound, StoreError
+from samoorg.node.errors import Ambiguous, NotFound, OwnFeedMissing, StoreDamaged, StoreError
+from samoorg.node.own_head import OwnHeadRecord, RecordedHead
+from samoorg.node.sqlite_errors import describe, guarded, guarded_rows, is_damage
 from samoorg.node.verifier import Verifier
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
@@ -190,6 +192,18 @@ class StoreStats:
     file_bytes: int
 
 
+RECOVERY: Final = (
+    "move the store aside, then get the feeds back with 'samoorg sync' from a peer or "
+    "'samoorg import' of a bundle, or restore a backup"
+)
+"""How to recover from a damaged store (docs/user-guide.md, "Lost or damaged local state")."""
+
+
+def damaged(path: Path, reason: str) -> StoreDamaged:
+    """The error for a store whose file is damaged, saying how to recover."""
+    return StoreDamaged(f"store {path} is damaged ({reason}): {RECOVERY}")
+
+
 def now_ms() -> int:
     """Wall-clock time in milliseconds, the unit of entry timestamps."""
     return time.time_ns() // 1_000_000
@@ -198,8 +212,18 @@ def now_ms() -> int:
 class Store:
     """A node's SQLite store. Not thread-safe: use one instance per thread."""
 
-    def __init__(self, path: Path, *, verifier: Verifier | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        verifier: Verifier | None = None,
+        own_head: OwnHeadRecord | None = None,
+    ) -> None:
         self.path = path
+        # The home's record of our own feed's head (samoorg.node.own_head): appends by
+        # its identity are refused while the store holds less of that feed.
+        self._own_head = own_head
+        self._own_recorded = 0  # the highest own seq known to be recorded (only grows)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
@@ -216,9 +240,17 @@ class Store:
             if version < SCHEMA_VERSION:
                 self._upgrade()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open store {path}: {exc}") from None
+            if is_damage(exc):
+                raise self.database_error(exc) from None
+            raise StoreError(f"cannot open store {path}: {describe(exc)}") from None
         self._verifier = verifier or Verifier()
         self._unsigned: set[bytes] = set()  # ids of held-back entries found unsigned
+
+    def database_error(self, exc: sqlite3.Error, doing: str = "read") -> StoreError:
+        """The one-line error for an SQLite error met while using the store."""
+        if is_damage(exc):
+            return damaged(self.path, describe(exc))
+        return StoreError(f"cannot {doing} store {self.path}: {describe(exc)}")
 
     def _upgrade(self) -> None:
         # One transaction; the version is read again inside it, so two
@@ -256,7 +288,7 @@ class Store:
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to store {self.path}: {exc}") from None
+            raise self.database_error(exc, "write to") from None
         try:
             yield db
             db.execute("COMMIT")
@@ -267,7 +299,7 @@ class Store:
                 with suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"cannot write to store {self.path}: {exc}") from None
+                raise self.database_error(exc, "write to") from None
             raise
 
     def append(
@@ -289,6 +321,7 @@ class Store:
         )
         return chain[0]
 
+    @guarded
     def append_chain(
         self,
         signer: Signer,
@@ -304,7 +337,16 @@ class Store:
         to stop. ``check(made)``, if given, runs before anything is written
         and aborts the whole chain by raising. One transaction: another
         process cannot append in between, and a crash stores nothing.
+
+        With an own-head record for ``signer`` (see :mod:`samoorg.node.own_head`),
+        the store must hold our feed up to the recorded head, or the append
+        is refused with :class:`OwnFeedMissing`; the entries of an append the
+        record holds but the store lacks (a kill before the commit) are
+        stored first. The record is written before the commit.
         """
+        own = self._own_head
+        if own is not None and own.public_key != signer.public_key:
+            own = None
         with self._transaction() as db:
             row = db.execute(
                 "SELECT f.seq, f.id, f.forked, e.timestamp FROM feeds f "
@@ -320,6 +362,8 @@ class Store:
                 seq, prev, last_ts = 1, None, 0
             else:
                 seq, prev, last_ts = row[0] + 1, row[1], row[3]
+            if own is not None:
+                seq, prev, last_ts = self._catch_up_own(own, seq, prev, last_ts)
             stamp = timestamp if timestamp is not None else max(now_ms(), last_ts)
             made: list[Entry] = []
             while (step := build(made)) is not None:
@@ -332,11 +376,87 @@ class Store:
             if check is not None:
                 check(made)
             if made:
-                db.executemany(_INSERT_ENTRY, _rows(made))
                 last = made[-1]
+                if own is not None:
+                    own.write(RecordedHead(last.seq, last.id, tuple(e.raw for e in made)))
+                    self._own_recorded = last.seq
+                db.executemany(_INSERT_ENTRY, _rows(made))
                 db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
         return made
 
+    def _catch_up_own(
+        self, own: OwnHeadRecord, seq: int, prev: bytes | None, last_ts: int
+    ) -> tuple[int, bytes | None, int]:
+        """Check the store against the own-head record before an own append (in its transaction).
+
+        Returns the next ``(seq, prev, last timestamp)``, after storing the
+        entries of an append that the record holds and the store lacks.
+        """
+        recorded = own.read()
+        held = seq - 1
+        if recorded is None:
+            return seq, prev, last_ts
+        if recorded.seq <= held:
+            if self._stored_id(own.public_key, recorded.seq) != recorded.id:
+                raise OwnFeedMissing(
+                    f"your own feed in store {self.path} differs from the one this home signed "
+                    f"(entry #{recorded.seq}): was the key file used on another machine?"
+                )
+            self._own_recorded = max(self._own_recorded, recorded.seq)
+            return seq, prev, last_ts
+        fresh = self._recorded_tail(recorded, own.public_key, held, prev)
+        if not fresh:
+            raise OwnFeedMissing(
+                f"your own feed ({recorded.seq} entries) is missing from store {self.path}, "
+                f"which holds {held}: writing now would sign #{held + 1} a second time (a fork); "
+                "get the feed back with 'samoorg sync' from a peer or 'samoorg import' of a "
+                "bundle, or restore a backup"
+            )
+        self._db.executemany(_INSERT_ENTRY, _rows(fresh))
+        last = fresh[-1]
+        self._db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
+        self._own_recorded = max(self._own_recorded, last.seq)
+        return last.seq + 1, last.id, last.timestamp
+
+    @staticmethod
+    def _recorded_tail(
+        recorded: RecordedHead, me: bytes, held: int, prev: bytes | None
+    ) -> list[Entry]:
+        """The recorded entries after our stored head ``held``, if they extend it to the record."""
+        try:
+            pending = [decode_entry(raw) for raw in recorded.entries]  # signatures checked
+        except ProtocolError:
+            return []
+        fresh = [entry for entry in pending if entry.seq > held]
+        runs = list(linked_runs(fresh))
+        if len(runs) != 1 or fresh[0].author != me:
+            return []
+        if fresh[0].seq != held + 1 or fresh[0].prev != prev:
+            return []
+        if fresh[-1].seq != recorded.seq or fresh[-1].id != recorded.id:
+            return []
+        return fresh
+
+    def _note_own_progress(self) -> None:
+        """Raise the own-head record to our feed's stored head (inside an ingest transaction).
+
+        Our own entries can arrive from elsewhere (a peer, a bundle, after a
+        lost store); from then on the record must not be behind them.
+        """
+        own = self._own_head
+        if own is None:
+            return
+        row = self._db.execute(
+            "SELECT seq, id FROM feeds WHERE author = ? AND seq > 0", (own.public_key,)
+        ).fetchone()
+        if row is None or row[0] <= self._own_recorded:
+            return
+        recorded = own.read()
+        if recorded is None or recorded.seq < row[0]:
+            own.write(RecordedHead(row[0], row[1]))
+        self._own_recorded = max(row[0], recorded.seq if recorded is not None else 0)
+
+    @guarded
     def ingest(self, raws: Iterable[bytes]) -> IngestReport:
         """Verify and store a batch of encoded entries in one transaction.
 
@@ -376,6 +496,7 @@ class Store:
         if batch.valid:
             with self._transaction():
                 self._write_batch(batch, report)
+                self._note_own_progress()
 
     def _without_stored(
         self, decoded: list[tuple[int, Entry]], report: IngestReport
@@ -577,6 +698,7 @@ class Store:
         )
         return True
 
+    @guarded
     def ingest_fork_proof(self, data: bytes) -> ForkProof | None:
         """Verify and store a fork proof received from elsewhere.
 
@@ -588,6 +710,7 @@ class Store:
             new = self._save_fork_proof(proof, proof.author)
         return proof if new else None
 
+    @guarded
     def ingest_runs(self, entries: Sequence[Entry], *, hold_tail: bool = False) -> IngestReport:
         """Store hash-linked runs of decoded entries with one signature check per run.
 
@@ -623,6 +746,7 @@ class Store:
                 last = hold_tail and number == len(runs) - 1
                 if not self._store_run(run, report, hold=last):
                     slow.extend((len(slow), e) for e in run)
+            self._note_own_progress()
         if slow:
             self._ingest_decoded(slow, report)
         return report
@@ -695,6 +819,7 @@ class Store:
 
     # -- reading ---------------------------------------------------------
 
+    @guarded
     def head(self, author: bytes) -> FeedHead | None:
         """The latest entry we hold of ``author``'s feed, or ``None``."""
         row = self._db.execute(
@@ -702,6 +827,7 @@ class Store:
         ).fetchone()
         return FeedHead(author, row[0], row[1]) if row else None
 
+    @guarded
     def heads(self) -> list[FeedHead]:
         """Every feed we hold, ordered by author."""
         rows = self._db.execute(
@@ -709,20 +835,24 @@ class Store:
         ).fetchall()
         return [FeedHead(a, s, i) for a, s, i in rows]
 
+    @guarded
     def is_forked(self, author: bytes) -> bool:
         """Whether a fork proof flags ``author``."""
         row = self._db.execute("SELECT forked FROM feeds WHERE author = ?", (author,)).fetchone()
         return bool(row and row[0])
 
+    @guarded
     def forked_authors(self) -> set[bytes]:
         """Every author flagged by a fork proof."""
         return {a for (a,) in self._db.execute("SELECT author FROM fork_proofs")}
 
+    @guarded
     def fork_proofs(self) -> list[ForkProof]:
         """Every stored fork proof (already verified on arrival)."""
         rows = self._db.execute("SELECT proof FROM fork_proofs ORDER BY author").fetchall()
         return [ForkProof.from_bytes(p) for (p,) in rows]
 
+    @guarded
     def fork_proof(self, author: bytes) -> ForkProof | None:
         """The stored fork proof flagging ``author``, re-verified, or ``None``.
 
@@ -735,12 +865,16 @@ class Store:
         ).fetchone()
         return ForkProof.from_bytes(row[0]) if row else None
 
-    @staticmethod
-    def _entry(raw: bytes) -> Entry:
+    def _entry(self, raw: bytes) -> Entry:
         # Rows were verified before they were written; `samoorg verify`
-        # re-checks signatures and links independently of this path.
-        return decode_entry(raw, verify_signature=False)
+        # re-checks signatures and links independently of this path. A row
+        # that no longer decodes was damaged on disk.
+        try:
+            return decode_entry(raw, verify_signature=False)
+        except ProtocolError as exc:
+            raise damaged(self.path, f"a stored entry does not decode: {exc.name}") from None
 
+    @guarded
     def get(self, author: bytes, seq: int) -> Entry | None:
         """The entry at ``seq`` of ``author``'s feed, if held."""
         row = self._db.execute(
@@ -748,6 +882,7 @@ class Store:
         ).fetchone()
         return self._entry(row[0]) if row else None
 
+    @guarded
     def get_by_id(self, entry_id: bytes) -> Entry | None:
         """The entry whose id is ``entry_id``, if held (a scan: ids are not indexed)."""
         row = self._db.execute(
@@ -755,6 +890,7 @@ class Store:
         ).fetchone()
         return self._entry(row[0]) if row else None
 
+    @guarded
     def resolve(self, prefix: str) -> Entry:
         """The one entry whose hex id starts with ``prefix`` (at least 4 hex digits).
 
@@ -789,6 +925,11 @@ class Store:
 
         ``since`` is an exclusive rowid lower bound, for following changes.
         """
+        return guarded_rows(self, self._entry_rows(author, kinds, since))
+
+    def _entry_rows(
+        self, author: bytes | None, kinds: Sequence[str] | None, since: int
+    ) -> Iterator[tuple[int, Entry]]:
         sql = "SELECT rowid, raw FROM entries WHERE rowid > ?"
         params: list[object] = [since]
         if author is not None:
@@ -801,6 +942,35 @@ class Store:
         for rowid, raw in self._db.execute(sql, params):
             yield rowid, self._entry(raw)
 
+    def entries_newest_first(
+        self,
+        *,
+        before: int | None = None,
+        author: bytes | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> Iterator[tuple[int, Entry]]:
+        """``(rowid, entry)`` pairs newest first, below rowid ``before`` if given, filtered.
+
+        Read lazily (a page of ``samoorg log`` reads only what it shows).
+        """
+        return guarded_rows(self, self._entry_rows_newest_first(before, author, kinds))
+
+    def _entry_rows_newest_first(
+        self, before: int | None, author: bytes | None, kinds: Sequence[str] | None
+    ) -> Iterator[tuple[int, Entry]]:
+        sql = "SELECT rowid, raw FROM entries WHERE rowid < ?"
+        params: list[object] = [before if before is not None else 2**63 - 1]
+        if author is not None:
+            sql += " AND author = ?"
+            params.append(author)
+        if kinds:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            params.extend(kinds)
+        sql += " ORDER BY rowid DESC"
+        for rowid, raw in self._db.execute(sql, params):
+            yield rowid, self._entry(raw)
+
+    @guarded
     def feed_raw(self, author: bytes, after_seq: int, limit: int) -> list[bytes]:
         """Raw entries of ``author`` with seq > ``after_seq``, in order, at most ``limit``."""
         rows = self._db.execute(
@@ -809,12 +979,14 @@ class Store:
         ).fetchall()
         return [raw for (raw,) in rows]
 
+    @guarded
     def change_marker(self) -> tuple[int, int]:
         """Cheap value that changes whenever an entry or fork proof is stored."""
         (rowid,) = self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM entries").fetchone()
         (proofs,) = self._db.execute("SELECT COUNT(*) FROM fork_proofs").fetchone()
         return int(rowid), int(proofs)
 
+    @guarded
     def stats(self) -> StoreStats:
         """Entry, feed and fork counts, and the size of the database files."""
         (entries,) = self._db.execute("SELECT COUNT(*) FROM entries").fetchone()
@@ -823,6 +995,7 @@ class Store:
         size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
         return StoreStats(entries, feeds, forked, size)
 
+    @guarded
     def checkpoint(self) -> None:
         """Fold the WAL into the main file (for size measurements and backups)."""
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -836,8 +1009,14 @@ class Store:
         """
         return self.verify_report().problems
 
-    def verify_report(self) -> VerifyReport:
+    @guarded
+    def verify_report(self, *, signatures: bool = True) -> VerifyReport:
         """Re-verify every stored entry, link and fork proof.
+
+        ``signatures=False`` checks everything but the signatures (each was
+        checked before its row was written): what ``samoorg node run`` checks
+        at start. Damage to an entry's bytes still shows, as an id that is
+        not the hash of the bytes or a broken link.
 
         This is independent of the write path: it decodes every row, checks
         every signature, checks the indexed columns against the bytes, and
@@ -854,8 +1033,14 @@ class Store:
         problems = result.problems
         self._db.execute("BEGIN")  # a read transaction: one WAL snapshot throughout
         try:
+            # SQLite's own check of the file's structure (pages, indexes).
+            problems.extend(
+                f"SQLite: {line}"
+                for (line,) in self._db.execute("PRAGMA quick_check(20)")
+                if line != "ok"
+            )
             heads = {h.author: h for h in self.heads()}
-            walked = self._verify_rows(result)
+            walked = self._verify_rows(result, signatures=signatures)
             for author, head in heads.items():
                 if walked.get(author) != (head.seq, head.id):
                     problems.append(
@@ -876,22 +1061,30 @@ class Store:
             self._db.execute("COMMIT")
         return result
 
-    def _verify_rows(self, result: VerifyReport) -> dict[bytes, tuple[int, bytes]]:
+    def _verify_rows(
+        self, result: VerifyReport, *, signatures: bool
+    ) -> dict[bytes, tuple[int, bytes]]:
         """Check every entry row in (author, seq) order; return each feed's (seq, id) end."""
         walked: dict[bytes, tuple[int, bytes]] = {}
         # Per author: the entries since the last one with a valid signature of
         # its own, each with its error; a later valid entry that links to them
         # authenticates them all (warning), the end of the feed does not (problem).
-        unsigned: list[tuple[str, Entry, BadSignature]] = []
+        unsigned: list[tuple[Entry, BadSignature]] = []
+
+        def where(author: bytes, seq: int) -> str:
+            # Only when there is something to say: a peer id costs a base58 encoding.
+            return f"{peer_id(author)}#{seq}"
 
         def settle(signed_by: Entry | None) -> None:
             if not unsigned:
                 return
             if signed_by is None:
-                for where, _, error in unsigned:
-                    result.problems.append(f"{where}: {error.name}: {error}")
+                for entry, error in unsigned:
+                    result.problems.append(
+                        f"{where(entry.author, entry.seq)}: {error.name}: {error}"
+                    )
             else:
-                seqs = ", ".join(f"#{entry.seq}" for _, entry, _ in unsigned[:10])
+                seqs = ", ".join(f"#{entry.seq}" for entry, _ in unsigned[:10])
                 more = f" and {len(unsigned) - 10} more" if len(unsigned) > 10 else ""
                 one = len(unsigned) == 1
                 result.warnings.append(
@@ -903,35 +1096,46 @@ class Store:
                 )
             unsigned.clear()
 
+        # The kind as bytes: a damaged TEXT value would not even decode.
         rows = self._db.execute(
-            "SELECT author, seq, id, kind, timestamp, raw FROM entries ORDER BY author, seq"
+            "SELECT author, seq, id, CAST(kind AS BLOB), timestamp, raw FROM entries "
+            "ORDER BY author, seq"
         )
         while batch := rows.fetchmany(2048):
             entries: list[tuple[bytes, int, Entry]] = []
             for author, seq, eid, kind, stamp, raw in batch:
-                where = f"{peer_id(author)}#{seq}"
                 try:
                     entry = decode_entry(raw, verify_signature=False)
                 except ProtocolError as exc:
-                    result.problems.append(f"{where}: {exc.name}: {exc}")
+                    result.problems.append(f"{where(author, seq)}: {exc.name}: {exc}")
                     continue
-                if _rows([entry])[0] != (author, seq, eid, kind, stamp, raw):
-                    result.problems.append(f"{where}: row columns disagree with its bytes")
+                columns = (entry.author, entry.seq, entry.id, entry.kind.encode(), entry.timestamp)
+                if (*columns, entry.raw) != (author, seq, eid, kind, stamp, raw):
+                    result.problems.append(
+                        f"{where(author, seq)}: row columns disagree with its bytes"
+                    )
                 entries.append((author, seq, entry))
-            checks = self._verifier.check([entry for _, _, entry in entries])
+            checks = (
+                self._verifier.check([entry for _, _, entry in entries])
+                if signatures
+                else [None] * len(entries)
+            )
             for (author, seq, entry), error in zip(entries, checks, strict=True):
-                where = f"{peer_id(author)}#{seq}"
                 last_seq, last_id = walked.get(author, (0, None))
                 if last_seq == 0 or seq != last_seq + 1 or entry.prev != last_id:
                     settle(None)  # a new feed, or the chain is broken: nothing signs for them
                 if seq != last_seq + 1:
-                    result.problems.append(f"{where}: expected seq {last_seq + 1} here, a gap")
+                    result.problems.append(
+                        f"{where(author, seq)}: expected seq {last_seq + 1} here, a gap"
+                    )
                 elif entry.prev != last_id:
-                    result.problems.append(f"{where}: prev does not link to seq {last_seq}")
+                    result.problems.append(
+                        f"{where(author, seq)}: prev does not link to seq {last_seq}"
+                    )
                 if error is None:
                     settle(entry)
                 else:
-                    unsigned.append((where, entry, error))
+                    unsigned.append((entry, error))
                 walked[author] = (seq, entry.id)
         settle(None)
         return walked

@@ -46,6 +46,10 @@ class RecordType(enum.IntEnum):
 
 
 _TRAILER: Final = 0x5A
+_NOT_A_BUNDLE: Final = (
+    "expected a samoorg bundle file (one written by 'samoorg export'), "
+    f"found a file that does not start with {MAGIC.decode().strip()!r}"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +170,12 @@ class BundleDecoder:
             return END if self._eof else NEED_DATA
         if not self._started:
             if self._available() < len(MAGIC):
-                return self._need(len(MAGIC))
+                if self._eof:
+                    raise self._fail(_NOT_A_BUNDLE)
+                return NEED_DATA
             magic = self._take(len(MAGIC))
             if magic != MAGIC:
-                raise self._fail(
-                    f"expected a Samoorg bundle (magic {MAGIC!r}), found {magic[:17]!r}"
-                )
+                raise self._fail(_NOT_A_BUNDLE)
             self._hash.update(magic)
             self._started = True
         if not self._available():

@@ -19,14 +19,18 @@ No tags, no floats, no ``undefined``, no indefinite lengths. Integers and
 lengths use the shortest head. Map keys are sorted by their encoded bytes,
 which for text keys is "shorter first, then bytewise".
 
-Theory of operation: decoding is ``cbor2.loads`` (fast, C), then one walk that
-enforces the data model, the nesting limit and the key order of every map,
-then a plain (non-sorting) re-encode that must reproduce the input byte for
-byte. Given sorted keys, the only freedom left in CBOR is in the heads and
-framing, so the re-encode check rejects every other non-canonical form at once:
-long heads, indefinite lengths, duplicate keys (the decoded map is shorter),
-trailing bytes, and tags that cbor2 would silently fold into a value (bignums,
-shared values, string references).
+Theory of operation: decoding input that may be hostile is two steps.
+First :func:`scan` reads the bytes once, front to back, looking only at the
+heads (string payloads are skipped by length) and refuses, at the first
+offending byte, everything outside the data model and every non-canonical
+form: tags (so no shared values, string references or bignums), indefinite
+lengths, reserved or long heads, simple values other than false/true/null,
+non-text or unsorted or repeated map keys, nesting beyond the limit, counts
+larger than the bytes left, and trailing bytes. No value is built before that
+pass succeeds, and the pass costs time linear in the input and memory linear
+in its depth. Then ``cbor2.loads`` (fast, C) builds the value; with no tags
+the value it builds is no larger than the input, and the only check left to
+it is UTF-8 validity of text strings.
 """
 
 from __future__ import annotations
@@ -60,29 +64,17 @@ def _describe(value: object) -> str:
 
 
 def check_value(value: object, *, max_depth: int = MAX_DEPTH) -> None:
-    """Raise :class:`UnencodableValue` unless ``value`` is in the data model."""
-    problem = _first_problem(value, max_depth, ordered_keys=False)
+    """Raise :class:`UnencodableValue` unless ``value`` is in the data model.
+
+    For values built locally (the encoder's input); decoded input is checked
+    on its bytes by :func:`scan` instead.
+    """
+    problem = _value_problem(value, 1, max_depth)
     if problem is not None:
         raise UnencodableValue(problem)
 
 
-def _nesting(max_depth: int) -> str:
-    return f"nesting deeper than {max_depth} levels"
-
-
-def _first_problem(value: object, max_depth: int, *, ordered_keys: bool) -> str | None:
-    """A description of the first violation of the data model, or ``None``.
-
-    ``ordered_keys`` also requires every map's keys in deterministic order (for
-    decoded input; an encoder sorts them itself).
-    """
-    kind = type(value)
-    if kind is list or kind is dict:
-        return _container_problem(value, 1, max_depth, ordered_keys)  # type: ignore[arg-type]
-    return _scalar_problem(value)
-
-
-def _scalar_problem(value: object) -> str | None:
+def _value_problem(value: object, depth: int, max_depth: int) -> str | None:
     kind = type(value)
     if kind is str or kind is bytes or kind is bool or value is None:
         return None
@@ -90,80 +82,152 @@ def _scalar_problem(value: object) -> str | None:
         if INT_MIN <= value <= INT_MAX:  # type: ignore[operator]
             return None
         return f"integer outside [-2**64, 2**64-1]: {value}"
-    return f"unsupported type {_describe(value)} (allowed: int, bytes, str, list, dict, bool, None)"
-
-
-def _container_problem(
-    value: list[object] | dict[object, object], depth: int, max_depth: int, ordered_keys: bool
-) -> str | None:
-    # ``value`` sits at nesting level ``depth`` (the top level is 1); its items
-    # sit at ``depth + 1``, which must not exceed ``max_depth``. Scalars are
-    # checked inline (this is the hot path of every decode). Depth is capped,
-    # so cyclic values (which cbor2 builds from tags 28/29) terminate.
-    if type(value) is dict:
-        problem = _keys_problem(value, ordered_keys)
-        if problem is not None:
-            return problem
-        items: Iterable[object] = value.values()
+    if kind is dict:
+        for key in value:  # type: ignore[attr-defined]
+            if type(key) is not str:
+                return f"map key must be a text string, found {_describe(key)}"
+        items: Iterable[object] = value.values()  # type: ignore[attr-defined]
+    elif kind is list:
+        items = value  # type: ignore[assignment]
     else:
-        items = value
+        return (
+            f"unsupported type {_describe(value)} "
+            "(allowed: int, bytes, str, list, dict, bool, None)"
+        )
     if value and depth >= max_depth:
-        return _nesting(max_depth)
+        return f"nesting deeper than {max_depth} levels"
     for item in items:
-        kind = type(item)
-        if kind is str or kind is bytes or kind is bool or item is None:
-            continue
-        if kind is int and INT_MIN <= item <= INT_MAX:  # type: ignore[operator]
-            continue
-        if kind is list or kind is dict:
-            problem = _container_problem(item, depth + 1, max_depth, ordered_keys)  # type: ignore[arg-type]
-        else:
-            problem = _scalar_problem(item)
+        problem = _value_problem(item, depth + 1, max_depth)
         if problem is not None:
             return problem
     return None
 
 
-def container_is_canonical(value: list[Value] | dict[str, Value], depth: int) -> bool:
-    """Whether a *decoded* container at nesting level ``depth`` is in the data model.
+_SHORTEST: Final = {24: 24, 25: 1 << 8, 26: 1 << 16, 27: 1 << 32}
+"""The smallest argument that may use each long head (additional information 24..27)."""
+_MAJOR_NAMES: Final = (
+    "unsigned integer",
+    "negative integer",
+    "byte string",
+    "text string",
+    "array",
+    "map",
+    "tag",
+    "simple value",
+)
 
-    For decoders that check the outer levels of a known layout themselves and
-    then the whole input with the re-encode check (see :func:`decode`): every
-    item's type, every map's key order, and the nesting limit.
+
+def _simple_name(info: int) -> str:
+    if info == 23:
+        return "undefined"
+    if 25 <= info <= 27:
+        return "a floating point number"
+    if info == 31:
+        return "a break code outside an indefinite-length item"
+    return "another simple value"
+
+
+def scan(data: bytes, max_depth: int) -> None:
+    """Raise unless ``data`` is exactly one item of the data model in its deterministic encoding.
+
+    One pass, front to back, over the heads only (string payloads are
+    skipped), so time is linear in ``len(data)`` and memory in the nesting
+    depth. Raises at the first violation, in byte order.
     """
-    return _container_problem(value, depth, MAX_DEPTH, True) is None  # type: ignore[arg-type]
-
-
-def _keys_problem(value: dict[object, object], ordered: bool) -> str | None:
-    # Deterministic order is bytewise order of the encoded keys; for text keys
-    # that is shorter UTF-8 first, then bytewise. A dict cannot hold duplicates:
-    # duplicated input keys are caught by the re-encode check.
-    previous_length, previous = -1, b""
-    for key in value:
-        if type(key) is not str:
-            return f"map key must be a text string, found {_describe(key)}"
-        if ordered:
-            encoded = key.encode()
-            length = len(encoded)
-            if length < previous_length or (length == previous_length and encoded <= previous):
-                return (
-                    f"map key {key[:40]!r} out of deterministic order "
+    n = len(data)
+    pos = 0
+    # The open containers: for each, the items still to read and, for a map,
+    # the previous key's encoding (b"" before the first key; arrays hold None).
+    stack: list[tuple[int, bytes | None]] = []
+    remaining = 1  # items left at the current level; the top level holds one
+    prev_key: bytes | None = None  # None: the current level is not a map
+    while True:
+        if not remaining:
+            if not stack:
+                break
+            remaining, prev_key = stack.pop()
+            continue
+        if pos >= n:
+            raise MalformedCBOR(f"expected another data item at byte {pos}, found the end")
+        start = pos
+        initial = data[pos]
+        major = initial >> 5
+        info = initial & 31
+        pos += 1
+        remaining -= 1
+        if major == 7:
+            if info < 20 or info > 22:
+                raise MalformedCBOR(
+                    f"expected false, true or null at byte {start}, found {_simple_name(info)}"
+                )
+            if prev_key is not None and remaining & 1:
+                raise MalformedCBOR(f"map key must be a text string, found {_simple_name(info)}")
+            continue
+        if info < 24:
+            argument = info
+        elif info < 28:
+            size = 1 << (info - 24)
+            if pos + size > n:
+                raise MalformedCBOR(
+                    f"expected a {size}-byte head argument at byte {pos}, found the end"
+                )
+            argument = int.from_bytes(data[pos : pos + size], "big")
+            pos += size
+            if argument < _SHORTEST[info]:
+                raise MalformedCBOR(
+                    f"expected the shortest head at byte {start}, "
+                    f"found {argument} in {size + 1} bytes"
+                )
+        elif info == 31:
+            raise MalformedCBOR(f"expected a definite length at byte {start}, found indefinite")
+        else:
+            raise MalformedCBOR(
+                f"expected a valid head at byte {start}, found reserved 0x{initial:02x}"
+            )
+        if major == 6:
+            raise MalformedCBOR(f"expected no tags, found tag {argument} at byte {start}")
+        if prev_key is not None and remaining & 1:
+            # A key: a text string strictly after the previous key's encoding.
+            if major != 3:
+                raise MalformedCBOR(f"map key must be a text string, found {_MAJOR_NAMES[major]}")
+            end = pos + argument
+            if end > n:
+                raise MalformedCBOR(
+                    f"expected {argument} bytes of text at byte {pos}, found {n - pos}"
+                )
+            key = data[start:end]
+            if key <= prev_key:
+                raise MalformedCBOR(
+                    f"map key at byte {start} out of deterministic order "
                     "(keys sort by UTF-8 length, then bytewise, without repeats)"
                 )
-            previous_length, previous = length, encoded
-    return None
-
-
-def _is_cyclic(value: object, limit: int, ancestors: tuple[int, ...] = ()) -> bool:
-    # Only called after a nesting violation, to name cyclic values (built by
-    # shared-value tags) as what they are. Bounded by the nesting limit.
-    if type(value) not in (list, dict) or len(ancestors) > limit:
-        return False
-    if id(value) in ancestors:
-        return True
-    items: Iterable[object] = value.values() if isinstance(value, dict) else value  # type: ignore[assignment]
-    inner = (*ancestors, id(value))
-    return any(_is_cyclic(item, limit, inner) for item in items)
+            prev_key = key
+            pos = end
+            continue
+        if major <= 1:
+            continue
+        if major <= 3:
+            pos += argument
+            if pos > n:
+                raise MalformedCBOR(
+                    f"expected {argument} bytes of {_MAJOR_NAMES[major]} at byte {pos - argument}, "
+                    f"found {n - pos + argument}"
+                )
+            continue
+        # An array (4) or a map (5): its items follow, each at least one byte.
+        count = argument if major == 4 else 2 * argument
+        if count:
+            if count > n - pos:
+                raise MalformedCBOR(
+                    f"expected {count} items at byte {pos}, found only {n - pos} bytes left"
+                )
+            if len(stack) + 2 > max_depth:
+                raise TooLarge(f"expected CBOR nesting of at most {max_depth} levels, found deeper")
+            stack.append((remaining, prev_key))
+            remaining = count
+            prev_key = b"" if major == 5 else None
+    if pos != n:
+        raise MalformedCBOR(f"expected one data item, found {n - pos} trailing bytes")
 
 
 def encode(value: Value) -> bytes:
@@ -189,25 +253,19 @@ def decode(data: bytes, *, max_size: int, max_depth: int = MAX_DEPTH) -> Value:
         raise TooLarge(f"expected at most {max_size} bytes of CBOR, found {len(data)}")
     if not data:
         raise MalformedCBOR("expected a CBOR item, found 0 bytes")
+    if type(data) is not bytes:
+        data = bytes(data)
+    scan(data, max_depth)
     try:
         value: Any = cbor2.loads(data)
-    # cbor2 runs semantic-tag handlers (dates, decimals, regexes, MIME, ...)
-    # that raise assorted exception types on hostile input. Our contract is
-    # that only our own errors leave a decoder, so everything is mapped here.
+    except UnicodeDecodeError:
+        raise MalformedCBOR(
+            "expected valid UTF-8 in every text string, found invalid bytes"
+        ) from None
+    # After scan() only invalid UTF-8 can fail; anything else would be a
+    # cbor2 surprise, and our contract is that only our own errors leave.
     except Exception as exc:  # noqa: BLE001
         raise MalformedCBOR(f"expected well-formed CBOR, found {_summarize(exc)}") from None
-    problem = _first_problem(value, max_depth, ordered_keys=True)
-    if problem is not None:
-        if problem.startswith("nesting"):
-            if _is_cyclic(value, max_depth + 1):
-                raise MalformedCBOR("expected no tags, found a shared (cyclic) value")
-            raise TooLarge(f"expected CBOR nesting of at most {max_depth} levels, found deeper")
-        raise MalformedCBOR(f"expected the Samoorg CBOR data model, found {problem}")
-    if cbor2.dumps(value) != data:
-        raise MalformedCBOR(
-            "expected deterministic CBOR (shortest heads, definite lengths, unique keys, "
-            "no tags, no trailing bytes), found another encoding"
-        )
     return value  # type: ignore[no-any-return]
 
 

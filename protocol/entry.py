@@ -119,14 +119,16 @@ def decode_entry(raw: bytes, *, verify_signature: bool = True) -> Entry:
 def _decode_valid(raw: bytes) -> Entry | None:
     """The entry if ``raw`` passes every check of §2.6 but the signature, else ``None``.
 
-    The hot path of ingest and replication: one ``cbor2.loads``, the field
-    rules of the fixed layout checked inline, the data-model walk for the body
-    only, and the re-encode check of :func:`samoorg.protocol.dcbor.decode` on
-    the whole entry. It accepts exactly what :func:`_decode_checked` accepts
-    (a property test compares them); anything else, including every invalid
-    input, goes to :func:`_decode_checked`, which names the first problem.
+    The hot path of ingest and replication: the one-pass byte check of
+    :func:`samoorg.protocol.dcbor.scan` (tags, lengths, heads, key order,
+    depth, all before any value exists), one ``cbor2.loads``, and the field
+    rules of the fixed layout checked inline. It accepts exactly what
+    :func:`_decode_checked` accepts (a property test compares them); anything
+    else, including every invalid input, goes to :func:`_decode_checked`,
+    which names the first problem.
     """
     try:
+        dcbor.scan(raw, dcbor.MAX_DEPTH)
         value = cbor2.loads(raw)
     except Exception:  # noqa: BLE001 (any failure: the checked path reports it)
         return None
@@ -154,10 +156,6 @@ def _decode_valid(raw: bytes) -> Entry | None:
             return None
         if len(_VALID_KINDS) < _KIND_MEMORY:
             _VALID_KINDS.add(kind)
-    if body and not dcbor.container_is_canonical(body, 2):
-        return None
-    if cbor2.dumps(value) != raw:
-        return None
     # Positional arguments: this is the hot path of ingest (keywords cost ~1 us).
     return Entry(author, seq, prev, timestamp, kind, body, signature, raw, digest(raw))
 

@@ -17,7 +17,11 @@ involves an entry only vouched for by a later one (no two entries with valid
 signatures may conflict then); it also stands on its own.
 
 A proof is self-contained: anyone can check it with no other data, and it is
-at most about 128 KiB. Wire form: ``dcbor(["samoorg/fork-proof/v1", a, b])``
+at most :data:`MAX_FORK_PROOF_SIZE` bytes (about 128 KiB), nested at most
+:data:`MAX_FORK_PROOF_DEPTH` deep. Whatever the bytes, decoding gives a proof
+or :class:`BadForkProof`, the size and depth limits included.
+
+Wire form: ``dcbor(["samoorg/fork-proof/v1", a, b])``
 with ``a`` and ``b`` the raw signed entries, ordered so that ``a.seq <= b.seq``
 and, at equal seq, ``a < b`` bytewise. Ordering makes the encoding unique.
 """
@@ -33,6 +37,10 @@ from samoorg.protocol.errors import BadForkProof, BadSignature, RemoteProtocolEr
 
 FORK_PROOF_TAG: Final = "samoorg/fork-proof/v1"
 MAX_FORK_PROOF_SIZE: Final = 2 * MAX_ENTRY_SIZE + 64
+"""Largest encoded proof (two entries of at most 64 KiB, plus the array and the tag)."""
+MAX_FORK_PROOF_DEPTH: Final = 2
+"""Nesting of a proof, counted as in :mod:`~samoorg.protocol.dcbor`: the array, then its items.
+The entries are byte strings, decoded on their own with the entry limits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +99,15 @@ class ForkProof:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ForkProof:
-        """Decode and verify a proof; raises only :class:`RemoteProtocolError` subclasses."""
+        """Decode and verify a proof; raises :class:`BadForkProof` for anything else.
+
+        Every refusal is ``BadForkProof``, an oversized or too deeply nested
+        proof included (§4.3): the name says which object was bad.
+        """
         try:
-            value = dcbor.decode(data, max_size=MAX_FORK_PROOF_SIZE)
-        except dcbor.MalformedCBOR as exc:
-            raise BadForkProof(str(exc)) from None
+            value = dcbor.decode(data, max_size=MAX_FORK_PROOF_SIZE, max_depth=MAX_FORK_PROOF_DEPTH)
+        except RemoteProtocolError as exc:
+            raise BadForkProof(f"expected a fork proof, found {exc.name}: {exc}") from None
         if (
             type(value) is not list
             or len(value) != 3

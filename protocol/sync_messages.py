@@ -49,6 +49,8 @@ MAX_BATCH_ENTRIES: Final = 4096
 """Most entries in one ``entries`` message."""
 MAX_CREDIT: Final = 64
 """Largest credit a ``hello`` may grant (``entries`` frames in flight)."""
+_AUTHOR_AT: Final = 4
+"""Offset of the author key in every encoded entry: array(8), version 1, a 32-byte string head."""
 MAX_DEPTH: Final = 4
 """Nesting of the deepest message, counted as in :mod:`~samoorg.protocol.dcbor`
 (``hello``: message array > list of heads > head > seq)."""
@@ -80,6 +82,11 @@ class Entries:
 
     raws: tuple[bytes, ...]
 
+    @property
+    def authors(self) -> tuple[bytes, ...]:
+        """Each entry's author, read where every entry holds it (§2.2: after ``88 01 58 20``)."""
+        return tuple(raw[_AUTHOR_AT : _AUTHOR_AT + PUBLIC_KEY_SIZE] for raw in self.raws)
+
 
 @dataclass(frozen=True, slots=True)
 class Batch:
@@ -91,6 +98,11 @@ class Batch:
     def raws(self) -> tuple[bytes, ...]:
         """The entries' exact bytes."""
         return tuple(e.raw for e in self.entries)
+
+    @property
+    def authors(self) -> tuple[bytes, ...]:
+        """Each entry's author."""
+        return tuple(e.author for e in self.entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +294,7 @@ def _describe_int(value: object) -> str:
 def _decode_heads(value: dcbor.Value, *, allow_empty: bool) -> tuple[Head, ...]:
     if type(value) is not list:
         raise MalformedFrame(f"expected an array of heads, found {_describe(value)}")
+    _check_count(value, "heads")
     heads: list[Head] = []
     for item in value:
         if type(item) is not list or len(item) != 3:
@@ -310,11 +323,16 @@ def _check_heads(heads: Sequence[Head], *, allow_empty: bool) -> None:
     _check_authors([h.author for h in heads], "heads")
 
 
+def _check_count(value: Sequence[object], what: str) -> None:
+    # A list's length is checked before its items (docs/protocol.md §7.4, "Precedence").
+    if len(value) > MAX_HEADS:
+        raise TooLarge(f"expected at most {MAX_HEADS} items in {what}, found {len(value)}")
+
+
 def _check_authors(value: dcbor.Value | list[bytes], what: str) -> list[bytes]:
     if type(value) is not list:
         raise MalformedFrame(f"expected {what} as an array, found {_describe(value)}")
-    if len(value) > MAX_HEADS:
-        raise TooLarge(f"expected at most {MAX_HEADS} items in {what}, found {len(value)}")
+    _check_count(value, what)
     previous = b""
     for author in value:
         if type(author) is not bytes or len(author) != PUBLIC_KEY_SIZE:

@@ -104,7 +104,7 @@ def invite(c: Community) -> None:
         c.run(c[invitee], f"invite accept {code.group()}")
     c.converge("invites accepted")
     print("\n   Chen's trust list: the friend of my friend is my friend.")
-    c.run(c["chen"], "trust list")
+    c.run(c["chen"], "trust list --all")
     c.run(c["chen"], "trust pool")
 
 
@@ -177,7 +177,7 @@ def commit_and_fulfil(c: Community, for_dana: dict[str, str], for_chen: str) -> 
         c.run(dana, f"pledge fulfilled {pledge}")
     c.converge("dana confirmed two commitments")
     print()
-    c.run(c["emil"], "pledge list")
+    c.run(c["emil"], "pledge list --everyone --all")
     print("\n   Outstanding commitments, per pair:")
     c.run(c["emil"], "ledger")
 

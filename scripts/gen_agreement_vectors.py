@@ -8,8 +8,8 @@ file equals what this script builds and that this implementation satisfies
 it. Three parts:
 
 * ``bodies``: one signed entry per case and what its body parses to (the
-  operations with character ids ``[entry id, offset]``) or the reason it is
-  void;
+  operations with character ids ``[entry id, offset]``) or the reason code it
+  is void with (and, for people, this implementation's wording);
 * ``history``: the signed entries of a small agreement written by three
   authors (concurrent edits, acceptances, one void and one waiting entry)
   and the state every node must derive from them, in any order;
@@ -55,7 +55,9 @@ def _parsed(entry: Entry) -> dict[str, Any]:
     try:
         record = parse(entry)
     except RuleViolation as exc:
-        case["void"] = str(exc)
+        reason = exc.malformed(entry.kind)
+        case["void"] = reason.code.value
+        case["detail"] = reason.text
         return case
     change = getattr(record, "change", None)
     if change is not None:
@@ -106,6 +108,8 @@ def build() -> dict[str, Any]:
             "bytes": "byte strings are lowercase hex; entries are whole signed entries (§2)",
             "ids": "a character id is [entry id, offset]",
             "order": "every delivery order of 'entries' must give 'expected'",
+            "reasons": "void and waiting entries carry reason codes (docs/protocol.md §8.7); "
+            "'detail' texts are informative only and never digested",
         },
         "bodies": _bodies(doc),
         "history": {
@@ -118,8 +122,11 @@ def build() -> dict[str, Any]:
                 "heads": [h.hex() for h in agreement.heads],
                 "text_at": {e.id.hex(): agreement.text_at([e.id]) for e in everything},
                 "accepted": {a.hex(): x.status for a, x in sorted(agreement.accepted.items())},
-                "void": {k.hex(): v for k, v in sorted(agreement.invalid.items())},
-                "waiting": sorted(k.hex() for k in agreement.pending),
+                "void": {k.hex(): v.code.value for k, v in sorted(agreement.invalid.items())},
+                "waiting": {
+                    k.hex(): [v.code.value, [i.hex() for i in v.ids]]
+                    for k, v in sorted(agreement.pending.items())
+                },
                 "blame": [[line.number, line.entry.id.hex()] for line in agreement.blame()],
                 "digest": views.digests()["agreements"],
             },

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.errors import ProtocolError  # noqa: E402
-from samoorg.protocol.fork import ForkProof  # noqa: E402
+from samoorg.protocol.fork import FORK_PROOF_TAG, MAX_FORK_PROOF_SIZE, ForkProof  # noqa: E402
 from samoorg.protocol.framing import END, NEED_DATA, FrameDecoder, encode_frame  # noqa: E402
 from samoorg.protocol.sync import Closed, Event, SyncSession  # noqa: E402
 from samoorg.protocol.sync_messages import (  # noqa: E402
@@ -184,6 +184,8 @@ def build() -> dict[str, Any]:
         ("length 0", b"\0\0\0\0"),
         ("length above 1 MiB, rejected from the header alone", struct.pack(">I", (1 << 20) + 1)),
         ("stream ends inside a frame", struct.pack(">I", 10) + b"\x81\x63abc"),
+        ("stream ends after 1 byte of the length", b"\0"),
+        ("stream ends after 3 bytes of the length", b"\0\0\0"),
         ("payload is not CBOR", encode_frame(b"\xff")),
         ("non-canonical integer head", encode_frame(b"\x82\x63ack\x18\x01")),
         ("trailing byte after the message", encode_frame(dcbor.encode(["caught-up"]) + b"\0")),
@@ -218,6 +220,18 @@ def build() -> dict[str, Any]:
             "fork, two identical entries",
             _frame("fork", dcbor.encode(["samoorg/fork-proof/v1", raw_a[0], raw_a[0]])),
         ),
+        (
+            "fork, a proof over 131136 bytes",
+            _frame(
+                "fork",
+                dcbor.encode([FORK_PROOF_TAG, proof.a, proof.b + bytes(MAX_FORK_PROOF_SIZE)]),
+            ),
+        ),
+        (
+            "fork, a proof nested 3 deep",
+            _frame("fork", dcbor.encode([FORK_PROOF_TAG, [proof.a], proof.b])),
+        ),
+        ("fork, a proof nested 20 deep", _frame("fork", b"\x81" * 19 + proof.to_bytes())),
         ("ack 0", _frame("ack", 0)),
         ("want without heads", _frame("want", [])),
     ]
@@ -301,7 +315,38 @@ def build() -> dict[str, Any]:
             [send(their_hello), send(a_entries)[:-1]],
             True,
         ),
+        (
+            "end of stream inside the 4-byte length",
+            want_alice,
+            [send(their_hello), send(a_entries)[:2]],
+            True,
+        ),
     ]
+
+    # §7.4 "Precedence": frames that break several rules, with the rule that wins.
+    out_of_order = send(Entries((raw_a[1], raw_a[0])))
+    bob_out_of_order = send(Entries((b_feed[1].raw, b_feed[0].raw)))
+    bob_entries = send(Entries((b_feed[0].raw,)))
+    credit_used = [send(their_hello), send(a_entries), send(a_entries)]
+    caught_up = send(CaughtUp())
+    precedence: list[tuple[str, list[bytes], str]] = [
+        ("run order over state", [send(their_hello), caught_up, out_of_order], "MalformedFrame"),
+        ("run order over flow control", [*credit_used, out_of_order], "MalformedFrame"),
+        ("run order over scope", [send(their_hello), bob_out_of_order], "MalformedFrame"),
+        (
+            "state over flow control",
+            [*credit_used, caught_up, send(a_entries)],
+            "UnexpectedMessage",
+        ),
+        ("state over scope", [send(their_hello), caught_up, bob_entries], "UnexpectedMessage"),
+        ("flow control over scope", [*credit_used, bob_entries], "FlowControlError"),
+        ("all four: run order wins", [*credit_used, caught_up, bob_out_of_order], "MalformedFrame"),
+        ("order over flow control: an ack first", [send(Ack(1))], "UnexpectedMessage"),
+    ]
+    for name, frames, expected in precedence:
+        if run_session(want_alice, b"".join(frames), eof=False)[1] != expected:
+            raise AssertionError(f"precedence vector {name!r} does not give {expected}")
+        sessions.append((f"precedence: {name}", want_alice, frames, False))
 
     document: dict[str, Any] = {
         "description": (

@@ -504,6 +504,105 @@ def bundles() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+# -- closing help requests and initiatives (section 8.5, rule 5) ------------------
+
+
+class _Feed:
+    """One author's feed, written in order with explicit timestamps."""
+
+    def __init__(self, label: str) -> None:
+        self.signer = key(label)
+        self.entries: list[Entry] = []
+
+    def write(self, at: int, kind: str, body: dict[str, dcbor.Value]) -> Entry:
+        last = self.entries[-1] if self.entries else None
+        entry = create_entry(
+            self.signer,
+            seq=len(self.entries) + 1,
+            prev=last.id if last else None,
+            timestamp=T0 + at,
+            kind=kind,
+            body=body,
+        )
+        self.entries.append(entry)
+        return entry
+
+
+def _closing_case(name: str, entries: list[Entry]) -> dict[str, Any]:
+    """What every node holding ``entries`` (in any order) derives about closings."""
+    from samoorg.crdt.index import EntryIndex
+    from samoorg.crdt.records import INITIATIVE, INTEND, REQUEST
+    from samoorg.crdt.views import Views
+
+    views = Views(EntryIndex(entries))
+    pledges = views.pledges
+    appeals = [a for kind in (REQUEST, INITIATIVE) for a in pledges.appeals(kind)]
+    outcomes = [pledges.pledge(e.id) for e in entries if e.kind == INTEND]
+    return {
+        "name": name,
+        "entries": [e.raw.hex() for e in entries],
+        "expected": {
+            "closed": {
+                a.id.hex(): a.closed.id.hex() if a.closed else None
+                for a in sorted(appeals, key=lambda a: a.id)
+            },
+            "pledges": {o.id.hex(): o.state for o in outcomes if o is not None},
+            "void": {k.hex(): v.code.value for k, v in sorted(views.invalid().items())},
+            "waiting": [i.hex() for i in pledges.waiting_closings()],
+            "digest": views.digests()["pledges"],
+        },
+    }
+
+
+def closings() -> dict[str, Any]:
+    """Scenarios for ``help.close`` and ``initiative.close``."""
+    alice, bob, carol = _Feed("alice"), _Feed("bob"), _Feed("carol")
+    eur = {"amount": 5000, "currency": "EUR"}
+    request = alice.write(1000, "help.request", {**eur, "reason": "rent", "monthly": False})
+    kept = bob.write(2000, "pledge.intend", {**eur, "request": request.id})
+    commit = bob.write(3000, "pledge.commit", {"pledge": kept.id})
+    loose = carol.write(2500, "pledge.intend", {**eur, "request": request.id})
+    close = alice.write(4000, "help.close", {"request": request.id, "note": "solved"})
+    released = [request, kept, commit, loose, close]
+
+    dave, erin, fay = _Feed("dave"), _Feed("erin"), _Feed("fay")
+    goal = {"goal": 9000, "currency": "EUR", "title": "a well"}
+    initiative = dave.write(1000, "initiative.propose", goal)
+    early = erin.write(2000, "pledge.intend", {**eur, "initiative": initiative.id})
+    foreign = fay.write(2500, "initiative.close", {"initiative": initiative.id})
+    ended = dave.write(3000, "initiative.close", {"initiative": initiative.id})
+    again = dave.write(3500, "initiative.close", {"initiative": initiative.id})
+    late_commit = erin.write(4000, "pledge.commit", {"pledge": early.id})
+    late_intend = fay.write(4000, "pledge.intend", {**eur, "initiative": initiative.id})
+    rules = [initiative, early, foreign, ended, again, late_commit, late_intend]
+
+    gus = _Feed("gus")
+    other = gus.write(1000, "help.request", {**eur, "reason": "food"})
+    wrong_kind = gus.write(2000, "initiative.close", {"initiative": other.id})
+    unheld = gus.write(3000, "help.close", {"request": bytes(32)})
+    malformed = gus.write(4000, "help.close", {"request": b"\x01" * 31})
+    broken = gus.write(5000, "help.request", {**eur})
+    on_broken = gus.write(6000, "help.close", {"request": broken.id})
+    odd = [other, wrong_kind, unheld, malformed, broken, on_broken]
+    return {
+        "description": "Closing help requests and initiatives (section 8.5 rule 6, section "
+        "8.7). Every delivery order of a case's entries must give 'expected': 'closed' maps "
+        "each held request or initiative to the entry that closed it (or null), 'pledges' "
+        "each intention to its state, 'void' every void entry to its reason, 'waiting' lists "
+        "the closings whose target is not held, and 'digest' "
+        "is the pledges state digest.",
+        "conventions": {
+            "bytes": "byte strings are lowercase hex; entries are whole signed entries (§2)",
+            "seeds": "keys are derived from labels as in entries.json",
+        },
+        "cases": [
+            _closing_case("a closed request releases intentions, keeps commitments", released),
+            _closing_case("only the author's first closing counts", rules),
+            _closing_case("wrong kind, not held, malformed, invalid target", odd),
+        ],
+    }
+
+
 # -- output ----------------------------------------------------------------------
 
 
@@ -534,6 +633,7 @@ def build() -> dict[str, Any]:
             "conventions": CONVENTIONS,
             **bundles(),
         },
+        "pledge_closes.json": closings(),
     }
 
 

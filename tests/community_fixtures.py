@@ -12,9 +12,11 @@ from samoorg.crdt.records import (
     FORGIVE,
     FULFIL,
     INITIATIVE,
+    INITIATIVE_CLOSE,
     INTEND,
     INVITE,
     REQUEST,
+    REQUEST_CLOSE,
     REVISE,
     REVOKE,
     WITHDRAW,
@@ -91,12 +93,12 @@ class Author:
         """A ``pledge.withdraw``."""
         return self.write(WITHDRAW, {"pledge": pledge.id})
 
-    def commit(self, pledge: Entry, due: int | None = None) -> Entry:
+    def commit(self, pledge: Entry, due: int | None = None, at: int | None = None) -> Entry:
         """A ``pledge.commit``, optionally due at ``due``."""
         body: dict[str, dcbor.Value] = {"pledge": pledge.id}
         if due is not None:
             body["due"] = due
-        return self.write(COMMIT, body)
+        return self.write(COMMIT, body, at)
 
     def close(self, pledge: Entry, commit: Entry, *, forgive: bool = False) -> Entry:
         """A ``pledge.fulfil`` (or ``pledge.forgive``) of ``commit``."""
@@ -121,6 +123,14 @@ class Author:
         if deadline is not None:
             body["deadline"] = deadline
         return self.write(INITIATIVE, body)
+
+    def close_appeal(self, appeal: Entry, *, at: int | None = None, note: str = "") -> Entry:
+        """A ``help.close`` or ``initiative.close`` naming ``appeal``."""
+        if appeal.kind == INITIATIVE:
+            kind, body = INITIATIVE_CLOSE, {"initiative": appeal.id}
+        else:
+            kind, body = REQUEST_CLOSE, {"request": appeal.id}
+        return self.write(kind, {**body, "note": note} if note else body, at)
 
 
 def views_of(*entries: Entry) -> Views:

@@ -54,11 +54,24 @@ class Homes:
         """Run a command with ``--json`` and parse its output."""
         return json.loads(self.run(name, *args, "--json"))
 
+    def items(self, name: str, *args: str) -> list[Any]:
+        """Every item of a listing command (``--all --json``, the page's items)."""
+        page = self.json(name, *args, "--all")
+        assert page["next_cursor"] is None
+        return list(page["items"])
+
     def refused(self, name: str, *args: str) -> str:
-        """Run a command that must be refused; return its one error line."""
+        """Run a command that a rule must refuse (exit 1); return its one error line."""
+        return self._failed(1, name, *args)
+
+    def misused(self, name: str, *args: str) -> str:
+        """Run a command with bad usage (exit 2); return its one error line."""
+        return self._failed(2, name, *args)
+
+    def _failed(self, code: int, name: str, *args: str) -> str:
         before = self.count(name)
         result = self.cli(self.root / name, *args)
-        assert result.code == 1, f"expected a refusal, got {result.code}: {result.out}"
+        assert result.code == code, f"expected exit {code}, got {result.code}: {result.err}"
         assert result.err.count("\n") == 1, result.err
         assert result.err.startswith("error: ")
         assert self.count(name) == before, "a refused command stored something"
@@ -95,5 +108,5 @@ class Homes:
 
     def invalid(self, name: str) -> dict[str, str]:
         """``samoorg log --invalid --json`` as ``{entry id: reason}``."""
-        rows = self.json(name, "log", "--invalid")
+        rows = self.items(name, "log", "--invalid")
         return {row["id"]: row["invalid"] for row in rows}

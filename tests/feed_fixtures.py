@@ -116,7 +116,7 @@ def entries(draw: st.DrawFn) -> Entry:
 # -- reference deterministic CBOR encoder (RFC 8949 §4.2.1) -------------------
 
 
-def _head(major: int, argument: int) -> bytes:
+def head(major: int, argument: int) -> bytes:
     if argument < 24:
         return bytes([major << 5 | argument])
     for extra, fmt in ((24, ">B"), (25, ">H"), (26, ">I"), (27, ">Q")):
@@ -134,17 +134,17 @@ def reference_encode(value: object) -> bytes:
     if value is None:
         return b"\xf6"
     if isinstance(value, int):
-        return _head(0, value) if value >= 0 else _head(1, -1 - value)
+        return head(0, value) if value >= 0 else head(1, -1 - value)
     if isinstance(value, bytes):
-        return _head(2, len(value)) + value
+        return head(2, len(value)) + value
     if isinstance(value, str):
         data = value.encode("utf-8")
-        return _head(3, len(data)) + data
+        return head(3, len(data)) + data
     if isinstance(value, list):
-        return _head(4, len(value)) + b"".join(reference_encode(v) for v in value)
+        return head(4, len(value)) + b"".join(reference_encode(v) for v in value)
     if isinstance(value, dict):
         pairs = sorted((reference_encode(k), reference_encode(v)) for k, v in value.items())
-        return _head(5, len(pairs)) + b"".join(k + v for k, v in pairs)
+        return head(5, len(pairs)) + b"".join(k + v for k, v in pairs)
     raise TypeError(type(value).__name__)
 
 

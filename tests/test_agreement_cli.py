@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from samoorg.crdt.exclusion import FORKED_REASON
+from samoorg.crdt.reasons import ReasonCode
 from samoorg.protocol.ids import parse_peer_id
 from tests.community_homes import Homes, clock_fixture  # noqa: F401 (the clock fixture)
 from tests.conftest import CliRunner
@@ -114,7 +115,7 @@ def test_refusals_are_one_line_and_store_nothing(
     assert "no entry with id" in homes.refused("alice", "agreement", "show", "abcdef12")
     invite = homes.run("alice", "invite", "create", "--amount", "10", "--currency", "EUR")
     assert invite.startswith("samoorg-invite:")
-    pledge = homes.json("alice", "log", "--kind", "trust.invite")[0]["id"][:10]
+    pledge = homes.items("alice", "log", "--kind", "trust.invite")[0]["id"][:10]
     assert "agreement.new" in homes.refused("alice", "agreement", "edit", pledge, "--file", rules)
     binary = tmp_path / "b.bin"
     binary.write_bytes(b"\xff\xfe not text")
@@ -123,7 +124,7 @@ def test_refusals_are_one_line_and_store_nothing(
         "alice", "agreement", "new", "T", "--file", write(tmp_path / "e.txt", " \n")
     )
     assert "title" in homes.refused("alice", "agreement", "new", "x" * 201, "--file", rules)
-    assert "version" in homes.refused("alice", "agreement", "show", doc, "--version", "zz")
+    assert "version" in homes.misused("alice", "agreement", "show", doc, "--version", "zz")
 
 
 def test_peer_violations_are_ignored_with_reasons(
@@ -201,9 +202,11 @@ def test_forked_authors_characters_disappear_alike_on_every_node(
             (homes.ids["bob"], "pending"),
         ]
         assert rows[1]["reason"].startswith("waiting for entries")
-        flagged = {r["id"]: r["invalid"] for r in homes.json(name, "log", "--invalid")}
+        assert rows[1]["code"] == ReasonCode.WAITING_DEPENDENCIES.value
+        logged = homes.items(name, "log", "--invalid")
+        flagged = {r["id"]: (r["code"], r["invalid"]) for r in logged}
         assert {bytes.fromhex(k) for k in flagged} == branches[name]
-        assert set(flagged.values()) == {FORKED_REASON}
+        assert set(flagged.values()) == {(FORKED_REASON.code.value, FORKED_REASON.text)}
     # Bob writes his line again; it now stands on its own, identically everywhere.
     homes.run(
         "bob", "agreement", "edit", short, "--file", write(tmp_path / "b2.txt", RULES + "B\n")

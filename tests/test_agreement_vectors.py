@@ -49,8 +49,11 @@ def test_history_gives_the_expected_state_in_any_order() -> None:
         assert agreement.version.hex() == expected["version"]
         assert [h.hex() for h in agreement.heads] == expected["heads"]
         assert {k.hex(): v.status for k, v in agreement.accepted.items()} == expected["accepted"]
-        assert {k.hex(): v for k, v in agreement.invalid.items()} == expected["void"]
-        assert sorted(k.hex() for k in agreement.pending) == expected["waiting"]
+        assert {k.hex(): v.code.value for k, v in agreement.invalid.items()} == expected["void"]
+        waiting = {
+            k.hex(): [v.code.value, [i.hex() for i in v.ids]] for k, v in agreement.pending.items()
+        }
+        assert waiting == expected["waiting"]
         assert views.digests()["agreements"] == expected["digest"]
     assert expected["void"]
     assert expected["waiting"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from samoorg.crdt.agreement_codec import ACCEPT, EDIT, NEW, version_hash
 from samoorg.crdt.agreements import CURRENT, OUTDATED, UNVERIFIED
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.reasons import ReasonCode
 from samoorg.crdt.views import Views
 from samoorg.protocol.entry import MAX_ENTRY_SIZE, Entry, create_entry, decode_entry
 from samoorg.protocol.errors import BadSignature
@@ -66,10 +67,14 @@ def test_edits_wait_for_what_they_name() -> None:
     index = EntryIndex([second[0]])
     views = Views(index)
     assert views.agreements.get(doc) is None
-    assert "waiting for agreement" in views.agreements.pending()[second[0].id]
+    waiting = views.agreements.pending()[second[0].id]
+    assert "waiting for agreement" in waiting.text
+    assert (waiting.code, waiting.ids) == (ReasonCode.WAITING_AGREEMENT, (doc,))
     index.add(root[0])
     assert agreement_of(views, doc).text == BASE
-    assert first[0].id.hex()[:12] in views.agreements.pending()[second[0].id]
+    waiting = views.agreements.pending()[second[0].id]
+    assert first[0].id.hex()[:12] in waiting.text
+    assert (waiting.code, waiting.ids) == (ReasonCode.WAITING_DEPENDENCIES, (first[0].id,))
     assert not views.invalid()
     index.add(first[0])
     assert agreement_of(views, doc).text == BASE + "4. More!\n"
@@ -122,7 +127,8 @@ def test_acceptance_versions() -> None:
         ACCEPT, {"agreement": doc, "heads": [root[0].id], "version": version_hash(doc, "other")}
     )
     views = views_of(*root, liar)
-    assert "does not match the text" in views.invalid()[liar.id]
+    assert "does not match the text" in views.invalid()[liar.id].text
+    assert views.invalid()[liar.id].code is ReasonCode.VERSION_MISMATCH
     assert carol.key not in agreement_of(views, doc).accepted
 
 
@@ -146,7 +152,7 @@ def test_malformed_edits_are_ignored_with_a_reason(change: dict[str, object], re
     body = {"agreement": doc, "deps": [doc], "refs": [doc], **change}
     bad = mallory.write(EDIT, body)  # type: ignore[arg-type]
     views = views_of(*root, bad)
-    assert reason in views.invalid()[bad.id]
+    assert reason in views.invalid()[bad.id].text
     assert agreement_of(views, doc).text == BASE
 
 
@@ -173,7 +179,9 @@ def test_characters_cannot_be_forged_or_misattributed() -> None:
     ghost = mallory.write(
         EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": [[1, [1, 10_000], 1]]}
     )
-    assert "which has" in views_of(*root, ghost).invalid()[ghost.id]
+    refused = views_of(*root, ghost).invalid()[ghost.id]
+    assert "which has" in refused.text
+    assert refused.code is ReasonCode.UNKNOWN_CHARACTER
     # A forged "new agreement" by Mallory does not touch Alice's.
     other = create(mallory, "Mallory's rules\n", title="Rules")
     views = views_of(*root, *other)
@@ -195,9 +203,11 @@ def test_an_entry_of_another_kind_is_not_an_agreement() -> None:
     assert views.agreements.get(other.id) is None
     assert stray.id in views.agreements.pending()
     bad_title = alice.write(NEW, {"title": " ", "ops": [[0, None, None, "x"]]})
-    assert "expected 'title'" in views_of(bad_title).invalid()[bad_title.id]
+    assert "expected 'title'" in views_of(bad_title).invalid()[bad_title.id].text
+    assert views_of(bad_title).invalid()[bad_title.id].code is ReasonCode.MALFORMED
     no_doc = alice.write(EDIT, {"agreement": b"short", "deps": [], "refs": [], "ops": []})
-    assert "32-byte entry id" in views_of(no_doc).invalid()[no_doc.id]
+    assert "32-byte entry id" in views_of(no_doc).invalid()[no_doc.id].text
+    assert views_of(no_doc).invalid()[no_doc.id].code is ReasonCode.MALFORMED
 
 
 # -- convergence ------------------------------------------------------------------
@@ -268,3 +278,25 @@ def test_signed_size_limit_is_respected_by_create_entry() -> None:
             alice.signer, seq=1, prev=None, timestamp=0, kind=NEW,
             body={"title": "t", "ops": [[0, None, None, "x" * 70_000]]},
         )  # fmt: skip
+
+
+def test_an_edit_depending_on_a_malformed_edit_is_void_not_waiting() -> None:
+    """§8.9: depending on a void entry of the agreement voids, whatever made it void."""
+    alice, bob = Author(1), Author(2)
+    root = create(alice, BASE)
+    doc = root[0].id
+    broken = alice.write(EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": []})
+    on_broken = bob.write(
+        EDIT, {"agreement": doc, "deps": [broken.id], "refs": [], "ops": [[0, None, None, "x"]]}
+    )
+    on_that = bob.write(
+        EDIT, {"agreement": doc, "deps": [on_broken.id], "refs": [], "ops": [[0, None, None, "y"]]}
+    )
+    for order in ([*root, broken, on_broken, on_that], [on_that, on_broken, broken, *root]):
+        views = views_of(*order)
+        invalid = views.invalid()
+        assert invalid[broken.id].code is ReasonCode.MALFORMED
+        assert invalid[on_broken.id].code is ReasonCode.DEPENDS_ON_VOID
+        assert invalid[on_that.id].code is ReasonCode.DEPENDS_ON_VOID
+        assert not views.agreements.pending()
+        assert agreement_of(views, doc).text == BASE

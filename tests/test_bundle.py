@@ -90,7 +90,7 @@ def _rechecksummed(body: bytes, count: int) -> bytes:
 def test_framing_errors_name_the_problem() -> None:
     entry = RECORDS[0].payload
     cases = {
-        "magic": b"NOT-A-BUNDLE/1\n..." + b"\x00" * 40,
+        "samoorg bundle file": b"NOT-A-BUNDLE/1\n..." + b"\x00" * 40,
         "record type": _rechecksummed(MAGIC + b"Q" + struct.pack(">I", 0), 1),
         "at most": _rechecksummed(MAGIC + b"E" + struct.pack(">I", MAX_RECORD_SIZE + 1), 1),
         "records per the trailer": _rechecksummed(

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from samoorg.node.processes import cli_command
 from samoorg.protocol.bundle import MAGIC, Record, RecordType, encode_bundle
 from samoorg.protocol.entry import create_entry
 from samoorg.protocol.ids import peer_id
+from tests.cli_fixtures import run_child
 from tests.conftest import CliRunner
 from tests.feed_fixtures import append_entries, flip_bit, make_feed, signer, store_state
 
@@ -51,14 +51,21 @@ def test_session(two_homes: tuple[Path, Path], cli: CliRunner, tmp_path: Path) -
     checked = cli(bob, "verify")
     assert checked.code == 0
     assert checked.out.strip() == "ok: 10 entries in 2 feeds verified; 0 fork proofs"
-    logged = json.loads(cli(bob, "log", "--json", "--author", alice_id).out)
+    logged = json.loads(cli(bob, "log", "--json", "--author", alice_id).out)["items"][::-1]
     assert [e["seq"] for e in logged] == list(range(1, 8))
     assert {e["author"] for e in logged} == {alice_id}
     assert logged[0]["body"] == {"n": 0, "text": "note 0"}
     assert logged[1]["prev"] == logged[0]["id"]
-    votes = json.loads(cli(bob, "log", "--json", "--kind", "vote").out)
+    votes = json.loads(cli(bob, "log", "--json", "--kind", "vote").out)["items"]
     assert [e["kind"] for e in votes] == ["vote", "vote"]
-    assert len(json.loads(cli(bob, "log", "--json", "--limit", "2").out)) == 2
+    first = json.loads(cli(bob, "log", "--json", "--limit", "2").out)
+    # Newest first: alice's feed arrived after bob's own three entries.
+    assert [(e["author"], e["seq"]) for e in first["items"]] == [(alice_id, 7), (alice_id, 6)]
+    second = json.loads(
+        cli(bob, "log", "--json", "--limit", "2", "--cursor", first["next_cursor"]).out
+    )
+    assert [e["seq"] for e in second["items"]] == [5, 4]
+    assert second["next_cursor"] is not None
     table = cli(bob, "log")
     assert table.code == 0
     assert "vote" in table.out
@@ -219,6 +226,12 @@ def test_verify_reports_damage(two_homes: tuple[Path, Path], cli: CliRunner) -> 
     result = cli(alice, "verify")
     assert result.code == 1
     assert result.err.splitlines()[-1].startswith("error: store is NOT consistent")
+    result = cli(alice, "verify", "--json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert report["ok"] is False
+    assert report["problems"]
+    _assert_one_error_line(result.err, "store is NOT consistent")
 
 
 def test_passphrase_init(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,15 +246,7 @@ def test_passphrase_init(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def _run(home: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMOORG_")}
-    return subprocess.run(
-        cli_command(home, *args),
-        input=stdin,
-        capture_output=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_child(home, *args, input=stdin)
 
 
 def test_stdin_and_stdout_bundles(two_homes: tuple[Path, Path]) -> None:
@@ -304,3 +309,57 @@ def test_whoami_does_not_load_sqlite_or_libsodium(two_homes: tuple[Path, Path]) 
     )
     assert "HEAVY []" in result.stderr
     assert result.stdout.strip() == peer_id(bytes.fromhex(store_state(alice)[0][0][0]))
+
+
+def test_verify_and_export_print_json(
+    two_homes: tuple[Path, Path], cli: CliRunner, tmp_path: Path
+) -> None:
+    alice, _ = two_homes
+    checked = cli(alice, "verify", "--json")
+    assert checked.code == 0, checked.err
+    assert json.loads(checked.out) == {
+        "ok": True,
+        "entries": 7,
+        "feeds": 1,
+        "fork_proofs": 0,
+        "problems": [],
+        "warnings": [],
+    }
+    bundle = tmp_path / "out.bundle"
+    exported = cli(alice, "export", str(bundle), "--json")
+    assert exported.code == 0, exported.err
+    assert json.loads(exported.out) == {"file": str(bundle), "entries": 7, "fork_proofs": 0}
+    to_stdout = cli(alice, "export", "-", "--json")
+    assert to_stdout.code == 2
+    _assert_one_error_line(to_stdout.err, "--json needs a FILE")
+
+
+def test_json_times_are_rfc3339_utc_with_milliseconds(
+    two_homes: tuple[Path, Path], cli: CliRunner
+) -> None:
+    from datetime import datetime
+
+    from samoorg.node.home import Home
+    from samoorg.node.store import Store
+
+    alice, _ = two_homes
+    with Store(Home(alice).store_file) as store:
+        stamps = {entry.id.hex(): entry.timestamp for _, entry in store.entries()}
+    logged = json.loads(cli(alice, "log", "--json").out)["items"]
+    assert len(logged) == len(stamps)
+    for row in logged:
+        text = row["timestamp"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", text), text
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        assert round(moment.timestamp() * 1000) == stamps[row["id"]]
+
+
+def test_log_refuses_an_unknown_kind(two_homes: tuple[Path, Path], cli: CliRunner) -> None:
+    alice, _ = two_homes
+    result = cli(alice, "log", "--kind", "note", "--kind", "nonsense")
+    assert result.code == 2
+    _assert_one_error_line(result.err, "unknown kind 'nonsense'")
+    assert "pledge.intend" in result.err
+    assert "help.close" in result.err
+    # A kind no view reads but that the store holds is a valid filter.
+    assert cli(alice, "log", "--kind", "vote").code == 0

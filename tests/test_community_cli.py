@@ -39,10 +39,10 @@ def test_whole_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> None:
     homes.sync(*names)
 
     # The trust list grows as "the friend of my friend is my friend".
-    members = {m["id"]: m for m in homes.json("bob", "trust", "list")}
+    members = {m["id"]: m for m in homes.items("bob", "trust", "list")}
     assert members[ids["dave"]]["distance"] == 3
     assert members[ids["dave"]]["chain"] == [ids["bob"], ids["alice"], ids["carol"], ids["dave"]]
-    assert [m["id"] for m in homes.json("bob", "trust", "list", "--hops", "1")] == [
+    assert [m["id"] for m in homes.items("bob", "trust", "list", "--hops", "1")] == [
         ids["bob"],
         ids["alice"],
     ]
@@ -121,13 +121,18 @@ def test_whole_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> None:
     remaining = {(r["from"], r["to"]): r["amount"]["EUR"] for r in ledger["after_netting"]}
     assert remaining == {(ids["bob"], ids["carol"]): "10.00", (ids["carol"], ids["dave"]): "30.00"}
     clock[0] += 2 * DAY
-    overdue = homes.json("bob", "pledge", "list", "--overdue")
+    assert homes.items("bob", "pledge", "list", "--overdue") == [
+        p
+        for p in homes.items("bob", "pledge", "list", "--everyone", "--overdue")
+        if ids["bob"] in (p["from"], p["to"])
+    ]
+    overdue = homes.items("bob", "pledge", "list", "--everyone", "--overdue")
     assert {(p["from"], p["to"]) for p in overdue} == {
         (ids["bob"], ids["carol"]),
         (ids["carol"], ids["dave"]),
         (ids["dave"], ids["bob"]),
     }
-    to_bob = {(p["from"], p["state"]) for p in homes.json("bob", "pledge", "list", "--to-me")}
+    to_bob = {(p["from"], p["state"]) for p in homes.items("bob", "pledge", "list", "--to-me")}
     assert to_bob == {
         (ids["carol"], "intention"),
         (ids["dave"], "withdrawn"),
@@ -137,7 +142,7 @@ def test_whole_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> None:
     # Everyone holds the same entries, so every view digest agrees.
     digests = {name: homes.views(name).digests() for name in names}
     assert len({tuple(sorted(d.items())) for d in digests.values()}) == 1
-    assert homes.json("alice", "log", "--invalid") == []
+    assert homes.items("alice", "log", "--invalid") == []
 
 
 def _rotate(cycle: list[str]) -> list[str]:
@@ -190,7 +195,7 @@ def test_forked_member_is_flagged(tmp_path: Path, cli: CliRunner) -> None:
     ]
     with Store(tmp_path / "alice" / "store.sqlite") as store:
         assert store.ingest_fork_proof(ForkProof.of(*twins).to_bytes()) is not None
-    rows = {m["id"]: (m["distance"], m["forked"]) for m in homes.json("alice", "trust", "list")}
+    rows = {m["id"]: (m["distance"], m["forked"]) for m in homes.items("alice", "trust", "list")}
     # Every view ignores Bob's entries, his acceptance among them: no edge, listed as FORKED.
     assert rows == {homes.ids["alice"]: (0, False), homes.ids["bob"]: (None, True)}
     assert homes.json("alice", "trust", "pool")["members"] == 1

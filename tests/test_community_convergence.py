@@ -22,7 +22,8 @@ from tests.community_fixtures import DAY, Author
 
 AUTHORS = 4
 ACTIONS = ("invite", "accept", "revoke", "request", "initiative", "intend", "revise")
-ACTIONS += ("withdraw", "commit", "close", "accept", "commit", "close", "intend")
+ACTIONS += ("withdraw", "commit", "close", "accept", "commit", "close", "intend", "end")
+ACTIONS += ("intend", "end")  # closings meet the intentions and commitments they release
 
 
 @dataclass
@@ -98,6 +99,11 @@ def histories(draw: st.DrawFn) -> History:
                 entry = who.commit(pledge, due=who.clock + DAY)
                 commits.append((pledge, entry))
             history.add(entry, pledge)
+        elif action == "end" and appeals:
+            # Closing a request or initiative: by its author, sometimes by anyone, maybe twice.
+            appeal = draw(st.sampled_from(appeals))
+            who = by_key[appeal.author] if rightful else who
+            history.add(who.close_appeal(appeal, at=max(who.clock, appeal.timestamp)), appeal)
         elif action == "close" and commits:
             pledge, commit = draw(st.sampled_from(commits))
             who = by_key[beneficiary[pledge.id]] if rightful else who

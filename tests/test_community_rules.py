@@ -52,13 +52,14 @@ def test_cli_refuses_pledge_violations(homes: Homes) -> None:
         f"pledge {pledge[:12]} is not a commitment (it is intention)"
     )
     bob = ids["bob"]
-    assert homes.refused("alice", "pledge", "intend", "0", "EUR", "--to", bob) == (
+    # Malformed values are bad usage (exit 2), not refusals.
+    assert homes.misused("alice", "pledge", "intend", "0", "EUR", "--to", bob) == (
         "expected a positive amount, found 0.00 EUR"
     )
-    assert "expected a positive decimal amount" in homes.refused(
-        "alice", "pledge", "intend", "--to", bob, "--", "-5", "EUR"
+    assert homes.misused("alice", "pledge", "intend", "--to", bob, "--", "-5", "EUR") == (
+        "amount must be positive, found -5"
     )
-    assert homes.refused("alice", "pledge", "intend", "5", "XYZ", "--to", bob).startswith(
+    assert homes.misused("alice", "pledge", "intend", "5", "XYZ", "--to", bob).startswith(
         "unknown currency 'XYZ'"
     )
     assert homes.refused("alice", "pledge", "intend", "5", "EUR", "--to", ids["alice"]) == (
@@ -137,7 +138,7 @@ def test_cli_refuses_invite_violations(homes: Homes, clock: list[int]) -> None:
     assert homes.refused(
         "alice", "invite", "revoke", parse_invite_code(used).invite.hex()[:10]
     ) == (f"invite was already accepted by {homes.ids['bob']}")
-    assert homes.refused("bob", "invite", "accept", used[:-3] + "abc").startswith(
+    assert homes.misused("bob", "invite", "accept", used[:-3] + "abc").startswith(
         "the invite code is damaged"
     )
 
@@ -192,7 +193,7 @@ def test_peer_violations_are_ignored_with_reasons(homes: Homes, clock: list[int]
             assert reasons[entry.id.hex()].startswith(reason)
     # The views went on as if the forged entries were not there.
     assert {n: homes.run("bob", *n.split()) for n in before} == before
-    states = {p["id"]: p["state"] for p in homes.json("bob", "pledge", "list")}
+    states = {p["id"]: p["state"] for p in homes.items("bob", "pledge", "list")}
     assert states == {pledge: "intention", committed: "committed"}
     table = homes.run("bob", "log", "--invalid")
     assert "ignored because" in table

@@ -21,9 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from samoorg.node.keystore import load_signer
+from samoorg.node.own_head import OwnHeadRecord
 from samoorg.node.processes import cli_command
 from samoorg.node.store import Store
 from samoorg.protocol.bundle import Record, RecordType, encode_bundle
+from samoorg.protocol.entry import decode_entry
 from tests.feed_fixtures import make_feed, signer
 
 pytestmark = pytest.mark.slow
@@ -38,11 +41,13 @@ APPENDER = """
 import sys
 from pathlib import Path
 from samoorg.node.keystore import load_signer
+from samoorg.node.own_head import OwnHeadRecord
 from samoorg.node.store import Store
 
 home, log = Path(sys.argv[1]), open(sys.argv[2], "a")
 me = load_signer(home / "identity.key")
-with Store(home / "store.sqlite") as store:
+own_head = OwnHeadRecord(home / "own-head.json", me.public_key)
+with Store(home / "store.sqlite", own_head=own_head) as store:
     for n in range(1_000_000):
         entry = store.append(me, "note", {"n": n, "text": "crash test " * 4})
         log.write(entry.id.hex() + "\\n")
@@ -183,4 +188,27 @@ def test_kill_during_many_appends(tmp_path: Path) -> None:
         if len(stored) > len(logged):
             with log.open("a") as handle:
                 handle.write(stored[-1] + "\n")
+        _check_own_head(home, stored, log)
     assert killed_count >= 1
+    done = _run(home, "idea", "post", "after the kills")
+    assert done.returncode == 0, done.stderr
+    _verify_passes(home)
+    (feed,) = _stored_feeds(home).values()
+    assert [hashlib.sha256(raw).hexdigest() for raw in feed[:-1]] == log.read_text().split()
+
+
+def _check_own_head(home: Path, stored: list[str], log: Path) -> None:
+    """The own-head record is at the stored head, or ahead by the one append it holds."""
+    key = load_signer(home / "identity.key").public_key
+    record = OwnHeadRecord(home / "own-head.json", key).read()
+    assert record is not None
+    assert len(stored) <= record.seq <= len(stored) + 1
+    if record.seq == len(stored):
+        assert record.id.hex() == stored[-1]
+        return
+    # Killed between the record and the commit: the next append stores this
+    # very entry first (same id, so no second history).
+    (pending,) = record.entries
+    assert decode_entry(pending).prev == bytes.fromhex(stored[-1])
+    with log.open("a") as handle:
+        handle.write(record.id.hex() + "\n")

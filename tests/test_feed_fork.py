@@ -18,7 +18,12 @@ from samoorg.protocol.errors import (
     WrongSequence,
 )
 from samoorg.protocol.feed import FeedHead, Placement, check_extends
-from samoorg.protocol.fork import FORK_PROOF_TAG, ForkProof
+from samoorg.protocol.fork import (
+    FORK_PROOF_TAG,
+    MAX_FORK_PROOF_DEPTH,
+    MAX_FORK_PROOF_SIZE,
+    ForkProof,
+)
 from tests.feed_fixtures import flip_bit, make_feed, prefixes, signer
 
 
@@ -122,6 +127,23 @@ def test_tampered_proofs_are_rejected() -> None:
             ForkProof.from_bytes(dcbor.encode(["samoorg/fork-proof/v2", proof.a, proof.b]))
         with pytest.raises(BadForkProof, match="shape"):
             ForkProof.from_bytes(dcbor.encode([FORK_PROOF_TAG, proof.a]))
+
+
+def test_oversized_and_deep_proofs_are_bad_fork_proofs() -> None:
+    """§4.3: a proof over its size or depth limit is BadForkProof, like any other non-proof."""
+    same_seq, _ = _proofs()
+    wire = same_seq.to_bytes()
+    padded = dcbor.encode([FORK_PROOF_TAG, same_seq.a, same_seq.b + bytes(MAX_FORK_PROOF_SIZE)])
+    assert len(padded) > MAX_FORK_PROOF_SIZE
+    with pytest.raises(BadForkProof, match=f"at most {MAX_FORK_PROOF_SIZE} bytes"):
+        ForkProof.from_bytes(padded)
+    # A proof has depth 2 (the array and its items): one level more is refused.
+    assert MAX_FORK_PROOF_DEPTH == 2
+    with pytest.raises(BadForkProof, match="nesting"):
+        ForkProof.from_bytes(dcbor.encode([FORK_PROOF_TAG, [same_seq.a], same_seq.b]))
+    deep = b"\x81" * (dcbor.MAX_DEPTH + 4) + wire  # [[[...proof...]]], 20 levels
+    with pytest.raises(BadForkProof, match="nesting"):
+        ForkProof.from_bytes(deep)
 
 
 @given(st.binary(max_size=200))

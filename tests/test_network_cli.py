@@ -18,15 +18,20 @@ def test_peer_book_and_follows(tmp_path: Path, cli: CliRunner) -> None:
     home = tmp_path / "ana"
     assert cli(home, "init").code == 0
     other = peer_id(os.urandom(32))
-    added = cli(home, "peer", "add", f"/ip4/10.1.2.3/tcp/4001/p2p/{other}")
+    added = cli(home, "peer", "add", f"/ip4/10.1.2.3/tcp/4001/p2p/{other}", "--json")
     assert added.code == 0, added.err
+    assert json.loads(added.out) == {
+        "id": other,
+        "addrs": ["/ip4/10.1.2.3/tcp/4001"],
+        "source": "manual",
+    }
     listed = json.loads(cli(home, "peers", "--json").out)
     assert [(p["id"], p["source"], p["addrs"]) for p in listed] == [
         (other, "manual", ["/ip4/10.1.2.3/tcp/4001"])
     ]
-    assert cli(home, "follow", other).out.startswith("following 1 feed(s) (1 new)")
+    assert cli(home, "follow", other).out == "following 1 feed (1 new)\n"
     assert json.loads(cli(home, "follow", "--json").out) == [other]
-    assert cli(home, "unfollow", other).code == 0
+    assert json.loads(cli(home, "unfollow", other, "--json").out) == {"unfollowed": other}
     missing = cli(home, "unfollow", other)
     assert missing.code == 1
     assert missing.err == f"error: {other} is not followed\n"
@@ -51,7 +56,7 @@ def test_bad_addresses_are_one_line_errors(
     cli(home, "init")
     for command in (["peer", "add", address], ["sync", address]):
         result = cli(home, *command)
-        assert result.code == 1
+        assert result.code == 2  # bad usage
         assert result.err.startswith("error: ")
         assert message in result.err
         assert result.err.count("\n") == 1

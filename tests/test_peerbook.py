@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from samoorg.node.errors import PeerBookError
 from samoorg.node.peerbook import MAX_ADDRS, PeerBook
+from tests.conftest import CliRunner
 
 A = bytes([1]) * 32
 B = bytes([2]) * 32
@@ -80,3 +83,64 @@ def test_other_connections_see_changes(tmp_path: Path) -> None:
         version = daemon.external_changes()
         daemon.record_connected(A)
         assert daemon.external_changes() == version
+
+
+def _damaged_book(home: Path) -> Path:
+    """The peer book of ``home`` with 400 peers, then 64 bytes flipped in a middle page."""
+    path = home / "peers.sqlite"
+    with PeerBook(path) as book:
+        for n in range(400):
+            book.add(n.to_bytes(32, "big"), [f"/ip4/127.0.0.1/tcp/{n + 1}"], "manual")
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 4096 // 2 * 4096
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_peer_book_is_one_line(tmp_path: Path, cli: CliRunner) -> None:
+    home = tmp_path / "home"
+    assert cli(home, "init").code == 0
+    path = _damaged_book(home)
+    result = cli(home, "peers")
+    assert result.code == 1
+    (line,) = result.err.splitlines()
+    assert line.startswith(f"error: peer book {path} is damaged (database disk image is malformed)")
+    assert "move it aside" in line
+
+
+def test_peer_book_text_that_is_not_utf8(tmp_path: Path) -> None:
+    with PeerBook(tmp_path / "peers.sqlite") as book:
+        book.add(A, ["/ip4/10.0.0.1/tcp/1"], "manual")
+    db = sqlite3.connect(tmp_path / "peers.sqlite")
+    db.execute("UPDATE peers SET source = CAST(x'ff' AS TEXT)")
+    db.commit()
+    db.close()
+    book = PeerBook(tmp_path / "peers.sqlite")
+    with (
+        book,
+        pytest.raises(PeerBookError, match=r"is damaged \(a text column is not valid UTF-8\)"),
+    ):
+        book.all()
+
+
+def test_not_a_peer_book(tmp_path: Path) -> None:
+    path = tmp_path / "peers.sqlite"
+    path.write_bytes(b"not a database at all" * 200)
+    with pytest.raises(PeerBookError, match=r"is damaged \(file is not a database\)"):
+        PeerBook(path)
+
+
+def test_peer_addresses_that_are_not_json(tmp_path: Path) -> None:
+    with PeerBook(tmp_path / "peers.sqlite") as book:
+        book.add(A, ["/ip4/10.0.0.1/tcp/1"], "manual")
+    db = sqlite3.connect(tmp_path / "peers.sqlite")
+    db.execute("UPDATE peers SET addrs = '[\"/ip4/'")
+    db.commit()
+    db.close()
+    book = PeerBook(tmp_path / "peers.sqlite")
+    with book, pytest.raises(PeerBookError, match="addresses of a peer are not a JSON list"):
+        book.get(A)

@@ -22,15 +22,17 @@ from samoorg.node.replication import Outcome, SyncLimits, SyncReport, replicate
 from samoorg.node.store import Store
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
-from samoorg.protocol.framing import encode_frame
+from samoorg.protocol.framing import NEED_DATA, FrameDecoder, encode_frame
 from samoorg.protocol.sync_messages import (
     PROTOCOL_VERSION,
+    Ack,
     CaughtUp,
     Entries,
     Head,
     Hello,
     Message,
     Want,
+    decode_message,
     encode_message,
 )
 from tests.sync_fixtures import (
@@ -53,6 +55,7 @@ class Adversary:
 
     def __init__(self, stream: trio.abc.Stream) -> None:
         self.stream = stream
+        self._frames = FrameDecoder()
 
     async def hello(self, *heads: Head, live: bool = False) -> None:
         ordered = tuple(sorted(heads, key=lambda h: h.author))
@@ -67,6 +70,16 @@ class Adversary:
 
     async def raw(self, data: bytes) -> None:
         await self.stream.send_all(data)
+
+    async def acks(self, count: int) -> None:
+        """Read what the honest node sends until it has acknowledged ``count`` more frames."""
+        while count > 0:
+            while (payload := self._frames.next_frame()) is NEED_DATA:
+                self._frames.receive_data(await self.stream.receive_some(65536))
+            assert isinstance(payload, bytes), payload
+            message = decode_message(payload)
+            if isinstance(message, Ack):
+                count -= message.count
 
 
 Script = Callable[[Adversary], Awaitable[None]]
@@ -356,3 +369,49 @@ async def test_too_many_rejected_entries_end_the_session(
     assert_failed(result.report, "TooManyRejections: expected at most 256 rejected entries")
     assert result.report.rejected == 300
     assert result.stored == 0
+
+
+def _one_entry_frames(entries: list[Entry]) -> list[bytes]:
+    return [encode_frame(encode_message(Entries((e.raw,)))) for e in entries]
+
+
+async def test_entries_beyond_the_credit_end_the_session(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """12 entries messages sent at once against a credit of 8: the 9th is FlowControlError.
+
+    They all arrive before the node sends its first ack, so the peer sent the
+    9th with 8 unacknowledged (§7.5), however fast the node acks afterwards.
+    """
+    feed = make_feed(ALICE, 12)
+
+    async def script(peer: Adversary) -> None:
+        await peer.hello(claim(feed))
+        await peer.raw(b"".join(_one_entry_frames(feed)))
+        await peer.send(CaughtUp())
+
+    result = await attack(tmp_path, script, feed)
+    assert_failed(result.report, "FlowControlError: expected at most 8 unacknowledged")
+    assert "found 9" in str(result.report.error)
+    assert result.stored == 8  # the messages within the credit were stored
+
+
+async def test_a_peer_that_waits_for_acks_may_use_all_its_credit(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The same 12 messages, each beyond the 8th sent after one more ack arrived: allowed."""
+    feed = make_feed(ALICE, 12)
+    frames = _one_entry_frames(feed)
+
+    async def script(peer: Adversary) -> None:
+        await peer.hello(claim(feed))
+        await peer.raw(b"".join(frames[:8]))
+        for frame in frames[8:]:
+            await peer.acks(1)
+            await peer.raw(frame)
+        await peer.send(CaughtUp())
+        await peer.acks(4)
+
+    result = await attack(tmp_path, script, feed)
+    assert result.report.outcome is Outcome.COMPLETE, result.report.summary()
+    assert result.stored == 12

@@ -76,7 +76,7 @@ def test_forum_ratings_utility_distribution_and_poll(tmp_path: Path, cli: CliRun
     table = c.run("bob", "distribute", "10", "EUR")
     assert "total 10.00 EUR" in table
 
-    ideas = c.json("dave", "idea", "list", "--sort", "utility")
+    ideas = c.items("dave", "idea", "list", "--sort", "utility")
     assert (ideas[0]["id"], ideas[0]["ratings"], ideas[0]["comments"]) == (idea, 2, 1)
     shown = c.json("dave", "idea", "show", idea[:12])
     assert {r["score"] for r in shown["rating_list"]} == {4, 5}
@@ -124,7 +124,7 @@ def test_polls_close_and_distribution_needs_utility(
         "alice", "poll", "new", "Late?", "--option", "a", "--option", "b", "--closes", "2001-01-01"
     )
     assert "distinct" in c.refused("alice", "poll", "new", "Q", "--option", "a", "--option", "a")
-    assert "unknown currency" in c.refused("alice", "distribute", "100", "XYZ")
+    assert "unknown currency" in c.misused("alice", "distribute", "100", "XYZ")
 
 
 def test_peer_violations_are_ignored_with_reasons(tmp_path: Path, cli: CliRunner) -> None:

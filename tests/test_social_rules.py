@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from samoorg.crdt import forum, polls, ratings
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.exclusion import FORKED_REASON
+from samoorg.crdt.reasons import ReasonCode
 from tests.community_fixtures import DAY, Author, views_of
 from tests.social_fixtures import (
     comment_on,
@@ -29,7 +30,8 @@ def test_latest_rating_by_seq_wins_and_bad_scores_are_ignored() -> None:
     views = views_of(off_scale, second, first)
     counted = views.ratings.view().members[alice.key, bob.key]
     assert (counted.score, counted.entry_id) == (4, second.id)
-    assert "0..5" in views.invalid()[off_scale.id]
+    assert "0..5" in views.invalid()[off_scale.id].text
+    assert views.invalid()[off_scale.id].code is ReasonCode.MALFORMED
     assert first.id not in views.invalid()  # superseded, not invalid
 
 
@@ -41,8 +43,10 @@ def test_self_ratings_and_own_idea_are_invalid() -> None:
     fine = rate_idea(bob, idea, 3)
     views = views_of(idea, own, me, fine)
     invalid = views.invalid()
-    assert invalid[own.id] == "a member cannot rate their own idea"
-    assert "cannot rate themselves" in invalid[me.id]
+    assert invalid[own.id].text == "a member cannot rate their own idea"
+    assert invalid[own.id].code is ReasonCode.OWN_IDEA_RATING
+    assert "cannot rate themselves" in invalid[me.id].text
+    assert invalid[me.id].code is ReasonCode.SELF_RATING
     assert views.ratings.view().ideas[bob.key, idea.id].score == 3
 
 
@@ -66,8 +70,10 @@ def test_rating_or_comment_on_a_non_idea_is_invalid() -> None:
     rating = rate_idea(bob, poll, 5)
     note = comment_on(bob, poll, "?")
     invalid = views_of(poll, rating, note).invalid()
-    assert invalid[rating.id] == "the rated entry is not a valid idea"
-    assert invalid[note.id] == "the entry commented on is not a valid idea"
+    assert invalid[rating.id].text == "the rated entry is not a valid idea"
+    assert invalid[rating.id].code is ReasonCode.NOT_AN_IDEA
+    assert invalid[note.id].text == "the entry commented on is not a valid idea"
+    assert invalid[note.id].code is ReasonCode.NOT_AN_IDEA
 
 
 def test_poll_one_vote_per_member_latest_counts_closing_respected() -> None:
@@ -89,8 +95,10 @@ def test_poll_one_vote_per_member_latest_counts_closing_respected() -> None:
     assert tally.counted == {bob.key, carol.key}
     assert outsider.key in tally.ballots
     invalid = views.invalid()
-    assert invalid[votes[3].id] == "vote cast after the poll closed"
-    assert "but the poll has 2 options" in invalid[votes[4].id]
+    assert invalid[votes[3].id].text == "vote cast after the poll closed"
+    assert invalid[votes[3].id].code is ReasonCode.POLL_CLOSED
+    assert "but the poll has 2 options" in invalid[votes[4].id].text
+    assert invalid[votes[4].id].code is ReasonCode.NO_SUCH_OPTION
 
 
 def test_forked_author_is_excluded_everywhere() -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.node.errors import Ambiguous, NotFound, StoreError
+from samoorg.node.errors import Ambiguous, NotFound, StoreDamaged, StoreError
 from samoorg.node.store import FORKED_AUTHOR, Store
 from samoorg.node.verifier import Verifier
 from samoorg.protocol.entry import Entry, create_entry
@@ -263,7 +263,9 @@ def test_verify_all_finds_tampering(tmp_path: Path) -> None:
 def test_store_open_errors(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.sqlite"
     bogus.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot open store"):
+    with pytest.raises(
+        StoreDamaged, match=r"is damaged \(file is not a database\): move the store aside"
+    ):
         Store(bogus)
     newer = tmp_path / "newer.sqlite"
     Store(newer).close()

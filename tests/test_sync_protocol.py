@@ -92,6 +92,25 @@ def test_zero_length_and_truncation_are_errors() -> None:
         truncated.next_frame()
 
 
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_end_of_stream_inside_the_length_is_a_truncated_frame(cut: int) -> None:
+    """§7.2: the length prefix is part of the frame, so 1 to 3 bytes of it then EOF truncate."""
+    stream = encode_frame(b"a") + encode_frame(b"bc")[:cut]
+    decoder = FrameDecoder()
+    decoder.receive_data(stream)
+    assert decoder.next_frame() == b"a"
+    assert decoder.next_frame() is NEED_DATA
+    decoder.receive_data(b"")
+    with pytest.raises(TruncatedFrame, match=f"after {cut} bytes"):
+        decoder.next_frame()
+    session = SyncSession()
+    session.send(hello())
+    their_hello = encode_frame(encode_message(hello()))
+    assert feed_bytes(session, their_hello + b"\0\0\0"[:cut]) == [hello()]
+    with pytest.raises(TruncatedFrame):
+        feed_bytes(session, b"")
+
+
 def test_local_misuse_of_the_decoder() -> None:
     with pytest.raises(LocalProtocolError):
         encode_frame(b"")
@@ -153,14 +172,14 @@ A, B = sorted((ALICE.public_key, BOB.public_key))
 @pytest.mark.parametrize(
     ("payload", "error", "text"),
     [
-        (b"\xff", MalformedFrame, "well-formed CBOR"),
+        (b"\xff", MalformedFrame, "break code"),
         (_payload(), MalformedFrame, "message name"),
         (_payload("bye"), MalformedFrame, "found 'bye'"),
         (_payload("hello", 2, 1, True, [], []), UnsupportedVersion, "found 2"),
         (_payload("hello", 1, 0, True, [], []), MalformedFrame, "credit"),
         (_payload("hello", 1, 65, True, [], []), MalformedFrame, "credit"),
         (_payload("hello", 1, 1, 1, [], []), MalformedFrame, "live"),
-        (_payload("hello", 1, 1, True, [], []) + b"\x00", MalformedFrame, "deterministic"),
+        (_payload("hello", 1, 1, True, [], []) + b"\x00", MalformedFrame, "trailing bytes"),
         (
             _payload("hello", 1, 1, True, [[B, 0, None], [A, 0, None]], []),
             MalformedFrame,
@@ -187,7 +206,7 @@ A, B = sorted((ALICE.public_key, BOB.public_key))
             MalformedFrame,
             "one run per author",
         ),
-        (_payload("fork", b"junk"), RemoteProtocolError, "well-formed CBOR"),
+        (_payload("fork", b"junk"), RemoteProtocolError, "bytes of text string"),
         (_payload("ack", 0), MalformedFrame, "ack count"),
         (_payload("ack", 1, 2), MalformedFrame, "1 field"),
         (_payload("caught-up", 1), MalformedFrame, "0 fields"),
@@ -278,6 +297,172 @@ def test_credit_is_enforced_both_ways() -> None:
         right.send(Ack(1))
 
 
+def _frame(message: Entries | Ack | CaughtUp | Fork | Hello | Want) -> bytes:
+    """A frame as a peer may send it, whether or not the rules allow it."""
+    return encode_frame(encode_message(message))
+
+
+ONE_EACH = [_frame(Entries((e.raw,))) for e in FEED]
+
+
+def _ack_each(session: SyncSession, data: bytes) -> bytes:
+    """Deliver ``data``, ack every batch at once as the reference driver does; the acks' bytes."""
+    session.receive_data(data)
+    acks = b""
+    while (event := session.next_event()) is not NEED_DATA:
+        if isinstance(event, Batch):
+            acks += session.send(Ack(1))
+    return acks
+
+
+def test_acks_sent_after_a_frame_arrived_do_not_excuse_it() -> None:
+    """§7.5: three frames written at once against a credit of 2 fail, however fast we ack."""
+    _, right = pair(credit=2)
+    with pytest.raises(FlowControlError, match=r"at most 2 unacknowledged.*found 3"):
+        _ack_each(right, b"".join(ONE_EACH[:3]))
+    # Judged by the first byte: an ack sent while the third frame is under way is too late.
+    _, right = pair(credit=2)
+    _ack_each(right, b"".join(ONE_EACH[:2]) + ONE_EACH[2][:1])
+    assert right.unanswered == 0
+    with pytest.raises(FlowControlError, match="found 3"):
+        _ack_each(right, ONE_EACH[2][1:])
+
+
+def test_acks_sent_before_a_frame_arrived_return_credit() -> None:
+    _, right = pair(credit=2)
+    _ack_each(right, b"".join(ONE_EACH[:2]))  # two in flight, both acked before more came
+    right.receive_data(b"".join(ONE_EACH[2:5]))  # three more at once: two fit the credit
+    for _ in range(2):
+        assert isinstance(right.next_event(), Batch)
+        right.send(Ack(1))
+    with pytest.raises(FlowControlError, match="found 3"):
+        right.next_event()
+
+
+def test_a_sender_within_its_credit_is_never_blamed() -> None:
+    """A sender that counts the acks it received never trips the receiver's judgment."""
+    left, right = pair(credit=2)
+    in_transit = b""
+    for entry in FEED:
+        if left.send_credit == 0:  # wait for the receiver to catch up and ack
+            feed_bytes(left, _ack_each(right, in_transit))
+            in_transit = b""
+        in_transit += left.send(Entries((entry.raw,)))
+    feed_bytes(left, _ack_each(right, in_transit))
+    assert (left.unacked, right.unanswered, right.error) == (0, 0, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.lists(
+        st.tuples(st.sampled_from(["send", "deliver", "ack", "return"]), st.integers(1, 300)),
+        max_size=80,
+    ),
+)
+def test_no_timing_of_acks_blames_a_conforming_sender(
+    credit: int, steps: list[tuple[str, int]]
+) -> None:
+    """Whatever the chunking and however late acks are sent or arrive: no FlowControlError."""
+    left, right = pair(credit=credit)
+    to_right = to_left = b""
+    for action, size in steps:
+        if action == "send" and left.send_credit > 0:
+            to_right += left.send(Entries((FEED[0].raw,)))
+        elif action == "deliver" and to_right:
+            feed_bytes(right, to_right[:size])
+            to_right = to_right[size:]
+        elif action == "ack" and right.unanswered:
+            to_left += right.send(Ack(right.unanswered))
+        elif action == "return" and to_left:
+            feed_bytes(left, to_left[:size])
+            to_left = to_left[size:]
+    assert (left.error, right.error) == (None, None)
+
+
+def _receiver() -> SyncSession:
+    """One-shot, credit 2, wants alice only; the peer's hello has arrived."""
+    session = SyncSession()
+    session.send(hello(ALICE.public_key, credit=2))
+    feed_bytes(session, _frame(hello(ALICE.public_key, BOB.public_key)))
+    return session
+
+
+OUT_OF_ORDER = _frame(Entries((FEED[1].raw, FEED[0].raw)))  # breaks the run rule (§7.3)
+BOB_OUT_OF_ORDER = _frame(Entries((BOB_FEED[1].raw, BOB_FEED[0].raw)))
+CREDIT_USED = ONE_EACH[0] + ONE_EACH[1]  # nothing acked: a third is beyond the credit
+CAUGHT_UP = _frame(CaughtUp())
+BOB_ENTRIES = _frame(Entries((BOB_FEED[0].raw,)))
+
+
+@pytest.mark.parametrize(
+    ("before", "frame", "error"),
+    [
+        # run order (decoding) over every session rule
+        pytest.param(CAUGHT_UP, OUT_OF_ORDER, MalformedFrame, id="run order > state"),
+        pytest.param(CREDIT_USED, OUT_OF_ORDER, MalformedFrame, id="run order > flow control"),
+        pytest.param(b"", BOB_OUT_OF_ORDER, MalformedFrame, id="run order > scope"),
+        pytest.param(
+            CREDIT_USED + CAUGHT_UP, BOB_OUT_OF_ORDER, MalformedFrame, id="run order > all"
+        ),
+        # state over flow control and scope
+        pytest.param(CREDIT_USED + CAUGHT_UP, ONE_EACH[2], UnexpectedMessage, id="state > flow"),
+        pytest.param(CAUGHT_UP, BOB_ENTRIES, UnexpectedMessage, id="state > scope"),
+        pytest.param(
+            CREDIT_USED + CAUGHT_UP, BOB_ENTRIES, UnexpectedMessage, id="state > flow > scope"
+        ),
+        # flow control over scope
+        pytest.param(CREDIT_USED, BOB_ENTRIES, FlowControlError, id="flow control > scope"),
+        # other messages
+        pytest.param(
+            CAUGHT_UP,
+            encode_frame(dcbor.encode(["want", []])),
+            MalformedFrame,
+            id="empty want > one-shot",
+        ),
+        pytest.param(b"", _frame(Ack(3)), FlowControlError, id="ack beyond what was sent"),
+    ],
+)
+def test_precedence_when_one_frame_breaks_several_rules(
+    before: bytes, frame: bytes, error: type[RemoteProtocolError]
+) -> None:
+    """§7.4 "Precedence": decoding, then order, state, flow control, scope."""
+    session = _receiver()
+    if before:
+        feed_bytes(session, before)
+    with pytest.raises(RemoteProtocolError) as caught:
+        feed_bytes(session, frame)
+    assert type(caught.value) is error, caught.value
+
+
+def test_precedence_before_our_hello_and_before_theirs() -> None:
+    # Before their hello: the first message must be hello, whatever else is wrong.
+    for frame in (_frame(Ack(1)), BOB_ENTRIES, _frame(Fork(FORK))):
+        session = SyncSession()
+        session.send(hello(ALICE.public_key))
+        with pytest.raises(UnexpectedMessage, match="Hello as the first"):
+            feed_bytes(session, frame)
+    # Before our hello: entries (even unwanted, even beyond any credit) are unexpected.
+    early = SyncSession()
+    feed_bytes(early, _frame(hello(ALICE.public_key)))
+    with pytest.raises(UnexpectedMessage, match="after the receiver's Hello"):
+        feed_bytes(early, BOB_ENTRIES)
+    # Scope names the first unwanted entry in message order.
+    session = _receiver()
+    mixed = encode_frame(dcbor.encode(["entries", [FEED[0].raw, BOB_FEED[0].raw]]))
+    with pytest.raises(OutOfScope, match="found entry 1 of"):
+        feed_bytes(session, mixed)
+
+
+def test_a_list_length_is_checked_before_its_items() -> None:
+    too_many = [[bytes([i >> 8, i & 255]) * 16, 0, None] for i in range(MAX_HEADS + 1)]
+    too_many[0][1] = -1  # an item that breaks a rule too
+    with pytest.raises(TooLarge, match="8192"):
+        decode_message(dcbor.encode(["hello", 1, 1, True, too_many, []]))
+    with pytest.raises(TooLarge, match="8192"):
+        decode_message(dcbor.encode(["want", too_many]))
+
+
 def test_acks_beyond_what_was_sent_are_refused() -> None:
     left, right = pair()
     feed_bytes(right, left.send(Entries((FEED[0].raw,))))
@@ -311,7 +496,7 @@ def test_state_rules() -> None:
     with pytest.raises(UnexpectedMessage, match="live"):
         feed_bytes(right, encode_frame(encode_message(Want((Head(MALLORY.public_key, 0, None),)))))
     fresh = SyncSession()
-    with pytest.raises(LocalProtocolError, match="Hello first"):
+    with pytest.raises(LocalProtocolError, match="Hello as the first"):
         fresh.send(CaughtUp())
 
 
@@ -332,9 +517,12 @@ def test_scope_is_enforced_on_receipt() -> None:
     to_right = left.send(hello(MALLORY.public_key))
     feed_bytes(left, right.send(hello(ALICE.public_key)))
     feed_bytes(right, to_right)
-    # right wants only alice; left sends bob's entries anyway.
-    with pytest.raises(OutOfScope, match="asked for"):
-        feed_bytes(right, left.send(Entries((BOB_FEED[0].raw,))))
+    # right wants only alice: left refuses to send bob's entries, and a peer
+    # that sends them anyway is caught on receipt.
+    with pytest.raises(LocalProtocolError, match="asked for"):
+        left.send(Entries((BOB_FEED[0].raw,)))
+    with pytest.raises(OutOfScope, match="asked for, found entry 0 of"):
+        feed_bytes(right, encode_frame(encode_message(Entries((BOB_FEED[0].raw,)))))
 
 
 def test_fork_proofs_cross_once_per_author_and_need_interest() -> None:
@@ -351,7 +539,7 @@ def test_fork_proofs_cross_once_per_author_and_need_interest() -> None:
     lonely = SyncSession()
     lonely.send(hello(BOB.public_key))
     feed_bytes(lonely, SyncSession().send(hello(BOB.public_key)))
-    with pytest.raises(LocalProtocolError, match="peer wants"):
+    with pytest.raises(LocalProtocolError, match="asked for"):
         lonely.send(Fork(FORK))
 
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from samoorg.crdt.reasons import ReasonCode
 from samoorg.crdt.text import BadTextOp, TextDoc
 from samoorg.crdt.text_replica import Change, Delete, Insert, Replica, change_from_local
 
@@ -171,13 +172,16 @@ def test_bad_references_are_refused_with_dependents() -> None:
     replica.receive(first)
     beyond = Change.build(B, [Insert((A, 7), None, "x")])
     replica.receive(beyond)
-    assert "has 3" in replica.invalid[B]
+    assert "has 3" in replica.invalid[B].text
+    assert replica.invalid[B].code is ReasonCode.UNKNOWN_CHARACTER
     child = Change.build(C, [Insert((B, 0), None, "y")])
     replica.receive(child)
-    assert replica.invalid[C] == f"depends on invalid entry {B.hex()[:12]}"
+    assert replica.invalid[C].text == f"depends on invalid entry {B.hex()[:12]}"
+    assert replica.invalid[C].code is ReasonCode.DEPENDS_ON_VOID
     self_ahead = Change.build(b"d", [Insert((b"d", 0), None, "z")])
     replica.receive(self_ahead)
-    assert "has 0" in replica.invalid[b"d"]
+    assert "has 0" in replica.invalid[b"d"].text
+    assert replica.invalid[b"d"].code is ReasonCode.UNKNOWN_CHARACTER
     assert replica.text() == "abc"
 
 
@@ -199,12 +203,14 @@ def test_crossed_origins_leave_the_text_untouched() -> None:
     # Valid first operation, then an insert whose left origin is after its right one.
     crossed = Change.build(B, [Delete((A, 0), 2), Insert((A, 4), (A, 1), "x")])
     replica.receive(crossed)
-    assert "left origin before the right origin" in replica.invalid[B]
+    assert "left origin before the right origin" in replica.invalid[B].text
+    assert replica.invalid[B].code is ReasonCode.ORIGINS_OUT_OF_ORDER
     assert state(replica) == before
     assert replica.text() == "abcdef"
     same = Change.build(C, [Insert((A, 2), (A, 2), "x")])
     replica.receive(same)
-    assert "different left and right" in replica.invalid[C]
+    assert "different left and right" in replica.invalid[C].text
+    assert replica.invalid[C].code is ReasonCode.SAME_ORIGINS
 
 
 def test_local_positions_are_checked() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.invites import ACCEPTED, PENDING, REVOKED
+from samoorg.crdt.reasons import ReasonCode
 from samoorg.crdt.records import ACCEPT, CONFIRM
 from samoorg.protocol.entry import Entry
 from samoorg.protocol.ids import peer_id
@@ -60,7 +61,8 @@ def test_race_has_one_winner_whatever_the_order() -> None:
     for order in ((invite, first, second), (second, first, invite)):
         views = views_of(*order)
         assert views.trust.outcome(invite.id).invitee == mallory.key  # type: ignore[union-attr]
-        assert views.invalid()[second.id].startswith("invite already used by")
+        assert views.invalid()[second.id].text.startswith("invite already used by")
+        assert views.invalid()[second.id].code is ReasonCode.INVITE_USED
 
 
 def test_wrong_secret_expired_revoked_and_self() -> None:
@@ -71,16 +73,20 @@ def test_wrong_secret_expired_revoked_and_self() -> None:
     own = alice.accept(invite, S1)
     views = views_of(invite, wrong, late, own)
     invalid = views.invalid()
-    assert "wrong secret" in invalid[wrong.id]
-    assert invalid[late.id].startswith("invite expired")
-    assert invalid[own.id] == "cannot accept your own invite"
+    assert "wrong secret" in invalid[wrong.id].text
+    assert invalid[wrong.id].code is ReasonCode.BAD_PROOF
+    assert invalid[late.id].text.startswith("invite expired")
+    assert invalid[late.id].code is ReasonCode.INVITE_EXPIRED
+    assert invalid[own.id].text == "cannot accept your own invite"
+    assert invalid[own.id].code is ReasonCode.OWN_INVITE
     assert views.trust.outcome(invite.id).state == PENDING  # type: ignore[union-attr]
     revoke = alice.revoke(invite)
     after = dave.accept(invite, S1, at=revoke.timestamp + 1)
     views.index.add(revoke)
     views.index.add(after)
     assert views.trust.outcome(invite.id).state == REVOKED  # type: ignore[union-attr]
-    assert views.invalid()[after.id].startswith("invite was revoked")
+    assert views.invalid()[after.id].text.startswith("invite was revoked")
+    assert views.invalid()[after.id].code is ReasonCode.INVITE_REVOKED
     assert views.trust.edges() == []
 
 
@@ -102,9 +108,12 @@ def test_acceptance_names_the_inviter_and_confirmations_name_the_invitee() -> No
     ]
     views = views_of(invite, liar, accept, *claims)
     invalid = views.invalid()
-    assert "as the inviter, but invite" in invalid[liar.id]
-    assert invalid[claims[1].id].startswith("invite was accepted by")
-    assert invalid[claims[2].id] == "only the inviter can confirm an acceptance"
+    assert "as the inviter, but invite" in invalid[liar.id].text
+    assert invalid[liar.id].code is ReasonCode.WRONG_INVITER
+    assert invalid[claims[1].id].text.startswith("invite was accepted by")
+    assert invalid[claims[1].id].code is ReasonCode.WRONG_INVITEE
+    assert invalid[claims[2].id].text == "only the inviter can confirm an acceptance"
+    assert invalid[claims[2].id].code is ReasonCode.NOT_INVITER_CONFIRM
     outcome = views.trust.outcome(invite.id)
     assert outcome is not None
     assert outcome.confirmed == (claims[0].id,)
@@ -134,7 +143,8 @@ def test_an_acceptance_of_a_forked_inviter_is_void_whether_or_not_the_invite_is_
         views.digests()
         views.index.add_forked(alice.key)
         reasons = views.invalid()
-        assert reasons[accept.id].startswith(f"the inviter {peer_id(alice.key)} is flagged")
+        assert reasons[accept.id].text.startswith(f"the inviter {peer_id(alice.key)} is flagged")
+        assert reasons[accept.id].code is ReasonCode.FORKED_INVITER
         assert views.trust.edges() == []
         assert views.trust.claims(bob.key) == []
         assert reasons.get(invite.id, FORKED_REASON) == FORKED_REASON

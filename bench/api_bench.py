@@ -1,0 +1,157 @@
+"""Latency of the daemon's HTTP API over the generated community (bench/community_bench.py).
+
+The community (``SAMOORG_BENCH_API_N`` entries, default 100,000; the issue's
+sizes are 10k, 100k and 1M) is ingested once into a store cached under the
+system temp dir; each run copies it into a fresh home whose identity is the
+community's first member (the root of its trust tree), starts
+``samoorg node run`` on loopback, and measures:
+
+* ingest: entries/s into the store (signatures verified), when not cached;
+* daemon start: seconds from exec to ``ready`` (the views loaded) and its RSS;
+* per endpoint, p50 and p95 of :data:`REQUESTS` sequential requests on one
+  keep-alive connection (a first page where the endpoint is a listing);
+  ``POST /ideas`` writes 100 ideas first, so that ``/ideas`` has pages;
+* beside them the baselines of the same run: ``GET /openapi.json`` (a
+  constant document: the cost of HTTP, the gate and JSON encoding alone) and
+  raw Ed25519 verification (bench/baseline.py).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench.baseline import report, verify_rate
+from bench.community_bench import CACHE_VERSION, load_or_generate
+from samoorg.node.api.token import token_file
+from samoorg.node.home import Home
+from samoorg.node.keystore import create_key_file
+from samoorg.node.processes import NodeProcess
+from samoorg.node.store import Store
+
+REQUESTS = 200
+IDEAS = 100
+BATCH = 5000
+
+
+def _store(total: int) -> tuple[Path, float | None]:
+    """The cached store of the community; ingest rate if it was made now."""
+    path = Path(tempfile.gettempdir()) / f"samoorg-bench-api-v{CACHE_VERSION}-{total}.sqlite"
+    if path.exists():
+        return path, None
+    raws, _ = load_or_generate(total)
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with Store(partial) as store:
+        for begin in range(0, len(raws), BATCH):
+            store.ingest(raws[begin : begin + BATCH])
+        store.checkpoint()
+    rate = len(raws) / (time.perf_counter() - start)
+    partial.replace(path)
+    return path, rate
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class _Client:
+    def __init__(self, url: str, token: str) -> None:
+        parts = urlsplit(url)
+        assert parts.hostname is not None
+        assert parts.port is not None
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def call(self, method: str, path: str, body: object = None) -> tuple[float, object]:
+        headers = dict(self.headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        start = time.perf_counter()
+        self.connection.request(method, "/api/v1" + path, body=data, headers=headers)
+        response = self.connection.getresponse()
+        raw = response.read()
+        took = time.perf_counter() - start
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status} {raw[:200]!r}")
+        return took, json.loads(raw)
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def run() -> None:
+    """Print ingest, daemon start and per-endpoint latencies."""
+    total = int(os.environ.get("SAMOORG_BENCH_API_N", "100000"))
+    baseline = verify_rate()
+    cached, ingest = _store(total)
+    if ingest is not None:
+        report("ingest into the store (signatures checked)", ingest, "entries/s", baseline)
+    with tempfile.TemporaryDirectory(prefix="samoorg-api-bench-") as root:
+        home = Home(Path(root) / "home")
+        home.path.mkdir()
+        create_key_file(home.key_file, seed=random.Random(7).randbytes(32))  # member 0
+        shutil.copyfile(cached, home.store_file)
+        node = NodeProcess(home.path, extra_args=["--api-rate", "1000000"])
+        start = time.perf_counter()
+        node.start(timeout=600)
+        took = time.perf_counter() - start
+        try:
+            assert node.pid is not None
+            assert node.api_url is not None
+            report("daemon start to ready (views loaded)", took, "s", note=f"{total:,} entries")
+            report("daemon RSS when ready", _rss_mb(node.pid), "MB")
+            token = token_file(home).read_text(encoding="ascii").strip()
+            _measure(_Client(node.api_url, token))
+        finally:
+            node.stop()
+
+
+def _measure(client: _Client) -> None:
+    writes = [
+        client.call("POST", "/ideas", {"title": f"idea {n}", "body": "x" * 200})[0]
+        for n in range(IDEAS)
+    ]
+    first_idea = client.call("GET", "/ideas?limit=1")[1]
+    assert isinstance(first_idea, dict)
+    idea_id = first_idea["items"][0]["id"]
+    endpoints = [
+        "/openapi.json",
+        "/status",
+        "/trust/pool",
+        "/trust/list",
+        "/ideas",
+        f"/ideas/{idea_id}",
+        "/pledges",
+        "/pledges?everyone=true",
+        "/pledges?mine=true",
+        "/log",
+    ]
+    base_p50 = 0.0
+    for path in endpoints:
+        first, _ = client.call("GET", path)
+        samples = [client.call("GET", path)[0] for _ in range(REQUESTS)]
+        p50, p95 = _percentiles(samples)
+        if path == "/openapi.json":
+            base_p50 = p50
+        ratio = f"p95 {p95:.2f} ms, first {first * 1000:.1f} ms"
+        report(f"GET {path[:40]} p50", p50, "ms", base_p50 or None, ratio)
+    p50, p95 = _percentiles(writes)
+    report("POST /ideas p50", p50, "ms", base_p50, f"p95 {p95:.2f} ms")

@@ -1,0 +1,150 @@
+"""The CLI as a client of its home's daemon, when one runs and serves the API.
+
+Theory of operation. ``samoorg node run`` owns the state: its views are in
+memory and current, so a command answered by the daemon costs a request, not
+a rebuild of the views from the store. :func:`connect` finds the daemon of
+the command's home through the published ``daemon.json`` (which it trusts
+only while the daemon holds the home's lock) and its token file; a command
+that the API serves then asks it, and renders the answer exactly as it
+renders its own offline result (both are the same JSON shapes,
+:mod:`samoorg.node.api.shapes`), so the output is the same either way.
+
+``--offline`` (or ``SAMOORG_OFFLINE=1``) makes a command work on the store
+directly even while a daemon runs; so does a daemon that cannot be reached
+(its port closed, a timeout): the store is shared and every write goes
+through the store's one write transaction, so the offline path is always
+correct, only slower.
+
+Only the standard library's ``http.client`` is used: local commands load no
+web stack (a test checks it).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlencode, urlsplit
+
+from samoorg.cli.paging import Page, Paging
+from samoorg.crdt.errors import RuleViolation
+from samoorg.node.errors import Ambiguous, NodeError, NotFound, StoreError
+from samoorg.node.home import Home
+from samoorg.protocol.errors import LocalProtocolError, RemoteProtocolError
+from samoorg.protocol.ids import BadIdentifier
+
+TIMEOUT: Final = 10.0
+"""Seconds to wait for the daemon before the command gives up on it."""
+MAX_ANSWER: Final = 64 * 1024 * 1024
+PAGE_LIMIT: Final = 500
+"""Items asked for per request when a command wants every item (``--all``)."""
+
+_ERRORS: Final[dict[str, type[Exception]]] = {
+    "rule_violation": RuleViolation,
+    "not_found": NotFound,
+    "ambiguous": Ambiguous,
+    "store_error": StoreError,
+    "bad_identifier": BadIdentifier,
+    "invalid_record": LocalProtocolError,
+    "protocol_error": RemoteProtocolError,
+}
+"""Stable API error names and the error the CLI raises for each (the same one offline)."""
+
+
+class DaemonUnavailable(Exception):
+    """The daemon did not answer; the command falls back to the store."""
+
+
+class DaemonRefused(NodeError):
+    """An API refusal without a counterpart in the taxonomy (a bad token, a rate limit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonClient:
+    """Requests to one running daemon's API."""
+
+    host: str
+    port: int
+    token: str
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """``GET /api/v1{path}``; ``None`` values and false flags are left out."""
+        return self._request("GET", path + _query(params or {}), None)
+
+    def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        """``POST /api/v1{path}`` with a JSON body."""
+        return self._request("POST", path, json.dumps(body).encode())
+
+    def page(self, path: str, params: Mapping[str, Any], asked: Paging) -> Page:
+        """The page ``asked`` for of a listing (every item, page by page, for ``--all``)."""
+        if asked.limit is None:
+            return Page(list(self.pages(path, params)), None)
+        answer = self.get(path, {**params, **asked.query()})
+        return Page(answer["items"], answer["next_cursor"])
+
+    def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a listing, following ``next_cursor`` (bounded by the listing)."""
+        cursor: str | None = None
+        while True:
+            page = self.get(path, {**params, "limit": PAGE_LIMIT, "cursor": cursor})
+            yield from page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return
+
+    def _request(self, method: str, path: str, body: bytes | None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}", "Host": f"{self.host}:{self.port}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
+        try:
+            connection.request(method, "/api/v1" + path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read(MAX_ANSWER + 1)
+        except (OSError, http.client.HTTPException) as exc:
+            raise DaemonUnavailable(str(exc)) from None
+        finally:
+            connection.close()
+        try:
+            value = json.loads(data)
+        except ValueError:
+            raise DaemonUnavailable(f"expected JSON from the daemon, found {data[:40]!r}") from None
+        if response.status < 400:
+            return value
+        name = value.get("error") if isinstance(value, dict) else None
+        message = value.get("message", "") if isinstance(value, dict) else ""
+        raise _ERRORS.get(str(name), DaemonRefused)(message or f"the daemon answered {name}")
+
+
+def _query(params: Mapping[str, Any]) -> str:
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        if value is None or value is False:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        pairs += [(name, "true" if v is True else str(v)) for v in values]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def connect(home: Home, *, offline: bool = False) -> DaemonClient | None:
+    """A client of ``home``'s running daemon, or ``None`` (no daemon, no API, or offline)."""
+    if offline:
+        return None
+    from samoorg.node.daemon_state import read_state
+
+    state = read_state(home)
+    api = state.get("api") if state is not None else None
+    if not isinstance(api, dict) or not isinstance(api.get("url"), str):
+        return None
+    from pathlib import Path
+
+    from samoorg.node.api.token import read_token
+
+    parts = urlsplit(api["url"])
+    if parts.scheme != "http" or parts.hostname is None or parts.port is None:
+        return None
+    token_path = api.get("token_file")
+    token = read_token(Path(token_path) if isinstance(token_path, str) else home.path)
+    return DaemonClient(parts.hostname, parts.port, token)

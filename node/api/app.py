@@ -1,0 +1,108 @@
+"""The Starlette application: the routes of the OpenAPI table, JSON errors, the guard.
+
+Routes are made from :data:`~samoorg.node.api.openapi.ENDPOINTS` and
+:data:`HANDLERS`, so the document lists exactly what is served. Every error
+becomes ``{"error": name, "message": line}``: errors of the taxonomy
+(:func:`~samoorg.node.api.errors.error_name`), Starlette's own 404 and 405,
+and, for anything unexpected, ``internal_error`` (500, logged with its
+traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from samoorg.node.api import routes
+from samoorg.node.api.errors import TAXONOMY, ApiError, error_body, error_name
+from samoorg.node.api.openapi import ENDPOINTS, PREFIX
+from samoorg.node.api.ratelimit import RateLimiter
+from samoorg.node.api.routes import ApiContext
+from samoorg.node.api.security import MAX_BODY, Guard, HostPolicy
+
+log = logging.getLogger("samoorg.api")
+
+Handler = Callable[[Request], Awaitable[Response]]
+HANDLERS: Final[dict[tuple[str, str], Handler]] = {
+    ("get", "/status"): routes.status,
+    ("get", "/trust/pool"): routes.trust_pool,
+    ("get", "/trust/list"): routes.trust_list,
+    ("get", "/ideas"): routes.ideas,
+    ("post", "/ideas"): routes.idea_post,
+    ("get", "/ideas/{id}"): routes.idea,
+    ("get", "/pledges"): routes.pledges,
+    ("get", "/log"): routes.entries_log,
+    ("get", "/events"): routes.events,
+    ("get", "/openapi.json"): routes.openapi,
+}
+
+
+def _routes() -> list[Route]:
+    by_path: dict[str, dict[str, Handler]] = {}
+    for endpoint in ENDPOINTS:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = HANDLERS[
+            endpoint.method, endpoint.path
+        ]
+    found: list[Route] = []
+    for path, methods in by_path.items():
+        # A coroutine function: Starlette would run a plain function in a thread.
+        async def dispatch(request: Request, methods: dict[str, Handler] = methods) -> Response:
+            method = request.method.lower()
+            # Starlette answers HEAD for every GET route (the body is dropped).
+            return await methods["get" if method == "head" else method](request)
+
+        found.append(Route(PREFIX + path, dispatch, methods=[m.upper() for m in methods]))
+    return found
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    name = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "internal_error")
+    allowed = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow", "")
+    message = {
+        404: f"expected a path of this API (see {PREFIX}/openapi.json), found {request.url.path}",
+        405: f"expected one of {allowed}, found {request.method}",
+    }.get(exc.status_code, str(exc.detail))
+    return JSONResponse(error_body(name, message), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _taxonomy_error(request: Request, exc: Exception) -> Response:
+    found = error_name(exc)
+    if found is None:
+        log.error("internal error in %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", f"the node failed to answer: {type(exc).__name__}"),
+            status_code=500,
+        )
+    name, status = found
+    return JSONResponse(error_body(name, str(exc)), status_code=status)
+
+
+def build_app(
+    ctx: ApiContext,
+    *,
+    token: str,
+    hosts: HostPolicy,
+    limiter: RateLimiter,
+    max_body: int = MAX_BODY,
+) -> Guard:
+    """The whole ASGI application, its guard outermost."""
+    app = Starlette(
+        routes=_routes(),
+        exception_handlers={
+            HTTPException: _http_error,
+            # Each class of the taxonomy has its own entry: a handler for Exception
+            # itself would run in Starlette's server-error layer, which re-raises.
+            **dict.fromkeys((ApiError, *TAXONOMY), _taxonomy_error),
+            Exception: _taxonomy_error,
+        },
+    )
+    app.state.ctx = ctx
+    return Guard(app, token=token, hosts=hosts, limiter=limiter, max_body=max_body)

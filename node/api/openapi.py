@@ -1,0 +1,322 @@
+"""The OpenAPI 3.1 document of ``/api/v1/``, written by hand from one table.
+
+:data:`ENDPOINTS` lists every route with its parameters, its answer and the
+errors it may give; :func:`document` turns the table into the document served
+at ``/api/v1/openapi.json``. A test checks that the table and the app's
+routes name the same paths and methods, and that the document validates.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Final
+
+from samoorg.node.api.errors import HTTP_ERRORS, TAXONOMY
+from samoorg.node.api.pages import DEFAULT_LIMIT, MAX_LIMIT
+
+PREFIX: Final = "/api/v1"
+VERSION: Final = "1.0.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One query or path parameter."""
+
+    name: str
+    schema: dict[str, Any]
+    description: str
+    where: str = "query"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One route of the API."""
+
+    method: str
+    path: str
+    summary: str
+    answer: str
+    """A schema name of :data:`SCHEMAS`, or ``events`` for the event stream."""
+    params: tuple[Param, ...] = ()
+    errors: tuple[int, ...] = ()
+    body: str | None = None
+    status: int = 200
+
+
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_BOOL = {"type": "boolean"}
+_PAGE = (
+    Param(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        "At most this many items.",
+    ),
+    Param("cursor", _STR, "The next_cursor of the previous page."),
+)
+_HOPS = Param("hops", {"type": "integer", "minimum": 1}, "Only members within N personal links.")
+_KIND = Param("kind", {"type": "array", "items": _STR}, "Only entries of this kind (repeatable).")
+
+ENDPOINTS: Final[tuple[Endpoint, ...]] = (
+    Endpoint("get", "/status", "Identity, store counts and the daemon's state.", "Status"),
+    Endpoint("get", "/trust/pool", "Members of your trust list and their pool.", "Pool", (_HOPS,)),
+    Endpoint(
+        "get",
+        "/trust/list",
+        "Everyone reachable from you over mutual guarantees, then forked participants.",
+        "TrustPage",
+        (_HOPS, *_PAGE),
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/ideas",
+        "Ideas, most supported (utility) or most recent first.",
+        "IdeaPage",
+        (
+            Param("sort", {"enum": ["utility", "recent"], "default": "utility"}, "The order."),
+            *_PAGE,
+        ),
+        (400,),
+    ),
+    Endpoint(
+        "post",
+        "/ideas",
+        "Post an idea to the forum.",
+        "Created",
+        errors=(400, 409, 413, 415),
+        body="NewIdea",
+        status=201,
+    ),
+    Endpoint(
+        "get",
+        "/ideas/{id}",
+        "One idea with its ratings and comments.",
+        "IdeaDetail",
+        (Param("id", _STR, "The idea's id or a unique prefix (hex).", "path"),),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
+        "/pledges",
+        "Intentions and commitments you give or receive (or everyone's), with their state.",
+        "PledgePage",
+        (
+            Param("everyone", _BOOL, "Everyone's pledges, not only yours and to you."),
+            Param("mine", _BOOL, "Only pledges you made."),
+            Param("to_me", _BOOL, "Only pledges to you."),
+            Param("overdue", _BOOL, "Only overdue commitments."),
+            *_PAGE,
+        ),
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/log",
+        "Stored entries, newest first.",
+        "EntryPage",
+        (Param("author", _STR, "Only this author's entries (peer id)."), _KIND, *_PAGE),
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/events",
+        "Server-sent events: one `entry` event per new entry.",
+        "events",
+        (_KIND,),
+    ),
+    Endpoint("get", "/openapi.json", "This document.", "Document"),
+)
+
+
+def _object(required: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": sorted(required),
+        "properties": {**required, **optional},
+    }
+
+
+def _page(item: str) -> dict[str, Any]:
+    return _object(
+        {
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "next_cursor": {"type": ["string", "null"]},
+        }
+    )
+
+
+_MONEY = {"type": "object", "additionalProperties": _STR, "description": '{"EUR": "100.00"}'}
+_NULL_STR = {"type": ["string", "null"]}
+_TIME = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC, milliseconds"}
+_IDEA = {
+    "id": _STR,
+    "title": _STR,
+    "author": _STR,
+    "time": _TIME,
+    "support": _INT,
+    "support_percent": _STR,
+    "ratings": _INT,
+    "average_score": _NULL_STR,
+    "comments": _INT,
+}
+SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "Error": _object(
+        {
+            "error": {"enum": sorted({*HTTP_ERRORS, *(n for n, _ in TAXONOMY.values())})},
+            "message": _STR,
+        }
+    ),
+    "Status": _object(
+        {
+            "id": _STR,
+            "home": _STR,
+            "store": _object({"entries": _INT, "feeds": _INT, "fork_proofs": _INT}),
+            "daemon": {"type": ["object", "null"]},
+            "api": {
+                "oneOf": [_object({"url": _STR, "token_file": _STR}), {"type": "null"}],
+            },
+        }
+    ),
+    "Pool": _object({"members": _INT, "pool": _MONEY}),
+    "TrustRow": _object(
+        {
+            "id": _STR,
+            "distance": {"type": ["integer", "null"]},
+            "chain": {"type": "array", "items": _STR},
+            "guarantee": _MONEY,
+            "forked": _BOOL,
+        }
+    ),
+    "Idea": _object(_IDEA),
+    "IdeaDetail": _object(
+        {
+            **_IDEA,
+            "body": _STR,
+            "rating_list": {"type": "array", "items": {"type": "object"}},
+            "comment_list": {"type": "array", "items": {"type": "object"}},
+        }
+    ),
+    "NewIdea": {
+        **_object({"title": {"type": "string", "maxLength": 200}}, body=_STR),
+        "additionalProperties": False,
+    },
+    "Created": _object({"id": _STR, "kind": _STR}),
+    "Pledge": _object(
+        {
+            "id": _STR,
+            "from": _STR,
+            "to": _NULL_STR,
+            "target": _object({"kind": _STR, "id": _STR}),
+            "amount": _MONEY,
+            "state": _STR,
+            "overdue": _BOOL,
+            "due": {"type": ["string", "null"], "format": "date-time"},
+            "commitment": _NULL_STR,
+            "forked": _BOOL,
+        }
+    ),
+    "Entry": _object(
+        {
+            "id": _STR,
+            "author": _STR,
+            "seq": _INT,
+            "prev": _NULL_STR,
+            "timestamp": _TIME,
+            "kind": _STR,
+            "body": {"type": "object"},
+        }
+    ),
+    "EntryEvent": _object({"id": _STR, "kind": _STR, "author": _STR, "seq": _INT}),
+    "TrustPage": _page("TrustRow"),
+    "IdeaPage": _page("Idea"),
+    "PledgePage": _page("Pledge"),
+    "EntryPage": _page("Entry"),
+    "Document": {"type": "object"},
+}
+
+_ALWAYS = (401, 403, 429)
+_DESCRIPTIONS = {
+    400: "Bad request (bad_json, bad_cursor, bad_identifier, ambiguous).",
+    401: "No or wrong bearer token (unauthorized).",
+    403: "Host or Origin not this API's (forbidden_host, forbidden_origin).",
+    404: "No such entry or route (not_found).",
+    409: "Refused by a community rule (rule_violation) or the store (store_error).",
+    413: "Body larger than the cap (payload_too_large).",
+    415: "Body not application/json (unsupported_media_type).",
+    422: "Wrong parameter or field types (invalid_parameter, invalid_body, invalid_record).",
+    429: "Too many requests from this client (rate_limited).",
+}
+
+
+def _operation(endpoint: Endpoint) -> dict[str, Any]:
+    if endpoint.answer == "events":
+        content: dict[str, Any] = {
+            "text/event-stream": {
+                "schema": {"type": "string"},
+                "x-event-data": {"$ref": "#/components/schemas/EntryEvent"},
+            }
+        }
+    else:
+        ref = {"$ref": f"#/components/schemas/{endpoint.answer}"}
+        content = {"application/json": {"schema": ref}}
+    responses: dict[str, Any] = {
+        str(endpoint.status): {"description": endpoint.summary, "content": content}
+    }
+    for code in sorted({*endpoint.errors, *_ALWAYS, 422}):
+        responses[str(code)] = {
+            "description": _DESCRIPTIONS[code],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    operation: dict[str, Any] = {
+        "summary": endpoint.summary,
+        "operationId": f"{endpoint.method}_{endpoint.path.strip('/').replace('/', '_')}".replace(
+            "{", ""
+        )
+        .replace("}", "")
+        .replace(".", "_"),
+        "parameters": [
+            {
+                "name": p.name,
+                "in": p.where,
+                "required": p.where == "path",
+                "description": p.description,
+                "schema": p.schema,
+                **({"explode": True} if p.schema.get("type") == "array" else {}),
+            }
+            for p in endpoint.params
+        ],
+        "responses": responses,
+    }
+    if endpoint.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{endpoint.body}"}}
+            },
+        }
+    return operation
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (made once; do not modify it)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in ENDPOINTS:
+        paths.setdefault(PREFIX + endpoint.path, {})[endpoint.method] = _operation(endpoint)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Samoorg node API",
+            "version": VERSION,
+            "description": "The local API of a running `samoorg node run` (docs/api.md).",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

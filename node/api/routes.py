@@ -1,0 +1,265 @@
+"""The API's endpoints: each reads the daemon's views and answers the CLI's JSON shape.
+
+Reads come from :class:`~samoorg.node.daemon_views.LiveViews` (in memory,
+current), shaped by :mod:`samoorg.node.api.shapes`, the builders the CLI's
+``--json`` uses. Listings page through the view's order
+(:mod:`samoorg.node.api.pages`); the shape of each item is computed for the
+page only. Writes go through :meth:`LiveViews.append`, the CLI's check.
+Errors are raised as exceptions of the taxonomy; :mod:`samoorg.node.api.app`
+turns them into JSON answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Final
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.trust import TrustState
+from samoorg.node.api import shapes
+from samoorg.node.api.errors import ApiError
+from samoorg.node.api.events import EventHub
+from samoorg.node.api.pages import (
+    bool_param,
+    choice_param,
+    encode_cursor,
+    optional_int,
+    page_of,
+    page_request,
+)
+from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
+from samoorg.node.errors import NotFound
+from samoorg.node.home import Home
+from samoorg.node.store import Store, now_ms
+from samoorg.protocol.ids import parse_peer_id, peer_id
+
+if TYPE_CHECKING:
+    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.protocol.crypto import Signer
+    from samoorg.protocol.entry import Entry
+
+MAX_KINDS: Final = 16
+MAX_HOPS: Final = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """What the endpoints read and write."""
+
+    home: Home
+    store: Store
+    signer: Signer
+    live: LiveViews
+    hub: EventHub
+    node_state: Callable[[], dict[str, Any]]
+    """The daemon's published state (``daemon.json``), current."""
+    stored: Callable[[], None]
+    """Tell the daemon that we stored an entry (it announces it to peers)."""
+
+    @property
+    def me(self) -> bytes:
+        """Our participant key."""
+        return self.signer.public_key
+
+
+def _json(body: Any, status_code: int = 200) -> JSONResponse:
+    """A JSON answer, times and bytes written as the CLI's ``--json`` writes them."""
+    return JSONResponse(shapes.jsonable(body), status_code=status_code)
+
+
+def _ctx(request: Request) -> ApiContext:
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, ApiContext)
+    return ctx
+
+
+def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
+    return _json({"items": items, "next_cursor": next_cursor})
+
+
+def _by_id(live: LiveViews, text: str) -> Entry | None:
+    """The held entry with this whole hex id (a dictionary look-up, no store scan)."""
+    if len(text) != 64:
+        return None
+    try:
+        return live.index.get(bytes.fromhex(text))
+    except ValueError:
+        return None
+
+
+async def status(request: Request) -> Response:
+    """``GET /status``: as ``samoorg status --json``."""
+    ctx = _ctx(request)
+    # Counting the store's rows costs its size; the counts change only with entries.
+    stats = ctx.live.memo(("stats",), None, ctx.store.stats)
+    body = shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
+    return _json(body)
+
+
+async def trust_pool(request: Request) -> Response:
+    """``GET /trust/pool``: as ``samoorg trust pool --json``."""
+    ctx = _ctx(request)
+    hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
+    live = ctx.live
+    pool = live.memo(
+        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
+    )
+    return _json(pool)
+
+
+async def trust_list(request: Request) -> Response:
+    """``GET /trust/list``: a page of ``samoorg trust list --json``."""
+    ctx = _ctx(request)
+    query = request.query_params
+    hops = optional_int(query, "hops", 1, MAX_HOPS)
+    page = page_request(query)
+    live = ctx.live
+    rows = live.memo(
+        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
+    )
+    start, stop, cursor = page_of(len(rows), page)
+    return _page(rows[start:stop], cursor)
+
+
+async def ideas(request: Request) -> Response:
+    """``GET /ideas``: a page of ``samoorg idea list --json``."""
+    ctx = _ctx(request)
+    query = request.query_params
+    sort = choice_param(query, "sort", ("utility", "recent"))
+    page = page_request(query)
+    social = ctx.live.social(ctx.me)
+    order = ctx.live.memo(("ideas", sort), SOCIAL_KINDS, lambda: shapes.idea_order(social, sort))
+    start, stop, cursor = page_of(len(order), page)
+    return _page([shapes.idea_summary(social, i) for i in order[start:stop]], cursor)
+
+
+async def idea(request: Request) -> Response:
+    """``GET /ideas/{id}``: as ``samoorg idea show ID --json`` (id or unique prefix)."""
+    from samoorg.crdt.forum import IDEA_KIND
+
+    ctx = _ctx(request)
+    prefix = request.path_params["id"]
+    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
+    if entry.kind != IDEA_KIND:
+        raise NotFound(
+            f"expected the id of a {IDEA_KIND} entry, found an entry of kind {entry.kind}"
+        )
+    social = ctx.live.social(ctx.me)
+    if entry.id not in social.forum.ideas:
+        reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
+        raise RuleViolation(f"idea {entry.id.hex()[:12]} is ignored: {reason}")
+    return _json(shapes.idea_detail(social, entry.id))
+
+
+async def idea_post(request: Request) -> Response:
+    """``POST /ideas`` with ``{"title": ..., "body": ...}``: as ``samoorg idea post --json``."""
+    from samoorg.crdt import forum
+
+    ctx = _ctx(request)
+    fields = await _json_object(request, required={"title": str}, optional={"body": str})
+    content = forum.idea_body(fields["title"], fields.get("body", ""))
+    entry = ctx.live.append(ctx.home, ctx.signer, forum.IDEA_KIND, content)
+    ctx.stored()
+    return _json(shapes.created_json(entry), status_code=201)
+
+
+async def pledges(request: Request) -> Response:
+    """``GET /pledges``: a page of ``samoorg pledge list --json`` (same filters)."""
+    ctx = _ctx(request)
+    query = request.query_params
+    page = page_request(query)
+    at = now_ms()
+    live = ctx.live
+    views = live.views
+    mine, to_me = bool_param(query, "mine"), bool_param(query, "to_me")
+    everyone = bool_param(query, "everyone")
+    # The filters that do not depend on the time are remembered; "overdue" does.
+    outcomes = live.memo(
+        ("pledges", mine, to_me, everyone),
+        PledgeState.kinds,
+        lambda: list(
+            shapes.listed_pledges(views, ctx.me, at, mine=mine, to_me=to_me, everyone=everyone)
+        ),
+    )
+    listed: Iterable[PledgeOutcome] = outcomes
+    if bool_param(query, "overdue"):
+        listed = (o for o in outcomes if o.overdue(at))
+    start = page.position or 0
+    window = list(islice(listed, start, start + page.limit + 1))
+    rows = [shapes.pledge_row(views, o, at) for o in window[: page.limit]]
+    more = len(window) > page.limit
+    return _page(rows, encode_cursor(start + page.limit) if more else None)
+
+
+async def entries_log(request: Request) -> Response:
+    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items."""
+    ctx = _ctx(request)
+    query = request.query_params
+    page = page_request(query)
+    kinds = set(query.getlist("kind"))
+    if len(kinds) > MAX_KINDS:
+        raise ApiError("invalid_parameter", f"expected at most {MAX_KINDS} kinds, found more")
+    author_text = query.get("author")
+    author = parse_peer_id(author_text) if author_text is not None else None
+    rows = ctx.live.newest_first(page.position, author, kinds)
+    items, cursor = shapes.log_page(rows, page.limit)
+    return _page(items, cursor)
+
+
+async def events(request: Request) -> Response:
+    """``GET /events``: server-sent events of new entries (``kind=`` filters)."""
+    ctx = _ctx(request)
+    kinds = request.query_params.getlist("kind")
+    if len(kinds) > MAX_KINDS:
+        raise ApiError("invalid_parameter", f"expected at most {MAX_KINDS} kinds, found more")
+    if ctx.hub.full():
+        raise ApiError("rate_limited", f"expected at most {ctx.hub.max_streams} event streams")
+    return StreamingResponse(
+        ctx.hub.stream(kinds),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+async def openapi(request: Request) -> Response:
+    """``GET /openapi.json``: the OpenAPI 3.1 document of this API."""
+    from samoorg.node.api.openapi import document
+
+    return _json(document())
+
+
+async def _json_object(
+    request: Request, *, required: dict[str, type], optional: dict[str, type]
+) -> dict[str, Any]:
+    """The request's JSON object, with exactly these fields of these types."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise ApiError(
+            "unsupported_media_type", f"expected Content-Type application/json, found {media!r}"
+        )
+    raw = await request.body()
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError("bad_json", f"expected a JSON body, found invalid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ApiError("invalid_body", f"expected a JSON object, found {type(value).__name__}")
+    unknown = sorted(set(value) - set(required) - set(optional))
+    if unknown:
+        raise ApiError("invalid_body", f"expected no other fields, found {', '.join(unknown)}")
+    for name, kind in {**required, **optional}.items():
+        if name not in value:
+            if name in required:
+                raise ApiError("invalid_body", f"expected field {name!r}, found none")
+            continue
+        if not isinstance(value[name], kind):
+            found = type(value[name]).__name__
+            raise ApiError("invalid_body", f"expected {name} a {kind.__name__}, found {found}")
+    return value

@@ -1,0 +1,274 @@
+"""The JSON shapes of Samoorg's answers, shared by the CLI's ``--json`` and the API.
+
+Each builder takes views (or records) and returns plain JSON values; the CLI
+prints them, the API sends them. Keeping one builder per shape is what makes
+``samoorg idea list --json`` and ``GET /api/v1/ideas`` agree field for field.
+No web stack and nothing heavy is imported here: every CLI command loads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from samoorg.node.api.times import Instant, format_time, instant, rfc3339
+from samoorg.protocol.ids import peer_id
+
+__all__ = ["Instant", "format_time", "instant", "rfc3339"]
+
+if TYPE_CHECKING:
+    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.social import SocialViews
+    from samoorg.crdt.views import Views
+    from samoorg.node.store import StoreStats
+    from samoorg.protocol.entry import Entry
+
+PERCENT_DIGITS = 4
+
+
+def jsonable(value: Any) -> Any:
+    """Convert values for JSON: bytes become lowercase hex, instants RFC 3339 text."""
+    if isinstance(value, Instant):
+        return rfc3339(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
+    """``part / whole`` as a percentage with ``digits`` decimals, rounded half up, exactly."""
+    if whole <= 0:
+        return f"{0:.{digits}f}"
+    scaled = (part * 100 * 10**digits * 2 + whole) // (2 * whole)
+    text = str(scaled).rjust(digits + 1, "0")
+    return f"{text[:-digits]}.{text[-digits:]}" if digits else text
+
+
+def money_json(minor: int, currency: str) -> dict[str, str]:
+    """The JSON shape of one amount: ``{"EUR": "100.00"}``."""
+    from samoorg.crdt.money import Amount
+
+    return {currency: Amount(currency, minor).format()}
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    """One entry, as in ``samoorg log --json``."""
+    return {
+        "id": entry.id.hex(),
+        "author": peer_id(entry.author),
+        "seq": entry.seq,
+        "prev": entry.prev.hex() if entry.prev else None,
+        "timestamp": Instant(entry.timestamp),
+        "kind": entry.kind,
+        "body": jsonable(entry.body),
+    }
+
+
+def created_json(entry: Entry, **fields: Any) -> dict[str, Any]:
+    """A newly written record: its id and kind (``idea post --json``, ``POST /ideas``)."""
+    return {"id": entry.id.hex(), "kind": entry.kind, **fields}
+
+
+def status_json(
+    ident: str,
+    home: str,
+    stats: StoreStats,
+    daemon: dict[str, Any] | None,
+    digests: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``samoorg status --json`` and ``GET /api/v1/status``.
+
+    ``api`` is the running daemon's API (``{url, token_file}``), or ``null``.
+    """
+    return {
+        "id": ident,
+        "home": home,
+        "store": {"entries": stats.entries, "feeds": stats.feeds, "fork_proofs": stats.forked},
+        "daemon": daemon_json(daemon),
+        "api": (daemon or {}).get("api"),
+        **({"digests": digests} if digests is not None else {}),
+    }
+
+
+def daemon_json(daemon: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The daemon's published state (``daemon.json``) with its times marked for JSON."""
+    if daemon is None:
+        return None
+    peers = [
+        {
+            **p,
+            "last_sync": instant(p.get("last_sync")),
+            # The daemon writes when it dials next in seconds (time.time()).
+            "next_dial": instant(
+                None if p.get("next_dial") is None else int(p["next_dial"] * 1000)
+            ),
+        }
+        for p in daemon.get("peers", [])
+    ]
+    started, updated = instant(daemon.get("started")), instant(daemon.get("updated"))
+    return {**daemon, "started": started, "updated": updated, "peers": peers}
+
+
+def pool_json(views: Views, me: bytes, hops: int | None) -> dict[str, Any]:
+    """``trust pool --json``: member count and the pool of intentions per currency."""
+    from samoorg.crdt.money import format_totals
+
+    pool = views.trust.pool(me, hops)
+    return {"members": pool.members, "pool": format_totals(pool.totals)}
+
+
+def trust_rows(views: Views, me: bytes, hops: int | None) -> list[dict[str, Any]]:
+    """``trust list --json``: everyone reachable from ``me``, then forked participants."""
+    from samoorg.crdt.money import format_totals
+
+    trust = views.trust
+    reach = sorted(trust.reachable(me, hops).values(), key=lambda r: (r.distance, r.member))
+    listed = {r.member for r in reach}
+    rows: list[dict[str, Any]] = [
+        {
+            "id": peer_id(r.member),
+            "distance": r.distance,
+            "chain": [peer_id(k) for k in r.chain],
+            "guarantee": format_totals(trust.guarantee(r.member)),
+            "forked": views.is_forked(r.member),
+        }
+        for r in reach
+    ]
+    rows += [
+        {"id": peer_id(key), "distance": None, "chain": [], "guarantee": {}, "forked": True}
+        for key in sorted(views.index.forked)
+        if key not in listed
+    ]
+    return rows
+
+
+def idea_order(social: SocialViews, sort: str) -> list[bytes]:
+    """Idea ids, most supported (``utility``) or most recent (``recent``) first."""
+    ideas = social.forum.ideas
+    if sort == "utility":
+        return sorted(ideas, key=lambda i: (-social.idea_support(i), -ideas[i].timestamp, i))
+    return sorted(ideas, key=lambda i: (-ideas[i].timestamp, i))
+
+
+def idea_summary(social: SocialViews, idea_id: bytes) -> dict[str, Any]:
+    """One row of ``idea list --json``."""
+    idea = social.forum.ideas[idea_id]
+    scores = [r.score for (_, s), r in social.ratings.ideas.items() if s == idea_id]
+    support = social.idea_support(idea_id)
+    return {
+        "id": idea.id.hex(),
+        "title": idea.title,
+        "author": peer_id(idea.author),
+        "time": Instant(idea.timestamp),
+        "support": support,
+        "support_percent": percent(support, social.utility.params.scale),
+        "ratings": len(scores),
+        "average_score": percent(sum(scores), len(scores) * 100, 2) if scores else None,
+        "comments": len(social.forum.comments.get(idea_id, ())),
+    }
+
+
+def idea_detail(social: SocialViews, idea_id: bytes) -> dict[str, Any]:
+    """``idea show --json``: the summary, the body, the ratings and the comments."""
+    idea = social.forum.ideas[idea_id]
+    rating_rows = [
+        {
+            "rater": peer_id(rater),
+            "score": r.score,
+            "comment": r.comment,
+            "time": Instant(r.timestamp),
+            "counts": rater in social.members,
+        }
+        for (rater, subject), r in sorted(social.ratings.ideas.items())
+        if subject == idea_id
+    ]
+    comment_rows = [
+        {
+            "id": c.id.hex(),
+            "author": peer_id(c.author),
+            "time": Instant(c.timestamp),
+            "text": c.text,
+        }
+        for c in social.forum.comments.get(idea_id, ())
+    ]
+    return {
+        **idea_summary(social, idea_id),
+        "body": idea.body,
+        "rating_list": rating_rows,
+        "comment_list": comment_rows,
+    }
+
+
+def listed_pledges(
+    views: Views,
+    me: bytes,
+    at: int,
+    *,
+    mine: bool = False,
+    to_me: bool = False,
+    overdue: bool = False,
+    everyone: bool = False,
+) -> Iterable[PledgeOutcome]:
+    """The pledges ``pledge list`` shows (not waiting or void), with its filters.
+
+    By default only pledges ``me`` gives or receives; ``everyone`` widens
+    that to every pledge the views hold.
+    """
+    from samoorg.crdt.pledge_rules import VOID, WAITING
+
+    for outcome in views.pledges.pledges():
+        if outcome.state in (WAITING, VOID):
+            continue
+        if not everyone and me not in (outcome.author, outcome.beneficiary):
+            continue
+        if mine and outcome.author != me:
+            continue
+        if to_me and outcome.beneficiary != me:
+            continue
+        if overdue and not outcome.overdue(at):
+            continue
+        yield outcome
+
+
+def pledge_row(views: Views, outcome: PledgeOutcome, at: int) -> dict[str, Any]:
+    """One row of ``pledge list --json``."""
+    record = outcome.record
+    assert record is not None
+    assert outcome.author is not None
+    return {
+        "id": outcome.id.hex(),
+        "from": peer_id(outcome.author),
+        "to": peer_id(outcome.beneficiary) if outcome.beneficiary else None,
+        "target": {"kind": record.target.kind, "id": record.target.ref.hex()},
+        "amount": money_json(outcome.minor, record.amount.currency),
+        "state": outcome.state,
+        "overdue": outcome.overdue(at),
+        "due": instant(outcome.due),
+        "commitment": outcome.commit.id.hex() if outcome.commit else None,
+        # Views ignore a forked author's pledges, but a pledge may name a forked beneficiary.
+        "forked": outcome.beneficiary is not None and views.is_forked(outcome.beneficiary),
+    }
+
+
+def log_page(
+    rows: Iterable[tuple[int, Entry]], limit: int | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of ``samoorg log`` from ``(rowid, entry)`` pairs, newest first.
+
+    The next cursor names the rowid of the page's last entry (the next page
+    lies below it), and is given only if another entry follows, so the store
+    and the daemon's in-memory log give the same pages and cursors.
+    """
+    from itertools import islice
+
+    from samoorg.node.api.pages import encode_cursor
+
+    taken = list(islice(rows, None if limit is None else limit + 1))
+    if limit is None or len(taken) <= limit:
+        return [entry_json(entry) for _, entry in taken], None
+    page = taken[:limit]
+    return [entry_json(entry) for _, entry in page], encode_cursor(page[-1][0])

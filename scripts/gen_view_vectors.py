@@ -1,0 +1,371 @@
+"""Write ``tests/vectors/views/views.json``: void and waiting entries of every kind, and digests.
+
+Usage: ``.venv/bin/python scripts/gen_view_vectors.py`` from the repository root
+(``make vectors``).
+
+Deterministic (fixed keys and timestamps; Ed25519 signatures are
+deterministic). ``tests/test_view_vectors.py`` checks that the committed file
+equals what this script builds, that this implementation satisfies it in any
+delivery order, and that every reason code of ``docs/protocol.md`` §8.7
+appears in some scenario.
+
+Each scenario is a set of signed entries (and the authors flagged as forked)
+with, for every entry, whether the views count it (``valid``), ignore it
+(``void``, with its reason code) or keep it waiting (``waiting``; in the
+agreements view with its code and the ids it waits for), and for every
+domain the exact digest input (deterministic CBOR, hex) and its SHA-256.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from samoorg.crdt.agreement_codec import ACCEPT as AGREEMENT_ACCEPT  # noqa: E402
+from samoorg.crdt.agreement_codec import EDIT, NEW, version_hash  # noqa: E402
+from samoorg.crdt.index import EntryIndex  # noqa: E402
+from samoorg.crdt.money import Amount  # noqa: E402
+from samoorg.crdt.records import (  # noqa: E402
+    CONFIRM,
+    FULFIL,
+    INITIATIVE_CLOSE,
+    INTEND,
+    INVITE,
+    REQUEST,
+    REQUEST_CLOSE,
+    amount_fields,
+)
+from samoorg.crdt.views import DOMAINS, Views  # noqa: E402
+from samoorg.protocol import dcbor  # noqa: E402
+from samoorg.protocol.entry import Entry  # noqa: E402
+from samoorg.protocol.invite_code import one_time_key  # noqa: E402
+from tests.agreement_fixtures import create  # noqa: E402
+from tests.community_fixtures import DAY, T0, Author  # noqa: E402
+from tests.social_fixtures import (  # noqa: E402
+    comment_on,
+    open_poll,
+    post_idea,
+    rate_idea,
+    rate_member,
+    vote_on,
+)
+
+OUTPUT = ROOT / "tests" / "vectors" / "views" / "views.json"
+ABSENT = b"\x01" * 32
+"""An entry id no scenario holds (what waiting entries name)."""
+
+
+def _authors(*numbers: int) -> list[Author]:
+    found = [Author(n) for n in numbers]
+    for author in found:
+        author.clock = T0
+    return found
+
+
+def trust() -> tuple[list[Entry], list[bytes]]:
+    """Every trust rule: single use, revocation, expiry, proofs, confirmations, forks."""
+    alice, bob, carol, dave, fred = _authors(1, 2, 3, 4, 6)
+    s1, s2, s3 = b"\x11" * 16, b"\x12" * 16, b"\x13" * 16
+    used = alice.invite(s1)
+    won = bob.accept(used, s1)
+    late = carol.accept(used, s1)  # invite-used
+    entries = [used, won, late]
+    entries += [
+        alice.revoke(used),  # already-accepted
+        alice.write(CONFIRM, {"invite": used.id, "invitee": bob.key}),  # counts
+        alice.write(CONFIRM, {"invite": used.id, "invitee": carol.key}),  # wrong-invitee
+        bob.write(CONFIRM, {"invite": used.id, "invitee": bob.key}),  # not-inviter-confirm
+    ]
+    revoked = alice.invite(s2)
+    entries += [
+        revoked,
+        bob.accept(revoked, s3),  # bad-proof
+        alice.accept(revoked, s2),  # own-invite
+        carol.write(  # wrong-inviter
+            "trust.accept",
+            {**dict(won.body), "invite": revoked.id, "inviter": dave.key},
+        ),
+        bob.revoke(revoked),  # not-inviter-revoke
+    ]
+    revocation = alice.revoke(revoked)
+    dave.clock = revocation.timestamp + 1000
+    entries += [revocation, dave.accept(revoked, s2)]  # invite-revoked
+    brief = alice.write(
+        INVITE,
+        {
+            **amount_fields(Amount.parse("10", "EUR")),
+            "expires": alice.clock + 2000,
+            "key": one_time_key(s3),
+        },
+    )
+    carol.clock = brief.timestamp + 10_000
+    entries += [brief, carol.accept(brief, s3)]  # invite-expired
+    broken = alice.write(INVITE, {"amount": 0, "currency": "EUR", "expires": 1, "key": b""})
+    stale = alice.write(
+        INVITE,
+        {
+            **amount_fields(Amount.parse("10", "EUR")),
+            "expires": alice.clock - DAY,
+            "key": one_time_key(s3),
+        },
+    )  # malformed: expires before it was created
+    entries += [broken, stale, dave.write("trust.accept", {**dict(won.body), "invite": broken.id})]
+    pending = alice.invite(b"\x14" * 16)
+    entries += [
+        pending,
+        alice.write(CONFIRM, {"invite": pending.id, "invitee": dave.key}),  # waits
+        dave.write("trust.accept", {**dict(won.body), "invite": ABSENT}),  # waits
+        dave.write("trust.revoke", {"invite": ABSENT}),  # waits
+        dave.write("trust.accept", {"invite": used.id}),  # malformed
+    ]
+    forked_invite = fred.invite(b"\x15" * 16)
+    entries += [forked_invite, dave.accept(forked_invite, b"\x15" * 16)]  # forked-inviter
+    return entries, [fred.key]
+
+
+def pledges() -> tuple[list[Entry], list[bytes]]:
+    """Every pledge rule: targets, the author's ops in seq order, closings."""
+    alice, bob, carol, dave = _authors(1, 2, 3, 4)
+    request = bob.request("100")
+    initiative = carol.initiative("500", deadline=T0 + 30_000)
+    broken = bob.write(REQUEST, {"amount": 1, "currency": "XYZ", "reason": "x"})
+    pledge = alice.intend("50", request=request.id)
+    commit = alice.commit(pledge)
+    foreign = dave.commit(pledge)  # not-pledger
+    entries = [request, initiative, broken, pledge, commit, foreign]
+    entries += [
+        bob.close(pledge, commit),  # fulfils
+        bob.close(pledge, commit, forgive=True),  # already-closed
+        carol.close(pledge, commit),  # not-beneficiary
+        bob.close(pledge, foreign),  # not-the-commitment
+        alice.revise(pledge, 10),  # pledge-committed
+        bob.write(FULFIL, {"pledge": pledge.id, "commitment": ABSENT}),  # waits for it
+    ]
+    withdrawn = alice.intend("5", to=carol.key)
+    entries += [withdrawn, alice.withdraw(withdrawn), alice.commit(withdrawn)]  # pledge-withdrawn
+    early = alice.intend("5", to=dave.key)
+    entries += [early, alice.commit(early, due=T0)]  # due-before-commit
+    void_target = alice.intend("5", request=broken.id)  # invalid-target
+    entries += [
+        alice.intend("5", to=alice.key),  # self-pledge
+        bob.intend("5", request=request.id),  # own-target
+        alice.intend("5", "USD", initiative=initiative.id),  # currency-mismatch
+        alice.intend("5", initiative=request.id),  # wrong-target-kind
+        void_target,
+        alice.revise(void_target, 1),  # invalid-intention
+    ]
+    dave.clock = T0 + 60_000
+    malformed = dave.write(INTEND, {"amount": 5, "currency": "EUR"})  # malformed: no target
+    entries += [
+        dave.intend("5", initiative=initiative.id),  # initiative-closed
+        malformed,
+        dave.revise(malformed, 1),  # invalid-intention
+        dave.intend("5", request=ABSENT),  # waits for its request
+        dave.write("pledge.withdraw", {"pledge": ABSENT}),  # waits for its intention
+    ]
+    return entries + _closings(alice, carol, dave, pledge, broken, initiative), []
+
+
+def _closings(
+    alice: Author, carol: Author, dave: Author, pledge: Entry, broken: Entry, initiative: Entry
+) -> list[Entry]:
+    """Closing requests and initiatives (§8.5 rule 6): every code, and closings that wait."""
+    (erin,) = _authors(5)
+    shut = erin.request("80")
+    kept = alice.intend("20", request=shut.id, at=T0 + 70_000)
+    released = carol.intend("10", request=shut.id, at=T0 + 72_000)
+    entries = [
+        shut,
+        kept,
+        alice.commit(kept, at=T0 + 71_000),  # made before the closing: stays committed
+        released,
+    ]
+    late = dave.intend("10", request=shut.id, at=T0 + 73_000)
+    entries += [
+        late,
+        erin.write(INITIATIVE_CLOSE, {"initiative": shut.id}, T0 + 79_000),  # close-wrong-kind
+        erin.close_appeal(shut, at=T0 + 80_000, note="met elsewhere"),  # closes it
+        erin.close_appeal(shut, at=T0 + 81_000),  # close-again
+        alice.close_appeal(shut, at=T0 + 82_000),  # close-not-author
+        dave.commit(late, due=T0, at=T0 + 89_000),  # due-before-commit comes first
+        dave.commit(late, at=T0 + 90_000),  # commit-after-close; the pledge is released
+        carol.revise(released, 700),  # counts: a released pledge's amount is 700
+    ]
+    after = carol.intend("5", request=shut.id, at=T0 + 90_000)  # intend-after-close
+    entries += [
+        after,
+        carol.revise(after, 1),  # invalid-intention
+        dave.close_appeal(broken, at=T0 + 91_000),  # close-invalid-target
+        dave.write(INITIATIVE_CLOSE, {"initiative": broken.id}),  # close-invalid-target too
+        # closes the initiative after its deadline: its pledges stay void as they were
+        carol.close_appeal(initiative, at=T0 + 40_000),
+        erin.write(REQUEST_CLOSE, {"request": ABSENT}),  # waits for its request
+        erin.write(INITIATIVE_CLOSE, {"initiative": pledge.id}),  # waits: not an initiative
+    ]
+    return entries
+
+
+def social() -> tuple[list[Entry], list[bytes]]:
+    """Forum, ratings and polls: malformed bodies, wrong targets, missing targets."""
+    alice, bob, carol = _authors(1, 2, 3)
+    idea = post_idea(alice, "A bench in the park")
+    poll = open_poll(alice, "Who speaks?", ["Bob", "Carol"], closes=T0 + 20_000)
+    bob.clock = carol.clock = T0 + 5000
+    entries = [
+        idea,
+        poll,
+        alice.write("forum.idea", {"title": "two\nlines"}),  # malformed
+        comment_on(bob, idea, "Yes"),
+        comment_on(bob, poll, "Which?"),  # not-an-idea
+        bob.write("forum.comment", {"on": ABSENT, "text": "Waiting"}),  # waits
+        bob.write("forum.comment", {"on": idea.id, "text": " "}),  # malformed
+        rate_member(bob, carol, 4),
+        rate_member(bob, bob, 5),  # self-rating
+        rate_idea(alice, idea, 5),  # own-idea-rating
+        rate_idea(bob, poll, 3),  # not-an-idea
+        bob.write("rating", {"about": "idea", "subject": ABSENT, "score": 2}),  # waits
+        rate_member(carol, bob, 9),  # malformed
+        vote_on(bob, poll, 0),
+        vote_on(carol, poll, 5),  # no-such-option
+        vote_on(carol, poll, 1, at=T0 + 20_000),  # poll-closed
+        vote_on(carol, idea, 0),  # not-a-poll
+        carol.write("poll.vote", {"poll": ABSENT, "option": 0}),  # waits
+        carol.write("poll.vote", {"poll": poll.id}),  # malformed
+        alice.write("poll.new", {"question": "Only one?", "options": ["yes"]}),  # malformed
+    ]
+    return entries, []
+
+
+def agreements() -> tuple[list[Entry], list[bytes]]:
+    """Malformed and refused changes, what depends on them, waiting entries, acceptances."""
+    alice, bob, carol = _authors(1, 2, 3)
+    root = create(alice, "abc")
+    doc = root[0].id
+
+    def change(author: Author, deps: Sequence[bytes], ops: list[dcbor.Value]) -> Entry:
+        body = {"agreement": doc, "deps": sorted(deps), "refs": [doc], "ops": ops}
+        return author.write(EDIT, body)  # type: ignore[arg-type]
+
+    broken = change(bob, [doc], [])  # malformed: no operations
+    entries = [*root, broken]
+    entries += [
+        change(carol, [broken.id], [[0, None, None, "x"]]),  # depends-on-void
+        change(bob, [doc], [[1, [1, 2], 5]]),  # unknown-character
+        change(bob, [doc], [[0, [1, 0], [1, 0], "x"]]),  # same-origins
+        change(bob, [doc], [[0, [1, 2], [1, 0], "x"]]),  # origins-out-of-order
+        change(carol, [ABSENT], [[0, None, None, "y"]]),  # waits for ABSENT
+        bob.write(
+            AGREEMENT_ACCEPT,
+            {"agreement": doc, "heads": [doc], "version": version_hash(doc, "abd")},
+        ),  # version-mismatch
+        carol.write(
+            AGREEMENT_ACCEPT,
+            {"agreement": doc, "heads": [doc], "version": version_hash(doc, "abc")},
+        ),  # counts, current
+        bob.write(
+            EDIT, {"agreement": ABSENT, "deps": [ABSENT], "refs": [], "ops": [[0, None, None, "z"]]}
+        ),  # waits for its agreement
+        bob.write(
+            AGREEMENT_ACCEPT, {"agreement": b"\x02" * 31, "heads": [doc], "version": bytes(32)}
+        ),  # malformed
+    ]
+    void_root = carol.write(NEW, {"title": "", "ops": [[0, None, None, "t"]]})  # malformed
+    entries += [
+        void_root,
+        alice.write(
+            EDIT,
+            {
+                "agreement": void_root.id,
+                "deps": [void_root.id],
+                "refs": [],
+                "ops": [[0, None, None, "u"]],
+            },
+        ),  # invalid-agreement
+    ]
+    return entries, []
+
+
+SCENARIOS = {"trust": trust, "pledges": pledges, "social": social, "agreements": agreements}
+
+
+def expected(entries: Sequence[Entry], forked: Sequence[bytes]) -> dict[str, Any]:
+    """What every node holding ``entries`` (and the fork proofs of ``forked``) derives."""
+    views = Views(EntryIndex(entries, forked))
+    invalid = views.invalid()
+    waiting_ids: set[bytes] = set()
+    for outcome in views.trust.outcomes():
+        waiting_ids.update(outcome.waiting)
+    for pledge in views.pledges.pledges():
+        waiting_ids.update(pledge.waiting)
+    waiting_ids.update(views.pledges.waiting_closings())
+    waiting_ids.update(c.id for c in views.forum.view().pending)
+    waiting_ids.update(r.entry_id for r in views.ratings.view().pending)
+    waiting_ids.update(v.id for v in views.polls.view().pending)
+    pending = views.agreements.pending()
+    statuses: dict[str, Any] = {}
+    for entry in entries:
+        if entry.id in invalid:
+            status: Any = ["void", invalid[entry.id].code.value]
+        elif entry.id in pending:
+            reason = pending[entry.id]
+            status = ["waiting", reason.code.value, [i.hex() for i in reason.ids]]
+        elif entry.id in waiting_ids:
+            status = ["waiting"]
+        else:
+            status = ["valid"]
+        statuses[entry.id.hex()] = status
+    digests: dict[str, Any] = {}
+    for cls in DOMAINS:
+        domain = views.domain(cls)
+        digests[cls.name] = {
+            "input": dcbor.encode(domain.digest_input()).hex(),
+            "digest": domain.digest(),
+        }
+    return {"entries": statuses, "digests": digests}
+
+
+def build() -> dict[str, Any]:
+    """The whole vector file as a JSON-able dict."""
+    scenarios: list[dict[str, Any]] = []
+    for name, make in SCENARIOS.items():
+        entries, forked = make()
+        scenarios.append(
+            {
+                "name": name,
+                "entries": [e.raw.hex() for e in entries],
+                "forked": [k.hex() for k in sorted(forked)],
+                "expected": expected(entries, forked),
+            }
+        )
+    return {
+        "description": "Void and waiting entries of every kind and the state digests of every "
+        "view (docs/protocol.md sections 8.1, 8.7).",
+        "conventions": {
+            "bytes": "byte strings are lowercase hex; entries are whole signed entries (§2)",
+            "forked": "authors flagged by a verified fork proof (§4.3); no proof is included",
+            "status": "per entry id: ['valid'], ['void', code], ['waiting'] or, in the "
+            "agreements view, ['waiting', code, [ids waited for]]",
+            "digests": "per domain: 'input' is dcbor([name, state, forked keys]) and 'digest' "
+            "its SHA-256 (§8.7)",
+            "order": "every delivery order of 'entries' must give 'expected'",
+        },
+        "scenarios": scenarios,
+    }
+
+
+def main() -> None:
+    """Write the vector file."""
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(json.dumps(build(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

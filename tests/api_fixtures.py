@@ -1,0 +1,133 @@
+"""A real daemon with its API, and a small HTTP client for the API tests (stdlib only)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from samoorg.node.api.token import token_file
+from samoorg.node.home import Home
+from samoorg.node.processes import NodeProcess, run_cli
+
+TIMEOUT = 30.0
+
+
+@dataclass
+class Answer:
+    """One HTTP answer."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class ApiClient:
+    """Requests to one daemon's API, with its token unless told otherwise."""
+
+    def __init__(self, url: str, token: str) -> None:
+        parts = urlsplit(url)
+        assert parts.hostname is not None
+        assert parts.port is not None
+        self.host = parts.hostname
+        self.port = parts.port
+        self.token = token
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
+
+    def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+    ) -> Answer:
+        sent = self.headers(headers) if auth else dict(headers or {})
+        connection = self.connect()
+        try:
+            connection.request(method, "/api/v1" + path, body=body, headers=sent)
+            response = connection.getresponse()
+            return Answer(
+                response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+            )
+        finally:
+            connection.close()
+
+    def get(self, path: str, **options: Any) -> Answer:
+        return self.request("GET", path, **options)
+
+    def post_json(self, path: str, value: Any, **options: Any) -> Answer:
+        headers = {"Content-Type": "application/json", **options.pop("headers", {})}
+        return self.request(
+            "POST", path, body=json.dumps(value).encode(), headers=headers, **options
+        )
+
+    def all_pages(self, path: str, limit: int) -> list[Any]:
+        """Every item of a listing, following ``next_cursor`` (at most 100 pages)."""
+        items: list[Any] = []
+        sep = "&" if "?" in path else "?"
+        cursor: str | None = None
+        for _ in range(100):
+            query = f"{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+            answer = self.get(path + query)
+            assert answer.status == 200, answer.body
+            page = answer.json()
+            assert len(page["items"]) <= limit
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+        raise AssertionError("more than 100 pages")
+
+
+@dataclass
+class ApiNode:
+    """A running daemon (``samoorg node run``) and a client of its API."""
+
+    home: Path
+    process: NodeProcess
+    api: ApiClient
+
+    def cli_json(self, *args: str) -> Any:
+        return json.loads(run_cli(self.home, *args, "--json").stdout)
+
+
+def start_api_node(home: Path, *extra: str) -> ApiNode:
+    """Initialise ``home`` if needed and start its daemon with the API."""
+    if not (home / "identity.key").exists():
+        run_cli(home, "init")
+    process = NodeProcess(home, extra_args=list(extra))
+    process.start()
+    if process.api_url is None:  # --no-api
+        return ApiNode(home, process, ApiClient("http://127.0.0.1:1", ""))
+    token = token_file(Home(home)).read_text(encoding="ascii").strip()
+    return ApiNode(home, process, ApiClient(process.api_url, token))
+
+
+@pytest.fixture(name="api_node", scope="module")
+def api_node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
+    """One daemon for a test module (its tests share its store)."""
+    node = start_api_node(tmp_path_factory.mktemp("api") / "ana")
+    try:
+        yield node
+    finally:
+        code = node.process.stop()
+        assert code == 0, node.process.log_tail()
+        log = node.process.log_path.read_text(encoding="utf-8")
+        assert "Traceback" not in log
+        assert " ERROR " not in log, log

@@ -1,0 +1,121 @@
+"""The CLI as a client of its home's running daemon: same output, no store access.
+
+A real ``samoorg node run`` serves the API; the CLI runs in this process, so
+a test can forbid it to open the store and so prove that an answer came from
+the daemon. Every read is compared with ``--offline`` (the store directly),
+as text and as ``--json``, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from samoorg.cli.context import Session
+from samoorg.cli.daemon_client import DaemonClient, DaemonUnavailable
+from samoorg.node.processes import run_cli
+from tests.api_fixtures import ApiNode, start_api_node
+from tests.conftest import CliRunner
+
+pytestmark = [pytest.mark.slow, pytest.mark.network]
+
+READS: tuple[tuple[str, ...], ...] = (
+    ("trust", "list"),
+    ("trust", "pool"),
+    ("idea", "list"),
+    ("idea", "list", "--sort", "recent", "--limit", "2"),
+    ("pledge", "list"),
+    ("pledge", "list", "--everyone", "--all"),
+    ("log",),
+    ("log", "--limit", "3"),
+    ("log", "--kind", "forum.idea", "--all"),
+)
+
+
+@pytest.fixture(name="node", scope="module")
+def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
+    root = tmp_path_factory.mktemp("daemon-client")
+    friend = root / "friend"
+    run_cli(friend, "init")
+    friend_id = json.loads(run_cli(friend, "whoami", "--json").stdout)["id"]
+    node = start_api_node(root / "ana")
+    for i in range(4):
+        run_cli(node.home, "--offline", "idea", "post", f"idea {i}", "--body", f"body {i}")
+    run_cli(node.home, "--offline", "pledge", "intend", "25", "EUR", "--to", friend_id)
+    try:
+        yield node
+    finally:
+        assert node.process.stop() == 0, node.process.log_tail()
+
+
+def _store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: Session) -> None:
+        raise AssertionError("the command opened the store while the daemon runs")
+
+    monkeypatch.setattr(Session, "store", refuse)
+    monkeypatch.setattr(Session, "index", refuse)
+
+
+@pytest.mark.parametrize("args", READS, ids=" ".join)
+def test_reads_through_the_daemon_equal_offline(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    offline_text = cli(node.home, "--offline", *args)
+    offline_json = cli(node.home, "--offline", *args, "--json")
+    assert offline_text.code == offline_json.code == 0, offline_text.err
+    _store_forbidden(monkeypatch)
+    through_text = cli(node.home, *args)
+    through_json = cli(node.home, *args, "--json")
+    assert (through_text.code, through_text.out) == (0, offline_text.out)
+    assert (through_json.code, through_json.out) == (0, offline_json.out)
+    assert through_text.err == through_json.err == ""
+
+
+def test_pages_follow_cursors_the_same_way(node: ApiNode, cli: CliRunner) -> None:
+    offline = json.loads(cli(node.home, "--offline", "log", "--limit", "2", "--json").out)
+    through = json.loads(cli(node.home, "log", "--limit", "2", "--json").out)
+    assert through == offline
+    cursor = through["next_cursor"]
+    assert cursor is not None
+    rest_offline = cli(node.home, "--offline", "log", "--limit", "2", "--cursor", cursor, "--json")
+    rest_through = cli(node.home, "log", "--limit", "2", "--cursor", cursor, "--json")
+    assert rest_through.out == rest_offline.out
+    assert json.loads(rest_through.out)["items"] != through["items"]
+
+
+def test_idea_show_and_post_through_the_daemon(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ideas = json.loads(cli(node.home, "--offline", "idea", "list", "--all", "--json").out)
+    first = ideas["items"][0]["id"]
+    offline = cli(node.home, "--offline", "idea", "show", first[:10])
+    with monkeypatch.context() as patched:
+        _store_forbidden(patched)
+        shown = cli(node.home, "idea", "show", first[:10])
+        posted = cli(node.home, "idea", "post", "through the daemon", "--json")
+        refused = cli(node.home, "idea", "post", "   ")
+    assert (shown.code, shown.out) == (0, offline.out)
+    assert posted.code == 0, posted.err
+    new_id = json.loads(posted.out)["id"]
+    listed = json.loads(cli(node.home, "--offline", "log", "--limit", "1", "--json").out)
+    assert listed["items"][0]["id"] == new_id
+    offline_refusal = cli(node.home, "--offline", "idea", "post", "   ")
+    assert refused.code == offline_refusal.code == 1
+    assert refused.err == offline_refusal.err
+    assert refused.err.startswith("error: ")
+
+
+def test_a_daemon_that_does_not_answer_falls_back_to_the_store(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def silent(self: DaemonClient, method: str, path: str, body: bytes | None) -> None:
+        raise DaemonUnavailable("timed out")
+
+    expected = cli(node.home, "--offline", "trust", "pool")
+    monkeypatch.setattr(DaemonClient, "_request", silent)
+    answered = cli(node.home, "trust", "pool")
+    assert (answered.code, answered.out) == (0, expected.out)
+    assert answered.err.startswith("warning: the daemon did not answer (timed out)")
