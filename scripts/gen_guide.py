@@ -88,7 +88,8 @@ BLOCK = re.compile(
     re.DOTALL,
 )
 DAEMON = re.compile(r"\bnode run\b")
-LISTENING = re.compile(r"/ip4/127\.0\.0\.1/tcp/(\d+)")
+LISTENING = re.compile(r"127\.0\.0\.1(?:/tcp/|:)(\d+)")
+"""A port a daemon prints: in a multiaddr (``/ip4/127.0.0.1/tcp/P``) or a URL."""
 SUBSTITUTION = re.compile(r"\{([A-Z][A-Z0-9_]*)(?::(-?\d+))?\}")
 DURATION = re.compile(r"\bin \d+\.\d\d s\b")
 LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} ")

@@ -109,6 +109,7 @@ def test_what_differs_per_run_is_shown_by_stable_stand_ins(gen_guide: Any, tmp_p
     assert session.normalize("synced with X in 0.39 s: received 1") == (
         "synced with X in 0.25 s: received 1"
     )
+    assert gen_guide.LISTENING.findall("api on http://127.0.0.1:35419 /tcp/0") == ["35419"]
     shown = parse_invite_code(session.normalize(real))  # still a valid code
     assert shown == dataclasses.replace(code, addrs=("/ip4/127.0.0.1/tcp/41001",))
 
