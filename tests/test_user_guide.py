@@ -39,6 +39,8 @@ def test_every_console_block_of_the_guide_is_generated(gen_guide: Any) -> None:
     text = gen_guide.GUIDE.read_text(encoding="utf-8")
     found = gen_guide.blocks(text)
     assert len(found) == text.count("```console")  # no hand-written session is left
+    rest = gen_guide.BLOCK.sub("", text)
+    assert "\n$ samoorg " not in rest  # every session shown is a generated one
     sessions = {block.session for block in found}
     assert {"identity", "community", "forum", "network", "agreements"} <= sessions
     shown = [line for block in found for line in block.source if line.startswith("$ ")]
