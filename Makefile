@@ -5,13 +5,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint vectors clean
+.PHONY: install demo test bench lint vectors guide clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" "setuptools>=68"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+install: $(STAMP)
+	@echo "samoorg is installed in $(VENV): run $(BIN)/samoorg, or first '. $(BIN)/activate' for plain 'samoorg'"
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
@@ -34,6 +37,9 @@ vectors: $(STAMP)
 	$(BIN)/python scripts/gen_agreement_vectors.py
 	$(BIN)/python scripts/gen_announce_vectors.py
 	$(BIN)/python scripts/gen_view_vectors.py
+
+guide: $(STAMP)
+	$(BIN)/python scripts/gen_guide.py
 
 clean:
 	rm -rf $(VENV) .typecheck .pytest_cache .mypy_cache .ruff_cache .hypothesis

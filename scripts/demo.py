@@ -2,9 +2,9 @@
 
 Each person has their own home and their own ``samoorg node run`` process on
 127.0.0.1 (mDNS off). Every step is a real CLI command in a child process,
-typed by one person while all the daemons run. Tables are the CLI's
-``--json`` answers printed compactly (names for participant ids, 8-digit
-prefixes for entry ids); nothing printed is computed by the demo.
+typed by one person while all the daemons run, and shown with exactly what
+it printed: the CLI's own lines and tables. The demo adds only its headings
+and its convergence reports.
 
 After each act the demo waits until every running node holds the same feed
 heads (read from each store every 50 ms, timed from the newest entry), then
@@ -43,8 +43,7 @@ from pathlib import Path
 from shlex import quote
 from types import FrameType
 
-from demo_nodes import Community, DemoFailure, Person
-from demo_tables import SHORT
+from demo_nodes import INVITE_CODE, SHORT, Community, DemoFailure, Person
 
 NAMES = ("anna", "boris", "chen", "dana", "emil")
 RULES = """# Community rules
@@ -72,20 +71,13 @@ def start_nodes(c: Community) -> None:
         "   meet through invite codes and replicate their scope (own feed, trust list, follows).",
     )
     for person in c.people.values():
-        c.text(person, "init")
-        person.id = c.json(person, "whoami")["id"]
+        c.run(person, "init")
+        person.id = c.run(person, "whoami").strip()
     c.start(list(c.people.values()))
-    rows = [
-        {"person": p.name, "id": p.id, "pid": p.node.pid, "address": p.node.addrs[0]}
-        for p in c.people.values()
-        if p.node is not None
-    ]
     print()
-    c.table(rows, [("person", "person"), ("participant id", "id"), ("node pid", "pid")])
-    for person in c.people.values():
-        c.render.name(person.id, person.name)  # from now on, names stand for ids
-    print()
-    c.table(rows, [("person", "person"), ("node listening on", "address")])
+    for person in c.online:
+        if person.node is not None:
+            print(f"   ({person.name}'s node: pid {person.node.pid}, {person.node.addrs[0]})")
     print()
     c.baseline()
 
@@ -103,40 +95,25 @@ def invite(c: Community) -> None:
         ("boris", "chen", 100, "Chen, from the choir"),
         ("boris", "dana", 80, "Dana, for the roof fund"),
     ):
-        made = c.say(
-            c[inviter],
-            f"invite create --amount {amount} --currency EUR --note {quote(note)}",
-            show=("invite",),
+        made = c.run(
+            c[inviter], f"invite create --amount {amount} --currency EUR --note {quote(note)}"
         )
-        c.say(
-            c[invitee],
-            f"invite accept {made['code']}",
-            show=("inviter", "your_guarantee", "edge", "addrs"),
-        )
+        code = INVITE_CODE.search(made)
+        if code is None:
+            raise DemoFailure(f"invite create printed no invite code: {made!r}")
+        c.run(c[invitee], f"invite accept {code.group()}")
     c.converge("invites accepted")
     print("\n   Chen's trust list: the friend of my friend is my friend.")
-    c.table(
-        c.json(c["chen"], "trust list --all")["items"],
-        [
-            ("member", "id"),
-            ("distance", "distance"),
-            ("chain of contacts", c.render.chain("chain")),
-            ("guarantee", "guarantee"),
-        ],
-    )
-    pool = c.json(c["chen"], "trust pool")
-    print(f"   {c.render.fields(pool, ('members', 'pool'))} (each member's guarantee counted once)")
+    c.run(c["chen"], "trust list --all")
+    c.run(c["chen"], "trust pool")
 
 
 def intend(c: Community, target: str, amounts: dict[str, int]) -> dict[str, str]:
     """Each person states an intention of ``amounts[name]`` EUR for ``target``; their ids."""
-    made = {}
-    for name, amount in amounts.items():
-        intention = c.say(
-            c[name], f"pledge intend {amount} EUR {target}", show=("id", "amount", "to", "state")
-        )
-        made[name] = str(intention["id"])[:SHORT]
-    return made
+    return {
+        name: c.made(c[name], f"pledge intend {amount} EUR {target}")[:SHORT]
+        for name, amount in amounts.items()
+    }
 
 
 def ask_for_help(c: Community) -> dict[str, str]:
@@ -147,27 +124,13 @@ def ask_for_help(c: Community) -> dict[str, str]:
         "   three members state intentions (editable, withdrawable at any time).",
     )
     dana = c["dana"]
-    request = c.say(
-        dana,
-        "request create --amount 300 --currency EUR --reason 'Roof repair after the storm'",
-        show=("id", "goal", "status"),
+    request = c.made(
+        dana, "request create --amount 300 --currency EUR --reason 'Roof repair after the storm'"
     )
     c.converge("dana's request reached every node")
-    pledges = intend(
-        c, f"--request {request['id'][:SHORT]}", {"anna": 100, "boris": 120, "emil": 80}
-    )
+    pledges = intend(c, f"--request {request[:SHORT]}", {"anna": 100, "boris": 120, "emil": 80})
     c.converge("three intentions for dana's request")
-    c.table(
-        c.json(dana, "request list"),
-        [
-            ("request", "id"),
-            ("from", "author"),
-            ("asks", "goal"),
-            ("pledged", "pledged"),
-            ("committed", "committed"),
-            ("reason", "reason"),
-        ],
-    )
+    c.run(dana, "request list")
     return pledges
 
 
@@ -179,29 +142,20 @@ def back_initiative(c: Community) -> str:
         "   reached; the status is computed from live intentions on every node.",
     )
     chen = c["chen"]
-    proposal = c.say(
+    proposal = c.made(
         chen,
         "initiative propose 'Tool library in the old garage' --goal 400 --currency EUR "
         "--deadline 30d --description 'Shelves, a lending book, and the first twenty tools.'",
-        show=("id", "goal", "status"),
     )
-    target = f"--initiative {proposal['id'][:SHORT]}"
+    target = f"--initiative {proposal[:SHORT]}"
     c.converge("chen's initiative reached every node")
     backing = intend(c, target, {"anna": 150, "boris": 100, "dana": 100})
     c.converge("three intentions for the initiative")
-    columns = [
-        ("initiative", "id"),
-        ("title", "title"),
-        ("goal", "goal"),
-        ("pledged", "pledged"),
-        ("backers", "backers"),
-        ("status", "status"),
-    ]
-    c.table(c.json(c["emil"], "initiative list"), columns)
+    c.run(c["emil"], "initiative list")
     print()
     intend(c, target, {"emil": 60})
     c.converge("emil's intention: the goal is reached")
-    c.table(c.json(chen, "initiative list"), columns)
+    c.run(chen, f"initiative show {proposal[:SHORT]}")
     return backing["anna"]
 
 
@@ -213,34 +167,19 @@ def commit_and_fulfil(c: Community, for_dana: dict[str, str], for_chen: str) -> 
         "   beneficiary marks it fulfilled. Samoorg records promises; it never moves money.",
     )
     anna, boris, dana = c["anna"], c["boris"], c["dana"]
-    c.say(anna, f"pledge commit {for_dana['anna']} --due 14d", show=("state",))
-    c.say(boris, f"pledge commit {for_dana['boris']} --due 14d", show=("state",))
-    c.say(anna, f"pledge commit {for_chen} --due 30d", show=("state",))
+    c.run(anna, f"pledge commit {for_dana['anna']} --due 14d")
+    c.run(boris, f"pledge commit {for_dana['boris']} --due 14d")
+    c.run(anna, f"pledge commit {for_chen} --due 30d")
     c.converge("three commitments")
     c.refused(anna, f"pledge withdraw {for_dana['anna']}")
     c.refused(boris, f"pledge fulfilled {for_dana['anna']}")
     for pledge in (for_dana["anna"], for_dana["boris"]):
-        c.say(dana, f"pledge fulfilled {pledge}", show=("from", "amount", "state"))
+        c.run(dana, f"pledge fulfilled {pledge}")
     c.converge("dana confirmed two commitments")
     print()
-    c.table(
-        [
-            p
-            for p in c.json(c["emil"], "pledge list --everyone --all")["items"]
-            if p["state"] != "intention"
-        ],
-        [
-            ("pledge", "id"),
-            ("from", "from"),
-            ("to", "to"),
-            ("for", lambda p: p["target"]["kind"]),
-            ("amount", "amount"),
-            ("state", "state"),
-        ],
-    )
+    c.run(c["emil"], "pledge list --everyone --all")
     print("\n   Outstanding commitments, per pair:")
-    ledger = c.json(c["emil"], "ledger")
-    c.table(ledger["outstanding"], [("from", "from"), ("owes", "to"), ("amount", "amount")])
+    c.run(c["emil"], "ledger")
 
 
 def rate_and_share(c: Community) -> None:
@@ -250,16 +189,14 @@ def rate_and_share(c: Community) -> None:
         "Emil posts an idea; members comment and rate ideas and each other (0..5).\n"
         "   Utility weighs each rating by the rater's own standing in the trust list.",
     )
-    posted = c.say(
+    idea = c.made(
         c["emil"],
         "idea post 'Repair cafe every Saturday' "
         "--body 'Bring what is broken; leave with it fixed.'",
-        show=("id",),
-    )
-    idea = posted["id"][:SHORT]
+    )[:SHORT]
     c.converge("emil's idea reached every node")
-    c.say(c["anna"], f"comment {idea} 'I can bring my soldering station'", show=("id",))
-    c.say(c["dana"], f"comment {idea} 'Count me in for the first one'", show=("id",))
+    c.run(c["anna"], f"comment {idea} 'I can bring my soldering station'")
+    c.run(c["dana"], f"comment {idea} 'Count me in for the first one'")
     for rater, subject, score in (
         ("anna", idea, 5),
         ("boris", idea, 4),
@@ -272,26 +209,14 @@ def rate_and_share(c: Community) -> None:
     ):
         # A participant by a unique suffix of their id, an idea by a prefix of its id.
         target = c[subject].id[-SHORT:] if subject in c.people else subject
-        c.say(c[rater], f"rate {target} {score}", show=("about", "subject"))
+        c.run(c[rater], f"rate {target} {score}")
     c.converge("comments and ratings")
     print()
-    shown = c.json(c["boris"], f"idea show {idea}")
-    support = c.render.fields(shown, ("support_percent", "average_score"))
-    print(f"   {shown['title']!r}: {support}")
-    c.table(shown["rating_list"], [("rater", "rater"), ("score", "score")])
-    c.table(shown["comment_list"], [("comment by", "author"), ("text", "text")])
+    c.run(c["boris"], f"idea show {idea}")
     print()
-    utility = c.json(c["boris"], "utility")
-    c.table(
-        utility["members"],
-        [("member", "id"), ("utility %", "utility_percent"), ("rated by", "raters")],
-    )
-    print(f"   {c.render.fields(utility, ('algorithm', 'iterations'))}")
+    c.run(c["boris"], "utility")
     print()
-    shares = c.json(c["chen"], "distribute 1000 EUR")
-    c.table(
-        shares["shares"], [("member", "id"), ("utility %", "utility_percent"), ("share", "share")]
-    )
+    c.run(c["chen"], "distribute 1000 EUR")
 
 
 def write_agreement(c: Community) -> str:
@@ -305,41 +230,26 @@ def write_agreement(c: Community) -> str:
     (c.root / "rules-boris.txt").write_text(RULES_BY_BORIS, encoding="utf-8")
     (c.root / "rules-chen.txt").write_text(RULES_BY_CHEN, encoding="utf-8")
     anna, boris, chen = c["anna"], c["boris"], c["chen"]
-    created = c.say(anna, "agreement new 'Community rules' --file rules.txt", show=("version",))
-    agreement: str = created["agreement"][:SHORT]
+    agreement = c.made(anna, "agreement new 'Community rules' --file rules.txt")[:SHORT]
     c.converge("anna's agreement reached every node")
     print(f"   (chen's node stops: exit code {c.stop(chen)})")
-    c.say(chen, f"agreement edit {agreement} --file rules-chen.txt", show=("version",))
-    c.say(boris, f"agreement edit {agreement} --file rules-boris.txt", show=("version",))
+    c.run(chen, f"agreement edit {agreement} --file rules-chen.txt")
+    c.run(boris, f"agreement edit {agreement} --file rules-boris.txt")
     c.converge("boris's edit, with chen offline")
     c.start([chen])
     print(f"   (chen's node is back, pid {chen.node.pid if chen.node else '?'})")
     c.converge("chen back online: both edits merged")
-    c.table(
-        c.json(c["dana"], "agreement list"),
-        [
-            ("agreement", "agreement"),
-            ("title", "title"),
-            ("version", "version"),
-            ("edits", "entries"),
-        ],
-    )
-    c.table(
-        c.json(c["dana"], f"agreement blame {agreement}"),
-        [("line", "line"), ("last edit by", "author"), ("text", lambda b: b["text"].rstrip())],
-    )
+    c.run(c["dana"], "agreement list")
+    c.run(c["dana"], f"agreement blame {agreement}")
     return agreement
 
 
 def accept_agreement(c: Community, agreement: str) -> None:
     act(8, "Everyone accepts: membership", "Accepting signs the hash of the version one sees.")
     for person in c.people.values():
-        c.say(person, f"agreement accept {agreement}", show=("version",))
+        c.run(person, f"agreement accept {agreement}")
     c.converge("five acceptances")
-    c.table(
-        c.json(c["emil"], f"members --agreement {agreement}")["members"],
-        [("member", "member"), ("accepted version", "version"), ("status", "status")],
-    )
+    c.run(c["emil"], f"members --agreement {agreement}")
 
 
 def choose_spokesperson(c: Community) -> None:
@@ -349,11 +259,9 @@ def choose_spokesperson(c: Community) -> None:
         "One vote per trust-list member; a later vote replaces an earlier one.",
     )
     question = "Who speaks for us at the town council?"
-    poll = c.say(
-        c["dana"],
-        f"poll new {quote(question)} --option boris --option chen --closes 7d",
-        show=("id",),
-    )["id"][:SHORT]
+    poll = c.made(
+        c["dana"], f"poll new {quote(question)} --option boris --option chen --closes 7d"
+    )[:SHORT]
     c.converge("dana's poll reached every node")
     for voter, option in (
         ("anna", "boris"),
@@ -363,11 +271,9 @@ def choose_spokesperson(c: Community) -> None:
         ("emil", "chen"),
         ("emil", "boris"),
     ):
-        c.say(c[voter], f"vote {poll} {option}", show=("option",))
+        c.run(c[voter], f"vote {poll} {option}")
     c.converge("six votes, emil changed his mind")
-    shown = c.json(c["anna"], f"poll show {poll}")
-    c.table(shown["options"], [("#", "number"), ("option", "option"), ("votes", "votes")])
-    print(f"   {c.render.fields(shown, ('leading', 'votes_counted'))}")
+    c.run(c["anna"], f"poll show {poll}")
 
 
 def carry_offline(c: Community) -> None:
@@ -378,15 +284,15 @@ def carry_offline(c: Community) -> None:
         "   shows the same view digests. A damaged file is refused; every node verifies.",
     )
     offline = Person("offline", c.root / "offline")
-    c.text(offline, "init")
-    c.echo(c["emil"], "export community.bundle")
-    c.echo(offline, "import community.bundle")
+    c.run(offline, "init")
+    c.run(c["emil"], "export community.bundle")
+    c.run(offline, "import community.bundle")
     whole = (c.root / "community.bundle").read_bytes()
     (c.root / "damaged.bundle").write_bytes(whole[: len(whole) // 2])
     c.refused(offline, "import damaged.bundle")
     c.same_as_network(offline, "the offline copy")
     for person in [*c.people.values(), offline]:
-        c.echo(person, "verify")
+        c.run(person, "verify")
 
 
 def shut_down(c: Community) -> None:
@@ -400,28 +306,14 @@ def shut_down(c: Community) -> None:
 
 
 def summary(c: Community, seconds: float) -> bool:
+    """Print the demo's own record of its convergence checks; whether all passed."""
     print("\n== Convergence checks")
-    c.table(
-        [
-            {
-                "n": str(n),
-                "after": check.label,
-                "nodes": check.nodes,
-                "entries": check.entries if check.entries >= 0 else "-",
-                "seconds": "-" if check.seconds is None else f"{check.seconds:.2f}",
-                "result": "passed" if check.passed else "FAILED",
-            }
-            for n, check in enumerate(c.checks, 1)
-        ],
-        [
-            ("#", "n"),
-            ("after", "after"),
-            ("nodes", "nodes"),
-            ("entries", "entries"),
-            ("converged in s", "seconds"),
-            ("result", "result"),
-        ],
-    )
+    print(f"   {'#':>2}  {'after':<38}  nodes  entries  converged in s  result")
+    for n, check in enumerate(c.checks, 1):
+        entries = str(check.entries) if check.entries >= 0 else "-"
+        took = "-" if check.seconds is None else f"{check.seconds:.2f}"
+        result = "passed" if check.passed else "FAILED"
+        print(f"   {n:>2}  {check.label:<38}  {check.nodes:>5}  {entries:>7}  {took:>14}  {result}")
     passed = bool(c.checks) and all(check.passed for check in c.checks)
     verdict = "all passed" if passed else "SOME FAILED"
     print(f"\n   {len(c.checks)} convergence checks, {verdict}; demo ran {seconds:.0f} s")

@@ -2,7 +2,9 @@
 
 :class:`Community` runs every command through the real CLI in a child process
 (``python -m samoorg.cli.main --home HOME ...``), prints it as a reader would
-type it, and renders its JSON with :class:`~demo_tables.Render`. Daemons are
+type it, then prints what the command itself printed (stdout and stderr, as
+on a terminal 120 columns wide). Values the story needs later (an entry id,
+an invite code) are read from that same output. Daemons are
 :class:`~samoorg.node.processes.NodeProcess` children listening on
 127.0.0.1 only, mDNS off, each in its own home under one temporary folder.
 
@@ -17,6 +19,8 @@ and each convergence check.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
 import subprocess
 import time
@@ -24,8 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from demo_tables import INDENT, Render
 
 from samoorg.node.errors import NodeError
 from samoorg.node.home import Home
@@ -41,6 +43,14 @@ SHOWN_ARG = 8
 """Invite codes are printed by their last characters only."""
 SHORT_DIGEST = 8
 """Hex digits of a view digest the demo prints."""
+SHORT = 8
+"""Digits of an entry id the demo passes back to the CLI (a prefix it accepts)."""
+INDENT = "   "
+COLUMNS = "120"
+"""Terminal width the commands lay their tables out for."""
+HEX_ID = re.compile(r"\b[0-9a-f]{64}\b")
+SHORT_ID = re.compile(r"\b[0-9a-f]{12}\b")
+INVITE_CODE = re.compile(r"samoorg-invite:\S+")
 
 
 class DemoFailure(Exception):
@@ -84,7 +94,6 @@ class Community:
         self.root = root
         self.timeout = timeout
         self.mesh = mesh
-        self.render = Render()
         self.people = {name: Person(name, root / name) for name in names}
         self.checks: list[Check] = []
         self._since = time.monotonic()
@@ -102,63 +111,64 @@ class Community:
     # Commands -----------------------------------------------------------------
 
     def _invoke(self, who: Person, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        shown = " ".join(_shown(arg) for arg in args if arg != "--json")
+        shown = " ".join(_shown(arg) for arg in args)
         print(f"{INDENT}{who.name}$ samoorg {shown}")
         try:
             result = subprocess.run(
                 cli_command(who.home, *args),
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 text=True,
                 cwd=self.root,
+                env={**os.environ, "COLUMNS": COLUMNS, "PYTHONUNBUFFERED": "1"},
                 timeout=COMMAND_TIMEOUT,
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
             raise DemoFailure(f"samoorg {shown} took more than {COMMAND_TIMEOUT:g} s") from exc
         self._since = time.monotonic()
+        for line in result.stdout.rstrip().splitlines():
+            print(f"{INDENT}  {line}".rstrip())
         return result
 
-    def _checked(self, who: Person, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        result = self._invoke(who, args)
+    def run(self, who: Person, command: str) -> str:
+        """Run a command that must succeed, print what it printed; return that output."""
+        result = self._invoke(who, shlex.split(command))
         if result.returncode != 0:
-            raise DemoFailure(f"{who.name}: samoorg {' '.join(args)}: {result.stderr.strip()}")
-        return result
+            raise DemoFailure(f"{who.name}: samoorg {command} exited {result.returncode}")
+        return result.stdout
 
-    def text(self, who: Person, command: str) -> str:
-        """Run a command that must succeed; return its standard output."""
-        return self._checked(who, shlex.split(command)).stdout
-
-    def echo(self, who: Person, command: str) -> None:
-        """Run a command that must succeed; print what it printed (both streams)."""
-        result = self._checked(who, shlex.split(command))
-        for line in (result.stdout + result.stderr).splitlines():
-            print(f"{INDENT}  {line}")
+    def made(self, who: Person, command: str) -> str:
+        """Run a command that records something; the id it printed (full or 12 digits)."""
+        out = self.run(who, command)
+        found = HEX_ID.search(out) or SHORT_ID.search(out)
+        if found is None:
+            raise DemoFailure(f"samoorg {command} printed no id: {out!r}")
+        return found.group()
 
     def json(self, who: Person, command: str) -> Any:
-        """Run a command with ``--json`` that must succeed; return the parsed JSON."""
-        return json.loads(self._checked(who, [*shlex.split(command), "--json"]).stdout)
-
-    def say(self, who: Person, command: str, show: Sequence[str] = ()) -> Any:
-        """Run a writing command; print the chosen fields of its JSON answer."""
-        answer = self.json(who, command)
-        if show:
-            print(f"{INDENT}  -> {self.render.fields(answer, show)}")
-        return answer
+        """Run a command with ``--json`` quietly (for the checks); return the parsed JSON."""
+        result = subprocess.run(
+            cli_command(who.home, *shlex.split(command), "--json"),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise DemoFailure(f"{who.name}: samoorg {command}: {result.stderr.strip()}")
+        return json.loads(result.stdout)
 
     def refused(self, who: Person, command: str) -> None:
-        """Run a command the rules must refuse; print its one-line error."""
+        """Run a command the rules must refuse; it must print one ``error:`` line."""
         result = self._invoke(who, shlex.split(command))
-        error = result.stderr.strip()
+        error = result.stdout.strip()
         if result.returncode == 0 or "\n" in error or not error.startswith("error: "):
             raise DemoFailure(
                 f"expected a one-line refusal from samoorg {command}, "
                 f"found exit {result.returncode}: {error!r}"
             )
-        print(f"{INDENT}  -> refused (exit {result.returncode}): {self.render.ids(error)}")
-
-    def table(self, rows: Sequence[Any], columns: Sequence[Any]) -> None:
-        """Print JSON rows as a compact table."""
-        print(self.render.table(rows, columns))
+        print(f"{INDENT}  (refused: exit code {result.returncode})")
 
     # Daemons ------------------------------------------------------------------
 
