@@ -16,7 +16,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 _WHAT = {
     "commitment_overdue": "your commitment is overdue",
     "commitment_to_confirm": "commitment to you: mark fulfilled when received",
-    "invite_accepted": "your invite was accepted: confirm it",
+    "invite_accepted": "your invite was accepted (your node confirms it when it runs or syncs)",
     "poll_closing": "poll closing: you have not voted",
 }
 

@@ -9,7 +9,7 @@ time passes. The kinds:
 
 * ``invite_accepted``: someone accepted an invite of yours and no
   ``trust.confirm`` of yours names them yet (a running daemon writes it at
-  once; offline, ``samoorg invite list`` shows the acceptance);
+  once, a one-shot ``samoorg sync`` too);
 * ``commitment_to_confirm``: a commitment to you is open; when you have
   received the help, mark it fulfilled (or forgive it);
 * ``commitment_overdue``: a commitment of yours is open past its due date;
