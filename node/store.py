@@ -973,17 +973,26 @@ class Store:
         return guarded_rows(self, self._entry_rows(author, kinds, since))
 
     def _entry_rows(
-        self, author: bytes | None, kinds: Sequence[str] | None, since: int
+        self,
+        author: bytes | None,
+        kinds: Sequence[str] | None,
+        since: int,
+        *,
+        before: int | None = None,
+        newest_first: bool = False,
     ) -> Iterator[tuple[int, Entry]]:
         sql = "SELECT rowid, raw FROM entries WHERE rowid > ?"
         params: list[object] = [since]
+        if before is not None:
+            sql += " AND rowid < ?"
+            params.append(before)
         if author is not None:
             sql += " AND author = ?"
             params.append(author)
         if kinds:
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             params.extend(kinds)
-        sql += " ORDER BY rowid"
+        sql += " ORDER BY rowid DESC" if newest_first else " ORDER BY rowid"
         for rowid, raw in self._db.execute(sql, params):
             yield rowid, self._entry(raw)
 
@@ -998,22 +1007,8 @@ class Store:
 
         Read lazily (a page of ``samoorg log`` reads only what it shows).
         """
-        return guarded_rows(self, self._entry_rows_newest_first(before, author, kinds))
-
-    def _entry_rows_newest_first(
-        self, before: int | None, author: bytes | None, kinds: Sequence[str] | None
-    ) -> Iterator[tuple[int, Entry]]:
-        sql = "SELECT rowid, raw FROM entries WHERE rowid < ?"
-        params: list[object] = [before if before is not None else 2**63 - 1]
-        if author is not None:
-            sql += " AND author = ?"
-            params.append(author)
-        if kinds:
-            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
-            params.extend(kinds)
-        sql += " ORDER BY rowid DESC"
-        for rowid, raw in self._db.execute(sql, params):
-            yield rowid, self._entry(raw)
+        rows = self._entry_rows(author, kinds, 0, before=before, newest_first=True)
+        return guarded_rows(self, rows)
 
     @guarded
     def feed_raw(self, author: bytes, after_seq: int, limit: int) -> list[bytes]:
