@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,16 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
     def run(home: Path, *args: str) -> CliResult:
         capsys.readouterr()
-        code = main(["--home", str(home), *args])
+        # Long-running commands (sync) route logging to stderr for their
+        # process; in-process runs must not leave that for the next command.
+        root, ours = logging.getLogger(), logging.getLogger("samoorg")
+        handlers, levels = root.handlers[:], (root.level, ours.level)
+        try:
+            code = main(["--home", str(home), *args])
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(levels[0])
+            ours.setLevel(levels[1])
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 

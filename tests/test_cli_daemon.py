@@ -64,7 +64,7 @@ def _store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the command opened the store while the daemon runs")
 
     monkeypatch.setattr(Session, "store", refuse)
-    monkeypatch.setattr(Session, "index", refuse)
+    monkeypatch.setattr(Session, "live", refuse)
 
 
 @pytest.mark.parametrize("args", READS, ids=" ".join)
