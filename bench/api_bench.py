@@ -13,7 +13,10 @@ community's first member (the root of its trust tree), starts
   ``POST /ideas`` writes 100 ideas first, so that ``/ideas`` has pages;
 * beside them the baselines of the same run: ``GET /openapi.json`` (a
   constant document: the cost of HTTP, the gate and JSON encoding alone) and
-  raw Ed25519 verification (bench/baseline.py).
+  raw Ed25519 verification (bench/baseline.py);
+* CLI read commands answered by the running daemon, as whole processes
+  (median of :data:`CLI_RUNS`), each beside ``samoorg whoami`` of the same run
+  (the start-up budget every local command has).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -34,10 +38,20 @@ from bench.community_bench import CACHE_VERSION, load_or_generate
 from samoorg.node.api.token import token_file
 from samoorg.node.home import Home
 from samoorg.node.keystore import create_key_file
-from samoorg.node.processes import NodeProcess
+from samoorg.node.processes import NodeProcess, cli_command
 from samoorg.node.store import Store
 
 REQUESTS = 200
+CLI_RUNS = 5
+CLI_READS = (
+    ("trust", "pool"),
+    ("trust", "list"),
+    ("pledge", "list"),
+    ("ledger", "--mine"),
+    ("idea", "list"),
+    ("log",),
+    ("inbox",),
+)
 IDEAS = 100
 BATCH = 5000
 
@@ -120,6 +134,7 @@ def run() -> None:
             report("daemon RSS when ready", _rss_mb(node.pid), "MB")
             token = token_file(home).read_text(encoding="ascii").strip()
             _measure(_Client(node.api_url, token))
+            _cli_reads(home.path)
         finally:
             node.stop()
 
@@ -142,6 +157,8 @@ def _measure(client: _Client) -> None:
         "/pledges",
         "/pledges?everyone=true",
         "/pledges?mine=true",
+        "/ledger?mine=true",
+        "/inbox",
         "/log",
     ]
     base_p50 = 0.0
@@ -155,3 +172,18 @@ def _measure(client: _Client) -> None:
         report(f"GET {path[:40]} p50", p50, "ms", base_p50 or None, ratio)
     p50, p95 = _percentiles(writes)
     report("POST /ideas p50", p50, "ms", base_p50, f"p95 {p95:.2f} ms")
+
+
+def _wall(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _cli_reads(home: Path) -> None:
+    whoami = statistics.median(_wall(cli_command(home, "whoami")) for _ in range(CLI_RUNS))
+    report("CLI whoami (baseline, median)", whoami, "s")
+    for args in CLI_READS:
+        _wall(cli_command(home, *args))  # the daemon's first answer after a change
+        took = statistics.median(_wall(cli_command(home, *args)) for _ in range(CLI_RUNS))
+        report(f"CLI {' '.join(args)} through the daemon", took, "s", whoami, "goal <= 0.15 s")
