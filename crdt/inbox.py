@@ -28,11 +28,16 @@ from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.money import Amount
 from samoorg.crdt.pledge_rules import COMMITTED
+from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.polls import PollsState
+from samoorg.crdt.trust import TrustState
 
 if TYPE_CHECKING:
     from samoorg.crdt.views import Views
 
 POLL_WINDOW_MS: Final = 72 * 3600 * 1000
+READ_KINDS: Final = frozenset((*TrustState.kinds, *PledgeState.kinds, *PollsState.kinds))
+"""The kinds whose entries can change the inbox."""
 """A poll is "closing" in the last 72 hours before it closes."""
 
 

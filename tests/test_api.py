@@ -198,6 +198,46 @@ def test_events_stream_new_entries(api_node: ApiNode) -> None:
     assert events[0]["author"] == api.get("/status").json()["id"]
 
 
+def test_events_announce_new_action_items(tmp_path: Path) -> None:
+    # Ben commits to Ana offline; his feed reaches Ana's store by a bundle
+    # while her daemon runs: her stream gets one action event for it.
+    ana, ben = tmp_path / "ana", tmp_path / "ben"
+    node = start_api_node(ana)
+    try:
+        api = node.api
+        connection = api.connect()
+        connection.request("GET", "/api/v1/events?kind=action", headers=api.headers())
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.readline() == b": samoorg events\n"
+        run_cli(ben, "init")
+        ana_id = api.get("/status").json()["id"]
+        pledge = json.loads(
+            run_cli(ben, "pledge", "intend", "30", "EUR", "--to", ana_id, "--json").stdout
+        )["id"]
+        run_cli(ben, "pledge", "commit", pledge[:12])
+        bundle = tmp_path / "ben.bundle"
+        run_cli(ben, "export", str(bundle))
+        run_cli(ana, "import", str(bundle))
+        names: list[bytes] = []
+        data: dict[str, object] = {}
+        for _ in range(50):  # bounded: a few lines per event
+            line = response.readline()
+            if line.startswith(b"event: "):
+                names.append(line[7:].strip())
+            if line.startswith(b"data: "):
+                data = json.loads(line[6:])
+                break
+        connection.close()
+        assert names == [b"action"]  # the entries themselves are filtered out
+        assert data["kind"] == "commitment_to_confirm"
+        assert data["subject"] == pledge
+        assert data["amount"] == {"EUR": "30.00"}
+        assert api.get("/inbox").json()["items"] == [data]
+    finally:
+        assert node.process.stop() == 0
+
+
 def test_rate_limit_per_client_and_stop_with_an_open_stream(tmp_path: Path) -> None:
     node = start_api_node(tmp_path / "ana", "--api-rate", "0.5")
     stream = node.api.connect()

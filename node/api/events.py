@@ -1,4 +1,4 @@
-"""Live events: new entries, as server-sent events, to every subscribed client.
+"""Live events: new entries and new action items, as server-sent events.
 
 :class:`EventHub` listens to the daemon's views
 (:meth:`~samoorg.node.daemon_views.LiveViews.listen`): each batch of new
@@ -7,6 +7,16 @@ becomes one event per entry::
 
     event: entry
     data: {"id": "<hex>", "kind": "forum.idea", "author": "12D3KooW...", "seq": 4}
+
+:class:`ActionWatcher` adds one ``action`` event per item that newly needs
+the node's participant (``crdt/inbox.py``: an invite accepted, a commitment
+to confirm or overdue, a poll closing), with the data of ``GET /inbox``'s
+items. It looks after every batch of entries of the kinds the inbox reads,
+and every :data:`ACTION_PERIOD` seconds (items that time brings: a
+commitment becoming overdue, a poll entering its last 72 hours). An item is
+announced once per daemon run; ``GET /inbox`` lists them all. A stream
+subscribed with ``kind=`` filters gets action events only if one of the
+filters is ``action``.
 
 Each client has a bounded queue (:data:`QUEUE_SIZE` events). A client that
 does not read fast enough to keep its queue from filling is dropped: its
@@ -27,9 +37,12 @@ import trio
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.node.daemon_views import LiveViews
     from samoorg.protocol.entry import Entry
 
 QUEUE_SIZE: Final = 256
+ACTION_PERIOD: Final = 60.0
+ACTION_FILTER: Final = "action"
 MAX_STREAMS: Final = 64
 KEEPALIVE: Final = 15.0
 
@@ -49,10 +62,19 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+Event = tuple[str, dict[str, Any]]
+"""An event's name (``entry`` or ``action``) and its data."""
+
+
 @dataclass(slots=True)
 class _Subscriber:
     kinds: frozenset[str]
-    send: trio.MemorySendChannel[dict[str, Any]]
+    send: trio.MemorySendChannel[Event]
+
+    def wants(self, name: str, kind: str) -> bool:
+        if not self.kinds:
+            return True
+        return kind in self.kinds if name == "entry" else ACTION_FILTER in self.kinds
 
 
 class EventHub:
@@ -71,12 +93,19 @@ class EventHub:
 
     def publish(self, entries: Sequence[Entry]) -> None:
         """Queue an event per entry for each subscriber; drop those whose queue is full."""
+        self._fan_out([("entry", entry.kind, entry_event(entry)) for entry in entries])
+
+    def publish_actions(self, items: Sequence[dict[str, Any]]) -> None:
+        """Queue an ``action`` event per new action item (``GET /inbox``'s item shape)."""
+        self._fan_out([("action", item["kind"], item) for item in items])
+
+    def _fan_out(self, events: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
         for subscriber in list(self._subscribers):
-            for entry in entries:
-                if subscriber.kinds and entry.kind not in subscriber.kinds:
+            for name, kind, data in events:
+                if not subscriber.wants(name, kind):
                     continue
                 try:
-                    subscriber.send.send_nowait(entry_event(entry))
+                    subscriber.send.send_nowait((name, data))
                 except trio.WouldBlock:
                     self._drop(subscriber)
                     self.dropped += 1
@@ -96,7 +125,7 @@ class EventHub:
 
     async def stream(self, kinds: Collection[str]) -> AsyncIterator[bytes]:
         """The bytes of one client's event stream, until the client is dropped."""
-        send, receive = trio.open_memory_channel[dict[str, Any]](self.queue_size)
+        send, receive = trio.open_memory_channel[Event](self.queue_size)
         subscriber = _Subscriber(frozenset(kinds), send)
         self._subscribers.append(subscriber)
         try:
@@ -105,12 +134,53 @@ class EventHub:
                 while True:
                     with trio.move_on_after(KEEPALIVE) as waited:
                         try:
-                            data = await receive.receive()
+                            name, data = await receive.receive()
                         except trio.EndOfChannel:  # dropped: too slow
                             return
                     if waited.cancelled_caught:
                         yield b": keep-alive\n\n"
                         continue
-                    yield sse("entry", data)
+                    yield sse(name, data)
         finally:
             self._drop(subscriber)
+
+
+class ActionWatcher:
+    """Announces the action items of the node's participant as they appear."""
+
+    def __init__(self, live: LiveViews, me: bytes, hub: EventHub) -> None:
+        from samoorg.crdt.inbox import READ_KINDS
+
+        self.live = live
+        self.me = me
+        self.hub = hub
+        self._kinds = READ_KINDS
+        self._announced: set[tuple[str, str]] = set()
+        self.check(announce=False)  # what already needs action at start is in GET /inbox
+
+    def on_entries(self, entries: Sequence[Entry]) -> None:
+        """A batch of entries arrived: look again if the inbox reads any of them."""
+        if any(entry.kind in self._kinds for entry in entries):
+            self.check()
+
+    def check(self, *, announce: bool = True) -> list[dict[str, Any]]:
+        """Publish (and return) the items not announced before."""
+        from samoorg.crdt.inbox import action_items
+        from samoorg.node.api.shapes import item_json, jsonable
+        from samoorg.node.store import now_ms
+
+        new: list[dict[str, Any]] = []
+        for item in action_items(self.live.views, self.me, now_ms()):
+            key = (item.kind.value, item.subject.hex())
+            if key not in self._announced:
+                self._announced.add(key)
+                new.append(jsonable(item_json(item)))
+        if new and announce:
+            self.hub.publish_actions(new)
+        return new
+
+    async def run(self, period: float = ACTION_PERIOD) -> None:
+        """Look every ``period`` seconds (items that time alone brings), until cancelled."""
+        while True:
+            await trio.sleep(period)
+            self.check()

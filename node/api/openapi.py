@@ -139,7 +139,7 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
     Endpoint(
         "get",
         "/events",
-        "Server-sent events: one `entry` event per new entry.",
+        "Server-sent events: `entry` per new entry, `action` per new inbox item.",
         "events",
         (_KIND,),
     ),

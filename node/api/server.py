@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import trio
 
-from samoorg.node.api.events import EventHub
+from samoorg.node.api.events import ActionWatcher, EventHub
 from samoorg.node.api.ratelimit import RateLimiter
 from samoorg.node.api.security import MAX_BODY, HostPolicy, split_host
 from samoorg.node.api.token import ensure_token, token_file
@@ -126,6 +126,9 @@ async def start_api(
     live = LiveViews(store, views)
     hub = EventHub()
     live.listen(hub.publish)
+    actions = ActionWatcher(live, signer.public_key, hub)
+    live.listen(actions.on_entries)
+    nursery.start_soon(actions.run)
     nursery.start_soon(live.follow, watcher)
     handle = ApiHandle("", token_file(home), live, hub, remote=not loopback)
     config = Config()
