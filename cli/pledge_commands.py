@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import typer
 
@@ -18,7 +19,7 @@ from samoorg.cli.community import (
     totals_text,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import Instant, count, format_time, instant, print_json, print_table
+from samoorg.cli.output import count, format_time, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -41,11 +42,16 @@ from samoorg.crdt.records import (
     REQUEST,
     REVISE,
     WITHDRAW,
-    Initiative,
-    Request,
     amount_fields,
 )
-from samoorg.node.api.shapes import ledger_json, listed_pledges, money_json, pledge_row
+from samoorg.node.api.shapes import (
+    appeal_detail,
+    appeal_row,
+    held_appeal,
+    ledger_json,
+    listed_pledges,
+    pledge_row,
+)
 from samoorg.node.errors import NotFound
 from samoorg.protocol.ids import peer_id
 
@@ -317,34 +323,6 @@ def ledger(
 # -- requests and initiatives ---------------------------------------------------
 
 
-def _appeal_row(current: Views, appeal: Appeal, at: int) -> dict[str, Any]:
-    record = appeal.record
-    totals = appeal.totals
-    code = appeal.currency
-    row: dict[str, Any] = {
-        "id": appeal.id.hex(),
-        "author": peer_id(appeal.entry.author),
-        "goal": money_json(appeal.goal, code),
-        "pledged": money_json(totals.pledged, code),
-        "committed": money_json(totals.committed, code),
-        "fulfilled": money_json(totals.fulfilled, code),
-        "backers": totals.backers,
-        "status": appeal.status(at),
-        "created": Instant(appeal.entry.timestamp),
-        "forked": current.is_forked(appeal.entry.author),
-        "closed": instant(appeal.closed.timestamp) if appeal.closed else None,
-        "closing": appeal.closed.id.hex() if appeal.closed else None,
-    }
-    if isinstance(record, Request):
-        row["reason"] = record.reason
-        row["monthly"] = record.monthly
-    elif isinstance(record, Initiative):
-        row["title"] = record.title
-        row["description"] = record.description
-        row["deadline"] = instant(record.deadline)
-    return row
-
-
 @request_app.command("create")
 def request_create(
     ctx: typer.Context,
@@ -368,32 +346,41 @@ def _appeal_done(current: Views, appeal_id: bytes, as_json: bool) -> None:
     appeal = current.pledges.appeal(appeal_id)
     assert appeal is not None
     if as_json:
-        print_json(_appeal_row(current, appeal, now()))
+        print_json(appeal_row(current, appeal, now()))
     else:
         typer.echo(appeal_id.hex())
 
 
-def _list_appeals(
-    ctx: typer.Context, kind: str, as_json: bool
-) -> tuple[list[dict[str, Any]], bytes] | None:
-    """Rows of every request or initiative; prints them and returns None for ``--json``."""
-    state = session(ctx)
-    current = load_views(state)
-    at = now()
-    rows = [_appeal_row(current, a, at) for a in current.pledges.appeals(kind)]
-    if as_json:
-        print_json(rows)
-        return None
-    return rows, state.public_key()
+def _appeal_page(state: Session, kind: str, limit: int, every: bool, cursor: str | None) -> Page:
+    """A page of the requests (``REQUEST``) or initiatives (``INITIATIVE``), oldest first."""
+    asked = paging(limit, every, cursor)
+
+    def local() -> Page:
+        current, at = load_views(state), now()
+        appeals, next_cursor = page_of(current.pledges.appeals(kind), asked)
+        return Page([appeal_row(current, a, at) for a in appeals], next_cursor)
+
+    return state.ask(lambda daemon: daemon.page(_APPEAL_PATHS[kind], {}, asked), local)
+
+
+_APPEAL_PATHS = {REQUEST: "/requests", INITIATIVE: "/initiatives"}
 
 
 @request_app.command("list")
-def request_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def request_list(
+    ctx: typer.Context,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Help requests with what has been pledged, committed and fulfilled."""
-    listed = _list_appeals(ctx, REQUEST, as_json)
-    if listed is None:
+    state = session(ctx)
+    page = _appeal_page(state, REQUEST, limit, every, cursor)
+    if as_json:
+        print_json(page.as_json())
         return
-    rows, me = listed
+    me = state.public_key()
     print_table(
         None,
         ["request", "from", "asks", "pledged", "committed", "fulfilled", "reason"],
@@ -407,9 +394,10 @@ def request_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 totals_text(r["fulfilled"]),
                 r["reason"] if len(r["reason"]) <= 40 else r["reason"][:39] + "…",
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["request", "list"], page)
 
 
 @initiative_app.command("propose")
@@ -450,12 +438,20 @@ def initiative_propose(
 
 
 @initiative_app.command("list")
-def initiative_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def initiative_list(
+    ctx: typer.Context,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Initiatives with their status: collecting, goal reached, or expired."""
-    listed = _list_appeals(ctx, INITIATIVE, as_json)
-    if listed is None:
+    state = session(ctx)
+    page = _appeal_page(state, INITIATIVE, limit, every, cursor)
+    if as_json:
+        print_json(page.as_json())
         return
-    rows, me = listed
+    me = state.public_key()
     print_table(
         None,
         ["initiative", "title", "by", "goal", "pledged", "backers", "status", "deadline (UTC)"],
@@ -470,9 +466,10 @@ def initiative_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 r["status"],
                 format_time(r["deadline"]) if r["deadline"] else "",
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["initiative", "list"], page)
 
 
 @initiative_app.command("show")
@@ -488,26 +485,19 @@ def request_show(ctx: typer.Context, request: IdArgument, as_json: JsonFlag = Fa
 
 
 def _held_appeal(state: Session, current: Views, prefix: str, kind: str) -> Appeal:
-    from samoorg.crdt.pledge_rules import LABELS
-
-    entry = resolve_entry(state, prefix, kind)
-    appeal = current.pledges.appeal(entry.id)
-    if appeal is None:
-        reason = current.invalid().get(entry.id, f"not a valid {LABELS[kind]}")
-        raise RuleViolation(f"{LABELS[kind]} {entry.id.hex()[:12]} is void: {reason}")
-    return appeal
+    return held_appeal(current, resolve_entry(state, prefix, kind), kind)
 
 
 def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> None:
     state = session(ctx)
-    current = load_views(state)
-    appeal = _held_appeal(state, current, prefix, kind)
-    at = now()
-    row = _appeal_row(current, appeal, at)
-    backing = current.pledges.backers(appeal.id, released=True)
-    row["backers"] = [pledge_row(current, p, at) for p in backing]
-    if appeal.closed is not None:
-        row["close_note"] = appeal.closed.body.get("note") or ""
+
+    def local() -> dict[str, Any]:
+        current = load_views(state)
+        return appeal_detail(current, _held_appeal(state, current, prefix, kind), now())
+
+    row = state.ask(
+        lambda daemon: daemon.get(f"{_APPEAL_PATHS[kind]}/{quote(prefix, safe='')}"), local
+    )
     if as_json:
         print_json(row)
         return
@@ -564,7 +554,7 @@ def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json
         assert closed is not None
         print_json(
             {
-                **_appeal_row(current, closed, now()),
+                **appeal_row(current, closed, now()),
                 "released": [p.id.hex() for p in released],
             }
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -17,7 +17,7 @@ from samoorg.cli.community import (
     totals_text,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import Instant, count, instant, print_json, print_table
+from samoorg.cli.output import Instant, count, format_time, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -30,12 +30,8 @@ from samoorg.cli.paging import (
 )
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.money import Amount
-from samoorg.node.api.shapes import money_json, pool_json, trust_rows
+from samoorg.node.api.shapes import invite_row, listed_invites, money_json, pool_json, trust_rows
 from samoorg.protocol.ids import parse_peer_id, peer_id
-
-if TYPE_CHECKING:
-    from samoorg.crdt.invites import InviteOutcome
-    from samoorg.crdt.views import Views
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 HopsOption = Annotated[
@@ -98,7 +94,7 @@ def invite_create(
     typer.echo(code)
     typer.echo(
         f"invite {entry.id.hex()[:12]}: you guarantee {money(guarantee)}; valid until "
-        f"{_when(until)}. Send the code above privately; it is shown only once.",
+        f"{format_time(until)}. Send the code above privately; it is shown only once.",
         err=True,
     )
 
@@ -182,22 +178,26 @@ def _accepted_before(state: Session, invite: bytes) -> bool:
 
 
 @invite_app.command("list")
-def invite_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def invite_list(
+    ctx: typer.Context,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Invites you sent and invites you accepted, with their state."""
     state = session(ctx)
     me = state.public_key()
-    current = load_views(state)
-    at = now()
-    rows: list[dict[str, Any]] = []
-    for outcome in current.trust.outcomes():
-        if outcome.inviter == me:
-            rows.append(_invite_row(outcome, "sent", outcome.invitee, at))
-        elif outcome.invitee == me:
-            rows.append(_invite_row(outcome, "accepted", outcome.inviter, at))
-        elif any(_author(current, i) == me for i in outcome.waiting):
-            rows.append(_invite_row(outcome, "accepted", None, at))
+    asked = paging(limit, every, cursor)
+
+    def local() -> Page:
+        current, at = load_views(state), now()
+        listed, next_cursor = page_of(listed_invites(current, me), asked)
+        return Page([invite_row(*invite, at) for invite in listed], next_cursor)
+
+    page = state.ask(lambda daemon: daemon.page("/invites", {}, asked), local)
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     print_table(
         None,
@@ -209,30 +209,12 @@ def invite_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 peer_label(r["with"], me),
                 totals_text(r["guarantee"]),
                 r["state"],
-                _when(r["expires"]),
+                format_time(r["expires"]) if r["expires"] else "",
             )
-            for r in rows
+            for r in page.items
         ],
     )
-
-
-def _author(current: Views, entry_id: bytes) -> bytes | None:
-    entry = current.index.get(entry_id)
-    return entry.author if entry is not None else None
-
-
-def _invite_row(
-    outcome: InviteOutcome, direction: str, other: bytes | None, at: int
-) -> dict[str, Any]:
-    record = outcome.record
-    return {
-        "invite": outcome.id.hex(),
-        "direction": direction,
-        "with": peer_id(other) if other else None,
-        "guarantee": money_json(record.amount.minor, record.amount.currency) if record else {},
-        "state": outcome.status(at),
-        "expires": instant(record.expires) if record else None,
-    }
+    print_next_page(["invite", "list"], page)
 
 
 @invite_app.command("revoke")
@@ -323,12 +305,6 @@ def trust_pool(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
         return
     listed = totals_text(pool["pool"]) or "nothing declared yet"
     typer.echo(f"{count(pool['members'], 'member')}; pool of intentions: {listed}")
-
-
-def _when(ms: int | None) -> str:
-    from samoorg.cli.output import format_time
-
-    return "" if ms is None else format_time(ms)
 
 
 def register(app: typer.Typer) -> None:

@@ -380,3 +380,61 @@ def test_answers_match_the_document(api_node: ApiNode) -> None:
         validator = Draft202012Validator({**schema, "components": document["components"]})
         errors = [e.message for e in validator.iter_errors(answer.json())]
         assert not errors, (path, errors[:3])
+
+
+def test_requests_initiatives_and_invites_equal_the_cli_json(api_node: ApiNode) -> None:
+    from jsonschema import Draft202012Validator
+
+    api, home = api_node.api, api_node.home
+    for reason in ("a new boiler", "bus fare"):
+        run_cli(
+            home,
+            "--offline",
+            "request",
+            "create",
+            "--amount",
+            "30",
+            "--currency",
+            "EUR",
+            "--reason",
+            reason,
+        )
+    for title in ("a shared oven", "a tool library"):
+        run_cli(
+            home, "--offline", "initiative", "propose", title, "--goal", "90", "--currency", "EUR"
+        )
+    for amount in ("100", "50"):
+        run_cli(home, "--offline", "invite", "create", "--amount", amount, "--currency", "EUR")
+    for _ in range(100):  # the daemon notices another process's write within ~0.1 s
+        if len(api.get("/invites").json()["items"]) >= 2:
+            break
+        time.sleep(0.05)
+    document = api.get("/openapi.json").json()
+
+    def checked(path: str, schema: str, value: object) -> None:
+        wanted = {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}
+        errors = [e.message for e in Draft202012Validator(wanted).iter_errors(value)]
+        assert not errors, (path, errors[:3])
+
+    for path, command, schema in (
+        ("/requests", "request", "Request"),
+        ("/initiatives", "initiative", "Initiative"),
+        ("/invites", "invite", "Invite"),
+    ):
+        page = api_node.cli_json("--offline", command, "list", "--all")
+        assert page["next_cursor"] is None
+        assert len(page["items"]) >= 2
+        assert api.all_pages(path, 1) == page["items"]
+        checked(path, f"{schema}Page", api.get(path).json())
+        if command == "invite":
+            continue
+        first = page["items"][0]["id"]
+        for ident in (first, first[:10]):
+            shown = api.get(f"{path}/{ident}")
+            assert shown.status == 200, shown.body
+            assert shown.json() == api_node.cli_json("--offline", command, "show", ident)
+            checked(path, f"{schema}Detail", shown.json())
+    initiative = api.all_pages("/initiatives", 10)[0]["id"]
+    wrong = api.get(f"/requests/{initiative}")
+    assert (wrong.status, wrong.json()["error"]) == (404, "not_found")
+    assert api.get("/requests/zz").json()["error"] == "not_found"

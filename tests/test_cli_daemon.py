@@ -35,6 +35,12 @@ READS: tuple[tuple[str, ...], ...] = (
     ("ledger",),
     ("ledger", "--mine"),
     ("inbox",),
+    ("request", "list"),
+    ("request", "list", "--limit", "1"),
+    ("initiative", "list"),
+    ("initiative", "list", "--all"),
+    ("invite", "list"),
+    ("invite", "list", "--limit", "1"),
 )
 
 
@@ -54,9 +60,31 @@ def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
     run_cli(node.home, "--offline", "pledge", "commit", pledge[:12], "--due", "30d")
     run_cli(node.home, "--offline", "pledge", "intend", "5", "EUR", "--to", friend_id)
     try:
+        _appeals_and_invites(node.home)
         yield node
     finally:
         assert node.process.stop() == 0, node.process.log_tail()
+
+
+def _appeals_and_invites(home: Path) -> None:
+    """Two help requests and two initiatives (one of each closed with a note), two invites."""
+
+    def created(*args: str) -> str:
+        answer = json.loads(run_cli(home, "--offline", *args, "--currency", "EUR", "--json").stdout)
+        return str(answer["id"])
+
+    asked = [
+        created("request", "create", "--amount", "300", "--reason", "a new boiler"),
+        created("request", "create", "--amount", "40", "--reason", "bus fare", "--monthly"),
+    ]
+    proposed = [
+        created("initiative", "propose", title, "--goal", goal, "--deadline", "30d")
+        for title, goal in (("a shared oven", "900"), ("a tool library", "250"))
+    ]
+    for kind, closed in (("request", asked[0]), ("initiative", proposed[1])):
+        run_cli(home, "--offline", kind, "close", closed[:12], "--note", "no longer needed")
+    for amount in ("100", "50"):
+        run_cli(home, "--offline", "invite", "create", "--amount", amount, "--currency", "EUR")
 
 
 def _store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,3 +155,32 @@ def test_a_daemon_that_does_not_answer_falls_back_to_the_store(
     answered = cli(node.home, "trust", "pool")
     assert (answered.code, answered.out) == (0, expected.out)
     assert answered.err.startswith("warning: the daemon did not answer (timed out)")
+
+
+@pytest.mark.parametrize("kind", ["request", "initiative"])
+def test_show_through_the_daemon_equals_offline(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    listed = json.loads(cli(node.home, "--offline", kind, "list", "--all", "--json").out)
+    assert len(listed["items"]) == 2
+    other = "initiative" if kind == "request" else "request"
+    wrong = json.loads(cli(node.home, "--offline", other, "list", "--json").out)["items"][0]["id"]
+    shows = [(kind, "show", row["id"][:10]) for row in listed["items"]]
+    expected = [
+        (cli(node.home, "--offline", *args), cli(node.home, "--offline", *args, "--json"))
+        for args in shows
+    ]
+    refusal = cli(node.home, "--offline", kind, "show", wrong[:10])
+    with monkeypatch.context() as patched:
+        _store_forbidden(patched)
+        answered = [(cli(node.home, *args), cli(node.home, *args, "--json")) for args in shows]
+        refused = cli(node.home, kind, "show", wrong[:10])
+    for (text, as_json), (offline_text, offline_json) in zip(answered, expected, strict=True):
+        assert (text.code, text.out) == (0, offline_text.out), offline_text.err
+        assert (as_json.code, as_json.out) == (0, offline_json.out)
+    details = [json.loads(as_json.out) for _, as_json in answered]
+    assert [d["id"] for d in details] == [row["id"] for row in listed["items"]]
+    assert [d["close_note"] for d in details if d["closed"]] == ["no longer needed"]
+    assert refusal.code == refused.code == 1
+    assert refused.err == refusal.err
+    assert "expected the id of a" in refused.err

@@ -67,11 +67,11 @@ def test_whole_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> None:
     homes.run("alice", "pledge", "revise", p_alice["id"][:10], "150")
     homes.run("alice", "pledge", "commit", p_alice["id"][:10], "--due", "10d")
     homes.sync(*names)
-    [row] = homes.json("dave", "request", "list")
+    [row] = homes.items("dave", "request", "list")
     assert (row["pledged"], row["committed"]) == ({"EUR": "150.00"}, {"EUR": "150.00"})
     homes.run("dave", "pledge", "fulfilled", p_alice["id"][:10])
     homes.sync(*names)
-    [row] = homes.json("alice", "request", "list")
+    [row] = homes.items("alice", "request", "list")
     assert row["fulfilled"] == {"EUR": "150.00"}
 
     # An initiative reaches its goal with intentions, and drops back on a withdrawal.
@@ -98,10 +98,10 @@ def test_whole_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> None:
     assert {b["id"] for b in shown["backers"]} == {p_carol["id"], p_dave["id"]}
     homes.run("dave", "pledge", "withdraw", p_dave["id"][:10])
     homes.sync(*names)
-    [listed] = homes.json("alice", "initiative", "list")
+    [listed] = homes.items("alice", "initiative", "list")
     assert (listed["status"], listed["pledged"]) == ("collecting", {"EUR": "60.00"})
     clock[0] += 31 * DAY
-    [listed] = homes.json("alice", "initiative", "list")
+    [listed] = homes.items("alice", "initiative", "list")
     assert listed["status"] == "expired"
     clock[0] -= 31 * DAY
 

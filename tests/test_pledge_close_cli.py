@@ -83,7 +83,7 @@ def test_an_initiative_can_be_cancelled(tmp_path: Path, cli: CliRunner, clock: l
     pledge = homes.json("carol", "pledge", "intend", "60", "EUR", "--initiative", well[:10])
     homes.sync("bob", "carol")
     homes.run("bob", "initiative", "close", well[:10])
-    [listed] = homes.json("bob", "initiative", "list")
+    [listed] = homes.items("bob", "initiative", "list")
     assert (listed["status"], listed["pledged"], listed["backers"]) == (
         "closed",
         {"EUR": "0.00"},
@@ -128,5 +128,5 @@ def test_invite_revoke_prints_json(tmp_path: Path, cli: CliRunner) -> None:
     assert revoked["invite"] == invite
     assert revoked["state"] == "revoked"
     assert len(revoked["revocation"]) == 64
-    [row] = homes.json("alice", "invite", "list")
+    [row] = homes.items("alice", "invite", "list")
     assert RFC3339.fullmatch(row["expires"])

@@ -43,6 +43,11 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/log"): routes.entries_log,
     ("get", "/events"): routes.events,
     ("get", "/openapi.json"): routes.openapi,
+    ("get", "/requests"): routes.requests,
+    ("get", "/requests/{id}"): routes.request_detail,
+    ("get", "/initiatives"): routes.initiatives,
+    ("get", "/initiatives/{id}"): routes.initiative_detail,
+    ("get", "/invites"): routes.invites,
 }
 
 

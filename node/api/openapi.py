@@ -144,6 +144,46 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
         (_KIND,),
     ),
     Endpoint("get", "/openapi.json", "This document.", "Document"),
+    Endpoint(
+        "get",
+        "/requests",
+        "Help requests, oldest first, with what was pledged, committed and fulfilled.",
+        "RequestPage",
+        _PAGE,
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/requests/{id}",
+        "One help request with its backers (released ones too).",
+        "RequestDetail",
+        (Param("id", _STR, "The request's id or a unique prefix (hex).", "path"),),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
+        "/initiatives",
+        "Initiatives, oldest first, with their status and totals.",
+        "InitiativePage",
+        _PAGE,
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/initiatives/{id}",
+        "One initiative with its backers (released ones too).",
+        "InitiativeDetail",
+        (Param("id", _STR, "The initiative's id or a unique prefix (hex).", "path"),),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
+        "/invites",
+        "Invites you sent and invites you accepted, with their state.",
+        "InvitePage",
+        _PAGE,
+        (400,),
+    ),
 )
 
 
@@ -177,6 +217,46 @@ _IDEA = {
     "ratings": _INT,
     "average_score": _NULL_STR,
     "comments": _INT,
+}
+_APPEAL = {
+    "id": _STR,
+    "author": _STR,
+    "goal": _MONEY,
+    "pledged": _MONEY,
+    "committed": _MONEY,
+    "fulfilled": _MONEY,
+    "status": _STR,
+    "created": _TIME,
+    "forked": _BOOL,
+    "closed": {"type": ["string", "null"], "format": "date-time"},
+    "closing": _NULL_STR,
+}
+_REQUEST = {**_APPEAL, "reason": _STR, "monthly": _BOOL}
+_INITIATIVE = {
+    **_APPEAL,
+    "title": _STR,
+    "description": _STR,
+    "deadline": {"type": ["string", "null"], "format": "date-time"},
+}
+_BACKERS = {"type": "array", "items": {"$ref": "#/components/schemas/Pledge"}}
+_APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "Request": _object({**_REQUEST, "backers": _INT}),
+    "RequestDetail": _object({**_REQUEST, "backers": _BACKERS}, close_note=_STR),
+    "Initiative": _object({**_INITIATIVE, "backers": _INT}),
+    "InitiativeDetail": _object({**_INITIATIVE, "backers": _BACKERS}, close_note=_STR),
+    "Invite": _object(
+        {
+            "invite": _STR,
+            "direction": {"enum": ["sent", "accepted"]},
+            "with": _NULL_STR,
+            "guarantee": _MONEY,
+            "state": _STR,
+            "expires": {"type": ["string", "null"], "format": "date-time"},
+        }
+    ),
+    "RequestPage": _page("Request"),
+    "InitiativePage": _page("Initiative"),
+    "InvitePage": _page("Invite"),
 }
 SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "Error": _object(
@@ -285,6 +365,7 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "PledgePage": _page("Pledge"),
     "EntryPage": _page("Entry"),
     "Document": {"type": "object"},
+    **_APPEAL_SCHEMAS,
 }
 
 _ALWAYS = (401, 403, 429)

@@ -290,3 +290,68 @@ async def _json_object(
             found = type(value[name]).__name__
             raise ApiError("invalid_body", f"expected {name} a {kind.__name__}, found {found}")
     return value
+
+
+# -- help requests, initiatives and invites -------------------------------------
+
+
+async def requests(request: Request) -> Response:
+    """``GET /requests``: a page of ``samoorg request list --json``, oldest first."""
+    from samoorg.crdt.records import REQUEST
+
+    return _appeals(request, REQUEST)
+
+
+async def initiatives(request: Request) -> Response:
+    """``GET /initiatives``: a page of ``samoorg initiative list --json``, oldest first."""
+    from samoorg.crdt.records import INITIATIVE
+
+    return _appeals(request, INITIATIVE)
+
+
+def _appeals(request: Request, kind: str) -> Response:
+    ctx = _ctx(request)
+    page = page_request(request.query_params)
+    live = ctx.live
+    # The order is remembered; a row's status depends on the time, so rows are not.
+    listed = live.memo(
+        ("appeals", kind), PledgeState.kinds, lambda: live.views.pledges.appeals(kind)
+    )
+    start, stop, cursor = page_of(len(listed), page)
+    at = now_ms()
+    return _page([shapes.appeal_row(live.views, a, at) for a in listed[start:stop]], cursor)
+
+
+async def request_detail(request: Request) -> Response:
+    """``GET /requests/{id}``: as ``samoorg request show ID --json`` (id or unique prefix)."""
+    from samoorg.crdt.records import REQUEST
+
+    return _appeal(request, REQUEST)
+
+
+async def initiative_detail(request: Request) -> Response:
+    """``GET /initiatives/{id}``: as ``samoorg initiative show ID --json`` (id or prefix)."""
+    from samoorg.crdt.records import INITIATIVE
+
+    return _appeal(request, INITIATIVE)
+
+
+def _appeal(request: Request, kind: str) -> Response:
+    ctx = _ctx(request)
+    prefix = request.path_params["id"]
+    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
+    views = ctx.live.views
+    return _json(shapes.appeal_detail(views, shapes.held_appeal(views, entry, kind), now_ms()))
+
+
+async def invites(request: Request) -> Response:
+    """``GET /invites``: a page of ``samoorg invite list --json`` (sent and accepted)."""
+    ctx = _ctx(request)
+    page = page_request(request.query_params)
+    live = ctx.live
+    listed = live.memo(
+        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
+    )
+    start, stop, cursor = page_of(len(listed), page)
+    at = now_ms()
+    return _page([shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)

@@ -18,7 +18,9 @@ __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
     from samoorg.crdt.inbox import ActionItem
+    from samoorg.crdt.invites import InviteOutcome
     from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.pledges import Appeal
     from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
     from samoorg.node.store import StoreStats
@@ -333,4 +335,106 @@ def item_json(item: ActionItem) -> dict[str, Any]:
         "when": instant(item.when),
         "amount": money_json(amount.minor, amount.currency) if amount is not None else None,
         "text": item.text,
+    }
+
+
+# -- help requests, initiatives and invites (pledge and trust commands) --------
+
+
+def appeal_row(views: Views, appeal: Appeal, at: int) -> dict[str, Any]:
+    """One row of ``request list --json`` or ``initiative list --json``."""
+    from samoorg.crdt.records import Initiative, Request
+
+    record = appeal.record
+    totals = appeal.totals
+    code = appeal.currency
+    row: dict[str, Any] = {
+        "id": appeal.id.hex(),
+        "author": peer_id(appeal.entry.author),
+        "goal": money_json(appeal.goal, code),
+        "pledged": money_json(totals.pledged, code),
+        "committed": money_json(totals.committed, code),
+        "fulfilled": money_json(totals.fulfilled, code),
+        "backers": totals.backers,
+        "status": appeal.status(at),
+        "created": Instant(appeal.entry.timestamp),
+        "forked": views.is_forked(appeal.entry.author),
+        "closed": instant(appeal.closed.timestamp) if appeal.closed else None,
+        "closing": appeal.closed.id.hex() if appeal.closed else None,
+    }
+    if isinstance(record, Request):
+        row["reason"] = record.reason
+        row["monthly"] = record.monthly
+    elif isinstance(record, Initiative):
+        row["title"] = record.title
+        row["description"] = record.description
+        row["deadline"] = instant(record.deadline)
+    return row
+
+
+def held_appeal(views: Views, entry: Entry, kind: str) -> Appeal:
+    """The request or initiative ``entry`` (of ``kind``) as the views hold it, or the refusal.
+
+    A ``NotFound`` names the wrong kind; a ``RuleViolation`` says why the views void it.
+    """
+    from samoorg.crdt.errors import RuleViolation
+    from samoorg.crdt.pledge_rules import LABELS
+    from samoorg.node.errors import NotFound
+
+    if entry.kind != kind:
+        raise NotFound(f"expected the id of a {kind} entry, found an entry of kind {entry.kind}")
+    appeal = views.pledges.appeal(entry.id)
+    if appeal is None:
+        reason = views.invalid().get(entry.id, f"not a valid {LABELS[kind]}")
+        raise RuleViolation(f"{LABELS[kind]} {entry.id.hex()[:12]} is void: {reason}")
+    return appeal
+
+
+def appeal_detail(views: Views, appeal: Appeal, at: int) -> dict[str, Any]:
+    """``request show --json`` or ``initiative show --json``: the row with its backers.
+
+    ``backers`` lists the pledges (released ones too) instead of counting them.
+    """
+    row = appeal_row(views, appeal, at)
+    backing = views.pledges.backers(appeal.id, released=True)
+    row["backers"] = [pledge_row(views, p, at) for p in backing]
+    if appeal.closed is not None:
+        row["close_note"] = appeal.closed.body.get("note") or ""
+    return row
+
+
+def listed_invites(views: Views, me: bytes) -> list[tuple[InviteOutcome, str, bytes | None]]:
+    """The invites ``invite list`` shows, by id: ``(outcome, direction, other participant)``.
+
+    Invites ``me`` sent, invites ``me`` accepted, and invites whose acceptance
+    by ``me`` waits for the invite itself (the other participant unknown yet).
+    """
+    listed: list[tuple[InviteOutcome, str, bytes | None]] = []
+    for outcome in views.trust.outcomes():
+        if outcome.inviter == me:
+            listed.append((outcome, "sent", outcome.invitee))
+        elif outcome.invitee == me:
+            listed.append((outcome, "accepted", outcome.inviter))
+        elif any(_author(views, i) == me for i in outcome.waiting):
+            listed.append((outcome, "accepted", None))
+    return listed
+
+
+def _author(views: Views, entry_id: bytes) -> bytes | None:
+    entry = views.index.get(entry_id)
+    return entry.author if entry is not None else None
+
+
+def invite_row(
+    outcome: InviteOutcome, direction: str, other: bytes | None, at: int
+) -> dict[str, Any]:
+    """One row of ``invite list --json``."""
+    record = outcome.record
+    return {
+        "invite": outcome.id.hex(),
+        "direction": direction,
+        "with": peer_id(other) if other else None,
+        "guarantee": money_json(record.amount.minor, record.amount.currency) if record else {},
+        "state": outcome.status(at),
+        "expires": instant(record.expires) if record else None,
     }
