@@ -43,6 +43,12 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/log"): routes.entries_log,
     ("get", "/events"): routes.events,
     ("get", "/openapi.json"): routes.openapi,
+    ("get", "/ratings"): routes.ratings,
+    ("get", "/utility"): routes.utility,
+    ("get", "/polls"): routes.polls,
+    ("get", "/polls/{id}"): routes.poll,
+    ("get", "/agreements"): routes.agreements,
+    ("get", "/agreements/{id}"): routes.agreement,
 }
 
 
