@@ -13,11 +13,29 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from samoorg.cli.community import flagged_label, hex_prefix, load_views, resolve_entry, writer
+from samoorg.cli.community import (
+    flagged_label,
+    hex_prefix,
+    load_views,
+    member_label,
+    resolve_entry,
+    writer,
+)
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import Instant, count, format_time, print_json, print_table
+from samoorg.cli.paging import (
+    DEFAULT_LIMIT,
+    AllFlag,
+    CursorOption,
+    LimitOption,
+    Page,
+    page_of,
+    paging,
+    print_next_page,
+)
 from samoorg.crdt.errors import RuleViolation
-from samoorg.protocol.ids import peer_id
+from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
+from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.agreement_edits import Step
@@ -65,12 +83,7 @@ def _open(ctx: typer.Context, prefix: str) -> tuple[Session, Views, Agreement]:
 def _agreement(state: Session, views: Views, prefix: str) -> Agreement:
     from samoorg.crdt.agreement_codec import NEW
 
-    entry = resolve_entry(state, prefix, NEW)
-    found = views.agreements.get(entry.id)
-    if found is None or entry.id in found.invalid:
-        reason = views.invalid().get(entry.id, "it is not valid")
-        raise RuleViolation(f"agreement {entry.id.hex()[:SHORT]} is ignored: {reason}")
-    return found
+    return held_agreement(views, resolve_entry(state, prefix, NEW))
 
 
 def _record(
@@ -190,68 +203,31 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Print an agreement's current text, or the text of an earlier version."""
-    state, views, agreement = _open(ctx, agreement_id)
-    if version is None:
-        digest, text, heads = agreement.version, agreement.text, agreement.heads
-    else:
-        digest, text, heads = _find_version(agreement, version)
-    current = digest == agreement.version
-    if as_json:
-        print_json(
-            {
-                "agreement": agreement.doc.hex(),
-                "title": agreement.title,
-                "version": digest.hex(),
-                "current": current,
-                "heads": [h.hex() for h in heads],
-                "text": text,
-            }
-        )
-        return
-    me = state.public_key()
-    assert agreement.root is not None
-    typer.echo(f"agreement {_short(agreement.doc)}  {agreement.title}")
-    size = len(agreement.replica.closure(heads))
-    typer.echo(
-        f"by {flagged_label(views, agreement.root.author, me)}, "
-        f"{format_time(agreement.root.timestamp)} UTC; "
-        f"this version: {count(size, 'entry', 'entries')}"
+    state = session(ctx)
+    prefix = hex_prefix(agreement_id)
+    wanted = None if version is None else hex_prefix(version, "a version hash or entry id")
+
+    def local() -> dict[str, Any]:
+        views = load_views(state)
+        return agreement_detail(views, _agreement(state, views, prefix), wanted)
+
+    shown = state.ask(
+        lambda daemon: daemon.get(f"/agreements/{prefix}", {"version": wanted}), local
     )
-    typer.echo(f"version {_short(digest)}" + ("  (current)" if current else "  (not current)"))
+    if as_json:
+        print_json(shown)
+        return
+    author = member_label(parse_peer_id(shown["author"]), state.public_key())
+    typer.echo(f"agreement {shown['agreement'][:SHORT]}  {shown['title']}")
+    typer.echo(
+        f"by {author}{' FORKED' if shown['forked'] else ''}, {format_time(shown['time'])} UTC; "
+        f"this version: {count(shown['version_entries'], 'entry', 'entries')}"
+    )
+    current = "  (current)" if shown["current"] else "  (not current)"
+    typer.echo(f"version {shown['version'][:SHORT]}{current}")
     typer.echo("")
+    text = shown["text"]
     typer.echo(text, nl=not text.endswith("\n"))
-
-
-def _find_version(agreement: Agreement, prefix: str) -> tuple[bytes, str, tuple[bytes, ...]]:
-    """``(hash, text, heads)`` of the version named by a hash or entry id prefix."""
-    from samoorg.crdt.agreement_codec import version_hash
-
-    wanted = hex_prefix(prefix, "a version hash or entry id")
-    entries = [a for a in agreement.replica.applied if a.hex().startswith(wanted)]
-    if len(entries) == 1:
-        text = agreement.text_at(entries)
-        return version_hash(agreement.doc, text), text, tuple(entries)
-    known: dict[bytes, tuple[str, tuple[bytes, ...]] | None] = {
-        agreement.version: (agreement.text, agreement.heads)
-    }
-    for accepted in agreement.accepted.values():
-        if all(h in agreement.replica for h in accepted.heads):
-            known[accepted.version] = (agreement.text_at(accepted.heads), accepted.heads)
-        else:
-            known.setdefault(accepted.version, None)
-    if not any(v.hex().startswith(wanted) for v in known):
-        for entry, digest in agreement.versions():
-            known.setdefault(digest, (agreement.text_at((entry.id,)), (entry.id,)))
-    matches = [v for v in known if v.hex().startswith(wanted)]
-    if len(matches) + len(entries) != 1:
-        what = "no version or edit" if not matches and not entries else "several versions or edits"
-        raise RuleViolation(f"{what} of {_short(agreement.doc)} match {wanted!r}")
-    found = known[matches[0]]
-    if found is None:
-        raise RuleViolation(
-            f"version {wanted} was accepted by someone, but the edits it contains are not here yet"
-        )
-    return matches[0], found[0], found[1]
 
 
 @agreement_app.command("accept")
@@ -385,44 +361,39 @@ def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fals
 
 
 @agreement_app.command("list")
-def list_(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def list_(
+    ctx: typer.Context,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Every agreement held, with its version and how many accepted it."""
     state = session(ctx)
-    views = load_views(state)
-    me = state.public_key()
-    agreements = views.agreements.all()
+    asked = paging(limit, every, cursor)
+
+    def local() -> Page:
+        me = state.public_key()
+        held, next_cursor = page_of(load_views(state).agreements.all(), asked)
+        return Page([agreement_summary(a, me) for a in held], next_cursor)
+
+    page = state.ask(lambda daemon: daemon.page("/agreements", {}, asked), local)
     if as_json:
-        print_json([_summary(a, me) for a in agreements])
+        print_json(page.as_json())
         return
-    rows = []
-    for a in agreements:
-        mine = a.accepted.get(me)
-        current = sum(1 for x in a.accepted.values() if x.status == "current")
-        rows.append(
-            (
-                _short(a.doc),
-                a.title,
-                _short(a.version),
-                len(a.replica.applied),
-                f"{current} of {len(a.accepted)}",
-                "-" if mine is None else mine.status,
-            )
+    rows = [
+        (
+            a["agreement"][:SHORT],
+            a["title"],
+            a["version"][:SHORT],
+            a["entries"],
+            f"{a['accepted_current']} of {a['accepted']}",
+            a["you"] or "-",
         )
+        for a in page.items
+    ]
     print_table(None, ["id", "title", "version", "entries", "accepted (current)", "you"], rows)
-
-
-def _summary(agreement: Agreement, me: bytes) -> dict[str, Any]:
-    mine = agreement.accepted.get(me)
-    return {
-        "agreement": agreement.doc.hex(),
-        "title": agreement.title,
-        "version": agreement.version.hex(),
-        "entries": len(agreement.replica.applied),
-        "characters": len(agreement.text),
-        "accepted": len(agreement.accepted),
-        "accepted_current": sum(1 for x in agreement.accepted.values() if x.status == "current"),
-        "you": None if mine is None else mine.status,
-    }
+    print_next_page(["agreement", "list"], page)
 
 
 def members(

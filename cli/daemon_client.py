@@ -80,16 +80,25 @@ class DaemonClient:
     def page(self, path: str, params: Mapping[str, Any], asked: Paging) -> Page:
         """The page ``asked`` for of a listing (every item, page by page, for ``--all``)."""
         if asked.limit is None:
-            return Page(list(self.pages(path, params)), None)
+            items: list[Any] = []
+            answer: dict[str, Any] = {}
+            for answer in self._answers(path, params):
+                items += answer["items"]
+            return _page(answer, items)
         answer = self.get(path, {**params, **asked.query()})
-        return Page(answer["items"], answer["next_cursor"])
+        return _page(answer, answer["items"])
 
     def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Every item of a listing, following ``next_cursor`` (bounded by the listing)."""
+        for answer in self._answers(path, params):
+            yield from answer["items"]
+
+    def _answers(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every page of a listing, following ``next_cursor``."""
         cursor: str | None = None
         while True:
             page = self.get(path, {**params, "limit": PAGE_LIMIT, "cursor": cursor})
-            yield from page["items"]
+            yield page
             cursor = page["next_cursor"]
             if cursor is None:
                 return
@@ -116,6 +125,12 @@ class DaemonClient:
         name = value.get("error") if isinstance(value, dict) else None
         message = value.get("message", "") if isinstance(value, dict) else ""
         raise _ERRORS.get(str(name), DaemonRefused)(message or f"the daemon answered {name}")
+
+
+def _page(answer: Mapping[str, Any], items: list[Any]) -> Page:
+    """A :class:`Page` of ``items`` with the listing's other fields of ``answer``."""
+    extra = {k: v for k, v in answer.items() if k not in ("items", "next_cursor")}
+    return Page(items, answer.get("next_cursor"), extra)
 
 
 def _query(params: Mapping[str, Any]) -> str:

@@ -13,7 +13,7 @@ CLI and the other way round.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Annotated, Any, TypeVar
 
@@ -57,10 +57,12 @@ class Page:
 
     items: list[Any]
     next_cursor: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Fields of the listing as a whole that some pages carry (``utility``: the algorithm)."""
 
     def as_json(self) -> dict[str, Any]:
         """The API's page object."""
-        return {"items": self.items, "next_cursor": self.next_cursor}
+        return {"items": self.items, "next_cursor": self.next_cursor, **self.extra}
 
 
 def paging(limit: int = DEFAULT_LIMIT, every: bool = False, cursor: str | None = None) -> Paging:

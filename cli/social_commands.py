@@ -15,6 +15,7 @@ from urllib.parse import quote
 import typer
 
 from samoorg.cli.community import (
+    hex_prefix,
     load_views,
     member_label,
     now,
@@ -23,7 +24,7 @@ from samoorg.cli.community import (
     resolve_member,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import Instant, count, format_time, instant, print_json, print_table
+from samoorg.cli.output import count, format_time, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -35,11 +36,20 @@ from samoorg.cli.paging import (
     print_next_page,
 )
 from samoorg.crdt.errors import RuleViolation
-from samoorg.node.api.shapes import created_json, idea_detail, idea_order, idea_summary, percent
+from samoorg.node.api.shapes import (
+    created_json,
+    idea_detail,
+    idea_order,
+    idea_summary,
+    poll_order,
+    rating_rows,
+    tally_json,
+    utility_rows,
+    utility_summary,
+)
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.polls import Tally
     from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
     from samoorg.protocol.entry import Entry
@@ -138,18 +148,24 @@ def _report_created(created: dict[str, Any], as_json: bool, summary: str = "") -
     typer.echo(f"{_LABELS.get(created['kind'], created['kind'])} {created['id']}")
 
 
-def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def ratings_list(
+    ctx: typer.Context,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Every rating that counts: each rater's latest rating of each subject."""
-    current, views = _views(session(ctx))
-    rows: list[dict[str, Any]] = []
-    for (rater, subject), rating in sorted(views.ratings.members.items()):
-        # Views ignore a forked participant's ratings, but others' ratings may name them.
-        forked = current.is_forked(subject)
-        rows.append(_rating_row(rater, "member", peer_id(subject), rating, forked=forked))
-    for (rater, subject), rating in sorted(views.ratings.ideas.items()):
-        rows.append(_rating_row(rater, "idea", subject.hex(), rating))
+    state = session(ctx)
+    asked = paging(limit, every, cursor)
+
+    def local() -> Page:
+        current, views = _views(state)
+        return Page(*page_of(rating_rows(current, views), asked))
+
+    page = state.ask(lambda daemon: daemon.page("/ratings", {}, asked), local)
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     print_table(
         None,
@@ -163,79 +179,44 @@ def ratings_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 r["comment"],
                 format_time(r["time"]),
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["ratings"], page)
 
 
-def _rating_row(
-    rater: bytes, about: str, subject: str, rating: Any, *, forked: bool = False
-) -> dict[str, Any]:
-    return {
-        "rater": peer_id(rater),
-        "about": about,
-        "subject": subject,
-        "score": rating.score,
-        "comment": rating.comment,
-        "entry": rating.entry_id.hex(),
-        "time": Instant(rating.timestamp),
-        "forked": forked,
-    }
-
-
-def _utility_rows(views: SocialViews) -> list[dict[str, Any]]:
-    result = views.utility
-    total = result.total_utility
-    received = views.raters()
-    rows: list[dict[str, Any]] = [
-        {
-            "id": peer_id(key),
-            "utility": result.utility[key],
-            "utility_percent": percent(result.utility[key], total),
-            "standing": result.standing[key],
-            "standing_percent": percent(result.standing[key], result.params.scale),
-            "raters": received.get(key, 0),
-        }
-        for key in result.members
-    ]
-    rows.sort(key=lambda r: (-r["utility"], -r["standing"], r["id"]))
-    return rows
-
-
-def _algorithm_json(views: SocialViews) -> dict[str, Any]:
-    result = views.utility
-    params = result.params
-    return {
-        "algorithm": "personalised PageRank / EigenTrust over the trust list, integer fixed point",
-        "damping": f"{params.damping_num}/{params.damping_den}",
-        "scale": params.scale,
-        "tolerance": params.tolerance,
-        "max_iterations": params.max_iterations,
-        "iterations": result.iterations,
-        "converged": result.converged,
-        "edges": result.edges,
-    }
-
-
-def utility(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def utility(
+    ctx: typer.Context,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Each trust-list member's utility: ratings weighted by the raters' own standing."""
-    _, views = _views(session(ctx))
-    rows = _utility_rows(views)
+    state = session(ctx)
+    asked = paging(limit, every, cursor)
+
+    def local() -> Page:
+        _, views = _views(state)
+        return Page(*page_of(utility_rows(views), asked), utility_summary(views))
+
+    page = state.ask(lambda daemon: daemon.page("/utility", {}, asked), local)
     if as_json:
-        print_json({"members": rows, **_algorithm_json(views)})
+        print_json(page.as_json())
         return
-    result = views.utility
+    summary = page.extra
     print_table(
         None,
         ["member", "utility %", "standing %", "rated by"],
-        [(r["id"], r["utility_percent"], r["standing_percent"], r["raters"]) for r in rows],
+        [(r["id"], r["utility_percent"], r["standing_percent"], r["raters"]) for r in page.items],
     )
-    state = "converged" if result.converged else "stopped (not converged)"
+    converged = "converged" if summary["converged"] else "stopped (not converged)"
     typer.echo(
-        f"{count(len(rows), 'member')}, {count(result.edges, 'rating edge')}; {state} after "
-        f"{count(result.iterations, 'iteration')} (damping {result.params.damping_num}/"
-        f"{result.params.damping_den}); see docs/utility.md"
+        f"{count(summary['total'], 'member')}, {count(summary['edges'], 'rating edge')}; "
+        f"{converged} after {count(summary['iterations'], 'iteration')} "
+        f"(damping {summary['damping']}); see docs/utility.md"
     )
+    print_next_page(["utility"], page)
 
 
 def distribute(
@@ -253,7 +234,7 @@ def distribute(
     shares = split(total, views.utility.utility)
     rows = [
         {**row, "share": shares[key].format()}
-        for row, key in ((r, _key_of(r["id"])) for r in _utility_rows(views))
+        for row, key in ((r, _key_of(r["id"])) for r in utility_rows(views))
     ]
     if as_json:
         print_json(
@@ -450,36 +431,27 @@ def poll_new(
     _created(record(state, polls.POLL_KIND, content), as_json)
 
 
-def _tally_json(tally: Tally, now: int) -> dict[str, Any]:
-    poll = tally.poll
-    return {
-        "id": poll.id.hex(),
-        "question": poll.question,
-        "author": peer_id(poll.author),
-        "closes": instant(poll.closes),
-        "open": tally.is_open(now),
-        "options": [
-            {"number": i + 1, "option": text, "votes": tally.counts[i]}
-            for i, text in enumerate(poll.options)
-        ],
-        "leading": [poll.options[i] for i in tally.leaders],
-        "votes_counted": len(tally.counted),
-        "votes_not_counted": len(tally.ballots) - len(tally.counted),
-    }
-
-
 @poll_app.command("list")
-def poll_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def poll_list(
+    ctx: typer.Context,
+    limit: LimitOption = DEFAULT_LIMIT,
+    every: AllFlag = False,
+    cursor: CursorOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """List polls, newest first."""
-    _, views = _views(session(ctx))
-    moment = now()
-    tallies = sorted(
-        (views.tally(poll_id) for poll_id in views.polls.polls),
-        key=lambda t: (-t.poll.timestamp, t.poll.id),
-    )
-    rows = [_tally_json(t, moment) for t in tallies]
+    state = session(ctx)
+    asked = paging(limit, every, cursor)
+
+    def local() -> Page:
+        _, views = _views(state)
+        ids, next_cursor = page_of(poll_order(views), asked)
+        moment = now()
+        return Page([tally_json(views.tally(i), moment) for i in ids], next_cursor)
+
+    page = state.ask(lambda daemon: daemon.page("/polls", {}, asked), local)
     if as_json:
-        print_json(rows)
+        print_json(page.as_json())
         return
     print_table(
         None,
@@ -492,9 +464,10 @@ def poll_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 r["votes_counted"],
                 " / ".join(r["leading"]) or "-",
             )
-            for r in rows
+            for r in page.items
         ],
     )
+    print_next_page(["poll", "list"], page)
 
 
 @poll_app.command("show")
@@ -504,19 +477,23 @@ def poll_show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show a poll's options and the votes of trust-list members."""
-    from samoorg.crdt import polls
-
     state = session(ctx)
-    entry = resolve_entry(state, poll_id, polls.POLL_KIND)
-    current, views = _views(state)
-    if entry.id not in views.polls.polls:
-        raise _ignored(current, entry, "poll")
-    tally = views.tally(entry.id)
-    data = _tally_json(tally, now())
+    prefix = hex_prefix(poll_id)
+
+    def local() -> dict[str, Any]:
+        from samoorg.crdt import polls
+
+        entry = resolve_entry(state, prefix, polls.POLL_KIND)
+        current, views = _views(state)
+        if entry.id not in views.polls.polls:
+            raise _ignored(current, entry, "poll")
+        return tally_json(views.tally(entry.id), now())
+
+    data = state.ask(lambda daemon: daemon.get(f"/polls/{prefix}"), local)
     if as_json:
         print_json(data)
         return
-    typer.echo(tally.poll.question)
+    typer.echo(data["question"])
     status = "open" if data["open"] else "closed"
     closes = f", closes {format_time(data['closes'])} UTC" if data["closes"] else ""
     typer.echo(f"id {data['id']}  ({status}{closes})")

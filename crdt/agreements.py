@@ -400,3 +400,34 @@ class AgreementState(BucketDomain[Bucket, Agreement]):
 def _age(agreement: Agreement) -> tuple[int, bytes]:
     root = agreement.root
     return (root.timestamp if root is not None else 0), agreement.doc
+
+
+def find_version(agreement: Agreement, wanted: str) -> tuple[bytes, str, tuple[bytes, ...]]:
+    """``(hash, text, heads)`` of the version named by a lowercase hex prefix of a version
+    hash or of an entry id (``agreement show --version``); a RuleViolation otherwise."""
+    short = agreement.doc.hex()[:12]
+    entries = [a for a in agreement.replica.applied if a.hex().startswith(wanted)]
+    if len(entries) == 1:
+        text = agreement.text_at(entries)
+        return version_hash(agreement.doc, text), text, tuple(entries)
+    known: dict[bytes, tuple[str, tuple[bytes, ...]] | None] = {
+        agreement.version: (agreement.text, agreement.heads)
+    }
+    for accepted in agreement.accepted.values():
+        if all(h in agreement.replica for h in accepted.heads):
+            known[accepted.version] = (agreement.text_at(accepted.heads), accepted.heads)
+        else:
+            known.setdefault(accepted.version, None)
+    if not any(v.hex().startswith(wanted) for v in known):
+        for entry, digest in agreement.versions():
+            known.setdefault(digest, (agreement.text_at((entry.id,)), (entry.id,)))
+    matches = [v for v in known if v.hex().startswith(wanted)]
+    if len(matches) + len(entries) != 1:
+        what = "no version or edit" if not matches and not entries else "several versions or edits"
+        raise RuleViolation(f"{what} of {short} match {wanted!r}")
+    found = known[matches[0]]
+    if found is None:
+        raise RuleViolation(
+            f"version {wanted} was accepted by someone, but the edits it contains are not here yet"
+        )
+    return matches[0], found[0], found[1]

@@ -98,7 +98,7 @@ def test_agreement_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> No
     assert not old["current"]
     first = homes.json("bob", "agreement", "show", short, "--version", doc[:10])
     assert first["text"] == RULES
-    listing = homes.json("bob", "agreement", "list")
+    listing = homes.items("bob", "agreement", "list")
     assert listing[0]["title"] == "Community rules"
     assert listing[0]["you"] == "outdated"
 

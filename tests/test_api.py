@@ -438,3 +438,69 @@ def test_requests_initiatives_and_invites_equal_the_cli_json(api_node: ApiNode) 
     wrong = api.get(f"/requests/{initiative}")
     assert (wrong.status, wrong.json()["error"]) == (404, "not_found")
     assert api.get("/requests/zz").json()["error"] == "not_found"
+
+
+def test_social_and_agreement_reads_equal_the_cli_json(api_node: ApiNode, tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    api = api_node.api
+    home = api_node.home
+    for question in ("Spokesperson?", "Meeting day?"):
+        run_cli(home, "--offline", "poll", "new", question, "--option", "a", "--option", "b")
+    rules = tmp_path / "rules.txt"
+    rules.write_text("Be kind.\n", encoding="utf-8")
+    made = json.loads(
+        run_cli(
+            home, "--offline", "agreement", "new", "Rules", "--file", str(rules), "--json"
+        ).stdout
+    )
+    doc = made["agreement"]
+    for _ in range(100):  # the daemon notices another process's write within ~0.1 s
+        if api.get("/agreements").json()["items"]:
+            break
+        time.sleep(0.05)
+
+    def offline(*args: str) -> object:
+        return api_node.cli_json("--offline", *args)
+
+    def offline_items(*args: str) -> object:
+        page = api_node.cli_json("--offline", *args, "--all")
+        assert isinstance(page, dict)
+        assert page["next_cursor"] is None
+        return page["items"]
+
+    polls = offline_items("poll", "list")
+    assert isinstance(polls, list)
+    assert len(polls) >= 2
+    assert api.all_pages("/polls", 1) == polls
+    assert api.get(f"/polls/{polls[0]['id'][:10]}").json() == offline(
+        "poll", "show", polls[0]["id"]
+    )
+    assert api.all_pages("/ratings", 1) == offline_items("ratings")
+    utility = api.get("/utility").json()
+    assert utility == offline("utility")
+    assert api.all_pages("/utility", 1) == utility["items"]
+    assert api.all_pages("/agreements", 1) == offline_items("agreement", "list")
+    assert api.get(f"/agreements/{doc[:8]}").json() == offline("agreement", "show", doc)
+    old = api.get(f"/agreements/{doc}?version={doc[:10]}")
+    assert old.json() == offline("agreement", "show", doc, "--version", doc[:10])
+    assert api.get(f"/agreements/{doc}?version=ZZ").json()["error"] == "invalid_parameter"
+    assert api.get(f"/agreements/{polls[0]['id']}").json()["error"] == "not_found"
+    assert api.get("/polls/0000abcd").status == 404
+
+    document = api.get("/openapi.json").json()
+    answers = {
+        "/ratings": api.get("/ratings"),
+        "/utility": api.get("/utility"),
+        "/polls": api.get("/polls"),
+        "/polls/{id}": api.get(f"/polls/{polls[0]['id']}"),
+        "/agreements": api.get("/agreements"),
+        "/agreements/{id}": api.get(f"/agreements/{doc}"),
+    }
+    for path, answer in answers.items():
+        assert answer.status == 200, (path, answer.body)
+        operation = document["paths"]["/api/v1" + path]["get"]
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        errors = [e.message for e in validator.iter_errors(answer.json())]
+        assert not errors, (path, errors[:3])

@@ -9,6 +9,7 @@ as text and as ``--json``, byte for byte.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,17 @@ READS: tuple[tuple[str, ...], ...] = (
     ("initiative", "list", "--all"),
     ("invite", "list"),
     ("invite", "list", "--limit", "1"),
+    ("ratings",),
+    ("ratings", "--limit", "1"),
+    ("utility",),
+    ("utility", "--limit", "1"),
+    ("poll", "list"),
+    ("poll", "list", "--limit", "1"),
+    ("agreement", "list"),
+    ("agreement", "list", "--limit", "1"),
 )
+SHOWN: tuple[tuple[str, str], ...] = (("poll", "poll.new"), ("agreement", "agreement.new"))
+"""``show ID`` commands and the kind of the entry they show (compared like READS)."""
 
 
 @pytest.fixture(name="node", scope="module")
@@ -59,6 +70,7 @@ def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
     pledge = json.loads(intended.stdout)["id"]
     run_cli(node.home, "--offline", "pledge", "commit", pledge[:12], "--due", "30d")
     run_cli(node.home, "--offline", "pledge", "intend", "5", "EUR", "--to", friend_id)
+    _social_and_agreements(root, node, friend, friend_id)
     try:
         _appeals_and_invites(node.home)
         yield node
@@ -87,6 +99,57 @@ def _appeals_and_invites(home: Path) -> None:
         run_cli(home, "--offline", "invite", "create", "--amount", amount, "--currency", "EUR")
 
 
+def _social_and_agreements(root: Path, node: ApiNode, friend: Path, friend_id: str) -> None:
+    """Two or more ratings, trust-list members, polls and agreements, all seen by the daemon."""
+    invited = run_cli(
+        node.home, "--offline", "invite", "create", "--amount", "100", "--currency", "EUR"
+    )
+    run_cli(node.home, "--offline", "export", str(root / "ana.bundle"))
+    run_cli(friend, "import", str(root / "ana.bundle"))
+    run_cli(friend, "invite", "accept", invited.stdout.split()[0])
+    posted = run_cli(friend, "idea", "post", "friend's idea", "--json")
+    run_cli(friend, "export", str(root / "friend.bundle"))
+    run_cli(node.home, "--offline", "import", str(root / "friend.bundle"))
+    run_cli(node.home, "--offline", "rate", friend_id, "4", "--comment", "reliable")
+    run_cli(node.home, "--offline", "rate", json.loads(posted.stdout)["id"][:12], "5")
+    for question in ("Spokesperson?", "Meeting day?"):
+        made = run_cli(
+            node.home,
+            "--offline",
+            "poll",
+            "new",
+            question,
+            "--option",
+            "a",
+            "--option",
+            "b",
+            "--closes",
+            "7d",
+            "--json",
+        )
+        run_cli(node.home, "--offline", "vote", json.loads(made.stdout)["id"][:12], "2")
+    for title in ("Rules", "Charter"):
+        text = root / f"{title}.txt"
+        text.write_text(f"The {title.lower()} of the community.\n", encoding="utf-8")
+        run_cli(node.home, "--offline", "agreement", "new", title, "--file", str(text))
+    first = json.loads(run_cli(node.home, "--offline", "agreement", "list", "--json").stdout)
+    run_cli(node.home, "--offline", "agreement", "accept", first["items"][0]["agreement"][:12])
+    # The daemon confirms the friend's acceptance of our invite in our feed; wait for that
+    # and for the daemon to hold every stored entry, so nothing changes during the tests.
+    for _ in range(200):
+        confirmed = node.api.get("/log?kind=trust.confirm").json()["items"]
+        offline = json.loads(run_cli(node.home, "--offline", "status", "--json").stdout)
+        held = node.api.get("/status").json()["store"]["entries"]
+        if confirmed and held == offline["store"]["entries"]:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the daemon did not catch up with the store")
+    for listing in (("ratings",), ("utility",), ("poll", "list"), ("agreement", "list")):
+        page = json.loads(run_cli(node.home, "--offline", *listing, "--json").stdout)
+        assert len(page["items"]) >= 2, listing
+
+
 def _store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(self: Session) -> None:
         raise AssertionError("the command opened the store while the daemon runs")
@@ -108,6 +171,35 @@ def test_reads_through_the_daemon_equal_offline(
     assert (through_text.code, through_text.out) == (0, offline_text.out)
     assert (through_json.code, through_json.out) == (0, offline_json.out)
     assert through_text.err == through_json.err == ""
+
+
+@pytest.mark.parametrize(("command", "kind"), SHOWN, ids=[c for c, _ in SHOWN])
+def test_show_through_the_daemon_equals_offline(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, command: str, kind: str
+) -> None:
+    shown = json.loads(cli(node.home, "--offline", "log", "--kind", kind, "--json").out)
+    assert len(shown["items"]) >= 2
+    ident = shown["items"][0]["id"][:10]
+    variants = [(command, "show", ident)]
+    if command == "agreement":  # an earlier version, by the entry id of its newest edit
+        variants.append(("agreement", "show", ident, "--version", ident))
+    for args in variants:
+        offline_text = cli(node.home, "--offline", *args)
+        offline_json = cli(node.home, "--offline", *args, "--json")
+        assert offline_text.code == offline_json.code == 0, offline_text.err
+        with monkeypatch.context() as patched:
+            _store_forbidden(patched)
+            through_text = cli(node.home, *args)
+            through_json = cli(node.home, *args, "--json")
+        assert (through_text.code, through_text.out) == (0, offline_text.out)
+        assert (through_json.code, through_json.out) == (0, offline_json.out)
+    missing = "0000abcd"  # no entry's id starts so (a chance of about 1e-8 here)
+    with monkeypatch.context() as patched:
+        _store_forbidden(patched)
+        refused = cli(node.home, command, "show", missing)
+    offline_refusal = cli(node.home, "--offline", command, "show", missing)
+    assert (refused.code, refused.err) == (offline_refusal.code, offline_refusal.err)
+    assert refused.code == 1
 
 
 def test_pages_follow_cursors_the_same_way(node: ApiNode, cli: CliRunner) -> None:
@@ -158,7 +250,7 @@ def test_a_daemon_that_does_not_answer_falls_back_to_the_store(
 
 
 @pytest.mark.parametrize("kind", ["request", "initiative"])
-def test_show_through_the_daemon_equals_offline(
+def test_appeal_show_through_the_daemon_equals_offline(
     node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     listed = json.loads(cli(node.home, "--offline", kind, "list", "--all", "--json").out)

@@ -61,13 +61,26 @@ def test_forum_ratings_utility_distribution_and_poll(tmp_path: Path, cli: CliRun
 
     views = {name: c.json(name, "utility") for name in ("alice", "bob", "carol", "dave")}
     assert len({json.dumps(v, sort_keys=True) for v in views.values()}) == 1  # same on every node
-    utility = {row["id"]: row for row in views["alice"]["members"]}
+    utility = {row["id"]: row for row in views["alice"]["items"]}
     assert set(utility) == {c.ids[n] for n in ("alice", "bob", "carol", "dave")}
     assert utility[c.ids["carol"]]["utility"] > 0  # credited through her idea
     assert views["alice"]["converged"] is True
+    assert (views["alice"]["total"], views["alice"]["next_cursor"]) == (4, None)
+    first = c.json("alice", "utility", "--limit", "3")
+    assert first["items"] == views["alice"]["items"][:3]
+    rest = c.json("alice", "utility", "--cursor", first["next_cursor"])
+    assert rest["items"] == views["alice"]["items"][3:]
+    assert "(showing 3; next page: samoorg utility --cursor" in c.run(
+        "alice", "utility", "--limit", "3"
+    )
+    rows = c.items("alice", "ratings")
+    rated = {(r["rater"], r["about"], r["subject"]): r["score"] for r in rows}
+    assert rated[c.ids["dave"], "member", c.ids["bob"]] == 4  # the latest of dave's two
+    assert rated[c.ids["alice"], "idea", idea] == 5
+    assert c.json("alice", "ratings", "--limit", "2")["items"] == rows[:2]
     # The ring gains nothing: dropping its ratings changes no one's utility.
     outsider = c.json("sybil1", "utility")
-    assert [row["id"] for row in outsider["members"]] == [c.ids["sybil1"]]
+    assert [row["id"] for row in outsider["items"]] == [c.ids["sybil1"]]
 
     shares = c.json("bob", "distribute", "1000.01", "EUR")
     assert shares["amount"] == "1000.01"
@@ -99,7 +112,7 @@ def test_forum_ratings_utility_distribution_and_poll(tmp_path: Path, cli: CliRun
     assert [o["votes"] for o in result["options"]] == [0, 3]
     assert result["leading"] == ["carol"]
     assert result["votes_not_counted"] == 1
-    assert c.json("carol", "poll", "list")[0]["id"] == poll
+    assert c.items("carol", "poll", "list")[0]["id"] == poll
     assert "leading: carol" in c.run("bob", "poll", "show", poll[:8])
 
 

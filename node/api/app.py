@@ -48,6 +48,12 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/initiatives"): routes.initiatives,
     ("get", "/initiatives/{id}"): routes.initiative_detail,
     ("get", "/invites"): routes.invites,
+    ("get", "/ratings"): routes.ratings,
+    ("get", "/utility"): routes.utility,
+    ("get", "/polls"): routes.polls,
+    ("get", "/polls/{id}"): routes.poll,
+    ("get", "/agreements"): routes.agreements,
+    ("get", "/agreements/{id}"): routes.agreement,
 }
 
 

@@ -184,6 +184,52 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
         _PAGE,
         (400,),
     ),
+    Endpoint(
+        "get",
+        "/ratings",
+        "Every rating that counts: each rater's latest rating of each subject.",
+        "RatingPage",
+        _PAGE,
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/utility",
+        "Each trust-list member's utility, highest first, and the algorithm's figures.",
+        "UtilityPage",
+        _PAGE,
+        (400,),
+    ),
+    Endpoint(
+        "get", "/polls", "Polls, newest first, with their tallies.", "PollPage", _PAGE, (400,)
+    ),
+    Endpoint(
+        "get",
+        "/polls/{id}",
+        "One poll: its options and the votes of trust-list members.",
+        "Poll",
+        (Param("id", _STR, "The poll's id or a unique prefix (hex).", "path"),),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
+        "/agreements",
+        "Every agreement held, oldest first, with its version and acceptances.",
+        "AgreementPage",
+        _PAGE,
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/agreements/{id}",
+        "One agreement's text: the current version, or the one named by `version`.",
+        "AgreementText",
+        (
+            Param("id", _STR, "The agreement's id or a unique prefix (hex).", "path"),
+            Param("version", _STR, "A version hash or an edit's entry id (lowercase hex prefix)."),
+        ),
+        (400, 404, 409),
+    ),
 )
 
 
@@ -257,6 +303,89 @@ _APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "RequestPage": _page("Request"),
     "InitiativePage": _page("Initiative"),
     "InvitePage": _page("Invite"),
+    "Rating": _object(
+        {
+            "rater": _STR,
+            "about": {"enum": ["member", "idea"]},
+            "subject": _STR,
+            "score": _INT,
+            "comment": _STR,
+            "entry": _STR,
+            "time": _TIME,
+            "forked": _BOOL,
+        }
+    ),
+    "RatingPage": _page("Rating"),
+    "Utility": _object(
+        {
+            "id": _STR,
+            "utility": _INT,
+            "utility_percent": _STR,
+            "standing": _INT,
+            "standing_percent": _STR,
+            "raters": _INT,
+        }
+    ),
+    "UtilityPage": {
+        **_page("Utility"),
+        "required": ["items", "next_cursor", "total", "iterations", "converged", "edges"],
+        "properties": {
+            **_page("Utility")["properties"],
+            "total": _INT,
+            "algorithm": _STR,
+            "damping": _STR,
+            "scale": _INT,
+            "tolerance": _INT,
+            "max_iterations": _INT,
+            "iterations": _INT,
+            "converged": _BOOL,
+            "edges": _INT,
+        },
+    },
+    "Poll": _object(
+        {
+            "id": _STR,
+            "question": _STR,
+            "author": _STR,
+            "closes": {"type": ["string", "null"], "format": "date-time"},
+            "open": _BOOL,
+            "options": {
+                "type": "array",
+                "items": _object({"number": _INT, "option": _STR, "votes": _INT}),
+            },
+            "leading": {"type": "array", "items": _STR},
+            "votes_counted": _INT,
+            "votes_not_counted": _INT,
+        }
+    ),
+    "PollPage": _page("Poll"),
+    "Agreement": _object(
+        {
+            "agreement": _STR,
+            "title": _STR,
+            "version": _STR,
+            "entries": _INT,
+            "characters": _INT,
+            "accepted": _INT,
+            "accepted_current": _INT,
+            "you": _NULL_STR,
+        }
+    ),
+    "AgreementPage": _page("Agreement"),
+    "AgreementText": _object(
+        {
+            "agreement": _STR,
+            "title": _STR,
+            "version": _STR,
+            "current": _BOOL,
+            "heads": {"type": "array", "items": _STR},
+            "author": _STR,
+            "forked": _BOOL,
+            "time": _TIME,
+            "version_entries": _INT,
+            "text": _STR,
+        }
+    ),
 }
 SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "Error": _object(

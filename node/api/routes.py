@@ -262,6 +262,92 @@ async def openapi(request: Request) -> Response:
     return _json(document())
 
 
+async def ratings(request: Request) -> Response:
+    """``GET /ratings``: a page of ``samoorg ratings --json``."""
+    ctx = _ctx(request)
+    page = page_request(request.query_params)
+    live = ctx.live
+    social = live.social(ctx.me)
+    rows = live.memo(("ratings",), SOCIAL_KINDS, lambda: shapes.rating_rows(live.views, social))
+    start, stop, cursor = page_of(len(rows), page)
+    return _page(rows[start:stop], cursor)
+
+
+async def utility(request: Request) -> Response:
+    """``GET /utility``: a page of ``samoorg utility --json`` (the iteration is remembered)."""
+    ctx = _ctx(request)
+    page = page_request(request.query_params)
+    live = ctx.live
+    social = live.social(ctx.me)
+    rows = live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
+    start, stop, cursor = page_of(len(rows), page)
+    body = {"items": rows[start:stop], "next_cursor": cursor, **shapes.utility_summary(social)}
+    return _json(body)
+
+
+async def polls(request: Request) -> Response:
+    """``GET /polls``: a page of ``samoorg poll list --json``, newest first."""
+    ctx = _ctx(request)
+    page = page_request(request.query_params)
+    live = ctx.live
+    social = live.social(ctx.me)
+    order = live.memo(("polls",), SOCIAL_KINDS, lambda: shapes.poll_order(social))
+    start, stop, cursor = page_of(len(order), page)
+    at = now_ms()
+    return _page([shapes.tally_json(social.tally(i), at) for i in order[start:stop]], cursor)
+
+
+def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
+    """The held entry named by a whole id or a unique prefix, which must be of ``kind``."""
+    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
+    if entry.kind != kind:
+        raise NotFound(f"expected the id of a {kind} entry, found an entry of kind {entry.kind}")
+    return entry
+
+
+async def poll(request: Request) -> Response:
+    """``GET /polls/{id}``: as ``samoorg poll show ID --json`` (id or unique prefix)."""
+    from samoorg.crdt.polls import POLL_KIND
+
+    ctx = _ctx(request)
+    entry = _entry_of_kind(ctx, request.path_params["id"], POLL_KIND)
+    social = ctx.live.social(ctx.me)
+    if entry.id not in social.polls.polls:
+        reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
+        raise RuleViolation(f"poll {entry.id.hex()[:12]} is ignored: {reason}")
+    return _json(shapes.tally_json(social.tally(entry.id), now_ms()))
+
+
+async def agreements(request: Request) -> Response:
+    """``GET /agreements``: a page of ``samoorg agreement list --json``, oldest first."""
+    from samoorg.crdt.agreements import AgreementState
+
+    ctx = _ctx(request)
+    page = page_request(request.query_params)
+    live = ctx.live
+    held = live.memo(("agreements",), AgreementState.kinds, live.views.agreements.all)
+    start, stop, cursor = page_of(len(held), page)
+    return _page([shapes.agreement_summary(a, ctx.me) for a in held[start:stop]], cursor)
+
+
+async def agreement(request: Request) -> Response:
+    """``GET /agreements/{id}``: as ``samoorg agreement show ID --json`` (``version`` too)."""
+    from samoorg.crdt.agreement_codec import NEW
+
+    ctx = _ctx(request)
+    version = request.query_params.get("version")
+    if version is not None and (
+        not 4 <= len(version) <= 64 or any(c not in "0123456789abcdef" for c in version)
+    ):
+        raise ApiError(
+            "invalid_parameter",
+            f"expected version 4 to 64 lowercase hex digits, found {version[:70]!r}",
+        )
+    entry = _entry_of_kind(ctx, request.path_params["id"], NEW)
+    views = ctx.live.views
+    return _json(shapes.agreement_detail(views, shapes.held_agreement(views, entry), version))
+
+
 async def _json_object(
     request: Request, *, required: dict[str, type], optional: dict[str, type]
 ) -> dict[str, Any]:

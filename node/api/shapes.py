@@ -17,10 +17,12 @@ from samoorg.protocol.ids import peer_id
 __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
+    from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.inbox import ActionItem
     from samoorg.crdt.invites import InviteOutcome
     from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.crdt.pledges import Appeal
+    from samoorg.crdt.polls import Tally
     from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
     from samoorg.node.store import StoreStats
@@ -437,4 +439,148 @@ def invite_row(
         "guarantee": money_json(record.amount.minor, record.amount.currency) if record else {},
         "state": outcome.status(at),
         "expires": instant(record.expires) if record else None,
+    }
+
+
+# -- ratings, utility, polls, agreements ------------------------------------
+
+
+def rating_rows(views: Views, social: SocialViews) -> list[dict[str, Any]]:
+    """``samoorg ratings --json`` items: each rater's latest rating of each subject."""
+
+    def row(rater: bytes, about: str, subject: str, rating: Any, forked: bool) -> dict[str, Any]:
+        return {
+            "rater": peer_id(rater),
+            "about": about,
+            "subject": subject,
+            "score": rating.score,
+            "comment": rating.comment,
+            "entry": rating.entry_id.hex(),
+            "time": Instant(rating.timestamp),
+            "forked": forked,
+        }
+
+    ratings = social.ratings
+    # Views ignore a forked participant's ratings, but others' ratings may name them.
+    return [
+        row(rater, "member", peer_id(subject), rating, views.is_forked(subject))
+        for (rater, subject), rating in sorted(ratings.members.items())
+    ] + [
+        row(rater, "idea", subject.hex(), rating, False)
+        for (rater, subject), rating in sorted(ratings.ideas.items())
+    ]
+
+
+def utility_rows(social: SocialViews) -> list[dict[str, Any]]:
+    """``samoorg utility --json`` items: each member's utility, highest first."""
+    result = social.utility
+    total = result.total_utility
+    received = social.raters()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": peer_id(key),
+            "utility": result.utility[key],
+            "utility_percent": percent(result.utility[key], total),
+            "standing": result.standing[key],
+            "standing_percent": percent(result.standing[key], result.params.scale),
+            "raters": received.get(key, 0),
+        }
+        for key in result.members
+    ]
+    rows.sort(key=lambda r: (-r["utility"], -r["standing"], r["id"]))
+    return rows
+
+
+def utility_summary(social: SocialViews) -> dict[str, Any]:
+    """What every page of ``samoorg utility --json`` adds: the member count and the algorithm."""
+    result = social.utility
+    params = result.params
+    return {
+        "total": len(result.members),
+        "algorithm": "personalised PageRank / EigenTrust over the trust list, integer fixed point",
+        "damping": f"{params.damping_num}/{params.damping_den}",
+        "scale": params.scale,
+        "tolerance": params.tolerance,
+        "max_iterations": params.max_iterations,
+        "iterations": result.iterations,
+        "converged": result.converged,
+        "edges": result.edges,
+    }
+
+
+def poll_order(social: SocialViews) -> list[bytes]:
+    """Poll ids, newest first (``samoorg poll list``)."""
+    held = social.polls.polls
+    return sorted(held, key=lambda i: (-held[i].timestamp, i))
+
+
+def tally_json(tally: Tally, now: int) -> dict[str, Any]:
+    """One poll and its tally: a row of ``poll list --json`` and ``poll show --json``."""
+    poll = tally.poll
+    return {
+        "id": poll.id.hex(),
+        "question": poll.question,
+        "author": peer_id(poll.author),
+        "closes": instant(poll.closes),
+        "open": tally.is_open(now),
+        "options": [
+            {"number": i + 1, "option": text, "votes": tally.counts[i]}
+            for i, text in enumerate(poll.options)
+        ],
+        "leading": [poll.options[i] for i in tally.leaders],
+        "votes_counted": len(tally.counted),
+        "votes_not_counted": len(tally.ballots) - len(tally.counted),
+    }
+
+
+def held_agreement(views: Views, entry: Entry) -> Agreement:
+    """The agreement whose ``agreement.new`` entry is ``entry``; a RuleViolation if ignored."""
+    from samoorg.crdt.errors import RuleViolation
+
+    found = views.agreements.get(entry.id)
+    if found is None or entry.id in found.invalid:
+        reason = views.invalid().get(entry.id, "it is not valid")
+        raise RuleViolation(f"agreement {entry.id.hex()[:12]} is ignored: {reason}")
+    return found
+
+
+def agreement_summary(agreement: Agreement, me: bytes) -> dict[str, Any]:
+    """One row of ``samoorg agreement list --json``."""
+    mine = agreement.accepted.get(me)
+    return {
+        "agreement": agreement.doc.hex(),
+        "title": agreement.title,
+        "version": agreement.version.hex(),
+        "entries": len(agreement.replica.applied),
+        "characters": len(agreement.text),
+        "accepted": len(agreement.accepted),
+        "accepted_current": sum(1 for x in agreement.accepted.values() if x.status == "current"),
+        "you": None if mine is None else mine.status,
+    }
+
+
+def agreement_detail(views: Views, agreement: Agreement, version: str | None) -> dict[str, Any]:
+    """``samoorg agreement show --json``: the text of the current version or of ``version``.
+
+    ``version`` is a lowercase hex prefix of a version hash or of an edit's entry id.
+    """
+    from samoorg.crdt.agreements import find_version
+
+    if version is None:
+        digest, text, heads = agreement.version, agreement.text, agreement.heads
+    else:
+        digest, text, heads = find_version(agreement, version)
+    root = agreement.root
+    assert root is not None
+    return {
+        "agreement": agreement.doc.hex(),
+        "title": agreement.title,
+        "version": digest.hex(),
+        "current": digest == agreement.version,
+        "heads": [h.hex() for h in heads],
+        "author": peer_id(root.author),
+        "forked": views.is_forked(root.author),
+        "time": Instant(root.timestamp),
+        "version_entries": len(agreement.replica.closure(heads)),
+        "text": text,
     }
