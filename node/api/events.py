@@ -11,9 +11,10 @@ becomes one event per entry::
 :class:`ActionWatcher` adds one ``action`` event per item that newly needs
 the node's participant (``crdt/inbox.py``: an invite accepted, a commitment
 to confirm or overdue, a poll closing), with the data of ``GET /inbox``'s
-items. It looks after every batch of entries of the kinds the inbox reads,
-and every :data:`ACTION_PERIOD` seconds (items that time brings: a
-commitment becoming overdue, a poll entering its last 72 hours). An item is
+items. It looks after batches of entries of the kinds the inbox reads (at
+most once every :data:`ACTION_GAP` seconds), and every :data:`ACTION_PERIOD`
+seconds for items that time brings (a commitment becoming overdue, a poll
+entering its last 72 hours). An item is
 announced once per daemon run; ``GET /inbox`` lists them all. A stream
 subscribed with ``kind=`` filters gets action events only if one of the
 filters is ``action``.
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 QUEUE_SIZE: Final = 256
 ACTION_PERIOD: Final = 60.0
+ACTION_GAP: Final = 0.5
+"""The least time between two looks for action items."""
 ACTION_FILTER: Final = "action"
 MAX_STREAMS: Final = 64
 KEEPALIVE: Final = 15.0
@@ -146,7 +149,13 @@ class EventHub:
 
 
 class ActionWatcher:
-    """Announces the action items of the node's participant as they appear."""
+    """Announces the action items of the node's participant as they appear.
+
+    Computing the items reads every pledge, invite and poll, so it runs off the
+    start-up path and at most once per :data:`ACTION_GAP` seconds however many
+    batches arrive (an initial sync stores thousands): a batch of the kinds the
+    inbox reads only wakes :meth:`run`.
+    """
 
     def __init__(self, live: LiveViews, me: bytes, hub: EventHub) -> None:
         from samoorg.crdt.inbox import READ_KINDS
@@ -156,12 +165,12 @@ class ActionWatcher:
         self.hub = hub
         self._kinds = READ_KINDS
         self._announced: set[tuple[str, str]] = set()
-        self.check(announce=False)  # what already needs action at start is in GET /inbox
+        self._wake = trio.Event()
 
     def on_entries(self, entries: Sequence[Entry]) -> None:
-        """A batch of entries arrived: look again if the inbox reads any of them."""
+        """A batch of entries arrived: wake :meth:`run` if the inbox reads any of them."""
         if any(entry.kind in self._kinds for entry in entries):
-            self.check()
+            self._wake.set()
 
     def check(self, *, announce: bool = True) -> list[dict[str, Any]]:
         """Publish (and return) the items not announced before."""
@@ -180,7 +189,15 @@ class ActionWatcher:
         return new
 
     async def run(self, period: float = ACTION_PERIOD) -> None:
-        """Look every ``period`` seconds (items that time alone brings), until cancelled."""
+        """Look when woken by entries, or every ``period`` seconds, until cancelled.
+
+        What already needs action when it starts is not announced (``GET /inbox``
+        lists it).
+        """
+        self.check(announce=False)
         while True:
-            await trio.sleep(period)
+            with trio.move_on_after(period):
+                await self._wake.wait()
+            self._wake = trio.Event()
             self.check()
+            await trio.sleep(ACTION_GAP)  # batches arriving meanwhile: the next look
