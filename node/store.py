@@ -928,10 +928,12 @@ class Store:
         return self._entry(row[0]) if row else None
 
     @guarded
-    def get_by_id(self, entry_id: bytes) -> Entry | None:
-        """The entry whose id is ``entry_id``, if held (a scan: ids are not indexed)."""
+    def get_by_id(self, entry_id: bytes, until: int | None = None) -> Entry | None:
+        """The entry whose id is ``entry_id``, if held (at rowid ``until`` or before, if given;
+        a scan: ids are not indexed)."""
+        limit = (1 << 63) - 1 if until is None else until
         row = self._db.execute(
-            "SELECT raw FROM entries WHERE id = ? LIMIT 1", (entry_id,)
+            "SELECT raw FROM entries WHERE id = ? AND rowid <= ? LIMIT 1", (entry_id, limit)
         ).fetchone()
         return self._entry(row[0]) if row else None
 
@@ -965,12 +967,21 @@ class Store:
         author: bytes | None = None,
         kinds: Sequence[str] | None = None,
         since: int = 0,
+        until: int | None = None,
     ) -> Iterator[tuple[int, Entry]]:
         """``(rowid, entry)`` pairs in arrival order, optionally filtered.
 
-        ``since`` is an exclusive rowid lower bound, for following changes.
+        ``since`` is an exclusive rowid lower bound, for following changes;
+        ``until`` an inclusive upper bound (the rows a checkpoint covers).
         """
-        return guarded_rows(self, self._entry_rows(author, kinds, since))
+        before = None if until is None else until + 1
+        return guarded_rows(self, self._entry_rows(author, kinds, since, before=before))
+
+    @guarded
+    def entry_at(self, rowid: int) -> Entry | None:
+        """The entry stored at ``rowid``, if any."""
+        row = self._db.execute("SELECT raw FROM entries WHERE rowid = ?", (rowid,)).fetchone()
+        return self._entry(row[0]) if row else None
 
     def _entry_rows(
         self,
