@@ -81,7 +81,7 @@ class Session:
         if self._live is None:
             from samoorg.node.checkpoint import open_views, save_if_behind
 
-            self._live = open_views(self.store(), one_shot=True)
+            self._live = open_views(self.store(), freeze=True)
             save_if_behind(self._live)
         return self._live
 

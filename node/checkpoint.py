@@ -253,12 +253,12 @@ class Checkpoint:
         try:
             with paused_gc():
                 loaded = _Unpickler(reader).load()
+                if self.freeze:
+                    gc.freeze()
         except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
             raise CheckpointRejected(f"cannot load {name}: {type(exc).__name__}: {exc}") from None
         if reader.left:
             raise CheckpointRejected(f"expected the pickled {name} to fill its section")
-        if self.freeze:
-            gc.freeze()
         if not (
             isinstance(loaded, tuple)
             and len(loaded) == 2
@@ -416,19 +416,21 @@ def checkpoint_path(store: Store) -> Path:
     return store.path.with_name(store.path.name + ".views")
 
 
-def open_views(store: Store, path: Path | None = None, *, one_shot: bool = False) -> StoreViews:
+def open_views(store: Store, path: Path | None = None, *, freeze: bool = False) -> StoreViews:
     """The views of ``store``: its checkpoint if valid (else a rebuild), then caught up.
 
-    ``one_shot``: the process exits after one answer (a CLI command), so what a
-    section loads is moved out of the cyclic collector's sight (:func:`gc.freeze`):
-    otherwise every collection while answering rescans it (a quarter of
-    ``trust pool``'s time at 1M entries, ``bench/checkpoint_bench.py``).
+    ``freeze``: the process keeps what it loads until it exits (a CLI command,
+    the daemon), so what a section loads is moved out of the cyclic
+    collector's sight (:func:`gc.freeze`, still inside the paused collector):
+    otherwise the first collection after loading walks every loaded object,
+    and every later one while answering rescans them (a quarter of ``trust
+    pool``'s time at 1M entries). Not for tests: frozen cycles are never freed.
     """
     path = checkpoint_path(store) if path is None else path
     try:
         live = read_checkpoint(store, path)
         assert live.checkpoint is not None
-        live.checkpoint.freeze = one_shot
+        live.checkpoint.freeze = freeze
     except CheckpointRejected as exc:
         log.info("rebuilding the views: %s", exc)
         live = rebuild(store)
@@ -824,13 +826,30 @@ def _restore(cls: type, values: tuple[Any, ...]) -> object:
     The default, ``dataclasses._dataclass_setstate``, looks the fields up for
     every object: three times slower, and most of a checkpoint's load time.
     """
-    names = _FIELDS.get(cls) or _field_names(cls)
-    if len(names) != len(values):
-        raise pickle.UnpicklingError(f"expected {len(names)} fields for {cls.__name__}")
-    obj: object = _NEW(cls)
-    for name, value in zip(names, values):  # noqa: B905 - lengths checked above
-        _SET(obj, name, value)
-    return obj
+    make = _MAKERS.get(cls)
+    if make is None:
+        make = _MAKERS[cls] = _maker(cls, _field_names(cls))
+    return make(values)
+
+
+def _maker(cls: type, names: tuple[str, ...]) -> Callable[[tuple[Any, ...]], object]:
+    """``make(values)``: a ``cls`` with ``values`` as its fields (a tuple of exactly as many),
+    one unrolled function per class (a loop over the fields costs a third of a load)."""
+    local = [f"v{n}" for n in range(len(names))]
+    lines = [
+        "def make(values, new=new, put=put, cls=cls):",
+        f"    ({', '.join([*local, ''])}) = values",
+        "    obj = new(cls)",
+        *(f"    put(obj, {name!r}, {v})" for name, v in zip(names, local, strict=True)),
+        "    return obj",
+    ]
+    scope: dict[str, Any] = {"new": _NEW, "put": _SET, "cls": cls}
+    exec("\n".join(lines), scope)  # noqa: S102 - only local names; field names as literals
+    make: Callable[[tuple[Any, ...]], object] = scope["make"]
+    return make
+
+
+_MAKERS: dict[type, Callable[[tuple[Any, ...]], object]] = {}
 
 
 class _HashingWriter:
