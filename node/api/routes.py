@@ -208,12 +208,13 @@ async def ledger(request: Request) -> Response:
     text = query.get("with")
     other = parse_peer_id(text) if text is not None else None
     live = ctx.live
-    body = live.memo(
+    # The answer itself is remembered (its JSON, thousands of rows at 1M entries).
+    encoded = live.memo(
         ("ledger", mine, other),
         PledgeState.kinds,
-        lambda: shapes.ledger_json(live.views, ctx.me, other, mine),
+        lambda: _json(shapes.ledger_json(live.views, ctx.me, other, mine)).body,
     )
-    return _json(body)
+    return Response(encoded, media_type="application/json")
 
 
 async def inbox(request: Request) -> Response:
