@@ -489,15 +489,13 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
         raise CheckpointRejected(
             f"expected {count} entries up to rowid {live.rowid}, found {len(index)} in the views"
         )
-    old = live.checkpoint
-    if old is not None and old.forked != index.forked:
-        old = None
+    source = live.checkpoint  # the ids, authors and kinds of the entries it covers
+    old = source if source is not None and source.forked == index.forked else None
+    # Its sections may be copied only if they were built with the same forked authors.
     tail = list(zip(index.log, live.rowids, strict=True))
     kinds = {e.kind for e, _ in tail}
-    if old is not None:
-        kinds |= old.kinds
-    elif index.base is not None:
-        kinds |= index.base.kinds()
+    if source is not None:
+        kinds |= source.kinds
 
     def write(out: BinaryIO) -> None:
         out.write(_PREFIX.pack(MAGIC, FORMAT))
@@ -516,8 +514,8 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
             hashing.start()
             _pickle_domain(views.domain(cls), hashing)
             sections[name] = Section(start, hashing.size - start, hashing.hexdigest(), count)
-        ids, rows = _all_ids(old, tail)
-        authors = _all_authors(old, tail)
+        ids, rows = _all_ids(source, tail)
+        authors = _all_authors(source, tail)
         for name, data in ((IDS, ids), (ID_ROWS, rows.tobytes()), (AUTHORS, authors)):
             start = hashing.size
             hashing.start()

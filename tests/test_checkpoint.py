@@ -228,6 +228,28 @@ def test_a_fork_proof_after_the_checkpoint_forces_a_rebuild(tmp_path: Path) -> N
         assert (views.digests(), views.invalid()) == digests(store)
 
 
+def test_a_fork_proof_after_loading_then_a_save_keeps_every_id_and_author(
+    tmp_path: Path,
+) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(40)
+        fill(store, entries)
+        save_checkpoint(open_views(store))
+        live = open_views(store)
+        live.views.trust.invalid()
+        forker = Author(2)
+        store.ingest([forker.write("note", {"text": "another history"}).raw])
+        live.catch_up()
+        assert live.views.is_forked(forker.key)
+        save_checkpoint(live)  # no section may be copied: they were built before the fork
+        path = checkpoint_path(store)
+        check_checkpoint(store, path)
+        again = read_checkpoint(store, path).views.index
+        assert all(again.get(e.id) == e for e in entries)
+        assert again.authors() == {e.author for e in entries}
+        assert loaded(store) == digests(store)
+
+
 def test_a_checkpoint_of_another_store_or_of_deleted_rows_is_rejected(tmp_path: Path) -> None:
     entries = community(30)
     with Store(tmp_path / "a" / "store.sqlite") as first:
