@@ -122,10 +122,12 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Intend:
-    """``pledge.intend``: "I would give ``amount`` to ``target``"."""
+    """``pledge.intend``: "I would give ``amount`` to ``target``" (for ``listing``, if named)."""
 
     target: Target
     amount: Amount
+    listing: bytes | None = None
+    """The portal listing this pledge pays or gives for (optional; reviews need it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +282,8 @@ def _intend(body: Mapping[str, dcbor.Value]) -> Intend:
             f"expected exactly one target ('to', 'request' or 'initiative'), found {len(present)}"
         )
     name, size = present[0]
-    return Intend(Target(name, read_bytes(body, name, size)), _amount(body))
+    listing = read_bytes(body, "listing", ID_SIZE) if body.get("listing") is not None else None
+    return Intend(Target(name, read_bytes(body, name, size)), _amount(body), listing)
 
 
 def _revise(body: Mapping[str, dcbor.Value]) -> Revise:

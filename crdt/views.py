@@ -52,10 +52,12 @@ from samoorg.crdt.domain import Domain
 from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.listings import ListingState
 from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.polls import PollsState
 from samoorg.crdt.ratings import RatingsState
 from samoorg.crdt.reasons import Reason
+from samoorg.crdt.reviews import ReviewState
 from samoorg.crdt.trust import TrustState
 
 if TYPE_CHECKING:
@@ -73,6 +75,8 @@ DOMAINS: Final[tuple[type[Domain], ...]] = (
     RatingsState,
     PollsState,
     AgreementState,
+    ListingState,
+    ReviewState,
 )
 """Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
 
@@ -224,6 +228,16 @@ class Views:
     def agreements(self) -> AgreementState:
         """Public agreements: texts, versions, history, blame, and who accepted which."""
         return self.domain(AgreementState)
+
+    @property
+    def listings(self) -> ListingState:
+        """The portal's offers and requests with their winning edits."""
+        return self.domain(ListingState)
+
+    @property
+    def reviews(self) -> ReviewState:
+        """Reviews of fulfilled portal deals."""
+        return self.domain(ReviewState)
 
     def invalid(self) -> dict[bytes, Reason]:
         """``{entry id: reason}`` for every held entry that some view ignores.
