@@ -178,6 +178,21 @@ class Listing:
         return self.effective_status(now) == ACTIVE
 
 
+ORDER_BITS: Final = 20
+"""Bits of the id under the timestamp in :func:`order_key`."""
+MAX_ORDER_TIME: Final = (1 << 43) - 1
+"""Timestamps (ms) above this (the year 2248) sort as this."""
+
+
+def order_key(created: int, listing_id: bytes) -> int:
+    """The position of a listing in "newest first" order (descending), a 63-bit integer.
+
+    The ``listing`` entry's timestamp in ms, then the first 20 bits of its id.
+    """
+    top = int.from_bytes(listing_id[:3], "big") >> (24 - ORDER_BITS)
+    return (min(max(created, 0), MAX_ORDER_TIME) << ORDER_BITS) | top
+
+
 def _optional_int(body: Mapping[str, dcbor.Value], name: str, low: int, high: int) -> int | None:
     if body.get(name) is None:
         return None
@@ -360,9 +375,9 @@ class ListingState(Domain):
         return self._resolved()[0].get(listing_id)
 
     def listings(self) -> list[Listing]:
-        """Every valid listing, newest first (by creation time, then id descending)."""
+        """Every valid listing, newest first (:func:`order_key`, then id, descending)."""
         found = self._resolved()[0].values()
-        return sorted(found, key=lambda item: (item.created, item.id), reverse=True)
+        return sorted(found, key=lambda item: (order_key(item.created, item.id), item.id))[::-1]
 
     def waiting(self) -> list[bytes]:
         """Edits naming an entry this node does not hold, by id."""

@@ -23,8 +23,11 @@ Forked authors are left out at query time (``fork_proofs``), as every view
 leaves them out. The expiry is compared with the reader's ``now``: an active
 listing past its expiry is ``expired``, not ``active``.
 
-:func:`search` answers one page, newest first (the listing entry's timestamp,
-then id, descending), with the filters of :class:`ListingQuery`. The text is
+:func:`search` answers one page, newest first, with the filters of
+:class:`ListingQuery`. A listing's row number (``doc``, also its FTS5 rowid)
+is its :func:`~samoorg.crdt.listings.order_key`, so "newest first" is the
+descending rowid order in which FTS5 yields its matches: a page costs the
+matches it reads up to the page's end, never a sort of every match. The text is
 cut into words as FTS5's ``unicode61`` tokenizer does (letters and digits,
 case and diacritics folded); a listing matches when each word is a prefix of
 some word of its title, description or tags.
@@ -46,6 +49,7 @@ from samoorg.crdt.listings import (
     LISTING,
     LISTING_EDIT,
     ListingFields,
+    order_key,
     parse_edit,
     parse_fields,
 )
@@ -66,12 +70,11 @@ TABLES: Final = (
         geohash  TEXT    NOT NULL,
         expires  INTEGER
     )""",
-    "CREATE INDEX IF NOT EXISTS listings_by_time ON listings (created, id)",
-    "CREATE INDEX IF NOT EXISTS listings_by_author ON listings (author, created)",
+    "CREATE INDEX IF NOT EXISTS listings_by_author ON listings (author)",
     """CREATE TABLE IF NOT EXISTS listing_tags (
-        tag TEXT    NOT NULL,
         doc INTEGER NOT NULL,
-        PRIMARY KEY (tag, doc)
+        tag TEXT    NOT NULL,
+        PRIMARY KEY (doc, tag)
     ) WITHOUT ROWID""",
     "CREATE VIRTUAL TABLE IF NOT EXISTS listing_text USING fts5("
     "title, description, tags, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
@@ -145,20 +148,22 @@ def _add(db: sqlite3.Connection, entry: Entry) -> None:
         fields = parse_fields(entry.body)
     except RuleViolation:
         return
+    doc = order_key(entry.timestamp, entry.id)
+    while db.execute("SELECT 1 FROM listings WHERE doc = ?", (doc,)).fetchone() is not None:
+        doc += 1  # the same millisecond and 20 id bits: next to it (about 1 in 10^6 pairs)
     cursor = db.execute(
-        "INSERT OR IGNORE INTO listings (id, author, created, seq, side, status, price, "
-        "currency, amount, geohash, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (entry.id, entry.author, entry.timestamp, *_row(entry, fields)),
+        "INSERT OR IGNORE INTO listings (doc, id, author, created, seq, side, status, price, "
+        "currency, amount, geohash, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (doc, entry.id, entry.author, entry.timestamp, *_row(entry, fields)),
     )
     if cursor.rowcount != 1:
         return
-    doc = cursor.lastrowid
     db.execute(
         "INSERT INTO listing_text (rowid, title, description, tags) VALUES (?, ?, ?, ?)",
         (doc, *_text(fields)),
     )
     db.executemany(
-        "INSERT INTO listing_tags (tag, doc) VALUES (?, ?)", [(t, doc) for t in fields.tags]
+        "INSERT INTO listing_tags (doc, tag) VALUES (?, ?)", [(doc, t) for t in fields.tags]
     )
 
 
@@ -182,7 +187,7 @@ def _edit(db: sqlite3.Connection, entry: Entry) -> None:
     )
     db.execute("DELETE FROM listing_tags WHERE doc = ?", (doc,))
     db.executemany(
-        "INSERT INTO listing_tags (tag, doc) VALUES (?, ?)", [(t, doc) for t in fields.tags]
+        "INSERT INTO listing_tags (doc, tag) VALUES (?, ?)", [(doc, t) for t in fields.tags]
     )
 
 
@@ -237,14 +242,15 @@ def search(db: sqlite3.Connection, query: ListingQuery, *, offset: int, limit: i
     clauses, params = _where(query)
     match = match_expression(query.text)
     if match:
-        source = "listing_text t JOIN listings l ON l.doc = t.rowid"
+        # FTS5 hands out its matches in rowid order: newest first, no sort.
+        source, order = "listing_text t JOIN listings l ON l.doc = t.rowid", "t.rowid"
         clauses.insert(0, "listing_text MATCH ?")
         params.insert(0, match)
     else:
-        source = "listings l"
+        source, order = "listings l", "l.doc"
     sql = (
         f"SELECT l.id FROM {source} WHERE {' AND '.join(clauses)} "  # noqa: S608 (no input in it)
-        "ORDER BY l.created DESC, l.id DESC LIMIT ? OFFSET ?"
+        f"ORDER BY {order} DESC LIMIT ? OFFSET ?"
     )
     rows = db.execute(sql, (*params, limit, offset))
     return [bytes(listing_id) for (listing_id,) in rows]
