@@ -2,10 +2,10 @@
 
 Theory of operation. The index is derived state kept *inside* the store's
 write transactions: every path that inserts entry rows (our own appends,
-ingested batches, replicated runs, the own-head catch-up) calls
-:func:`index_entries` with the new entries, in feed order, before the
-transaction commits. So the index never lags the entries and a crash leaves
-both or neither.
+ingested batches, replicated runs, the own-head catch-up) queues the new
+listing entries, in feed order, and the store calls :func:`index_entries`
+with them just before the transaction commits. So the index never lags the
+entries and a crash leaves both or neither.
 
 It applies the same rules as the listing view (:mod:`samoorg.crdt.listings`),
 with the same parser:
@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -55,6 +55,8 @@ from samoorg.crdt.listings import (
 )
 from samoorg.protocol.entry import Entry
 
+KINDS: Final = frozenset((LISTING, LISTING_EDIT))
+"""The kinds the index reads."""
 TABLES: Final = (
     """CREATE TABLE IF NOT EXISTS listings (
         doc      INTEGER PRIMARY KEY,
@@ -133,17 +135,40 @@ def _text(fields: ListingFields) -> tuple[str, str, str]:
     return fields.title, fields.description, " ".join(fields.tags)
 
 
-def index_entries(db: sqlite3.Connection, entries: Iterable[Entry]) -> None:
-    """Index the listing entries among ``entries`` (inside the store's write transaction)."""
+def index_entries(db: sqlite3.Connection, entries: Sequence[Entry]) -> None:
+    """Index listing entries (in feed order per author) inside the store's write transaction.
+
+    Rows and tags are written as each entry comes; the FTS5 text of every
+    listing touched is written at the end, once per listing, in ascending
+    rowid: FTS5 flushes its pending terms whenever a rowid is not above the
+    last one written, so this order makes one segment per batch, not one per
+    listing.
+    """
+    texts: dict[int, tuple[bool, tuple[str, str, str]]] = {}
     for entry in entries:
         kind = entry.kind
         if kind == LISTING:
-            _add(db, entry)
+            _add(db, entry, texts)
         elif kind == LISTING_EDIT:
-            _edit(db, entry)
+            _edit(db, entry, texts)
+    for doc in sorted(texts):
+        new, text = texts[doc]
+        if new:
+            db.execute(
+                "INSERT INTO listing_text (rowid, title, description, tags) VALUES (?, ?, ?, ?)",
+                (doc, *text),
+            )
+        else:
+            db.execute(
+                "UPDATE listing_text SET title = ?, description = ?, tags = ? WHERE rowid = ?",
+                (*text, doc),
+            )
 
 
-def _add(db: sqlite3.Connection, entry: Entry) -> None:
+_Texts = dict[int, tuple[bool, tuple[str, str, str]]]
+
+
+def _add(db: sqlite3.Connection, entry: Entry, texts: _Texts) -> None:
     try:
         fields = parse_fields(entry.body)
     except RuleViolation:
@@ -158,16 +183,17 @@ def _add(db: sqlite3.Connection, entry: Entry) -> None:
     )
     if cursor.rowcount != 1:
         return
-    db.execute(
-        "INSERT INTO listing_text (rowid, title, description, tags) VALUES (?, ?, ?, ?)",
-        (doc, *_text(fields)),
-    )
+    texts[doc] = (True, _text(fields))
+    _tags(db, doc, fields)
+
+
+def _tags(db: sqlite3.Connection, doc: int, fields: ListingFields) -> None:
     db.executemany(
         "INSERT INTO listing_tags (doc, tag) VALUES (?, ?)", [(doc, t) for t in fields.tags]
     )
 
 
-def _edit(db: sqlite3.Connection, entry: Entry) -> None:
+def _edit(db: sqlite3.Connection, entry: Entry, texts: _Texts) -> None:
     try:
         target, fields = parse_edit(entry.body)
     except RuleViolation:
@@ -181,14 +207,10 @@ def _edit(db: sqlite3.Connection, entry: Entry) -> None:
         "amount = ?, geohash = ?, expires = ? WHERE doc = ?",
         (*_row(entry, fields), doc),
     )
-    db.execute(
-        "UPDATE listing_text SET title = ?, description = ?, tags = ? WHERE rowid = ?",
-        (*_text(fields), doc),
-    )
+    new = texts[doc][0] if doc in texts else False
+    texts[doc] = (new, _text(fields))
     db.execute("DELETE FROM listing_tags WHERE doc = ?", (doc,))
-    db.executemany(
-        "INSERT INTO listing_tags (doc, tag) VALUES (?, ?)", [(doc, t) for t in fields.tags]
-    )
+    _tags(db, doc, fields)
 
 
 def rebuild(db: sqlite3.Connection) -> None:

@@ -284,6 +284,7 @@ class Store:
                 raise self.database_error(exc) from None
             raise StoreError(f"cannot open store {path}: {describe(exc)}") from None
         self._verifier = verifier or Verifier()
+        self._to_index: list[Entry] = []  # listing entries written in this transaction
         self._unsigned: set[bytes] = set()  # ids of held-back entries found unsigned
 
     def database_error(self, exc: sqlite3.Error, doing: str = "read") -> StoreError:
@@ -331,10 +332,14 @@ class Store:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise self.database_error(exc, "write to") from None
+        self._to_index = []
         try:
             yield db
+            if self._to_index:
+                listing_index.index_entries(db, self._to_index)
             db.execute("COMMIT")
         except BaseException as exc:
+            self._to_index = []
             if db.in_transaction:
                 # If even ROLLBACK fails the connection is unusable; the
                 # original error says why, so that is what propagates.
@@ -345,9 +350,14 @@ class Store:
             raise
 
     def _insert(self, entries: Sequence[Entry]) -> None:
-        """Write new entry rows (in feed order) and index them, inside a write transaction."""
+        """Write new entry rows (in feed order) inside a write transaction.
+
+        Listing entries among them are indexed at the end of the transaction,
+        all at once (:func:`listing_index.index_entries`).
+        """
         self._db.executemany(_INSERT_ENTRY, _rows(entries))
-        listing_index.index_entries(self._db, entries)
+        kinds = listing_index.KINDS
+        self._to_index.extend(e for e in entries if e.kind in kinds)
 
     def append(
         self,
