@@ -36,8 +36,9 @@ writer can ask the domains for their reasons before signing for good
 index and every domain used meanwhile is dropped (rebuilt on next use): a
 refused record leaves no trace in the views.
 
-Adding a domain: write the class, add it to :data:`DOMAINS`, and add a
-property returning ``self.domain(YourDomain)``.
+Adding a domain: write its family module and register it
+(:mod:`samoorg.crdt.registry`); :data:`DOMAINS` follows the registry. A
+typed property returning ``self.domain(YourDomain)`` is optional sugar.
 """
 
 from __future__ import annotations
@@ -50,12 +51,13 @@ from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.ratings import RatingsState
 from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.polls import PollsState
-from samoorg.crdt.ratings import RatingsState
 from samoorg.crdt.reasons import Reason
+from samoorg.crdt.registry import families
 from samoorg.crdt.trust import TrustState
 
 if TYPE_CHECKING:
@@ -69,12 +71,11 @@ BULK: Final = 10_000
 DOMAINS: Final[tuple[type[Domain], ...]] = (
     TrustState,
     PledgeState,
-    ForumState,
-    RatingsState,
-    PollsState,
+    *(f.domain for f in families()),
     AgreementState,
 )
-"""Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
+"""Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
+visit them (:data:`samoorg.crdt.registry.FAMILY_MODULES` order)."""
 
 
 class Trial:

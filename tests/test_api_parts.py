@@ -11,8 +11,8 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from samoorg.crdt import ratings
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.kinds import ratings
 from samoorg.crdt.records import REVOKE
 from samoorg.crdt.trust import TrustState
 from samoorg.crdt.views import Views
