@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from samoorg.protocol.entry import Entry
 
 FAMILY_MODULES: Final = (
+    "samoorg.crdt.kinds.trust",
     "samoorg.crdt.kinds.forum",
     "samoorg.crdt.kinds.ratings",
     "samoorg.crdt.kinds.polls",

@@ -55,10 +55,10 @@ from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.reasons import Reason
 from samoorg.crdt.registry import families
-from samoorg.crdt.trust import TrustState
 
 if TYPE_CHECKING:
     from samoorg.crdt.social import SocialViews
@@ -69,9 +69,9 @@ BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
 
 DOMAINS: Final[tuple[type[Domain], ...]] = (
-    TrustState,
+    families()[0].domain,
     PledgeState,
-    *(f.domain for f in families()),
+    *(f.domain for f in families()[1:]),
     AgreementState,
 )
 """Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`

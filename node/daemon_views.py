@@ -36,7 +36,7 @@ from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.ratings import RatingsState
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.crdt.views import Views
 from samoorg.node.home import Home
 from samoorg.node.store import Store

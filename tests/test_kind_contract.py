@@ -13,6 +13,7 @@ conformance suites): the same checks, parametrized over :func:`registry.families
 
 from __future__ import annotations
 
+import importlib
 import random
 import re
 from pathlib import Path
@@ -60,6 +61,17 @@ def test_every_domain_is_a_registered_family() -> None:
         assert registry.family(found.name) is found
         assert all(registry.family_of(kind) is found for kind in found.kinds)
         assert set(found.uses) <= {f.name for f in FAMILIES} - {found.name}
+
+
+def test_each_kind_constant_name_means_one_kind() -> None:
+    # TRUST_ACCEPT and AGREEMENT_ACCEPT, never two ACCEPTs meaning different kinds.
+    meaning: dict[str, set[str]] = {}
+    for module in registry.FAMILY_MODULES:
+        for name, value in vars(importlib.import_module(module)).items():
+            if name.isupper() and isinstance(value, str) and value in registry.kind_names():
+                meaning.setdefault(name, set()).add(value)
+    assert {n: v for n, v in meaning.items() if len(v) > 1} == {}
+    assert set().union(*meaning.values()) == registry.kind_names()
 
 
 def test_each_family_has_its_spec_section() -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.kinds import ratings
-from samoorg.crdt.records import CONFIRM
+from samoorg.crdt.kinds.trust import CONFIRM
 from samoorg.node.checkpoint import StoreViews, open_views, rebuild
 from samoorg.node.daemon_views import LiveViews
 from samoorg.node.home import Home

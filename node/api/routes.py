@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.trust import TrustState
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub

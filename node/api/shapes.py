@@ -19,8 +19,8 @@ __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 if TYPE_CHECKING:
     from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.inbox import ActionItem
-    from samoorg.crdt.invites import InviteOutcome
     from samoorg.crdt.kinds.polls import Tally
+    from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.crdt.pledges import Appeal
     from samoorg.crdt.social import SocialViews
