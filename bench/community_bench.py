@@ -35,22 +35,20 @@ from typing import TypeVar
 
 from bench.baseline import report, verify_rate
 from samoorg.crdt.bulk import paused_gc
+from samoorg.crdt.fields import amount_fields
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.trust import INVITE, REVOKE, TRUST_ACCEPT
 from samoorg.crdt.money import Amount
 from samoorg.crdt.netting import suggest_netting
 from samoorg.crdt.records import (
-    ACCEPT,
     COMMIT,
     FORGIVE,
     FULFIL,
     INITIATIVE,
     INTEND,
-    INVITE,
     REQUEST,
     REVISE,
-    REVOKE,
     WITHDRAW,
-    amount_fields,
 )
 from samoorg.crdt.views import Views
 from samoorg.protocol import dcbor
@@ -105,7 +103,7 @@ def generate(total: int, seed: int = 7) -> list[Entry]:
         if roll < 0.88:
             proof = sign_acceptance(secret, invite.id, world.signers[invitee].public_key)
             body = {"invite": invite.id, "inviter": invite.author, **eur, "proof": proof}
-            world.write(invitee, ACCEPT, body)
+            world.write(invitee, TRUST_ACCEPT, body)
         elif roll < 0.98:
             world.write(inviter, REVOKE, {"invite": invite.id})
     # Appeals.

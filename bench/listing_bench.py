@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.baseline import report
-from samoorg.crdt.listings import (
+from samoorg.crdt.kinds.listings import (
     CATEGORIES,
     LISTING,
     LISTING_EDIT,

@@ -31,6 +31,7 @@ from samoorg.cli.paging import (
     print_next_page,
 )
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.fields import amount_fields
 from samoorg.crdt.money import Amount
 from samoorg.crdt.records import (
     CLOSES,
@@ -42,7 +43,6 @@ from samoorg.crdt.records import (
     REQUEST,
     REVISE,
     WITHDRAW,
-    amount_fields,
 )
 from samoorg.node.api.shapes import (
     appeal_detail,

@@ -27,7 +27,7 @@ from samoorg.cli.paging import (
     print_next_page,
 )
 from samoorg.crdt.errors import MalformedInput, RuleViolation
-from samoorg.crdt.listings import (
+from samoorg.crdt.kinds.listings import (
     CATEGORIES,
     DONE,
     FREQUENCIES,
@@ -417,8 +417,8 @@ def review(
     as_json: JsonFlag = False,
 ) -> None:
     """Review the other party of a fulfilled deal made through a listing (once per deal)."""
+    from samoorg.crdt.kinds.reviews import REVIEW, review_body
     from samoorg.crdt.records import INTEND
-    from samoorg.crdt.reviews import REVIEW, review_body
     from samoorg.node.api.shapes import created_json
 
     state = session(ctx)

@@ -32,8 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from samoorg.crdt.invites import utc
-from samoorg.crdt.reasons import Reason, ReasonCode
+from samoorg.crdt.reasons import Reason, ReasonCode, utc
 from samoorg.crdt.records import (
     INITIATIVE,
     REQUEST,

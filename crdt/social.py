@@ -10,7 +10,7 @@ Rating weights fed to the utility iteration are, for each ordered pair of
 members ``(i, j)``: ``i``'s latest score of ``j`` plus ``i``'s latest scores
 of each of ``j``'s ideas (a rating of an idea credits its author), plus
 ``i``'s review weight of ``j``: the mean of ``rating - 1`` over ``i``'s
-reviews of ``j`` (portal deals, :mod:`samoorg.crdt.reviews`), rounded down,
+reviews of ``j`` (portal deals, :mod:`samoorg.crdt.kinds.reviews`), rounded down,
 so 0..4 however many deals the two made (``docs/utility.md``).
 """
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from samoorg.crdt.digest import sorted_ids, state_digest
-from samoorg.crdt.forum import ForumView
-from samoorg.crdt.polls import PollsView, Tally
-from samoorg.crdt.ratings import SCORE_MAX, RatingsView
-from samoorg.crdt.reviews import RATING_MIN, Review
+from samoorg.crdt.kinds.forum import ForumView
+from samoorg.crdt.kinds.polls import PollsView, Tally
+from samoorg.crdt.kinds.ratings import SCORE_MAX, RatingsView
+from samoorg.crdt.kinds.reviews import RATING_MIN, Review
 from samoorg.crdt.utility import DEFAULT_PARAMS, UtilityParams, UtilityResult, compute_utility
 from samoorg.protocol import dcbor
 

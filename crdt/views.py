@@ -36,8 +36,9 @@ writer can ask the domains for their reasons before signing for good
 index and every domain used meanwhile is dropped (rebuilt on next use): a
 refused record leaves no trace in the views.
 
-Adding a domain: write the class, add it to :data:`DOMAINS`, and add a
-property returning ``self.domain(YourDomain)``.
+Adding a domain: write its family module and register it
+(:mod:`samoorg.crdt.registry`); :data:`DOMAINS` follows the registry. A
+typed property returning ``self.domain(YourDomain)`` is optional sugar.
 """
 
 from __future__ import annotations
@@ -50,15 +51,16 @@ from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.listings import ListingState
+from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.listings import ListingState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.reviews import ReviewState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.polls import PollsState
-from samoorg.crdt.ratings import RatingsState
 from samoorg.crdt.reasons import Reason
-from samoorg.crdt.reviews import ReviewState
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.registry import families
 
 if TYPE_CHECKING:
     from samoorg.crdt.social import SocialViews
@@ -69,16 +71,13 @@ BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
 
 DOMAINS: Final[tuple[type[Domain], ...]] = (
-    TrustState,
+    families()[0].domain,
     PledgeState,
-    ForumState,
-    RatingsState,
-    PollsState,
+    *(f.domain for f in families()[1:]),
     AgreementState,
-    ListingState,
-    ReviewState,
 )
-"""Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
+"""Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
+visit them (:data:`samoorg.crdt.registry.FAMILY_MODULES` order)."""
 
 
 class Trial:
@@ -218,6 +217,16 @@ class Views:
         """Polls and each voter's vote that counts."""
         return self.domain(PollsState)
 
+    @property
+    def listings(self) -> ListingState:
+        """The portal's offers and requests with their winning edits."""
+        return self.domain(ListingState)
+
+    @property
+    def reviews(self) -> ReviewState:
+        """Reviews of fulfilled portal deals."""
+        return self.domain(ReviewState)
+
     def social(self, root: bytes) -> SocialViews:
         """Forum, ratings, polls, tallies and utility for ``root``'s trust list."""
         from samoorg.crdt.social import social_views
@@ -228,16 +237,6 @@ class Views:
     def agreements(self) -> AgreementState:
         """Public agreements: texts, versions, history, blame, and who accepted which."""
         return self.domain(AgreementState)
-
-    @property
-    def listings(self) -> ListingState:
-        """The portal's offers and requests with their winning edits."""
-        return self.domain(ListingState)
-
-    @property
-    def reviews(self) -> ReviewState:
-        """Reviews of fulfilled portal deals."""
-        return self.domain(ReviewState)
 
     def invalid(self) -> dict[bytes, Reason]:
         """``{entry id: reason}`` for every held entry that some view ignores.

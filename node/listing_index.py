@@ -7,7 +7,7 @@ listing entries, in feed order, and the store calls :func:`index_entries`
 with them just before the transaction commits. So the index never lags the
 entries and a crash leaves both or neither.
 
-It applies the same rules as the listing view (:mod:`samoorg.crdt.listings`),
+It applies the same rules as the listing view (:mod:`samoorg.crdt.kinds.listings`),
 with the same parser:
 
 * a ``listing`` entry whose body parses adds a row (``listings``), its text
@@ -25,7 +25,7 @@ listing past its expiry is ``expired``, not ``active``.
 
 :func:`search` answers one page, newest first, with the filters of
 :class:`ListingQuery`. A listing's row number (``doc``, also its FTS5 rowid)
-is its :func:`~samoorg.crdt.listings.order_key`, so "newest first" is the
+is its :func:`~samoorg.crdt.kinds.listings.order_key`, so "newest first" is the
 descending rowid order in which FTS5 yields its matches: a page costs the
 matches it reads up to the page's end, never a sort of every match. The text is
 cut into words as FTS5's ``unicode61`` tokenizer does (letters and digits,
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.listings import (
+from samoorg.crdt.kinds.listings import (
     ACTIVE,
     EXPIRED,
     LISTING,

@@ -7,23 +7,28 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
+from samoorg.crdt.fields import amount_fields
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.trust import (
+    INVITE,
+    REVOKE,
+    TRUST_ACCEPT,
+    accept_body,
+    invite_body,
+    revoke_body,
+)
 from samoorg.crdt.money import Amount
 from samoorg.crdt.records import (
-    ACCEPT,
     COMMIT,
     FORGIVE,
     FULFIL,
     INITIATIVE,
     INITIATIVE_CLOSE,
     INTEND,
-    INVITE,
     REQUEST,
     REQUEST_CLOSE,
     REVISE,
-    REVOKE,
     WITHDRAW,
-    amount_fields,
 )
 from samoorg.crdt.views import Views
 from samoorg.protocol import dcbor
@@ -59,28 +64,22 @@ class Author:
         self, secret: bytes, amount: str = "100", currency: str = "EUR", days: int = 14
     ) -> Entry:
         """A ``trust.invite`` whose one-time key comes from ``secret``."""
-        body = {
-            **amount_fields(Amount.parse(amount, currency)),
-            "expires": self.clock + days * DAY,
-            "key": one_time_key(secret),
-        }
-        return self.write(INVITE, body)
+        guarantee = Amount.parse(amount, currency)
+        return self.write(
+            INVITE, invite_body(guarantee, self.clock + days * DAY, one_time_key(secret))
+        )
 
     def accept(
         self, invite: Entry, secret: bytes, amount: str = "100", at: int | None = None
     ) -> Entry:
         """A ``trust.accept`` of ``invite`` proving knowledge of ``secret``."""
-        body = {
-            "invite": invite.id,
-            "inviter": invite.author,
-            **amount_fields(Amount.parse(amount, "EUR")),
-            "proof": sign_acceptance(secret, invite.id, self.key),
-        }
-        return self.write(ACCEPT, body, at)
+        proof = sign_acceptance(secret, invite.id, self.key)
+        body = accept_body(invite.id, invite.author, Amount.parse(amount, "EUR"), proof)
+        return self.write(TRUST_ACCEPT, body, at)
 
     def revoke(self, invite: Entry, at: int | None = None) -> Entry:
         """A ``trust.revoke`` of ``invite``."""
-        return self.write(REVOKE, {"invite": invite.id}, at)
+        return self.write(REVOKE, revoke_body(invite.id), at)
 
     def intend(
         self, amount: str, currency: str = "EUR", *, at: int | None = None, **target: bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from samoorg.crdt.listings import (
+from samoorg.crdt.kinds.listings import (
     HOURS,
     LISTING,
     LISTING_EDIT,
@@ -15,8 +15,8 @@ from samoorg.crdt.listings import (
     edit_body,
     listing_body,
 )
+from samoorg.crdt.kinds.reviews import REVIEW, review_body
 from samoorg.crdt.records import COMMIT, FULFIL, INTEND
-from samoorg.crdt.reviews import REVIEW, review_body
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 

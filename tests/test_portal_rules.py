@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samoorg.crdt.listings import DONE, EXPIRED
+from samoorg.crdt.kinds.listings import DONE, EXPIRED
 from samoorg.crdt.reasons import ReasonCode
 from samoorg.crdt.social import social_views
 from tests.community_fixtures import T0, Author, views_of

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.listings import (
+from samoorg.crdt.kinds.listings import (
     ACTIVE,
     CATEGORIES,
     LISTING,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from samoorg.crdt.listings import CATEGORIES, SHOWN_STATUSES, SIDES, Listing
+from samoorg.crdt.kinds.listings import CATEGORIES, SHOWN_STATUSES, SIDES, Listing
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.pages import encode_cursor
 from samoorg.node.api.shapes import money_json
@@ -19,7 +19,7 @@ from samoorg.node.listing_index import MAX_QUERY, ListingQuery
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.reviews import Review
+    from samoorg.crdt.kinds.reviews import Review
     from samoorg.crdt.views import Views
     from samoorg.node.store import Store
 

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.trust import TrustState
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -142,7 +142,7 @@ async def ideas(request: Request) -> Response:
 
 async def idea(request: Request) -> Response:
     """``GET /ideas/{id}``: as ``samoorg idea show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.forum import IDEA_KIND
+    from samoorg.crdt.kinds.forum import IDEA_KIND
 
     ctx = _ctx(request)
     prefix = request.path_params["id"]
@@ -160,7 +160,7 @@ async def idea(request: Request) -> Response:
 
 async def idea_post(request: Request) -> Response:
     """``POST /ideas`` with ``{"title": ..., "body": ...}``: as ``samoorg idea post --json``."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     ctx = _ctx(request)
     fields = await _json_object(request, required={"title": str}, optional={"body": str})
@@ -307,7 +307,7 @@ def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
 
 async def poll(request: Request) -> Response:
     """``GET /polls/{id}``: as ``samoorg poll show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.polls import POLL_KIND
+    from samoorg.crdt.kinds.polls import POLL_KIND
 
     ctx = _ctx(request)
     entry = _entry_of_kind(ctx, request.path_params["id"], POLL_KIND)

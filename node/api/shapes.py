@@ -19,10 +19,10 @@ __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 if TYPE_CHECKING:
     from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.inbox import ActionItem
-    from samoorg.crdt.invites import InviteOutcome
+    from samoorg.crdt.kinds.polls import Tally
+    from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.crdt.pledges import Appeal
-    from samoorg.crdt.polls import Tally
     from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
     from samoorg.node.store import StoreStats

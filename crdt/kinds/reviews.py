@@ -30,23 +30,25 @@ A review's *subject* is the other party. Ratings feed utility
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.domain import Domain
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.domain import ResolvedDomain
 from samoorg.crdt.fields import read_id, read_int, read_text
 from samoorg.crdt.pledge_rules import FULFILLED, WAITING
 from samoorg.crdt.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
     from samoorg.crdt.views import Views
     from samoorg.protocol.entry import Entry
 
 REVIEW: Final = "review"
-REVIEW_KINDS: Final = (REVIEW,)
 RATING_MIN: Final = 1
 RATING_MAX: Final = 5
 MAX_REVIEW_TEXT: Final = 2000
@@ -89,32 +91,43 @@ def parse_review(body: Mapping[str, dcbor.Value]) -> tuple[bytes, bytes, int, st
     )
 
 
+def decode_review(entry: Entry) -> tuple[bytes, bytes, int, str]:
+    """``(pledge, commitment, rating, text)`` of a ``review`` entry; raises RuleViolation."""
+    return parse_review(entry.body)
+
+
 _Parsed = tuple["Entry", bytes, bytes, int, str]
 
 
-class ReviewState(Domain):
+@dataclass(frozen=True)
+class ReviewsView:
+    """The reviews that count, void and waiting ones."""
+
+    reviews: dict[bytes, Review]
+    invalid: dict[bytes, Reason]
+    waiting: tuple[bytes, ...]
+
+    def canonical(self) -> dcbor.Value:
+        """Reviews that count, void and waiting ones, sorted (§8.7)."""
+        rows: list[dcbor.Value] = [
+            [key, self.reviews[key].subject, self.reviews[key].rating]
+            for key in sorted(self.reviews)
+        ]
+        return [rows, digested(self.invalid), [*self.waiting]]
+
+
+class ReviewState(ResolvedDomain[ReviewsView]):
     """Reviews of fulfilled portal deals, judged against the pledge and listing views."""
 
     name = "reviews"
-    kinds = REVIEW_KINDS
+    decoders = MappingProxyType({REVIEW: decode_review})
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
         self._held: list[_Parsed] = []
-        self._malformed: dict[bytes, Reason] = {}
-        self._cache: tuple[int, dict[bytes, Review], dict[bytes, Reason], list[bytes]] | None
-        self._cache = None
 
-    def apply(self, entries: Sequence[Entry]) -> None:
-        """File new reviews; judging is lazy (it reads the pledge and listing views)."""
-        for entry in entries:
-            try:
-                pledge, commitment, rating, text = parse_review(entry.body)
-            except RuleViolation as exc:
-                self._malformed[entry.id] = exc.malformed(entry.kind)
-                continue
-            self._held.append((entry, pledge, commitment, rating, text))
-        self._cache = None
+    def _file(self, entry: Entry, record: tuple[bytes, bytes, int, str]) -> None:
+        self._held.append((entry, *record))
 
     def _judge(self, item: _Parsed, seen: set[tuple[bytes, bytes]]) -> Review | Reason | None:
         """The review, the reason it is void, or ``None`` while it waits."""
@@ -166,28 +179,25 @@ class ReviewState(Domain):
             entry.seq,
         )
 
-    def _resolved(self) -> tuple[dict[bytes, Review], dict[bytes, Reason], list[bytes]]:
-        version = self.views.index.version
-        if self._cache is None or self._cache[0] != version:
-            reviews: dict[bytes, Review] = {}
-            invalid = dict(self._malformed)
-            waiting: list[bytes] = []
-            seen: set[tuple[bytes, bytes]] = set()
-            # (author, seq): a reviewer's first review of a commitment is judged first.
-            for item in sorted(self._held, key=lambda i: (i[0].author, i[0].seq)):
-                judged = self._judge(item, seen)
-                if judged is None:
-                    waiting.append(item[0].id)
-                elif isinstance(judged, Reason):
-                    invalid[item[0].id] = judged
-                else:
-                    reviews[judged.id] = judged
-            self._cache = (version, reviews, invalid, sorted(waiting))
-        return self._cache[1], self._cache[2], self._cache[3]
+    def _resolve_view(self) -> ReviewsView:
+        reviews: dict[bytes, Review] = {}
+        invalid = dict(self._malformed)
+        waiting: list[bytes] = []
+        seen: set[tuple[bytes, bytes]] = set()
+        # (author, seq): a reviewer's first review of a commitment is judged first.
+        for item in sorted(self._held, key=lambda i: (i[0].author, i[0].seq)):
+            judged = self._judge(item, seen)
+            if judged is None:
+                waiting.append(item[0].id)
+            elif isinstance(judged, Reason):
+                invalid[item[0].id] = judged
+            else:
+                reviews[judged.id] = judged
+        return ReviewsView(reviews, invalid, tuple(sorted(waiting)))
 
     def reviews(self) -> list[Review]:
         """Every review that counts, newest first (timestamp, then id, descending)."""
-        found = self._resolved()[0].values()
+        found = self.view().reviews.values()
         return sorted(found, key=lambda r: (r.timestamp, r.id), reverse=True)
 
     def of(self, member: bytes) -> list[Review]:
@@ -196,17 +206,26 @@ class ReviewState(Domain):
 
     def waiting(self) -> list[bytes]:
         """Reviews that wait for their pledge or listing, by id."""
-        return self._resolved()[2]
+        return list(self.view().waiting)
 
-    def invalid(self) -> Mapping[bytes, Reason]:
-        """Malformed reviews and reviews the rules void."""
-        return self._resolved()[1]
 
-    def state(self) -> dcbor.Value:
-        """Reviews that count, void and waiting ones, sorted."""
-        reviews, invalid, waiting = self._resolved()
-        rows: list[dcbor.Value] = [
-            [key, reviews[key].subject, reviews[key].rating] for key in sorted(reviews)
-        ]
-        pending: list[dcbor.Value] = [*waiting]
-        return [rows, digested(dict(invalid)), pending]
+def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
+    """Reviews naming held intentions and commits (or unknown ids)."""
+    from hypothesis import strategies as st
+
+    from samoorg.crdt.records import COMMIT, INTEND
+
+    ids = st.binary(min_size=32, max_size=32)
+    pledges, commits = ids, ids
+    if ctx.of_kind(INTEND):
+        pledges = st.sampled_from([e.id for e in ctx.of_kind(INTEND)]) | ids
+    if ctx.of_kind(COMMIT):
+        commits = st.sampled_from([e.id for e in ctx.of_kind(COMMIT)]) | ids
+    ratings = st.integers(RATING_MIN, RATING_MAX)
+    texts = st.sampled_from(["", "on time"])
+    return st.builds(
+        lambda p, c, r, t: (REVIEW, review_body(p, c, r, t)), pledges, commits, ratings, texts
+    )
+
+
+FAMILY: Final = Family(ReviewState, samples, spec="8.10", uses=("listings",))

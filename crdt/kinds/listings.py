@@ -36,18 +36,22 @@ transaction with the same parser and the same two edit rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.domain import Domain
+from samoorg.crdt.domain import ResolvedDomain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.fields import found, read_choice, read_id, read_integer, read_text
 from samoorg.crdt.money import MAX_MINOR, check_currency
 from samoorg.crdt.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
     from samoorg.crdt.views import Views
     from samoorg.protocol.entry import Entry
 
@@ -311,94 +315,118 @@ NOT_A_LISTING: Final = "the edited entry is not a valid listing"
 NOT_AUTHOR: Final = "only the listing's author can edit it"
 
 
-class ListingState(Domain):
+def decode_listing(entry: Entry) -> ListingFields:
+    """The fields of a ``listing`` entry; raises :class:`RuleViolation`."""
+    return parse_fields(entry.body)
+
+
+def decode_edit(entry: Entry) -> tuple[bytes, ListingFields]:
+    """``(listing id, fields)`` of a ``listing.edit`` entry; raises :class:`RuleViolation`."""
+    return parse_edit(entry.body)
+
+
+@dataclass(frozen=True)
+class ListingsView:
+    """The valid listings with their winning versions, void and waiting edits."""
+
+    listings: dict[bytes, Listing]
+    invalid: dict[bytes, Reason]
+    waiting: tuple[bytes, ...]
+    """Edits naming an entry this node does not hold, ascending."""
+
+    def canonical(self) -> dcbor.Value:
+        """Each listing's current version, plus void and waiting entries, sorted (§8.7)."""
+        rows: list[dcbor.Value] = [
+            [key, self.listings[key].version, self.listings[key].seq]
+            for key in sorted(self.listings)
+        ]
+        return [rows, digested(self.invalid), [*self.waiting]]
+
+
+class ListingState(ResolvedDomain[ListingsView]):
     """Every listing with its winning edit (see the module docstring)."""
 
     name = "listings"
-    kinds = LISTING_KINDS
+    decoders = MappingProxyType({LISTING: decode_listing, LISTING_EDIT: decode_edit})
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
         self._created: dict[bytes, tuple[Entry, ListingFields]] = {}
         self._edits: dict[bytes, list[tuple[Entry, ListingFields]]] = {}
-        self._malformed: dict[bytes, Reason] = {}
-        self._cache: tuple[int, dict[bytes, Listing], dict[bytes, Reason]] | None = None
 
-    def apply(self, entries: Sequence[Entry]) -> None:
-        """File listings and edits; resolution is lazy."""
-        for entry in entries:
-            try:
-                if entry.kind == LISTING:
-                    self._created[entry.id] = (entry, parse_fields(entry.body))
-                else:
-                    target, fields = parse_edit(entry.body)
-                    self._edits.setdefault(target, []).append((entry, fields))
-            except RuleViolation as exc:
-                self._malformed[entry.id] = exc.malformed(entry.kind)
-        self._cache = None
+    def _file(self, entry: Entry, record: ListingFields | tuple[bytes, ListingFields]) -> None:
+        if isinstance(record, ListingFields):
+            self._created[entry.id] = (entry, record)
+        else:
+            target, fields = record
+            self._edits.setdefault(target, []).append((entry, fields))
 
-    def _resolved(self) -> tuple[dict[bytes, Listing], dict[bytes, Reason]]:
-        version = self.views.index.version
-        if self._cache is None or self._cache[0] != version:
-            listings: dict[bytes, Listing] = {}
-            invalid = dict(self._malformed)
-            for key, (entry, fields) in self._created.items():
-                listings[key] = Listing(key, entry.author, entry.timestamp, fields, key, entry.seq)
-            holds = self.views.holds
-            for target, edits in self._edits.items():
-                base = listings.get(target)
-                for edit, fields in sorted(edits, key=lambda item: item[0].seq):
-                    if base is None:
-                        if holds(target):
-                            invalid[edit.id] = Reason(ReasonCode.NOT_A_LISTING, NOT_A_LISTING)
-                        continue  # not held: waits
-                    if edit.author != base.author:
-                        invalid[edit.id] = Reason(ReasonCode.NOT_LISTING_AUTHOR, NOT_AUTHOR)
-                        continue
-                    if edit.seq > base.seq:
-                        base = Listing(
-                            base.id,
-                            base.author,
-                            base.created,
-                            fields,
-                            edit.id,
-                            edit.seq,
-                            base.edits + 1,
-                        )
-                if base is not None:
-                    listings[target] = base
-            self._cache = (version, listings, invalid)
-        return self._cache[1], self._cache[2]
+    def _resolve_view(self) -> ListingsView:
+        listings: dict[bytes, Listing] = {}
+        invalid = dict(self._malformed)
+        waiting: list[bytes] = []
+        for key, (entry, fields) in self._created.items():
+            listings[key] = Listing(key, entry.author, entry.timestamp, fields, key, entry.seq)
+        holds = self.views.holds
+        for target, edits in self._edits.items():
+            base = listings.get(target)
+            for edit, fields in sorted(edits, key=lambda item: item[0].seq):
+                if base is None:
+                    if holds(target):
+                        invalid[edit.id] = Reason(ReasonCode.NOT_A_LISTING, NOT_A_LISTING)
+                    else:
+                        waiting.append(edit.id)
+                    continue
+                if edit.author != base.author:
+                    invalid[edit.id] = Reason(ReasonCode.NOT_LISTING_AUTHOR, NOT_AUTHOR)
+                    continue
+                if edit.seq > base.seq:
+                    base = Listing(
+                        base.id,
+                        base.author,
+                        base.created,
+                        fields,
+                        edit.id,
+                        edit.seq,
+                        base.edits + 1,
+                    )
+            if base is not None:
+                listings[target] = base
+        return ListingsView(listings, invalid, tuple(sorted(waiting)))
 
     def get(self, listing_id: bytes) -> Listing | None:
         """One held, valid listing with its current fields."""
-        return self._resolved()[0].get(listing_id)
+        return self.view().listings.get(listing_id)
 
     def listings(self) -> list[Listing]:
         """Every valid listing, newest first (:func:`order_key`, then id, descending)."""
-        found = self._resolved()[0].values()
+        found = self.view().listings.values()
         return sorted(found, key=lambda item: (order_key(item.created, item.id), item.id))[::-1]
 
     def waiting(self) -> list[bytes]:
         """Edits naming an entry this node does not hold, by id."""
-        listings, invalid = self._resolved()
-        return sorted(
-            edit.id
-            for target, edits in self._edits.items()
-            if target not in listings
-            for edit, _ in edits
-            if edit.id not in invalid
-        )
+        return list(self.view().waiting)
 
-    def invalid(self) -> Mapping[bytes, Reason]:
-        """Malformed entries and edits the rules void."""
-        return self._resolved()[1]
 
-    def state(self) -> dcbor.Value:
-        """Each listing's current version, plus void and waiting entries, sorted."""
-        listings, invalid = self._resolved()
-        rows: list[dcbor.Value] = [
-            [key, listings[key].version, listings[key].seq] for key in sorted(listings)
-        ]
-        waiting: list[dcbor.Value] = [*self.waiting()]
-        return [rows, digested(dict(invalid)), waiting]
+def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
+    """Listings, and edits of held listings (some by others) or of unknown ids."""
+    from hypothesis import strategies as st
+
+    fields = st.builds(
+        ListingFields,
+        side=st.sampled_from(SIDES),
+        title=st.sampled_from(["Guitar lessons", "Bike repair", "Soup"]),
+        tags=st.sampled_from([("services",), ("food", "local"), ("goods", "kids")]),
+        status=st.sampled_from(STATUSES),
+        expires=st.one_of(st.none(), st.just(ctx.now)),
+    )
+    new = fields.map(lambda f: (LISTING, listing_body(f)))
+    targets = st.binary(min_size=32, max_size=32)
+    held = [e.id for e in ctx.of_kind(LISTING)]
+    if held:
+        targets = st.sampled_from(held) | targets
+    edits = st.builds(lambda t, f: (LISTING_EDIT, edit_body(t, f)), targets, fields)
+    return new | edits
+
+
+FAMILY: Final = Family(ListingState, samples, spec="8.10")
