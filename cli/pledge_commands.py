@@ -86,14 +86,25 @@ def pledge_intend(
     initiative: Annotated[
         str | None, typer.Option("--initiative", help="An initiative id.")
     ] = None,
+    listing: Annotated[
+        str | None,
+        typer.Option(
+            "--listing", help="A portal listing this pays or gives for (--to: its author)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Record an intention to give; prints its id. You may revise or withdraw it later."""
     state = session(ctx)
-    chosen = [t for t in (to, request, initiative) if t is not None]
-    if len(chosen) != 1:
-        raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
     body: dict[str, dcbor.Value] = dict(amount_fields(Amount.parse(amount, currency)))
+    if listing is not None:
+        from samoorg.cli.portal_commands import deal_fields
+
+        body.update(deal_fields(state, listing, to))
+        to = None
+    chosen = [t for t in (to, request, initiative) if t is not None]
+    if len(chosen) != 1 and "listing" not in body:
+        raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
     if to is not None:
         body["to"] = resolve_member(state, to)
     elif request is not None:

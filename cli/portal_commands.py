@@ -165,12 +165,10 @@ listing_request = _publisher(REQUEST, "Ask for goods or a service; --price is wh
 
 
 def _own_listing(state: Session, prefix: str) -> tuple[Views, Listing]:
-    entry = resolve_entry(state, prefix, LISTING)
+    from samoorg.node.api.portal_shapes import held_listing
+
     views = load_views(state)
-    listing = views.listings.get(entry.id)
-    if listing is None:
-        reason = views.invalid().get(entry.id, "the views ignore it")
-        raise RuleViolation(f"listing {entry.id.hex()[:12]} is ignored: {reason}")
+    listing = held_listing(views, resolve_entry(state, prefix, LISTING))
     if listing.author != state.public_key():
         raise RuleViolation("only the listing's author can edit it")
     return views, listing
@@ -289,14 +287,10 @@ def listing_show(ctx: typer.Context, listing: IdArgument, as_json: JsonFlag = Fa
     state = session(ctx)
 
     def local() -> dict[str, Any]:
-        from samoorg.node.api.portal_shapes import listing_json
+        from samoorg.node.api.portal_shapes import held_listing, listing_json
 
-        entry = resolve_entry(state, listing, LISTING)
         views = load_views(state)
-        held = views.listings.get(entry.id)
-        if held is None:
-            reason = views.invalid().get(entry.id, "the views ignore it")
-            raise RuleViolation(f"listing {entry.id.hex()[:12]} is ignored: {reason}")
+        held = held_listing(views, resolve_entry(state, listing, LISTING))
         return listing_json(views, held, now())
 
     item = state.ask(lambda daemon: daemon.get(f"/listings/{listing.strip()}"), local)
@@ -407,6 +401,25 @@ def listing_search(
     }
     _, page = _search(ctx, params, limit, every, cursor)
     _print_page(["listing", "search", text], page, as_json)
+
+
+def deal_fields(state: Session, prefix: str, to: str | None) -> dict[str, Any]:
+    """``{"to": key, "listing": id}`` of a pledge for a listing (``pledge intend --listing``).
+
+    The beneficiary is ``to``, or the listing's author when you are not the
+    author; a review needs the listing to be by one of the two parties.
+    """
+    from samoorg.node.api.portal_shapes import held_listing
+
+    views = load_views(state)
+    listing = held_listing(views, resolve_entry(state, prefix, LISTING))
+    me = state.public_key()
+    key = resolve_member(state, to) if to is not None else listing.author
+    if key == me:
+        raise RuleViolation("your own listing: name who you pay or give to with --to")
+    if listing.author not in (me, key):
+        raise RuleViolation("the listing is by neither you nor the one you pledge to")
+    return {"to": key, "listing": listing.id}
 
 
 def review(

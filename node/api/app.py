@@ -54,6 +54,8 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/polls/{id}"): routes.poll,
     ("get", "/agreements"): routes.agreements,
     ("get", "/agreements/{id}"): routes.agreement,
+    ("get", "/listings"): routes.listings,
+    ("get", "/listings/{id}"): routes.listing,
 }
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.kinds.listings import CATEGORIES, SHOWN_STATUSES, SIDES, Listing
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.pages import encode_cursor
 from samoorg.node.api.shapes import money_json
+from samoorg.node.api.times import Instant, instant
 from samoorg.node.listing_index import MAX_QUERY, ListingQuery
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from samoorg.crdt.kinds.reviews import Review
     from samoorg.crdt.views import Views
     from samoorg.node.store import Store
+    from samoorg.protocol.entry import Entry
 
 SEARCH_PARAMS: Final = (
     "q",
@@ -84,6 +87,15 @@ def listing_query(params: Mapping[str, str], now: int) -> ListingQuery:
     )
 
 
+def held_listing(views: Views, entry: Entry) -> Listing:
+    """The valid listing ``entry`` creates, or RuleViolation with the reason the views ignore it."""
+    listing = views.listings.get(entry.id)
+    if listing is None:
+        reason = views.invalid().get(entry.id, "the views ignore it")
+        raise RuleViolation(f"listing {entry.id.hex()[:12]} is ignored: {reason}")
+    return listing
+
+
 def listing_json(views: Views, listing: Listing, now: int) -> dict[str, Any]:
     """One listing with its current fields and shown status (``listing show --json``)."""
     fields = listing.fields
@@ -106,11 +118,11 @@ def listing_json(views: Views, listing: Listing, now: int) -> dict[str, Any]:
         "unit": fields.unit or None,
         "place": fields.place or None,
         "geohash": fields.geohash or None,
-        "from": fields.available_from,
-        "until": fields.available_until,
-        "expires": fields.expires,
+        "from": instant(fields.available_from),
+        "until": instant(fields.available_until),
+        "expires": instant(fields.expires),
         "status": listing.effective_status(now),
-        "created": listing.created,
+        "created": Instant(listing.created),
         "version": listing.version.hex(),
         "edits": listing.edits,
     }
@@ -127,7 +139,7 @@ def review_json(review: Review) -> dict[str, Any]:
         "commitment": review.commitment.hex(),
         "rating": review.rating,
         "text": review.text,
-        "time": review.timestamp,
+        "time": Instant(review.timestamp),
     }
 
 

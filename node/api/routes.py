@@ -305,6 +305,31 @@ def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
     return entry
 
 
+async def listings(request: Request) -> Response:
+    """``GET /listings``: a page of ``samoorg listing search --json`` (same filters; ``q``)."""
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    query = portal_shapes.listing_query(request.query_params, now_ms())
+    page = page_request(request.query_params)
+    items, cursor = portal_shapes.search_page(
+        ctx.store, ctx.live.views, query, page.position or 0, page.limit
+    )
+    return _page(items, cursor)
+
+
+async def listing(request: Request) -> Response:
+    """``GET /listings/{id}``: as ``samoorg listing show ID --json`` (id or unique prefix)."""
+    from samoorg.crdt.kinds.listings import LISTING
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    entry = _entry_of_kind(ctx, request.path_params["id"], LISTING)
+    views = ctx.live.views
+    held = portal_shapes.held_listing(views, entry)
+    return _json(portal_shapes.listing_json(views, held, now_ms()))
+
+
 async def poll(request: Request) -> Response:
     """``GET /polls/{id}``: as ``samoorg poll show ID --json`` (id or unique prefix)."""
     from samoorg.crdt.kinds.polls import POLL_KIND
