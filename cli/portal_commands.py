@@ -9,12 +9,11 @@ when it runs: ``GET /listings``), ``show`` the listing view (``GET
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from samoorg.cli.community import load_views, now, record, resolve_entry, resolve_member
+from samoorg.cli.community import act, load_views, now, resolve_entry, resolve_member
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import format_time, print_json, print_table
 from samoorg.cli.paging import (
@@ -26,31 +25,22 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import MalformedInput, RuleViolation
 from samoorg.crdt.kinds.listings import (
     CATEGORIES,
-    DONE,
     FREQUENCIES,
     LISTING,
-    LISTING_EDIT,
     OFFER,
     PRICE_AMOUNT,
     PRICE_EXCHANGE,
-    PRICE_GIFT,
     REQUEST,
     SHOWN_STATUSES,
     STATUSES,
-    WITHDRAWN,
-    Listing,
-    ListingFields,
-    edit_body,
-    listing_body,
 )
 from samoorg.crdt.money import Amount
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.views import Views
+    pass
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 IdArgument = Annotated[str, typer.Argument(help="The listing's id (or a unique hex prefix).")]
@@ -60,32 +50,30 @@ listing_app = typer.Typer(
 _TAG_HELP = f"A tag (repeatable); at least one category: {', '.join(CATEGORIES)}."
 
 
-def _price(
+def _time(text: str | None) -> str | None:
+    """A date or duration typed on the command line, as RFC 3339 for the action's body."""
+    from samoorg.cli.when import parse_when
+    from samoorg.node.api.times import rfc3339
+
+    return None if text is None else rfc3339(parse_when(text, now()))
+
+
+def _price_body(
     price: str | None, currency: str | None, gift: bool, exchange: str | None
 ) -> dict[str, Any]:
-    chosen = sum((price is not None, gift, exchange is not None))
-    if chosen > 1:
-        raise typer.BadParameter("give one of --price, --gift or --exchange")
+    if price is not None and currency is None:
+        raise typer.BadParameter("--price needs --currency", param_hint="--currency")
     if price is not None:
-        if currency is None:
-            raise typer.BadParameter("--price needs --currency", param_hint="--currency")
-        amount = Amount.parse(price, currency)
-        return {"price": PRICE_AMOUNT, "amount": amount.minor, "currency": amount.currency}
-    if exchange is not None:
-        return {"price": PRICE_EXCHANGE, "wanted": exchange}
-    return {"price": PRICE_GIFT} if gift or chosen == 0 else {}
+        Amount.parse(price, currency or "")  # a malformed amount is bad usage
+    given = {"price": price, "currency": currency, "gift": gift or None, "exchange": exchange}
+    return {k: v for k, v in given.items() if v is not None}
 
 
-def _when(text: str | None) -> int | None:
-    from samoorg.cli.when import parse_when
-
-    return None if text is None else parse_when(text, now())
-
-
-def _publish(ctx: typer.Context, fields: ListingFields, as_json: bool) -> None:
-    state = session(ctx)
-    entry = record(state, LISTING, listing_body(fields))
-    _show_local(state, entry.id, as_json, f"listing {entry.id.hex()}")
+def _write(
+    ctx: typer.Context, name: str, body: dict[str, Any], ident: str | None, as_json: bool
+) -> None:
+    done = act(session(ctx), name, {k: v for k, v in body.items() if v is not None}, ident)
+    _print_listing(done.shape, as_json, f"listing {done.shape['id']}")
 
 
 Title = Annotated[str, typer.Argument(help="A short title, e.g. 'Guitar lessons'.")]
@@ -137,22 +125,22 @@ def _publisher(side: str, summary: str) -> Any:
         expires: ExpiresOption = None,
         as_json: JsonFlag = False,
     ) -> None:
-        fields = ListingFields(
-            side=side,
-            title=title,
-            tags=tuple(tag),
-            description=description,
-            frequency=per,
-            quantity=quantity,
-            unit=unit or ("" if quantity is None else "items"),
-            place=place,
-            geohash=geohash.lower(),
-            available_from=_when(available_from),
-            available_until=_when(available_until),
-            expires=_when(expires),
-            **_price(price, currency, gift, exchange),
-        )
-        _publish(ctx, fields, as_json)
+        body = {
+            "side": side,
+            "title": title,
+            "tags": list(tag),
+            "description": description or None,
+            **_price_body(price, currency, gift, exchange),
+            "frequency": per,
+            "quantity": quantity,
+            "unit": unit,
+            "place": place or None,
+            "geohash": geohash or None,
+            "from": _time(available_from),
+            "until": _time(available_until),
+            "expires": _time(expires),
+        }
+        _write(ctx, "listing.new", body, None, as_json)
 
     command.__doc__ = summary
     return command
@@ -162,21 +150,6 @@ listing_offer = _publisher(
     OFFER, "Offer goods or a service (a service in hours: --quantity 3 --unit hours)."
 )
 listing_request = _publisher(REQUEST, "Ask for goods or a service; --price is what you would pay.")
-
-
-def _own_listing(state: Session, prefix: str) -> tuple[Views, Listing]:
-    from samoorg.node.api.portal_shapes import held_listing
-
-    views = load_views(state)
-    listing = held_listing(views, resolve_entry(state, prefix, LISTING))
-    if listing.author != state.public_key():
-        raise RuleViolation("only the listing's author can edit it")
-    return views, listing
-
-
-def _write_edit(state: Session, listing: Listing, fields: ListingFields, as_json: bool) -> None:
-    record(state, LISTING_EDIT, edit_body(listing.id, fields))
-    _show_local(state, listing.id, as_json, f"listing {listing.id.hex()} edited")
 
 
 def listing_edit(
@@ -199,29 +172,18 @@ def listing_edit(
     as_json: JsonFlag = False,
 ) -> None:
     """Change your listing; what you do not give stays as it is (the last edit wins)."""
-    state = session(ctx)
-    _, held = _own_listing(state, listing)
-    fields = held.fields
-    changes: dict[str, Any] = {}
-    if price is not None or gift or exchange is not None:
-        priced = _price(price, currency or fields.currency, gift, exchange)
-        changes.update(amount=None, currency=None, wanted="", frequency=fields.frequency, **priced)
-        if priced["price"] != PRICE_AMOUNT:
-            changes["frequency"] = None
-    given = {
+    body = {
         "title": title,
-        "tags": tuple(tag) if tag else None,
+        "tags": tag or None,
         "description": description,
+        **_price_body(price, currency, gift, exchange),
         "quantity": quantity,
         "unit": unit,
         "place": place,
-        "expires": _when(expires),
+        "expires": _time(expires),
         "status": status,
     }
-    changes.update({k: v for k, v in given.items() if v is not None})
-    if not changes:
-        raise MalformedInput("expected something to change (see 'samoorg listing edit --help')")
-    _write_edit(state, held, replace(fields, **changes), as_json)
+    _write(ctx, "listing.edit", body, listing.strip(), as_json)
 
 
 def listing_close(
@@ -233,18 +195,7 @@ def listing_close(
     as_json: JsonFlag = False,
 ) -> None:
     """Mark your listing done (or withdrawn); it no longer shows as active."""
-    state = session(ctx)
-    _, held = _own_listing(state, listing)
-    _write_edit(state, held, replace(held.fields, status=WITHDRAWN if withdraw else DONE), as_json)
-
-
-def _show_local(state: Session, listing_id: bytes, as_json: bool, summary: str) -> None:
-    from samoorg.node.api.portal_shapes import listing_json
-
-    views = load_views(state)
-    listing = views.listings.get(listing_id)
-    assert listing is not None
-    _print_listing(listing_json(views, listing, now()), as_json, summary)
+    _write(ctx, "listing.close", {"withdraw": withdraw or None}, listing.strip(), as_json)
 
 
 def _price_text(item: dict[str, Any]) -> str:
@@ -403,25 +354,6 @@ def listing_search(
     _print_page(["listing", "search", text], page, as_json)
 
 
-def deal_fields(state: Session, prefix: str, to: str | None) -> dict[str, Any]:
-    """``{"to": key, "listing": id}`` of a pledge for a listing (``pledge intend --listing``).
-
-    The beneficiary is ``to``, or the listing's author when you are not the
-    author; a review needs the listing to be by one of the two parties.
-    """
-    from samoorg.node.api.portal_shapes import held_listing
-
-    views = load_views(state)
-    listing = held_listing(views, resolve_entry(state, prefix, LISTING))
-    me = state.public_key()
-    key = resolve_member(state, to) if to is not None else listing.author
-    if key == me:
-        raise RuleViolation("your own listing: name who you pay or give to with --to")
-    if listing.author not in (me, key):
-        raise RuleViolation("the listing is by neither you nor the one you pledge to")
-    return {"to": key, "listing": listing.id}
-
-
 def review(
     ctx: typer.Context,
     pledge: Annotated[str, typer.Argument(help="The pledge (intention) id of the deal.")],
@@ -430,21 +362,8 @@ def review(
     as_json: JsonFlag = False,
 ) -> None:
     """Review the other party of a fulfilled deal made through a listing (once per deal)."""
-    from samoorg.crdt.kinds.reviews import REVIEW, review_body
-    from samoorg.crdt.records import INTEND
-    from samoorg.node.api.shapes import created_json
-
-    state = session(ctx)
-    entry = resolve_entry(state, pledge, INTEND)
-    views = load_views(state)
-    outcome = views.pledges.pledge(entry.id)
-    if outcome is None or outcome.commit is None:
-        raise RuleViolation("only a fulfilled commitment can be reviewed")
-    made = record(state, REVIEW, review_body(entry.id, outcome.commit.id, rating, text))
-    me = state.public_key()
-    subject = outcome.beneficiary if outcome.author == me else outcome.author
-    assert subject is not None
-    shown = created_json(made, subject=peer_id(subject), rating=rating)
+    body = {"pledge": pledge, "rating": rating, **({"text": text} if text else {})}
+    shown = act(session(ctx), "review", body).shape
     if as_json:
         print_json(shown)
         return
