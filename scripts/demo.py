@@ -24,7 +24,8 @@ The story, one function per act:
 2. invites: the trust list and its pool;    7. an agreement co-edited, one node offline;
 3. a help request;                          8. everyone accepts it: the members;
 4. an initiative reaching its goal;         9. a spokesperson poll;
-5. commitments fulfilled by beneficiaries; 10. a bundle to an offline home; verify.
+5. commitments fulfilled by beneficiaries; 10. the portal: an offer, a deal, reviews;
+                                           11. a bundle to an offline home; verify.
 
 ``--keep`` keeps the homes and the daemons' logs (the folder is printed).
 Exit code 0 only if every convergence check passed and every daemon stopped
@@ -276,9 +277,41 @@ def choose_spokesperson(c: Community) -> None:
     c.run(c["anna"], f"poll show {poll}")
 
 
-def carry_offline(c: Community) -> None:
+def portal(c: Community) -> None:
     act(
         10,
+        "The portal: a service in hours, a deal, two reviews",
+        "Chen offers three hours of bicycle repair; emil asks for it. Emil pledges the\n"
+        "   price for chen's listing and commits; chen marks it fulfilled; each reviews\n"
+        "   the other once. Reviews count toward utility.",
+    )
+    chen, emil = c["chen"], c["emil"]
+    offer = c.made(
+        chen,
+        "listing offer 'Bicycle repair' --tag services --tag bikes --price 15 --currency EUR "
+        "--per hourly --quantity 3 --unit hours --place 'Repair cafe' --geohash u33dc",
+    )[:SHORT]
+    c.run(
+        emil, "listing request 'Someone to fix my bicycle' --tag services --quantity 2 --unit hours"
+    )
+    c.converge("an offer and a request")
+    c.run(emil, "listing search bicycl --side offer --near u33")
+    pledge = c.made(emil, f"pledge intend 45 EUR --listing {offer}")[:SHORT]
+    c.refused(emil, f"review {pledge} 5")
+    c.run(emil, f"pledge commit {pledge} --due 7d")
+    c.converge("emil's commitment for the repair")
+    c.run(chen, f"pledge fulfilled {pledge}")
+    c.converge("chen confirmed the repair")
+    c.run(emil, f"review {pledge} 5 --text 'Fixed in an hour, brakes too'")
+    c.run(chen, f"review {pledge} 4 --text 'Paid on the spot'")
+    c.run(chen, f"listing close {offer}")
+    c.converge("two reviews, the offer closed")
+    c.run(c["anna"], "listing list --status done")
+
+
+def carry_offline(c: Community) -> None:
+    act(
+        11,
         "No network needed: a bundle to an offline machine",
         "Emil exports every feed he holds to a file; an offline home imports it and\n"
         "   shows the same view digests. A damaged file is refused; every node verifies.",
@@ -296,7 +329,7 @@ def carry_offline(c: Community) -> None:
 
 
 def shut_down(c: Community) -> None:
-    act(11, "Shut down", "SIGTERM to every node: each must exit 0 with no traceback in its log.")
+    act(12, "Shut down", "SIGTERM to every node: each must exit 0 with no traceback in its log.")
     codes = c.stop_everyone()
     clean = c.logs_clean()
     for name, code in codes.items():
@@ -353,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         agreement = write_agreement(c)
         accept_agreement(c, agreement)
         choose_spokesperson(c)
+        portal(c)
         carry_offline(c)
         shut_down(c)
         code = 0
