@@ -133,7 +133,10 @@ def listing_edit(
             wanted["wanted"] = ""
     if not wanted:
         raise MalformedInput("expected something to change")
-    return _write_edit(actor, held, replace(held.fields, **wanted))
+    fields = replace(held.fields, **wanted)
+    if fields.quantity is not None and not fields.unit:
+        fields = replace(fields, unit="items")
+    return _write_edit(actor, held, fields)
 
 
 def listing_close(actor: Actor, *, listing: str, withdraw: bool = False) -> Done:
