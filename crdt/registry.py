@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
 FAMILY_MODULES: Final = (
     "samoorg.crdt.kinds.trust",
+    "samoorg.crdt.kinds.pledges",
     "samoorg.crdt.kinds.forum",
     "samoorg.crdt.kinds.ratings",
     "samoorg.crdt.kinds.polls",

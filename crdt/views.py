@@ -53,10 +53,10 @@ from samoorg.crdt.domain import Domain
 from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.ratings import RatingsState
 from samoorg.crdt.kinds.trust import TrustState
-from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.reasons import Reason
 from samoorg.crdt.registry import families
 
@@ -68,12 +68,7 @@ DomainT = TypeVar("DomainT", bound=Domain)
 BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (
-    families()[0].domain,
-    PledgeState,
-    *(f.domain for f in families()[1:]),
-    AgreementState,
-)
+DOMAINS: Final[tuple[type[Domain], ...]] = (*(f.domain for f in families()), AgreementState)
 """Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
 visit them (:data:`samoorg.crdt.registry.FAMILY_MODULES` order)."""
 
