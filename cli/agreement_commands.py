@@ -38,7 +38,7 @@ from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_ag
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreements import Accepted, Agreement
+    from samoorg.crdt.kinds.agreements import Accepted, Agreement
     from samoorg.crdt.views import Views
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -78,9 +78,9 @@ def _open(ctx: typer.Context, prefix: str) -> tuple[Session, Views, Agreement]:
 
 
 def _agreement(state: Session, views: Views, prefix: str) -> Agreement:
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW
 
-    return held_agreement(views, resolve_entry(state, prefix, NEW))
+    return held_agreement(views, resolve_entry(state, prefix, AGREEMENT_NEW))
 
 
 def _preview(text: str) -> str:

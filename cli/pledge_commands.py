@@ -31,11 +31,11 @@ from samoorg.cli.paging import (
     print_next_page,
 )
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import Amount
-from samoorg.crdt.records import (
+from samoorg.crdt.kinds.pledges import (
     INITIATIVE,
     REQUEST,
 )
+from samoorg.crdt.money import Amount
 from samoorg.node.api.shapes import (
     appeal_detail,
     appeal_row,
@@ -47,7 +47,7 @@ from samoorg.node.api.shapes import (
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.pledges import Appeal
+    from samoorg.crdt.kinds.pledges import Appeal
     from samoorg.crdt.views import Views
     from samoorg.node.actions import Done
 
@@ -491,7 +491,7 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
 
 def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json: bool) -> None:
     """Record the closing of one's own request or initiative; its intentions are released."""
-    from samoorg.crdt.pledge_rules import LABELS
+    from samoorg.crdt.kinds.pledges import LABELS
 
     name = "request.close" if kind == REQUEST else "initiative.close"
     shape = act(session(ctx), name, {"note": note} if note else {}, prefix).shape

@@ -66,9 +66,11 @@ if TYPE_CHECKING:
 
 FAMILY_MODULES: Final = (
     "samoorg.crdt.kinds.trust",
+    "samoorg.crdt.kinds.pledges",
     "samoorg.crdt.kinds.forum",
     "samoorg.crdt.kinds.ratings",
     "samoorg.crdt.kinds.polls",
+    "samoorg.crdt.kinds.agreements",
     "samoorg.crdt.kinds.listings",
     "samoorg.crdt.kinds.reviews",
 )

@@ -47,18 +47,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.exclusion import FORKED_REASON
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.agreements import AgreementState
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.listings import ListingState
+from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.ratings import RatingsState
 from samoorg.crdt.kinds.reviews import ReviewState
 from samoorg.crdt.kinds.trust import TrustState
-from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.reasons import Reason
 from samoorg.crdt.registry import families
 
@@ -70,12 +70,7 @@ DomainT = TypeVar("DomainT", bound=Domain)
 BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (
-    families()[0].domain,
-    PledgeState,
-    *(f.domain for f in families()[1:]),
-    AgreementState,
-)
+DOMAINS: Final[tuple[type[Domain], ...]] = tuple(f.domain for f in families())
 """Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
 visit them (:data:`samoorg.crdt.registry.FAMILY_MODULES` order)."""
 

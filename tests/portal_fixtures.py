@@ -15,8 +15,8 @@ from samoorg.crdt.kinds.listings import (
     edit_body,
     listing_body,
 )
+from samoorg.crdt.kinds.pledges import COMMIT, FULFIL, INTEND
 from samoorg.crdt.kinds.reviews import REVIEW, review_body
-from samoorg.crdt.records import COMMIT, FULFIL, INTEND
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.domain import ResolvedDomain
 from samoorg.crdt.fields import read_id, read_int, read_text
-from samoorg.crdt.pledge_rules import FULFILLED, WAITING
+from samoorg.crdt.kinds.pledges import FULFILLED, WAITING
 from samoorg.crdt.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -213,7 +213,7 @@ def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
     """Reviews naming held intentions and commits (or unknown ids)."""
     from hypothesis import strategies as st
 
-    from samoorg.crdt.records import COMMIT, INTEND
+    from samoorg.crdt.kinds.pledges import COMMIT, INTEND
 
     ids = st.binary(min_size=32, max_size=32)
     pledges, commits = ids, ids

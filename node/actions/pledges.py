@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.records import COMMIT, FORGIVE, FULFIL, INTEND, REVISE, WITHDRAW
+from samoorg.crdt.kinds.pledges import COMMIT, FORGIVE, FULFIL, INTEND, REVISE, WITHDRAW
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.api.shapes import pledge_row
 from samoorg.node.errors import NotFound
 
 if TYPE_CHECKING:
+    from samoorg.crdt.kinds.pledges import PledgeOutcome
     from samoorg.crdt.money import Amount
-    from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
@@ -69,7 +69,7 @@ def intend(
     """
     from samoorg.crdt.errors import MalformedInput
     from samoorg.crdt.fields import amount_fields
-    from samoorg.crdt.records import INITIATIVE, REQUEST
+    from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST
 
     body: dict[str, dcbor.Value] = dict(amount_fields(amount))
     if listing is not None and request is None and initiative is None:

@@ -167,8 +167,8 @@ def deal_fields(actor: Actor, listing: str, to: str | None) -> dict[str, dcbor.V
 
 def review(actor: Actor, *, pledge: str, rating: int, text: str = "") -> Done:
     """Review the other party of the fulfilled commitment of ``pledge`` (once)."""
+    from samoorg.crdt.kinds.pledges import INTEND
     from samoorg.crdt.kinds.reviews import REVIEW, review_body
-    from samoorg.crdt.records import INTEND
     from samoorg.node.api.shapes import created_json
 
     held = actor.entry(pledge, INTEND)

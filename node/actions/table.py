@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from samoorg.crdt.records import INITIATIVE, REQUEST
+from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST
 from samoorg.node.actions import (
     Action,
     Actor,
