@@ -45,6 +45,7 @@ from samoorg.node.store import Store, now_ms
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
@@ -203,7 +204,10 @@ async def inbox(request: Request) -> Response:
 
 
 async def entries_log(request: Request) -> Response:
-    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items."""
+    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items.
+
+    ``invalid=true``: only those the views ignore, with the reason (``log --invalid``).
+    """
     ctx = _ctx(request)
     query = request.query_params
     page = page_request(query)
@@ -213,6 +217,10 @@ async def entries_log(request: Request) -> Response:
     author_text = query.get("author")
     author = parse_peer_id(author_text) if author_text is not None else None
     rows = ctx.live.newest_first(page.position, author, kinds)
+    if bool_param(query, "invalid"):
+        reasons = ctx.live.views.invalid()
+        items, cursor = shapes.log_page((r for r in rows if r[1].id in reasons), page.limit)
+        return _page(shapes.invalid_items(items, reasons), cursor)
     items, cursor = shapes.log_page(rows, page.limit)
     return _page(items, cursor)
 
@@ -430,3 +438,58 @@ async def invites(request: Request) -> Response:
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
     return _page([shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
+
+
+# -- agreement history, blame, members, distribution --------------------------------
+
+
+def _held_agreement(ctx: ApiContext, prefix: str) -> Agreement:
+    from samoorg.crdt.agreement_codec import NEW
+
+    return shapes.held_agreement(ctx.live.views, _entry_of_kind(ctx, prefix, NEW))
+
+
+async def agreement_history(request: Request) -> Response:
+    """``GET /agreements/{id}/history``: ``samoorg agreement history --json`` as ``items``."""
+    from samoorg.node.api.agreement_shapes import history_json, titled
+
+    ctx = _ctx(request)
+    agreement = _held_agreement(ctx, request.path_params["id"])
+    return _json(titled(agreement, history_json(ctx.live.views, agreement)))
+
+
+async def agreement_blame(request: Request) -> Response:
+    """``GET /agreements/{id}/blame``: ``samoorg agreement blame --json`` as ``items``."""
+    from samoorg.node.api.agreement_shapes import blame_json, titled
+
+    ctx = _ctx(request)
+    agreement = _held_agreement(ctx, request.path_params["id"])
+    return _json(titled(agreement, blame_json(ctx.live.views, agreement)))
+
+
+async def members(request: Request) -> Response:
+    """``GET /members``: ``samoorg members --json`` as ``items``, or one agreement's acceptances."""
+    from samoorg.crdt.agreements import AgreementState
+    from samoorg.node.api.agreement_shapes import acceptances_json, members_json
+
+    ctx = _ctx(request)
+    prefix = request.query_params.get("agreement")
+    live = ctx.live
+    if prefix is not None:
+        return _json(acceptances_json(live.views, _held_agreement(ctx, prefix)))
+    items = live.memo(("members",), AgreementState.kinds, lambda: members_json(live.views))
+    return _json({"items": items})
+
+
+async def distribute(request: Request) -> Response:
+    """``GET /distribute?amount=&currency=``: as ``samoorg distribute AMOUNT CURRENCY --json``."""
+    from samoorg.crdt.money import Amount
+
+    ctx = _ctx(request)
+    query = request.query_params
+    amount, currency = query.get("amount"), query.get("currency")
+    if amount is None or currency is None or len(amount) > 40 or len(currency) > 3:
+        raise ApiError("invalid_parameter", "expected amount and currency (e.g. 1000 and EUR)")
+    total = Amount.parse(amount, currency)
+    social = ctx.live.social(ctx.me)
+    return _json(shapes.distribute_json(social, total))
