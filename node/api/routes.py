@@ -73,6 +73,10 @@ class ApiContext:
         """Our participant key."""
         return self.signer.public_key
 
+    def actor(self) -> Actor:
+        """The :class:`~samoorg.node.actions.Actor` of the daemon, for its actions."""
+        return Actor.of(self.home, self.store, self.live.state, self.signer, self.live.social)
+
 
 def _json(body: Any, status_code: int = 200) -> JSONResponse:
     """A JSON answer, times and bytes written as the CLI's ``--json`` writes them."""
@@ -357,8 +361,9 @@ def action_handler(chosen: Action) -> Callable[[Request], Awaitable[Response]]:
         ctx = _ctx(request)
         body = await _json_body(request)
         ctx.live.refresh()  # entries another process stored just before (its ids may be named)
-        actor = Actor.of(ctx.home, ctx.store, ctx.live.state, ctx.signer)
-        done = chosen.call(actor, check_body(chosen.fields, body), request.path_params.get("id"))
+        done = chosen.call(
+            ctx.actor(), check_body(chosen.fields, body), request.path_params.get("id")
+        )
         ctx.stored()
         headers = {NOTES_HEADER: json.dumps(list(done.notes))} if done.notes else None
         return JSONResponse(shapes.jsonable(done.shape), chosen.status, headers)
@@ -372,8 +377,7 @@ async def pledge(request: Request) -> Response:
     from samoorg.node.actions import pledges as pledge_actions
 
     ctx = _ctx(request)
-    actor = Actor.of(ctx.home, ctx.store, ctx.live.state, ctx.signer)
-    return _json(pledge_actions.show(actor, pledge=request.path_params["id"]))
+    return _json(pledge_actions.show(ctx.actor(), pledge=request.path_params["id"]))
 
 
 # -- help requests, initiatives and invites -------------------------------------
