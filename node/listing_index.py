@@ -138,62 +138,69 @@ def _text(fields: ListingFields) -> tuple[str, str, str]:
 def index_entries(db: sqlite3.Connection, entries: Sequence[Entry]) -> None:
     """Index listing entries (in feed order per author) inside the store's write transaction.
 
-    Rows and tags are written as each entry comes; the FTS5 text of every
-    listing touched is written at the end, once per listing, in ascending
-    rowid: FTS5 flushes its pending terms whenever a rowid is not above the
-    last one written, so this order makes one segment per batch, not one per
-    listing.
+    Rows are written as each entry comes; the tags and FTS5 text of every
+    listing touched are written at the end, once per listing, the text in
+    ascending rowid: FTS5 flushes its pending terms whenever a rowid is not
+    above the last one written, so this order makes one segment per batch,
+    not one per listing.
     """
-    texts: dict[int, tuple[bool, tuple[str, str, str]]] = {}
+    batch = _Batch()
     for entry in entries:
         kind = entry.kind
         if kind == LISTING:
-            _add(db, entry, texts)
+            _add(db, entry, batch)
         elif kind == LISTING_EDIT:
-            _edit(db, entry, texts)
-    for doc in sorted(texts):
-        new, text = texts[doc]
-        if new:
-            db.execute(
-                "INSERT INTO listing_text (rowid, title, description, tags) VALUES (?, ?, ?, ?)",
-                (doc, *text),
-            )
-        else:
-            db.execute(
-                "UPDATE listing_text SET title = ?, description = ?, tags = ? WHERE rowid = ?",
-                (*text, doc),
-            )
+            _edit(db, entry, batch)
+    if not batch.texts:
+        return
+    old = sorted(batch.texts.keys() - batch.new)
+    db.executemany("DELETE FROM listing_tags WHERE doc = ?", [(doc,) for doc in old])
+    db.executemany(
+        "INSERT INTO listing_tags (doc, tag) VALUES (?, ?)",
+        [(doc, tag) for doc, (_, _, tags) in batch.texts.items() for tag in tags.split(" ")],
+    )
+    order = sorted(batch.texts)
+    db.executemany(
+        "INSERT INTO listing_text (rowid, title, description, tags) VALUES (?, ?, ?, ?)",
+        [(doc, *batch.texts[doc]) for doc in order if doc in batch.new],
+    )
+    db.executemany(
+        "UPDATE listing_text SET title = ?, description = ?, tags = ? WHERE rowid = ?",
+        [(*batch.texts[doc], doc) for doc in order if doc not in batch.new],
+    )
 
 
-_Texts = dict[int, tuple[bool, tuple[str, str, str]]]
+class _Batch:
+    """What one transaction indexes: the final text (and tags) of each listing touched."""
+
+    def __init__(self) -> None:
+        self.texts: dict[int, tuple[str, str, str]] = {}
+        self.new: set[int] = set()
+        """Listings first indexed in this batch (their text is inserted, not updated)."""
 
 
-def _add(db: sqlite3.Connection, entry: Entry, texts: _Texts) -> None:
+_INSERT_ROW: Final = (
+    "INSERT OR IGNORE INTO listings (doc, id, author, created, seq, side, status, price, "
+    "currency, amount, geohash, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _add(db: sqlite3.Connection, entry: Entry, batch: _Batch) -> None:
     try:
         fields = parse_fields(entry.body)
     except RuleViolation:
         return
     doc = order_key(entry.timestamp, entry.id)
-    while db.execute("SELECT 1 FROM listings WHERE doc = ?", (doc,)).fetchone() is not None:
+    row = (entry.id, entry.author, entry.timestamp, *_row(entry, fields))
+    while db.execute(_INSERT_ROW, (doc, *row)).rowcount != 1:
+        if db.execute("SELECT 1 FROM listings WHERE id = ?", (entry.id,)).fetchone():
+            return  # indexed already
         doc += 1  # the same millisecond and 20 id bits: next to it (about 1 in 10^6 pairs)
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO listings (doc, id, author, created, seq, side, status, price, "
-        "currency, amount, geohash, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (doc, entry.id, entry.author, entry.timestamp, *_row(entry, fields)),
-    )
-    if cursor.rowcount != 1:
-        return
-    texts[doc] = (True, _text(fields))
-    _tags(db, doc, fields)
+    batch.texts[doc] = _text(fields)
+    batch.new.add(doc)
 
 
-def _tags(db: sqlite3.Connection, doc: int, fields: ListingFields) -> None:
-    db.executemany(
-        "INSERT INTO listing_tags (doc, tag) VALUES (?, ?)", [(doc, t) for t in fields.tags]
-    )
-
-
-def _edit(db: sqlite3.Connection, entry: Entry, texts: _Texts) -> None:
+def _edit(db: sqlite3.Connection, entry: Entry, batch: _Batch) -> None:
     try:
         target, fields = parse_edit(entry.body)
     except RuleViolation:
@@ -207,10 +214,7 @@ def _edit(db: sqlite3.Connection, entry: Entry, texts: _Texts) -> None:
         "amount = ?, geohash = ?, expires = ? WHERE doc = ?",
         (*_row(entry, fields), doc),
     )
-    new = texts[doc][0] if doc in texts else False
-    texts[doc] = (new, _text(fields))
-    db.execute("DELETE FROM listing_tags WHERE doc = ?", (doc,))
-    _tags(db, doc, fields)
+    batch.texts[doc] = _text(fields)
 
 
 def rebuild(db: sqlite3.Connection) -> None:
