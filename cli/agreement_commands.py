@@ -32,13 +32,13 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
 from samoorg.protocol.ids import parse_peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Agreement
-    from samoorg.crdt.views import Views
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FileOption = Annotated[

@@ -30,12 +30,12 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import (
     INITIATIVE,
     REQUEST,
 )
-from samoorg.crdt.money import Amount
 from samoorg.node.api.shapes import (
     appeal_detail,
     appeal_row,
@@ -47,8 +47,8 @@ from samoorg.node.api.shapes import (
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.pledges import Appeal
-    from samoorg.crdt.views import Views
     from samoorg.node.actions import Done
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

@@ -25,6 +25,7 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
+from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.kinds.listings import (
     CATEGORIES,
     FREQUENCIES,
@@ -36,7 +37,6 @@ from samoorg.crdt.kinds.listings import (
     SHOWN_STATUSES,
     STATUSES,
 )
-from samoorg.crdt.money import Amount
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:

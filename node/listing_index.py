@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.listings import (
     ACTIVE,
     EXPIRED,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.listings import (
     LISTING,
     LISTING_EDIT,
@@ -15,7 +16,6 @@ from samoorg.crdt.kinds.listings import (
     edit_body,
     listing_body,
 )
-from samoorg.crdt.views import Views
 from samoorg.node.indexer import load_index
 from samoorg.node.listing_index import ListingQuery
 from samoorg.node.store import Store

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from samoorg.crdt.framework.reasons import ReasonCode
 from samoorg.crdt.kinds.listings import DONE, EXPIRED
-from samoorg.crdt.reasons import ReasonCode
-from samoorg.crdt.social import social_views
+from samoorg.crdt.kinds.social import social_views
 from tests.community_fixtures import T0, Author, views_of
 from tests.portal_fixtures import deal, edit, post, review
 

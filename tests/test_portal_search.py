@@ -9,7 +9,8 @@ from tempfile import TemporaryDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.listings import (
     ACTIVE,
     CATEGORIES,
@@ -24,7 +25,6 @@ from samoorg.crdt.kinds.listings import (
     Listing,
     ListingFields,
 )
-from samoorg.crdt.views import Views
 from samoorg.node.listing_index import ListingQuery, words
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry

@@ -41,18 +41,18 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.domain import ResolvedDomain
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.fields import found, read_choice, read_id, read_integer, read_text
-from samoorg.crdt.money import MAX_MINOR, check_currency
-from samoorg.crdt.reasons import Reason, ReasonCode, digested
-from samoorg.crdt.registry import Family, Sample, SampleContext
+from samoorg.crdt.algorithms.money import MAX_MINOR, check_currency
+from samoorg.crdt.framework.domain import ResolvedDomain
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.fields import found, read_choice, read_id, read_integer, read_text
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 LISTING: Final = "listing"

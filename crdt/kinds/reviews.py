@@ -25,7 +25,7 @@ Rules, in this order (an entry breaking one is void, with its reason code):
 * ``review-again``: the reviewer already reviewed this commitment.
 
 A review's *subject* is the other party. Ratings feed utility
-(:func:`samoorg.crdt.social.rating_weights`, ``docs/utility.md``).
+(:func:`samoorg.crdt.kinds.social.rating_weights`, ``docs/utility.md``).
 """
 
 from __future__ import annotations
@@ -35,17 +35,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.domain import ResolvedDomain
-from samoorg.crdt.fields import read_id, read_int, read_text
+from samoorg.crdt.framework.domain import ResolvedDomain
+from samoorg.crdt.framework.fields import read_id, read_int, read_text
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.crdt.kinds.pledges import FULFILLED, WAITING
-from samoorg.crdt.reasons import Reason, ReasonCode, digested
-from samoorg.crdt.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 REVIEW: Final = "review"

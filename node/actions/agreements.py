@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.actions import Actor, Done
 from samoorg.node.api.shapes import held_agreement
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreement_edits import Step
+    from samoorg.crdt.algorithms.agreement_edits import Step
     from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
@@ -54,10 +54,10 @@ def written(agreement: Agreement, made: Sequence[Entry]) -> Done:
 
 def new(actor: Actor, *, title: str, text: str, source: str = "the text") -> Done:
     """Publish a new agreement ``title`` with ``text`` (``source`` names it in refusals)."""
-    from samoorg.crdt.agreement_edits import chain_bodies, plan_edit
+    from samoorg.crdt.algorithms.agreement_edits import chain_bodies, plan_edit
+    from samoorg.crdt.algorithms.text import TextDoc
     from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
     from samoorg.crdt.kinds.agreements import MAX_TITLE
-    from samoorg.crdt.text import TextDoc
 
     if not text.strip():
         raise RuleViolation(f"expected some text in {source}, found none")
@@ -77,7 +77,7 @@ def new(actor: Actor, *, title: str, text: str, source: str = "the text") -> Don
 
 def edit(actor: Actor, *, agreement: str, text: str, source: str = "the text") -> Done:
     """Change the agreement's text to ``text`` (the difference is recorded)."""
-    from samoorg.crdt.agreement_edits import chain_bodies, diff_edits, plan_edit
+    from samoorg.crdt.algorithms.agreement_edits import chain_bodies, diff_edits, plan_edit
     from samoorg.crdt.kinds.agreements import AGREEMENT_EDIT as EDIT
 
     held = find(actor, agreement)

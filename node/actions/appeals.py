@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.fields import amount_fields
+from samoorg.crdt.framework.fields import amount_fields
 from samoorg.crdt.kinds.pledges import CLOSES, INITIATIVE, REQUEST
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.api.shapes import appeal_row, held_appeal
 
 if TYPE_CHECKING:
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.actions import Actor, Done
 from samoorg.node.api.shapes import created_json
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 

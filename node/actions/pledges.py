@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import COMMIT, FORGIVE, FULFIL, INTEND, REVISE, WITHDRAW
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.api.shapes import pledge_row
 from samoorg.node.errors import NotFound
 
 if TYPE_CHECKING:
+    from samoorg.crdt.algorithms.money import Amount
     from samoorg.crdt.kinds.pledges import PledgeOutcome
-    from samoorg.crdt.money import Amount
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
@@ -67,8 +67,8 @@ def intend(
     With ``listing`` (a portal listing it pays or gives for), ``to`` defaults to
     the listing's author (:func:`samoorg.node.actions.portal.deal_fields`).
     """
-    from samoorg.crdt.errors import MalformedInput
-    from samoorg.crdt.fields import amount_fields
+    from samoorg.crdt.framework.errors import MalformedInput
+    from samoorg.crdt.framework.fields import amount_fields
     from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST
 
     body: dict[str, dcbor.Value] = dict(amount_fields(amount))
@@ -90,7 +90,7 @@ def intend(
 
 def revise(actor: Actor, *, pledge: str, amount: str) -> Done:
     """Change an intention's amount (``amount`` text, in the pledge's currency)."""
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
 
     outcome = find(actor, pledge)
     new = Amount.parse(amount, outcome.currency)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.actions.forum import ignored
 from samoorg.node.api.shapes import created_json

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from samoorg.crdt.errors import MalformedInput, RuleViolation
+from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
 from samoorg.node.actions import Actor, Done, now
 from samoorg.protocol.ids import peer_id
 
@@ -27,8 +27,8 @@ def price_fields(
 
     Empty when none is given (an edit keeps the price; a new listing is a gift).
     """
+    from samoorg.crdt.algorithms.money import Amount
     from samoorg.crdt.kinds.listings import PRICE_AMOUNT, PRICE_EXCHANGE, PRICE_GIFT
-    from samoorg.crdt.money import Amount
 
     if sum((price is not None, gift, exchange is not None)) > 1:
         raise MalformedInput("expected one of a price, gift or exchange, found several")

@@ -65,8 +65,8 @@ def _invite_create(actor: Actor, args: Args) -> Done:
 
 
 def _invite_accept(actor: Actor, args: Args) -> Done:
-    from samoorg.crdt.errors import MalformedInput
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.framework.errors import MalformedInput
     from samoorg.protocol.invite_code import parse_invite_code
 
     code = text(args, "code")

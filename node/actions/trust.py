@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.api.shapes import money_json
 from samoorg.node.api.times import Instant
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
 
 NOT_HELD_NOTE = (
     "the inviter's feed is not here yet: the mutual guarantee appears once it "
@@ -41,7 +41,7 @@ def invite_create(
     ``addrs`` (multiaddrs where the invitee can reach us) default to the
     running daemon's advertised addresses.
     """
-    from samoorg.crdt.fields import amount_fields
+    from samoorg.crdt.framework.fields import amount_fields
     from samoorg.crdt.kinds.trust import INVITE
     from samoorg.node.daemon_state import advertised_addrs
     from samoorg.protocol.invite_code import InviteCode, new_secret, one_time_key
@@ -68,10 +68,10 @@ def invite_accept(
     actor: Actor, *, code: str, guarantee: Amount | None = None, at: int | None = None
 ) -> Done:
     """Accept the invite of ``code``, guaranteeing ``guarantee`` (default: the inviter's)."""
-    from samoorg.crdt.fields import amount_fields
+    from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.framework.fields import amount_fields
+    from samoorg.crdt.framework.reasons import utc
     from samoorg.crdt.kinds.trust import TRUST_ACCEPT as ACCEPT
-    from samoorg.crdt.money import Amount
-    from samoorg.crdt.reasons import utc
     from samoorg.node.peerbook import remember_inviter
     from samoorg.protocol.invite_code import parse_invite_code, sign_acceptance
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.listings import CATEGORIES, SHOWN_STATUSES, SIDES, Listing
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.pages import encode_cursor
@@ -21,8 +21,8 @@ from samoorg.node.listing_index import MAX_QUERY, ListingQuery
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.reviews import Review
-    from samoorg.crdt.views import Views
     from samoorg.node.store import Store
     from samoorg.protocol.entry import Entry
 
