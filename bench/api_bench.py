@@ -74,15 +74,6 @@ def _store(total: int) -> tuple[Path, float | None]:
     return path, rate
 
 
-def bench_home(root: Path, cached: Path) -> Home:
-    """A home in ``root`` holding a copy of ``cached``, as the community's first member."""
-    home = Home(root / "home")
-    home.path.mkdir()
-    create_key_file(home.key_file, seed=random.Random(7).randbytes(32))  # member 0
-    shutil.copyfile(cached, home.store_file)
-    return home
-
-
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
         if line.startswith("VmRSS:"):
@@ -128,7 +119,10 @@ def run() -> None:
     if ingest is not None:
         report("ingest into the store (signatures checked)", ingest, "entries/s", baseline)
     with tempfile.TemporaryDirectory(prefix="samoorg-api-bench-") as root:
-        home = bench_home(Path(root), cached)
+        home = Home(Path(root) / "home")
+        home.path.mkdir()
+        create_key_file(home.key_file, seed=random.Random(7).randbytes(32))  # member 0
+        shutil.copyfile(cached, home.store_file)
         node = NodeProcess(home.path, extra_args=["--api-rate", "1000000"])
         start = time.perf_counter()
         node.start(timeout=600)
