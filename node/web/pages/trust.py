@@ -3,7 +3,8 @@
 The list is ``GET /api/v1/trust/list`` (one page of it, ``?cursor=``), the
 pool ``/trust/pool``, the invites ``/invites``; the picture is drawn by
 :mod:`samoorg.node.web.graph` from every row of the list and the trust
-view's edges, with members who have an open help request marked.
+view's edges, with members who have an open help request marked
+(remembered until a trust or pledge entry arrives, or for :data:`GRAPH_SECONDS`).
 
 Forms (``POST``), each an action of :mod:`samoorg.node.actions.trust`:
 ``/trust/invite`` (``invite create``: the code is shown once, as text and as
@@ -21,6 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from samoorg.crdt.money import Amount
+from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.trust import TrustState
 from samoorg.node.api.pages import page_of, page_request
 from samoorg.node.api.routes import ApiContext, invites_of, pool_body, trust_rows_of
 from samoorg.node.api.shapes import invite_row, jsonable
@@ -29,8 +32,13 @@ from samoorg.node.web import graph
 from samoorg.node.web.forms import Form, Refusal, act, attempt, done, perform, read_form
 from samoorg.node.web.i18n import translate
 from samoorg.node.web.render import amount, page, request_lang
-from samoorg.node.web.site import context
+from samoorg.node.web.site import context, remembered
 from samoorg.protocol.ids import peer_id
+
+GRAPH_KINDS = (*TrustState.kinds, *PledgeState.kinds)
+"""The picture is made of the trust graph and the open help requests."""
+GRAPH_SECONDS = 60.0
+"""A help request that expires shows unmarked at most this late."""
 
 
 def helped_members(ctx: ApiContext) -> frozenset[str]:
@@ -64,6 +72,7 @@ async def trust(request: Request) -> Response:
 def show(request: Request, values: dict[str, Any] | None = None, status: int = 200) -> Response:
     """The trust page, with a form's refusal (``values``: ``errors``, ``typed``) if any."""
     ctx = context(request)
+    lang = request_lang(request)
     rows = trust_rows_of(ctx, None)
     start, stop, cursor = page_of(len(rows), page_request(request.query_params))
     at = now_ms()
@@ -73,7 +82,13 @@ def show(request: Request, values: dict[str, Any] | None = None, status: int = 2
         "rows": rows[start:stop],
         "next_cursor": cursor,
         "pool": pool_body(ctx, None),
-        "graph": picture(ctx, request_lang(request)),
+        "graph": remembered(
+            request,
+            ("graph", lang),
+            GRAPH_KINDS,
+            GRAPH_SECONDS,
+            lambda: picture(ctx, lang),
+        ),
         "invites": jsonable(invites),
         "errors": {},
         "typed": {},
