@@ -199,33 +199,25 @@ def distribute(
 ) -> None:
     """Split AMOUNT among members in proportion to utility (largest remainder, exact)."""
     from samoorg.crdt.money import Amount
-    from samoorg.crdt.shares import distribute as split
+    from samoorg.node.api.shapes import distribute_json
 
     total = Amount.parse(amount, currency)
-    _, views = _views(session(ctx))
-    shares = split(total, views.utility.utility)
-    rows = [
-        {**row, "share": shares[key].format()}
-        for row, key in ((r, _key_of(r["id"])) for r in utility_rows(views))
-    ]
+    state = session(ctx)
+    query = {"amount": amount, "currency": currency}
+    result = state.ask(
+        lambda daemon: daemon.get("/distribute", query),
+        lambda: distribute_json(_views(state)[1], total),
+    )
     if as_json:
-        print_json(
-            {
-                "amount": total.format(),
-                "currency": total.currency,
-                "shares": [
-                    {"id": r["id"], "utility_percent": r["utility_percent"], "share": r["share"]}
-                    for r in rows
-                ],
-            }
-        )
+        print_json(result)
         return
     print_table(
         None,
         ["member", "utility %", f"share {total.currency}"],
-        [(r["id"], r["utility_percent"], r["share"]) for r in rows],
+        [(r["id"], r["utility_percent"], r["share"]) for r in result["shares"]],
     )
-    check = sum(s.minor for s in shares.values())
+    # Shares are written with exactly the currency's minor digits: the digits are the minor units.
+    check = sum(int(r["share"].replace(".", "")) for r in result["shares"])
     typer.echo(f"total {Amount(total.currency, check).format()} {total.currency}")
 
 
