@@ -7,7 +7,7 @@ Usage::
     live.catch_up()                 # entries stored since (by any process)
     save_checkpoint(live)           # atomically, beside the store
 
-Theory of operation. A :class:`StoreViews` is a :class:`~samoorg.crdt.views.Views`
+Theory of operation. A :class:`StoreViews` is a :class:`~samoorg.crdt.framework.views.Views`
 plus the highest store rowid it has applied (``entries.rowid`` grows with
 arrival, so :meth:`Store.entries(since=rowid) <samoorg.node.store.Store.entries>`
 yields exactly what is new). A checkpoint is that state in **sections**, one
@@ -34,7 +34,7 @@ the sections, whose places and checksums it lists):
   the header, checked first: a truncated file or a damaged header is rejected.
 
 **Lazily.** Opening a checkpoint reads only its header: the views' index holds
-the covered entries without loading them (:class:`~samoorg.crdt.index.HeldBefore`,
+the covered entries without loading them (:class:`~samoorg.crdt.framework.index.HeldBefore`,
 answered by the store and the ids section), and a domain is unpickled the first
 time it is asked for (:meth:`Checkpoint.restore`), then brought up to the
 checkpoint's rowid from the store's entries of its kinds, then to the present
@@ -87,10 +87,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final, overload
 
-from samoorg.crdt.bulk import paused_gc
-from samoorg.crdt.domain import Domain
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.views import BULK, DOMAINS, Views
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.domain import Domain
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import BULK, DOMAINS, Views
 from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
 from samoorg.node.keystore import check_private_file
 from samoorg.node.store import Store
@@ -274,7 +274,7 @@ class Checkpoint:
     def restore(self, views: Views, cls: type[Domain]) -> tuple[Domain, int] | None:
         """``cls``'s state covering the checkpoint's rows, or None (then it is rebuilt).
 
-        The :data:`~samoorg.crdt.views.Restorer` of the views read from this
+        The :data:`~samoorg.crdt.framework.views.Restorer` of the views read from this
         checkpoint: the saved state plus the store's entries of its kinds
         between its section's rowid and the checkpoint's.
         """
@@ -320,8 +320,10 @@ class Checkpoint:
 
 
 class StoreBase:
-    """The entries a checkpoint covers, as an index's :class:`~samoorg.crdt.index.HeldBefore`:
-    read from the store when asked."""
+    """The entries a checkpoint covers, read from the store when asked.
+
+    An index's :class:`~samoorg.crdt.framework.index.HeldBefore`.
+    """
 
     def __init__(self, checkpoint: Checkpoint) -> None:
         self.checkpoint = checkpoint
@@ -453,7 +455,7 @@ def code_fingerprint() -> str:
         digest = hashlib.sha256(f"{FORMAT} {sys.version_info[:2]}".encode())
         files = [Path(__file__).resolve()]
         for package in ("crdt", "protocol"):
-            files.extend(sorted((root / package).glob("*.py")))
+            files.extend(sorted((root / package).rglob("*.py")))
         for file in files:
             digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
         _FINGERPRINT = digest.hexdigest()

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.trust import TrustState
-from samoorg.crdt.views import DOMAINS
+from samoorg.crdt.framework.views import DOMAINS
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node import checkpoint
 from samoorg.node.checkpoint import (
     check_checkpoint,
