@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.actions import Action, Actor, check_body
 from samoorg.node.actions.refs import resolve_entry
 from samoorg.node.api import shapes
@@ -42,11 +42,13 @@ from samoorg.node.api.pages import (
 from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
 from samoorg.node.home import Home
 from samoorg.node.store import Store, now_ms
+from samoorg.node.web.sessions import LINK_TTL, WebSessions
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreements import Agreement
-    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.kinds.agreements import Agreement
+    from samoorg.crdt.kinds.pledges import PledgeOutcome
+    from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
@@ -67,6 +69,8 @@ class ApiContext:
     """The daemon's published state (``daemon.json``), current."""
     stored: Callable[[], None]
     """Tell the daemon that we stored an entry (it announces it to peers)."""
+    sessions: WebSessions = field(default_factory=WebSessions)
+    """The web organizer's login links and sessions (``POST /web/login`` issues links)."""
 
     @property
     def me(self) -> bytes:
@@ -93,24 +97,52 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
     return _json({"items": items, "next_cursor": next_cursor})
 
 
-async def status(request: Request) -> Response:
-    """``GET /status``: as ``samoorg status --json``."""
-    ctx = _ctx(request)
+def status_body(ctx: ApiContext) -> dict[str, Any]:
+    """What ``GET /status`` answers (the web's home page shows it too)."""
     # Counting the store's rows costs its size; the counts change only with entries.
     stats = ctx.live.memo(("stats",), None, ctx.store.stats)
-    body = shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
-    return _json(body)
+    return shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
+
+
+def pool_body(ctx: ApiContext, hops: int | None) -> dict[str, Any]:
+    """What ``GET /trust/pool`` answers, remembered until the trust kinds change."""
+    live = ctx.live
+    return live.memo(
+        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
+    )
+
+
+def trust_rows_of(ctx: ApiContext, hops: int | None) -> list[dict[str, Any]]:
+    """Every row of ``GET /trust/list``, remembered until the trust kinds change."""
+    live = ctx.live
+    return live.memo(
+        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
+    )
+
+
+def inbox_items(ctx: ApiContext) -> list[dict[str, Any]]:
+    """The items of ``GET /inbox``, now."""
+    from samoorg.crdt.kinds.inbox import action_items
+
+    return [shapes.item_json(item) for item in action_items(ctx.live.views, ctx.me, now_ms())]
+
+
+def utility_rows_of(ctx: ApiContext) -> list[dict[str, Any]]:
+    """Every row of ``GET /utility`` (the iteration is remembered)."""
+    live = ctx.live
+    social = live.social(ctx.me)
+    return live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
+
+
+async def status(request: Request) -> Response:
+    """``GET /status``: as ``samoorg status --json``."""
+    return _json(status_body(_ctx(request)))
 
 
 async def trust_pool(request: Request) -> Response:
     """``GET /trust/pool``: as ``samoorg trust pool --json``."""
-    ctx = _ctx(request)
     hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
-    live = ctx.live
-    pool = live.memo(
-        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
-    )
-    return _json(pool)
+    return _json(pool_body(_ctx(request), hops))
 
 
 async def trust_list(request: Request) -> Response:
@@ -119,10 +151,7 @@ async def trust_list(request: Request) -> Response:
     query = request.query_params
     hops = optional_int(query, "hops", 1, MAX_HOPS)
     page = page_request(query)
-    live = ctx.live
-    rows = live.memo(
-        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
-    )
+    rows = trust_rows_of(ctx, hops)
     start, stop, cursor = page_of(len(rows), page)
     return _page(rows[start:stop], cursor)
 
@@ -141,7 +170,7 @@ async def ideas(request: Request) -> Response:
 
 async def idea(request: Request) -> Response:
     """``GET /ideas/{id}``: as ``samoorg idea show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.forum import IDEA_KIND
+    from samoorg.crdt.kinds.forum import IDEA_KIND
 
     ctx = _ctx(request)
     entry = _entry_of_kind(ctx, request.path_params["id"], IDEA_KIND)
@@ -182,7 +211,7 @@ async def pledges(request: Request) -> Response:
 
 async def ledger(request: Request) -> Response:
     """``GET /ledger``: as ``samoorg ledger --json`` (``mine``, ``with`` filter it)."""
-    from samoorg.crdt.pledges import PledgeState
+    from samoorg.crdt.kinds.pledges import PledgeState
 
     ctx = _ctx(request)
     query = request.query_params
@@ -200,11 +229,7 @@ async def ledger(request: Request) -> Response:
 
 async def inbox(request: Request) -> Response:
     """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
-    from samoorg.crdt.inbox import action_items
-
-    ctx = _ctx(request)
-    items = action_items(ctx.live.views, ctx.me, now_ms())
-    return _json({"items": [shapes.item_json(item) for item in items]})
+    return _json({"items": inbox_items(_ctx(request))})
 
 
 async def entries_log(request: Request) -> Response:
@@ -266,10 +291,9 @@ async def utility(request: Request) -> Response:
     """``GET /utility``: a page of ``samoorg utility --json`` (the iteration is remembered)."""
     ctx = _ctx(request)
     page = page_request(request.query_params)
-    live = ctx.live
-    social = live.social(ctx.me)
-    rows = live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
+    rows = utility_rows_of(ctx)
     start, stop, cursor = page_of(len(rows), page)
+    social = ctx.live.social(ctx.me)
     body = {"items": rows[start:stop], "next_cursor": cursor, **shapes.utility_summary(social)}
     return _json(body)
 
@@ -291,9 +315,34 @@ def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
     return resolve_entry(ctx.store, ctx.live.state, prefix, kind)
 
 
+async def listings(request: Request) -> Response:
+    """``GET /listings``: a page of ``samoorg listing search --json`` (same filters; ``q``)."""
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    query = portal_shapes.listing_query(request.query_params, now_ms())
+    page = page_request(request.query_params)
+    items, cursor = portal_shapes.search_page(
+        ctx.store, ctx.live.views, query, page.position or 0, page.limit
+    )
+    return _page(items, cursor)
+
+
+async def listing(request: Request) -> Response:
+    """``GET /listings/{id}``: as ``samoorg listing show ID --json`` (id or unique prefix)."""
+    from samoorg.crdt.kinds.listings import LISTING
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    entry = _entry_of_kind(ctx, request.path_params["id"], LISTING)
+    views = ctx.live.views
+    held = portal_shapes.held_listing(views, entry)
+    return _json(portal_shapes.listing_json(views, held, now_ms()))
+
+
 async def poll(request: Request) -> Response:
     """``GET /polls/{id}``: as ``samoorg poll show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.polls import POLL_KIND
+    from samoorg.crdt.kinds.polls import POLL_KIND
 
     ctx = _ctx(request)
     entry = _entry_of_kind(ctx, request.path_params["id"], POLL_KIND)
@@ -306,7 +355,7 @@ async def poll(request: Request) -> Response:
 
 async def agreements(request: Request) -> Response:
     """``GET /agreements``: a page of ``samoorg agreement list --json``, oldest first."""
-    from samoorg.crdt.agreements import AgreementState
+    from samoorg.crdt.kinds.agreements import AgreementState
 
     ctx = _ctx(request)
     page = page_request(request.query_params)
@@ -318,7 +367,7 @@ async def agreements(request: Request) -> Response:
 
 async def agreement(request: Request) -> Response:
     """``GET /agreements/{id}``: as ``samoorg agreement show ID --json`` (``version`` too)."""
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW
 
     ctx = _ctx(request)
     version = request.query_params.get("version")
@@ -329,7 +378,7 @@ async def agreement(request: Request) -> Response:
             "invalid_parameter",
             f"expected version 4 to 64 lowercase hex digits, found {version[:70]!r}",
         )
-    entry = _entry_of_kind(ctx, request.path_params["id"], NEW)
+    entry = _entry_of_kind(ctx, request.path_params["id"], AGREEMENT_NEW)
     views = ctx.live.views
     return _json(shapes.agreement_detail(views, shapes.held_agreement(views, entry), version))
 
@@ -385,14 +434,14 @@ async def pledge(request: Request) -> Response:
 
 async def requests(request: Request) -> Response:
     """``GET /requests``: a page of ``samoorg request list --json``, oldest first."""
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
 
     return _appeals(request, REQUEST)
 
 
 async def initiatives(request: Request) -> Response:
     """``GET /initiatives``: a page of ``samoorg initiative list --json``, oldest first."""
-    from samoorg.crdt.records import INITIATIVE
+    from samoorg.crdt.kinds.pledges import INITIATIVE
 
     return _appeals(request, INITIATIVE)
 
@@ -412,14 +461,14 @@ def _appeals(request: Request, kind: str) -> Response:
 
 async def request_detail(request: Request) -> Response:
     """``GET /requests/{id}``: as ``samoorg request show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
 
     return _appeal(request, REQUEST)
 
 
 async def initiative_detail(request: Request) -> Response:
     """``GET /initiatives/{id}``: as ``samoorg initiative show ID --json`` (id or prefix)."""
-    from samoorg.crdt.records import INITIATIVE
+    from samoorg.crdt.kinds.pledges import INITIATIVE
 
     return _appeal(request, INITIATIVE)
 
@@ -435,20 +484,33 @@ async def invites(request: Request) -> Response:
     """``GET /invites``: a page of ``samoorg invite list --json`` (sent and accepted)."""
     ctx = _ctx(request)
     page = page_request(request.query_params)
-    live = ctx.live
-    listed = live.memo(
-        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
-    )
+    listed = invites_of(ctx)
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
     return _page([shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
+
+
+def invites_of(ctx: ApiContext) -> list[tuple[InviteOutcome, str, bytes | None]]:
+    """Every invite of ``GET /invites`` (sent and accepted), remembered."""
+    live = ctx.live
+    return live.memo(
+        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
+    )
+
+
+async def web_login(request: Request) -> Response:
+    """``POST /web/login``: a one-time link that opens a session of the web organizer."""
+    ctx = _ctx(request)
+    secret = ctx.sessions.issue()
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    return _json({"url": f"{base}/login?once={secret}", "expires_in": int(LINK_TTL)}, 201)
 
 
 # -- agreement history, blame, members, distribution --------------------------------
 
 
 def _held_agreement(ctx: ApiContext, prefix: str) -> Agreement:
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
 
     return shapes.held_agreement(ctx.live.views, _entry_of_kind(ctx, prefix, NEW))
 
@@ -473,7 +535,7 @@ async def agreement_blame(request: Request) -> Response:
 
 async def members(request: Request) -> Response:
     """``GET /members``: ``samoorg members --json`` as ``items``, or one agreement's acceptances."""
-    from samoorg.crdt.agreements import AgreementState
+    from samoorg.crdt.kinds.agreements import AgreementState
     from samoorg.node.api.agreement_shapes import acceptances_json, members_json
 
     ctx = _ctx(request)
@@ -487,7 +549,7 @@ async def members(request: Request) -> Response:
 
 async def distribute(request: Request) -> Response:
     """``GET /distribute?amount=&currency=``: as ``samoorg distribute AMOUNT CURRENCY --json``."""
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
 
     ctx = _ctx(request)
     query = request.query_params

@@ -1,0 +1,268 @@
+"""``Views(index)``: one facade over every deterministic view of an entry index.
+
+Usage::
+
+    views = Views(index)
+    views.trust.members(me)          # a domain, brought up to date on access
+    views.invalid()                  # {entry id: reason} across all domains
+    views.digests()                  # {domain name: state digest}
+
+Theory of operation. Each domain (a :class:`~samoorg.crdt.framework.domain.Domain`
+subclass) is created on first access and fed every held entry of its kinds.
+Later accesses feed it only the entries added to the index since its last
+update (:meth:`EntryIndex.added_since`), so adding entries to the index and
+asking again is an incremental update. Because each domain's state depends
+only on the set of entries, this equals a rebuild from scratch; the tests
+compare the two by digest.
+
+**Forked authors** (one policy for every view, chosen for convergence). An
+author flagged by a verified fork proof signed two histories, and two honest
+nodes may hold different ones: node A the first branch, node B the second.
+Both get the proof, so the only entries they are sure to share are everyone
+else's. Every view therefore ignores *all* of a forked author's entries: a
+domain never receives them (:meth:`Views.domain` filters them out), lookups
+of held entries do not see them (:meth:`Views.holds`), and
+:meth:`Views.invalid` lists each with :data:`FORKED_REASON`. Entries of
+others that depend on a forked author's entries are judged from what every
+node holding the proof shares (see each domain). When the forked set grows
+(a rare event), the domains that received entries of a newly forked author,
+and those whose rules read the forked set (``Domain.reads_forked``), are
+dropped and rebuilt on next use, so an incremental update still equals a
+full rebuild.
+
+**Trial records.** :meth:`Views.trial` adds our own would-be entries so a
+writer can ask the domains for their reasons before signing for good
+(:mod:`samoorg.node.writer`). If the trial is not kept, the entries leave the
+index and every domain used meanwhile is dropped (rebuilt on next use): a
+refused record leaves no trace in the views.
+
+Adding a domain: write its family module and register it
+(:mod:`samoorg.crdt.framework.registry`); :data:`DOMAINS` follows the registry. A
+typed property returning ``self.domain(YourDomain)`` is optional sugar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Final, TypeVar
+
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.domain import Domain
+from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.reasons import Reason
+from samoorg.crdt.framework.registry import families
+from samoorg.crdt.kinds.agreements import AgreementState
+from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.listings import ListingState
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.reviews import ReviewState
+from samoorg.crdt.kinds.trust import TrustState
+
+if TYPE_CHECKING:
+    from samoorg.crdt.kinds.social import SocialViews
+    from samoorg.protocol.entry import Entry
+
+DomainT = TypeVar("DomainT", bound=Domain)
+BULK: Final = 10_000
+"""Batches at least this large are applied with the cyclic GC paused (see ``bulk.py``)."""
+
+DOMAINS: Final[tuple[type[Domain], ...]] = tuple(f.domain for f in families())
+"""Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
+visit them (:data:`samoorg.crdt.framework.registry.FAMILY_MODULES` order)."""
+
+
+class Trial:
+    """Entries added tentatively to the index (see :meth:`Views.trial`)."""
+
+    def __init__(self, index: EntryIndex) -> None:
+        self._index = index
+        self.added: list[Entry] = []
+        self.kept = False
+
+    def add(self, entries: Sequence[Entry]) -> None:
+        """Add entries to the index (each must be new to it)."""
+        for entry in entries:
+            if not self._index.add(entry):
+                raise ValueError(f"expected a new entry, found {entry.id.hex()} already held")
+            self.added.append(entry)
+
+    def keep(self) -> None:
+        """Keep the entries (they were stored)."""
+        self.kept = True
+
+
+class Views:
+    """Cached, incrementally updated domain states over one :class:`EntryIndex`."""
+
+    def __init__(self, index: EntryIndex) -> None:
+        self.index = index
+        self._domains: dict[type[Domain], Domain] = {}
+        self._marks: dict[type[Domain], int] = {}
+        self._forked: frozenset[bytes] = index.forked
+        """The forked authors the live domains were built with."""
+        self._excluded: tuple[int, dict[bytes, Reason]] | None = None
+        self._touched: set[type[Domain]] | None = None
+        """Domains used during a :meth:`trial` (``None`` outside one)."""
+
+    def domain(self, cls: type[DomainT]) -> DomainT:
+        """The up-to-date state of one domain (created and filled on first use)."""
+        index = self.index
+        self._follow_forks()
+        forked = self._forked
+        if self._touched is not None:
+            self._touched.add(cls)
+        found = self._domains.get(cls)
+        if found is None:
+            fresh = cls(self)
+            self._domains[cls] = fresh
+            self._marks[cls] = index.mark
+            held = index.of_kind(*cls.kinds)
+            with paused_gc():
+                fresh.apply([e for e in held if e.author not in forked] if forked else held)
+                fresh.invalid()  # resolves everything while the GC is paused
+            return fresh
+        mark = self._marks[cls]
+        if mark != index.mark:
+            kinds = cls.kinds
+            self._marks[cls] = index.mark
+            new = [e for e in index.added_since(mark) if e.kind in kinds]
+            if forked:
+                new = [e for e in new if e.author not in forked]
+            if len(new) >= BULK:
+                with paused_gc():
+                    found.apply(new)
+                    found.invalid()
+            elif new:
+                found.apply(new)
+        assert isinstance(found, cls)
+        return found
+
+    @contextmanager
+    def trial(self) -> Iterator[Trial]:
+        """Add would-be entries with :meth:`Trial.add`; they stay only if :meth:`Trial.keep`.
+
+        Leaving the block without ``keep()`` (a refusal, or an error while
+        storing) retracts them from the index and drops every domain used
+        since the trial began, so the views equal those without the entries.
+        """
+        if self._touched is not None:
+            raise RuntimeError("expected one trial at a time, found a trial already open")
+        trial = Trial(self.index)
+        self._touched = set()
+        try:
+            yield trial
+        finally:
+            touched, self._touched = self._touched, None
+            if not trial.kept and trial.added:
+                self.index.retract(trial.added)
+                for cls in touched:
+                    self._domains.pop(cls, None)
+                    self._marks.pop(cls, None)
+                for cls, mark in self._marks.items():
+                    self._marks[cls] = min(mark, self.index.mark)
+
+    def _follow_forks(self) -> None:
+        """Drop the domains a newly forked author affects; they rebuild on next use."""
+        forked = self.index.forked
+        if forked == self._forked:
+            return
+        new = forked - self._forked
+        self._forked = forked
+        for cls in list(self._domains):
+            if cls.reads_forked or any(self.index.of_author(a, cls.kinds) for a in new):
+                del self._domains[cls]
+                del self._marks[cls]
+
+    def holds(self, entry_id: bytes) -> bool:
+        """Whether a view may look at this entry: held, and not by a forked author.
+
+        Domains use this (never ``entry_id in index``) to decide whether an
+        entry they refer to is "held", so the answer is the same on a node
+        that holds the forked author's entry and on one that does not.
+        """
+        entry = self.index.get(entry_id)
+        return entry is not None and not self.index.is_forked(entry.author)
+
+    @property
+    def trust(self) -> TrustState:
+        """The trust list: invites, mutual-guarantee edges, reachability, the pool."""
+        return self.domain(TrustState)
+
+    @property
+    def pledges(self) -> PledgeState:
+        """Help requests, initiatives, intentions, commitments and outstanding debts."""
+        return self.domain(PledgeState)
+
+    @property
+    def forum(self) -> ForumState:
+        """The forum of ideas: ideas and their comments."""
+        return self.domain(ForumState)
+
+    @property
+    def ratings(self) -> RatingsState:
+        """Each rater's latest rating of each member and idea."""
+        return self.domain(RatingsState)
+
+    @property
+    def polls(self) -> PollsState:
+        """Polls and each voter's vote that counts."""
+        return self.domain(PollsState)
+
+    @property
+    def listings(self) -> ListingState:
+        """The portal's offers and requests with their winning edits."""
+        return self.domain(ListingState)
+
+    @property
+    def reviews(self) -> ReviewState:
+        """Reviews of fulfilled portal deals."""
+        return self.domain(ReviewState)
+
+    def social(self, root: bytes) -> SocialViews:
+        """Forum, ratings, polls, tallies and utility for ``root``'s trust list."""
+        from samoorg.crdt.kinds.social import social_views
+
+        return social_views(self, root)
+
+    @property
+    def agreements(self) -> AgreementState:
+        """Public agreements: texts, versions, history, blame, and who accepted which."""
+        return self.domain(AgreementState)
+
+    def invalid(self) -> dict[bytes, Reason]:
+        """``{entry id: reason}`` for every held entry that some view ignores.
+
+        Includes every held entry of a forked author (:data:`FORKED_REASON`),
+        whatever its kind. Which of those a node holds depends on which
+        branch reached it; everything else is the same on every node holding
+        the same entries of the other authors and the same fork proofs.
+        """
+        result: dict[bytes, Reason] = {}
+        with paused_gc():
+            for cls in DOMAINS:
+                result.update(self.domain(cls).invalid())
+        result.update(self.excluded())
+        return result
+
+    def excluded(self) -> dict[bytes, Reason]:
+        """``{entry id: FORKED_REASON}`` for every held entry of a forked author."""
+        index = self.index
+        if self._excluded is None or self._excluded[0] != index.version:
+            found: list[Entry] = []
+            for author in sorted(index.forked):
+                found.extend(index.of_author(author))
+            self._excluded = (index.version, dict.fromkeys((e.id for e in found), FORKED_REASON))
+        return dict(self._excluded[1])
+
+    def digests(self) -> dict[str, str]:
+        """``{domain name: hex digest}``; two nodes agree iff their digests are equal."""
+        with paused_gc():
+            return {cls.name: self.domain(cls).digest() for cls in DOMAINS}
+
+    def is_forked(self, author: bytes) -> bool:
+        """Whether a verified fork proof flags ``author`` (outputs show the flag)."""
+        return self.index.is_forked(author)

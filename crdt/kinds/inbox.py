@@ -1,0 +1,151 @@
+"""What needs a participant's action: the inbox, derived from the views.
+
+Theory of operation. An action item is a pure function of the views, the
+participant and the current time; nothing about the inbox is stored or
+signed, so every node holding the same entries shows the same inbox for the
+same participant at the same moment. An item disappears by itself once the
+record that settles it arrives (a confirmation, a fulfilment, a vote) or its
+time passes. The kinds:
+
+* ``invite_accepted``: someone accepted an invite of yours and no
+  ``trust.confirm`` of yours names them yet (a running daemon writes it at
+  once, a one-shot ``samoorg sync`` too);
+* ``commitment_to_confirm``: a commitment to you is open; when you have
+  received the help, mark it fulfilled (or forgive it);
+* ``commitment_overdue``: a commitment of yours is open past its due date;
+* ``poll_closing``: a poll closes within :data:`POLL_WINDOW_MS` and you have
+  not voted in it.
+
+Items are ordered by urgency: overdue commitments, then the rest by the time
+that matters to them (due date, closing time, acceptance time), then by id.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.kinds.pledges import COMMITTED, PledgeState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.trust import TrustState
+
+if TYPE_CHECKING:
+    from samoorg.crdt.framework.views import Views
+
+POLL_WINDOW_MS: Final = 72 * 3600 * 1000
+READ_KINDS: Final = frozenset((*TrustState.kinds, *PledgeState.kinds, *PollsState.kinds))
+"""The kinds whose entries can change the inbox."""
+"""A poll is "closing" in the last 72 hours before it closes."""
+
+
+class ActionKind(enum.Enum):
+    """Why an item needs the participant's action (the value is its stable JSON name)."""
+
+    COMMITMENT_OVERDUE = "commitment_overdue"
+    COMMITMENT_TO_CONFIRM = "commitment_to_confirm"
+    INVITE_ACCEPTED = "invite_accepted"
+    POLL_CLOSING = "poll_closing"
+
+
+_URGENCY: Final = {kind: rank for rank, kind in enumerate(ActionKind)}
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    """One thing to do: what, about which entry, with whom, and by when."""
+
+    kind: ActionKind
+    subject: bytes
+    """The entry the item is about: the pledge, invite or poll id."""
+    other: bytes | None
+    """The other participant (pledger, beneficiary, invitee, poll author)."""
+    when: int | None
+    """The time that matters, in ms: due date, acceptance time or closing time."""
+    amount: Amount | None = None
+    text: str = ""
+    """The poll's question; empty for the other kinds."""
+
+    def sort_key(self) -> tuple[int, int, bytes]:
+        return (_URGENCY[self.kind], self.when if self.when is not None else 0, self.subject)
+
+
+def action_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
+    """Everything that needs ``me``'s action at time ``now``, most urgent first."""
+    items = [
+        *_pledge_items(views, me, now),
+        *_invite_items(views, me),
+        *_poll_items(views, me, now),
+    ]
+    return sorted(items, key=ActionItem.sort_key)
+
+
+def _pledge_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
+    items: list[ActionItem] = []
+    for outcome in views.pledges.pledges():
+        if outcome.state != COMMITTED or outcome.record is None:
+            continue
+        amount = Amount(outcome.currency, outcome.minor)
+        if outcome.beneficiary == me:
+            items.append(
+                ActionItem(
+                    ActionKind.COMMITMENT_TO_CONFIRM,
+                    outcome.id,
+                    outcome.author,
+                    outcome.due,
+                    amount,
+                )
+            )
+        elif outcome.author == me and outcome.overdue(now):
+            items.append(
+                ActionItem(
+                    ActionKind.COMMITMENT_OVERDUE,
+                    outcome.id,
+                    outcome.beneficiary,
+                    outcome.due,
+                    amount,
+                )
+            )
+    return items
+
+
+def _invite_items(views: Views, me: bytes) -> list[ActionItem]:
+    items: list[ActionItem] = []
+    for outcome in views.trust.outcomes():
+        if outcome.inviter != me or outcome.winner is None or outcome.record is None:
+            continue
+        accepted, _ = outcome.winner
+        confirmed = any(_author(views, confirm) == me for confirm in outcome.confirmed)
+        if not confirmed:
+            items.append(
+                ActionItem(
+                    ActionKind.INVITE_ACCEPTED,
+                    outcome.id,
+                    accepted.author,
+                    accepted.timestamp,
+                    outcome.record.amount,
+                )
+            )
+    return items
+
+
+def _author(views: Views, entry_id: bytes) -> bytes | None:
+    entry = views.index.get(entry_id)
+    return entry.author if entry is not None else None
+
+
+def _poll_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
+    polls = views.polls.view()
+    items: list[ActionItem] = []
+    for poll_id, poll in polls.polls.items():
+        if poll.closes is None or not now < poll.closes <= now + POLL_WINDOW_MS:
+            continue
+        if me in polls.ballots.get(poll_id, {}):
+            continue
+        items.append(
+            ActionItem(
+                ActionKind.POLL_CLOSING, poll_id, poll.author, poll.closes, text=poll.question
+            )
+        )
+    return items
