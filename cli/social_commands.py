@@ -38,6 +38,7 @@ from samoorg.cli.paging import (
 from samoorg.crdt.errors import RuleViolation
 from samoorg.node.api.shapes import (
     created_json,
+    distribution_json,
     idea_detail,
     idea_order,
     idea_summary,
@@ -227,33 +228,20 @@ def distribute(
 ) -> None:
     """Split AMOUNT among members in proportion to utility (largest remainder, exact)."""
     from samoorg.crdt.money import Amount
-    from samoorg.crdt.shares import distribute as split
 
     total = Amount.parse(amount, currency)
     _, views = _views(session(ctx))
-    shares = split(total, views.utility.utility)
-    rows = [
-        {**row, "share": shares[key].format()}
-        for row, key in ((r, _key_of(r["id"])) for r in utility_rows(views))
-    ]
+    result = distribution_json(views, total)
     if as_json:
-        print_json(
-            {
-                "amount": total.format(),
-                "currency": total.currency,
-                "shares": [
-                    {"id": r["id"], "utility_percent": r["utility_percent"], "share": r["share"]}
-                    for r in rows
-                ],
-            }
-        )
+        print_json(result)
         return
+    shares = result["shares"]
     print_table(
         None,
         ["member", "utility %", f"share {total.currency}"],
-        [(r["id"], r["utility_percent"], r["share"]) for r in rows],
+        [(r["id"], r["utility_percent"], r["share"]) for r in shares],
     )
-    check = sum(s.minor for s in shares.values())
+    check = sum(int(r["share"].replace(".", "")) for r in shares)  # exact minor units
     typer.echo(f"total {Amount(total.currency, check).format()} {total.currency}")
 
 

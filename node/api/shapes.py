@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.inbox import ActionItem
     from samoorg.crdt.invites import InviteOutcome
+    from samoorg.crdt.money import Amount
     from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.crdt.pledges import Appeal
     from samoorg.crdt.polls import Tally
@@ -505,6 +506,29 @@ def utility_summary(social: SocialViews) -> dict[str, Any]:
         "iterations": result.iterations,
         "converged": result.converged,
         "edges": result.edges,
+    }
+
+
+def distribution_json(social: SocialViews, total: Amount) -> dict[str, Any]:
+    """``samoorg distribute --json``: ``total`` split by utility, exactly (largest remainder).
+
+    Shares follow the order of :func:`utility_rows`; they add up to ``total``.
+    """
+    from samoorg.crdt.shares import distribute
+    from samoorg.protocol.ids import parse_peer_id
+
+    shares = distribute(total, social.utility.utility)
+    return {
+        "amount": total.format(),
+        "currency": total.currency,
+        "shares": [
+            {
+                "id": row["id"],
+                "utility_percent": row["utility_percent"],
+                "share": shares[parse_peer_id(row["id"])].format(),
+            }
+            for row in utility_rows(social)
+        ],
     }
 
 
