@@ -36,6 +36,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "Social": ("idea", "comment", "rate", "ratings", "utility", "distribute", "poll", "vote"),
     "Agreements": ("agreement", "members"),
     "Network": ("node", "peer", "peers", "sync", "follow", "unfollow"),
+    "Web organizer": ("web",),
 }
 """Every top-level command under one topic (a test checks them against the registry)."""
 _WHOLE: Final = 10_000

@@ -54,6 +54,7 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/polls/{id}"): routes.poll,
     ("get", "/agreements"): routes.agreements,
     ("get", "/agreements/{id}"): routes.agreement,
+    ("post", "/web/login"): routes.web_login,
 }
 
 

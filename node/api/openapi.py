@@ -230,6 +230,13 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
         ),
         (400, 404, 409),
     ),
+    Endpoint(
+        "post",
+        "/web/login",
+        "A one-time link that opens a session of the web organizer (samoorg web).",
+        "WebLogin",
+        status=201,
+    ),
 )
 
 
@@ -429,6 +436,7 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         "additionalProperties": False,
     },
     "Created": _object({"id": _STR, "kind": _STR}),
+    "WebLogin": _object({"url": _STR, "expires_in": _INT}),
     "Pledge": _object(
         {
             "id": _STR,
