@@ -1,25 +1,25 @@
 """Public agreements: ``agreement new/edit/show/accept/history/blame/list`` and ``members``.
 
-Writes go through :func:`_record`: the entries of one command (a large text
-takes several) are signed and checked against the views inside one store
-transaction, so a refused or interrupted command stores nothing.
+Writes are the actions of :mod:`samoorg.node.actions.agreements` (through the
+daemon when one runs): the entries of one command (a large text takes several)
+are signed and checked against the views inside one store transaction, so a
+refused or interrupted command stores nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from samoorg.cli.community import (
+    act,
     flagged_label,
     hex_prefix,
     load_views,
     member_label,
     resolve_entry,
-    writer,
 )
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import Instant, count, format_time, print_json, print_table
@@ -38,11 +38,8 @@ from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_ag
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreement_edits import Step
     from samoorg.crdt.agreements import Accepted, Agreement
     from samoorg.crdt.views import Views
-    from samoorg.protocol import dcbor
-    from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FileOption = Annotated[
@@ -86,16 +83,6 @@ def _agreement(state: Session, views: Views, prefix: str) -> Agreement:
     return held_agreement(views, resolve_entry(state, prefix, NEW))
 
 
-def _record(
-    state: Session, views: Views, steps: Callable[[Sequence[Entry]], Step | None]
-) -> list[Entry]:
-    """Sign the entries ``steps`` yields and store them if every view accepts them all."""
-    from samoorg.crdt.agreement_codec import AGREEMENT_KINDS
-
-    assert views is state.live().views, "expected the session's views"
-    return writer(state).write_chain(steps, kinds=AGREEMENT_KINDS)
-
-
 def _preview(text: str) -> str:
     flat = " ".join(text.split()) if text.strip() else text.replace("\n", "⏎")
     return flat if len(flat) <= PREVIEW else flat[: PREVIEW - 1] + "…"
@@ -116,27 +103,8 @@ def new(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish a new agreement with the text of FILE."""
-    from samoorg.crdt.agreement_codec import MAX_TITLE, NEW
-    from samoorg.crdt.agreement_edits import chain_bodies, plan_edit
-    from samoorg.crdt.text import TextDoc
-
-    text = _read_text(file)
-    if not text.strip():
-        raise RuleViolation(f"expected some text in {file}, found none")
-    if not title.strip() or len(title) > MAX_TITLE:
-        raise RuleViolation(f"expected a title of 1 to {MAX_TITLE} characters")
-    state = session(ctx)
-    views = load_views(state)
-    groups = plan_edit(TextDoc(), [(0, 0, text)])
-
-    def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
-        assert not refs, "a new text names no other entry"
-        return NEW, {"title": title, "ops": ops}
-
-    made = _record(state, views, chain_bodies(groups, first, lambda made: made[0].id))
-    agreement = views.agreements.get(made[0].id)
-    assert agreement is not None
-    _print_written("created agreement", agreement, made, as_json)
+    body = {"title": title, "text": _read_text(file), "source": str(file)}
+    _print_written("created agreement", act(session(ctx), "agreement.new", body).shape, as_json)
 
 
 @agreement_app.command("edit")
@@ -144,50 +112,21 @@ def edit(
     ctx: typer.Context, agreement_id: IdArgument, file: FileOption, as_json: JsonFlag = False
 ) -> None:
     """Change an agreement's text to FILE's (the difference is recorded, not the whole text)."""
-    from samoorg.crdt.agreement_codec import EDIT
-    from samoorg.crdt.agreement_edits import chain_bodies, diff_edits, plan_edit
-
-    wanted = _read_text(file)
-    state, views, agreement = _open(ctx, agreement_id)
-    current = agreement.text
-    if wanted == current:
-        raise RuleViolation(
-            f"{file} matches the current text of {_short(agreement.doc)}; nothing to record"
-        )
-    doc = agreement.doc
-    heads: list[dcbor.Value] = [*agreement.heads]
-    groups = plan_edit(agreement.replica.doc, diff_edits(current, wanted))
-
-    def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
-        return EDIT, {"agreement": doc, "deps": heads, "refs": [*refs], "ops": ops}
-
-    made = _record(state, views, chain_bodies(groups, first, lambda _: doc))
-    updated = views.agreements.get(doc)
-    assert updated is not None
-    _print_written("recorded edit of", updated, made, as_json)
+    body = {"text": _read_text(file), "source": str(file)}
+    shape = act(session(ctx), "agreement.edit", body, agreement_id).shape
+    _print_written("recorded edit of", shape, as_json)
 
 
-def _print_written(verb: str, agreement: Agreement, made: Sequence[Entry], as_json: bool) -> None:
-    history = {row.entry.id: row for row in agreement.history()}
-    inserted = sum(history[e.id].inserted for e in made)
-    deleted = sum(history[e.id].deleted for e in made)
+def _print_written(verb: str, shape: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print_json(
-            {
-                "agreement": agreement.doc.hex(),
-                "title": agreement.title,
-                "entries": [e.id.hex() for e in made],
-                "inserted": inserted,
-                "deleted": deleted,
-                "version": agreement.version.hex(),
-            }
-        )
+        print_json(shape)
         return
     typer.echo(
-        f'{verb} {_short(agreement.doc)} "{agreement.title}": '
-        f"+{inserted} -{deleted} characters in {count(len(made), 'entry', 'entries')}"
+        f'{verb} {shape["agreement"][:SHORT]} "{shape["title"]}": '
+        f"+{shape['inserted']} -{shape['deleted']} characters in "
+        f"{count(len(shape['entries']), 'entry', 'entries')}"
     )
-    typer.echo(f"version {_short(agreement.version)}")
+    typer.echo(f"version {shape['version'][:SHORT]}")
 
 
 @agreement_app.command("show")
@@ -233,22 +172,14 @@ def show(
 @agreement_app.command("accept")
 def accept(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Sign your acceptance of the agreement's current version (its hash)."""
-    from samoorg.crdt.agreement_codec import ACCEPT
-
-    state, views, agreement = _open(ctx, agreement_id)
-    doc, version = agreement.doc, agreement.version
-    heads: list[dcbor.Value] = [*agreement.heads]
-    mine = agreement.accepted.get(state.public_key())
-    if mine is not None and mine.version == version:
-        raise RuleViolation(
-            f'you already accepted the current version {_short(version)} of "{agreement.title}"'
-        )
-    body: dict[str, dcbor.Value] = {"agreement": doc, "heads": heads, "version": version}
-    made = _record(state, views, lambda made: None if made else (ACCEPT, body))
+    shape = act(session(ctx), "agreement.accept", {}, agreement_id).shape
     if as_json:
-        print_json({"agreement": doc.hex(), "version": version.hex(), "entry": made[0].id.hex()})
+        print_json(shape)
         return
-    typer.echo(f'accepted version {_short(version)} of "{agreement.title}" ({_short(doc)})')
+    typer.echo(
+        f'accepted version {shape["version"][:SHORT]} of "{shape["title"]}" '
+        f"({shape['agreement'][:SHORT]})"
+    )
 
 
 @agreement_app.command("history")

@@ -97,12 +97,14 @@ class Session:
 
     def ask(self, remote: Callable[[DaemonClient], T], local: Callable[[], T]) -> T:
         """``remote(daemon)`` when the daemon runs, else (or if it does not answer) ``local()``."""
-        from samoorg.cli.daemon_client import DaemonUnavailable
+        from samoorg.cli.daemon_client import DaemonSkipped, DaemonUnavailable
 
         client = self.daemon()
         if client is not None:
             try:
                 return remote(client)
+            except DaemonSkipped:
+                pass
             except DaemonUnavailable as exc:
                 import sys
 

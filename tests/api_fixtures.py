@@ -136,3 +136,14 @@ def stop_api_node(node: ApiNode) -> None:
     log = node.process.log_path.read_text(encoding="utf-8")
     assert "Traceback" not in log
     assert " ERROR " not in log, log
+
+
+def store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make an in-process command fail if it opens the store (it must ask the daemon)."""
+    from samoorg.cli.context import Session
+
+    def refuse(self: Session) -> None:
+        raise AssertionError("the command opened the store while the daemon runs")
+
+    monkeypatch.setattr(Session, "store", refuse)
+    monkeypatch.setattr(Session, "live", refuse)

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.cli.context import Session
 from samoorg.cli.daemon_client import DaemonClient, DaemonUnavailable
 from samoorg.node.processes import run_cli
-from tests.api_fixtures import ApiNode, start_api_node
+from tests.api_fixtures import ApiNode, start_api_node, store_forbidden
 from tests.conftest import CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -150,14 +149,6 @@ def _social_and_agreements(root: Path, node: ApiNode, friend: Path, friend_id: s
         assert len(page["items"]) >= 2, listing
 
 
-def _store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: Session) -> None:
-        raise AssertionError("the command opened the store while the daemon runs")
-
-    monkeypatch.setattr(Session, "store", refuse)
-    monkeypatch.setattr(Session, "live", refuse)
-
-
 @pytest.mark.parametrize("args", READS, ids=" ".join)
 def test_reads_through_the_daemon_equal_offline(
     node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
@@ -165,7 +156,7 @@ def test_reads_through_the_daemon_equal_offline(
     offline_text = cli(node.home, "--offline", *args)
     offline_json = cli(node.home, "--offline", *args, "--json")
     assert offline_text.code == offline_json.code == 0, offline_text.err
-    _store_forbidden(monkeypatch)
+    store_forbidden(monkeypatch)
     through_text = cli(node.home, *args)
     through_json = cli(node.home, *args, "--json")
     assert (through_text.code, through_text.out) == (0, offline_text.out)
@@ -188,14 +179,14 @@ def test_show_through_the_daemon_equals_offline(
         offline_json = cli(node.home, "--offline", *args, "--json")
         assert offline_text.code == offline_json.code == 0, offline_text.err
         with monkeypatch.context() as patched:
-            _store_forbidden(patched)
+            store_forbidden(patched)
             through_text = cli(node.home, *args)
             through_json = cli(node.home, *args, "--json")
         assert (through_text.code, through_text.out) == (0, offline_text.out)
         assert (through_json.code, through_json.out) == (0, offline_json.out)
     missing = "0000abcd"  # no entry's id starts so (a chance of about 1e-8 here)
     with monkeypatch.context() as patched:
-        _store_forbidden(patched)
+        store_forbidden(patched)
         refused = cli(node.home, command, "show", missing)
     offline_refusal = cli(node.home, "--offline", command, "show", missing)
     assert (refused.code, refused.err) == (offline_refusal.code, offline_refusal.err)
@@ -221,7 +212,7 @@ def test_idea_show_and_post_through_the_daemon(
     first = ideas["items"][0]["id"]
     offline = cli(node.home, "--offline", "idea", "show", first[:10])
     with monkeypatch.context() as patched:
-        _store_forbidden(patched)
+        store_forbidden(patched)
         shown = cli(node.home, "idea", "show", first[:10])
         posted = cli(node.home, "idea", "post", "through the daemon", "--json")
         refused = cli(node.home, "idea", "post", "   ")
@@ -264,7 +255,7 @@ def test_appeal_show_through_the_daemon_equals_offline(
     ]
     refusal = cli(node.home, "--offline", kind, "show", wrong[:10])
     with monkeypatch.context() as patched:
-        _store_forbidden(patched)
+        store_forbidden(patched)
         answered = [(cli(node.home, *args), cli(node.home, *args, "--json")) for args in shows]
         refused = cli(node.home, kind, "show", wrong[:10])
     for (text, as_json), (offline_text, offline_json) in zip(answered, expected, strict=True):

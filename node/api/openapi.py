@@ -12,7 +12,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Final
 
-from samoorg.node.api.errors import HTTP_ERRORS, TAXONOMY
+from samoorg.node.actions import Action
+from samoorg.node.actions.table import ACTIONS
+from samoorg.node.api.errors import error_names
 from samoorg.node.api.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 PREFIX: Final = "/api/v1"
@@ -58,7 +60,7 @@ _PAGE = (
 _HOPS = Param("hops", {"type": "integer", "minimum": 1}, "Only members within N personal links.")
 _KIND = Param("kind", {"type": "array", "items": _STR}, "Only entries of this kind (repeatable).")
 
-ENDPOINTS: Final[tuple[Endpoint, ...]] = (
+_READS: Final[tuple[Endpoint, ...]] = (
     Endpoint("get", "/status", "Identity, store counts and the daemon's state.", "Status"),
     Endpoint("get", "/trust/pool", "Members of your trust list and their pool.", "Pool", (_HOPS,)),
     Endpoint(
@@ -81,15 +83,6 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
         (400,),
     ),
     Endpoint(
-        "post",
-        "/ideas",
-        "Post an idea to the forum.",
-        "Created",
-        errors=(400, 409, 413, 415),
-        body="NewIdea",
-        status=201,
-    ),
-    Endpoint(
         "get",
         "/ideas/{id}",
         "One idea with its ratings and comments.",
@@ -110,6 +103,14 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
             *_PAGE,
         ),
         (400,),
+    ),
+    Endpoint(
+        "get",
+        "/pledges/{id}",
+        "One pledge, named by the id (or a unique prefix) of any of its records.",
+        "Pledge",
+        (Param("id", _STR, "The pledge's id or a unique prefix (hex).", "path"),),
+        (400, 404),
     ),
     Endpoint(
         "get",
@@ -240,6 +241,50 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
 )
 
 
+def _body_name(action: Action) -> str:
+    return "".join(part.title() for part in action.name.replace(".", "_").split("_")) + "Body"
+
+
+def _action_endpoint(action: Action) -> Endpoint:
+    params = (
+        (Param("id", _STR, "An id or a unique prefix of it (hex).", "path"),)
+        if "{id}" in action.path
+        else ()
+    )
+    return Endpoint(
+        action.method,
+        action.path,
+        action.summary,
+        action.answer,
+        params,
+        (400, 404, 409, 413, 415),
+        _body_name(action),
+        action.status,
+    )
+
+
+ENDPOINTS: Final[tuple[Endpoint, ...]] = (*_READS, *(_action_endpoint(a) for a in ACTIONS))
+"""Every route: the reads, then the write actions (:data:`~samoorg.node.actions.table.ACTIONS`)."""
+
+
+def _body_schema(action: Action) -> dict[str, Any]:
+    kinds: dict[type, dict[str, Any]] = {
+        str: _STR,
+        int: _INT,
+        bool: _BOOL,
+        list: {"type": "array", "items": _STR},
+    }
+    return {
+        "type": "object",
+        "required": [f.name for f in action.fields if f.required],
+        "properties": {
+            f.name: {**kinds[f.kind], **f.schema, "description": f.description}
+            for f in action.fields
+        },
+        "additionalProperties": False,
+    }
+
+
 def _object(required: dict[str, Any], **optional: Any) -> dict[str, Any]:
     return {
         "type": "object",
@@ -306,6 +351,12 @@ _APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "state": _STR,
             "expires": {"type": ["string", "null"], "format": "date-time"},
         }
+    ),
+    "RequestClosed": _object(
+        {**_REQUEST, "backers": _INT, "released": {"type": "array", "items": _STR}}
+    ),
+    "InitiativeClosed": _object(
+        {**_INITIATIVE, "backers": _INT, "released": {"type": "array", "items": _STR}}
     ),
     "RequestPage": _page("Request"),
     "InitiativePage": _page("Initiative"),
@@ -397,7 +448,7 @@ _APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
 SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "Error": _object(
         {
-            "error": {"enum": sorted({*HTTP_ERRORS, *(n for n, _ in TAXONOMY.values())})},
+            "error": {"enum": sorted(error_names())},
             "message": _STR,
         }
     ),
@@ -431,10 +482,40 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "comment_list": {"type": "array", "items": {"type": "object"}},
         }
     ),
-    "NewIdea": {
-        **_object({"title": {"type": "string", "maxLength": 200}}, body=_STR),
-        "additionalProperties": False,
-    },
+    **{_body_name(a): _body_schema(a) for a in ACTIONS},
+    "InviteCreated": _object({"invite": _STR, "code": _STR, "expires": _TIME}),
+    "InviteAccepted": _object(
+        {
+            "acceptance": _STR,
+            "invite": _STR,
+            "inviter": _STR,
+            "their_guarantee": _MONEY,
+            "your_guarantee": _MONEY,
+            "edge": _BOOL,
+            "addrs": {"type": "array", "items": _STR},
+        }
+    ),
+    "InviteRevoked": _object({"invite": _STR, "revocation": _STR, "state": _STR}),
+    "CreatedComment": _object({"id": _STR, "kind": _STR, "idea": _STR}),
+    "CreatedRating": _object(
+        {"id": _STR, "kind": _STR, "about": {"enum": ["member", "idea"]}, "subject": _STR}
+    ),
+    "CreatedVote": _object(
+        {"id": _STR, "kind": _STR, "poll": _STR, "option": _STR, "number": _INT}
+    ),
+    "AgreementWritten": _object(
+        {
+            "agreement": _STR,
+            "title": _STR,
+            "entries": {"type": "array", "items": _STR},
+            "inserted": _INT,
+            "deleted": _INT,
+            "version": _STR,
+        }
+    ),
+    "AgreementAccepted": _object(
+        {"agreement": _STR, "version": _STR, "entry": _STR, "title": _STR}
+    ),
     "Created": _object({"id": _STR, "kind": _STR}),
     "WebLogin": _object({"url": _STR, "expires_in": _INT}),
     "Pledge": _object(
@@ -507,7 +588,10 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
 
 _ALWAYS = (401, 403, 429)
 _DESCRIPTIONS = {
-    400: "Bad request (bad_json, bad_cursor, bad_identifier, ambiguous).",
+    400: (
+        "Bad request (bad_json, bad_cursor, bad_identifier, malformed_input, "
+        "bad_invite_code, ambiguous)."
+    ),
     401: "No or wrong bearer token (unauthorized).",
     403: "Host or Origin not this API's (forbidden_host, forbidden_origin).",
     404: "No such entry or route (not_found).",

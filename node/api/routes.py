@@ -4,7 +4,10 @@ Reads come from :class:`~samoorg.node.daemon_views.LiveViews` (in memory,
 current), shaped by :mod:`samoorg.node.api.shapes`, the builders the CLI's
 ``--json`` uses. Listings page through the view's order
 (:mod:`samoorg.node.api.pages`); the shape of each item is computed for the
-page only. Writes go through :meth:`LiveViews.append`, the CLI's check.
+page only. Writes are the actions of :data:`~samoorg.node.actions.table.ACTIONS`
+(:func:`action_handler`), the functions the CLI runs offline, through the one
+write path. References (ids, prefixes) are resolved as the CLI resolves them
+(:mod:`samoorg.node.actions.refs`), so a malformed one is the same error.
 Errors are raised as exceptions of the taxonomy; :mod:`samoorg.node.api.app`
 turns them into JSON answers.
 """
@@ -12,7 +15,7 @@ turns them into JSON answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
@@ -23,6 +26,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.pledges import PledgeState
 from samoorg.crdt.trust import TrustState
+from samoorg.node.actions import Action, Actor, check_body
+from samoorg.node.actions.refs import resolve_entry
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -35,7 +40,6 @@ from samoorg.node.api.pages import (
     page_request,
 )
 from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
-from samoorg.node.errors import NotFound
 from samoorg.node.home import Home
 from samoorg.node.store import Store, now_ms
 from samoorg.node.web.sessions import LINK_TTL, WebSessions
@@ -86,16 +90,6 @@ def _ctx(request: Request) -> ApiContext:
 
 def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
     return _json({"items": items, "next_cursor": next_cursor})
-
-
-def _by_id(live: LiveViews, text: str) -> Entry | None:
-    """The held entry with this whole hex id (a dictionary look-up, no store scan)."""
-    if len(text) != 64:
-        return None
-    try:
-        return live.index.get(bytes.fromhex(text))
-    except ValueError:
-        return None
 
 
 def status_body(ctx: ApiContext) -> dict[str, Any]:
@@ -174,29 +168,12 @@ async def idea(request: Request) -> Response:
     from samoorg.crdt.forum import IDEA_KIND
 
     ctx = _ctx(request)
-    prefix = request.path_params["id"]
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
-    if entry.kind != IDEA_KIND:
-        raise NotFound(
-            f"expected the id of a {IDEA_KIND} entry, found an entry of kind {entry.kind}"
-        )
+    entry = _entry_of_kind(ctx, request.path_params["id"], IDEA_KIND)
     social = ctx.live.social(ctx.me)
     if entry.id not in social.forum.ideas:
         reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
         raise RuleViolation(f"idea {entry.id.hex()[:12]} is ignored: {reason}")
     return _json(shapes.idea_detail(social, entry.id))
-
-
-async def idea_post(request: Request) -> Response:
-    """``POST /ideas`` with ``{"title": ..., "body": ...}``: as ``samoorg idea post --json``."""
-    from samoorg.crdt import forum
-
-    ctx = _ctx(request)
-    fields = await _json_object(request, required={"title": str}, optional={"body": str})
-    content = forum.idea_body(fields["title"], fields.get("body", ""))
-    entry = ctx.live.append(ctx.home, ctx.signer, forum.IDEA_KIND, content)
-    ctx.stored()
-    return _json(shapes.created_json(entry), status_code=201)
 
 
 async def pledges(request: Request) -> Response:
@@ -323,10 +300,7 @@ async def polls(request: Request) -> Response:
 
 def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
     """The held entry named by a whole id or a unique prefix, which must be of ``kind``."""
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
-    if entry.kind != kind:
-        raise NotFound(f"expected the id of a {kind} entry, found an entry of kind {entry.kind}")
-    return entry
+    return resolve_entry(ctx.store, ctx.live.state, prefix, kind)
 
 
 async def poll(request: Request) -> Response:
@@ -372,34 +346,50 @@ async def agreement(request: Request) -> Response:
     return _json(shapes.agreement_detail(views, shapes.held_agreement(views, entry), version))
 
 
-async def _json_object(
-    request: Request, *, required: dict[str, type], optional: dict[str, type]
-) -> dict[str, Any]:
-    """The request's JSON object, with exactly these fields of these types."""
+NOTES_HEADER: Final = "samoorg-notes"
+"""The header of a write's remarks for a person: a JSON list of strings (ASCII-escaped)."""
+
+
+async def _json_body(request: Request) -> object:
+    """The request's JSON value; an empty body is ``{}`` (an action without fields)."""
+    raw = await request.body()
+    if not raw:
+        return {}
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise ApiError(
             "unsupported_media_type", f"expected Content-Type application/json, found {media!r}"
         )
-    raw = await request.body()
     try:
-        value = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise ApiError("bad_json", f"expected a JSON body, found invalid JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise ApiError("invalid_body", f"expected a JSON object, found {type(value).__name__}")
-    unknown = sorted(set(value) - set(required) - set(optional))
-    if unknown:
-        raise ApiError("invalid_body", f"expected no other fields, found {', '.join(unknown)}")
-    for name, kind in {**required, **optional}.items():
-        if name not in value:
-            if name in required:
-                raise ApiError("invalid_body", f"expected field {name!r}, found none")
-            continue
-        if not isinstance(value[name], kind):
-            found = type(value[name]).__name__
-            raise ApiError("invalid_body", f"expected {name} a {kind.__name__}, found {found}")
-    return value
+
+
+def action_handler(chosen: Action) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of one write action: the body's fields, the action, its shape (201)."""
+
+    async def handle(request: Request) -> Response:
+        ctx = _ctx(request)
+        body = await _json_body(request)
+        ctx.live.refresh()  # entries another process stored just before (its ids may be named)
+        actor = Actor.of(ctx.home, ctx.store, ctx.live.state, ctx.signer)
+        done = chosen.call(actor, check_body(chosen.fields, body), request.path_params.get("id"))
+        ctx.stored()
+        headers = {NOTES_HEADER: json.dumps(list(done.notes))} if done.notes else None
+        return JSONResponse(shapes.jsonable(done.shape), chosen.status, headers)
+
+    handle.__doc__ = f"``{chosen.method.upper()} {chosen.path}``: {chosen.summary}"
+    return handle
+
+
+async def pledge(request: Request) -> Response:
+    """``GET /pledges/{id}``: one pledge's row, as an item of ``samoorg pledge list --json``."""
+    from samoorg.node.actions import pledges as pledge_actions
+
+    ctx = _ctx(request)
+    actor = Actor.of(ctx.home, ctx.store, ctx.live.state, ctx.signer)
+    return _json(pledge_actions.show(actor, pledge=request.path_params["id"]))
 
 
 # -- help requests, initiatives and invites -------------------------------------
@@ -448,8 +438,7 @@ async def initiative_detail(request: Request) -> Response:
 
 def _appeal(request: Request, kind: str) -> Response:
     ctx = _ctx(request)
-    prefix = request.path_params["id"]
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
+    entry = resolve_entry(ctx.store, ctx.live.state, request.path_params["id"])
     views = ctx.live.views
     return _json(shapes.appeal_detail(views, shapes.held_appeal(views, entry, kind), now_ms()))
 

@@ -64,7 +64,7 @@ def _poll_values(request: Request) -> dict[str, Any]:
     entry = acting.actor(request).entry(request.path_params["id"], POLL_KIND)
     social = ctx.live.social(ctx.me)
     if entry.id not in social.polls.polls:
-        raise ignored(acting.actor(request), entry, "poll")
+        raise ignored(ctx.live.views, entry, "poll")
     tally = social.tally(entry.id)
     mine = tally.ballots.get(ctx.me)
     return {

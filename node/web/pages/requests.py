@@ -13,6 +13,7 @@ actions are those of the CLI (:mod:`samoorg.node.actions`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from starlette.routing import Route
@@ -62,7 +63,7 @@ def _list_values(request: Request) -> dict[str, Any]:
     found: dict[str, Any] = {"me": peer_id(ctx.me)}
     for kind, name in ((REQUEST, "requests"), (INITIATIVE, "initiatives")):
         listed = live.memo(
-            ("appeals", kind), PledgeState.kinds, lambda kind=kind: live.views.pledges.appeals(kind)
+            ("appeals", kind), PledgeState.kinds, partial(live.views.pledges.appeals, kind)
         )
         shown, win = window(listed, start if name == request.query_params.get("list") else 0)
         found[name] = [_row(live.views, a, at) for a in shown]
