@@ -52,7 +52,7 @@ def cycle_svg(cycle: CycleDrawing) -> Markup:
     size = CYCLE_SIZE
     centre = size / 2
     count = len(cycle.labels)
-    radius = centre - 46
+    radius = centre - 52
     step = max(1, math.ceil(count / MAX_CYCLE_MEMBERS))
     points = [
         (

@@ -19,7 +19,7 @@ from samoorg.crdt.pledges import PledgeState
 from samoorg.node.api.shapes import ledger_json
 from samoorg.node.web.charts import CycleDrawing, cycle_svg
 from samoorg.node.web.i18n import translate
-from samoorg.node.web.render import money, page, request_lang, short
+from samoorg.node.web.render import money, page, request_lang
 from samoorg.node.web.site import context
 from samoorg.protocol.ids import peer_id
 
@@ -32,8 +32,8 @@ MAX_CYCLES: Final = 24
 
 
 def label(ident: str, me: str, you: str) -> str:
-    """A participant as a picture names it: ``you``, or the start of the id."""
-    return you if ident == me else short(ident, 14)
+    """A participant as a picture names it: ``you``, or the end of the id (as chains show it)."""
+    return you if ident == me else "…" + ident[-6:]
 
 
 async def ledger(request: Request) -> Response:
