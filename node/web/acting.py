@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from samoorg.node.web.forms import Form
 
 T = TypeVar("T")
-PAGE: Final = 50
+PAGE: Final = 25
 """Rows per page of a listing."""
 MAX_START: Final = 10**9
 

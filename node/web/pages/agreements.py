@@ -118,9 +118,23 @@ def _diff_of(agreement: Agreement, query: Any) -> dict[str, Any] | None:
 
 
 def _detail_values(request: Request) -> dict[str, Any]:
+    """The values of an agreement's page; the plain page (no version or diff asked for) is
+    remembered until an agreement entry arrives."""
+    agreement = _agreement(request)
+    query = request.query_params
+    if any(query.get(name) for name in ("version", "diff", "from", "to")):
+        return _computed(request, agreement)
+    live = context(request).live
+    return live.memo(
+        ("web.agreement", agreement.doc),
+        AgreementState.kinds,
+        lambda: _computed(request, agreement),
+    )
+
+
+def _computed(request: Request, agreement: Agreement) -> dict[str, Any]:
     ctx = context(request)
     views = ctx.live.views
-    agreement = _agreement(request)
     query = request.query_params
     shown = jsonable(agreement_detail(views, agreement, _hex(query.get("version"))))
     me = peer_id(ctx.me)

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-MAX_ROWS: Final = 200
-MAX_CYCLES: Final = 24
+MAX_ROWS: Final = 50
+MAX_CYCLES: Final = 12
 
 
 def label(ident: str, me: str, you: str) -> str:

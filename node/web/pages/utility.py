@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.routing import Route
 
 from samoorg.crdt.money import Amount
+from samoorg.crdt.shares import distribute
 from samoorg.node.actions import forum as actions
 from samoorg.node.api.shapes import (
-    distribution_json,
     jsonable,
     rating_rows,
     utility_rows,
@@ -32,7 +32,7 @@ from samoorg.node.web.i18n import translate
 from samoorg.node.web.pages.forum import score
 from samoorg.node.web.render import request_lang
 from samoorg.node.web.site import context
-from samoorg.protocol.ids import peer_id
+from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from samoorg.node.actions import Actor, Done
     from samoorg.node.web.forms import Form
 
-MAX_RATINGS: Final = 50
+MAX_RATINGS: Final = 25
+PREVIEW_ROWS: Final = 50
 
 
 def _values(request: Request) -> dict[str, Any]:
@@ -92,16 +93,40 @@ async def utility(request: Request) -> Response:
 
 
 def _preview(request: Request) -> dict[str, Any] | Refusal | None:
-    """The distribute preview asked for, its refusal, or None when none is asked for."""
+    """The distribute preview asked for, its refusal, or None when none is asked for.
+
+    The split is over every member (``samoorg distribute``); the page shows the
+    first :data:`PREVIEW_ROWS` shares and the total of all of them.
+    """
     amount_text = request.query_params.get("amount")
     if amount_text is None:
         return None
     ctx = context(request)
-    social = ctx.live.social(ctx.me)
+    live = ctx.live
+    social = live.social(ctx.me)
+    rows = live.memo(("utility",), SOCIAL_KINDS, lambda: utility_rows(social))
     currency = request.query_params.get("currency", "")
-    preview, refusal = attempt(
-        lambda: distribution_json(social, Amount.parse(amount_text, currency))
-    )
+
+    def split() -> dict[str, Any]:
+        total = Amount.parse(amount_text, currency)
+        shares = distribute(total, social.utility.utility)
+        every = sum(share.minor for share in shares.values())
+        shown = [
+            {
+                "id": row["id"],
+                "utility_percent": row["utility_percent"],
+                "share": shares[parse_peer_id(row["id"])].format(),
+            }
+            for row in rows[:PREVIEW_ROWS]
+        ]
+        return {
+            "currency": total.currency,
+            "shares": shown,
+            "members": len(rows),
+            "total": Amount(total.currency, every).format(),
+        }
+
+    preview, refusal = attempt(split)
     return refusal if refusal is not None else preview
 
 
