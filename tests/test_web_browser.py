@@ -130,11 +130,35 @@ def test_a_form_from_another_origin_is_refused(browser: Browser, web_node: WebNo
         "<script>document.getElementById('f').submit()</script>"
     )
     page.route(evil, lambda route: route.fulfill(body=forged, content_type="text/html"))
-    with page.expect_navigation(url=re.compile(re.escape(web_node.base) + "/logout")):
+    with page.expect_response(re.compile(re.escape(web_node.base) + "/logout")) as answer:
         page.goto(evil)
+    assert answer.value.status == 403
+    page.wait_for_url(web_node.base + "/logout")
     body = page.locator("body").inner_text()
+    assert "forbidden_origin" in body
     assert "logged out" not in body
     # The session still works: the forged post changed nothing.
     page.goto(web_node.base + "/")
     assert page.locator("h1").inner_text() == "Home"
+    page.context.close()
+
+
+def test_a_form_without_the_session_token_is_refused(browser: Browser, web_node: WebNode) -> None:
+    page = open_organizer(browser, web_node)
+    request = page.context.request  # the browser's cookies, our own Origin
+    origin = {"Origin": web_node.base}
+    before = len(web_node.api_node.api.all_pages("/invites", 100))
+    form = {"amount": "10", "currency": "EUR", "days": "14"}
+    answer = request.post(web_node.base + "/trust/invite", form=form, headers=origin)
+    assert answer.status == 403
+    assert "forbidden_origin" in answer.text()
+    wrong = request.post(
+        web_node.base + "/trust/invite", form={**form, "csrf": "guess"}, headers=origin
+    )
+    assert wrong.status == 403
+    big = request.post(
+        web_node.base + "/trust/invite", form={**form, "note": "x" * 70_000}, headers=origin
+    )
+    assert big.status == 413
+    assert len(web_node.api_node.api.all_pages("/invites", 100)) == before
     page.context.close()

@@ -56,8 +56,8 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/polls/{id}"): routes.poll,
     ("get", "/agreements"): routes.agreements,
     ("get", "/agreements/{id}"): routes.agreement,
-    ("post", "/web/login"): routes.web_login,
     ("get", "/pledges/{id}"): routes.pledge,
+    ("post", "/web/login"): routes.web_login,
     **{(a.method, a.path): routes.action_handler(a) for a in ACTIONS},
 }
 

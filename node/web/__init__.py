@@ -41,11 +41,18 @@ How to add a page (say ``pledges``, already in the navigation):
    ``Amount.parse(text, currency)`` inside :func:`~samoorg.node.web.forms.attempt`
    so that a malformed one is refused next to its field. Never floats.
 6. **A form's action.** ``form = await read_form(request)`` (checks the CSRF
-   token); ``result, refused = attempt(lambda: action(...))`` with one of the
-   node's write actions; on a refusal render the page again with
-   ``errors={"field": refused.message}``, ``typed=form.values`` and
-   ``status=refused.status`` (the CLI's one-line reason, nothing stored); on
-   success ``return done("/pledges")`` (a 303 redirect).
+   token); ``result = perform(request, "pledge.intend", body)`` (an action of
+   the API's table by name, ``body`` the API's JSON fields) or
+   ``result = act(request, pledges.commit, pledge=...)`` (an action function
+   with typed arguments), both in :mod:`~samoorg.node.web.forms`; each returns
+   the action's ``Done`` or a ``Refusal``. On a refusal render the page again
+   with ``errors={"field": result.message}``, ``typed=form.values`` and
+   ``status=result.status`` (the CLI's one-line reason; nothing was stored);
+   on success put what the next view shows once in
+   ``request.state.session.flash_once("page", {...})`` and
+   ``return done("/pledges")`` (a 303 redirect).
+   Derived values that cost the whole view (the inbox, the trust picture) go
+   through :func:`~samoorg.node.web.site.remembered`.
 7. **Test** it in the browser: ``tests/browser_fixtures.py`` (``web_node``,
    ``browser``, ``screenshot``), marked ``browser``.
 """

@@ -26,6 +26,9 @@ from markupsafe import Markup, escape
 
 SIZE: Final = 800
 MAX_RINGS: Final = 6
+MAX_GAP: Final = 110.0
+"""Pixels between two rings at most (fewer rings are not drawn huge)."""
+MARGIN: Final = 40.0
 LABEL_ALL: Final = 40
 MAX_EDGES: Final = 5000
 """Edges drawn at most (the first in key order); the dots are always all drawn."""
@@ -41,13 +44,18 @@ class Dot:
     y: float
 
 
+def _gap(rings: int) -> float:
+    """The distance between two rings when ``rings`` are drawn."""
+    return min(MAX_GAP, (SIZE / 2 - MARGIN) / max(1, min(MAX_RINGS, rings)))
+
+
 def layout(rows: Sequence[Mapping[str, Any]]) -> dict[str, Dot]:
     """Place the members of trust-list ``rows`` (``id``, ``distance``, ``chain``) on rings."""
     rings: dict[int, list[Mapping[str, Any]]] = {}
     for row in rows:
         if row["distance"] is not None:
             rings.setdefault(min(row["distance"], MAX_RINGS), []).append(row)
-    ring_gap = (SIZE / 2 - 30) / max(1, min(MAX_RINGS, max(rings, default=0)))
+    ring_gap = _gap(max(rings, default=0))
     angle: dict[str, float] = {}
     dots: dict[str, Dot] = {}
     centre = SIZE / 2
@@ -85,13 +93,17 @@ def svg(
 ) -> Markup:
     """The SVG of the trust graph (``labels``: the texts of the legend and titles)."""
     dots = layout(rows)
+    rings = max((d.hop for d in dots.values()), default=0)
+    gap = _gap(rings)
+    # Only the drawn disc is shown (a small graph is not lost in an empty square).
+    reach = max(min(MAX_RINGS, rings) * gap + MARGIN, 2.5 * MARGIN)
+    corner = SIZE / 2 - reach
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SIZE} {SIZE}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="{corner:.0f} {corner:.0f} {2 * reach:.0f} {2 * reach:.0f}" '
         f'class="trust-graph" role="img" aria-label="{escape(labels["title"])}">',
         f"<title>{escape(labels['title'])}</title>",
     ]
-    rings = max((d.hop for d in dots.values()), default=0)
-    gap = (SIZE / 2 - 30) / max(1, min(MAX_RINGS, rings))
     out += [
         f'<circle class="ring" cx="{SIZE / 2}" cy="{SIZE / 2}" r="{h * gap:.1f}"/>'
         for h in range(1, min(MAX_RINGS, rings) + 1)

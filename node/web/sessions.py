@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from samoorg.node.api.token import token_matches
 
@@ -43,10 +43,19 @@ class Session:
     sid: str
     csrf: str
     seen: float
+    flash: dict[str, Any] = field(default_factory=dict)
+    """What the next page shows once (an invite's code, an action's notes), by page."""
 
     def csrf_matches(self, given: str) -> bool:
         """Compare a form's token in constant time."""
         return token_matches(self.csrf, given)
+
+    def flash_once(self, page: str, value: Any = None) -> Any:
+        """Leave ``value`` for the next view of ``page``; without one, take what was left."""
+        if value is not None:
+            self.flash[page] = value
+            return value
+        return self.flash.pop(page, None)
 
 
 @dataclass(slots=True)

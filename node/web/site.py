@@ -20,8 +20,10 @@ Errors of the taxonomy raised by a page (an unknown id) and Starlette's
 from __future__ import annotations
 
 import importlib
+import time
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar, cast
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -37,6 +39,8 @@ from samoorg.node.api.routes import ApiContext
 from samoorg.node.web.i18n import LANG_COOKIE, LANGUAGES
 from samoorg.node.web.render import page
 from samoorg.node.web.sessions import SESSION_TTL, WebSessions, cookie_name
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,32 @@ def context(request: Request) -> ApiContext:
     ctx = request.app.state.ctx
     assert isinstance(ctx, ApiContext)
     return ctx
+
+
+def remembered(
+    request: Request,
+    key: Hashable,
+    kinds: Collection[str] | None,
+    seconds: float,
+    compute: Callable[[], T],
+) -> T:
+    """``compute()``, remembered until an entry of ``kinds`` arrives or ``seconds`` pass.
+
+    For what a page derives from the whole view and the time (the inbox, the
+    trust graph with its open help requests): the API's memo
+    (:meth:`~samoorg.node.daemon_views.LiveViews.memo`) tells when the
+    entries changed, the clock when time may have changed the answer. One
+    value per key is kept.
+    """
+    epoch = context(request).live.memo(("web.epoch", key), kinds, object)
+    bucket = int(time.monotonic() // seconds)
+    cache: dict[Hashable, tuple[object, int, object]] = request.app.state.remembered
+    found = cache.get(key)
+    if found is not None and found[0] is epoch and found[1] == bucket:
+        return cast("T", found[2])
+    value = compute()
+    cache[key] = (epoch, bucket, value)
+    return value
 
 
 async def login(request: Request) -> Response:
@@ -165,4 +195,5 @@ def build_web(ctx: ApiContext, sessions: WebSessions) -> Starlette:
     )
     app.state.ctx = ctx
     app.state.sessions = sessions
+    app.state.remembered = {}
     return app
