@@ -15,14 +15,13 @@ import typer
 
 from samoorg.cli.community import (
     act,
-    flagged_label,
     hex_prefix,
     load_views,
     member_label,
     resolve_entry,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import Instant, count, format_time, print_json, print_table
+from samoorg.cli.output import count, format_time, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -35,10 +34,10 @@ from samoorg.cli.paging import (
 )
 from samoorg.crdt.errors import RuleViolation
 from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
-from samoorg.protocol.ids import parse_peer_id, peer_id
+from samoorg.protocol.ids import parse_peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreements import Accepted, Agreement
+    from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.views import Views
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -182,75 +181,58 @@ def accept(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fal
     )
 
 
+def _about(ctx: typer.Context, agreement_id: str, what: str) -> tuple[Session, dict[str, Any]]:
+    """The ``history`` or ``blame`` (``what``) of an agreement: from the daemon, or the store."""
+    from samoorg.node.api import agreement_shapes
+
+    build = {"history": agreement_shapes.history_json, "blame": agreement_shapes.blame_json}[what]
+    state = session(ctx)
+    prefix = hex_prefix(agreement_id)
+
+    def local() -> dict[str, Any]:
+        views = load_views(state)
+        agreement = _agreement(state, views, prefix)
+        return agreement_shapes.titled(agreement, build(views, agreement))
+
+    return state, state.ask(lambda daemon: daemon.get(f"/agreements/{prefix}/{what}"), local)
+
+
+def _label(row: dict[str, Any], me: bytes) -> str:
+    """The author of a row (``author``, ``forked``), as :func:`flagged_label` writes it."""
+    label = member_label(parse_peer_id(row["author"]), me)
+    return f"{label} FORKED" if row["forked"] else label
+
+
 @agreement_app.command("history")
 def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Who changed what: every edit with what it inserted and deleted, oldest first."""
-    state, views, agreement = _open(ctx, agreement_id)
-    me = state.public_key()
-    rows = agreement.history()
-    held = [
-        (e, "pending", agreement.pending[e.id])
-        for e in agreement.entries.values()
-        if e.id in agreement.pending
-    ] + [
-        (e, "invalid", agreement.invalid[e.id])
-        for e in agreement.entries.values()
-        if e.id in agreement.invalid
-    ]
+    state, answer = _about(ctx, agreement_id, "history")
     if as_json:
-        print_json(
-            [
-                {
-                    "entry": row.entry.id.hex(),
-                    "author": peer_id(row.entry.author),
-                    "forked": views.is_forked(row.entry.author),
-                    "timestamp": Instant(row.entry.timestamp),
-                    "inserted": row.inserted,
-                    "deleted": row.deleted,
-                    "inserted_text": [*row.inserted_pieces],
-                    "deleted_text": [*row.deleted_pieces],
-                    "deps": [d.hex() for d in row.deps],
-                    "status": "applied",
-                }
-                for row in rows
-            ]
-            + [
-                {
-                    "entry": e.id.hex(),
-                    "author": peer_id(e.author),
-                    "forked": views.is_forked(e.author),
-                    "timestamp": Instant(e.timestamp),
-                    "status": status,
-                    "reason": reason.text,
-                    "code": reason.code.value,
-                }
-                for e, status, reason in held
-            ]
-        )
+        print_json(answer["items"])
         return
+    me = state.public_key()
     table = [
         (
-            format_time(row.entry.timestamp),
-            flagged_label(views, row.entry.author, me),
-            _short(row.entry.id),
-            f"+{row.inserted} -{row.deleted}",
-            _preview(" … ".join(row.inserted_pieces)),
-            _preview(" … ".join(row.deleted_pieces)),
+            format_time(row["timestamp"]),
+            _label(row, me),
+            row["entry"][:SHORT],
+            f"+{row['inserted']} -{row['deleted']}",
+            _preview(" … ".join(row["inserted_text"])),
+            _preview(" … ".join(row["deleted_text"])),
         )
-        for row in rows
-    ] + [
-        (
-            format_time(e.timestamp),
-            flagged_label(views, e.author, me),
-            _short(e.id),
-            status,
-            reason.text,
+        if row["status"] == "applied"
+        else (
+            format_time(row["timestamp"]),
+            _label(row, me),
+            row["entry"][:SHORT],
+            row["status"],
+            row["reason"],
             "",
         )
-        for e, status, reason in held
+        for row in answer["items"]
     ]
     print_table(
-        f"{agreement.title} ({_short(agreement.doc)})",
+        f"{answer['title']} ({answer['agreement'][:SHORT]})",
         ["time (UTC)", "author", "entry", "change", "inserted", "deleted"],
         table,
     )
@@ -259,34 +241,20 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
 @agreement_app.command("blame")
 def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Authorship line by line: the last edit that touched each line of the current text."""
-    state, views, agreement = _open(ctx, agreement_id)
-    lines = agreement.blame()
+    state, answer = _about(ctx, agreement_id, "blame")
     if as_json:
-        print_json(
-            [
-                {
-                    "line": line.number,
-                    "text": line.text,
-                    "entry": line.entry.id.hex(),
-                    "author": peer_id(line.entry.author),
-                    "forked": views.is_forked(line.entry.author),
-                    "timestamp": Instant(line.entry.timestamp),
-                    "authors": [peer_id(a) for a in line.authors],
-                }
-                for line in lines
-            ]
-        )
+        print_json(answer["items"])
         return
     me = state.public_key()
     rows = [
         (
-            line.number,
-            _short(line.entry.id)[:8],
-            flagged_label(views, line.entry.author, me),
-            format_time(line.entry.timestamp)[:10],
-            line.text.rstrip("\n"),
+            line["line"],
+            line["entry"][:8],
+            _label(line, me),
+            format_time(line["timestamp"])[:10],
+            line["text"].rstrip("\n"),
         )
-        for line in lines
+        for line in answer["items"]
     ]
     print_table(None, ["line", "entry", "author", "date", "text"], rows)
 
@@ -335,80 +303,52 @@ def members(
     as_json: JsonFlag = False,
 ) -> None:
     """Members are those who accepted the agreements; shows which version each accepted."""
+    from samoorg.node.api import agreement_shapes
+
     state = session(ctx)
-    views = load_views(state)
     me = state.public_key()
-    if agreement_id is not None:
-        agreement = _agreement(state, views, agreement_id)
-        _print_acceptances(views, agreement, me, as_json)
+    prefix = None if agreement_id is None else hex_prefix(agreement_id)
+
+    def local() -> dict[str, Any]:
+        views = load_views(state)
+        if prefix is None:
+            return {"items": agreement_shapes.members_json(views)}
+        return agreement_shapes.acceptances_json(views, _agreement(state, views, prefix))
+
+    answer = state.ask(lambda daemon: daemon.get("/members", {"agreement": prefix}), local)
+    if prefix is not None:
+        _print_acceptances(answer, me, as_json)
         return
-    agreements = views.agreements.all()
-    people: dict[bytes, list[Accepted]] = {}
-    for agreement in agreements:
-        for author, accepted in agreement.accepted.items():
-            people.setdefault(author, []).append(accepted)
-    total = len(agreements)
-    result = [
-        {
-            "member": peer_id(author),
-            "forked": views.is_forked(author),
-            "accepted": len(found),
-            "current": sum(1 for a in found if a.status == "current"),
-            "of": total,
-            "status": "member" if len(found) == total else "partial",
-        }
-        for author, found in sorted(people.items(), key=lambda item: peer_id(item[0]))
-    ]
     if as_json:
-        print_json(result)
+        print_json(answer["items"])
         return
     rows = [
         (
-            flagged_label(views, author, me),
-            f"{row['accepted']} of {total}",
-            f"{row['current']} of {total}",
+            _label({"author": row["member"], "forked": row["forked"]}, me),
+            f"{row['accepted']} of {row['of']}",
+            f"{row['current']} of {row['of']}",
             row["status"],
         )
-        for (author, _), row in zip(
-            sorted(people.items(), key=lambda item: peer_id(item[0])), result, strict=True
-        )
+        for row in answer["items"]
     ]
     print_table(None, ["participant", "accepted", "current versions", "status"], rows)
 
 
-def _print_acceptances(views: Views, agreement: Agreement, me: bytes, as_json: bool) -> None:
-    accepted = sorted(agreement.accepted.items(), key=lambda item: item[1].entry.timestamp)
+def _print_acceptances(answer: dict[str, Any], me: bytes, as_json: bool) -> None:
     if as_json:
-        print_json(
-            {
-                "agreement": agreement.doc.hex(),
-                "title": agreement.title,
-                "version": agreement.version.hex(),
-                "members": [
-                    {
-                        "member": peer_id(author),
-                        "forked": views.is_forked(author),
-                        "version": a.version.hex(),
-                        "status": a.status,
-                        "current": a.status == "current",
-                        "accepted_at": Instant(a.entry.timestamp),
-                    }
-                    for author, a in accepted
-                ],
-            }
-        )
+        print_json(answer)
         return
     rows = [
         (
-            flagged_label(views, author, me),
-            _short(a.version),
-            a.status,
-            format_time(a.entry.timestamp),
+            _label({"author": a["member"], "forked": a["forked"]}, me),
+            a["version"][:SHORT],
+            a["status"],
+            format_time(a["accepted_at"]),
         )
-        for author, a in accepted
+        for a in answer["members"]
     ]
     print_table(
-        f"{agreement.title}: version {_short(agreement.version)}",
+        f"{answer['title']}: version {answer['version'][:SHORT]}",
         ["member", "accepted version", "status", "accepted at (UTC)"],
         rows,
     )

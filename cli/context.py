@@ -108,7 +108,7 @@ class Session:
             except DaemonUnavailable as exc:
                 import sys
 
-                sys.stderr.write(f"warning: the daemon did not answer ({exc}); reading the store\n")
+                sys.stderr.write(f"warning: the daemon did not answer ({exc}); using the store\n")
                 self._daemon = None
         return local()
 

@@ -39,7 +39,6 @@ from samoorg.cli.paging import (
 )
 from samoorg.node.actions.forum import ignored
 from samoorg.node.api.shapes import (
-    distribution_json,
     idea_detail,
     idea_order,
     idea_summary,
@@ -200,20 +199,25 @@ def distribute(
 ) -> None:
     """Split AMOUNT among members in proportion to utility (largest remainder, exact)."""
     from samoorg.crdt.money import Amount
+    from samoorg.node.api.shapes import distribute_json
 
     total = Amount.parse(amount, currency)
-    _, views = _views(session(ctx))
-    result = distribution_json(views, total)
+    state = session(ctx)
+    query = {"amount": amount, "currency": currency}
+    result = state.ask(
+        lambda daemon: daemon.get("/distribute", query),
+        lambda: distribute_json(_views(state)[1], total),
+    )
     if as_json:
         print_json(result)
         return
-    shares = result["shares"]
     print_table(
         None,
         ["member", "utility %", f"share {total.currency}"],
-        [(r["id"], r["utility_percent"], r["share"]) for r in shares],
+        [(r["id"], r["utility_percent"], r["share"]) for r in result["shares"]],
     )
-    check = sum(int(r["share"].replace(".", "")) for r in shares)  # exact minor units
+    # Shares are written with exactly the currency's minor digits: the digits are the minor units.
+    check = sum(int(r["share"].replace(".", "")) for r in result["shares"])
     typer.echo(f"total {Amount(total.currency, check).format()} {total.currency}")
 
 

@@ -154,6 +154,10 @@ class Session:
             "PYTHONUNBUFFERED": "1",
             "SAMOORG_GUIDE_NOW_MS": str(self.clock),
             "SAMOORG_GUIDE_SEED": f"{self.name}/{self.count}",
+            # The command's own clock and seed: a running daemon would sign the
+            # writes with its own (the output is the same either way, see
+            # tests/test_cli_daemon*.py, but the ids would change from run to run).
+            "SAMOORG_OFFLINE": "1",
         }
 
     def shell(self, command: str) -> tuple[int, str]:

@@ -324,7 +324,10 @@ def test_api_and_cli_writers_at_once_keep_one_feed(tmp_path: Path) -> None:
     try:
         writers = [
             subprocess.Popen(
-                cli_command(node.home, "idea", "post", f"cli {n}"),
+                # Half through the daemon's API, half on the store directly.
+                cli_command(
+                    node.home, *(("--offline",) if n % 2 else ()), "idea", "post", f"cli {n}"
+                ),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )

@@ -49,6 +49,11 @@ READS: tuple[tuple[str, ...], ...] = (
     ("poll", "list", "--limit", "1"),
     ("agreement", "list"),
     ("agreement", "list", "--limit", "1"),
+    ("members",),
+    ("distribute", "1000", "EUR"),
+    ("distribute", "99.95", "EUR"),
+    ("log", "--invalid"),
+    ("log", "--invalid", "--kind", "trust.accept", "--limit", "1"),
 )
 SHOWN: tuple[tuple[str, str], ...] = (("poll", "poll.new"), ("agreement", "agreement.new"))
 """``show ID`` commands and the kind of the entry they show (compared like READS)."""
@@ -174,6 +179,8 @@ def test_show_through_the_daemon_equals_offline(
     variants = [(command, "show", ident)]
     if command == "agreement":  # an earlier version, by the entry id of its newest edit
         variants.append(("agreement", "show", ident, "--version", ident))
+        variants += [("agreement", "history", ident), ("agreement", "blame", ident)]
+        variants.append(("members", "--agreement", ident))
     for args in variants:
         offline_text = cli(node.home, "--offline", *args)
         offline_json = cli(node.home, "--offline", *args, "--json")
@@ -267,3 +274,29 @@ def test_appeal_show_through_the_daemon_equals_offline(
     assert refusal.code == refused.code == 1
     assert refused.err == refusal.err
     assert "expected the id of a" in refused.err
+
+
+MALFORMED: tuple[tuple[str, ...], ...] = (
+    ("idea", "show", "zz"),
+    ("poll", "show", "zz"),
+    ("request", "show", "zz"),
+    ("initiative", "show", "zz"),
+    ("agreement", "show", "zz"),
+    ("agreement", "history", "zz"),
+    ("agreement", "blame", "zz"),
+    ("members", "--agreement", "zz"),
+    ("distribute", "-5", "EUR"),
+    ("distribute", "5", "XXX"),
+)
+
+
+@pytest.mark.parametrize("args", MALFORMED, ids=" ".join)
+def test_malformed_ids_and_values_are_bad_usage_both_ways(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    offline = cli(node.home, "--offline", *args)
+    with monkeypatch.context() as patched:
+        store_forbidden(patched)
+        through = cli(node.home, *args)
+    assert (through.code, through.out, through.err) == (offline.code, offline.out, offline.err)
+    assert through.code == 2, through.err

@@ -228,3 +228,25 @@ def test_invites_and_agreements(
     _same_refusal(node, cli, monkeypatch, 1, "agreement", "edit", made[0], "-f", str(text))
     _same_write(node, cli, monkeypatch, lambda t: ("agreement", "accept", t[:12]), made)
     _same_refusal(node, cli, monkeypatch, 1, "agreement", "accept", made[0][:12])
+
+
+def test_a_write_without_an_answer_is_not_repeated_on_the_store(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.client
+
+    def no_answer(self: http.client.HTTPConnection) -> None:
+        raise TimeoutError("timed out")
+
+    before = json.loads(run_cli(node.home, "--offline", "log", "--all", "--json").stdout)
+    with monkeypatch.context() as patched:
+        patched.setattr(http.client.HTTPConnection, "getresponse", no_answer)
+        lost = cli(node.home, "idea", "post", "sent once")
+    assert lost.code == 1
+    assert "the record may have been stored" in lost.err
+    _caught_up(node)
+    after = json.loads(run_cli(node.home, "--offline", "log", "--all", "--json").stdout)
+    titles = [e["body"].get("title") for e in after["items"]]
+    # The daemon may have stored it (or dropped it when the connection closed); never twice.
+    assert titles.count("sent once") <= 1
+    assert len(after["items"]) - len(before["items"]) == titles.count("sent once")

@@ -40,8 +40,8 @@ module per family (:mod:`.trust`, :mod:`.pledges`, :mod:`.appeals`,
 
 Example, from a daemon's web page::
 
-    from samoorg.node.actions import Actor, pledges
-    actor = Actor.of(home, store, live_state, signer)
+    from samoorg.node.actions import pledges
+    actor = api_context.actor()        # or Actor.of(home, store, live_state, signer)
     done = pledges.intend(actor, amount=Amount.parse("50", "EUR"), to="12D3KooW...")
     done.shape["id"], done.notes
 """
@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from samoorg.crdt.money import Amount
+    from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.home import Home
@@ -76,11 +77,26 @@ class Actor:
     """Our participant key (known without decrypting the key)."""
     load_signer: Callable[[], Signer]
     """The key, asked for only when a record is signed (a passphrase may be prompted)."""
+    social_of: Callable[[bytes], SocialViews] | None = None
+    """The social views seen from a root, remembered (the daemon's ``LiveViews.social``)."""
 
     @classmethod
-    def of(cls, home: Home, store: Store, live: StoreViews, signer: Signer) -> Actor:
+    def of(
+        cls,
+        home: Home,
+        store: Store,
+        live: StoreViews,
+        signer: Signer,
+        social_of: Callable[[bytes], SocialViews] | None = None,
+    ) -> Actor:
         """An actor with a key already loaded (the daemon's)."""
-        return cls(home, store, live, signer.public_key, lambda: signer)
+        return cls(home, store, live, signer.public_key, lambda: signer, social_of)
+
+    def social(self) -> SocialViews:
+        """The social views seen from us (trust list, forum, ratings, polls, utility)."""
+        if self.social_of is not None:
+            return self.social_of(self.me)
+        return self.views.social(self.me)
 
     @property
     def views(self) -> Views:

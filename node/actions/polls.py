@@ -31,7 +31,7 @@ def vote(actor: Actor, *, poll: str, option: str) -> Done:
     from samoorg.crdt import polls
 
     entry = actor.entry(poll, polls.POLL_KIND)
-    social = actor.views.social(actor.me)
+    social = actor.social()
     if entry.id not in social.polls.polls:
         raise ignored(actor.views, entry, "poll")
     tally = social.tally(entry.id)

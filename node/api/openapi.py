@@ -134,7 +134,12 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "/log",
         "Stored entries, newest first.",
         "EntryPage",
-        (Param("author", _STR, "Only this author's entries (peer id)."), _KIND, *_PAGE),
+        (
+            Param("author", _STR, "Only this author's entries (peer id)."),
+            _KIND,
+            Param("invalid", _BOOL, "Only entries the views ignore, with the reason."),
+            *_PAGE,
+        ),
         (400,),
     ),
     Endpoint(
@@ -237,6 +242,41 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "A one-time link that opens a session of the web organizer (samoorg web).",
         "WebLogin",
         status=201,
+    ),
+    Endpoint(
+        "get",
+        "/agreements/{id}/history",
+        "Who changed what: every edit, oldest first, then pending and invalid entries.",
+        "AgreementHistory",
+        (Param("id", _STR, "The agreement's id or a unique prefix (hex).", "path"),),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
+        "/agreements/{id}/blame",
+        "Each line of the current text with the last edit that touched it.",
+        "AgreementBlame",
+        (Param("id", _STR, "The agreement's id or a unique prefix (hex).", "path"),),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
+        "/members",
+        "Who accepted the agreements (or, with `agreement`, which version each accepted).",
+        "Members",
+        (Param("agreement", _STR, "Only this agreement's acceptances (id or unique prefix)."),),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
+        "/distribute",
+        "An amount split among trust-list members in proportion to utility (exact).",
+        "Distribution",
+        (
+            Param("amount", _STR, "The amount to share, e.g. 1000 or 99.95."),
+            Param("currency", _STR, "ISO 4217 code, e.g. EUR."),
+        ),
+        (400,),
     ),
 )
 
@@ -496,6 +536,70 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         }
     ),
     "InviteRevoked": _object({"invite": _STR, "revocation": _STR, "state": _STR}),
+    "AgreementHistory": _object(
+        {
+            "agreement": _STR,
+            "title": _STR,
+            "items": {
+                "type": "array",
+                "items": _object(
+                    {"entry": _STR, "author": _STR, "forked": _BOOL, "timestamp": _TIME},
+                    status={"enum": ["applied", "pending", "invalid"]},
+                ),
+            },
+        }
+    ),
+    "AgreementBlame": _object(
+        {
+            "agreement": _STR,
+            "title": _STR,
+            "items": {
+                "type": "array",
+                "items": _object(
+                    {"line": _INT, "text": _STR, "entry": _STR, "author": _STR, "forked": _BOOL}
+                ),
+            },
+        }
+    ),
+    "Members": {
+        "oneOf": [
+            _object(
+                {
+                    "items": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "member": _STR,
+                                "forked": _BOOL,
+                                "accepted": _INT,
+                                "current": _INT,
+                                "of": _INT,
+                                "status": {"enum": ["member", "partial"]},
+                            }
+                        ),
+                    }
+                }
+            ),
+            _object(
+                {
+                    "agreement": _STR,
+                    "title": _STR,
+                    "version": _STR,
+                    "members": {"type": "array", "items": {"type": "object"}},
+                }
+            ),
+        ]
+    },
+    "Distribution": _object(
+        {
+            "amount": _STR,
+            "currency": _STR,
+            "shares": {
+                "type": "array",
+                "items": _object({"id": _STR, "utility_percent": _STR, "share": _STR}),
+            },
+        }
+    ),
     "CreatedComment": _object({"id": _STR, "kind": _STR, "idea": _STR}),
     "CreatedRating": _object(
         {"id": _STR, "kind": _STR, "about": {"enum": ["member", "idea"]}, "subject": _STR}

@@ -46,6 +46,7 @@ from samoorg.node.web.sessions import LINK_TTL, WebSessions
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.invites import InviteOutcome
     from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.protocol.crypto import Signer
@@ -75,6 +76,10 @@ class ApiContext:
     def me(self) -> bytes:
         """Our participant key."""
         return self.signer.public_key
+
+    def actor(self) -> Actor:
+        """The :class:`~samoorg.node.actions.Actor` of the daemon, for its actions."""
+        return Actor.of(self.home, self.store, self.live.state, self.signer, self.live.social)
 
 
 def _json(body: Any, status_code: int = 200) -> JSONResponse:
@@ -228,7 +233,10 @@ async def inbox(request: Request) -> Response:
 
 
 async def entries_log(request: Request) -> Response:
-    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items."""
+    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items.
+
+    ``invalid=true``: only those the views ignore, with the reason (``log --invalid``).
+    """
     ctx = _ctx(request)
     query = request.query_params
     page = page_request(query)
@@ -238,6 +246,10 @@ async def entries_log(request: Request) -> Response:
     author_text = query.get("author")
     author = parse_peer_id(author_text) if author_text is not None else None
     rows = ctx.live.newest_first(page.position, author, kinds)
+    if bool_param(query, "invalid"):
+        reasons = ctx.live.views.invalid()
+        items, cursor = shapes.log_page((r for r in rows if r[1].id in reasons), page.limit)
+        return _page(shapes.invalid_items(items, reasons), cursor)
     items, cursor = shapes.log_page(rows, page.limit)
     return _page(items, cursor)
 
@@ -373,8 +385,9 @@ def action_handler(chosen: Action) -> Callable[[Request], Awaitable[Response]]:
         ctx = _ctx(request)
         body = await _json_body(request)
         ctx.live.refresh()  # entries another process stored just before (its ids may be named)
-        actor = Actor.of(ctx.home, ctx.store, ctx.live.state, ctx.signer)
-        done = chosen.call(actor, check_body(chosen.fields, body), request.path_params.get("id"))
+        done = chosen.call(
+            ctx.actor(), check_body(chosen.fields, body), request.path_params.get("id")
+        )
         ctx.stored()
         headers = {NOTES_HEADER: json.dumps(list(done.notes))} if done.notes else None
         return JSONResponse(shapes.jsonable(done.shape), chosen.status, headers)
@@ -388,8 +401,7 @@ async def pledge(request: Request) -> Response:
     from samoorg.node.actions import pledges as pledge_actions
 
     ctx = _ctx(request)
-    actor = Actor.of(ctx.home, ctx.store, ctx.live.state, ctx.signer)
-    return _json(pledge_actions.show(actor, pledge=request.path_params["id"]))
+    return _json(pledge_actions.show(ctx.actor(), pledge=request.path_params["id"]))
 
 
 # -- help requests, initiatives and invites -------------------------------------
@@ -467,3 +479,58 @@ async def web_login(request: Request) -> Response:
     secret = ctx.sessions.issue()
     base = f"{request.url.scheme}://{request.url.netloc}"
     return _json({"url": f"{base}/login?once={secret}", "expires_in": int(LINK_TTL)}, 201)
+
+
+# -- agreement history, blame, members, distribution --------------------------------
+
+
+def _held_agreement(ctx: ApiContext, prefix: str) -> Agreement:
+    from samoorg.crdt.agreement_codec import NEW
+
+    return shapes.held_agreement(ctx.live.views, _entry_of_kind(ctx, prefix, NEW))
+
+
+async def agreement_history(request: Request) -> Response:
+    """``GET /agreements/{id}/history``: ``samoorg agreement history --json`` as ``items``."""
+    from samoorg.node.api.agreement_shapes import history_json, titled
+
+    ctx = _ctx(request)
+    agreement = _held_agreement(ctx, request.path_params["id"])
+    return _json(titled(agreement, history_json(ctx.live.views, agreement)))
+
+
+async def agreement_blame(request: Request) -> Response:
+    """``GET /agreements/{id}/blame``: ``samoorg agreement blame --json`` as ``items``."""
+    from samoorg.node.api.agreement_shapes import blame_json, titled
+
+    ctx = _ctx(request)
+    agreement = _held_agreement(ctx, request.path_params["id"])
+    return _json(titled(agreement, blame_json(ctx.live.views, agreement)))
+
+
+async def members(request: Request) -> Response:
+    """``GET /members``: ``samoorg members --json`` as ``items``, or one agreement's acceptances."""
+    from samoorg.crdt.agreements import AgreementState
+    from samoorg.node.api.agreement_shapes import acceptances_json, members_json
+
+    ctx = _ctx(request)
+    prefix = request.query_params.get("agreement")
+    live = ctx.live
+    if prefix is not None:
+        return _json(acceptances_json(live.views, _held_agreement(ctx, prefix)))
+    items = live.memo(("members",), AgreementState.kinds, lambda: members_json(live.views))
+    return _json({"items": items})
+
+
+async def distribute(request: Request) -> Response:
+    """``GET /distribute?amount=&currency=``: as ``samoorg distribute AMOUNT CURRENCY --json``."""
+    from samoorg.crdt.money import Amount
+
+    ctx = _ctx(request)
+    query = request.query_params
+    amount, currency = query.get("amount"), query.get("currency")
+    if amount is None or currency is None or len(amount) > 40 or len(currency) > 3:
+        raise ApiError("invalid_parameter", "expected amount and currency (e.g. 1000 and EUR)")
+    total = Amount.parse(amount, currency)
+    social = ctx.live.social(ctx.me)
+    return _json(shapes.distribute_json(social, total))

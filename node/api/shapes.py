@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from samoorg.node.api.times import Instant, format_time, instant, rfc3339
-from samoorg.protocol.ids import peer_id
+from samoorg.protocol.ids import parse_peer_id, peer_id
 
 __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from samoorg.crdt.pledge_rules import PledgeOutcome
     from samoorg.crdt.pledges import Appeal
     from samoorg.crdt.polls import Tally
+    from samoorg.crdt.reasons import Reason
     from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
     from samoorg.node.store import StoreStats
@@ -509,29 +510,6 @@ def utility_summary(social: SocialViews) -> dict[str, Any]:
     }
 
 
-def distribution_json(social: SocialViews, total: Amount) -> dict[str, Any]:
-    """``samoorg distribute --json``: ``total`` split by utility, exactly (largest remainder).
-
-    Shares follow the order of :func:`utility_rows`; they add up to ``total``.
-    """
-    from samoorg.crdt.shares import distribute
-    from samoorg.protocol.ids import parse_peer_id
-
-    shares = distribute(total, social.utility.utility)
-    return {
-        "amount": total.format(),
-        "currency": total.currency,
-        "shares": [
-            {
-                "id": row["id"],
-                "utility_percent": row["utility_percent"],
-                "share": shares[parse_peer_id(row["id"])].format(),
-            }
-            for row in utility_rows(social)
-        ],
-    }
-
-
 def poll_order(social: SocialViews) -> list[bytes]:
     """Poll ids, newest first (``samoorg poll list``)."""
     held = social.polls.polls
@@ -608,3 +586,36 @@ def agreement_detail(views: Views, agreement: Agreement, version: str | None) ->
         "version_entries": len(agreement.replica.closure(heads)),
         "text": text,
     }
+
+
+def distribute_json(social: SocialViews, total: Amount) -> dict[str, Any]:
+    """``samoorg distribute --json``: ``total`` split by utility (largest remainder, exact)."""
+    from samoorg.crdt.shares import distribute
+
+    shares = distribute(total, social.utility.utility)
+    return {
+        "amount": total.format(),
+        "currency": total.currency,
+        "shares": [
+            {
+                "id": row["id"],
+                "utility_percent": row["utility_percent"],
+                "share": shares[parse_peer_id(row["id"])].format(),
+            }
+            for row in utility_rows(social)
+        ],
+    }
+
+
+def invalid_items(
+    items: list[dict[str, Any]], reasons: Mapping[bytes, Reason]
+) -> list[dict[str, Any]]:
+    """``log --invalid --json`` items: log items with the reason the views ignore each."""
+    return [
+        {
+            **e,
+            "invalid": reasons[bytes.fromhex(e["id"])].text,
+            "code": reasons[bytes.fromhex(e["id"])].code.value,
+        }
+        for e in items
+    ]
