@@ -1,14 +1,10 @@
-"""What the pages of web2 share: the actor of a form, paging a long list, parsing a time.
+"""What the list and form pages share: a page with a refusal, a form's post, paging, a time.
 
-* :func:`actor` is the daemon's key acting on the daemon's store and views
-  (:class:`~samoorg.node.actions.Actor`), for the write actions of
-  :mod:`samoorg.node.actions`; :func:`act` runs one and, when it stored
-  something, tells the daemon (which announces it to peers), or returns
-  the refusal (:class:`~samoorg.node.web.forms.Refusal`) and stores nothing.
 * :func:`show` renders a page with the refusal of a form next to its field
   (and what was typed), or without one; :func:`submit` is the whole ``POST``
-  of a form: read it, run its action, then go to the result or show the
-  refusal.
+  of a form: read it, run its action (:func:`~samoorg.node.web.forms.act`,
+  on the daemon's store: nothing is stored on a refusal), then go to the
+  result or show the refusal.
 * :func:`window` cuts one page out of a remembered list (``?start=``), so a
   page of a listing with 100k rows costs the page.
 * :func:`future_time` reads a date field (``2026-12-31``, ``2026-12-31T18:00``
@@ -21,9 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from samoorg.node.web.forms import Refusal, attempt, done, read_form
+from samoorg.node.web.forms import Refusal, act, done, read_form
 from samoorg.node.web.render import page
-from samoorg.node.web.site import context
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -39,22 +34,6 @@ T = TypeVar("T")
 PAGE: Final = 25
 """Rows per page of a listing."""
 MAX_START: Final = 10**9
-
-
-def actor(request: Request) -> Actor:
-    """The node's own key acting on the daemon's store and views."""
-    from samoorg.node.actions import Actor
-
-    ctx = context(request)
-    return Actor.of(ctx.home, ctx.store, ctx.live.state, ctx.signer)
-
-
-def act(request: Request, action: Callable[[Actor], Done]) -> tuple[Done | None, Refusal | None]:
-    """Run a write action as this node; announce what it stored, or return its refusal."""
-    found, refusal = attempt(lambda: action(actor(request)))
-    if found is not None and found.entries:
-        context(request).stored()
-    return found, refusal
 
 
 def show(
@@ -91,11 +70,10 @@ async def submit(
     """A form's ``POST``: read it (CSRF checked), run ``action`` as this node, then go to
     ``then(done, form)`` (303), or show the refusal with ``refused`` (nothing stored)."""
     form = await read_form(request)
-    found, refusal = act(request, lambda actor: action(actor, form))
-    if refusal is not None:
-        return refused(request, form, refusal)
-    assert found is not None
-    return done(then(found, form))
+    result = act(request, lambda actor: action(actor, form))
+    if isinstance(result, Refusal):
+        return refused(request, form, result)
+    return done(then(result, form))
 
 
 def field_of(message: str, fields: Mapping[str, tuple[str, ...]]) -> str:

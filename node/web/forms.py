@@ -111,11 +111,9 @@ def attempt(action: Callable[[], T]) -> T | Refusal:
 
 def actor(request: Request) -> Actor:
     """The daemon's participant acting on its store and current views."""
-    from samoorg.node.actions import Actor
-
     ctx = context(request)
     ctx.live.refresh()  # entries another process stored just before (its ids may be named)
-    return Actor.of(ctx.home, ctx.store, ctx.live.state, ctx.signer)
+    return ctx.actor()  # with the daemon's remembered social views
 
 
 def act(request: Request, action: Callable[..., Done], **args: Any) -> Done | Refusal:

@@ -22,7 +22,7 @@ from samoorg.crdt.errors import MalformedInput
 from samoorg.node.actions import forum as actions
 from samoorg.node.api.shapes import idea_detail, idea_order, idea_summary, jsonable
 from samoorg.node.daemon_views import SOCIAL_KINDS
-from samoorg.node.web import acting
+from samoorg.node.web import forms
 from samoorg.node.web.acting import field_of, show, start_param, submit, window
 from samoorg.node.web.site import context
 from samoorg.protocol.ids import peer_id
@@ -68,7 +68,7 @@ async def forum(request: Request) -> Response:
 
 def _idea_values(request: Request) -> dict[str, Any]:
     ctx = context(request)
-    actor = acting.actor(request)
+    actor = forms.actor(request)
     entry = actions.held_idea(actor, request.path_params["id"])
     social = ctx.live.social(ctx.me)
     return {

@@ -40,6 +40,17 @@ async def ledger(request: Request) -> Response:
     """``GET /ledger`` (``?mine=1``)."""
     ctx = context(request)
     mine = request.query_params.get("mine") in {"1", "true", "yes"}
+    lang = request_lang(request)
+    live = ctx.live
+    values = live.memo(
+        ("web.ledger", mine, lang), PledgeState.kinds, lambda: _values(request, mine, lang)
+    )
+    return page(request, "ledger.html", values, active="ledger")
+
+
+def _values(request: Request, mine: bool, lang: str) -> dict[str, Any]:
+    """What the page shows; the pictures are drawn once per change of the pledges."""
+    ctx = context(request)
     live = ctx.live
     body: dict[str, Any] = live.memo(
         ("ledger", mine, None),
@@ -47,7 +58,7 @@ async def ledger(request: Request) -> Response:
         lambda: ledger_json(live.views, ctx.me, None, mine),
     )
     me = peer_id(ctx.me)
-    you = translate(request_lang(request), "common.you")
+    you = translate(lang, "common.you")
     cycles = [
         {
             "members": c["cycle"],
@@ -63,21 +74,16 @@ async def ledger(request: Request) -> Response:
         }
         for n, c in enumerate(body["netting"][:MAX_CYCLES])
     ]
-    return page(
-        request,
-        "ledger.html",
-        {
-            "mine": mine,
-            "me": me,
-            "outstanding": body["outstanding"][:MAX_ROWS],
-            "outstanding_total": len(body["outstanding"]),
-            "cycles": cycles,
-            "cycles_total": len(body["netting"]),
-            "after": body["after_netting"][:MAX_ROWS],
-            "after_total": len(body["after_netting"]),
-        },
-        active="ledger",
-    )
+    return {
+        "mine": mine,
+        "me": me,
+        "outstanding": body["outstanding"][:MAX_ROWS],
+        "outstanding_total": len(body["outstanding"]),
+        "cycles": cycles,
+        "cycles_total": len(body["netting"]),
+        "after": body["after_netting"][:MAX_ROWS],
+        "after_total": len(body["after_netting"]),
+    }
 
 
 ROUTES: Final = [Route("/ledger", ledger)]

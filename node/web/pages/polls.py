@@ -20,7 +20,7 @@ from samoorg.node.actions.forum import ignored
 from samoorg.node.api.shapes import jsonable, poll_order, tally_json
 from samoorg.node.daemon_views import SOCIAL_KINDS
 from samoorg.node.store import now_ms
-from samoorg.node.web import acting
+from samoorg.node.web import forms
 from samoorg.node.web.acting import field_of, future_time, show, start_param, submit, window
 from samoorg.node.web.charts import progress_percent
 from samoorg.node.web.site import context
@@ -61,7 +61,7 @@ def _poll_values(request: Request) -> dict[str, Any]:
     from samoorg.crdt.polls import POLL_KIND
 
     ctx = context(request)
-    entry = acting.actor(request).entry(request.path_params["id"], POLL_KIND)
+    entry = forms.actor(request).entry(request.path_params["id"], POLL_KIND)
     social = ctx.live.social(ctx.me)
     if entry.id not in social.polls.polls:
         raise ignored(ctx.live.views, entry, "poll")

@@ -27,7 +27,7 @@ from samoorg.node.api.shapes import appeal_detail, appeal_row, held_appeal, json
 from samoorg.node.store import now_ms
 from samoorg.node.web.acting import field_of, future_time, show, start_param, submit, window
 from samoorg.node.web.charts import progress_percent
-from samoorg.node.web.site import context
+from samoorg.node.web.site import context, remembered
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 PATHS: Final = {REQUEST: "/requests", INITIATIVE: "/initiatives"}
 LABEL: Final = {REQUEST: "request", INITIATIVE: "initiative"}
+ROWS_SECONDS: Final = 5.0
 
 
 def _row(views: Views, appeal: Appeal, at: int, detail: bool = False) -> dict[str, Any]:
@@ -65,8 +66,20 @@ def _list_values(request: Request) -> dict[str, Any]:
         listed = live.memo(
             ("appeals", kind), PledgeState.kinds, partial(live.views.pledges.appeals, kind)
         )
-        shown, win = window(listed, start if name == request.query_params.get("list") else 0)
-        found[name] = [_row(live.views, a, at) for a in shown]
+        first = start if name == request.query_params.get("list") else 0
+        shown, win = window(listed, first)
+
+        def rows(shown: list[Appeal] = shown) -> list[dict[str, Any]]:
+            return [_row(live.views, a, at) for a in shown]
+
+        # A row's status moves with the clock (a deadline passes): the first page is
+        # remembered for ROWS_SECONDS at most; later pages are made when asked for.
+        if win.start == 0:
+            found[name] = remembered(
+                request, ("requests", kind), PledgeState.kinds, ROWS_SECONDS, rows
+            )
+        else:
+            found[name] = rows()
         found[f"{name}_window"] = win
     return found
 

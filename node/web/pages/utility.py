@@ -126,8 +126,7 @@ def _preview(request: Request) -> dict[str, Any] | Refusal | None:
             "total": Amount(total.currency, every).format(),
         }
 
-    preview, refusal = attempt(split)
-    return refusal if refusal is not None else preview
+    return attempt(split)
 
 
 def _refused(request: Request, form: Form, refusal: Refusal) -> Response:
