@@ -57,11 +57,11 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/agreements"): routes.agreements,
     ("get", "/agreements/{id}"): routes.agreement,
     ("get", "/pledges/{id}"): routes.pledge,
-    ("post", "/web/login"): routes.web_login,
     ("get", "/agreements/{id}/history"): routes.agreement_history,
     ("get", "/agreements/{id}/blame"): routes.agreement_blame,
     ("get", "/members"): routes.members,
     ("get", "/distribute"): routes.distribute,
+    ("post", "/web/login"): routes.web_login,
     **{(a.method, a.path): routes.action_handler(a) for a in ACTIONS},
 }
 

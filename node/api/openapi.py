@@ -237,13 +237,6 @@ _READS: Final[tuple[Endpoint, ...]] = (
         (400, 404, 409),
     ),
     Endpoint(
-        "post",
-        "/web/login",
-        "A one-time link that opens a session of the web organizer (samoorg web).",
-        "WebLogin",
-        status=201,
-    ),
-    Endpoint(
         "get",
         "/agreements/{id}/history",
         "Who changed what: every edit, oldest first, then pending and invalid entries.",
@@ -277,6 +270,13 @@ _READS: Final[tuple[Endpoint, ...]] = (
             Param("currency", _STR, "ISO 4217 code, e.g. EUR."),
         ),
         (400,),
+    ),
+    Endpoint(
+        "post",
+        "/web/login",
+        "A one-time link that opens a session of the web organizer (samoorg web).",
+        "WebLogin",
+        status=201,
     ),
 )
 

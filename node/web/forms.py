@@ -110,10 +110,10 @@ def attempt(action: Callable[[], T]) -> T | Refusal:
 
 
 def actor(request: Request) -> Actor:
-    """The daemon's participant acting on its store and current views."""
+    """The daemon's participant acting on its store and current views (as the API's)."""
     ctx = context(request)
     ctx.live.refresh()  # entries another process stored just before (its ids may be named)
-    return ctx.actor()  # with the daemon's remembered social views
+    return ctx.actor()
 
 
 def act(request: Request, action: Callable[..., Done], **args: Any) -> Done | Refusal:
