@@ -387,3 +387,24 @@ def test_forum_utility_polls_and_agreements_act(
     doc = page.url.rsplit("/", 1)[1]
     shown = node.cli_json("agreement", "show", doc)
     assert shown["text"] == "Water at dawn.\nShare tools.\nClose the gate.\n"
+
+
+def test_the_pages_read_without_javascript(
+    browser: Browser, node: WebNode, community: Community
+) -> None:
+    page = open_organizer(browser, node, javascript=False)
+    request = community.named["request"].id.hex()
+    agreement = community.named["agreement"].id.hex()
+    for path, selector, text in (
+        ("/pledges?tab=to_me_intentions", "#pledge-rows", "15.00 EUR"),
+        ("/requests", "#request-list", "500.00 EUR"),
+        (f"/requests/{request}", "#appeal", "500.00 EUR"),
+        ("/ledger", "#outstanding", "30.00 EUR"),
+        ("/forum", "#ideas", "Shared tool library"),
+        ("/utility", "#utility-rows", "%"),
+        (f"/agreements/{agreement}", "#agreement-body", "by vote."),
+        ("/polls", "#poll-list", "Who speaks for us?"),
+    ):
+        _go(page, node, path)
+        assert text in page.locator(selector).inner_text(), path
+    page.context.close()
