@@ -32,13 +32,13 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
 from samoorg.protocol.ids import parse_peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreements import Agreement
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.agreements import Agreement
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FileOption = Annotated[
@@ -77,9 +77,9 @@ def _open(ctx: typer.Context, prefix: str) -> tuple[Session, Views, Agreement]:
 
 
 def _agreement(state: Session, views: Views, prefix: str) -> Agreement:
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW
 
-    return held_agreement(views, resolve_entry(state, prefix, NEW))
+    return held_agreement(views, resolve_entry(state, prefix, AGREEMENT_NEW))
 
 
 def _preview(text: str) -> str:

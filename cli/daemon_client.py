@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlencode, urlsplit
 
 from samoorg.cli.paging import Page, Paging
-from samoorg.crdt.errors import MalformedInput, RuleViolation
+from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
 from samoorg.node.errors import Ambiguous, NodeError, NotFound, StoreError
 from samoorg.node.home import Home
 from samoorg.protocol.errors import LocalProtocolError, RemoteProtocolError

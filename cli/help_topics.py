@@ -35,6 +35,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "Pledges": ("pledge", "request", "initiative", "ledger"),
     "Social": ("idea", "comment", "rate", "ratings", "utility", "distribute", "poll", "vote"),
     "Agreements": ("agreement", "members"),
+    "Portal": ("listing", "review"),
     "Network": ("node", "peer", "peers", "sync", "follow", "unfollow"),
     "Web organizer": ("web",),
 }

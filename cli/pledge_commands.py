@@ -30,9 +30,9 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import Amount
-from samoorg.crdt.records import (
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.kinds.pledges import (
     INITIATIVE,
     REQUEST,
 )
@@ -47,8 +47,8 @@ from samoorg.node.api.shapes import (
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.pledges import Appeal
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.pledges import Appeal
     from samoorg.node.actions import Done
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -76,12 +76,20 @@ def pledge_intend(
     initiative: Annotated[
         str | None, typer.Option("--initiative", help="An initiative id.")
     ] = None,
+    listing: Annotated[
+        str | None,
+        typer.Option(
+            "--listing", help="A portal listing this pays or gives for (--to: its author)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Record an intention to give; prints its id. You may revise or withdraw it later."""
     targets = {"to": to, "request": request, "initiative": initiative}
     chosen = {name: ref for name, ref in targets.items() if ref is not None}
-    if len(chosen) != 1:
+    if listing is not None and request is None and initiative is None:
+        chosen["listing"] = listing
+    elif len(chosen) != 1:
         raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
     Amount.parse(amount, currency)  # a malformed amount is bad usage before anything is asked
     body = {"amount": amount, "currency": currency, **chosen}
@@ -483,7 +491,7 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
 
 def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json: bool) -> None:
     """Record the closing of one's own request or initiative; its intentions are released."""
-    from samoorg.crdt.pledge_rules import LABELS
+    from samoorg.crdt.kinds.pledges import LABELS
 
     name = "request.close" if kind == REQUEST else "initiative.close"
     shape = act(session(ctx), name, {"note": note} if note else {}, prefix).shape

@@ -2,7 +2,7 @@
 
 Commands: ``rate``, ``ratings``, ``utility``, ``distribute``, ``idea post|list|show``,
 ``comment``, ``poll new|list|show``, ``vote``. Each reads the views of
-:mod:`samoorg.crdt.social` over the local store and the trust list; each
+:mod:`samoorg.crdt.kinds.social` over the local store and the trust list; each
 refuses an action that breaks a rule with one line (a RuleViolation). The
 writes are the actions of :mod:`samoorg.node.actions` (through the daemon when
 one runs).
@@ -50,8 +50,8 @@ from samoorg.node.api.shapes import (
 )
 
 if TYPE_CHECKING:
-    from samoorg.crdt.social import SocialViews
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.social import SocialViews
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 idea_app = typer.Typer(help="The forum of ideas: post, list, show.", no_args_is_help=True)
@@ -98,7 +98,7 @@ def rate(
     as_json: JsonFlag = False,
 ) -> None:
     """Rate a participant or an idea; your latest rating of a subject replaces earlier ones."""
-    from samoorg.crdt import ratings
+    from samoorg.crdt.kinds import ratings
 
     body: dict[str, Any] = {"subject": subject, "score": score}
     if comment:
@@ -198,7 +198,7 @@ def distribute(
     as_json: JsonFlag = False,
 ) -> None:
     """Split AMOUNT among members in proportion to utility (largest remainder, exact)."""
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
     from samoorg.node.api.shapes import distribute_json
 
     total = Amount.parse(amount, currency)
@@ -334,7 +334,7 @@ def idea_show(
 
 def _idea(state: Session, idea_id: str) -> dict[str, Any]:
     """``idea show --json`` computed from the store."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
     current, views = _views(state)
@@ -427,7 +427,7 @@ def poll_show(
     prefix = hex_prefix(poll_id)
 
     def local() -> dict[str, Any]:
-        from samoorg.crdt import polls
+        from samoorg.crdt.kinds import polls
 
         entry = resolve_entry(state, prefix, polls.POLL_KIND)
         current, views = _views(state)

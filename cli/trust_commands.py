@@ -28,7 +28,7 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.money import Amount
+from samoorg.crdt.algorithms.money import Amount
 from samoorg.node.api.shapes import invite_row, listed_invites, pool_json, trust_rows
 from samoorg.protocol.ids import parse_peer_id
 

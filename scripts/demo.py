@@ -23,9 +23,9 @@ The story, one function per act:
 1. identities and nodes;                    7. an agreement co-edited, one node offline;
 2. invites: the trust list and its pool;    8. everyone accepts it: the members;
 3. a help request;                          9. a spokesperson poll;
-4. an initiative reaching its goal;        10. the web organizer: anna's dashboard URL;
-5. commitments fulfilled by beneficiaries; 11. a bundle to an offline home; verify.
-6. ideas, ratings, utility, a distribution;
+4. an initiative reaching its goal;        10. the portal: an offer, a deal, reviews;
+5. commitments fulfilled by beneficiaries; 11. the web organizer: anna's dashboard URL;
+6. ideas, ratings, utility, a distribution; 12. a bundle to an offline home; verify.
 
 ``--keep`` keeps the homes and the daemons running: each daemon is stopped
 (it must exit 0) and started again in a session of its own on the address it
@@ -280,9 +280,41 @@ def choose_spokesperson(c: Community) -> None:
     c.run(c["anna"], f"poll show {poll}")
 
 
-def open_organizer(c: Community) -> None:
+def portal(c: Community) -> None:
     act(
         10,
+        "The portal: a service in hours, a deal, two reviews",
+        "Chen offers three hours of bicycle repair; emil asks for it. Emil pledges the\n"
+        "   price for chen's listing and commits; chen marks it fulfilled; each reviews\n"
+        "   the other once. Reviews count toward utility.",
+    )
+    chen, emil = c["chen"], c["emil"]
+    offer = c.made(
+        chen,
+        "listing offer 'Bicycle repair' --tag services --tag bikes --price 15 --currency EUR "
+        "--per hourly --quantity 3 --unit hours --place 'Repair cafe' --geohash u33dc",
+    )[:SHORT]
+    c.run(
+        emil, "listing request 'Someone to fix my bicycle' --tag services --quantity 2 --unit hours"
+    )
+    c.converge("an offer and a request")
+    c.run(emil, "listing search bicycl --side offer --near u33")
+    pledge = c.made(emil, f"pledge intend 45 EUR --listing {offer}")[:SHORT]
+    c.refused(emil, f"review {pledge} 5")
+    c.run(emil, f"pledge commit {pledge} --due 7d")
+    c.converge("emil's commitment for the repair")
+    c.run(chen, f"pledge fulfilled {pledge}")
+    c.converge("chen confirmed the repair")
+    c.run(emil, f"review {pledge} 5 --text 'Fixed in an hour, brakes too'")
+    c.run(chen, f"review {pledge} 4 --text 'Paid on the spot'")
+    c.run(chen, f"listing close {offer}")
+    c.converge("two reviews, the offer closed")
+    c.run(c["anna"], "listing list --status done")
+
+
+def open_organizer(c: Community) -> None:
+    act(
+        11,
         "The organizer in the browser",
         "Every node serves its web organizer beside its API, on 127.0.0.1 only.\n"
         "   'samoorg web' prints a link that opens a browser session once (then a cookie).",
@@ -292,7 +324,7 @@ def open_organizer(c: Community) -> None:
 
 def carry_offline(c: Community) -> None:
     act(
-        11,
+        12,
         "No network needed: a bundle to an offline machine",
         "Emil exports every feed he holds to a file; an offline home imports it and\n"
         "   shows the same view digests. A damaged file is refused; every node verifies.",
@@ -310,7 +342,7 @@ def carry_offline(c: Community) -> None:
 
 
 def shut_down(c: Community) -> None:
-    act(12, "Shut down", "SIGTERM to every node: each must exit 0 with no traceback in its log.")
+    act(13, "Shut down", "SIGTERM to every node: each must exit 0 with no traceback in its log.")
     stop_cleanly(c)
 
 
@@ -326,7 +358,7 @@ def stop_cleanly(c: Community) -> None:
 
 def keep_running(c: Community, timeout: float) -> None:
     act(
-        12,
+        13,
         "The nodes keep running",
         "Each node stops cleanly and starts again on its own, to outlive this demo.",
     )
@@ -390,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         agreement = write_agreement(c)
         accept_agreement(c, agreement)
         choose_spokesperson(c)
+        portal(c)
         open_organizer(c)
         carry_offline(c)
         if args.keep:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from samoorg.crdt.agreement_edits import merge_texts
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.algorithms.agreement_edits import merge_texts
+from samoorg.crdt.framework.errors import RuleViolation
 
 # Per line of the base: 0 keep, 1 change (append a mark), 2 delete.
 CHOICES = st.lists(st.sampled_from([0, 1, 2]), min_size=1, max_size=12)

@@ -230,6 +230,30 @@ def test_invites_and_agreements(
     _same_refusal(node, cli, monkeypatch, 1, "agreement", "accept", made[0][:12])
 
 
+def test_portal_listings_searches_and_refusals(
+    node: ApiNode, friend: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offer = ("listing", "offer", "Bike repair", "--tag", "services", "--price", "15")
+    offer += ("--currency", "EUR", "--per", "hourly", "--quantity", "2", "--unit", "hours")
+    made = _same_write(node, cli, monkeypatch, lambda _: offer)
+    assert made[0]["amount"] == {"EUR": "15.00"}
+    mine = _made(node.home, "--offline", "listing", "request", "A ladder", "--tag", "goods")
+    _same_write(
+        node, cli, monkeypatch, lambda t: ("listing", "edit", t[:12], "--quantity", "3"), mine
+    )
+    _same_write(node, cli, monkeypatch, lambda t: ("listing", "close", t[:12], "--withdraw"), mine)
+    for args in (
+        ("listing", "search", "bike", "--json"),
+        ("listing", "list", "--status", "withdrawn"),
+    ):
+        offline = _run(node, cli, monkeypatch, True, *args)
+        through = _run(node, cli, monkeypatch, False, *args)
+        assert (through.code, through.out) == (offline.code, offline.out)
+    _same_refusal(node, cli, monkeypatch, 1, "listing", "offer", "x", "--tag", "fun")
+    _same_refusal(node, cli, monkeypatch, 2, "listing", "search", "x", "--max-price", "5")
+    _same_refusal(node, cli, monkeypatch, 1, "review", "0000abcd", "5")
+
+
 def test_a_write_without_an_answer_is_not_repeated_on_the_store(
     node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:

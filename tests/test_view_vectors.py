@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.reasons import Reason, ReasonCode
-from samoorg.crdt.views import DOMAINS, Views
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.reasons import Reason, ReasonCode
+from samoorg.crdt.framework.views import DOMAINS, Views
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry, decode_entry
 
@@ -52,7 +52,7 @@ def test_each_digest_is_the_sha256_of_its_input() -> None:
     for case in VECTORS["scenarios"]:
         for name, digest in case["expected"]["digests"].items():
             assert hashlib.sha256(bytes.fromhex(digest["input"])).hexdigest() == digest["digest"]
-            assert name in {"trust", "pledges", "forum", "ratings", "polls", "agreements"}
+            assert name in {cls.name for cls in DOMAINS}
 
 
 def test_the_vectors_cover_every_reason_code_and_waiting_entries() -> None:
@@ -211,6 +211,8 @@ def _where_reasons_sit(name: str, state: Any) -> tuple[list[list[Any]], list[lis
         return [state[3]], [pledge[5] for pledge in state[0]] + [state[4]]
     if name in ("forum", "ratings", "polls"):
         return [state["invalid"]], [state["pending"]]
+    if name in ("listings", "reviews"):
+        return [state[1]], [state[2]]
     voids, waiting = [state[1]], []
     for agreement in state[0]:
         voids.append(agreement[5])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from samoorg.crdt.agreement_codec import version_hash
+from samoorg.crdt.kinds.agreements import version_hash
 from samoorg.node.processes import run_cli
 from tests.browser_fixtures import (
     WebNode,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.crdt.inbox import ActionKind
-from samoorg.crdt.invites import ACCEPTED, PENDING, REVOKED, VOID, WAITING
+from samoorg.crdt.kinds.inbox import ActionKind
+from samoorg.crdt.kinds.trust import ACCEPTED, PENDING, REVOKED, VOID, WAITING
 from samoorg.node.web import graph
 from samoorg.node.web.i18n import LANGUAGES, catalogue, choose, plural_form, translate
 from samoorg.node.web.render import amount, money

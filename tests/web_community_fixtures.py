@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samoorg.crdt.records import INITIATIVE
+from samoorg.crdt.kinds.pledges import INITIATIVE
 from samoorg.node.home import Home
 from samoorg.node.keystore import create_key_file
 from samoorg.node.store import Store

@@ -12,7 +12,7 @@ module per family (:mod:`.trust`, :mod:`.pledges`, :mod:`.appeals`,
   first argument is an :class:`Actor` (the home, the store, its views and the
   key); the others are keyword arguments of plain types: ``str`` for text and
   for references (a whole id, a unique hex prefix of one, or a peer id),
-  :class:`~samoorg.crdt.money.Amount` for money, ``int`` milliseconds for times,
+  :class:`~samoorg.crdt.algorithms.money.Amount` for money, ``int`` milliseconds for times,
   ``bool`` for flags. No HTTP object, no typer object. References are resolved
   by the actor (:meth:`Actor.entry`, :meth:`Actor.member`,
   :mod:`samoorg.node.actions.refs`) with the store of the process that runs the
@@ -23,8 +23,8 @@ module per family (:mod:`.trust`, :mod:`.pledges`, :mod:`.appeals`,
   records signed, ``notes`` one-line remarks for a person (the CLI writes them
   to stderr, the API in the ``Samoorg-Notes`` header, a web page may flash
   them).
-* **Refusals** are the project's errors: :class:`~samoorg.crdt.errors.RuleViolation`
-  with the view's reason (nothing is stored), :class:`~samoorg.crdt.errors.MalformedInput`
+* **Refusals** are the project's errors: :class:`~samoorg.crdt.framework.errors.RuleViolation`
+  with the view's reason (nothing is stored), :class:`~samoorg.crdt.framework.errors.MalformedInput`
   for a value that does not parse (an amount, a time), :class:`~samoorg.node.errors.NotFound`
   / :class:`~samoorg.node.errors.Ambiguous` for references. The API turns them
   into 409/422/404/400 answers with the same stable names
@@ -53,9 +53,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from samoorg.crdt.money import Amount
-    from samoorg.crdt.social import SocialViews
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.social import SocialViews
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.home import Home
     from samoorg.node.store import Store
@@ -233,7 +233,7 @@ def optional_time(args: Args, name: str) -> int | None:
 
 
 def amount(args: Args, amount_field: str = "amount", currency_field: str = "currency") -> Amount:
-    """The :class:`~samoorg.crdt.money.Amount` of two text fields (``MalformedInput``)."""
-    from samoorg.crdt.money import Amount
+    """The :class:`~samoorg.crdt.algorithms.money.Amount` of two text fields (MalformedInput)."""
+    from samoorg.crdt.algorithms.money import Amount
 
     return Amount.parse(text(args, amount_field), text(args, currency_field))

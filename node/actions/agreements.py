@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.actions import Actor, Done
 from samoorg.node.api.shapes import held_agreement
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreement_edits import Step
-    from samoorg.crdt.agreements import Agreement
+    from samoorg.crdt.algorithms.agreement_edits import Step
+    from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
@@ -27,13 +27,13 @@ SHORT = 12
 
 def find(actor: Actor, ref: str) -> Agreement:
     """The agreement named by ``ref`` (its id or a unique prefix)."""
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
 
     return held_agreement(actor.views, actor.entry(ref, NEW))
 
 
 def _chain(actor: Actor, steps: Callable[[Sequence[Entry]], Step | None]) -> list[Entry]:
-    from samoorg.crdt.agreement_codec import AGREEMENT_KINDS
+    from samoorg.crdt.kinds.agreements import AGREEMENT_KINDS
 
     return actor.writer().write_chain(steps, kinds=AGREEMENT_KINDS)
 
@@ -54,9 +54,10 @@ def written(agreement: Agreement, made: Sequence[Entry]) -> Done:
 
 def new(actor: Actor, *, title: str, text: str, source: str = "the text") -> Done:
     """Publish a new agreement ``title`` with ``text`` (``source`` names it in refusals)."""
-    from samoorg.crdt.agreement_codec import MAX_TITLE, NEW
-    from samoorg.crdt.agreement_edits import chain_bodies, plan_edit
-    from samoorg.crdt.text import TextDoc
+    from samoorg.crdt.algorithms.agreement_edits import chain_bodies, plan_edit
+    from samoorg.crdt.algorithms.text import TextDoc
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
+    from samoorg.crdt.kinds.agreements import MAX_TITLE
 
     if not text.strip():
         raise RuleViolation(f"expected some text in {source}, found none")
@@ -76,8 +77,8 @@ def new(actor: Actor, *, title: str, text: str, source: str = "the text") -> Don
 
 def edit(actor: Actor, *, agreement: str, text: str, source: str = "the text") -> Done:
     """Change the agreement's text to ``text`` (the difference is recorded)."""
-    from samoorg.crdt.agreement_codec import EDIT
-    from samoorg.crdt.agreement_edits import chain_bodies, diff_edits, plan_edit
+    from samoorg.crdt.algorithms.agreement_edits import chain_bodies, diff_edits, plan_edit
+    from samoorg.crdt.kinds.agreements import AGREEMENT_EDIT as EDIT
 
     held = find(actor, agreement)
     current = held.text
@@ -100,7 +101,7 @@ def edit(actor: Actor, *, agreement: str, text: str, source: str = "the text") -
 
 def accept(actor: Actor, *, agreement: str) -> Done:
     """Sign our acceptance of the agreement's current version (its hash)."""
-    from samoorg.crdt.agreement_codec import ACCEPT
+    from samoorg.crdt.kinds.agreements import AGREEMENT_ACCEPT as ACCEPT
 
     held = find(actor, agreement)
     doc, version = held.doc, held.version

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.records import CLOSES, INITIATIVE, REQUEST, amount_fields
+from samoorg.crdt.framework.fields import amount_fields
+from samoorg.crdt.kinds.pledges import CLOSES, INITIATIVE, REQUEST
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.api.shapes import appeal_row, held_appeal
 
 if TYPE_CHECKING:
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
@@ -51,7 +52,7 @@ def initiative_propose(
 
 def close(actor: Actor, *, kind: str, appeal: str, note: str = "") -> Done:
     """Close one's own request (``kind`` REQUEST) or initiative; its intentions are released."""
-    from samoorg.crdt.pledge_rules import RELEASED
+    from samoorg.crdt.kinds.pledges import RELEASED
 
     views = actor.views
     held = held_appeal(views, actor.entry(appeal, kind), kind)

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.actions import Actor, Done
 from samoorg.node.api.shapes import created_json
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 
 def idea_post(actor: Actor, *, title: str, body: str = "") -> Done:
     """Post an idea (``title`` one line, ``body`` the idea in full)."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     entry = actor.write(forum.IDEA_KIND, forum.idea_body(title, body))
     return Done(created_json(entry), (entry,))
@@ -36,7 +36,7 @@ def ignored(views: Views, entry: Entry, what: str) -> RuleViolation:
 
 def held_idea(actor: Actor, ref: str) -> Entry:
     """The idea named by ``ref``, which the views must hold."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     idea = actor.entry(ref, forum.IDEA_KIND)
     if idea.id not in actor.views.forum.view().ideas:
@@ -46,7 +46,7 @@ def held_idea(actor: Actor, ref: str) -> Entry:
 
 def comment(actor: Actor, *, idea: str, text: str) -> Done:
     """Comment on the idea named by ``idea``."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     held = held_idea(actor, idea)
     entry = actor.write(forum.COMMENT_KIND, forum.comment_body(held.id, text))
@@ -59,7 +59,7 @@ def rate(actor: Actor, *, subject: str, score: int, comment: str = "") -> Done:
     A hex text that names a held entry is an idea; anything else a participant.
     Your latest rating of a subject replaces the earlier ones.
     """
-    from samoorg.crdt import ratings
+    from samoorg.crdt.kinds import ratings
     from samoorg.node.errors import NotFound
 
     about, key = ratings.ABOUT_MEMBER, b""

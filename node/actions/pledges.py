@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.records import COMMIT, FORGIVE, FULFIL, INTEND, REVISE, WITHDRAW
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.kinds.pledges import COMMIT, FORGIVE, FULFIL, INTEND, REVISE, WITHDRAW
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.api.shapes import pledge_row
 from samoorg.node.errors import NotFound
 
 if TYPE_CHECKING:
-    from samoorg.crdt.money import Amount
-    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.kinds.pledges import PledgeOutcome
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
@@ -60,15 +60,25 @@ def intend(
     to: str | None = None,
     request: str | None = None,
     initiative: str | None = None,
+    listing: str | None = None,
 ) -> Done:
-    """Record an intention of ``amount`` to a participant, a help request or an initiative."""
-    from samoorg.crdt.errors import MalformedInput
-    from samoorg.crdt.records import INITIATIVE, REQUEST, amount_fields
+    """Record an intention of ``amount`` to a participant, a help request or an initiative.
 
-    if sum(t is not None for t in (to, request, initiative)) != 1:
-        raise MalformedInput("expected exactly one of --to, --request or --initiative")
+    With ``listing`` (a portal listing it pays or gives for), ``to`` defaults to
+    the listing's author (:func:`samoorg.node.actions.portal.deal_fields`).
+    """
+    from samoorg.crdt.framework.errors import MalformedInput
+    from samoorg.crdt.framework.fields import amount_fields
+    from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST
+
     body: dict[str, dcbor.Value] = dict(amount_fields(amount))
-    if to is not None:
+    if listing is not None and request is None and initiative is None:
+        from samoorg.node.actions.portal import deal_fields
+
+        body.update(deal_fields(actor, listing, to))
+    elif sum(t is not None for t in (to, request, initiative)) != 1 or listing is not None:
+        raise MalformedInput("expected exactly one of --to, --request or --initiative")
+    elif to is not None:
         body["to"] = actor.member(to)
     elif request is not None:
         body["request"] = actor.entry(request, REQUEST).id
@@ -80,7 +90,7 @@ def intend(
 
 def revise(actor: Actor, *, pledge: str, amount: str) -> Done:
     """Change an intention's amount (``amount`` text, in the pledge's currency)."""
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
 
     outcome = find(actor, pledge)
     new = Amount.parse(amount, outcome.currency)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.actions.forum import ignored
 from samoorg.node.api.shapes import created_json
@@ -20,7 +20,7 @@ def poll_new(
     actor: Actor, *, question: str, options: Sequence[str], closes: int | None = None
 ) -> Done:
     """Open a poll of 2 to 20 ``options``, closing at ``closes`` (ms) if given."""
-    from samoorg.crdt import polls
+    from samoorg.crdt.kinds import polls
 
     entry = actor.write(polls.POLL_KIND, polls.poll_body(question, list(options), closes))
     return Done(created_json(entry), (entry,))
@@ -28,7 +28,7 @@ def poll_new(
 
 def vote(actor: Actor, *, poll: str, option: str) -> Done:
     """Vote for ``option`` (a number from 1, or the option's text) in the poll ``poll``."""
-    from samoorg.crdt import polls
+    from samoorg.crdt.kinds import polls
 
     entry = actor.entry(poll, polls.POLL_KIND)
     social = actor.social()

@@ -4,7 +4,7 @@ One place for every caller (the CLI offline, the API, the web pages), so a
 reference means the same everywhere and is refused the same way:
 
 * :func:`hex_prefix`: at least 4 hex digits, or
-  :class:`~samoorg.crdt.errors.MalformedInput` (bad usage, exit 2, API 422);
+  :class:`~samoorg.crdt.framework.errors.MalformedInput` (bad usage, exit 2, API 422);
 * :func:`resolve_entry`: the one held entry whose id starts so (a whole id is a
   dictionary look-up in the views' index; a prefix scans the store's ids), of
   the expected kinds, or :class:`~samoorg.node.errors.NotFound` /
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.errors import MalformedInput
+from samoorg.crdt.framework.errors import MalformedInput
 from samoorg.node.errors import Ambiguous, NotFound
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 

@@ -11,9 +11,9 @@ arguments of its action function: the only place a body is parsed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
-from samoorg.crdt.records import INITIATIVE, REQUEST
+from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST
 from samoorg.node.actions import (
     Action,
     Actor,
@@ -27,11 +27,23 @@ from samoorg.node.actions import (
     optional_time,
     pledges,
     polls,
+    portal,
     text,
     trust,
 )
 
 _TIME = {"format": "date-time"}
+_LISTING_FIELDS = (
+    Field("description", str, "What, how, when.", schema={"maxLength": 8000}),
+    Field("price", str, "A price, e.g. 20 or 19.50 (with currency)."),
+    Field("currency", str, "ISO 4217 code of the price."),
+    Field("gift", bool, "Free of charge."),
+    Field("exchange", str, "What is wanted in return (no money)."),
+    Field("quantity", int, "How much.", schema={"minimum": 1}),
+    Field("unit", str, "Unit of the quantity: hours for services, kg, ..."),
+    Field("place", str, "Where, as text.", schema={"maxLength": 200}),
+    Field("expires", str, "No longer active after (RFC 3339).", schema=_TIME),
+)
 _AMOUNT = (
     Field("amount", str, "The amount, e.g. 50 or 49.95.", required=True, schema={"maxLength": 40}),
     Field("currency", str, "ISO 4217 code, e.g. EUR.", required=True, schema={"maxLength": 3}),
@@ -53,8 +65,8 @@ def _invite_create(actor: Actor, args: Args) -> Done:
 
 
 def _invite_accept(actor: Actor, args: Args) -> Done:
-    from samoorg.crdt.errors import MalformedInput
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.framework.errors import MalformedInput
     from samoorg.protocol.invite_code import parse_invite_code
 
     code = text(args, "code")
@@ -75,7 +87,43 @@ def _pledge_intend(actor: Actor, args: Args) -> Done:
         to=_optional(args, "to"),
         request=_optional(args, "request"),
         initiative=_optional(args, "initiative"),
+        listing=_optional(args, "listing"),
     )
+
+
+def _price(args: Args) -> dict[str, Any]:
+    return portal.price_fields(
+        _optional(args, "price"),
+        _optional(args, "currency"),
+        bool(args.get("gift", False)),
+        _optional(args, "exchange"),
+    )
+
+
+def _listing_new(actor: Actor, args: Args) -> Done:
+    return portal.listing_new(
+        actor,
+        side=text(args, "side"),
+        title=text(args, "title"),
+        tags=list(args.get("tags", [])),
+        description=text(args, "description"),
+        price=_price(args),
+        frequency=_optional(args, "frequency"),
+        quantity=args.get("quantity"),
+        unit=_optional(args, "unit"),
+        place=text(args, "place"),
+        geohash=text(args, "geohash"),
+        available_from=optional_time(args, "from"),
+        available_until=optional_time(args, "until"),
+        expires=optional_time(args, "expires"),
+    )
+
+
+def _listing_edit(actor: Actor, args: Args) -> Done:
+    changes = {name: args.get(name) for name in ("title", "tags", "description", "quantity")}
+    changes.update({name: args.get(name) for name in ("unit", "place", "status")})
+    changes["expires"] = optional_time(args, "expires")
+    return portal.listing_edit(actor, listing=text(args, "id"), changes=changes, price=_price(args))
 
 
 def _request_create(actor: Actor, args: Args) -> Done:
@@ -309,6 +357,7 @@ ACTIONS: Final[tuple[Action, ...]] = (
             Field("to", str, "A participant id (or a unique part of one)."),
             Field("request", str, "A help request id (or a unique prefix)."),
             Field("initiative", str, "An initiative id (or a unique prefix)."),
+            Field("listing", str, "A portal listing it pays or gives for (to: its author)."),
         ),
         _pledge_intend,
         "Pledge",
@@ -361,6 +410,64 @@ ACTIONS: Final[tuple[Action, ...]] = (
         (),
         lambda actor, args: pledges.forgive(actor, pledge=text(args, "id")),
         "Pledge",
+    ),
+    Action(
+        "listing.new",
+        "post",
+        "/listings",
+        "Publish an offer or a request on the portal.",
+        (
+            Field("side", str, "offer or request.", True, {"enum": ["offer", "request"]}),
+            Field("title", str, "A short title.", True, {"maxLength": 200}),
+            Field("tags", list, "1..10 tags, at least one category (goods, services, ...).", True),
+            *_LISTING_FIELDS,
+            Field("frequency", str, "once, hourly, daily or monthly (with a price)."),
+            Field("geohash", str, "Where, as a geohash (1..12 characters)."),
+            Field("from", str, "Available from (RFC 3339).", schema=_TIME),
+            Field("until", str, "Available until (RFC 3339).", schema=_TIME),
+        ),
+        _listing_new,
+        "Listing",
+    ),
+    Action(
+        "listing.edit",
+        "post",
+        "/listings/{id}/edit",
+        "Change some fields of your listing (the others stay); the last edit wins.",
+        (
+            Field("title", str, "A new title.", schema={"maxLength": 200}),
+            Field("tags", list, "The new tags."),
+            *_LISTING_FIELDS,
+            Field("status", str, "active, reserved, done or withdrawn."),
+        ),
+        _listing_edit,
+        "Listing",
+    ),
+    Action(
+        "listing.close",
+        "post",
+        "/listings/{id}/close",
+        "Mark your listing done (or withdrawn).",
+        (Field("withdraw", bool, "Withdrawn (it did not happen), not done."),),
+        lambda actor, args: portal.listing_close(
+            actor, listing=text(args, "id"), withdraw=bool(args.get("withdraw", False))
+        ),
+        "Listing",
+    ),
+    Action(
+        "review",
+        "post",
+        "/reviews",
+        "Review the other party of a fulfilled deal made through a listing (once per deal).",
+        (
+            Field("pledge", str, "The pledge (intention) id of the deal.", True),
+            Field("rating", int, "1 poor ... 5 excellent.", True, {"minimum": 1, "maximum": 5}),
+            Field("text", str, "What went well or not.", schema={"maxLength": 2000}),
+        ),
+        lambda actor, args: portal.review(
+            actor, pledge=text(args, "pledge"), rating=int(args["rating"]), text=text(args, "text")
+        ),
+        "CreatedReview",
     ),
 )
 """Every write action of the API (the CLI's write commands)."""

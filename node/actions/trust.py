@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.api.shapes import money_json
 from samoorg.node.api.times import Instant
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
 
 NOT_HELD_NOTE = (
     "the inviter's feed is not here yet: the mutual guarantee appears once it "
@@ -41,7 +41,8 @@ def invite_create(
     ``addrs`` (multiaddrs where the invitee can reach us) default to the
     running daemon's advertised addresses.
     """
-    from samoorg.crdt.records import INVITE, amount_fields
+    from samoorg.crdt.framework.fields import amount_fields
+    from samoorg.crdt.kinds.trust import INVITE
     from samoorg.node.daemon_state import advertised_addrs
     from samoorg.protocol.invite_code import InviteCode, new_secret, one_time_key
 
@@ -67,9 +68,10 @@ def invite_accept(
     actor: Actor, *, code: str, guarantee: Amount | None = None, at: int | None = None
 ) -> Done:
     """Accept the invite of ``code``, guaranteeing ``guarantee`` (default: the inviter's)."""
-    from samoorg.crdt.invites import utc
-    from samoorg.crdt.money import Amount
-    from samoorg.crdt.records import ACCEPT, amount_fields
+    from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.framework.fields import amount_fields
+    from samoorg.crdt.framework.reasons import utc
+    from samoorg.crdt.kinds.trust import TRUST_ACCEPT as ACCEPT
     from samoorg.node.peerbook import remember_inviter
     from samoorg.protocol.invite_code import parse_invite_code, sign_acceptance
 
@@ -113,7 +115,7 @@ def _accepted_before(actor: Actor, invite: bytes) -> bool:
 
     The views cannot tell while the inviter's feed (and so the invite) is absent.
     """
-    from samoorg.crdt.records import ACCEPT
+    from samoorg.crdt.kinds.trust import TRUST_ACCEPT as ACCEPT
 
     mine = actor.store.entries(author=actor.me, kinds=[ACCEPT])
     return any(entry.body.get("invite") == invite for _, entry in mine)
@@ -121,8 +123,7 @@ def _accepted_before(actor: Actor, invite: bytes) -> bool:
 
 def invite_revoke(actor: Actor, *, invite: str, at: int | None = None) -> Done:
     """Revoke a pending invite of ours (``invite``: its id or a unique prefix)."""
-    from samoorg.crdt.invites import REVOKED
-    from samoorg.crdt.records import INVITE, REVOKE
+    from samoorg.crdt.kinds.trust import INVITE, REVOKE, REVOKED
 
     entry = actor.entry(invite, INVITE)
     views = actor.views

@@ -15,8 +15,8 @@ from samoorg.node.api.times import Instant
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreements import Accepted, Agreement
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.agreements import Accepted, Agreement
 
 
 def titled(agreement: Agreement, items: list[dict[str, Any]]) -> dict[str, Any]:

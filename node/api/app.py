@@ -57,6 +57,8 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/agreements"): routes.agreements,
     ("get", "/agreements/{id}"): routes.agreement,
     ("get", "/pledges/{id}"): routes.pledge,
+    ("get", "/listings"): routes.listings,
+    ("get", "/listings/{id}"): routes.listing,
     ("get", "/agreements/{id}/history"): routes.agreement_history,
     ("get", "/agreements/{id}/blame"): routes.agreement_blame,
     ("get", "/members"): routes.members,

@@ -238,6 +238,37 @@ _READS: Final[tuple[Endpoint, ...]] = (
     ),
     Endpoint(
         "get",
+        "/listings",
+        "Portal listings, newest first: full-text search (q) with filters.",
+        "ListingPage",
+        (
+            Param("q", _STR, "Words to find (each as a prefix) in title, description, tags."),
+            Param("side", {"enum": ["offer", "request"]}, "Offers or requests only."),
+            Param("tag", _STR, "Only listings with this tag."),
+            Param("currency", _STR, "Only listings priced in this currency."),
+            Param("min_price", _INT, "At least this many minor units (with currency)."),
+            Param("max_price", _INT, "At most this many minor units (with currency)."),
+            Param("geohash", _STR, "A geohash prefix."),
+            Param("author", _STR, "Only this participant's (a peer id)."),
+            Param(
+                "status",
+                {"enum": ["active", "reserved", "done", "withdrawn", "expired"]},
+                "The status shown now (active: not expired).",
+            ),
+            *_PAGE,
+        ),
+        (400,),
+    ),
+    Endpoint(
+        "get",
+        "/listings/{id}",
+        "One listing with its current fields.",
+        "Listing",
+        (Param("id", _STR, "The listing's id or a unique prefix (hex).", "path"),),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
         "/agreements/{id}/history",
         "Who changed what: every edit, oldest first, then pending and invalid entries.",
         "AgreementHistory",
@@ -470,6 +501,33 @@ _APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         }
     ),
     "AgreementPage": _page("Agreement"),
+    "Listing": _object(
+        {
+            "id": _STR,
+            "author": _STR,
+            "forked": _BOOL,
+            "side": {"enum": ["offer", "request"]},
+            "title": _STR,
+            "description": _STR,
+            "tags": {"type": "array", "items": _STR},
+            "price": {"enum": ["amount", "gift", "exchange"]},
+            "amount": {"anyOf": [_MONEY, {"type": "null"}]},
+            "frequency": _NULL_STR,
+            "wanted": _NULL_STR,
+            "quantity": {"type": ["integer", "null"]},
+            "unit": _NULL_STR,
+            "place": _NULL_STR,
+            "geohash": _NULL_STR,
+            "from": {"anyOf": [_TIME, {"type": "null"}]},
+            "until": {"anyOf": [_TIME, {"type": "null"}]},
+            "expires": {"anyOf": [_TIME, {"type": "null"}]},
+            "status": {"enum": ["active", "reserved", "done", "withdrawn", "expired"]},
+            "created": _TIME,
+            "version": _STR,
+            "edits": _INT,
+        }
+    ),
+    "ListingPage": _page("Listing"),
     "AgreementText": _object(
         {
             "agreement": _STR,
@@ -604,6 +662,7 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "CreatedRating": _object(
         {"id": _STR, "kind": _STR, "about": {"enum": ["member", "idea"]}, "subject": _STR}
     ),
+    "CreatedReview": _object({"id": _STR, "kind": _STR, "subject": _STR, "rating": _INT}),
     "CreatedVote": _object(
         {"id": _STR, "kind": _STR, "poll": _STR, "option": _STR, "number": _INT}
     ),

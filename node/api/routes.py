@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.actions import Action, Actor, check_body
 from samoorg.node.actions.refs import resolve_entry
 from samoorg.node.api import shapes
@@ -46,9 +46,9 @@ from samoorg.node.web.sessions import LINK_TTL, WebSessions
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreements import Agreement
-    from samoorg.crdt.invites import InviteOutcome
-    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.kinds.agreements import Agreement
+    from samoorg.crdt.kinds.pledges import PledgeOutcome
+    from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
@@ -122,7 +122,7 @@ def trust_rows_of(ctx: ApiContext, hops: int | None) -> list[dict[str, Any]]:
 
 def inbox_items(ctx: ApiContext) -> list[dict[str, Any]]:
     """The items of ``GET /inbox``, now."""
-    from samoorg.crdt.inbox import action_items
+    from samoorg.crdt.kinds.inbox import action_items
 
     return [shapes.item_json(item) for item in action_items(ctx.live.views, ctx.me, now_ms())]
 
@@ -170,7 +170,7 @@ async def ideas(request: Request) -> Response:
 
 async def idea(request: Request) -> Response:
     """``GET /ideas/{id}``: as ``samoorg idea show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.forum import IDEA_KIND
+    from samoorg.crdt.kinds.forum import IDEA_KIND
 
     ctx = _ctx(request)
     entry = _entry_of_kind(ctx, request.path_params["id"], IDEA_KIND)
@@ -211,7 +211,7 @@ async def pledges(request: Request) -> Response:
 
 async def ledger(request: Request) -> Response:
     """``GET /ledger``: as ``samoorg ledger --json`` (``mine``, ``with`` filter it)."""
-    from samoorg.crdt.pledges import PledgeState
+    from samoorg.crdt.kinds.pledges import PledgeState
 
     ctx = _ctx(request)
     query = request.query_params
@@ -315,9 +315,34 @@ def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
     return resolve_entry(ctx.store, ctx.live.state, prefix, kind)
 
 
+async def listings(request: Request) -> Response:
+    """``GET /listings``: a page of ``samoorg listing search --json`` (same filters; ``q``)."""
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    query = portal_shapes.listing_query(request.query_params, now_ms())
+    page = page_request(request.query_params)
+    items, cursor = portal_shapes.search_page(
+        ctx.store, ctx.live.views, query, page.position or 0, page.limit
+    )
+    return _page(items, cursor)
+
+
+async def listing(request: Request) -> Response:
+    """``GET /listings/{id}``: as ``samoorg listing show ID --json`` (id or unique prefix)."""
+    from samoorg.crdt.kinds.listings import LISTING
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    entry = _entry_of_kind(ctx, request.path_params["id"], LISTING)
+    views = ctx.live.views
+    held = portal_shapes.held_listing(views, entry)
+    return _json(portal_shapes.listing_json(views, held, now_ms()))
+
+
 async def poll(request: Request) -> Response:
     """``GET /polls/{id}``: as ``samoorg poll show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.polls import POLL_KIND
+    from samoorg.crdt.kinds.polls import POLL_KIND
 
     ctx = _ctx(request)
     entry = _entry_of_kind(ctx, request.path_params["id"], POLL_KIND)
@@ -330,7 +355,7 @@ async def poll(request: Request) -> Response:
 
 async def agreements(request: Request) -> Response:
     """``GET /agreements``: a page of ``samoorg agreement list --json``, oldest first."""
-    from samoorg.crdt.agreements import AgreementState
+    from samoorg.crdt.kinds.agreements import AgreementState
 
     ctx = _ctx(request)
     page = page_request(request.query_params)
@@ -342,7 +367,7 @@ async def agreements(request: Request) -> Response:
 
 async def agreement(request: Request) -> Response:
     """``GET /agreements/{id}``: as ``samoorg agreement show ID --json`` (``version`` too)."""
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW
 
     ctx = _ctx(request)
     version = request.query_params.get("version")
@@ -353,7 +378,7 @@ async def agreement(request: Request) -> Response:
             "invalid_parameter",
             f"expected version 4 to 64 lowercase hex digits, found {version[:70]!r}",
         )
-    entry = _entry_of_kind(ctx, request.path_params["id"], NEW)
+    entry = _entry_of_kind(ctx, request.path_params["id"], AGREEMENT_NEW)
     views = ctx.live.views
     return _json(shapes.agreement_detail(views, shapes.held_agreement(views, entry), version))
 
@@ -409,14 +434,14 @@ async def pledge(request: Request) -> Response:
 
 async def requests(request: Request) -> Response:
     """``GET /requests``: a page of ``samoorg request list --json``, oldest first."""
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
 
     return _appeals(request, REQUEST)
 
 
 async def initiatives(request: Request) -> Response:
     """``GET /initiatives``: a page of ``samoorg initiative list --json``, oldest first."""
-    from samoorg.crdt.records import INITIATIVE
+    from samoorg.crdt.kinds.pledges import INITIATIVE
 
     return _appeals(request, INITIATIVE)
 
@@ -436,14 +461,14 @@ def _appeals(request: Request, kind: str) -> Response:
 
 async def request_detail(request: Request) -> Response:
     """``GET /requests/{id}``: as ``samoorg request show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
 
     return _appeal(request, REQUEST)
 
 
 async def initiative_detail(request: Request) -> Response:
     """``GET /initiatives/{id}``: as ``samoorg initiative show ID --json`` (id or prefix)."""
-    from samoorg.crdt.records import INITIATIVE
+    from samoorg.crdt.kinds.pledges import INITIATIVE
 
     return _appeal(request, INITIATIVE)
 
@@ -485,7 +510,7 @@ async def web_login(request: Request) -> Response:
 
 
 def _held_agreement(ctx: ApiContext, prefix: str) -> Agreement:
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
 
     return shapes.held_agreement(ctx.live.views, _entry_of_kind(ctx, prefix, NEW))
 
@@ -510,7 +535,7 @@ async def agreement_blame(request: Request) -> Response:
 
 async def members(request: Request) -> Response:
     """``GET /members``: ``samoorg members --json`` as ``items``, or one agreement's acceptances."""
-    from samoorg.crdt.agreements import AgreementState
+    from samoorg.crdt.kinds.agreements import AgreementState
     from samoorg.node.api.agreement_shapes import acceptances_json, members_json
 
     ctx = _ctx(request)
@@ -524,7 +549,7 @@ async def members(request: Request) -> Response:
 
 async def distribute(request: Request) -> Response:
     """``GET /distribute?amount=&currency=``: as ``samoorg distribute AMOUNT CURRENCY --json``."""
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
 
     ctx = _ctx(request)
     query = request.query_params

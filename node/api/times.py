@@ -56,10 +56,10 @@ def format_time(when: int | str) -> str:
 def parse_rfc3339(text: str, what: str = "a time") -> int:
     """RFC 3339 text with a zone (``2025-07-01T18:00:00.250Z``) as milliseconds since the epoch.
 
-    Raises :class:`~samoorg.crdt.errors.MalformedInput` for anything else (a
+    Raises :class:`~samoorg.crdt.framework.errors.MalformedInput` for anything else (a
     bare date, no zone), so the API refuses it as the CLI refuses a bad time.
     """
-    from samoorg.crdt.errors import MalformedInput
+    from samoorg.crdt.framework.errors import MalformedInput
 
     cleaned = text.strip()
     try:

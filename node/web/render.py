@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
-from samoorg.crdt.money import Amount
+from samoorg.crdt.algorithms.money import Amount
 from samoorg.node.web.filters import FILTERS
 from samoorg.node.web.i18n import LANG_COOKIE, choose, translate
 
@@ -44,7 +44,7 @@ def money(totals: Mapping[str, str] | None) -> str:
 
 
 def amount(minor: int, currency: str) -> str:
-    """Minor units as ``"100.00 EUR"`` (:class:`~samoorg.crdt.money.Amount`)."""
+    """Minor units as ``"100.00 EUR"`` (:class:`~samoorg.crdt.algorithms.money.Amount`)."""
     return str(Amount(currency, minor))
 
 

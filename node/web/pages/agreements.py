@@ -14,7 +14,7 @@ form for a new one. ``GET /agreements/{id}`` shows one:
 * the edit form: the text as a textarea. It carries the heads of the
   version it showed; if the agreement changed meanwhile (a peer's edit
   arrived), the edit is carried over onto the current text
-  (:func:`~samoorg.crdt.agreement_edits.merge_texts`) so it undoes nothing,
+  (:func:`~samoorg.crdt.algorithms.agreement_edits.merge_texts`) so it undoes nothing,
   or refused where both changed the same place. The edit becomes the same
   CRDT change as ``agreement edit`` (:mod:`samoorg.node.actions.agreements`);
 * accept the current version (``agreement accept``).
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from starlette.routing import Route
 
-from samoorg.crdt.agreements import AgreementState, find_version
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.kinds.agreements import AgreementState, find_version
 from samoorg.node.actions import agreements as actions
 from samoorg.node.api.shapes import (
     agreement_detail,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from samoorg.crdt.agreements import Agreement
+    from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.node.actions import Actor, Done
     from samoorg.node.web.acting import Shown
     from samoorg.node.web.forms import Form, Refusal
@@ -83,7 +83,7 @@ def line_diff(old: str, new: str) -> list[tuple[str, str]]:
 
 
 def _agreement(request: Request) -> Agreement:
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
     from samoorg.node.actions.refs import resolve_entry
 
     ctx = context(request)
@@ -221,7 +221,7 @@ def _refused(template: str, values: Callable[[Request], dict[str, Any]], field: 
 
 def carried_over(agreement: Agreement, heads_field: str, wanted: str) -> str:
     """``wanted``, written on the version named by ``heads_field``, onto the current text."""
-    from samoorg.crdt.agreement_edits import merge_texts
+    from samoorg.crdt.algorithms.agreement_edits import merge_texts
 
     heads = tuple(bytes.fromhex(h) for h in heads_field.split(",")[:MAX_HEADS] if _is_id(h))
     if not heads or set(heads) == set(agreement.heads):

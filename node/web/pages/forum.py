@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from starlette.routing import Route
 
-from samoorg.crdt.errors import MalformedInput
+from samoorg.crdt.framework.errors import MalformedInput
 from samoorg.node.actions import forum as actions
 from samoorg.node.api.shapes import idea_detail, idea_order, idea_summary, jsonable
 from samoorg.node.daemon_views import SOCIAL_KINDS

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.node.api.routes import inbox_items, pool_body, status_body, utility_rows_of
 from samoorg.node.api.shapes import jsonable
 from samoorg.node.daemon_views import SOCIAL_KINDS

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from starlette.routing import Route
 
-from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.node.api.shapes import ledger_json
 from samoorg.node.web.charts import CycleDrawing, cycle_svg
 from samoorg.node.web.i18n import translate

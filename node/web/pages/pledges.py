@@ -18,10 +18,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 from starlette.routing import Route
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import Amount
-from samoorg.crdt.pledge_rules import COMMITTED, FORGIVEN, FULFILLED, OPEN, RELEASED, WITHDRAWN
-from samoorg.crdt.pledges import PledgeState
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.kinds.pledges import (
+    COMMITTED,
+    FORGIVEN,
+    FULFILLED,
+    OPEN,
+    RELEASED,
+    WITHDRAWN,
+    PledgeState,
+)
 from samoorg.node.actions import pledges as actions
 from samoorg.node.api.shapes import jsonable, pledge_row
 from samoorg.node.store import now_ms
@@ -33,7 +40,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.kinds.pledges import PledgeOutcome
     from samoorg.node.actions import Actor, Done
     from samoorg.node.web.acting import Shown
     from samoorg.node.web.forms import Form, Refusal

@@ -58,7 +58,7 @@ def _list_values(request: Request) -> dict[str, Any]:
 
 
 def _poll_values(request: Request) -> dict[str, Any]:
-    from samoorg.crdt.polls import POLL_KIND
+    from samoorg.crdt.kinds.polls import POLL_KIND
 
     ctx = context(request)
     entry = forms.actor(request).entry(request.path_params["id"], POLL_KIND)

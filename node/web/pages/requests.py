@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from starlette.routing import Route
 
-from samoorg.crdt.money import Amount
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.records import INITIATIVE, REQUEST
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST, PledgeState
 from samoorg.node.actions import appeals, pledges
 from samoorg.node.actions.refs import resolve_entry
 from samoorg.node.api.shapes import appeal_detail, appeal_row, held_appeal, jsonable
@@ -34,8 +33,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from samoorg.crdt.pledges import Appeal
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.pledges import Appeal
     from samoorg.node.actions import Actor, Done
     from samoorg.node.web.acting import Shown
     from samoorg.node.web.forms import Form, Refusal

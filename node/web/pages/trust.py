@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from samoorg.crdt.money import Amount
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.api.pages import page_of, page_request
 from samoorg.node.api.routes import ApiContext, invites_of, pool_body, trust_rows_of
 from samoorg.node.api.shapes import invite_row, jsonable
@@ -43,8 +43,7 @@ GRAPH_SECONDS = 60.0
 
 def helped_members(ctx: ApiContext) -> frozenset[str]:
     """Members with an open help request."""
-    from samoorg.crdt.pledges import COLLECTING
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import COLLECTING, REQUEST
 
     at = now_ms()
     return frozenset(
@@ -119,7 +118,7 @@ def qr_code(code: str) -> Markup:
 
 
 def _days(text: str) -> int:
-    from samoorg.crdt.errors import MalformedInput
+    from samoorg.crdt.framework.errors import MalformedInput
 
     if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
         raise MalformedInput(f"expected a number of days from 1 to {MAX_DAYS}, found {text!r}")

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from starlette.routing import Route
 
-from samoorg.crdt.money import Amount
-from samoorg.crdt.shares import distribute
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.algorithms.shares import distribute
 from samoorg.node.actions import forum as actions
 from samoorg.node.api.shapes import (
     jsonable,

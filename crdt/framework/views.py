@@ -7,7 +7,7 @@ Usage::
     views.invalid()                  # {entry id: reason} across all domains
     views.digests()                  # {domain name: state digest}
 
-Theory of operation. Each domain (a :class:`~samoorg.crdt.domain.Domain`
+Theory of operation. Each domain (a :class:`~samoorg.crdt.framework.domain.Domain`
 subclass) is created on first access and fed every held entry of its kinds.
 Later accesses feed it only the entries added to the index since its last
 update (:meth:`EntryIndex.added_since`), so adding entries to the index and
@@ -36,8 +36,9 @@ writer can ask the domains for their reasons before signing for good
 index and every domain used meanwhile is dropped (rebuilt on next use): a
 refused record leaves no trace in the views.
 
-Adding a domain: write the class, add it to :data:`DOMAINS`, and add a
-property returning ``self.domain(YourDomain)``.
+Adding a domain: write its family module and register it
+(:mod:`samoorg.crdt.framework.registry`); :data:`DOMAINS` follows the registry. A
+typed property returning ``self.domain(YourDomain)`` is optional sugar.
 """
 
 from __future__ import annotations
@@ -46,35 +47,32 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from samoorg.crdt.agreements import AgreementState
-from samoorg.crdt.bulk import paused_gc
-from samoorg.crdt.domain import Domain
-from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.forum import ForumState
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.polls import PollsState
-from samoorg.crdt.ratings import RatingsState
-from samoorg.crdt.reasons import Reason
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.domain import Domain
+from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.reasons import Reason
+from samoorg.crdt.framework.registry import families
+from samoorg.crdt.kinds.agreements import AgreementState
+from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.listings import ListingState
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.reviews import ReviewState
+from samoorg.crdt.kinds.trust import TrustState
 
 if TYPE_CHECKING:
-    from samoorg.crdt.social import SocialViews
+    from samoorg.crdt.kinds.social import SocialViews
     from samoorg.protocol.entry import Entry
 
 DomainT = TypeVar("DomainT", bound=Domain)
 BULK: Final = 10_000
-"""Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
+"""Batches at least this large are applied with the cyclic GC paused (see ``bulk.py``)."""
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (
-    TrustState,
-    PledgeState,
-    ForumState,
-    RatingsState,
-    PollsState,
-    AgreementState,
-)
-"""Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
+DOMAINS: Final[tuple[type[Domain], ...]] = tuple(f.domain for f in families())
+"""Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
+visit them (:data:`samoorg.crdt.framework.registry.FAMILY_MODULES` order)."""
 
 
 class Trial:
@@ -214,9 +212,19 @@ class Views:
         """Polls and each voter's vote that counts."""
         return self.domain(PollsState)
 
+    @property
+    def listings(self) -> ListingState:
+        """The portal's offers and requests with their winning edits."""
+        return self.domain(ListingState)
+
+    @property
+    def reviews(self) -> ReviewState:
+        """Reviews of fulfilled portal deals."""
+        return self.domain(ReviewState)
+
     def social(self, root: bytes) -> SocialViews:
         """Forum, ratings, polls, tallies and utility for ``root``'s trust list."""
-        from samoorg.crdt.social import social_views
+        from samoorg.crdt.kinds.social import social_views
 
         return social_views(self, root)
 

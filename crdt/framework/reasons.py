@@ -12,6 +12,7 @@ does, so codes are part of the protocol and never renamed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum, unique
 
 from samoorg.protocol import dcbor
@@ -74,6 +75,14 @@ class ReasonCode(Enum):
     VERSION_MISMATCH = "version-mismatch"
     WAITING_AGREEMENT = "waiting-agreement"
     WAITING_DEPENDENCIES = "waiting-dependencies"
+    # listings and reviews (§8.10)
+    NOT_A_LISTING = "not-a-listing"
+    NOT_LISTING_AUTHOR = "not-listing-author"
+    REVIEW_NOT_FULFILLED = "review-not-fulfilled"
+    REVIEW_WRONG_COMMITMENT = "review-wrong-commitment"
+    REVIEW_NO_LISTING = "review-no-listing"
+    REVIEW_NOT_PARTY = "review-not-party"
+    REVIEW_AGAIN = "review-again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +108,8 @@ class Reason:
 def digested(reasons: dict[bytes, Reason]) -> list[dcbor.Value]:
     """Every ``[entry id, code(, [ids])]`` of ``reasons``, by entry id: what digests hash."""
     return [reasons[k].digested(k) for k in sorted(reasons)]
+
+
+def utc(ms: int) -> str:
+    """A millisecond timestamp as ISO 8601 UTC text, for reasons and listings."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
