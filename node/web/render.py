@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.responses import HTMLResponse
 
 from samoorg.crdt.algorithms.money import Amount
+from samoorg.node.web.filters import FILTERS
 from samoorg.node.web.i18n import LANG_COOKIE, choose, translate
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=money, amount=amount, when=when, short=short)
+    env.filters.update(money=money, amount=amount, when=when, short=short, **FILTERS)
     return env
 
 
