@@ -37,6 +37,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "Agreements": ("agreement", "members"),
     "Portal": ("listing", "review"),
     "Network": ("node", "peer", "peers", "sync", "follow", "unfollow"),
+    "Web organizer": ("web",),
 }
 """Every top-level command under one topic (a test checks them against the registry)."""
 _WHOLE: Final = 10_000

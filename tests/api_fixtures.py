@@ -126,11 +126,16 @@ def api_node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNo
     try:
         yield node
     finally:
-        code = node.process.stop()
-        assert code == 0, node.process.log_tail()
-        log = node.process.log_path.read_text(encoding="utf-8")
-        assert "Traceback" not in log
-        assert " ERROR " not in log, log
+        stop_api_node(node)
+
+
+def stop_api_node(node: ApiNode) -> None:
+    """Stop the daemon; it must exit 0 with no traceback or error in its log."""
+    code = node.process.stop()
+    assert code == 0, node.process.log_tail()
+    log = node.process.log_path.read_text(encoding="utf-8")
+    assert "Traceback" not in log
+    assert " ERROR " not in log, log
 
 
 def store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:

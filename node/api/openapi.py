@@ -302,6 +302,13 @@ _READS: Final[tuple[Endpoint, ...]] = (
         ),
         (400,),
     ),
+    Endpoint(
+        "post",
+        "/web/login",
+        "A one-time link that opens a session of the web organizer (samoorg web).",
+        "WebLogin",
+        status=201,
+    ),
 )
 
 
@@ -673,6 +680,7 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         {"agreement": _STR, "version": _STR, "entry": _STR, "title": _STR}
     ),
     "Created": _object({"id": _STR, "kind": _STR}),
+    "WebLogin": _object({"url": _STR, "expires_in": _INT}),
     "Pledge": _object(
         {
             "id": _STR,

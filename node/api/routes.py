@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
@@ -42,11 +42,13 @@ from samoorg.node.api.pages import (
 from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
 from samoorg.node.home import Home
 from samoorg.node.store import Store, now_ms
+from samoorg.node.web.sessions import LINK_TTL, WebSessions
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.crdt.kinds.pledges import PledgeOutcome
+    from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
@@ -67,6 +69,8 @@ class ApiContext:
     """The daemon's published state (``daemon.json``), current."""
     stored: Callable[[], None]
     """Tell the daemon that we stored an entry (it announces it to peers)."""
+    sessions: WebSessions = field(default_factory=WebSessions)
+    """The web organizer's login links and sessions (``POST /web/login`` issues links)."""
 
     @property
     def me(self) -> bytes:
@@ -93,24 +97,52 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
     return _json({"items": items, "next_cursor": next_cursor})
 
 
-async def status(request: Request) -> Response:
-    """``GET /status``: as ``samoorg status --json``."""
-    ctx = _ctx(request)
+def status_body(ctx: ApiContext) -> dict[str, Any]:
+    """What ``GET /status`` answers (the web's home page shows it too)."""
     # Counting the store's rows costs its size; the counts change only with entries.
     stats = ctx.live.memo(("stats",), None, ctx.store.stats)
-    body = shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
-    return _json(body)
+    return shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
+
+
+def pool_body(ctx: ApiContext, hops: int | None) -> dict[str, Any]:
+    """What ``GET /trust/pool`` answers, remembered until the trust kinds change."""
+    live = ctx.live
+    return live.memo(
+        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
+    )
+
+
+def trust_rows_of(ctx: ApiContext, hops: int | None) -> list[dict[str, Any]]:
+    """Every row of ``GET /trust/list``, remembered until the trust kinds change."""
+    live = ctx.live
+    return live.memo(
+        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
+    )
+
+
+def inbox_items(ctx: ApiContext) -> list[dict[str, Any]]:
+    """The items of ``GET /inbox``, now."""
+    from samoorg.crdt.kinds.inbox import action_items
+
+    return [shapes.item_json(item) for item in action_items(ctx.live.views, ctx.me, now_ms())]
+
+
+def utility_rows_of(ctx: ApiContext) -> list[dict[str, Any]]:
+    """Every row of ``GET /utility`` (the iteration is remembered)."""
+    live = ctx.live
+    social = live.social(ctx.me)
+    return live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
+
+
+async def status(request: Request) -> Response:
+    """``GET /status``: as ``samoorg status --json``."""
+    return _json(status_body(_ctx(request)))
 
 
 async def trust_pool(request: Request) -> Response:
     """``GET /trust/pool``: as ``samoorg trust pool --json``."""
-    ctx = _ctx(request)
     hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
-    live = ctx.live
-    pool = live.memo(
-        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
-    )
-    return _json(pool)
+    return _json(pool_body(_ctx(request), hops))
 
 
 async def trust_list(request: Request) -> Response:
@@ -119,10 +151,7 @@ async def trust_list(request: Request) -> Response:
     query = request.query_params
     hops = optional_int(query, "hops", 1, MAX_HOPS)
     page = page_request(query)
-    live = ctx.live
-    rows = live.memo(
-        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
-    )
+    rows = trust_rows_of(ctx, hops)
     start, stop, cursor = page_of(len(rows), page)
     return _page(rows[start:stop], cursor)
 
@@ -200,11 +229,7 @@ async def ledger(request: Request) -> Response:
 
 async def inbox(request: Request) -> Response:
     """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
-    from samoorg.crdt.kinds.inbox import action_items
-
-    ctx = _ctx(request)
-    items = action_items(ctx.live.views, ctx.me, now_ms())
-    return _json({"items": [shapes.item_json(item) for item in items]})
+    return _json({"items": inbox_items(_ctx(request))})
 
 
 async def entries_log(request: Request) -> Response:
@@ -266,10 +291,9 @@ async def utility(request: Request) -> Response:
     """``GET /utility``: a page of ``samoorg utility --json`` (the iteration is remembered)."""
     ctx = _ctx(request)
     page = page_request(request.query_params)
-    live = ctx.live
-    social = live.social(ctx.me)
-    rows = live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
+    rows = utility_rows_of(ctx)
     start, stop, cursor = page_of(len(rows), page)
+    social = ctx.live.social(ctx.me)
     body = {"items": rows[start:stop], "next_cursor": cursor, **shapes.utility_summary(social)}
     return _json(body)
 
@@ -460,13 +484,26 @@ async def invites(request: Request) -> Response:
     """``GET /invites``: a page of ``samoorg invite list --json`` (sent and accepted)."""
     ctx = _ctx(request)
     page = page_request(request.query_params)
-    live = ctx.live
-    listed = live.memo(
-        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
-    )
+    listed = invites_of(ctx)
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
     return _page([shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
+
+
+def invites_of(ctx: ApiContext) -> list[tuple[InviteOutcome, str, bytes | None]]:
+    """Every invite of ``GET /invites`` (sent and accepted), remembered."""
+    live = ctx.live
+    return live.memo(
+        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
+    )
+
+
+async def web_login(request: Request) -> Response:
+    """``POST /web/login``: a one-time link that opens a session of the web organizer."""
+    ctx = _ctx(request)
+    secret = ctx.sessions.issue()
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    return _json({"url": f"{base}/login?once={secret}", "expires_in": int(LINK_TTL)}, 201)
 
 
 # -- agreement history, blame, members, distribution --------------------------------
