@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from samoorg.cli import feed_commands
 from samoorg.node.replication import Outcome, SyncLimits
-from samoorg.node.store import IngestReport, Store
+from samoorg.node.store import SCHEMA_VERSION, IngestReport, Store
 from samoorg.protocol.bundle import Record, RecordType, encode_bundle
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, decode_entry
@@ -258,9 +258,10 @@ def test_schema_1_store_is_upgraded(tmp_path: Path) -> None:
         more = feed_with_unsigned(CAROL, 7, set())
         assert len(store.ingest([e.raw for e in more]).new) == 2
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     indexes = {name for (name,) in check.execute("SELECT name FROM sqlite_master")}
     assert "entries_by_feed" in indexes
+    assert {"listings", "listing_tags", "listing_text"} <= indexes  # schema 3: the portal's search
     assert not any(name.startswith("sqlite_autoindex_entries") for name in indexes)
     check.close()
 
