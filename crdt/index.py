@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from samoorg.protocol.entry import Entry
 
@@ -31,13 +31,23 @@ def canonical_key(entry: Entry) -> tuple[bytes, int]:
 
 
 class EntryIndex:
-    """A set of verified entries plus the set of forked authors."""
+    """A set of verified entries plus the forked authors, each with its cut.
 
-    def __init__(self, entries: Iterable[Entry] = (), forked: Iterable[bytes] = ()) -> None:
+    ``forked`` is ``{author: cut}`` (:attr:`ForkProof.cut
+    <samoorg.protocol.fork.ForkProof.cut>`) or just authors (cut 1): an
+    author's entries from seq ``cut`` on are void (:meth:`is_void`).
+    """
+
+    def __init__(
+        self, entries: Iterable[Entry] = (), forked: Iterable[bytes] | Mapping[bytes, int] = ()
+    ) -> None:
         self._by_id: dict[bytes, Entry] = {}
         self._by_kind: defaultdict[str, list[Entry]] = defaultdict(list)
         self._sorted: set[str] = set()
-        self._forked: set[bytes] = set(forked)
+        self._cuts: dict[bytes, int] = (
+            dict(forked) if isinstance(forked, Mapping) else dict.fromkeys(forked, 1)
+        )
+        self._forked: set[bytes] = set(self._cuts)
         self._log: list[Entry] = []
         self.version = 0
         for entry in entries:
@@ -83,13 +93,28 @@ class EntryIndex:
         """Entries added after ``mark`` (from :attr:`mark`), in arrival order."""
         return self._log[mark:]
 
-    def add_forked(self, author: bytes) -> bool:
-        """Flag an author as forked (a fork proof was verified)."""
-        if author in self._forked:
+    def add_forked(self, author: bytes, cut: int = 1) -> bool:
+        """Flag an author as forked from seq ``cut`` on (a fork proof was verified).
+
+        Returns False if the author was already flagged with a cut at most ``cut``.
+        """
+        known = self._cuts.get(author)
+        if known is not None and known <= cut:
             return False
+        self._cuts[author] = cut
         self._forked.add(author)
         self.version += 1
         return True
+
+    @property
+    def cuts(self) -> Mapping[bytes, int]:
+        """``{forked author: cut}`` (the index's own dict: read, never modify)."""
+        return self._cuts
+
+    def is_void(self, entry: Entry) -> bool:
+        """Whether ``entry`` is at or past its forked author's cut (every view ignores it)."""
+        cut = self._cuts.get(entry.author)
+        return cut is not None and entry.seq >= cut
 
     @property
     def forked(self) -> frozenset[bytes]:

@@ -7,9 +7,10 @@ Theory of operation. Everything that refers to one invite id (the
 the set of forked authors), so any delivery order gives the same outcome. The
 rules (``docs/protocol.md`` §8.3):
 
-0. An acceptance naming a forked inviter is void, whether or not the invite
-   is held: views ignore a forked author's entries (the invite among them),
-   and a node that holds the invite must judge like one that does not.
+0. An acceptance naming a forked inviter is void unless the invite is held
+   (that is, before the inviter's cut: views ignore a forked author's entries
+   from the cut on), whether or not a void invite is held: a node that holds
+   a void invite must judge like one that does not.
 1. Until the invite entry is held, acceptances, revocations and
    confirmations *wait* (they are neither valid nor void).
 2. A revocation counts only if the inviter signed it; the invite is revoked
@@ -140,7 +141,7 @@ def resolve(
     invalid: dict[bytes, Reason] = {}
     accepts: list[tuple[Entry, Accept]] = []
     for entry, accept in bucket.accepts:
-        if is_forked(accept.inviter):
+        if is_forked(accept.inviter) and bucket.invite is None:
             invalid[entry.id] = Reason(
                 ReasonCode.FORKED_INVITER,
                 f"the inviter {peer_id(accept.inviter)} is flagged as forked; every view "

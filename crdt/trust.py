@@ -22,10 +22,11 @@ once, not 1000 EUR.
 Root-relative questions (who is on *my* list) are methods taking the root, so
 the shared state (and its digest) is the same on every node.
 
-Forked authors: like every view, this one never receives their entries, so a
-forked participant has no edges (their invites and acceptances are ignored).
-An acceptance naming a forked inviter is void at once (``reads_forked``), on a
-node that holds the ignored invite as on one that does not.
+Forked authors: like every view, this one never receives their void entries
+(from the cut of their fork on), so a forked participant keeps the edges made
+before the cut and gains none after it. An acceptance naming a forked inviter
+whose invite is not held (or void) is void at once (``reads_forked``), on a
+node that holds the void invite as on one that does not.
 
 Claims (:meth:`TrustState.claims`): an acceptance waiting for its invite names
 the inviter, and a ``trust.confirm`` waiting for the acceptance it names

@@ -21,8 +21,8 @@ pickle, between a header that says what it covers and a trailer:
   a new file, is never applied;
 * the rowid covered, the id of the entry at that rowid and the number of rows
   up to it: if the store is behind or rows were deleted, it no longer matches;
-* the forked authors it was built with: a fork proof stored since changes the
-  forked-author policy of every view, so the checkpoint is not used (rebuilt
+* the forked authors and their cuts it was built with: a fork proof stored
+  since changes the forked-author policy of every view, so the checkpoint is not used (rebuilt
   from the entries instead);
 * a trailer with the length and SHA-256 of the payload, checked (streaming,
   so the payload is never held in memory as bytes) before unpickling: a
@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from samoorg.crdt.bulk import paused_gc
+from samoorg.crdt.exclusion import fork_marks
 from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.views import Views
 from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
@@ -71,7 +72,7 @@ from samoorg.protocol.entry import Entry
 
 log = logging.getLogger("samoorg.node")
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 MAGIC: Final = b"samoorg-views\n"
 _PREFIX: Final = struct.Struct(">14sII")  # magic, format, header length
 _TRAILER: Final = struct.Struct(">Q32s")  # payload length, SHA-256 of the payload
@@ -125,8 +126,8 @@ class StoreViews:
                 index.add(entry)  # False for our own records, already added by the writer
                 rowids.append(rowid)
                 new.append(entry)
-        for author in self.store.forked_authors():
-            index.add_forked(author)
+        for author, cut in self.store.fork_cuts().items():
+            index.add_forked(author, cut)
         self.unsaved += len(new)
         if new:
             for listener in list(self.listeners):
@@ -153,7 +154,7 @@ def open_views(store: Store, path: Path | None = None) -> StoreViews:
 
 def rebuild(store: Store) -> StoreViews:
     """Views built from every stored entry (every one counts as unsaved)."""
-    live = StoreViews(store, Views(EntryIndex(forked=store.forked_authors())))
+    live = StoreViews(store, Views(EntryIndex(forked=store.fork_cuts())))
     live.catch_up()
     return live
 
@@ -205,7 +206,7 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
             "rowid": live.rowid,
             "count": count,
             "last": last,
-            "forked": sorted(a.hex() for a in views.index.forked),
+            "forked": fork_marks(views.index.cuts),
         },
         sort_keys=True,
     ).encode()
@@ -300,7 +301,7 @@ def read_checkpoint(store: Store, path: Path) -> StoreViews:
             expected = {
                 "code": code_fingerprint(),
                 "store": store_id.hex(),
-                "forked": sorted(a.hex() for a in store.forked_authors()),
+                "forked": fork_marks(store.fork_cuts()),
             }
             for key, value in expected.items():
                 if header.get(key) != value:

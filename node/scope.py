@@ -31,9 +31,12 @@ Theory of operation: :class:`ScopeTracker` keeps an index of the trust
 records only, fed incrementally from the store by arrival rowid, so
 :meth:`ScopeTracker.refresh` after a change costs what changed, not the store
 size (a breadth-first walk over the members within ``hops`` follows). Every
-view ignores forked authors' entries, so a forked author has no edges and no
-claims, and leaves the scope unless followed; their fork proof still goes to
-every peer that wants their feed.
+view ignores a forked author's entries from the cut of the fork on
+(``docs/protocol.md`` §4.4): an author forked at seq 1 has no edges and no
+claims and leaves the scope unless followed; one forked later keeps the edges
+and claims of the common prefix, so the scope still reaches through them (and
+fetches the rest of that prefix). Their fork proof goes to every peer that
+wants their feed.
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ class ScopeTracker:
             if current != self.me:
                 claims = claims[:MAX_CLAIMS]
             for other in [*sorted(trust.neighbours(current)), *claims]:
-                if other not in found and not self._index.is_forked(other):
+                if other not in found and self._index.cuts.get(other, 2) > 1:
                     found[other] = distance + 1
                     queue.append(other)
         return found
@@ -105,8 +108,8 @@ class ScopeTracker:
         for rowid, entry in self._store.entries(kinds=TRUST_KINDS, since=self._rowid):
             self._index.add(entry)
             self._rowid = rowid
-        for author in self._store.forked_authors():
-            self._index.add_forked(author)
+        for author, cut in self._store.fork_cuts().items():
+            self._index.add_forked(author, cut)
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
         self._scope = frozenset(
             {self.me} | self.distances().keys() | self._peer_book.follows() | inviters

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def _authors(*numbers: int) -> list[Author]:
     return found
 
 
-def trust() -> tuple[list[Entry], list[bytes]]:
+def trust() -> tuple[list[Entry], dict[bytes, int]]:
     """Every trust rule: single use, revocation, expiry, proofs, confirmations, forks."""
     alice, bob, carol, dave, fred = _authors(1, 2, 3, 4, 6)
     s1, s2, s3 = b"\x11" * 16, b"\x12" * 16, b"\x13" * 16
@@ -125,9 +125,11 @@ def trust() -> tuple[list[Entry], list[bytes]]:
         dave.write("trust.revoke", {"invite": ABSENT}),  # waits
         dave.write("trust.accept", {"invite": used.id}),  # malformed
     ]
-    forked_invite = fred.invite(b"\x15" * 16)
+    kept_invite = fred.invite(b"\x16" * 16)  # seq 1: before fred's cut, stays valid
+    forked_invite = fred.invite(b"\x15" * 16)  # seq 2: at the cut, void (forked-author)
+    entries += [kept_invite, dave.accept(kept_invite, b"\x16" * 16)]  # valid: an edge remains
     entries += [forked_invite, dave.accept(forked_invite, b"\x15" * 16)]  # forked-inviter
-    return entries, [fred.key]
+    return entries, {fred.key: 2}
 
 
 def pledges() -> tuple[list[Entry], list[bytes]]:
@@ -292,10 +294,16 @@ def agreements() -> tuple[list[Entry], list[bytes]]:
     return entries, []
 
 
+def _cuts(forked: Sequence[bytes] | Mapping[bytes, int]) -> dict[bytes, int]:
+    return dict(forked) if isinstance(forked, Mapping) else dict.fromkeys(forked, 1)
+
+
 SCENARIOS = {"trust": trust, "pledges": pledges, "social": social, "agreements": agreements}
 
 
-def expected(entries: Sequence[Entry], forked: Sequence[bytes]) -> dict[str, Any]:
+def expected(
+    entries: Sequence[Entry], forked: Sequence[bytes] | Mapping[bytes, int]
+) -> dict[str, Any]:
     """What every node holding ``entries`` (and the fork proofs of ``forked``) derives."""
     views = Views(EntryIndex(entries, forked))
     invalid = views.invalid()
@@ -340,7 +348,7 @@ def build() -> dict[str, Any]:
             {
                 "name": name,
                 "entries": [e.raw.hex() for e in entries],
-                "forked": [k.hex() for k in sorted(forked)],
+                "forked": {k.hex(): c for k, c in sorted(_cuts(forked).items())},
                 "expected": expected(entries, forked),
             }
         )
@@ -349,11 +357,12 @@ def build() -> dict[str, Any]:
         "view (docs/protocol.md sections 8.1, 8.7).",
         "conventions": {
             "bytes": "byte strings are lowercase hex; entries are whole signed entries (§2)",
-            "forked": "authors flagged by a verified fork proof (§4.3); no proof is included",
+            "forked": "{author key: cut} of the authors flagged by a verified fork proof "
+            "(§4.3, §4.4: their entries from seq cut on are void); no proof is included",
             "status": "per entry id: ['valid'], ['void', code], ['waiting'] or, in the "
             "agreements view, ['waiting', code, [ids waited for]]",
-            "digests": "per domain: 'input' is dcbor([name, state, forked keys]) and 'digest' "
-            "its SHA-256 (§8.7)",
+            "digests": "per domain: 'input' is dcbor([name, state, [[forked key, cut], ...]]) "
+            "and 'digest' its SHA-256 (§8.7)",
             "order": "every delivery order of 'entries' must give 'expected'",
         },
         "scenarios": scenarios,
