@@ -376,7 +376,9 @@ def import_(
     from samoorg.cli.progress import Progress, deferred_interrupt
     from samoorg.node.store import IngestReport
 
-    store = session(ctx).store()
+    state = session(ctx)
+    store = state.store()
+    before = state.own_cut()
     report = IngestReport()
     with _open_bundle(file) as handle:
         # Pass 1, framing and checksum only: a truncated or corrupted file
@@ -417,6 +419,8 @@ def import_(
             f"{first.describe()}); everything valid was imported"
         )
         sys.stderr.write(fail_line(message) + "\n")
+    state.end_if_newly_forked(before)
+    if report.rejected:
         raise typer.Exit(1)
 
 

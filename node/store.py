@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Final
 
 from samoorg.node.errors import Ambiguous, NotFound, OwnFeedMissing, StoreDamaged, StoreError
+from samoorg.node.own_fork import WAY_OUT, notice_path, write_notice
 from samoorg.node.own_head import OwnHeadRecord, RecordedHead
 from samoorg.node.sqlite_errors import describe, guarded, guarded_rows, is_damage
 from samoorg.node.verifier import Verifier
@@ -396,7 +397,8 @@ class Store:
             if row is not None and row[2]:
                 raise StoreError(
                     "your own feed is flagged as forked: this key signed two histories "
-                    "(was the key file copied to another machine?)"
+                    "(was the key file copied to another machine?); "
+                    + WAY_OUT.format(cut=self._cut(signer.public_key))
                 )
             if row is None or row[0] == 0:
                 seq, prev, last_ts = 1, None, 0
@@ -770,6 +772,9 @@ class Store:
             "ON CONFLICT (author) DO UPDATE SET forked = 1",
             (author,),
         )
+        own = self._own_head
+        if own is not None and own.public_key == author:
+            write_notice(notice_path(own.path.parent), proof.cut)  # node/own_fork.py
         return True
 
     def _lowest_evidence(self, proof: ForkProof, author: bytes) -> ForkProof:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from samoorg.protocol.ids import parse_peer_id
 from tests.community_homes import Homes
 from tests.conftest import CliRunner
@@ -56,3 +58,59 @@ def test_a_copied_home_that_posts_from_both_copies_keeps_its_standing(
         pledges = {p["id"]: p for p in homes.items(name, "pledge", "list", "--everyone")}
         assert pledges[views.index.get(bytes.fromhex(pledge)).id.hex()]["state"] == "committed"
     assert homes.views("alice").digests() == homes.views("carol").digests()
+
+
+def test_the_user_hears_of_their_own_fork_first_and_their_feed_is_closed(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    homes = Homes(cli, tmp_path, "alice", "bob")
+    invite(homes, "alice", "bob")
+    homes.sync("alice", "bob")
+    assert "forked" not in cli(tmp_path / "bob", "whoami").err
+    shutil.copytree(tmp_path / "bob", tmp_path / "copy")
+    homes.run("bob", "idea", "post", "from the laptop")
+    homes.run("copy", "idea", "post", "from the phone")
+    assert exchange(homes, "bob", "alice") == 0
+    assert exchange(homes, "copy", "alice") == 1
+    # Importing the proof about oneself ends with the warning and exit 1.
+    assert cli(tmp_path / "alice", "export", str(tmp_path / "alice.bundle")).code == 0
+    imported = cli(tmp_path / "bob", "import", str(tmp_path / "alice.bundle"))
+    assert imported.code == 1
+    last = imported.err.strip().splitlines()[-1]
+    assert last.startswith("warning: your own feed is forked")
+    assert "samoorg init" in last
+    # From then on every command says so first, even one that opens no store.
+    for args in (("whoami",), ("trust", "list")):
+        result = cli(tmp_path / "bob", *args)
+        assert result.code == 0
+        assert result.err.startswith("warning: your own feed is forked")
+    # And the feed is closed.
+    refused = cli(tmp_path / "bob", "idea", "post", "once more")
+    assert refused.code == 1
+    assert "flagged as forked" in refused.err
+    # A second import of the same proof changes nothing: no new warning at the end.
+    again = cli(tmp_path / "bob", "import", str(tmp_path / "alice.bundle"))
+    assert again.code == 0
+    assert again.err.count("own feed is forked") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_a_sync_that_brings_a_proof_about_oneself_ends_with_the_warning(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    from samoorg.node.processes import NodeProcess
+
+    homes = Homes(cli, tmp_path, "alice", "bob")
+    invite(homes, "alice", "bob")
+    homes.sync("alice", "bob")
+    shutil.copytree(tmp_path / "bob", tmp_path / "copy")
+    homes.run("bob", "idea", "post", "from the laptop")
+    homes.run("copy", "idea", "post", "from the phone")
+    assert exchange(homes, "bob", "alice") == 0
+    assert exchange(homes, "copy", "alice") == 1
+    with NodeProcess(tmp_path / "alice") as node:
+        result = cli(tmp_path / "bob", "sync", node.addrs[0])
+    assert result.code == 1, result.err
+    assert result.err.strip().splitlines()[-1].startswith("warning: your own feed is forked")
+    assert homes.views("bob").index.cuts == homes.views("alice").index.cuts
