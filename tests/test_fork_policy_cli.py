@@ -28,6 +28,15 @@ def exchange(homes: Homes, source: str, target: str) -> int:
     return homes.cli(homes.root / target, "import", str(bundle)).code
 
 
+def fork_bob_at_alice(homes: Homes) -> None:
+    """Bob's home is copied, each copy posts once, and Alice imports both (finding the fork)."""
+    shutil.copytree(homes.root / "bob", homes.root / "copy")
+    homes.run("bob", "idea", "post", "from the laptop")
+    homes.run("copy", "idea", "post", "from the phone")
+    assert exchange(homes, "bob", "alice") == 0
+    assert exchange(homes, "copy", "alice") == 1  # the fork is found here
+
+
 def test_a_copied_home_that_posts_from_both_copies_keeps_its_standing(
     tmp_path: Path, cli: CliRunner
 ) -> None:
@@ -41,11 +50,7 @@ def test_a_copied_home_that_posts_from_both_copies_keeps_its_standing(
     homes.sync("alice", "bob", "carol")
     before = {m["id"]: m["distance"] for m in homes.items("alice", "trust", "list")}
     assert before == {homes.ids["alice"]: 0, homes.ids["bob"]: 1, carol: 2}
-    shutil.copytree(tmp_path / "bob", tmp_path / "copy")
-    homes.run("bob", "idea", "post", "from the laptop")
-    homes.run("copy", "idea", "post", "from the phone")
-    assert exchange(homes, "bob", "alice") == 0
-    assert exchange(homes, "copy", "alice") == 1  # the fork is found here
+    fork_bob_at_alice(homes)
     assert exchange(homes, "alice", "carol") == 0
     bob = parse_peer_id(homes.ids["bob"])
     for name in ("alice", "carol"):
@@ -67,11 +72,7 @@ def test_the_user_hears_of_their_own_fork_first_and_their_feed_is_closed(
     invite(homes, "alice", "bob")
     homes.sync("alice", "bob")
     assert "forked" not in cli(tmp_path / "bob", "whoami").err
-    shutil.copytree(tmp_path / "bob", tmp_path / "copy")
-    homes.run("bob", "idea", "post", "from the laptop")
-    homes.run("copy", "idea", "post", "from the phone")
-    assert exchange(homes, "bob", "alice") == 0
-    assert exchange(homes, "copy", "alice") == 1
+    fork_bob_at_alice(homes)
     # Importing the proof about oneself ends with the warning and exit 1.
     assert cli(tmp_path / "alice", "export", str(tmp_path / "alice.bundle")).code == 0
     imported = cli(tmp_path / "bob", "import", str(tmp_path / "alice.bundle"))
@@ -104,11 +105,7 @@ def test_a_sync_that_brings_a_proof_about_oneself_ends_with_the_warning(
     homes = Homes(cli, tmp_path, "alice", "bob")
     invite(homes, "alice", "bob")
     homes.sync("alice", "bob")
-    shutil.copytree(tmp_path / "bob", tmp_path / "copy")
-    homes.run("bob", "idea", "post", "from the laptop")
-    homes.run("copy", "idea", "post", "from the phone")
-    assert exchange(homes, "bob", "alice") == 0
-    assert exchange(homes, "copy", "alice") == 1
+    fork_bob_at_alice(homes)
     with NodeProcess(tmp_path / "alice") as node:
         result = cli(tmp_path / "bob", "sync", node.addrs[0])
     assert result.code == 1, result.err
