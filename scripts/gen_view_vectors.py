@@ -30,18 +30,11 @@ if str(ROOT) not in sys.path:
 
 from samoorg.crdt.agreement_codec import ACCEPT as AGREEMENT_ACCEPT  # noqa: E402
 from samoorg.crdt.agreement_codec import EDIT, NEW, version_hash  # noqa: E402
+from samoorg.crdt.fields import amount_fields  # noqa: E402
 from samoorg.crdt.index import EntryIndex  # noqa: E402
+from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
+from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
 from samoorg.crdt.money import Amount  # noqa: E402
-from samoorg.crdt.records import (  # noqa: E402
-    CONFIRM,
-    FULFIL,
-    INITIATIVE_CLOSE,
-    INTEND,
-    INVITE,
-    REQUEST,
-    REQUEST_CLOSE,
-    amount_fields,
-)
 from samoorg.crdt.views import DOMAINS, Views  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.entry import Entry  # noqa: E402

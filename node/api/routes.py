@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -41,7 +41,7 @@ from samoorg.node.store import Store, now_ms
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.kinds.pledges import PledgeOutcome
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
@@ -142,7 +142,7 @@ async def ideas(request: Request) -> Response:
 
 async def idea(request: Request) -> Response:
     """``GET /ideas/{id}``: as ``samoorg idea show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.forum import IDEA_KIND
+    from samoorg.crdt.kinds.forum import IDEA_KIND
 
     ctx = _ctx(request)
     prefix = request.path_params["id"]
@@ -160,7 +160,7 @@ async def idea(request: Request) -> Response:
 
 async def idea_post(request: Request) -> Response:
     """``POST /ideas`` with ``{"title": ..., "body": ...}``: as ``samoorg idea post --json``."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     ctx = _ctx(request)
     fields = await _json_object(request, required={"title": str}, optional={"body": str})
@@ -200,7 +200,7 @@ async def pledges(request: Request) -> Response:
 
 async def ledger(request: Request) -> Response:
     """``GET /ledger``: as ``samoorg ledger --json`` (``mine``, ``with`` filter it)."""
-    from samoorg.crdt.pledges import PledgeState
+    from samoorg.crdt.kinds.pledges import PledgeState
 
     ctx = _ctx(request)
     query = request.query_params
@@ -307,7 +307,7 @@ def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
 
 async def poll(request: Request) -> Response:
     """``GET /polls/{id}``: as ``samoorg poll show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.polls import POLL_KIND
+    from samoorg.crdt.kinds.polls import POLL_KIND
 
     ctx = _ctx(request)
     entry = _entry_of_kind(ctx, request.path_params["id"], POLL_KIND)
@@ -383,14 +383,14 @@ async def _json_object(
 
 async def requests(request: Request) -> Response:
     """``GET /requests``: a page of ``samoorg request list --json``, oldest first."""
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
 
     return _appeals(request, REQUEST)
 
 
 async def initiatives(request: Request) -> Response:
     """``GET /initiatives``: a page of ``samoorg initiative list --json``, oldest first."""
-    from samoorg.crdt.records import INITIATIVE
+    from samoorg.crdt.kinds.pledges import INITIATIVE
 
     return _appeals(request, INITIATIVE)
 
@@ -410,14 +410,14 @@ def _appeals(request: Request, kind: str) -> Response:
 
 async def request_detail(request: Request) -> Response:
     """``GET /requests/{id}``: as ``samoorg request show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
 
     return _appeal(request, REQUEST)
 
 
 async def initiative_detail(request: Request) -> Response:
     """``GET /initiatives/{id}``: as ``samoorg initiative show ID --json`` (id or prefix)."""
-    from samoorg.crdt.records import INITIATIVE
+    from samoorg.crdt.kinds.pledges import INITIATIVE
 
     return _appeal(request, INITIATIVE)
 
