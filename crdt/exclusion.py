@@ -21,6 +21,13 @@ FORKED_REASON: Final = Reason(
 )
 
 
+REVOKED_REASON: Final = Reason(
+    ReasonCode.REVOKED_DEVICE,
+    "written by a device at or after the seq it was revoked from (a device.revoke exists); "
+    "every view ignores it",
+)
+
+
 def fork_marks(cuts: Mapping[bytes, int]) -> list[str]:
     """``["<key hex>:<cut>", ...]`` ascending: the forked authors and cuts behind a state."""
     return sorted(f"{author.hex()}:{cut}" for author, cut in cuts.items())

@@ -75,6 +75,14 @@ class ReasonCode(Enum):
     VERSION_MISMATCH = "version-mismatch"
     WAITING_AGREEMENT = "waiting-agreement"
     WAITING_DEPENDENCIES = "waiting-dependencies"
+    # devices (§8.10)
+    ACCEPT_NOT_FIRST = "accept-not-first"
+    NOT_A_DEVICE_ADD = "not-a-device-add"
+    DEVICE_BAD_PROOF = "device-bad-proof"
+    DEVICE_CODE_USED = "device-code-used"
+    SELF_REVOKE = "self-revoke"
+    OTHER_IDENTITY = "other-identity"
+    REVOKED_DEVICE = "revoked-device"
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,7 @@ FAMILY_MODULES: Final = (
     "samoorg.crdt.kinds.forum",
     "samoorg.crdt.kinds.ratings",
     "samoorg.crdt.kinds.polls",
+    "samoorg.crdt.kinds.devices",
 )
 """Every family module, in the order views visit them. Add yours here (one line)."""
 

@@ -46,15 +46,16 @@ typed property returning ``self.domain(YourDomain)`` is optional sugar.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
-from samoorg.crdt.exclusion import FORKED_REASON
+from samoorg.crdt.exclusion import FORKED_REASON, REVOKED_REASON
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.devices import DEVICE_REVOKE, MAX_SEQ, DevicesState
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.polls import PollsState
@@ -105,6 +106,8 @@ class Views:
         self._marks: dict[type[Domain], int] = {}
         self._cuts: dict[bytes, int] = dict(index.cuts)
         """The forked authors and cuts the live domains were built with."""
+        self._revoked: dict[bytes, int] = {}
+        """Revoked device keys and their first void seq the live domains were built with."""
         self._excluded: tuple[int, dict[bytes, Reason]] | None = None
         self._touched: set[type[Domain]] | None = None
         """Domains used during a :meth:`trial` (``None`` outside one)."""
@@ -113,7 +116,9 @@ class Views:
         """The up-to-date state of one domain (created and filled on first use)."""
         index = self.index
         self._follow_forks()
-        void = index.is_void if self._cuts else None
+        if cls is not DevicesState:
+            self._follow_revocations()
+        void = self._void(cls)
         if self._touched is not None:
             self._touched.add(cls)
         found = self._domains.get(cls)
@@ -178,6 +183,39 @@ class Views:
                 del self._domains[cls]
                 del self._marks[cls]
 
+    def _void(self, cls: type[Domain]) -> Callable[[Entry], bool] | None:
+        """What ``cls`` must not receive: entries past a fork's cut, and (except for the
+        devices domain, which computes them) entries of a revoked device from its cut on."""
+        is_void = self.index.is_void
+        revoked = self._revoked if cls is not DevicesState else None
+        if not revoked:
+            return is_void if self._cuts else None
+        return lambda e: is_void(e) or e.seq >= revoked.get(e.author, MAX_SEQ)
+
+    def _follow_revocations(self) -> None:
+        """Bring the revocation cuts up to date; drop the domains a change affects."""
+        if self.index.of_kind(DEVICE_REVOKE):
+            cuts = dict(self.domain(DevicesState).view().cuts)
+        else:
+            cuts = {}
+        if cuts == self._revoked:
+            return
+        changed = [
+            a for a in cuts.keys() | self._revoked.keys() if cuts.get(a) != self._revoked.get(a)
+        ]
+        self._revoked = cuts
+        for cls in list(self._domains):
+            if cls is DevicesState:
+                continue
+            if cls.reads_forked or any(self.index.of_author(a, cls.kinds) for a in changed):
+                del self._domains[cls]
+                del self._marks[cls]
+
+    def revoked(self) -> dict[bytes, int]:
+        """``{revoked device key: first void seq}`` (§8.10)."""
+        self._follow_revocations()
+        return dict(self._revoked)
+
     def holds(self, entry_id: bytes) -> bool:
         """Whether a view may look at this entry: held, and not void (past a fork's cut).
 
@@ -186,7 +224,9 @@ class Views:
         that holds a void entry of a forked author and on one that does not.
         """
         entry = self.index.get(entry_id)
-        return entry is not None and not self.index.is_void(entry)
+        if entry is None or self.index.is_void(entry):
+            return False
+        return entry.seq < self._revoked.get(entry.author, MAX_SEQ)
 
     @property
     def trust(self) -> TrustState:
@@ -240,13 +280,20 @@ class Views:
         return result
 
     def excluded(self) -> dict[bytes, Reason]:
-        """``{entry id: FORKED_REASON}`` for every void held entry (past a fork's cut)."""
+        """``{entry id: reason}`` for every held entry past a fork's cut (:data:`FORKED_REASON`)
+        or of a revoked device from its cut on (:data:`REVOKED_REASON`)."""
         index = self.index
         if self._excluded is None or self._excluded[0] != index.version:
-            found: list[Entry] = []
+            excluded: dict[bytes, Reason] = {}
+            for author, cut in sorted(self.revoked().items()):
+                for e in index.of_author(author):
+                    if e.seq >= cut and e.kind not in DevicesState.kinds:
+                        excluded[e.id] = REVOKED_REASON
             for author, cut in sorted(index.cuts.items()):
-                found.extend(e for e in index.of_author(author) if e.seq >= cut)
-            self._excluded = (index.version, dict.fromkeys((e.id for e in found), FORKED_REASON))
+                excluded.update(
+                    (e.id, FORKED_REASON) for e in index.of_author(author) if e.seq >= cut
+                )
+            self._excluded = (index.version, excluded)
         return dict(self._excluded[1])
 
     def digests(self) -> dict[str, str]:

@@ -32,11 +32,24 @@ from samoorg.crdt.agreement_codec import ACCEPT as AGREEMENT_ACCEPT  # noqa: E40
 from samoorg.crdt.agreement_codec import EDIT, NEW, version_hash  # noqa: E402
 from samoorg.crdt.fields import amount_fields  # noqa: E402
 from samoorg.crdt.index import EntryIndex  # noqa: E402
+from samoorg.crdt.kinds.devices import (  # noqa: E402
+    DEVICE_ACCEPT,
+    DEVICE_ADD,
+    DEVICE_REVOKE,
+    DevicesState,
+)
+from samoorg.crdt.kinds.devices import accept_body as device_accept_body  # noqa: E402
+from samoorg.crdt.kinds.devices import add_body as device_add_body  # noqa: E402
+from samoorg.crdt.kinds.devices import revoke_body as device_revoke_body  # noqa: E402
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
 from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
 from samoorg.crdt.money import Amount  # noqa: E402
 from samoorg.crdt.views import DOMAINS, Views  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
+from samoorg.protocol.device_code import (  # noqa: E402
+    device_one_time_key,
+    sign_device_acceptance,
+)
 from samoorg.protocol.entry import Entry  # noqa: E402
 from samoorg.protocol.invite_code import one_time_key  # noqa: E402
 from tests.agreement_fixtures import create  # noqa: E402
@@ -238,6 +251,39 @@ def social() -> tuple[list[Entry], list[bytes]]:
     return entries, []
 
 
+def devices() -> tuple[list[Entry], list[bytes]]:
+    """Device links, a used code, bad acceptances, revocations and what a revoked device wrote."""
+    laptop, phone, tablet, stranger, other, late = _authors(11, 12, 13, 14, 15, 16)
+    s1, s2 = b"\x21" * 16, b"\x22" * 16
+    add = laptop.write(DEVICE_ADD, device_add_body(device_one_time_key(s1)))
+    unused = laptop.write(DEVICE_ADD, device_add_body(device_one_time_key(s2)))  # waits
+    joined = phone.write(
+        DEVICE_ACCEPT, device_accept_body(add.id, sign_device_acceptance(s1, add.id, phone.key))
+    )
+    tablet.clock = phone.clock + DAY  # later: the code was used already
+    used = tablet.write(
+        DEVICE_ACCEPT, device_accept_body(add.id, sign_device_acceptance(s1, add.id, tablet.key))
+    )
+    entries = [add, unused, joined, used]
+    entries += [
+        phone.write(DEVICE_ACCEPT, device_accept_body(add.id, bytes(64))),  # accept-not-first
+        stranger.write(DEVICE_ACCEPT, device_accept_body(add.id, bytes(64))),  # device-bad-proof
+        other.write(DEVICE_ACCEPT, device_accept_body(joined.id, bytes(64))),  # not-a-device-add
+        late.write(DEVICE_ACCEPT, device_accept_body(ABSENT, bytes(64))),  # waits
+        phone.write(DEVICE_REVOKE, device_revoke_body(phone.key, 9)),  # self-revoke
+        stranger.write(DEVICE_REVOKE, device_revoke_body(laptop.key, 1)),  # other-identity
+    ]
+    laptop.clock = phone.clock + DAY
+    stolen = post_idea(phone, "sold my bike")  # phone seq 4: revoked from here
+    entries += [laptop.write(DEVICE_REVOKE, device_revoke_body(phone.key, stolen.seq)), stolen]
+    phone.clock = laptop.clock + DAY  # the thief's revoke comes after the owner's
+    entries += [
+        phone.write(DEVICE_ADD, device_add_body(device_one_time_key(s2))),  # revoked-device
+        phone.write(DEVICE_REVOKE, device_revoke_body(laptop.key, 1)),  # revoked-device
+    ]
+    return entries, []
+
+
 def agreements() -> tuple[list[Entry], list[bytes]]:
     """Malformed and refused changes, what depends on them, waiting entries, acceptances."""
     alice, bob, carol = _authors(1, 2, 3)
@@ -291,7 +337,13 @@ def _cuts(forked: Sequence[bytes] | Mapping[bytes, int]) -> dict[bytes, int]:
     return dict(forked) if isinstance(forked, Mapping) else dict.fromkeys(forked, 1)
 
 
-SCENARIOS = {"trust": trust, "pledges": pledges, "social": social, "agreements": agreements}
+SCENARIOS = {
+    "trust": trust,
+    "pledges": pledges,
+    "social": social,
+    "devices": devices,
+    "agreements": agreements,
+}
 
 
 def expected(
@@ -309,6 +361,7 @@ def expected(
     waiting_ids.update(c.id for c in views.forum.view().pending)
     waiting_ids.update(r.entry_id for r in views.ratings.view().pending)
     waiting_ids.update(v.id for v in views.polls.view().pending)
+    waiting_ids.update(views.domain(DevicesState).view().waiting)
     pending = views.agreements.pending()
     statuses: dict[str, Any] = {}
     for entry in entries:

@@ -52,7 +52,15 @@ def test_each_digest_is_the_sha256_of_its_input() -> None:
     for case in VECTORS["scenarios"]:
         for name, digest in case["expected"]["digests"].items():
             assert hashlib.sha256(bytes.fromhex(digest["input"])).hexdigest() == digest["digest"]
-            assert name in {"trust", "pledges", "forum", "ratings", "polls", "agreements"}
+            assert name in {
+                "trust",
+                "pledges",
+                "forum",
+                "ratings",
+                "polls",
+                "devices",
+                "agreements",
+            }
 
 
 def test_the_vectors_cover_every_reason_code_and_waiting_entries() -> None:
@@ -211,6 +219,8 @@ def _where_reasons_sit(name: str, state: Any) -> tuple[list[list[Any]], list[lis
         return [state[3]], [pledge[5] for pledge in state[0]] + [state[4]]
     if name in ("forum", "ratings", "polls"):
         return [state["invalid"]], [state["pending"]]
+    if name == "devices":
+        return [state["invalid"]], [state["waiting"]]
     voids, waiting = [state[1]], []
     for agreement in state[0]:
         voids.append(agreement[5])
@@ -237,8 +247,18 @@ def test_void_and_waiting_entries_sit_where_the_spec_says() -> None:
             for ids in waits:
                 assert ids == sorted(ids)
                 waiting.update(ids)
+        # Entries past a fork's or a revocation's cut are in no digest (§8.1, §8.10), except
+        # the device records the devices domain judges.
+        kinds = {
+            decode_entry(bytes.fromhex(raw)).id: decode_entry(bytes.fromhex(raw)).kind
+            for raw in case["entries"]
+        }
         assert voids == {
-            k: s[1] for k, s in statuses.items() if s[0] == "void" and s[1] != "forked-author"
+            k: s[1]
+            for k, s in statuses.items()
+            if s[0] == "void"
+            and s[1] != "forked-author"
+            and (s[1] != "revoked-device" or kinds[k].startswith("device."))
         }
         assert waiting == {k for k, s in statuses.items() if s[0] == "waiting"}
 
