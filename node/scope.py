@@ -47,6 +47,7 @@ from typing import Final
 
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.devices import DEVICE_KINDS, DevicesState
 from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, TRUST_KINDS, confirm_body
 from samoorg.crdt.views import Views
 from samoorg.node.errors import StoreError
@@ -104,14 +105,18 @@ class ScopeTracker:
 
     def refresh(self) -> frozenset[bytes]:
         """Read new trust records and the peer book; return the (possibly new) scope."""
-        for rowid, entry in self._store.entries(kinds=TRUST_KINDS, since=self._rowid):
+        for rowid, entry in self._store.entries(
+            kinds=(*TRUST_KINDS, *DEVICE_KINDS), since=self._rowid
+        ):
             self._index.add(entry)
             self._rowid = rowid
         for author, cut in self._store.fork_cuts().items():
             self._index.add_forked(author, cut)
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
+        devices = self._views.domain(DevicesState).view()
+        mine = set(devices.devices(devices.identity(self.me)))  # our other devices (§8.10)
         self._scope = frozenset(
-            {self.me} | self.distances().keys() | self._peer_book.follows() | inviters
+            {self.me} | mine | self.distances().keys() | self._peer_book.follows() | inviters
         )
         return self._scope
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.exclusion import REVOKED_REASON
 from samoorg.crdt.views import DOMAINS, Views
 
 if TYPE_CHECKING:
@@ -65,8 +66,11 @@ def refusal(views: Views, made: Sequence[Entry]) -> Reason | None:
         found.update(domain.invalid())
         if isinstance(domain, AgreementState):
             found.update(domain.pending())
+    revoked = views.revoked()  # a revoked device writes nothing that counts (§8.10)
     for entry in made:
         reason = found.get(entry.id)
+        if reason is None and entry.seq >= revoked.get(entry.author, entry.seq + 1):
+            reason = REVOKED_REASON
         if reason is not None:
             return reason
     return None
