@@ -47,6 +47,8 @@ from samoorg.crdt.kinds.pledges import (
     initiative_body,
     intend_body,
     request_body,
+    revise_body,
+    withdraw_body,
 )
 from samoorg.crdt.money import Amount
 from samoorg.node.api.shapes import (
@@ -143,7 +145,7 @@ def pledge_revise(
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
     new = Amount.parse(amount, outcome.currency)
-    record(state, REVISE, {"pledge": outcome.id, "amount": new.minor})
+    record(state, REVISE, revise_body(outcome.id, new.minor))
     _done(current, outcome.id, as_json, "revised")
 
 
@@ -153,7 +155,7 @@ def pledge_withdraw(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = 
     state = session(ctx)
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
-    record(state, WITHDRAW, {"pledge": outcome.id})
+    record(state, WITHDRAW, withdraw_body(outcome.id))
     _done(current, outcome.id, as_json, "withdrawn")
 
 

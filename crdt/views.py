@@ -50,11 +50,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.exclusion import FORKED_REASON, REVOKED_REASON
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.agreements import AgreementState
 from samoorg.crdt.kinds.devices import DEVICE_REVOKE, MAX_SEQ, DevicesState
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.pledges import PledgeState
@@ -72,7 +72,7 @@ DomainT = TypeVar("DomainT", bound=Domain)
 BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (*(f.domain for f in families()), AgreementState)
+DOMAINS: Final[tuple[type[Domain], ...]] = tuple(f.domain for f in families())
 """Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
 visit them (:data:`samoorg.crdt.registry.FAMILY_MODULES` order)."""
 

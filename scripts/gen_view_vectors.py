@@ -28,10 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from samoorg.crdt.agreement_codec import ACCEPT as AGREEMENT_ACCEPT  # noqa: E402
-from samoorg.crdt.agreement_codec import EDIT, NEW, version_hash  # noqa: E402
 from samoorg.crdt.fields import amount_fields  # noqa: E402
 from samoorg.crdt.index import EntryIndex  # noqa: E402
+from samoorg.crdt.kinds.agreements import (  # noqa: E402
+    AGREEMENT_ACCEPT,
+    AGREEMENT_EDIT,
+    AGREEMENT_NEW,
+    version_hash,
+)
 from samoorg.crdt.kinds.devices import (  # noqa: E402
     DEVICE_ACCEPT,
     DEVICE_ADD,
@@ -292,7 +296,7 @@ def agreements() -> tuple[list[Entry], list[bytes]]:
 
     def change(author: Author, deps: Sequence[bytes], ops: list[dcbor.Value]) -> Entry:
         body = {"agreement": doc, "deps": sorted(deps), "refs": [doc], "ops": ops}
-        return author.write(EDIT, body)  # type: ignore[arg-type]
+        return author.write(AGREEMENT_EDIT, body)  # type: ignore[arg-type]
 
     broken = change(bob, [doc], [])  # malformed: no operations
     entries = [*root, broken]
@@ -311,17 +315,20 @@ def agreements() -> tuple[list[Entry], list[bytes]]:
             {"agreement": doc, "heads": [doc], "version": version_hash(doc, "abc")},
         ),  # counts, current
         bob.write(
-            EDIT, {"agreement": ABSENT, "deps": [ABSENT], "refs": [], "ops": [[0, None, None, "z"]]}
+            AGREEMENT_EDIT,
+            {"agreement": ABSENT, "deps": [ABSENT], "refs": [], "ops": [[0, None, None, "z"]]},
         ),  # waits for its agreement
         bob.write(
             AGREEMENT_ACCEPT, {"agreement": b"\x02" * 31, "heads": [doc], "version": bytes(32)}
         ),  # malformed
     ]
-    void_root = carol.write(NEW, {"title": "", "ops": [[0, None, None, "t"]]})  # malformed
+    void_root = carol.write(
+        AGREEMENT_NEW, {"title": "", "ops": [[0, None, None, "t"]]}
+    )  # malformed
     entries += [
         void_root,
         alice.write(
-            EDIT,
+            AGREEMENT_EDIT,
             {
                 "agreement": void_root.id,
                 "deps": [void_root.id],

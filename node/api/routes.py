@@ -320,7 +320,7 @@ async def poll(request: Request) -> Response:
 
 async def agreements(request: Request) -> Response:
     """``GET /agreements``: a page of ``samoorg agreement list --json``, oldest first."""
-    from samoorg.crdt.agreements import AgreementState
+    from samoorg.crdt.kinds.agreements import AgreementState
 
     ctx = _ctx(request)
     page = page_request(request.query_params)
@@ -332,7 +332,7 @@ async def agreements(request: Request) -> Response:
 
 async def agreement(request: Request) -> Response:
     """``GET /agreements/{id}``: as ``samoorg agreement show ID --json`` (``version`` too)."""
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW
 
     ctx = _ctx(request)
     version = request.query_params.get("version")
@@ -343,7 +343,7 @@ async def agreement(request: Request) -> Response:
             "invalid_parameter",
             f"expected version 4 to 64 lowercase hex digits, found {version[:70]!r}",
         )
-    entry = _entry_of_kind(ctx, request.path_params["id"], NEW)
+    entry = _entry_of_kind(ctx, request.path_params["id"], AGREEMENT_NEW)
     views = ctx.live.views
     return _json(shapes.agreement_detail(views, shapes.held_agreement(views, entry), version))
 

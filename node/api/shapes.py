@@ -17,8 +17,8 @@ from samoorg.protocol.ids import peer_id
 __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.inbox import ActionItem
+    from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.crdt.kinds.pledges import Appeal, PledgeOutcome
     from samoorg.crdt.kinds.polls import Tally
     from samoorg.crdt.kinds.trust import InviteOutcome
@@ -563,7 +563,7 @@ def agreement_detail(views: Views, agreement: Agreement, version: str | None) ->
 
     ``version`` is a lowercase hex prefix of a version hash or of an edit's entry id.
     """
-    from samoorg.crdt.agreements import find_version
+    from samoorg.crdt.kinds.agreements import find_version
 
     if version is None:
         digest, text, heads = agreement.version, agreement.text, agreement.heads
