@@ -23,8 +23,9 @@ import time
 
 from bench.baseline import report
 from bench.community_bench import MEMBERS, load_or_generate
-from samoorg.crdt.bulk import paused_gc
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.devices import (
     DEVICE_ACCEPT,
     DEVICE_ADD,
@@ -33,7 +34,6 @@ from samoorg.crdt.kinds.devices import (
     add_body,
     revoke_body,
 )
-from samoorg.crdt.views import Views
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
 from samoorg.protocol.entry import Entry, create_entry, decode_entry

@@ -15,7 +15,7 @@ import typer
 from samoorg.cli.community import load_views, record, resolve_member
 from samoorg.cli.context import session
 from samoorg.cli.output import print_json
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.protocol.ids import peer_id
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]

@@ -12,8 +12,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.exclusion import REVOKED_REASON
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.exclusion import REVOKED_REASON
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.devices import (
     DEVICE_ACCEPT,
     DEVICE_ADD,
@@ -23,7 +24,6 @@ from samoorg.crdt.kinds.devices import (
     add_body,
     revoke_body,
 )
-from samoorg.crdt.views import Views
 from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import DAY, Author

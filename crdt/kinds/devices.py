@@ -31,18 +31,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.digest import sorted_ids
-from samoorg.crdt.domain import ResolvedDomain
-from samoorg.crdt.fields import ID_SIZE, read_bytes, read_id, read_int
-from samoorg.crdt.reasons import Reason, ReasonCode, digested
-from samoorg.crdt.registry import Family, Sample, SampleContext
+from samoorg.crdt.framework.digest import sorted_ids
+from samoorg.crdt.framework.domain import ResolvedDomain
+from samoorg.crdt.framework.fields import ID_SIZE, read_bytes, read_id, read_int
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol.device_code import verify_device_acceptance
 from samoorg.protocol.errors import BadSignature
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 

@@ -3,7 +3,7 @@
 An author flagged by a verified fork proof signed two histories, and honest
 nodes may hold different ones. Every view ignores the author's entries from
 the *cut* of the fork on (the lowest :attr:`~samoorg.protocol.fork.ForkProof.cut`
-of the proofs a node knows; :class:`~samoorg.crdt.views.Views` enforces it for
+of the proofs a node knows; :class:`~samoorg.crdt.framework.views.Views` enforces it for
 every domain); the entries before it are the common prefix and count.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from samoorg.crdt.reasons import Reason, ReasonCode
+from samoorg.crdt.framework.reasons import Reason, ReasonCode
 
 FORKED_REASON: Final = Reason(
     ReasonCode.FORKED_AUTHOR,
