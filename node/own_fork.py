@@ -51,12 +51,15 @@ def clear_notice(path: Path) -> None:
 
 
 def read_notice(path: Path) -> int | None:
-    """The cut recorded in the notice, or ``None`` without one (an unreadable notice: 1)."""
+    """The cut recorded in the notice, or ``None`` without one (a damaged notice: 1).
+
+    A notice that cannot be read (no home yet, a home that is a file) counts as none.
+    """
     try:
         text = path.read_text("ascii")
-    except FileNotFoundError:
+    except OSError:
         return None
-    except (OSError, UnicodeDecodeError):
+    except UnicodeDecodeError:
         return 1
     return int(text) if text.strip().isdigit() else 1
 
