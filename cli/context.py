@@ -89,7 +89,7 @@ class Session:
         if self._live is None:
             from samoorg.node.checkpoint import open_views, save_if_behind
 
-            self._live = open_views(self.store())
+            self._live = open_views(self.store(), freeze=True)
             save_if_behind(self._live)
         return self._live
 
@@ -119,16 +119,18 @@ class Session:
 
     def ask(self, remote: Callable[[DaemonClient], T], local: Callable[[], T]) -> T:
         """``remote(daemon)`` when the daemon runs, else (or if it does not answer) ``local()``."""
-        from samoorg.cli.daemon_client import DaemonUnavailable
+        from samoorg.cli.daemon_client import DaemonSkipped, DaemonUnavailable
 
         client = self.daemon()
         if client is not None:
             try:
                 return remote(client)
+            except DaemonSkipped:
+                pass
             except DaemonUnavailable as exc:
                 import sys
 
-                sys.stderr.write(f"warning: the daemon did not answer ({exc}); reading the store\n")
+                sys.stderr.write(f"warning: the daemon did not answer ({exc}); using the store\n")
                 self._daemon = None
         return local()
 

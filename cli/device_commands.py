@@ -1,4 +1,4 @@
-"""``samoorg device ...``: the devices of one person (docs/protocol.md §8.10).
+"""``samoorg device ...``: the devices of one person (docs/protocol.md §8.11).
 
 ``device add`` records a ``device.add`` and prints a one-time device code;
 ``samoorg init --join-identity CODE`` on the new machine makes its key's first
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from samoorg.cli.community import load_views, record, resolve_member
+from samoorg.cli.community import actor, load_views, resolve_member
 from samoorg.cli.context import session
 from samoorg.cli.output import print_json
 from samoorg.crdt.framework.errors import RuleViolation
@@ -40,7 +40,7 @@ def device_add(
 
     state = session(ctx)
     secret = new_secret()
-    entry = record(state, DEVICE_ADD, add_body(device_one_time_key(secret)))
+    entry = actor(state).write(DEVICE_ADD, add_body(device_one_time_key(secret)))
     identity = load_views(state).domain(DevicesState).view().identity(entry.author)
     code = DeviceCode(
         identity=identity,
@@ -119,7 +119,7 @@ def device_revoke(
     if from_seq is None:
         head = state.store().head(key)
         from_seq = (head.seq if head is not None else 0) + 1
-    entry = record(state, DEVICE_REVOKE, revoke_body(key, from_seq))
+    entry = actor(state).write(DEVICE_REVOKE, revoke_body(key, from_seq))
     if as_json:
         print_json({"revocation": entry.id.hex(), "device": peer_id(key), "from": from_seq})
         return
@@ -135,8 +135,7 @@ def join_identity(ctx: typer.Context, code_text: str) -> None:
     state = session(ctx)
     code = parse_device_code(code_text)
     me = state.public_key()
-    entry = record(
-        state,
+    entry = actor(state).write(
         DEVICE_ACCEPT,
         accept_body(code.add, sign_device_acceptance(code.secret, code.add, me)),
     )

@@ -105,6 +105,8 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "agreement_commands": ("agreement", "members"),
     "inbox_commands": ("inbox",),
     "device_commands": ("device",),
+    "portal_commands": ("listing", "review"),
+    "web_commands": ("web",),
 }
 """Each ``samoorg.cli`` module and the top-level commands its ``register`` adds
 (a test checks that the two agree)."""

@@ -114,7 +114,7 @@ class ScopeTracker:
             self._index.add_forked(author, cut)
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
         devices = self._views.domain(DevicesState).view()
-        mine = set(devices.devices(devices.identity(self.me)))  # our other devices (§8.10)
+        mine = set(devices.devices(devices.identity(self.me)))  # our other devices (§8.11)
         self._scope = frozenset(
             {self.me} | mine | self.distances().keys() | self._peer_book.follows() | inviters
         )

@@ -66,7 +66,7 @@ def refusal(views: Views, made: Sequence[Entry]) -> Reason | None:
         found.update(domain.invalid())
         if isinstance(domain, AgreementState):
             found.update(domain.pending())
-    revoked = views.revoked()  # a revoked device writes nothing that counts (§8.10)
+    revoked = views.revoked()  # a revoked device writes nothing that counts (§8.11)
     for entry in made:
         reason = found.get(entry.id)
         cut = revoked.get(entry.author, entry.seq + 1)

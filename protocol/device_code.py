@@ -1,6 +1,6 @@
 """Device codes: the one-time secret that lets a new device join an identity.
 
-Theory of operation (``docs/protocol.md`` §8.10 is normative). It is the
+Theory of operation (``docs/protocol.md`` §8.11 is normative). It is the
 invite scheme of §8.2 with its own domains: the existing device draws a
 16-byte ``secret``, derives the one-time key ``seed = SHA-256("samoorg/device-key/v1\\0"
 || secret)`` and signs ``device.add`` with the one-time *public* key. The new

@@ -1,4 +1,4 @@
-"""``samoorg device add|list|revoke`` and ``init --join-identity`` over bundles (§8.10)."""
+"""``samoorg device add|list|revoke`` and ``init --join-identity`` over bundles (§8.11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Devices (docs/protocol.md §8.10): links, revocation, and convergence with 1-3 devices each.
+"""Devices (docs/protocol.md §8.11): links, revocation, and convergence with 1-3 devices each.
 
 A person's devices are joined by a ``device.add`` / ``device.accept`` pair;
 a ``device.revoke`` by another device voids the revoked key's entries from a

@@ -75,7 +75,15 @@ class ReasonCode(Enum):
     VERSION_MISMATCH = "version-mismatch"
     WAITING_AGREEMENT = "waiting-agreement"
     WAITING_DEPENDENCIES = "waiting-dependencies"
-    # devices (§8.10)
+    # listings and reviews (§8.10)
+    NOT_A_LISTING = "not-a-listing"
+    NOT_LISTING_AUTHOR = "not-listing-author"
+    REVIEW_NOT_FULFILLED = "review-not-fulfilled"
+    REVIEW_WRONG_COMMITMENT = "review-wrong-commitment"
+    REVIEW_NO_LISTING = "review-no-listing"
+    REVIEW_NOT_PARTY = "review-not-party"
+    REVIEW_AGAIN = "review-again"
+    # devices (§8.11)
     ACCEPT_NOT_FIRST = "accept-not-first"
     NOT_A_DEVICE_ADD = "not-a-device-add"
     DEVICE_BAD_PROOF = "device-bad-proof"

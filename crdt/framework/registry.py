@@ -72,6 +72,8 @@ FAMILY_MODULES: Final = (
     "samoorg.crdt.kinds.polls",
     "samoorg.crdt.kinds.devices",
     "samoorg.crdt.kinds.agreements",
+    "samoorg.crdt.kinds.listings",
+    "samoorg.crdt.kinds.reviews",
 )
 """Every family module, in the order views visit them. Add yours here (one line)."""
 

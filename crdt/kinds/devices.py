@@ -1,6 +1,6 @@
 """Devices: one person, several keys. ``device.add``, ``device.accept``, ``device.revoke``.
 
-Theory of operation (``docs/protocol.md`` §8.10 is normative). An *identity*
+Theory of operation (``docs/protocol.md`` §8.11 is normative). An *identity*
 is a set of device keys, each with its own feed, named by the key that
 founded it (its first device). A device joins by a record pair: an active
 device of the identity signs ``device.add`` with a one-time public key
@@ -59,7 +59,7 @@ class DeviceAdd:
     """An active device announces a one-time key for a new device."""
 
     key: bytes
-    """The one-time public key (§8.10), not the new device's key."""
+    """The one-time public key (§8.11), not the new device's key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +146,7 @@ class DevicesView:
         return [identity, *found]
 
     def canonical(self) -> dcbor.Value:
-        """The sorted, encodable state the digest hashes (§8.7, §8.10)."""
+        """The sorted, encodable state the digest hashes (§8.7, §8.11)."""
         return {
             "links": [[k, link.parent, link.add.id] for k, link in sorted(self.links.items())],
             "cuts": [[k, c, self.revoked_by[k].id] for k, c in sorted(self.cuts.items())],
@@ -314,4 +314,4 @@ def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
     return adds | accepts | revokes
 
 
-FAMILY: Final = Family(DevicesState, samples, spec="8.10")
+FAMILY: Final = Family(DevicesState, samples, spec="8.11")

@@ -4,7 +4,10 @@ Reads come from :class:`~samoorg.node.daemon_views.LiveViews` (in memory,
 current), shaped by :mod:`samoorg.node.api.shapes`, the builders the CLI's
 ``--json`` uses. Listings page through the view's order
 (:mod:`samoorg.node.api.pages`); the shape of each item is computed for the
-page only. Writes go through :meth:`LiveViews.append`, the CLI's check.
+page only. Writes are the actions of :data:`~samoorg.node.actions.table.ACTIONS`
+(:func:`action_handler`), the functions the CLI runs offline, through the one
+write path. References (ids, prefixes) are resolved as the CLI resolves them
+(:mod:`samoorg.node.actions.refs`), so a malformed one is the same error.
 Errors are raised as exceptions of the taxonomy; :mod:`samoorg.node.api.app`
 turns them into JSON answers.
 """
@@ -12,8 +15,8 @@ turns them into JSON answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,6 +26,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.trust import TrustState
+from samoorg.node.actions import Action, Actor, check_body
+from samoorg.node.actions.refs import resolve_entry
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -35,13 +40,15 @@ from samoorg.node.api.pages import (
     page_request,
 )
 from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
-from samoorg.node.errors import NotFound
 from samoorg.node.home import Home
 from samoorg.node.store import Store, now_ms
+from samoorg.node.web.sessions import LINK_TTL, WebSessions
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.crdt.kinds.pledges import PledgeOutcome
+    from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
@@ -62,11 +69,17 @@ class ApiContext:
     """The daemon's published state (``daemon.json``), current."""
     stored: Callable[[], None]
     """Tell the daemon that we stored an entry (it announces it to peers)."""
+    sessions: WebSessions = field(default_factory=WebSessions)
+    """The web organizer's login links and sessions (``POST /web/login`` issues links)."""
 
     @property
     def me(self) -> bytes:
         """Our participant key."""
         return self.signer.public_key
+
+    def actor(self) -> Actor:
+        """The :class:`~samoorg.node.actions.Actor` of the daemon, for its actions."""
+        return Actor.of(self.home, self.store, self.live.state, self.signer, self.live.social)
 
 
 def _json(body: Any, status_code: int = 200) -> JSONResponse:
@@ -84,34 +97,52 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
     return _json({"items": items, "next_cursor": next_cursor})
 
 
-def _by_id(live: LiveViews, text: str) -> Entry | None:
-    """The held entry with this whole hex id (a dictionary look-up, no store scan)."""
-    if len(text) != 64:
-        return None
-    try:
-        return live.index.get(bytes.fromhex(text))
-    except ValueError:
-        return None
+def status_body(ctx: ApiContext) -> dict[str, Any]:
+    """What ``GET /status`` answers (the web's home page shows it too)."""
+    # Counting the store's rows costs its size; the counts change only with entries.
+    stats = ctx.live.memo(("stats",), None, ctx.store.stats)
+    return shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
+
+
+def pool_body(ctx: ApiContext, hops: int | None) -> dict[str, Any]:
+    """What ``GET /trust/pool`` answers, remembered until the trust kinds change."""
+    live = ctx.live
+    return live.memo(
+        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
+    )
+
+
+def trust_rows_of(ctx: ApiContext, hops: int | None) -> list[dict[str, Any]]:
+    """Every row of ``GET /trust/list``, remembered until the trust kinds change."""
+    live = ctx.live
+    return live.memo(
+        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
+    )
+
+
+def inbox_items(ctx: ApiContext) -> list[dict[str, Any]]:
+    """The items of ``GET /inbox``, now."""
+    from samoorg.crdt.kinds.inbox import action_items
+
+    return [shapes.item_json(item) for item in action_items(ctx.live.views, ctx.me, now_ms())]
+
+
+def utility_rows_of(ctx: ApiContext) -> list[dict[str, Any]]:
+    """Every row of ``GET /utility`` (the iteration is remembered)."""
+    live = ctx.live
+    social = live.social(ctx.me)
+    return live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
 
 
 async def status(request: Request) -> Response:
     """``GET /status``: as ``samoorg status --json``."""
-    ctx = _ctx(request)
-    # Counting the store's rows costs its size; the counts change only with entries.
-    stats = ctx.live.memo(("stats",), None, ctx.store.stats)
-    body = shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
-    return _json(body)
+    return _json(status_body(_ctx(request)))
 
 
 async def trust_pool(request: Request) -> Response:
     """``GET /trust/pool``: as ``samoorg trust pool --json``."""
-    ctx = _ctx(request)
     hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
-    live = ctx.live
-    pool = live.memo(
-        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
-    )
-    return _json(pool)
+    return _json(pool_body(_ctx(request), hops))
 
 
 async def trust_list(request: Request) -> Response:
@@ -120,10 +151,7 @@ async def trust_list(request: Request) -> Response:
     query = request.query_params
     hops = optional_int(query, "hops", 1, MAX_HOPS)
     page = page_request(query)
-    live = ctx.live
-    rows = live.memo(
-        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
-    )
+    rows = trust_rows_of(ctx, hops)
     start, stop, cursor = page_of(len(rows), page)
     return _page(rows[start:stop], cursor)
 
@@ -145,29 +173,12 @@ async def idea(request: Request) -> Response:
     from samoorg.crdt.kinds.forum import IDEA_KIND
 
     ctx = _ctx(request)
-    prefix = request.path_params["id"]
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
-    if entry.kind != IDEA_KIND:
-        raise NotFound(
-            f"expected the id of a {IDEA_KIND} entry, found an entry of kind {entry.kind}"
-        )
+    entry = _entry_of_kind(ctx, request.path_params["id"], IDEA_KIND)
     social = ctx.live.social(ctx.me)
     if entry.id not in social.forum.ideas:
         reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
         raise RuleViolation(f"idea {entry.id.hex()[:12]} is ignored: {reason}")
     return _json(shapes.idea_detail(social, entry.id))
-
-
-async def idea_post(request: Request) -> Response:
-    """``POST /ideas`` with ``{"title": ..., "body": ...}``: as ``samoorg idea post --json``."""
-    from samoorg.crdt.kinds import forum
-
-    ctx = _ctx(request)
-    fields = await _json_object(request, required={"title": str}, optional={"body": str})
-    content = forum.idea_body(fields["title"], fields.get("body", ""))
-    entry = ctx.live.append(ctx.home, ctx.signer, forum.IDEA_KIND, content)
-    ctx.stored()
-    return _json(shapes.created_json(entry), status_code=201)
 
 
 async def pledges(request: Request) -> Response:
@@ -208,25 +219,25 @@ async def ledger(request: Request) -> Response:
     text = query.get("with")
     other = parse_peer_id(text) if text is not None else None
     live = ctx.live
-    body = live.memo(
+    # The answer itself is remembered (its JSON, thousands of rows at 1M entries).
+    encoded = live.memo(
         ("ledger", mine, other),
         PledgeState.kinds,
-        lambda: shapes.ledger_json(live.views, ctx.me, other, mine),
+        lambda: _json(shapes.ledger_json(live.views, ctx.me, other, mine)).body,
     )
-    return _json(body)
+    return Response(encoded, media_type="application/json")
 
 
 async def inbox(request: Request) -> Response:
     """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
-    from samoorg.crdt.kinds.inbox import action_items
-
-    ctx = _ctx(request)
-    items = action_items(ctx.live.views, ctx.me, now_ms())
-    return _json({"items": [shapes.item_json(item) for item in items]})
+    return _json({"items": inbox_items(_ctx(request))})
 
 
 async def entries_log(request: Request) -> Response:
-    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items."""
+    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items.
+
+    ``invalid=true``: only those the views ignore, with the reason (``log --invalid``).
+    """
     ctx = _ctx(request)
     query = request.query_params
     page = page_request(query)
@@ -236,6 +247,10 @@ async def entries_log(request: Request) -> Response:
     author_text = query.get("author")
     author = parse_peer_id(author_text) if author_text is not None else None
     rows = ctx.live.newest_first(page.position, author, kinds)
+    if bool_param(query, "invalid"):
+        reasons = ctx.live.views.invalid()
+        items, cursor = shapes.log_page((r for r in rows if r[1].id in reasons), page.limit)
+        return _page(shapes.invalid_items(items, reasons), cursor)
     items, cursor = shapes.log_page(rows, page.limit)
     return _page(items, cursor)
 
@@ -277,10 +292,9 @@ async def utility(request: Request) -> Response:
     """``GET /utility``: a page of ``samoorg utility --json`` (the iteration is remembered)."""
     ctx = _ctx(request)
     page = page_request(request.query_params)
-    live = ctx.live
-    social = live.social(ctx.me)
-    rows = live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
+    rows = utility_rows_of(ctx)
     start, stop, cursor = page_of(len(rows), page)
+    social = ctx.live.social(ctx.me)
     body = {"items": rows[start:stop], "next_cursor": cursor, **shapes.utility_summary(social)}
     return _json(body)
 
@@ -299,10 +313,32 @@ async def polls(request: Request) -> Response:
 
 def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
     """The held entry named by a whole id or a unique prefix, which must be of ``kind``."""
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
-    if entry.kind != kind:
-        raise NotFound(f"expected the id of a {kind} entry, found an entry of kind {entry.kind}")
-    return entry
+    return resolve_entry(ctx.store, ctx.live.state, prefix, kind)
+
+
+async def listings(request: Request) -> Response:
+    """``GET /listings``: a page of ``samoorg listing search --json`` (same filters; ``q``)."""
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    query = portal_shapes.listing_query(request.query_params, now_ms())
+    page = page_request(request.query_params)
+    items, cursor = portal_shapes.search_page(
+        ctx.store, ctx.live.views, query, page.position or 0, page.limit
+    )
+    return _page(items, cursor)
+
+
+async def listing(request: Request) -> Response:
+    """``GET /listings/{id}``: as ``samoorg listing show ID --json`` (id or unique prefix)."""
+    from samoorg.crdt.kinds.listings import LISTING
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    entry = _entry_of_kind(ctx, request.path_params["id"], LISTING)
+    views = ctx.live.views
+    held = portal_shapes.held_listing(views, entry)
+    return _json(portal_shapes.listing_json(views, held, now_ms()))
 
 
 async def poll(request: Request) -> Response:
@@ -348,34 +384,50 @@ async def agreement(request: Request) -> Response:
     return _json(shapes.agreement_detail(views, shapes.held_agreement(views, entry), version))
 
 
-async def _json_object(
-    request: Request, *, required: dict[str, type], optional: dict[str, type]
-) -> dict[str, Any]:
-    """The request's JSON object, with exactly these fields of these types."""
+NOTES_HEADER: Final = "samoorg-notes"
+"""The header of a write's remarks for a person: a JSON list of strings (ASCII-escaped)."""
+
+
+async def _json_body(request: Request) -> object:
+    """The request's JSON value; an empty body is ``{}`` (an action without fields)."""
+    raw = await request.body()
+    if not raw:
+        return {}
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise ApiError(
             "unsupported_media_type", f"expected Content-Type application/json, found {media!r}"
         )
-    raw = await request.body()
     try:
-        value = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise ApiError("bad_json", f"expected a JSON body, found invalid JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise ApiError("invalid_body", f"expected a JSON object, found {type(value).__name__}")
-    unknown = sorted(set(value) - set(required) - set(optional))
-    if unknown:
-        raise ApiError("invalid_body", f"expected no other fields, found {', '.join(unknown)}")
-    for name, kind in {**required, **optional}.items():
-        if name not in value:
-            if name in required:
-                raise ApiError("invalid_body", f"expected field {name!r}, found none")
-            continue
-        if not isinstance(value[name], kind):
-            found = type(value[name]).__name__
-            raise ApiError("invalid_body", f"expected {name} a {kind.__name__}, found {found}")
-    return value
+
+
+def action_handler(chosen: Action) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of one write action: the body's fields, the action, its shape (201)."""
+
+    async def handle(request: Request) -> Response:
+        ctx = _ctx(request)
+        body = await _json_body(request)
+        ctx.live.refresh()  # entries another process stored just before (its ids may be named)
+        done = chosen.call(
+            ctx.actor(), check_body(chosen.fields, body), request.path_params.get("id")
+        )
+        ctx.stored()
+        headers = {NOTES_HEADER: json.dumps(list(done.notes))} if done.notes else None
+        return JSONResponse(shapes.jsonable(done.shape), chosen.status, headers)
+
+    handle.__doc__ = f"``{chosen.method.upper()} {chosen.path}``: {chosen.summary}"
+    return handle
+
+
+async def pledge(request: Request) -> Response:
+    """``GET /pledges/{id}``: one pledge's row, as an item of ``samoorg pledge list --json``."""
+    from samoorg.node.actions import pledges as pledge_actions
+
+    ctx = _ctx(request)
+    return _json(pledge_actions.show(ctx.actor(), pledge=request.path_params["id"]))
 
 
 # -- help requests, initiatives and invites -------------------------------------
@@ -424,8 +476,7 @@ async def initiative_detail(request: Request) -> Response:
 
 def _appeal(request: Request, kind: str) -> Response:
     ctx = _ctx(request)
-    prefix = request.path_params["id"]
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
+    entry = resolve_entry(ctx.store, ctx.live.state, request.path_params["id"])
     views = ctx.live.views
     return _json(shapes.appeal_detail(views, shapes.held_appeal(views, entry, kind), now_ms()))
 
@@ -434,10 +485,78 @@ async def invites(request: Request) -> Response:
     """``GET /invites``: a page of ``samoorg invite list --json`` (sent and accepted)."""
     ctx = _ctx(request)
     page = page_request(request.query_params)
-    live = ctx.live
-    listed = live.memo(
-        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
-    )
+    listed = invites_of(ctx)
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
     return _page([shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
+
+
+def invites_of(ctx: ApiContext) -> list[tuple[InviteOutcome, str, bytes | None]]:
+    """Every invite of ``GET /invites`` (sent and accepted), remembered."""
+    live = ctx.live
+    return live.memo(
+        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
+    )
+
+
+async def web_login(request: Request) -> Response:
+    """``POST /web/login``: a one-time link that opens a session of the web organizer."""
+    ctx = _ctx(request)
+    secret = ctx.sessions.issue()
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    return _json({"url": f"{base}/login?once={secret}", "expires_in": int(LINK_TTL)}, 201)
+
+
+# -- agreement history, blame, members, distribution --------------------------------
+
+
+def _held_agreement(ctx: ApiContext, prefix: str) -> Agreement:
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
+
+    return shapes.held_agreement(ctx.live.views, _entry_of_kind(ctx, prefix, NEW))
+
+
+async def agreement_history(request: Request) -> Response:
+    """``GET /agreements/{id}/history``: ``samoorg agreement history --json`` as ``items``."""
+    from samoorg.node.api.agreement_shapes import history_json, titled
+
+    ctx = _ctx(request)
+    agreement = _held_agreement(ctx, request.path_params["id"])
+    return _json(titled(agreement, history_json(ctx.live.views, agreement)))
+
+
+async def agreement_blame(request: Request) -> Response:
+    """``GET /agreements/{id}/blame``: ``samoorg agreement blame --json`` as ``items``."""
+    from samoorg.node.api.agreement_shapes import blame_json, titled
+
+    ctx = _ctx(request)
+    agreement = _held_agreement(ctx, request.path_params["id"])
+    return _json(titled(agreement, blame_json(ctx.live.views, agreement)))
+
+
+async def members(request: Request) -> Response:
+    """``GET /members``: ``samoorg members --json`` as ``items``, or one agreement's acceptances."""
+    from samoorg.crdt.kinds.agreements import AgreementState
+    from samoorg.node.api.agreement_shapes import acceptances_json, members_json
+
+    ctx = _ctx(request)
+    prefix = request.query_params.get("agreement")
+    live = ctx.live
+    if prefix is not None:
+        return _json(acceptances_json(live.views, _held_agreement(ctx, prefix)))
+    items = live.memo(("members",), AgreementState.kinds, lambda: members_json(live.views))
+    return _json({"items": items})
+
+
+async def distribute(request: Request) -> Response:
+    """``GET /distribute?amount=&currency=``: as ``samoorg distribute AMOUNT CURRENCY --json``."""
+    from samoorg.crdt.algorithms.money import Amount
+
+    ctx = _ctx(request)
+    query = request.query_params
+    amount, currency = query.get("amount"), query.get("currency")
+    if amount is None or currency is None or len(amount) > 40 or len(currency) > 3:
+        raise ApiError("invalid_parameter", "expected amount and currency (e.g. 1000 and EUR)")
+    total = Amount.parse(amount, currency)
+    social = ctx.live.social(ctx.me)
+    return _json(shapes.distribute_json(social, total))
