@@ -235,11 +235,10 @@ def test_a_fork_proof_after_the_checkpoint_forces_a_rebuild(tmp_path: Path) -> N
 def test_a_checkpoint_keeps_the_fork_cuts_and_voids_the_covered_entries_past_them(
     tmp_path: Path,
 ) -> None:
+    entries, forker = community(40), Author(2)
+    feed = sorted((e for e in entries if e.author == forker.key), key=lambda e: e.seq)
     with Store(tmp_path / "store.sqlite") as store:
-        entries = community(40)
         fill(store, entries)
-        forker = Author(2)
-        feed = sorted((e for e in entries if e.author == forker.key), key=lambda e: e.seq)
         forker.seq, forker.prev = 2, feed[1].id  # a second history from seq 3 on
         store.ingest([forker.write("note", {"text": "another history"}).raw])
         assert store.fork_cuts() == {forker.key: 3}
