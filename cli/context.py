@@ -48,7 +48,15 @@ class Session:
                 # with an unreadable key, so the record has nothing to guard.
                 own_head = None
             self._store = Store(self.home.store_file, own_head=own_head)
+            if own_head is not None:
+                from samoorg.node.own_fork import notice_path, reconcile
+
+                reconcile(notice_path(self.home.path), self.own_cut())
         return self._store
+
+    def own_cut(self) -> int | None:
+        """The cut of a fork of our own feed in the store (``docs/protocol.md`` §4.4), or None."""
+        return self.store().fork_cuts().get(self.public_key())
 
     def signer(self) -> Signer:
         """The node's identity, asking for the passphrase on a terminal if needed."""
@@ -84,6 +92,20 @@ class Session:
             self._live = open_views(self.store(), freeze=True)
             save_if_behind(self._live)
         return self._live
+
+    def end_if_newly_forked(self, before: int | None) -> None:
+        """After an import or sync: warn and exit 1 if it brought a fork proof about us.
+
+        ``before`` is :meth:`own_cut` from before the command (a lower cut counts too).
+        """
+        after = self.own_cut()
+        if after is not None and (before is None or after < before):
+            import sys
+
+            from samoorg.node.own_fork import notice_text
+
+            sys.stderr.write(notice_text(after) + "\n")
+            raise typer.Exit(1)
 
     def daemon(self) -> DaemonClient | None:
         """A client of this home's running daemon, or ``None`` (none runs, or offline)."""

@@ -51,6 +51,15 @@ def init(
             "SAMOORG_PASSPHRASE is set, the key is always sealed with it.",
         ),
     ] = False,
+    join_identity: Annotated[
+        str | None,
+        typer.Option(
+            "--join-identity",
+            metavar="CODE",
+            help="Join an existing identity as a new device, with the code of 'samoorg device "
+            "add' on one of its devices.",
+        ),
+    ] = None,
 ) -> None:
     """Create a new identity and an empty store in the home directory."""
     from samoorg.node.keystore import PASSPHRASE_ENV, create_key_file, env_passphrase
@@ -74,10 +83,18 @@ def init(
                 f"--passphrase needs a terminal to ask for the passphrase: set {PASSPHRASE_ENV}"
             )
         secret = typer.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
+    if join_identity is not None:
+        from samoorg.protocol.device_code import parse_device_code
+
+        parse_device_code(join_identity)  # a bad code creates nothing
     signer = create_key_file(home.key_file, secret or None)
     Store(home.store_file).close()
     typer.echo(f"created identity {peer_id(signer.public_key)}")
     typer.echo(f"home: {home.path}")
+    if join_identity is not None:
+        from samoorg.cli.device_commands import join_identity as join
+
+        join(ctx, join_identity)
 
 
 def whoami(ctx: typer.Context, as_json: JsonFlag = False) -> None:
@@ -370,7 +387,9 @@ def import_(
     from samoorg.cli.progress import Progress, deferred_interrupt
     from samoorg.node.store import IngestReport
 
-    store = session(ctx).store()
+    state = session(ctx)
+    store = state.store()
+    before = state.own_cut()
     report = IngestReport()
     with _open_bundle(file) as handle:
         # Pass 1, framing and checksum only: a truncated or corrupted file
@@ -411,6 +430,8 @@ def import_(
             f"{first.describe()}); everything valid was imported"
         )
         sys.stderr.write(fail_line(message) + "\n")
+    state.end_if_newly_forked(before)
+    if report.rejected:
         raise typer.Exit(1)
 
 

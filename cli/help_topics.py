@@ -30,6 +30,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "verify",
         "export",
         "import",
+        "device",
     ),
     "Trust": ("invite", "trust"),
     "Pledges": ("pledge", "request", "initiative", "ledger"),

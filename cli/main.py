@@ -80,6 +80,11 @@ def root(
     """Samoorg: signed feeds, a mutual-guarantee trust list, pledges, ratings, agreements."""
     ctx.obj = Session(resolve_home(home), offline=offline)
     ctx.call_on_close(ctx.obj.close)
+    from samoorg.node.own_fork import notice_path, notice_text, read_notice
+
+    cut = read_notice(notice_path(ctx.obj.home.path))
+    if cut is not None:  # our own feed is forked: say so before anything else
+        sys.stderr.write(notice_text(cut) + "\n")
 
 
 COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
@@ -99,6 +104,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "agreement_commands": ("agreement", "members"),
     "inbox_commands": ("inbox",),
+    "device_commands": ("device",),
     "portal_commands": ("listing", "review"),
     "web_commands": ("web",),
 }

@@ -334,6 +334,7 @@ def sync(
         )
     signer = state.signer()
     store = state.store()
+    before = state.own_cut()
     import samoorg.node.libp2p_transport  # noqa: F401 - libp2p resets its loggers on import
 
     configure_logging()
@@ -390,6 +391,7 @@ def sync(
             typer.echo(f"  rejected {rejection.describe()}", err=True)
     if report.failed:
         raise NodeError(f"sync with {address} failed: {session_report.summary()}")
+    state.end_if_newly_forked(before)
     if session_report.rejected:
         raise typer.Exit(1)
 

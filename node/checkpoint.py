@@ -24,9 +24,15 @@ the sections, whose places and checksums it lists):
   a new file, is never applied;
 * the rowid covered, the id of the entry at that rowid and the number of rows
   up to it: if the store is behind or rows were deleted, it no longer matches;
-* the forked authors it was built with: a fork proof stored since changes the
-  forked-author policy of every view, so the checkpoint is not used (rebuilt
-  from the entries instead);
+* the forked authors and their cuts it was built with (``forked``,
+  :func:`~samoorg.crdt.framework.exclusion.fork_marks`): a fork proof stored
+  since changes the forked-author policy of every view, so the checkpoint is
+  not used (rebuilt from the entries instead); an entry the checkpoint covers
+  at or past its author's cut is void like any other
+  (:meth:`EntryIndex.is_void <samoorg.crdt.framework.index.EntryIndex.is_void>`);
+* the revoked devices and their cuts its sections were built with
+  (``revoked``): a domain other than the devices' is restored only if the
+  revocations are the same now, else it is rebuilt;
 * per section its place, length, SHA-256, and the rowid its state covers
   (a domain not used by a process is copied unchanged into the next save, so
   its section may cover fewer rows than the checkpoint);
@@ -89,8 +95,10 @@ from typing import Any, BinaryIO, Final, overload
 
 from samoorg.crdt.framework.bulk import paused_gc
 from samoorg.crdt.framework.domain import Domain
+from samoorg.crdt.framework.exclusion import fork_marks
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import BULK, DOMAINS, Views
+from samoorg.crdt.kinds.devices import DevicesState
 from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
 from samoorg.node.keystore import check_private_file
 from samoorg.node.store import Store
@@ -98,7 +106,7 @@ from samoorg.protocol.entry import Entry
 
 log = logging.getLogger("samoorg.node")
 
-FORMAT: Final = 2
+FORMAT: Final = 3
 MAGIC: Final = b"samoorg-views\n"
 _PREFIX: Final = struct.Struct(">14sI")  # magic, format
 _TRAILER: Final = struct.Struct(">QI32s")  # payload length, header length, SHA-256 of the header
@@ -169,8 +177,8 @@ class StoreViews:
                 index.add(entry)  # False for our own records, already added by the writer
                 rowids.append(rowid)
                 new.append(entry)
-        for author in self.store.forked_authors():
-            index.add_forked(author)
+        for author, cut in self.store.fork_cuts().items():
+            index.add_forked(author, cut)
         self.unsaved += len(new)
         if new:
             for listener in list(self.listeners):
@@ -202,7 +210,10 @@ class Checkpoint:
         self.rowid: int = header["rowid"]
         self.count: int = header["count"]
         self.version: int = header["version"]
-        self.forked = frozenset(bytes.fromhex(a) for a in header["forked"])
+        self.cuts: list[str] = header["forked"]
+        """The fork cuts its sections were built with (:func:`fork_marks`)."""
+        self.revoked: list[str] = header["revoked"]
+        """The revoked devices' cuts its sections were built with (:func:`fork_marks`)."""
         self.kinds: frozenset[str] = frozenset(header["kinds"])
         self.sections = {
             name: Section(payload_at + v["at"], v["size"], v["sha256"], v["rowid"])
@@ -278,8 +289,10 @@ class Checkpoint:
         checkpoint: the saved state plus the store's entries of its kinds
         between its section's rowid and the checkpoint's.
         """
-        if views.index.forked != self.forked or section_name(cls) not in self.sections:
+        if section_name(cls) not in self.sections or fork_marks(views.index.cuts) != self.cuts:
             return None
+        if cls is not DevicesState and fork_marks(views.revoked()) != self.revoked:
+            return None  # the devices domain computes the revocations, never reads them
         try:
             domain = self.load_domain(views, cls)
         except CheckpointRejected as exc:
@@ -287,11 +300,11 @@ class Checkpoint:
             return None
         since = self.sections[section_name(cls)].rowid
         if since < self.rowid:
-            forked = self.forked
+            void = views.void(cls)
             later = [
                 e
                 for _, e in self.store.entries(kinds=cls.kinds, since=since, until=self.rowid)
-                if e.author not in forked
+                if void is None or not void(e)
             ]
             if later:
                 with paused_gc():
@@ -442,7 +455,7 @@ def open_views(store: Store, path: Path | None = None, *, freeze: bool = False) 
 
 def rebuild(store: Store) -> StoreViews:
     """Views built from every stored entry (every one counts as unsaved)."""
-    live = StoreViews(store, Views(EntryIndex(forked=store.forked_authors())))
+    live = StoreViews(store, Views(EntryIndex(forked=store.fork_cuts())))
     live.catch_up()
     return live
 
@@ -492,8 +505,11 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
             f"expected {count} entries up to rowid {live.rowid}, found {len(index)} in the views"
         )
     source = live.checkpoint  # the ids, authors and kinds of the entries it covers
-    old = source if source is not None and source.forked == index.forked else None
-    # Its sections may be copied only if they were built with the same forked authors.
+    cuts, revoked = fork_marks(index.cuts), fork_marks(views.revoked())
+    # Its sections may be copied only if they were built with the same fork and
+    # revocation cuts.
+    same = source is not None and (source.cuts, source.revoked) == (cuts, revoked)
+    old = source if same else None
     tail = list(zip(index.log, live.rowids, strict=True))
     kinds = {e.kind for e, _ in tail}
     if source is not None:
@@ -530,7 +546,8 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
                 "rowid": live.rowid,
                 "count": count,
                 "last": last,
-                "forked": sorted(a.hex() for a in index.forked),
+                "forked": cuts,
+                "revoked": revoked,
                 "version": index.version,
                 "kinds": sorted(kinds),
                 "sections": {name: s.as_json() for name, s in sections.items()},
@@ -671,7 +688,7 @@ def read_checkpoint(store: Store, path: Path) -> StoreViews:
         expected = {
             "code": code_fingerprint(),
             "store": store_id.hex(),
-            "forked": sorted(a.hex() for a in store.forked_authors()),
+            "forked": fork_marks(store.fork_cuts()),
         }
         for key, value in expected.items():
             if header.get(key) != value:
@@ -684,7 +701,7 @@ def read_checkpoint(store: Store, path: Path) -> StoreViews:
     except BaseException:
         os.close(fd)
         raise
-    index = EntryIndex(forked=checkpoint.forked, base=StoreBase(checkpoint))
+    index = EntryIndex(forked=store.fork_cuts(), base=StoreBase(checkpoint))
     index.version = checkpoint.version + 1  # no cache saved in a section is taken as current
     views = Views(index, restorer=checkpoint.restore)
     return StoreViews(store, views, checkpoint=checkpoint)
@@ -711,9 +728,11 @@ def _check_header(header: dict[str, Any]) -> None:
         header.get("last"), str
     ):
         raise CheckpointRejected("expected rowid, count, version and last in the checkpoint header")
-    kinds, sections = header.get("kinds"), header.get("sections")
-    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
-        raise CheckpointRejected("expected a list of kinds in the checkpoint header")
+    sections = header.get("sections")
+    for name in ("kinds", "forked", "revoked"):
+        listed = header.get(name)
+        if not isinstance(listed, list) or not all(isinstance(k, str) for k in listed):
+            raise CheckpointRejected(f"expected a list of {name} in the checkpoint header")
     if not isinstance(sections, dict):
         raise CheckpointRejected("expected the sections in the checkpoint header")
     for name, value in sections.items():

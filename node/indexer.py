@@ -8,12 +8,12 @@ from samoorg.node.store import Store
 
 
 def load_index(store: Store) -> EntryIndex:
-    """Every stored entry and every forked author.
+    """Every stored entry and every forked author with its cut.
 
     Decoding every row allocates objects that all stay alive, so the cyclic
     collector is paused meanwhile (see :mod:`samoorg.crdt.framework.bulk`).
     """
-    index = EntryIndex(forked=store.forked_authors())
+    index = EntryIndex(forked=store.fork_cuts())
     with paused_gc():
         for _, entry in store.entries():
             index.add(entry)

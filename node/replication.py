@@ -342,6 +342,9 @@ class _Replication:
         self._claims: dict[bytes, Head] = {}
         self._held: tuple[Entry, ...] = ()
         self._peer_forks: set[bytes] = set()
+        """Authors whose fork proof the peer sent us this session."""
+        self._peer_listed: set[bytes] = set()
+        """Authors the peer's hello listed as forked: we still send ours (its cut may be lower)."""
         self._unsendable: set[bytes] = set()
         self._gate = _RequestGate(limits)
         now = trio.current_time()
@@ -489,7 +492,7 @@ class _Replication:
         self._last_progress = trio.current_time()
         if isinstance(event, Hello):
             self._learn_claims(event.heads)
-            self._peer_forks.update(event.forks)
+            self._peer_listed.update(event.forks)
             self.report.live = self.session.live
             self._their_hello.set()
         elif isinstance(event, Batch):
@@ -591,11 +594,14 @@ class _Replication:
 
     def _hello(self) -> Hello:
         authors = self._scope()
-        forked = self._store.forked_authors()
+        cuts = self._store.fork_cuts()
+        forked = set(cuts)
         held = {h.author: h for h in self._store.heads()}
+        # A forked feed is still wanted while we lack part of its common prefix (§4.4, §7.6).
+        short = {a for a in forked & authors if (held[a].seq if a in held else 0) < cuts[a] - 1}
         heads = [
             Head(a, held[a].seq, held[a].id) if a in held else Head(a, 0, None)
-            for a in sorted(authors - forked)[:MAX_HEADS]
+            for a in sorted((authors - forked) | short)[:MAX_HEADS]
         ]
         self._next_scope_check = trio.current_time() + self._limits.scope_interval
         return Hello(
@@ -629,7 +635,8 @@ class _Replication:
         """Send the peer every fork proof and entry it wants and lacks, in batches."""
         session, store = self.session, self._store
         forked = store.forked_authors()
-        due = (forked & session.peer_wants) - session.forks_sent - self._peer_forks
+        wanted = session.peer_wants | self._peer_listed
+        due = (forked & wanted) - session.forks_sent - self._peer_forks
         for author in sorted(due - self._unsendable):
             try:
                 proof = store.fork_proof(author)
@@ -641,14 +648,18 @@ class _Replication:
                 await self._offer_fork(proof)
         batch: list[bytes] = []
         size = 0
+        cuts = store.fork_cuts() if forked else {}
         for head in store.heads():
             author = head.author
-            if author not in session.peer_wants or author in forked:
+            if author not in session.peer_wants:
                 continue
             known = self._peer_known.get(author, 0)
             start, stop = min(known, head.seq), head.seq
             claim = self._claims.pop(author, None)
-            if claim is not None and 0 < claim.seq <= head.seq:
+            if author in forked:
+                # Only the common prefix of a forked feed, before its cut (§4.4, §7.6).
+                stop = min(stop, cuts.get(author, 1) - 1)
+            elif claim is not None and 0 < claim.seq <= head.seq:
                 ours = store.get(author, claim.seq)
                 if ours is not None and ours.id != claim.id:
                     # Our entry at that seq lets the peer prove the fork; what
@@ -683,7 +694,7 @@ class _Replication:
         author = proof.author
         session = self.session
         if (
-            author in session.peer_wants
+            (author in session.peer_wants or author in self._peer_listed)
             and author not in session.forks_sent
             and author not in self._peer_forks
         ):

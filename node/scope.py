@@ -31,9 +31,12 @@ Theory of operation: :class:`ScopeTracker` keeps an index of the trust
 records only, fed incrementally from the store by arrival rowid, so
 :meth:`ScopeTracker.refresh` after a change costs what changed, not the store
 size (a breadth-first walk over the members within ``hops`` follows). Every
-view ignores forked authors' entries, so a forked author has no edges and no
-claims, and leaves the scope unless followed; their fork proof still goes to
-every peer that wants their feed.
+view ignores a forked author's entries from the cut of the fork on
+(``docs/protocol.md`` §4.4): an author forked at seq 1 has no edges and no
+claims and leaves the scope unless followed; one forked later keeps the edges
+and claims of the common prefix, so the scope still reaches through them (and
+fetches the rest of that prefix). Their fork proof goes to every peer that
+wants their feed.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from typing import Final
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
+from samoorg.crdt.kinds.devices import DEVICE_KINDS, DevicesState
 from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, TRUST_KINDS, confirm_body
 from samoorg.node.errors import StoreError
 from samoorg.node.peerbook import PeerBook
@@ -94,21 +98,25 @@ class ScopeTracker:
             if current != self.me:
                 claims = claims[:MAX_CLAIMS]
             for other in [*sorted(trust.neighbours(current)), *claims]:
-                if other not in found and not self._index.is_forked(other):
+                if other not in found and self._index.cuts.get(other, 2) > 1:
                     found[other] = distance + 1
                     queue.append(other)
         return found
 
     def refresh(self) -> frozenset[bytes]:
         """Read new trust records and the peer book; return the (possibly new) scope."""
-        for rowid, entry in self._store.entries(kinds=TRUST_KINDS, since=self._rowid):
+        for rowid, entry in self._store.entries(
+            kinds=(*TRUST_KINDS, *DEVICE_KINDS), since=self._rowid
+        ):
             self._index.add(entry)
             self._rowid = rowid
-        for author in self._store.forked_authors():
-            self._index.add_forked(author)
+        for author, cut in self._store.fork_cuts().items():
+            self._index.add_forked(author, cut)
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
+        devices = self._views.domain(DevicesState).view()
+        mine = set(devices.devices(devices.identity(self.me)))  # our other devices (§8.11)
         self._scope = frozenset(
-            {self.me} | self.distances().keys() | self._peer_book.follows() | inviters
+            {self.me} | mine | self.distances().keys() | self._peer_book.follows() | inviters
         )
         return self._scope
 

@@ -41,6 +41,7 @@ from typing import Final
 
 from samoorg.node import listing_index
 from samoorg.node.errors import Ambiguous, NotFound, OwnFeedMissing, StoreDamaged, StoreError
+from samoorg.node.own_fork import WAY_OUT, notice_path, write_notice
 from samoorg.node.own_head import OwnHeadRecord, RecordedHead
 from samoorg.node.sqlite_errors import describe, guarded, guarded_rows, is_damage
 from samoorg.node.verifier import Verifier
@@ -55,7 +56,7 @@ from samoorg.protocol.errors import (
     RemoteProtocolError,
 )
 from samoorg.protocol.feed import FeedHead, Placement, check_extends
-from samoorg.protocol.fork import ForkProof
+from samoorg.protocol.fork import MAX_FORK_PROOF_DEPTH, MAX_FORK_PROOF_SIZE, ForkProof
 from samoorg.protocol.ids import peer_id
 from samoorg.protocol.validity import Authenticated, authenticate, linked_runs
 
@@ -121,6 +122,16 @@ _UPSERT_FEED: Final = (
 )
 
 
+def _proof_entries(data: bytes) -> tuple[bytes, bytes]:
+    """The two entries of a stored proof (verified before it was stored)."""
+    value = dcbor.decode(data, max_size=MAX_FORK_PROOF_SIZE, max_depth=MAX_FORK_PROOF_DEPTH)
+    assert isinstance(value, list)
+    a, b = value[1], value[2]
+    assert isinstance(a, bytes)
+    assert isinstance(b, bytes)
+    return a, b
+
+
 def _rows(entries: Iterable[Entry]) -> list[tuple[bytes, int, bytes, str, int, bytes]]:
     """The ``entries`` rows of many entries (inline: this is the hot path of every write)."""
     return [(e.author, e.seq, e.id, e.kind, e.timestamp, e.raw) for e in entries]
@@ -137,6 +148,8 @@ class _FeedState:
     seq: int
     id: bytes | None
     forked: bool
+    cut: int = 0
+    """For a forked feed, the first seq views ignore (§4.4): entries before it are still taken."""
     changed: bool = False
     stored_seq: int = field(init=False)
     stored_id: bytes | None = field(init=False)
@@ -405,7 +418,8 @@ class Store:
             if row is not None and row[2]:
                 raise StoreError(
                     "your own feed is flagged as forked: this key signed two histories "
-                    "(was the key file copied to another machine?)"
+                    "(was the key file copied to another machine?); "
+                    + WAY_OUT.format(cut=self._cut(signer.public_key))
                 )
             if row is None or row[0] == 0:
                 seq, prev, last_ts = 1, None, 0
@@ -609,19 +623,23 @@ class Store:
             state = feeds.get(author)
             if state is None:
                 state = feeds[author] = self._feed_state(author)
-            if not state.forked and entry.seq == state.seq + 1 and entry.prev == state.id:
+            if (
+                (not state.forked or entry.seq < state.cut)
+                and entry.seq == state.seq + 1
+                and entry.prev == state.id
+            ):
                 # The common case, inline: the next entry of the feed.
                 pending[author, entry.seq] = entry
                 state.seq, state.id, state.changed = entry.seq, entry.id, True
                 written.setdefault(author, []).append((index, entry))
                 continue
-            if state.forked and entry.seq > state.seq:
+            if state.forked and entry.seq > state.seq and entry.seq >= state.cut:
                 report.rejected.append(
                     Rejection(
                         index,
                         FORKED_AUTHOR,
-                        "the author is flagged for a fork; entries beyond what we hold "
-                        "are not accepted",
+                        "the author is flagged for a fork; entries from the fork on, beyond "
+                        "what we hold, are not accepted",
                         author,
                         entry.seq,
                     )
@@ -640,6 +658,7 @@ class Store:
                 if proof is not None and self._save_fork_proof(proof, author):
                     report.forks.append(proof)
                     state.forked = state.changed = True
+                    state.cut = self._cut(author)
                 continue
             if placement is Placement.DUPLICATE:
                 report.duplicates += 1
@@ -741,19 +760,31 @@ class Store:
             "SELECT seq, id, forked FROM feeds WHERE author = ?", (author,)
         ).fetchone()
         if row is None or row[0] == 0:
-            return _FeedState(0, None, forked=bool(row and row[2]))
-        return _FeedState(row[0], row[1], forked=bool(row[2]))
+            forked = bool(row and row[2])
+            return _FeedState(0, None, forked=forked, cut=self._cut(author) if forked else 0)
+        forked = bool(row[2])
+        return _FeedState(row[0], row[1], forked=forked, cut=self._cut(author) if forked else 0)
+
+    def _cut(self, author: bytes) -> int:
+        row = self._db.execute(
+            "SELECT proof FROM fork_proofs WHERE author = ?", (author,)
+        ).fetchone()
+        return ForkProof(*_proof_entries(row[0])).cut if row else 1
 
     def _save_fork_proof(self, proof: ForkProof, author: bytes) -> bool:
         # Called inside a transaction, with a proof that verifies. Returns True
-        # if the proof is new.
-        exists = self._db.execute(
-            "SELECT 1 FROM fork_proofs WHERE author = ?", (author,)
+        # if the proof is new or lowers the author's cut (docs/protocol.md §4.4):
+        # one proof per author is kept, the one with the lowest cut.
+        proof = self._lowest_evidence(proof, author)
+        row = self._db.execute(
+            "SELECT proof FROM fork_proofs WHERE author = ?", (author,)
         ).fetchone()
-        if exists:
+        if row is not None and ForkProof(*_proof_entries(row[0])).cut <= proof.cut:
             return False
         self._db.execute(
-            "INSERT INTO fork_proofs (author, proof, found_at) VALUES (?, ?, ?)",
+            "INSERT INTO fork_proofs (author, proof, found_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (author) DO UPDATE SET proof = excluded.proof, "
+            "found_at = excluded.found_at",
             (author, proof.to_bytes(), now_ms()),
         )
         # A fork proof can arrive before any entry of its author (seq 0).
@@ -762,19 +793,44 @@ class Store:
             "ON CONFLICT (author) DO UPDATE SET forked = 1",
             (author,),
         )
+        own = self._own_head
+        if own is not None and own.public_key == author:
+            write_notice(notice_path(own.path.parent), proof.cut)  # node/own_fork.py
         return True
+
+    def _lowest_evidence(self, proof: ForkProof, author: bytes) -> ForkProof:
+        """``proof``, or a lower one built with our entry before its cut (§4.4).
+
+        A pinned proof says the histories share the chain ending at its
+        anchor. If the entry we hold at ``cut - 1`` is another one, our branch
+        parted earlier: that entry and the proof's entry at the cut, which
+        links elsewhere, make a backlink proof (cut 1).
+        """
+        anchor = proof.anchor
+        if anchor is None:
+            return proof
+        ours = self.get(author, proof.cut - 1)
+        if ours is None or ours.id == anchor:
+            return proof
+        lower = ForkProof.of(ours, decode_entry(proof.a, verify_signature=False))
+        try:
+            lower.verify()
+        except BadForkProof:  # our entry is only signed for (§4.1): keep the pinned proof
+            return proof
+        return lower
 
     @guarded
     def ingest_fork_proof(self, data: bytes) -> ForkProof | None:
         """Verify and store a fork proof received from elsewhere.
 
-        Returns the proof if it is new, ``None`` if this author was already
-        flagged. Raises :class:`RemoteProtocolError` if it proves nothing.
+        Returns the proof kept if it is new or lowers the author's cut,
+        ``None`` if a proof with a cut at most as low was already stored.
+        Raises :class:`RemoteProtocolError` if it proves nothing.
         """
         proof = ForkProof.from_bytes(data)
         with self._transaction():
             new = self._save_fork_proof(proof, proof.author)
-        return proof if new else None
+        return self.fork_proof(proof.author) if new else None
 
     @guarded
     def ingest_runs(self, entries: Sequence[Entry], *, hold_tail: bool = False) -> IngestReport:
@@ -911,6 +967,12 @@ class Store:
     def forked_authors(self) -> set[bytes]:
         """Every author flagged by a fork proof."""
         return {a for (a,) in self._db.execute("SELECT author FROM fork_proofs")}
+
+    @guarded
+    def fork_cuts(self) -> dict[bytes, int]:
+        """``{forked author: cut}``: the first seq of each flagged feed that views ignore (§4.4)."""
+        rows = self._db.execute("SELECT author, proof FROM fork_proofs").fetchall()
+        return {a: ForkProof(*_proof_entries(p)).cut for a, p in rows}
 
     @guarded
     def fork_proofs(self) -> list[ForkProof]:

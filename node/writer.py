@@ -37,12 +37,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.exclusion import REVOKED_REASON
+from samoorg.crdt.framework.reasons import Reason
 from samoorg.crdt.framework.views import DOMAINS, Views
 from samoorg.crdt.kinds.agreements import AgreementState
 
 if TYPE_CHECKING:
     from samoorg.crdt.framework.domain import Domain
-    from samoorg.crdt.framework.reasons import Reason
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store import Store
     from samoorg.protocol import dcbor
@@ -65,8 +66,16 @@ def refusal(views: Views, made: Sequence[Entry]) -> Reason | None:
         found.update(domain.invalid())
         if isinstance(domain, AgreementState):
             found.update(domain.pending())
+    revoked = views.revoked()  # a revoked device writes nothing that counts (§8.11)
     for entry in made:
         reason = found.get(entry.id)
+        cut = revoked.get(entry.author, entry.seq + 1)
+        if reason is None and entry.seq >= cut:
+            reason = Reason(
+                REVOKED_REASON.code,
+                f"this device was revoked from entry {cut} on by another device of your "
+                "identity: nothing it writes counts (write from another device)",
+            )
         if reason is not None:
             return reason
     return None

@@ -21,6 +21,15 @@ at most :data:`MAX_FORK_PROOF_SIZE` bytes (about 128 KiB), nested at most
 :data:`MAX_FORK_PROOF_DEPTH` deep. Whatever the bytes, decoding gives a proof
 or :class:`BadForkProof`, the size and depth limits included.
 
+**The cut** (:attr:`ForkProof.cut`, ``docs/protocol.md`` §4.4). A same-seq
+proof whose two entries link to the same predecessor *pins* the fork: both
+histories are the one chain ending at that predecessor (hash links), then
+differ at ``a.seq``. Its cut is ``a.seq``: entries of the feed before it are
+the common prefix every node holding that far holds. Any other proof shows a
+conflict but not where the histories part (they may part anywhere before it),
+so its cut is 1: nothing of the feed is known to be common. A node uses the
+lowest cut of the proofs it knows.
+
 Wire form: ``dcbor(["samoorg/fork-proof/v1", a, b])``
 with ``a`` and ``b`` the raw signed entries, ordered so that ``a.seq <= b.seq``
 and, at equal seq, ``a < b`` bytewise. Ordering makes the encoding unique.
@@ -92,6 +101,24 @@ class ForkProof:
     def author(self) -> bytes:
         """The forking author's public key (valid only on a verified proof)."""
         return decode_entry(self.a, verify_signature=False).author
+
+    @property
+    def cut(self) -> int:
+        """The first seq of the author's feed this proof leaves in doubt (see the module docstring).
+
+        ``a.seq`` for a pinned same-seq proof (both entries link to the same
+        predecessor), 1 for every other proof. Valid only on a verified proof.
+        """
+        a = decode_entry(self.a, verify_signature=False)
+        b = decode_entry(self.b, verify_signature=False)
+        return a.seq if a.seq == b.seq and a.prev == b.prev else 1
+
+    @property
+    def anchor(self) -> bytes | None:
+        """The id of the last common entry (seq ``cut - 1``) of a pinned proof, else ``None``."""
+        if self.cut == 1:
+            return None
+        return decode_entry(self.a, verify_signature=False).prev
 
     def to_bytes(self) -> bytes:
         """The canonical wire encoding."""

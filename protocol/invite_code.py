@@ -61,18 +61,16 @@ class InviteCode:
 
     def format(self) -> str:
         """The one-line, copy-pasteable text of this code."""
-        payload = dcbor.encode(
-            {
-                "inviter": self.inviter,
-                "invite": self.invite,
-                "secret": self.secret,
-                "expires": self.expires,
-                "amount": self.amount,
-                "currency": self.currency,
-                "addrs": list(self.addrs),
-            }
-        )
-        return CODE_PREFIX + b58encode(payload + digest(payload)[:_CHECKSUM])
+        payload: dict[str, dcbor.Value] = {
+            "inviter": self.inviter,
+            "invite": self.invite,
+            "secret": self.secret,
+            "expires": self.expires,
+            "amount": self.amount,
+            "currency": self.currency,
+            "addrs": list(self.addrs),
+        }
+        return encode_code(CODE_PREFIX, payload)
 
 
 def new_secret() -> bytes:
@@ -80,28 +78,35 @@ def new_secret() -> bytes:
     return secrets.token_bytes(SECRET_SIZE)
 
 
-def one_time_signer(secret: bytes) -> Signer:
-    """The one-time key pair derived from an invite secret."""
-    return Signer(digest(KEY_DOMAIN + secret))
+def one_time_signer(secret: bytes, domain: bytes = KEY_DOMAIN) -> Signer:
+    """The one-time key pair derived from an invite secret (or a device code's, by ``domain``)."""
+    return Signer(digest(domain + secret))
 
 
-def one_time_key(secret: bytes) -> bytes:
+def one_time_key(secret: bytes, domain: bytes = KEY_DOMAIN) -> bytes:
     """The one-time public key (the commitment recorded in ``trust.invite``)."""
-    return one_time_signer(secret).public_key
+    return one_time_signer(secret, domain).public_key
 
 
-def _proof_message(invite_id: bytes, invitee: bytes) -> bytes:
-    return PROOF_DOMAIN + invite_id + invitee
+def sign_acceptance(
+    secret: bytes,
+    invite_id: bytes,
+    invitee: bytes,
+    domains: tuple[bytes, bytes] = (KEY_DOMAIN, PROOF_DOMAIN),
+) -> bytes:
+    """The acceptance proof: the one-time key's signature over (invite id, invitee key).
+
+    ``domains`` are the key and proof domains (another pair for device codes).
+    """
+    key_domain, proof_domain = domains
+    return one_time_signer(secret, key_domain).sign(proof_domain + invite_id + invitee)
 
 
-def sign_acceptance(secret: bytes, invite_id: bytes, invitee: bytes) -> bytes:
-    """The acceptance proof: the one-time key's signature over (invite id, invitee key)."""
-    return one_time_signer(secret).sign(_proof_message(invite_id, invitee))
-
-
-def verify_acceptance(key: bytes, invite_id: bytes, invitee: bytes, proof: bytes) -> None:
+def verify_acceptance(
+    key: bytes, invite_id: bytes, invitee: bytes, proof: bytes, proof_domain: bytes = PROOF_DOMAIN
+) -> None:
     """Raise :class:`~samoorg.protocol.errors.BadSignature` unless ``proof`` is valid."""
-    verify(key, _proof_message(invite_id, invitee), proof)
+    verify(key, proof_domain + invite_id + invitee, proof)
 
 
 def _bytes(payload: dict[str, dcbor.Value], key: str, size: int) -> bytes:
@@ -130,32 +135,42 @@ def _addrs(payload: dict[str, dcbor.Value]) -> tuple[str, ...]:
     return tuple(addrs)
 
 
+def encode_code(prefix: str, payload: dict[str, dcbor.Value]) -> str:
+    """``prefix`` + base58btc(dcbor(payload) || SHA-256(dcbor(payload))[:4])."""
+    data = dcbor.encode(payload)
+    return prefix + b58encode(data + digest(data)[:_CHECKSUM])
+
+
+def decode_code(text: str, prefix: str, what: str) -> dict[str, dcbor.Value]:
+    """The payload map of a code made by :func:`encode_code`; :class:`BadInviteCode` otherwise."""
+    code = "".join(text.split())
+    if len(code) > MAX_CODE_LENGTH:
+        raise BadInviteCode(f"expected an {what} of at most {MAX_CODE_LENGTH} characters")
+    if not code.startswith(prefix):
+        raise BadInviteCode(f"expected an {what} starting {prefix!r}, found {code[:20]!r}")
+    try:
+        raw = b58decode(code[len(prefix) :])
+    except BadIdentifier:
+        raise BadInviteCode(f"the {what} is damaged: it is not base58 text") from None
+    payload_bytes, checksum = raw[:-_CHECKSUM], raw[-_CHECKSUM:]
+    if len(raw) <= _CHECKSUM or digest(payload_bytes)[:_CHECKSUM] != checksum:
+        raise BadInviteCode(f"the {what} is damaged: its checksum does not match")
+    try:
+        payload = dcbor.decode(payload_bytes, max_size=MAX_CODE_LENGTH)
+    except RemoteProtocolError as exc:
+        raise BadInviteCode(f"the {what} does not decode: {exc}") from None
+    if type(payload) is not dict:
+        raise BadInviteCode(f"expected a map inside the {what}")
+    return payload
+
+
 def parse_invite_code(text: str) -> InviteCode:
     """Decode an invite code; its ``addrs`` are the inviter's network addresses.
 
     Raises :class:`BadInviteCode` (and nothing else) for any text that is not
     a well-formed code with a correct checksum.
     """
-    code = "".join(text.split())
-    if len(code) > MAX_CODE_LENGTH:
-        raise BadInviteCode(f"expected an invite code of at most {MAX_CODE_LENGTH} characters")
-    if not code.startswith(CODE_PREFIX):
-        raise BadInviteCode(
-            f"expected an invite code starting {CODE_PREFIX!r}, found {code[:20]!r}"
-        )
-    try:
-        raw = b58decode(code[len(CODE_PREFIX) :])
-    except BadIdentifier:
-        raise BadInviteCode("the invite code is damaged: it is not base58 text") from None
-    payload_bytes, checksum = raw[:-_CHECKSUM], raw[-_CHECKSUM:]
-    if len(raw) <= _CHECKSUM or digest(payload_bytes)[:_CHECKSUM] != checksum:
-        raise BadInviteCode("the invite code is damaged: its checksum does not match")
-    try:
-        payload = dcbor.decode(payload_bytes, max_size=MAX_CODE_LENGTH)
-    except RemoteProtocolError as exc:
-        raise BadInviteCode(f"the invite code does not decode: {exc}") from None
-    if type(payload) is not dict:
-        raise BadInviteCode("expected a map inside the invite code")
+    payload = decode_code(text, CODE_PREFIX, "invite code")
     currency = payload.get("currency")
     if type(currency) is not str or len(currency) != 3:
         raise BadInviteCode("expected 'currency' as a 3-letter code in the invite code")

@@ -344,8 +344,11 @@ class SyncSession:
         # 4. Scope: the first author in message order that the receiver did not ask for.
         if isinstance(message, Entries | Batch | Fork):
             authors = (message.proof.author,) if isinstance(message, Fork) else message.authors
+            # A fork proof may also be of an author the receiver listed in its
+            # hello's forks: a proof with a lower cut replaces the one it holds (§4.4).
+            listed = back.hello.forks if isinstance(message, Fork) and back.hello else ()
             for index, author in enumerate(authors):
-                if author not in way.wants:
+                if author not in way.wants and author not in listed:
                     what = "a fork proof" if isinstance(message, Fork) else f"entry {index}"
                     raise way.fault(
                         OutOfScope,

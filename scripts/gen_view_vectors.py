@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,25 @@ from samoorg.crdt.kinds.agreements import (  # noqa: E402
     AGREEMENT_NEW,
     version_hash,
 )
+from samoorg.crdt.kinds.devices import (  # noqa: E402
+    DEVICE_ACCEPT,
+    DEVICE_ADD,
+    DEVICE_REVOKE,
+    DevicesState,
+)
+from samoorg.crdt.kinds.devices import accept_body as device_accept_body  # noqa: E402
+from samoorg.crdt.kinds.devices import add_body as device_add_body  # noqa: E402
+from samoorg.crdt.kinds.devices import revoke_body as device_revoke_body  # noqa: E402
 from samoorg.crdt.kinds.listings import DONE, LISTING, LISTING_EDIT  # noqa: E402
 from samoorg.crdt.kinds.listings import REQUEST as WANT  # noqa: E402
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
 from samoorg.crdt.kinds.reviews import REVIEW, review_body  # noqa: E402
 from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
+from samoorg.protocol.device_code import (  # noqa: E402
+    device_one_time_key,
+    sign_device_acceptance,
+)
 from samoorg.protocol.entry import Entry  # noqa: E402
 from samoorg.protocol.invite_code import one_time_key  # noqa: E402
 from tests.agreement_fixtures import create  # noqa: E402
@@ -70,7 +83,7 @@ def _authors(*numbers: int) -> list[Author]:
     return found
 
 
-def trust() -> tuple[list[Entry], list[bytes]]:
+def trust() -> tuple[list[Entry], dict[bytes, int]]:
     """Every trust rule: single use, revocation, expiry, proofs, confirmations, forks."""
     alice, bob, carol, dave, fred = _authors(1, 2, 3, 4, 6)
     s1, s2, s3 = b"\x11" * 16, b"\x12" * 16, b"\x13" * 16
@@ -126,9 +139,11 @@ def trust() -> tuple[list[Entry], list[bytes]]:
         dave.write("trust.revoke", {"invite": ABSENT}),  # waits
         dave.write("trust.accept", {"invite": used.id}),  # malformed
     ]
-    forked_invite = fred.invite(b"\x15" * 16)
+    kept_invite = fred.invite(b"\x16" * 16)  # seq 1: before fred's cut, stays valid
+    forked_invite = fred.invite(b"\x15" * 16)  # seq 2: at the cut, void (forked-author)
+    entries += [kept_invite, dave.accept(kept_invite, b"\x16" * 16)]  # valid: an edge remains
     entries += [forked_invite, dave.accept(forked_invite, b"\x15" * 16)]  # forked-inviter
-    return entries, [fred.key]
+    return entries, {fred.key: 2}
 
 
 def pledges() -> tuple[list[Entry], list[bytes]]:
@@ -244,6 +259,39 @@ def social() -> tuple[list[Entry], list[bytes]]:
     return entries, []
 
 
+def devices() -> tuple[list[Entry], list[bytes]]:
+    """Device links, a used code, bad acceptances, revocations and what a revoked device wrote."""
+    laptop, phone, tablet, stranger, other, late = _authors(11, 12, 13, 14, 15, 16)
+    s1, s2 = b"\x21" * 16, b"\x22" * 16
+    add = laptop.write(DEVICE_ADD, device_add_body(device_one_time_key(s1)))
+    unused = laptop.write(DEVICE_ADD, device_add_body(device_one_time_key(s2)))  # waits
+    joined = phone.write(
+        DEVICE_ACCEPT, device_accept_body(add.id, sign_device_acceptance(s1, add.id, phone.key))
+    )
+    tablet.clock = phone.clock + DAY  # later: the code was used already
+    used = tablet.write(
+        DEVICE_ACCEPT, device_accept_body(add.id, sign_device_acceptance(s1, add.id, tablet.key))
+    )
+    entries = [add, unused, joined, used]
+    entries += [
+        phone.write(DEVICE_ACCEPT, device_accept_body(add.id, bytes(64))),  # accept-not-first
+        stranger.write(DEVICE_ACCEPT, device_accept_body(add.id, bytes(64))),  # device-bad-proof
+        other.write(DEVICE_ACCEPT, device_accept_body(joined.id, bytes(64))),  # not-a-device-add
+        late.write(DEVICE_ACCEPT, device_accept_body(ABSENT, bytes(64))),  # waits
+        phone.write(DEVICE_REVOKE, device_revoke_body(phone.key, 9)),  # self-revoke
+        stranger.write(DEVICE_REVOKE, device_revoke_body(laptop.key, 1)),  # other-identity
+    ]
+    laptop.clock = phone.clock + DAY
+    stolen = post_idea(phone, "sold my bike")  # phone seq 4: revoked from here
+    entries += [laptop.write(DEVICE_REVOKE, device_revoke_body(phone.key, stolen.seq)), stolen]
+    phone.clock = laptop.clock + DAY  # the thief's revoke comes after the owner's
+    entries += [
+        phone.write(DEVICE_ADD, device_add_body(device_one_time_key(s2))),  # revoked-device
+        phone.write(DEVICE_REVOKE, device_revoke_body(laptop.key, 1)),  # revoked-device
+    ]
+    return entries, []
+
+
 def agreements() -> tuple[list[Entry], list[bytes]]:
     """Malformed and refused changes, what depends on them, waiting entries, acceptances."""
     alice, bob, carol = _authors(1, 2, 3)
@@ -294,6 +342,10 @@ def agreements() -> tuple[list[Entry], list[bytes]]:
         ),  # invalid-agreement
     ]
     return entries, []
+
+
+def _cuts(forked: Sequence[bytes] | Mapping[bytes, int]) -> dict[bytes, int]:
+    return dict(forked) if isinstance(forked, Mapping) else dict.fromkeys(forked, 1)
 
 
 def portal() -> tuple[list[Entry], list[bytes]]:
@@ -360,12 +412,15 @@ SCENARIOS = {
     "trust": trust,
     "pledges": pledges,
     "social": social,
+    "devices": devices,
     "agreements": agreements,
     "portal": portal,
 }
 
 
-def expected(entries: Sequence[Entry], forked: Sequence[bytes]) -> dict[str, Any]:
+def expected(
+    entries: Sequence[Entry], forked: Sequence[bytes] | Mapping[bytes, int]
+) -> dict[str, Any]:
     """What every node holding ``entries`` (and the fork proofs of ``forked``) derives."""
     views = Views(EntryIndex(entries, forked))
     invalid = views.invalid()
@@ -378,6 +433,7 @@ def expected(entries: Sequence[Entry], forked: Sequence[bytes]) -> dict[str, Any
     waiting_ids.update(c.id for c in views.forum.view().pending)
     waiting_ids.update(r.entry_id for r in views.ratings.view().pending)
     waiting_ids.update(v.id for v in views.polls.view().pending)
+    waiting_ids.update(views.domain(DevicesState).view().waiting)
     waiting_ids.update(views.listings.waiting())
     waiting_ids.update(views.reviews.waiting())
     pending = views.agreements.pending()
@@ -412,7 +468,7 @@ def build() -> dict[str, Any]:
             {
                 "name": name,
                 "entries": [e.raw.hex() for e in entries],
-                "forked": [k.hex() for k in sorted(forked)],
+                "forked": {k.hex(): c for k, c in sorted(_cuts(forked).items())},
                 "expected": expected(entries, forked),
             }
         )
@@ -421,11 +477,12 @@ def build() -> dict[str, Any]:
         "view (docs/protocol.md sections 8.1, 8.7).",
         "conventions": {
             "bytes": "byte strings are lowercase hex; entries are whole signed entries (§2)",
-            "forked": "authors flagged by a verified fork proof (§4.3); no proof is included",
+            "forked": "{author key: cut} of the authors flagged by a verified fork proof "
+            "(§4.3, §4.4: their entries from seq cut on are void); no proof is included",
             "status": "per entry id: ['valid'], ['void', code], ['waiting'] or, in the "
             "agreements view, ['waiting', code, [ids waited for]]",
-            "digests": "per domain: 'input' is dcbor([name, state, forked keys]) and 'digest' "
-            "its SHA-256 (§8.7)",
+            "digests": "per domain: 'input' is dcbor([name, state, [[forked key, cut], ...]]) "
+            "and 'digest' its SHA-256 (§8.7)",
             "order": "every delivery order of 'entries' must give 'expected'",
         },
         "scenarios": scenarios,

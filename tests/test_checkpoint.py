@@ -19,7 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from samoorg.crdt.framework.exclusion import REVOKED_REASON
 from samoorg.crdt.framework.views import DOMAINS
+from samoorg.crdt.kinds.devices import DEVICE_REVOKE, revoke_body
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node import checkpoint
@@ -36,9 +38,11 @@ from samoorg.node.keystore import create_key_file
 from samoorg.node.processes import NodeProcess
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
-from tests.community_fixtures import Author, History, histories
+from tests.community_fixtures import DAY, Author, History, histories
 from tests.community_homes import Homes
 from tests.conftest import CliRunner
+from tests.social_fixtures import post_idea
+from tests.test_devices import join
 
 DAMAGE = ("none", "truncate", "flip", "temp", "chmod", "code")
 
@@ -226,6 +230,49 @@ def test_a_fork_proof_after_the_checkpoint_forces_a_rebuild(tmp_path: Path) -> N
         views = open_views(store).views
         assert views.is_forked(forker.key)
         assert (views.digests(), views.invalid()) == digests(store)
+
+
+def test_a_checkpoint_keeps_the_fork_cuts_and_voids_the_covered_entries_past_them(
+    tmp_path: Path,
+) -> None:
+    entries, forker = community(40), Author(2)
+    feed = sorted((e for e in entries if e.author == forker.key), key=lambda e: e.seq)
+    with Store(tmp_path / "store.sqlite") as store:
+        fill(store, entries)
+        forker.seq, forker.prev = 2, feed[1].id  # a second history from seq 3 on
+        store.ingest([forker.write("note", {"text": "another history"}).raw])
+        assert store.fork_cuts() == {forker.key: 3}
+        save_checkpoint(open_views(store))
+        path = checkpoint_path(store)
+        with path.open("rb") as file:
+            assert file.read(18)[14:] == checkpoint.FORMAT.to_bytes(4, "big") == b"\0\0\0\3"
+        views = read_checkpoint(store, path).views  # the entries are held by the base
+        assert views.index.cuts == {forker.key: 3}
+        invalid = views.invalid()
+        past = {e.id for e in feed if e.seq >= 3}
+        assert past
+        assert {i for i, r in invalid.items() if r.code.value == "forked-author"} == past
+        assert not {e.id for e in feed if e.seq < 3} & invalid.keys()
+        assert (views.digests(), invalid) == digests(store)
+
+
+def test_a_revocation_after_the_checkpoint_rebuilds_the_views_it_voids(tmp_path: Path) -> None:
+    laptop, phone = Author(11), Author(12)
+    entries = [*community(20), *join(laptop, phone, b"\x05" * 16)]
+    before = post_idea(phone, "mine, before the theft")
+    stolen = post_idea(phone, "the thief's")
+    with Store(tmp_path / "store.sqlite") as store:
+        fill(store, [*entries, before, stolen])
+        live = open_views(store)
+        assert list(live.views.forum.view().ideas) == [before.id, stolen.id]
+        save_checkpoint(live)
+        laptop.clock = phone.clock + DAY
+        fill(store, [laptop.write(DEVICE_REVOKE, revoke_body(phone.key, stolen.seq))])
+        views = open_views(store).views  # the header still matches; the forum's section not
+        assert views.revoked() == {phone.key: stolen.seq}
+        assert list(views.forum.view().ideas) == [before.id]
+        assert views.invalid()[stolen.id] == REVOKED_REASON
+        assert loaded(store) == digests(store)
 
 
 def test_a_fork_proof_after_loading_then_a_save_keeps_every_id_and_author(

@@ -1,5 +1,9 @@
 """Convergence with an equivocating author: every view ignores a forked author alike.
 
+The first test flags F from seq 1 (an unpinned proof: nothing of F counts);
+the second gives the cut policy of docs/protocol.md §4.4 (F's common prefix
+counts, nodes knowing different proofs converge on the lowest cut).
+
 An author F signs a common prefix, then two branches. Node A holds branch 1,
 node B branch 2, node C only part of the prefix; all three hold every other
 author's entries, some of which refer to F's entries of either branch (the
@@ -21,6 +25,7 @@ from samoorg.crdt.framework.exclusion import FORKED_REASON
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
 from samoorg.protocol.entry import Entry
+from samoorg.protocol.fork import ForkProof
 from tests.agreement_fixtures import accept as accept_agreement
 from tests.agreement_fixtures import create as create_agreement
 from tests.agreement_fixtures import edit as edit_agreement
@@ -203,3 +208,69 @@ def test_nodes_holding_different_branches_agree(world: World, data: st.DataObjec
             views.trust.claims(entry.author)
     index.add_forked(key)
     assert state(views, key) == states[0]
+
+
+def first_of(world: World, branch: str) -> Entry | None:
+    """F's first entry of ``branch`` (seq ``cut``), if it has any."""
+    return next((e for e, tag in world.entries if tag == branch), None)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(forked_worlds(), st.data())
+def test_the_common_prefix_stays_valid_and_nodes_converge_on_the_lowest_cut(
+    world: World, data: st.DataObject
+) -> None:
+    """§4.4: F's entries before the lowest cut count on every node; from it on, on none.
+
+    Both branches extend F's last prefix entry, so a proof from their first
+    entries is pinned (cut = prefix length + 1). A node may also learn an
+    unpinned proof (cut 1). Nodes knowing different proofs may differ; once
+    each knows every proof, each uses the lowest cut and all agree, whatever
+    the delivery order and whenever the proofs arrive.
+    """
+    key = Author(FORKED).key
+    prefix = [e for e, tag in world.entries if tag == PREFIX]
+    cut = len(prefix) + 1
+    one, two = first_of(world, ONE), first_of(world, TWO)
+    if one is not None and two is not None:
+        proof = ForkProof.of(one, two)
+        proof.verify()
+        assert proof.cut == cut
+        assert proof.anchor == (prefix[-1].id if prefix else None)
+    cuts = sorted(data.draw(st.sets(st.sampled_from([cut, 1]), min_size=1), label="proofs"))
+    lowest = cuts[0]
+    nodes = [node(world, ONE), node(world, TWO), node(world, None)]
+    full = [Views(EntryIndex(entries, forked={key: lowest})) for entries in nodes]
+    digests = [views.digests() for views in full]
+    assert digests[0] == digests[1] == digests[2]
+    for views, entries in zip(full, nodes, strict=True):
+        invalid = views.invalid()
+        mine = [e for e in entries if e.author == key]
+        assert {e.id for e in mine if invalid.get(e.id) == FORKED_REASON} == {
+            e.id for e in mine if e.seq >= lowest
+        }
+    others = [{k: v for k, v in views.invalid().items() if v != FORKED_REASON} for views in full]
+    assert others[0] == others[1] == others[2]
+    if lowest == cut and prefix:
+        # The prefix is in the views: F's invites, ideas, pledges before the fork count.
+        assert not any(full[0].invalid().get(e.id) == FORKED_REASON for e in prefix)
+    # Incremental: any order, the proofs (each with its cut) at any points, queries between.
+    order = data.draw(st.permutations(nodes[0]), label="A's delivery order")
+    arrivals = {
+        data.draw(st.integers(0, len(order)), label=f"proof with cut {c} arrives before"): c
+        for c in cuts
+    }
+    queries = data.draw(st.sets(st.integers(0, len(order))), label="queries after")
+    index = EntryIndex()
+    views = Views(index)
+    for position, entry in enumerate(order):
+        if position in arrivals:
+            index.add_forked(key, arrivals[position])
+        index.add(entry)
+        if position in queries:
+            views.digests()
+            views.trust.claims(entry.author)
+    for c in cuts:
+        index.add_forked(key, c)
+    assert views.digests() == digests[0]
+    assert views.invalid() == full[0].invalid()

@@ -138,10 +138,20 @@ def test_fork_is_proven_stored_and_flags_the_author(store: Store) -> None:
     later = store.ingest([e.raw for e in alice[4:]])
     assert {r.error for r in later.rejected} == {FORKED_AUTHOR}
     assert store.head(alice[0].author).seq == 4  # type: ignore[union-attr]
-    # A second fork of the same author is reported but stores no second proof.
-    again = store.ingest([_fork_of_alice(2).raw])
+    assert store.fork_cuts() == {alice[0].author: 3}  # pinned: seq 1, 2 stay valid
+    # A second fork at a seq no lower is reported but stores no second proof.
+    other_twin = create_entry(
+        signer("alice"), seq=3, prev=alice[1].id, timestamp=9, kind="post", body={}
+    )
+    again = store.ingest([other_twin.raw])
     assert [r.error for r in again.rejected] == ["ForkDetected"]
     assert again.forks == []
+    # One lower replaces it: one proof per author, the lowest cut (§4.4).
+    lower = store.ingest([_fork_of_alice(2).raw])
+    assert [r.error for r in lower.rejected] == ["ForkDetected"]
+    assert len(lower.forks) == 1
+    assert store.fork_cuts() == {alice[0].author: 2}
+    assert len(store.fork_proofs()) == 1
     assert store.verify_all() == []
 
 

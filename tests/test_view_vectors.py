@@ -6,7 +6,7 @@ import hashlib
 import json
 import random
 import runpy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,10 @@ from samoorg.protocol.entry import Entry, decode_entry
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = json.loads((ROOT / "tests" / "vectors" / "views" / "views.json").read_text("utf-8"))
 GENERATOR = runpy.run_path(str(ROOT / "scripts" / "gen_view_vectors.py"))
-SCENARIOS: list[tuple[list[Entry], list[bytes]]] = [
+SCENARIOS: list[tuple[list[Entry], dict[bytes, int]]] = [
     (
         [decode_entry(bytes.fromhex(raw)) for raw in case["entries"]],
-        [bytes.fromhex(k) for k in case["forked"]],
+        {bytes.fromhex(k): cut for k, cut in case["forked"].items()},
     )
     for case in VECTORS["scenarios"]
 ]
@@ -86,7 +86,7 @@ def rewritten(change: Callable[[ReasonCode, str], tuple[ReasonCode, str]]) -> It
         yield
 
 
-def build(entries: Sequence[Entry], forked: Sequence[bytes]) -> tuple[dict[str, str], Views]:
+def build(entries: Sequence[Entry], forked: Mapping[bytes, int]) -> tuple[dict[str, str], Views]:
     views = Views(EntryIndex(entries, forked))
     return views.digests(), views
 
@@ -116,7 +116,7 @@ subsets = st.integers(0, len(SCENARIOS) - 1).flatmap(
 
 
 def check_rewording_changes_no_digest(
-    entries: Sequence[Entry], forked: Sequence[bytes], word: str, rng: random.Random
+    entries: Sequence[Entry], forked: Mapping[bytes, int], word: str, rng: random.Random
 ) -> None:
     plain, plain_views = build(entries, forked)
     before = texts(plain_views)
@@ -211,6 +211,8 @@ def _where_reasons_sit(name: str, state: Any) -> tuple[list[list[Any]], list[lis
         return [state[3]], [pledge[5] for pledge in state[0]] + [state[4]]
     if name in ("forum", "ratings", "polls"):
         return [state["invalid"]], [state["pending"]]
+    if name == "devices":
+        return [state["invalid"]], [state["waiting"]]
     if name in ("listings", "reviews"):
         return [state[1]], [state[2]]
     voids, waiting = [state[1]], []
@@ -229,7 +231,7 @@ def test_void_and_waiting_entries_sit_where_the_spec_says() -> None:
             top = dcbor.decode(bytes.fromhex(digest["input"]), max_size=1 << 24)
             assert isinstance(top, list)
             assert top[0] == name
-            assert top[2] == sorted(bytes.fromhex(k) for k in case["forked"])
+            assert top[2] == sorted([bytes.fromhex(k), c] for k, c in case["forked"].items())
             lists, waits = _where_reasons_sit(name, top[1])
             for items in lists:
                 assert [item[0] for item in items] == sorted(item[0] for item in items)
@@ -239,8 +241,18 @@ def test_void_and_waiting_entries_sit_where_the_spec_says() -> None:
             for ids in waits:
                 assert ids == sorted(ids)
                 waiting.update(ids)
+        # Entries past a fork's or a revocation's cut are in no digest (§8.1, §8.11), except
+        # the device records the devices domain judges.
+        kinds = {
+            decode_entry(bytes.fromhex(raw)).id: decode_entry(bytes.fromhex(raw)).kind
+            for raw in case["entries"]
+        }
         assert voids == {
-            k: s[1] for k, s in statuses.items() if s[0] == "void" and s[1] != "forked-author"
+            k: s[1]
+            for k, s in statuses.items()
+            if s[0] == "void"
+            and s[1] != "forked-author"
+            and (s[1] != "revoked-device" or kinds[k].startswith("device."))
         }
         assert waiting == {k for k, s in statuses.items() if s[0] == "waiting"}
 

@@ -8,8 +8,9 @@ state must depend only on the *set* of entries applied (and the index's
 forked authors), never on the order or batching of ``apply`` calls: that is
 the convergence property the tests check with :meth:`Domain.digest`.
 
-A domain never receives an entry of a forked author (the facade filters them
-out, and rebuilds the domain if an author it has entries of becomes forked).
+A domain never receives a void entry of a forked author (at or past the cut
+of its fork: the facade filters them out, and rebuilds the domain if an author
+it has entries of becomes forked or their cut drops).
 To ask whether an entry it refers to is held, it uses
 :meth:`Views.holds <samoorg.crdt.framework.views.Views.holds>`, which does not see
 forked authors' entries either. A domain whose rules also read the forked set
@@ -99,8 +100,11 @@ class Domain(ABC):
         """The canonical state (built from sorted collections) that :meth:`digest` hashes."""
 
     def digest_input(self) -> dcbor.Value:
-        """``[name, state, sorted forked author keys]``: what :meth:`digest` hashes (§8.7)."""
-        forked: list[dcbor.Value] = [*sorted(self.views.index.forked)]
+        """``[name, state, [[forked key, cut], ...] ascending]``: what :meth:`digest` hashes.
+
+        See ``docs/protocol.md`` §8.7.
+        """
+        forked: list[dcbor.Value] = [[a, c] for a, c in sorted(self.views.index.cuts.items())]
         return [self.name, self.state(), forked]
 
     def digest(self) -> str:

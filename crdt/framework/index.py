@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from samoorg.protocol.entry import Entry
@@ -70,12 +70,18 @@ class HeldBefore(Protocol):
 
 
 class EntryIndex:
-    """A set of verified entries plus the set of forked authors."""
+    """A set of verified entries plus the forked authors, each with its cut.
+
+    ``forked`` is ``{author: cut}`` (:attr:`ForkProof.cut
+    <samoorg.protocol.fork.ForkProof.cut>`) or just authors (cut 1): an
+    author's entries from seq ``cut`` on are void (:meth:`is_void`), whether
+    they are held in memory or in the ``base``.
+    """
 
     def __init__(
         self,
         entries: Iterable[Entry] = (),
-        forked: Iterable[bytes] = (),
+        forked: Iterable[bytes] | Mapping[bytes, int] = (),
         base: HeldBefore | None = None,
     ) -> None:
         self.base = base
@@ -84,7 +90,10 @@ class EntryIndex:
         self._by_id: dict[bytes, Entry] = {}
         self._by_kind: defaultdict[str, list[Entry]] = defaultdict(list)
         self._sorted: set[str] = set()
-        self._forked: set[bytes] = set(forked)
+        self._cuts: dict[bytes, int] = (
+            dict(forked) if isinstance(forked, Mapping) else dict.fromkeys(forked, 1)
+        )
+        self._forked: set[bytes] = set(self._cuts)
         self._log: list[Entry] = []
         self.version = 0
         for entry in entries:
@@ -132,13 +141,28 @@ class EntryIndex:
             raise ValueError(f"expected a mark of at least {self._base_count}, found {mark}")
         return self._log[mark - self._base_count :]
 
-    def add_forked(self, author: bytes) -> bool:
-        """Flag an author as forked (a fork proof was verified)."""
-        if author in self._forked:
+    def add_forked(self, author: bytes, cut: int = 1) -> bool:
+        """Flag an author as forked from seq ``cut`` on (a fork proof was verified).
+
+        Returns False if the author was already flagged with a cut at most ``cut``.
+        """
+        known = self._cuts.get(author)
+        if known is not None and known <= cut:
             return False
+        self._cuts[author] = cut
         self._forked.add(author)
         self.version += 1
         return True
+
+    @property
+    def cuts(self) -> Mapping[bytes, int]:
+        """``{forked author: cut}`` (the index's own dict: read, never modify)."""
+        return self._cuts
+
+    def is_void(self, entry: Entry) -> bool:
+        """Whether ``entry`` is at or past its forked author's cut (every view ignores it)."""
+        cut = self._cuts.get(entry.author)
+        return cut is not None and entry.seq >= cut
 
     @property
     def forked(self) -> frozenset[bytes]:

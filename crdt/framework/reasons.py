@@ -83,6 +83,14 @@ class ReasonCode(Enum):
     REVIEW_NO_LISTING = "review-no-listing"
     REVIEW_NOT_PARTY = "review-not-party"
     REVIEW_AGAIN = "review-again"
+    # devices (§8.11)
+    ACCEPT_NOT_FIRST = "accept-not-first"
+    NOT_A_DEVICE_ADD = "not-a-device-add"
+    DEVICE_BAD_PROOF = "device-bad-proof"
+    DEVICE_CODE_USED = "device-code-used"
+    SELF_REVOKE = "self-revoke"
+    OTHER_IDENTITY = "other-identity"
+    REVOKED_DEVICE = "revoked-device"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,17 +18,20 @@ compare the two by digest.
 **Forked authors** (one policy for every view, chosen for convergence). An
 author flagged by a verified fork proof signed two histories, and two honest
 nodes may hold different ones: node A the first branch, node B the second.
-Both get the proof, so the only entries they are sure to share are everyone
-else's. Every view therefore ignores *all* of a forked author's entries: a
-domain never receives them (:meth:`Views.domain` filters them out), lookups
-of held entries do not see them (:meth:`Views.holds`), and
-:meth:`Views.invalid` lists each with :data:`FORKED_REASON`. Entries of
-others that depend on a forked author's entries are judged from what every
-node holding the proof shares (see each domain). When the forked set grows
-(a rare event), the domains that received entries of a newly forked author,
-and those whose rules read the forked set (``Domain.reads_forked``), are
-dropped and rebuilt on next use, so an incremental update still equals a
-full rebuild.
+Each proof has a *cut* (:attr:`~samoorg.protocol.fork.ForkProof.cut`): the
+first seq it leaves in doubt; before it, the histories are one chain that
+every node holding that far holds alike. The index keeps, per forked author,
+the lowest cut of the proofs the node knows (:attr:`EntryIndex.cuts`), and
+every view ignores the author's entries from the cut on (*void* entries,
+:meth:`EntryIndex.is_void`): a domain never receives them
+(:meth:`Views.domain` filters them out), lookups of held entries do not see
+them (:meth:`Views.holds`), and :meth:`Views.invalid` lists each with
+:data:`FORKED_REASON`. Entries before the cut count like anyone's. Nodes that
+know different proofs converge once the proofs spread, since each uses the
+lowest cut it knows (``docs/protocol.md`` §4.4). When a cut appears or drops
+(a rare event), the domains that received entries of that author, and those
+whose rules read the forked set (``Domain.reads_forked``), are dropped and
+rebuilt on next use, so an incremental update still equals a full rebuild.
 
 **Trial records.** :meth:`Views.trial` adds our own would-be entries so a
 writer can ask the domains for their reasons before signing for good
@@ -55,11 +58,12 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from samoorg.crdt.framework.bulk import paused_gc
 from samoorg.crdt.framework.domain import Domain
-from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.exclusion import FORKED_REASON, REVOKED_REASON
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.reasons import Reason
 from samoorg.crdt.framework.registry import families
 from samoorg.crdt.kinds.agreements import AgreementState
+from samoorg.crdt.kinds.devices import DEVICE_REVOKE, MAX_SEQ, DevicesState
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.listings import ListingState
 from samoorg.crdt.kinds.pledges import PledgeState
@@ -112,8 +116,10 @@ class Views:
         """Saved domain states to start from (see the module docstring)."""
         self._domains: dict[type[Domain], Domain] = {}
         self._marks: dict[type[Domain], int] = {}
-        self._forked: frozenset[bytes] = index.forked
-        """The forked authors the live domains were built with."""
+        self._cuts: dict[bytes, int] = dict(index.cuts)
+        """The forked authors and cuts the live domains were built with."""
+        self._revoked: dict[bytes, int] = {}
+        """Revoked device keys and their first void seq the live domains were built with."""
         self._excluded: tuple[int, dict[bytes, Reason]] | None = None
         self._touched: set[type[Domain]] | None = None
         """Domains used during a :meth:`trial` (``None`` outside one)."""
@@ -122,7 +128,9 @@ class Views:
         """The up-to-date state of one domain (created and filled on first use)."""
         index = self.index
         self._follow_forks()
-        forked = self._forked
+        if cls is not DevicesState:
+            self._follow_revocations()
+        void = self.void(cls)
         if self._touched is not None:
             self._touched.add(cls)
         found = self._domains.get(cls)
@@ -137,7 +145,7 @@ class Views:
             self._marks[cls] = index.mark
             held = index.of_kind(*cls.kinds)
             with paused_gc():
-                fresh.apply([e for e in held if e.author not in forked] if forked else held)
+                fresh.apply([e for e in held if not void(e)] if void else held)
                 fresh.invalid()  # resolves everything while the GC is paused
             return fresh
         mark = self._marks[cls]
@@ -145,8 +153,8 @@ class Views:
             kinds = cls.kinds
             self._marks[cls] = index.mark
             new = [e for e in index.added_since(mark) if e.kind in kinds]
-            if forked:
-                new = [e for e in new if e.author not in forked]
+            if void:
+                new = [e for e in new if not void(e)]
             if len(new) >= BULK:
                 with paused_gc():
                     found.apply(new)
@@ -185,26 +193,61 @@ class Views:
                     self._marks[cls] = min(mark, self.index.mark)
 
     def _follow_forks(self) -> None:
-        """Drop the domains a newly forked author affects; they rebuild on next use."""
-        forked = self.index.forked
-        if forked == self._forked:
+        """Drop the domains a new or lowered cut affects; they rebuild on next use."""
+        cuts = self.index.cuts
+        if cuts == self._cuts:
             return
-        new = forked - self._forked
-        self._forked = forked
+        new = [a for a, cut in cuts.items() if self._cuts.get(a) != cut]
+        self._cuts = dict(cuts)
         for cls in list(self._domains):
             if cls.reads_forked or any(self.index.of_author(a, cls.kinds) for a in new):
                 del self._domains[cls]
                 del self._marks[cls]
 
+    def void(self, cls: type[Domain]) -> Callable[[Entry], bool] | None:
+        """What ``cls`` must not receive: entries past a fork's cut, and (except for the
+        devices domain, which computes them) entries of a revoked device from its cut on."""
+        is_void = self.index.is_void
+        revoked = self._revoked if cls is not DevicesState else None
+        if not revoked:
+            return is_void if self._cuts else None
+        return lambda e: is_void(e) or e.seq >= revoked.get(e.author, MAX_SEQ)
+
+    def _follow_revocations(self) -> None:
+        """Bring the revocation cuts up to date; drop the domains a change affects."""
+        if self.index.of_kind(DEVICE_REVOKE):
+            cuts = dict(self.domain(DevicesState).view().cuts)
+        else:
+            cuts = {}
+        if cuts == self._revoked:
+            return
+        changed = [
+            a for a in cuts.keys() | self._revoked.keys() if cuts.get(a) != self._revoked.get(a)
+        ]
+        self._revoked = cuts
+        for cls in list(self._domains):
+            if cls is DevicesState:
+                continue
+            if cls.reads_forked or any(self.index.of_author(a, cls.kinds) for a in changed):
+                del self._domains[cls]
+                del self._marks[cls]
+
+    def revoked(self) -> dict[bytes, int]:
+        """``{revoked device key: first void seq}`` (§8.11)."""
+        self._follow_revocations()
+        return dict(self._revoked)
+
     def holds(self, entry_id: bytes) -> bool:
-        """Whether a view may look at this entry: held, and not by a forked author.
+        """Whether a view may look at this entry: held, and not void (past a fork's cut).
 
         Domains use this (never ``entry_id in index``) to decide whether an
         entry they refer to is "held", so the answer is the same on a node
-        that holds the forked author's entry and on one that does not.
+        that holds a void entry of a forked author and on one that does not.
         """
         entry = self.index.get(entry_id)
-        return entry is not None and not self.index.is_forked(entry.author)
+        if entry is None or self.index.is_void(entry):
+            return False
+        return entry.seq < self._revoked.get(entry.author, MAX_SEQ)
 
     @property
     def trust(self) -> TrustState:
@@ -255,9 +298,9 @@ class Views:
     def invalid(self) -> dict[bytes, Reason]:
         """``{entry id: reason}`` for every held entry that some view ignores.
 
-        Includes every held entry of a forked author (:data:`FORKED_REASON`),
-        whatever its kind. Which of those a node holds depends on which
-        branch reached it; everything else is the same on every node holding
+        Includes every void held entry of a forked author (at or past the
+        cut, :data:`FORKED_REASON`), whatever its kind. Which of those a node
+        holds depends on which branch reached it; everything else is the same on every node holding
         the same entries of the other authors and the same fork proofs.
         """
         result: dict[bytes, Reason] = {}
@@ -268,13 +311,20 @@ class Views:
         return result
 
     def excluded(self) -> dict[bytes, Reason]:
-        """``{entry id: FORKED_REASON}`` for every held entry of a forked author."""
+        """``{entry id: reason}`` for every held entry past a fork's cut (:data:`FORKED_REASON`)
+        or of a revoked device from its cut on (:data:`REVOKED_REASON`)."""
         index = self.index
         if self._excluded is None or self._excluded[0] != index.version:
-            found: list[Entry] = []
-            for author in sorted(index.forked):
-                found.extend(index.of_author(author))
-            self._excluded = (index.version, dict.fromkeys((e.id for e in found), FORKED_REASON))
+            excluded: dict[bytes, Reason] = {}
+            for author, cut in sorted(self.revoked().items()):
+                for e in index.of_author(author):
+                    if e.seq >= cut and e.kind not in DevicesState.kinds:
+                        excluded[e.id] = REVOKED_REASON
+            for author, cut in sorted(index.cuts.items()):
+                excluded.update(
+                    (e.id, FORKED_REASON) for e in index.of_author(author) if e.seq >= cut
+                )
+            self._excluded = (index.version, excluded)
         return dict(self._excluded[1])
 
     def digests(self) -> dict[str, str]:

@@ -8,8 +8,9 @@ plus every ``agreement.edit`` naming it; each carries one
 agreements are public and written together.
 
 **Forked authors.** Like every view, this one never receives a forked
-author's entries (:mod:`samoorg.crdt.framework.views`). Their characters therefore
-*disappear* from the text, and their acceptances from the members. A change
+author's void entries (from the cut of their fork on,
+:mod:`samoorg.crdt.framework.views`). Those characters therefore *disappear* from the
+text, and their acceptances from the members. A change
 of someone else that depends on one of their changes (it names it in
 ``deps`` or ``refs``) waits for it forever, on every node, whether or not the
 node holds it: nothing else could be computed identically on a node holding

@@ -10,7 +10,7 @@ Cross-entry rules run when the view is read (:meth:`ForumState.view`, cached
 on the index version by :class:`~samoorg.crdt.framework.domain.ResolvedDomain`): a
 comment on an entry the node does not hold yet is *pending* (it shows up
 once the idea arrives); a comment on a held entry that is not a valid idea
-is invalid. A forked author's ideas and comments never
+is invalid. A forked author's void ideas and comments never
 reach this domain (:mod:`samoorg.crdt.framework.views`), so a comment on a forked
 author's idea is pending on every node, whether or not it holds the idea.
 """

@@ -14,7 +14,7 @@ The tally counts only the votes of the members passed in (the trust list):
 one vote per trust-list member. Votes by others are listed as not counted.
 Polls and votes are grow-only sets keyed by entry id, so every delivery
 order gives the same state; the cross-entry rules run when the view is read.
-A forked author's polls and votes never reach this domain
+A forked author's void polls and votes never reach this domain
 (:mod:`samoorg.crdt.framework.views`); a vote on a forked author's poll is pending on
 every node.
 """

@@ -19,7 +19,7 @@ Rules (an entry breaking one is ignored by the views, with the reason kept):
 the score is an integer on the scale; no one rates themselves or their own
 idea; the subject of an idea rating must be an ``idea`` entry. A rating of an
 idea the node does not hold yet is *pending*, not invalid: it applies as soon
-as the idea arrives. A forked author's ratings never reach this domain, and
+as the idea arrives. A forked author's void ratings never reach this domain, and
 their ideas are not held as far as views are concerned (:mod:`samoorg.crdt.framework.views`):
 a rating of such an idea is pending on every node. A rating *of* a forked
 member stays (it names a key every node knows); utility leaves forked members

@@ -119,11 +119,11 @@ def social_views(
     """The social views seen from ``root``, whose trust list decides whose voice counts.
 
     ``members`` overrides the trust list (tests and benchmarks); forked
-    authors are never members.
+    authors whose whole feed is void (cut 1) are never members.
     """
     if members is None:
         members = views.trust.members(root)
-    trust = frozenset(members) - views.index.forked
+    trust = frozenset(members) - {a for a, cut in views.index.cuts.items() if cut <= 1}
     ratings = views.ratings.view()
     reviews = tuple(views.reviews.reviews())
     utility = compute_utility(trust, rating_weights(ratings, reviews), params)

@@ -22,10 +22,11 @@ once, not 1000 EUR.
 Root-relative questions (who is on *my* list) are methods taking the root, so
 the shared state (and its digest) is the same on every node.
 
-Forked authors: like every view, this one never receives their entries, so a
-forked participant has no edges (their invites and acceptances are ignored).
-An acceptance naming a forked inviter is void at once (``reads_forked``), on a
-node that holds the ignored invite as on one that does not.
+Forked authors: like every view, this one never receives their void entries
+(from the cut of their fork on), so a forked participant keeps the edges made
+before the cut and gains none after it. An acceptance naming a forked inviter
+whose invite is not held (or void) is void at once (``reads_forked``), on a
+node that holds the void invite as on one that does not.
 
 Claims (:meth:`TrustState.claims`): an acceptance waiting for its invite names
 the inviter, and a ``trust.confirm`` waiting for the acceptance it names
@@ -41,9 +42,10 @@ Everything that refers to one invite id (the
 the set of forked authors), so any delivery order gives the same outcome. The
 rules (``docs/protocol.md`` §8.3):
 
-0. An acceptance naming a forked inviter is void, whether or not the invite
-   is held: views ignore a forked author's entries (the invite among them),
-   and a node that holds the invite must judge like one that does not.
+0. An acceptance naming a forked inviter is void unless the invite is held
+   (that is, before the inviter's cut: views ignore a forked author's entries
+   from the cut on), whether or not a void invite is held: a node that holds
+   a void invite must judge like one that does not.
 1. Until the invite entry is held, acceptances, revocations and
    confirmations *wait* (they are neither valid nor void).
 2. A revocation counts only if the inviter signed it; the invite is revoked
@@ -311,7 +313,7 @@ def resolve(
     invalid: dict[bytes, Reason] = {}
     accepts: list[tuple[Entry, Accept]] = []
     for entry, accept in bucket.accepts:
-        if is_forked(accept.inviter):
+        if is_forked(accept.inviter) and bucket.invite is None:
             invalid[entry.id] = Reason(
                 ReasonCode.FORKED_INVITER,
                 f"the inviter {peer_id(accept.inviter)} is flagged as forked; every view "

@@ -1,0 +1,115 @@
+"""Cost of the device layer: the trust and pledge views with two devices per member.
+
+The community of ``bench/community_bench.py`` (``SAMOORG_BENCH_DEVICES_N``
+entries, default 100,000: 1,000,000 takes minutes to sign here, so it is not
+the default) is loaded twice: as generated (one device per member), and with a
+second device joined to every member (``device.add`` by the member, the new
+key's ``device.accept``) and every 50th second device revoked (so the
+revocation cuts apply to every view). The figure is the time of a full
+rebuild of the trust and pledge views (index, views, every object resolved),
+two devices per member as a ratio to one; the goal is at most 1.2x.
+
+What this measures: the devices domain and the revocation cuts that every
+view's filter consults. It does not measure per-identity views (records of
+several devices folded into one member), which are not built yet: the
+generated records stay on each member's first device.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+from bench.baseline import report
+from bench.community_bench import MEMBERS, load_or_generate
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
+from samoorg.crdt.kinds.devices import (
+    DEVICE_ACCEPT,
+    DEVICE_ADD,
+    DEVICE_REVOKE,
+    accept_body,
+    add_body,
+    revoke_body,
+)
+from samoorg.protocol.crypto import Signer
+from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
+from samoorg.protocol.entry import Entry, create_entry, decode_entry
+
+
+def with_second_devices(entries: list[Entry], total: int) -> list[Entry]:
+    """``entries`` plus a second device per member (and some revoked), correctly chained."""
+    rng = random.Random(7)  # the community's own seed: the same member keys, in order
+    members = min(MEMBERS, max(10, total // 200))
+    founders = [Signer(rng.randbytes(32)) for _ in range(members)]
+    heads: dict[bytes, tuple[int, bytes]] = {}
+    for entry in entries:
+        if entry.seq > heads.get(entry.author, (0, b""))[0]:
+            heads[entry.author] = (entry.seq, entry.id)
+    assert founders[0].public_key in heads, "expected the community's member keys"
+    added: list[Entry] = []
+    clock = max(e.timestamp for e in entries)
+    for number, founder in enumerate(founders):
+        seq, prev = heads.get(founder.public_key, (0, None))
+        secret = rng.randbytes(16)
+        clock += 7
+        add = create_entry(
+            founder,
+            seq=seq + 1,
+            prev=prev,
+            timestamp=clock,
+            kind=DEVICE_ADD,
+            body=add_body(device_one_time_key(secret)),
+        )
+        device = Signer(rng.randbytes(32))
+        proof = sign_device_acceptance(secret, add.id, device.public_key)
+        accept = create_entry(
+            device,
+            seq=1,
+            prev=None,
+            timestamp=clock,
+            kind=DEVICE_ACCEPT,
+            body=accept_body(add.id, proof),
+        )
+        added += [add, accept]
+        if number % 50 == 0:
+            body = revoke_body(device.public_key, 2)
+            added.append(
+                create_entry(
+                    founder,
+                    seq=seq + 2,
+                    prev=add.id,
+                    timestamp=clock + 1,
+                    kind=DEVICE_REVOKE,
+                    body=body,
+                )
+            )
+    return [*entries, *added]
+
+
+def _rebuild(entries: list[Entry]) -> float:
+    start = time.perf_counter()
+    with paused_gc():
+        views = Views(EntryIndex(entries))
+        views.trust.invalid()
+        views.pledges.invalid()
+        views.trust.pool(entries[0].author)
+    return time.perf_counter() - start
+
+
+def run() -> None:
+    """Print the rebuild times with one and with two devices per member, and their ratio."""
+    total = int(os.environ.get("SAMOORG_BENCH_DEVICES_N", "100000"))
+    raws, _ = load_or_generate(total)
+    with paused_gc():
+        one = [decode_entry(raw, verify_signature=False) for raw in raws]
+    two = with_second_devices(one, total)
+    times = {
+        "one": min(_rebuild(one) for _ in range(3)),
+        "two": min(_rebuild(two) for _ in range(3)),
+    }
+    report("trust + pledge rebuild, 1 device per member", times["one"], "s", None, f"{len(one):,}")
+    report("trust + pledge rebuild, 2 devices per member", times["two"], "s", None, f"{len(two):,}")
+    report("2 devices per member / 1 (goal <= 1.2)", times["two"] / times["one"], "x", None, "")

@@ -1,0 +1,317 @@
+"""Devices: one person, several keys. ``device.add``, ``device.accept``, ``device.revoke``.
+
+Theory of operation (``docs/protocol.md`` §8.11 is normative). An *identity*
+is a set of device keys, each with its own feed, named by the key that
+founded it (its first device). A device joins by a record pair: an active
+device of the identity signs ``device.add`` with a one-time public key
+(:mod:`samoorg.protocol.device_code`); the new key's **first** entry is
+``device.accept``, naming the add and proving knowledge of the one-time
+secret. Each joined key has exactly one parent link (its seq 1 entry), and
+hash links rule out cycles, so the links form a forest whose roots are the
+founding keys: ``identity(k)`` is the root above ``k``.
+
+A ``device.revoke`` by another device of the same identity makes the revoked
+key's entries from ``from`` on void in every view (like the cut of a fork,
+§4.4). Revocations are applied one at a time in ``(timestamp, entry id)``
+order; each counts if, at that point, its author is a device of the revoked
+key's identity (every link of its chain made before its parent's cut) and
+the revoke itself lies before its author's cut. Links made by a device at or
+after its cut are void, so a stolen device revoked from seq N can add no
+device after N. The result is a pure function of the set of entries (the
+order is fixed by the entries' own fields), so every node computes the same.
+
+A single add is used once: of several acceptances naming one add, the
+smallest ``(timestamp, entry id)`` wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
+
+from samoorg.crdt.framework.digest import sorted_ids
+from samoorg.crdt.framework.domain import ResolvedDomain
+from samoorg.crdt.framework.fields import ID_SIZE, read_bytes, read_id, read_int
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
+from samoorg.protocol.device_code import verify_device_acceptance
+from samoorg.protocol.errors import BadSignature
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from samoorg.crdt.framework.views import Views
+    from samoorg.protocol import dcbor
+    from samoorg.protocol.entry import Entry
+
+DEVICE_ADD: Final = "device.add"
+DEVICE_ACCEPT: Final = "device.accept"
+DEVICE_REVOKE: Final = "device.revoke"
+DEVICE_KINDS: Final = (DEVICE_ADD, DEVICE_ACCEPT, DEVICE_REVOKE)
+PROOF_SIZE: Final = 64
+MAX_SEQ: Final = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAdd:
+    """An active device announces a one-time key for a new device."""
+
+    key: bytes
+    """The one-time public key (§8.11), not the new device's key."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAccept:
+    """A new device's first entry: it joins the identity of the add's author."""
+
+    add: bytes
+    proof: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRevoke:
+    """Another device of the identity revokes ``key`` from seq ``start`` of its feed on."""
+
+    key: bytes
+    start: int
+
+
+def add_body(one_time_key: bytes) -> dict[str, dcbor.Value]:
+    """The body of ``device.add``."""
+    return {"key": one_time_key}
+
+
+def accept_body(add: bytes, proof: bytes) -> dict[str, dcbor.Value]:
+    """The body of ``device.accept``."""
+    return {"add": add, "proof": proof}
+
+
+def revoke_body(key: bytes, start: int) -> dict[str, dcbor.Value]:
+    """The body of ``device.revoke`` (``from``: the first void seq of ``key``'s feed)."""
+    return {"key": key, "from": start}
+
+
+def parse_add(entry: Entry) -> DeviceAdd:
+    """The ``device.add`` record; raises :class:`RuleViolation`."""
+    return DeviceAdd(read_id(entry.body, "key"))
+
+
+def parse_accept(entry: Entry) -> DeviceAccept:
+    """The ``device.accept`` record; raises :class:`RuleViolation`."""
+    return DeviceAccept(read_id(entry.body, "add"), read_bytes(entry.body, "proof", PROOF_SIZE))
+
+
+def parse_revoke(entry: Entry) -> DeviceRevoke:
+    """The ``device.revoke`` record; raises :class:`RuleViolation`."""
+    return DeviceRevoke(read_id(entry.body, "key"), read_int(entry.body, "from", 1, MAX_SEQ))
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A joined device: ``key`` was added by ``parent`` with the add entry ``add``."""
+
+    key: bytes
+    parent: bytes
+    add: Entry
+    accept: Entry
+
+
+@dataclass(frozen=True)
+class DevicesView:
+    """Who is a device of whom, and which feeds are revoked from which seq."""
+
+    links: dict[bytes, Link]
+    """Joined key -> its valid link (keys not here found an identity or stand alone)."""
+    cuts: dict[bytes, int]
+    """Revoked key -> first void seq of its feed (every view ignores its entries from there)."""
+    revoked_by: dict[bytes, Entry]
+    """Revoked key -> the revoke entry that set its cut."""
+    waiting: tuple[bytes, ...]
+    """Acceptances whose add is not held yet, and adds no one accepted yet."""
+    invalid: dict[bytes, Reason] = field(default_factory=dict)
+
+    def identity(self, key: bytes) -> bytes:
+        """The founding key of ``key``'s identity (``key`` itself if it joined none)."""
+        seen = 0
+        while key in self.links and seen <= len(self.links):
+            key = self.links[key].parent
+            seen += 1
+        return key
+
+    def devices(self, identity: bytes) -> list[bytes]:
+        """Every device key of ``identity`` (the founder first, then by key)."""
+        found = sorted(k for k in self.links if self.identity(k) == identity)
+        return [identity, *found]
+
+    def canonical(self) -> dcbor.Value:
+        """The sorted, encodable state the digest hashes (§8.7, §8.11)."""
+        return {
+            "links": [[k, link.parent, link.add.id] for k, link in sorted(self.links.items())],
+            "cuts": [[k, c, self.revoked_by[k].id] for k, c in sorted(self.cuts.items())],
+            "waiting": sorted_ids(self.waiting),
+            "invalid": digested(self.invalid),
+        }
+
+
+def _order(entry: Entry) -> tuple[int, bytes]:
+    return entry.timestamp, entry.id
+
+
+class DevicesState(ResolvedDomain[DevicesView]):
+    """The device forest and revocation cuts (see the module docstring)."""
+
+    name = "devices"
+    decoders = MappingProxyType(
+        {DEVICE_ADD: parse_add, DEVICE_ACCEPT: parse_accept, DEVICE_REVOKE: parse_revoke}
+    )
+
+    def __init__(self, views: Views) -> None:
+        super().__init__(views)
+        self._adds: dict[bytes, tuple[Entry, DeviceAdd]] = {}
+        self._accepts: list[tuple[Entry, DeviceAccept]] = []
+        self._revokes: list[tuple[Entry, DeviceRevoke]] = []
+
+    def _file(self, entry: Entry, record: object) -> None:
+        if isinstance(record, DeviceAdd):
+            self._adds[entry.id] = (entry, record)
+        elif isinstance(record, DeviceAccept):
+            self._accepts.append((entry, record))
+        elif isinstance(record, DeviceRevoke):
+            self._revokes.append((entry, record))
+
+    def _resolve_view(self) -> DevicesView:
+        invalid = dict(self._malformed)
+        waiting: list[bytes] = []
+        candidates: dict[bytes, list[tuple[Entry, Entry]]] = {}
+        for entry, accept in self._accepts:
+            found = self._adds.get(accept.add)
+            if entry.seq != 1:
+                invalid[entry.id] = Reason(
+                    ReasonCode.ACCEPT_NOT_FIRST, "a device accepts only as its first entry"
+                )
+            elif found is None:
+                named = self.views.index.get(accept.add)
+                if named is not None and not self.views.index.is_void(named):
+                    invalid[entry.id] = Reason(
+                        ReasonCode.NOT_A_DEVICE_ADD, "the named entry is not a valid device.add"
+                    )
+                else:
+                    waiting.append(entry.id)
+            elif not _proves(found[1].key, found[0].id, entry.author, accept.proof):
+                invalid[entry.id] = Reason(
+                    ReasonCode.DEVICE_BAD_PROOF,
+                    "the proof does not verify under the add's one-time key",
+                )
+            else:
+                candidates.setdefault(accept.add, []).append((found[0], entry))
+        links: dict[bytes, Link] = {}
+        for pairs in candidates.values():
+            pairs.sort(key=lambda pair: _order(pair[1]))
+            add, winner = pairs[0]
+            links[winner.author] = Link(winner.author, add.author, add, winner)
+            for _, other in pairs[1:]:
+                invalid[other.id] = Reason(
+                    ReasonCode.DEVICE_CODE_USED, "this device code was already used"
+                )
+        accepted = {link.add.id for link in links.values()}
+        waiting.extend(i for i in self._adds if i not in accepted)
+        cuts: dict[bytes, int] = {}
+        revoked_by: dict[bytes, Entry] = {}
+        for entry, revoke in sorted(self._revokes, key=lambda item: _order(item[0])):
+            author = entry.author
+            if revoke.key == author:
+                invalid[entry.id] = Reason(
+                    ReasonCode.SELF_REVOKE, "a device is revoked by another device, not itself"
+                )
+            elif entry.seq >= cuts.get(author, MAX_SEQ) or not _chain_holds(author, links, cuts):
+                invalid[entry.id] = _revoked_reason()
+            elif _root(author, links, cuts) != _root(revoke.key, links, cuts):
+                invalid[entry.id] = Reason(
+                    ReasonCode.OTHER_IDENTITY, "the key is not a device of the author's identity"
+                )
+            elif revoke.start < cuts.get(revoke.key, MAX_SEQ):
+                cuts[revoke.key] = revoke.start
+                revoked_by[revoke.key] = entry
+        final = {k: link for k, link in links.items() if _link_holds(link, cuts)}
+        for key, link in links.items():
+            if key not in final:
+                invalid[link.accept.id] = _revoked_reason()
+        for add, _ in self._adds.values():
+            if add.seq >= cuts.get(add.author, MAX_SEQ):
+                invalid[add.id] = _revoked_reason()
+        waiting = [i for i in waiting if i not in invalid]
+        return DevicesView(final, cuts, revoked_by, tuple(waiting), invalid)
+
+    def view_cuts(self) -> Mapping[bytes, int]:
+        """Revoked key -> first void seq (what every other view ignores)."""
+        return self.view().cuts
+
+
+def _revoked_reason() -> Reason:
+    return Reason(
+        ReasonCode.REVOKED_DEVICE, "written by a device at or after the seq it was revoked from"
+    )
+
+
+def _proves(one_time: bytes, add_id: bytes, device: bytes, proof: bytes) -> bool:
+    try:
+        verify_device_acceptance(one_time, add_id, device, proof)
+    except BadSignature:
+        return False
+    return True
+
+
+def _link_holds(link: Link, cuts: Mapping[bytes, int]) -> bool:
+    return link.add.seq < cuts.get(link.parent, MAX_SEQ)
+
+
+def _chain_holds(key: bytes, links: Mapping[bytes, Link], cuts: Mapping[bytes, int]) -> bool:
+    """Whether every link above ``key`` was made before its parent's cut."""
+    for _ in range(len(links) + 1):
+        link = links.get(key)
+        if link is None:
+            return True
+        if not _link_holds(link, cuts):
+            return False
+        key = link.parent
+    return False  # pragma: no cover - hash links rule out cycles
+
+
+def _root(key: bytes, links: Mapping[bytes, Link], cuts: Mapping[bytes, int]) -> bytes:
+    """The founder above ``key``, following only links that hold under ``cuts``."""
+    for _ in range(len(links) + 1):
+        link = links.get(key)
+        if link is None or not _link_holds(link, cuts):
+            return key
+        key = link.parent
+    return key  # pragma: no cover - hash links rule out cycles
+
+
+def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
+    """Adds, acceptances (as the author's first entry or not) and revocations."""
+    from hypothesis import strategies as st
+
+    from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
+
+    secrets = [bytes([n]) * 16 for n in range(1, 4)]
+    adds = st.sampled_from(secrets).map(lambda s: (DEVICE_ADD, add_body(device_one_time_key(s))))
+    made = ctx.of_kind(DEVICE_ADD)
+    ids = [e.id for e in made] or [bytes(ID_SIZE)]
+
+    def accept(add_id: bytes, secret: bytes) -> Sample:
+        return DEVICE_ACCEPT, accept_body(
+            add_id, sign_device_acceptance(secret, add_id, ctx.author)
+        )
+
+    accepts = st.builds(accept, st.sampled_from(ids), st.sampled_from(secrets))
+    revokes = st.builds(
+        lambda k, n: (DEVICE_REVOKE, revoke_body(k, n)),
+        st.sampled_from(ctx.keys),
+        st.integers(1, 4),
+    )
+    return adds | accepts | revokes
+
+
+FAMILY: Final = Family(DevicesState, samples, spec="8.11")
