@@ -1,6 +1,6 @@
 """The portal: ``listing offer|request|edit|close|show|list|search`` and ``review``.
 
-Writes go through the one write path (:func:`samoorg.cli.community.record`);
+Writes go through the one write path (:func:`samoorg.cli.community.act`);
 ``list`` and ``search`` ask the store's full-text index (through the daemon
 when it runs: ``GET /listings``), ``show`` the listing view (``GET
 /listings/{id}``). Shapes are :mod:`samoorg.node.api.portal_shapes`, so
