@@ -17,7 +17,7 @@ from samoorg.cli.community import (
     flagged_label,
     hex_prefix,
     load_views,
-    member_label,
+    peer_label,
     resolve_entry,
     writer,
 )
@@ -35,12 +35,13 @@ from samoorg.cli.paging import (
 )
 from samoorg.crdt.errors import RuleViolation
 from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
-from samoorg.protocol.ids import parse_peer_id, peer_id
+from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.agreement_edits import Step
     from samoorg.crdt.agreements import Accepted, Agreement
     from samoorg.crdt.views import Views
+    from samoorg.node.names import Names
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
@@ -217,7 +218,7 @@ def show(
     if as_json:
         print_json(shown)
         return
-    author = member_label(parse_peer_id(shown["author"]), state.public_key())
+    author = peer_label(state.names(), shown["author"])
     typer.echo(f"agreement {shown['agreement'][:SHORT]}  {shown['title']}")
     typer.echo(
         f"by {author}{' FORKED' if shown['forked'] else ''}, {format_time(shown['time'])} UTC; "
@@ -255,7 +256,8 @@ def accept(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fal
 def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Who changed what: every edit with what it inserted and deleted, oldest first."""
     state, views, agreement = _open(ctx, agreement_id)
-    me = state.public_key()
+    names = state.names()
+    names = state.names()
     rows = agreement.history()
     held = [
         (e, "pending", agreement.pending[e.id])
@@ -300,7 +302,7 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
     table = [
         (
             format_time(row.entry.timestamp),
-            flagged_label(views, row.entry.author, me),
+            flagged_label(views, names, row.entry.author),
             _short(row.entry.id),
             f"+{row.inserted} -{row.deleted}",
             _preview(" … ".join(row.inserted_pieces)),
@@ -310,7 +312,7 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
     ] + [
         (
             format_time(e.timestamp),
-            flagged_label(views, e.author, me),
+            flagged_label(views, names, e.author),
             _short(e.id),
             status,
             reason.text,
@@ -329,6 +331,7 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
 def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Authorship line by line: the last edit that touched each line of the current text."""
     state, views, agreement = _open(ctx, agreement_id)
+    names = state.names()
     lines = agreement.blame()
     if as_json:
         print_json(
@@ -346,12 +349,12 @@ def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fals
             ]
         )
         return
-    me = state.public_key()
+    names = state.names()
     rows = [
         (
             line.number,
             _short(line.entry.id)[:8],
-            flagged_label(views, line.entry.author, me),
+            flagged_label(views, names, line.entry.author),
             format_time(line.entry.timestamp)[:10],
             line.text.rstrip("\n"),
         )
@@ -405,11 +408,11 @@ def members(
 ) -> None:
     """Members are those who accepted the agreements; shows which version each accepted."""
     state = session(ctx)
+    names = state.names()
     views = load_views(state)
-    me = state.public_key()
     if agreement_id is not None:
         agreement = _agreement(state, views, agreement_id)
-        _print_acceptances(views, agreement, me, as_json)
+        _print_acceptances(views, agreement, names, as_json)
         return
     agreements = views.agreements.all()
     people: dict[bytes, list[Accepted]] = {}
@@ -433,7 +436,7 @@ def members(
         return
     rows = [
         (
-            flagged_label(views, author, me),
+            flagged_label(views, names, author),
             f"{row['accepted']} of {total}",
             f"{row['current']} of {total}",
             row["status"],
@@ -445,7 +448,7 @@ def members(
     print_table(None, ["participant", "accepted", "current versions", "status"], rows)
 
 
-def _print_acceptances(views: Views, agreement: Agreement, me: bytes, as_json: bool) -> None:
+def _print_acceptances(views: Views, agreement: Agreement, names: Names, as_json: bool) -> None:
     accepted = sorted(agreement.accepted.items(), key=lambda item: item[1].entry.timestamp)
     if as_json:
         print_json(
@@ -469,7 +472,7 @@ def _print_acceptances(views: Views, agreement: Agreement, me: bytes, as_json: b
         return
     rows = [
         (
-            flagged_label(views, author, me),
+            flagged_label(views, names, author),
             _short(a.version),
             a.status,
             format_time(a.entry.timestamp),

@@ -7,8 +7,9 @@
   reason, inside the store's write transaction. The CLI and a peer therefore
   apply exactly the same rules, and the CLI's error line is the reason that
   ``samoorg log --invalid`` would show.
-* :func:`resolve_member` and :func:`member_label` turn peer ids into keys and
-  back; unique prefixes or suffixes of known authors are accepted.
+* :func:`resolve_member` and :func:`member_label` turn what a user types into
+  keys and keys into the one short label (``node/names.py``): whole ids,
+  unique prefixes or suffixes of 6+ characters, petnames and profile names.
   :func:`flagged_label` adds ``FORKED`` for a participant a fork proof flags
   (every view ignores their entries, but others' records may still name them).
 """
@@ -20,17 +21,14 @@ from typing import TYPE_CHECKING
 
 from samoorg.crdt.errors import MalformedInput
 from samoorg.crdt.money import Amount
-from samoorg.node.errors import Ambiguous, NotFound
-from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 
 if TYPE_CHECKING:
     from samoorg.cli.context import Session
     from samoorg.crdt.views import Views
+    from samoorg.node.names import Names
     from samoorg.node.writer import Writer
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
-
-_MIN_PARTIAL = 6
 
 
 def now() -> int:
@@ -70,53 +68,34 @@ def hex_prefix(text: str, what: str = "an entry id") -> str:
 
 
 def resolve_entry(state: Session, prefix: str, *kinds: str) -> Entry:
-    """The stored entry whose id starts with ``prefix``, which must be of one of ``kinds``."""
-    entry = state.store().resolve(hex_prefix(prefix))
-    if kinds and entry.kind not in kinds:
-        wanted = " or ".join(kinds)
-        raise NotFound(f"expected the id of a {wanted} entry, found an entry of kind {entry.kind}")
-    return entry
+    """The stored entry whose id starts with ``prefix``, among entries of ``kinds``.
+
+    An ambiguous prefix is refused naming the candidates (``node/names.py``).
+    """
+    from samoorg.node.names import resolve_entry as resolve
+
+    return resolve(state.store(), state.local_names, hex_prefix(prefix), kinds)
 
 
 def resolve_member(state: Session, text: str) -> bytes:
-    """A participant key from a full peer id, or a unique prefix/suffix of a known author."""
-    cleaned = text.strip().lstrip("…")
-    try:
-        return parse_peer_id(cleaned)
-    except BadIdentifier:
-        pass
-    if len(cleaned) < _MIN_PARTIAL:
-        raise MalformedInput(
-            f"expected a participant id (12D3KooW…) or at least {_MIN_PARTIAL} of its "
-            f"characters, found {text!r}"
-        )
-    known = {h.author for h in state.store().heads()} | {state.public_key()}
-    matches = [
-        key for key in known if peer_id(key).startswith(cleaned) or peer_id(key).endswith(cleaned)
-    ]
-    if not matches:
-        raise NotFound(f"no known participant id starts or ends with {cleaned!r}")
-    if len(matches) > 1:
-        raise Ambiguous(f"{cleaned!r} matches several participants; give more characters")
-    return matches[0]
+    """A participant key from a full id, a unique id prefix/suffix (6+ characters) or a name."""
+    return state.resolve_member(text)
 
 
-def member_label(key: bytes, me: bytes | None = None, *, width: int = 12) -> str:
-    """A short, searchable label: the peer id's last ``width`` characters (or ``you``)."""
-    if me is not None and key == me:
-        return "you"
-    return "…" + peer_id(key)[-width:]
+def member_label(names: Names, key: bytes) -> str:
+    """The one table label of a participant: ``you``, or ``[name] …x8oPPe``."""
+    return names.label(key)
 
 
-def flagged_label(views: Views, key: bytes, me: bytes | None = None, *, width: int = 12) -> str:
+def flagged_label(views: Views, names: Names, key: bytes) -> str:
     """:func:`member_label`, followed by ``FORKED`` if a fork proof flags the participant."""
-    label = member_label(key, me, width=width)
+    label = member_label(names, key)
     return f"{label} FORKED" if views.is_forked(key) else label
 
 
-def peer_label(text: str | None, me: bytes | None = None) -> str:
+def peer_label(names: Names, text: str | None) -> str:
     """:func:`member_label` of a peer id string (empty for ``None``)."""
-    return "" if text is None else member_label(parse_peer_id(text), me)
+    return names.label_text(text)
 
 
 def money(amount: Amount | None) -> str:

@@ -31,6 +31,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "export",
         "import",
     ),
+    "People": ("name",),
     "Trust": ("invite", "trust"),
     "Pledges": ("pledge", "request", "initiative", "ledger"),
     "Social": ("idea", "comment", "rate", "ratings", "utility", "distribute", "poll", "vote"),

@@ -32,6 +32,7 @@ from samoorg.cli.paging import (
 )
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.money import Amount
+from samoorg.crdt.pledge_rules import OPEN
 from samoorg.crdt.records import (
     CLOSES,
     COMMIT,
@@ -62,6 +63,12 @@ if TYPE_CHECKING:
     from samoorg.protocol import dcbor
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ForceFlag = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Pledge even to a participant never seen here and not on your trust list."
+    ),
+]
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id or a unique prefix of it.")]
 
 pledge_app = typer.Typer(
@@ -81,11 +88,14 @@ def pledge_intend(
     ctx: typer.Context,
     amount: Annotated[str, typer.Argument(help="How much you would give, e.g. 50.")],
     currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. EUR.")],
-    to: Annotated[str | None, typer.Option("--to", help="A participant id.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="A participant: id, 6+ characters of it, or a name.")
+    ] = None,
     request: Annotated[str | None, typer.Option("--request", help="A help request id.")] = None,
     initiative: Annotated[
         str | None, typer.Option("--initiative", help="An initiative id.")
     ] = None,
+    force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Record an intention to give; prints its id. You may revise or withdraw it later."""
@@ -95,14 +105,30 @@ def pledge_intend(
         raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
     body: dict[str, dcbor.Value] = dict(amount_fields(Amount.parse(amount, currency)))
     if to is not None:
-        body["to"] = resolve_member(state, to)
+        beneficiary = resolve_member(state, to)
+        _check_known(state, load_views(state), beneficiary, force)
+        body["to"] = beneficiary
     elif request is not None:
         body["request"] = resolve_entry(state, request, REQUEST).id
     elif initiative is not None:
         body["initiative"] = resolve_entry(state, initiative, INITIATIVE).id
     current = load_views(state)
     entry = record(state, INTEND, body)
-    _done(current, entry.id, as_json, "intention")
+    _done(state, current, entry.id, as_json, "intention")
+
+
+def _check_known(state: Session, current: Views, key: bytes, force: bool) -> None:
+    """Refuse a pledge to someone never seen here and not on our trust list, unless forced.
+
+    A mistyped id would otherwise make a promise that nobody can ever settle.
+    """
+    me = state.public_key()
+    if force or key == me or key in state.local_names().known or key in current.trust.members(me):
+        return
+    raise RuleViolation(
+        f"{peer_id(key)} was never seen here and is not on your trust list: check the id "
+        "(a promise to a mistyped one can never be settled), or pass --force"
+    )
 
 
 def _pledge(state: Session, current: Views, prefix: str) -> PledgeOutcome:
@@ -114,7 +140,7 @@ def _pledge(state: Session, current: Views, prefix: str) -> PledgeOutcome:
     return outcome
 
 
-def _done(current: Views, pledge_id: bytes, as_json: bool, what: str) -> None:
+def _done(state: Session, current: Views, pledge_id: bytes, as_json: bool, what: str) -> None:
     outcome = current.pledges.pledge(pledge_id)
     assert outcome is not None
     row = pledge_row(current, outcome, now())
@@ -123,7 +149,8 @@ def _done(current: Views, pledge_id: bytes, as_json: bool, what: str) -> None:
         return
     typer.echo(pledge_id.hex())
     amount = totals_text(row["amount"])
-    typer.echo(f"{what}: {amount} to {row['to']} ({row['state']})", err=True)
+    to = state.names().label_text(row["to"])
+    typer.echo(f"{what}: {amount} to {to} ({row['state']})", err=True)
 
 
 @pledge_app.command("revise")
@@ -139,7 +166,7 @@ def pledge_revise(
     outcome = _pledge(state, current, pledge)
     new = Amount.parse(amount, outcome.currency)
     record(state, REVISE, {"pledge": outcome.id, "amount": new.minor})
-    _done(current, outcome.id, as_json, "revised")
+    _done(state, current, outcome.id, as_json, "revised")
 
 
 @pledge_app.command("withdraw")
@@ -149,7 +176,7 @@ def pledge_withdraw(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = 
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
     record(state, WITHDRAW, {"pledge": outcome.id})
-    _done(current, outcome.id, as_json, "withdrawn")
+    _done(state, current, outcome.id, as_json, "withdrawn")
 
 
 @pledge_app.command("commit")
@@ -162,6 +189,7 @@ def pledge_commit(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")
     ] = False,
+    force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Turn your intention into an irrevocable commitment (asks first on a terminal)."""
@@ -170,13 +198,16 @@ def pledge_commit(
     state = session(ctx)
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
+    if outcome.beneficiary is not None and outcome.state == OPEN:
+        # Only a commitment that the rules would record (they say why not otherwise).
+        _check_known(state, current, outcome.beneficiary, force)
     body: dict[str, dcbor.Value] = {"pledge": outcome.id}
     if due is not None:
         body["due"] = parse_future(due, now(), "a due date")
     if not yes and sys.stdin.isatty():
         _confirm_commit(current, outcome, body.get("due"))
     record(state, COMMIT, body)
-    _done(current, outcome.id, as_json, "committed")
+    _done(state, current, outcome.id, as_json, "committed")
 
 
 def _confirm_commit(current: Views, outcome: PledgeOutcome, due: dcbor.Value) -> None:
@@ -201,7 +232,7 @@ def _close(ctx: typer.Context, pledge: str, kind: str, as_json: bool) -> None:
         )
     body = {"pledge": outcome.id, "commitment": outcome.commit.id}
     record(state, kind, body)
-    _done(current, outcome.id, as_json, "fulfilled" if kind == FULFIL else "forgiven")
+    _done(state, current, outcome.id, as_json, "fulfilled" if kind == FULFIL else "forgiven")
 
 
 @pledge_app.command("fulfilled")
@@ -245,14 +276,15 @@ def pledge_list(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     print_table(
         None,
         ["pledge", "from", "to", "for", "amount", "state", "due (UTC)"],
         [
             (
                 r["id"][:12],
-                peer_label(r["from"], me),
-                peer_label(r["to"], me) + (" FORKED" if r["forked"] else ""),
+                peer_label(names, r["from"]),
+                peer_label(names, r["to"]) + (" FORKED" if r["forked"] else ""),
                 "person" if r["target"]["kind"] == "to" else r["target"]["id"][:12],
                 totals_text(r["amount"]),
                 ("OVERDUE " if r["overdue"] else "") + r["state"],
@@ -287,6 +319,7 @@ def ledger(
     if as_json:
         print_json(result)
         return
+    names = state.names()
 
     def table(title: str, rows: list[dict[str, Any]]) -> None:
         print_table(
@@ -294,8 +327,8 @@ def ledger(
             ["from", "owes", "amount"],
             [
                 (
-                    peer_label(r["from"], me),
-                    peer_label(r["to"], me) + (" FORKED" if r["forked"] else ""),
+                    peer_label(names, r["from"]),
+                    peer_label(names, r["to"]) + (" FORKED" if r["forked"] else ""),
                     totals_text(r["amount"]),
                 )
                 for r in rows
@@ -311,7 +344,7 @@ def ledger(
         ["cycle", "cancel"],
         [
             (
-                " > ".join(peer_label(k, me) for k in (*c["cycle"], c["cycle"][0])),
+                " > ".join(peer_label(names, k) for k in (*c["cycle"], c["cycle"][0])),
                 totals_text(c["amount"]),
             )
             for c in result["netting"]
@@ -376,18 +409,19 @@ def request_list(
 ) -> None:
     """Help requests with what has been pledged, committed and fulfilled."""
     state = session(ctx)
+    names = state.names()
     page = _appeal_page(state, REQUEST, limit, every, cursor)
     if as_json:
         print_json(page.as_json())
         return
-    me = state.public_key()
+    names = state.names()
     print_table(
         None,
         ["request", "from", "asks", "pledged", "committed", "fulfilled", "reason"],
         [
             (
                 r["id"][:12],
-                peer_label(r["author"], me),
+                peer_label(names, r["author"]),
                 totals_text(r["goal"]) + (" / month" if r["monthly"] else ""),
                 totals_text(r["pledged"]),
                 totals_text(r["committed"]),
@@ -447,11 +481,12 @@ def initiative_list(
 ) -> None:
     """Initiatives with their status: collecting, goal reached, or expired."""
     state = session(ctx)
+    names = state.names()
     page = _appeal_page(state, INITIATIVE, limit, every, cursor)
     if as_json:
         print_json(page.as_json())
         return
-    me = state.public_key()
+    names = state.names()
     print_table(
         None,
         ["initiative", "title", "by", "goal", "pledged", "backers", "status", "deadline (UTC)"],
@@ -459,7 +494,7 @@ def initiative_list(
             (
                 r["id"][:12],
                 r["title"],
-                peer_label(r["author"], me),
+                peer_label(names, r["author"]),
                 totals_text(r["goal"]),
                 totals_text(r["pledged"]),
                 r["backers"],
@@ -501,7 +536,7 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
     if as_json:
         print_json(row)
         return
-    me = state.public_key()
+    names = state.names()
     if kind == INITIATIVE:
         typer.echo(f"{row['title']}  [{row['status']}]")
     else:
@@ -528,7 +563,7 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
         "Backers",
         ["pledge", "from", "amount", "state"],
         [
-            (b["id"][:12], peer_label(b["from"], me), totals_text(b["amount"]), b["state"])
+            (b["id"][:12], peer_label(names, b["from"]), totals_text(b["amount"]), b["state"])
             for b in row["backers"]
         ],
     )

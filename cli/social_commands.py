@@ -17,8 +17,8 @@ import typer
 from samoorg.cli.community import (
     hex_prefix,
     load_views,
-    member_label,
     now,
+    peer_label,
     record,
     resolve_entry,
     resolve_member,
@@ -106,22 +106,18 @@ def rate(
 ) -> None:
     """Rate a participant or an idea; your latest rating of a subject replaces earlier ones."""
     from samoorg.crdt import forum, ratings
-    from samoorg.node.errors import NotFound
 
     state = session(ctx)
     views = load_views(state)
     about, key = ratings.ABOUT_MEMBER, b""
     text = subject.strip()
-    if not text.startswith("12D3KooW") and all(c in "0123456789abcdefABCDEF" for c in text):
-        try:
-            key = state.store().resolve(text).id
-        except NotFound:
-            key = b""
-        if key:
-            idea = resolve_entry(state, text, forum.IDEA_KIND)
-            if idea.id not in views.forum.view().ideas:
-                raise _ignored(views, idea, "idea")
-            about, key = ratings.ABOUT_IDEA, idea.id
+    hexadecimal = all(c in "0123456789abcdefABCDEF" for c in text)
+    if len(text) >= 4 and hexadecimal and state.store().matching(text, (), 1):
+        # An entry id prefix must name an idea (only ideas are looked at); else a participant.
+        idea = resolve_entry(state, text, forum.IDEA_KIND)
+        if idea.id not in views.forum.view().ideas:
+            raise _ignored(views, idea, "idea")
+        about, key = ratings.ABOUT_IDEA, idea.id
     if not key:
         key = resolve_member(state, text)
     body = ratings.rating_body(about, key, score, comment or "")
@@ -156,6 +152,8 @@ def ratings_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Every rating that counts: each rater's latest rating of each subject."""
+    from samoorg.crdt.ratings import ABOUT_MEMBER
+
     state = session(ctx)
     asked = paging(limit, every, cursor)
 
@@ -167,14 +165,20 @@ def ratings_list(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     print_table(
         None,
         ["rater", "about", "subject", "score", "comment", "time (UTC)"],
         [
             (
-                member_label(_key_of(r["rater"])),
+                peer_label(names, r["rater"]),
                 r["about"],
-                r["subject"][:16] + (" FORKED" if r["forked"] else ""),
+                (
+                    peer_label(names, r["subject"])
+                    if r["about"] == ABOUT_MEMBER
+                    else r["subject"][:12]
+                )
+                + (" FORKED" if r["forked"] else ""),
                 r["score"],
                 r["comment"],
                 format_time(r["time"]),
@@ -205,10 +209,14 @@ def utility(
         print_json(page.as_json())
         return
     summary = page.extra
+    names = state.names()
     print_table(
         None,
         ["member", "utility %", "standing %", "rated by"],
-        [(r["id"], r["utility_percent"], r["standing_percent"], r["raters"]) for r in page.items],
+        [
+            (peer_label(names, r["id"]), r["utility_percent"], r["standing_percent"], r["raters"])
+            for r in page.items
+        ],
     )
     converged = "converged" if summary["converged"] else "stopped (not converged)"
     typer.echo(
@@ -230,7 +238,8 @@ def distribute(
     from samoorg.crdt.shares import distribute as split
 
     total = Amount.parse(amount, currency)
-    _, views = _views(session(ctx))
+    state = session(ctx)
+    _, views = _views(state)
     shares = split(total, views.utility.utility)
     rows = [
         {**row, "share": shares[key].format()}
@@ -251,7 +260,7 @@ def distribute(
     print_table(
         None,
         ["member", "utility %", f"share {total.currency}"],
-        [(r["id"], r["utility_percent"], r["share"]) for r in rows],
+        [(peer_label(state.names(), r["id"]), r["utility_percent"], r["share"]) for r in rows],
     )
     check = sum(s.minor for s in shares.values())
     typer.echo(f"total {Amount(total.currency, check).format()} {total.currency}")
@@ -314,6 +323,7 @@ def idea_list(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     print_table(
         None,
         ["id", "title", "author", "support %", "ratings", "avg", "comments", "posted (UTC)"],
@@ -321,7 +331,7 @@ def idea_list(
             (
                 r["id"][:12],
                 r["title"],
-                member_label(_key_of(r["author"])),
+                peer_label(names, r["author"]),
                 r["support_percent"],
                 r["ratings"],
                 r["average_score"] or "-",
@@ -342,6 +352,7 @@ def idea_show(
 ) -> None:
     """Show an idea with its ratings and comments."""
     state = session(ctx)
+    names = state.names()
     summary = state.ask(
         lambda daemon: daemon.get(f"/ideas/{quote(idea_id, safe='')}"),
         lambda: _idea(state, idea_id),
@@ -352,7 +363,7 @@ def idea_show(
         return
     typer.echo(f"{summary['title']}\n")
     typer.echo(f"id       {summary['id']}")
-    typer.echo(f"author   {summary['author']}")
+    typer.echo(f"author   {peer_label(names, summary['author'])}")
     typer.echo(f"posted   {format_time(summary['time'])} UTC")
     typer.echo(
         f"support  {summary['support_percent']} % of all standing "
@@ -364,14 +375,17 @@ def idea_show(
         print_table(
             "ratings",
             ["rater", "score", "comment", "time (UTC)"],
-            [(r["rater"], r["score"], r["comment"], format_time(r["time"])) for r in rating_rows],
+            [
+                (peer_label(names, r["rater"]), r["score"], r["comment"], format_time(r["time"]))
+                for r in rating_rows
+            ],
         )
     if comment_rows:
         print_table(
             "comments",
             ["author", "time (UTC)", "comment"],
             [
-                (member_label(_key_of(r["author"])), format_time(r["time"]), r["text"])
+                (peer_label(names, r["author"]), format_time(r["time"]), r["text"])
                 for r in comment_rows
             ],
         )

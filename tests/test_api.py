@@ -119,7 +119,8 @@ def test_bad_parameters_paths_and_methods(api_node: ApiNode) -> None:
         ("GET", "/pledges?mine=perhaps", 422, "invalid_parameter"),
         ("GET", "/trust/pool?hops=x", 422, "invalid_parameter"),
         ("GET", "/ideas?cursor=bm9wZQ", 400, "bad_cursor"),
-        ("GET", "/log?author=nobody", 400, "bad_identifier"),
+        ("GET", "/log?author=nobody", 404, "not_found"),
+        ("GET", "/log?author=abc", 400, "bad_identifier"),
         ("GET", "/ideas/zz", 404, "not_found"),
         ("GET", "/nothing", 404, "not_found"),
         ("DELETE", "/ideas", 405, "method_not_allowed"),
@@ -213,7 +214,9 @@ def test_events_announce_new_action_items(tmp_path: Path) -> None:
         run_cli(ben, "init")
         ana_id = api.get("/status").json()["id"]
         pledge = json.loads(
-            run_cli(ben, "pledge", "intend", "30", "EUR", "--to", ana_id, "--json").stdout
+            run_cli(
+                ben, "pledge", "intend", "30", "EUR", "--to", ana_id, "--json", "--force"
+            ).stdout
         )["id"]
         run_cli(ben, "pledge", "commit", pledge[:12])
         bundle = tmp_path / "ben.bundle"

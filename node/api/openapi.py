@@ -118,9 +118,9 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
         "Ledger",
         (
             Param("mine", _BOOL, "Only debts you owe or are owed."),
-            Param("with", _STR, "Only debts between you and this participant (peer id)."),
+            Param("with", _STR, "Only debts between you and this participant (id or name)."),
         ),
-        (400,),
+        (400, 404),
     ),
     Endpoint(
         "get",
@@ -133,8 +133,18 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
         "/log",
         "Stored entries, newest first.",
         "EntryPage",
-        (Param("author", _STR, "Only this author's entries (peer id)."), _KIND, *_PAGE),
-        (400,),
+        (
+            Param("author", _STR, "Only this author's entries (id, id fragment or name)."),
+            _KIND,
+            *_PAGE,
+        ),
+        (400, 404),
+    ),
+    Endpoint(
+        "get",
+        "/names",
+        "Every named participant: petname, self-chosen name, whether the name collides.",
+        "Names",
     ),
     Endpoint(
         "get",
@@ -487,6 +497,21 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     ),
     "Inbox": _object(
         {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ActionItem"}}}
+    ),
+    "Names": _object(
+        {
+            "me": _STR,
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/NamedParticipant"}},
+        }
+    ),
+    "NamedParticipant": _object(
+        {
+            "id": _STR,
+            "name": _NULL_STR,
+            "petname": _NULL_STR,
+            "chosen": _NULL_STR,
+            "collides": _BOOL,
+        }
     ),
     "EntryEvent": _object({"id": _STR, "kind": _STR, "author": _STR, "seq": _INT}),
     "TrustPage": _page("TrustRow"),

@@ -35,10 +35,10 @@ from samoorg.node.api.pages import (
     page_request,
 )
 from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
-from samoorg.node.errors import NotFound
 from samoorg.node.home import Home
+from samoorg.node.names import Names
 from samoorg.node.store import Store, now_ms
-from samoorg.protocol.ids import parse_peer_id, peer_id
+from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.pledge_rules import PledgeOutcome
@@ -69,9 +69,45 @@ class ApiContext:
         return self.signer.public_key
 
 
-def _json(body: Any, status_code: int = 200) -> JSONResponse:
-    """A JSON answer, times and bytes written as the CLI's ``--json`` writes them."""
-    return JSONResponse(shapes.jsonable(body), status_code=status_code)
+def _json(request: Request, body: Any, status_code: int = 200) -> JSONResponse:
+    """A JSON answer, times and bytes written as the CLI's ``--json`` writes them.
+
+    Every peer id field gets its name beside it (``node/names.py``), as in the CLI.
+    """
+    from samoorg.node.names import with_names
+
+    named = with_names(shapes.jsonable(body), lambda: _names(_ctx(request), known=False))
+    return JSONResponse(named, status_code=status_code)
+
+
+def _names(ctx: ApiContext, *, known: bool = True) -> Names:
+    """The daemon's :class:`~samoorg.node.names.Names` (``known``: with every known id)."""
+    from samoorg.node.names import chosen_names, known_keys, read_petnames
+
+    live = ctx.live
+    chosen = live.memo(("chosen_names",), None, lambda: chosen_names(live.views))
+    keys = known_keys(ctx.store, ctx.home) if known else frozenset()
+    return Names(ctx.me, read_petnames(ctx.home), chosen, keys)
+
+
+def _member(ctx: ApiContext, text: str | None) -> bytes | None:
+    """The participant ``text`` names: the CLI's resolver (ids, fragments, names)."""
+    if text is None:
+        return None
+    try:
+        return parse_peer_id(text)
+    except BadIdentifier:
+        return _names(ctx).resolve(text)
+
+
+def _entry(ctx: ApiContext, text: str, *kinds: str) -> Entry:
+    """The held entry named by a whole id or a unique prefix, among entries of ``kinds``."""
+    from samoorg.node.names import resolve_entry
+
+    whole = _by_id(ctx.live, text)
+    if whole is not None and whole.kind in kinds:
+        return whole
+    return resolve_entry(ctx.store, lambda: _names(ctx), text, kinds)
 
 
 def _ctx(request: Request) -> ApiContext:
@@ -80,8 +116,8 @@ def _ctx(request: Request) -> ApiContext:
     return ctx
 
 
-def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
-    return _json({"items": items, "next_cursor": next_cursor})
+def _page(request: Request, items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
+    return _json(request, {"items": items, "next_cursor": next_cursor})
 
 
 def _by_id(live: LiveViews, text: str) -> Entry | None:
@@ -100,7 +136,7 @@ async def status(request: Request) -> Response:
     # Counting the store's rows costs its size; the counts change only with entries.
     stats = ctx.live.memo(("stats",), None, ctx.store.stats)
     body = shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
-    return _json(body)
+    return _json(request, body)
 
 
 async def trust_pool(request: Request) -> Response:
@@ -111,7 +147,7 @@ async def trust_pool(request: Request) -> Response:
     pool = live.memo(
         ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
     )
-    return _json(pool)
+    return _json(request, pool)
 
 
 async def trust_list(request: Request) -> Response:
@@ -125,7 +161,7 @@ async def trust_list(request: Request) -> Response:
         ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
     )
     start, stop, cursor = page_of(len(rows), page)
-    return _page(rows[start:stop], cursor)
+    return _page(request, rows[start:stop], cursor)
 
 
 async def ideas(request: Request) -> Response:
@@ -137,7 +173,7 @@ async def ideas(request: Request) -> Response:
     social = ctx.live.social(ctx.me)
     order = ctx.live.memo(("ideas", sort), SOCIAL_KINDS, lambda: shapes.idea_order(social, sort))
     start, stop, cursor = page_of(len(order), page)
-    return _page([shapes.idea_summary(social, i) for i in order[start:stop]], cursor)
+    return _page(request, [shapes.idea_summary(social, i) for i in order[start:stop]], cursor)
 
 
 async def idea(request: Request) -> Response:
@@ -145,17 +181,12 @@ async def idea(request: Request) -> Response:
     from samoorg.crdt.forum import IDEA_KIND
 
     ctx = _ctx(request)
-    prefix = request.path_params["id"]
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
-    if entry.kind != IDEA_KIND:
-        raise NotFound(
-            f"expected the id of a {IDEA_KIND} entry, found an entry of kind {entry.kind}"
-        )
+    entry = _entry(ctx, request.path_params["id"], IDEA_KIND)
     social = ctx.live.social(ctx.me)
     if entry.id not in social.forum.ideas:
         reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
         raise RuleViolation(f"idea {entry.id.hex()[:12]} is ignored: {reason}")
-    return _json(shapes.idea_detail(social, entry.id))
+    return _json(request, shapes.idea_detail(social, entry.id))
 
 
 async def idea_post(request: Request) -> Response:
@@ -167,7 +198,7 @@ async def idea_post(request: Request) -> Response:
     content = forum.idea_body(fields["title"], fields.get("body", ""))
     entry = ctx.live.append(ctx.home, ctx.signer, forum.IDEA_KIND, content)
     ctx.stored()
-    return _json(shapes.created_json(entry), status_code=201)
+    return _json(request, shapes.created_json(entry), status_code=201)
 
 
 async def pledges(request: Request) -> Response:
@@ -195,7 +226,7 @@ async def pledges(request: Request) -> Response:
     window = list(islice(listed, start, start + page.limit + 1))
     rows = [shapes.pledge_row(views, o, at) for o in window[: page.limit]]
     more = len(window) > page.limit
-    return _page(rows, encode_cursor(start + page.limit) if more else None)
+    return _page(request, rows, encode_cursor(start + page.limit) if more else None)
 
 
 async def ledger(request: Request) -> Response:
@@ -206,14 +237,14 @@ async def ledger(request: Request) -> Response:
     query = request.query_params
     mine = bool_param(query, "mine")
     text = query.get("with")
-    other = parse_peer_id(text) if text is not None else None
+    other = _member(ctx, text)
     live = ctx.live
     body = live.memo(
         ("ledger", mine, other),
         PledgeState.kinds,
         lambda: shapes.ledger_json(live.views, ctx.me, other, mine),
     )
-    return _json(body)
+    return _json(request, body)
 
 
 async def inbox(request: Request) -> Response:
@@ -222,7 +253,7 @@ async def inbox(request: Request) -> Response:
 
     ctx = _ctx(request)
     items = action_items(ctx.live.views, ctx.me, now_ms())
-    return _json({"items": [shapes.item_json(item) for item in items]})
+    return _json(request, {"items": [shapes.item_json(item) for item in items]})
 
 
 async def entries_log(request: Request) -> Response:
@@ -234,10 +265,18 @@ async def entries_log(request: Request) -> Response:
     if len(kinds) > MAX_KINDS:
         raise ApiError("invalid_parameter", f"expected at most {MAX_KINDS} kinds, found more")
     author_text = query.get("author")
-    author = parse_peer_id(author_text) if author_text is not None else None
+    author = _member(ctx, author_text)
     rows = ctx.live.newest_first(page.position, author, kinds)
     items, cursor = shapes.log_page(rows, page.limit)
-    return _page(items, cursor)
+    return _page(request, items, cursor)
+
+
+async def names(request: Request) -> Response:
+    """``GET /names``: as ``samoorg name list --json``, and the CLI's tables read it."""
+    from samoorg.node.names import directory
+
+    ctx = _ctx(request)
+    return _json(request, {"me": peer_id(ctx.me), "items": directory(_names(ctx, known=False))})
 
 
 async def events(request: Request) -> Response:
@@ -259,7 +298,7 @@ async def openapi(request: Request) -> Response:
     """``GET /openapi.json``: the OpenAPI 3.1 document of this API."""
     from samoorg.node.api.openapi import document
 
-    return _json(document())
+    return _json(request, document())
 
 
 async def ratings(request: Request) -> Response:
@@ -270,7 +309,7 @@ async def ratings(request: Request) -> Response:
     social = live.social(ctx.me)
     rows = live.memo(("ratings",), SOCIAL_KINDS, lambda: shapes.rating_rows(live.views, social))
     start, stop, cursor = page_of(len(rows), page)
-    return _page(rows[start:stop], cursor)
+    return _page(request, rows[start:stop], cursor)
 
 
 async def utility(request: Request) -> Response:
@@ -282,7 +321,7 @@ async def utility(request: Request) -> Response:
     rows = live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
     start, stop, cursor = page_of(len(rows), page)
     body = {"items": rows[start:stop], "next_cursor": cursor, **shapes.utility_summary(social)}
-    return _json(body)
+    return _json(request, body)
 
 
 async def polls(request: Request) -> Response:
@@ -294,15 +333,9 @@ async def polls(request: Request) -> Response:
     order = live.memo(("polls",), SOCIAL_KINDS, lambda: shapes.poll_order(social))
     start, stop, cursor = page_of(len(order), page)
     at = now_ms()
-    return _page([shapes.tally_json(social.tally(i), at) for i in order[start:stop]], cursor)
-
-
-def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
-    """The held entry named by a whole id or a unique prefix, which must be of ``kind``."""
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
-    if entry.kind != kind:
-        raise NotFound(f"expected the id of a {kind} entry, found an entry of kind {entry.kind}")
-    return entry
+    return _page(
+        request, [shapes.tally_json(social.tally(i), at) for i in order[start:stop]], cursor
+    )
 
 
 async def poll(request: Request) -> Response:
@@ -310,12 +343,12 @@ async def poll(request: Request) -> Response:
     from samoorg.crdt.polls import POLL_KIND
 
     ctx = _ctx(request)
-    entry = _entry_of_kind(ctx, request.path_params["id"], POLL_KIND)
+    entry = _entry(ctx, request.path_params["id"], POLL_KIND)
     social = ctx.live.social(ctx.me)
     if entry.id not in social.polls.polls:
         reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
         raise RuleViolation(f"poll {entry.id.hex()[:12]} is ignored: {reason}")
-    return _json(shapes.tally_json(social.tally(entry.id), now_ms()))
+    return _json(request, shapes.tally_json(social.tally(entry.id), now_ms()))
 
 
 async def agreements(request: Request) -> Response:
@@ -327,7 +360,7 @@ async def agreements(request: Request) -> Response:
     live = ctx.live
     held = live.memo(("agreements",), AgreementState.kinds, live.views.agreements.all)
     start, stop, cursor = page_of(len(held), page)
-    return _page([shapes.agreement_summary(a, ctx.me) for a in held[start:stop]], cursor)
+    return _page(request, [shapes.agreement_summary(a, ctx.me) for a in held[start:stop]], cursor)
 
 
 async def agreement(request: Request) -> Response:
@@ -343,9 +376,11 @@ async def agreement(request: Request) -> Response:
             "invalid_parameter",
             f"expected version 4 to 64 lowercase hex digits, found {version[:70]!r}",
         )
-    entry = _entry_of_kind(ctx, request.path_params["id"], NEW)
+    entry = _entry(ctx, request.path_params["id"], NEW)
     views = ctx.live.views
-    return _json(shapes.agreement_detail(views, shapes.held_agreement(views, entry), version))
+    return _json(
+        request, shapes.agreement_detail(views, shapes.held_agreement(views, entry), version)
+    )
 
 
 async def _json_object(
@@ -405,7 +440,9 @@ def _appeals(request: Request, kind: str) -> Response:
     )
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
-    return _page([shapes.appeal_row(live.views, a, at) for a in listed[start:stop]], cursor)
+    return _page(
+        request, [shapes.appeal_row(live.views, a, at) for a in listed[start:stop]], cursor
+    )
 
 
 async def request_detail(request: Request) -> Response:
@@ -424,10 +461,11 @@ async def initiative_detail(request: Request) -> Response:
 
 def _appeal(request: Request, kind: str) -> Response:
     ctx = _ctx(request)
-    prefix = request.path_params["id"]
-    entry = _by_id(ctx.live, prefix) or ctx.store.resolve(prefix)
+    entry = _entry(ctx, request.path_params["id"], kind)
     views = ctx.live.views
-    return _json(shapes.appeal_detail(views, shapes.held_appeal(views, entry, kind), now_ms()))
+    return _json(
+        request, shapes.appeal_detail(views, shapes.held_appeal(views, entry, kind), now_ms())
+    )
 
 
 async def invites(request: Request) -> Response:
@@ -440,4 +478,4 @@ async def invites(request: Request) -> Response:
     )
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
-    return _page([shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
+    return _page(request, [shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
