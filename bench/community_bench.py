@@ -36,22 +36,33 @@ from typing import TypeVar
 from bench.baseline import report, verify_rate
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.money import Amount
-from samoorg.crdt.netting import suggest_netting
-from samoorg.crdt.records import (
-    ACCEPT,
+from samoorg.crdt.kinds.pledges import (
     COMMIT,
     FORGIVE,
     FULFIL,
     INITIATIVE,
     INTEND,
-    INVITE,
     REQUEST,
     REVISE,
-    REVOKE,
     WITHDRAW,
-    amount_fields,
+    close_body,
+    commit_body,
+    initiative_body,
+    intend_body,
+    request_body,
+    revise_body,
+    withdraw_body,
 )
+from samoorg.crdt.kinds.trust import (
+    INVITE,
+    REVOKE,
+    TRUST_ACCEPT,
+    accept_body,
+    invite_body,
+    revoke_body,
+)
+from samoorg.crdt.money import Amount
+from samoorg.crdt.netting import suggest_netting
 from samoorg.crdt.views import Views
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
@@ -90,7 +101,7 @@ def generate(total: int, seed: int = 7) -> list[Entry]:
     rng = random.Random(seed)
     members = min(MEMBERS, max(10, total // 200))
     world = _Community(members, rng)
-    eur = amount_fields(Amount("EUR", 10000))
+    eur = Amount("EUR", 10000)
     # Trust: a random tree plus extra invites; most accepted, a few revoked.
     invites = int(total * 0.025)
     for n in range(invites):
@@ -99,24 +110,23 @@ def generate(total: int, seed: int = 7) -> list[Entry]:
         if inviter == invitee:
             inviter = (invitee + 1) % members
         secret = rng.randbytes(16)
-        body = {**eur, "expires": world.clock + 30 * DAY, "key": one_time_key(secret)}
+        body = invite_body(eur, world.clock + 30 * DAY, one_time_key(secret))
         invite = world.write(inviter, INVITE, body)
         roll = rng.random()
         if roll < 0.88:
             proof = sign_acceptance(secret, invite.id, world.signers[invitee].public_key)
-            body = {"invite": invite.id, "inviter": invite.author, **eur, "proof": proof}
-            world.write(invitee, ACCEPT, body)
+            world.write(invitee, TRUST_ACCEPT, accept_body(invite.id, invite.author, eur, proof))
         elif roll < 0.98:
-            world.write(inviter, REVOKE, {"invite": invite.id})
+            world.write(inviter, REVOKE, revoke_body(invite.id))
     # Appeals.
     appeals: list[Entry] = []
     for n in range(int(total * 0.02)):
         who = rng.randrange(members)
         if n % 2:
-            body = {**amount_fields(Amount("EUR", 50000)), "reason": "help", "monthly": False}
+            body = request_body(Amount("EUR", 50000), "help")
             appeals.append(world.write(who, REQUEST, body))
         else:
-            body = {**amount_fields(Amount("EUR", 200000), "goal"), "title": f"project {n}"}
+            body = initiative_body(f"project {n}", Amount("EUR", 200000))
             appeals.append(world.write(who, INITIATIVE, body))
     # Intentions, and what their authors and beneficiaries do with them, interleaved.
     index_of = {signer.public_key: n for n, signer in enumerate(world.signers)}
@@ -127,33 +137,34 @@ def generate(total: int, seed: int = 7) -> list[Entry]:
         roll = rng.random()
         if roll < 0.45 or not open_pledges:
             who = rng.randrange(members)
-            body = dict(amount_fields(Amount("EUR", rng.randrange(1000, 20000, 100))))
+            pledged = Amount("EUR", rng.randrange(1000, 20000, 100))
             if rng.random() < 0.5:
                 to = (who + 1 + rng.randrange(members - 1)) % members
-                body["to"] = world.signers[to].public_key
+                body = intend_body(pledged, "to", world.signers[to].public_key)
                 beneficiary = to
             else:
                 appeal = rng.choice(appeals)
-                body["request" if appeal.kind == REQUEST else "initiative"] = appeal.id
+                target = "request" if appeal.kind == REQUEST else "initiative"
+                body = intend_body(pledged, target, appeal.id)
                 beneficiary = owner[appeal.id]
             open_pledges.append((who, beneficiary, world.write(who, INTEND, body)))
         elif roll < 0.85:
             who, beneficiary, pledge = _take(open_pledges, rng)
             step = rng.random()
             if step < 0.3:
-                world.write(who, REVISE, {"pledge": pledge.id, "amount": rng.randrange(500, 9000)})
+                world.write(who, REVISE, revise_body(pledge.id, rng.randrange(500, 9000)))
                 open_pledges.append((who, beneficiary, pledge))
             elif step < 0.4:
-                world.write(who, WITHDRAW, {"pledge": pledge.id})
+                world.write(who, WITHDRAW, withdraw_body(pledge.id))
             else:
                 actor = who if rng.random() > 0.01 else (who + 1) % members  # 1% violations
-                body = {"pledge": pledge.id, "due": world.clock + rng.randrange(DAY, 60 * DAY)}
+                body = commit_body(pledge.id, world.clock + rng.randrange(DAY, 60 * DAY))
                 commit = world.write(actor, COMMIT, body)
                 open_commits.append((beneficiary, pledge, commit))
         elif open_commits:
             beneficiary, pledge, commit = _take(open_commits, rng)
             kind = FORGIVE if rng.random() < 0.15 else FULFIL
-            world.write(beneficiary, kind, {"pledge": pledge.id, "commitment": commit.id})
+            world.write(beneficiary, kind, close_body(pledge.id, commit.id))
     return world.entries
 
 

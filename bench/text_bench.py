@@ -31,9 +31,8 @@ from typing import Any
 
 from bench.baseline import report, verify_rate
 from bench.text_traces import load_trace, replay_concurrent, replay_sequential
-from samoorg.crdt.agreement_codec import NEW
 from samoorg.crdt.agreement_edits import Step, chain_bodies, plan_steps
-from samoorg.crdt.agreements import resolve_agreement
+from samoorg.crdt.kinds.agreements import AGREEMENT_NEW, resolve_agreement
 from samoorg.crdt.text import DeleteOp, InsertOp, TextDoc
 from samoorg.crdt.text_replica import Replica
 from samoorg.protocol import dcbor
@@ -116,7 +115,7 @@ def _as_entries(patches: Sequence[Patch]) -> tuple[float, list[Entry]]:
     signer = Signer(b"\x07" * 32)
 
     def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
-        return NEW, {"title": "automerge-paper", "ops": ops}
+        return AGREEMENT_NEW, {"title": "automerge-paper", "ops": ops}
 
     build = chain_bodies(groups, first, lambda made: made[0].id)
     made: list[Entry] = []

@@ -22,8 +22,8 @@ import random
 import time
 
 from bench.baseline import report, verify_rate
-from samoorg.crdt import ratings
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds import ratings
 from samoorg.crdt.social import social_views
 from samoorg.crdt.utility import compute_utility
 from samoorg.crdt.views import Views

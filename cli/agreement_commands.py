@@ -39,10 +39,9 @@ from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.agreement_edits import Step
-    from samoorg.crdt.agreements import Accepted, Agreement
+    from samoorg.crdt.kinds.agreements import Accepted, Agreement
     from samoorg.crdt.views import Views
     from samoorg.node.names import Names
-    from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -82,16 +81,16 @@ def _open(ctx: typer.Context, prefix: str) -> tuple[Session, Views, Agreement]:
 
 
 def _agreement(state: Session, views: Views, prefix: str) -> Agreement:
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW
 
-    return held_agreement(views, resolve_entry(state, prefix, NEW))
+    return held_agreement(views, resolve_entry(state, prefix, AGREEMENT_NEW))
 
 
 def _record(
     state: Session, views: Views, steps: Callable[[Sequence[Entry]], Step | None]
 ) -> list[Entry]:
     """Sign the entries ``steps`` yields and store them if every view accepts them all."""
-    from samoorg.crdt.agreement_codec import AGREEMENT_KINDS
+    from samoorg.crdt.kinds.agreements import AGREEMENT_KINDS
 
     assert views is state.live().views, "expected the session's views"
     return writer(state).write_chain(steps, kinds=AGREEMENT_KINDS)
@@ -117,9 +116,8 @@ def new(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish a new agreement with the text of FILE."""
-    from samoorg.crdt.agreement_codec import MAX_TITLE, NEW
-    from samoorg.crdt.agreement_edits import chain_bodies, plan_edit
-    from samoorg.crdt.text import TextDoc
+    from samoorg.crdt.agreement_edits import create_steps
+    from samoorg.crdt.kinds.agreements import MAX_TITLE
 
     text = _read_text(file)
     if not text.strip():
@@ -128,13 +126,7 @@ def new(
         raise RuleViolation(f"expected a title of 1 to {MAX_TITLE} characters")
     state = session(ctx)
     views = load_views(state)
-    groups = plan_edit(TextDoc(), [(0, 0, text)])
-
-    def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
-        assert not refs, "a new text names no other entry"
-        return NEW, {"title": title, "ops": ops}
-
-    made = _record(state, views, chain_bodies(groups, first, lambda made: made[0].id))
+    made = _record(state, views, create_steps(title, text))
     agreement = views.agreements.get(made[0].id)
     assert agreement is not None
     _print_written("created agreement", agreement, made, as_json)
@@ -145,8 +137,7 @@ def edit(
     ctx: typer.Context, agreement_id: IdArgument, file: FileOption, as_json: JsonFlag = False
 ) -> None:
     """Change an agreement's text to FILE's (the difference is recorded, not the whole text)."""
-    from samoorg.crdt.agreement_codec import EDIT
-    from samoorg.crdt.agreement_edits import chain_bodies, diff_edits, plan_edit
+    from samoorg.crdt.agreement_edits import edit_steps
 
     wanted = _read_text(file)
     state, views, agreement = _open(ctx, agreement_id)
@@ -156,13 +147,9 @@ def edit(
             f"{file} matches the current text of {_short(agreement.doc)}; nothing to record"
         )
     doc = agreement.doc
-    heads: list[dcbor.Value] = [*agreement.heads]
-    groups = plan_edit(agreement.replica.doc, diff_edits(current, wanted))
-
-    def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
-        return EDIT, {"agreement": doc, "deps": heads, "refs": [*refs], "ops": ops}
-
-    made = _record(state, views, chain_bodies(groups, first, lambda _: doc))
+    steps = edit_steps(agreement, wanted)
+    assert steps is not None, "the texts differ"
+    made = _record(state, views, steps)
     updated = views.agreements.get(doc)
     assert updated is not None
     _print_written("recorded edit of", updated, made, as_json)
@@ -234,18 +221,17 @@ def show(
 @agreement_app.command("accept")
 def accept(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Sign your acceptance of the agreement's current version (its hash)."""
-    from samoorg.crdt.agreement_codec import ACCEPT
+    from samoorg.crdt.kinds.agreements import AGREEMENT_ACCEPT, acceptance_body
 
     state, views, agreement = _open(ctx, agreement_id)
     doc, version = agreement.doc, agreement.version
-    heads: list[dcbor.Value] = [*agreement.heads]
     mine = agreement.accepted.get(state.public_key())
     if mine is not None and mine.version == version:
         raise RuleViolation(
             f'you already accepted the current version {_short(version)} of "{agreement.title}"'
         )
-    body: dict[str, dcbor.Value] = {"agreement": doc, "heads": heads, "version": version}
-    made = _record(state, views, lambda made: None if made else (ACCEPT, body))
+    body = acceptance_body(doc, agreement.heads, version)
+    made = _record(state, views, lambda made: None if made else (AGREEMENT_ACCEPT, body))
     if as_json:
         print_json({"agreement": doc.hex(), "version": version.hex(), "entry": made[0].id.hex()})
         return

@@ -152,9 +152,9 @@ def log(
 
 def _check_kinds(state: Session, kinds: Sequence[str]) -> None:
     """Refuse (as bad usage) a kind that no view reads and no stored entry has."""
-    from samoorg.crdt.views import DOMAINS
+    from samoorg.crdt.registry import kind_names
 
-    known = {k for domain in DOMAINS for k in domain.kinds}
+    known = kind_names()
     for name in kinds:
         if name in known:
             continue

@@ -31,20 +31,27 @@ from samoorg.cli.paging import (
     print_next_page,
 )
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import Amount
-from samoorg.crdt.pledge_rules import OPEN
-from samoorg.crdt.records import (
-    CLOSES,
+from samoorg.crdt.kinds.pledges import (
+    CLOSING,
     COMMIT,
     FORGIVE,
     FULFIL,
     INITIATIVE,
     INTEND,
+    OPEN,
     REQUEST,
     REVISE,
     WITHDRAW,
-    amount_fields,
+    appeal_close_body,
+    close_body,
+    commit_body,
+    initiative_body,
+    intend_body,
+    request_body,
+    revise_body,
+    withdraw_body,
 )
+from samoorg.crdt.money import Amount
 from samoorg.node.api.shapes import (
     appeal_detail,
     appeal_row,
@@ -57,8 +64,7 @@ from samoorg.node.errors import NotFound
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.pledge_rules import PledgeOutcome
-    from samoorg.crdt.pledges import Appeal
+    from samoorg.crdt.kinds.pledges import Appeal, PledgeOutcome
     from samoorg.crdt.views import Views
     from samoorg.protocol import dcbor
 
@@ -103,15 +109,16 @@ def pledge_intend(
     chosen = [t for t in (to, request, initiative) if t is not None]
     if len(chosen) != 1:
         raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
-    body: dict[str, dcbor.Value] = dict(amount_fields(Amount.parse(amount, currency)))
+    pledged = Amount.parse(amount, currency)
     if to is not None:
         beneficiary = resolve_member(state, to)
         _check_known(state, load_views(state), beneficiary, force)
-        body["to"] = beneficiary
+        body = intend_body(pledged, "to", beneficiary)
     elif request is not None:
-        body["request"] = resolve_entry(state, request, REQUEST).id
-    elif initiative is not None:
-        body["initiative"] = resolve_entry(state, initiative, INITIATIVE).id
+        body = intend_body(pledged, "request", resolve_entry(state, request, REQUEST).id)
+    else:
+        assert initiative is not None
+        body = intend_body(pledged, "initiative", resolve_entry(state, initiative, INITIATIVE).id)
     current = load_views(state)
     entry = record(state, INTEND, body)
     _done(state, current, entry.id, as_json, "intention")
@@ -165,7 +172,7 @@ def pledge_revise(
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
     new = Amount.parse(amount, outcome.currency)
-    record(state, REVISE, {"pledge": outcome.id, "amount": new.minor})
+    record(state, REVISE, revise_body(outcome.id, new.minor))
     _done(state, current, outcome.id, as_json, "revised")
 
 
@@ -175,7 +182,7 @@ def pledge_withdraw(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = 
     state = session(ctx)
     current = load_views(state)
     outcome = _pledge(state, current, pledge)
-    record(state, WITHDRAW, {"pledge": outcome.id})
+    record(state, WITHDRAW, withdraw_body(outcome.id))
     _done(state, current, outcome.id, as_json, "withdrawn")
 
 
@@ -201,9 +208,7 @@ def pledge_commit(
     if outcome.beneficiary is not None and outcome.state == OPEN:
         # Only a commitment that the rules would record (they say why not otherwise).
         _check_known(state, current, outcome.beneficiary, force)
-    body: dict[str, dcbor.Value] = {"pledge": outcome.id}
-    if due is not None:
-        body["due"] = parse_future(due, now(), "a due date")
+    body = commit_body(outcome.id, None if due is None else parse_future(due, now(), "a due date"))
     if not yes and sys.stdin.isatty():
         _confirm_commit(current, outcome, body.get("due"))
     record(state, COMMIT, body)
@@ -230,8 +235,7 @@ def _close(ctx: typer.Context, pledge: str, kind: str, as_json: bool) -> None:
         raise RuleViolation(
             f"pledge {outcome.id.hex()[:12]} is not a commitment (it is {outcome.state})"
         )
-    body = {"pledge": outcome.id, "commitment": outcome.commit.id}
-    record(state, kind, body)
+    record(state, kind, close_body(outcome.id, outcome.commit.id))
     _done(state, current, outcome.id, as_json, "fulfilled" if kind == FULFIL else "forgiven")
 
 
@@ -369,7 +373,7 @@ def request_create(
 ) -> None:
     """Ask your trust list for help; prints the request id."""
     state = session(ctx)
-    body = {**amount_fields(Amount.parse(amount, currency)), "reason": reason, "monthly": monthly}
+    body = request_body(Amount.parse(amount, currency), reason, monthly=monthly)
     current = load_views(state)
     entry = record(state, REQUEST, body)
     _appeal_done(current, entry.id, as_json)
@@ -458,14 +462,8 @@ def initiative_propose(
         raise typer.BadParameter("give either --description or --file, not both")
     text = file.read_text(encoding="utf-8") if file is not None else (description or "")
     state = session(ctx)
-    body: dict[str, dcbor.Value] = {
-        **amount_fields(Amount.parse(goal, currency), "goal"),
-        "title": title,
-    }
-    if text:
-        body["description"] = text
-    if deadline is not None:
-        body["deadline"] = parse_future(deadline, now(), "a deadline")
+    until = None if deadline is None else parse_future(deadline, now(), "a deadline")
+    body = initiative_body(title, Amount.parse(goal, currency), text, until)
     current = load_views(state)
     entry = record(state, INITIATIVE, body)
     _appeal_done(current, entry.id, as_json)
@@ -571,18 +569,13 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
 
 def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json: bool) -> None:
     """Record the closing of one's own request or initiative; its intentions are released."""
-    from samoorg.crdt.pledge_rules import LABELS, RELEASED
+    from samoorg.crdt.kinds.pledges import LABELS, RELEASED
 
     state = session(ctx)
     current = load_views(state)
     appeal = _held_appeal(state, current, prefix, kind)
     # The views judge the closing (only the author, only once): their reason is the refusal.
-    close_kind = next(k for k, closed in CLOSES.items() if closed == kind)
-    field = "request" if kind == REQUEST else "initiative"
-    body: dict[str, dcbor.Value] = {field: appeal.id}
-    if note:
-        body["note"] = note
-    entry = record(state, close_kind, body)
+    entry = record(state, CLOSING[kind], appeal_close_body(kind, appeal.id, note))
     released = [p for p in current.pledges.backers(appeal.id, released=True) if p.state == RELEASED]
     if as_json:
         closed = current.pledges.appeal(appeal.id)

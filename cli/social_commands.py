@@ -105,7 +105,7 @@ def rate(
     as_json: JsonFlag = False,
 ) -> None:
     """Rate a participant or an idea; your latest rating of a subject replaces earlier ones."""
-    from samoorg.crdt import forum, ratings
+    from samoorg.crdt.kinds import forum, ratings
 
     state = session(ctx)
     views = load_views(state)
@@ -152,7 +152,7 @@ def ratings_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Every rating that counts: each rater's latest rating of each subject."""
-    from samoorg.crdt.ratings import ABOUT_MEMBER
+    from samoorg.crdt.kinds.ratings import ABOUT_MEMBER
 
     state = session(ctx)
     asked = paging(limit, every, cursor)
@@ -284,7 +284,7 @@ def idea_post(
     as_json: JsonFlag = False,
 ) -> None:
     """Post an idea to the forum; prints its id."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     state = session(ctx)
     text = _text_input(body, file)
@@ -393,7 +393,7 @@ def idea_show(
 
 def _idea(state: Session, idea_id: str) -> dict[str, Any]:
     """``idea show --json`` computed from the store."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
     current, views = _views(state)
@@ -409,7 +409,7 @@ def comment(
     as_json: JsonFlag = False,
 ) -> None:
     """Comment on an idea; prints the comment's id."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     state = session(ctx)
     idea = resolve_entry(state, idea_id, forum.IDEA_KIND)
@@ -436,7 +436,7 @@ def poll_new(
 ) -> None:
     """Open a poll; prints its id."""
     from samoorg.cli.when import parse_future
-    from samoorg.crdt import polls
+    from samoorg.crdt.kinds import polls
 
     moment = now()
     closing = None if closes is None else parse_future(closes, moment, "a closing time")
@@ -495,7 +495,7 @@ def poll_show(
     prefix = hex_prefix(poll_id)
 
     def local() -> dict[str, Any]:
-        from samoorg.crdt import polls
+        from samoorg.crdt.kinds import polls
 
         entry = resolve_entry(state, prefix, polls.POLL_KIND)
         current, views = _views(state)
@@ -532,7 +532,7 @@ def vote(
     as_json: JsonFlag = False,
 ) -> None:
     """Vote in a poll; a later vote replaces your earlier one until the poll closes."""
-    from samoorg.crdt import polls
+    from samoorg.crdt.kinds import polls
 
     state = session(ctx)
     entry = resolve_entry(state, poll_id, polls.POLL_KIND)

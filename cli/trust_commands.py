@@ -61,7 +61,7 @@ def invite_create(
 ) -> None:
     """Record an invite and print its one-line code; send the code privately."""
     from samoorg.cli.when import parse_duration
-    from samoorg.crdt.records import INVITE, amount_fields
+    from samoorg.crdt.kinds.trust import INVITE, invite_body
     from samoorg.node.daemon_state import advertised_addrs
     from samoorg.protocol.invite_code import InviteCode, new_secret, one_time_key
 
@@ -70,14 +70,7 @@ def invite_create(
     lifetime = parse_duration(expires)
     secret = new_secret()
     until = now() + lifetime
-    body: dict[str, Any] = {
-        **amount_fields(guarantee),
-        "expires": until,
-        "key": one_time_key(secret),
-    }
-    if note:
-        body["note"] = note
-    entry = record(state, INVITE, body)
+    entry = record(state, INVITE, invite_body(guarantee, until, one_time_key(secret), note))
     code = InviteCode(
         inviter=entry.author,
         invite=entry.id,
@@ -111,8 +104,8 @@ def invite_accept(
     as_json: JsonFlag = False,
 ) -> None:
     """Accept an invite: record your reciprocal guarantee and prove you hold the code."""
-    from samoorg.crdt.invites import utc
-    from samoorg.crdt.records import ACCEPT, amount_fields
+    from samoorg.crdt.kinds.trust import TRUST_ACCEPT, accept_body
+    from samoorg.crdt.reasons import utc
     from samoorg.node.peerbook import remember_inviter
     from samoorg.protocol.invite_code import parse_invite_code, sign_acceptance
 
@@ -125,17 +118,13 @@ def invite_accept(
         raise RuleViolation(f"invite expired at {utc(invite.expires)}")
     offered = Amount(invite.currency, invite.amount)
     guarantee = Amount.parse(amount or offered.format(), currency or offered.currency)
-    body = {
-        "invite": invite.invite,
-        "inviter": invite.inviter,
-        **amount_fields(guarantee),
-        "proof": sign_acceptance(invite.secret, invite.invite, me),
-    }
+    proof = sign_acceptance(invite.secret, invite.invite, me)
+    body = accept_body(invite.invite, invite.inviter, guarantee, proof)
     current = load_views(state)
     before = current.trust.outcome(invite.invite)
     if (before is not None and before.invitee == me) or _accepted_before(state, invite.invite):
         raise RuleViolation(f"you already accepted invite {invite.invite.hex()[:12]}")
-    entry = record(state, ACCEPT, body)
+    entry = record(state, TRUST_ACCEPT, body)
     remember_inviter(state.home, invite.inviter, invite.addrs)  # in scope; the daemon dials
     outcome = current.trust.outcome(invite.invite)
     held = outcome is not None and outcome.invite is not None
@@ -170,9 +159,9 @@ def _accepted_before(state: Session, invite: bytes) -> bool:
 
     The views cannot tell while the inviter's feed (and so the invite) is absent.
     """
-    from samoorg.crdt.records import ACCEPT
+    from samoorg.crdt.kinds.trust import TRUST_ACCEPT
 
-    mine = state.store().entries(author=state.public_key(), kinds=[ACCEPT])
+    mine = state.store().entries(author=state.public_key(), kinds=[TRUST_ACCEPT])
     return any(entry.body.get("invite") == invite for _, entry in mine)
 
 
@@ -224,8 +213,7 @@ def invite_revoke(
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke a pending invite you sent: its code can no longer be accepted."""
-    from samoorg.crdt.invites import REVOKED
-    from samoorg.crdt.records import INVITE, REVOKE
+    from samoorg.crdt.kinds.trust import INVITE, REVOKE, REVOKED, revoke_body
 
     state = session(ctx)
     entry = resolve_entry(state, invite_id, INVITE)
@@ -235,7 +223,7 @@ def invite_revoke(
         raise RuleViolation(f"invite {entry.id.hex()[:12]} is already revoked")
     if outcome is not None and outcome.invitee is not None:
         raise RuleViolation(f"invite was already accepted by {peer_id(outcome.invitee)}")
-    revoke = record(state, REVOKE, {"invite": entry.id})
+    revoke = record(state, REVOKE, revoke_body(entry.id))
     if as_json:
         revoked = current.trust.outcome(entry.id)
         print_json(

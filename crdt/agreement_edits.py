@@ -8,7 +8,7 @@ so earlier positions stay valid, and cuts the resulting operations into
 groups that each fit in one 64 KiB entry. Each group is made under its own
 placeholder agent (:func:`pending_agent`) because the id of the entry that
 will carry it is not known until it is signed; the encoder maps the
-placeholders to entry ids (:func:`samoorg.crdt.agreement_codec.encode_ops`).
+placeholders to entry ids (:func:`samoorg.crdt.kinds.agreements.encode_ops`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from difflib import SequenceMatcher
 from itertools import accumulate
 from typing import Final
 
-from samoorg.crdt.agreement_codec import EDIT, encode_ops
+from samoorg.crdt.kinds.agreements import (
+    AGREEMENT_EDIT,
+    AGREEMENT_NEW,
+    Agreement,
+    edit_body,
+    encode_ops,
+    new_body,
+)
 from samoorg.crdt.text import DeleteOp, InsertOp, TextDoc
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
@@ -188,12 +195,35 @@ def chain_bodies(
         ops, refs = encode_ops(groups[k], pending_agent(k), alias)
         if k == 0:
             return first(ops, refs)
-        body: dict[str, dcbor.Value] = {
-            "agreement": doc(made),
-            "deps": [made[-1].id],
-            "refs": [*refs],
-            "ops": ops,
-        }
-        return EDIT, body
+        return AGREEMENT_EDIT, edit_body(doc(made), [made[-1].id], refs, ops)
 
     return step
+
+
+Steps = Callable[[Sequence[Entry]], Step | None]
+"""A :func:`chain_bodies` builder: the next ``(kind, body)`` given the entries signed so far."""
+
+
+def create_steps(title: str, text: str) -> Steps:
+    """The entries of ``agreement new``: ``text`` under ``title`` (the first is the agreement)."""
+    groups = plan_edit(TextDoc(), [(0, 0, text)])
+
+    def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
+        assert not refs, "a new text names no other entry"
+        return AGREEMENT_NEW, new_body(title, ops)
+
+    return chain_bodies(groups, first, lambda made: made[0].id)
+
+
+def edit_steps(agreement: Agreement, wanted: str) -> Steps | None:
+    """The entries of ``agreement edit`` turning the current text into ``wanted``, depending
+    on the current heads (``None`` if the texts are equal)."""
+    groups = plan_edit(agreement.replica.doc, diff_edits(agreement.text, wanted))
+    if not groups:
+        return None
+    doc, heads = agreement.doc, agreement.heads
+
+    def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
+        return AGREEMENT_EDIT, edit_body(doc, heads, refs, ops)
+
+    return chain_bodies(groups, first, lambda _: doc)

@@ -18,16 +18,29 @@ forked authors' entries either. A domain whose rules also read the forked set
 
 A domain may read other domains through ``self.views`` (for example the trust
 graph). If it caches anything derived from another domain, it must key that
-cache on ``self.views.index.version``.
+cache on ``self.views.index.version``: :class:`ResolvedDomain` does exactly that.
+
+Written once here, for every family (:mod:`samoorg.crdt.registry`):
+
+* :attr:`Domain.decoders` maps each kind to its decoder, and :attr:`Domain.kinds`
+  follows from it;
+* :meth:`Domain.decoded` decodes a batch and files each malformed entry in
+  :attr:`Domain._malformed` with the one "malformed KIND: why" reason
+  (:meth:`RuleViolation.malformed`), calling :meth:`Domain._on_malformed` for
+  domains that must also remember where it would have gone;
+* :class:`ResolvedDomain`: grow-only filing in :meth:`~ResolvedDomain._file`
+  and a whole-view resolution cached on the index version;
+* :class:`BucketDomain`: per-object buckets re-resolved when dirty.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from samoorg.crdt.digest import state_digest
+from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.reasons import Reason
 from samoorg.protocol import dcbor
 
@@ -41,13 +54,37 @@ class Domain(ABC):
 
     name: ClassVar[str]
     """Key of this domain in :meth:`Views.digests`."""
+    decoders: ClassVar[Mapping[str, Callable[[Entry], Any]]]
+    """Kind -> decoder (``Entry -> record``, raising RuleViolation only), in kind order."""
     kinds: ClassVar[tuple[str, ...]]
-    """Entry kinds this domain reads; :meth:`apply` receives only these."""
+    """Entry kinds this domain reads (:attr:`decoders`' keys); :meth:`apply` gets only these."""
     reads_forked: ClassVar[bool] = False
     """Whether the rules read ``views.index.forked`` (beyond never seeing forked entries)."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "decoders" in cls.__dict__:
+            cls.kinds = tuple(cls.decoders)
+
     def __init__(self, views: Views) -> None:
         self.views = views
+        self._malformed: dict[bytes, Reason] = {}
+        """Entries whose body breaks the field rules, with the "malformed KIND" reason."""
+
+    def decoded(self, entries: Sequence[Entry]) -> Iterator[tuple[Entry, Any]]:
+        """``(entry, record)`` for each well-formed entry; files the malformed ones."""
+        decoders = self.decoders
+        for entry in entries:
+            try:
+                record = decoders[entry.kind](entry)
+            except RuleViolation as exc:
+                self._malformed[entry.id] = exc.malformed(entry.kind)
+                self._on_malformed(entry, exc)
+                continue
+            yield entry, record
+
+    def _on_malformed(self, entry: Entry, exc: RuleViolation) -> None:  # noqa: B027
+        """Called for each malformed entry :meth:`decoded` files (default: nothing more)."""
 
     @abstractmethod
     def apply(self, entries: Sequence[Entry]) -> None:
@@ -69,6 +106,65 @@ class Domain(ABC):
     def digest(self) -> str:
         """Hex SHA-256 of :meth:`digest_input`: equal on two nodes iff their views agree."""
         return state_digest(self.digest_input())
+
+
+class ResolvedView(Protocol):
+    """What a :class:`ResolvedDomain` resolves to: the void entries and a canonical form."""
+
+    @property
+    def invalid(self) -> Mapping[bytes, Reason]:
+        """``{entry id: reason}``, malformed entries included."""
+        ...
+
+    def canonical(self) -> dcbor.Value:
+        """The sorted, encodable state :meth:`Domain.digest` hashes."""
+        ...
+
+
+ViewT = TypeVar("ViewT", bound=ResolvedView)
+
+
+class ResolvedDomain(Domain, Generic[ViewT]):
+    """A domain that files records as they come and resolves the whole view when read.
+
+    :meth:`apply` decodes (filing malformed entries) and hands each record to
+    :meth:`_file`; :meth:`view` runs :meth:`_resolve_view` again only when the
+    index changed since the last time (its version), so reading other domains
+    from there is safe.
+    """
+
+    def __init__(self, views: Views) -> None:
+        super().__init__(views)
+        self._cache: tuple[int, ViewT] | None = None
+
+    @abstractmethod
+    def _file(self, entry: Entry, record: Any) -> None:
+        """Keep one well-formed record (any order, never the same entry twice)."""
+
+    @abstractmethod
+    def _resolve_view(self) -> ViewT:
+        """The view after the cross-entry rules, from what was filed."""
+
+    def apply(self, entries: Sequence[Entry]) -> None:
+        """File new entries; resolution is lazy."""
+        for entry, record in self.decoded(entries):
+            self._file(entry, record)
+        self._cache = None
+
+    def view(self) -> ViewT:
+        """The resolved view (recomputed when the index changed)."""
+        version = self.views.index.version
+        if self._cache is None or self._cache[0] != version:
+            self._cache = (version, self._resolve_view())
+        return self._cache[1]
+
+    def invalid(self) -> Mapping[bytes, Reason]:
+        """Malformed entries and the entries the rules void."""
+        return self.view().invalid
+
+    def state(self) -> dcbor.Value:
+        """The resolved view's canonical form."""
+        return self.view().canonical()
 
 
 class Resolved(Protocol):
@@ -98,7 +194,6 @@ class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
         self._buckets: dict[bytes, BucketT] = {}
         self._dirty: set[bytes] = set()
         self._outcomes: dict[bytes, OutcomeT] = {}
-        self._malformed: dict[bytes, Reason] = {}
 
     @abstractmethod
     def _new_bucket(self) -> BucketT:

@@ -12,12 +12,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.money import MAX_MINOR, Amount, check_currency
 
 if TYPE_CHECKING:  # kept out of start-up: CLI modules import kind names early
     from samoorg.protocol import dcbor
 
 ID_SIZE = 32
 """Entry ids and author keys are both 32 bytes."""
+KEY_SIZE = 32
+"""An author key (Ed25519 public key)."""
+MAX_NOTE = 1000
+"""Characters of a free note (an invite's, a closing's)."""
 
 
 def found(value: object) -> str:
@@ -93,3 +98,36 @@ def read_choice(body: Mapping[str, dcbor.Value], name: str, choices: tuple[str, 
             f"expected {name!r} as one of {', '.join(choices)}, found {found(value)}"
         )
     return value
+
+
+def read_optional_time(body: Mapping[str, dcbor.Value], key: str) -> int | None:
+    """An optional time in milliseconds (absent or null: ``None``)."""
+    if body.get(key) is None:
+        return None
+    value = read_integer(body, key)
+    if value < 0:
+        raise RuleViolation(f"expected {key!r} as a time in milliseconds, found {value}")
+    return value
+
+
+def check_minor(minor: int) -> None:
+    """Raise unless ``0 < minor <= MAX_MINOR`` (an amount whose currency is known elsewhere)."""
+    if minor <= 0:
+        raise RuleViolation(f"expected a positive amount, found {minor} minor units")
+    if minor > MAX_MINOR:
+        raise RuleViolation(f"amount {minor} exceeds the limit of {MAX_MINOR} minor units")
+
+
+def read_amount(body: Mapping[str, dcbor.Value], key: str = "amount") -> Amount:
+    """A positive amount: minor units in ``key`` and an ISO 4217 code in ``"currency"``."""
+    currency = body.get("currency")
+    if type(currency) is not str:
+        raise RuleViolation(f"expected 'currency' as an ISO 4217 code, found {found(currency)}")
+    amount = Amount(check_currency(currency), read_integer(body, key))
+    amount.check_positive()
+    return amount
+
+
+def amount_fields(amount: Amount, key: str = "amount") -> dict[str, dcbor.Value]:
+    """The body fields of an amount: ``{key: minor units, "currency": code}``."""
+    return {key: amount.minor, "currency": amount.currency}

@@ -26,11 +26,10 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from samoorg.crdt.kinds.pledges import COMMITTED, PledgeState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.crdt.money import Amount
-from samoorg.crdt.pledge_rules import COMMITTED
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.polls import PollsState
-from samoorg.crdt.trust import TrustState
 
 if TYPE_CHECKING:
     from samoorg.crdt.views import Views

@@ -12,6 +12,7 @@ does, so codes are part of the protocol and never renamed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum, unique
 
 from samoorg.protocol import dcbor
@@ -99,3 +100,8 @@ class Reason:
 def digested(reasons: dict[bytes, Reason]) -> list[dcbor.Value]:
     """Every ``[entry id, code(, [ids])]`` of ``reasons``, by entry id: what digests hash."""
     return [reasons[k].digested(k) for k in sorted(reasons)]
+
+
+def utc(ms: int) -> str:
+    """A millisecond timestamp as ISO 8601 UTC text, for reasons and listings."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from samoorg.crdt.digest import sorted_ids, state_digest
-from samoorg.crdt.forum import ForumView
-from samoorg.crdt.polls import PollsView, Tally
-from samoorg.crdt.ratings import SCORE_MAX, RatingsView
+from samoorg.crdt.kinds.forum import ForumView
+from samoorg.crdt.kinds.polls import PollsView, Tally
+from samoorg.crdt.kinds.ratings import SCORE_MAX, RatingsView
 from samoorg.crdt.utility import DEFAULT_PARAMS, UtilityParams, UtilityResult, compute_utility
 from samoorg.protocol import dcbor
 

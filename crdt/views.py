@@ -36,8 +36,9 @@ writer can ask the domains for their reasons before signing for good
 index and every domain used meanwhile is dropped (rebuilt on next use): a
 refused record leaves no trace in the views.
 
-Adding a domain: write the class, add it to :data:`DOMAINS`, and add a
-property returning ``self.domain(YourDomain)``.
+Adding a domain: write its family module and register it
+(:mod:`samoorg.crdt.registry`); :data:`DOMAINS` follows the registry. A
+typed property returning ``self.domain(YourDomain)`` is optional sugar.
 """
 
 from __future__ import annotations
@@ -46,17 +47,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.bulk import paused_gc
 from samoorg.crdt.domain import Domain
 from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.polls import PollsState
-from samoorg.crdt.ratings import RatingsState
+from samoorg.crdt.kinds.agreements import AgreementState
+from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.crdt.reasons import Reason
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.registry import families
 
 if TYPE_CHECKING:
     from samoorg.crdt.social import SocialViews
@@ -66,15 +68,9 @@ DomainT = TypeVar("DomainT", bound=Domain)
 BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
 
-DOMAINS: Final[tuple[type[Domain], ...]] = (
-    TrustState,
-    PledgeState,
-    ForumState,
-    RatingsState,
-    PollsState,
-    AgreementState,
-)
-"""Every domain, in the order :meth:`Views.invalid` and :meth:`Views.digests` visit them."""
+DOMAINS: Final[tuple[type[Domain], ...]] = tuple(f.domain for f in families())
+"""Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
+visit them (:data:`samoorg.crdt.registry.FAMILY_MODULES` order)."""
 
 
 class Trial:

@@ -166,7 +166,7 @@ def code_fingerprint() -> str:
         digest = hashlib.sha256(f"{FORMAT} {sys.version_info[:2]}".encode())
         files = [Path(__file__).resolve()]
         for package in ("crdt", "protocol"):
-            files.extend(sorted((root / package).glob("*.py")))
+            files.extend(sorted((root / package).rglob("*.py")))
         for file in files:
             digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
         _FINGERPRINT = digest.hexdigest()

@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Final, TypeVar, cast
 import trio
 
 from samoorg.crdt.bulk import paused_gc
-from samoorg.crdt.forum import ForumState
 from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.polls import PollsState
-from samoorg.crdt.ratings import RatingsState
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.crdt.views import Views
 from samoorg.node.home import Home
 from samoorg.node.store import Store

@@ -5,8 +5,8 @@ A node replicates
 * its own feed;
 * everyone within ``hops`` steps of it (default :data:`DEFAULT_HOPS`), where
   a step is a mutual-guarantee edge of the trust view
-  (:class:`samoorg.crdt.trust.TrustState`) or a *claim* of one
-  (:meth:`TrustState.claims <samoorg.crdt.trust.TrustState.claims>`);
+  (:class:`samoorg.crdt.kinds.trust.TrustState`) or a *claim* of one
+  (:meth:`TrustState.claims <samoorg.crdt.kinds.trust.TrustState.claims>`);
 * feeds followed explicitly (``samoorg follow ID``);
 * the inviter of every invite it accepted (remembered in the peer book with
   source ``invite``; with ``hops >= 1`` our own acceptance claims them anyway);
@@ -44,8 +44,7 @@ from typing import Final
 
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.invites import ACCEPTED
-from samoorg.crdt.records import CONFIRM, TRUST_KINDS
+from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, TRUST_KINDS, confirm_body
 from samoorg.crdt.views import Views
 from samoorg.node.errors import StoreError
 from samoorg.node.peerbook import PeerBook
@@ -134,7 +133,7 @@ def confirm_acceptances(writer: Writer, scope: ScopeTracker) -> list[Entry]:
     written: list[Entry] = []
     for invite, invitee in scope.unconfirmed():
         try:
-            entry = writer.write(CONFIRM, {"invite": invite, "invitee": invitee})
+            entry = writer.write(CONFIRM, confirm_body(invite, invitee))
         except (StoreError, RuleViolation) as exc:  # e.g. our own feed is flagged as forked
             log.warning("cannot confirm the acceptance of invite %s: %s", invite.hex()[:12], exc)
             break

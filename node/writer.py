@@ -36,8 +36,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.agreements import AgreementState
 from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.kinds.agreements import AgreementState
 from samoorg.crdt.views import DOMAINS, Views
 
 if TYPE_CHECKING:

@@ -27,8 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from samoorg.crdt.agreement_codec import ACCEPT, EDIT, NEW, parse, version_hash  # noqa: E402
 from samoorg.crdt.errors import RuleViolation  # noqa: E402
+from samoorg.crdt.kinds.agreements import (  # noqa: E402
+    AGREEMENT_ACCEPT,
+    AGREEMENT_EDIT,
+    AGREEMENT_NEW,
+    edit_body,
+    parse,
+    version_hash,
+)
 from samoorg.crdt.text import CharId  # noqa: E402
 from samoorg.crdt.text_replica import Insert, Op  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
@@ -69,16 +76,16 @@ def _parsed(entry: Entry) -> dict[str, Any]:
 def _bodies(doc: bytes) -> list[dict[str, Any]]:
     writer = Author(7)
     bodies: list[tuple[str, dict[str, dcbor.Value]]] = [
-        (NEW, {"title": "T", "ops": [[0, None, None, "Hi!"]]}),
-        (NEW, {"title": "T", "ops": [[0, None, None, "ab"], [0, [0, 0], [0, 1], "x"]]}),
-        (EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": [
+        (AGREEMENT_NEW, {"title": "T", "ops": [[0, None, None, "Hi!"]]}),
+        (AGREEMENT_NEW, {"title": "T", "ops": [[0, None, None, "ab"], [0, [0, 0], [0, 1], "x"]]}),
+        (AGREEMENT_EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": [
             [0, [1, 1], [1, 2], " there"], [1, [1, 2], 1], [1, [0, 0], 2]]}),
-        (NEW, {"title": "", "ops": [[0, None, None, "x"]]}),
-        (NEW, {"title": "T", "ops": [[0, [1, 0], None, "x"]]}),
-        (NEW, {"title": "T", "ops": [[0, None, None, "x", [0, 0]]]}),
-        (EDIT, {"agreement": doc, "deps": [doc, doc], "refs": [], "ops": [[1, [0, 0], 1]]}),
-        (EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": [[1, [1, 0], 0]]}),
-        (ACCEPT, {"agreement": doc, "heads": [doc], "version": b"\x00" * 31}),
+        (AGREEMENT_NEW, {"title": "", "ops": [[0, None, None, "x"]]}),
+        (AGREEMENT_NEW, {"title": "T", "ops": [[0, [1, 0], None, "x"]]}),
+        (AGREEMENT_NEW, {"title": "T", "ops": [[0, None, None, "x", [0, 0]]]}),
+        (AGREEMENT_EDIT, edit_body(doc, [doc, doc], [], [[1, [0, 0], 1]])),
+        (AGREEMENT_EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": [[1, [1, 0], 0]]}),
+        (AGREEMENT_ACCEPT, {"agreement": doc, "heads": [doc], "version": b"\x00" * 31}),
     ]  # fmt: skip
     return [_parsed(writer.write(kind, body)) for kind, body in bodies]
 
@@ -95,10 +102,8 @@ def build() -> dict[str, Any]:
     merged = edit(alice, doc, both, state_of(doc, both).text.replace("Anyone", "Any member"))
     everything = [*both, *merged]
     accepts = [accept(bob, doc, both), accept(carol, doc, everything)]
-    void = carol.write(EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": [
-        [1, [1, 0], 999]]})  # fmt: skip
-    waiting = bob.write(EDIT, {"agreement": doc, "deps": [b"\x01" * 32], "refs": [], "ops": [
-        [0, None, None, "?"]]})  # fmt: skip
+    void = carol.write(AGREEMENT_EDIT, edit_body(doc, [doc], [doc], [[1, [1, 0], 999]]))
+    waiting = bob.write(AGREEMENT_EDIT, edit_body(doc, [b"\x01" * 32], [], [[0, None, None, "?"]]))
     entries = [*everything, *accepts, void, waiting]
     views = views_of(*entries)
     agreement = views.agreements.get(doc)

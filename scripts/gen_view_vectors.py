@@ -28,20 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from samoorg.crdt.agreement_codec import ACCEPT as AGREEMENT_ACCEPT  # noqa: E402
-from samoorg.crdt.agreement_codec import EDIT, NEW, version_hash  # noqa: E402
+from samoorg.crdt.fields import amount_fields  # noqa: E402
 from samoorg.crdt.index import EntryIndex  # noqa: E402
-from samoorg.crdt.money import Amount  # noqa: E402
-from samoorg.crdt.records import (  # noqa: E402
-    CONFIRM,
-    FULFIL,
-    INITIATIVE_CLOSE,
-    INTEND,
-    INVITE,
-    REQUEST,
-    REQUEST_CLOSE,
-    amount_fields,
+from samoorg.crdt.kinds.agreements import (  # noqa: E402
+    AGREEMENT_ACCEPT,
+    AGREEMENT_EDIT,
+    AGREEMENT_NEW,
+    version_hash,
 )
+from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
+from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
+from samoorg.crdt.money import Amount  # noqa: E402
 from samoorg.crdt.views import DOMAINS, Views  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.entry import Entry  # noqa: E402
@@ -251,7 +248,7 @@ def agreements() -> tuple[list[Entry], list[bytes]]:
 
     def change(author: Author, deps: Sequence[bytes], ops: list[dcbor.Value]) -> Entry:
         body = {"agreement": doc, "deps": sorted(deps), "refs": [doc], "ops": ops}
-        return author.write(EDIT, body)  # type: ignore[arg-type]
+        return author.write(AGREEMENT_EDIT, body)  # type: ignore[arg-type]
 
     broken = change(bob, [doc], [])  # malformed: no operations
     entries = [*root, broken]
@@ -270,17 +267,20 @@ def agreements() -> tuple[list[Entry], list[bytes]]:
             {"agreement": doc, "heads": [doc], "version": version_hash(doc, "abc")},
         ),  # counts, current
         bob.write(
-            EDIT, {"agreement": ABSENT, "deps": [ABSENT], "refs": [], "ops": [[0, None, None, "z"]]}
+            AGREEMENT_EDIT,
+            {"agreement": ABSENT, "deps": [ABSENT], "refs": [], "ops": [[0, None, None, "z"]]},
         ),  # waits for its agreement
         bob.write(
             AGREEMENT_ACCEPT, {"agreement": b"\x02" * 31, "heads": [doc], "version": bytes(32)}
         ),  # malformed
     ]
-    void_root = carol.write(NEW, {"title": "", "ops": [[0, None, None, "t"]]})  # malformed
+    void_root = carol.write(
+        AGREEMENT_NEW, {"title": "", "ops": [[0, None, None, "t"]]}
+    )  # malformed
     entries += [
         void_root,
         alice.write(
-            EDIT,
+            AGREEMENT_EDIT,
             {
                 "agreement": void_root.id,
                 "deps": [void_root.id],

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from samoorg.crdt.agreement_codec import ACCEPT, EDIT, NEW, version_hash
-from samoorg.crdt.agreement_edits import Step, chain_bodies, diff_edits, plan_edit
-from samoorg.crdt.agreements import Agreement, resolve_agreement
-from samoorg.crdt.text import TextDoc
-from samoorg.protocol import dcbor
+from samoorg.crdt.agreement_edits import create_steps, edit_steps
+from samoorg.crdt.kinds.agreements import (
+    AGREEMENT_ACCEPT,
+    Agreement,
+    acceptance_body,
+    resolve_agreement,
+    version_hash,
+)
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 
@@ -25,12 +28,7 @@ def write_all(author: Author, build: object) -> list[Entry]:
 
 def create(author: Author, text: str, title: str = "Rules") -> list[Entry]:
     """``agreement new``: the entries publishing ``text`` (its first one is the agreement)."""
-    groups = plan_edit(TextDoc(), [(0, 0, text)])
-
-    def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
-        return NEW, {"title": title, "ops": ops}
-
-    return write_all(author, chain_bodies(groups, first, lambda made: made[0].id))
+    return write_all(author, create_steps(title, text))
 
 
 def state_of(doc: bytes, known: Sequence[Entry]) -> Agreement:
@@ -44,25 +42,12 @@ def _belongs(entry: Entry, doc: bytes) -> bool:
 
 def edit(author: Author, doc: bytes, known: Sequence[Entry], text: str) -> list[Entry]:
     """``agreement edit``: entries turning the text ``known`` entries give into ``text``."""
-    agreement = state_of(doc, known)
-    current = agreement.text
-    heads: list[dcbor.Value] = [*agreement.heads]
-    groups = plan_edit(agreement.replica.doc, diff_edits(current, text))
-    if not groups:
-        return []
-
-    def first(ops: list[dcbor.Value], refs: list[bytes]) -> Step:
-        return EDIT, {"agreement": doc, "deps": heads, "refs": [*refs], "ops": ops}
-
-    return write_all(author, chain_bodies(groups, first, lambda _: doc))
+    steps = edit_steps(state_of(doc, known), text)
+    return [] if steps is None else write_all(author, steps)
 
 
 def accept(author: Author, doc: bytes, known: Sequence[Entry]) -> Entry:
     """``agreement accept`` of the version ``known`` entries give."""
     agreement = state_of(doc, known)
-    body: Mapping[str, dcbor.Value] = {
-        "agreement": doc,
-        "heads": [*agreement.heads],
-        "version": version_hash(doc, agreement.text),
-    }
-    return author.write(ACCEPT, body)
+    body = acceptance_body(doc, agreement.heads, version_hash(doc, agreement.text))
+    return author.write(AGREEMENT_ACCEPT, body)

@@ -8,23 +8,34 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.money import Amount
-from samoorg.crdt.records import (
-    ACCEPT,
+from samoorg.crdt.kinds.pledges import (
+    CLOSING,
     COMMIT,
     FORGIVE,
     FULFIL,
     INITIATIVE,
-    INITIATIVE_CLOSE,
     INTEND,
-    INVITE,
     REQUEST,
-    REQUEST_CLOSE,
     REVISE,
-    REVOKE,
     WITHDRAW,
-    amount_fields,
+    appeal_close_body,
+    close_body,
+    commit_body,
+    initiative_body,
+    intend_body,
+    request_body,
+    revise_body,
+    withdraw_body,
 )
+from samoorg.crdt.kinds.trust import (
+    INVITE,
+    REVOKE,
+    TRUST_ACCEPT,
+    accept_body,
+    invite_body,
+    revoke_body,
+)
+from samoorg.crdt.money import Amount
 from samoorg.crdt.views import Views
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
@@ -59,81 +70,61 @@ class Author:
         self, secret: bytes, amount: str = "100", currency: str = "EUR", days: int = 14
     ) -> Entry:
         """A ``trust.invite`` whose one-time key comes from ``secret``."""
-        body = {
-            **amount_fields(Amount.parse(amount, currency)),
-            "expires": self.clock + days * DAY,
-            "key": one_time_key(secret),
-        }
-        return self.write(INVITE, body)
+        guarantee = Amount.parse(amount, currency)
+        return self.write(
+            INVITE, invite_body(guarantee, self.clock + days * DAY, one_time_key(secret))
+        )
 
     def accept(
         self, invite: Entry, secret: bytes, amount: str = "100", at: int | None = None
     ) -> Entry:
         """A ``trust.accept`` of ``invite`` proving knowledge of ``secret``."""
-        body = {
-            "invite": invite.id,
-            "inviter": invite.author,
-            **amount_fields(Amount.parse(amount, "EUR")),
-            "proof": sign_acceptance(secret, invite.id, self.key),
-        }
-        return self.write(ACCEPT, body, at)
+        proof = sign_acceptance(secret, invite.id, self.key)
+        body = accept_body(invite.id, invite.author, Amount.parse(amount, "EUR"), proof)
+        return self.write(TRUST_ACCEPT, body, at)
 
     def revoke(self, invite: Entry, at: int | None = None) -> Entry:
         """A ``trust.revoke`` of ``invite``."""
-        return self.write(REVOKE, {"invite": invite.id}, at)
+        return self.write(REVOKE, revoke_body(invite.id), at)
 
     def intend(
         self, amount: str, currency: str = "EUR", *, at: int | None = None, **target: bytes
     ) -> Entry:
         """A ``pledge.intend``; ``target`` is ``to=key``, ``request=id`` or ``initiative=id``."""
-        return self.write(INTEND, {**amount_fields(Amount.parse(amount, currency)), **target}, at)
+        ((name, ref),) = target.items()
+        return self.write(INTEND, intend_body(Amount.parse(amount, currency), name, ref), at)
 
     def revise(self, pledge: Entry, minor: int) -> Entry:
         """A ``pledge.revise`` to ``minor`` units."""
-        return self.write(REVISE, {"pledge": pledge.id, "amount": minor})
+        return self.write(REVISE, revise_body(pledge.id, minor))
 
     def withdraw(self, pledge: Entry) -> Entry:
         """A ``pledge.withdraw``."""
-        return self.write(WITHDRAW, {"pledge": pledge.id})
+        return self.write(WITHDRAW, withdraw_body(pledge.id))
 
     def commit(self, pledge: Entry, due: int | None = None, at: int | None = None) -> Entry:
         """A ``pledge.commit``, optionally due at ``due``."""
-        body: dict[str, dcbor.Value] = {"pledge": pledge.id}
-        if due is not None:
-            body["due"] = due
-        return self.write(COMMIT, body, at)
+        return self.write(COMMIT, commit_body(pledge.id, due), at)
 
     def close(self, pledge: Entry, commit: Entry, *, forgive: bool = False) -> Entry:
         """A ``pledge.fulfil`` (or ``pledge.forgive``) of ``commit``."""
         kind = FORGIVE if forgive else FULFIL
-        return self.write(kind, {"pledge": pledge.id, "commitment": commit.id})
+        return self.write(kind, close_body(pledge.id, commit.id))
 
     def request(self, amount: str, currency: str = "EUR", *, monthly: bool = False) -> Entry:
         """A ``help.request``."""
-        body = {
-            **amount_fields(Amount.parse(amount, currency)),
-            "reason": "help",
-            "monthly": monthly,
-        }
-        return self.write(REQUEST, body)
+        return self.write(
+            REQUEST, request_body(Amount.parse(amount, currency), "help", monthly=monthly)
+        )
 
     def initiative(self, goal: str, currency: str = "EUR", deadline: int | None = None) -> Entry:
         """An ``initiative.propose``."""
-        body: dict[str, dcbor.Value] = {
-            **amount_fields(Amount.parse(goal, currency), "goal"),
-            "title": "a well",
-        }
-        if deadline is not None:
-            body["deadline"] = deadline
+        body = initiative_body("a well", Amount.parse(goal, currency), "", deadline)
         return self.write(INITIATIVE, body)
 
     def close_appeal(self, appeal: Entry, *, at: int | None = None, note: str = "") -> Entry:
         """A ``help.close`` or ``initiative.close`` naming ``appeal``."""
-        if appeal.kind == INITIATIVE:
-            kind, body = INITIATIVE_CLOSE, {"initiative": appeal.id}
-        else:
-            kind, body = REQUEST_CLOSE, {"request": appeal.id}
-        return self.write(kind, {**body, "note": note} if note else body, at)
+        return self.write(CLOSING[appeal.kind], appeal_close_body(appeal.kind, appeal.id, note), at)
 
 
 def views_of(*entries: Entry) -> Views:

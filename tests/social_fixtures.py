@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from samoorg.crdt import forum, polls, ratings
-from samoorg.protocol import dcbor
+from samoorg.crdt.kinds import forum, polls, ratings
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 
@@ -20,17 +19,13 @@ def trusted_star(center: Author, others: list[Author]) -> list[Entry]:
 
 def rate_member(rater: Author, member: Author, score: int) -> Entry:
     """A rating of a member (the body is not checked, so tests can break rules)."""
-    body: dict[str, dcbor.Value] = {
-        "about": ratings.ABOUT_MEMBER,
-        "subject": member.key,
-        "score": score,
-    }
+    body = ratings.rating_body(ratings.ABOUT_MEMBER, member.key, score, check=False)
     return rater.write(ratings.KIND, body)
 
 
 def rate_idea(rater: Author, idea: Entry, score: int) -> Entry:
     """A rating of an idea."""
-    body: dict[str, dcbor.Value] = {"about": ratings.ABOUT_IDEA, "subject": idea.id, "score": score}
+    body = ratings.rating_body(ratings.ABOUT_IDEA, idea.id, score, check=False)
     return rater.write(ratings.KIND, body)
 
 
@@ -41,7 +36,7 @@ def post_idea(author: Author, title: str, body: str = "") -> Entry:
 
 def comment_on(author: Author, target: Entry, text: str) -> Entry:
     """A comment on ``target``."""
-    return author.write(forum.COMMENT_KIND, {"on": target.id, "text": text})
+    return author.write(forum.COMMENT_KIND, forum.comment_body(target.id, text, check=False))
 
 
 def open_poll(
@@ -53,4 +48,4 @@ def open_poll(
 
 def vote_on(voter: Author, poll: Entry, option: int, at: int | None = None) -> Entry:
     """A vote for option index ``option`` (0-based; not checked)."""
-    return voter.write(polls.VOTE_KIND, {"poll": poll.id, "option": option}, at)
+    return voter.write(polls.VOTE_KIND, polls.ballot_body(poll.id, option), at)

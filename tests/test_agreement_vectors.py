@@ -7,8 +7,8 @@ import random
 import runpy
 from pathlib import Path
 
-from samoorg.crdt.agreement_codec import version_hash
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.agreements import version_hash
 from samoorg.crdt.views import Views
 from samoorg.protocol.entry import decode_entry
 

@@ -8,15 +8,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.agreement_codec import ACCEPT, EDIT, NEW, version_hash
-from samoorg.crdt.agreements import CURRENT, OUTDATED, UNVERIFIED
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.agreements import (
+    AGREEMENT_ACCEPT,
+    AGREEMENT_EDIT,
+    AGREEMENT_NEW,
+    CURRENT,
+    OUTDATED,
+    UNVERIFIED,
+    version_hash,
+)
 from samoorg.crdt.reasons import ReasonCode
 from samoorg.crdt.views import Views
 from samoorg.protocol.entry import MAX_ENTRY_SIZE, Entry, create_entry, decode_entry
 from samoorg.protocol.errors import BadSignature
 from tests.agreement_fixtures import accept, create, edit, state_of
 from tests.community_fixtures import Author, views_of
+from tests.kind_kit import any_order, incremental
 
 BASE = "Rules\n\n1. We decide in public.\n2. Anyone may propose.\n3. No leaders.\n"
 
@@ -87,8 +95,8 @@ def test_large_texts_span_entries_under_the_cap() -> None:
     root = create(alice, text)
     assert len(root) > 3
     assert all(len(e.raw) <= MAX_ENTRY_SIZE for e in root)
-    assert root[0].kind == NEW
-    assert {e.kind for e in root[1:]} == {EDIT}
+    assert root[0].kind == AGREEMENT_NEW
+    assert {e.kind for e in root[1:]} == {AGREEMENT_EDIT}
     doc = root[0].id
     changed = text.replace("5 свобода", "5 СВОБОДА")
     edits = edit(bob, doc, root, changed)
@@ -124,7 +132,8 @@ def test_acceptance_versions() -> None:
     assert agreement.accepted[bob.key].status == OUTDATED
     # A lying hash is refused with its reason.
     liar = carol.write(
-        ACCEPT, {"agreement": doc, "heads": [root[0].id], "version": version_hash(doc, "other")}
+        AGREEMENT_ACCEPT,
+        {"agreement": doc, "heads": [root[0].id], "version": version_hash(doc, "other")},
     )
     views = views_of(*root, liar)
     assert "does not match the text" in views.invalid()[liar.id].text
@@ -150,7 +159,7 @@ def test_malformed_edits_are_ignored_with_a_reason(change: dict[str, object], re
     root = create(alice, BASE)
     doc = root[0].id
     body = {"agreement": doc, "deps": [doc], "refs": [doc], **change}
-    bad = mallory.write(EDIT, body)  # type: ignore[arg-type]
+    bad = mallory.write(AGREEMENT_EDIT, body)  # type: ignore[arg-type]
     views = views_of(*root, bad)
     assert reason in views.invalid()[bad.id].text
     assert agreement_of(views, doc).text == BASE
@@ -169,7 +178,7 @@ def test_characters_cannot_be_forged_or_misattributed() -> None:
         decode_entry(bytes(tampered))
     # Replaying Alice's operations in Mallory's entry creates Mallory's characters:
     # ids come from the carrying entry, so there is no field in which to claim hers.
-    copied = mallory.write(EDIT, dict(honest[0].body))
+    copied = mallory.write(AGREEMENT_EDIT, dict(honest[0].body))
     views = views_of(*root, copied)
     agreement = agreement_of(views, doc)
     assert agreement.text == BASE + "4. Alice's rule.\n"
@@ -177,7 +186,8 @@ def test_characters_cannot_be_forged_or_misattributed() -> None:
     assert all(span.agent != honest[0].id for span in agreement.replica.doc.spans())
     # An entry that names a character Alice's entry never inserted is refused.
     ghost = mallory.write(
-        EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": [[1, [1, 10_000], 1]]}
+        AGREEMENT_EDIT,
+        {"agreement": doc, "deps": [doc], "refs": [doc], "ops": [[1, [1, 10_000], 1]]},
     )
     refused = views_of(*root, ghost).invalid()[ghost.id]
     assert "which has" in refused.text
@@ -198,14 +208,14 @@ def test_an_entry_of_another_kind_is_not_an_agreement() -> None:
         "refs": [],
         "ops": [[0, None, None, "x"]],
     }
-    stray = alice.write(EDIT, edit_body)  # type: ignore[arg-type]
+    stray = alice.write(AGREEMENT_EDIT, edit_body)  # type: ignore[arg-type]
     views = views_of(other, stray)
     assert views.agreements.get(other.id) is None
     assert stray.id in views.agreements.pending()
-    bad_title = alice.write(NEW, {"title": " ", "ops": [[0, None, None, "x"]]})
+    bad_title = alice.write(AGREEMENT_NEW, {"title": " ", "ops": [[0, None, None, "x"]]})
     assert "expected 'title'" in views_of(bad_title).invalid()[bad_title.id].text
     assert views_of(bad_title).invalid()[bad_title.id].code is ReasonCode.MALFORMED
-    no_doc = alice.write(EDIT, {"agreement": b"short", "deps": [], "refs": [], "ops": []})
+    no_doc = alice.write(AGREEMENT_EDIT, {"agreement": b"short", "deps": [], "refs": [], "ops": []})
     assert "32-byte entry id" in views_of(no_doc).invalid()[no_doc.id].text
     assert views_of(no_doc).invalid()[no_doc.id].code is ReasonCode.MALFORMED
 
@@ -255,15 +265,9 @@ def test_every_delivery_order_converges(
     assert not expected_invalid
     assert not full.agreements.pending()
     for _ in range(3):
-        order = entries + rng.choices(entries, k=rng.randrange(4))
-        rng.shuffle(order)
-        index = EntryIndex()
-        views = Views(index)
-        for entry in order:
-            index.add(entry)
-            if rng.random() < 0.3:
-                views.digests()  # incremental update between deliveries
-                views.agreements.get(doc)
+        order = any_order(rng, entries, duplicates=rng.randrange(4))
+        stops = {i for i in range(len(order)) if rng.random() < 0.3}
+        views = incremental(order, stops, probe=lambda v, _: v.agreements.get(doc))
         assert views.digests() == expected
         assert views.invalid() == expected_invalid
     # Whatever order, each author's text equals the text of the full history.
@@ -275,7 +279,7 @@ def test_signed_size_limit_is_respected_by_create_entry() -> None:
     alice = Author(1)
     with pytest.raises(Exception, match="at most 65536"):
         create_entry(
-            alice.signer, seq=1, prev=None, timestamp=0, kind=NEW,
+            alice.signer, seq=1, prev=None, timestamp=0, kind=AGREEMENT_NEW,
             body={"title": "t", "ops": [[0, None, None, "x" * 70_000]]},
         )  # fmt: skip
 
@@ -285,12 +289,16 @@ def test_an_edit_depending_on_a_malformed_edit_is_void_not_waiting() -> None:
     alice, bob = Author(1), Author(2)
     root = create(alice, BASE)
     doc = root[0].id
-    broken = alice.write(EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": []})
+    broken = alice.write(
+        AGREEMENT_EDIT, {"agreement": doc, "deps": [doc], "refs": [doc], "ops": []}
+    )
     on_broken = bob.write(
-        EDIT, {"agreement": doc, "deps": [broken.id], "refs": [], "ops": [[0, None, None, "x"]]}
+        AGREEMENT_EDIT,
+        {"agreement": doc, "deps": [broken.id], "refs": [], "ops": [[0, None, None, "x"]]},
     )
     on_that = bob.write(
-        EDIT, {"agreement": doc, "deps": [on_broken.id], "refs": [], "ops": [[0, None, None, "y"]]}
+        AGREEMENT_EDIT,
+        {"agreement": doc, "deps": [on_broken.id], "refs": [], "ops": [[0, None, None, "y"]]},
     )
     for order in ([*root, broken, on_broken, on_that], [on_that, on_broken, broken, *root]):
         views = views_of(*order)

@@ -176,7 +176,7 @@ def test_race_for_one_invite_has_one_winner_everywhere(tmp_path: Path, cli: CliR
 
 
 def test_forked_member_is_flagged(tmp_path: Path, cli: CliRunner) -> None:
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
     from samoorg.node.keystore import load_signer
     from samoorg.node.store import Store
     from samoorg.protocol.entry import create_entry

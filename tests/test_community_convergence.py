@@ -14,10 +14,10 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.views import Views
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import History, histories
+from tests.kind_kit import incremental, rebuild
 
 
 def causal_order(history: History, rng: random.Random, duplicates: int) -> list[Entry]:
@@ -42,27 +42,16 @@ def causal_order(history: History, rng: random.Random, duplicates: int) -> list[
     return order
 
 
-def rebuild(entries: list[Entry], forked: set[bytes]) -> Views:
-    return Views(EntryIndex(entries, forked=forked))
+def probe(views: Views, entry: Entry) -> None:
+    views.trust.pool(entry.author)
+    views.pledges.debts()
 
 
-def incremental(order: list[Entry], rng: random.Random, forked: set[bytes]) -> Views:
-    index = EntryIndex()
-    views = Views(index)
+def replay(order: list[Entry], rng: random.Random, forked: set[bytes]) -> Views:
+    """``order`` delivered one by one, querying after about 30% of deliveries."""
+    stops = {i for i in range(len(order)) if rng.random() < 0.3}
     fork_at = rng.randrange(len(order) + 1)
-    for position, entry in enumerate(order):
-        if position == fork_at:
-            for author in forked:
-                index.add_forked(author)
-        index.add(entry)
-        if rng.random() < 0.3:
-            views.digests()  # query between deliveries: forces an incremental update
-            views.trust.pool(entry.author)
-            views.pledges.debts()
-    if fork_at == len(order):
-        for author in forked:
-            index.add_forked(author)
-    return views
+    return incremental(order, stops, forked=forked, fork_at=fork_at, probe=probe)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -73,7 +62,7 @@ def test_every_causal_order_converges(history: History, rng: random.Random, fork
     expected, expected_invalid = full.digests(), full.invalid()
     for _ in range(3):
         order = causal_order(history, rng, duplicates=rng.randrange(4))
-        views = incremental(order, rng, forked)
+        views = replay(order, rng, forked)
         assert views.digests() == expected
         assert views.invalid() == expected_invalid
 
@@ -86,4 +75,4 @@ def test_even_non_causal_orders_converge(history: History, rng: random.Random) -
     expected = rebuild(history.entries, set()).digests()
     order = list(history.entries)
     rng.shuffle(order)
-    assert incremental(order, rng, set()).digests() == expected
+    assert replay(order, rng, set()).digests() == expected

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.crdt.records import ACCEPT, COMMIT, FULFIL, INTEND, REVISE, WITHDRAW
+from samoorg.crdt.kinds.pledges import COMMIT, FULFIL, INTEND, REVISE, WITHDRAW
+from samoorg.crdt.kinds.trust import TRUST_ACCEPT
 from samoorg.protocol.ids import parse_peer_id
 from samoorg.protocol.invite_code import parse_invite_code, sign_acceptance
 from tests.community_homes import Homes, clock_fixture  # noqa: F401 (the clock fixture)
@@ -176,7 +177,7 @@ def test_peer_violations_are_ignored_with_reasons(homes: Homes, clock: list[int]
         ),
         homes.force(
             "carol",
-            ACCEPT,
+            TRUST_ACCEPT,
             {
                 "invite": invite.invite,
                 "inviter": invite.inviter,

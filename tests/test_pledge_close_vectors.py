@@ -10,8 +10,8 @@ import random
 from pathlib import Path
 
 from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.kinds.pledges import INITIATIVE, INTEND, REQUEST
 from samoorg.crdt.reasons import ReasonCode
-from samoorg.crdt.records import INITIATIVE, INTEND, REQUEST
 from samoorg.crdt.views import Views
 from samoorg.protocol.entry import decode_entry
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from samoorg.crdt.pledge_rules import (
+from samoorg.crdt.kinds.pledges import (
     CLOSE_AGAIN,
     CLOSE_NOT_AUTHOR,
+    CLOSED,
+    COLLECTING,
     COMMITTED,
+    EXPIRED,
     FORGIVEN,
     FULFILLED,
+    GOAL_REACHED,
     OPEN,
     RELEASED,
     WAITING,
     WITHDRAWN,
 )
-from samoorg.crdt.pledges import CLOSED, COLLECTING, EXPIRED, GOAL_REACHED
 from samoorg.crdt.reasons import ReasonCode
 from tests.community_fixtures import DAY, Author, views_of
 

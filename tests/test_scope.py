@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.crdt.records import CONFIRM
+from samoorg.crdt.kinds.trust import CONFIRM
 from samoorg.node.checkpoint import open_views
 from samoorg.node.home import Home
 from samoorg.node.peerbook import PeerBook

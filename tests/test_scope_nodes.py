@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from samoorg.crdt.records import ACCEPT, CONFIRM, INVITE
+from samoorg.crdt.kinds.trust import CONFIRM, INVITE, TRUST_ACCEPT
 from samoorg.node.store import Store, now_ms
 from samoorg.protocol.invite_code import new_secret, one_time_key, sign_acceptance
 from tests.net_fixtures import RunningNode, head_seqs, make_home, running_node, wait_until
@@ -41,7 +41,7 @@ def write_invite_chain(paths: list[Path]) -> list[bytes]:
         with Store(right / "store.sqlite") as store:
             store.append(
                 invitee,
-                ACCEPT,
+                TRUST_ACCEPT,
                 {
                     "invite": invite.id,
                     "inviter": inviter.public_key,

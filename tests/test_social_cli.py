@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.crdt import forum, polls, ratings
+from samoorg.crdt.kinds import forum, polls, ratings
 from samoorg.node import store
 from samoorg.protocol.ids import parse_peer_id
 from tests.community_homes import Homes

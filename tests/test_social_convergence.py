@@ -10,6 +10,7 @@ from samoorg.crdt.index import EntryIndex
 from samoorg.crdt.views import Views
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
+from tests.kind_kit import checkpoints, feed_order, incremental, rebuild
 from tests.social_fixtures import (
     comment_on,
     open_poll,
@@ -54,51 +55,20 @@ def history(data: st.DataObject) -> tuple[list[Author], list[Entry]]:
     return authors, entries
 
 
-def delivery(data: st.DataObject, entries: list[Entry]) -> list[Entry]:
-    """Interleave the feeds at random (each feed in seq order) and repeat some entries."""
-    feeds: dict[bytes, list[Entry]] = {}
-    for entry in entries:
-        feeds.setdefault(entry.author, []).append(entry)
-    queues = {author: sorted(feed, key=lambda e: e.seq) for author, feed in feeds.items()}
-    order: list[Entry] = []
-    while queues:
-        author = data.draw(st.sampled_from(sorted(queues)), label="next feed")
-        order.append(queues[author].pop(0))
-        if not queues[author]:
-            del queues[author]
-        if data.draw(st.integers(0, 4), label="dup") == 0:
-            order.append(data.draw(st.sampled_from(order), label="duplicate"))
-    return order
-
-
-def incremental(order: list[Entry], checkpoints: set[int], forked: bytes | None) -> Views:
-    views = Views(EntryIndex())
-    for position, entry in enumerate(order):
-        views.index.add(entry)
-        if position in checkpoints:
-            views.digests()  # bring every domain up to date mid-stream
-            if forked is not None and position == min(checkpoints):
-                views.index.add_forked(forked)
-    return views
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_delivery_order_gives_the_same_state(data: st.DataObject) -> None:
     authors, entries = history(data)
     forked = authors[3].key if data.draw(st.booleans(), label="forked") else None
-    rebuilt = Views(EntryIndex(entries, forked=[forked] if forked else []))
+    rebuilt = rebuild(entries, [forked] if forked else [])
     expected = rebuilt.digests()
     expected_social = rebuilt.social(authors[0].key).digest()
     expected_invalid = rebuilt.invalid()
     for _ in range(2):
-        order = delivery(data, entries)
-        checkpoints = set(
-            data.draw(st.lists(st.integers(0, len(order) - 1), max_size=4), label="checkpoints")
-        )
-        if forked is not None:
-            checkpoints.add(0)
-        views = incremental(order, checkpoints, forked)
+        order = feed_order(data, entries)
+        stops = checkpoints(data, order) | {0}
+        fork_at = data.draw(st.integers(0, len(order)), label="fork at")
+        views = incremental(order, stops, forked=[forked] if forked else [], fork_at=fork_at)
         assert views.digests() == expected
         assert views.social(authors[0].key).digest() == expected_social
         assert views.invalid() == expected_invalid

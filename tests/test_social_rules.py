@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt import forum, polls, ratings
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.exclusion import FORKED_REASON
+from samoorg.crdt.kinds import forum, polls, ratings
 from samoorg.crdt.reasons import ReasonCode
 from tests.community_fixtures import DAY, Author, views_of
 from tests.social_fixtures import (

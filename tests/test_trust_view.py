@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.invites import ACCEPTED, PENDING, REVOKED
+from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, PENDING, REVOKED, TRUST_ACCEPT
 from samoorg.crdt.reasons import ReasonCode
-from samoorg.crdt.records import ACCEPT, CONFIRM
 from samoorg.protocol.entry import Entry
 from samoorg.protocol.ids import peer_id
 from samoorg.protocol.invite_code import sign_acceptance
@@ -99,7 +98,7 @@ def test_acceptance_names_the_inviter_and_confirmations_name_the_invitee() -> No
     alice, bob, carol = Author(1), Author(2), Author(3)
     invite = alice.invite(S1)
     body = {"invite": invite.id, "inviter": bob.key, "amount": 100, "currency": "EUR"}
-    liar = carol.write(ACCEPT, {**body, "proof": sign_acceptance(S1, invite.id, carol.key)})
+    liar = carol.write(TRUST_ACCEPT, {**body, "proof": sign_acceptance(S1, invite.id, carol.key)})
     accept = bob.accept(invite, S1)
     claims = [
         confirm(alice, invite, bob),

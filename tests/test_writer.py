@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.crdt import ratings
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.records import CONFIRM
+from samoorg.crdt.kinds import ratings
+from samoorg.crdt.kinds.trust import CONFIRM
 from samoorg.node.checkpoint import StoreViews, open_views, rebuild
 from samoorg.node.daemon_views import LiveViews
 from samoorg.node.home import Home
@@ -115,7 +115,7 @@ def test_the_cli_and_the_writer_refuse_with_the_same_reason(cli: CliRunner, tmp_
 _WRITER = """
 import json, sys
 from pathlib import Path
-from samoorg.crdt import forum
+from samoorg.crdt.kinds import forum
 from samoorg.node.checkpoint import open_views
 from samoorg.node.keystore import load_signer
 from samoorg.node.store import Store

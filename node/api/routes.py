@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.pledges import PledgeState
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -41,7 +41,7 @@ from samoorg.node.store import Store, now_ms
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.pledge_rules import PledgeOutcome
+    from samoorg.crdt.kinds.pledges import PledgeOutcome
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
@@ -178,7 +178,7 @@ async def ideas(request: Request) -> Response:
 
 async def idea(request: Request) -> Response:
     """``GET /ideas/{id}``: as ``samoorg idea show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.forum import IDEA_KIND
+    from samoorg.crdt.kinds.forum import IDEA_KIND
 
     ctx = _ctx(request)
     entry = _entry(ctx, request.path_params["id"], IDEA_KIND)
@@ -191,7 +191,7 @@ async def idea(request: Request) -> Response:
 
 async def idea_post(request: Request) -> Response:
     """``POST /ideas`` with ``{"title": ..., "body": ...}``: as ``samoorg idea post --json``."""
-    from samoorg.crdt import forum
+    from samoorg.crdt.kinds import forum
 
     ctx = _ctx(request)
     fields = await _json_object(request, required={"title": str}, optional={"body": str})
@@ -231,7 +231,7 @@ async def pledges(request: Request) -> Response:
 
 async def ledger(request: Request) -> Response:
     """``GET /ledger``: as ``samoorg ledger --json`` (``mine``, ``with`` filter it)."""
-    from samoorg.crdt.pledges import PledgeState
+    from samoorg.crdt.kinds.pledges import PledgeState
 
     ctx = _ctx(request)
     query = request.query_params
@@ -340,7 +340,7 @@ async def polls(request: Request) -> Response:
 
 async def poll(request: Request) -> Response:
     """``GET /polls/{id}``: as ``samoorg poll show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.polls import POLL_KIND
+    from samoorg.crdt.kinds.polls import POLL_KIND
 
     ctx = _ctx(request)
     entry = _entry(ctx, request.path_params["id"], POLL_KIND)
@@ -353,7 +353,7 @@ async def poll(request: Request) -> Response:
 
 async def agreements(request: Request) -> Response:
     """``GET /agreements``: a page of ``samoorg agreement list --json``, oldest first."""
-    from samoorg.crdt.agreements import AgreementState
+    from samoorg.crdt.kinds.agreements import AgreementState
 
     ctx = _ctx(request)
     page = page_request(request.query_params)
@@ -365,7 +365,7 @@ async def agreements(request: Request) -> Response:
 
 async def agreement(request: Request) -> Response:
     """``GET /agreements/{id}``: as ``samoorg agreement show ID --json`` (``version`` too)."""
-    from samoorg.crdt.agreement_codec import NEW
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW
 
     ctx = _ctx(request)
     version = request.query_params.get("version")
@@ -376,7 +376,7 @@ async def agreement(request: Request) -> Response:
             "invalid_parameter",
             f"expected version 4 to 64 lowercase hex digits, found {version[:70]!r}",
         )
-    entry = _entry(ctx, request.path_params["id"], NEW)
+    entry = _entry(ctx, request.path_params["id"], AGREEMENT_NEW)
     views = ctx.live.views
     return _json(
         request, shapes.agreement_detail(views, shapes.held_agreement(views, entry), version)
@@ -418,14 +418,14 @@ async def _json_object(
 
 async def requests(request: Request) -> Response:
     """``GET /requests``: a page of ``samoorg request list --json``, oldest first."""
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
 
     return _appeals(request, REQUEST)
 
 
 async def initiatives(request: Request) -> Response:
     """``GET /initiatives``: a page of ``samoorg initiative list --json``, oldest first."""
-    from samoorg.crdt.records import INITIATIVE
+    from samoorg.crdt.kinds.pledges import INITIATIVE
 
     return _appeals(request, INITIATIVE)
 
@@ -447,14 +447,14 @@ def _appeals(request: Request, kind: str) -> Response:
 
 async def request_detail(request: Request) -> Response:
     """``GET /requests/{id}``: as ``samoorg request show ID --json`` (id or unique prefix)."""
-    from samoorg.crdt.records import REQUEST
+    from samoorg.crdt.kinds.pledges import REQUEST
 
     return _appeal(request, REQUEST)
 
 
 async def initiative_detail(request: Request) -> Response:
     """``GET /initiatives/{id}``: as ``samoorg initiative show ID --json`` (id or prefix)."""
-    from samoorg.crdt.records import INITIATIVE
+    from samoorg.crdt.kinds.pledges import INITIATIVE
 
     return _appeal(request, INITIATIVE)
 

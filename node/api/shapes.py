@@ -17,12 +17,11 @@ from samoorg.protocol.ids import peer_id
 __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreements import Agreement
     from samoorg.crdt.inbox import ActionItem
-    from samoorg.crdt.invites import InviteOutcome
-    from samoorg.crdt.pledge_rules import PledgeOutcome
-    from samoorg.crdt.pledges import Appeal
-    from samoorg.crdt.polls import Tally
+    from samoorg.crdt.kinds.agreements import Agreement
+    from samoorg.crdt.kinds.pledges import Appeal, PledgeOutcome
+    from samoorg.crdt.kinds.polls import Tally
+    from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.crdt.social import SocialViews
     from samoorg.crdt.views import Views
     from samoorg.node.store import StoreStats
@@ -223,7 +222,7 @@ def listed_pledges(
     By default only pledges ``me`` gives or receives; ``everyone`` widens
     that to every pledge the views hold.
     """
-    from samoorg.crdt.pledge_rules import VOID, WAITING
+    from samoorg.crdt.kinds.pledges import VOID, WAITING
 
     for outcome in views.pledges.pledges():
         if outcome.state in (WAITING, VOID):
@@ -345,7 +344,7 @@ def item_json(item: ActionItem) -> dict[str, Any]:
 
 def appeal_row(views: Views, appeal: Appeal, at: int) -> dict[str, Any]:
     """One row of ``request list --json`` or ``initiative list --json``."""
-    from samoorg.crdt.records import Initiative, Request
+    from samoorg.crdt.kinds.pledges import Initiative, Request
 
     record = appeal.record
     totals = appeal.totals
@@ -380,7 +379,7 @@ def held_appeal(views: Views, entry: Entry, kind: str) -> Appeal:
     A ``NotFound`` names the wrong kind; a ``RuleViolation`` says why the views void it.
     """
     from samoorg.crdt.errors import RuleViolation
-    from samoorg.crdt.pledge_rules import LABELS
+    from samoorg.crdt.kinds.pledges import LABELS
     from samoorg.node.errors import NotFound
 
     if entry.kind != kind:
@@ -564,7 +563,7 @@ def agreement_detail(views: Views, agreement: Agreement, version: str | None) ->
 
     ``version`` is a lowercase hex prefix of a version hash or of an edit's entry id.
     """
-    from samoorg.crdt.agreements import find_version
+    from samoorg.crdt.kinds.agreements import find_version
 
     if version is None:
         digest, text, heads = agreement.version, agreement.text, agreement.heads

@@ -28,20 +28,23 @@ out (:mod:`samoorg.crdt.social`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.digest import sorted_ids
-from samoorg.crdt.domain import Domain
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.domain import ResolvedDomain
 from samoorg.crdt.fields import ID_SIZE, read_choice, read_id, read_int, read_text
 from samoorg.crdt.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
-from samoorg.protocol.entry import Entry
 
 if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
     from samoorg.crdt.views import Views
+    from samoorg.protocol.entry import Entry
 
 KIND: Final = "rating"
 SCORE_MIN: Final = 0
@@ -80,13 +83,15 @@ class Rating:
 
 
 def rating_body(
-    about: str, subject: bytes, score: int, comment: str = ""
+    about: str, subject: bytes, score: int, comment: str = "", *, check: bool = True
 ) -> dict[str, dcbor.Value]:
-    """The body of a new rating entry; raises :class:`RuleViolation` if it breaks a rule."""
+    """The body of a new rating entry; raises :class:`RuleViolation` if it breaks a rule
+    (unless not ``check``: tests write broken ones)."""
     body: dict[str, dcbor.Value] = {"about": about, "subject": subject, "score": score}
     if comment:
         body["comment"] = comment
-    _check_body(body)
+    if check:
+        _check_body(body)
     return body
 
 
@@ -150,39 +155,23 @@ def _rating_value(rating: Rating) -> dcbor.Value:
     return [rating.rater, rating.subject, rating.seq, rating.score, rating.entry_id]
 
 
-class RatingsState(Domain):
+class RatingsState(ResolvedDomain[RatingsView]):
     """The last-writer-wins map of ratings, resolved lazily against the forum and the index."""
 
     name = "ratings"
-    kinds = (KIND,)
+    decoders = MappingProxyType({KIND: parse_rating})
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
         self._latest: dict[tuple[bytes, str, bytes], Rating] = {}
-        self._malformed: dict[bytes, Reason] = {}
-        self._cache: tuple[int, RatingsView] | None = None
 
-    def apply(self, entries: Sequence[Entry]) -> None:
-        """Fold new ratings in: per ``(rater, subject)`` the highest ``seq`` wins."""
-        for entry in entries:
-            try:
-                rating = parse_rating(entry)
-            except RuleViolation as exc:
-                self._malformed[entry.id] = exc.malformed(entry.kind)
-                continue
-            held = self._latest.get(rating.key)
-            if held is None or held.seq < rating.seq:
-                self._latest[rating.key] = rating
-        self._cache = None
+    def _file(self, entry: Entry, record: Rating) -> None:
+        """Per ``(rater, subject)`` the highest ``seq`` wins."""
+        held = self._latest.get(record.key)
+        if held is None or held.seq < record.seq:
+            self._latest[record.key] = record
 
-    def view(self) -> RatingsView:
-        """The resolved ratings (recomputed when the index changed)."""
-        version = self.views.index.version
-        if self._cache is None or self._cache[0] != version:
-            self._cache = (version, self._resolve())
-        return self._cache[1]
-
-    def _resolve(self) -> RatingsView:
+    def _resolve_view(self) -> RatingsView:
         holds = self.views.holds
         idea_authors = self.views.forum.view().idea_authors()
         members: dict[tuple[bytes, bytes], Rating] = {}
@@ -212,10 +201,29 @@ class RatingsState(Domain):
                 pending.append(rating)
         return RatingsView(members, ideas, tuple(pending), invalid, idea_authors)
 
-    def invalid(self) -> Mapping[bytes, Reason]:
-        """Malformed ratings and ratings the rules void."""
-        return self.view().invalid
 
-    def state(self) -> dcbor.Value:
-        """The ratings that count, pending and invalid ones, sorted."""
-        return self.view().canonical()
+def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
+    """Ratings of members (the authors) and of held entries (mostly ideas) or unknown ids."""
+    from hypothesis import strategies as st
+
+    from samoorg.crdt.kinds.forum import IDEA_KIND
+
+    scores = st.integers(SCORE_MIN, SCORE_MAX)
+    comments = st.sampled_from(["", "thanks"])
+    members = st.builds(
+        lambda k, s, c: (KIND, rating_body(ABOUT_MEMBER, k, s, c)),
+        st.sampled_from(ctx.keys),
+        scores,
+        comments,
+    )
+    subjects = st.binary(min_size=ID_SIZE, max_size=ID_SIZE)
+    if ctx.entries:
+        ideas = [e.id for e in ctx.of_kind(IDEA_KIND)] or [ctx.entries[-1].id]
+        subjects = st.sampled_from(ideas) | subjects
+    ideas_rated = st.builds(
+        lambda i, s, c: (KIND, rating_body(ABOUT_IDEA, i, s, c)), subjects, scores, comments
+    )
+    return members | ideas_rated
+
+
+FAMILY: Final = Family(RatingsState, samples, spec="8.8", uses=("forum",))

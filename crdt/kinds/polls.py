@@ -21,20 +21,25 @@ every node.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.digest import sorted_ids
-from samoorg.crdt.domain import Domain
+from samoorg.crdt.domain import ResolvedDomain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.fields import read_id, read_int, read_text
 from samoorg.crdt.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
-from samoorg.protocol.entry import MAX_TIMESTAMP, Entry
+from samoorg.protocol.entry import MAX_TIMESTAMP
 
 if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
     from samoorg.crdt.views import Views
+    from samoorg.protocol.entry import Entry
 
 POLL_KIND: Final = "poll.new"
 VOTE_KIND: Final = "poll.vote"
@@ -91,7 +96,13 @@ def vote_body(poll: Poll, option: int, timestamp: int) -> dict[str, dcbor.Value]
         raise RuleViolation(
             "the poll is closed: votes after its closing time are ignored", ReasonCode.POLL_CLOSED
         )
-    return {"poll": poll.id, "option": option}
+    return ballot_body(poll.id, option)
+
+
+def ballot_body(poll: bytes, option: int) -> dict[str, dcbor.Value]:
+    """The body of a vote for option index ``option`` of poll ``poll``, unchecked
+    (:func:`vote_body` checks it against the poll)."""
+    return {"poll": poll, "option": option}
 
 
 def _check_poll(body: Mapping[str, dcbor.Value]) -> tuple[str, tuple[str, ...], int | None]:
@@ -109,6 +120,19 @@ def _check_poll(body: Mapping[str, dcbor.Value]) -> tuple[str, tuple[str, ...], 
     if body.get("closes") is not None:
         closes = read_int(body, "closes", 0, MAX_TIMESTAMP)
     return question, options, closes
+
+
+def decode_poll(entry: Entry) -> Poll:
+    """The poll ``entry`` carries; raises :class:`RuleViolation`."""
+    question, options, closes = _check_poll(entry.body)
+    return Poll(entry.id, entry.author, question, options, closes, entry.timestamp)
+
+
+def decode_vote(entry: Entry) -> Vote:
+    """The vote ``entry`` carries; raises :class:`RuleViolation`."""
+    poll = read_id(entry.body, "poll")
+    option = read_int(entry.body, "option", 0, MAX_OPTIONS - 1)
+    return Vote(entry.id, entry.author, entry.seq, poll, option, entry.timestamp)
 
 
 @dataclass(frozen=True)
@@ -178,46 +202,24 @@ def _vote_problem(vote: Vote, poll: Poll) -> Reason | None:
     return None
 
 
-class PollsState(Domain):
+class PollsState(ResolvedDomain[PollsView]):
     """Grow-only sets of polls and votes, resolved lazily against the index."""
 
     name = "polls"
-    kinds = (POLL_KIND, VOTE_KIND)
+    decoders = MappingProxyType({POLL_KIND: decode_poll, VOTE_KIND: decode_vote})
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
         self._polls: dict[bytes, Poll] = {}
         self._votes: dict[bytes, Vote] = {}
-        self._malformed: dict[bytes, Reason] = {}
-        self._cache: tuple[int, PollsView] | None = None
 
-    def apply(self, entries: Sequence[Entry]) -> None:
-        """File new polls and votes (any order, duplicates harmless)."""
-        for entry in entries:
-            try:
-                if entry.kind == POLL_KIND:
-                    question, options, closes = _check_poll(entry.body)
-                    self._polls[entry.id] = Poll(
-                        entry.id, entry.author, question, options, closes, entry.timestamp
-                    )
-                elif entry.kind == VOTE_KIND:
-                    poll = read_id(entry.body, "poll")
-                    option = read_int(entry.body, "option", 0, MAX_OPTIONS - 1)
-                    self._votes[entry.id] = Vote(
-                        entry.id, entry.author, entry.seq, poll, option, entry.timestamp
-                    )
-            except RuleViolation as exc:
-                self._malformed[entry.id] = exc.malformed(entry.kind)
-        self._cache = None
+    def _file(self, entry: Entry, record: Poll | Vote) -> None:
+        if isinstance(record, Poll):
+            self._polls[entry.id] = record
+        else:
+            self._votes[entry.id] = record
 
-    def view(self) -> PollsView:
-        """The resolved polls (recomputed when the index changed)."""
-        version = self.views.index.version
-        if self._cache is None or self._cache[0] != version:
-            self._cache = (version, self._resolve())
-        return self._cache[1]
-
-    def _resolve(self) -> PollsView:
+    def _resolve_view(self) -> PollsView:
         holds = self.views.holds
         invalid = dict(self._malformed)
         polls = dict(self._polls)
@@ -239,10 +241,19 @@ class PollsState(Domain):
                 invalid[vote.id] = reason
         return PollsView(polls, ballots, tuple(pending), invalid)
 
-    def invalid(self) -> Mapping[bytes, Reason]:
-        """Malformed polls and votes, and votes the rules void."""
-        return self.view().invalid
 
-    def state(self) -> dcbor.Value:
-        """Polls with the vote that counts per voter, pending and invalid entries."""
-        return self.view().canonical()
+def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
+    """Polls closing soon or never, and votes on held polls (or unknown ids)."""
+    from hypothesis import strategies as st
+
+    closes = st.none() | st.integers(1, 30).map(lambda s: ctx.now + s * 1000)
+    options = st.lists(st.sampled_from("abcdef"), min_size=2, max_size=4, unique=True)
+    new = st.builds(lambda o, c: (POLL_KIND, poll_body("who?", o, c)), options, closes)
+    polls = st.binary(min_size=32, max_size=32)
+    if ctx.entries:
+        polls = st.sampled_from([e.id for e in ctx.of_kind(POLL_KIND)] or [ctx.entries[0].id])
+    votes = st.builds(lambda p, o: (VOTE_KIND, ballot_body(p, o)), polls, st.integers(0, 4))
+    return new | votes
+
+
+FAMILY: Final = Family(PollsState, samples, spec="8.8")

@@ -7,29 +7,34 @@ delivery order, with duplicates, is the same set; :meth:`ForumState.apply`
 only files entries.
 
 Cross-entry rules run when the view is read (:meth:`ForumState.view`, cached
-on the index version): a comment on an entry the node does not hold yet is
-*pending* (it shows up once the idea arrives); a comment on a held entry that
-is not a valid idea is invalid. A forked author's ideas and comments never
+on the index version by :class:`~samoorg.crdt.domain.ResolvedDomain`): a
+comment on an entry the node does not hold yet is *pending* (it shows up
+once the idea arrives); a comment on a held entry that is not a valid idea
+is invalid. A forked author's ideas and comments never
 reach this domain (:mod:`samoorg.crdt.views`), so a comment on a forked
 author's idea is pending on every node, whether or not it holds the idea.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.digest import sorted_ids
-from samoorg.crdt.domain import Domain
+from samoorg.crdt.domain import ResolvedDomain
 from samoorg.crdt.errors import RuleViolation
 from samoorg.crdt.fields import read_id, read_text
 from samoorg.crdt.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
-from samoorg.protocol.entry import Entry
 
 if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
     from samoorg.crdt.views import Views
+    from samoorg.protocol.entry import Entry
 
 IDEA_KIND: Final = "forum.idea"
 COMMENT_KIND: Final = "forum.comment"
@@ -61,6 +66,9 @@ class Comment:
     seq: int
 
 
+# -- bodies -------------------------------------------------------------------
+
+
 def idea_body(title: str, body: str = "") -> dict[str, dcbor.Value]:
     """The body of a new idea entry; raises :class:`RuleViolation`."""
     value: dict[str, dcbor.Value] = {"title": title.strip()}
@@ -70,10 +78,12 @@ def idea_body(title: str, body: str = "") -> dict[str, dcbor.Value]:
     return value
 
 
-def comment_body(on: bytes, text: str) -> dict[str, dcbor.Value]:
-    """The body of a new comment entry; raises :class:`RuleViolation`."""
+def comment_body(on: bytes, text: str, *, check: bool = True) -> dict[str, dcbor.Value]:
+    """The body of a comment on entry ``on``; raises :class:`RuleViolation` (unless not
+    ``check``: tests write broken ones)."""
     value: dict[str, dcbor.Value] = {"on": on, "text": text}
-    _check_comment(value)
+    if check:
+        _check_comment(value)
     return value
 
 
@@ -86,6 +96,21 @@ def _check_idea(fields: Mapping[str, dcbor.Value]) -> tuple[str, str]:
 
 def _check_comment(fields: Mapping[str, dcbor.Value]) -> tuple[bytes, str]:
     return read_id(fields, "on"), read_text(fields, "text", max_chars=MAX_COMMENT)
+
+
+def decode_idea(entry: Entry) -> Idea:
+    """The idea ``entry`` carries; raises :class:`RuleViolation`."""
+    title, text = _check_idea(entry.body)
+    return Idea(entry.id, entry.author, title, text, entry.timestamp)
+
+
+def decode_comment(entry: Entry) -> Comment:
+    """The comment ``entry`` carries; raises :class:`RuleViolation`."""
+    on, text = _check_comment(entry.body)
+    return Comment(entry.id, entry.author, on, text, entry.timestamp, entry.seq)
+
+
+# -- the view -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -115,45 +140,24 @@ class ForumView:
         }
 
 
-class ForumState(Domain):
+class ForumState(ResolvedDomain[ForumView]):
     """Grow-only sets of ideas and comments, resolved lazily against the index."""
 
     name = "forum"
-    kinds = (IDEA_KIND, COMMENT_KIND)
+    decoders = MappingProxyType({IDEA_KIND: decode_idea, COMMENT_KIND: decode_comment})
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
         self._ideas: dict[bytes, Idea] = {}
         self._comments: dict[bytes, Comment] = {}
-        self._malformed: dict[bytes, Reason] = {}
-        self._cache: tuple[int, ForumView] | None = None
 
-    def apply(self, entries: Sequence[Entry]) -> None:
-        """File new ideas and comments (any order, duplicates harmless)."""
-        for entry in entries:
-            try:
-                if entry.kind == IDEA_KIND:
-                    title, text = _check_idea(entry.body)
-                    self._ideas[entry.id] = Idea(
-                        entry.id, entry.author, title, text, entry.timestamp
-                    )
-                elif entry.kind == COMMENT_KIND:
-                    on, text = _check_comment(entry.body)
-                    self._comments[entry.id] = Comment(
-                        entry.id, entry.author, on, text, entry.timestamp, entry.seq
-                    )
-            except RuleViolation as exc:
-                self._malformed[entry.id] = exc.malformed(entry.kind)
-        self._cache = None
+    def _file(self, entry: Entry, record: Idea | Comment) -> None:
+        if isinstance(record, Idea):
+            self._ideas[entry.id] = record
+        else:
+            self._comments[entry.id] = record
 
-    def view(self) -> ForumView:
-        """The resolved forum (recomputed when the index changed)."""
-        version = self.views.index.version
-        if self._cache is None or self._cache[0] != version:
-            self._cache = (version, self._resolve())
-        return self._cache[1]
-
-    def _resolve(self) -> ForumView:
+    def _resolve_view(self) -> ForumView:
         holds = self.views.holds
         invalid = dict(self._malformed)
         ideas = dict(self._ideas)
@@ -174,10 +178,18 @@ class ForumState(Domain):
         }
         return ForumView(ideas, comments, tuple(pending), invalid)
 
-    def invalid(self) -> Mapping[bytes, Reason]:
-        """Malformed forum entries and comments the rules void."""
-        return self.view().invalid
 
-    def state(self) -> dcbor.Value:
-        """Ideas, threads, pending comments and invalid entries, sorted."""
-        return self.view().canonical()
+def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
+    """Well-formed ideas, and comments on held entries (mostly ideas) or on unknown ids."""
+    from hypothesis import strategies as st
+
+    words = st.text("abc xyz", min_size=1, max_size=12).filter(str.strip)
+    ideas = st.builds(lambda t, b: (IDEA_KIND, idea_body(t, b)), words, st.text(max_size=8))
+    ons = st.binary(min_size=32, max_size=32)
+    if ctx.entries:
+        ons = st.sampled_from([e.id for e in ctx.of_kind(IDEA_KIND)] or [ctx.entries[0].id]) | ons
+    comments = st.builds(lambda on, t: (COMMENT_KIND, comment_body(on, t)), ons, words)
+    return ideas | comments
+
+
+FAMILY: Final = Family(ForumState, samples, spec="8.8")
