@@ -31,7 +31,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "export",
         "import",
     ),
-    "People": ("name",),
+    "People": ("profile", "name"),
     "Trust": ("invite", "trust"),
     "Pledges": ("pledge", "request", "initiative", "ledger"),
     "Social": ("idea", "comment", "rate", "ratings", "utility", "distribute", "poll", "vote"),

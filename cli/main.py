@@ -100,6 +100,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "agreement_commands": ("agreement", "members"),
     "inbox_commands": ("inbox",),
     "name_commands": ("name",),
+    "profile_commands": ("profile",),
 }
 """Each ``samoorg.cli`` module and the top-level commands its ``register`` adds
 (a test checks that the two agree)."""

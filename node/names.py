@@ -136,12 +136,12 @@ class Names:
             return ""
         return shown + COLLISION_MARK if self.collides(key) else shown
 
-    def label_text(self, text: str | None) -> str:
+    def label_text(self, text: str | None, *, you: bool = True) -> str:
         """:meth:`label` of a peer id string (empty for ``None``, the text if not an id)."""
         if text is None:
             return ""
         try:
-            return self.label(parse_peer_id(text))
+            return self.label(parse_peer_id(text), you=you)
         except BadIdentifier:
             return text
 
@@ -303,8 +303,7 @@ def _named(value: Any, name_of: Callable[[bytes], str | None]) -> Any:
 
 def chosen_names(views: Views) -> dict[bytes, str]:
     """Self-chosen display names from the views' ``profile`` records (empty before any)."""
-    profiles = getattr(views, "profiles", None)
-    return {} if profiles is None else dict(profiles.display_names())
+    return views.profiles.display_names()
 
 
 def local_names(home: Home, store: Store, views: Views, me: bytes) -> Names:

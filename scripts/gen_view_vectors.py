@@ -37,11 +37,13 @@ from samoorg.crdt.kinds.agreements import (  # noqa: E402
     version_hash,
 )
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
+from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body  # noqa: E402
 from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
 from samoorg.crdt.money import Amount  # noqa: E402
 from samoorg.crdt.views import DOMAINS, Views  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.entry import Entry  # noqa: E402
+from samoorg.protocol.ids import peer_id  # noqa: E402
 from samoorg.protocol.invite_code import one_time_key  # noqa: E402
 from tests.agreement_fixtures import create  # noqa: E402
 from tests.community_fixtures import DAY, T0, Author  # noqa: E402
@@ -292,7 +294,33 @@ def agreements() -> tuple[list[Entry], list[bytes]]:
     return entries, []
 
 
-SCENARIOS = {"trust": trust, "pledges": pledges, "social": social, "agreements": agreements}
+def profiles() -> tuple[list[Entry], list[bytes]]:
+    """Profiles (§8.10): the latest well-formed one per author counts; malformed ones are void."""
+    alice, bob, carol = _authors(1, 2, 3)
+    entries = [
+        alice.write(PROFILE_KIND, profile_body("Alice", "baker", [("email", "alice@example.org")])),
+        # Alice's latest: counts, and replaces the whole first profile.
+        alice.write(PROFILE_KIND, profile_body("Alice", status="urgent", message="flooded")),
+        # Later but malformed (unknown status): void, Alice's second profile keeps counting.
+        alice.write(PROFILE_KIND, {"name": "Alice", "status": "sad"}),
+        bob.write(PROFILE_KIND, profile_body("alice", contacts=[("telegram", "@bob")])),
+        bob.write(PROFILE_KIND, {"name": ""}),  # malformed: blank name
+        bob.write(PROFILE_KIND, {"name": "Bob", "contacts": [["fax", "1"]]}),  # malformed
+        carol.write(PROFILE_KIND, {"name": "two\nlines"}),  # malformed: not plain
+        carol.write(PROFILE_KIND, {"name": "x" * 65}),  # malformed: too long
+        carol.write(PROFILE_KIND, {"name": peer_id(carol.key)}),  # malformed: a peer id
+        carol.write(PROFILE_KIND, profile_body("Carol", status="support")),
+    ]
+    return entries, []
+
+
+SCENARIOS = {
+    "trust": trust,
+    "pledges": pledges,
+    "social": social,
+    "agreements": agreements,
+    "profiles": profiles,
+}
 
 
 def expected(entries: Sequence[Entry], forked: Sequence[bytes]) -> dict[str, Any]:

@@ -52,7 +52,15 @@ def test_each_digest_is_the_sha256_of_its_input() -> None:
     for case in VECTORS["scenarios"]:
         for name, digest in case["expected"]["digests"].items():
             assert hashlib.sha256(bytes.fromhex(digest["input"])).hexdigest() == digest["digest"]
-            assert name in {"trust", "pledges", "forum", "ratings", "polls", "agreements"}
+            assert name in {
+                "trust",
+                "pledges",
+                "forum",
+                "ratings",
+                "polls",
+                "agreements",
+                "profiles",
+            }
 
 
 def test_the_vectors_cover_every_reason_code_and_waiting_entries() -> None:
@@ -211,6 +219,9 @@ def _where_reasons_sit(name: str, state: Any) -> tuple[list[list[Any]], list[lis
         return [state[3]], [pledge[5] for pledge in state[0]] + [state[4]]
     if name in ("forum", "ratings", "polls"):
         return [state["invalid"]], [state["pending"]]
+    if name == "profiles":  # [[author, seq, id]], voids; nothing waits
+        assert [p[0] for p in state[0]] == sorted(p[0] for p in state[0])
+        return [state[1]], []
     voids, waiting = [state[1]], []
     for agreement in state[0]:
         voids.append(agreement[5])

@@ -142,6 +142,14 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
     ),
     Endpoint(
         "get",
+        "/profiles/{id}",
+        "A participant's profile: display name, about, contacts, status.",
+        "Profile",
+        (Param("id", _STR, "A participant: peer id, 6+ characters of it, or a name.", "path"),),
+        (400, 404),
+    ),
+    Endpoint(
+        "get",
         "/names",
         "Every named participant: petname, self-chosen name, whether the name collides.",
         "Names",
@@ -502,6 +510,23 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         {
             "me": _STR,
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/NamedParticipant"}},
+        }
+    ),
+    "Profile": _object(
+        {
+            "id": _STR,
+            "display_name": _NULL_STR,
+            "about": _STR,
+            "contacts": {
+                "type": "array",
+                "items": _object({"type": _STR, "value": _STR}),
+            },
+            "status": {"enum": ["fine", "support", "urgent"]},
+            "status_label": _STR,
+            "message": _STR,
+            "entry": _NULL_STR,
+            "updated": {"type": ["string", "null"], "format": "date-time"},
+            "forked": _BOOL,
         }
     ),
     "NamedParticipant": _object(

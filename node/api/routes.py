@@ -279,6 +279,14 @@ async def names(request: Request) -> Response:
     return _json(request, {"me": peer_id(ctx.me), "items": directory(_names(ctx, known=False))})
 
 
+async def profile(request: Request) -> Response:
+    """``GET /profiles/{id}``: as ``samoorg profile show ID --json`` (id, fragment or name)."""
+    ctx = _ctx(request)
+    key = _member(ctx, request.path_params["id"])
+    assert key is not None
+    return _json(request, shapes.profile_json(ctx.live.views, key))
+
+
 async def events(request: Request) -> Response:
     """``GET /events``: server-sent events of new entries (``kind=`` filters)."""
     ctx = _ctx(request)
