@@ -34,8 +34,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.baseline import report, verify_rate
-from samoorg.crdt.bulk import paused_gc
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.algorithms.netting import suggest_netting
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.pledges import (
     COMMIT,
     FORGIVE,
@@ -61,9 +64,6 @@ from samoorg.crdt.kinds.trust import (
     invite_body,
     revoke_body,
 )
-from samoorg.crdt.money import Amount
-from samoorg.crdt.netting import suggest_netting
-from samoorg.crdt.views import Views
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, create_entry, decode_entry

@@ -31,10 +31,10 @@ from typing import Any
 
 from bench.baseline import report, verify_rate
 from bench.text_traces import load_trace, replay_concurrent, replay_sequential
-from samoorg.crdt.agreement_edits import Step, chain_bodies, plan_steps
+from samoorg.crdt.algorithms.agreement_edits import Step, chain_bodies, plan_steps
+from samoorg.crdt.algorithms.text import DeleteOp, InsertOp, TextDoc
+from samoorg.crdt.algorithms.text_replica import Replica
 from samoorg.crdt.kinds.agreements import AGREEMENT_NEW, resolve_agreement
-from samoorg.crdt.text import DeleteOp, InsertOp, TextDoc
-from samoorg.crdt.text_replica import Replica
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, create_entry

@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from samoorg.crdt.text import TextDoc
-from samoorg.crdt.text_replica import Change, Replica, change_from_local
+from samoorg.crdt.algorithms.text import TextDoc
+from samoorg.crdt.algorithms.text_replica import Change, Replica, change_from_local
 
 
 def load_trace(path: Path) -> dict[str, Any]:

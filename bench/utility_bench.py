@@ -22,11 +22,11 @@ import random
 import time
 
 from bench.baseline import report, verify_rate
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.algorithms.utility import compute_utility
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds import ratings
-from samoorg.crdt.social import social_views
-from samoorg.crdt.utility import compute_utility
-from samoorg.crdt.views import Views
+from samoorg.crdt.kinds.social import social_views
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, create_entry
 

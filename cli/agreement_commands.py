@@ -33,14 +33,14 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.agreement_edits import Step
+    from samoorg.crdt.algorithms.agreement_edits import Step
+    from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Accepted, Agreement
-    from samoorg.crdt.views import Views
     from samoorg.node.names import Names
     from samoorg.protocol.entry import Entry
 
@@ -116,7 +116,7 @@ def new(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish a new agreement with the text of FILE."""
-    from samoorg.crdt.agreement_edits import create_steps
+    from samoorg.crdt.algorithms.agreement_edits import create_steps
     from samoorg.crdt.kinds.agreements import MAX_TITLE
 
     text = _read_text(file)
@@ -137,7 +137,7 @@ def edit(
     ctx: typer.Context, agreement_id: IdArgument, file: FileOption, as_json: JsonFlag = False
 ) -> None:
     """Change an agreement's text to FILE's (the difference is recorded, not the whole text)."""
-    from samoorg.crdt.agreement_edits import edit_steps
+    from samoorg.crdt.algorithms.agreement_edits import edit_steps
 
     wanted = _read_text(file)
     state, views, agreement = _open(ctx, agreement_id)

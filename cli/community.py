@@ -1,6 +1,6 @@
 """Plumbing shared by the community-record commands (trust, pledges, and others).
 
-* :func:`load_views` gives the :class:`~samoorg.crdt.views.Views` of the local
+* :func:`load_views` gives the :class:`~samoorg.crdt.framework.views.Views` of the local
   store (from the checkpoint, ``node/checkpoint.py``) once per command.
 * :func:`record` signs a new record only if the views accept it, through the
   one write path (:mod:`samoorg.node.writer`): refused with the view's own
@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.errors import MalformedInput
-from samoorg.crdt.money import Amount
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.errors import MalformedInput
 
 if TYPE_CHECKING:
     from samoorg.cli.context import Session
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.node.names import Names
     from samoorg.node.writer import Writer
     from samoorg.protocol import dcbor

@@ -29,7 +29,7 @@ from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 from samoorg.cli.paging import Page, Paging
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.errors import Ambiguous, NodeError, NotFound, StoreError
 from samoorg.node.home import Home
 from samoorg.protocol.errors import LocalProtocolError, RemoteProtocolError

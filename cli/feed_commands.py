@@ -152,7 +152,7 @@ def log(
 
 def _check_kinds(state: Session, kinds: Sequence[str]) -> None:
     """Refuse (as bad usage) a kind that no view reads and no stored entry has."""
-    from samoorg.crdt.registry import kind_names
+    from samoorg.crdt.framework.registry import kind_names
 
     known = kind_names()
     for name in kinds:

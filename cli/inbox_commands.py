@@ -1,4 +1,4 @@
-"""``samoorg inbox``: what needs your action (crdt/inbox.py decides what that is)."""
+"""``samoorg inbox``: what needs your action (crdt/kinds/inbox.py decides what that is)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ _WHAT = {
 
 def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """What needs your action: accepted invites, commitments to confirm or overdue, polls."""
-    from samoorg.crdt.inbox import action_items
+    from samoorg.crdt.kinds.inbox import action_items
 
     state = session(ctx)
     names = state.names()

@@ -27,7 +27,7 @@ from typer._click.exceptions import NoSuchOption
 from samoorg.cli.context import Session
 from samoorg.cli.help_topics import TopicGroup, use_full_help
 from samoorg.cli.output import fail_line
-from samoorg.crdt.errors import MalformedInput, RuleViolation
+from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
 from samoorg.node.errors import NodeError
 from samoorg.node.home import HOME_ENV, resolve_home
 from samoorg.node.transport import BadAddress

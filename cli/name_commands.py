@@ -34,7 +34,7 @@ def name_set(
     as_json: JsonFlag = False,
 ) -> None:
     """Give a participant a name of your own; it replaces their self-chosen name for you."""
-    from samoorg.crdt.errors import MalformedInput, RuleViolation
+    from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
     from samoorg.node.names import BadName, check_petname, fold
     from samoorg.node.peerbook import PeerBook
     from samoorg.protocol.ids import peer_id

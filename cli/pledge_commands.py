@@ -30,7 +30,8 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import (
     CLOSING,
     COMMIT,
@@ -51,7 +52,6 @@ from samoorg.crdt.kinds.pledges import (
     revise_body,
     withdraw_body,
 )
-from samoorg.crdt.money import Amount
 from samoorg.node.api.shapes import (
     appeal_detail,
     appeal_row,
@@ -64,8 +64,8 @@ from samoorg.node.errors import NotFound
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.pledges import Appeal, PledgeOutcome
-    from samoorg.crdt.views import Views
     from samoorg.protocol import dcbor
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

@@ -28,7 +28,7 @@ profile_app = typer.Typer(
 
 
 def _contact(text: str) -> tuple[str, str]:
-    from samoorg.crdt.errors import MalformedInput
+    from samoorg.crdt.framework.errors import MalformedInput
 
     kind, sep, value = text.partition("=")
     if not sep:
@@ -68,7 +68,7 @@ def profile_set(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish your profile; options you leave out keep their current values."""
-    from samoorg.crdt.errors import MalformedInput, RuleViolation
+    from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
     from samoorg.crdt.kinds.profiles import PROFILE_KIND, STATUSES, profile_body
     from samoorg.node.api.shapes import profile_json
 

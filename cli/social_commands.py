@@ -2,7 +2,7 @@
 
 Commands: ``rate``, ``ratings``, ``utility``, ``distribute``, ``idea post|list|show``,
 ``comment``, ``poll new|list|show``, ``vote``. Each reads the views of
-:mod:`samoorg.crdt.social` over the local store and the trust list; each
+:mod:`samoorg.crdt.kinds.social` over the local store and the trust list; each
 refuses an action that breaks a rule with one line (a RuleViolation).
 """
 
@@ -35,7 +35,7 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.api.shapes import (
     created_json,
     idea_detail,
@@ -50,8 +50,8 @@ from samoorg.node.api.shapes import (
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.social import SocialViews
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.social import SocialViews
     from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -234,8 +234,8 @@ def distribute(
     as_json: JsonFlag = False,
 ) -> None:
     """Split AMOUNT among members in proportion to utility (largest remainder, exact)."""
-    from samoorg.crdt.money import Amount
-    from samoorg.crdt.shares import distribute as split
+    from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.algorithms.shares import distribute as split
 
     total = Amount.parse(amount, currency)
     state = session(ctx)

@@ -27,8 +27,8 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import Amount
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.api.shapes import invite_row, listed_invites, money_json, pool_json, trust_rows
 from samoorg.protocol.ids import parse_peer_id, peer_id
 
@@ -104,8 +104,8 @@ def invite_accept(
     as_json: JsonFlag = False,
 ) -> None:
     """Accept an invite: record your reciprocal guarantee and prove you hold the code."""
+    from samoorg.crdt.framework.reasons import utc
     from samoorg.crdt.kinds.trust import TRUST_ACCEPT, accept_body
-    from samoorg.crdt.reasons import utc
     from samoorg.node.peerbook import remember_inviter
     from samoorg.protocol.invite_code import parse_invite_code, sign_acceptance
 

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 from typing import Final
 
-from samoorg.crdt.errors import MalformedInput, RuleViolation
+from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
 
 _UNITS: Final = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _DURATION: Final = re.compile(r"(\d{1,6})([smhdw])")

@@ -7,7 +7,7 @@ Usage::
     live.catch_up()                 # entries stored since (by any process)
     save_checkpoint(live)           # atomically, beside the store
 
-Theory of operation. A :class:`StoreViews` is a :class:`~samoorg.crdt.views.Views`
+Theory of operation. A :class:`StoreViews` is a :class:`~samoorg.crdt.framework.views.Views`
 plus the highest store rowid it has applied (``entries.rowid`` grows with
 arrival, so :meth:`Store.entries(since=rowid) <samoorg.node.store.Store.entries>`
 yields exactly what is new). A checkpoint is that state serialized with
@@ -61,9 +61,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from samoorg.crdt.bulk import paused_gc
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.views import Views
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
 from samoorg.node.keystore import check_private_file
 from samoorg.node.store import Store

@@ -185,7 +185,7 @@ def run_daemon(
                         api_url = await _start_api(nursery, options, home, store, signer, node)
                         # The node has loaded the store into its views; that state
                         # lives as long as the process. Freezing it keeps the cyclic
-                        # GC from rescanning it at every collection (crdt/bulk.py).
+                        # GC from rescanning it at every collection (crdt/framework/bulk.py).
                         gc.freeze()
                         output.write(f"node {peer_id(signer.public_key)} (home {home.path})\n")
                         for addr in transport.listen_addrs():

@@ -1,11 +1,11 @@
 """The daemon's views: every stored entry in memory, updated as entries arrive.
 
 Theory of operation. :class:`LiveViews` holds, from daemon start, an
-:class:`~samoorg.crdt.index.EntryIndex` and its
-:class:`~samoorg.crdt.views.Views`, with the store rowid of every entry.
+:class:`~samoorg.crdt.framework.index.EntryIndex` and its
+:class:`~samoorg.crdt.framework.views.Views`, with the store rowid of every entry.
 :meth:`LiveViews.refresh` reads only the rows after the last (entries stored
 by sync sessions, gossip, the API, or local commands in other processes), so
-the views update incrementally (see :mod:`samoorg.crdt.views`), and tells the
+the views update incrementally (see :mod:`samoorg.crdt.framework.views`), and tells the
 listeners (the API's event stream) which entries arrived. :meth:`follow` runs
 ``refresh`` whenever the daemon's store watcher reports a change.
 
@@ -31,18 +31,18 @@ from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 import trio
 
-from samoorg.crdt.bulk import paused_gc
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.ratings import RatingsState
 from samoorg.crdt.kinds.trust import TrustState
-from samoorg.crdt.views import Views
 from samoorg.node.home import Home
 from samoorg.node.store import Store
 
 if TYPE_CHECKING:
-    from samoorg.crdt.social import SocialViews
+    from samoorg.crdt.kinds.social import SocialViews
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store_watch import StoreWatcher
     from samoorg.protocol import dcbor
@@ -59,7 +59,7 @@ SOCIAL_KINDS: Final = (
     *RatingsState.kinds,
     *PollsState.kinds,
 )
-"""What :func:`~samoorg.crdt.social.social_views` reads: the trust list, forum, ratings, polls."""
+"""What :func:`~samoorg.crdt.kinds.social.social_views` reads: trust list, forum, ratings, polls."""
 
 
 class LiveViews:

@@ -39,7 +39,7 @@ from samoorg.node.errors import Ambiguous, NotFound
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.node.home import Home
     from samoorg.node.store import Store
     from samoorg.protocol.entry import Entry

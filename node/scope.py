@@ -42,10 +42,10 @@ import logging
 from collections import deque
 from typing import Final
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, TRUST_KINDS, confirm_body
-from samoorg.crdt.views import Views
 from samoorg.node.errors import StoreError
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.store import Store

@@ -17,10 +17,10 @@ transaction on our own feed (:meth:`Store.own_feed
    writer used: two processes can neither fork our feed nor both pass a check
    that only one may pass, such as accepting the same invite twice);
 3. adds them to the views as a trial (:meth:`Views.trial
-   <samoorg.crdt.views.Views.trial>`) and asks each domain that owns their
+   <samoorg.crdt.framework.views.Views.trial>`) and asks each domain that owns their
    kinds for its reason to ignore them (for agreements also the reason an edit
    would wait, ``pending``);
-4. on a reason, raises :class:`~samoorg.crdt.errors.RuleViolation` with it: the
+4. on a reason, raises :class:`~samoorg.crdt.framework.errors.RuleViolation` with it: the
    transaction rolls back and the trial is retracted, so a refused record
    leaves no trace in the store or the views; otherwise the transaction
    commits and the views keep the entries.
@@ -36,13 +36,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.views import DOMAINS, Views
 from samoorg.crdt.kinds.agreements import AgreementState
-from samoorg.crdt.views import DOMAINS, Views
 
 if TYPE_CHECKING:
-    from samoorg.crdt.domain import Domain
-    from samoorg.crdt.reasons import Reason
+    from samoorg.crdt.framework.domain import Domain
+    from samoorg.crdt.framework.reasons import Reason
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store import Store
     from samoorg.protocol import dcbor

@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from samoorg.crdt.errors import RuleViolation  # noqa: E402
+from samoorg.crdt.algorithms.text import CharId  # noqa: E402
+from samoorg.crdt.algorithms.text_replica import Insert, Op  # noqa: E402
+from samoorg.crdt.framework.errors import RuleViolation  # noqa: E402
 from samoorg.crdt.kinds.agreements import (  # noqa: E402
     AGREEMENT_ACCEPT,
     AGREEMENT_EDIT,
@@ -36,8 +38,6 @@ from samoorg.crdt.kinds.agreements import (  # noqa: E402
     parse,
     version_hash,
 )
-from samoorg.crdt.text import CharId  # noqa: E402
-from samoorg.crdt.text_replica import Insert, Op  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.entry import Entry  # noqa: E402
 from tests.agreement_fixtures import accept, create, edit, state_of  # noqa: E402

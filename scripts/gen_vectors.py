@@ -530,9 +530,9 @@ class _Feed:
 
 def _closing_case(name: str, entries: list[Entry]) -> dict[str, Any]:
     """What every node holding ``entries`` (in any order) derives about closings."""
-    from samoorg.crdt.index import EntryIndex
+    from samoorg.crdt.framework.index import EntryIndex
+    from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.pledges import INITIATIVE, INTEND, REQUEST
-    from samoorg.crdt.views import Views
 
     views = Views(EntryIndex(entries))
     pledges = views.pledges

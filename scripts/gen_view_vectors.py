@@ -28,8 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from samoorg.crdt.fields import amount_fields  # noqa: E402
-from samoorg.crdt.index import EntryIndex  # noqa: E402
+from samoorg.crdt.algorithms.money import Amount  # noqa: E402
+from samoorg.crdt.framework.fields import amount_fields  # noqa: E402
+from samoorg.crdt.framework.index import EntryIndex  # noqa: E402
+from samoorg.crdt.framework.views import DOMAINS, Views  # noqa: E402
 from samoorg.crdt.kinds.agreements import (  # noqa: E402
     AGREEMENT_ACCEPT,
     AGREEMENT_EDIT,
@@ -39,8 +41,6 @@ from samoorg.crdt.kinds.agreements import (  # noqa: E402
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
 from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body  # noqa: E402
 from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
-from samoorg.crdt.money import Amount  # noqa: E402
-from samoorg.crdt.views import DOMAINS, Views  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.entry import Entry  # noqa: E402
 from samoorg.protocol.ids import peer_id  # noqa: E402

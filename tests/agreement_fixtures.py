@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from samoorg.crdt.agreement_edits import create_steps, edit_steps
+from samoorg.crdt.algorithms.agreement_edits import create_steps, edit_steps
 from samoorg.crdt.kinds.agreements import (
     AGREEMENT_ACCEPT,
     Agreement,

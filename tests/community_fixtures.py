@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.pledges import (
     CLOSING,
     COMMIT,
@@ -35,8 +37,6 @@ from samoorg.crdt.kinds.trust import (
     invite_body,
     revoke_body,
 )
-from samoorg.crdt.money import Amount
-from samoorg.crdt.views import Views
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, create_entry

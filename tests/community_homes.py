@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.views import Views
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.node.indexer import load_index
 from samoorg.node.keystore import load_signer
 from samoorg.node.store import Store

@@ -15,9 +15,9 @@ from collections.abc import Callable, Collection, Sequence
 
 from hypothesis import strategies as st
 
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.registry import Family, SampleContext, family
-from samoorg.crdt.views import Views
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.registry import Family, SampleContext, family
+from samoorg.crdt.framework.views import Views
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 

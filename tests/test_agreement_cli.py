@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.reasons import ReasonCode
+from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.reasons import ReasonCode
 from samoorg.protocol.ids import parse_peer_id
 from tests.community_homes import Homes, clock_fixture  # noqa: F401 (the clock fixture)
 from tests.conftest import CliRunner

@@ -7,9 +7,9 @@ import random
 import runpy
 from pathlib import Path
 
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.agreements import version_hash
-from samoorg.crdt.views import Views
 from samoorg.protocol.entry import decode_entry
 
 ROOT = Path(__file__).resolve().parents[1]

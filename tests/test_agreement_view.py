@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.reasons import ReasonCode
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.agreements import (
     AGREEMENT_ACCEPT,
     AGREEMENT_EDIT,
@@ -18,8 +20,6 @@ from samoorg.crdt.kinds.agreements import (
     UNVERIFIED,
     version_hash,
 )
-from samoorg.crdt.reasons import ReasonCode
-from samoorg.crdt.views import Views
 from samoorg.protocol.entry import MAX_ENTRY_SIZE, Entry, create_entry, decode_entry
 from samoorg.protocol.errors import BadSignature
 from tests.agreement_fixtures import accept, create, edit, state_of

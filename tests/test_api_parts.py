@@ -11,10 +11,10 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds import ratings
 from samoorg.crdt.kinds.trust import REVOKE, TrustState
-from samoorg.crdt.views import Views
 from samoorg.node.api.errors import HTTP_ERRORS, TAXONOMY, ApiError, error_name
 from samoorg.node.api.events import EventHub
 from samoorg.node.api.pages import decode_cursor, encode_cursor

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.views import Views
+from samoorg.crdt.framework.views import Views
 from samoorg.node import checkpoint
 from samoorg.node.checkpoint import (
     checkpoint_path,

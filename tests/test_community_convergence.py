@@ -14,7 +14,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.views import Views
+from samoorg.crdt.framework.views import Views
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import History, histories
 from tests.kind_kit import incremental, rebuild

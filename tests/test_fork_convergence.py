@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.views import Views
+from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.protocol.entry import Entry
 from tests.agreement_fixtures import accept as accept_agreement
 from tests.agreement_fixtures import create as create_agreement

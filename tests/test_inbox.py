@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from samoorg.crdt.inbox import POLL_WINDOW_MS, ActionKind, action_items
+from samoorg.crdt.kinds.inbox import POLL_WINDOW_MS, ActionKind, action_items
 from samoorg.crdt.kinds.trust import CONFIRM
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import DAY, T0, Author, views_of

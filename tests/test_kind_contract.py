@@ -23,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt import registry
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.registry import Family, SampleContext
-from samoorg.crdt.views import DOMAINS
+from samoorg.crdt.framework import registry
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.registry import Family, SampleContext
+from samoorg.crdt.framework.views import DOMAINS
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 from tests.feed_fixtures import values

@@ -7,7 +7,7 @@ from collections import defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.netting import Cycle, Debts, suggest_netting
+from samoorg.crdt.algorithms.netting import Cycle, Debts, suggest_netting
 
 A, B, C, D = (bytes([n]) * 32 for n in (1, 2, 3, 4))
 

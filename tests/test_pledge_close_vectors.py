@@ -9,10 +9,10 @@ import json
 import random
 from pathlib import Path
 
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.reasons import ReasonCode
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.pledges import INITIATIVE, INTEND, REQUEST
-from samoorg.crdt.reasons import ReasonCode
-from samoorg.crdt.views import Views
 from samoorg.protocol.entry import decode_entry
 
 CASES = json.loads(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from samoorg.crdt.framework.reasons import ReasonCode
 from samoorg.crdt.kinds.pledges import (
     CLOSE_AGAIN,
     CLOSE_NOT_AUTHOR,
@@ -17,7 +18,6 @@ from samoorg.crdt.kinds.pledges import (
     WAITING,
     WITHDRAWN,
 )
-from samoorg.crdt.reasons import ReasonCode
 from tests.community_fixtures import DAY, Author, views_of
 
 

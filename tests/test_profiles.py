@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body
-from samoorg.crdt.views import Views
 from samoorg.protocol.ids import peer_id
 from tests.community_fixtures import Author
 from tests.community_homes import Homes, clock_fixture  # noqa: F401 (the clock fixture)

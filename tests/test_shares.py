@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import Amount
-from samoorg.crdt.shares import distribute, largest_remainder
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.algorithms.shares import distribute, largest_remainder
+from samoorg.crdt.framework.errors import RuleViolation
 
 keys = st.binary(min_size=32, max_size=32)
 

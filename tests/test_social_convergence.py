@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.views import Views
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 from tests.kind_kit import checkpoints, feed_order, incremental, rebuild

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.exclusion import FORKED_REASON
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.reasons import ReasonCode
 from samoorg.crdt.kinds import forum, polls, ratings
-from samoorg.crdt.reasons import ReasonCode
 from tests.community_fixtures import DAY, Author, views_of
 from tests.social_fixtures import (
     comment_on,

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.reasons import ReasonCode
-from samoorg.crdt.text import BadTextOp, TextDoc
-from samoorg.crdt.text_replica import Change, Delete, Insert, Replica, change_from_local
+from samoorg.crdt.algorithms.text import BadTextOp, TextDoc
+from samoorg.crdt.algorithms.text_replica import Change, Delete, Insert, Replica, change_from_local
+from samoorg.crdt.framework.reasons import ReasonCode
 
 A, B, C = b"agent-a", b"agent-b", b"agent-c"
 

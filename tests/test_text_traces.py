@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench.text_traces import load_trace, replay_concurrent, replay_sequential
-from samoorg.crdt.text import DeleteOp, InsertOp, TextDoc
-from samoorg.crdt.text_replica import Replica
+from samoorg.crdt.algorithms.text import DeleteOp, InsertOp, TextDoc
+from samoorg.crdt.algorithms.text_replica import Replica
 
 
 def test_automerge_paper_gives_its_end_content(shared: Path) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from samoorg.crdt.exclusion import FORKED_REASON
+from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.reasons import ReasonCode
 from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, PENDING, REVOKED, TRUST_ACCEPT
-from samoorg.crdt.reasons import ReasonCode
 from samoorg.protocol.entry import Entry
 from samoorg.protocol.ids import peer_id
 from samoorg.protocol.invite_code import sign_acceptance

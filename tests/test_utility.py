@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.utility import UtilityParams, compute_utility
+from samoorg.crdt.algorithms.utility import UtilityParams, compute_utility
 from tests.community_fixtures import Author, views_of
 from tests.social_fixtures import post_idea, rate_idea, rate_member, trusted_star
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.index import EntryIndex
-from samoorg.crdt.reasons import Reason, ReasonCode
-from samoorg.crdt.views import DOMAINS, Views
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.reasons import Reason, ReasonCode
+from samoorg.crdt.framework.views import DOMAINS, Views
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry, decode_entry
 

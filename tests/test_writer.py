@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds import ratings
 from samoorg.crdt.kinds.trust import CONFIRM
 from samoorg.node.checkpoint import StoreViews, open_views, rebuild

@@ -4,11 +4,11 @@ Theory of operation
 -------------------
 An agreement is the ``agreement.new`` entry (its id is the agreement's id)
 plus every ``agreement.edit`` naming it; each carries one
-:class:`~samoorg.crdt.text_replica.Change` of the text CRDT. Anyone may edit:
+:class:`~samoorg.crdt.algorithms.text_replica.Change` of the text CRDT. Anyone may edit:
 agreements are public and written together.
 
 **Forked authors.** Like every view, this one never receives a forked
-author's entries (:mod:`samoorg.crdt.views`). Their characters therefore
+author's entries (:mod:`samoorg.crdt.framework.views`). Their characters therefore
 *disappear* from the text, and their acceptances from the members. A change
 of someone else that depends on one of their changes (it names it in
 ``deps`` or ``refs``) waits for it forever, on every node, whether or not the
@@ -32,10 +32,10 @@ text at them, or the acceptance is invalid; if we do not, it is *unverified*
 but still compares with the current hash. Each author's latest (highest seq)
 valid acceptance counts. Members are those who accepted.
 
-**Determinism.** This is a :class:`~samoorg.crdt.domain.BucketDomain` with one
+**Determinism.** This is a :class:`~samoorg.crdt.framework.domain.BucketDomain` with one
 bucket per agreement. Resolving a bucket sorts its entries canonically
 (author, seq) and feeds them to a fresh
-:class:`~samoorg.crdt.text_replica.Replica`, so the outcome is a function of
+:class:`~samoorg.crdt.algorithms.text_replica.Replica`, so the outcome is a function of
 the set of entries whatever the order of arrival. An entry that names an
 agreement or a change we do not hold (or one that is not an edit of this
 agreement) is *pending*, not invalid: it may still become applicable, and
@@ -61,8 +61,8 @@ a run of consecutive ids, so an edit costs a few bytes per change, not per
 character.
 
 :func:`parse` turns an entry into a record with a ready
-:class:`~samoorg.crdt.text_replica.Change`, or raises
-:class:`~samoorg.crdt.errors.RuleViolation` naming the field at fault.
+:class:`~samoorg.crdt.algorithms.text_replica.Change`, or raises
+:class:`~samoorg.crdt.framework.errors.RuleViolation` naming the field at fault.
 :func:`encode_ops` is the inverse used by the CLI; the body builders are
 :func:`new_body`, :func:`edit_body` and :func:`acceptance_body`.
 """
@@ -76,14 +76,14 @@ from itertools import pairwise
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, Final
 
-from samoorg.crdt.domain import BucketDomain
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.fields import found
-from samoorg.crdt.index import canonical_key
-from samoorg.crdt.reasons import Reason, ReasonCode, digested
-from samoorg.crdt.registry import Family, Sample, SampleContext
-from samoorg.crdt.text import CharId, DeleteOp, InsertOp
-from samoorg.crdt.text_replica import Change, Delete, Insert, Op, Replica
+from samoorg.crdt.algorithms.text import CharId, DeleteOp, InsertOp
+from samoorg.crdt.algorithms.text_replica import Change, Delete, Insert, Op, Replica
+from samoorg.crdt.framework.domain import BucketDomain
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.fields import found
+from samoorg.crdt.framework.index import canonical_key
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import digest
 from samoorg.protocol.entry import Entry

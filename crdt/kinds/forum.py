@@ -7,11 +7,11 @@ delivery order, with duplicates, is the same set; :meth:`ForumState.apply`
 only files entries.
 
 Cross-entry rules run when the view is read (:meth:`ForumState.view`, cached
-on the index version by :class:`~samoorg.crdt.domain.ResolvedDomain`): a
+on the index version by :class:`~samoorg.crdt.framework.domain.ResolvedDomain`): a
 comment on an entry the node does not hold yet is *pending* (it shows up
 once the idea arrives); a comment on a held entry that is not a valid idea
 is invalid. A forked author's ideas and comments never
-reach this domain (:mod:`samoorg.crdt.views`), so a comment on a forked
+reach this domain (:mod:`samoorg.crdt.framework.views`), so a comment on a forked
 author's idea is pending on every node, whether or not it holds the idea.
 """
 
@@ -22,18 +22,18 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.digest import sorted_ids
-from samoorg.crdt.domain import ResolvedDomain
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.fields import read_id, read_text
-from samoorg.crdt.reasons import Reason, ReasonCode, digested
-from samoorg.crdt.registry import Family, Sample, SampleContext
+from samoorg.crdt.framework.digest import sorted_ids
+from samoorg.crdt.framework.domain import ResolvedDomain
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.fields import read_id, read_text
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 IDEA_KIND: Final = "forum.idea"

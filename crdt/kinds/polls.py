@@ -15,7 +15,7 @@ one vote per trust-list member. Votes by others are listed as not counted.
 Polls and votes are grow-only sets keyed by entry id, so every delivery
 order gives the same state; the cross-entry rules run when the view is read.
 A forked author's polls and votes never reach this domain
-(:mod:`samoorg.crdt.views`); a vote on a forked author's poll is pending on
+(:mod:`samoorg.crdt.framework.views`); a vote on a forked author's poll is pending on
 every node.
 """
 
@@ -26,19 +26,19 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.digest import sorted_ids
-from samoorg.crdt.domain import ResolvedDomain
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.fields import read_id, read_int, read_text
-from samoorg.crdt.reasons import Reason, ReasonCode, digested
-from samoorg.crdt.registry import Family, Sample, SampleContext
+from samoorg.crdt.framework.digest import sorted_ids
+from samoorg.crdt.framework.domain import ResolvedDomain
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.fields import read_id, read_int, read_text
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import MAX_TIMESTAMP
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 POLL_KIND: Final = "poll.new"

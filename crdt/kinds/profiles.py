@@ -36,17 +36,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.domain import ResolvedDomain
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.fields import found, read_choice, read_text
-from samoorg.crdt.reasons import Reason, digested
-from samoorg.crdt.registry import Family, Sample, SampleContext
+from samoorg.crdt.framework.domain import ResolvedDomain
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.fields import found, read_choice, read_text
+from samoorg.crdt.framework.reasons import Reason, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 PROFILE_KIND: Final = "profile"

@@ -20,10 +20,10 @@ the score is an integer on the scale; no one rates themselves or their own
 idea; the subject of an idea rating must be an ``idea`` entry. A rating of an
 idea the node does not hold yet is *pending*, not invalid: it applies as soon
 as the idea arrives. A forked author's ratings never reach this domain, and
-their ideas are not held as far as views are concerned (:mod:`samoorg.crdt.views`):
+their ideas are not held as far as views are concerned (:mod:`samoorg.crdt.framework.views`):
 a rating of such an idea is pending on every node. A rating *of* a forked
 member stays (it names a key every node knows); utility leaves forked members
-out (:mod:`samoorg.crdt.social`).
+out (:mod:`samoorg.crdt.kinds.social`).
 """
 
 from __future__ import annotations
@@ -33,17 +33,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.digest import sorted_ids
-from samoorg.crdt.domain import ResolvedDomain
-from samoorg.crdt.fields import ID_SIZE, read_choice, read_id, read_int, read_text
-from samoorg.crdt.reasons import Reason, ReasonCode, digested
-from samoorg.crdt.registry import Family, Sample, SampleContext
+from samoorg.crdt.framework.digest import sorted_ids
+from samoorg.crdt.framework.domain import ResolvedDomain
+from samoorg.crdt.framework.fields import ID_SIZE, read_choice, read_id, read_int, read_text
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 KIND: Final = "rating"

@@ -76,9 +76,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from samoorg.crdt.domain import BucketDomain
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.fields import (
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.domain import BucketDomain
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.fields import (
     ID_SIZE,
     KEY_SIZE,
     MAX_NOTE,
@@ -88,9 +89,8 @@ from samoorg.crdt.fields import (
     read_integer,
     read_text,
 )
-from samoorg.crdt.money import Amount
-from samoorg.crdt.reasons import Reason, ReasonCode, digested, utc
-from samoorg.crdt.registry import Family, Sample, SampleContext
+from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested, utc
+from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
 from samoorg.protocol.errors import BadSignature
 from samoorg.protocol.ids import peer_id
@@ -99,7 +99,7 @@ from samoorg.protocol.invite_code import verify_acceptance
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 # -- kind names ---------------------------------------------------------------

@@ -3,7 +3,7 @@
 Every refusal the API sends is ``{"error": "<name>", "message": "<one line>"}``.
 The names are those of the error classes the CLI already reports
 (:mod:`samoorg.node.errors`, :mod:`samoorg.protocol.errors`,
-:mod:`samoorg.crdt.errors`), so a script sees the same name whether it ran a
+:mod:`samoorg.crdt.framework.errors`), so a script sees the same name whether it ran a
 command or called the API. :func:`error_name` finds the most specific entry of
 :data:`TAXONOMY` along the exception's class hierarchy. Errors that exist only
 at the HTTP layer (a missing token, a foreign ``Origin``) are :class:`ApiError`
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.errors import Ambiguous, HomeError, KeyFileError, NodeError, NotFound, StoreError
 from samoorg.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from samoorg.protocol.ids import BadIdentifier

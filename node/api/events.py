@@ -9,7 +9,7 @@ becomes one event per entry::
     data: {"id": "<hex>", "kind": "forum.idea", "author": "12D3KooW...", "seq": 4}
 
 :class:`ActionWatcher` adds one ``action`` event per item that newly needs
-the node's participant (``crdt/inbox.py``: an invite accepted, a commitment
+the node's participant (``crdt/kinds/inbox.py``: an invite accepted, a commitment
 to confirm or overdue, a poll closing), with the data of ``GET /inbox``'s
 items. It looks after batches of entries of the kinds the inbox reads (at
 most once every :data:`ACTION_GAP` seconds), and every :data:`ACTION_PERIOD`
@@ -158,7 +158,7 @@ class ActionWatcher:
     """
 
     def __init__(self, live: LiveViews, me: bytes, hub: EventHub) -> None:
-        from samoorg.crdt.inbox import READ_KINDS
+        from samoorg.crdt.kinds.inbox import READ_KINDS
 
         self.live = live
         self.me = me
@@ -174,7 +174,7 @@ class ActionWatcher:
 
     def check(self, *, announce: bool = True) -> list[dict[str, Any]]:
         """Publish (and return) the items not announced before."""
-        from samoorg.crdt.inbox import action_items
+        from samoorg.crdt.kinds.inbox import action_items
         from samoorg.node.api.shapes import item_json, jsonable
         from samoorg.node.store import now_ms
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from samoorg.crdt.errors import RuleViolation
+from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.api import shapes
@@ -249,7 +249,7 @@ async def ledger(request: Request) -> Response:
 
 async def inbox(request: Request) -> Response:
     """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
-    from samoorg.crdt.inbox import action_items
+    from samoorg.crdt.kinds.inbox import action_items
 
     ctx = _ctx(request)
     items = action_items(ctx.live.views, ctx.me, now_ms())

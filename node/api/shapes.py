@@ -17,13 +17,13 @@ from samoorg.protocol.ids import peer_id
 __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
-    from samoorg.crdt.inbox import ActionItem
+    from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Agreement
+    from samoorg.crdt.kinds.inbox import ActionItem
     from samoorg.crdt.kinds.pledges import Appeal, PledgeOutcome
     from samoorg.crdt.kinds.polls import Tally
+    from samoorg.crdt.kinds.social import SocialViews
     from samoorg.crdt.kinds.trust import InviteOutcome
-    from samoorg.crdt.social import SocialViews
-    from samoorg.crdt.views import Views
     from samoorg.node.store import StoreStats
     from samoorg.protocol.entry import Entry
 
@@ -54,7 +54,7 @@ def percent(part: int, whole: int, digits: int = PERCENT_DIGITS) -> str:
 
 def money_json(minor: int, currency: str) -> dict[str, str]:
     """The JSON shape of one amount: ``{"EUR": "100.00"}``."""
-    from samoorg.crdt.money import Amount
+    from samoorg.crdt.algorithms.money import Amount
 
     return {currency: Amount(currency, minor).format()}
 
@@ -119,7 +119,7 @@ def daemon_json(daemon: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def pool_json(views: Views, me: bytes, hops: int | None) -> dict[str, Any]:
     """``trust pool --json``: member count and the pool of intentions per currency."""
-    from samoorg.crdt.money import format_totals
+    from samoorg.crdt.algorithms.money import format_totals
 
     pool = views.trust.pool(me, hops)
     return {"members": pool.members, "pool": format_totals(pool.totals)}
@@ -127,7 +127,7 @@ def pool_json(views: Views, me: bytes, hops: int | None) -> dict[str, Any]:
 
 def trust_rows(views: Views, me: bytes, hops: int | None) -> list[dict[str, Any]]:
     """``trust list --json``: everyone reachable from ``me``, then forked participants."""
-    from samoorg.crdt.money import format_totals
+    from samoorg.crdt.algorithms.money import format_totals
 
     trust = views.trust
     reach = sorted(trust.reachable(me, hops).values(), key=lambda r: (r.distance, r.member))
@@ -285,7 +285,7 @@ def ledger_json(views: Views, me: bytes, with_member: bytes | None, mine: bool) 
     the same cycles); ``mine`` keeps the rows and cycles that involve ``me``,
     ``with_member`` those between ``me`` and that member.
     """
-    from samoorg.crdt.netting import suggest_netting
+    from samoorg.crdt.algorithms.netting import suggest_netting
 
     pledges = views.pledges
     debts = pledges.debts()
@@ -327,7 +327,7 @@ def ledger_json(views: Views, me: bytes, with_member: bytes | None, mine: bool) 
 
 
 def item_json(item: ActionItem) -> dict[str, Any]:
-    """One item of ``samoorg inbox --json`` (crdt/inbox.py decides what needs action)."""
+    """One item of ``samoorg inbox --json`` (crdt/kinds/inbox.py decides what needs action)."""
     amount = item.amount
     return {
         "kind": item.kind.value,
@@ -378,7 +378,7 @@ def held_appeal(views: Views, entry: Entry, kind: str) -> Appeal:
 
     A ``NotFound`` names the wrong kind; a ``RuleViolation`` says why the views void it.
     """
-    from samoorg.crdt.errors import RuleViolation
+    from samoorg.crdt.framework.errors import RuleViolation
     from samoorg.crdt.kinds.pledges import LABELS
     from samoorg.node.errors import NotFound
 
@@ -534,7 +534,7 @@ def tally_json(tally: Tally, now: int) -> dict[str, Any]:
 
 def held_agreement(views: Views, entry: Entry) -> Agreement:
     """The agreement whose ``agreement.new`` entry is ``entry``; a RuleViolation if ignored."""
-    from samoorg.crdt.errors import RuleViolation
+    from samoorg.crdt.framework.errors import RuleViolation
 
     found = views.agreements.get(entry.id)
     if found is None or entry.id in found.invalid:

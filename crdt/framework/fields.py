@@ -1,7 +1,7 @@
 """Typed reads of entry body fields for the social record kinds.
 
 Each reader returns the field with its Python type or raises
-:class:`~samoorg.crdt.errors.RuleViolation` naming the field, what was
+:class:`~samoorg.crdt.framework.errors.RuleViolation` naming the field, what was
 expected and what was found. Views turn that into a rejection reason; the CLI
 prints it as its one error line.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import MAX_MINOR, Amount, check_currency
+from samoorg.crdt.algorithms.money import MAX_MINOR, Amount, check_currency
+from samoorg.crdt.framework.errors import RuleViolation
 
 if TYPE_CHECKING:  # kept out of start-up: CLI modules import kind names early
     from samoorg.protocol import dcbor

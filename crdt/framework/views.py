@@ -7,7 +7,7 @@ Usage::
     views.invalid()                  # {entry id: reason} across all domains
     views.digests()                  # {domain name: state digest}
 
-Theory of operation. Each domain (a :class:`~samoorg.crdt.domain.Domain`
+Theory of operation. Each domain (a :class:`~samoorg.crdt.framework.domain.Domain`
 subclass) is created on first access and fed every held entry of its kinds.
 Later accesses feed it only the entries added to the index since its last
 update (:meth:`EntryIndex.added_since`), so adding entries to the index and
@@ -37,7 +37,7 @@ index and every domain used meanwhile is dropped (rebuilt on next use): a
 refused record leaves no trace in the views.
 
 Adding a domain: write its family module and register it
-(:mod:`samoorg.crdt.registry`); :data:`DOMAINS` follows the registry. A
+(:mod:`samoorg.crdt.framework.registry`); :data:`DOMAINS` follows the registry. A
 typed property returning ``self.domain(YourDomain)`` is optional sugar.
 """
 
@@ -47,10 +47,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from samoorg.crdt.bulk import paused_gc
-from samoorg.crdt.domain import Domain
-from samoorg.crdt.exclusion import FORKED_REASON
-from samoorg.crdt.index import EntryIndex
+from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.domain import Domain
+from samoorg.crdt.framework.exclusion import FORKED_REASON
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.reasons import Reason
+from samoorg.crdt.framework.registry import families
 from samoorg.crdt.kinds.agreements import AgreementState
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.pledges import PledgeState
@@ -58,20 +60,18 @@ from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.profiles import ProfilesState
 from samoorg.crdt.kinds.ratings import RatingsState
 from samoorg.crdt.kinds.trust import TrustState
-from samoorg.crdt.reasons import Reason
-from samoorg.crdt.registry import families
 
 if TYPE_CHECKING:
-    from samoorg.crdt.social import SocialViews
+    from samoorg.crdt.kinds.social import SocialViews
     from samoorg.protocol.entry import Entry
 
 DomainT = TypeVar("DomainT", bound=Domain)
 BULK: Final = 10_000
-"""Batches at least this large are applied with the cyclic GC paused (see crdt/bulk.py)."""
+"""Batches at least this large are applied with the cyclic GC paused (see ``bulk.py``)."""
 
 DOMAINS: Final[tuple[type[Domain], ...]] = tuple(f.domain for f in families())
 """Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
-visit them (:data:`samoorg.crdt.registry.FAMILY_MODULES` order)."""
+visit them (:data:`samoorg.crdt.framework.registry.FAMILY_MODULES` order)."""
 
 
 class Trial:
@@ -213,7 +213,7 @@ class Views:
 
     def social(self, root: bytes) -> SocialViews:
         """Forum, ratings, polls, tallies and utility for ``root``'s trust list."""
-        from samoorg.crdt.social import social_views
+        from samoorg.crdt.kinds.social import social_views
 
         return social_views(self, root)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.money import Amount
+from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.framework.errors import RuleViolation
 
 
 def largest_remainder(total: int, weights: Mapping[bytes, int]) -> dict[bytes, int]:

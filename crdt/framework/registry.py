@@ -13,11 +13,11 @@ everything about a few entry kinds that belong together (``forum.idea`` and
   place that writes the field names, used by the CLI, the API, the node and
   the test fixtures alike;
 * a decoder per kind (``Entry -> record``) that raises
-  :class:`~samoorg.crdt.errors.RuleViolation` for a body breaking the field
+  :class:`~samoorg.crdt.framework.errors.RuleViolation` for a body breaking the field
   rules, and nothing else, whatever the body;
 * the cross-entry rules and the state, as a
-  :class:`~samoorg.crdt.domain.Domain` subclass whose
-  :attr:`~samoorg.crdt.domain.Domain.decoders` maps each kind to its decoder;
+  :class:`~samoorg.crdt.framework.domain.Domain` subclass whose
+  :attr:`~samoorg.crdt.framework.domain.Domain.decoders` maps each kind to its decoder;
 * ``samples(ctx)``: a Hypothesis strategy of ``(kind, body)`` pairs that the
   decoders accept, drawing references (entry ids, keys) from ``ctx`` so that
   some samples also satisfy the cross-entry rules. Hypothesis is a test
@@ -29,7 +29,7 @@ The module ends with one declaration::
 
 and the family is registered by adding the module's name to
 :data:`FAMILY_MODULES` (the one registration line). Everything else reads
-the registry: :class:`~samoorg.crdt.views.Views` builds its domains from
+the registry: :class:`~samoorg.crdt.framework.views.Views` builds its domains from
 :func:`families` (in :data:`FAMILY_MODULES` order, which is the order of
 :meth:`Views.digests` and :meth:`Views.invalid`), the writer finds the domains
 judging a kind with :func:`family_of`, ``samoorg log`` names the known kinds
@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from samoorg.crdt.domain import Domain
+    from samoorg.crdt.framework.domain import Domain
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 

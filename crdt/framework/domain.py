@@ -1,4 +1,4 @@
-"""The contract every view domain follows, so :class:`~samoorg.crdt.views.Views` can drive it.
+"""The contract every view domain follows, so :class:`~.views.Views` can drive it.
 
 A domain owns a family of record kinds (``kinds``) and derives state from the
 entries of those kinds. The facade calls :meth:`Domain.apply` once with every
@@ -11,7 +11,7 @@ the convergence property the tests check with :meth:`Domain.digest`.
 A domain never receives an entry of a forked author (the facade filters them
 out, and rebuilds the domain if an author it has entries of becomes forked).
 To ask whether an entry it refers to is held, it uses
-:meth:`Views.holds <samoorg.crdt.views.Views.holds>`, which does not see
+:meth:`Views.holds <samoorg.crdt.framework.views.Views.holds>`, which does not see
 forked authors' entries either. A domain whose rules also read the forked set
 (for example "an acceptance naming a forked inviter is void") sets
 :attr:`Domain.reads_forked`, and is rebuilt whenever the set grows.
@@ -20,7 +20,7 @@ A domain may read other domains through ``self.views`` (for example the trust
 graph). If it caches anything derived from another domain, it must key that
 cache on ``self.views.index.version``: :class:`ResolvedDomain` does exactly that.
 
-Written once here, for every family (:mod:`samoorg.crdt.registry`):
+Written once here, for every family (:mod:`samoorg.crdt.framework.registry`):
 
 * :attr:`Domain.decoders` maps each kind to its decoder, and :attr:`Domain.kinds`
   follows from it;
@@ -39,13 +39,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from samoorg.crdt.digest import state_digest
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.reasons import Reason
+from samoorg.crdt.framework.digest import state_digest
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.reasons import Reason
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
 
 

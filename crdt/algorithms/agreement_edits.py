@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 from itertools import accumulate
 from typing import Final
 
+from samoorg.crdt.algorithms.text import DeleteOp, InsertOp, TextDoc
 from samoorg.crdt.kinds.agreements import (
     AGREEMENT_EDIT,
     AGREEMENT_NEW,
@@ -26,7 +27,6 @@ from samoorg.crdt.kinds.agreements import (
     encode_ops,
     new_body,
 )
-from samoorg.crdt.text import DeleteOp, InsertOp, TextDoc
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
 

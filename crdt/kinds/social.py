@@ -1,7 +1,7 @@
 """The social views for one trust list: forum, ratings, polls and utility together.
 
 Theory of operation. The forum, ratings and polls domains (reached through
-:class:`~samoorg.crdt.views.Views`) hold state that is the same on every
+:class:`~samoorg.crdt.framework.views.Views`) hold state that is the same on every
 node holding the same entries. Utility and poll tallies also depend on a
 trust list, which is relative to a root member ("everyone reachable from
 me"); :func:`social_views` combines both for one root.
@@ -17,15 +17,20 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from samoorg.crdt.digest import sorted_ids, state_digest
+from samoorg.crdt.algorithms.utility import (
+    DEFAULT_PARAMS,
+    UtilityParams,
+    UtilityResult,
+    compute_utility,
+)
+from samoorg.crdt.framework.digest import sorted_ids, state_digest
 from samoorg.crdt.kinds.forum import ForumView
 from samoorg.crdt.kinds.polls import PollsView, Tally
 from samoorg.crdt.kinds.ratings import SCORE_MAX, RatingsView
-from samoorg.crdt.utility import DEFAULT_PARAMS, UtilityParams, UtilityResult, compute_utility
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
 
 
 def rating_weights(ratings: RatingsView) -> dict[tuple[bytes, bytes], int]:

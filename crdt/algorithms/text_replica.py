@@ -35,9 +35,9 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.reasons import Reason, ReasonCode
-from samoorg.crdt.text import BadTextOp, CharId, DeleteOp, InsertOp, TextDoc
+from samoorg.crdt.algorithms.text import BadTextOp, CharId, DeleteOp, InsertOp, TextDoc
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.reasons import Reason, ReasonCode
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ state and recompute it lazily. ``mark`` and ``added_since(mark)`` give the
 entries added after a point, in arrival order, so views can update
 incrementally instead of rebuilding. ``retract`` removes the entries added
 last (a record the views refused, see :meth:`Views.trial
-<samoorg.crdt.views.Views.trial>`).
+<samoorg.crdt.framework.views.Views.trial>`).
 """
 
 from __future__ import annotations

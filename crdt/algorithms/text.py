@@ -44,7 +44,7 @@ cursor (``_cc``/``_cp`` and optionally ``_ci``/``_ip``) always describes the
 current structure or is reset.
 
 Remote operations must arrive after the characters they name (causal
-delivery); :mod:`samoorg.crdt.text_replica` holds changes until then.
+delivery); :mod:`samoorg.crdt.algorithms.text_replica` holds changes until then.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from typing import Final, NamedTuple
 
-from samoorg.crdt.errors import RuleViolation
-from samoorg.crdt.reasons import ReasonCode
+from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.reasons import ReasonCode
 
 CHUNK_MAX: Final = 64
 """Items per chunk before it is split in two."""

@@ -26,13 +26,13 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.kinds.pledges import COMMITTED, PledgeState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.trust import TrustState
-from samoorg.crdt.money import Amount
 
 if TYPE_CHECKING:
-    from samoorg.crdt.views import Views
+    from samoorg.crdt.framework.views import Views
 
 POLL_WINDOW_MS: Final = 72 * 3600 * 1000
 READ_KINDS: Final = frozenset((*TrustState.kinds, *PledgeState.kinds, *PollsState.kinds))

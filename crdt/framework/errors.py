@@ -2,13 +2,13 @@
 
 The CLI refuses such an action with the message; a view that receives the
 same entry from a peer ignores it and keeps the violation's :attr:`reason`
-(``samoorg log --invalid``). The :class:`~samoorg.crdt.reasons.ReasonCode`
+(``samoorg log --invalid``). The :class:`~samoorg.crdt.framework.reasons.ReasonCode`
 is the typed, stable part that state digests hash; the message is for people.
 """
 
 from __future__ import annotations
 
-from samoorg.crdt.reasons import Reason, ReasonCode
+from samoorg.crdt.framework.reasons import Reason, ReasonCode
 
 
 class RuleViolation(Exception):

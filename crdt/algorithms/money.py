@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from samoorg.crdt.errors import MalformedInput, RuleViolation
+from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
 
 _ZERO: Final = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE: Final = "BHD IQD JOD KWD LYD OMR TND"

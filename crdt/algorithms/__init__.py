@@ -1,0 +1,2 @@
+"""Algorithms the families use, free of entries and views: money amounts, netting of
+debts, utility (personalised PageRank), shares, and the text CRDT with its edit planner."""
