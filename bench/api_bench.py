@@ -21,6 +21,7 @@ community's first member (the root of its trust tree), starts
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -30,6 +31,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,7 +83,7 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-class _Client:
+class Client:
     def __init__(self, url: str, token: str) -> None:
         parts = urlsplit(url)
         assert parts.hostname is not None
@@ -105,19 +107,22 @@ class _Client:
         return took, json.loads(raw)
 
 
-def _percentiles(samples: list[float]) -> tuple[float, float]:
+def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
-def run() -> None:
-    """Print ingest, daemon start and per-endpoint latencies."""
-    total = int(os.environ.get("SAMOORG_BENCH_API_N", "100000"))
-    baseline = verify_rate()
+@contextlib.contextmanager
+def bench_node(total: int) -> Iterator[tuple[Path, NodeProcess, str]]:
+    """A daemon over the cached community of ``total`` entries: its home, process and token.
+
+    The home's identity is the community's first member; the start-up figures
+    (to ready, RSS) are reported as it starts.
+    """
     cached, ingest = _store(total)
     if ingest is not None:
-        report("ingest into the store (signatures checked)", ingest, "entries/s", baseline)
+        report("ingest into the store (signatures checked)", ingest, "entries/s", verify_rate())
     with tempfile.TemporaryDirectory(prefix="samoorg-api-bench-") as root:
         home = Home(Path(root) / "home")
         home.path.mkdir()
@@ -133,13 +138,21 @@ def run() -> None:
             report("daemon start to ready (views loaded)", took, "s", note=f"{total:,} entries")
             report("daemon RSS when ready", _rss_mb(node.pid), "MB")
             token = token_file(home).read_text(encoding="ascii").strip()
-            _measure(_Client(node.api_url, token))
-            _cli_reads(home.path)
+            yield home.path, node, token
         finally:
             node.stop()
 
 
-def _measure(client: _Client) -> None:
+def run() -> None:
+    """Print ingest, daemon start and per-endpoint latencies."""
+    total = int(os.environ.get("SAMOORG_BENCH_API_N", "100000"))
+    with bench_node(total) as (home, node, token):
+        assert node.api_url is not None
+        _measure(Client(node.api_url, token))
+        _cli_reads(home)
+
+
+def _measure(client: Client) -> None:
     writes = [
         client.call("POST", "/ideas", {"title": f"idea {n}", "body": "x" * 200})[0]
         for n in range(IDEAS)
@@ -165,12 +178,12 @@ def _measure(client: _Client) -> None:
     for path in endpoints:
         first, _ = client.call("GET", path)
         samples = [client.call("GET", path)[0] for _ in range(REQUESTS)]
-        p50, p95 = _percentiles(samples)
+        p50, p95 = percentiles(samples)
         if path == "/openapi.json":
             base_p50 = p50
         ratio = f"p95 {p95:.2f} ms, first {first * 1000:.1f} ms"
         report(f"GET {path[:40]} p50", p50, "ms", base_p50 or None, ratio)
-    p50, p95 = _percentiles(writes)
+    p50, p95 = percentiles(writes)
     report("POST /ideas p50", p50, "ms", base_p50, f"p95 {p95:.2f} ms")
 
 

@@ -1,28 +1,27 @@
 """Public agreements: ``agreement new/edit/show/accept/history/blame/list`` and ``members``.
 
-Writes go through :func:`_record`: the entries of one command (a large text
-takes several) are signed and checked against the views inside one store
-transaction, so a refused or interrupted command stores nothing.
+Writes are the actions of :mod:`samoorg.node.actions.agreements` (through the
+daemon when one runs): the entries of one command (a large text takes several)
+are signed and checked against the views inside one store transaction, so a
+refused or interrupted command stores nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from samoorg.cli.community import (
-    flagged_label,
+    act,
     hex_prefix,
     load_views,
     peer_label,
     resolve_entry,
-    writer,
 )
 from samoorg.cli.context import Session, session
-from samoorg.cli.output import Instant, count, format_time, print_json, print_table
+from samoorg.cli.output import count, format_time, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -35,14 +34,11 @@ from samoorg.cli.paging import (
 )
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
-from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
-    from samoorg.crdt.algorithms.agreement_edits import Step
     from samoorg.crdt.framework.views import Views
-    from samoorg.crdt.kinds.agreements import Accepted, Agreement
+    from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.node.names import Names
-    from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FileOption = Annotated[
@@ -86,16 +82,6 @@ def _agreement(state: Session, views: Views, prefix: str) -> Agreement:
     return held_agreement(views, resolve_entry(state, prefix, AGREEMENT_NEW))
 
 
-def _record(
-    state: Session, views: Views, steps: Callable[[Sequence[Entry]], Step | None]
-) -> list[Entry]:
-    """Sign the entries ``steps`` yields and store them if every view accepts them all."""
-    from samoorg.crdt.kinds.agreements import AGREEMENT_KINDS
-
-    assert views is state.live().views, "expected the session's views"
-    return writer(state).write_chain(steps, kinds=AGREEMENT_KINDS)
-
-
 def _preview(text: str) -> str:
     flat = " ".join(text.split()) if text.strip() else text.replace("\n", "⏎")
     return flat if len(flat) <= PREVIEW else flat[: PREVIEW - 1] + "…"
@@ -116,20 +102,8 @@ def new(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish a new agreement with the text of FILE."""
-    from samoorg.crdt.algorithms.agreement_edits import create_steps
-    from samoorg.crdt.kinds.agreements import MAX_TITLE
-
-    text = _read_text(file)
-    if not text.strip():
-        raise RuleViolation(f"expected some text in {file}, found none")
-    if not title.strip() or len(title) > MAX_TITLE:
-        raise RuleViolation(f"expected a title of 1 to {MAX_TITLE} characters")
-    state = session(ctx)
-    views = load_views(state)
-    made = _record(state, views, create_steps(title, text))
-    agreement = views.agreements.get(made[0].id)
-    assert agreement is not None
-    _print_written("created agreement", agreement, made, as_json)
+    body = {"title": title, "text": _read_text(file), "source": str(file)}
+    _print_written("created agreement", act(session(ctx), "agreement.new", body).shape, as_json)
 
 
 @agreement_app.command("edit")
@@ -137,45 +111,21 @@ def edit(
     ctx: typer.Context, agreement_id: IdArgument, file: FileOption, as_json: JsonFlag = False
 ) -> None:
     """Change an agreement's text to FILE's (the difference is recorded, not the whole text)."""
-    from samoorg.crdt.algorithms.agreement_edits import edit_steps
-
-    wanted = _read_text(file)
-    state, views, agreement = _open(ctx, agreement_id)
-    current = agreement.text
-    if wanted == current:
-        raise RuleViolation(
-            f"{file} matches the current text of {_short(agreement.doc)}; nothing to record"
-        )
-    doc = agreement.doc
-    steps = edit_steps(agreement, wanted)
-    assert steps is not None, "the texts differ"
-    made = _record(state, views, steps)
-    updated = views.agreements.get(doc)
-    assert updated is not None
-    _print_written("recorded edit of", updated, made, as_json)
+    body = {"text": _read_text(file), "source": str(file)}
+    shape = act(session(ctx), "agreement.edit", body, agreement_id).shape
+    _print_written("recorded edit of", shape, as_json)
 
 
-def _print_written(verb: str, agreement: Agreement, made: Sequence[Entry], as_json: bool) -> None:
-    history = {row.entry.id: row for row in agreement.history()}
-    inserted = sum(history[e.id].inserted for e in made)
-    deleted = sum(history[e.id].deleted for e in made)
+def _print_written(verb: str, shape: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print_json(
-            {
-                "agreement": agreement.doc.hex(),
-                "title": agreement.title,
-                "entries": [e.id.hex() for e in made],
-                "inserted": inserted,
-                "deleted": deleted,
-                "version": agreement.version.hex(),
-            }
-        )
+        print_json(shape)
         return
     typer.echo(
-        f'{verb} {_short(agreement.doc)} "{agreement.title}": '
-        f"+{inserted} -{deleted} characters in {count(len(made), 'entry', 'entries')}"
+        f'{verb} {shape["agreement"][:SHORT]} "{shape["title"]}": '
+        f"+{shape['inserted']} -{shape['deleted']} characters in "
+        f"{count(len(shape['entries']), 'entry', 'entries')}"
     )
-    typer.echo(f"version {_short(agreement.version)}")
+    typer.echo(f"version {shape['version'][:SHORT]}")
 
 
 @agreement_app.command("show")
@@ -221,93 +171,68 @@ def show(
 @agreement_app.command("accept")
 def accept(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Sign your acceptance of the agreement's current version (its hash)."""
-    from samoorg.crdt.kinds.agreements import AGREEMENT_ACCEPT, acceptance_body
-
-    state, views, agreement = _open(ctx, agreement_id)
-    doc, version = agreement.doc, agreement.version
-    mine = agreement.accepted.get(state.public_key())
-    if mine is not None and mine.version == version:
-        raise RuleViolation(
-            f'you already accepted the current version {_short(version)} of "{agreement.title}"'
-        )
-    body = acceptance_body(doc, agreement.heads, version)
-    made = _record(state, views, lambda made: None if made else (AGREEMENT_ACCEPT, body))
+    shape = act(session(ctx), "agreement.accept", {}, agreement_id).shape
     if as_json:
-        print_json({"agreement": doc.hex(), "version": version.hex(), "entry": made[0].id.hex()})
+        print_json(shape)
         return
-    typer.echo(f'accepted version {_short(version)} of "{agreement.title}" ({_short(doc)})')
+    typer.echo(
+        f'accepted version {shape["version"][:SHORT]} of "{shape["title"]}" '
+        f"({shape['agreement'][:SHORT]})"
+    )
+
+
+def _about(ctx: typer.Context, agreement_id: str, what: str) -> tuple[Session, dict[str, Any]]:
+    """The ``history`` or ``blame`` (``what``) of an agreement: from the daemon, or the store."""
+    from samoorg.node.api import agreement_shapes
+
+    build = {"history": agreement_shapes.history_json, "blame": agreement_shapes.blame_json}[what]
+    state = session(ctx)
+    prefix = hex_prefix(agreement_id)
+
+    def local() -> dict[str, Any]:
+        views = load_views(state)
+        agreement = _agreement(state, views, prefix)
+        return agreement_shapes.titled(agreement, build(views, agreement))
+
+    return state, state.ask(lambda daemon: daemon.get(f"/agreements/{prefix}/{what}"), local)
+
+
+def _label(row: dict[str, Any], names: Names) -> str:
+    """The author of a row (``author``, ``forked``), as :func:`flagged_label` writes it."""
+    label = peer_label(names, row["author"])
+    return f"{label} FORKED" if row["forked"] else label
 
 
 @agreement_app.command("history")
 def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Who changed what: every edit with what it inserted and deleted, oldest first."""
-    state, views, agreement = _open(ctx, agreement_id)
-    names = state.names()
-    names = state.names()
-    rows = agreement.history()
-    held = [
-        (e, "pending", agreement.pending[e.id])
-        for e in agreement.entries.values()
-        if e.id in agreement.pending
-    ] + [
-        (e, "invalid", agreement.invalid[e.id])
-        for e in agreement.entries.values()
-        if e.id in agreement.invalid
-    ]
+    state, answer = _about(ctx, agreement_id, "history")
     if as_json:
-        print_json(
-            [
-                {
-                    "entry": row.entry.id.hex(),
-                    "author": peer_id(row.entry.author),
-                    "forked": views.is_forked(row.entry.author),
-                    "timestamp": Instant(row.entry.timestamp),
-                    "inserted": row.inserted,
-                    "deleted": row.deleted,
-                    "inserted_text": [*row.inserted_pieces],
-                    "deleted_text": [*row.deleted_pieces],
-                    "deps": [d.hex() for d in row.deps],
-                    "status": "applied",
-                }
-                for row in rows
-            ]
-            + [
-                {
-                    "entry": e.id.hex(),
-                    "author": peer_id(e.author),
-                    "forked": views.is_forked(e.author),
-                    "timestamp": Instant(e.timestamp),
-                    "status": status,
-                    "reason": reason.text,
-                    "code": reason.code.value,
-                }
-                for e, status, reason in held
-            ]
-        )
+        print_json(answer["items"])
         return
+    names = state.names()
     table = [
         (
-            format_time(row.entry.timestamp),
-            flagged_label(views, names, row.entry.author),
-            _short(row.entry.id),
-            f"+{row.inserted} -{row.deleted}",
-            _preview(" … ".join(row.inserted_pieces)),
-            _preview(" … ".join(row.deleted_pieces)),
+            format_time(row["timestamp"]),
+            _label(row, names),
+            row["entry"][:SHORT],
+            f"+{row['inserted']} -{row['deleted']}",
+            _preview(" … ".join(row["inserted_text"])),
+            _preview(" … ".join(row["deleted_text"])),
         )
-        for row in rows
-    ] + [
-        (
-            format_time(e.timestamp),
-            flagged_label(views, names, e.author),
-            _short(e.id),
-            status,
-            reason.text,
+        if row["status"] == "applied"
+        else (
+            format_time(row["timestamp"]),
+            _label(row, names),
+            row["entry"][:SHORT],
+            row["status"],
+            row["reason"],
             "",
         )
-        for e, status, reason in held
+        for row in answer["items"]
     ]
     print_table(
-        f"{agreement.title} ({_short(agreement.doc)})",
+        f"{answer['title']} ({answer['agreement'][:SHORT]})",
         ["time (UTC)", "author", "entry", "change", "inserted", "deleted"],
         table,
     )
@@ -316,35 +241,20 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
 @agreement_app.command("blame")
 def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = False) -> None:
     """Authorship line by line: the last edit that touched each line of the current text."""
-    state, views, agreement = _open(ctx, agreement_id)
-    names = state.names()
-    lines = agreement.blame()
+    state, answer = _about(ctx, agreement_id, "blame")
     if as_json:
-        print_json(
-            [
-                {
-                    "line": line.number,
-                    "text": line.text,
-                    "entry": line.entry.id.hex(),
-                    "author": peer_id(line.entry.author),
-                    "forked": views.is_forked(line.entry.author),
-                    "timestamp": Instant(line.entry.timestamp),
-                    "authors": [peer_id(a) for a in line.authors],
-                }
-                for line in lines
-            ]
-        )
+        print_json(answer["items"])
         return
     names = state.names()
     rows = [
         (
-            line.number,
-            _short(line.entry.id)[:8],
-            flagged_label(views, names, line.entry.author),
-            format_time(line.entry.timestamp)[:10],
-            line.text.rstrip("\n"),
+            line["line"],
+            line["entry"][:8],
+            _label(line, names),
+            format_time(line["timestamp"])[:10],
+            line["text"].rstrip("\n"),
         )
-        for line in lines
+        for line in answer["items"]
     ]
     print_table(None, ["line", "entry", "author", "date", "text"], rows)
 
@@ -393,80 +303,52 @@ def members(
     as_json: JsonFlag = False,
 ) -> None:
     """Members are those who accepted the agreements; shows which version each accepted."""
+    from samoorg.node.api import agreement_shapes
+
     state = session(ctx)
     names = state.names()
-    views = load_views(state)
-    if agreement_id is not None:
-        agreement = _agreement(state, views, agreement_id)
-        _print_acceptances(views, agreement, names, as_json)
+    prefix = None if agreement_id is None else hex_prefix(agreement_id)
+
+    def local() -> dict[str, Any]:
+        views = load_views(state)
+        if prefix is None:
+            return {"items": agreement_shapes.members_json(views)}
+        return agreement_shapes.acceptances_json(views, _agreement(state, views, prefix))
+
+    answer = state.ask(lambda daemon: daemon.get("/members", {"agreement": prefix}), local)
+    if prefix is not None:
+        _print_acceptances(answer, names, as_json)
         return
-    agreements = views.agreements.all()
-    people: dict[bytes, list[Accepted]] = {}
-    for agreement in agreements:
-        for author, accepted in agreement.accepted.items():
-            people.setdefault(author, []).append(accepted)
-    total = len(agreements)
-    result = [
-        {
-            "member": peer_id(author),
-            "forked": views.is_forked(author),
-            "accepted": len(found),
-            "current": sum(1 for a in found if a.status == "current"),
-            "of": total,
-            "status": "member" if len(found) == total else "partial",
-        }
-        for author, found in sorted(people.items(), key=lambda item: peer_id(item[0]))
-    ]
     if as_json:
-        print_json(result)
+        print_json(answer["items"])
         return
     rows = [
         (
-            flagged_label(views, names, author),
-            f"{row['accepted']} of {total}",
-            f"{row['current']} of {total}",
+            _label({"author": row["member"], "forked": row["forked"]}, names),
+            f"{row['accepted']} of {row['of']}",
+            f"{row['current']} of {row['of']}",
             row["status"],
         )
-        for (author, _), row in zip(
-            sorted(people.items(), key=lambda item: peer_id(item[0])), result, strict=True
-        )
+        for row in answer["items"]
     ]
     print_table(None, ["participant", "accepted", "current versions", "status"], rows)
 
 
-def _print_acceptances(views: Views, agreement: Agreement, names: Names, as_json: bool) -> None:
-    accepted = sorted(agreement.accepted.items(), key=lambda item: item[1].entry.timestamp)
+def _print_acceptances(answer: dict[str, Any], names: Names, as_json: bool) -> None:
     if as_json:
-        print_json(
-            {
-                "agreement": agreement.doc.hex(),
-                "title": agreement.title,
-                "version": agreement.version.hex(),
-                "members": [
-                    {
-                        "member": peer_id(author),
-                        "forked": views.is_forked(author),
-                        "version": a.version.hex(),
-                        "status": a.status,
-                        "current": a.status == "current",
-                        "accepted_at": Instant(a.entry.timestamp),
-                    }
-                    for author, a in accepted
-                ],
-            }
-        )
+        print_json(answer)
         return
     rows = [
         (
-            flagged_label(views, names, author),
-            _short(a.version),
-            a.status,
-            format_time(a.entry.timestamp),
+            _label({"author": a["member"], "forked": a["forked"]}, names),
+            a["version"][:SHORT],
+            a["status"],
+            format_time(a["accepted_at"]),
         )
-        for author, a in accepted
+        for a in answer["members"]
     ]
     print_table(
-        f"{agreement.title}: version {_short(agreement.version)}",
+        f"{answer['title']}: version {answer['version'][:SHORT]}",
         ["member", "accepted version", "status", "accepted at (UTC)"],
         rows,
     )

@@ -2,14 +2,17 @@
 
 * :func:`load_views` gives the :class:`~samoorg.crdt.framework.views.Views` of the local
   store (from the checkpoint, ``node/checkpoint.py``) once per command.
-* :func:`record` signs a new record only if the views accept it, through the
-  one write path (:mod:`samoorg.node.writer`): refused with the view's own
-  reason, inside the store's write transaction. The CLI and a peer therefore
-  apply exactly the same rules, and the CLI's error line is the reason that
-  ``samoorg log --invalid`` would show.
+* every write is an action (:mod:`samoorg.node.actions`), signed only if the
+  views accept it, through the one write path (:mod:`samoorg.node.writer`):
+  refused with the view's own reason, inside the store's write transaction.
+  The CLI and a peer therefore apply exactly the same rules, and the CLI's
+  error line is the reason that ``samoorg log --invalid`` would show.
+* :func:`act` runs a write action (:mod:`samoorg.node.actions`) through the
+  running daemon, or on the store when none runs: the same output either way.
 * :func:`resolve_member` and :func:`member_label` turn what a user types into
   keys and keys into the one short label (``node/names.py``): whole ids,
-  unique prefixes or suffixes of 6+ characters, petnames and profile names.
+  unique prefixes or suffixes of 6+ characters, petnames and profile names
+  (the rules are :mod:`samoorg.node.actions.refs`, shared with the API).
   :func:`flagged_label` adds ``FORKED`` for a participant a fork proof flags
   (every view ignores their entries, but others' records may still name them).
 """
@@ -17,17 +20,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from samoorg.crdt.algorithms.money import Amount
-from samoorg.crdt.framework.errors import MalformedInput
 
 if TYPE_CHECKING:
     from samoorg.cli.context import Session
     from samoorg.crdt.framework.views import Views
+    from samoorg.node.actions import Actor, Done
     from samoorg.node.names import Names
-    from samoorg.node.writer import Writer
-    from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
 
@@ -43,43 +44,56 @@ def load_views(state: Session) -> Views:
     return state.live().views
 
 
-def record(state: Session, kind: str, body: Mapping[str, dcbor.Value]) -> Entry:
-    """Sign and store ``kind``/``body`` through the one write path (``node/writer.py``).
-
-    Raises :class:`RuleViolation` with the view's reason; nothing is stored
-    then and the views are as before. Otherwise the views hold the entry.
-    """
-    return writer(state).write(kind, body)
-
-
-def writer(state: Session) -> Writer:
-    """The session's :class:`~samoorg.node.writer.Writer`."""
-    from samoorg.node.writer import Writer
-
-    return Writer(state.store(), state.live(), state.signer())
-
-
 def hex_prefix(text: str, what: str = "an entry id") -> str:
     """``text`` as a lowercase id prefix of at least 4 hex digits, or a usage error."""
-    wanted = text.strip().lower()
-    if len(wanted) < 4 or any(c not in "0123456789abcdef" for c in wanted):
-        raise MalformedInput(f"expected {what} (at least 4 hex digits), found {text!r}")
-    return wanted
+    from samoorg.node.actions.refs import hex_prefix as checked
+
+    return checked(text, what)
 
 
 def resolve_entry(state: Session, prefix: str, *kinds: str) -> Entry:
-    """The stored entry whose id starts with ``prefix``, among entries of ``kinds``.
+    """The stored entry whose id starts with ``prefix``, which must be of one of ``kinds``.
 
     An ambiguous prefix is refused naming the candidates (``node/names.py``).
     """
-    from samoorg.node.names import resolve_entry as resolve
+    from samoorg.node.actions.refs import resolve_entry as resolved
 
-    return resolve(state.store(), state.local_names, hex_prefix(prefix), kinds)
+    return resolved(state.store(), None, prefix, *kinds, names=state.local_names)
 
 
 def resolve_member(state: Session, text: str) -> bytes:
     """A participant key from a full id, a unique id prefix/suffix (6+ characters) or a name."""
     return state.resolve_member(text)
+
+
+def actor(state: Session) -> Actor:
+    """The :class:`~samoorg.node.actions.Actor` of the session (its key loaded when signing)."""
+    from samoorg.node.actions import Actor
+
+    return Actor(
+        state.home,
+        state.store(),
+        state.live(),
+        state.public_key(),
+        state.signer,
+        names_of=state.local_names,
+    )
+
+
+def act(state: Session, name: str, body: Mapping[str, Any], ident: str | None = None) -> Done:
+    """Run the write action ``name`` (:data:`~samoorg.node.actions.table.ACTIONS`).
+
+    Through the running daemon's API when there is one (the same JSON body),
+    else on the store; the answer is the same :class:`~samoorg.node.actions.Done`
+    either way (without ``entries`` when the daemon signed them). A body too
+    large for the API is written on the store directly: the one write path
+    makes both correct.
+    """
+    from samoorg.node.actions.table import action
+
+    chosen = action(name)
+    local = lambda: chosen.call(actor(state), body, ident)  # noqa: E731
+    return state.ask(lambda daemon: daemon.act(chosen, body, ident), local)
 
 
 def member_label(names: Names, key: bytes) -> str:
@@ -101,6 +115,14 @@ def peer_label(names: Names, text: str | None) -> str:
 def money(amount: Amount | None) -> str:
     """``"100.00 EUR"`` (empty for ``None``)."""
     return "" if amount is None else f"{amount.format()} {amount.currency}"
+
+
+def print_notes(done: Done) -> None:
+    """An action's remarks for a person, one line each on stderr."""
+    import sys
+
+    for note in done.notes:
+        sys.stderr.write(note + "\n")
 
 
 def totals_text(totals: Mapping[str, str]) -> str:

@@ -84,7 +84,7 @@ class Session:
         if self._live is None:
             from samoorg.node.checkpoint import open_views, save_if_behind
 
-            self._live = open_views(self.store())
+            self._live = open_views(self.store(), freeze=True)
             save_if_behind(self._live)
         return self._live
 
@@ -100,16 +100,18 @@ class Session:
 
     def ask(self, remote: Callable[[DaemonClient], T], local: Callable[[], T]) -> T:
         """``remote(daemon)`` when the daemon runs, else (or if it does not answer) ``local()``."""
-        from samoorg.cli.daemon_client import DaemonUnavailable
+        from samoorg.cli.daemon_client import DaemonSkipped, DaemonUnavailable
 
         client = self.daemon()
         if client is not None:
             try:
                 return remote(client)
+            except DaemonSkipped:
+                pass
             except DaemonUnavailable as exc:
                 import sys
 
-                sys.stderr.write(f"warning: the daemon did not answer ({exc}); reading the store\n")
+                sys.stderr.write(f"warning: the daemon did not answer ({exc}); using the store\n")
                 self._daemon = None
         return local()
 
@@ -131,12 +133,9 @@ class Session:
 
     def resolve_member(self, text: str) -> bytes:
         """The participant ``text`` names (id, id fragment or name), resolved locally."""
-        from samoorg.protocol.ids import BadIdentifier, parse_peer_id
+        from samoorg.node.actions.refs import resolve_member
 
-        try:
-            return parse_peer_id(text)
-        except BadIdentifier:
-            return self.local_names().resolve(text)
+        return resolve_member(self.local_names(), text)
 
     def close(self) -> None:
         """Release the store."""

@@ -25,15 +25,21 @@ import http.client
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote, urlencode, urlsplit
 
 from samoorg.cli.paging import Page, Paging
-from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
 from samoorg.node.errors import Ambiguous, NodeError, NotFound, StoreError
 from samoorg.node.home import Home
 from samoorg.protocol.errors import LocalProtocolError, RemoteProtocolError
 from samoorg.protocol.ids import BadIdentifier
+
+if TYPE_CHECKING:
+    from samoorg.node.actions import Action, Done
+
+NOTES_HEADER: Final = "samoorg-notes"
+"""The header of a write's remarks (:data:`samoorg.node.api.routes.NOTES_HEADER`)."""
 
 TIMEOUT: Final = 10.0
 """Seconds to wait for the daemon before the command gives up on it."""
@@ -42,6 +48,7 @@ PAGE_LIMIT: Final = 500
 """Items asked for per request when a command wants every item (``--all``)."""
 
 _ERRORS: Final[dict[str, type[Exception]]] = {
+    "malformed_input": MalformedInput,
     "rule_violation": RuleViolation,
     "not_found": NotFound,
     "ambiguous": Ambiguous,
@@ -57,8 +64,16 @@ class DaemonUnavailable(Exception):
     """The daemon did not answer; the command falls back to the store."""
 
 
+class DaemonSkipped(DaemonUnavailable):
+    """The request is not for the API (a body over its cap): the command uses the store."""
+
+
 class DaemonRefused(NodeError):
     """An API refusal without a counterpart in the taxonomy (a bad token, a rate limit)."""
+
+
+class DaemonLost(NodeError):
+    """A write was sent but no answer came: it may or may not be stored (never retried)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,23 @@ class DaemonClient:
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
         """``POST /api/v1{path}`` with a JSON body."""
         return self._request("POST", path, json.dumps(body).encode())
+
+    def act(self, action: Action, body: Mapping[str, Any], ident: str | None = None) -> Done:
+        """Run a write action on the daemon: the same :class:`Done` as offline, without entries.
+
+        A body larger than the API accepts raises :class:`DaemonSkipped`
+        before anything is sent (the command then writes on the store).
+        """
+        from samoorg.node.actions import Done
+        from samoorg.node.api.security import MAX_BODY
+
+        path = action.path.replace("{id}", quote(ident or "", safe=""))
+        data = json.dumps(body).encode()
+        if len(data) > MAX_BODY:
+            raise DaemonSkipped(f"the body is larger than the API's {MAX_BODY} bytes")
+        shape, headers = self._exchange(action.method.upper(), path, data)
+        notes = json.loads(headers.get(NOTES_HEADER, "[]"))
+        return Done(shape, (), tuple(str(n) for n in notes))
 
     def page(self, path: str, params: Mapping[str, Any], asked: Paging) -> Page:
         """The page ``asked`` for of a listing (every item, page by page, for ``--all``)."""
@@ -104,27 +136,50 @@ class DaemonClient:
                 return
 
     def _request(self, method: str, path: str, body: bytes | None) -> Any:
+        return self._exchange(method, path, body)[0]
+
+    def _exchange(self, method: str, path: str, body: bytes | None) -> tuple[Any, dict[str, str]]:
+        """The answer's JSON and headers (lowercase names); errors raised as the CLI's."""
         headers = {"Authorization": f"Bearer {self.token}", "Host": f"{self.host}:{self.port}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
+        sent = False
         try:
+            connection.connect()
+            sent = method != "GET"
             connection.request(method, "/api/v1" + path, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read(MAX_ANSWER + 1)
         except (OSError, http.client.HTTPException) as exc:
+            if sent:  # a write may have been stored: writing it again offline could double it
+                raise DaemonLost(
+                    f"the daemon did not answer ({exc}); the record may have been stored: "
+                    "see 'samoorg log --limit 5' before trying again"
+                ) from None
             raise DaemonUnavailable(str(exc)) from None
         finally:
             connection.close()
+        answer_headers = {k.lower(): v for k, v in response.getheaders()}
         try:
             value = json.loads(data)
         except ValueError:
-            raise DaemonUnavailable(f"expected JSON from the daemon, found {data[:40]!r}") from None
+            found = f"expected JSON from the daemon, found {data[:40]!r}"
+            raise (DaemonLost if sent else DaemonUnavailable)(found) from None
         if response.status < 400:
-            return value
+            return value, answer_headers
         name = value.get("error") if isinstance(value, dict) else None
         message = value.get("message", "") if isinstance(value, dict) else ""
-        raise _ERRORS.get(str(name), DaemonRefused)(message or f"the daemon answered {name}")
+        raise _error_class(str(name))(message or f"the daemon answered {name}")
+
+
+def _error_class(name: str) -> type[Exception]:
+    """The error the CLI raises for an API error ``name`` (the one it raises offline)."""
+    if name == "bad_invite_code":
+        from samoorg.protocol.invite_code import BadInviteCode
+
+        return BadInviteCode
+    return _ERRORS.get(name, DaemonRefused)
 
 
 def _page(answer: Mapping[str, Any], items: list[Any]) -> Page:

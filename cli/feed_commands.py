@@ -176,29 +176,23 @@ def _check_kinds(state: Session, kinds: Sequence[str]) -> None:
 def _print_invalid(
     state: Session, author: bytes | None, kinds: list[str], asked: Paging, as_json: bool
 ) -> None:
-    """``log --invalid``: entries the views ignore and why, newest first (read locally)."""
-    from samoorg.node.api.shapes import log_page
+    """``log --invalid``: entries the views ignore and why, newest first."""
+    from samoorg.node.api.shapes import invalid_items, log_page
 
-    reasons = state.live().views.invalid()
-    rows = (
-        (rowid, entry)
-        for rowid, entry in state.store().entries_newest_first(
-            before=asked.start or None, author=author, kinds=kinds or None
+    def local() -> Page:
+        reasons = state.live().views.invalid()
+        rows = (
+            (rowid, entry)
+            for rowid, entry in state.store().entries_newest_first(
+                before=asked.start or None, author=author, kinds=kinds or None
+            )
+            if entry.id in reasons
         )
-        if entry.id in reasons
-    )
-    items, next_cursor = log_page(rows, asked.limit)
-    page = Page(
-        [
-            {
-                **e,
-                "invalid": reasons[bytes.fromhex(e["id"])].text,
-                "code": reasons[bytes.fromhex(e["id"])].code.value,
-            }
-            for e in items
-        ],
-        next_cursor,
-    )
+        items, next_cursor = log_page(rows, asked.limit)
+        return Page(invalid_items(items, reasons), next_cursor)
+
+    query = {"author": None if author is None else peer_id(author), "kind": kinds or None}
+    page = state.ask(lambda daemon: daemon.page("/log", {**query, "invalid": True}, asked), local)
     if as_json:
         print_json(page.as_json())
         return

@@ -36,7 +36,9 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "Pledges": ("pledge", "request", "initiative", "ledger"),
     "Social": ("idea", "comment", "rate", "ratings", "utility", "distribute", "poll", "vote"),
     "Agreements": ("agreement", "members"),
+    "Portal": ("listing", "review"),
     "Network": ("node", "peer", "peers", "sync", "follow", "unfollow"),
+    "Web organizer": ("web",),
 }
 """Every top-level command under one topic (a test checks them against the registry)."""
 _WHOLE: Final = 10_000

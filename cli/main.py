@@ -101,6 +101,8 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "inbox_commands": ("inbox",),
     "name_commands": ("name",),
     "profile_commands": ("profile",),
+    "portal_commands": ("listing", "review"),
+    "web_commands": ("web",),
 }
 """Each ``samoorg.cli`` module and the top-level commands its ``register`` adds
 (a test checks that the two agree)."""

@@ -10,10 +10,10 @@ from urllib.parse import quote
 import typer
 
 from samoorg.cli.community import (
+    act,
     load_views,
     now,
     peer_label,
-    record,
     resolve_entry,
     resolve_member,
     totals_text,
@@ -33,24 +33,8 @@ from samoorg.cli.paging import (
 from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import (
-    CLOSING,
-    COMMIT,
-    FORGIVE,
-    FULFIL,
     INITIATIVE,
-    INTEND,
-    OPEN,
     REQUEST,
-    REVISE,
-    WITHDRAW,
-    appeal_close_body,
-    close_body,
-    commit_body,
-    initiative_body,
-    intend_body,
-    request_body,
-    revise_body,
-    withdraw_body,
 )
 from samoorg.node.api.shapes import (
     appeal_detail,
@@ -60,13 +44,12 @@ from samoorg.node.api.shapes import (
     listed_pledges,
     pledge_row,
 )
-from samoorg.node.errors import NotFound
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.framework.views import Views
-    from samoorg.crdt.kinds.pledges import Appeal, PledgeOutcome
-    from samoorg.protocol import dcbor
+    from samoorg.crdt.kinds.pledges import Appeal
+    from samoorg.node.actions import Done
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ForceFlag = Annotated[
@@ -102,59 +85,34 @@ def pledge_intend(
         str | None, typer.Option("--initiative", help="An initiative id.")
     ] = None,
     force: ForceFlag = False,
+    listing: Annotated[
+        str | None,
+        typer.Option(
+            "--listing", help="A portal listing this pays or gives for (--to: its author)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Record an intention to give; prints its id. You may revise or withdraw it later."""
-    state = session(ctx)
-    chosen = [t for t in (to, request, initiative) if t is not None]
-    if len(chosen) != 1:
+    targets = {"to": to, "request": request, "initiative": initiative}
+    chosen = {name: ref for name, ref in targets.items() if ref is not None}
+    if listing is not None and request is None and initiative is None:
+        chosen["listing"] = listing
+    elif len(chosen) != 1:
         raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
-    pledged = Amount.parse(amount, currency)
-    if to is not None:
-        beneficiary = resolve_member(state, to)
-        _check_known(state, load_views(state), beneficiary, force)
-        body = intend_body(pledged, "to", beneficiary)
-    elif request is not None:
-        body = intend_body(pledged, "request", resolve_entry(state, request, REQUEST).id)
-    else:
-        assert initiative is not None
-        body = intend_body(pledged, "initiative", resolve_entry(state, initiative, INITIATIVE).id)
-    current = load_views(state)
-    entry = record(state, INTEND, body)
-    _done(state, current, entry.id, as_json, "intention")
+    Amount.parse(amount, currency)  # a malformed amount is bad usage before anything is asked
+    body: dict[str, Any] = {"amount": amount, "currency": currency, **chosen}
+    if force:
+        body["force"] = True
+    _done(state := session(ctx), act(state, "pledge.intend", body), as_json, "intention")
 
 
-def _check_known(state: Session, current: Views, key: bytes, force: bool) -> None:
-    """Refuse a pledge to someone never seen here and not on our trust list, unless forced.
-
-    A mistyped id would otherwise make a promise that nobody can ever settle.
-    """
-    me = state.public_key()
-    if force or key == me or key in state.local_names().known or key in current.trust.members(me):
-        return
-    raise RuleViolation(
-        f"{peer_id(key)} was never seen here and is not on your trust list: check the id "
-        "(a promise to a mistyped one can never be settled), or pass --force"
-    )
-
-
-def _pledge(state: Session, current: Views, prefix: str) -> PledgeOutcome:
-    entry = resolve_entry(state, prefix, INTEND, REVISE, WITHDRAW, COMMIT, FULFIL, FORGIVE)
-    pledge_id = entry.id if entry.kind == INTEND else entry.body.get("pledge")
-    outcome = current.pledges.pledge(pledge_id) if isinstance(pledge_id, bytes) else None
-    if outcome is None or outcome.intend is None:
-        raise NotFound(f"no pledge with id starting {prefix}")
-    return outcome
-
-
-def _done(state: Session, current: Views, pledge_id: bytes, as_json: bool, what: str) -> None:
-    outcome = current.pledges.pledge(pledge_id)
-    assert outcome is not None
-    row = pledge_row(current, outcome, now())
+def _done(state: Session, done: Done, as_json: bool, what: str) -> None:
+    row = done.shape
     if as_json:
         print_json(row)
         return
-    typer.echo(pledge_id.hex())
+    typer.echo(row["id"])
     amount = totals_text(row["amount"])
     to = state.names().label_text(row["to"])
     typer.echo(f"{what}: {amount} to {to} ({row['state']})", err=True)
@@ -168,22 +126,18 @@ def pledge_revise(
     as_json: JsonFlag = False,
 ) -> None:
     """Change the amount of an intention (not of a commitment)."""
-    state = session(ctx)
-    current = load_views(state)
-    outcome = _pledge(state, current, pledge)
-    new = Amount.parse(amount, outcome.currency)
-    record(state, REVISE, revise_body(outcome.id, new.minor))
-    _done(state, current, outcome.id, as_json, "revised")
+    _done(
+        state := session(ctx),
+        act(state, "pledge.revise", {"amount": amount}, pledge),
+        as_json,
+        "revised",
+    )
 
 
 @pledge_app.command("withdraw")
 def pledge_withdraw(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
     """Withdraw an intention (a commitment cannot be withdrawn)."""
-    state = session(ctx)
-    current = load_views(state)
-    outcome = _pledge(state, current, pledge)
-    record(state, WITHDRAW, withdraw_body(outcome.id))
-    _done(state, current, outcome.id, as_json, "withdrawn")
+    _done(state := session(ctx), act(state, "pledge.withdraw", {}, pledge), as_json, "withdrawn")
 
 
 @pledge_app.command("commit")
@@ -201,24 +155,29 @@ def pledge_commit(
 ) -> None:
     """Turn your intention into an irrevocable commitment (asks first on a terminal)."""
     from samoorg.cli.when import parse_future
+    from samoorg.node.api.times import rfc3339
 
     state = session(ctx)
-    current = load_views(state)
-    outcome = _pledge(state, current, pledge)
-    if outcome.beneficiary is not None and outcome.state == OPEN:
-        # Only a commitment that the rules would record (they say why not otherwise).
-        _check_known(state, current, outcome.beneficiary, force)
-    body = commit_body(outcome.id, None if due is None else parse_future(due, now(), "a due date"))
+    body: dict[str, Any] = {}
+    if due is not None:
+        body["due"] = rfc3339(parse_future(due, now(), "a due date"))
     if not yes and sys.stdin.isatty():
-        _confirm_commit(current, outcome, body.get("due"))
-    record(state, COMMIT, body)
-    _done(state, current, outcome.id, as_json, "committed")
+        _confirm_commit(state, pledge, body.get("due"))
+    if force:
+        body["force"] = True
+    _done(state, act(state, "pledge.commit", body, pledge), as_json, "committed")
 
 
-def _confirm_commit(current: Views, outcome: PledgeOutcome, due: dcbor.Value) -> None:
+def _confirm_commit(state: Session, pledge: str, due: str | None) -> None:
     """Ask before an irrevocable commitment; a "no" records nothing (exit 1)."""
-    row = pledge_row(current, outcome, now())
-    until = f", due {format_time(due)} UTC" if isinstance(due, int) else ""
+    from samoorg.cli.community import actor
+    from samoorg.node.actions import pledges
+
+    row = state.ask(
+        lambda daemon: daemon.get(f"/pledges/{quote(pledge, safe='')}"),
+        lambda: pledges.show(actor(state), pledge=pledge),
+    )
+    until = f", due {format_time(due)} UTC" if due is not None else ""
     question = (
         f"Commit {totals_text(row['amount'])} to {row['to']}{until}? "
         "A commitment cannot be withdrawn or changed"
@@ -227,28 +186,16 @@ def _confirm_commit(current: Views, outcome: PledgeOutcome, due: dcbor.Value) ->
         raise RuleViolation("not committed: nothing was recorded")
 
 
-def _close(ctx: typer.Context, pledge: str, kind: str, as_json: bool) -> None:
-    state = session(ctx)
-    current = load_views(state)
-    outcome = _pledge(state, current, pledge)
-    if outcome.commit is None:
-        raise RuleViolation(
-            f"pledge {outcome.id.hex()[:12]} is not a commitment (it is {outcome.state})"
-        )
-    record(state, kind, close_body(outcome.id, outcome.commit.id))
-    _done(state, current, outcome.id, as_json, "fulfilled" if kind == FULFIL else "forgiven")
-
-
 @pledge_app.command("fulfilled")
 def pledge_fulfilled(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
     """Confirm, as its beneficiary, that a commitment was fulfilled."""
-    _close(ctx, pledge, FULFIL, as_json)
+    _done(state := session(ctx), act(state, "pledge.fulfil", {}, pledge), as_json, "fulfilled")
 
 
 @pledge_app.command("forgive")
 def pledge_forgive(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
     """Release, as its beneficiary, the giver from a commitment."""
-    _close(ctx, pledge, FORGIVE, as_json)
+    _done(state := session(ctx), act(state, "pledge.forgive", {}, pledge), as_json, "forgiven")
 
 
 @pledge_app.command("list")
@@ -372,20 +319,16 @@ def request_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Ask your trust list for help; prints the request id."""
-    state = session(ctx)
-    body = request_body(Amount.parse(amount, currency), reason, monthly=monthly)
-    current = load_views(state)
-    entry = record(state, REQUEST, body)
-    _appeal_done(current, entry.id, as_json)
+    Amount.parse(amount, currency)  # a malformed amount is bad usage before anything is asked
+    body = {"amount": amount, "currency": currency, "reason": reason, "monthly": monthly}
+    _appeal_done(act(session(ctx), "request.create", body), as_json)
 
 
-def _appeal_done(current: Views, appeal_id: bytes, as_json: bool) -> None:
-    appeal = current.pledges.appeal(appeal_id)
-    assert appeal is not None
+def _appeal_done(done: Done, as_json: bool) -> None:
     if as_json:
-        print_json(appeal_row(current, appeal, now()))
+        print_json(done.shape)
     else:
-        typer.echo(appeal_id.hex())
+        typer.echo(done.shape["id"])
 
 
 def _appeal_page(state: Session, kind: str, limit: int, every: bool, cursor: str | None) -> Page:
@@ -460,13 +403,16 @@ def initiative_propose(
 
     if description is not None and file is not None:
         raise typer.BadParameter("give either --description or --file, not both")
+    from samoorg.node.api.times import rfc3339
+
     text = file.read_text(encoding="utf-8") if file is not None else (description or "")
-    state = session(ctx)
-    until = None if deadline is None else parse_future(deadline, now(), "a deadline")
-    body = initiative_body(title, Amount.parse(goal, currency), text, until)
-    current = load_views(state)
-    entry = record(state, INITIATIVE, body)
-    _appeal_done(current, entry.id, as_json)
+    Amount.parse(goal, currency)  # a malformed amount is bad usage before anything is asked
+    body: dict[str, Any] = {"title": title, "goal": goal, "currency": currency}
+    if text:
+        body["description"] = text
+    if deadline is not None:
+        body["deadline"] = rfc3339(parse_future(deadline, now(), "a deadline"))
+    _appeal_done(act(session(ctx), "initiative.propose", body), as_json)
 
 
 @initiative_app.command("list")
@@ -569,28 +515,17 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
 
 def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json: bool) -> None:
     """Record the closing of one's own request or initiative; its intentions are released."""
-    from samoorg.crdt.kinds.pledges import LABELS, RELEASED
+    from samoorg.crdt.kinds.pledges import LABELS
 
-    state = session(ctx)
-    current = load_views(state)
-    appeal = _held_appeal(state, current, prefix, kind)
-    # The views judge the closing (only the author, only once): their reason is the refusal.
-    entry = record(state, CLOSING[kind], appeal_close_body(kind, appeal.id, note))
-    released = [p for p in current.pledges.backers(appeal.id, released=True) if p.state == RELEASED]
+    name = "request.close" if kind == REQUEST else "initiative.close"
+    shape = act(session(ctx), name, {"note": note} if note else {}, prefix).shape
     if as_json:
-        closed = current.pledges.appeal(appeal.id)
-        assert closed is not None
-        print_json(
-            {
-                **appeal_row(current, closed, now()),
-                "released": [p.id.hex() for p in released],
-            }
-        )
+        print_json(shape)
         return
-    typer.echo(entry.id.hex())
+    typer.echo(shape["closing"])
     typer.echo(
-        f"closed {LABELS[kind]} {appeal.id.hex()[:12]}: "
-        f"{count(len(released), 'intention')} released; commitments stay",
+        f"closed {LABELS[kind]} {shape['id'][:12]}: "
+        f"{count(len(shape['released']), 'intention')} released; commitments stay",
         err=True,
     )
 

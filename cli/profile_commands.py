@@ -1,9 +1,11 @@
 """Profile commands: ``profile set`` (your own) and ``profile show`` (anyone's).
 
 A profile is one signed ``profile`` record (``crdt/kinds/profiles.py``,
-docs/protocol.md §8.10) that replaces the previous one entirely; ``set``
+docs/protocol.md §8.11) that replaces the previous one entirely; ``set``
 starts from your current profile, so the options you leave out keep their
-values. ``show`` asks the daemon when it runs (``GET /profiles/{id}``).
+values. ``set`` is the ``profile.set`` action (``node/actions/profiles.py``,
+``POST /profiles`` through the daemon when it runs); ``show`` asks the daemon
+when it runs (``GET /profiles/{id}``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from urllib.parse import quote
 
 import typer
 
-from samoorg.cli.community import load_views, record
+from samoorg.cli.community import act, load_views
 from samoorg.cli.context import session
 from samoorg.cli.output import format_time, print_json
 
@@ -25,17 +27,6 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of te
 profile_app = typer.Typer(
     help="Your profile (name, contacts, how you are doing) and others'.", no_args_is_help=True
 )
-
-
-def _contact(text: str) -> tuple[str, str]:
-    from samoorg.crdt.framework.errors import MalformedInput
-
-    kind, sep, value = text.partition("=")
-    if not sep:
-        raise MalformedInput(
-            f"expected a contact as TYPE=VALUE (email=ana@example.org), found {text!r}"
-        )
-    return kind.strip(), value.strip()
 
 
 @profile_app.command("set")
@@ -68,39 +59,16 @@ def profile_set(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish your profile; options you leave out keep their current values."""
-    from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
-    from samoorg.crdt.kinds.profiles import PROFILE_KIND, STATUSES, profile_body
-    from samoorg.node.api.shapes import profile_json
-
-    state = session(ctx)
-    views = load_views(state)
-    me = state.public_key()
-    current = views.profiles.profile(me)
-    if status is not None and status not in STATUSES:
-        raise MalformedInput(f"expected --status fine, support or urgent, found {status!r}")
     if contact and no_contacts:
         raise typer.BadParameter("expected --contact or --no-contacts, not both")
-    chosen = name if name is not None else (current.name if current else None)
-    if chosen is None:
-        raise typer.BadParameter("expected --name: you have no profile yet")
-    if contact:
-        contacts = [_contact(c) for c in contact]
-    elif no_contacts or current is None:
-        contacts = []
-    else:
-        contacts = [(c.type, c.value) for c in current.contacts]
-    try:
-        body = profile_body(
-            chosen,
-            about if about is not None else (current.about if current else ""),
-            contacts,
-            status if status is not None else (current.status if current else "fine"),
-            message if message is not None else (current.message if current else ""),
-        )
-    except RuleViolation as exc:
-        raise MalformedInput(str(exc)) from None
-    record(state, PROFILE_KIND, body)
-    shown = profile_json(views, me)
+    given = {"name": name, "about": about, "contacts": contact, "status": status}
+    body: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if message is not None:
+        body["message"] = message
+    if no_contacts:
+        body["no_contacts"] = True
+    state = session(ctx)
+    shown = act(state, "profile.set", body).shape
     if as_json:
         print_json(shown)
         return

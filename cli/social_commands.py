@@ -3,7 +3,9 @@
 Commands: ``rate``, ``ratings``, ``utility``, ``distribute``, ``idea post|list|show``,
 ``comment``, ``poll new|list|show``, ``vote``. Each reads the views of
 :mod:`samoorg.crdt.kinds.social` over the local store and the trust list; each
-refuses an action that breaks a rule with one line (a RuleViolation).
+refuses an action that breaks a rule with one line (a RuleViolation). The
+writes are the actions of :mod:`samoorg.node.actions` (through the daemon when
+one runs).
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from urllib.parse import quote
 import typer
 
 from samoorg.cli.community import (
+    act,
     hex_prefix,
     load_views,
     now,
     peer_label,
-    record,
+    print_notes,
     resolve_entry,
-    resolve_member,
 )
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import count, format_time, print_json, print_table
@@ -35,9 +37,8 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.node.actions.forum import ignored
 from samoorg.node.api.shapes import (
-    created_json,
     idea_detail,
     idea_order,
     idea_summary,
@@ -47,12 +48,10 @@ from samoorg.node.api.shapes import (
     utility_rows,
     utility_summary,
 )
-from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.social import SocialViews
-    from samoorg.protocol.entry import Entry
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 idea_app = typer.Typer(help="The forum of ideas: post, list, show.", no_args_is_help=True)
@@ -74,12 +73,6 @@ def _views(state: Session) -> tuple[Views, SocialViews]:
     """The social views seen from this node: its trust list decides whose voice counts."""
     views = load_views(state)
     return views, views.social(state.public_key())
-
-
-def _ignored(current: Views, entry: Entry, what: str) -> RuleViolation:
-    """The error for a held entry the views ignore (malformed, or by a forked author)."""
-    reason = current.invalid().get(entry.id, "the views ignore it")
-    return RuleViolation(f"{what} {entry.id.hex()[:12]} is ignored: {reason}")
 
 
 def _text_input(body: str | None, file: Path | None) -> str:
@@ -105,33 +98,16 @@ def rate(
     as_json: JsonFlag = False,
 ) -> None:
     """Rate a participant or an idea; your latest rating of a subject replaces earlier ones."""
-    from samoorg.crdt.kinds import forum, ratings
+    from samoorg.crdt.kinds import ratings
 
-    state = session(ctx)
-    views = load_views(state)
-    about, key = ratings.ABOUT_MEMBER, b""
-    text = subject.strip()
-    hexadecimal = all(c in "0123456789abcdefABCDEF" for c in text)
-    if len(text) >= 4 and hexadecimal and state.store().matching(text, (), 1):
-        # An entry id prefix must name an idea (only ideas are looked at); else a participant.
-        idea = resolve_entry(state, text, forum.IDEA_KIND)
-        if idea.id not in views.forum.view().ideas:
-            raise _ignored(views, idea, "idea")
-        about, key = ratings.ABOUT_IDEA, idea.id
-    if not key:
-        key = resolve_member(state, text)
-    body = ratings.rating_body(about, key, score, comment or "")
-    entry = record(state, ratings.KIND, body)
+    body: dict[str, Any] = {"subject": subject, "score": score}
+    if comment:
+        body["comment"] = comment
+    done = act(session(ctx), "rate", body)
     label = ratings.SCALE_LABELS[score]
-    shown = peer_id(key) if about == ratings.ABOUT_MEMBER else key.hex()
-    _created(entry, as_json, f"rated {shown}: {score}/5 ({label})", about=about, subject=shown)
-    if about == ratings.ABOUT_MEMBER and key not in views.trust.members(state.public_key()):
-        typer.echo("note: not on your trust list, so this rating carries no weight", err=True)
-
-
-def _created(entry: Entry, as_json: bool, summary: str = "", **fields: Any) -> None:
-    """Report a new record: its id (and ``fields``) as JSON, or a summary and the id."""
-    _report_created(created_json(entry, **fields), as_json, summary)
+    summary = f"rated {done.shape['subject']}: {score}/5 ({label})"
+    _report_created(done.shape, as_json, summary)
+    print_notes(done)
 
 
 def _report_created(created: dict[str, Any], as_json: bool, summary: str = "") -> None:
@@ -235,34 +211,28 @@ def distribute(
 ) -> None:
     """Split AMOUNT among members in proportion to utility (largest remainder, exact)."""
     from samoorg.crdt.algorithms.money import Amount
-    from samoorg.crdt.algorithms.shares import distribute as split
+    from samoorg.node.api.shapes import distribute_json
 
     total = Amount.parse(amount, currency)
     state = session(ctx)
-    _, views = _views(state)
-    shares = split(total, views.utility.utility)
-    rows = [
-        {**row, "share": shares[key].format()}
-        for row, key in ((r, _key_of(r["id"])) for r in utility_rows(views))
-    ]
+    query = {"amount": amount, "currency": currency}
+    result = state.ask(
+        lambda daemon: daemon.get("/distribute", query),
+        lambda: distribute_json(_views(state)[1], total),
+    )
     if as_json:
-        print_json(
-            {
-                "amount": total.format(),
-                "currency": total.currency,
-                "shares": [
-                    {"id": r["id"], "utility_percent": r["utility_percent"], "share": r["share"]}
-                    for r in rows
-                ],
-            }
-        )
+        print_json(result)
         return
     print_table(
         None,
         ["member", "utility %", f"share {total.currency}"],
-        [(peer_label(state.names(), r["id"]), r["utility_percent"], r["share"]) for r in rows],
+        [
+            (peer_label(state.names(), r["id"]), r["utility_percent"], r["share"])
+            for r in result["shares"]
+        ],
     )
-    check = sum(s.minor for s in shares.values())
+    # Shares are written with exactly the currency's minor digits: the digits are the minor units.
+    check = sum(int(r["share"].replace(".", "")) for r in result["shares"])
     typer.echo(f"total {Amount(total.currency, check).format()} {total.currency}")
 
 
@@ -284,17 +254,8 @@ def idea_post(
     as_json: JsonFlag = False,
 ) -> None:
     """Post an idea to the forum; prints its id."""
-    from samoorg.crdt.kinds import forum
-
-    state = session(ctx)
     text = _text_input(body, file)
-
-    def local() -> dict[str, Any]:
-        content = forum.idea_body(title, text)
-        return created_json(record(state, forum.IDEA_KIND, content))
-
-    created = state.ask(lambda daemon: daemon.post("/ideas", {"title": title, "body": text}), local)
-    _report_created(created, as_json)
+    _report_created(act(session(ctx), "idea.post", {"title": title, "body": text}).shape, as_json)
 
 
 @idea_app.command("list")
@@ -398,7 +359,7 @@ def _idea(state: Session, idea_id: str) -> dict[str, Any]:
     entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
     current, views = _views(state)
     if entry.id not in views.forum.ideas:
-        raise _ignored(current, entry, "idea")
+        raise ignored(current, entry, "idea")
     return idea_detail(views, entry.id)
 
 
@@ -409,15 +370,7 @@ def comment(
     as_json: JsonFlag = False,
 ) -> None:
     """Comment on an idea; prints the comment's id."""
-    from samoorg.crdt.kinds import forum
-
-    state = session(ctx)
-    idea = resolve_entry(state, idea_id, forum.IDEA_KIND)
-    current = load_views(state)
-    if idea.id not in current.forum.view().ideas:
-        raise _ignored(current, idea, "idea")
-    entry = record(state, forum.COMMENT_KIND, forum.comment_body(idea.id, text))
-    _created(entry, as_json, idea=idea.id.hex())
+    _report_created(act(session(ctx), "idea.comment", {"text": text}, idea_id).shape, as_json)
 
 
 # -- polls ------------------------------------------------------------------
@@ -436,13 +389,12 @@ def poll_new(
 ) -> None:
     """Open a poll; prints its id."""
     from samoorg.cli.when import parse_future
-    from samoorg.crdt.kinds import polls
+    from samoorg.node.api.times import rfc3339
 
-    moment = now()
-    closing = None if closes is None else parse_future(closes, moment, "a closing time")
-    state = session(ctx)
-    content = polls.poll_body(question, option, closing)
-    _created(record(state, polls.POLL_KIND, content), as_json)
+    body: dict[str, Any] = {"question": question, "options": option}
+    if closes is not None:
+        body["closes"] = rfc3339(parse_future(closes, now(), "a closing time"))
+    _report_created(act(session(ctx), "poll.new", body).shape, as_json)
 
 
 @poll_app.command("list")
@@ -500,7 +452,7 @@ def poll_show(
         entry = resolve_entry(state, prefix, polls.POLL_KIND)
         current, views = _views(state)
         if entry.id not in views.polls.polls:
-            raise _ignored(current, entry, "poll")
+            raise ignored(current, entry, "poll")
         return tally_json(views.tally(entry.id), now())
 
     data = state.ask(lambda daemon: daemon.get(f"/polls/{prefix}"), local)
@@ -532,34 +484,10 @@ def vote(
     as_json: JsonFlag = False,
 ) -> None:
     """Vote in a poll; a later vote replaces your earlier one until the poll closes."""
-    from samoorg.crdt.kinds import polls
-
-    state = session(ctx)
-    entry = resolve_entry(state, poll_id, polls.POLL_KIND)
-    current, views = _views(state)
-    if entry.id not in views.polls.polls:
-        raise _ignored(current, entry, "poll")
-    tally = views.tally(entry.id)
-    choice = _option_index(tally.poll.options, option)
-    body = polls.vote_body(tally.poll, choice, now())
-    saved = record(state, polls.VOTE_KIND, body)
-    picked = tally.poll.options[choice]
-    _created(saved, as_json, f"voted {choice + 1} ({picked})", poll=entry.id.hex(), option=picked)
-    if state.public_key() not in views.members:
-        typer.echo("note: you are not on the trust list yet, so this vote is not counted", err=True)
-
-
-def _option_index(options: tuple[str, ...], text: str) -> int:
-    value = text.strip()
-    if value.isdigit():
-        return int(value) - 1
-    matches = [i for i, o in enumerate(options) if o.casefold() == value.casefold()]
-    if len(matches) != 1:
-        raise RuleViolation(
-            f"expected an option number 1..{len(options)} or one of "
-            f"{', '.join(repr(o) for o in options)}, found {text!r}"
-        )
-    return matches[0]
+    done = act(session(ctx), "poll.vote", {"option": option}, poll_id)
+    shape = done.shape
+    _report_created(shape, as_json, f"voted {shape['number']} ({shape['option']})")
+    print_notes(done)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,16 +7,16 @@ from typing import Annotated, Any
 import typer
 
 from samoorg.cli.community import (
+    act,
     load_views,
     money,
     now,
     peer_label,
-    record,
-    resolve_entry,
+    print_notes,
     totals_text,
 )
-from samoorg.cli.context import Session, session
-from samoorg.cli.output import Instant, count, format_time, print_json, print_table
+from samoorg.cli.context import session
+from samoorg.cli.output import count, format_time, print_json, print_table
 from samoorg.cli.paging import (
     DEFAULT_LIMIT,
     AllFlag,
@@ -28,9 +28,8 @@ from samoorg.cli.paging import (
     print_next_page,
 )
 from samoorg.crdt.algorithms.money import Amount
-from samoorg.crdt.framework.errors import RuleViolation
-from samoorg.node.api.shapes import invite_row, listed_invites, money_json, pool_json, trust_rows
-from samoorg.protocol.ids import parse_peer_id, peer_id
+from samoorg.node.api.shapes import invite_row, listed_invites, pool_json, trust_rows
+from samoorg.protocol.ids import parse_peer_id
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 HopsOption = Annotated[
@@ -61,32 +60,24 @@ def invite_create(
 ) -> None:
     """Record an invite and print its one-line code; send the code privately."""
     from samoorg.cli.when import parse_duration
-    from samoorg.crdt.kinds.trust import INVITE, invite_body
-    from samoorg.node.daemon_state import advertised_addrs
-    from samoorg.protocol.invite_code import InviteCode, new_secret, one_time_key
+    from samoorg.node.api.times import rfc3339
 
     state = session(ctx)
     guarantee = Amount.parse(amount, currency)
-    lifetime = parse_duration(expires)
-    secret = new_secret()
-    until = now() + lifetime
-    entry = record(state, INVITE, invite_body(guarantee, until, one_time_key(secret), note))
-    code = InviteCode(
-        inviter=entry.author,
-        invite=entry.id,
-        secret=secret,
-        expires=until,
-        amount=guarantee.minor,
-        currency=guarantee.currency,
-        addrs=tuple(addr or advertised_addrs(state.home)),
-    ).format()
+    until = now() + parse_duration(expires)
+    body: dict[str, Any] = {"amount": amount, "currency": currency, "expires": rfc3339(until)}
+    if note:
+        body["note"] = note
+    if addr:
+        body["addrs"] = addr
+    shape = act(state, "invite.create", body).shape
     if as_json:
-        print_json({"invite": entry.id.hex(), "code": code, "expires": Instant(until)})
+        print_json(shape)
         return
-    typer.echo(code)
+    typer.echo(shape["code"])
     typer.echo(
-        f"invite {entry.id.hex()[:12]}: you guarantee {money(guarantee)}; valid until "
-        f"{format_time(until)}. Send the code above privately; it is shown only once.",
+        f"invite {shape['invite'][:12]}: you guarantee {money(guarantee)}; valid until "
+        f"{format_time(shape['expires'])}. Send the code above privately; it is shown only once.",
         err=True,
     )
 
@@ -104,65 +95,27 @@ def invite_accept(
     as_json: JsonFlag = False,
 ) -> None:
     """Accept an invite: record your reciprocal guarantee and prove you hold the code."""
-    from samoorg.crdt.framework.reasons import utc
-    from samoorg.crdt.kinds.trust import TRUST_ACCEPT, accept_body
-    from samoorg.node.peerbook import remember_inviter
-    from samoorg.protocol.invite_code import parse_invite_code, sign_acceptance
+    from samoorg.protocol.invite_code import parse_invite_code
 
-    state = session(ctx)
-    invite = parse_invite_code(code)
-    me = state.public_key()
-    if invite.inviter == me:
-        raise RuleViolation("cannot accept your own invite")
-    if now() > invite.expires:
-        raise RuleViolation(f"invite expired at {utc(invite.expires)}")
-    offered = Amount(invite.currency, invite.amount)
-    guarantee = Amount.parse(amount or offered.format(), currency or offered.currency)
-    proof = sign_acceptance(invite.secret, invite.invite, me)
-    body = accept_body(invite.invite, invite.inviter, guarantee, proof)
-    current = load_views(state)
-    before = current.trust.outcome(invite.invite)
-    if (before is not None and before.invitee == me) or _accepted_before(state, invite.invite):
-        raise RuleViolation(f"you already accepted invite {invite.invite.hex()[:12]}")
-    entry = record(state, TRUST_ACCEPT, body)
-    remember_inviter(state.home, invite.inviter, invite.addrs)  # in scope; the daemon dials
-    outcome = current.trust.outcome(invite.invite)
-    held = outcome is not None and outcome.invite is not None
-    result = {
-        "acceptance": entry.id.hex(),
-        "invite": invite.invite.hex(),
-        "inviter": peer_id(invite.inviter),
-        "their_guarantee": money_json(offered.minor, offered.currency),
-        "your_guarantee": money_json(guarantee.minor, guarantee.currency),
-        "edge": bool(held and outcome is not None and outcome.invitee == me),
-        "addrs": list(invite.addrs),
-    }
+    parse_invite_code(code)  # a damaged code is bad usage before anything is asked
+    body = {"code": code}
+    if amount is not None:
+        body["amount"] = amount
+    if currency is not None:
+        body["currency"] = currency
+    done = act(session(ctx), "invite.accept", body)
+    result = done.shape
     if as_json:
         print_json(result)
         return
     typer.echo(
-        f"accepted invite {invite.invite.hex()[:12]} from {peer_id(invite.inviter)}: "
-        f"they guarantee {money(offered)}, you guarantee {money(guarantee)}"
+        f"accepted invite {result['invite'][:12]} from {result['inviter']}: "
+        f"they guarantee {totals_text(result['their_guarantee'])}, "
+        f"you guarantee {totals_text(result['your_guarantee'])}"
     )
-    if not held:
-        typer.echo(
-            "the inviter's feed is not here yet: the mutual guarantee appears once it "
-            "arrives (a running daemon fetches it; or 'samoorg sync ADDR', or import a bundle)",
-            err=True,
-        )
-    for multiaddr in invite.addrs:
+    print_notes(done)
+    for multiaddr in result["addrs"]:
         typer.echo(f"inviter address: {multiaddr}", err=True)
-
-
-def _accepted_before(state: Session, invite: bytes) -> bool:
-    """Whether our own feed already holds an acceptance of ``invite``.
-
-    The views cannot tell while the inviter's feed (and so the invite) is absent.
-    """
-    from samoorg.crdt.kinds.trust import TRUST_ACCEPT
-
-    mine = state.store().entries(author=state.public_key(), kinds=[TRUST_ACCEPT])
-    return any(entry.body.get("invite") == invite for _, entry in mine)
 
 
 @invite_app.command("list")
@@ -213,28 +166,11 @@ def invite_revoke(
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke a pending invite you sent: its code can no longer be accepted."""
-    from samoorg.crdt.kinds.trust import INVITE, REVOKE, REVOKED, revoke_body
-
-    state = session(ctx)
-    entry = resolve_entry(state, invite_id, INVITE)
-    current = load_views(state)
-    outcome = current.trust.outcome(entry.id)
-    if outcome is not None and outcome.state == REVOKED:
-        raise RuleViolation(f"invite {entry.id.hex()[:12]} is already revoked")
-    if outcome is not None and outcome.invitee is not None:
-        raise RuleViolation(f"invite was already accepted by {peer_id(outcome.invitee)}")
-    revoke = record(state, REVOKE, revoke_body(entry.id))
+    shape = act(session(ctx), "invite.revoke", {}, invite_id).shape
     if as_json:
-        revoked = current.trust.outcome(entry.id)
-        print_json(
-            {
-                "invite": entry.id.hex(),
-                "revocation": revoke.id.hex(),
-                "state": revoked.status(now()) if revoked else REVOKED,
-            }
-        )
+        print_json(shape)
         return
-    typer.echo(f"revoked invite {entry.id.hex()[:12]} (entry {revoke.id.hex()[:12]})")
+    typer.echo(f"revoked invite {shape['invite'][:12]} (entry {shape['revocation'][:12]})")
 
 
 @trust_app.command("list")

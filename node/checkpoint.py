@@ -3,15 +3,18 @@
 Usage::
 
     live = open_views(store)        # checkpoint + the entries after it, or a rebuild
-    live.views.trust.pool(me)
+    live.views.trust.pool(me)       # loads the trust section only
     live.catch_up()                 # entries stored since (by any process)
     save_checkpoint(live)           # atomically, beside the store
 
 Theory of operation. A :class:`StoreViews` is a :class:`~samoorg.crdt.framework.views.Views`
 plus the highest store rowid it has applied (``entries.rowid`` grows with
 arrival, so :meth:`Store.entries(since=rowid) <samoorg.node.store.Store.entries>`
-yields exactly what is new). A checkpoint is that state serialized with
-pickle, between a header that says what it covers and a trailer:
+yields exactly what is new). A checkpoint is that state in **sections**, one
+per domain (``domain:trust``, ``domain:pledges`` ...) plus the sorted ids of
+the entries covered (with their rowids) and their authors, followed by a
+header that says what it covers and a trailer (the header is written after
+the sections, whose places and checksums it lists):
 
 * the format version (:data:`FORMAT`) and a fingerprint of the code that made
   it (the sources of ``samoorg.crdt``, ``samoorg.protocol`` and this module,
@@ -24,16 +27,35 @@ pickle, between a header that says what it covers and a trailer:
 * the forked authors it was built with: a fork proof stored since changes the
   forked-author policy of every view, so the checkpoint is not used (rebuilt
   from the entries instead);
-* a trailer with the length and SHA-256 of the payload, checked (streaming,
-  so the payload is never held in memory as bytes) before unpickling: a
-  truncated or damaged file is rejected.
+* per section its place, length, SHA-256, and the rowid its state covers
+  (a domain not used by a process is copied unchanged into the next save, so
+  its section may cover fewer rows than the checkpoint);
+* a trailer with the payload's and the header's lengths and the SHA-256 of
+  the header, checked first: a truncated file or a damaged header is rejected.
 
-Any mismatch raises :class:`~samoorg.node.errors.CheckpointRejected` inside
-:func:`open_views`, which then rebuilds the views from every stored entry; so
-the result always equals a rebuild (``tests/test_checkpoint.py`` compares
-digests). :func:`save_checkpoint` writes a temporary file (0600), fsyncs it
-and renames it over the old one, so a kill at any moment leaves the old or the
-new checkpoint, each complete.
+**Lazily.** Opening a checkpoint reads only its header: the views' index holds
+the covered entries without loading them (:class:`~samoorg.crdt.framework.index.HeldBefore`,
+answered by the store and the ids section), and a domain is unpickled the first
+time it is asked for (:meth:`Checkpoint.restore`), then brought up to the
+checkpoint's rowid from the store's entries of its kinds, then to the present
+from the entries in memory. So ``samoorg trust pool`` loads the trust section
+and nothing else. A section whose checksum, pickle or class does not match is
+not used: that domain is built from the store's entries instead (a warning is
+logged), so the result always equals a rebuild (``tests/test_checkpoint.py``
+compares digests; :func:`check_checkpoint` verifies every section at once).
+
+Any mismatch of the header raises :class:`~samoorg.node.errors.CheckpointRejected`
+inside :func:`open_views`, which then rebuilds the views from every stored
+entry. :func:`save_checkpoint` writes a temporary file (0600), fsyncs it and
+renames it over the old one, so a kill at any moment leaves the old or the
+new checkpoint, each complete. Sections are copied from the checkpoint that
+was read through a descriptor opened when it was read, so another process
+replacing the file meanwhile does not matter.
+
+**Compact.** When pickling, the short strings and the 32-byte keys and ids in
+records and entry bodies are shared (one object per distinct value, which
+pickle then writes once), so a loaded checkpoint holds one ``"amount"`` key
+and one copy of each author's key, not one per entry.
 
 Trust boundary. Unpickling runs code chosen by whoever wrote the file, so a
 checkpoint is trusted exactly like the key file: it lives in the user's home,
@@ -49,6 +71,7 @@ from __future__ import annotations
 
 import copyreg
 import dataclasses
+import gc
 import hashlib
 import json
 import logging
@@ -56,14 +79,18 @@ import os
 import pickle
 import struct
 import sys
-from collections.abc import Callable
+import weakref
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, overload
 
 from samoorg.crdt.framework.bulk import paused_gc
+from samoorg.crdt.framework.domain import Domain
 from samoorg.crdt.framework.index import EntryIndex
-from samoorg.crdt.framework.views import Views
+from samoorg.crdt.framework.views import BULK, DOMAINS, Views
 from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
 from samoorg.node.keystore import check_private_file
 from samoorg.node.store import Store
@@ -71,13 +98,21 @@ from samoorg.protocol.entry import Entry
 
 log = logging.getLogger("samoorg.node")
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 MAGIC: Final = b"samoorg-views\n"
-_PREFIX: Final = struct.Struct(">14sII")  # magic, format, header length
-_TRAILER: Final = struct.Struct(">Q32s")  # payload length, SHA-256 of the payload
+_PREFIX: Final = struct.Struct(">14sI")  # magic, format
+_TRAILER: Final = struct.Struct(">QI32s")  # payload length, header length, SHA-256 of the header
 MAX_HEADER: Final = 1 << 24
+ID_SIZE: Final = 32
+IDS: Final = "ids"
+"""Section: the covered entries' ids, sorted, 32 bytes each."""
+ID_ROWS: Final = "id-rows"
+"""Section: the rowid of each id of :data:`IDS` (signed 64-bit, native order)."""
+AUTHORS: Final = "authors"
+"""Section: the covered entries' authors, sorted, 32 bytes each."""
 SAVE_AFTER: Final = 5_000
 """Offline commands save a checkpoint when they applied at least this many entries."""
+_CHUNK: Final = 1 << 20
 _ALLOWED_BUILTINS: Final = frozenset(
     {
         ("builtins", "set"),
@@ -98,9 +133,14 @@ _ALLOWED_BUILTINS: Final = frozenset(
 Listener = Callable[[list[Entry]], None]
 
 
+def section_name(cls: type[Domain]) -> str:
+    """The checkpoint section holding ``cls``'s state."""
+    return f"domain:{cls.name}"
+
+
 @dataclass
 class StoreViews:
-    """Views over a store, with the store rowid of every entry they hold."""
+    """Views over a store, with the store rowid of every entry they hold in memory."""
 
     store: Store
     views: Views
@@ -110,11 +150,15 @@ class StoreViews:
     """Entries applied since the state was loaded or saved (to decide when to save)."""
     listeners: list[Listener] = field(default_factory=list)
     """Called by :meth:`catch_up` with every batch of newly stored entries."""
+    checkpoint: Checkpoint | None = None
+    """The checkpoint the state started from (its entries are the index's base)."""
 
     @property
     def rowid(self) -> int:
         """The highest store rowid applied (0: none)."""
-        return self.rowids[-1] if self.rowids else 0
+        if self.rowids:
+            return self.rowids[-1]
+        return 0 if self.checkpoint is None else self.checkpoint.rowid
 
     def catch_up(self) -> list[Entry]:
         """Apply the entries and fork proofs stored since; return (and announce) the entries."""
@@ -134,16 +178,261 @@ class StoreViews:
         return new
 
 
+@dataclass(frozen=True)
+class Section:
+    """Where one section lies in the payload, its checksum, and the rowid its state covers."""
+
+    at: int
+    size: int
+    sha256: str
+    rowid: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The header's form."""
+        return dataclasses.asdict(self)
+
+
+class Checkpoint:
+    """A checkpoint file whose header matched the store, read section by section."""
+
+    def __init__(self, store: Store, fd: int, header: dict[str, Any], payload_at: int) -> None:
+        self.store = store
+        self._fd = fd
+        weakref.finalize(self, os.close, fd)
+        self.rowid: int = header["rowid"]
+        self.count: int = header["count"]
+        self.version: int = header["version"]
+        self.forked = frozenset(bytes.fromhex(a) for a in header["forked"])
+        self.kinds: frozenset[str] = frozenset(header["kinds"])
+        self.sections = {
+            name: Section(payload_at + v["at"], v["size"], v["sha256"], v["rowid"])
+            for name, v in header["sections"].items()
+        }
+        self._ids: tuple[_SortedIds, array[int]] | None = None
+        self.freeze = False
+        """Whether to :func:`gc.freeze` what each section loads (see :func:`open_views`)."""
+        self._authors: set[bytes] | None = None
+
+    def chunks(self, name: str) -> Iterable[bytes]:
+        """The bytes of section ``name``, verified against its checksum as they are read.
+
+        Raises :class:`CheckpointRejected` (after the last chunk, at the latest)
+        if the section is missing, short or damaged.
+        """
+        section = self.sections.get(name)
+        if section is None:
+            raise CheckpointRejected(f"the checkpoint has no section {name}")
+        digest = hashlib.sha256()
+        at, left = section.at, section.size
+        while left:
+            chunk = os.pread(self._fd, min(left, _CHUNK), at)
+            if not chunk:
+                raise CheckpointRejected(f"checkpoint section {name} is truncated")
+            digest.update(chunk)
+            at += len(chunk)
+            left -= len(chunk)
+            yield chunk
+        if digest.hexdigest() != section.sha256:
+            raise CheckpointRejected(f"checkpoint section {name} does not match its checksum")
+
+    def read(self, name: str) -> bytes:
+        """The whole verified section ``name``."""
+        return b"".join(self.chunks(name))
+
+    def verify(self, name: str) -> None:
+        """Raise :class:`CheckpointRejected` unless section ``name`` matches its checksum."""
+        for _ in self.chunks(name):
+            pass
+
+    def load_domain(self, views: Views, cls: type[Domain]) -> Domain:
+        """``cls``'s saved state as of its section's rowid, attached to ``views``."""
+        name = section_name(cls)
+        self.verify(name)  # before unpickling anything
+        section = self.sections[name]
+        reader = _SectionReader(self._fd, section.at, section.size)
+        try:
+            with paused_gc():
+                loaded = _Unpickler(reader).load()
+                if self.freeze:
+                    gc.freeze()
+        except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
+            raise CheckpointRejected(f"cannot load {name}: {type(exc).__name__}: {exc}") from None
+        if reader.left:
+            raise CheckpointRejected(f"expected the pickled {name} to fill its section")
+        if not (
+            isinstance(loaded, tuple)
+            and len(loaded) == 2
+            and loaded[0] is cls
+            and isinstance(loaded[1], dict)
+        ):
+            raise CheckpointRejected(f"expected the state of {cls.__name__} in {name}")
+        domain: Domain = cls.__new__(cls)
+        vars(domain).update(loaded[1])
+        domain.views = views
+        return domain
+
+    def restore(self, views: Views, cls: type[Domain]) -> tuple[Domain, int] | None:
+        """``cls``'s state covering the checkpoint's rows, or None (then it is rebuilt).
+
+        The :data:`~samoorg.crdt.framework.views.Restorer` of the views read from this
+        checkpoint: the saved state plus the store's entries of its kinds
+        between its section's rowid and the checkpoint's.
+        """
+        if views.index.forked != self.forked or section_name(cls) not in self.sections:
+            return None
+        try:
+            domain = self.load_domain(views, cls)
+        except CheckpointRejected as exc:
+            log.warning("rebuilding the %s view: %s", cls.name, exc)
+            return None
+        since = self.sections[section_name(cls)].rowid
+        if since < self.rowid:
+            forked = self.forked
+            later = [
+                e
+                for _, e in self.store.entries(kinds=cls.kinds, since=since, until=self.rowid)
+                if e.author not in forked
+            ]
+            if later:
+                with paused_gc():
+                    domain.apply(later)
+                    if len(later) >= BULK:
+                        domain.invalid()
+        return domain, self.count
+
+    def ids(self) -> tuple[_SortedIds, array[int]]:
+        """The covered entries' sorted ids and their rowids."""
+        if self._ids is None:
+            ids = _SortedIds(self.read(IDS))
+            rows = array("q")
+            rows.frombytes(self.read(ID_ROWS))
+            if len(ids) != self.count or len(rows) != self.count:
+                raise CheckpointRejected(f"expected {self.count} ids in the checkpoint")
+            self._ids = ids, rows
+        return self._ids
+
+    def authors(self) -> set[bytes]:
+        """The covered entries' authors."""
+        if self._authors is None:
+            data = self.read(AUTHORS)
+            self._authors = {data[n : n + ID_SIZE] for n in range(0, len(data), ID_SIZE)}
+        return self._authors
+
+
+class StoreBase:
+    """The entries a checkpoint covers, read from the store when asked.
+
+    An index's :class:`~samoorg.crdt.framework.index.HeldBefore`.
+    """
+
+    def __init__(self, checkpoint: Checkpoint) -> None:
+        self.checkpoint = checkpoint
+        self.store = checkpoint.store
+
+    @property
+    def count(self) -> int:
+        """How many entries the checkpoint covers."""
+        return self.checkpoint.count
+
+    def get(self, entry_id: bytes) -> Entry | None:
+        """The covered entry with this id (a binary search in the ids section)."""
+        try:
+            ids, rows = self.checkpoint.ids()
+        except CheckpointRejected as exc:
+            log.warning("looking ids up in the store: %s", exc)
+            return self.store.get_by_id(entry_id, until=self.checkpoint.rowid)
+        at = bisect_left(ids, entry_id)
+        if at < len(ids) and ids[at] == entry_id:
+            return self.store.entry_at(rows[at])
+        return None
+
+    def of_kinds(self, kinds: Sequence[str]) -> list[Entry]:
+        """The covered entries of ``kinds``, in rowid order."""
+        if not kinds:
+            return []
+        return [e for _, e in self.store.entries(kinds=kinds, until=self.checkpoint.rowid)]
+
+    def of_author(self, author: bytes, kinds: Sequence[str] | None) -> list[Entry]:
+        """The covered entries by ``author`` (of ``kinds``), in rowid order."""
+        if kinds is not None and not kinds:
+            return []
+        rows = self.store.entries(author=author, kinds=kinds, until=self.checkpoint.rowid)
+        return [e for _, e in rows]
+
+    def authors(self) -> set[bytes]:
+        """The covered entries' authors."""
+        return set(self.checkpoint.authors())
+
+    def kinds(self) -> set[str]:
+        """The covered entries' kinds."""
+        return set(self.checkpoint.kinds)
+
+
+class _SortedIds(Sequence[bytes]):
+    """A sorted run of 32-byte ids in one bytes object (for :func:`bisect.bisect_left`)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data) // ID_SIZE
+
+    @overload
+    def __getitem__(self, position: int) -> bytes: ...
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, position: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(position, slice):
+            raise TypeError("expected an index, found a slice")
+        return self.data[position * ID_SIZE : (position + 1) * ID_SIZE]
+
+
+class _SectionReader:
+    """A file-like view of one section (``read``/``readline``/``readinto`` for pickle)."""
+
+    def __init__(self, fd: int, at: int, size: int) -> None:
+        self._fd = fd
+        self._at = at
+        self.left = size
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = os.pread(self._fd, size, self._at) if size else b""
+        self._at += len(data)
+        self.left -= len(data)
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readline(self) -> bytes:
+        data = os.pread(self._fd, min(self.left, 1 << 16), self._at)
+        end = data.find(b"\n")
+        return self.read(len(data) if end < 0 else end + 1)
+
+
 def checkpoint_path(store: Store) -> Path:
     """Where the checkpoint of ``store`` lives: beside it."""
     return store.path.with_name(store.path.name + ".views")
 
 
-def open_views(store: Store, path: Path | None = None) -> StoreViews:
-    """The views of ``store``: its checkpoint if valid (else a rebuild), then caught up."""
+def open_views(store: Store, path: Path | None = None, *, freeze: bool = False) -> StoreViews:
+    """The views of ``store``: its checkpoint if valid (else a rebuild), then caught up.
+
+    ``freeze``: the process keeps what it loads until it exits (a CLI command,
+    the daemon), so what a section loads is moved out of the cyclic
+    collector's sight (:func:`gc.freeze`, still inside the paused collector):
+    otherwise the first collection after loading walks every loaded object,
+    and every later one while answering rescans them (a quarter of ``trust
+    pool``'s time at 1M entries). Not for tests: frozen cycles are never freed.
+    """
     path = checkpoint_path(store) if path is None else path
     try:
         live = read_checkpoint(store, path)
+        assert live.checkpoint is not None
+        live.checkpoint.freeze = freeze
     except CheckpointRejected as exc:
         log.info("rebuilding the views: %s", exc)
         live = rebuild(store)
@@ -179,7 +468,10 @@ _FINGERPRINT: str | None = None
 def _covered(store: Store, rowid: int) -> tuple[int, str]:
     """``(rows up to rowid, hex id of the entry at rowid)`` as the store holds them now."""
     db = store._db
-    (count,) = db.execute("SELECT COUNT(*) FROM entries WHERE rowid <= ?", (rowid,)).fetchone()
+    # Counted in the kind index (a tenth of the table's pages), not in the table.
+    (count,) = db.execute(
+        "SELECT COUNT(*) FROM entries INDEXED BY entries_by_kind WHERE rowid <= ?", (rowid,)
+    ).fetchone()
     row = db.execute("SELECT id FROM entries WHERE rowid = ?", (rowid,)).fetchone()
     return int(count), bytes(row[0]).hex() if row else ""
 
@@ -187,41 +479,116 @@ def _covered(store: Store, rowid: int) -> tuple[int, str]:
 def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
     """Write ``live``'s state atomically (temporary file, fsync, rename; mode 0600).
 
-    Resolves every domain first, so the next start has nothing to rebuild.
+    Every domain in use is resolved and saved as it is now; a domain not used
+    since the checkpoint was read is copied from it unchanged (its section
+    keeps its rowid); any other is built first.
     """
     path = checkpoint_path(live.store) if path is None else path
     views = live.views
-    views.invalid()
+    index = views.index
     count, last = _covered(live.store, live.rowid)
-    if count != len(views.index):
+    if count != len(index):
         raise CheckpointRejected(
-            f"expected {count} entries up to rowid {live.rowid}, "
-            f"found {len(views.index)} in the views"
+            f"expected {count} entries up to rowid {live.rowid}, found {len(index)} in the views"
         )
-    header = json.dumps(
-        {
-            "code": code_fingerprint(),
-            "store": live.store.store_id().hex(),
-            "rowid": live.rowid,
-            "count": count,
-            "last": last,
-            "forked": sorted(a.hex() for a in views.index.forked),
-        },
-        sort_keys=True,
-    ).encode()
+    source = live.checkpoint  # the ids, authors and kinds of the entries it covers
+    old = source if source is not None and source.forked == index.forked else None
+    # Its sections may be copied only if they were built with the same forked authors.
+    tail = list(zip(index.log, live.rowids, strict=True))
+    kinds = {e.kind for e, _ in tail}
+    if source is not None:
+        kinds |= source.kinds
 
     def write(out: BinaryIO) -> None:
-        out.write(_PREFIX.pack(MAGIC, FORMAT, len(header)))
-        out.write(header)
+        out.write(_PREFIX.pack(MAGIC, FORMAT))
         hashing = _HashingWriter(out)
-        pickler = pickle.Pickler(hashing, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = {**copyreg.dispatch_table, **_frozen_reducers()}
-        with paused_gc():
-            pickler.dump((views, live.rowids))
-        out.write(_TRAILER.pack(hashing.size, hashing.digest.digest()))
+        sections: dict[str, Section] = {}
+        for cls in DOMAINS:
+            name = section_name(cls)
+            start = hashing.size
+            if old is not None and not views.is_loaded(cls) and name in old.sections:
+                try:
+                    sections[name] = _copy_section(old, name, hashing, start)
+                    continue
+                except CheckpointRejected as exc:
+                    log.warning("saving the %s view anew: %s", cls.name, exc)
+                    hashing.rewind(start)
+            hashing.start()
+            _pickle_domain(views.domain(cls), hashing)
+            sections[name] = Section(start, hashing.size - start, hashing.hexdigest(), count)
+        ids, rows = _all_ids(source, tail)
+        authors = _all_authors(source, tail)
+        for name, data in ((IDS, ids), (ID_ROWS, rows.tobytes()), (AUTHORS, authors)):
+            start = hashing.size
+            hashing.start()
+            hashing.write(data)
+            sections[name] = Section(start, len(data), hashing.hexdigest(), count)
+        header = json.dumps(
+            {
+                "code": code_fingerprint(),
+                "store": live.store.store_id().hex(),
+                "rowid": live.rowid,
+                "count": count,
+                "last": last,
+                "forked": sorted(a.hex() for a in index.forked),
+                "version": index.version,
+                "kinds": sorted(kinds),
+                "sections": {name: s.as_json() for name, s in sections.items()},
+            },
+            sort_keys=True,
+        ).encode()
+        out.write(header)
+        out.write(_TRAILER.pack(hashing.size, len(header), hashlib.sha256(header).digest()))
 
     _write_atomically(path, write)
     live.unsaved = 0
+
+
+def _pickle_domain(domain: Domain, out: _HashingWriter) -> None:
+    """Pickle ``(class, state without the views)`` of a resolved domain."""
+    domain.invalid()  # resolves everything, so a restored domain has nothing dirty
+    state = {k: v for k, v in vars(domain).items() if k != "views"}
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, **_refused(), **_frozen_reducers()}
+    with paused_gc():
+        pickler.dump((type(domain), state))
+
+
+def _copy_section(old: Checkpoint, name: str, out: _HashingWriter, start: int) -> Section:
+    """Copy section ``name`` of ``old`` (verified) to ``out``."""
+    out.start()
+    for chunk in old.chunks(name):
+        out.write(chunk)
+    return Section(start, out.size - start, out.hexdigest(), old.sections[name].rowid)
+
+
+def _all_ids(old: Checkpoint | None, tail: list[tuple[Entry, int]]) -> tuple[bytes, array[int]]:
+    """Sorted ids and rowids of the old checkpoint's entries plus ``tail``'s."""
+    added = sorted((e.id, rowid) for e, rowid in tail)
+    if old is None:
+        rows = array("q", [rowid for _, rowid in added])
+        return b"".join(i for i, _ in added), rows
+    ids, old_rows = old.ids()
+    data = ids.data
+    parts: list[bytes] = []
+    rows = array("q")
+    done = 0
+    for entry_id, rowid in added:
+        at = bisect_left(ids, entry_id)
+        parts += (data[done * ID_SIZE : at * ID_SIZE], entry_id)
+        rows.extend(old_rows[done:at])
+        rows.append(rowid)
+        done = at
+    parts.append(data[done * ID_SIZE :])
+    rows.extend(old_rows[done:])
+    return b"".join(parts), rows
+
+
+def _all_authors(old: Checkpoint | None, tail: list[tuple[Entry, int]]) -> bytes:
+    found = {e.author for e, _ in tail}
+    if old is not None:
+        found |= old.authors()
+    return b"".join(sorted(found))
 
 
 def save_if_behind(live: StoreViews, threshold: int | None = None) -> bool:
@@ -277,9 +644,10 @@ def _remove_abandoned(path: Path) -> None:
 
 
 def read_checkpoint(store: Store, path: Path) -> StoreViews:
-    """The state saved in ``path`` if it matches ``store`` exactly.
+    """The state saved in ``path`` if its header matches ``store`` exactly.
 
     Raises :class:`CheckpointRejected` otherwise (see the module docstring).
+    Sections are read later, when a domain is first asked for.
     """
     if not path.exists():
         raise CheckpointRejected(f"no checkpoint at {path}")
@@ -295,90 +663,120 @@ def read_checkpoint(store: Store, path: Path) -> StoreViews:
     except StoreError as exc:  # e.g. a read-only store without an id yet
         raise CheckpointRejected(f"cannot read the store's id: {exc}") from None
     try:
-        with path.open("rb") as file:
-            header, payload_at, payload_size = _read_envelope(file)
-            expected = {
-                "code": code_fingerprint(),
-                "store": store_id.hex(),
-                "forked": sorted(a.hex() for a in store.forked_authors()),
-            }
-            for key, value in expected.items():
-                if header.get(key) != value:
-                    raise CheckpointRejected(f"checkpoint {key} differs: expected {value}")
-            rowid, count, last = header.get("rowid"), header.get("count"), header.get("last")
-            if not (isinstance(rowid, int) and isinstance(count, int) and isinstance(last, str)):
-                raise CheckpointRejected("expected rowid, count and last in the checkpoint header")
-            if _covered(store, rowid) != (count, last):
-                raise CheckpointRejected(f"the store no longer holds the rows up to {rowid}")
-            file.seek(payload_at)
-            loaded = _load_payload(file, payload_size)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         raise CheckpointRejected(f"cannot read {path}: {exc.strerror}") from None
-    views, rowids = loaded if isinstance(loaded, tuple) and len(loaded) == 2 else (None, None)
-    if not (isinstance(views, Views) and isinstance(rowids, list)) or not (
-        len(views.index) == len(rowids) == count and (not rowids or rowids[-1] == rowid)
+    try:
+        header, payload_at = _read_envelope(fd)
+        expected = {
+            "code": code_fingerprint(),
+            "store": store_id.hex(),
+            "forked": sorted(a.hex() for a in store.forked_authors()),
+        }
+        for key, value in expected.items():
+            if header.get(key) != value:
+                raise CheckpointRejected(f"checkpoint {key} differs: expected {value}")
+        _check_header(header)
+        rowid, count = header["rowid"], header["count"]
+        if _covered(store, rowid) != (count, header["last"]):
+            raise CheckpointRejected(f"the store no longer holds the rows up to {rowid}")
+        checkpoint = Checkpoint(store, fd, header, payload_at)
+    except BaseException:
+        os.close(fd)
+        raise
+    index = EntryIndex(forked=checkpoint.forked, base=StoreBase(checkpoint))
+    index.version = checkpoint.version + 1  # no cache saved in a section is taken as current
+    views = Views(index, restorer=checkpoint.restore)
+    return StoreViews(store, views, checkpoint=checkpoint)
+
+
+def check_checkpoint(store: Store, path: Path) -> None:
+    """Raise :class:`CheckpointRejected` unless ``path`` and every section in it are sound.
+
+    What :func:`open_views` does lazily, at once: the header, every domain
+    section unpickled, the ids and authors.
+    """
+    live = read_checkpoint(store, path)
+    checkpoint = live.checkpoint
+    assert checkpoint is not None
+    for cls in DOMAINS:
+        checkpoint.load_domain(live.views, cls)
+    checkpoint.ids()
+    checkpoint.verify(AUTHORS)
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    ints = ("rowid", "count", "version")
+    if not all(isinstance(header.get(k), int) for k in ints) or not isinstance(
+        header.get("last"), str
     ):
-        raise CheckpointRejected(f"expected views of {count} entries in the checkpoint")
-    return StoreViews(store, views, rowids)
+        raise CheckpointRejected("expected rowid, count, version and last in the checkpoint header")
+    kinds, sections = header.get("kinds"), header.get("sections")
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise CheckpointRejected("expected a list of kinds in the checkpoint header")
+    if not isinstance(sections, dict):
+        raise CheckpointRejected("expected the sections in the checkpoint header")
+    for name, value in sections.items():
+        fields = ("at", "size", "rowid")
+        if not (
+            isinstance(value, dict)
+            and all(isinstance(value.get(k), int) and value[k] >= 0 for k in fields)
+            and isinstance(value.get("sha256"), str)
+            and value["rowid"] <= header["rowid"]
+        ):
+            raise CheckpointRejected(f"expected the place and checksum of section {name}")
 
 
-def _read_envelope(file: BinaryIO) -> tuple[dict[str, Any], int, int]:
-    """The header, and where the payload starts and how long it is; its checksum is verified."""
-    prefix = file.read(_PREFIX.size)
+def _read_envelope(fd: int) -> tuple[dict[str, Any], int]:
+    """The header (its checksum verified) and where the payload starts."""
+    prefix = os.pread(fd, _PREFIX.size, 0)
     if len(prefix) < _PREFIX.size:
         raise CheckpointRejected(f"expected a checkpoint header, found {len(prefix)} bytes")
-    magic, version, size = _PREFIX.unpack(prefix)
+    magic, version = _PREFIX.unpack(prefix)
     if magic != MAGIC or version != FORMAT:
         raise CheckpointRejected(f"expected checkpoint format {FORMAT}, found {version}")
-    total = os.fstat(file.fileno()).st_size
-    payload_at = _PREFIX.size + size
-    if size > MAX_HEADER or payload_at + _TRAILER.size > total:
-        raise CheckpointRejected("checkpoint header is truncated")
+    total = os.fstat(fd).st_size
+    if total < _PREFIX.size + _TRAILER.size:
+        raise CheckpointRejected("checkpoint trailer is truncated")
+    trailer = os.pread(fd, _TRAILER.size, total - _TRAILER.size)
+    payload_size, size, checksum = _TRAILER.unpack(trailer)
+    if size > MAX_HEADER or _PREFIX.size + payload_size + size + _TRAILER.size != total:
+        raise CheckpointRejected(f"expected {payload_size} payload bytes: the file is truncated")
+    raw = os.pread(fd, size, _PREFIX.size + payload_size)
+    if hashlib.sha256(raw).digest() != checksum:
+        raise CheckpointRejected("checkpoint header does not match its checksum")
     try:
-        header = json.loads(file.read(size))
+        header = json.loads(raw)
     except ValueError:
         raise CheckpointRejected("checkpoint header is not JSON") from None
     if not isinstance(header, dict):
         raise CheckpointRejected("expected a JSON object as checkpoint header")
-    file.seek(total - _TRAILER.size)
-    payload_size, checksum = _TRAILER.unpack(file.read(_TRAILER.size))
-    if payload_at + payload_size + _TRAILER.size != total:
-        raise CheckpointRejected(f"expected {payload_size} payload bytes: the file is truncated")
-    digest = hashlib.sha256()
-    file.seek(payload_at)
-    left = payload_size
-    while left:
-        chunk = file.read(min(left, 1 << 20))
-        if not chunk:
-            raise CheckpointRejected("checkpoint payload is truncated")
-        digest.update(chunk)
-        left -= len(chunk)
-    if digest.digest() != checksum:
-        raise CheckpointRejected("checkpoint checksum does not match its contents")
-    return header, payload_at, payload_size
+    for value in (header.get("sections") or {}).values():
+        at, length = (value.get("at"), value.get("size")) if isinstance(value, dict) else (0, 0)
+        if isinstance(at, int) and isinstance(length, int) and at + length > payload_size:
+            raise CheckpointRejected("a checkpoint section lies outside the payload")
+    return header, _PREFIX.size
 
 
-def _load_payload(file: BinaryIO, size: int) -> object:
-    start = file.tell()
-    try:
-        with paused_gc():
-            views = _Unpickler(file).load()
-    except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
-        raise CheckpointRejected(f"cannot load checkpoint: {type(exc).__name__}: {exc}") from None
-    if file.tell() != start + size:
-        raise CheckpointRejected("expected the pickled views to fill the checkpoint payload")
-    return views
+def _refused() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
+    """Reducers that refuse the views, the index and other domains inside a domain's state."""
+
+    def refuse(obj: object) -> tuple[Any, ...]:
+        raise pickle.PicklingError(f"a view's state refers to a {type(obj).__name__}")
+
+    return dict.fromkeys((Views, EntryIndex, *DOMAINS), refuse)
 
 
 def _frozen_reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     """Reducers for samoorg's frozen slotted dataclasses (see :func:`_restore`)."""
+    shared: dict[object, object] = {}
     found: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
     for name, module in list(sys.modules.items()):
         if not name.startswith("samoorg.") or module is None:
             continue
         for value in vars(module).values():
             if isinstance(value, type) and value.__module__ == name and _frozen_slots(value):
-                found[value] = _reduce_frozen
+                found[value] = _Reducer(shared)
     return found
 
 
@@ -387,9 +785,25 @@ def _frozen_slots(cls: type) -> bool:
     return params is not None and params.frozen and "__slots__" in vars(cls)
 
 
-def _reduce_frozen(obj: Any) -> tuple[Any, ...]:
-    cls = type(obj)
-    return _restore, (cls, tuple([getattr(obj, name) for name in _field_names(cls)]))
+class _Reducer:
+    """Reduces a frozen dataclass to its fields, sharing equal short strings and keys."""
+
+    def __init__(self, shared: dict[object, object]) -> None:
+        self.shared = shared
+
+    def share(self, value: object) -> object:
+        kind = type(value)
+        if (kind is str and len(value) <= 64) or (kind is bytes and len(value) == ID_SIZE):  # type: ignore[arg-type]
+            return self.shared.setdefault(value, value)
+        if kind is dict:
+            share = self.share
+            return {share(k): share(v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return value
+
+    def __call__(self, obj: Any) -> tuple[Any, ...]:
+        cls = type(obj)
+        share = self.share
+        return _restore, (cls, tuple([share(getattr(obj, name)) for name in _field_names(cls)]))
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -412,22 +826,53 @@ def _restore(cls: type, values: tuple[Any, ...]) -> object:
     The default, ``dataclasses._dataclass_setstate``, looks the fields up for
     every object: three times slower, and most of a checkpoint's load time.
     """
-    names = _FIELDS.get(cls) or _field_names(cls)
-    if len(names) != len(values):
-        raise pickle.UnpicklingError(f"expected {len(names)} fields for {cls.__name__}")
-    obj: object = _NEW(cls)
-    for name, value in zip(names, values):  # noqa: B905 - lengths checked above
-        _SET(obj, name, value)
-    return obj
+    make = _MAKERS.get(cls)
+    if make is None:
+        make = _MAKERS[cls] = _maker(cls, _field_names(cls))
+    return make(values)
+
+
+def _maker(cls: type, names: tuple[str, ...]) -> Callable[[tuple[Any, ...]], object]:
+    """``make(values)``: a ``cls`` with ``values`` as its fields (a tuple of exactly as many),
+    one unrolled function per class (a loop over the fields costs a third of a load)."""
+    local = [f"v{n}" for n in range(len(names))]
+    lines = [
+        "def make(values, new=new, put=put, cls=cls):",
+        f"    ({', '.join([*local, ''])}) = values",
+        "    obj = new(cls)",
+        *(f"    put(obj, {name!r}, {v})" for name, v in zip(names, local, strict=True)),
+        "    return obj",
+    ]
+    scope: dict[str, Any] = {"new": _NEW, "put": _SET, "cls": cls}
+    exec("\n".join(lines), scope)  # noqa: S102 - only local names; field names as literals
+    make: Callable[[tuple[Any, ...]], object] = scope["make"]
+    return make
+
+
+_MAKERS: dict[type, Callable[[tuple[Any, ...]], object]] = {}
 
 
 class _HashingWriter:
-    """A file wrapper that hashes and counts what is written through it."""
+    """A file wrapper that counts what is written through it and hashes each section."""
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self.digest = hashlib.sha256()
         self.size = 0
+
+    def start(self) -> None:
+        """Begin a new section's checksum."""
+        self.digest = hashlib.sha256()
+
+    def hexdigest(self) -> str:
+        """The checksum of what was written since :meth:`start`."""
+        return self.digest.hexdigest()
+
+    def rewind(self, size: int) -> None:
+        """Drop what was written after ``size`` bytes (a section that failed half-way)."""
+        self._out.seek(size)
+        self._out.truncate()
+        self.size = size
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)

@@ -143,6 +143,8 @@ class NodeConfig:
     announce: bool = True
     relays: Sequence[str] = ()
     """Relays to keep a reservation with, so that peers can reach us through them."""
+    freeze: bool = False
+    """Keep what the checkpoint loads out of the cyclic GC (a daemon process, not a test)."""
 
 
 class Node:
@@ -186,7 +188,7 @@ class Node:
 
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled (saving the views checkpoint on the way out)."""
-        self.live = open_views(self.store)
+        self.live = open_views(self.store, freeze=self.config.freeze)
         self.live.views.invalid()  # every view resolved now, not at the first request
         try:
             await self._run(task_status)

@@ -178,6 +178,7 @@ def run_daemon(
                                 bootstrap=options.bootstrap,
                                 hops=options.hops,
                                 relays=options.relays,
+                                freeze=True,
                             ),
                             signer=signer,
                         )

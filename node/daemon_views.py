@@ -9,8 +9,9 @@ the views update incrementally (see :mod:`samoorg.crdt.framework.views`), and te
 listeners (the API's event stream) which entries arrived. :meth:`follow` runs
 ``refresh`` whenever the daemon's store watcher reports a change.
 
-``log`` is every stored entry in rowid order (references to the index's
-objects, so a page of ``samoorg log`` costs the page). :meth:`memo` keeps
+``log`` is the entries read since the checkpoint in rowid order (references
+to the index's objects); :meth:`newest_first` reads older ones from the store
+(rowid order, so a page of ``samoorg log`` costs the page). :meth:`memo` keeps
 derived listings (the social views, a sorted order) until an entry of the
 kinds they are made from arrives, so the second and later pages of a listing
 cost the page, and an idea does not make the pledge listing be sorted again.
@@ -91,7 +92,7 @@ class LiveViews:
 
     @property
     def log(self) -> Sequence[Entry]:
-        """Every stored entry in rowid order."""
+        """The entries held in memory (those read after the checkpoint), in rowid order."""
         return self.state.views.index.log
 
     @property
@@ -128,6 +129,13 @@ class LiveViews:
             ):
                 continue
             yield self.rowids[position], entry
+        older = self.rowids[0] if self.rowids else self.state.rowid + 1
+        if before is not None:
+            older = min(older, before)
+        if self.state.checkpoint is not None and older > 1:
+            yield from self.store.entries_newest_first(
+                before=older, author=author, kinds=sorted(kinds) if kinds else None
+            )
 
     def memo(self, key: Hashable, kinds: Collection[str] | None, compute: Callable[[], T]) -> T:
         """``compute()``, remembered under ``key`` until an entry of ``kinds`` (None: any) arrives.
@@ -139,7 +147,7 @@ class LiveViews:
         shared: callers must not modify it.
         """
         versions = self._kind_versions
-        counts = (len(self.log),) if kinds is None else tuple(versions.get(k, 0) for k in kinds)
+        counts = (self.index.mark,) if kinds is None else tuple(versions.get(k, 0) for k in kinds)
         stamp = (len(self.index.forked), counts)
         found = self._memo.get(key)
         if found is not None and found[0] == stamp:

@@ -308,7 +308,8 @@ def chosen_names(views: Views) -> dict[bytes, str]:
 
 def local_names(home: Home, store: Store, views: Views, me: bytes) -> Names:
     """The :class:`Names` of a home: its petnames, the profiles its views hold, its known keys."""
-    return Names(me, read_petnames(home), chosen_names(views), known_keys(store, home))
+    known = known_keys(store, home) | {me}
+    return Names(me, read_petnames(home), chosen_names(views), known)
 
 
 def directory(names: Names) -> list[dict[str, Any]]:

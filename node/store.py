@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from samoorg.node import listing_index
 from samoorg.node.errors import Ambiguous, NotFound, OwnFeedMissing, StoreDamaged, StoreError
 from samoorg.node.own_head import OwnHeadRecord, RecordedHead
 from samoorg.node.sqlite_errors import describe, guarded, guarded_rows, is_damage
@@ -58,10 +59,12 @@ from samoorg.protocol.fork import ForkProof
 from samoorg.protocol.ids import peer_id
 from samoorg.protocol.validity import Authenticated, authenticate, linked_runs
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 # Version 2 dropped the index on ``entries.id``: its keys are random, so every
 # batch rewrote pages all over it and a commit cost grew with the store (the
 # (author, seq) index already makes rows unique; ids are looked up by scan).
+# Version 3 added the search index of portal listings (node/listing_index.py),
+# filled from the held entries by the upgrade.
 _TABLES: Final = (
     """CREATE TABLE IF NOT EXISTS entries (
         rowid     INTEGER PRIMARY KEY,
@@ -97,6 +100,7 @@ _FROM_V1: Final = (
     "DROP TABLE entries_v1",
     *_TABLES[1:3],
 )
+_TO_V3: Final = listing_index.TABLES
 
 
 _META_TABLE: Final = (
@@ -280,6 +284,7 @@ class Store:
                 raise self.database_error(exc) from None
             raise StoreError(f"cannot open store {path}: {describe(exc)}") from None
         self._verifier = verifier or Verifier()
+        self._to_index: list[Entry] = []  # listing entries written in this transaction
         self._unsigned: set[bytes] = set()  # ids of held-back entries found unsigned
 
     def database_error(self, exc: sqlite3.Error, doing: str = "read") -> StoreError:
@@ -295,9 +300,11 @@ class Store:
         db.execute("BEGIN IMMEDIATE")
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            steps = {0: _TABLES, 1: _FROM_V1}.get(version, ())
+            steps = {0: (*_TABLES, *_TO_V3), 1: (*_FROM_V1, *_TO_V3), 2: _TO_V3}.get(version, ())
             for statement in steps:
                 db.execute(statement)
+            if 0 < version < 3:
+                listing_index.rebuild(db)
             db.execute(f"PRAGMA user_version={max(version, SCHEMA_VERSION)}")
             db.execute("COMMIT")
         except BaseException:
@@ -325,10 +332,14 @@ class Store:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise self.database_error(exc, "write to") from None
+        self._to_index = []
         try:
             yield db
+            if self._to_index:
+                listing_index.index_entries(db, self._to_index)
             db.execute("COMMIT")
         except BaseException as exc:
+            self._to_index = []
             if db.in_transaction:
                 # If even ROLLBACK fails the connection is unusable; the
                 # original error says why, so that is what propagates.
@@ -337,6 +348,16 @@ class Store:
             if isinstance(exc, sqlite3.Error):
                 raise self.database_error(exc, "write to") from None
             raise
+
+    def _insert(self, entries: Sequence[Entry]) -> None:
+        """Write new entry rows (in feed order) inside a write transaction.
+
+        Listing entries among them are indexed at the end of the transaction,
+        all at once (:func:`listing_index.index_entries`).
+        """
+        self._db.executemany(_INSERT_ENTRY, _rows(entries))
+        kinds = listing_index.KINDS
+        self._to_index.extend(e for e in entries if e.kind in kinds)
 
     def append(
         self,
@@ -399,7 +420,7 @@ class Store:
                 if own is not None:
                     own.write(RecordedHead(last.seq, last.id, tuple(e.raw for e in feed.made)))
                     self._own_recorded = last.seq
-                db.executemany(_INSERT_ENTRY, _rows(feed.made))
+                self._insert(feed.made)
                 db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
 
     def store_id(self) -> bytes:
@@ -457,7 +478,7 @@ class Store:
                 "get the feed back with 'samoorg sync' from a peer or 'samoorg import' of a "
                 "bundle, or restore a backup"
             )
-        self._db.executemany(_INSERT_ENTRY, _rows(fresh))
+        self._insert(fresh)
         last = fresh[-1]
         self._db.execute(_UPSERT_FEED, (last.author, last.seq, last.id, 0))
         self._own_recorded = max(self._own_recorded, last.seq)
@@ -628,7 +649,7 @@ class Store:
         for author, items in written.items():
             self._trim_unsigned_tail(items, feeds[author], batch, report)
             rows.extend(entry for _, entry in items)
-        self._db.executemany(_INSERT_ENTRY, _rows(rows))
+        self._insert(rows)
         self._db.executemany(
             _UPSERT_FEED,
             [
@@ -829,7 +850,7 @@ class Store:
                 report.held.extend(fresh[signed + 1 :])
                 fresh = fresh[: signed + 1]
         if fresh:
-            self._db.executemany(_INSERT_ENTRY, _rows(fresh))
+            self._insert(fresh)
             self._db.execute(_UPSERT_FEED, (author, fresh[-1].seq, fresh[-1].id, 0))
             report.new.extend(fresh)
         report.duplicates += duplicates
@@ -928,10 +949,12 @@ class Store:
         return self._entry(row[0]) if row else None
 
     @guarded
-    def get_by_id(self, entry_id: bytes) -> Entry | None:
-        """The entry whose id is ``entry_id``, if held (a scan: ids are not indexed)."""
+    def get_by_id(self, entry_id: bytes, until: int | None = None) -> Entry | None:
+        """The entry whose id is ``entry_id``, if held (at rowid ``until`` or before, if given;
+        a scan: ids are not indexed)."""
+        limit = (1 << 63) - 1 if until is None else until
         row = self._db.execute(
-            "SELECT raw FROM entries WHERE id = ? LIMIT 1", (entry_id,)
+            "SELECT raw FROM entries WHERE id = ? AND rowid <= ? LIMIT 1", (entry_id, limit)
         ).fetchone()
         return self._entry(row[0]) if row else None
 
@@ -979,12 +1002,21 @@ class Store:
         author: bytes | None = None,
         kinds: Sequence[str] | None = None,
         since: int = 0,
+        until: int | None = None,
     ) -> Iterator[tuple[int, Entry]]:
         """``(rowid, entry)`` pairs in arrival order, optionally filtered.
 
-        ``since`` is an exclusive rowid lower bound, for following changes.
+        ``since`` is an exclusive rowid lower bound, for following changes;
+        ``until`` an inclusive upper bound (the rows a checkpoint covers).
         """
-        return guarded_rows(self, self._entry_rows(author, kinds, since))
+        before = None if until is None else until + 1
+        return guarded_rows(self, self._entry_rows(author, kinds, since, before=before))
+
+    @guarded
+    def entry_at(self, rowid: int) -> Entry | None:
+        """The entry stored at ``rowid``, if any."""
+        row = self._db.execute("SELECT raw FROM entries WHERE rowid = ?", (rowid,)).fetchone()
+        return self._entry(row[0]) if row else None
 
     def _entry_rows(
         self,
@@ -1032,6 +1064,18 @@ class Store:
             (author, after_seq, limit),
         ).fetchall()
         return [raw for (raw,) in rows]
+
+    @guarded
+    def search_listings(
+        self, query: listing_index.ListingQuery, *, offset: int = 0, limit: int = 50
+    ) -> list[bytes]:
+        """Ids of one page of listings matching ``query``, newest first (full-text index)."""
+        return listing_index.search(self._db, query, offset=offset, limit=limit)
+
+    @guarded
+    def listing_count(self) -> int:
+        """How many listings the search index holds."""
+        return listing_index.count(self._db)
 
     @guarded
     def change_marker(self) -> tuple[int, int]:

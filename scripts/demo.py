@@ -20,13 +20,17 @@ accepted) and replicated within the hop limit (docs/networking.md §4.2).
 
 The story, one function per act:
 
-1. identities and nodes;                    6. ideas, ratings, utility, a distribution;
-2. invites: the trust list and its pool;    7. an agreement co-edited, one node offline;
-3. a help request;                          8. everyone accepts it: the members;
-4. an initiative reaching its goal;         9. a spokesperson poll;
-5. commitments fulfilled by beneficiaries; 10. a bundle to an offline home; verify.
+1. identities and nodes;                    7. an agreement co-edited, one node offline;
+2. invites: the trust list and its pool;    8. everyone accepts it: the members;
+3. a help request;                          9. a spokesperson poll;
+4. an initiative reaching its goal;        10. the portal: an offer, a deal, reviews;
+5. commitments fulfilled by beneficiaries; 11. the web organizer: anna's dashboard URL;
+6. ideas, ratings, utility, a distribution; 12. a bundle to an offline home; verify.
 
-``--keep`` keeps the homes and the daemons' logs (the folder is printed).
+``--keep`` keeps the homes and the daemons running: each daemon is stopped
+(it must exit 0) and started again in a session of its own on the address it
+had, the URL of anna's dashboard is printed, and the commands that stop the
+nodes (``samoorg --home HOME node stop``) are listed.
 Exit code 0 only if every convergence check passed and every daemon stopped
 cleanly; 130 on Ctrl-C or SIGTERM, after stopping every daemon.
 """
@@ -276,9 +280,51 @@ def choose_spokesperson(c: Community) -> None:
     c.run(c["anna"], f"poll show {poll}")
 
 
-def carry_offline(c: Community) -> None:
+def portal(c: Community) -> None:
     act(
         10,
+        "The portal: a service in hours, a deal, two reviews",
+        "Chen offers three hours of bicycle repair; emil asks for it. Emil pledges the\n"
+        "   price for chen's listing and commits; chen marks it fulfilled; each reviews\n"
+        "   the other once. Reviews count toward utility.",
+    )
+    chen, emil = c["chen"], c["emil"]
+    offer = c.made(
+        chen,
+        "listing offer 'Bicycle repair' --tag services --tag bikes --price 15 --currency EUR "
+        "--per hourly --quantity 3 --unit hours --place 'Repair cafe' --geohash u33dc",
+    )[:SHORT]
+    c.run(
+        emil, "listing request 'Someone to fix my bicycle' --tag services --quantity 2 --unit hours"
+    )
+    c.converge("an offer and a request")
+    c.run(emil, "listing search bicycl --side offer --near u33")
+    pledge = c.made(emil, f"pledge intend 45 EUR --listing {offer}")[:SHORT]
+    c.refused(emil, f"review {pledge} 5")
+    c.run(emil, f"pledge commit {pledge} --due 7d")
+    c.converge("emil's commitment for the repair")
+    c.run(chen, f"pledge fulfilled {pledge}")
+    c.converge("chen confirmed the repair")
+    c.run(emil, f"review {pledge} 5 --text 'Fixed in an hour, brakes too'")
+    c.run(chen, f"review {pledge} 4 --text 'Paid on the spot'")
+    c.run(chen, f"listing close {offer}")
+    c.converge("two reviews, the offer closed")
+    c.run(c["anna"], "listing list --status done")
+
+
+def open_organizer(c: Community) -> None:
+    act(
+        11,
+        "The organizer in the browser",
+        "Every node serves its web organizer beside its API, on 127.0.0.1 only.\n"
+        "   'samoorg web' prints a link that opens a browser session once (then a cookie).",
+    )
+    c.run(c["anna"], "web")
+
+
+def carry_offline(c: Community) -> None:
+    act(
+        12,
         "No network needed: a bundle to an offline machine",
         "Emil exports every feed he holds to a file; an offline home imports it and\n"
         "   shows the same view digests. A damaged file is refused; every node verifies.",
@@ -296,13 +342,34 @@ def carry_offline(c: Community) -> None:
 
 
 def shut_down(c: Community) -> None:
-    act(11, "Shut down", "SIGTERM to every node: each must exit 0 with no traceback in its log.")
+    act(13, "Shut down", "SIGTERM to every node: each must exit 0 with no traceback in its log.")
+    stop_cleanly(c)
+
+
+def stop_cleanly(c: Community) -> None:
+    """Stop every daemon; each must exit 0 with a clean log."""
     codes = c.stop_everyone()
     clean = c.logs_clean()
     for name, code in codes.items():
         print(f"   {name:<6} exit code {code}; log {'clean' if clean[name] else 'HAS A TRACEBACK'}")
     if any(codes.values()) or not all(clean.values()):
         raise DemoFailure("a node did not stop cleanly (see its node.log)")
+
+
+def keep_running(c: Community, timeout: float) -> None:
+    act(
+        13,
+        "The nodes keep running",
+        "Each node stops cleanly and starts again on its own, to outlive this demo.",
+    )
+    stop_cleanly(c)
+    for person in c.people.values():
+        print(f"   {person.name:<6} node running again, pid {c.detach(person, timeout)}")
+    print("\n   Anna's dashboard (the link works once; 'samoorg web' makes another):")
+    c.run(c["anna"], "web")
+    print("\n   Stop the nodes with:")
+    for person in c.people.values():
+        print(f"     samoorg --home {quote(str(person.home))} node stop")
 
 
 def summary(c: Community, seconds: float) -> bool:
@@ -326,7 +393,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--keep", action="store_true", help="keep the homes and logs")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the homes and the nodes running (see above)"
+    )
     parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds each convergence check may take"
     )
@@ -353,8 +422,13 @@ def main(argv: list[str] | None = None) -> int:
         agreement = write_agreement(c)
         accept_agreement(c, agreement)
         choose_spokesperson(c)
+        portal(c)
+        open_organizer(c)
         carry_offline(c)
-        shut_down(c)
+        if args.keep:
+            keep_running(c, args.timeout)
+        else:
+            shut_down(c)
         code = 0
     except DemoFailure as failure:
         print(f"\ndemo failed: {failure}", file=sys.stderr)

@@ -65,6 +65,8 @@ class Person:
     home: Path
     id: str = ""
     node: NodeProcess | None = None
+    listen: str | None = None
+    """The address its daemon first listened on (a kept node listens there again)."""
 
 
 @dataclass
@@ -190,6 +192,7 @@ class Community:
             except NodeError as exc:
                 raise DemoFailure(str(exc)) from exc
             person.node = node
+            person.listen = node.addrs[0].split("/p2p/")[0] if node.addrs else None
         self._since = time.monotonic()
         self._started = time.time()  # a restarted node's catch-up is timed from here
 
@@ -197,6 +200,34 @@ class Community:
         """Stop one person's daemon (SIGTERM, bounded); return its exit code."""
         node, person.node = person.node, None
         return node.stop() if node is not None else 0
+
+    def detach(self, person: Person, timeout: float) -> int:
+        """Restart ``person``'s stopped daemon in a session of its own, to outlive the demo.
+
+        It listens on the address it had (peers remember it), logs to its
+        ``node.log``; returns its pid once its API is published.
+        """
+        from samoorg.node.daemon_state import read_state
+
+        listen = person.listen or "/ip4/127.0.0.1/tcp/0"
+        log = (person.home / "node.log").open("a", encoding="utf-8")
+        process = subprocess.Popen(
+            cli_command(person.home, "node", "run", "--no-mdns", "--listen", listen),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = read_state(Home(person.home))
+            if state is not None and state.get("api") and process.poll() is None:
+                return process.pid
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise DemoFailure(f"{person.name}'s node did not start again (see its node.log)")
 
     def stop_everyone(self) -> dict[str, int]:
         """Stop every running daemon; return the exit codes by name."""

@@ -36,7 +36,8 @@ they appear; sessions run side by side. Lines of a source comment:
 
 Every command advances the session's clock by one second, so every run
 prints the same ids, times and digests. What still differs per run
-(daemon ports and pids, the session folder, sync durations, log times) is
+(daemon ports and pids, the session folder, sync durations, log times, the
+secret of a ``samoorg web`` link) is
 replaced by stable stand-ins, the same way on every run.
 
 ``--check`` exits 1 (with a diff) if the committed guide differs from a
@@ -94,6 +95,9 @@ SUBSTITUTION = re.compile(r"\{([A-Z][A-Z0-9_]*)(?::(-?\d+))?\}")
 DURATION = re.compile(r"\bin \d+\.\d\d s\b")
 LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} ")
 INVITE_CODE = re.compile(r"samoorg-invite:[1-9A-HJ-NP-Za-km-z]+")
+LOGIN_SECRET = re.compile(r"once=[A-Za-z0-9_-]+")
+"""The one-time secret of a ``samoorg web`` link (random on every run)."""
+SHOWN_SECRET = "once=Q2FtZS1mcm9tLXNhbW9vcmctd2ViLWd1aWRlLXNlc3Npb24"
 
 
 class GuideError(Exception):
@@ -150,6 +154,10 @@ class Session:
             "PYTHONUNBUFFERED": "1",
             "SAMOORG_GUIDE_NOW_MS": str(self.clock),
             "SAMOORG_GUIDE_SEED": f"{self.name}/{self.count}",
+            # The command's own clock and seed: a running daemon would sign the
+            # writes with its own (the output is the same either way, see
+            # tests/test_cli_daemon*.py, but the ids would change from run to run).
+            "SAMOORG_OFFLINE": "1",
         }
 
     def shell(self, command: str) -> tuple[int, str]:
@@ -303,6 +311,7 @@ class Session:
         """Replace what differs on every run by stable stand-ins."""
         line = line.replace(str(self.folder), SHOWN_ROOT).rstrip()
         line = self._ports(INVITE_CODE.sub(lambda m: self._code(m.group()), line))
+        line = LOGIN_SECRET.sub(SHOWN_SECRET, line)
         if self.pids:  # one pass, so that a stand-in is never replaced again
             line = re.sub(
                 r"(pid\"?:? )(\d+)",

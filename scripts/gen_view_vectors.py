@@ -38,8 +38,11 @@ from samoorg.crdt.kinds.agreements import (  # noqa: E402
     AGREEMENT_NEW,
     version_hash,
 )
+from samoorg.crdt.kinds.listings import DONE, LISTING, LISTING_EDIT  # noqa: E402
+from samoorg.crdt.kinds.listings import REQUEST as WANT  # noqa: E402
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
 from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body  # noqa: E402
+from samoorg.crdt.kinds.reviews import REVIEW, review_body  # noqa: E402
 from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
 from samoorg.protocol.entry import Entry  # noqa: E402
@@ -47,6 +50,7 @@ from samoorg.protocol.ids import peer_id  # noqa: E402
 from samoorg.protocol.invite_code import one_time_key  # noqa: E402
 from tests.agreement_fixtures import create  # noqa: E402
 from tests.community_fixtures import DAY, T0, Author  # noqa: E402
+from tests.portal_fixtures import deal, edit, post, review  # noqa: E402
 from tests.social_fixtures import (  # noqa: E402
     comment_on,
     open_poll,
@@ -295,7 +299,7 @@ def agreements() -> tuple[list[Entry], list[bytes]]:
 
 
 def profiles() -> tuple[list[Entry], list[bytes]]:
-    """Profiles (§8.10): the latest well-formed one per author counts; malformed ones are void."""
+    """Profiles (§8.11): the latest well-formed one per author counts; malformed ones are void."""
     alice, bob, carol = _authors(1, 2, 3)
     entries = [
         alice.write(PROFILE_KIND, profile_body("Alice", "baker", [("email", "alice@example.org")])),
@@ -314,12 +318,73 @@ def profiles() -> tuple[list[Entry], list[bytes]]:
     return entries, []
 
 
+def portal() -> tuple[list[Entry], list[bytes]]:
+    """Every listing and review rule: edits by the author only, one review per party."""
+    alice, bob, carol, dave = _authors(1, 2, 3, 4)
+    lessons = post(alice)
+    wanted = post(bob, side=WANT, title="Looking for guitar lessons", geohash="ud1h")
+    pledge_free = dave.write(LISTING, {"side": "offer"})  # malformed
+    entries = [lessons, wanted, pledge_free]
+    entries += [
+        edit(alice, lessons, quantity=5),  # replaced by the next edit
+        edit(alice, lessons, quantity=4),  # wins (highest seq)
+        edit(carol, lessons, status=DONE),  # not-listing-author
+        edit(bob, wanted, status=DONE),  # valid: bob closes his request
+        alice.write(LISTING, {"side": "offer", "title": "x", "tags": ["music"]}),  # malformed
+        alice.write(LISTING_EDIT, {"listing": lessons.id, "title": "x"}),  # malformed
+        alice.write(LISTING_EDIT, {**lessons.body, "listing": ABSENT}),  # waits for it
+        alice.write(LISTING_EDIT, {**lessons.body, "listing": wanted.id}),  # not-listing-author
+        alice.write(LISTING_EDIT, {**lessons.body, "listing": pledge_free.id}),  # not-a-listing
+    ]
+    pledge, commit, fulfil = deal(bob, alice, lessons)
+    entries += [pledge, commit, fulfil]
+    entries += [
+        review(bob, pledge, commit, 5, "patient teacher"),  # valid
+        review(alice, pledge, commit, 4),  # valid
+        review(bob, pledge, commit, 1),  # review-again
+        review(carol, pledge, commit, 1),  # review-not-party
+        review(bob, pledge, fulfil, 3),  # review-wrong-commitment
+        bob.write(REVIEW, {"pledge": pledge.id, "commitment": commit.id, "rating": 9}),  # malformed
+    ]
+    open_pledge = dave.write(
+        INTEND, {"to": alice.key, "amount": 100, "currency": "EUR", "listing": lessons.id}
+    )
+    open_commit = dave.commit(open_pledge)
+    entries += [
+        open_pledge,
+        open_commit,
+        review(dave, open_pledge, open_commit, 2),
+    ]  # not-fulfilled
+    plain, plain_commit, plain_fulfil = _plain_deal(carol, alice)
+    entries += [
+        plain,
+        plain_commit,
+        plain_fulfil,
+        review(carol, plain, plain_commit, 3),
+    ]  # no-listing
+    strangers = dave.write(
+        INTEND, {"to": carol.key, "amount": 100, "currency": "EUR", "listing": lessons.id}
+    )
+    s_commit = dave.commit(strangers)
+    s_fulfil = carol.close(strangers, s_commit)
+    entries += [strangers, s_commit, s_fulfil, review(dave, strangers, s_commit, 5)]  # no-listing
+    waits = dave.write(REVIEW, review_body(ABSENT, open_commit.id, 4))  # waits for its pledge
+    return [*entries, waits], []
+
+
+def _plain_deal(payer: Any, payee: Any) -> tuple[Entry, Entry, Entry]:
+    pledge = payer.intend("1", to=payee.key)
+    commit = payer.commit(pledge)
+    return pledge, commit, payee.close(pledge, commit)
+
+
 SCENARIOS = {
     "trust": trust,
     "pledges": pledges,
     "social": social,
     "agreements": agreements,
     "profiles": profiles,
+    "portal": portal,
 }
 
 
@@ -336,6 +401,8 @@ def expected(entries: Sequence[Entry], forked: Sequence[bytes]) -> dict[str, Any
     waiting_ids.update(c.id for c in views.forum.view().pending)
     waiting_ids.update(r.entry_id for r in views.ratings.view().pending)
     waiting_ids.update(v.id for v in views.polls.view().pending)
+    waiting_ids.update(views.listings.waiting())
+    waiting_ids.update(views.reviews.waiting())
     pending = views.agreements.pending()
     statuses: dict[str, Any] = {}
     for entry in entries:

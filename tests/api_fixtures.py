@@ -126,8 +126,24 @@ def api_node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNo
     try:
         yield node
     finally:
-        code = node.process.stop()
-        assert code == 0, node.process.log_tail()
-        log = node.process.log_path.read_text(encoding="utf-8")
-        assert "Traceback" not in log
-        assert " ERROR " not in log, log
+        stop_api_node(node)
+
+
+def stop_api_node(node: ApiNode) -> None:
+    """Stop the daemon; it must exit 0 with no traceback or error in its log."""
+    code = node.process.stop()
+    assert code == 0, node.process.log_tail()
+    log = node.process.log_path.read_text(encoding="utf-8")
+    assert "Traceback" not in log
+    assert " ERROR " not in log, log
+
+
+def store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make an in-process command fail if it opens the store (it must ask the daemon)."""
+    from samoorg.cli.context import Session
+
+    def refuse(self: Session) -> None:
+        raise AssertionError("the command opened the store while the daemon runs")
+
+    monkeypatch.setattr(Session, "store", refuse)
+    monkeypatch.setattr(Session, "live", refuse)

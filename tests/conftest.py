@@ -62,3 +62,25 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"expected the shared folder at {SHARED}")
     return SHARED
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say whether the browser tests run (and why not)."""
+    from tests.browser_fixtures import chromium_path, skip_reason
+
+    reason = skip_reason()
+    if reason is not None:
+        return f"browser tests: skipped: {reason}"
+    return f"browser tests: Chromium at {chromium_path()}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked ``browser`` when no Chromium (or Playwright) is here."""
+    from tests.browser_fixtures import skip_reason
+
+    reason = skip_reason()
+    if reason is None:
+        return
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.skip(reason=f"browser test: {reason}"))

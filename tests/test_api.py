@@ -121,7 +121,7 @@ def test_bad_parameters_paths_and_methods(api_node: ApiNode) -> None:
         ("GET", "/ideas?cursor=bm9wZQ", 400, "bad_cursor"),
         ("GET", "/log?author=nobody", 404, "not_found"),
         ("GET", "/log?author=abc", 400, "bad_identifier"),
-        ("GET", "/ideas/zz", 404, "not_found"),
+        ("GET", "/ideas/zz", 400, "malformed_input"),
         ("GET", "/nothing", 404, "not_found"),
         ("DELETE", "/ideas", 405, "method_not_allowed"),
         ("PUT", "/status", 405, "method_not_allowed"),
@@ -328,7 +328,10 @@ def test_api_and_cli_writers_at_once_keep_one_feed(tmp_path: Path) -> None:
     try:
         writers = [
             subprocess.Popen(
-                cli_command(node.home, "idea", "post", f"cli {n}"),
+                # Half through the daemon's API, half on the store directly.
+                cli_command(
+                    node.home, *(("--offline",) if n % 2 else ()), "idea", "post", f"cli {n}"
+                ),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
@@ -441,7 +444,7 @@ def test_requests_initiatives_and_invites_equal_the_cli_json(api_node: ApiNode) 
     initiative = api.all_pages("/initiatives", 10)[0]["id"]
     wrong = api.get(f"/requests/{initiative}")
     assert (wrong.status, wrong.json()["error"]) == (404, "not_found")
-    assert api.get("/requests/zz").json()["error"] == "not_found"
+    assert api.get("/requests/zz").json()["error"] == "malformed_input"  # as the CLI: exit 2
 
 
 def test_social_and_agreement_reads_equal_the_cli_json(api_node: ApiNode, tmp_path: Path) -> None:

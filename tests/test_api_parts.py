@@ -15,7 +15,7 @@ from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds import ratings
 from samoorg.crdt.kinds.trust import REVOKE, TrustState
-from samoorg.node.api.errors import HTTP_ERRORS, TAXONOMY, ApiError, error_name
+from samoorg.node.api.errors import BY_QUALNAME, HTTP_ERRORS, TAXONOMY, ApiError, error_name
 from samoorg.node.api.events import EventHub
 from samoorg.node.api.pages import decode_cursor, encode_cursor
 from samoorg.node.api.ratelimit import RateLimiter
@@ -128,7 +128,9 @@ def test_the_document_lists_every_route_and_validates() -> None:
     listed = {(m, p.removeprefix(PREFIX)) for p, ops in doc["paths"].items() for m in ops}
     assert listed == set(HANDLERS) == {(e.method, e.path) for e in ENDPOINTS}
     names = set(doc["components"]["schemas"]["Error"]["properties"]["error"]["enum"])
-    assert names == set(HTTP_ERRORS) | {name for name, _ in TAXONOMY.values()}
+    assert names == set(HTTP_ERRORS) | {name for name, _ in TAXONOMY.values()} | {
+        name for name, _ in BY_QUALNAME.values()
+    }
     for path, operations in doc["paths"].items():
         for operation in operations.values():
             assert {"401", "403", "429"} <= set(operation["responses"]), path

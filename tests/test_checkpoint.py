@@ -19,9 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.framework.views import Views
+from samoorg.crdt.framework.views import DOMAINS
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node import checkpoint
 from samoorg.node.checkpoint import (
+    check_checkpoint,
     checkpoint_path,
     open_views,
     read_checkpoint,
@@ -90,9 +93,10 @@ def test_checkpoint_plus_later_entries_equals_a_rebuild(
                 damage(path, how, at)
             if how in ("none", "temp"):
                 assert len(read_checkpoint(store, path).views.index) == cut
-            else:
+                check_checkpoint(store, path)
+            else:  # in the header (refused at once) or in a section (that view is rebuilt)
                 with pytest.raises(CheckpointRejected):
-                    read_checkpoint(store, path)
+                    check_checkpoint(store, path)
             assert loaded(store) == digests(store)
         finally:
             checkpoint._FINGERPRINT = None
@@ -128,6 +132,71 @@ def test_a_kill_at_any_byte_while_saving_keeps_the_old_checkpoint(
         assert not list(home.glob("*.tmp")), "abandoned temporary files are removed"
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.data())
+def test_views_used_in_part_and_saved_in_part_equal_a_rebuild(
+    tmp_path_factory: pytest.TempPathFactory, history: History, data: st.DataObject
+) -> None:
+    """Each save keeps unused domains' sections (covering fewer rows); loading equals a rebuild."""
+    entries = history.entries
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(entries)), max_size=3), label="cuts"))
+    home = tmp_path_factory.mktemp("part")
+    with Store(home / "store.sqlite") as store:
+        done = 0
+        for cut in [*cuts, len(entries)]:
+            fill(store, entries[done:cut])
+            done = cut
+            live = open_views(store)
+            used = data.draw(st.sets(st.sampled_from(DOMAINS)), label="used")
+            for cls in DOMAINS:
+                if cls in used:
+                    live.views.domain(cls)
+            assert all(live.views.is_loaded(c) for c in used)  # and those they read
+            if data.draw(st.booleans(), label="look up"):
+                for entry in entries[:cut]:
+                    assert live.views.index.get(entry.id) == entry
+            save_checkpoint(live)
+        check_checkpoint(store, checkpoint_path(store))
+        assert len(read_checkpoint(store, checkpoint_path(store)).views.index) == len(entries)
+        assert loaded(store) == digests(store)
+
+
+def test_a_command_loads_only_the_sections_it_needs(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(40)
+        fill(store, entries)
+        save_checkpoint(open_views(store))
+        live = open_views(store)
+        assert live.views.index.log == [], "the covered entries stay in the store"
+        assert live.views.trust.members(entries[0].author)
+        assert live.views.is_loaded(TrustState)
+        assert not live.views.is_loaded(PledgeState)
+        assert live.views.index.get(entries[-1].id) == entries[-1]
+        assert live.views.index.get(b"\0" * 32) is None
+        assert live.views.index.authors() == {e.author for e in entries}
+        assert (live.views.digests(), live.views.invalid()) == digests(store)
+
+
+def test_the_daemon_log_reads_older_entries_from_the_store(tmp_path: Path) -> None:
+    from samoorg.node.daemon_views import LiveViews
+
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(30)
+        fill(store, entries[:20])
+        save_checkpoint(open_views(store))
+        fill(store, entries[20:])
+        live = LiveViews(store)
+        assert len(live.log) == 10
+        everything = list(store.entries_newest_first())
+        assert list(live.newest_first(None, None, ())) == everything
+        for before in (1, 5, 21, 25, 31):
+            expected = list(store.entries_newest_first(before=before))
+            assert list(live.newest_first(before, None, ())) == expected
+        author = entries[0].author
+        mine = list(store.entries_newest_first(author=author, kinds=["trust.invite"]))
+        assert list(live.newest_first(None, author, {"trust.invite"})) == mine
+
+
 def community(count: int) -> list[Entry]:
     """A bounded valid history: an inviter and invitees, then pledges between them."""
     authors = [Author(n + 1) for n in range(4)]
@@ -157,6 +226,28 @@ def test_a_fork_proof_after_the_checkpoint_forces_a_rebuild(tmp_path: Path) -> N
         views = open_views(store).views
         assert views.is_forked(forker.key)
         assert (views.digests(), views.invalid()) == digests(store)
+
+
+def test_a_fork_proof_after_loading_then_a_save_keeps_every_id_and_author(
+    tmp_path: Path,
+) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(40)
+        fill(store, entries)
+        save_checkpoint(open_views(store))
+        live = open_views(store)
+        live.views.trust.invalid()
+        forker = Author(2)
+        store.ingest([forker.write("note", {"text": "another history"}).raw])
+        live.catch_up()
+        assert live.views.is_forked(forker.key)
+        save_checkpoint(live)  # no section may be copied: they were built before the fork
+        path = checkpoint_path(store)
+        check_checkpoint(store, path)
+        again = read_checkpoint(store, path).views.index
+        assert all(again.get(e.id) == e for e in entries)
+        assert again.authors() == {e.author for e in entries}
+        assert loaded(store) == digests(store)
 
 
 def test_a_checkpoint_of_another_store_or_of_deleted_rows_is_rejected(tmp_path: Path) -> None:
@@ -196,10 +287,10 @@ def test_a_checkpoint_naming_foreign_code_is_not_unpickled(tmp_path: Path) -> No
             return os.system, (f"touch {marker}",)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(checkpoint, "_frozen_reducers", lambda: {Views: evil})
-            save_checkpoint(live)  # a valid header and checksum around a hostile payload
+            patch.setattr(checkpoint, "_frozen_reducers", lambda: {Entry: evil})
+            save_checkpoint(live)  # a valid header and checksums around a hostile payload
         with pytest.raises(CheckpointRejected, match="not allowed"):
-            read_checkpoint(store, path)
+            check_checkpoint(store, path)
         assert not marker.exists()
         assert loaded(store) == digests(store)
 

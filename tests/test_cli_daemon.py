@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from samoorg.cli.context import Session
 from samoorg.cli.daemon_client import DaemonClient, DaemonUnavailable
 from samoorg.node.processes import run_cli
-from tests.api_fixtures import ApiNode, start_api_node
+from tests.api_fixtures import ApiNode, start_api_node, store_forbidden
 from tests.conftest import CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -50,6 +49,11 @@ READS: tuple[tuple[str, ...], ...] = (
     ("poll", "list", "--limit", "1"),
     ("agreement", "list"),
     ("agreement", "list", "--limit", "1"),
+    ("members",),
+    ("distribute", "1000", "EUR"),
+    ("distribute", "99.95", "EUR"),
+    ("log", "--invalid"),
+    ("log", "--invalid", "--kind", "trust.accept", "--limit", "1"),
 )
 SHOWN: tuple[tuple[str, str], ...] = (("poll", "poll.new"), ("agreement", "agreement.new"))
 """``show ID`` commands and the kind of the entry they show (compared like READS)."""
@@ -159,14 +163,6 @@ def _social_and_agreements(root: Path, node: ApiNode, friend: Path, friend_id: s
         assert len(page["items"]) >= 2, listing
 
 
-def _store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: Session) -> None:
-        raise AssertionError("the command opened the store while the daemon runs")
-
-    monkeypatch.setattr(Session, "store", refuse)
-    monkeypatch.setattr(Session, "live", refuse)
-
-
 @pytest.mark.parametrize("args", READS, ids=" ".join)
 def test_reads_through_the_daemon_equal_offline(
     node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
@@ -174,7 +170,7 @@ def test_reads_through_the_daemon_equal_offline(
     offline_text = cli(node.home, "--offline", *args)
     offline_json = cli(node.home, "--offline", *args, "--json")
     assert offline_text.code == offline_json.code == 0, offline_text.err
-    _store_forbidden(monkeypatch)
+    store_forbidden(monkeypatch)
     through_text = cli(node.home, *args)
     through_json = cli(node.home, *args, "--json")
     assert (through_text.code, through_text.out) == (0, offline_text.out)
@@ -192,19 +188,21 @@ def test_show_through_the_daemon_equals_offline(
     variants = [(command, "show", ident)]
     if command == "agreement":  # an earlier version, by the entry id of its newest edit
         variants.append(("agreement", "show", ident, "--version", ident))
+        variants += [("agreement", "history", ident), ("agreement", "blame", ident)]
+        variants.append(("members", "--agreement", ident))
     for args in variants:
         offline_text = cli(node.home, "--offline", *args)
         offline_json = cli(node.home, "--offline", *args, "--json")
         assert offline_text.code == offline_json.code == 0, offline_text.err
         with monkeypatch.context() as patched:
-            _store_forbidden(patched)
+            store_forbidden(patched)
             through_text = cli(node.home, *args)
             through_json = cli(node.home, *args, "--json")
         assert (through_text.code, through_text.out) == (0, offline_text.out)
         assert (through_json.code, through_json.out) == (0, offline_json.out)
     missing = "0000abcd"  # no entry's id starts so (a chance of about 1e-8 here)
     with monkeypatch.context() as patched:
-        _store_forbidden(patched)
+        store_forbidden(patched)
         refused = cli(node.home, command, "show", missing)
     offline_refusal = cli(node.home, "--offline", command, "show", missing)
     assert (refused.code, refused.err) == (offline_refusal.code, offline_refusal.err)
@@ -230,7 +228,7 @@ def test_idea_show_and_post_through_the_daemon(
     first = ideas["items"][0]["id"]
     offline = cli(node.home, "--offline", "idea", "show", first[:10])
     with monkeypatch.context() as patched:
-        _store_forbidden(patched)
+        store_forbidden(patched)
         shown = cli(node.home, "idea", "show", first[:10])
         posted = cli(node.home, "idea", "post", "through the daemon", "--json")
         refused = cli(node.home, "idea", "post", "   ")
@@ -273,7 +271,7 @@ def test_appeal_show_through_the_daemon_equals_offline(
     ]
     refusal = cli(node.home, "--offline", kind, "show", wrong[:10])
     with monkeypatch.context() as patched:
-        _store_forbidden(patched)
+        store_forbidden(patched)
         answered = [(cli(node.home, *args), cli(node.home, *args, "--json")) for args in shows]
         refused = cli(node.home, kind, "show", wrong[:10])
     for (text, as_json), (offline_text, offline_json) in zip(answered, expected, strict=True):
@@ -285,3 +283,29 @@ def test_appeal_show_through_the_daemon_equals_offline(
     assert refusal.code == refused.code == 1
     assert refused.err == refusal.err
     assert "expected the id of a" in refused.err
+
+
+MALFORMED: tuple[tuple[str, ...], ...] = (
+    ("idea", "show", "zz"),
+    ("poll", "show", "zz"),
+    ("request", "show", "zz"),
+    ("initiative", "show", "zz"),
+    ("agreement", "show", "zz"),
+    ("agreement", "history", "zz"),
+    ("agreement", "blame", "zz"),
+    ("members", "--agreement", "zz"),
+    ("distribute", "-5", "EUR"),
+    ("distribute", "5", "XXX"),
+)
+
+
+@pytest.mark.parametrize("args", MALFORMED, ids=" ".join)
+def test_malformed_ids_and_values_are_bad_usage_both_ways(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    offline = cli(node.home, "--offline", *args)
+    with monkeypatch.context() as patched:
+        store_forbidden(patched)
+        through = cli(node.home, *args)
+    assert (through.code, through.out, through.err) == (offline.code, offline.out, offline.err)
+    assert through.code == 2, through.err

@@ -51,5 +51,8 @@ def test_demo_tells_the_whole_story_and_every_node_converges(tmp_path: Path) -> 
     assert "  -> " not in out  # no fields picked out of --json answers
     assert set(converged) == {"5", "4"}  # 4: chen offline while boris edits
     assert re.search(r" 1 │ boris +│ 3\n", out)  # the poll, after emil changed his vote
+    assert "changed: listings" in out  # act 10, the portal
+    assert "reviews " in out
+    assert re.search(r"reviewed 12D3KooW\S+: 5/5\n", out)
     assert out.count("exit code 0; log clean") == 5
     assert list(tmp_path.iterdir()) == []  # homes removed, daemons stopped first

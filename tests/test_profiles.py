@@ -1,4 +1,4 @@
-"""Profiles (docs/protocol.md §8.10): the field rules, last write wins, and the commands."""
+"""Profiles (docs/protocol.md §8.11): the field rules, last write wins, and the commands."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_the_latest_profile_by_seq_wins_whole_in_any_order() -> None:
 def test_profile_set_show_and_names(tmp_path: Path, cli: CliRunner, clock: list[int]) -> None:
     homes = Homes(cli, tmp_path, "alice", "bob", "carol")
     alice, bob, carol = homes.ids["alice"], homes.ids["bob"], homes.ids["carol"]
-    assert "expected --name" in homes.misused("bob", "profile", "set", "--about", "x")
+    assert "expected a name" in homes.misused("bob", "profile", "set", "--about", "x")
     shown = homes.json(
         "bob",
         "profile",
@@ -100,7 +100,7 @@ def test_profile_set_show_and_names(tmp_path: Path, cli: CliRunner, clock: list[
     # Options left out keep their values.
     again = homes.json("bob", "profile", "set", "--status", "fine", "--message", "")
     assert (again["about"], len(again["contacts"]), again["status"]) == ("plumber", 2, "fine")
-    assert homes.misused("bob", "profile", "set", "--status", "sad").startswith("expected --status")
+    assert homes.misused("bob", "profile", "set", "--status", "sad").startswith("expected status")
     assert "'type' as one of" in homes.misused("bob", "profile", "set", "--contact", "fax=1")
     homes.json("carol", "profile", "set", "--name", "bob")  # the same name, chosen by Carol
     homes.sync("alice", "bob", "carol")

@@ -227,3 +227,45 @@ def edit_steps(agreement: Agreement, wanted: str) -> Steps | None:
         return AGREEMENT_EDIT, edit_body(doc, heads, refs, ops)
 
     return chain_bodies(groups, first, lambda _: doc)
+
+
+def merge_texts(base: str, current: str, wanted: str) -> str:
+    """``wanted`` (an edit of ``base``) carried over onto ``current`` (another edit of it).
+
+    For an edit made on a text that changed meanwhile (a page opened before a
+    peer's edit arrived): the changes ``base -> current`` and ``base -> wanted``
+    (:func:`diff_edits`) are applied together, so neither undoes the other.
+    Changes that touch the same characters, or insert at the same place,
+    conflict: a :class:`~samoorg.crdt.framework.errors.RuleViolation` says where, and
+    nothing is merged.
+    """
+    from samoorg.crdt.framework.errors import RuleViolation
+
+    theirs, mine = diff_edits(base, current), diff_edits(base, wanted)
+    for pos, removed, _ in mine:
+        for other, other_removed, _ in theirs:
+            if _overlap((pos, pos + removed), (other, other + other_removed)):
+                line = base.count("\n", 0, pos) + 1
+                raise RuleViolation(
+                    f"the text changed meanwhile at line {line}, where you edited it too: "
+                    "reload the agreement and edit its current text"
+                )
+    merged = base
+    # From the end backwards, so earlier positions stay valid; at one position a
+    # deletion goes before an insertion there (which then lands before the rest).
+    for pos, removed, inserted in sorted(
+        [*theirs, *mine], key=lambda e: (e[0], e[1]), reverse=True
+    ):
+        merged = merged[:pos] + inserted + merged[pos + removed :]
+    return merged
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two replaced ranges ``[start, end)`` touch the same text or the same gap."""
+    if a[0] == a[1] and b[0] == b[1]:
+        return a[0] == b[0]  # two insertions at one place: their order is not known
+    if a[0] == a[1]:
+        return b[0] < a[0] < b[1]
+    if b[0] == b[1]:
+        return a[0] < b[0] < a[1]
+    return a[0] < b[1] and b[0] < a[1]

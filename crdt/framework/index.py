@@ -14,6 +14,15 @@ entries added after a point, in arrival order, so views can update
 incrementally instead of rebuilding. ``retract`` removes the entries added
 last (a record the views refused, see :meth:`Views.trial
 <samoorg.crdt.framework.views.Views.trial>`).
+
+**Held before** (:class:`HeldBefore`). An index may start from entries it does
+not keep in memory: ``EntryIndex(base=...)`` counts the base's entries as held
+(``len``, ``in``, :meth:`get`, :meth:`of_kind`, :meth:`of_author`) but reads them
+from the base only when asked (the node's base is its store up to a
+checkpoint, ``node/checkpoint.py``). Marks count the base too, so
+``added_since(base.count)`` is what was added in memory. ``log`` holds only
+the entries added in memory. Asking the base for a kind costs that kind's
+entries, so a command that needs one view loads only that view's entries.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from samoorg.protocol.entry import Entry
 
@@ -30,10 +40,47 @@ def canonical_key(entry: Entry) -> tuple[bytes, int]:
     return entry.author, entry.seq
 
 
+class HeldBefore(Protocol):
+    """Entries an :class:`EntryIndex` holds without keeping them in memory."""
+
+    @property
+    def count(self) -> int:
+        """How many entries the base holds."""
+        ...
+
+    def get(self, entry_id: bytes) -> Entry | None:
+        """The base's entry with this id, if it holds one."""
+        ...
+
+    def of_kinds(self, kinds: Sequence[str]) -> list[Entry]:
+        """The base's entries of ``kinds`` (any order)."""
+        ...
+
+    def of_author(self, author: bytes, kinds: Sequence[str] | None) -> list[Entry]:
+        """The base's entries by ``author`` of ``kinds`` (None: every kind; any order)."""
+        ...
+
+    def authors(self) -> set[bytes]:
+        """Every author with an entry in the base."""
+        ...
+
+    def kinds(self) -> set[str]:
+        """Every kind with an entry in the base."""
+        ...
+
+
 class EntryIndex:
     """A set of verified entries plus the set of forked authors."""
 
-    def __init__(self, entries: Iterable[Entry] = (), forked: Iterable[bytes] = ()) -> None:
+    def __init__(
+        self,
+        entries: Iterable[Entry] = (),
+        forked: Iterable[bytes] = (),
+        base: HeldBefore | None = None,
+    ) -> None:
+        self.base = base
+        """Entries held but not in memory (see the module docstring)."""
+        self._base_count = 0 if base is None else base.count
         self._by_id: dict[bytes, Entry] = {}
         self._by_kind: defaultdict[str, list[Entry]] = defaultdict(list)
         self._sorted: set[str] = set()
@@ -76,12 +123,14 @@ class EntryIndex:
 
     @property
     def mark(self) -> int:
-        """A position in the arrival log: the number of distinct entries added so far."""
-        return len(self._log)
+        """A position in the arrival log: the number of distinct entries held so far."""
+        return self._base_count + len(self._log)
 
     def added_since(self, mark: int) -> list[Entry]:
-        """Entries added after ``mark`` (from :attr:`mark`), in arrival order."""
-        return self._log[mark:]
+        """Entries added after ``mark`` (from :attr:`mark`, at least the base's count)."""
+        if mark < self._base_count:
+            raise ValueError(f"expected a mark of at least {self._base_count}, found {mark}")
+        return self._log[mark - self._base_count :]
 
     def add_forked(self, author: bytes) -> bool:
         """Flag an author as forked (a fork proof was verified)."""
@@ -102,13 +151,16 @@ class EntryIndex:
 
     def get(self, entry_id: bytes) -> Entry | None:
         """The entry with this id, if present."""
-        return self._by_id.get(entry_id)
+        found = self._by_id.get(entry_id)
+        if found is None and self.base is not None:
+            return self.base.get(entry_id)
+        return found
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return self._base_count + len(self._by_id)
 
     def __contains__(self, entry_id: object) -> bool:
-        return entry_id in self._by_id
+        return isinstance(entry_id, bytes) and self.get(entry_id) is not None
 
     def of_kind(self, *kinds: str) -> list[Entry]:
         """Entries of the given kinds, each kind in canonical order, kinds in the order given."""
@@ -119,6 +171,11 @@ class EntryIndex:
 
     def _sorted_bucket(self, kind: str) -> list[Entry]:
         bucket = self._by_kind.get(kind)
+        if self.base is not None:
+            held = self.base.of_kinds((kind,))
+            held.extend(bucket or ())
+            held.sort(key=canonical_key)
+            return held
         if not bucket:
             return []
         if kind not in self._sorted:
@@ -133,6 +190,16 @@ class EntryIndex:
         costs what is found, not the size of the index.
         """
         result: list[Entry] = []
+        if self.base is not None:
+            wanted = None if kinds is None else list(kinds)
+            held = self.base.of_author(author, wanted)
+            held.extend(e for e in self._log if e.author == author)
+            order = {k: n for n, k in enumerate(sorted({e.kind for e in held}))}
+            if wanted is not None:
+                order = {k: n for n, k in enumerate(wanted)}
+                held = [e for e in held if e.kind in order]
+            held.sort(key=lambda e: (order[e.kind], e.seq))
+            return held
         for kind in self.kinds() if kinds is None else kinds:
             bucket = self._sorted_bucket(kind)
             at = bisect_left(bucket, (author, 0), key=canonical_key)
@@ -143,8 +210,10 @@ class EntryIndex:
 
     def kinds(self) -> list[str]:
         """Every kind present, sorted."""
-        return sorted(k for k, v in self._by_kind.items() if v)
+        found = {k for k, v in self._by_kind.items() if v}
+        return sorted(found if self.base is None else found | self.base.kinds())
 
     def authors(self) -> set[bytes]:
         """Every author with at least one entry."""
-        return {e.author for e in self._by_id.values()}
+        found = {e.author for e in self._by_id.values()}
+        return found if self.base is None else found | self.base.authors()

@@ -75,6 +75,14 @@ class ReasonCode(Enum):
     VERSION_MISMATCH = "version-mismatch"
     WAITING_AGREEMENT = "waiting-agreement"
     WAITING_DEPENDENCIES = "waiting-dependencies"
+    # listings and reviews (§8.10)
+    NOT_A_LISTING = "not-a-listing"
+    NOT_LISTING_AUTHOR = "not-listing-author"
+    REVIEW_NOT_FULFILLED = "review-not-fulfilled"
+    REVIEW_WRONG_COMMITMENT = "review-wrong-commitment"
+    REVIEW_NO_LISTING = "review-no-listing"
+    REVIEW_NOT_PARTY = "review-not-party"
+    REVIEW_AGAIN = "review-again"
 
 
 @dataclass(frozen=True, slots=True)

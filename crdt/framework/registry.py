@@ -71,6 +71,8 @@ FAMILY_MODULES: Final = (
     "samoorg.crdt.kinds.ratings",
     "samoorg.crdt.kinds.polls",
     "samoorg.crdt.kinds.agreements",
+    "samoorg.crdt.kinds.listings",
+    "samoorg.crdt.kinds.reviews",
     "samoorg.crdt.kinds.profiles",
 )
 """Every family module, in the order views visit them. Add yours here (one line)."""

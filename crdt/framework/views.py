@@ -36,6 +36,12 @@ writer can ask the domains for their reasons before signing for good
 index and every domain used meanwhile is dropped (rebuilt on next use): a
 refused record leaves no trace in the views.
 
+**Restoring.** A :class:`Views` may have a ``restorer`` (the node's
+checkpoint, ``node/checkpoint.py``): asked for a domain not yet created, it
+returns the domain's saved state brought up to the index's base, or ``None``
+(then the domain is built from the held entries as usual). Either way the
+entries added since are applied incrementally, so the result is the same.
+
 Adding a domain: write its family module and register it
 (:mod:`samoorg.crdt.framework.registry`); :data:`DOMAINS` follows the registry. A
 typed property returning ``self.domain(YourDomain)`` is optional sugar.
@@ -43,7 +49,7 @@ typed property returning ``self.domain(YourDomain)`` is optional sugar.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
@@ -55,10 +61,12 @@ from samoorg.crdt.framework.reasons import Reason
 from samoorg.crdt.framework.registry import families
 from samoorg.crdt.kinds.agreements import AgreementState
 from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.listings import ListingState
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.profiles import ProfilesState
 from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.reviews import ReviewState
 from samoorg.crdt.kinds.trust import TrustState
 
 if TYPE_CHECKING:
@@ -66,6 +74,8 @@ if TYPE_CHECKING:
     from samoorg.protocol.entry import Entry
 
 DomainT = TypeVar("DomainT", bound=Domain)
+Restorer = Callable[["Views", type[Domain]], "tuple[Domain, int] | None"]
+"""``restorer(views, cls)``: a saved state of ``cls`` and the index mark it covers, or None."""
 BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see ``bulk.py``)."""
 
@@ -97,8 +107,10 @@ class Trial:
 class Views:
     """Cached, incrementally updated domain states over one :class:`EntryIndex`."""
 
-    def __init__(self, index: EntryIndex) -> None:
+    def __init__(self, index: EntryIndex, restorer: Restorer | None = None) -> None:
         self.index = index
+        self.restorer = restorer
+        """Saved domain states to start from (see the module docstring)."""
         self._domains: dict[type[Domain], Domain] = {}
         self._marks: dict[type[Domain], int] = {}
         self._forked: frozenset[bytes] = index.forked
@@ -115,6 +127,11 @@ class Views:
         if self._touched is not None:
             self._touched.add(cls)
         found = self._domains.get(cls)
+        if found is None and self.restorer is not None:
+            restored = self.restorer(self, cls)
+            if restored is not None:
+                found, self._marks[cls] = restored
+                self._domains[cls] = found
         if found is None:
             fresh = cls(self)
             self._domains[cls] = fresh
@@ -139,6 +156,10 @@ class Views:
                 found.apply(new)
         assert isinstance(found, cls)
         return found
+
+    def is_loaded(self, cls: type[Domain]) -> bool:
+        """Whether ``cls`` was created (by use or by restoring) and not dropped since."""
+        return cls in self._domains
 
     @contextmanager
     def trial(self) -> Iterator[Trial]:
@@ -210,6 +231,16 @@ class Views:
     def polls(self) -> PollsState:
         """Polls and each voter's vote that counts."""
         return self.domain(PollsState)
+
+    @property
+    def listings(self) -> ListingState:
+        """The portal's offers and requests with their winning edits."""
+        return self.domain(ListingState)
+
+    @property
+    def reviews(self) -> ReviewState:
+        """Reviews of fulfilled portal deals."""
+        return self.domain(ReviewState)
 
     def social(self, root: bytes) -> SocialViews:
         """Forum, ratings, polls, tallies and utility for ``root``'s trust list."""

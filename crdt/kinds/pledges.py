@@ -133,10 +133,12 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Intend:
-    """``pledge.intend``: "I would give ``amount`` to ``target``"."""
+    """``pledge.intend``: "I would give ``amount`` to ``target``" (for ``listing``, if named)."""
 
     target: Target
     amount: Amount
+    listing: bytes | None = None
+    """The portal listing this pledge pays or gives for (optional; reviews need it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +227,15 @@ def initiative_body(
     return body
 
 
-def intend_body(amount: Amount, target: str, ref: bytes) -> dict[str, dcbor.Value]:
+def intend_body(
+    amount: Amount, target: str, ref: bytes, listing: bytes | None = None
+) -> dict[str, dcbor.Value]:
     """The body of a ``pledge.intend`` of ``amount`` to ``target`` (``"to"`` a key, or a
-    ``"request"`` or ``"initiative"`` id) ``ref``."""
-    return {**amount_fields(amount), target: ref}
+    ``"request"`` or ``"initiative"`` id) ``ref``, for the portal ``listing`` if given."""
+    body: dict[str, dcbor.Value] = {**amount_fields(amount), target: ref}
+    if listing is not None:
+        body["listing"] = listing
+    return body
 
 
 def revise_body(pledge: bytes, minor: int) -> dict[str, dcbor.Value]:
@@ -280,7 +287,8 @@ def _intend(body: Mapping[str, dcbor.Value]) -> Intend:
             f"expected exactly one target ('to', 'request' or 'initiative'), found {len(present)}"
         )
     name, size = present[0]
-    return Intend(Target(name, read_bytes(body, name, size)), read_amount(body))
+    listing = read_bytes(body, "listing", ID_SIZE) if body.get("listing") is not None else None
+    return Intend(Target(name, read_bytes(body, name, size)), read_amount(body), listing)
 
 
 def _revise(body: Mapping[str, dcbor.Value]) -> Revise:

@@ -15,7 +15,7 @@ profiles are superseded, not invalid. The state is a last-writer-wins map
 from author to their latest well-formed profile: merging takes the maximum
 ``seq``, so any order of delivery, with duplicates, ends in the same map.
 
-Rules (docs/protocol.md §8.10): every field rule below is a *field* rule, so
+Rules (docs/protocol.md §8.11): every field rule below is a *field* rule, so
 a body breaking one is void with the code ``malformed`` and the profile
 before it keeps counting. A display name is text of 1..64 code points with no
 control character (line breaks included) and not itself a peer id (which
@@ -242,4 +242,4 @@ def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
     return good
 
 
-FAMILY: Final = Family(ProfilesState, samples, spec="8.10")
+FAMILY: Final = Family(ProfilesState, samples, spec="8.11")

@@ -8,12 +8,15 @@ me"); :func:`social_views` combines both for one root.
 
 Rating weights fed to the utility iteration are, for each ordered pair of
 members ``(i, j)``: ``i``'s latest score of ``j`` plus ``i``'s latest scores
-of each of ``j``'s ideas (a rating of an idea credits its author).
+of each of ``j``'s ideas (a rating of an idea credits its author), plus
+``i``'s review weight of ``j``: the mean of ``rating - 1`` over ``i``'s
+reviews of ``j`` (portal deals, :mod:`samoorg.crdt.kinds.reviews`), rounded down,
+so 0..4 however many deals the two made (``docs/utility.md``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,15 +30,31 @@ from samoorg.crdt.framework.digest import sorted_ids, state_digest
 from samoorg.crdt.kinds.forum import ForumView
 from samoorg.crdt.kinds.polls import PollsView, Tally
 from samoorg.crdt.kinds.ratings import SCORE_MAX, RatingsView
+from samoorg.crdt.kinds.reviews import RATING_MIN, Review
 from samoorg.protocol import dcbor
 
 if TYPE_CHECKING:
     from samoorg.crdt.framework.views import Views
 
 
-def rating_weights(ratings: RatingsView) -> dict[tuple[bytes, bytes], int]:
+def review_weights(reviews: Sequence[Review]) -> dict[tuple[bytes, bytes], int]:
+    """``(reviewer, subject) -> floor(mean(rating - 1))`` over their reviews."""
+    sums: dict[tuple[bytes, bytes], list[int]] = {}
+    for review in reviews:
+        row = sums.setdefault((review.reviewer, review.subject), [0, 0])
+        row[0] += review.rating - RATING_MIN
+        row[1] += 1
+    return {pair: total // count for pair, (total, count) in sums.items()}
+
+
+def rating_weights(
+    ratings: RatingsView, reviews: Sequence[Review] = ()
+) -> dict[tuple[bytes, bytes], int]:
     """``(rater, ratee) -> weight`` for the utility iteration (see the module docstring)."""
     result: dict[tuple[bytes, bytes], int] = {}
+    for pair, weight in review_weights(reviews).items():
+        if weight:
+            result[pair] = weight
     for (rater, member), rating in ratings.members.items():
         result[rater, member] = result.get((rater, member), 0) + rating.score
     for (rater, _), rating in ratings.ideas.items():
@@ -53,6 +72,7 @@ class SocialViews:
     ratings: RatingsView
     polls: PollsView
     utility: UtilityResult
+    reviews: tuple[Review, ...] = ()
 
     def tally(self, poll_id: bytes) -> Tally:
         """The poll's result counting one vote per trust-list member."""
@@ -83,7 +103,7 @@ class SocialViews:
     def raters(self) -> dict[bytes, int]:
         """Member -> how many other members rate them (directly or through their ideas)."""
         counts: dict[bytes, int] = {}
-        for (rater, ratee), weight in rating_weights(self.ratings).items():
+        for (rater, ratee), weight in rating_weights(self.ratings, self.reviews).items():
             if weight > 0 and rater in self.members and ratee in self.members:
                 counts[ratee] = counts.get(ratee, 0) + 1
         return counts
@@ -105,5 +125,6 @@ def social_views(
         members = views.trust.members(root)
     trust = frozenset(members) - views.index.forked
     ratings = views.ratings.view()
-    utility = compute_utility(trust, rating_weights(ratings), params)
-    return SocialViews(trust, views.forum.view(), ratings, views.polls.view(), utility)
+    reviews = tuple(views.reviews.reviews())
+    utility = compute_utility(trust, rating_weights(ratings, reviews), params)
+    return SocialViews(trust, views.forum.view(), ratings, views.polls.view(), utility, reviews)

@@ -1,7 +1,9 @@
 """The Starlette application: the routes of the OpenAPI table, JSON errors, the guard.
 
 Routes are made from :data:`~samoorg.node.api.openapi.ENDPOINTS` and
-:data:`HANDLERS`, so the document lists exactly what is served. Every error
+:data:`HANDLERS` (the reads, and one handler per write action of
+:data:`~samoorg.node.actions.table.ACTIONS`), so the document lists exactly
+what is served. Every error
 becomes ``{"error": name, "message": line}``: errors of the taxonomy
 (:func:`~samoorg.node.api.errors.error_name`), Starlette's own 404 and 405,
 and, for anything unexpected, ``internal_error`` (500, logged with its
@@ -20,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from samoorg.node.actions.table import ACTIONS
 from samoorg.node.api import routes
 from samoorg.node.api.errors import TAXONOMY, ApiError, error_body, error_name
 from samoorg.node.api.openapi import ENDPOINTS, PREFIX
@@ -35,7 +38,6 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/trust/pool"): routes.trust_pool,
     ("get", "/trust/list"): routes.trust_list,
     ("get", "/ideas"): routes.ideas,
-    ("post", "/ideas"): routes.idea_post,
     ("get", "/ideas/{id}"): routes.idea,
     ("get", "/pledges"): routes.pledges,
     ("get", "/ledger"): routes.ledger,
@@ -56,6 +58,15 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/polls/{id}"): routes.poll,
     ("get", "/agreements"): routes.agreements,
     ("get", "/agreements/{id}"): routes.agreement,
+    ("get", "/pledges/{id}"): routes.pledge,
+    ("get", "/listings"): routes.listings,
+    ("get", "/listings/{id}"): routes.listing,
+    ("get", "/agreements/{id}/history"): routes.agreement_history,
+    ("get", "/agreements/{id}/blame"): routes.agreement_blame,
+    ("get", "/members"): routes.members,
+    ("get", "/distribute"): routes.distribute,
+    ("post", "/web/login"): routes.web_login,
+    **{(a.method, a.path): routes.action_handler(a) for a in ACTIONS},
 }
 
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from typing import Final
 
-from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
 from samoorg.node.errors import Ambiguous, HomeError, KeyFileError, NodeError, NotFound, StoreError
 from samoorg.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from samoorg.protocol.ids import BadIdentifier
 
 TAXONOMY: Final[dict[type[BaseException], tuple[str, int]]] = {
+    MalformedInput: ("malformed_input", 400),
     RuleViolation: ("rule_violation", 409),
     NotFound: ("not_found", 404),
     Ambiguous: ("ambiguous", 400),
@@ -35,6 +36,11 @@ TAXONOMY: Final[dict[type[BaseException], tuple[str, int]]] = {
     ProtocolError: ("protocol_error", 422),
 }
 """Error class -> (stable name, HTTP status). The CLI prints the same errors as one line."""
+
+BY_QUALNAME: Final[dict[str, tuple[str, int]]] = {
+    "samoorg.protocol.invite_code.BadInviteCode": ("bad_invite_code", 400),
+}
+"""Entries of the taxonomy named, not imported (their modules are not light)."""
 
 HTTP_ERRORS: Final[dict[str, int]] = {
     "unauthorized": 401,
@@ -70,10 +76,15 @@ def error_name(exc: BaseException) -> tuple[str, int] | None:
     if isinstance(exc, ApiError):
         return exc.name, exc.status
     for cls in type(exc).__mro__:
-        found = TAXONOMY.get(cls)
+        found = TAXONOMY.get(cls) or BY_QUALNAME.get(f"{cls.__module__}.{cls.__qualname__}")
         if found is not None:
             return found
     return None
+
+
+def error_names() -> set[str]:
+    """Every stable error name an answer may carry."""
+    return {*HTTP_ERRORS, *(n for n, _ in TAXONOMY.values()), *(n for n, _ in BY_QUALNAME.values())}
 
 
 def one_line(message: str) -> str:

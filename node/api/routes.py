@@ -4,7 +4,10 @@ Reads come from :class:`~samoorg.node.daemon_views.LiveViews` (in memory,
 current), shaped by :mod:`samoorg.node.api.shapes`, the builders the CLI's
 ``--json`` uses. Listings page through the view's order
 (:mod:`samoorg.node.api.pages`); the shape of each item is computed for the
-page only. Writes go through :meth:`LiveViews.append`, the CLI's check.
+page only. Writes are the actions of :data:`~samoorg.node.actions.table.ACTIONS`
+(:func:`action_handler`), the functions the CLI runs offline, through the one
+write path. References (ids, prefixes) are resolved as the CLI resolves them
+(:mod:`samoorg.node.actions.refs`), so a malformed one is the same error.
 Errors are raised as exceptions of the taxonomy; :mod:`samoorg.node.api.app`
 turns them into JSON answers.
 """
@@ -12,8 +15,8 @@ turns them into JSON answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,6 +26,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.trust import TrustState
+from samoorg.node.actions import Action, Actor, check_body
+from samoorg.node.actions.refs import resolve_entry, resolve_member
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -38,10 +43,13 @@ from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
 from samoorg.node.home import Home
 from samoorg.node.names import Names
 from samoorg.node.store import Store, now_ms
-from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
+from samoorg.node.web.sessions import LINK_TTL, WebSessions
+from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.crdt.kinds.pledges import PledgeOutcome
+    from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
@@ -62,14 +70,32 @@ class ApiContext:
     """The daemon's published state (``daemon.json``), current."""
     stored: Callable[[], None]
     """Tell the daemon that we stored an entry (it announces it to peers)."""
+    sessions: WebSessions = field(default_factory=WebSessions)
+    """The web organizer's login links and sessions (``POST /web/login`` issues links)."""
 
     @property
     def me(self) -> bytes:
         """Our participant key."""
         return self.signer.public_key
 
+    def actor(self) -> Actor:
+        """The :class:`~samoorg.node.actions.Actor` of the daemon, for its actions."""
+        return Actor.of(
+            self.home,
+            self.store,
+            self.live.state,
+            self.signer,
+            self.live.social,
+            lambda: _names(self),
+        )
 
-def _json(request: Request, body: Any, status_code: int = 200) -> JSONResponse:
+
+def _json(
+    request: Request,
+    body: Any,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     """A JSON answer, times and bytes written as the CLI's ``--json`` writes them.
 
     Every peer id field gets its name beside it (``node/names.py``), as in the CLI.
@@ -77,7 +103,7 @@ def _json(request: Request, body: Any, status_code: int = 200) -> JSONResponse:
     from samoorg.node.names import with_names
 
     named = with_names(shapes.jsonable(body), lambda: _names(_ctx(request), known=False))
-    return JSONResponse(named, status_code=status_code)
+    return JSONResponse(named, status_code=status_code, headers=headers)
 
 
 def _names(ctx: ApiContext, *, known: bool = True) -> Names:
@@ -91,23 +117,13 @@ def _names(ctx: ApiContext, *, known: bool = True) -> Names:
 
 
 def _member(ctx: ApiContext, text: str | None) -> bytes | None:
-    """The participant ``text`` names: the CLI's resolver (ids, fragments, names)."""
-    if text is None:
-        return None
-    try:
-        return parse_peer_id(text)
-    except BadIdentifier:
-        return _names(ctx).resolve(text)
+    """The participant ``text`` names: the one resolver (ids, fragments, names)."""
+    return None if text is None else resolve_member(_names(ctx), text)
 
 
 def _entry(ctx: ApiContext, text: str, *kinds: str) -> Entry:
     """The held entry named by a whole id or a unique prefix, among entries of ``kinds``."""
-    from samoorg.node.names import resolve_entry
-
-    whole = _by_id(ctx.live, text)
-    if whole is not None and whole.kind in kinds:
-        return whole
-    return resolve_entry(ctx.store, lambda: _names(ctx), text, kinds)
+    return resolve_entry(ctx.store, ctx.live.state, text, *kinds, names=lambda: _names(ctx))
 
 
 def _ctx(request: Request) -> ApiContext:
@@ -120,34 +136,52 @@ def _page(request: Request, items: list[dict[str, Any]], next_cursor: str | None
     return _json(request, {"items": items, "next_cursor": next_cursor})
 
 
-def _by_id(live: LiveViews, text: str) -> Entry | None:
-    """The held entry with this whole hex id (a dictionary look-up, no store scan)."""
-    if len(text) != 64:
-        return None
-    try:
-        return live.index.get(bytes.fromhex(text))
-    except ValueError:
-        return None
+def status_body(ctx: ApiContext) -> dict[str, Any]:
+    """What ``GET /status`` answers (the web's home page shows it too)."""
+    # Counting the store's rows costs its size; the counts change only with entries.
+    stats = ctx.live.memo(("stats",), None, ctx.store.stats)
+    return shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
+
+
+def pool_body(ctx: ApiContext, hops: int | None) -> dict[str, Any]:
+    """What ``GET /trust/pool`` answers, remembered until the trust kinds change."""
+    live = ctx.live
+    return live.memo(
+        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
+    )
+
+
+def trust_rows_of(ctx: ApiContext, hops: int | None) -> list[dict[str, Any]]:
+    """Every row of ``GET /trust/list``, remembered until the trust kinds change."""
+    live = ctx.live
+    return live.memo(
+        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
+    )
+
+
+def inbox_items(ctx: ApiContext) -> list[dict[str, Any]]:
+    """The items of ``GET /inbox``, now."""
+    from samoorg.crdt.kinds.inbox import action_items
+
+    return [shapes.item_json(item) for item in action_items(ctx.live.views, ctx.me, now_ms())]
+
+
+def utility_rows_of(ctx: ApiContext) -> list[dict[str, Any]]:
+    """Every row of ``GET /utility`` (the iteration is remembered)."""
+    live = ctx.live
+    social = live.social(ctx.me)
+    return live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
 
 
 async def status(request: Request) -> Response:
     """``GET /status``: as ``samoorg status --json``."""
-    ctx = _ctx(request)
-    # Counting the store's rows costs its size; the counts change only with entries.
-    stats = ctx.live.memo(("stats",), None, ctx.store.stats)
-    body = shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
-    return _json(request, body)
+    return _json(request, status_body(_ctx(request)))
 
 
 async def trust_pool(request: Request) -> Response:
     """``GET /trust/pool``: as ``samoorg trust pool --json``."""
-    ctx = _ctx(request)
     hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
-    live = ctx.live
-    pool = live.memo(
-        ("pool", hops), TrustState.kinds, lambda: shapes.pool_json(live.views, ctx.me, hops)
-    )
-    return _json(request, pool)
+    return _json(request, pool_body(_ctx(request), hops))
 
 
 async def trust_list(request: Request) -> Response:
@@ -156,10 +190,7 @@ async def trust_list(request: Request) -> Response:
     query = request.query_params
     hops = optional_int(query, "hops", 1, MAX_HOPS)
     page = page_request(query)
-    live = ctx.live
-    rows = live.memo(
-        ("trust", hops), TrustState.kinds, lambda: shapes.trust_rows(live.views, ctx.me, hops)
-    )
+    rows = trust_rows_of(ctx, hops)
     start, stop, cursor = page_of(len(rows), page)
     return _page(request, rows[start:stop], cursor)
 
@@ -187,18 +218,6 @@ async def idea(request: Request) -> Response:
         reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
         raise RuleViolation(f"idea {entry.id.hex()[:12]} is ignored: {reason}")
     return _json(request, shapes.idea_detail(social, entry.id))
-
-
-async def idea_post(request: Request) -> Response:
-    """``POST /ideas`` with ``{"title": ..., "body": ...}``: as ``samoorg idea post --json``."""
-    from samoorg.crdt.kinds import forum
-
-    ctx = _ctx(request)
-    fields = await _json_object(request, required={"title": str}, optional={"body": str})
-    content = forum.idea_body(fields["title"], fields.get("body", ""))
-    entry = ctx.live.append(ctx.home, ctx.signer, forum.IDEA_KIND, content)
-    ctx.stored()
-    return _json(request, shapes.created_json(entry), status_code=201)
 
 
 async def pledges(request: Request) -> Response:
@@ -239,25 +258,26 @@ async def ledger(request: Request) -> Response:
     text = query.get("with")
     other = _member(ctx, text)
     live = ctx.live
+    # The answer is remembered (thousands of rows at 1M entries); names change without
+    # entries (petnames), so they are added at each request.
     body = live.memo(
         ("ledger", mine, other),
         PledgeState.kinds,
-        lambda: shapes.ledger_json(live.views, ctx.me, other, mine),
+        lambda: shapes.jsonable(shapes.ledger_json(live.views, ctx.me, other, mine)),
     )
     return _json(request, body)
 
 
 async def inbox(request: Request) -> Response:
     """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
-    from samoorg.crdt.kinds.inbox import action_items
-
-    ctx = _ctx(request)
-    items = action_items(ctx.live.views, ctx.me, now_ms())
-    return _json(request, {"items": [shapes.item_json(item) for item in items]})
+    return _json(request, {"items": inbox_items(_ctx(request))})
 
 
 async def entries_log(request: Request) -> Response:
-    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items."""
+    """``GET /log``: stored entries, newest first, as ``samoorg log --json`` items.
+
+    ``invalid=true``: only those the views ignore, with the reason (``log --invalid``).
+    """
     ctx = _ctx(request)
     query = request.query_params
     page = page_request(query)
@@ -267,6 +287,10 @@ async def entries_log(request: Request) -> Response:
     author_text = query.get("author")
     author = _member(ctx, author_text)
     rows = ctx.live.newest_first(page.position, author, kinds)
+    if bool_param(query, "invalid"):
+        reasons = ctx.live.views.invalid()
+        items, cursor = shapes.log_page((r for r in rows if r[1].id in reasons), page.limit)
+        return _page(request, shapes.invalid_items(items, reasons), cursor)
     items, cursor = shapes.log_page(rows, page.limit)
     return _page(request, items, cursor)
 
@@ -324,10 +348,9 @@ async def utility(request: Request) -> Response:
     """``GET /utility``: a page of ``samoorg utility --json`` (the iteration is remembered)."""
     ctx = _ctx(request)
     page = page_request(request.query_params)
-    live = ctx.live
-    social = live.social(ctx.me)
-    rows = live.memo(("utility",), SOCIAL_KINDS, lambda: shapes.utility_rows(social))
+    rows = utility_rows_of(ctx)
     start, stop, cursor = page_of(len(rows), page)
+    social = ctx.live.social(ctx.me)
     body = {"items": rows[start:stop], "next_cursor": cursor, **shapes.utility_summary(social)}
     return _json(request, body)
 
@@ -344,6 +367,31 @@ async def polls(request: Request) -> Response:
     return _page(
         request, [shapes.tally_json(social.tally(i), at) for i in order[start:stop]], cursor
     )
+
+
+async def listings(request: Request) -> Response:
+    """``GET /listings``: a page of ``samoorg listing search --json`` (same filters; ``q``)."""
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    query = portal_shapes.listing_query(request.query_params, now_ms())
+    page = page_request(request.query_params)
+    items, cursor = portal_shapes.search_page(
+        ctx.store, ctx.live.views, query, page.position or 0, page.limit
+    )
+    return _page(request, items, cursor)
+
+
+async def listing(request: Request) -> Response:
+    """``GET /listings/{id}``: as ``samoorg listing show ID --json`` (id or unique prefix)."""
+    from samoorg.crdt.kinds.listings import LISTING
+    from samoorg.node.api import portal_shapes
+
+    ctx = _ctx(request)
+    entry = _entry(ctx, request.path_params["id"], LISTING)
+    views = ctx.live.views
+    held = portal_shapes.held_listing(views, entry)
+    return _json(request, portal_shapes.listing_json(views, held, now_ms()))
 
 
 async def poll(request: Request) -> Response:
@@ -391,34 +439,50 @@ async def agreement(request: Request) -> Response:
     )
 
 
-async def _json_object(
-    request: Request, *, required: dict[str, type], optional: dict[str, type]
-) -> dict[str, Any]:
-    """The request's JSON object, with exactly these fields of these types."""
+NOTES_HEADER: Final = "samoorg-notes"
+"""The header of a write's remarks for a person: a JSON list of strings (ASCII-escaped)."""
+
+
+async def _json_body(request: Request) -> object:
+    """The request's JSON value; an empty body is ``{}`` (an action without fields)."""
+    raw = await request.body()
+    if not raw:
+        return {}
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise ApiError(
             "unsupported_media_type", f"expected Content-Type application/json, found {media!r}"
         )
-    raw = await request.body()
     try:
-        value = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise ApiError("bad_json", f"expected a JSON body, found invalid JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise ApiError("invalid_body", f"expected a JSON object, found {type(value).__name__}")
-    unknown = sorted(set(value) - set(required) - set(optional))
-    if unknown:
-        raise ApiError("invalid_body", f"expected no other fields, found {', '.join(unknown)}")
-    for name, kind in {**required, **optional}.items():
-        if name not in value:
-            if name in required:
-                raise ApiError("invalid_body", f"expected field {name!r}, found none")
-            continue
-        if not isinstance(value[name], kind):
-            found = type(value[name]).__name__
-            raise ApiError("invalid_body", f"expected {name} a {kind.__name__}, found {found}")
-    return value
+
+
+def action_handler(chosen: Action) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of one write action: the body's fields, the action, its shape (201)."""
+
+    async def handle(request: Request) -> Response:
+        ctx = _ctx(request)
+        body = await _json_body(request)
+        ctx.live.refresh()  # entries another process stored just before (its ids may be named)
+        done = chosen.call(
+            ctx.actor(), check_body(chosen.fields, body), request.path_params.get("id")
+        )
+        ctx.stored()
+        headers = {NOTES_HEADER: json.dumps(list(done.notes))} if done.notes else None
+        return _json(request, done.shape, chosen.status, headers)
+
+    handle.__doc__ = f"``{chosen.method.upper()} {chosen.path}``: {chosen.summary}"
+    return handle
+
+
+async def pledge(request: Request) -> Response:
+    """``GET /pledges/{id}``: one pledge's row, as an item of ``samoorg pledge list --json``."""
+    from samoorg.node.actions import pledges as pledge_actions
+
+    ctx = _ctx(request)
+    return _json(request, pledge_actions.show(ctx.actor(), pledge=request.path_params["id"]))
 
 
 # -- help requests, initiatives and invites -------------------------------------
@@ -469,7 +533,7 @@ async def initiative_detail(request: Request) -> Response:
 
 def _appeal(request: Request, kind: str) -> Response:
     ctx = _ctx(request)
-    entry = _entry(ctx, request.path_params["id"], kind)
+    entry = _entry(ctx, request.path_params["id"])
     views = ctx.live.views
     return _json(
         request, shapes.appeal_detail(views, shapes.held_appeal(views, entry, kind), now_ms())
@@ -480,10 +544,78 @@ async def invites(request: Request) -> Response:
     """``GET /invites``: a page of ``samoorg invite list --json`` (sent and accepted)."""
     ctx = _ctx(request)
     page = page_request(request.query_params)
-    live = ctx.live
-    listed = live.memo(
-        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
-    )
+    listed = invites_of(ctx)
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
     return _page(request, [shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
+
+
+def invites_of(ctx: ApiContext) -> list[tuple[InviteOutcome, str, bytes | None]]:
+    """Every invite of ``GET /invites`` (sent and accepted), remembered."""
+    live = ctx.live
+    return live.memo(
+        ("invites",), TrustState.kinds, lambda: shapes.listed_invites(live.views, ctx.me)
+    )
+
+
+async def web_login(request: Request) -> Response:
+    """``POST /web/login``: a one-time link that opens a session of the web organizer."""
+    ctx = _ctx(request)
+    secret = ctx.sessions.issue()
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    return _json(request, {"url": f"{base}/login?once={secret}", "expires_in": int(LINK_TTL)}, 201)
+
+
+# -- agreement history, blame, members, distribution --------------------------------
+
+
+def _held_agreement(ctx: ApiContext, prefix: str) -> Agreement:
+    from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
+
+    return shapes.held_agreement(ctx.live.views, _entry(ctx, prefix, NEW))
+
+
+async def agreement_history(request: Request) -> Response:
+    """``GET /agreements/{id}/history``: ``samoorg agreement history --json`` as ``items``."""
+    from samoorg.node.api.agreement_shapes import history_json, titled
+
+    ctx = _ctx(request)
+    agreement = _held_agreement(ctx, request.path_params["id"])
+    return _json(request, titled(agreement, history_json(ctx.live.views, agreement)))
+
+
+async def agreement_blame(request: Request) -> Response:
+    """``GET /agreements/{id}/blame``: ``samoorg agreement blame --json`` as ``items``."""
+    from samoorg.node.api.agreement_shapes import blame_json, titled
+
+    ctx = _ctx(request)
+    agreement = _held_agreement(ctx, request.path_params["id"])
+    return _json(request, titled(agreement, blame_json(ctx.live.views, agreement)))
+
+
+async def members(request: Request) -> Response:
+    """``GET /members``: ``samoorg members --json`` as ``items``, or one agreement's acceptances."""
+    from samoorg.crdt.kinds.agreements import AgreementState
+    from samoorg.node.api.agreement_shapes import acceptances_json, members_json
+
+    ctx = _ctx(request)
+    prefix = request.query_params.get("agreement")
+    live = ctx.live
+    if prefix is not None:
+        return _json(request, acceptances_json(live.views, _held_agreement(ctx, prefix)))
+    items = live.memo(("members",), AgreementState.kinds, lambda: members_json(live.views))
+    return _json(request, {"items": items})
+
+
+async def distribute(request: Request) -> Response:
+    """``GET /distribute?amount=&currency=``: as ``samoorg distribute AMOUNT CURRENCY --json``."""
+    from samoorg.crdt.algorithms.money import Amount
+
+    ctx = _ctx(request)
+    query = request.query_params
+    amount, currency = query.get("amount"), query.get("currency")
+    if amount is None or currency is None or len(amount) > 40 or len(currency) > 3:
+        raise ApiError("invalid_parameter", "expected amount and currency (e.g. 1000 and EUR)")
+    total = Amount.parse(amount, currency)
+    social = ctx.live.social(ctx.me)
+    return _json(request, shapes.distribute_json(social, total))

@@ -37,6 +37,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+Refusal = tuple[str, str, dict[str, str]]
+"""An error name of :data:`HTTP_ERRORS`, its one-line message and extra headers."""
 
 MAX_BODY: Final = 64 * 1024
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -138,21 +140,36 @@ class Guard:
                 headers[name] = "\0"
             else:
                 headers[name] = value.decode("latin-1")
-        refusal = self._refusal(scope, headers)
+        refusal = self.origin_refusal(scope, headers) or self.credential_refusal(scope, headers)
         if refusal is not None:
-            await send_error(send, *refusal)
+            await self.send_refusal(headers, send, refusal)
             return
         body = await self._read_body(headers, receive)
         if body is None:
-            await send_error(
-                send, "payload_too_large", f"expected a body of at most {self.max_body} bytes", {}
-            )
+            message = f"expected a body of at most {self.max_body} bytes"
+            await self.send_refusal(headers, send, ("payload_too_large", message, {}))
             return
         await self.app(scope, _replay(body, receive), send)
 
-    def _refusal(
-        self, scope: Scope, headers: dict[str, str]
-    ) -> tuple[str, str, dict[str, str]] | None:
+    async def send_refusal(self, headers: dict[str, str], send: Send, refusal: Refusal) -> None:
+        """Answer a refused request (the API's JSON error; the web guard sends a page)."""
+        await send_error(send, *refusal)
+
+    def credential_refusal(self, scope: Scope, headers: dict[str, str]) -> Refusal | None:
+        """The bearer token's check (the web organizer's guard checks a session instead)."""
+        auth = headers.get("authorization", "")
+        scheme, _, given = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token_matches(self.token, given.strip()):
+            found = "none" if not auth else "another token"
+            return (
+                "unauthorized",
+                f"expected Authorization: Bearer <the token in api.token>, found {found}",
+                {"www-authenticate": "Bearer"},
+            )
+        return None
+
+    def origin_refusal(self, scope: Scope, headers: dict[str, str]) -> Refusal | None:
+        """The checks of Host, Origin and rate, shared with the web organizer's guard."""
         host = headers.get("host")
         if host is None or not self.hosts.accepts(host):
             return "forbidden_host", f"expected Host to name this API, found {host!r}", {}
@@ -167,15 +184,6 @@ class Guard:
                 "rate_limited",
                 f"expected at most {self.limiter.rate:g} requests per second, found more",
                 {"retry-after": str(wait)},
-            )
-        auth = headers.get("authorization", "")
-        scheme, _, given = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token_matches(self.token, given.strip()):
-            found = "none" if not auth else "another token"
-            return (
-                "unauthorized",
-                f"expected Authorization: Bearer <the token in api.token>, found {found}",
-                {"www-authenticate": "Bearer"},
             )
         return None
 

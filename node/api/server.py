@@ -30,10 +30,12 @@ from samoorg.node.daemon_views import LiveViews
 from samoorg.node.errors import NodeError
 
 if TYPE_CHECKING:
+    from samoorg.node.api.routes import ApiContext
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.home import Home
     from samoorg.node.store import Store
     from samoorg.node.store_watch import StoreWatcher
+    from samoorg.node.web.guard import WebGuard
     from samoorg.protocol.crypto import Signer
 
 log = logging.getLogger("samoorg.api")
@@ -120,6 +122,7 @@ async def start_api(
 
     from samoorg.node.api.app import build_app
     from samoorg.node.api.routes import ApiContext
+    from samoorg.node.web.guard import Front
 
     host, port, loopback = parse_listen(settings.listen, allow_remote=settings.allow_remote)
     token = ensure_token(home)
@@ -154,9 +157,9 @@ async def start_api(
     )
     limiter = RateLimiter(settings.rate, max(1.0, 2 * settings.rate), trio.current_time)
     # With port 0 the port is known only once bound; until then no Host matches.
-    app = build_app(
-        ctx, token=token, hosts=HostPolicy(host, port), limiter=limiter, max_body=settings.max_body
-    )
+    hosts = HostPolicy(host, port)
+    api = build_app(ctx, token=token, hosts=hosts, limiter=limiter, max_body=settings.max_body)
+    app = Front(api, web_guard(ctx, hosts, settings))
     binds: list[str] = await nursery.start(
         partial(serve, app, config, shutdown_trigger=handle._stop.wait)  # type: ignore[arg-type]
     )
@@ -165,3 +168,18 @@ async def start_api(
     app.hosts = HostPolicy(host, bound_port)
     handle.url = url
     return handle
+
+
+def web_guard(ctx: ApiContext, hosts: HostPolicy, settings: ApiSettings) -> WebGuard:
+    """The web organizer behind its guard (its own rate bucket, the API's limits)."""
+    from samoorg.node.web.guard import WebGuard
+    from samoorg.node.web.site import build_web
+
+    limiter = RateLimiter(settings.rate, max(1.0, 2 * settings.rate), trio.current_time)
+    return WebGuard(
+        build_web(ctx, ctx.sessions),
+        sessions=ctx.sessions,
+        hosts=hosts,
+        limiter=limiter,
+        max_body=settings.max_body,
+    )

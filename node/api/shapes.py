@@ -12,11 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from samoorg.node.api.times import Instant, format_time, instant, rfc3339
-from samoorg.protocol.ids import peer_id
+from samoorg.protocol.ids import parse_peer_id, peer_id
 
 __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
+    from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.framework.reasons import Reason
     from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.crdt.kinds.inbox import ActionItem
@@ -620,3 +622,36 @@ def profile_json(views: Views, key: bytes) -> dict[str, Any]:
         "updated": Instant(profile.timestamp),
         "forked": views.is_forked(key),
     }
+
+
+def distribute_json(social: SocialViews, total: Amount) -> dict[str, Any]:
+    """``samoorg distribute --json``: ``total`` split by utility (largest remainder, exact)."""
+    from samoorg.crdt.algorithms.shares import distribute
+
+    shares = distribute(total, social.utility.utility)
+    return {
+        "amount": total.format(),
+        "currency": total.currency,
+        "shares": [
+            {
+                "id": row["id"],
+                "utility_percent": row["utility_percent"],
+                "share": shares[parse_peer_id(row["id"])].format(),
+            }
+            for row in utility_rows(social)
+        ],
+    }
+
+
+def invalid_items(
+    items: list[dict[str, Any]], reasons: Mapping[bytes, Reason]
+) -> list[dict[str, Any]]:
+    """``log --invalid --json`` items: log items with the reason the views ignore each."""
+    return [
+        {
+            **e,
+            "invalid": reasons[bytes.fromhex(e["id"])].text,
+            "code": reasons[bytes.fromhex(e["id"])].code.value,
+        }
+        for e in items
+    ]

@@ -51,3 +51,24 @@ def format_time(when: int | str) -> str:
     if isinstance(when, str):
         return f"{when[:10]} {when[11:19]}"
     return f"{_utc(when):%Y-%m-%d %H:%M:%S}"
+
+
+def parse_rfc3339(text: str, what: str = "a time") -> int:
+    """RFC 3339 text with a zone (``2025-07-01T18:00:00.250Z``) as milliseconds since the epoch.
+
+    Raises :class:`~samoorg.crdt.framework.errors.MalformedInput` for anything else (a
+    bare date, no zone), so the API refuses it as the CLI refuses a bad time.
+    """
+    from samoorg.crdt.framework.errors import MalformedInput
+
+    cleaned = text.strip()
+    try:
+        moment = datetime.fromisoformat(cleaned) if len(cleaned) <= 40 else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or "T" not in cleaned.upper():
+        raise MalformedInput(
+            f"expected {what} in RFC 3339 (2025-07-01T18:00:00Z), found {text[:40]!r}"
+        )
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000

@@ -1,0 +1,196 @@
+"""The store's listing search equals a brute-force filter over the listing view."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from samoorg.crdt.framework.index import EntryIndex
+from samoorg.crdt.framework.views import Views
+from samoorg.crdt.kinds.listings import (
+    ACTIVE,
+    CATEGORIES,
+    LISTING,
+    OFFER,
+    PRICE_AMOUNT,
+    PRICE_EXCHANGE,
+    PRICE_GIFT,
+    REQUEST,
+    SHOWN_STATUSES,
+    STATUSES,
+    Listing,
+    ListingFields,
+)
+from samoorg.node.listing_index import ListingQuery, words
+from samoorg.node.store import Store
+from samoorg.protocol.entry import Entry
+from tests.community_fixtures import T0, Author
+from tests.portal_fixtures import LESSONS, edit, post
+
+VOCABULARY = ("guitar", "lessons", "Bike", "repair", "garden", "gardening", "soup", "café")
+GEOHASHES = ("", "u", "ud1", "ud1hu", "ud2", "9q8")
+FREE_TAGS = ("music", "bike", "kids", "free-time")
+
+
+@st.composite
+def listing_fields(draw: st.DrawFn) -> ListingFields:
+    """Fields from a small vocabulary, so that searches and filters often match."""
+    text = st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=4).map(" ".join)
+    price = draw(st.sampled_from((PRICE_AMOUNT, PRICE_GIFT, PRICE_EXCHANGE)))
+    amount = draw(st.integers(1, 5000)) if price == PRICE_AMOUNT else None
+    tags = draw(
+        st.lists(st.sampled_from(CATEGORIES + FREE_TAGS), min_size=1, max_size=4, unique=True)
+    )
+    if not any(tag in CATEGORIES for tag in tags):
+        tags.append("goods")
+    return replace(
+        LESSONS,
+        side=draw(st.sampled_from((OFFER, REQUEST))),
+        title=draw(text),
+        description=draw(st.one_of(st.just(""), text)),
+        tags=tuple(tags),
+        price=price,
+        amount=amount,
+        currency=draw(st.sampled_from(("EUR", "USD"))) if amount is not None else None,
+        frequency=None,
+        wanted="bread" if price == PRICE_EXCHANGE else "",
+        geohash=draw(st.sampled_from(GEOHASHES)),
+        expires=draw(st.one_of(st.none(), st.integers(T0, T0 + 100_000))),
+        status=draw(st.sampled_from(STATUSES)),
+    )
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[Entry]:
+    """Listings by three authors, and edits of them, some by someone else than the author."""
+    authors = [Author(n) for n in (1, 2, 3)]
+    entries: list[Entry] = []
+    listings: list[Entry] = []
+    for _ in range(draw(st.integers(1, 14))):
+        author = draw(st.sampled_from(authors))
+        author.clock = T0 + draw(st.integers(0, 50)) * 1000
+        if listings and draw(st.booleans()):
+            target = draw(st.sampled_from(listings))
+            entries.append(edit(author, target, draw(listing_fields())))
+        else:
+            made = post(author, draw(listing_fields()))
+            listings.append(made)
+            entries.append(made)
+    return entries
+
+
+def queries(keys: list[bytes]) -> st.SearchStrategy[ListingQuery]:
+    prefixes = [w.lower()[:n] for w in VOCABULARY for n in (2, 4, 20)] + ["cafe", "zzz", "a-b"]
+    return st.builds(
+        ListingQuery,
+        text=st.lists(st.sampled_from(prefixes), max_size=2).map(" ".join),
+        side=st.sampled_from((None, OFFER, REQUEST)),
+        tag=st.sampled_from((None, *CATEGORIES[:3], *FREE_TAGS)),
+        currency=st.sampled_from((None, "EUR", "USD")),
+        min_price=st.one_of(st.none(), st.integers(0, 5000)),
+        max_price=st.one_of(st.none(), st.integers(0, 5000)),
+        geohash=st.sampled_from((None, *GEOHASHES)),
+        author=st.sampled_from((None, *keys)),
+        status=st.sampled_from((None, *SHOWN_STATUSES)),
+        now=st.integers(T0, T0 + 100_000),
+    )
+
+
+def brute_force(listing: Listing, query: ListingQuery) -> bool:
+    """Whether ``listing`` matches ``query``, by the definitions of docs/protocol.md §8.10."""
+    fields = listing.fields
+    text = words(f"{fields.title} {fields.description} {' '.join(fields.tags)}")
+    if not all(any(w.startswith(q) for w in text) for q in words(query.text)):
+        return False
+    if query.currency is not None:
+        if fields.currency != query.currency:
+            return False
+        assert fields.amount is not None
+        if query.min_price is not None and fields.amount < query.min_price:
+            return False
+        if query.max_price is not None and fields.amount > query.max_price:
+            return False
+    return (
+        query.side in (None, fields.side)
+        and (query.tag is None or query.tag in fields.tags)
+        and fields.geohash.startswith(query.geohash or "")
+        and query.author in (None, listing.author)
+        and query.status in (None, listing.effective_status(query.now))
+    )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.data())
+def test_search_equals_a_brute_force_filter_of_the_view(
+    entries: list[Entry], data: st.DataObject
+) -> None:
+    views = Views(EntryIndex(entries))
+    everything = views.listings.listings()  # newest first
+    with TemporaryDirectory() as tmp, Store(Path(tmp) / "store.db") as store:
+        # In several batches, so that listings and their edits arrive apart.
+        cut = data.draw(st.integers(0, len(entries)))
+        for part in (entries[:cut], entries[cut:]):
+            report = store.ingest([e.raw for e in part])
+            assert not report.rejected
+        assert store.listing_count() == len(everything)
+        keys = sorted({e.author for e in entries})
+        for _ in range(4):
+            query = data.draw(queries(keys))
+            offset = data.draw(st.integers(0, 3))
+            limit = data.draw(st.integers(1, 20))
+            expected = [item.id for item in everything if brute_force(item, query)]
+            found = store.search_listings(query, offset=offset, limit=limit)
+            assert found == expected[offset : offset + limit], query
+
+
+def test_words_are_found_by_prefix_whatever_their_case_and_diacritics(tmp_path: Path) -> None:
+    alice = Author(1)
+    soup = post(alice, title="Café SOUP", description="ready-made", tags=("food", "free-time"))
+    with Store(tmp_path / "store.db") as store:
+        store.ingest([soup.raw])
+        for text in ("cafe", "café", "CAF", "so", "soup made", "free tim", "ready"):
+            assert store.search_listings(ListingQuery(text=text)) == [soup.id], text
+        for text in ("soups", "afe", "zzz"):
+            assert store.search_listings(ListingQuery(text=text)) == [], text
+    assert brute_force(Views(EntryIndex([soup])).listings.listings()[0], ListingQuery("cafe"))
+
+
+def test_an_expired_listing_is_not_active() -> None:
+    alice = Author(1)
+    lasting = post(alice, title="lasting")
+    short = post(alice, title="short", expires=T0 + 60_000)
+    views = Views(EntryIndex([lasting, short]))
+    listing = views.listings.get(short.id)
+    assert listing is not None
+    assert listing.is_active(T0 + 59_999)
+    assert listing.effective_status(T0 + 60_000) == "expired"
+    with TemporaryDirectory() as tmp, Store(Path(tmp) / "store.db") as store:
+        store.ingest([lasting.raw, short.raw])
+        before = store.search_listings(ListingQuery(status=ACTIVE, now=T0 + 59_999))
+        after = store.search_listings(ListingQuery(status=ACTIVE, now=T0 + 60_000))
+        expired = store.search_listings(ListingQuery(status="expired", now=T0 + 60_000))
+    assert before == [short.id, lasting.id]
+    assert after == [lasting.id]
+    assert expired == [short.id]
+
+
+def test_an_old_store_gets_its_listings_indexed_on_upgrade(tmp_path: Path) -> None:
+    alice = Author(1)
+    first = post(alice, title="Soup kitchen", tags=("food",))
+    changed = edit(alice, first, title="Soup kitchen on Sundays", tags=("food", "help"))
+    path = tmp_path / "store.db"
+    with Store(path) as store:
+        store.ingest([first.raw, changed.raw])
+        # Back to version 2: no index tables.
+        db = store._db  # the test plays an older samoorg
+        for table in ("listings", "listing_tags", "listing_text"):
+            db.execute(f"DROP TABLE {table}")
+        db.execute("PRAGMA user_version=2")
+    with Store(path) as store:
+        assert store.search_listings(ListingQuery(text="sunday", tag="help")) == [first.id]
+        assert store.listing_count() == 1
+    assert first.kind == LISTING
