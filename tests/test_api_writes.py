@@ -81,6 +81,11 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     committed = write("post", "/pledges/{id}/commit", due, pledge["id"])
     assert committed["due"] == "2099-01-01T00:00:00.000Z"
     spare = write("post", "/pledges", {**money, "amount": "1", "to": other_id, "force": True})
+    # A petname given with the CLI names the participant in the API's bodies and answers.
+    run_cli(api_node.home, "name", "set", other_id, "Buddy")
+    named = write("post", "/pledges", {**money, "amount": "2", "to": "buddy"})
+    assert (named["to"], named["to_name"]) == (other_id, "Buddy")
+    write("post", "/pledges/{id}/withdraw", {}, named["id"])
     assert write("post", "/pledges/{id}/withdraw", {}, spare["id"])["state"] == "withdrawn"
     invite = write("post", "/invites", {**money, "expires": "2099-01-01T00:00:00Z"})
     write("post", "/invites/{id}/revoke", {}, invite["invite"])

@@ -95,12 +95,15 @@ def intend(
 
 
 def check_known(actor: Actor, key: bytes, force: bool) -> None:
-    """Refuse a pledge to someone never seen here and not on our trust list, unless forced.
+    """Refuse a pledge to someone never seen here, unnamed and not on our trust list, unless forced.
 
     A mistyped id would otherwise make a promise that nobody can ever settle.
     """
     me = actor.me
-    if force or key == me or key in actor.names().known or key in actor.views.trust.members(me):
+    names = actor.names()
+    if force or key == me or key in names.known or key in names.petnames:
+        return
+    if key in actor.views.trust.members(me):
         return
     raise RuleViolation(
         f"{peer_id(key)} was never seen here and is not on your trust list: check the id "
