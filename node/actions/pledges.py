@@ -107,7 +107,7 @@ def check_known(actor: Actor, key: bytes, force: bool) -> None:
         return
     raise RuleViolation(
         f"{peer_id(key)} was never seen here and is not on your trust list: check the id "
-        "(a promise to a mistyped one can never be settled), or pass --force (API: force)"
+        "(a promise to a mistyped one can never be settled), or pass --force"
     )
 
 
