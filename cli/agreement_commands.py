@@ -17,7 +17,7 @@ from samoorg.cli.community import (
     act,
     hex_prefix,
     load_views,
-    member_label,
+    peer_label,
     resolve_entry,
 )
 from samoorg.cli.context import Session, session
@@ -34,11 +34,11 @@ from samoorg.cli.paging import (
 )
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
-from samoorg.protocol.ids import parse_peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Agreement
+    from samoorg.node.names import Names
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FileOption = Annotated[
@@ -155,7 +155,7 @@ def show(
     if as_json:
         print_json(shown)
         return
-    author = member_label(parse_peer_id(shown["author"]), state.public_key())
+    author = peer_label(state.names(), shown["author"])
     typer.echo(f"agreement {shown['agreement'][:SHORT]}  {shown['title']}")
     typer.echo(
         f"by {author}{' FORKED' if shown['forked'] else ''}, {format_time(shown['time'])} UTC; "
@@ -197,9 +197,9 @@ def _about(ctx: typer.Context, agreement_id: str, what: str) -> tuple[Session, d
     return state, state.ask(lambda daemon: daemon.get(f"/agreements/{prefix}/{what}"), local)
 
 
-def _label(row: dict[str, Any], me: bytes) -> str:
+def _label(row: dict[str, Any], names: Names) -> str:
     """The author of a row (``author``, ``forked``), as :func:`flagged_label` writes it."""
-    label = member_label(parse_peer_id(row["author"]), me)
+    label = peer_label(names, row["author"])
     return f"{label} FORKED" if row["forked"] else label
 
 
@@ -210,11 +210,11 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
     if as_json:
         print_json(answer["items"])
         return
-    me = state.public_key()
+    names = state.names()
     table = [
         (
             format_time(row["timestamp"]),
-            _label(row, me),
+            _label(row, names),
             row["entry"][:SHORT],
             f"+{row['inserted']} -{row['deleted']}",
             _preview(" … ".join(row["inserted_text"])),
@@ -223,7 +223,7 @@ def history(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fa
         if row["status"] == "applied"
         else (
             format_time(row["timestamp"]),
-            _label(row, me),
+            _label(row, names),
             row["entry"][:SHORT],
             row["status"],
             row["reason"],
@@ -245,12 +245,12 @@ def blame(ctx: typer.Context, agreement_id: IdArgument, as_json: JsonFlag = Fals
     if as_json:
         print_json(answer["items"])
         return
-    me = state.public_key()
+    names = state.names()
     rows = [
         (
             line["line"],
             line["entry"][:8],
-            _label(line, me),
+            _label(line, names),
             format_time(line["timestamp"])[:10],
             line["text"].rstrip("\n"),
         )
@@ -306,7 +306,7 @@ def members(
     from samoorg.node.api import agreement_shapes
 
     state = session(ctx)
-    me = state.public_key()
+    names = state.names()
     prefix = None if agreement_id is None else hex_prefix(agreement_id)
 
     def local() -> dict[str, Any]:
@@ -317,14 +317,14 @@ def members(
 
     answer = state.ask(lambda daemon: daemon.get("/members", {"agreement": prefix}), local)
     if prefix is not None:
-        _print_acceptances(answer, me, as_json)
+        _print_acceptances(answer, names, as_json)
         return
     if as_json:
         print_json(answer["items"])
         return
     rows = [
         (
-            _label({"author": row["member"], "forked": row["forked"]}, me),
+            _label({"author": row["member"], "forked": row["forked"]}, names),
             f"{row['accepted']} of {row['of']}",
             f"{row['current']} of {row['of']}",
             row["status"],
@@ -334,13 +334,13 @@ def members(
     print_table(None, ["participant", "accepted", "current versions", "status"], rows)
 
 
-def _print_acceptances(answer: dict[str, Any], me: bytes, as_json: bool) -> None:
+def _print_acceptances(answer: dict[str, Any], names: Names, as_json: bool) -> None:
     if as_json:
         print_json(answer)
         return
     rows = [
         (
-            _label({"author": a["member"], "forked": a["forked"]}, me),
+            _label({"author": a["member"], "forked": a["forked"]}, names),
             a["version"][:SHORT],
             a["status"],
             format_time(a["accepted_at"]),

@@ -9,9 +9,10 @@
   error line is the reason that ``samoorg log --invalid`` would show.
 * :func:`act` runs a write action (:mod:`samoorg.node.actions`) through the
   running daemon, or on the store when none runs: the same output either way.
-* :func:`resolve_member` and :func:`member_label` turn peer ids into keys and
-  back; unique prefixes or suffixes of known authors are accepted (the rules
-  are :mod:`samoorg.node.actions.refs`, shared with the API).
+* :func:`resolve_member` and :func:`member_label` turn what a user types into
+  keys and keys into the one short label (``node/names.py``): whole ids,
+  unique prefixes or suffixes of 6+ characters, petnames and profile names
+  (the rules are :mod:`samoorg.node.actions.refs`, shared with the API).
   :func:`flagged_label` adds ``FORKED`` for a participant a fork proof flags
   (every view ignores their entries, but others' records may still name them).
 """
@@ -22,12 +23,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from samoorg.crdt.algorithms.money import Amount
-from samoorg.protocol.ids import parse_peer_id, peer_id
 
 if TYPE_CHECKING:
     from samoorg.cli.context import Session
     from samoorg.crdt.framework.views import Views
     from samoorg.node.actions import Actor, Done
+    from samoorg.node.names import Names
     from samoorg.protocol.entry import Entry
 
 
@@ -51,24 +52,32 @@ def hex_prefix(text: str, what: str = "an entry id") -> str:
 
 
 def resolve_entry(state: Session, prefix: str, *kinds: str) -> Entry:
-    """The stored entry whose id starts with ``prefix``, which must be of one of ``kinds``."""
+    """The stored entry whose id starts with ``prefix``, which must be of one of ``kinds``.
+
+    An ambiguous prefix is refused naming the candidates (``node/names.py``).
+    """
     from samoorg.node.actions.refs import resolve_entry as resolved
 
-    return resolved(state.store(), None, prefix, *kinds)
+    return resolved(state.store(), None, prefix, *kinds, names=state.local_names)
 
 
 def resolve_member(state: Session, text: str) -> bytes:
-    """A participant key from a full peer id, or a unique prefix/suffix of a known author."""
-    from samoorg.node.actions.refs import resolve_member as resolved
-
-    return resolved(state.store(), state.public_key(), text)
+    """A participant key from a full id, a unique id prefix/suffix (6+ characters) or a name."""
+    return state.resolve_member(text)
 
 
 def actor(state: Session) -> Actor:
     """The :class:`~samoorg.node.actions.Actor` of the session (its key loaded when signing)."""
     from samoorg.node.actions import Actor
 
-    return Actor(state.home, state.store(), state.live(), state.public_key(), state.signer)
+    return Actor(
+        state.home,
+        state.store(),
+        state.live(),
+        state.public_key(),
+        state.signer,
+        names_of=state.local_names,
+    )
 
 
 def act(state: Session, name: str, body: Mapping[str, Any], ident: str | None = None) -> Done:
@@ -87,22 +96,20 @@ def act(state: Session, name: str, body: Mapping[str, Any], ident: str | None = 
     return state.ask(lambda daemon: daemon.act(chosen, body, ident), local)
 
 
-def member_label(key: bytes, me: bytes | None = None, *, width: int = 12) -> str:
-    """A short, searchable label: the peer id's last ``width`` characters (or ``you``)."""
-    if me is not None and key == me:
-        return "you"
-    return "…" + peer_id(key)[-width:]
+def member_label(names: Names, key: bytes) -> str:
+    """The one table label of a participant: ``you``, or ``[name] …x8oPPe``."""
+    return names.label(key)
 
 
-def flagged_label(views: Views, key: bytes, me: bytes | None = None, *, width: int = 12) -> str:
+def flagged_label(views: Views, names: Names, key: bytes) -> str:
     """:func:`member_label`, followed by ``FORKED`` if a fork proof flags the participant."""
-    label = member_label(key, me, width=width)
+    label = member_label(names, key)
     return f"{label} FORKED" if views.is_forked(key) else label
 
 
-def peer_label(text: str | None, me: bytes | None = None) -> str:
+def peer_label(names: Names, text: str | None) -> str:
     """:func:`member_label` of a peer id string (empty for ``None``)."""
-    return "" if text is None else member_label(parse_peer_id(text), me)
+    return names.label_text(text)
 
 
 def money(amount: Amount | None) -> str:

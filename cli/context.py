@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from samoorg.cli.daemon_client import DaemonClient
     from samoorg.node.checkpoint import StoreViews
+    from samoorg.node.names import Names
     from samoorg.node.store import Store
     from samoorg.protocol.crypto import Signer
 
@@ -33,6 +34,8 @@ class Session:
     """Work on the store even while a daemon runs (``--offline``)."""
     _daemon: DaemonClient | bool | None = field(default=False, repr=False)
     _live: StoreViews | None = field(default=None, repr=False)
+    _names: Names | None = field(default=None, repr=False)
+    _local_names: Names | None = field(default=None, repr=False)
 
     def store(self) -> Store:
         """The node's store (requires ``samoorg init``)."""
@@ -134,12 +137,40 @@ class Session:
                 self._daemon = None
         return local()
 
+    def names(self) -> Names:
+        """Who is called what (``node/names.py``): from the daemon when it runs, else local."""
+        if self._names is None:
+            self._names = self.ask(_daemon_names, self.local_names)
+        return self._names
+
+    def local_names(self) -> Names:
+        """The names read from this home: petnames, profile names, the known participants."""
+        if self._local_names is None:
+            from samoorg.node.names import local_names
+
+            self._local_names = local_names(
+                self.home, self.store(), self.live().views, self.public_key()
+            )
+        return self._local_names
+
+    def resolve_member(self, text: str) -> bytes:
+        """The participant ``text`` names (id, id fragment or name), resolved locally."""
+        from samoorg.node.actions.refs import resolve_member
+
+        return resolve_member(self.local_names(), text)
+
     def close(self) -> None:
         """Release the store."""
         if self._store is not None:
             self._store.close()
             self._store = None
             self._live = None
+
+
+def _daemon_names(daemon: DaemonClient) -> Names:
+    from samoorg.node.names import names_from_json
+
+    return names_from_json(daemon.get("/names"))
 
 
 def on_terminal() -> bool:

@@ -107,10 +107,9 @@ def whoami(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         typer.echo(ident)
 
 
-def _author_option(text: str | None) -> bytes | None:
-    from samoorg.protocol.ids import parse_peer_id
-
-    return None if text is None else parse_peer_id(text)
+def _author_option(state: Session, text: str | None) -> bytes | None:
+    """The participant ``--author`` names (an id, a fragment of one or a name)."""
+    return None if text is None else state.resolve_member(text)
 
 
 def log(
@@ -133,15 +132,16 @@ def log(
 
     state = session(ctx)
     asked = paging(limit, every, cursor)
-    author_key = _author_option(author)
     before = asked.start or None
     if kind:
         _check_kinds(state, kind)
     if invalid:
-        _print_invalid(state, author_key, kind or [], asked, as_json)
+        _print_invalid(state, _author_option(state, author), kind or [], asked, as_json)
         return
 
     def local() -> Page:
+        # The daemon resolves --author the same way (``node/names.py``).
+        author_key = _author_option(state, author)
         rows = state.store().entries_newest_first(before=before, author=author_key, kinds=kind)
         return Page(*log_page(rows, asked.limit))
 
@@ -151,10 +151,11 @@ def log(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     rows = [
         (
             e["id"][:12],
-            e["author"][-10:],
+            names.label_text(e["author"]),
             e["seq"],
             format_time(e["timestamp"]),
             e["kind"],
@@ -212,8 +213,10 @@ def _print_invalid(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     table = [
-        (e["id"][:12], e["author"][-10:], e["seq"], e["kind"], e["invalid"]) for e in page.items
+        (e["id"][:12], names.label_text(e["author"]), e["seq"], e["kind"], e["invalid"])
+        for e in page.items
     ]
     print_table(None, ["id", "author", "seq", "kind", "ignored because"], table)
     print_next_page(["log", "--invalid"], page)
@@ -279,7 +282,7 @@ def export(
     if as_json and str(file) == "-":
         raise typer.BadParameter("--json needs a FILE: with '-' the bundle itself is on stdout")
     store = session(ctx).store()
-    only = _author_option(author)
+    only = _author_option(session(ctx), author)
     if str(file) == "-":
         entries, proofs = _write_bundle(store, only, sys.stdout.buffer)
         sys.stdout.buffer.flush()

@@ -32,6 +32,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "import",
         "device",
     ),
+    "People": ("profile", "name"),
     "Trust": ("invite", "trust"),
     "Pledges": ("pledge", "request", "initiative", "ledger"),
     "Social": ("idea", "comment", "rate", "ratings", "utility", "distribute", "poll", "vote"),

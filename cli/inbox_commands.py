@@ -26,6 +26,7 @@ def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     from samoorg.crdt.kinds.inbox import action_items
 
     state = session(ctx)
+    names = state.names()
     me = state.public_key()
     items = state.ask(
         lambda daemon: daemon.get("/inbox")["items"],
@@ -45,7 +46,7 @@ def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             (
                 _WHAT[item["kind"]] + (f" ({item['text']})" if item["text"] else ""),
                 item["subject"][:12],
-                peer_label(item["with"], me),
+                peer_label(names, item["with"]),
                 format_time(item["when"]) if item["when"] is not None else "",
                 totals_text(item["amount"] or {}),
             )

@@ -105,6 +105,8 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "agreement_commands": ("agreement", "members"),
     "inbox_commands": ("inbox",),
     "device_commands": ("device",),
+    "name_commands": ("name",),
+    "profile_commands": ("profile",),
     "portal_commands": ("listing", "review"),
     "web_commands": ("web",),
 }

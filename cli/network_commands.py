@@ -16,7 +16,7 @@ import typer
 from samoorg.cli.context import session
 from samoorg.cli.output import count, format_time, instant, print_json, print_table
 from samoorg.node.errors import NodeError
-from samoorg.protocol.ids import parse_peer_id, peer_id
+from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.node.peerbook import PeerBook, PeerRecord
@@ -247,9 +247,10 @@ def peers(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if not rows:
         typer.echo("no known peers (add one with 'samoorg peer add MULTIADDR')")
         return
+    names = session(ctx).names()
     table = [
         (
-            row["id"],
+            names.label_text(row["id"]),
             row.get("source"),
             ("yes" if row.get("connected") else "no") if daemon else "-",
             row.get("session") or "",
@@ -289,19 +290,20 @@ def peer_add(
 
 def _forget(
     ctx: typer.Context, ident: str, what: str, drop: Callable[[PeerBook, bytes], bool]
-) -> None:
-    key = parse_peer_id(ident)
+) -> bytes:
+    key = session(ctx).resolve_member(ident)
     with _peer_book(ctx) as book:
         if not drop(book, key):
-            raise NodeError(f"{ident} is not {what}")
+            raise NodeError(f"{peer_id(key)} is not {what}")
+    return key
 
 
 def peer_remove(
     ctx: typer.Context, ident: Annotated[str, typer.Argument(help="Peer id (12D3KooW...).")]
 ) -> None:
     """Forget a peer (its feed stays in the store)."""
-    _forget(ctx, ident, "in the peer book", lambda book, key: book.remove(key))
-    typer.echo(f"removed {ident}")
+    key = _forget(ctx, ident, "in the peer book", lambda book, key: book.remove(key))
+    typer.echo(f"removed {peer_id(key)}")
 
 
 def sync(
@@ -404,7 +406,8 @@ def follow(
     as_json: JsonFlag = False,
 ) -> None:
     """Replicate these feeds too (without arguments: list followed feeds)."""
-    keys = [parse_peer_id(i) for i in idents or []]
+    state = session(ctx)
+    keys = [state.resolve_member(i) for i in idents or []]
     with _peer_book(ctx) as book:
         if keys:
             added = book.follow(keys)
@@ -424,11 +427,11 @@ def unfollow(
     as_json: JsonFlag = False,
 ) -> None:
     """Stop replicating a followed feed (entries already stored stay)."""
-    _forget(ctx, ident, "followed", lambda book, key: book.unfollow(key))
+    key = _forget(ctx, ident, "followed", lambda book, key: book.unfollow(key))
     if as_json:
-        print_json({"unfollowed": peer_id(parse_peer_id(ident))})
+        print_json({"unfollowed": peer_id(key)})
         return
-    typer.echo(f"unfollowed {ident}")
+    typer.echo(f"unfollowed {peer_id(key)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from samoorg.node.api.shapes import entry_json, jsonable
 from samoorg.node.api.times import Instant, format_time, instant, rfc3339
+
+if TYPE_CHECKING:
+    from samoorg.node.names import Names
 
 __all__ = [
     "Instant",
@@ -31,11 +34,37 @@ __all__ = [
 
 
 def print_json(value: Any) -> None:
-    """Write ``value`` as indented JSON to stdout."""
+    """Write ``value`` as indented JSON to stdout, the name beside every peer id.
+
+    The names (``node/names.py``: a ``<field>_name`` beside each peer id field)
+    are those of the running command's session, read only if ``value`` holds
+    a peer id.
+    """
     import json  # imported here: `whoami` without --json should not pay for it
 
-    sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False, sort_keys=False))
+    from samoorg.node.names import with_names
+
+    named = with_names(jsonable(value), _session_names)
+    sys.stdout.write(json.dumps(named, indent=2, ensure_ascii=False, sort_keys=False))
     sys.stdout.write("\n")
+
+
+def _session_names() -> Names:
+    from typer._click.globals import get_current_context
+
+    from samoorg.cli.context import Session
+    from samoorg.node.errors import NodeError
+    from samoorg.node.names import Names
+
+    ctx = get_current_context(silent=True)
+    obj = None if ctx is None else ctx.find_root().obj
+    if not isinstance(obj, Session):
+        return Names()
+    try:
+        return obj.names()
+    except NodeError:
+        # Names only decorate the answer; an unreadable store fails elsewhere.
+        return Names()
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -52,6 +52,12 @@ if TYPE_CHECKING:
     from samoorg.node.actions import Done
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ForceFlag = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Pledge even to a participant never seen here and not on your trust list."
+    ),
+]
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id or a unique prefix of it.")]
 
 pledge_app = typer.Typer(
@@ -71,11 +77,14 @@ def pledge_intend(
     ctx: typer.Context,
     amount: Annotated[str, typer.Argument(help="How much you would give, e.g. 50.")],
     currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. EUR.")],
-    to: Annotated[str | None, typer.Option("--to", help="A participant id.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="A participant: id, 6+ characters of it, or a name.")
+    ] = None,
     request: Annotated[str | None, typer.Option("--request", help="A help request id.")] = None,
     initiative: Annotated[
         str | None, typer.Option("--initiative", help="An initiative id.")
     ] = None,
+    force: ForceFlag = False,
     listing: Annotated[
         str | None,
         typer.Option(
@@ -92,18 +101,21 @@ def pledge_intend(
     elif len(chosen) != 1:
         raise typer.BadParameter("expected exactly one of --to, --request or --initiative")
     Amount.parse(amount, currency)  # a malformed amount is bad usage before anything is asked
-    body = {"amount": amount, "currency": currency, **chosen}
-    _done(act(session(ctx), "pledge.intend", body), as_json, "intention")
+    body: dict[str, Any] = {"amount": amount, "currency": currency, **chosen}
+    if force:
+        body["force"] = True
+    _done(state := session(ctx), act(state, "pledge.intend", body), as_json, "intention")
 
 
-def _done(done: Done, as_json: bool, what: str) -> None:
+def _done(state: Session, done: Done, as_json: bool, what: str) -> None:
     row = done.shape
     if as_json:
         print_json(row)
         return
     typer.echo(row["id"])
     amount = totals_text(row["amount"])
-    typer.echo(f"{what}: {amount} to {row['to']} ({row['state']})", err=True)
+    to = state.names().label_text(row["to"])
+    typer.echo(f"{what}: {amount} to {to} ({row['state']})", err=True)
 
 
 @pledge_app.command("revise")
@@ -114,13 +126,18 @@ def pledge_revise(
     as_json: JsonFlag = False,
 ) -> None:
     """Change the amount of an intention (not of a commitment)."""
-    _done(act(session(ctx), "pledge.revise", {"amount": amount}, pledge), as_json, "revised")
+    _done(
+        state := session(ctx),
+        act(state, "pledge.revise", {"amount": amount}, pledge),
+        as_json,
+        "revised",
+    )
 
 
 @pledge_app.command("withdraw")
 def pledge_withdraw(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
     """Withdraw an intention (a commitment cannot be withdrawn)."""
-    _done(act(session(ctx), "pledge.withdraw", {}, pledge), as_json, "withdrawn")
+    _done(state := session(ctx), act(state, "pledge.withdraw", {}, pledge), as_json, "withdrawn")
 
 
 @pledge_app.command("commit")
@@ -133,6 +150,7 @@ def pledge_commit(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")
     ] = False,
+    force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Turn your intention into an irrevocable commitment (asks first on a terminal)."""
@@ -145,7 +163,9 @@ def pledge_commit(
         body["due"] = rfc3339(parse_future(due, now(), "a due date"))
     if not yes and sys.stdin.isatty():
         _confirm_commit(state, pledge, body.get("due"))
-    _done(act(state, "pledge.commit", body, pledge), as_json, "committed")
+    if force:
+        body["force"] = True
+    _done(state, act(state, "pledge.commit", body, pledge), as_json, "committed")
 
 
 def _confirm_commit(state: Session, pledge: str, due: str | None) -> None:
@@ -169,13 +189,13 @@ def _confirm_commit(state: Session, pledge: str, due: str | None) -> None:
 @pledge_app.command("fulfilled")
 def pledge_fulfilled(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
     """Confirm, as its beneficiary, that a commitment was fulfilled."""
-    _done(act(session(ctx), "pledge.fulfil", {}, pledge), as_json, "fulfilled")
+    _done(state := session(ctx), act(state, "pledge.fulfil", {}, pledge), as_json, "fulfilled")
 
 
 @pledge_app.command("forgive")
 def pledge_forgive(ctx: typer.Context, pledge: IdArgument, as_json: JsonFlag = False) -> None:
     """Release, as its beneficiary, the giver from a commitment."""
-    _done(act(session(ctx), "pledge.forgive", {}, pledge), as_json, "forgiven")
+    _done(state := session(ctx), act(state, "pledge.forgive", {}, pledge), as_json, "forgiven")
 
 
 @pledge_app.command("list")
@@ -207,14 +227,15 @@ def pledge_list(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     print_table(
         None,
         ["pledge", "from", "to", "for", "amount", "state", "due (UTC)"],
         [
             (
                 r["id"][:12],
-                peer_label(r["from"], me),
-                peer_label(r["to"], me) + (" FORKED" if r["forked"] else ""),
+                peer_label(names, r["from"]),
+                peer_label(names, r["to"]) + (" FORKED" if r["forked"] else ""),
                 "person" if r["target"]["kind"] == "to" else r["target"]["id"][:12],
                 totals_text(r["amount"]),
                 ("OVERDUE " if r["overdue"] else "") + r["state"],
@@ -249,6 +270,7 @@ def ledger(
     if as_json:
         print_json(result)
         return
+    names = state.names()
 
     def table(title: str, rows: list[dict[str, Any]]) -> None:
         print_table(
@@ -256,8 +278,8 @@ def ledger(
             ["from", "owes", "amount"],
             [
                 (
-                    peer_label(r["from"], me),
-                    peer_label(r["to"], me) + (" FORKED" if r["forked"] else ""),
+                    peer_label(names, r["from"]),
+                    peer_label(names, r["to"]) + (" FORKED" if r["forked"] else ""),
                     totals_text(r["amount"]),
                 )
                 for r in rows
@@ -273,7 +295,7 @@ def ledger(
         ["cycle", "cancel"],
         [
             (
-                " > ".join(peer_label(k, me) for k in (*c["cycle"], c["cycle"][0])),
+                " > ".join(peer_label(names, k) for k in (*c["cycle"], c["cycle"][0])),
                 totals_text(c["amount"]),
             )
             for c in result["netting"]
@@ -334,18 +356,19 @@ def request_list(
 ) -> None:
     """Help requests with what has been pledged, committed and fulfilled."""
     state = session(ctx)
+    names = state.names()
     page = _appeal_page(state, REQUEST, limit, every, cursor)
     if as_json:
         print_json(page.as_json())
         return
-    me = state.public_key()
+    names = state.names()
     print_table(
         None,
         ["request", "from", "asks", "pledged", "committed", "fulfilled", "reason"],
         [
             (
                 r["id"][:12],
-                peer_label(r["author"], me),
+                peer_label(names, r["author"]),
                 totals_text(r["goal"]) + (" / month" if r["monthly"] else ""),
                 totals_text(r["pledged"]),
                 totals_text(r["committed"]),
@@ -402,11 +425,12 @@ def initiative_list(
 ) -> None:
     """Initiatives with their status: collecting, goal reached, or expired."""
     state = session(ctx)
+    names = state.names()
     page = _appeal_page(state, INITIATIVE, limit, every, cursor)
     if as_json:
         print_json(page.as_json())
         return
-    me = state.public_key()
+    names = state.names()
     print_table(
         None,
         ["initiative", "title", "by", "goal", "pledged", "backers", "status", "deadline (UTC)"],
@@ -414,7 +438,7 @@ def initiative_list(
             (
                 r["id"][:12],
                 r["title"],
-                peer_label(r["author"], me),
+                peer_label(names, r["author"]),
                 totals_text(r["goal"]),
                 totals_text(r["pledged"]),
                 r["backers"],
@@ -456,7 +480,7 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
     if as_json:
         print_json(row)
         return
-    me = state.public_key()
+    names = state.names()
     if kind == INITIATIVE:
         typer.echo(f"{row['title']}  [{row['status']}]")
     else:
@@ -483,7 +507,7 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
         "Backers",
         ["pledge", "from", "amount", "state"],
         [
-            (b["id"][:12], peer_label(b["from"], me), totals_text(b["amount"]), b["state"])
+            (b["id"][:12], peer_label(names, b["from"]), totals_text(b["amount"]), b["state"])
             for b in row["backers"]
         ],
     )

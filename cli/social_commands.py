@@ -20,8 +20,8 @@ from samoorg.cli.community import (
     act,
     hex_prefix,
     load_views,
-    member_label,
     now,
+    peer_label,
     print_notes,
     resolve_entry,
 )
@@ -128,6 +128,8 @@ def ratings_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Every rating that counts: each rater's latest rating of each subject."""
+    from samoorg.crdt.kinds.ratings import ABOUT_MEMBER
+
     state = session(ctx)
     asked = paging(limit, every, cursor)
 
@@ -139,14 +141,20 @@ def ratings_list(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     print_table(
         None,
         ["rater", "about", "subject", "score", "comment", "time (UTC)"],
         [
             (
-                member_label(_key_of(r["rater"])),
+                peer_label(names, r["rater"]),
                 r["about"],
-                r["subject"][:16] + (" FORKED" if r["forked"] else ""),
+                (
+                    peer_label(names, r["subject"])
+                    if r["about"] == ABOUT_MEMBER
+                    else r["subject"][:12]
+                )
+                + (" FORKED" if r["forked"] else ""),
                 r["score"],
                 r["comment"],
                 format_time(r["time"]),
@@ -177,10 +185,14 @@ def utility(
         print_json(page.as_json())
         return
     summary = page.extra
+    names = state.names()
     print_table(
         None,
         ["member", "utility %", "standing %", "rated by"],
-        [(r["id"], r["utility_percent"], r["standing_percent"], r["raters"]) for r in page.items],
+        [
+            (peer_label(names, r["id"]), r["utility_percent"], r["standing_percent"], r["raters"])
+            for r in page.items
+        ],
     )
     converged = "converged" if summary["converged"] else "stopped (not converged)"
     typer.echo(
@@ -214,7 +226,10 @@ def distribute(
     print_table(
         None,
         ["member", "utility %", f"share {total.currency}"],
-        [(r["id"], r["utility_percent"], r["share"]) for r in result["shares"]],
+        [
+            (peer_label(state.names(), r["id"]), r["utility_percent"], r["share"])
+            for r in result["shares"]
+        ],
     )
     # Shares are written with exactly the currency's minor digits: the digits are the minor units.
     check = sum(int(r["share"].replace(".", "")) for r in result["shares"])
@@ -269,6 +284,7 @@ def idea_list(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     print_table(
         None,
         ["id", "title", "author", "support %", "ratings", "avg", "comments", "posted (UTC)"],
@@ -276,7 +292,7 @@ def idea_list(
             (
                 r["id"][:12],
                 r["title"],
-                member_label(_key_of(r["author"])),
+                peer_label(names, r["author"]),
                 r["support_percent"],
                 r["ratings"],
                 r["average_score"] or "-",
@@ -297,6 +313,7 @@ def idea_show(
 ) -> None:
     """Show an idea with its ratings and comments."""
     state = session(ctx)
+    names = state.names()
     summary = state.ask(
         lambda daemon: daemon.get(f"/ideas/{quote(idea_id, safe='')}"),
         lambda: _idea(state, idea_id),
@@ -307,7 +324,7 @@ def idea_show(
         return
     typer.echo(f"{summary['title']}\n")
     typer.echo(f"id       {summary['id']}")
-    typer.echo(f"author   {summary['author']}")
+    typer.echo(f"author   {peer_label(names, summary['author'])}")
     typer.echo(f"posted   {format_time(summary['time'])} UTC")
     typer.echo(
         f"support  {summary['support_percent']} % of all standing "
@@ -319,14 +336,17 @@ def idea_show(
         print_table(
             "ratings",
             ["rater", "score", "comment", "time (UTC)"],
-            [(r["rater"], r["score"], r["comment"], format_time(r["time"])) for r in rating_rows],
+            [
+                (peer_label(names, r["rater"]), r["score"], r["comment"], format_time(r["time"]))
+                for r in rating_rows
+            ],
         )
     if comment_rows:
         print_table(
             "comments",
             ["author", "time (UTC)", "comment"],
             [
-                (member_label(_key_of(r["author"])), format_time(r["time"]), r["text"])
+                (peer_label(names, r["author"]), format_time(r["time"]), r["text"])
                 for r in comment_rows
             ],
         )

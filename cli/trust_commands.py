@@ -9,7 +9,6 @@ import typer
 from samoorg.cli.community import (
     act,
     load_views,
-    member_label,
     money,
     now,
     peer_label,
@@ -141,6 +140,7 @@ def invite_list(
     if as_json:
         print_json(page.as_json())
         return
+    names = state.names()
     print_table(
         None,
         ["invite", "direction", "with", "guarantee", "state", "expires (UTC)"],
@@ -148,7 +148,7 @@ def invite_list(
             (
                 r["invite"][:12],
                 r["direction"],
-                peer_label(r["with"], me),
+                peer_label(names, r["with"]),
                 totals_text(r["guarantee"]),
                 r["state"],
                 format_time(r["expires"]) if r["expires"] else "",
@@ -198,16 +198,17 @@ def trust_list(
         print_json(page.as_json())
         return
     table: list[tuple[Any, ...]] = []
+    names = state.names()
     for row in page.items:
         key = parse_peer_id(row["id"])
         if row["distance"] is None:
-            table.append((member_label(key), "", "", "", "FORKED (excluded)"))
+            table.append((names.label(key, you=False), "", "", "", "FORKED (excluded)"))
             continue
         table.append(
             (
-                member_label(key) + (" (you)" if key == me else ""),
+                names.label(key, you=False) + (" (you)" if key == me else ""),
                 row["distance"],
-                " > ".join(member_label(parse_peer_id(k), me, width=8) for k in row["chain"]),
+                " > ".join(peer_label(names, k) for k in row["chain"]),
                 totals_text(row["guarantee"]),
                 "FORKED" if row["forked"] else "",
             )

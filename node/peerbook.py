@@ -1,4 +1,8 @@
-"""The peer book: peers this node knows how to reach, and feeds it follows.
+"""The peer book: peers this node knows how to reach, feeds it follows, names it gives.
+
+Petnames (``samoorg name set``) are the node's own names for participants:
+they never leave the node and are preferred over self-chosen profile names
+(``node/names.py`` resolves and shows both).
 
 It lives in ``peers.sqlite`` beside the store, separate from it because it is
 local bookkeeping, never replicated. Several processes use it at once (the
@@ -52,6 +56,11 @@ CREATE TABLE IF NOT EXISTS peers (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS follows (
     author   BLOB    PRIMARY KEY,
+    added_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS petnames (
+    peer     BLOB    PRIMARY KEY,
+    name     TEXT    NOT NULL,
     added_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
@@ -280,6 +289,27 @@ class PeerBook:
     def follows(self) -> set[bytes]:
         """Authors followed explicitly."""
         return {a for (a,) in self._db.execute("SELECT author FROM follows")}
+
+    # -- petnames ---------------------------------------------------------
+
+    @guarded
+    def set_petname(self, peer: bytes, name: str) -> None:
+        """Give ``peer`` the local name ``name`` (replacing its previous one)."""
+        self._db.execute(
+            "INSERT INTO petnames (peer, name, added_at) VALUES (?, ?, ?) ON CONFLICT (peer) "
+            "DO UPDATE SET name = excluded.name, added_at = excluded.added_at",
+            (peer, name, now_ms()),
+        )
+
+    @guarded
+    def remove_petname(self, peer: bytes) -> bool:
+        """Forget the local name of ``peer``; whether it had one."""
+        return self._db.execute("DELETE FROM petnames WHERE peer = ?", (peer,)).rowcount > 0
+
+    @guarded
+    def petnames(self) -> dict[bytes, str]:
+        """Every local name, by participant key."""
+        return {bytes(p): str(n) for p, n in self._db.execute("SELECT peer, name FROM petnames")}
 
     @guarded
     def external_changes(self) -> int:

@@ -1021,28 +1021,42 @@ class Store:
         return self._entry(row[0]) if row else None
 
     @guarded
-    def resolve(self, prefix: str) -> Entry:
+    def resolve(self, prefix: str, kinds: Sequence[str] = ()) -> Entry:
         """The one entry whose hex id starts with ``prefix`` (at least 4 hex digits).
 
-        A scan of the ids (they are not indexed: see ``SCHEMA_VERSION``), about
-        20 ms per 100,000 entries.
+        With ``kinds``, only entries of those kinds are considered (a prefix that
+        is ambiguous among all entries may be unique among pledges). A scan of
+        the ids (they are not indexed: see ``SCHEMA_VERSION``), about 20 ms per
+        100,000 entries. Callers that name the candidates of an ambiguous prefix
+        use :meth:`matching` (``node/names.py``).
         """
+        matches = self.matching(prefix, kinds, 2)
         text = prefix.strip().lower()
-        if len(text) < 4 or any(c not in "0123456789abcdef" for c in text):
-            raise NotFound(f"expected an entry id (at least 4 hex digits), found {prefix!r}")
-        whole = bytes.fromhex(text[: len(text) // 2 * 2])
-        rows = self._db.execute(
-            "SELECT rowid, id FROM entries WHERE substr(id, 1, ?) = ?", (len(whole), whole)
-        )
-        matches = [rowid for rowid, eid in rows if eid.hex().startswith(text)]
         if not matches:
             raise NotFound(f"no entry with id starting {text}")
         if len(matches) > 1:
             raise Ambiguous(f"id prefix {text} matches several entries; give more digits")
-        (raw,) = self._db.execute(
-            "SELECT raw FROM entries WHERE rowid = ?", (matches[0],)
-        ).fetchone()
-        return self._entry(raw)
+        return matches[0]
+
+    @guarded
+    def matching(self, prefix: str, kinds: Sequence[str] = (), limit: int = 10) -> list[Entry]:
+        """At most ``limit`` entries whose hex id starts with ``prefix``, of ``kinds`` if given."""
+        text = prefix.strip().lower()
+        if len(text) < 4 or any(c not in "0123456789abcdef" for c in text):
+            raise NotFound(f"expected an entry id (at least 4 hex digits), found {prefix!r}")
+        whole = bytes.fromhex(text[: len(text) // 2 * 2])
+        query = "SELECT id, raw FROM entries WHERE substr(id, 1, ?) = ?"
+        params: list[object] = [len(whole), whole]
+        if kinds:
+            query += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            params.extend(kinds)
+        found: list[Entry] = []
+        for eid, raw in self._db.execute(query, params):
+            if eid.hex().startswith(text):
+                found.append(self._entry(raw))
+                if len(found) >= limit:
+                    break
+        return found
 
     def entries(
         self,

@@ -50,6 +50,7 @@ from samoorg.crdt.kinds.devices import revoke_body as device_revoke_body  # noqa
 from samoorg.crdt.kinds.listings import DONE, LISTING, LISTING_EDIT  # noqa: E402
 from samoorg.crdt.kinds.listings import REQUEST as WANT  # noqa: E402
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
+from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body  # noqa: E402
 from samoorg.crdt.kinds.reviews import REVIEW, review_body  # noqa: E402
 from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
@@ -58,6 +59,7 @@ from samoorg.protocol.device_code import (  # noqa: E402
     sign_device_acceptance,
 )
 from samoorg.protocol.entry import Entry  # noqa: E402
+from samoorg.protocol.ids import peer_id  # noqa: E402
 from samoorg.protocol.invite_code import one_time_key  # noqa: E402
 from tests.agreement_fixtures import create  # noqa: E402
 from tests.community_fixtures import DAY, T0, Author  # noqa: E402
@@ -348,6 +350,26 @@ def _cuts(forked: Sequence[bytes] | Mapping[bytes, int]) -> dict[bytes, int]:
     return dict(forked) if isinstance(forked, Mapping) else dict.fromkeys(forked, 1)
 
 
+def profiles() -> tuple[list[Entry], list[bytes]]:
+    """Profiles (§8.12): the latest well-formed one per author counts; malformed ones are void."""
+    alice, bob, carol = _authors(1, 2, 3)
+    entries = [
+        alice.write(PROFILE_KIND, profile_body("Alice", "baker", [("email", "alice@example.org")])),
+        # Alice's latest: counts, and replaces the whole first profile.
+        alice.write(PROFILE_KIND, profile_body("Alice", status="urgent", message="flooded")),
+        # Later but malformed (unknown status): void, Alice's second profile keeps counting.
+        alice.write(PROFILE_KIND, {"name": "Alice", "status": "sad"}),
+        bob.write(PROFILE_KIND, profile_body("alice", contacts=[("telegram", "@bob")])),
+        bob.write(PROFILE_KIND, {"name": ""}),  # malformed: blank name
+        bob.write(PROFILE_KIND, {"name": "Bob", "contacts": [["fax", "1"]]}),  # malformed
+        carol.write(PROFILE_KIND, {"name": "two\nlines"}),  # malformed: not plain
+        carol.write(PROFILE_KIND, {"name": "x" * 65}),  # malformed: too long
+        carol.write(PROFILE_KIND, {"name": peer_id(carol.key)}),  # malformed: a peer id
+        carol.write(PROFILE_KIND, profile_body("Carol", status="support")),
+    ]
+    return entries, []
+
+
 def portal() -> tuple[list[Entry], list[bytes]]:
     """Every listing and review rule: edits by the author only, one review per party."""
     alice, bob, carol, dave = _authors(1, 2, 3, 4)
@@ -414,6 +436,7 @@ SCENARIOS = {
     "social": social,
     "devices": devices,
     "agreements": agreements,
+    "profiles": profiles,
     "portal": portal,
 }
 

@@ -74,7 +74,15 @@ def test_agreement_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> No
     assert {m["member"] for m in listing["members"]} == set(ids.values())
     assert all(m["current"] for m in listing["members"])
     assert homes.json("bob", "members") == [
-        {"member": i, "forked": False, "accepted": 1, "current": 1, "of": 1, "status": "member"}
+        {
+            "member": i,
+            "member_name": None,
+            "forked": False,
+            "accepted": 1,
+            "current": 1,
+            "of": 1,
+            "status": "member",
+        }
         for i in sorted(ids.values())
     ]
     # Alice changes it again: the others' acceptances are now of an older version.

@@ -49,6 +49,10 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
         done.add((method, path))
         return _checked(document, method, path, answer)
 
+    profile = write("post", "/profiles", {"name": "Ana", "contacts": ["email=ana@example.org"]})
+    assert (profile["display_name"], profile["contacts"][0]["type"]) == ("Ana", "email")
+    kept = write("post", "/profiles", {"status": "urgent", "message": "flooded"})
+    assert (kept["display_name"], kept["status"]) == ("Ana", "urgent")
     idea = write("post", "/ideas", {"title": "t"})
     write("post", "/ideas/{id}/comments", {"text": "c"}, idea["id"][:10])
     rated = api.post_json("/ratings", {"subject": other_id, "score": 3})
@@ -65,13 +69,23 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     write("post", "/requests/{id}/close", {"note": "n"}, request["id"][:8])
     initiative = write("post", "/initiatives", {"title": "i", "goal": "90", "currency": "EUR"})
     write("post", "/initiatives/{id}/close", {}, initiative["id"])
-    pledge = write("post", "/pledges", {**money, "to": other_id})
+    # The peer was never seen here: refused unless forced (a mistyped id could never settle).
+    unseen = api.post_json("/pledges", {**money, "to": other_id})
+    assert unseen.status == 409
+    assert b"never seen here" in unseen.body
+    pledge = write("post", "/pledges", {**money, "to": other_id, "force": True})
     write("post", "/pledges/{id}/revise", {"amount": "45.50"}, pledge["id"])
     shown = _checked(document, "get", "/pledges/{id}", api.get(f"/pledges/{pledge['id'][:9]}"))
     assert shown["amount"] == {"EUR": "45.50"}
-    committed = write("post", "/pledges/{id}/commit", {"due": "2099-01-01T00:00:00Z"}, pledge["id"])
+    due = {"due": "2099-01-01T00:00:00Z", "force": True}
+    committed = write("post", "/pledges/{id}/commit", due, pledge["id"])
     assert committed["due"] == "2099-01-01T00:00:00.000Z"
-    spare = write("post", "/pledges", {"amount": "1", "currency": "EUR", "to": other_id})
+    spare = write("post", "/pledges", {**money, "amount": "1", "to": other_id, "force": True})
+    # A petname given with the CLI names the participant in the API's bodies and answers.
+    run_cli(api_node.home, "name", "set", other_id, "Buddy")
+    named = write("post", "/pledges", {**money, "amount": "2", "to": "buddy"})
+    assert (named["to"], named["to_name"]) == (other_id, "Buddy")
+    write("post", "/pledges/{id}/withdraw", {}, named["id"])
     assert write("post", "/pledges/{id}/withdraw", {}, spare["id"])["state"] == "withdrawn"
     invite = write("post", "/invites", {**money, "expires": "2099-01-01T00:00:00Z"})
     write("post", "/invites/{id}/revoke", {}, invite["invite"])
@@ -116,6 +130,8 @@ def test_refused_writes_have_stable_names_and_store_nothing(api_node: ApiNode) -
         ("/pledges", {"amount": 5, "currency": "EUR"}, 422, "invalid_body"),
         ("/pledges", {"currency": "EUR"}, 422, "invalid_body"),
         ("/pledges/zz/withdraw", {}, 400, "malformed_input"),
+        ("/profiles", {"name": "x", "status": "sad"}, 400, "malformed_input"),
+        ("/profiles", {"contacts": "email=x"}, 422, "invalid_body"),
         ("/pledges/0000abcd/withdraw", {}, 404, "not_found"),
         (f"/pledges/{idea}/withdraw", {}, 404, "not_found"),
         ("/pledges/" + "a" * 200 + "/withdraw", {}, 400, "malformed_input"),

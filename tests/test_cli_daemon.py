@@ -69,11 +69,20 @@ def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
     for i in range(4):
         run_cli(node.home, "--offline", "idea", "post", f"idea {i}", "--body", f"body {i}")
     intended = run_cli(
-        node.home, "--offline", "pledge", "intend", "25", "EUR", "--to", friend_id, "--json"
+        node.home,
+        "--offline",
+        "pledge",
+        "intend",
+        "25",
+        "EUR",
+        "--to",
+        friend_id,
+        "--json",
+        "--force",
     )
     pledge = json.loads(intended.stdout)["id"]
-    run_cli(node.home, "--offline", "pledge", "commit", pledge[:12], "--due", "30d")
-    run_cli(node.home, "--offline", "pledge", "intend", "5", "EUR", "--to", friend_id)
+    run_cli(node.home, "--offline", "pledge", "commit", pledge[:12], "--due", "30d", "--force")
+    run_cli(node.home, "--offline", "pledge", "intend", "5", "EUR", "--to", friend_id, "--force")
     _social_and_agreements(root, node, friend, friend_id)
     try:
         _appeals_and_invites(node.home)

@@ -20,14 +20,14 @@ PEER = "12D3KooWNyrGApAE74UNmhFMo7DfKiTSFLuyiUS9BWNXSggtmz95"
 
 MISUSED = [
     # feed and store
-    (("log", "--author", "bad"), "expected an Ed25519 peer id"),
+    (("log", "--author", "bad"), "expected a participant id"),
     (("log", "--limit", "-1"), "--limit"),
     (("export",), "Missing argument"),
     # network
     (("sync", "10.1.2.3:4001"), "expected a multiaddr"),
     (("peer", "add", "/ip4/10.1.2.3/tcp/4001"), "/p2p/<peer id>"),
-    (("peer", "remove", "nope"), "expected an Ed25519 peer id"),
-    (("follow", "nope"), "expected an Ed25519 peer id"),
+    (("peer", "remove", "nope"), "expected a participant id"),
+    (("follow", "nope"), "expected a participant id"),
     (("node", "run", "--bootstrap", "nowhere"), "expected a multiaddr"),
     # trust
     (("invite", "create", "--amount", "abc", "--currency", "EUR"), "decimal amount"),
@@ -74,6 +74,11 @@ REFUSED = [
         "expected a closing time in the future",
     ),
     (("peer", "remove", PEER), "is not in the peer book"),
+    (
+        ("pledge", "intend", "5", "EUR", "--to", PEER),
+        "was never seen here and is not on your trust",
+    ),
+    (("log", "--author", "Kooabcdef"), "no known participant is called 'Kooabcdef'"),
 ]
 
 
@@ -93,8 +98,8 @@ def test_refusals_exit_1(homes: Homes, args: tuple[str, ...], message: str) -> N
 
 
 def test_a_past_due_date_is_refused_by_the_same_check(homes: Homes) -> None:
-    pledge = homes.run("ana", "pledge", "intend", "5", "EUR", "--to", PEER).strip()
-    refusal = homes.refused("ana", "pledge", "commit", pledge, "--due", "2020-01-01")
+    pledge = homes.run("ana", "pledge", "intend", "5", "EUR", "--to", PEER, "--force").strip()
+    refusal = homes.refused("ana", "pledge", "commit", pledge, "--due", "2020-01-01", "--force")
     assert refusal == "expected a due date in the future, found 2020-01-01 23:59:59 UTC"
 
 

@@ -12,7 +12,7 @@ from tests.cli_fixtures import run_child
 from tests.conftest import CliRunner
 
 PEER = "12D3KooWNyrGApAE74UNmhFMo7DfKiTSFLuyiUS9BWNXSggtmz95"
-SIGN = ("pledge", "intend", "5", "EUR", "--to", PEER)
+SIGN = ("pledge", "intend", "5", "EUR", "--to", PEER, "--force")
 """A command that signs, and so needs the secret key."""
 
 

@@ -21,9 +21,11 @@ def homes(tmp_path: Path, cli: CliRunner, clock: list[int]) -> Homes:
     """alice, bob and carol; alice has an intention and a commitment of 50 EUR to bob."""
     homes = Homes(cli, tmp_path, "alice", "bob", "carol")
     bob = homes.ids["bob"]
-    homes.marks["pledge"] = homes.json("alice", "pledge", "intend", "40", "EUR", "--to", bob)["id"]
-    committed = homes.json("alice", "pledge", "intend", "50", "EUR", "--to", bob)["id"]
-    homes.run("alice", "pledge", "commit", committed[:12])
+    homes.marks["pledge"] = homes.json(
+        "alice", "pledge", "intend", "40", "EUR", "--to", bob, "--force"
+    )["id"]
+    committed = homes.json("alice", "pledge", "intend", "50", "EUR", "--to", bob, "--force")["id"]
+    homes.run("alice", "pledge", "commit", committed[:12], "--force")
     homes.marks["committed"] = committed
     homes.sync("alice", "bob", "carol")
     return homes

@@ -22,6 +22,7 @@ def test_peer_book_and_follows(tmp_path: Path, cli: CliRunner) -> None:
     assert added.code == 0, added.err
     assert json.loads(added.out) == {
         "id": other,
+        "name": None,
         "addrs": ["/ip4/10.1.2.3/tcp/4001"],
         "source": "manual",
     }

@@ -103,19 +103,23 @@ def test_commit_asks_on_a_terminal(
     tmp_path: Path, cli: CliRunner, clock: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     homes = Homes(cli, tmp_path, "alice", "bob")
-    pledge = homes.json("alice", "pledge", "intend", "30", "EUR", "--to", homes.ids["bob"])
+    pledge = homes.json(
+        "alice", "pledge", "intend", "30", "EUR", "--to", homes.ids["bob"], "--force"
+    )
     monkeypatch.setattr("sys.stdin", _Terminal("n\n"))
-    declined = cli(tmp_path / "alice", "pledge", "commit", pledge["id"][:10])
+    declined = cli(tmp_path / "alice", "pledge", "commit", pledge["id"][:10], "--force")
     assert declined.code == 1
     assert "cannot be withdrawn" in declined.out
     assert declined.err == "error: not committed: nothing was recorded\n"
     assert homes.items("alice", "pledge", "list")[0]["state"] == "intention"
     monkeypatch.setattr("sys.stdin", _Terminal("y\n"))
-    assert cli(tmp_path / "alice", "pledge", "commit", pledge["id"][:10]).code == 0
+    assert cli(tmp_path / "alice", "pledge", "commit", pledge["id"][:10], "--force").code == 0
     assert homes.items("alice", "pledge", "list")[0]["state"] == "committed"
-    other = homes.json("alice", "pledge", "intend", "5", "EUR", "--to", homes.ids["bob"])
+    other = homes.json("alice", "pledge", "intend", "5", "EUR", "--to", homes.ids["bob"], "--force")
     monkeypatch.setattr("sys.stdin", _Terminal(""))  # --yes: no question is read
-    assert cli(tmp_path / "alice", "pledge", "commit", other["id"][:10], "--yes").code == 0
+    assert (
+        cli(tmp_path / "alice", "pledge", "commit", other["id"][:10], "--yes", "--force").code == 0
+    )
 
 
 def test_invite_revoke_prints_json(tmp_path: Path, cli: CliRunner) -> None:

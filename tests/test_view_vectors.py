@@ -213,6 +213,9 @@ def _where_reasons_sit(name: str, state: Any) -> tuple[list[list[Any]], list[lis
         return [state["invalid"]], [state["pending"]]
     if name == "devices":
         return [state["invalid"]], [state["waiting"]]
+    if name == "profiles":  # [[author, seq, id]], voids; nothing waits
+        assert [p[0] for p in state[0]] == sorted(p[0] for p in state[0])
+        return [state[1]], []
     if name in ("listings", "reviews"):
         return [state[1]], [state[2]]
     voids, waiting = [state[1]], []

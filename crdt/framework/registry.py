@@ -74,6 +74,7 @@ FAMILY_MODULES: Final = (
     "samoorg.crdt.kinds.agreements",
     "samoorg.crdt.kinds.listings",
     "samoorg.crdt.kinds.reviews",
+    "samoorg.crdt.kinds.profiles",
 )
 """Every family module, in the order views visit them. Add yours here (one line)."""
 

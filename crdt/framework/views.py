@@ -68,6 +68,7 @@ from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.listings import ListingState
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.profiles import ProfilesState
 from samoorg.crdt.kinds.ratings import RatingsState
 from samoorg.crdt.kinds.reviews import ReviewState
 from samoorg.crdt.kinds.trust import TrustState
@@ -294,6 +295,11 @@ class Views:
     def agreements(self) -> AgreementState:
         """Public agreements: texts, versions, history, blame, and who accepted which."""
         return self.domain(AgreementState)
+
+    @property
+    def profiles(self) -> ProfilesState:
+        """Each participant's latest profile: display name, contacts, status."""
+        return self.domain(ProfilesState)
 
     def invalid(self) -> dict[bytes, Reason]:
         """``{entry id: reason}`` for every held entry that some view ignores.

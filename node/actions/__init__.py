@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from samoorg.crdt.kinds.social import SocialViews
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.home import Home
+    from samoorg.node.names import Names
     from samoorg.node.store import Store
     from samoorg.node.writer import Writer
     from samoorg.protocol import dcbor
@@ -79,6 +80,8 @@ class Actor:
     """The key, asked for only when a record is signed (a passphrase may be prompted)."""
     social_of: Callable[[bytes], SocialViews] | None = None
     """The social views seen from a root, remembered (the daemon's ``LiveViews.social``)."""
+    names_of: Callable[[], Names] | None = None
+    """Who is called what, remembered (the daemon's); else read from the home."""
 
     @classmethod
     def of(
@@ -88,9 +91,10 @@ class Actor:
         live: StoreViews,
         signer: Signer,
         social_of: Callable[[bytes], SocialViews] | None = None,
+        names_of: Callable[[], Names] | None = None,
     ) -> Actor:
         """An actor with a key already loaded (the daemon's)."""
-        return cls(home, store, live, signer.public_key, lambda: signer, social_of)
+        return cls(home, store, live, signer.public_key, lambda: signer, social_of, names_of)
 
     def social(self) -> SocialViews:
         """The social views seen from us (trust list, forum, ratings, polls, utility)."""
@@ -113,17 +117,25 @@ class Actor:
         """Sign and store one record, or raise the view's :class:`RuleViolation`."""
         return self.writer().write(kind, body)
 
+    def names(self) -> Names:
+        """Who is called what for this actor: petnames, profile names, known ids."""
+        from samoorg.node.names import local_names
+
+        if self.names_of is not None:
+            return self.names_of()
+        return local_names(self.home, self.store, self.views, self.me)
+
     def entry(self, ref: str, *kinds: str) -> Entry:
         """The held entry named by ``ref`` (whole id or unique prefix), of one of ``kinds``."""
         from samoorg.node.actions.refs import resolve_entry
 
-        return resolve_entry(self.store, self.live, ref, *kinds)
+        return resolve_entry(self.store, self.live, ref, *kinds, names=self.names)
 
     def member(self, ref: str) -> bytes:
-        """A participant key from a peer id or a unique part of a known author's."""
+        """A participant key from a peer id, a name or a unique part of a known id."""
         from samoorg.node.actions.refs import resolve_member
 
-        return resolve_member(self.store, self.me, ref)
+        return resolve_member(self.names(), ref)
 
 
 @dataclass(frozen=True, slots=True)

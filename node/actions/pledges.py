@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from samoorg.crdt.framework.errors import RuleViolation
-from samoorg.crdt.kinds.pledges import COMMIT, FORGIVE, FULFIL, INTEND, REVISE, WITHDRAW
+from samoorg.crdt.kinds.pledges import COMMIT, FORGIVE, FULFIL, INTEND, OPEN, REVISE, WITHDRAW
 from samoorg.node.actions import Actor, Done, now
 from samoorg.node.api.shapes import pledge_row
 from samoorg.node.errors import NotFound
+from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.algorithms.money import Amount
@@ -61,11 +62,13 @@ def intend(
     request: str | None = None,
     initiative: str | None = None,
     listing: str | None = None,
+    force: bool = False,
 ) -> Done:
     """Record an intention of ``amount`` to a participant, a help request or an initiative.
 
     With ``listing`` (a portal listing it pays or gives for), ``to`` defaults to
     the listing's author (:func:`samoorg.node.actions.portal.deal_fields`).
+    A participant never seen here is refused unless ``force`` (:func:`check_known`).
     """
     from samoorg.crdt.framework.errors import MalformedInput
     from samoorg.crdt.framework.fields import amount_fields
@@ -84,8 +87,28 @@ def intend(
         body["request"] = actor.entry(request, REQUEST).id
     elif initiative is not None:
         body["initiative"] = actor.entry(initiative, INITIATIVE).id
+    beneficiary = body.get("to")
+    if isinstance(beneficiary, bytes):
+        check_known(actor, beneficiary, force)
     entry = actor.write(INTEND, body)
     return _written(actor, entry.id, entry)
+
+
+def check_known(actor: Actor, key: bytes, force: bool) -> None:
+    """Refuse a pledge to someone never seen here, unnamed and not on our trust list, unless forced.
+
+    A mistyped id would otherwise make a promise that nobody can ever settle.
+    """
+    me = actor.me
+    names = actor.names()
+    if force or key == me or key in names.known or key in names.petnames:
+        return
+    if key in actor.views.trust.members(me):
+        return
+    raise RuleViolation(
+        f"{peer_id(key)} was never seen here and is not on your trust list: check the id "
+        "(a promise to a mistyped one can never be settled), or pass --force"
+    )
 
 
 def revise(actor: Actor, *, pledge: str, amount: str) -> Done:
@@ -105,9 +128,15 @@ def withdraw(actor: Actor, *, pledge: str) -> Done:
     return _written(actor, outcome.id, actor.write(WITHDRAW, {"pledge": outcome.id}))
 
 
-def commit(actor: Actor, *, pledge: str, due: int | None = None) -> Done:
-    """Turn an intention of ours into an irrevocable commitment, due at ``due`` (ms) if given."""
+def commit(actor: Actor, *, pledge: str, due: int | None = None, force: bool = False) -> Done:
+    """Turn an intention of ours into an irrevocable commitment, due at ``due`` (ms) if given.
+
+    An open intention to a participant never seen here is refused unless ``force``.
+    """
     outcome = find(actor, pledge)
+    if outcome.beneficiary is not None and outcome.state == OPEN:
+        # Only a commitment that the rules would record (they say why not otherwise).
+        check_known(actor, outcome.beneficiary, force)
     body: dict[str, dcbor.Value] = {"pledge": outcome.id}
     if due is not None:
         body["due"] = due

@@ -28,6 +28,7 @@ from samoorg.node.actions import (
     pledges,
     polls,
     portal,
+    profiles,
     text,
     trust,
 )
@@ -48,6 +49,7 @@ _AMOUNT = (
     Field("amount", str, "The amount, e.g. 50 or 49.95.", required=True, schema={"maxLength": 40}),
     Field("currency", str, "ISO 4217 code, e.g. EUR.", required=True, schema={"maxLength": 3}),
 )
+_FORCE = Field("force", bool, "Pledge even to a participant never seen here nor trusted.")
 
 
 def _optional(args: Args, name: str) -> str | None:
@@ -88,6 +90,7 @@ def _pledge_intend(actor: Actor, args: Args) -> Done:
         request=_optional(args, "request"),
         initiative=_optional(args, "initiative"),
         listing=_optional(args, "listing"),
+        force=bool(args.get("force", False)),
     )
 
 
@@ -158,6 +161,19 @@ def _rate(actor: Actor, args: Args) -> Done:
 
 _SOURCE = Field("source", str, "What names the text in refusals (a file name).")
 _NOTE = Field("note", str, "Why, shown to those who read it.", schema={"maxLength": 1000})
+
+
+def _profile_set(actor: Actor, args: Args) -> Done:
+    contacts = args.get("contacts")
+    return profiles.profile_set(
+        actor,
+        name=_optional(args, "name"),
+        about=_optional(args, "about"),
+        contacts=None if contacts is None else list(contacts),
+        no_contacts=bool(args.get("no_contacts", False)),
+        status=_optional(args, "status"),
+        message=_optional(args, "message"),
+    )
 
 
 ACTIONS: Final[tuple[Action, ...]] = (
@@ -358,6 +374,7 @@ ACTIONS: Final[tuple[Action, ...]] = (
             Field("request", str, "A help request id (or a unique prefix)."),
             Field("initiative", str, "An initiative id (or a unique prefix)."),
             Field("listing", str, "A portal listing it pays or gives for (to: its author)."),
+            _FORCE,
         ),
         _pledge_intend,
         "Pledge",
@@ -387,9 +404,12 @@ ACTIONS: Final[tuple[Action, ...]] = (
         "post",
         "/pledges/{id}/commit",
         "Turn your intention into an irrevocable commitment.",
-        (Field("due", str, "Due date (RFC 3339).", schema=_TIME),),
+        (Field("due", str, "Due date (RFC 3339).", schema=_TIME), _FORCE),
         lambda actor, args: pledges.commit(
-            actor, pledge=text(args, "id"), due=optional_time(args, "due")
+            actor,
+            pledge=text(args, "id"),
+            due=optional_time(args, "due"),
+            force=bool(args.get("force", False)),
         ),
         "Pledge",
     ),
@@ -468,6 +488,27 @@ ACTIONS: Final[tuple[Action, ...]] = (
             actor, pledge=text(args, "pledge"), rating=int(args["rating"]), text=text(args, "text")
         ),
         "CreatedReview",
+    ),
+    Action(
+        "profile.set",
+        "post",
+        "/profiles",
+        "Publish your profile; the fields left out keep their current values.",
+        (
+            Field("name", str, "Your display name (1 to 64 characters).", schema={"maxLength": 64}),
+            Field("about", str, "A few words about you.", schema={"maxLength": 500}),
+            Field(
+                "contacts",
+                list,
+                "TYPE=VALUE contacts (email, phone, telegram, address, url); replace yours.",
+                schema={"maxItems": 8},
+            ),
+            Field("no_contacts", bool, "Remove all your contacts."),
+            Field("status", str, "fine, support or urgent.", schema={"maxLength": 16}),
+            Field("message", str, "What your status is about.", schema={"maxLength": 280}),
+        ),
+        _profile_set,
+        "Profile",
     ),
 )
 """Every write action of the API (the CLI's write commands)."""

@@ -43,6 +43,8 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/ledger"): routes.ledger,
     ("get", "/inbox"): routes.inbox,
     ("get", "/log"): routes.entries_log,
+    ("get", "/names"): routes.names,
+    ("get", "/profiles/{id}"): routes.profile,
     ("get", "/events"): routes.events,
     ("get", "/openapi.json"): routes.openapi,
     ("get", "/requests"): routes.requests,

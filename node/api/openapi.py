@@ -119,9 +119,9 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "Ledger",
         (
             Param("mine", _BOOL, "Only debts you owe or are owed."),
-            Param("with", _STR, "Only debts between you and this participant (peer id)."),
+            Param("with", _STR, "Only debts between you and this participant (id or name)."),
         ),
-        (400,),
+        (400, 404),
     ),
     Endpoint(
         "get",
@@ -135,12 +135,26 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "Stored entries, newest first.",
         "EntryPage",
         (
-            Param("author", _STR, "Only this author's entries (peer id)."),
+            Param("author", _STR, "Only this author's entries (id, id fragment or name)."),
             _KIND,
             Param("invalid", _BOOL, "Only entries the views ignore, with the reason."),
             *_PAGE,
         ),
-        (400,),
+        (400, 404),
+    ),
+    Endpoint(
+        "get",
+        "/profiles/{id}",
+        "A participant's profile: display name, about, contacts, status.",
+        "Profile",
+        (Param("id", _STR, "A participant: peer id, 6+ characters of it, or a name.", "path"),),
+        (400, 404),
+    ),
+    Endpoint(
+        "get",
+        "/names",
+        "Every named participant: petname, self-chosen name, whether the name collides.",
+        "Names",
     ),
     Endpoint(
         "get",
@@ -739,6 +753,38 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     ),
     "Inbox": _object(
         {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ActionItem"}}}
+    ),
+    "Names": _object(
+        {
+            "me": _STR,
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/NamedParticipant"}},
+        }
+    ),
+    "Profile": _object(
+        {
+            "id": _STR,
+            "display_name": _NULL_STR,
+            "about": _STR,
+            "contacts": {
+                "type": "array",
+                "items": _object({"type": _STR, "value": _STR}),
+            },
+            "status": {"enum": ["fine", "support", "urgent"]},
+            "status_label": _STR,
+            "message": _STR,
+            "entry": _NULL_STR,
+            "updated": {"type": ["string", "null"], "format": "date-time"},
+            "forked": _BOOL,
+        }
+    ),
+    "NamedParticipant": _object(
+        {
+            "id": _STR,
+            "name": _NULL_STR,
+            "petname": _NULL_STR,
+            "chosen": _NULL_STR,
+            "collides": _BOOL,
+        }
     ),
     "EntryEvent": _object({"id": _STR, "kind": _STR, "author": _STR, "seq": _INT}),
     "TrustPage": _page("TrustRow"),

@@ -15,7 +15,7 @@ turns them into JSON answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
@@ -27,7 +27,7 @@ from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.actions import Action, Actor, check_body
-from samoorg.node.actions.refs import resolve_entry
+from samoorg.node.actions.refs import resolve_entry, resolve_member
 from samoorg.node.api import shapes
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.events import EventHub
@@ -41,9 +41,10 @@ from samoorg.node.api.pages import (
 )
 from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
 from samoorg.node.home import Home
+from samoorg.node.names import Names
 from samoorg.node.store import Store, now_ms
 from samoorg.node.web.sessions import LINK_TTL, WebSessions
-from samoorg.protocol.ids import parse_peer_id, peer_id
+from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.kinds.agreements import Agreement
@@ -79,12 +80,50 @@ class ApiContext:
 
     def actor(self) -> Actor:
         """The :class:`~samoorg.node.actions.Actor` of the daemon, for its actions."""
-        return Actor.of(self.home, self.store, self.live.state, self.signer, self.live.social)
+        return Actor.of(
+            self.home,
+            self.store,
+            self.live.state,
+            self.signer,
+            self.live.social,
+            lambda: _names(self),
+        )
 
 
-def _json(body: Any, status_code: int = 200) -> JSONResponse:
-    """A JSON answer, times and bytes written as the CLI's ``--json`` writes them."""
-    return JSONResponse(shapes.jsonable(body), status_code=status_code)
+def _json(
+    request: Request,
+    body: Any,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON answer, times and bytes written as the CLI's ``--json`` writes them.
+
+    Every peer id field gets its name beside it (``node/names.py``), as in the CLI.
+    """
+    from samoorg.node.names import with_names
+
+    named = with_names(shapes.jsonable(body), lambda: _names(_ctx(request), known=False))
+    return JSONResponse(named, status_code=status_code, headers=headers)
+
+
+def _names(ctx: ApiContext, *, known: bool = True) -> Names:
+    """The daemon's :class:`~samoorg.node.names.Names` (``known``: with every known id)."""
+    from samoorg.node.names import chosen_names, known_keys, read_petnames
+
+    live = ctx.live
+    chosen = live.memo(("chosen_names",), None, lambda: chosen_names(live.views))
+    keys = known_keys(ctx.store, ctx.home) if known else frozenset()
+    return Names(ctx.me, read_petnames(ctx.home), chosen, keys)
+
+
+def _member(ctx: ApiContext, text: str | None) -> bytes | None:
+    """The participant ``text`` names: the one resolver (ids, fragments, names)."""
+    return None if text is None else resolve_member(_names(ctx), text)
+
+
+def _entry(ctx: ApiContext, text: str, *kinds: str) -> Entry:
+    """The held entry named by a whole id or a unique prefix, among entries of ``kinds``."""
+    return resolve_entry(ctx.store, ctx.live.state, text, *kinds, names=lambda: _names(ctx))
 
 
 def _ctx(request: Request) -> ApiContext:
@@ -93,8 +132,8 @@ def _ctx(request: Request) -> ApiContext:
     return ctx
 
 
-def _page(items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
-    return _json({"items": items, "next_cursor": next_cursor})
+def _page(request: Request, items: list[dict[str, Any]], next_cursor: str | None) -> JSONResponse:
+    return _json(request, {"items": items, "next_cursor": next_cursor})
 
 
 def status_body(ctx: ApiContext) -> dict[str, Any]:
@@ -136,13 +175,13 @@ def utility_rows_of(ctx: ApiContext) -> list[dict[str, Any]]:
 
 async def status(request: Request) -> Response:
     """``GET /status``: as ``samoorg status --json``."""
-    return _json(status_body(_ctx(request)))
+    return _json(request, status_body(_ctx(request)))
 
 
 async def trust_pool(request: Request) -> Response:
     """``GET /trust/pool``: as ``samoorg trust pool --json``."""
     hops = optional_int(request.query_params, "hops", 1, MAX_HOPS)
-    return _json(pool_body(_ctx(request), hops))
+    return _json(request, pool_body(_ctx(request), hops))
 
 
 async def trust_list(request: Request) -> Response:
@@ -153,7 +192,7 @@ async def trust_list(request: Request) -> Response:
     page = page_request(query)
     rows = trust_rows_of(ctx, hops)
     start, stop, cursor = page_of(len(rows), page)
-    return _page(rows[start:stop], cursor)
+    return _page(request, rows[start:stop], cursor)
 
 
 async def ideas(request: Request) -> Response:
@@ -165,7 +204,7 @@ async def ideas(request: Request) -> Response:
     social = ctx.live.social(ctx.me)
     order = ctx.live.memo(("ideas", sort), SOCIAL_KINDS, lambda: shapes.idea_order(social, sort))
     start, stop, cursor = page_of(len(order), page)
-    return _page([shapes.idea_summary(social, i) for i in order[start:stop]], cursor)
+    return _page(request, [shapes.idea_summary(social, i) for i in order[start:stop]], cursor)
 
 
 async def idea(request: Request) -> Response:
@@ -173,12 +212,12 @@ async def idea(request: Request) -> Response:
     from samoorg.crdt.kinds.forum import IDEA_KIND
 
     ctx = _ctx(request)
-    entry = _entry_of_kind(ctx, request.path_params["id"], IDEA_KIND)
+    entry = _entry(ctx, request.path_params["id"], IDEA_KIND)
     social = ctx.live.social(ctx.me)
     if entry.id not in social.forum.ideas:
         reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
         raise RuleViolation(f"idea {entry.id.hex()[:12]} is ignored: {reason}")
-    return _json(shapes.idea_detail(social, entry.id))
+    return _json(request, shapes.idea_detail(social, entry.id))
 
 
 async def pledges(request: Request) -> Response:
@@ -206,7 +245,7 @@ async def pledges(request: Request) -> Response:
     window = list(islice(listed, start, start + page.limit + 1))
     rows = [shapes.pledge_row(views, o, at) for o in window[: page.limit]]
     more = len(window) > page.limit
-    return _page(rows, encode_cursor(start + page.limit) if more else None)
+    return _page(request, rows, encode_cursor(start + page.limit) if more else None)
 
 
 async def ledger(request: Request) -> Response:
@@ -217,20 +256,21 @@ async def ledger(request: Request) -> Response:
     query = request.query_params
     mine = bool_param(query, "mine")
     text = query.get("with")
-    other = parse_peer_id(text) if text is not None else None
+    other = _member(ctx, text)
     live = ctx.live
-    # The answer itself is remembered (its JSON, thousands of rows at 1M entries).
-    encoded = live.memo(
+    # The answer is remembered (thousands of rows at 1M entries); names change without
+    # entries (petnames), so they are added at each request.
+    body = live.memo(
         ("ledger", mine, other),
         PledgeState.kinds,
-        lambda: _json(shapes.ledger_json(live.views, ctx.me, other, mine)).body,
+        lambda: shapes.jsonable(shapes.ledger_json(live.views, ctx.me, other, mine)),
     )
-    return Response(encoded, media_type="application/json")
+    return _json(request, body)
 
 
 async def inbox(request: Request) -> Response:
     """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
-    return _json({"items": inbox_items(_ctx(request))})
+    return _json(request, {"items": inbox_items(_ctx(request))})
 
 
 async def entries_log(request: Request) -> Response:
@@ -245,14 +285,30 @@ async def entries_log(request: Request) -> Response:
     if len(kinds) > MAX_KINDS:
         raise ApiError("invalid_parameter", f"expected at most {MAX_KINDS} kinds, found more")
     author_text = query.get("author")
-    author = parse_peer_id(author_text) if author_text is not None else None
+    author = _member(ctx, author_text)
     rows = ctx.live.newest_first(page.position, author, kinds)
     if bool_param(query, "invalid"):
         reasons = ctx.live.views.invalid()
         items, cursor = shapes.log_page((r for r in rows if r[1].id in reasons), page.limit)
-        return _page(shapes.invalid_items(items, reasons), cursor)
+        return _page(request, shapes.invalid_items(items, reasons), cursor)
     items, cursor = shapes.log_page(rows, page.limit)
-    return _page(items, cursor)
+    return _page(request, items, cursor)
+
+
+async def names(request: Request) -> Response:
+    """``GET /names``: as ``samoorg name list --json``, and the CLI's tables read it."""
+    from samoorg.node.names import directory
+
+    ctx = _ctx(request)
+    return _json(request, {"me": peer_id(ctx.me), "items": directory(_names(ctx, known=False))})
+
+
+async def profile(request: Request) -> Response:
+    """``GET /profiles/{id}``: as ``samoorg profile show ID --json`` (id, fragment or name)."""
+    ctx = _ctx(request)
+    key = _member(ctx, request.path_params["id"])
+    assert key is not None
+    return _json(request, shapes.profile_json(ctx.live.views, key))
 
 
 async def events(request: Request) -> Response:
@@ -274,7 +330,7 @@ async def openapi(request: Request) -> Response:
     """``GET /openapi.json``: the OpenAPI 3.1 document of this API."""
     from samoorg.node.api.openapi import document
 
-    return _json(document())
+    return _json(request, document())
 
 
 async def ratings(request: Request) -> Response:
@@ -285,7 +341,7 @@ async def ratings(request: Request) -> Response:
     social = live.social(ctx.me)
     rows = live.memo(("ratings",), SOCIAL_KINDS, lambda: shapes.rating_rows(live.views, social))
     start, stop, cursor = page_of(len(rows), page)
-    return _page(rows[start:stop], cursor)
+    return _page(request, rows[start:stop], cursor)
 
 
 async def utility(request: Request) -> Response:
@@ -296,7 +352,7 @@ async def utility(request: Request) -> Response:
     start, stop, cursor = page_of(len(rows), page)
     social = ctx.live.social(ctx.me)
     body = {"items": rows[start:stop], "next_cursor": cursor, **shapes.utility_summary(social)}
-    return _json(body)
+    return _json(request, body)
 
 
 async def polls(request: Request) -> Response:
@@ -308,12 +364,9 @@ async def polls(request: Request) -> Response:
     order = live.memo(("polls",), SOCIAL_KINDS, lambda: shapes.poll_order(social))
     start, stop, cursor = page_of(len(order), page)
     at = now_ms()
-    return _page([shapes.tally_json(social.tally(i), at) for i in order[start:stop]], cursor)
-
-
-def _entry_of_kind(ctx: ApiContext, prefix: str, kind: str) -> Entry:
-    """The held entry named by a whole id or a unique prefix, which must be of ``kind``."""
-    return resolve_entry(ctx.store, ctx.live.state, prefix, kind)
+    return _page(
+        request, [shapes.tally_json(social.tally(i), at) for i in order[start:stop]], cursor
+    )
 
 
 async def listings(request: Request) -> Response:
@@ -326,7 +379,7 @@ async def listings(request: Request) -> Response:
     items, cursor = portal_shapes.search_page(
         ctx.store, ctx.live.views, query, page.position or 0, page.limit
     )
-    return _page(items, cursor)
+    return _page(request, items, cursor)
 
 
 async def listing(request: Request) -> Response:
@@ -335,10 +388,10 @@ async def listing(request: Request) -> Response:
     from samoorg.node.api import portal_shapes
 
     ctx = _ctx(request)
-    entry = _entry_of_kind(ctx, request.path_params["id"], LISTING)
+    entry = _entry(ctx, request.path_params["id"], LISTING)
     views = ctx.live.views
     held = portal_shapes.held_listing(views, entry)
-    return _json(portal_shapes.listing_json(views, held, now_ms()))
+    return _json(request, portal_shapes.listing_json(views, held, now_ms()))
 
 
 async def poll(request: Request) -> Response:
@@ -346,12 +399,12 @@ async def poll(request: Request) -> Response:
     from samoorg.crdt.kinds.polls import POLL_KIND
 
     ctx = _ctx(request)
-    entry = _entry_of_kind(ctx, request.path_params["id"], POLL_KIND)
+    entry = _entry(ctx, request.path_params["id"], POLL_KIND)
     social = ctx.live.social(ctx.me)
     if entry.id not in social.polls.polls:
         reason = ctx.live.views.invalid().get(entry.id, "the views ignore it")
         raise RuleViolation(f"poll {entry.id.hex()[:12]} is ignored: {reason}")
-    return _json(shapes.tally_json(social.tally(entry.id), now_ms()))
+    return _json(request, shapes.tally_json(social.tally(entry.id), now_ms()))
 
 
 async def agreements(request: Request) -> Response:
@@ -363,7 +416,7 @@ async def agreements(request: Request) -> Response:
     live = ctx.live
     held = live.memo(("agreements",), AgreementState.kinds, live.views.agreements.all)
     start, stop, cursor = page_of(len(held), page)
-    return _page([shapes.agreement_summary(a, ctx.me) for a in held[start:stop]], cursor)
+    return _page(request, [shapes.agreement_summary(a, ctx.me) for a in held[start:stop]], cursor)
 
 
 async def agreement(request: Request) -> Response:
@@ -379,9 +432,11 @@ async def agreement(request: Request) -> Response:
             "invalid_parameter",
             f"expected version 4 to 64 lowercase hex digits, found {version[:70]!r}",
         )
-    entry = _entry_of_kind(ctx, request.path_params["id"], AGREEMENT_NEW)
+    entry = _entry(ctx, request.path_params["id"], AGREEMENT_NEW)
     views = ctx.live.views
-    return _json(shapes.agreement_detail(views, shapes.held_agreement(views, entry), version))
+    return _json(
+        request, shapes.agreement_detail(views, shapes.held_agreement(views, entry), version)
+    )
 
 
 NOTES_HEADER: Final = "samoorg-notes"
@@ -416,7 +471,7 @@ def action_handler(chosen: Action) -> Callable[[Request], Awaitable[Response]]:
         )
         ctx.stored()
         headers = {NOTES_HEADER: json.dumps(list(done.notes))} if done.notes else None
-        return JSONResponse(shapes.jsonable(done.shape), chosen.status, headers)
+        return _json(request, done.shape, chosen.status, headers)
 
     handle.__doc__ = f"``{chosen.method.upper()} {chosen.path}``: {chosen.summary}"
     return handle
@@ -427,7 +482,7 @@ async def pledge(request: Request) -> Response:
     from samoorg.node.actions import pledges as pledge_actions
 
     ctx = _ctx(request)
-    return _json(pledge_actions.show(ctx.actor(), pledge=request.path_params["id"]))
+    return _json(request, pledge_actions.show(ctx.actor(), pledge=request.path_params["id"]))
 
 
 # -- help requests, initiatives and invites -------------------------------------
@@ -457,7 +512,9 @@ def _appeals(request: Request, kind: str) -> Response:
     )
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
-    return _page([shapes.appeal_row(live.views, a, at) for a in listed[start:stop]], cursor)
+    return _page(
+        request, [shapes.appeal_row(live.views, a, at) for a in listed[start:stop]], cursor
+    )
 
 
 async def request_detail(request: Request) -> Response:
@@ -476,9 +533,11 @@ async def initiative_detail(request: Request) -> Response:
 
 def _appeal(request: Request, kind: str) -> Response:
     ctx = _ctx(request)
-    entry = resolve_entry(ctx.store, ctx.live.state, request.path_params["id"])
+    entry = _entry(ctx, request.path_params["id"])
     views = ctx.live.views
-    return _json(shapes.appeal_detail(views, shapes.held_appeal(views, entry, kind), now_ms()))
+    return _json(
+        request, shapes.appeal_detail(views, shapes.held_appeal(views, entry, kind), now_ms())
+    )
 
 
 async def invites(request: Request) -> Response:
@@ -488,7 +547,7 @@ async def invites(request: Request) -> Response:
     listed = invites_of(ctx)
     start, stop, cursor = page_of(len(listed), page)
     at = now_ms()
-    return _page([shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
+    return _page(request, [shapes.invite_row(*invite, at) for invite in listed[start:stop]], cursor)
 
 
 def invites_of(ctx: ApiContext) -> list[tuple[InviteOutcome, str, bytes | None]]:
@@ -504,7 +563,7 @@ async def web_login(request: Request) -> Response:
     ctx = _ctx(request)
     secret = ctx.sessions.issue()
     base = f"{request.url.scheme}://{request.url.netloc}"
-    return _json({"url": f"{base}/login?once={secret}", "expires_in": int(LINK_TTL)}, 201)
+    return _json(request, {"url": f"{base}/login?once={secret}", "expires_in": int(LINK_TTL)}, 201)
 
 
 # -- agreement history, blame, members, distribution --------------------------------
@@ -513,7 +572,7 @@ async def web_login(request: Request) -> Response:
 def _held_agreement(ctx: ApiContext, prefix: str) -> Agreement:
     from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
 
-    return shapes.held_agreement(ctx.live.views, _entry_of_kind(ctx, prefix, NEW))
+    return shapes.held_agreement(ctx.live.views, _entry(ctx, prefix, NEW))
 
 
 async def agreement_history(request: Request) -> Response:
@@ -522,7 +581,7 @@ async def agreement_history(request: Request) -> Response:
 
     ctx = _ctx(request)
     agreement = _held_agreement(ctx, request.path_params["id"])
-    return _json(titled(agreement, history_json(ctx.live.views, agreement)))
+    return _json(request, titled(agreement, history_json(ctx.live.views, agreement)))
 
 
 async def agreement_blame(request: Request) -> Response:
@@ -531,7 +590,7 @@ async def agreement_blame(request: Request) -> Response:
 
     ctx = _ctx(request)
     agreement = _held_agreement(ctx, request.path_params["id"])
-    return _json(titled(agreement, blame_json(ctx.live.views, agreement)))
+    return _json(request, titled(agreement, blame_json(ctx.live.views, agreement)))
 
 
 async def members(request: Request) -> Response:
@@ -543,9 +602,9 @@ async def members(request: Request) -> Response:
     prefix = request.query_params.get("agreement")
     live = ctx.live
     if prefix is not None:
-        return _json(acceptances_json(live.views, _held_agreement(ctx, prefix)))
+        return _json(request, acceptances_json(live.views, _held_agreement(ctx, prefix)))
     items = live.memo(("members",), AgreementState.kinds, lambda: members_json(live.views))
-    return _json({"items": items})
+    return _json(request, {"items": items})
 
 
 async def distribute(request: Request) -> Response:
@@ -559,4 +618,4 @@ async def distribute(request: Request) -> Response:
         raise ApiError("invalid_parameter", "expected amount and currency (e.g. 1000 and EUR)")
     total = Amount.parse(amount, currency)
     social = ctx.live.social(ctx.me)
-    return _json(shapes.distribute_json(social, total))
+    return _json(request, shapes.distribute_json(social, total))

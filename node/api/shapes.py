@@ -587,6 +587,43 @@ def agreement_detail(views: Views, agreement: Agreement, version: str | None) ->
     }
 
 
+def profile_json(views: Views, key: bytes) -> dict[str, Any]:
+    """``samoorg profile show --json`` and ``GET /profiles/{id}``: a participant's profile.
+
+    ``display_name`` is the self-chosen name (``name``, added beside ``id`` by
+    ``node/names.py``, is what this node calls them); ``entry`` is ``null`` and
+    the fields empty when no profile of theirs is held.
+    """
+    from samoorg.crdt.kinds.profiles import STATUS_FINE, STATUS_LABELS
+
+    profile = views.profiles.profile(key)
+    if profile is None:
+        return {
+            "id": peer_id(key),
+            "display_name": None,
+            "about": "",
+            "contacts": [],
+            "status": STATUS_FINE,
+            "status_label": STATUS_LABELS[STATUS_FINE],
+            "message": "",
+            "entry": None,
+            "updated": None,
+            "forked": views.is_forked(key),
+        }
+    return {
+        "id": peer_id(key),
+        "display_name": profile.name,
+        "about": profile.about,
+        "contacts": [{"type": c.type, "value": c.value} for c in profile.contacts],
+        "status": profile.status,
+        "status_label": STATUS_LABELS[profile.status],
+        "message": profile.message,
+        "entry": profile.entry_id.hex(),
+        "updated": Instant(profile.timestamp),
+        "forked": views.is_forked(key),
+    }
+
+
 def distribute_json(social: SocialViews, total: Amount) -> dict[str, Any]:
     """``samoorg distribute --json``: ``total`` split by utility (largest remainder, exact)."""
     from samoorg.crdt.algorithms.shares import distribute

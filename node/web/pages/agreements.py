@@ -84,10 +84,9 @@ def line_diff(old: str, new: str) -> list[tuple[str, str]]:
 
 def _agreement(request: Request) -> Agreement:
     from samoorg.crdt.kinds.agreements import AGREEMENT_NEW as NEW
-    from samoorg.node.actions.refs import resolve_entry
 
     ctx = context(request)
-    entry = resolve_entry(ctx.store, ctx.live.state, request.path_params["id"], NEW)
+    entry = ctx.actor().entry(request.path_params["id"], NEW)  # ambiguity names the authors
     return held_agreement(ctx.live.views, entry)
 
 

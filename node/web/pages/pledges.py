@@ -154,7 +154,7 @@ async def intend(request: Request) -> Response:
     def run(actor: Actor, form: Form) -> Done:
         amount = Amount.parse(form.get("amount"), form.get("currency"))
         target = form.get("target")
-        chosen = {target: form.get("ref")} if target in TARGETS else {}
+        chosen: dict[str, Any] = {target: form.get("ref")} if target in TARGETS else {}
         return actions.intend(actor, amount=amount, **chosen)
 
     return await submit(request, run, _to_tab, _refused(_intend_field))

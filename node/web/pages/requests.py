@@ -21,7 +21,6 @@ from starlette.routing import Route
 from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST, PledgeState
 from samoorg.node.actions import appeals, pledges
-from samoorg.node.actions.refs import resolve_entry
 from samoorg.node.api.shapes import appeal_detail, appeal_row, held_appeal, jsonable
 from samoorg.node.store import now_ms
 from samoorg.node.web.acting import field_of, future_time, show, start_param, submit, window
@@ -86,7 +85,7 @@ def _list_values(request: Request) -> dict[str, Any]:
 def _detail_values(request: Request, kind: str) -> dict[str, Any]:
     ctx = context(request)
     views = ctx.live.views
-    entry = resolve_entry(ctx.store, ctx.live.state, request.path_params["id"])
+    entry = ctx.actor().entry(request.path_params["id"])  # ambiguity names the authors
     row = _row(views, held_appeal(views, entry, kind), now_ms(), detail=True)
     me = peer_id(ctx.me)
     row["mine"] = row["author"] == me

@@ -1,0 +1,113 @@
+"""Petnames: ``name set/list/remove``, local names for participants that never leave the node.
+
+A petname is stored in the peer book (``node/peerbook.py``), not in the feed:
+no peer ever sees it. It is preferred over the participant's self-chosen
+profile name everywhere a participant is shown or typed (``node/names.py``).
+Two participants cannot have the same petname here; a petname equal to
+someone else's self-chosen name is allowed and shown as a collision (``!``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from samoorg.cli.context import session
+from samoorg.cli.output import print_json, print_table
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+WhoArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="A participant: id, 6+ characters of it, or a name.")
+]
+
+name_app = typer.Typer(
+    help="Your own names for participants (never shared with anyone).", no_args_is_help=True
+)
+
+
+@name_app.command("set")
+def name_set(
+    ctx: typer.Context,
+    who: WhoArgument,
+    name: Annotated[str, typer.Argument(help="The name you give them (at most 40 characters).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Give a participant a name of your own; it replaces their self-chosen name for you."""
+    from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
+    from samoorg.node.names import BadName, check_petname, fold
+    from samoorg.node.peerbook import PeerBook
+    from samoorg.protocol.ids import peer_id
+
+    state = session(ctx)
+    try:
+        wanted = check_petname(name)
+    except BadName as exc:
+        raise MalformedInput(str(exc)) from None
+    key = state.resolve_member(who)
+    names = state.local_names()
+    taken = [k for k, n in names.petnames.items() if fold(n) == fold(wanted) and k != key]
+    if taken:
+        raise RuleViolation(
+            f"you already call {peer_id(taken[0])} {names.petnames[taken[0]]!r}: "
+            "a petname names one participant (remove or rename that one first)"
+        )
+    with PeerBook.open(state.home) as book:
+        book.set_petname(key, wanted)
+    if as_json:
+        print_json({"id": peer_id(key), "petname": wanted})
+        return
+    typer.echo(f"{wanted} is now {peer_id(key)}")
+
+
+@name_app.command("remove")
+def name_remove(ctx: typer.Context, who: WhoArgument, as_json: JsonFlag = False) -> None:
+    """Forget the name you gave a participant."""
+    from samoorg.node.errors import NotFound
+    from samoorg.node.peerbook import PeerBook
+    from samoorg.protocol.ids import peer_id
+
+    state = session(ctx)
+    key = state.resolve_member(who)
+    with PeerBook.open(state.home) as book:
+        if not book.remove_petname(key):
+            raise NotFound(f"you gave {peer_id(key)} no name")
+    if as_json:
+        print_json({"id": peer_id(key), "petname": None})
+        return
+    typer.echo(f"removed the name of {peer_id(key)}")
+
+
+@name_app.command("list")
+def name_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Every named participant: your petname, their self-chosen name, collisions (!)."""
+    from samoorg.node.names import directory, short_id
+    from samoorg.protocol.ids import parse_peer_id
+
+    state = session(ctx)
+    rows = directory(state.names())
+    if as_json:
+        print_json({"items": rows})
+        return
+    if not rows:
+        typer.echo("nobody is named yet (samoorg name set ID NAME, or profiles arrive)")
+        return
+    print_table(
+        None,
+        ["name", "petname", "self-chosen", "id", "collides"],
+        [
+            (
+                r["name"],
+                r["petname"] or "",
+                r["chosen"] or "",
+                short_id(parse_peer_id(r["id"])),
+                "yes" if r["collides"] else "",
+            )
+            for r in rows
+        ],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``name`` to the root app."""
+    app.add_typer(name_app, name="name")
