@@ -148,9 +148,11 @@ class Session:
         if self._local_names is None:
             from samoorg.node.names import local_names
 
-            self._local_names = local_names(
-                self.home, self.store(), self.live().views, self.public_key()
-            )
+            try:
+                me: bytes | None = self.public_key()
+            except KeyFileError:
+                me = None  # an altered key file: what the store holds stays readable
+            self._local_names = local_names(self.home, self.store(), self.live().views, me)
         return self._local_names
 
     def resolve_member(self, text: str) -> bytes:

@@ -306,9 +306,13 @@ def chosen_names(views: Views) -> dict[bytes, str]:
     return views.profiles.display_names()
 
 
-def local_names(home: Home, store: Store, views: Views, me: bytes) -> Names:
-    """The :class:`Names` of a home: its petnames, the profiles its views hold, its known keys."""
-    known = known_keys(store, home) | {me}
+def local_names(home: Home, store: Store, views: Views, me: bytes | None) -> Names:
+    """The :class:`Names` of a home: its petnames, the profiles its views hold, its known keys.
+
+    ``me`` is None when our own key cannot be read (an altered key file): the
+    store stays readable, and no one is shown as ``you``.
+    """
+    known = known_keys(store, home) | ({me} if me is not None else set())
     return Names(me, read_petnames(home), chosen_names(views), known)
 
 
