@@ -61,11 +61,6 @@ def resolve_entry(state: Session, prefix: str, *kinds: str) -> Entry:
     return resolved(state.store(), None, prefix, *kinds, names=state.local_names)
 
 
-def resolve_member(state: Session, text: str) -> bytes:
-    """A participant key from a full id, a unique id prefix/suffix (6+ characters) or a name."""
-    return state.resolve_member(text)
-
-
 def actor(state: Session) -> Actor:
     """The :class:`~samoorg.node.actions.Actor` of the session (its key loaded when signing)."""
     from samoorg.node.actions import Actor

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from samoorg.cli.community import actor, load_views, resolve_member
+from samoorg.cli.community import actor, load_views
 from samoorg.cli.context import session
 from samoorg.cli.output import print_json
 from samoorg.crdt.framework.errors import RuleViolation
@@ -109,7 +109,7 @@ def device_revoke(
     from samoorg.crdt.kinds.devices import DEVICE_REVOKE, DevicesState, revoke_body
 
     state = session(ctx)
-    key = resolve_member(state, ident)
+    key = state.resolve_member(ident)
     me = state.public_key()
     devices = load_views(state).domain(DevicesState).view()
     if key == me:

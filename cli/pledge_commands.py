@@ -15,7 +15,6 @@ from samoorg.cli.community import (
     now,
     peer_label,
     resolve_entry,
-    resolve_member,
     totals_text,
 )
 from samoorg.cli.context import Session, session
@@ -261,7 +260,7 @@ def ledger(
     """Outstanding commitments per pair, and cycles of debt that could cancel out."""
     state = session(ctx)
     me = state.public_key()
-    other = resolve_member(state, with_member) if with_member is not None else None
+    other = state.resolve_member(with_member) if with_member is not None else None
     query = {"mine": mine, "with": peer_id(other) if other is not None else None}
     result = state.ask(
         lambda daemon: daemon.get("/ledger", query),

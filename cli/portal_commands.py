@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from samoorg.cli.community import act, load_views, now, resolve_entry, resolve_member
+from samoorg.cli.community import act, load_views, now, resolve_entry
 from samoorg.cli.context import Session, session
 from samoorg.cli.output import format_time, print_json, print_table
 from samoorg.cli.paging import (
@@ -309,7 +309,7 @@ def listing_list(
 ) -> None:
     """Listings, newest first (active ones unless --status says otherwise)."""
     state = session(ctx)
-    key = peer_id(resolve_member(state, author)) if author else None
+    key = peer_id(state.resolve_member(author)) if author else None
     params = {"side": side, "tag": tag, "status": status, "author": key}
     _, page = _search(ctx, params, limit, every, cursor)
     _print_page(["listing", "list"], page, as_json)
@@ -347,7 +347,7 @@ def listing_search(
         "min_price": minor(min_price),
         "max_price": minor(max_price),
         "geohash": geohash.lower() if geohash else None,
-        "author": peer_id(resolve_member(state, author)) if author else None,
+        "author": peer_id(state.resolve_member(author)) if author else None,
         "status": status,
     }
     _, page = _search(ctx, params, limit, every, cursor)
