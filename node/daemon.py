@@ -445,6 +445,7 @@ class Node:
                 return
             # Otherwise the peer opens a session because it has none with us:
             # ours is stale (it restarted, or its host vanished and came back).
+            log.info("replacing a stale session with %s", peer_id(peer)[:16])
             existing.scope.cancel()
             await existing.done.wait()
         self.peer_book.add(peer, self.transport.known_addrs(peer), "inbound")

@@ -161,7 +161,6 @@ def test_peer_that_vanished_without_closing_is_accepted_back(tmp_path: Path) -> 
             returning.kill()  # no FIN reaches the survivor: its session is stale
             lab.heal(1)
             returning.start()
-            started = time.monotonic()
             run_cli(
                 homes[1],
                 "request",
@@ -173,8 +172,12 @@ def test_peer_that_vanished_without_closing_is_accepted_back(tmp_path: Path) -> 
                 "--reason",
                 "second",
             )
-            _wait(lambda: _entries(homes[0]) == 2, 25, "the returning peer's new entry")
-            assert time.monotonic() - started < 20
+            _wait(lambda: _entries(homes[0]) == 2, 60, "the returning peer's new entry")
+            # The survivor takes the returning peer back either by the staleness
+            # rule (the peer dialled first: "replacing a stale session") or by its
+            # own redial once the dead connection is reset; both are a new session.
+            log = survivor.log_path.read_text("utf-8")
+            assert log.count(" started (") >= 2, log
         finally:
             assert_clean_stop(survivor)
             returning.stop()
