@@ -3,45 +3,40 @@
 Theory of operation. The index is derived state kept *inside* the store's
 write transactions: every path that inserts entry rows (our own appends,
 ingested batches, replicated runs, the own-head catch-up) queues the new
-listing entries, in feed order, and the store calls :func:`index_entries`
-with them just before the transaction commits. So the index never lags the
-entries and a crash leaves both or neither.
+listing entries, and the store calls :func:`index_entries` with them just
+before the transaction commits. So the index never lags the entries and a
+crash leaves both or neither.
 
-It applies the same rules as the listing view (:mod:`samoorg.crdt.kinds.listings`),
-with the same parser:
+The index **proposes; the listing view decides**
+(:mod:`samoorg.crdt.algorithms.listing_match`). It applies none of the view's
+rules (who may edit, which edit wins, fork cuts, revoked devices, which keys
+are one person), because those can change when other entries arrive. Instead
+it keeps every *version* of a listing, the ``listing`` entry and each
+``listing.edit`` naming it whoever wrote it, each with its filter columns
+(``listing_versions``), and per listing the union of its versions' words
+(``listing_text``, FTS5 over title, description and tags) and tags
+(``listing_tags``). A listing is a candidate when its words and tags match and
+*some* version passes the column filters. The current version of a listing
+the view holds is one of its versions, so the candidates include every
+listing the view would show; :func:`samoorg.node.listing_search.search` keeps
+those whose current fields match. An edit may arrive before its listing (it
+can come from another device's feed): its version waits in
+``listing_versions`` and counts once the listing is indexed.
 
-* a ``listing`` entry whose body parses adds a row (``listings``), its text
-  (``listing_text``, FTS5 over title, description and tags) and its tags
-  (``listing_tags``); a malformed one adds nothing;
-* a ``listing.edit`` whose body parses replaces the row's fields, text and
-  tags if it names an indexed listing, is by the listing's author and has a
-  higher ``seq`` than the version indexed (the last edit wins). Any other
-  edit changes nothing: a valid edit is in the author's own feed after the
-  listing, so the listing is always indexed first.
-
-Forked authors are left out at query time (``fork_proofs``), as every view
-leaves them out. The expiry is compared with the reader's ``now``: an active
-listing past its expiry is ``expired``, not ``active``.
-
-:func:`search` answers one page, newest first, with the filters of
-:class:`ListingQuery`. A listing's row number (``doc``, also its FTS5 rowid)
-is its :func:`~samoorg.crdt.kinds.listings.order_key`, so "newest first" is the
+:func:`candidates` answers one page of candidates, newest first. A listing's
+row number (``doc``, also its FTS5 rowid) is its
+:func:`~samoorg.crdt.kinds.listings.order_key`, so "newest first" is the
 descending rowid order in which FTS5 yields its matches: a page costs the
-matches it reads up to the page's end, never a sort of every match. The text is
-cut into words as FTS5's ``unicode61`` tokenizer does (letters and digits,
-case and diacritics folded); a listing matches when each word is a prefix of
-some word of its title, description or tags.
+matches it reads up to the page's end, never a sort of every match.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Final
 
+from samoorg.crdt.algorithms.listing_match import ListingQuery, query_words
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.listings import (
     ACTIVE,
@@ -61,18 +56,24 @@ TABLES: Final = (
     """CREATE TABLE IF NOT EXISTS listings (
         doc      INTEGER PRIMARY KEY,
         id       BLOB    NOT NULL UNIQUE,
-        author   BLOB    NOT NULL,
-        created  INTEGER NOT NULL,
-        seq      INTEGER NOT NULL,
-        side     TEXT    NOT NULL,
-        status   TEXT    NOT NULL,
-        price    TEXT    NOT NULL,
-        currency TEXT,
-        amount   INTEGER,
-        geohash  TEXT    NOT NULL,
-        expires  INTEGER
+        created  INTEGER NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS listings_by_author ON listings (author)",
+    """CREATE TABLE IF NOT EXISTS listing_versions (
+        entry       BLOB    PRIMARY KEY,
+        listing     BLOB    NOT NULL,
+        author      BLOB    NOT NULL,
+        side        TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        price       TEXT    NOT NULL,
+        currency    TEXT,
+        amount      INTEGER,
+        geohash     TEXT    NOT NULL,
+        expires     INTEGER,
+        title       TEXT    NOT NULL,
+        description TEXT    NOT NULL,
+        tags        TEXT    NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS listing_versions_by_listing ON listing_versions (listing)",
     """CREATE TABLE IF NOT EXISTS listing_tags (
         doc INTEGER NOT NULL,
         tag TEXT    NOT NULL,
@@ -81,46 +82,18 @@ TABLES: Final = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS listing_text USING fts5("
     "title, description, tags, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
 )
-"""Created by the store's schema upgrade to version 3 (then filled from held entries)."""
-
-MAX_QUERY: Final = 200
-"""Most characters of search text."""
-MAX_WORDS: Final = 16
-_WORD: Final = re.compile(r"[^\W_]+")
-
-
-def words(text: str) -> list[str]:
-    """The search words of ``text``: runs of letters and digits, lower case, no diacritics.
-
-    As FTS5's ``unicode61`` tokenizer cuts and folds them (``remove_diacritics 2``).
-    """
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return _WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
+"""Created by the store's schema upgrade to version 4 (then filled from held entries)."""
+DROP_OLD: Final = tuple(
+    f"DROP TABLE IF EXISTS {table}" for table in ("listings", "listing_tags", "listing_text")
+)
+"""Version 3's tables (one row per listing, the view's rules applied at write time)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ListingQuery:
-    """Filters of one search (``None``: no filter)."""
-
-    text: str = ""
-    side: str | None = None
-    tag: str | None = None
-    currency: str | None = None
-    min_price: int | None = None
-    max_price: int | None = None
-    """Price range in minor units of ``currency`` (listings priced in it only)."""
-    geohash: str | None = None
-    """A geohash prefix: listings whose geohash starts with it."""
-    author: bytes | None = None
-    status: str | None = None
-    """One of ``SHOWN_STATUSES`` (``active`` leaves expired listings out)."""
-    now: int = 0
-    """The reader's time in ms (for ``active`` and ``expired``)."""
-
-
-def _row(entry: Entry, fields: ListingFields) -> tuple[object, ...]:
+def _version(entry: Entry, listing: bytes, fields: ListingFields) -> tuple[object, ...]:
     return (
-        entry.seq,
+        entry.id,
+        listing,
+        entry.author,
         fields.side,
         fields.status,
         fields.price,
@@ -128,93 +101,91 @@ def _row(entry: Entry, fields: ListingFields) -> tuple[object, ...]:
         fields.amount,
         fields.geohash,
         fields.expires,
+        fields.title,
+        fields.description,
+        " ".join(fields.tags),
     )
 
 
-def _text(fields: ListingFields) -> tuple[str, str, str]:
-    return fields.title, fields.description, " ".join(fields.tags)
+_INSERT_VERSION: Final = (
+    "INSERT OR IGNORE INTO listing_versions (entry, listing, author, side, status, price, "
+    "currency, amount, geohash, expires, title, description, tags) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def index_entries(db: sqlite3.Connection, entries: Sequence[Entry]) -> None:
-    """Index listing entries (in feed order per author) inside the store's write transaction.
+    """Index listing entries (any order) inside the store's write transaction.
 
-    Rows are written as each entry comes; the tags and FTS5 text of every
+    Versions are written as each entry comes; the tags and FTS5 text of every
     listing touched are written at the end, once per listing, the text in
     ascending rowid: FTS5 flushes its pending terms whenever a rowid is not
     above the last one written, so this order makes one segment per batch,
     not one per listing.
     """
-    batch = _Batch()
+    touched: set[bytes] = set()
+    new: set[int] = set()
     for entry in entries:
-        kind = entry.kind
-        if kind == LISTING:
-            _add(db, entry, batch)
-        elif kind == LISTING_EDIT:
-            _edit(db, entry, batch)
-    if not batch.texts:
+        try:
+            if entry.kind == LISTING:
+                listing, fields = entry.id, parse_fields(entry.body)
+            elif entry.kind == LISTING_EDIT:
+                listing, fields = parse_edit(entry.body)
+            else:
+                continue
+        except RuleViolation:
+            continue
+        if db.execute(_INSERT_VERSION, _version(entry, listing, fields)).rowcount != 1:
+            continue  # indexed already
+        if entry.kind == LISTING:
+            new.add(_add_listing(db, entry))
+        touched.add(listing)
+    texts: dict[int, tuple[str, str, str]] = {}
+    for listing in touched:
+        row = db.execute("SELECT doc FROM listings WHERE id = ?", (listing,)).fetchone()
+        if row is not None:
+            texts[row[0]] = _union_text(db, listing)
+    if not texts:
         return
-    old = sorted(batch.texts.keys() - batch.new)
+    old = sorted(texts.keys() - new)
     db.executemany("DELETE FROM listing_tags WHERE doc = ?", [(doc,) for doc in old])
     db.executemany(
         "INSERT INTO listing_tags (doc, tag) VALUES (?, ?)",
-        [(doc, tag) for doc, (_, _, tags) in batch.texts.items() for tag in tags.split(" ")],
+        [(doc, tag) for doc, (_, _, tags) in texts.items() for tag in tags.split(" ") if tag],
     )
-    order = sorted(batch.texts)
+    order = sorted(texts)
     db.executemany(
         "INSERT INTO listing_text (rowid, title, description, tags) VALUES (?, ?, ?, ?)",
-        [(doc, *batch.texts[doc]) for doc in order if doc in batch.new],
+        [(doc, *texts[doc]) for doc in order if doc in new],
     )
     db.executemany(
         "UPDATE listing_text SET title = ?, description = ?, tags = ? WHERE rowid = ?",
-        [(*batch.texts[doc], doc) for doc in order if doc not in batch.new],
+        [(*texts[doc], doc) for doc in order if doc not in new],
     )
 
 
-class _Batch:
-    """What one transaction indexes: the final text (and tags) of each listing touched."""
-
-    def __init__(self) -> None:
-        self.texts: dict[int, tuple[str, str, str]] = {}
-        self.new: set[int] = set()
-        """Listings first indexed in this batch (their text is inserted, not updated)."""
-
-
-_INSERT_ROW: Final = (
-    "INSERT OR IGNORE INTO listings (doc, id, author, created, seq, side, status, price, "
-    "currency, amount, geohash, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _add(db: sqlite3.Connection, entry: Entry, batch: _Batch) -> None:
-    try:
-        fields = parse_fields(entry.body)
-    except RuleViolation:
-        return
+def _add_listing(db: sqlite3.Connection, entry: Entry) -> int:
+    """The new listing's row number (its order key, or the next free one after it)."""
     doc = order_key(entry.timestamp, entry.id)
-    row = (entry.id, entry.author, entry.timestamp, *_row(entry, fields))
-    while db.execute(_INSERT_ROW, (doc, *row)).rowcount != 1:
-        if db.execute("SELECT 1 FROM listings WHERE id = ?", (entry.id,)).fetchone():
-            return  # indexed already
+    insert = "INSERT OR IGNORE INTO listings (doc, id, created) VALUES (?, ?, ?)"
+    while db.execute(insert, (doc, entry.id, entry.timestamp)).rowcount != 1:
         doc += 1  # the same millisecond and 20 id bits: next to it (about 1 in 10^6 pairs)
-    batch.texts[doc] = _text(fields)
-    batch.new.add(doc)
+    return doc
 
 
-def _edit(db: sqlite3.Connection, entry: Entry, batch: _Batch) -> None:
-    try:
-        target, fields = parse_edit(entry.body)
-    except RuleViolation:
-        return
-    row = db.execute("SELECT doc, author, seq FROM listings WHERE id = ?", (target,)).fetchone()
-    if row is None or row[1] != entry.author or row[2] >= entry.seq:
-        return
-    doc = row[0]
-    db.execute(
-        "UPDATE listings SET seq = ?, side = ?, status = ?, price = ?, currency = ?, "
-        "amount = ?, geohash = ?, expires = ? WHERE doc = ?",
-        (*_row(entry, fields), doc),
-    )
-    batch.texts[doc] = _text(fields)
+def _union_text(db: sqlite3.Connection, listing: bytes) -> tuple[str, str, str]:
+    """The distinct titles, descriptions and tags of every version of ``listing``."""
+    rows = db.execute(
+        "SELECT title, description, tags FROM listing_versions WHERE listing = ? ORDER BY entry",
+        (listing,),
+    ).fetchall()
+    columns: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            for part in value.split(" ") if column is columns[2] else (value,):
+                if part and part not in column:
+                    column.append(part)
+    return " ".join(columns[0]), " ".join(columns[1]), " ".join(columns[2])
 
 
 def rebuild(db: sqlite3.Connection) -> None:
@@ -229,42 +200,54 @@ def rebuild(db: sqlite3.Connection) -> None:
 
 
 def _where(query: ListingQuery) -> tuple[list[str], list[object]]:
+    """The clauses (over ``l``, the listing) that propose the candidates of ``query``."""
     priced = query.currency is not None
-    tag = "EXISTS (SELECT 1 FROM listing_tags g WHERE g.tag = ? AND g.doc = l.doc)"
-    # (clause, its parameters) of each filter given; a range on the text finds
-    # every geohash that starts with the prefix.
-    wanted: list[tuple[str, tuple[object, ...]] | None] = [
-        ("l.author NOT IN (SELECT author FROM fork_proofs)", ()),
-        ("l.side = ?", (query.side,)) if query.side is not None else None,
-        (tag, (query.tag,)) if query.tag is not None else None,
-        ("l.price = 'amount' AND l.currency = ?", (query.currency,)) if priced else None,
-        ("l.amount >= ?", (query.min_price,)) if priced and query.min_price is not None else None,
-        ("l.amount <= ?", (query.max_price,)) if priced and query.max_price is not None else None,
-        ("l.geohash >= ? AND l.geohash < ?", (query.geohash, f"{query.geohash}\U0010ffff"))
+    # (clause, its parameters) of each column filter given, over one version
+    # ``v``; a range on the text finds every geohash that starts with the prefix.
+    keys = (query.author, *query.author_keys) if query.author is not None else ()
+    columns: list[tuple[str, tuple[object, ...]] | None] = [
+        ("v.side = ?", (query.side,)) if query.side is not None else None,
+        ("v.price = 'amount' AND v.currency = ?", (query.currency,)) if priced else None,
+        ("v.amount >= ?", (query.min_price,)) if priced and query.min_price is not None else None,
+        ("v.amount <= ?", (query.max_price,)) if priced and query.max_price is not None else None,
+        ("v.geohash >= ? AND v.geohash < ?", (query.geohash, f"{query.geohash}\U0010ffff"))
         if query.geohash
         else None,
-        ("l.author = ?", (query.author,)) if query.author is not None else None,
+        (f"v.author IN ({', '.join('?' * len(keys))})", keys) if keys else None,
         _status_clause(query.status, query.now),
     ]
-    found = [item for item in wanted if item is not None]
-    return [sql for sql, _ in found], [value for _, values in found for value in values]
+    found = [item for item in columns if item is not None]
+    clauses: list[str] = []
+    params: list[object] = []
+    if query.tag is not None:
+        clauses.append("EXISTS (SELECT 1 FROM listing_tags g WHERE g.tag = ? AND g.doc = l.doc)")
+        params.append(query.tag)
+    if found:
+        inner = " AND ".join(sql for sql, _ in found)
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM listing_versions v WHERE v.listing = l.id AND {inner})"  # noqa: S608 (no input in it)
+        )
+        params.extend(value for _, values in found for value in values)
+    return clauses, params
 
 
 def _status_clause(status: str | None, now: int) -> tuple[str, tuple[object, ...]] | None:
     if status == ACTIVE:
-        return "l.status = 'active' AND (l.expires IS NULL OR l.expires > ?)", (now,)
+        return "v.status = 'active' AND (v.expires IS NULL OR v.expires > ?)", (now,)
     if status == EXPIRED:
-        return "l.status = 'active' AND l.expires <= ?", (now,)
-    return ("l.status = ?", (status,)) if status is not None else None
+        return "v.status = 'active' AND v.expires <= ?", (now,)
+    return ("v.status = ?", (status,)) if status is not None else None
 
 
 def match_expression(text: str) -> str:
     """The FTS5 query for ``text``: every word, as a prefix (empty: no text filter)."""
-    return " ".join(f'"{word}"*' for word in words(text[:MAX_QUERY])[:MAX_WORDS])
+    return " ".join(f'"{word}"*' for word in query_words(text))
 
 
-def search(db: sqlite3.Connection, query: ListingQuery, *, offset: int, limit: int) -> list[bytes]:
-    """Ids of one page of matching listings, newest first (see the module docstring)."""
+def candidates(
+    db: sqlite3.Connection, query: ListingQuery, *, offset: int, limit: int
+) -> list[bytes]:
+    """Ids of one page of candidates for ``query``, newest first (see the module docstring)."""
     clauses, params = _where(query)
     match = match_expression(query.text)
     if match:
@@ -274,8 +257,9 @@ def search(db: sqlite3.Connection, query: ListingQuery, *, offset: int, limit: i
         params.insert(0, match)
     else:
         source, order = "listings l", "l.doc"
+    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
     sql = (
-        f"SELECT l.id FROM {source} WHERE {' AND '.join(clauses)} "  # noqa: S608 (no input in it)
+        f"SELECT l.id FROM {source} {where}"  # noqa: S608 (no input in it)
         f"ORDER BY {order} DESC LIMIT ? OFFSET ?"
     )
     rows = db.execute(sql, (*params, limit, offset))
@@ -283,6 +267,6 @@ def search(db: sqlite3.Connection, query: ListingQuery, *, offset: int, limit: i
 
 
 def count(db: sqlite3.Connection) -> int:
-    """How many listings are indexed (forked authors' included)."""
+    """How many listings are indexed (whatever the views decide about them)."""
     (found,) = db.execute("SELECT COUNT(*) FROM listings").fetchone()
     return int(found)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from samoorg.crdt.algorithms.listing_match import ListingQuery
 from samoorg.node import listing_index
 from samoorg.node.errors import Ambiguous, NotFound, OwnFeedMissing, StoreDamaged, StoreError
 from samoorg.node.own_fork import WAY_OUT, notice_path, write_notice
@@ -60,12 +61,14 @@ from samoorg.protocol.fork import MAX_FORK_PROOF_DEPTH, MAX_FORK_PROOF_SIZE, For
 from samoorg.protocol.ids import peer_id
 from samoorg.protocol.validity import Authenticated, authenticate, linked_runs
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 # Version 2 dropped the index on ``entries.id``: its keys are random, so every
 # batch rewrote pages all over it and a commit cost grew with the store (the
 # (author, seq) index already makes rows unique; ids are looked up by scan).
 # Version 3 added the search index of portal listings (node/listing_index.py),
-# filled from the held entries by the upgrade.
+# filled from the held entries by the upgrade. Version 4 keeps every version of
+# a listing in that index (the views decide which counts), so version 3's
+# tables are dropped and the index is built again from the held entries.
 _TABLES: Final = (
     """CREATE TABLE IF NOT EXISTS entries (
         rowid     INTEGER PRIMARY KEY,
@@ -101,7 +104,7 @@ _FROM_V1: Final = (
     "DROP TABLE entries_v1",
     *_TABLES[1:3],
 )
-_TO_V3: Final = listing_index.TABLES
+_TO_V4: Final = listing_index.TABLES
 
 
 _META_TABLE: Final = (
@@ -313,10 +316,15 @@ class Store:
         db.execute("BEGIN IMMEDIATE")
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            steps = {0: (*_TABLES, *_TO_V3), 1: (*_FROM_V1, *_TO_V3), 2: _TO_V3}.get(version, ())
+            steps = {
+                0: (*_TABLES, *_TO_V4),
+                1: (*_FROM_V1, *_TO_V4),
+                2: _TO_V4,
+                3: (*listing_index.DROP_OLD, *_TO_V4),
+            }.get(version, ())
             for statement in steps:
                 db.execute(statement)
-            if 0 < version < 3:
+            if 0 < version < 4:
                 listing_index.rebuild(db)
             db.execute(f"PRAGMA user_version={max(version, SCHEMA_VERSION)}")
             db.execute("COMMIT")
@@ -1128,11 +1136,12 @@ class Store:
         return [raw for (raw,) in rows]
 
     @guarded
-    def search_listings(
-        self, query: listing_index.ListingQuery, *, offset: int = 0, limit: int = 50
+    def listing_candidates(
+        self, query: ListingQuery, *, offset: int = 0, limit: int = 50
     ) -> list[bytes]:
-        """Ids of one page of listings matching ``query``, newest first (full-text index)."""
-        return listing_index.search(self._db, query, offset=offset, limit=limit)
+        """Ids of one page of search candidates, newest first (the views decide which match:
+        :func:`samoorg.node.listing_search.search`)."""
+        return listing_index.candidates(self._db, query, offset=offset, limit=limit)
 
     @guarded
     def listing_count(self) -> int:

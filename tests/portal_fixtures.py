@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from samoorg.crdt.algorithms.listing_match import ListingQuery
+from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.listings import (
     HOURS,
     LISTING,
@@ -17,6 +19,9 @@ from samoorg.crdt.kinds.listings import (
 )
 from samoorg.crdt.kinds.pledges import COMMIT, FULFIL, INTEND
 from samoorg.crdt.kinds.reviews import REVIEW, review_body
+from samoorg.node.indexer import load_index
+from samoorg.node.listing_search import search
+from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 
@@ -62,3 +67,9 @@ def deal(
 def review(author: Author, pledge: Entry, commit: Entry, rating: int, text: str = "") -> Entry:
     """A ``review`` of the commitment ``commit`` of ``pledge``."""
     return author.write(REVIEW, review_body(pledge.id, commit.id, rating, text))
+
+
+def search_ids(store: Store, query: ListingQuery) -> list[bytes]:
+    """Ids of every listing a search shows for ``query``, over the store's own views."""
+    views = Views(load_index(store))
+    return [item.id for item in search(store, views, query, limit=None).listings]

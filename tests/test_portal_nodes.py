@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from samoorg.crdt.algorithms.listing_match import ListingQuery
 from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.listings import (
     LISTING,
@@ -17,10 +18,9 @@ from samoorg.crdt.kinds.listings import (
     listing_body,
 )
 from samoorg.node.indexer import load_index
-from samoorg.node.listing_index import ListingQuery
 from samoorg.node.store import Store
 from tests.net_fixtures import RunningNode, head_seqs, running_node, wait_until
-from tests.portal_fixtures import LESSONS
+from tests.portal_fixtures import LESSONS, search_ids
 
 pytestmark = pytest.mark.network
 
@@ -39,8 +39,8 @@ def _publish(node: RunningNode, count: int, side: str) -> list[bytes]:
 
 
 def _answers(store: Store) -> tuple[list[bytes], list[bytes], str]:
-    active = store.search_listings(ListingQuery(text="guitar", status="active"), limit=100)
-    offers = store.search_listings(ListingQuery(side="offer", geohash="ud1"), limit=100)
+    active = search_ids(store, ListingQuery(text="guitar", status="active"))
+    offers = search_ids(store, ListingQuery(side="offer", geohash="ud1"))
     return active, offers, Views(load_index(store)).digests()["listings"]
 
 

@@ -1,4 +1,5 @@
-"""The store's listing search equals a brute-force filter over the listing view."""
+"""A portal search (the store's index proposes, the view decides) equals a brute-force
+filter over the listing view, whatever the fork cuts say."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from tempfile import TemporaryDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from samoorg.crdt.algorithms.listing_match import ListingQuery, words
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.listings import (
@@ -25,11 +27,12 @@ from samoorg.crdt.kinds.listings import (
     Listing,
     ListingFields,
 )
-from samoorg.node.listing_index import ListingQuery, words
+from samoorg.node.indexer import load_index
+from samoorg.node.listing_search import search
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import T0, Author
-from tests.portal_fixtures import LESSONS, edit, post
+from tests.portal_fixtures import LESSONS, edit, post, search_ids
 
 VOCABULARY = ("guitar", "lessons", "Bike", "repair", "garden", "gardening", "soup", "café")
 GEOHASHES = ("", "u", "ud1", "ud1hu", "ud2", "9q8")
@@ -140,11 +143,17 @@ def test_search_equals_a_brute_force_filter_of_the_view(
         keys = sorted({e.author for e in entries})
         for _ in range(4):
             query = data.draw(queries(keys))
-            offset = data.draw(st.integers(0, 3))
             limit = data.draw(st.integers(1, 20))
             expected = [item.id for item in everything if brute_force(item, query)]
-            found = store.search_listings(query, offset=offset, limit=limit)
-            assert found == expected[offset : offset + limit], query
+            proposed = store.listing_candidates(query, limit=len(entries) + 1)
+            assert set(expected) <= set(proposed), query
+            first = search(store, views, query, limit=limit)
+            assert [item.id for item in first.listings] == expected[:limit], query
+            if first.next_start is None:
+                assert len(expected) <= limit
+            else:
+                rest = search(store, views, query, start=first.next_start, limit=None)
+                assert [item.id for item in rest.listings] == expected[limit:], query
 
 
 def test_words_are_found_by_prefix_whatever_their_case_and_diacritics(tmp_path: Path) -> None:
@@ -153,9 +162,9 @@ def test_words_are_found_by_prefix_whatever_their_case_and_diacritics(tmp_path: 
     with Store(tmp_path / "store.db") as store:
         store.ingest([soup.raw])
         for text in ("cafe", "café", "CAF", "so", "soup made", "free tim", "ready"):
-            assert store.search_listings(ListingQuery(text=text)) == [soup.id], text
+            assert search_ids(store, ListingQuery(text=text)) == [soup.id], text
         for text in ("soups", "afe", "zzz"):
-            assert store.search_listings(ListingQuery(text=text)) == [], text
+            assert search_ids(store, ListingQuery(text=text)) == [], text
     assert brute_force(Views(EntryIndex([soup])).listings.listings()[0], ListingQuery("cafe"))
 
 
@@ -170,9 +179,9 @@ def test_an_expired_listing_is_not_active() -> None:
     assert listing.effective_status(T0 + 60_000) == "expired"
     with TemporaryDirectory() as tmp, Store(Path(tmp) / "store.db") as store:
         store.ingest([lasting.raw, short.raw])
-        before = store.search_listings(ListingQuery(status=ACTIVE, now=T0 + 59_999))
-        after = store.search_listings(ListingQuery(status=ACTIVE, now=T0 + 60_000))
-        expired = store.search_listings(ListingQuery(status="expired", now=T0 + 60_000))
+        before = search_ids(store, ListingQuery(status=ACTIVE, now=T0 + 59_999))
+        after = search_ids(store, ListingQuery(status=ACTIVE, now=T0 + 60_000))
+        expired = search_ids(store, ListingQuery(status="expired", now=T0 + 60_000))
     assert before == [short.id, lasting.id]
     assert after == [lasting.id]
     assert expired == [short.id]
@@ -187,10 +196,64 @@ def test_an_old_store_gets_its_listings_indexed_on_upgrade(tmp_path: Path) -> No
         store.ingest([first.raw, changed.raw])
         # Back to version 2: no index tables.
         db = store._db  # the test plays an older samoorg
-        for table in ("listings", "listing_tags", "listing_text"):
+        for table in ("listings", "listing_versions", "listing_tags", "listing_text"):
             db.execute(f"DROP TABLE {table}")
         db.execute("PRAGMA user_version=2")
     with Store(path) as store:
-        assert store.search_listings(ListingQuery(text="sunday", tag="help")) == [first.id]
+        assert search_ids(store, ListingQuery(text="sunday", tag="help")) == [first.id]
         assert store.listing_count() == 1
     assert first.kind == LISTING
+
+
+def test_a_forked_author_counts_up_to_the_cut_in_search_as_in_the_view(tmp_path: Path) -> None:
+    alice = Author(1)
+    first = post(alice, title="Soup kitchen", tags=("food",))
+    copy = Author(1)  # a copied home: the same key and feed up to seq 1
+    copy.seq, copy.prev, copy.clock = alice.seq, alice.prev, alice.clock
+    changed = edit(alice, first, title="Soup kitchen on Sundays", tags=("food", "help"))
+    other = post(copy, title="Bike repair", tags=("services",))
+    with Store(tmp_path / "store.db") as store:
+        store.ingest([first.raw, changed.raw])
+        assert search_ids(store, ListingQuery(text="sunday")) == [first.id]
+        store.ingest([other.raw])  # the second seq 2: a fork proof with cut 2
+        assert store.fork_cuts() == {alice.key: 2}
+        views = Views(load_index(store))
+        listing = views.listings.get(first.id)
+        assert listing is not None
+        assert listing.fields.title == "Soup kitchen"
+        # The index still proposes the void edit's words; the view turns them down.
+        assert store.listing_candidates(ListingQuery(text="sunday")) == [first.id]
+        assert search_ids(store, ListingQuery(text="sunday")) == []
+        assert search_ids(store, ListingQuery(tag="help")) == []
+        assert search_ids(store, ListingQuery(text="soup")) == [first.id]
+
+
+def test_an_edit_that_arrives_before_its_listing_is_indexed_with_it(tmp_path: Path) -> None:
+    alice, bob = Author(1), Author(2)
+    first = post(alice, title="Soup kitchen", tags=("food",))
+    foreign = edit(bob, first, title="Bike repair", tags=("services",))  # not alice's: void
+    with Store(tmp_path / "store.db") as store:
+        store.ingest([foreign.raw])
+        assert store.listing_count() == 0
+        store.ingest([first.raw])
+        assert store.listing_candidates(ListingQuery(text="bike")) == [first.id]
+        assert search_ids(store, ListingQuery(text="bike")) == []
+        assert search_ids(store, ListingQuery(text="soup", tag="food")) == [first.id]
+
+
+def test_a_version_3_store_gets_its_index_rebuilt(tmp_path: Path) -> None:
+    alice = Author(1)
+    first = post(alice, title="Soup kitchen", tags=("food",))
+    path = tmp_path / "store.db"
+    with Store(path) as store:
+        store.ingest([first.raw])
+        db = store._db  # the test plays samoorg with schema 3: one row per listing
+        for table in ("listings", "listing_versions", "listing_tags", "listing_text"):
+            db.execute(f"DROP TABLE {table}")
+        db.execute("CREATE TABLE listings (doc INTEGER PRIMARY KEY, id BLOB, author BLOB)")
+        db.execute("CREATE TABLE listing_tags (doc INTEGER, tag TEXT)")
+        db.execute("CREATE VIRTUAL TABLE listing_text USING fts5(title, description, tags)")
+        db.execute("PRAGMA user_version=3")
+    with Store(path) as store:
+        assert search_ids(store, ListingQuery(text="soup")) == [first.id]
+        assert store._db.execute("PRAGMA user_version").fetchone() == (4,)

@@ -1,8 +1,8 @@
 """The JSON shapes of the portal (listings, reviews), shared by the CLI's ``--json`` and the API.
 
 :func:`listing_query` reads a search from string parameters (the API's query
-string; the CLI builds the same mapping), so both ask the store's index
-(:mod:`samoorg.node.listing_index`) the same question; :func:`search_page`
+string; the CLI builds the same mapping), so both ask the same search
+(:mod:`samoorg.node.listing_search`) the same question; :func:`search_page`
 answers one page of it, each item shaped from the listing view.
 """
 
@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from samoorg.crdt.algorithms.listing_match import MAX_QUERY, ListingQuery
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.listings import CATEGORIES, SHOWN_STATUSES, SIDES, Listing
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.pages import encode_cursor
 from samoorg.node.api.shapes import money_json
 from samoorg.node.api.times import Instant, instant
-from samoorg.node.listing_index import MAX_QUERY, ListingQuery
 from samoorg.protocol.ids import BadIdentifier, parse_peer_id, peer_id
 
 if TYPE_CHECKING:
@@ -147,13 +147,8 @@ def search_page(
     store: Store, views: Views, query: ListingQuery, start: int, limit: int | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a search (``limit`` ``None``: every match) and the next page's cursor."""
-    wanted = limit + 1 if limit is not None else store.listing_count() + 1
-    ids = store.search_listings(query, offset=start, limit=wanted)
-    more = limit is not None and len(ids) > limit
-    shown = ids[:limit] if limit is not None else ids
-    items = []
-    for listing_id in shown:
-        listing = views.listings.get(listing_id)
-        if listing is not None:  # else the views have not caught up with the store yet
-            items.append(listing_json(views, listing, query.now))
-    return items, encode_cursor(start + len(shown)) if more else None
+    from samoorg.node.listing_search import search
+
+    found = search(store, views, query, start=start, limit=limit)
+    items = [listing_json(views, listing, query.now) for listing in found.listings]
+    return items, None if found.next_start is None else encode_cursor(found.next_start)

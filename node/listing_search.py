@@ -1,0 +1,62 @@
+"""A portal search: the store's index proposes, the listing view decides.
+
+See :mod:`samoorg.crdt.algorithms.listing_match` for why the two stages give
+exactly the brute-force filter of the view. :func:`search` reads candidates a
+chunk at a time, newest first, and keeps those whose current fields match,
+until the page (plus one, to know whether there is more) is full or the
+candidates run out. A page's position is a position in the candidate order,
+so the next page starts after the last candidate the page looked at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Final
+
+from samoorg.crdt.algorithms.listing_match import ListingQuery, matches
+from samoorg.crdt.kinds.devices import DevicesState
+
+if TYPE_CHECKING:
+    from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.listings import Listing
+    from samoorg.node.store import Store
+
+CHUNK: Final = 64
+"""Candidates read per query of the index."""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One page of a search."""
+
+    listings: list[Listing]
+    """The matching listings, newest first."""
+    next_start: int | None
+    """Where the next page starts in the candidate order, or ``None`` (this was the last)."""
+
+
+def search(
+    store: Store, views: Views, query: ListingQuery, *, start: int = 0, limit: int | None = 50
+) -> Found:
+    """One page of listings matching ``query`` from candidate ``start`` on (``limit`` None: all)."""
+    if query.author is not None:
+        devices = views.domain(DevicesState).view().devices(query.author)
+        query = replace(query, author_keys=tuple(k for k in devices if k != query.author))
+    listings = views.listings
+    found: list[tuple[int, Listing]] = []  # (position after it, listing)
+    position = start
+    wanted = None if limit is None else limit + 1
+    while wanted is None or len(found) < wanted:
+        ids = store.listing_candidates(query, offset=position, limit=CHUNK)
+        for listing_id in ids:
+            position += 1
+            listing = listings.get(listing_id)
+            if listing is not None and matches(listing, query):
+                found.append((position, listing))
+                if wanted is not None and len(found) == wanted:
+                    break
+        if len(ids) < CHUNK:
+            break
+    if limit is None or len(found) <= limit:
+        return Found([listing for _, listing in found], None)
+    return Found([listing for _, listing in found[:limit]], found[limit - 1][0])
