@@ -261,7 +261,12 @@ def test_schema_1_store_is_upgraded(tmp_path: Path) -> None:
     assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     indexes = {name for (name,) in check.execute("SELECT name FROM sqlite_master")}
     assert "entries_by_feed" in indexes
-    assert {"listings", "listing_versions", "listing_tags", "listing_text"} <= indexes  # the search index
+    assert {
+        "listings",
+        "listing_versions",
+        "listing_tags",
+        "listing_text",
+    } <= indexes  # the search index
     assert not any(name.startswith("sqlite_autoindex_entries") for name in indexes)
     check.close()
 
