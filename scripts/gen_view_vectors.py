@@ -48,8 +48,8 @@ from samoorg.crdt.kinds.devices import accept_body as device_accept_body  # noqa
 from samoorg.crdt.kinds.devices import add_body as device_add_body  # noqa: E402
 from samoorg.crdt.kinds.devices import revoke_body as device_revoke_body  # noqa: E402
 from samoorg.crdt.kinds.listings import DONE, LISTING, LISTING_EDIT, ListingFields  # noqa: E402
-from samoorg.crdt.kinds.orgs import ORG_ADMIN, ORG_JOIN, ORG_NEW, org_self_body  # noqa: E402
 from samoorg.crdt.kinds.listings import REQUEST as WANT  # noqa: E402
+from samoorg.crdt.kinds.orgs import ORG_ADMIN, ORG_JOIN, ORG_NEW, org_self_body  # noqa: E402
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
 from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body  # noqa: E402
 from samoorg.crdt.kinds.reviews import REVIEW, review_body  # noqa: E402
