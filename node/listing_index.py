@@ -70,9 +70,12 @@ TABLES: Final = (
         currency TEXT,
         amount   INTEGER,
         geohash  TEXT    NOT NULL,
-        expires  INTEGER
+        expires  INTEGER,
+        org      BLOB,
+        stamp    INTEGER NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS listings_by_author ON listings (author)",
+    "CREATE INDEX IF NOT EXISTS listings_by_org ON listings (org) WHERE org IS NOT NULL",
     """CREATE TABLE IF NOT EXISTS listing_tags (
         doc INTEGER NOT NULL,
         tag TEXT    NOT NULL,
@@ -81,7 +84,13 @@ TABLES: Final = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS listing_text USING fts5("
     "title, description, tags, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
 )
-"""Created by the store's schema upgrade to version 3 (then filled from held entries)."""
+"""Created by the store's schema upgrade to version 4 (then filled from held entries)."""
+DROP: Final = (
+    "DROP TABLE IF EXISTS listings",
+    "DROP TABLE IF EXISTS listing_tags",
+    "DROP TABLE IF EXISTS listing_text",
+)
+"""What the upgrade from version 3 drops first (its rows had no ``org`` nor ``stamp``)."""
 
 MAX_QUERY: Final = 200
 """Most characters of search text."""
@@ -112,6 +121,10 @@ class ListingQuery:
     geohash: str | None = None
     """A geohash prefix: listings whose geohash starts with it."""
     author: bytes | None = None
+    org: bytes | None = None
+    """Only the listings that count for this org (§8.14), with :attr:`org_spans`."""
+    org_spans: tuple[tuple[bytes, int, int | None], ...] = ()
+    """The org's memberships ``(member, from, until)`` (:attr:`Org.spans`), when ``org`` is set."""
     status: str | None = None
     """One of ``SHOWN_STATUSES`` (``active`` leaves expired listings out)."""
     now: int = 0
@@ -128,6 +141,8 @@ def _row(entry: Entry, fields: ListingFields) -> tuple[object, ...]:
         fields.amount,
         fields.geohash,
         fields.expires,
+        fields.org,
+        entry.timestamp,
     )
 
 
@@ -181,7 +196,8 @@ class _Batch:
 
 _INSERT_ROW: Final = (
     "INSERT OR IGNORE INTO listings (doc, id, author, created, seq, side, status, price, "
-    "currency, amount, geohash, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "currency, amount, geohash, expires, org, stamp) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -211,7 +227,7 @@ def _edit(db: sqlite3.Connection, entry: Entry, batch: _Batch) -> None:
     doc = row[0]
     db.execute(
         "UPDATE listings SET seq = ?, side = ?, status = ?, price = ?, currency = ?, "
-        "amount = ?, geohash = ?, expires = ? WHERE doc = ?",
+        "amount = ?, geohash = ?, expires = ?, org = ?, stamp = ? WHERE doc = ?",
         (*_row(entry, fields), doc),
     )
     batch.texts[doc] = _text(fields)
@@ -244,10 +260,24 @@ def _where(query: ListingQuery) -> tuple[list[str], list[object]]:
         if query.geohash
         else None,
         ("l.author = ?", (query.author,)) if query.author is not None else None,
+        _org_clause(query) if query.org is not None else None,
         _status_clause(query.status, query.now),
     ]
     found = [item for item in wanted if item is not None]
     return [sql for sql, _ in found], [value for _, values in found for value in values]
+
+
+def _org_clause(query: ListingQuery) -> tuple[str, tuple[object, ...]]:
+    """Listings naming the org whose author was a member at the version's time (§8.14)."""
+    if not query.org_spans:
+        return "0", ()
+    rows = ", ".join("(?, ?, ?)" for _ in query.org_spans)
+    spans = (
+        f"EXISTS (SELECT 1 FROM (VALUES {rows}) m WHERE m.column1 = l.author "  # noqa: S608
+        "AND m.column2 <= l.stamp AND (m.column3 IS NULL OR l.stamp < m.column3))"
+    )
+    values = tuple(value for span in query.org_spans for value in span)
+    return f"l.org = ? AND {spans}", (query.org, *values)
 
 
 def _status_clause(status: str | None, now: int) -> tuple[str, tuple[object, ...]] | None:

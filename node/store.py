@@ -60,12 +60,14 @@ from samoorg.protocol.fork import MAX_FORK_PROOF_DEPTH, MAX_FORK_PROOF_SIZE, For
 from samoorg.protocol.ids import peer_id
 from samoorg.protocol.validity import Authenticated, authenticate, linked_runs
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 # Version 2 dropped the index on ``entries.id``: its keys are random, so every
 # batch rewrote pages all over it and a commit cost grew with the store (the
 # (author, seq) index already makes rows unique; ids are looked up by scan).
 # Version 3 added the search index of portal listings (node/listing_index.py),
-# filled from the held entries by the upgrade.
+# filled from the held entries by the upgrade. Version 4 added the listings'
+# ``org`` and the ``stamp`` of their current version (orgs, docs/protocol.md
+# §8.14): the upgrade from 3 drops the index and fills it again.
 _TABLES: Final = (
     """CREATE TABLE IF NOT EXISTS entries (
         rowid     INTEGER PRIMARY KEY,
@@ -101,7 +103,7 @@ _FROM_V1: Final = (
     "DROP TABLE entries_v1",
     *_TABLES[1:3],
 )
-_TO_V3: Final = listing_index.TABLES
+_TO_V4: Final = listing_index.TABLES
 
 
 _META_TABLE: Final = (
@@ -313,10 +315,15 @@ class Store:
         db.execute("BEGIN IMMEDIATE")
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            steps = {0: (*_TABLES, *_TO_V3), 1: (*_FROM_V1, *_TO_V3), 2: _TO_V3}.get(version, ())
+            steps = {
+                0: (*_TABLES, *_TO_V4),
+                1: (*_FROM_V1, *_TO_V4),
+                2: _TO_V4,
+                3: (*listing_index.DROP, *_TO_V4),
+            }.get(version, ())
             for statement in steps:
                 db.execute(statement)
-            if 0 < version < 3:
+            if 0 < version < SCHEMA_VERSION:
                 listing_index.rebuild(db)
             db.execute(f"PRAGMA user_version={max(version, SCHEMA_VERSION)}")
             db.execute("COMMIT")

@@ -15,6 +15,7 @@ from samoorg.crdt.kinds.listings import (
     ACTIVE,
     CATEGORIES,
     LISTING,
+    LISTING_EDIT,
     OFFER,
     PRICE_AMOUNT,
     PRICE_EXCHANGE,
@@ -24,11 +25,14 @@ from samoorg.crdt.kinds.listings import (
     STATUSES,
     Listing,
     ListingFields,
+    edit_body,
+    listing_body,
 )
 from samoorg.node.listing_index import ListingQuery, words
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import T0, Author
+from tests.org_fixtures import Org
 from tests.portal_fixtures import LESSONS, edit, post
 
 VOCABULARY = ("guitar", "lessons", "Bike", "repair", "garden", "gardening", "soup", "café")
@@ -194,3 +198,68 @@ def test_an_old_store_gets_its_listings_indexed_on_upgrade(tmp_path: Path) -> No
         assert store.search_listings(ListingQuery(text="sunday", tag="help")) == [first.id]
         assert store.listing_count() == 1
     assert first.kind == LISTING
+
+
+@st.composite
+def org_histories(draw: st.DrawFn) -> tuple[bytes, list[Entry]]:
+    """One org whose members come and go, and listings (and edits) naming it or not."""
+    authors = [Author(n) for n in (1, 2, 3)]
+    org = Org(authors[0])
+    listings: list[Entry] = []
+    for _ in range(draw(st.integers(1, 16))):
+        author = draw(st.sampled_from(authors))
+        act = draw(st.sampled_from(("invite", "join", "leave", "remove", "listing", "edit")))
+        if act == "invite":
+            org.invite(authors[0], author)
+        elif act == "join":
+            org.join(author)
+        elif act == "leave":
+            org.leave(author)
+        elif act == "remove":
+            org.remove(authors[0], author)
+        else:
+            named = draw(st.sampled_from((org.new.id, None, bytes(32))))
+            fields = replace(draw(listing_fields()), org=named)
+            if act == "edit" and listings:
+                target = draw(st.sampled_from(listings))
+                org.write(author, LISTING_EDIT, edit_body(target.id, fields))
+            else:
+                listings.append(org.write(author, LISTING, listing_body(fields)))
+    return org.new.id, org.entries
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(org_histories(), st.data())
+def test_the_org_filter_equals_the_listings_that_count_for_the_org(
+    history: tuple[bytes, list[Entry]], data: st.DataObject
+) -> None:
+    org_id, entries = history
+    views = Views(EntryIndex(entries))
+    org = views.orgs.get(org_id)
+    assert org is not None
+    expected = [item.id for item in views.orgs.listings_of(org_id)]
+    with TemporaryDirectory() as tmp, Store(Path(tmp) / "store.db") as store:
+        cut = data.draw(st.integers(0, len(entries)))
+        for part in (entries[:cut], entries[cut:]):
+            assert not store.ingest([e.raw for e in part]).rejected
+        query = ListingQuery(org=org_id, org_spans=org.span_rows())
+        assert store.search_listings(query, limit=100) == expected
+        other = ListingQuery(org=b"\x02" * 32, org_spans=org.span_rows())
+        assert store.search_listings(other, limit=100) == []
+
+
+def test_a_version_3_store_gets_its_index_rebuilt_with_orgs(tmp_path: Path) -> None:
+    alice = Author(1)
+    org = Org(alice)
+    listing = org.write(alice, LISTING, listing_body(replace(LESSONS, org=org.new.id)))
+    path = tmp_path / "store.db"
+    with Store(path) as store:
+        store.ingest([e.raw for e in org.entries])
+        db = store._db  # the test plays samoorg of schema 3: rows without org
+        db.execute("DELETE FROM listings")
+        db.execute("PRAGMA user_version=3")
+    held = Views(EntryIndex(org.entries)).orgs.get(org.new.id)
+    assert held is not None
+    with Store(path) as store:
+        found = store.search_listings(ListingQuery(org=org.new.id, org_spans=held.span_rows()))
+        assert found == [listing.id]
