@@ -258,8 +258,8 @@ def _search(
     def local() -> Page:
         from samoorg.node.api.portal_shapes import listing_query, search_page
 
-        query = listing_query(given, now())
         views = load_views(state)
+        query = listing_query(given, now(), views)
         return Page(*search_page(state.store(), views, query, asked.start, asked.limit))
 
     return state, state.ask(lambda daemon: daemon.page("/listings", given, asked), local)
