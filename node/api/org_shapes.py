@@ -16,6 +16,7 @@ from samoorg.node.api.times import Instant
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.crdt.algorithms.money import Amount
     from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.orgs import Org
     from samoorg.crdt.kinds.social import SocialViews
@@ -80,3 +81,14 @@ def org_detail_json(views: Views, social: SocialViews, org: Org, now: int) -> di
         row["utility_percent"] = percent(row["utility"], whole)
     shown["listings"] = [listing_json(views, item, now) for item in views.orgs.listings_of(org.id)]
     return shown
+
+
+def org_distribute_json(
+    views: Views, social: SocialViews, org: str, total: Amount
+) -> dict[str, Any]:
+    """``distribute --org ORG --json``: ``total`` split among the org's members by utility."""
+    from samoorg.node.api.shapes import distribute_json
+
+    held = held_org(views, org)
+    answer = distribute_json(social, total, held.members)
+    return {"org": held.id.hex(), "org_name": held.fields.name, **answer}

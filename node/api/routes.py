@@ -621,11 +621,9 @@ async def distribute(request: Request) -> Response:
     org = query.get("org")
     if org is None:
         return _json(request, shapes.distribute_json(social, total))
-    from samoorg.node.api.org_shapes import held_org
+    from samoorg.node.api.org_shapes import org_distribute_json
 
-    held = held_org(ctx.live.views, org)
-    answer = shapes.distribute_json(social, total, held.members)
-    return _json(request, {"org": held.id.hex(), "org_name": held.fields.name, **answer})
+    return _json(request, org_distribute_json(ctx.live.views, social, org, total))
 
 
 async def orgs(request: Request) -> Response:
