@@ -19,6 +19,12 @@ with the same parser:
   edit changes nothing: a valid edit is in the author's own feed after the
   listing, so the listing is always indexed first.
 
+Each row also keeps the listing's ``org`` and the timestamp of its current
+version (``stamp``): the ``org`` filter keeps the rows naming the org whose
+author was a member at ``stamp``, the org's memberships being passed in with
+the query (:attr:`ListingQuery.org_spans`, from the org view), so the index
+answers exactly :meth:`samoorg.crdt.kinds.orgs.OrgState.listings_of`.
+
 Forked authors are left out at query time (``fork_proofs``), as every view
 leaves them out. The expiry is compared with the reader's ``now``: an active
 listing past its expiry is ``expired``, not ``active``.
