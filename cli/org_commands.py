@@ -89,32 +89,45 @@ def org_edit(
     _write(session(ctx), "org.edit", body, org.strip(), as_json)
 
 
-@org_app.command("invite")
-def org_invite(
-    ctx: typer.Context, org: OrgArgument, member: MemberArgument, as_json: JsonFlag = False
-) -> None:
-    """Invite a participant (admins); they are a member once they join."""
-    _write(session(ctx), "org.invite", {"member": member}, org.strip(), as_json)
+def _member_command(verb: str, summary: str) -> Any:
+    """``org invite`` or ``org remove``: ORG and a MEMBER."""
+
+    def command(
+        ctx: typer.Context, org: OrgArgument, member: MemberArgument, as_json: JsonFlag = False
+    ) -> None:
+        _write(session(ctx), f"org.{verb}", {"member": member}, org.strip(), as_json)
+
+    command.__doc__ = summary
+    return command
 
 
-@org_app.command("join")
-def org_join(ctx: typer.Context, org: OrgArgument, as_json: JsonFlag = False) -> None:
-    """Accept an org's invitation (or ask to join: an admin's invite then makes you a member)."""
-    _write(session(ctx), "org.join", {}, org.strip(), as_json)
+def _self_command(verb: str, summary: str) -> Any:
+    """``org join`` or ``org leave``: ORG only."""
+
+    def command(ctx: typer.Context, org: OrgArgument, as_json: JsonFlag = False) -> None:
+        _write(session(ctx), f"org.{verb}", {}, org.strip(), as_json)
+
+    command.__doc__ = summary
+    return command
 
 
-@org_app.command("leave")
-def org_leave(ctx: typer.Context, org: OrgArgument, as_json: JsonFlag = False) -> None:
-    """Leave an org (or decline its invitation); the last admin cannot leave."""
-    _write(session(ctx), "org.leave", {}, org.strip(), as_json)
-
-
-@org_app.command("remove")
-def org_remove(
-    ctx: typer.Context, org: OrgArgument, member: MemberArgument, as_json: JsonFlag = False
-) -> None:
-    """End a member's membership or invitation (admins); the last admin stays."""
-    _write(session(ctx), "org.remove", {"member": member}, org.strip(), as_json)
+org_app.command("invite")(
+    _member_command("invite", "Invite a participant (admins); they are a member once they join.")
+)
+org_app.command("join")(
+    _self_command(
+        "join",
+        "Accept an org's invitation (or ask to join: an admin's invite then makes you a member).",
+    )
+)
+org_app.command("leave")(
+    _self_command("leave", "Leave an org (or decline its invitation); the last admin cannot leave.")
+)
+org_app.command("remove")(
+    _member_command(
+        "remove", "End a member's membership or invitation (admins); the last admin stays."
+    )
+)
 
 
 @org_app.command("admin")

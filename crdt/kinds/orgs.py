@@ -264,11 +264,7 @@ def _step(state: _Replay, entry: Entry, act: OrgAct) -> Reason | None:
     author = participant(entry.author)
     kind = entry.kind
     if kind == ORG_JOIN:
-        if author in state.joined:
-            return Reason(ReasonCode.ORG_NO_CHANGE, NO_CHANGE)
-        state.joined.add(author)
-        state.begin(author, entry.timestamp)
-        return None
+        return _admit(state, author, state.joined, entry.timestamp)
     if kind == ORG_LEAVE:
         return _end(state, author, entry.timestamp)
     if author not in state.admins:
@@ -278,11 +274,7 @@ def _step(state: _Replay, entry: Entry, act: OrgAct) -> Reason | None:
     assert act.member is not None
     member = participant(act.member)
     if kind == ORG_INVITE:
-        if member in state.invited:
-            return Reason(ReasonCode.ORG_NO_CHANGE, NO_CHANGE)
-        state.invited.add(member)
-        state.begin(member, entry.timestamp)
-        return None
+        return _admit(state, member, state.invited, entry.timestamp)
     if kind == ORG_REMOVE:
         return _end(state, member, entry.timestamp)
     # org.admin
@@ -298,6 +290,15 @@ def _step(state: _Replay, entry: Entry, act: OrgAct) -> Reason | None:
     if state.admins == {member}:
         return Reason(ReasonCode.ORG_LAST_ADMIN, LAST_ADMIN)
     state.admins.discard(member)
+    return None
+
+
+def _admit(state: _Replay, who: bytes, side: set[bytes], timestamp: int) -> Reason | None:
+    """One side of the mutual membership (``invited`` or ``joined``); a member once both."""
+    if who in side:
+        return Reason(ReasonCode.ORG_NO_CHANGE, NO_CHANGE)
+    side.add(who)
+    state.begin(who, timestamp)
     return None
 
 

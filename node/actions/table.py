@@ -191,6 +191,32 @@ def _org_edit(actor: Actor, args: Args) -> Done:
     )
 
 
+def _org_member_action(verb: str, summary: str, run: Callable[..., Done]) -> Action:
+    """``org.VERB`` at ``/orgs/{id}/VERB`` with a ``member``: ``run(actor, org=, member=)``."""
+    return Action(
+        f"org.{verb}",
+        "post",
+        f"/orgs/{{id}}/{verb}",
+        summary,
+        (_MEMBER,),
+        lambda actor, args: run(actor, org=text(args, "id"), member=text(args, "member")),
+        "Org",
+    )
+
+
+def _org_self_action(verb: str, summary: str, run: Callable[..., Done]) -> Action:
+    """``org.VERB`` at ``/orgs/{id}/VERB`` without fields: ``run(actor, org=)``."""
+    return Action(
+        f"org.{verb}",
+        "post",
+        f"/orgs/{{id}}/{verb}",
+        summary,
+        (),
+        lambda actor, args: run(actor, org=text(args, "id")),
+        "Org",
+    )
+
+
 def _profile_set(actor: Actor, args: Args) -> Done:
     contacts = args.get("contacts")
     return profiles.profile_set(
@@ -569,45 +595,21 @@ ACTIONS: Final[tuple[Action, ...]] = (
         _org_edit,
         "Org",
     ),
-    Action(
-        "org.invite",
-        "post",
-        "/orgs/{id}/invite",
+    _org_member_action(
+        "invite",
         "Invite a participant (admins); they are a member once they join.",
-        (_MEMBER,),
-        lambda actor, args: orgs.org_invite(
-            actor, org=text(args, "id"), member=text(args, "member")
-        ),
-        "Org",
+        orgs.org_invite,
     ),
-    Action(
-        "org.join",
-        "post",
-        "/orgs/{id}/join",
-        "Accept an org's invitation (or ask to join before one).",
-        (),
-        lambda actor, args: orgs.org_join(actor, org=text(args, "id")),
-        "Org",
+    _org_self_action(
+        "join", "Accept an org's invitation (or ask to join before one).", orgs.org_join
     ),
-    Action(
-        "org.leave",
-        "post",
-        "/orgs/{id}/leave",
-        "Leave an org (or decline its invitation); the last admin cannot.",
-        (),
-        lambda actor, args: orgs.org_leave(actor, org=text(args, "id")),
-        "Org",
+    _org_self_action(
+        "leave", "Leave an org (or decline its invitation); the last admin cannot.", orgs.org_leave
     ),
-    Action(
-        "org.remove",
-        "post",
-        "/orgs/{id}/remove",
+    _org_member_action(
+        "remove",
         "End a member's membership or invitation (admins); the last admin stays.",
-        (_MEMBER,),
-        lambda actor, args: orgs.org_remove(
-            actor, org=text(args, "id"), member=text(args, "member")
-        ),
-        "Org",
+        orgs.org_remove,
     ),
     Action(
         "org.admin",
