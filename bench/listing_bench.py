@@ -13,6 +13,9 @@ Figures (the median of 15 runs of each search, one page of 20):
   ``LIKE '%word%'`` count over every title (what a search without an index scans);
 * searches: a common word, a rare word, two words, a word with filters (side,
   tag, price range, status), filters alone (tag, geohash prefix), a deep page;
+* the org filter (§8.14): a fifth of the listings name one of 10 orgs, each
+  with 100 members (the listing counts only when its author is one); the
+  filter alone and with a word, beside the same search without the filter;
 * the write path: ingesting the same entries into a second store with the
   index hook switched off, beside the indexed ingest.
 """
@@ -52,6 +55,7 @@ VOCABULARY = 5_000
 SEED = 20_261_202
 T0 = 1_790_000_000_000
 RUNS = 15
+ORGS = 10
 _LETTERS = "bcdfghklmnprstvz"
 _VOWELS = "aeiou"
 
@@ -60,7 +64,10 @@ def _word(rng: random.Random) -> str:
     return "".join(rng.choice(_LETTERS) + rng.choice(_VOWELS) for _ in range(rng.randint(2, 4)))
 
 
-def _fields(rng: random.Random, words: list[str]) -> ListingFields:
+Span = tuple[bytes, int, int | None]
+
+
+def _fields(rng: random.Random, words: list[str], orgs: list[bytes]) -> ListingFields:
     def text(count: int) -> str:
         return " ".join(words[int(len(words) * rng.random() ** 3)] for _ in range(count))
 
@@ -75,19 +82,27 @@ def _fields(rng: random.Random, words: list[str]) -> ListingFields:
         currency=rng.choice(("EUR", "USD")) if priced else None,
         geohash="".join(rng.choice("0123456789bcdefghjkmnpqrstuvwxyz") for _ in range(6)),
         expires=T0 + rng.randint(-30, 60) * 86_400_000 if rng.random() < 0.5 else None,
+        org=rng.choice(orgs) if rng.random() < 0.2 else None,
     )
 
 
-def _entries(rng: random.Random) -> tuple[list[Entry], list[str]]:
-    """Listings and edits, each author's in feed order, and the vocabulary."""
+def _entries(
+    rng: random.Random,
+) -> tuple[list[Entry], list[str], dict[bytes, tuple[Span, ...]]]:
+    """Listings and edits, each author's in feed order, the vocabulary, each org's members."""
     words = ["guitar", "bike", "soup", *(_word(rng) for _ in range(VOCABULARY - 3))]
     signers = [Signer(rng.randbytes(32)) for _ in range(AUTHORS)]
+    orgs = [rng.randbytes(32) for _ in range(ORGS)]
+    spans = {
+        org: tuple((signers[a].public_key, T0, None) for a in range(number, AUTHORS, ORGS))
+        for number, org in enumerate(orgs)
+    }
     heads: list[tuple[int, bytes | None]] = [(0, None)] * AUTHORS
     own: list[list[bytes]] = [[] for _ in range(AUTHORS)]
     entries: list[Entry] = []
     for number in range(LISTINGS + EDITS):
         author = rng.randrange(AUTHORS)
-        fields = _fields(rng, words)
+        fields = _fields(rng, words, orgs)
         if number >= LISTINGS and own[author]:
             kind, body = LISTING_EDIT, edit_body(rng.choice(own[author]), fields)
         else:
@@ -101,7 +116,7 @@ def _entries(rng: random.Random) -> tuple[list[Entry], list[str]]:
             own[author].append(entry.id)
         entries.append(entry)
     entries.sort(key=lambda e: (e.author, e.seq))
-    return entries, words
+    return entries, words, spans
 
 
 def _ingest(path: Path, entries: list[Entry]) -> float:
@@ -125,7 +140,8 @@ def _median_ms(call: Callable[[], object]) -> float:
 def run() -> None:
     """Build the store, then print the baseline and every search's median time."""
     rng = random.Random(SEED)
-    entries, words = _entries(rng)
+    entries, words, spans = _entries(rng)
+    org, members = next(iter(spans.items()))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "indexed.db"
         indexed = _ingest(path, entries)
@@ -169,6 +185,8 @@ def run() -> None:
                 ),
                 "filters only: geohash prefix 'u'": ListingQuery(geohash="u"),
                 "no filter (newest 20)": ListingQuery(),
+                "org filter (100 members)": ListingQuery(org=org, org_spans=members),
+                "word + org filter": ListingQuery(text="guitar", org=org, org_spans=members),
             }
             for name, query in searches.items():
                 found = store.search_listings(query, limit=20)
