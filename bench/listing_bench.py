@@ -13,6 +13,9 @@ Figures (the median of 15 runs of each search, one page of 20):
   ``LIKE '%word%'`` count over every title (what a search without an index scans);
 * searches: a common word, a rare word, two words, a word with filters (side,
   tag, price range, status), filters alone (tag, geohash prefix), a deep page;
+* the org filter (§8.14): a fifth of the listings name one of 10 orgs, each
+  with 100 members (the listing counts only when its author is one); the
+  filter alone and with a word, beside the same search without the filter;
 * the write path: ingesting the same entries into a second store with the
   index hook switched off, beside the indexed ingest.
 """
@@ -41,10 +44,20 @@ from samoorg.crdt.kinds.listings import (
     edit_body,
     listing_body,
 )
+from samoorg.crdt.kinds.orgs import (
+    ORG_INVITE,
+    ORG_JOIN,
+    ORG_NEW,
+    org_fields,
+    org_member_body,
+    org_new_body,
+    org_self_body,
+)
 from samoorg.node import listing_index
 from samoorg.node.indexer import load_index
 from samoorg.node.listing_search import search
 from samoorg.node.store import Store
+from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.entry import Entry, create_entry
 
@@ -55,6 +68,7 @@ VOCABULARY = 5_000
 SEED = 20_261_202
 T0 = 1_790_000_000_000
 RUNS = 15
+ORGS = 10
 _LETTERS = "bcdfghklmnprstvz"
 _VOWELS = "aeiou"
 
@@ -63,7 +77,7 @@ def _word(rng: random.Random) -> str:
     return "".join(rng.choice(_LETTERS) + rng.choice(_VOWELS) for _ in range(rng.randint(2, 4)))
 
 
-def _fields(rng: random.Random, words: list[str]) -> ListingFields:
+def _fields(rng: random.Random, words: list[str], orgs: list[bytes]) -> ListingFields:
     def text(count: int) -> str:
         return " ".join(words[int(len(words) * rng.random() ** 3)] for _ in range(count))
 
@@ -78,33 +92,47 @@ def _fields(rng: random.Random, words: list[str]) -> ListingFields:
         currency=rng.choice(("EUR", "USD")) if priced else None,
         geohash="".join(rng.choice("0123456789bcdefghjkmnpqrstuvwxyz") for _ in range(6)),
         expires=T0 + rng.randint(-30, 60) * 86_400_000 if rng.random() < 0.5 else None,
+        org=rng.choice(orgs) if rng.random() < 0.2 else None,
     )
 
 
-def _entries(rng: random.Random) -> tuple[list[Entry], list[str]]:
-    """Listings and edits, each author's in feed order, and the vocabulary."""
+def _entries(rng: random.Random) -> tuple[list[Entry], list[str], list[bytes]]:
+    """Orgs with their members, then listings and edits, each author's in feed order;
+    the vocabulary; the org ids."""
     words = ["guitar", "bike", "soup", *(_word(rng) for _ in range(VOCABULARY - 3))]
     signers = [Signer(rng.randbytes(32)) for _ in range(AUTHORS)]
     heads: list[tuple[int, bytes | None]] = [(0, None)] * AUTHORS
-    own: list[list[bytes]] = [[] for _ in range(AUTHORS)]
     entries: list[Entry] = []
-    for number in range(LISTINGS + EDITS):
-        author = rng.randrange(AUTHORS)
-        fields = _fields(rng, words)
-        if number >= LISTINGS and own[author]:
-            kind, body = LISTING_EDIT, edit_body(rng.choice(own[author]), fields)
-        else:
-            kind, body = LISTING, listing_body(fields)
+
+    def write(author: int, kind: str, body: dict[str, dcbor.Value], at: int) -> Entry:
         seq, prev = heads[author]
         entry = create_entry(
-            signers[author], seq=seq + 1, prev=prev, timestamp=T0 + number, kind=kind, body=body
+            signers[author], seq=seq + 1, prev=prev, timestamp=at, kind=kind, body=body
         )
         heads[author] = (entry.seq, entry.id)
-        if kind == LISTING:
-            own[author].append(entry.id)
         entries.append(entry)
+        return entry
+
+    orgs = []
+    clock = T0 - 10 * AUTHORS
+    for number in range(ORGS):  # org n: founded by author n, members n, n + ORGS, ...
+        org = write(number, ORG_NEW, org_new_body(org_fields(f"Org {number}")), clock).id
+        for member in range(number + ORGS, AUTHORS, ORGS):
+            key = signers[member].public_key
+            write(number, ORG_INVITE, org_member_body(org, key), clock + 1)
+            write(member, ORG_JOIN, org_self_body(org), clock + 2)
+            clock += 3
+        orgs.append(org)
+    own: list[list[bytes]] = [[] for _ in range(AUTHORS)]
+    for number in range(LISTINGS + EDITS):
+        author = rng.randrange(AUTHORS)
+        fields = _fields(rng, words, orgs)
+        if number >= LISTINGS and own[author]:
+            write(author, LISTING_EDIT, edit_body(rng.choice(own[author]), fields), T0 + number)
+        else:
+            own[author].append(write(author, LISTING, listing_body(fields), T0 + number).id)
     entries.sort(key=lambda e: (e.author, e.seq))
-    return entries, words
+    return entries, words, orgs
 
 
 def _ingest(path: Path, entries: list[Entry]) -> float:
@@ -128,7 +156,8 @@ def _median_ms(call: Callable[[], object]) -> float:
 def run() -> None:
     """Build the store, then print the baseline and every search's median time."""
     rng = random.Random(SEED)
-    entries, words = _entries(rng)
+    entries, words, orgs = _entries(rng)
+    org = orgs[0]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "indexed.db"
         indexed = _ingest(path, entries)
@@ -172,6 +201,8 @@ def run() -> None:
                 ),
                 "filters only: geohash prefix 'u'": ListingQuery(geohash="u"),
                 "no filter (newest 20)": ListingQuery(),
+                "org filter (100 members)": ListingQuery(org=org),
+                "word + org filter": ListingQuery(text="guitar", org=org),
             }
             views = Views(load_index(store))
             views.listings.view()  # the daemon holds its views; a search reads them

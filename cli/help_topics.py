@@ -37,7 +37,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "Pledges": ("pledge", "request", "initiative", "ledger"),
     "Social": ("idea", "comment", "rate", "ratings", "utility", "distribute", "poll", "vote"),
     "Agreements": ("agreement", "members"),
-    "Portal": ("listing", "review"),
+    "Portal": ("listing", "review", "org"),
     "Network": ("node", "peer", "peers", "sync", "follow", "unfollow"),
     "Web organizer": ("web",),
 }

@@ -108,6 +108,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "name_commands": ("name",),
     "profile_commands": ("profile",),
     "portal_commands": ("listing", "review"),
+    "org_commands": ("org",),
     "web_commands": ("web",),
 }
 """Each ``samoorg.cli`` module and the top-level commands its ``register`` adds

@@ -101,6 +101,10 @@ UntilOption = Annotated[str | None, typer.Option("--until", help="Available unti
 ExpiresOption = Annotated[
     str | None, typer.Option("--expires", help="Stop showing it as active: a date or 30d.")
 ]
+OrgOption = Annotated[
+    str | None,
+    typer.Option("--org", help="On behalf of an org you are a member of (id, 6+ hex, or name)."),
+]
 
 
 def _publisher(side: str, summary: str) -> Any:
@@ -123,6 +127,7 @@ def _publisher(side: str, summary: str) -> Any:
         available_from: FromOption = None,
         available_until: UntilOption = None,
         expires: ExpiresOption = None,
+        org: OrgOption = None,
         as_json: JsonFlag = False,
     ) -> None:
         body = {
@@ -139,6 +144,7 @@ def _publisher(side: str, summary: str) -> Any:
             "from": _time(available_from),
             "until": _time(available_until),
             "expires": _time(expires),
+            "org": org,
         }
         _write(ctx, "listing.new", body, None, as_json)
 
@@ -169,9 +175,15 @@ def listing_edit(
     status: Annotated[
         str | None, typer.Option("--status", help=f"One of {', '.join(STATUSES)}.")
     ] = None,
+    org: OrgOption = None,
+    no_org: Annotated[
+        bool, typer.Option("--no-org", help="No longer on behalf of an org.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Change your listing; what you do not give stays as it is (the last edit wins)."""
+    if org is not None and no_org:
+        raise typer.BadParameter("expected --org or --no-org, not both", param_hint="--org")
     body = {
         "title": title,
         "tags": tag or None,
@@ -182,6 +194,8 @@ def listing_edit(
         "place": place,
         "expires": _time(expires),
         "status": status,
+        "org": org,
+        "no_org": no_org or None,
     }
     _write(ctx, "listing.edit", body, listing.strip(), as_json)
 
@@ -220,6 +234,7 @@ def _print_listing(item: dict[str, Any], as_json: bool, summary: str = "") -> No
         ("side", item["side"]),
         ("title", item["title"]),
         ("by", item["author"] + (" FORKED" if item["forked"] else "")),
+        ("for org", f"{item['org_name']} ({item['org'][:12]})" if item.get("org") else ""),
         ("tags", ", ".join(item["tags"])),
         ("price", _price_text(item)),
         ("quantity", quantity),
@@ -238,14 +253,24 @@ def listing_show(ctx: typer.Context, listing: IdArgument, as_json: JsonFlag = Fa
     state = session(ctx)
 
     def local() -> dict[str, Any]:
-        from samoorg.node.api.portal_shapes import held_listing, listing_json
+        from samoorg.node.api.portal_shapes import held_listing, listing_detail_json
 
         views = load_views(state)
         held = held_listing(views, resolve_entry(state, listing, LISTING))
-        return listing_json(views, held, now())
+        return listing_detail_json(views, held, now())
 
     item = state.ask(lambda daemon: daemon.get(f"/listings/{listing.strip()}"), local)
     _print_listing(item, as_json)
+    if as_json:
+        return
+    names = state.names()
+    reviews = item["reviews"]
+    typer.echo(f"{len(reviews)} review{'' if len(reviews) == 1 else 's'} of deals made through it")
+    for r in reviews:
+        by, about = names.label_text(r["reviewer"]), names.label_text(r["subject"])
+        typer.echo(f"  {r['rating']}/5  by {by} of {about}, {format_time(r['time'])} UTC")
+        if r["text"]:
+            typer.echo(f"        {r['text']}")
 
 
 def _search(
@@ -258,8 +283,8 @@ def _search(
     def local() -> Page:
         from samoorg.node.api.portal_shapes import listing_query, search_page
 
-        query = listing_query(given, now())
         views = load_views(state)
+        query = listing_query(given, now(), views)
         return Page(*search_page(state.store(), views, query, asked.start, asked.limit))
 
     return state, state.ask(lambda daemon: daemon.page("/listings", given, asked), local)
@@ -294,6 +319,9 @@ StatusOption = Annotated[
     str | None, typer.Option("--status", help=f"One of {', '.join(SHOWN_STATUSES)}.")
 ]
 AuthorOption = Annotated[str | None, typer.Option("--author", help="Only this participant's.")]
+OrgFilter = Annotated[
+    str | None, typer.Option("--org", help="Only listings that count for this org (id or name).")
+]
 
 
 def listing_list(
@@ -302,6 +330,7 @@ def listing_list(
     tag: TagOption = None,
     status: StatusOption = "active",
     author: AuthorOption = None,
+    org: OrgFilter = None,
     limit: LimitOption = DEFAULT_LIMIT,
     every: AllFlag = False,
     cursor: CursorOption = None,
@@ -310,7 +339,7 @@ def listing_list(
     """Listings, newest first (active ones unless --status says otherwise)."""
     state = session(ctx)
     key = peer_id(state.resolve_member(author)) if author else None
-    params = {"side": side, "tag": tag, "status": status, "author": key}
+    params = {"side": side, "tag": tag, "status": status, "author": key, "org": org}
     _, page = _search(ctx, params, limit, every, cursor)
     _print_page(["listing", "list"], page, as_json)
 
@@ -325,6 +354,7 @@ def listing_search(
     max_price: Annotated[str | None, typer.Option("--max-price", help="At most.")] = None,
     geohash: Annotated[str | None, typer.Option("--near", help="A geohash prefix.")] = None,
     author: AuthorOption = None,
+    org: OrgFilter = None,
     status: StatusOption = "active",
     limit: LimitOption = DEFAULT_LIMIT,
     every: AllFlag = False,
@@ -348,6 +378,7 @@ def listing_search(
         "max_price": minor(max_price),
         "geohash": geohash.lower() if geohash else None,
         "author": peer_id(state.resolve_member(author)) if author else None,
+        "org": org,
         "status": status,
     }
     _, page = _search(ctx, params, limit, every, cursor)

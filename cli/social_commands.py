@@ -207,19 +207,32 @@ def distribute(
     ctx: typer.Context,
     amount: Annotated[str, typer.Argument(help="Amount to share, e.g. 1000 or 99.95.")],
     currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. EUR.")],
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="Among this org's members only (id, 6+ hex digits, or name)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Split AMOUNT among members in proportion to utility (largest remainder, exact)."""
+    """Split AMOUNT among members in proportion to utility (largest remainder, exact).
+
+    With --org, an organization's profit among its members, each by their utility.
+    """
     from samoorg.crdt.algorithms.money import Amount
     from samoorg.node.api.shapes import distribute_json
 
     total = Amount.parse(amount, currency)
     state = session(ctx)
-    query = {"amount": amount, "currency": currency}
-    result = state.ask(
-        lambda daemon: daemon.get("/distribute", query),
-        lambda: distribute_json(_views(state)[1], total),
-    )
+    query = {"amount": amount, "currency": currency, **({"org": org} if org else {})}
+
+    def local() -> dict[str, Any]:
+        views, social = _views(state)
+        if org is None:
+            return distribute_json(social, total)
+        from samoorg.node.api.org_shapes import org_distribute_json
+
+        return org_distribute_json(views, social, org, total)
+
+    result = state.ask(lambda daemon: daemon.get("/distribute", query), local)
     if as_json:
         print_json(result)
         return
@@ -231,6 +244,8 @@ def distribute(
             for r in result["shares"]
         ],
     )
+    if "org" in result:
+        typer.echo(f"among the members of {result['org_name']} ({result['org'][:12]})")
     # Shares are written with exactly the currency's minor digits: the digits are the minor units.
     check = sum(int(r["share"].replace(".", "")) for r in result["shares"])
     typer.echo(f"total {Amount(total.currency, check).format()} {total.currency}")

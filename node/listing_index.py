@@ -71,9 +71,12 @@ TABLES: Final = (
         expires     INTEGER,
         title       TEXT    NOT NULL,
         description TEXT    NOT NULL,
-        tags        TEXT    NOT NULL
+        tags        TEXT    NOT NULL,
+        org         BLOB
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS listing_versions_by_listing ON listing_versions (listing)",
+    "CREATE INDEX IF NOT EXISTS listing_versions_by_org ON listing_versions (org) "
+    "WHERE org IS NOT NULL",
     """CREATE TABLE IF NOT EXISTS listing_tags (
         doc INTEGER NOT NULL,
         tag TEXT    NOT NULL,
@@ -104,13 +107,14 @@ def _version(entry: Entry, listing: bytes, fields: ListingFields) -> tuple[objec
         fields.title,
         fields.description,
         " ".join(fields.tags),
+        fields.org,
     )
 
 
 _INSERT_VERSION: Final = (
     "INSERT OR IGNORE INTO listing_versions (entry, listing, author, side, status, price, "
-    "currency, amount, geohash, expires, title, description, tags) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "currency, amount, geohash, expires, title, description, tags, org) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -214,6 +218,7 @@ def _where(query: ListingQuery) -> tuple[list[str], list[object]]:
         if query.geohash
         else None,
         (f"v.author IN ({', '.join('?' * len(keys))})", keys) if keys else None,
+        ("v.org = ?", (query.org,)) if query.org is not None else None,
         _status_clause(query.status, query.now),
     ]
     found = [item for item in columns if item is not None]

@@ -43,6 +43,7 @@ def search(
         devices = views.domain(DevicesState).view().devices(query.author)
         query = replace(query, author_keys=tuple(k for k in devices if k != query.author))
     listings = views.listings
+    orgs = views.orgs if query.org is not None else None
     found: list[tuple[int, Listing]] = []  # (position after it, listing)
     position = start
     wanted = None if limit is None else limit + 1
@@ -51,7 +52,9 @@ def search(
         for listing_id in ids:
             position += 1
             listing = listings.get(listing_id)
-            if listing is not None and matches(listing, query):
+            if listing is None or not matches(listing, query):
+                continue
+            if orgs is None or orgs.org_of(listing) == query.org:
                 found.append((position, listing))
                 if wanted is not None and len(found) == wanted:
                     break

@@ -219,6 +219,42 @@ def resolve_entry(
     return found[0]
 
 
+def resolve_org(orgs: Mapping[bytes, str], text: str) -> bytes:
+    """The org ``text`` names among ``orgs`` (id -> current name).
+
+    A whole id (64 hex digits); else the orgs whose name is the text (folded as
+    :func:`fold`), together with those whose id starts or ends with it (at
+    least :data:`MIN_PARTIAL` hex digits). One is the answer; none is
+    :class:`NotFound`; several are :class:`Ambiguous`, naming every candidate.
+    """
+    cleaned = text.strip()
+    lower = cleaned.lower()
+    if len(lower) == 64 and all(c in "0123456789abcdef" for c in lower):
+        key = bytes.fromhex(lower)
+        if key in orgs:
+            return key
+        raise NotFound(f"no known org has the id {lower}")
+    wanted = fold(cleaned)
+    candidates = {k for k, n in orgs.items() if fold(n) == wanted}
+    if len(lower) >= MIN_PARTIAL and all(c in "0123456789abcdef" for c in lower):
+        candidates |= {k for k in orgs if k.hex().startswith(lower) or k.hex().endswith(lower)}
+    if not candidates:
+        raise NotFound(
+            f"no known org is called {cleaned[:64]!r} or has an id with it "
+            f"(give a name, or at least {MIN_PARTIAL} hex digits of the id)"
+        )
+    if len(candidates) > 1:
+        ordered = sorted(candidates, key=lambda k: (fold(orgs[k]), k))
+        listed = ", ".join(f"{orgs[k]} ({k.hex()})" for k in ordered[:MAX_CANDIDATES])
+        more = len(ordered) - MAX_CANDIDATES
+        raise Ambiguous(
+            f"{cleaned[:64]!r} names {len(candidates)} orgs: {listed}"
+            + (f" and {more} more" if more > 0 else "")
+            + "; give more of the id"
+        )
+    return candidates.pop()
+
+
 def read_petnames(home: Home) -> dict[bytes, str]:
     """The petnames of ``home`` (none if it has no peer book yet)."""
     from samoorg.node.peerbook import PeerBook, peer_book_path
@@ -257,6 +293,7 @@ _PEER_FIELDS: Final = frozenset(
         "beneficiary",
         "by",
         "recipient",
+        "creator",
     }
 )
 """JSON fields that may hold a peer id: each gets a ``<field>_name`` sibling (``name`` for

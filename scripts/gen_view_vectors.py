@@ -47,8 +47,9 @@ from samoorg.crdt.kinds.devices import (  # noqa: E402
 from samoorg.crdt.kinds.devices import accept_body as device_accept_body  # noqa: E402
 from samoorg.crdt.kinds.devices import add_body as device_add_body  # noqa: E402
 from samoorg.crdt.kinds.devices import revoke_body as device_revoke_body  # noqa: E402
-from samoorg.crdt.kinds.listings import DONE, LISTING, LISTING_EDIT  # noqa: E402
+from samoorg.crdt.kinds.listings import DONE, LISTING, LISTING_EDIT, ListingFields  # noqa: E402
 from samoorg.crdt.kinds.listings import REQUEST as WANT  # noqa: E402
+from samoorg.crdt.kinds.orgs import ORG_ADMIN, ORG_JOIN, ORG_NEW, org_self_body  # noqa: E402
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
 from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body  # noqa: E402
 from samoorg.crdt.kinds.reviews import REVIEW, review_body  # noqa: E402
@@ -63,6 +64,7 @@ from samoorg.protocol.ids import peer_id  # noqa: E402
 from samoorg.protocol.invite_code import one_time_key  # noqa: E402
 from tests.agreement_fixtures import create  # noqa: E402
 from tests.community_fixtures import DAY, T0, Author  # noqa: E402
+from tests.org_fixtures import Org  # noqa: E402
 from tests.portal_fixtures import deal, edit, post, review  # noqa: E402
 from tests.social_fixtures import (  # noqa: E402
     comment_on,
@@ -424,6 +426,35 @@ def portal() -> tuple[list[Entry], list[bytes]]:
     return [*entries, waits], []
 
 
+def orgs() -> tuple[list[Entry], list[bytes]]:
+    """Every org rule (§8.14): admins, mutual membership, the last admin, listings for an org."""
+    alice, bob, carol, dave = _authors(1, 2, 3, 4)
+    org = Org(alice, "Bakers")
+    org.edit(bob, "Hijacked")  # org-not-admin
+    org.join(carol)  # carol asks first
+    org.invite(alice, bob)
+    org.invite(alice, bob)  # org-no-change
+    org.join(bob)  # bob is a member
+    org.admin(alice, carol)  # org-not-member: carol is asking, not invited
+    org.invite(alice, carol)  # carol is a member
+    org.admin(alice, bob)  # bob is an admin
+    org.edit(bob, "Bakers United")  # counts: the current name
+    org.leave(dave)  # org-not-member
+    org.remove(carol, bob)  # org-not-admin
+    org.leave(carol)
+    org.admin(bob, alice, grant=False)  # alice is no longer an admin
+    org.admin(bob, bob, grant=False)  # org-last-admin
+    org.leave(bob)  # org-last-admin
+    listing = LISTING, ListingFields("offer", "Bread", ("food",), org=org.new.id).body()
+    counted = org.write(alice, *listing)  # alice is a member: counts for the org
+    org.write(carol, *listing)  # carol left: a valid listing, without the org
+    early = dave.write(ORG_JOIN, org_self_body(org.new.id), at=org.new.timestamp - 1)
+    no_org = dave.write(ORG_JOIN, org_self_body(counted.id))  # not-an-org
+    waits = dave.write(ORG_ADMIN, {"org": ABSENT, "member": dave.key, "admin": True})
+    broken = dave.write(ORG_NEW, {"name": "two\nlines"})  # malformed
+    return [*org.entries, early, no_org, waits, broken], []
+
+
 def _plain_deal(payer: Any, payee: Any) -> tuple[Entry, Entry, Entry]:
     pledge = payer.intend("1", to=payee.key)
     commit = payer.commit(pledge)
@@ -438,6 +469,7 @@ SCENARIOS = {
     "agreements": agreements,
     "profiles": profiles,
     "portal": portal,
+    "orgs": orgs,
 }
 
 
@@ -459,6 +491,7 @@ def expected(
     waiting_ids.update(views.domain(DevicesState).view().waiting)
     waiting_ids.update(views.listings.waiting())
     waiting_ids.update(views.reviews.waiting())
+    waiting_ids.update(views.orgs.waiting())
     pending = views.agreements.pending()
     statuses: dict[str, Any] = {}
     for entry in entries:

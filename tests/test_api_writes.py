@@ -7,6 +7,7 @@ every refusal has its stable name and status and stores nothing.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,32 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     }
     assert json.loads(accepted.headers["samoorg-notes"])[0].startswith("the inviter's feed")
     done.add(("post", "/invites/accept"))
+    guild = write("post", "/orgs", {"name": "Guild", "contacts": ["url=guild.org"]})["id"]
+    assert write("post", "/orgs/{id}/edit", {"description": "We make."}, guild[:8])["contacts"]
+    write("post", "/orgs/{id}/invite", {"member": other_id}, guild)
+    write("post", "/orgs/{id}/remove", {"member": other_id}, "guild")
+    write("post", "/orgs/{id}/invite", {"member": other_id}, guild)
+    run_cli(api_node.home, "--offline", "export", str(tmp_path / "node.bundle"))
+    run_cli(other, "import", str(tmp_path / "node.bundle"))
+    run_cli(other, "org", "join", guild[:12])
+    run_cli(other, "org", "new", "Theirs")
+    run_cli(other, "export", str(tmp_path / "other.bundle"))
+    run_cli(api_node.home, "--offline", "import", str(tmp_path / "other.bundle"))
+    for _ in range(200):  # bounded: until the daemon holds the imported entries
+        if len(api.get("/orgs").json()["items"]) == 2:
+            break
+        time.sleep(0.05)
+    granted = write("post", "/orgs/{id}/admins", {"member": other_id}, guild)
+    assert [m["admin"] for m in granted["members"]] == [True, True]
+    write("post", "/orgs/{id}/admins", {"member": other_id, "admin": False}, guild)
+    asking = write("post", "/orgs/{id}/join", {}, "theirs")
+    assert [m["member"] for m in asking["asking"]] == [api_node.cli_json("whoami")["id"]]
+    assert write("post", "/orgs/{id}/leave", {}, "theirs")["asking"] == []
+    shown = _checked(document, "get", "/orgs/{id}", api.get("/orgs/guild"))
+    assert (shown["description"], shown["listings"]) == ("We make.", [])
+    _checked(document, "get", "/orgs", api.get("/orgs"))
+    last = api.post_json("/orgs/guild/leave", {})
+    assert (last.status, last.json()["error"]) == (409, "rule_violation"), last.body
     login = api.post_json("/web/login", {})  # not a record: a one-time link of the organizer
     assert _checked(document, "post", "/web/login", login)["expires_in"] > 0
     done.add(("post", "/web/login"))

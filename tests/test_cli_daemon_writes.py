@@ -254,6 +254,40 @@ def test_portal_listings_searches_and_refusals(
     _same_refusal(node, cli, monkeypatch, 1, "review", "0000abcd", "5")
 
 
+def test_orgs_their_listings_and_reads(
+    node: ApiNode, friend: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _same_write(
+        node, cli, monkeypatch, lambda _: ("org", "new", "Guild", "--contact", "url=guild.org")
+    )
+    assert made[0]["contacts"] == [{"type": "url", "value": "guild.org"}]
+    orgs = _made(node.home, "--offline", "org", "new", "Bakery")
+    friend_id = _friend_id(friend)
+    _same_write(node, cli, monkeypatch, lambda t: ("org", "invite", t[:12], friend_id[-8:]), orgs)
+    _same_write(node, cli, monkeypatch, lambda t: ("org", "edit", t[:10], "--name", "Bakers"), orgs)
+    _same_refusal(node, cli, monkeypatch, 1, "org", "leave", orgs[0][:12])  # the last admin
+    _same_refusal(node, cli, monkeypatch, 1, "org", "admin", orgs[0][:12], friend_id)  # invited
+    _same_refusal(node, cli, monkeypatch, 1, "org", "show", "Guild")  # four orgs are called so
+    _same_refusal(node, cli, monkeypatch, 1, "distribute", "10", "EUR", "--org", orgs[0][:12])
+    offer = ("listing", "offer", "Rye bread", "--tag", "food", "--org", orgs[0][-8:])
+    listings = _same_write(node, cli, monkeypatch, lambda _: offer)
+    assert listings[0]["org"] == listings[1]["org"] == orgs[0]
+    _caught_up(node)
+    for args in (
+        ("org", "show", orgs[0][:12]),
+        ("org", "show", orgs[0][:12], "--json"),
+        ("org", "list", "--json"),
+        ("org", "list", "--member", friend_id),
+        ("listing", "search", "rye", "--org", orgs[0][:12], "--json"),
+        ("listing", "show", str(listings[0]["id"])[:12]),
+        ("listing", "show", str(listings[0]["id"])[:12], "--json"),
+    ):
+        offline = _run(node, cli, monkeypatch, True, *args)
+        through = _run(node, cli, monkeypatch, False, *args)
+        assert offline.code == 0, offline.err
+        assert (through.code, through.out) == (offline.code, offline.out), args
+
+
 def test_a_write_without_an_answer_is_not_repeated_on_the_store(
     node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:

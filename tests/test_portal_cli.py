@@ -68,3 +68,13 @@ def test_offer_request_deal_review_and_search(tmp_path: Path, cli: CliRunner) ->
     assert [i["id"] for i in done] == [offer["id"]]
     shown = c.json("carol", "listing", "show", offer["id"][:12])
     assert (shown["status"], shown["quantity"], shown["edits"]) == ("done", 4, 2)
+    ratings = sorted((r["reviewer"], r["subject"], r["rating"]) for r in shown["reviews"])
+    assert ratings == sorted([(c.ids["bob"], c.ids["alice"], 5), (c.ids["alice"], c.ids["bob"], 4)])
+    assert {r["text"] for r in shown["reviews"]} == {"patient", ""}
+    c.run("alice", "profile", "set", "--name", "Alice")
+    c.sync("alice", "carol")
+    text = c.run("carol", "listing", "show", offer["id"][:12])
+    assert "2 reviews of deals made through it" in text
+    assert "5/5  by" in text
+    assert "~Alice" in text
+    assert "patient" in text

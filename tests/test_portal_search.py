@@ -17,6 +17,7 @@ from samoorg.crdt.kinds.listings import (
     ACTIVE,
     CATEGORIES,
     LISTING,
+    LISTING_EDIT,
     OFFER,
     PRICE_AMOUNT,
     PRICE_EXCHANGE,
@@ -26,12 +27,15 @@ from samoorg.crdt.kinds.listings import (
     STATUSES,
     Listing,
     ListingFields,
+    edit_body,
+    listing_body,
 )
 from samoorg.node.indexer import load_index
 from samoorg.node.listing_search import search
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import T0, Author
+from tests.org_fixtures import Org
 from tests.portal_fixtures import LESSONS, edit, post, search_ids
 
 VOCABULARY = ("guitar", "lessons", "Bike", "repair", "garden", "gardening", "soup", "café")
@@ -257,3 +261,49 @@ def test_a_version_3_store_gets_its_index_rebuilt(tmp_path: Path) -> None:
     with Store(path) as store:
         assert search_ids(store, ListingQuery(text="soup")) == [first.id]
         assert store._db.execute("PRAGMA user_version").fetchone() == (4,)
+
+
+@st.composite
+def org_histories(draw: st.DrawFn) -> tuple[bytes, list[Entry]]:
+    """One org whose members come and go, and listings (and edits) naming it or not."""
+    authors = [Author(n) for n in (1, 2, 3)]
+    org = Org(authors[0])
+    listings: list[Entry] = []
+    for _ in range(draw(st.integers(1, 16))):
+        author = draw(st.sampled_from(authors))
+        act = draw(st.sampled_from(("invite", "join", "leave", "remove", "listing", "edit")))
+        if act == "invite":
+            org.invite(authors[0], author)
+        elif act == "join":
+            org.join(author)
+        elif act == "leave":
+            org.leave(author)
+        elif act == "remove":
+            org.remove(authors[0], author)
+        else:
+            named = draw(st.sampled_from((org.new.id, None, bytes(32))))
+            fields = replace(draw(listing_fields()), org=named)
+            if act == "edit" and listings:
+                target = draw(st.sampled_from(listings))
+                org.write(author, LISTING_EDIT, edit_body(target.id, fields))
+            else:
+                listings.append(org.write(author, LISTING, listing_body(fields)))
+    return org.new.id, org.entries
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(org_histories(), st.data())
+def test_the_org_filter_equals_the_listings_that_count_for_the_org(
+    history: tuple[bytes, list[Entry]], data: st.DataObject
+) -> None:
+    org_id, entries = history
+    views = Views(EntryIndex(entries))
+    org = views.orgs.get(org_id)
+    assert org is not None
+    expected = [item.id for item in views.orgs.listings_of(org_id)]
+    with TemporaryDirectory() as tmp, Store(Path(tmp) / "store.db") as store:
+        cut = data.draw(st.integers(0, len(entries)))
+        for part in (entries[:cut], entries[cut:]):
+            assert not store.ingest([e.raw for e in part]).rejected
+        assert search_ids(store, ListingQuery(org=org_id)) == expected
+        assert search_ids(store, ListingQuery(org=b"\x02" * 32)) == []

@@ -216,7 +216,7 @@ def _where_reasons_sit(name: str, state: Any) -> tuple[list[list[Any]], list[lis
     if name == "profiles":  # [[author, seq, id]], voids; nothing waits
         assert [p[0] for p in state[0]] == sorted(p[0] for p in state[0])
         return [state[1]], []
-    if name in ("listings", "reviews"):
+    if name in ("listings", "reviews", "orgs"):
         return [state[1]], [state[2]]
     voids, waiting = [state[1]], []
     for agreement in state[0]:

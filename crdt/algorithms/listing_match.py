@@ -65,6 +65,9 @@ class ListingQuery:
     author_keys: tuple[bytes, ...] = ()
     """Every key that may have written a version of ``author``'s listings (its devices);
     only the index reads it, to propose candidates."""
+    org: bytes | None = None
+    """Only the listings that count for this org (§8.14): the org view decides that, so
+    :func:`matches` leaves it to the caller (:func:`samoorg.node.listing_search.search`)."""
     status: str | None = None
     """One of ``SHOWN_STATUSES`` (``active`` leaves expired listings out)."""
     now: int = 0
@@ -72,7 +75,7 @@ class ListingQuery:
 
 
 def matches(listing: Listing, query: ListingQuery) -> bool:
-    """Whether the listing's current fields answer ``query`` (§8.10, "Search")."""
+    """Whether the listing's current fields answer ``query`` (§8.10, "Search"), all but ``org``."""
     fields = listing.fields
     if query.currency is not None:
         if fields.currency != query.currency or fields.amount is None:

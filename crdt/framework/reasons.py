@@ -91,6 +91,13 @@ class ReasonCode(Enum):
     SELF_REVOKE = "self-revoke"
     OTHER_IDENTITY = "other-identity"
     REVOKED_DEVICE = "revoked-device"
+    # organizations (§8.14)
+    NOT_AN_ORG = "not-an-org"
+    ORG_BEFORE_NEW = "org-before-new"
+    ORG_NOT_ADMIN = "org-not-admin"
+    ORG_NOT_MEMBER = "org-not-member"
+    ORG_NO_CHANGE = "org-no-change"
+    ORG_LAST_ADMIN = "org-last-admin"
 
 
 @dataclass(frozen=True, slots=True)

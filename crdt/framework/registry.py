@@ -75,6 +75,7 @@ FAMILY_MODULES: Final = (
     "samoorg.crdt.kinds.listings",
     "samoorg.crdt.kinds.reviews",
     "samoorg.crdt.kinds.profiles",
+    "samoorg.crdt.kinds.orgs",
 )
 """Every family module, in the order views visit them. Add yours here (one line)."""
 

@@ -66,6 +66,7 @@ from samoorg.crdt.kinds.agreements import AgreementState
 from samoorg.crdt.kinds.devices import DEVICE_REVOKE, MAX_SEQ, DevicesState
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.listings import ListingState
+from samoorg.crdt.kinds.orgs import OrgState
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.profiles import ProfilesState
@@ -300,6 +301,11 @@ class Views:
     def profiles(self) -> ProfilesState:
         """Each participant's latest profile: display name, contacts, status."""
         return self.domain(ProfilesState)
+
+    @property
+    def orgs(self) -> OrgState:
+        """Organizations: members, admins, their current name and contacts."""
+        return self.domain(OrgState)
 
     def invalid(self) -> dict[bytes, Reason]:
         """``{entry id: reason}`` for every held entry that some view ignores.

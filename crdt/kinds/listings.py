@@ -16,8 +16,8 @@ Rules (an entry breaking one is ignored by the views, with its reason):
 
 * ``malformed``: the body breaks a field rule (:func:`parse_fields`: known
   side, 1..10 tags of which at least one from :data:`CATEGORIES`, bounded
-  texts, a positive integer amount in a known currency or ``gift`` or
-  ``exchange`` with what is wanted, a frequency only with an amount, a
+  texts, an optional 32-byte ``org`` id, a positive integer amount in a
+  known currency or ``gift`` or ``exchange`` with what is wanted, a frequency only with an amount, a
   quantity with a unit, a geohash of 1..12 characters of the geohash
   alphabet, ``from <= until``, times non-negative);
 * ``not-a-listing``: an edit names a held entry that is not a valid listing;
@@ -27,6 +27,11 @@ An edit naming an entry the node does not hold *waits* (neither valid nor
 void). Time-dependent labels are taken at query time with ``now``: an active
 listing whose expiry has passed is shown as ``expired`` and is not active
 (:meth:`Listing.effective_status`); the digested state holds no clock.
+
+A listing may name an ``org`` it is on behalf of; whether it counts for the
+org (its author a member then) is the org view's question
+(:meth:`samoorg.crdt.kinds.orgs.OrgState.counts_for`), never a reason to
+ignore the listing: one whose author is not a member is shown without the org.
 
 The node's store keeps a full-text search index of the same listings
 (:mod:`samoorg.node.listing_index`), maintained in the store's write
@@ -124,6 +129,8 @@ class ListingFields:
     available_until: int | None = None
     expires: int | None = None
     status: str = ACTIVE
+    org: bytes | None = None
+    """The org (its ``org.new`` id) the listing is on behalf of (§8.14 decides if it counts)."""
 
     def body(self) -> dict[str, dcbor.Value]:
         """The body fields (absent where empty), checked by :func:`parse_fields`."""
@@ -147,6 +154,7 @@ class ListingFields:
             "from": self.available_from,
             "until": self.available_until,
             "expires": self.expires,
+            "org": self.org,
         }
         body.update({k: v for k, v in optional.items() if v is not None and v != ""})
         parse_fields(body)
@@ -168,6 +176,8 @@ class Listing:
     """Seq of that entry in the author's feed."""
     edits: int = 0
     """How many valid edits the listing has."""
+    updated: int = 0
+    """Timestamp of the entry whose fields are current (when its ``org`` was claimed)."""
 
     def effective_status(self, now: int) -> str:
         """The stored status, or ``expired`` for an active listing past its expiry."""
@@ -275,6 +285,7 @@ def parse_fields(body: Mapping[str, dcbor.Value]) -> ListingFields:
         raise RuleViolation("expected 'from' at or before 'until'")
     expires = _optional_int(body, "expires", 0, 2**63 - 1)
     status = read_choice(body, "status", STATUSES)
+    org = read_id(body, "org") if body.get("org") is not None else None
     return ListingFields(
         side,
         title,
@@ -293,6 +304,7 @@ def parse_fields(body: Mapping[str, dcbor.Value]) -> ListingFields:
         available_until,
         expires,
         status,
+        org,
     )
 
 
@@ -366,7 +378,9 @@ class ListingState(ResolvedDomain[ListingsView]):
         invalid = dict(self._malformed)
         waiting: list[bytes] = []
         for key, (entry, fields) in self._created.items():
-            listings[key] = Listing(key, entry.author, entry.timestamp, fields, key, entry.seq)
+            listings[key] = Listing(
+                key, entry.author, entry.timestamp, fields, key, entry.seq, 0, entry.timestamp
+            )
         holds = self.views.holds
         for target, edits in self._edits.items():
             base = listings.get(target)
@@ -389,6 +403,7 @@ class ListingState(ResolvedDomain[ListingsView]):
                         edit.id,
                         edit.seq,
                         base.edits + 1,
+                        edit.timestamp,
                     )
             if base is not None:
                 listings[target] = base
@@ -419,6 +434,7 @@ def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
         tags=st.sampled_from([("services",), ("food", "local"), ("goods", "kids")]),
         status=st.sampled_from(STATUSES),
         expires=st.one_of(st.none(), st.just(ctx.now)),
+        org=st.one_of(st.none(), st.binary(min_size=32, max_size=32)),
     )
     new = fields.map(lambda f: (LISTING, listing_body(f)))
     targets = st.binary(min_size=32, max_size=32)

@@ -114,7 +114,7 @@ def profile_body(
     return body
 
 
-def _plain(value: str, name: str) -> str:
+def plain(value: str, name: str) -> str:
     """``value`` if it has no control character (line breaks included)."""
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise RuleViolation(f"expected {name!r} without control characters or line breaks")
@@ -124,7 +124,7 @@ def _plain(value: str, name: str) -> str:
 def _check(body: Mapping[str, dcbor.Value]) -> tuple[str, str, tuple[Contact, ...], str, str]:
     from samoorg.protocol.ids import BadIdentifier, parse_peer_id
 
-    name = _plain(read_text(body, "name", max_chars=MAX_NAME), "name")
+    name = plain(read_text(body, "name", max_chars=MAX_NAME), "name")
     try:
         parse_peer_id(name)
     except BadIdentifier:
@@ -132,13 +132,13 @@ def _check(body: Mapping[str, dcbor.Value]) -> tuple[str, str, tuple[Contact, ..
     else:
         raise RuleViolation("expected 'name' to be a name, found a peer id")
     about = read_text(body, "about", max_chars=MAX_ABOUT, required=False)
-    contacts = _contacts(body.get("contacts"))
+    contacts = read_contacts(body.get("contacts"))
     status = STATUS_FINE if body.get("status") is None else read_choice(body, "status", STATUSES)
     message = read_text(body, "message", max_chars=MAX_MESSAGE, required=False)
     return name, about, contacts, status, message
 
 
-def _contacts(value: dcbor.Value) -> tuple[Contact, ...]:
+def read_contacts(value: dcbor.Value) -> tuple[Contact, ...]:
     if value is None:
         return ()
     if type(value) is not list or len(value) > MAX_CONTACTS:
@@ -150,7 +150,7 @@ def _contacts(value: dcbor.Value) -> tuple[Contact, ...]:
         if type(item) is not list or len(item) != 2:
             raise RuleViolation(f"expected each contact as [type, value], found {found(item)}")
         kind = read_choice({"type": item[0]}, "type", CONTACT_TYPES)
-        text = _plain(read_text({"value": item[1]}, "value", max_chars=MAX_CONTACT), "value")
+        text = plain(read_text({"value": item[1]}, "value", max_chars=MAX_CONTACT), "value")
         contact = Contact(kind, text)
         if contact in contacts:
             raise RuleViolation(f"expected distinct contacts, found {kind} {text!r} twice")

@@ -42,6 +42,23 @@ def price_fields(
     return {"price": PRICE_GIFT} if gift else {}
 
 
+def org_field(actor: Actor, org: str) -> bytes:
+    """The id of the org ``org`` names, which we must be a member of (§8.14).
+
+    A peer would show a listing naming an org its author is not a member of
+    without the org; we refuse to write one.
+    """
+    from samoorg.node.api.org_shapes import held_org
+
+    found = held_org(actor.views, org)
+    if not found.is_member(actor.me):
+        raise RuleViolation(
+            f"you are not a member of the org {found.fields.name!r}: "
+            "a listing on its behalf would not count for it"
+        )
+    return found.id
+
+
 def _shown(actor: Actor, listing_id: bytes, entry: Any) -> Done:
     from samoorg.node.api.portal_shapes import listing_json
 
@@ -67,8 +84,12 @@ def listing_new(
     available_from: int | None = None,
     available_until: int | None = None,
     expires: int | None = None,
+    org: str | None = None,
 ) -> Done:
-    """Publish an offer or a request (``price``: the fields of :func:`price_fields`)."""
+    """Publish an offer or a request (``price``: the fields of :func:`price_fields`).
+
+    ``org``: on behalf of this org (we must be a member, :func:`org_field`).
+    """
     from samoorg.crdt.kinds.listings import LISTING, PRICE_AMOUNT, ListingFields, listing_body
 
     priced = dict(price) or {"price": "gift"}
@@ -88,6 +109,7 @@ def listing_new(
         available_from=available_from,
         available_until=available_until,
         expires=expires,
+        org=org_field(actor, org) if org is not None else None,
         **priced,
     )
     entry = actor.write(LISTING, listing_body(fields))
@@ -123,6 +145,10 @@ def listing_edit(
 
     held = own_listing(actor, listing)
     wanted = {k: v for k, v in changes.items() if v is not None}
+    if "org" in wanted:
+        wanted["org"] = org_field(actor, wanted["org"])
+    if wanted.pop("no_org", False):
+        wanted["org"] = None
     if "tags" in wanted:
         wanted["tags"] = tuple(wanted["tags"])
     if price:

@@ -25,6 +25,7 @@ from samoorg.node.actions import (
     appeals,
     forum,
     optional_time,
+    orgs,
     pledges,
     polls,
     portal,
@@ -44,6 +45,7 @@ _LISTING_FIELDS = (
     Field("unit", str, "Unit of the quantity: hours for services, kg, ..."),
     Field("place", str, "Where, as text.", schema={"maxLength": 200}),
     Field("expires", str, "No longer active after (RFC 3339).", schema=_TIME),
+    Field("org", str, "On behalf of this org (id, 6+ hex digits, or name); you must be a member."),
 )
 _AMOUNT = (
     Field("amount", str, "The amount, e.g. 50 or 49.95.", required=True, schema={"maxLength": 40}),
@@ -119,6 +121,7 @@ def _listing_new(actor: Actor, args: Args) -> Done:
         available_from=optional_time(args, "from"),
         available_until=optional_time(args, "until"),
         expires=optional_time(args, "expires"),
+        org=_optional(args, "org"),
     )
 
 
@@ -126,6 +129,7 @@ def _listing_edit(actor: Actor, args: Args) -> Done:
     changes = {name: args.get(name) for name in ("title", "tags", "description", "quantity")}
     changes.update({name: args.get(name) for name in ("unit", "place", "status")})
     changes["expires"] = optional_time(args, "expires")
+    changes.update(org=args.get("org"), no_org=args.get("no_org"))
     return portal.listing_edit(actor, listing=text(args, "id"), changes=changes, price=_price(args))
 
 
@@ -161,6 +165,56 @@ def _rate(actor: Actor, args: Args) -> Done:
 
 _SOURCE = Field("source", str, "What names the text in refusals (a file name).")
 _NOTE = Field("note", str, "Why, shown to those who read it.", schema={"maxLength": 1000})
+
+
+_ORG_FIELDS = (
+    Field("description", str, "What the org is and does.", schema={"maxLength": 2000}),
+    Field(
+        "contacts",
+        list,
+        "TYPE=VALUE contacts (email, phone, telegram, address, url).",
+        schema={"maxItems": 8},
+    ),
+)
+_MEMBER = Field("member", str, "A participant: peer id, 6+ characters of it, or a name.", True)
+
+
+def _org_edit(actor: Actor, args: Args) -> Done:
+    contacts = args.get("contacts")
+    return orgs.org_edit(
+        actor,
+        org=text(args, "id"),
+        name=_optional(args, "name"),
+        description=_optional(args, "description"),
+        contacts=None if contacts is None else list(contacts),
+        no_contacts=bool(args.get("no_contacts", False)),
+    )
+
+
+def _org_member_action(verb: str, summary: str, run: Callable[..., Done]) -> Action:
+    """``org.VERB`` at ``/orgs/{id}/VERB`` with a ``member``: ``run(actor, org=, member=)``."""
+    return Action(
+        f"org.{verb}",
+        "post",
+        f"/orgs/{{id}}/{verb}",
+        summary,
+        (_MEMBER,),
+        lambda actor, args: run(actor, org=text(args, "id"), member=text(args, "member")),
+        "Org",
+    )
+
+
+def _org_self_action(verb: str, summary: str, run: Callable[..., Done]) -> Action:
+    """``org.VERB`` at ``/orgs/{id}/VERB`` without fields: ``run(actor, org=)``."""
+    return Action(
+        f"org.{verb}",
+        "post",
+        f"/orgs/{{id}}/{verb}",
+        summary,
+        (),
+        lambda actor, args: run(actor, org=text(args, "id")),
+        "Org",
+    )
 
 
 def _profile_set(actor: Actor, args: Args) -> Done:
@@ -459,6 +513,7 @@ ACTIONS: Final[tuple[Action, ...]] = (
             Field("tags", list, "The new tags."),
             *_LISTING_FIELDS,
             Field("status", str, "active, reserved, done or withdrawn."),
+            Field("no_org", bool, "No longer on behalf of an org."),
         ),
         _listing_edit,
         "Listing",
@@ -509,6 +564,66 @@ ACTIONS: Final[tuple[Action, ...]] = (
         ),
         _profile_set,
         "Profile",
+    ),
+    Action(
+        "org.new",
+        "post",
+        "/orgs",
+        "Create an organization; you are its first member and admin.",
+        (
+            Field("name", str, "Its name (1 to 64 characters).", True, {"maxLength": 64}),
+            *_ORG_FIELDS,
+        ),
+        lambda actor, args: orgs.org_new(
+            actor,
+            name=text(args, "name"),
+            description=text(args, "description"),
+            contacts=list(args.get("contacts", [])),
+        ),
+        "Org",
+    ),
+    Action(
+        "org.edit",
+        "post",
+        "/orgs/{id}/edit",
+        "Change an org's name, description or contacts (admins; the last edit wins).",
+        (
+            Field("name", str, "A new name.", schema={"maxLength": 64}),
+            *_ORG_FIELDS,
+            Field("no_contacts", bool, "Remove all its contacts."),
+        ),
+        _org_edit,
+        "Org",
+    ),
+    _org_member_action(
+        "invite",
+        "Invite a participant (admins); they are a member once they join.",
+        orgs.org_invite,
+    ),
+    _org_self_action(
+        "join", "Accept an org's invitation (or ask to join before one).", orgs.org_join
+    ),
+    _org_self_action(
+        "leave", "Leave an org (or decline its invitation); the last admin cannot.", orgs.org_leave
+    ),
+    _org_member_action(
+        "remove",
+        "End a member's membership or invitation (admins); the last admin stays.",
+        orgs.org_remove,
+    ),
+    Action(
+        "org.admin",
+        "post",
+        "/orgs/{id}/admins",
+        "Make a member an admin, or with admin false take it back (admins).",
+        (_MEMBER, Field("admin", bool, "true (default): make an admin; false: take it back.")),
+        lambda actor, args: orgs.org_admin(
+            actor,
+            org=text(args, "id"),
+            member=text(args, "member"),
+            admin=bool(args.get("admin", True)),
+        ),
+        "Org",
     ),
 )
 """Every write action of the API (the CLI's write commands)."""

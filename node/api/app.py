@@ -65,6 +65,8 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/agreements/{id}/blame"): routes.agreement_blame,
     ("get", "/members"): routes.members,
     ("get", "/distribute"): routes.distribute,
+    ("get", "/orgs"): routes.orgs,
+    ("get", "/orgs/{id}"): routes.org,
     ("post", "/web/login"): routes.web_login,
     **{(a.method, a.path): routes.action_handler(a) for a in ACTIONS},
 }

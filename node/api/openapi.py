@@ -265,6 +265,9 @@ _READS: Final[tuple[Endpoint, ...]] = (
             Param("geohash", _STR, "A geohash prefix."),
             Param("author", _STR, "Only this participant's (a peer id)."),
             Param(
+                "org", _STR, "Only the listings that count for this org (id, 6+ hex digits, name)."
+            ),
+            Param(
                 "status",
                 {"enum": ["active", "reserved", "done", "withdrawn", "expired"]},
                 "The status shown now (active: not expired).",
@@ -276,8 +279,8 @@ _READS: Final[tuple[Endpoint, ...]] = (
     Endpoint(
         "get",
         "/listings/{id}",
-        "One listing with its current fields.",
-        "Listing",
+        "One listing with its current fields and the reviews of deals made through it.",
+        "ListingDetail",
         (Param("id", _STR, "The listing's id or a unique prefix (hex).", "path"),),
         (400, 404, 409),
     ),
@@ -313,8 +316,25 @@ _READS: Final[tuple[Endpoint, ...]] = (
         (
             Param("amount", _STR, "The amount to share, e.g. 1000 or 99.95."),
             Param("currency", _STR, "ISO 4217 code, e.g. EUR."),
+            Param("org", _STR, "Only among this org's members (id, 6+ hex digits, or name)."),
         ),
-        (400,),
+        (400, 404, 409),
+    ),
+    Endpoint(
+        "get",
+        "/orgs",
+        "Every organization known here (or one participant's), by name.",
+        "OrgList",
+        (Param("member", _STR, "Only the orgs this participant is a member of (id or name)."),),
+        (400, 404),
+    ),
+    Endpoint(
+        "get",
+        "/orgs/{id}",
+        "One organization with its members, their utility and its listings.",
+        "OrgDetail",
+        (Param("id", _STR, "The org: its id, 6+ hex digits of it, or its name.", "path"),),
+        (400, 404),
     ),
     Endpoint(
         "post",
@@ -390,6 +410,26 @@ def _page(item: str) -> dict[str, Any]:
 _MONEY = {"type": "object", "additionalProperties": _STR, "description": '{"EUR": "100.00"}'}
 _NULL_STR = {"type": ["string", "null"]}
 _TIME = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC, milliseconds"}
+_REVIEW = {
+    "type": "object",
+    "required": [
+        "commitment",
+        "id",
+        "listing",
+        "pledge",
+        "rating",
+        "reviewer",
+        "subject",
+        "text",
+        "time",
+    ],
+    "properties": {
+        **{k: _STR for k in ("id", "reviewer", "subject", "listing", "pledge", "commitment")},
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "text": _STR,
+        "time": _TIME,
+    },
+}
 _IDEA = {
     "id": _STR,
     "title": _STR,
@@ -539,9 +579,49 @@ _APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "created": _TIME,
             "version": _STR,
             "edits": _INT,
+            "org": _NULL_STR,
+            "org_name": _NULL_STR,
         }
     ),
+    "ListingDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Listing"},
+            _object({"reviews": {"type": "array", "items": _REVIEW}}),
+        ]
+    },
     "ListingPage": _page("Listing"),
+    "Org": _object(
+        {
+            "id": _STR,
+            "name": _STR,
+            "description": _STR,
+            "contacts": {"type": "array", "items": _object({"type": _STR, "value": _STR})},
+            "creator": _STR,
+            "created": _TIME,
+            "version": _STR,
+            "members": {
+                "type": "array",
+                "items": _object({"member": _STR, "admin": _BOOL, "since": _TIME}),
+            },
+            "invited": {"type": "array", "items": _object({"member": _STR})},
+            "asking": {"type": "array", "items": _object({"member": _STR})},
+        }
+    ),
+    "OrgList": _object({"items": {"type": "array", "items": {"$ref": "#/components/schemas/Org"}}}),
+    "OrgDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Org"},
+            _object(
+                {
+                    "listings": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Listing"},
+                    }
+                }
+            ),
+        ],
+        "description": "members items also carry utility (integer) and utility_percent.",
+    },
     "AgreementText": _object(
         {
             "agreement": _STR,
@@ -670,7 +750,9 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                 "type": "array",
                 "items": _object({"id": _STR, "utility_percent": _STR, "share": _STR}),
             },
-        }
+        },
+        org=_STR,
+        org_name=_STR,
     ),
     "CreatedComment": _object({"id": _STR, "kind": _STR, "idea": _STR}),
     "CreatedRating": _object(

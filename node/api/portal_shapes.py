@@ -15,6 +15,7 @@ from samoorg.crdt.algorithms.listing_match import MAX_QUERY, ListingQuery
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.listings import CATEGORIES, SHOWN_STATUSES, SIDES, Listing
 from samoorg.node.api.errors import ApiError
+from samoorg.node.api.org_shapes import held_org
 from samoorg.node.api.pages import encode_cursor
 from samoorg.node.api.shapes import money_json
 from samoorg.node.api.times import Instant, instant
@@ -35,6 +36,7 @@ SEARCH_PARAMS: Final = (
     "max_price",
     "geohash",
     "author",
+    "org",
     "status",
 )
 """The query parameters of ``GET /listings`` (and ``samoorg listing search``)."""
@@ -54,8 +56,12 @@ def _minor(params: Mapping[str, str], name: str) -> int | None:
     return int(text)
 
 
-def listing_query(params: Mapping[str, str], now: int) -> ListingQuery:
-    """The search that ``params`` ask for; ``invalid_parameter`` for a bad value."""
+def listing_query(params: Mapping[str, str], now: int, views: Views) -> ListingQuery:
+    """The search that ``params`` ask for; ``invalid_parameter`` for a bad value.
+
+    ``org`` (an id, 6+ hex digits of it, or a name) keeps the listings that
+    count for the org (§8.14), with the org's memberships from ``views``.
+    """
     side, status = params.get("side"), params.get("status")
     if side is not None and side not in SIDES:
         raise _bad(f"expected side one of {', '.join(SIDES)}, found {side[:40]!r}")
@@ -73,6 +79,7 @@ def listing_query(params: Mapping[str, str], now: int) -> ListingQuery:
         key = parse_peer_id(author) if author is not None else None
     except BadIdentifier as exc:
         raise _bad(str(exc)) from None
+    org = held_org(views, params["org"]) if params.get("org") is not None else None
     return ListingQuery(
         text=text,
         side=side,
@@ -82,6 +89,7 @@ def listing_query(params: Mapping[str, str], now: int) -> ListingQuery:
         max_price=high,
         geohash=params.get("geohash"),
         author=key,
+        org=org.id if org is not None else None,
         status=status,
         now=now,
     )
@@ -99,6 +107,8 @@ def held_listing(views: Views, entry: Entry) -> Listing:
 def listing_json(views: Views, listing: Listing, now: int) -> dict[str, Any]:
     """One listing with its current fields and shown status (``listing show --json``)."""
     fields = listing.fields
+    org_id = views.orgs.org_of(listing)
+    org = views.orgs.get(org_id) if org_id is not None else None
     amount = None
     if fields.amount is not None and fields.currency is not None:
         amount = money_json(fields.amount, fields.currency)
@@ -125,7 +135,15 @@ def listing_json(views: Views, listing: Listing, now: int) -> dict[str, Any]:
         "created": Instant(listing.created),
         "version": listing.version.hex(),
         "edits": listing.edits,
+        "org": org.id.hex() if org is not None else None,
+        "org_name": org.fields.name if org is not None else None,
     }
+
+
+def listing_detail_json(views: Views, listing: Listing, now: int) -> dict[str, Any]:
+    """``listing show --json``: the listing and the reviews of deals made through it."""
+    reviews = [r for r in views.reviews.reviews() if r.listing == listing.id]
+    return {**listing_json(views, listing, now), "reviews": [review_json(r) for r in reviews]}
 
 
 def review_json(review: Review) -> dict[str, Any]:

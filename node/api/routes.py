@@ -374,7 +374,7 @@ async def listings(request: Request) -> Response:
     from samoorg.node.api import portal_shapes
 
     ctx = _ctx(request)
-    query = portal_shapes.listing_query(request.query_params, now_ms())
+    query = portal_shapes.listing_query(request.query_params, now_ms(), ctx.live.views)
     page = page_request(request.query_params)
     items, cursor = portal_shapes.search_page(
         ctx.store, ctx.live.views, query, page.position or 0, page.limit
@@ -391,7 +391,7 @@ async def listing(request: Request) -> Response:
     entry = _entry(ctx, request.path_params["id"], LISTING)
     views = ctx.live.views
     held = portal_shapes.held_listing(views, entry)
-    return _json(request, portal_shapes.listing_json(views, held, now_ms()))
+    return _json(request, portal_shapes.listing_detail_json(views, held, now_ms()))
 
 
 async def poll(request: Request) -> Response:
@@ -618,4 +618,31 @@ async def distribute(request: Request) -> Response:
         raise ApiError("invalid_parameter", "expected amount and currency (e.g. 1000 and EUR)")
     total = Amount.parse(amount, currency)
     social = ctx.live.social(ctx.me)
-    return _json(request, shapes.distribute_json(social, total))
+    org = query.get("org")
+    if org is None:
+        return _json(request, shapes.distribute_json(social, total))
+    from samoorg.node.api.org_shapes import org_distribute_json
+
+    return _json(request, org_distribute_json(ctx.live.views, social, org, total))
+
+
+async def orgs(request: Request) -> Response:
+    """``GET /orgs``: ``samoorg org list --json`` (``member=`` only that participant's)."""
+    from samoorg.node.api.org_shapes import org_json
+
+    ctx = _ctx(request)
+    member = _member(ctx, request.query_params.get("member"))
+    views = ctx.live.views
+    held = views.orgs.orgs() if member is None else views.orgs.of_member(member)
+    return _json(request, {"items": [org_json(org) for org in held]})
+
+
+async def org(request: Request) -> Response:
+    """``GET /orgs/{id}``: as ``samoorg org show ORG --json`` (id, 6+ hex digits, or name)."""
+    from samoorg.node.api.org_shapes import held_org, org_detail_json
+
+    ctx = _ctx(request)
+    views = ctx.live.views
+    held = held_org(views, request.path_params["id"])
+    social = ctx.live.social(ctx.me)
+    return _json(request, org_detail_json(views, social, held, now_ms()))

@@ -624,21 +624,43 @@ def profile_json(views: Views, key: bytes) -> dict[str, Any]:
     }
 
 
-def distribute_json(social: SocialViews, total: Amount) -> dict[str, Any]:
-    """``samoorg distribute --json``: ``total`` split by utility (largest remainder, exact)."""
-    from samoorg.crdt.algorithms.shares import distribute
+def distribute_json(
+    social: SocialViews, total: Amount, among: Iterable[bytes] | None = None
+) -> dict[str, Any]:
+    """``samoorg distribute --json``: ``total`` split by utility (largest remainder, exact).
 
-    shares = distribute(total, social.utility.utility)
+    ``among`` (an org's members, ``distribute --org``) limits the split to those
+    participants, each weighted by their utility in the trust list (0 outside
+    it); ``utility_percent`` is then each one's part of their summed utility.
+    """
+    from samoorg.crdt.algorithms.shares import distribute
+    from samoorg.crdt.framework.errors import RuleViolation
+
+    utility = social.utility.utility
+    rows = utility_rows(social)
+    if among is None:
+        weights = dict(utility)
+        shown = [(parse_peer_id(r["id"]), r["utility_percent"]) for r in rows]
+    else:
+        wanted = set(among)
+        weights = {key: utility.get(key, 0) for key in wanted}
+        whole = sum(weights.values())
+        if whole == 0:
+            raise RuleViolation(
+                "nothing to distribute by: no member of the org has any utility in your "
+                "trust list yet (members get utility when other members rate them)"
+            )
+        ranked = [parse_peer_id(r["id"]) for r in rows]
+        ordered = [k for k in ranked if k in wanted]
+        ordered += sorted(wanted - set(ordered), key=peer_id)
+        shown = [(key, percent(weights[key], whole)) for key in ordered]
+    shares = distribute(total, weights)
     return {
         "amount": total.format(),
         "currency": total.currency,
         "shares": [
-            {
-                "id": row["id"],
-                "utility_percent": row["utility_percent"],
-                "share": shares[parse_peer_id(row["id"])].format(),
-            }
-            for row in utility_rows(social)
+            {"id": peer_id(key), "utility_percent": part, "share": shares[key].format()}
+            for key, part in shown
         ],
     }
 
