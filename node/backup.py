@@ -9,6 +9,7 @@ new device of the same identity (``docs/protocol.md`` §8.11).
 
     MAGIC ("samoorg-backup/1\\n")
     u32 big-endian n, then n bytes: the manifest (JSON, at most 64 KiB)
+    32 bytes: SHA-256 of the manifest
     the parts, in the manifest's order, each exactly its size
 
 The manifest is ``{"format", "identity", "device", "head", "created",
@@ -245,6 +246,7 @@ def write_backup(
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(MAGIC + struct.pack(">I", len(encoded)) + encoded)
+            out.write(hashlib.sha256(encoded).digest())
             out.write(key_file)
             for path in (store, peers):
                 with path.open("rb") as part:
@@ -288,15 +290,18 @@ def _manifest(f: IO[bytes], path: Path, size: int) -> tuple[dict[str, Any], int]
     if length > MAX_MANIFEST or length > size:
         raise _bad(path, f"expected a manifest of at most {MAX_MANIFEST} bytes, found {length}")
     raw = f.read(length)
-    if len(raw) != length:
+    digest = f.read(32)
+    if len(raw) != length or len(digest) != 32:
         raise _bad(path, "it is truncated (inside its manifest)")
+    if hashlib.sha256(raw).digest() != digest:
+        raise _bad(path, "its manifest is damaged (SHA-256 differs)")
     try:
         manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise _bad(path, "its manifest is not JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _bad(path, f"expected format {FORMAT!r} in its manifest")
-    return manifest, len(head) + length
+    return manifest, len(head) + length + 32
 
 
 def _parts(manifest: dict[str, Any], path: Path, start: int, size: int) -> dict[str, Part]:
@@ -332,10 +337,11 @@ def read_backup(path: Path) -> Backup:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise BackupError(f"cannot read backup {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _bad(path, "it is not a regular file")
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise _bad(path, "it is not a regular file")
         manifest, start = _manifest(f, path, info.st_size)
         parts = _parts(manifest, path, start, info.st_size)
         identity = _hex_key(manifest.get("identity"), path, "identity")
