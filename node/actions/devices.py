@@ -86,6 +86,8 @@ def revoke(actor: Actor, *, device: str, from_seq: int | None = None) -> Done:
     """Revoke another device of our identity from ``from_seq`` (default: after what we hold)."""
     from samoorg.crdt.kinds.devices import DEVICE_REVOKE, MAX_SEQ, DevicesState, revoke_body
 
+    if from_seq is not None and not 1 <= from_seq <= MAX_SEQ:
+        raise MalformedInput(f"expected from_seq between 1 and {MAX_SEQ}, found {from_seq}")
     key = actor.member(device)
     me = actor.me
     devices = actor.views.domain(DevicesState).view()
@@ -93,8 +95,6 @@ def revoke(actor: Actor, *, device: str, from_seq: int | None = None) -> Done:
         raise RuleViolation("a device is revoked from another device of yours, not itself")
     if devices.identity(key) != devices.identity(me):
         raise RuleViolation(f"{peer_id(key)} is not a device of your identity")
-    if from_seq is not None and not 1 <= from_seq <= MAX_SEQ:
-        raise MalformedInput(f"expected from_seq between 1 and {MAX_SEQ}, found {from_seq}")
     if from_seq is None:
         head = actor.store.head(key)
         from_seq = (head.seq if head is not None else 0) + 1
