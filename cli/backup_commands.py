@@ -129,7 +129,8 @@ def restore(
             "this will be void (if it still writes, its feed forks)",
             abort=True,
         )
-    if where.key_file.exists():
+    finishing = where.key_file.exists()
+    if finishing:
         pending = pending_device(where)
         if pending is None:
             raise HomeError(f"{where.path} already holds an identity ({where.key_file})")
@@ -148,6 +149,8 @@ def restore(
         "state": "pending",
     }
     lines = [f"restored the backup of {shape['backed_up']} as the new device {shape['device']}"]
+    if finishing:
+        lines[0] = f"finishing the restore of the backup of {shape['backed_up']} on this device"
     if code is not None and join is not None:
         from samoorg.cli.device_commands import join_identity
 
