@@ -99,7 +99,7 @@ def restore(
     as_json: JsonFlag = False,
 ) -> None:
     """Make this machine a new device of a backed-up identity (it never writes the old feed)."""
-    from samoorg.node.backup import BackupError, pending_device, read_backup
+    from samoorg.node.backup import BackupError, pending_key, read_backup
     from samoorg.node.errors import HomeError
     from samoorg.node.home import resolve_home
     from samoorg.node.keystore import env_passphrase
@@ -131,7 +131,7 @@ def restore(
         )
     finishing = where.key_file.exists()
     if finishing:
-        pending = pending_device(where)
+        pending = pending_key(where)
         if pending is None:
             raise HomeError(f"{where.path} already holds an identity ({where.key_file})")
         if pending != loaded.device:

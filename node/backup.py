@@ -123,8 +123,9 @@ def pending_path(home: Home) -> Path:
     return home.path / PENDING_FILE
 
 
-def pending_device(home: Home) -> bytes | None:
-    """The backed-up device key of ``home``'s unfinished restore, or ``None``."""
+def pending_key(home: Home, name: str = "device") -> bytes | None:
+    """A key of ``home``'s unfinished restore (``device``: the backed-up one, or its
+    ``identity``), or ``None`` when no restore is unfinished."""
     from samoorg.node.regular_file import read_regular_file
 
     try:
@@ -132,11 +133,9 @@ def pending_device(home: Home) -> bytes | None:
     except FileNotFoundError:
         return None
     try:
-        data = json.loads(raw)
-        device = bytes.fromhex(data["device"])
+        return bytes.fromhex(json.loads(raw)[name])
     except (ValueError, KeyError, TypeError):
-        return b""  # damaged: still unfinished (and no backup matches it)
-    return device
+        return b""  # damaged: still unfinished (and no backup or code matches it)
 
 
 def refuse_while_restoring(home: Home) -> None:

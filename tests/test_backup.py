@@ -246,3 +246,32 @@ def test_a_backup_whose_hashes_match_but_whose_parts_are_hostile_is_refused(
         bad.write_bytes(data)
         message = restore_refused(cli, tmp_path, bad)
         assert expected in message, (what, message)
+
+
+def test_a_sealed_key_stays_sealed_in_the_backup_and_opens_once_for_a_lost_original(
+    tmp_path: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAMOORG_PASSPHRASE", "correct horse")
+    homes = Homes(cli, tmp_path, "ana", "friend")
+    homes.run("ana", "idea", "post", "one")
+    file, shown = backed_up(homes, "ana")
+    key = json.loads((tmp_path / "ana" / "identity.key").read_bytes())
+    assert key["protection"] == "argon2id-secretbox"
+    assert key["ciphertext"].encode() in file.read_bytes()
+    homes.run("ana2", "restore", str(file))  # the new key is sealed with the same passphrase
+    monkeypatch.setenv("SAMOORG_PASSPHRASE", "wrong")
+    wrong = cli(tmp_path / "ana2", "restore", str(file), "--original-lost", "--yes")
+    assert (wrong.code, wrong.err.count("\n")) == (1, 1)
+    assert "wrong passphrase" in wrong.err
+    assert homes.count("ana2") == homes.count("ana")  # nothing signed
+    monkeypatch.setenv("SAMOORG_PASSPHRASE", "correct horse")
+    # A code of another identity does not finish this restore, through any path.
+    other = homes.json("friend", "device", "add")["code"]
+    refused = homes.refused("ana2", "restore", str(file), "--join", other)
+    assert "for identity " + homes.ids["friend"] in refused
+    done = homes.json("ana2", "restore", str(file), "--original-lost", "--yes")
+    assert (done["state"], done["revoked_from"]) == ("revoked_original", shown["head"] + 2)
+    assert json.loads((tmp_path / "ana2" / "identity.key").read_bytes())["protection"] == (
+        "argon2id-secretbox"
+    )
+    assert not list((tmp_path / "ana2").glob("*backed-up*"))

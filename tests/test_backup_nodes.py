@@ -86,6 +86,11 @@ def test_a_restored_home_joins_through_the_daemons(tmp_path: Path) -> None:
         early = phone.api.post_json("/ideas", {"title": "too early"})
         assert (early.status, early.json()["error"]) == (409, "rule_violation")
         assert early.json()["message"].startswith("this home was restored from a backup")
+        run_cli(tmp_path / "other", "init")
+        foreign = json.loads(run_cli(tmp_path / "other", "device", "add", "--json").stdout)
+        wrong = phone.api.post_json("/devices/accept", {"code": foreign["code"]})
+        assert (wrong.status, wrong.json()["error"]) == (409, "rule_violation")
+        assert "restored from a backup of identity" in wrong.json()["message"]
         code = laptop.cli_json("device", "add")["code"]  # through the laptop's daemon
         joined = run_cli(phone.home, "restore", str(file), "--join", code)  # through the phone's
         assert "joined identity" in joined.stdout

@@ -55,7 +55,7 @@ def add(actor: Actor, *, addrs: Sequence[str] | None = None) -> Done:
 def accept(actor: Actor, *, code: str) -> Done:
     """Join the identity of ``code`` as a new device: our first entry accepts its add."""
     from samoorg.crdt.kinds.devices import DEVICE_ACCEPT, accept_body
-    from samoorg.node.backup import finish_restore
+    from samoorg.node.backup import finish_restore, pending_key
     from samoorg.node.peerbook import PeerBook
     from samoorg.protocol.device_code import parse_device_code, sign_device_acceptance
 
@@ -65,6 +65,12 @@ def accept(actor: Actor, *, code: str) -> Done:
     me = actor.me
     if me in (parsed.device, parsed.identity):
         raise RuleViolation("this device code was made here: use it on the new device")
+    restored = pending_key(actor.home, "identity")
+    if restored is not None and parsed.identity != restored:
+        raise RuleViolation(
+            f"this home was restored from a backup of identity {peer_id(restored)}: "
+            "join it with a device code of that identity"
+        )
     entry = actor.writer(restoring=True).write(
         DEVICE_ACCEPT,
         accept_body(parsed.add, sign_device_acceptance(parsed.secret, parsed.add, me)),
