@@ -156,9 +156,9 @@ def restore(
 
         if not as_json:
             typer.echo(lines[0])
-        join_identity(ctx, join)
+        accepted = join_identity(ctx, join, quiet=as_json)
         if as_json:
-            print_json({**shape, "state": "joined"})
+            print_json({**shape, "state": "joined", "accept": accepted["accept"]})
         return
     if original_lost:
         lines.append(_replace_lost(state, loaded, shape))

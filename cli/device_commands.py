@@ -100,15 +100,21 @@ def device_revoke(
     )
 
 
-def join_identity(ctx: typer.Context, code_text: str) -> None:
-    """``init --join-identity`` (and ``restore --join``): our first entry accepts the code's add."""
+def join_identity(ctx: typer.Context, code_text: str, *, quiet: bool = False) -> dict[str, Any]:
+    """``init --join-identity`` (and ``restore --join``): our first entry accepts the code's add.
+
+    Returns the action's shape (``quiet``: without printing the line that says so).
+    """
     done = act(session(ctx), "device.accept", {"code": code_text})
     print_notes(done)
     shape = done.shape
+    if quiet:
+        return shape
     typer.echo(
         f"joined identity {shape['identity']} as a new device (entry {shape['accept'][:12]}); "
         "sync with the device that added you to complete it"
     )
+    return shape
 
 
 def register(app: typer.Typer) -> None:

@@ -84,6 +84,10 @@ def test_a_restored_home_writes_nothing_until_it_joins_with_the_originals_code(
     assert wrong.code == 1
     assert "for identity " + homes.ids["friend"] in wrong.err
     assert not (tmp_path / "tablet").exists()
+    second = homes.json("laptop", "device", "add")["code"]
+    tablet = homes.json("tablet", "restore", str(file), "--join", second)
+    assert (tablet["state"], tablet["identity"]) == ("joined", homes.ids["laptop"])
+    assert len(tablet["accept"]) == 64
 
 
 def test_an_original_declared_lost_is_revoked_after_adding_the_new_device(
