@@ -279,3 +279,26 @@ def test_a_sealed_key_stays_sealed_in_the_backup_and_opens_once_for_a_lost_origi
         "argon2id-secretbox"
     )
     assert not list((tmp_path / "ana2").glob("*backed-up*"))
+
+
+def test_an_original_that_was_not_lost_after_all_forks_and_the_fork_policy_applies(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """The residual risk the guide states: the add takes a seq the living original also signed."""
+    from samoorg.crdt.kinds.devices import DevicesState
+
+    homes = Homes(cli, tmp_path, "alice", "bob")
+    invite(homes, "alice", "bob")
+    homes.sync("alice", "bob")
+    file, shown = backed_up(homes, "bob")
+    homes.run("bob", "idea", "post", "bob is alive")  # signs head + 1 before hearing of the add
+    homes.json("bob2", "restore", str(file), "--original-lost", "--yes")
+    homes.ids["bob2"] = json.loads(cli(tmp_path / "bob2", "whoami", "--json").out)["id"]
+    assert exchange(homes, "bob", "alice") == 0
+    assert exchange(homes, "bob2", "alice") == 1  # the fork is found here
+    views = homes.views("alice")
+    bob, bob2 = parse_peer_id(homes.ids["bob"]), parse_peer_id(homes.ids["bob2"])
+    assert views.index.cuts == {bob: shown["head"] + 1}
+    assert views.domain(DevicesState).view().identity(bob2) == bob2  # the add is void
+    rows = {m["id"]: m["distance"] for m in homes.items("alice", "trust", "list")}
+    assert rows[homes.ids["bob"]] is not None  # bob's earlier entries stay valid
