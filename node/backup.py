@@ -482,6 +482,7 @@ def backed_up_signer(
     from samoorg.node.keystore import load_signer
 
     path = home.path / ".backed-up-identity.key"
+    path.unlink(missing_ok=True)  # left by a process killed while it held it open
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
