@@ -4,19 +4,20 @@
 ``samoorg init --join-identity CODE`` on the new machine makes its key's first
 entry the ``device.accept``. ``device list`` shows the devices of our
 identity, ``device revoke`` voids another device's entries from a seq on.
+The writes are actions (:mod:`samoorg.node.actions.devices`), run through the
+daemon when one runs; ``device list`` reads ``GET /api/v1/devices`` then.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from samoorg.cli.community import actor, load_views
+from samoorg.cli.community import act, load_views, print_notes
 from samoorg.cli.context import session
 from samoorg.cli.output import print_json
-from samoorg.crdt.framework.errors import RuleViolation
-from samoorg.protocol.ids import peer_id
+from samoorg.crdt.kinds.devices import MAX_SEQ
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -33,28 +34,16 @@ def device_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Record a new device's one-time key and print its code; use it once, privately."""
-    from samoorg.crdt.kinds.devices import DEVICE_ADD, DevicesState, add_body
-    from samoorg.node.daemon_state import advertised_addrs
-    from samoorg.protocol.device_code import DeviceCode, device_one_time_key
-    from samoorg.protocol.invite_code import new_secret
-
-    state = session(ctx)
-    secret = new_secret()
-    entry = actor(state).write(DEVICE_ADD, add_body(device_one_time_key(secret)))
-    identity = load_views(state).domain(DevicesState).view().identity(entry.author)
-    code = DeviceCode(
-        identity=identity,
-        device=entry.author,
-        add=entry.id,
-        secret=secret,
-        addrs=tuple(addr or advertised_addrs(state.home)),
-    ).format()
+    body: dict[str, Any] = {"addrs": addr} if addr else {}
+    done = act(session(ctx), "device.add", body)
+    print_notes(done)
     if as_json:
-        print_json({"add": entry.id.hex(), "code": code})
+        print_json(done.shape)
         return
-    typer.echo(code)
+    typer.echo(done.shape["code"])
     typer.echo(
-        "on the new device run: samoorg init --join-identity CODE, then sync the two "
+        "on the new device run: samoorg init --join-identity CODE (or, on a machine restored "
+        "from a backup, samoorg restore FILE --join CODE), then sync the two "
         "(a daemon on both, or 'samoorg sync'). The code is shown only once.",
         err=True,
     )
@@ -63,28 +52,18 @@ def device_add(
 @device_app.command("list")
 def device_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """The devices of your identity, and which are revoked from which entry on."""
-    from samoorg.crdt.kinds.devices import DevicesState
+    from samoorg.node.actions.devices import devices_shape
 
     state = session(ctx)
-    me = state.public_key()
-    views = load_views(state)
-    devices = views.domain(DevicesState).view()
-    identity = devices.identity(me)
-    revoked = views.revoked()
-    rows = [
-        {
-            "id": peer_id(key),
-            "founder": key == identity,
-            "this": key == me,
-            "revoked_from": revoked.get(key),
-        }
-        for key in devices.devices(identity)
-    ]
+    shape: dict[str, Any] = state.ask(
+        lambda daemon: daemon.get("/devices"),
+        lambda: devices_shape(load_views(state), state.public_key()),
+    )
     if as_json:
-        print_json({"identity": peer_id(identity), "devices": rows})
+        print_json(shape)
         return
-    typer.echo(f"identity {peer_id(identity)}")
-    for row in rows:
+    typer.echo(f"identity {shape['identity']}")
+    for row in shape["devices"]:
         notes = [n for n, on in (("founder", row["founder"]), ("this device", row["this"])) if on]
         if row["revoked_from"] is not None:
             notes.append(f"revoked from entry {row['revoked_from']}")
@@ -100,53 +79,42 @@ def device_revoke(
         typer.Option(
             "--from-seq",
             min=1,
+            max=MAX_SEQ,
             help="First entry of that device to void (default: the one after what we hold).",
         ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke another device of yours: every view ignores its entries from --from-seq on."""
-    from samoorg.crdt.kinds.devices import DEVICE_REVOKE, DevicesState, revoke_body
-
-    state = session(ctx)
-    key = state.resolve_member(ident)
-    me = state.public_key()
-    devices = load_views(state).domain(DevicesState).view()
-    if key == me:
-        raise RuleViolation("a device is revoked from another device of yours, not itself")
-    if devices.identity(key) != devices.identity(me):
-        raise RuleViolation(f"{peer_id(key)} is not a device of your identity")
-    if from_seq is None:
-        head = state.store().head(key)
-        from_seq = (head.seq if head is not None else 0) + 1
-    entry = actor(state).write(DEVICE_REVOKE, revoke_body(key, from_seq))
+    body: dict[str, Any] = {"device": ident}
+    if from_seq is not None:
+        body["from_seq"] = from_seq
+    done = act(session(ctx), "device.revoke", body)
+    print_notes(done)
+    shape = done.shape
     if as_json:
-        print_json({"revocation": entry.id.hex(), "device": peer_id(key), "from": from_seq})
+        print_json(shape)
         return
-    typer.echo(f"revoked {peer_id(key)} from entry {from_seq} (entry {entry.id.hex()[:12]})")
-
-
-def join_identity(ctx: typer.Context, code_text: str) -> None:
-    """``init --join-identity``: the new key's first entry accepts the code's add."""
-    from samoorg.crdt.kinds.devices import DEVICE_ACCEPT, accept_body
-    from samoorg.node.peerbook import PeerBook
-    from samoorg.protocol.device_code import parse_device_code, sign_device_acceptance
-
-    state = session(ctx)
-    code = parse_device_code(code_text)
-    me = state.public_key()
-    entry = actor(state).write(
-        DEVICE_ACCEPT,
-        accept_body(code.add, sign_device_acceptance(code.secret, code.add, me)),
-    )
-    with PeerBook.open(state.home) as book:
-        book.follow([code.device, code.identity])
-        if code.addrs:
-            book.add(code.device, code.addrs, "invite")
     typer.echo(
-        f"joined identity {peer_id(code.identity)} as a new device (entry {entry.id.hex()[:12]}); "
+        f"revoked {shape['device']} from entry {shape['from']} (entry {shape['revocation'][:12]})"
+    )
+
+
+def join_identity(ctx: typer.Context, code_text: str, *, quiet: bool = False) -> dict[str, Any]:
+    """``init --join-identity`` (and ``restore --join``): our first entry accepts the code's add.
+
+    Returns the action's shape (``quiet``: without printing the line that says so).
+    """
+    done = act(session(ctx), "device.accept", {"code": code_text})
+    print_notes(done)
+    shape = done.shape
+    if quiet:
+        return shape
+    typer.echo(
+        f"joined identity {shape['identity']} as a new device (entry {shape['accept'][:12]}); "
         "sync with the device that added you to complete it"
     )
+    return shape
 
 
 def register(app: typer.Typer) -> None:

@@ -31,6 +31,8 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "export",
         "import",
         "device",
+        "backup",
+        "restore",
     ),
     "People": ("profile", "name"),
     "Trust": ("invite", "trust"),

@@ -105,6 +105,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "agreement_commands": ("agreement", "members"),
     "inbox_commands": ("inbox",),
     "device_commands": ("device",),
+    "backup_commands": ("backup", "restore"),
     "name_commands": ("name",),
     "profile_commands": ("profile",),
     "portal_commands": ("listing", "review"),

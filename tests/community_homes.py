@@ -110,3 +110,21 @@ class Homes:
         """``samoorg log --invalid --json`` as ``{entry id: reason}``."""
         rows = self.items(name, "log", "--invalid")
         return {row["id"]: row["invalid"] for row in rows}
+
+
+def backed_up(homes: Homes, name: str) -> tuple[Path, dict[str, Any]]:
+    """``name`` writes its backup to ``ROOT/NAME.backup``: the file and the ``--json`` answer."""
+    file = homes.root / f"{name}.backup"
+    return file, homes.json(name, "backup", str(file))
+
+
+def restore_refused(cli: CliRunner, root: Path, file: Path) -> str:
+    """A restore of ``file`` that must be refused: exit 1, one line, no home, no leftovers."""
+    before = sorted(p.name for p in root.iterdir())
+    result = cli(root / "restored", "restore", str(file))
+    assert result.code == 1, f"expected exit 1, got {result.code}: {result.err}"
+    assert result.err.count("\n") == 1, result.err
+    assert result.err.startswith("error: ")
+    assert not (root / "restored").exists()
+    assert sorted(p.name for p in root.iterdir()) == before, "a refused restore left files"
+    return result.err[len("error: ") :].strip()

@@ -130,6 +130,16 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     _checked(document, "get", "/orgs", api.get("/orgs"))
     last = api.post_json("/orgs/guild/leave", {})
     assert (last.status, last.json()["error"]) == (409, "rule_violation"), last.body
+    added = write("post", "/devices", {"addrs": ["/ip4/127.0.0.1/tcp/1"]})
+    tablet = tmp_path / "tablet"
+    run_cli(tablet, "init", "--join-identity", added["code"])
+    run_cli(tablet, "export", str(tmp_path / "tablet.bundle"))
+    run_cli(api_node.home, "--offline", "import", str(tmp_path / "tablet.bundle"))
+    tablet_id = json.loads(run_cli(tablet, "whoami", "--json").stdout)["id"]
+    revoked = write("post", "/devices/revoke", {"device": tablet_id, "from_seq": 3})
+    assert (revoked["device"], revoked["from"]) == (tablet_id, 3)
+    listed = _checked(document, "get", "/devices", api.get("/devices"))
+    assert [(d["id"], d["revoked_from"]) for d in listed["devices"]][1:] == [(tablet_id, 3)]
     login = api.post_json("/web/login", {})  # not a record: a one-time link of the organizer
     assert _checked(document, "post", "/web/login", login)["expires_in"] > 0
     done.add(("post", "/web/login"))
@@ -140,6 +150,8 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
         if method != "get"
     }
     missing = writes - done - {("post", "/pledges/{id}/fulfil"), ("post", "/pledges/{id}/forgive")}
+    # A device's acceptance is its first entry: tests/test_backup_nodes.py joins through a daemon.
+    missing -= {("post", "/devices/accept")}
     # The portal's and the web organizer's writes have their own tests.
     assert {p for _, p in missing if not p.startswith(("/listings", "/reviews", "/web/"))} == set()
 
@@ -171,6 +183,17 @@ def test_refused_writes_have_stable_names_and_store_nothing(api_node: ApiNode) -
         (f"/ideas/{idea}/comments", {"text": "x", "more": 1}, 422, "invalid_body"),
         (f"/ideas/{idea}/comments", b"not json", 400, "bad_json"),
         ("/agreements", {"title": "t", "text": "  "}, 409, "rule_violation"),
+        ("/devices", {"addrs": "/ip4/127.0.0.1/tcp/1"}, 422, "invalid_body"),
+        ("/devices", {"addrs": [1]}, 422, "invalid_body"),
+        ("/devices/revoke", {"device": me}, 409, "rule_violation"),
+        ("/devices/revoke", {"device": "zz"}, 400, "bad_identifier"),
+        ("/devices/revoke", {"device": me, "from_seq": 0}, 400, "malformed_input"),
+        ("/devices/revoke", {"device": me, "from_seq": 2**70}, 400, "malformed_input"),
+        ("/devices/revoke", {"device": me, "from_seq": "1"}, 422, "invalid_body"),
+        ("/devices/revoke", {}, 422, "invalid_body"),
+        ("/devices/accept", {"code": "garbage"}, 400, "bad_invite_code"),
+        ("/devices/accept", {"code": "samoorg-device:" + "x" * 5000}, 400, "malformed_input"),
+        ("/devices/accept", {"code": 5}, 422, "invalid_body"),
     ]
     for path, body, status, name in cases:
         if isinstance(body, bytes):
@@ -181,6 +204,12 @@ def test_refused_writes_have_stable_names_and_store_nothing(api_node: ApiNode) -
             answer = api.post_json(path, body)
         assert (answer.status, answer.json()["error"]) == (status, name), (path, answer.body)
         assert "\n" not in answer.json()["message"]
+    for path in ("/devices", "/devices/revoke", "/devices/accept"):
+        body = {"device": me} if path.endswith("revoke") else {}
+        assert api.post_json(path, body, auth=False).status == 401
+        foreign = api.post_json(path, body, headers={"Origin": "http://evil.example"})
+        assert (foreign.status, foreign.json()["error"]) == (403, "forbidden_origin")
+    assert api.get("/devices", auth=False).status == 401
     assert _entries(api_node) == before
     cli = run_cli(api_node.home, "rate", idea[:12], "4", check=False)
     refused = api.post_json("/ratings", {"subject": idea[:12], "score": 4}).json()

@@ -288,6 +288,35 @@ def test_orgs_their_listings_and_reads(
         assert (through.code, through.out) == (offline.code, offline.out), args
 
 
+def test_devices_add_revoke_and_list(
+    node: ApiNode, friend: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    added = _same_write(
+        node, cli, monkeypatch, lambda _: ("device", "add", "--addr", "/ip4/127.0.0.1/tcp/1")
+    )
+    assert [a["code"].startswith("samoorg-device:") for a in added] == [True, True]
+    code = json.loads(run_cli(node.home, "--offline", "device", "add", "--json").stdout)["code"]
+    tablet = tmp_path / "tablet"
+    run_cli(tablet, "init", "--join-identity", code)
+    run_cli(tablet, "export", str(tmp_path / "tablet.bundle"))
+    run_cli(node.home, "--offline", "import", str(tmp_path / "tablet.bundle"))
+    _caught_up(node)
+    tablet_id = _friend_id(tablet)
+    revoked = _same_write(
+        node, cli, monkeypatch, lambda _: ("device", "revoke", tablet_id, "--from-seq", "5")
+    )
+    assert [r["from"] for r in revoked] == [5, 5]
+    for args in (("device", "list"), ("device", "list", "--json")):
+        offline = _run(node, cli, monkeypatch, True, *args)
+        through = _run(node, cli, monkeypatch, False, *args)
+        assert (through.code, through.out) == (offline.code, offline.out)
+        assert "revoked from entry 5" in offline.out or '"revoked_from": 5' in offline.out
+    me = _friend_id(node.home)
+    _same_refusal(node, cli, monkeypatch, 1, "device", "revoke", me)
+    _same_refusal(node, cli, monkeypatch, 1, "device", "revoke", _friend_id(friend))
+    _same_refusal(node, cli, monkeypatch, 2, "device", "revoke", "zz")
+
+
 def test_a_write_without_an_answer_is_not_repeated_on_the_store(
     node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,7 @@ arguments, check them against the views, sign one or a few records through the
 one write path (:class:`~samoorg.node.writer.Writer`), and answer with the JSON
 shape the CLI's ``--json`` prints. Each such action is a plain function of one
 module per family (:mod:`.trust`, :mod:`.pledges`, :mod:`.appeals`,
-:mod:`.forum`, :mod:`.polls`, :mod:`.agreements`) and is written once:
+:mod:`.forum`, :mod:`.polls`, :mod:`.agreements`, :mod:`.devices`) and is written once:
 
 * **Calling convention.** ``action(actor, *, name=value, ...) -> Done``. The
   first argument is an :class:`Actor` (the home, the store, its views and the
@@ -107,10 +107,19 @@ class Actor:
         """The current views."""
         return self.live.views
 
-    def writer(self) -> Writer:
-        """The one write path for this actor's records."""
+    def writer(self, *, restoring: bool = False) -> Writer:
+        """The one write path for this actor's records.
+
+        Refused (:class:`~samoorg.crdt.framework.errors.RuleViolation`) while the
+        home's restore from a backup is unfinished (:mod:`samoorg.node.backup`),
+        except for the write that finishes it (``restoring``).
+        """
         from samoorg.node.writer import Writer
 
+        if not restoring:
+            from samoorg.node.backup import refuse_while_restoring
+
+            refuse_while_restoring(self.home)
         return Writer(self.store, self.live, self.load_signer())
 
     def write(self, kind: str, body: Mapping[str, dcbor.Value]) -> Entry:

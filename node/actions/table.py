@@ -23,6 +23,7 @@ from samoorg.node.actions import (
     agreements,
     amount,
     appeals,
+    devices,
     forum,
     optional_time,
     orgs,
@@ -228,6 +229,11 @@ def _profile_set(actor: Actor, args: Args) -> Done:
         status=_optional(args, "status"),
         message=_optional(args, "message"),
     )
+
+
+def _device_revoke(actor: Actor, args: Args) -> Done:
+    start = args.get("from_seq")
+    return devices.revoke(actor, device=text(args, "device"), from_seq=start)
 
 
 ACTIONS: Final[tuple[Action, ...]] = (
@@ -624,6 +630,41 @@ ACTIONS: Final[tuple[Action, ...]] = (
             admin=bool(args.get("admin", True)),
         ),
         "Org",
+    ),
+    Action(
+        "device.add",
+        "post",
+        "/devices",
+        "Add a device to your identity; the answer holds its one-time code (shown once).",
+        (Field("addrs", list, "Multiaddrs where the new device can reach this one."),),
+        lambda actor, args: devices.add(actor, addrs=args.get("addrs")),
+        "DeviceAdded",
+    ),
+    Action(
+        "device.accept",
+        "post",
+        "/devices/accept",
+        "Join an identity as a new device: this key's first entry accepts the code's add.",
+        (Field("code", str, "The device code of 'samoorg device add'.", required=True),),
+        lambda actor, args: devices.accept(actor, code=text(args, "code")),
+        "DeviceAccepted",
+    ),
+    Action(
+        "device.revoke",
+        "post",
+        "/devices/revoke",
+        "Revoke another device of your identity: its entries from a seq on are void.",
+        (
+            Field("device", str, "The device's participant id (or a unique part).", True),
+            Field(
+                "from_seq",
+                int,
+                "First void entry of its feed (default: the one after what is held).",
+                schema={"minimum": 1, "maximum": 2**63 - 1},
+            ),
+        ),
+        _device_revoke,
+        "DeviceRevoked",
     ),
 )
 """Every write action of the API (the CLI's write commands)."""

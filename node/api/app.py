@@ -47,6 +47,7 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/profiles/{id}"): routes.profile,
     ("get", "/events"): routes.events,
     ("get", "/openapi.json"): routes.openapi,
+    ("get", "/devices"): routes.devices,
     ("get", "/requests"): routes.requests,
     ("get", "/requests/{id}"): routes.request_detail,
     ("get", "/initiatives"): routes.initiatives,

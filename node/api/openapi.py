@@ -166,6 +166,12 @@ _READS: Final[tuple[Endpoint, ...]] = (
     Endpoint("get", "/openapi.json", "This document.", "Document"),
     Endpoint(
         "get",
+        "/devices",
+        "The devices of your identity, and which are revoked from which entry on.",
+        "Devices",
+    ),
+    Endpoint(
+        "get",
         "/requests",
         "Help requests, oldest first, with what was pledged, committed and fulfilled.",
         "RequestPage",
@@ -688,6 +694,25 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         }
     ),
     "InviteRevoked": _object({"invite": _STR, "revocation": _STR, "state": _STR}),
+    "DeviceAdded": _object({"add": _STR, "code": _STR}),
+    "DeviceAccepted": _object({"accept": _STR, "identity": _STR, "device": _STR}),
+    "DeviceRevoked": _object({"revocation": _STR, "device": _STR, "from": _INT}),
+    "Devices": _object(
+        {
+            "identity": _STR,
+            "devices": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "id": _STR,
+                        "founder": _BOOL,
+                        "this": _BOOL,
+                        "revoked_from": {"type": ["integer", "null"]},
+                    }
+                ),
+            },
+        }
+    ),
     "AgreementHistory": _object(
         {
             "agreement": _STR,

@@ -326,6 +326,14 @@ async def events(request: Request) -> Response:
     )
 
 
+async def devices(request: Request) -> Response:
+    """``GET /devices``: as ``samoorg device list --json``."""
+    from samoorg.node.actions.devices import devices_shape
+
+    ctx = _ctx(request)
+    return _json(request, devices_shape(ctx.live.views, ctx.me))
+
+
 async def openapi(request: Request) -> Response:
     """``GET /openapi.json``: the OpenAPI 3.1 document of this API."""
     from samoorg.node.api.openapi import document
