@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bench.api_bench import _store
 from bench.baseline import report
-from samoorg.crdt.trust import TrustState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.checkpoint import checkpoint_path, open_views, save_checkpoint
 from samoorg.node.home import Home
 from samoorg.node.keystore import create_key_file

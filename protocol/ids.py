@@ -10,6 +10,7 @@ computed here without importing libp2p::
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 from samoorg.protocol.errors import LocalProtocolError
@@ -48,7 +49,16 @@ def b58decode(text: str) -> bytes:
 
 
 def peer_id(public_key: bytes) -> str:
-    """The libp2p peer id (``12D3KooW...``) of a 32-byte Ed25519 public key."""
+    """The libp2p peer id (``12D3KooW...``) of a 32-byte Ed25519 public key.
+
+    Remembered for the last 65,536 keys: listings name the same members again
+    and again, and base58 is a visible share of a page's time.
+    """
+    return _peer_id(bytes(public_key))
+
+
+@lru_cache(maxsize=1 << 16)
+def _peer_id(public_key: bytes) -> str:
     if len(public_key) != 32:
         raise BadIdentifier(f"expected a 32-byte Ed25519 key, found {len(public_key)} bytes")
     return b58encode(_PEER_ID_PREFIX + public_key)

@@ -194,6 +194,9 @@ class ActionWatcher:
         What already needs action when it starts is not announced (``GET /inbox``
         lists it).
         """
+        from samoorg.crdt.kinds.inbox import INBOX_DOMAINS
+
+        await self.live.ensure(INBOX_DOMAINS)  # off the loop: the daemon serves meanwhile
         self.check(announce=False)
         while True:
             with trio.move_on_after(period):

@@ -226,10 +226,9 @@ def listed_pledges(
     """
     from samoorg.crdt.kinds.pledges import VOID, WAITING
 
-    for outcome in views.pledges.pledges():
+    pledges = views.pledges
+    for outcome in pledges.pledges() if everyone else pledges.pledges_of(me):
         if outcome.state in (WAITING, VOID):
-            continue
-        if not everyone and me not in (outcome.author, outcome.beneficiary):
             continue
         if mine and outcome.author != me:
             continue
