@@ -192,8 +192,8 @@ class Node:
 
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled (saving the views checkpoint on the way out)."""
-        # Domains are loaded when first needed (node/daemon_views.py: LiveViews.ensure).
-        self.live = open_views(self.store, freeze=self.config.freeze)
+        self.open_views()
+        assert self.live is not None
         try:
             await self._run(task_status)
         finally:
@@ -220,6 +220,12 @@ class Node:
             for relay in self.config.relays:
                 nursery.start_soon(self._keep_reservation, relay)
             task_status.started()
+
+    def open_views(self) -> None:
+        """Open :attr:`live` (the checkpoint's header: domains load when first needed,
+        ``node/daemon_views.py``: ``LiveViews.ensure``), if :meth:`run` has not yet."""
+        if self.live is None:
+            self.live = open_views(self.store, freeze=self.config.freeze)
 
     def publish(self, key: str, value: Any) -> None:
         """Add ``key`` to ``daemon.json`` (the API's address, for clients to find)."""

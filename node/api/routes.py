@@ -319,6 +319,8 @@ async def events(request: Request) -> Response:
         raise ApiError("invalid_parameter", f"expected at most {MAX_KINDS} kinds, found more")
     if ctx.hub.full():
         raise ApiError("rate_limited", f"expected at most {ctx.hub.max_streams} event streams")
+    if ctx.hub.before_actions is not None and ctx.hub.wants_actions(kinds):
+        await ctx.hub.before_actions()
     return StreamingResponse(
         ctx.hub.stream(kinds),
         media_type="text/event-stream",
