@@ -219,9 +219,7 @@ def run_daemon(
                         # The API serves local clients meanwhile; peers are served only
                         # once the store is found consistent (a full read: a minute at 1M).
                         if not checked:
-                            await run_in_thread(
-                                partial(_refuse_inconsistent_file, home.store_file)
-                            )
+                            await run_in_thread(partial(_refuse_inconsistent_file, home.store_file))
                         await nursery.start(node.run)
                         # The node has loaded the store into its views; that state
                         # lives as long as the process. Freezing it keeps the cyclic
