@@ -245,6 +245,10 @@ class Checkpoint:
         except CheckpointRejected as exc:
             self._preloaded[cls] = exc
 
+    def forget(self, cls: type[Domain]) -> None:
+        """Drop what :meth:`preload` unpickled for ``cls`` (it was loaded otherwise)."""
+        self._preloaded.pop(cls, None)
+
     def chunks(self, name: str) -> Iterable[bytes]:
         """The bytes of section ``name``, verified against its checksum as they are read.
 

@@ -141,8 +141,11 @@ class LiveViews:
             loading = self._loading[cls] = trio.Event()
             try:
                 await run_in_thread(partial(checkpoint.preload, cls))
-                with paused_gc():
-                    self.views.domain(cls)
+                if self.views.is_loaded(cls):  # loaded on the loop meanwhile (a path not in NEEDS)
+                    checkpoint.forget(cls)
+                else:
+                    with paused_gc():
+                        self.views.domain(cls)
             finally:
                 del self._loading[cls]
                 loading.set()

@@ -249,6 +249,30 @@ def test_the_daemon_log_reads_older_entries_from_the_store(tmp_path: Path) -> No
         assert list(live.newest_first(None, author, {"trust.invite"})) == mine
 
 
+def test_the_daemon_loads_a_domain_off_the_loop_when_first_needed(tmp_path: Path) -> None:
+    import trio
+
+    from samoorg.node.daemon_views import LiveViews
+
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(30)
+        fill(store, entries[:20])
+        save_checkpoint(open_views(store))
+        fill(store, entries[20:])
+        live = LiveViews(store)
+        assert not any(live.views.is_loaded(cls) for cls in DOMAINS), "nothing loaded at start"
+
+        async def two_requests() -> None:
+            async with trio.open_nursery() as nursery:  # both wait for one load
+                for _ in range(2):
+                    nursery.start_soon(live.ensure, (PledgeState, TrustState))
+
+        trio.run(two_requests)
+        assert live.views.is_loaded(PledgeState)
+        assert live.views.is_loaded(TrustState)
+        assert (live.views.digests(), live.views.invalid()) == digests(store)
+
+
 def community(count: int) -> list[Entry]:
     """A bounded valid history: an inviter and invitees, then pledges between them."""
     authors = [Author(n + 1) for n in range(4)]
