@@ -37,7 +37,7 @@ from collections.abc import (
     Sequence,
 )
 from functools import partial
-from typing import TYPE_CHECKING, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import trio
 
@@ -196,15 +196,35 @@ class LiveViews:
         forked author (which every domain reads) also forgets it. The value is
         shared: callers must not modify it.
         """
+        found = self.recall(key, kinds)
+        if found is not None:
+            return cast("T", found)
+        stamp = self.stamp(kinds)
+        value = compute()
+        self.remember(key, stamp, value)
+        return value
+
+    def stamp(self, kinds: Collection[str] | None) -> Hashable:
+        """What :meth:`memo` compares: the counts of entries of ``kinds`` (None: any) and
+        of forked authors that arrived."""
         versions = self._kind_versions
         counts = (self.index.mark,) if kinds is None else tuple(versions.get(k, 0) for k in kinds)
-        stamp = (len(self.index.forked), counts)
+        return (len(self.index.forked), counts)
+
+    def recall(self, key: Hashable, kinds: Collection[str] | None) -> Any:
+        """The value remembered under ``key`` if no entry of ``kinds`` arrived since, else None.
+
+        With :meth:`remember`, for a value computed across an ``await``: remembered
+        with the stamp taken before, so entries arriving meanwhile make it stale.
+        """
         found = self._memo.get(key)
-        if found is not None and found[0] == stamp:
-            return cast("T", found[1])
-        value = compute()
+        if found is not None and found[0] == self.stamp(kinds):
+            return found[1]
+        return None
+
+    def remember(self, key: Hashable, stamp: Hashable, value: object) -> None:
+        """Keep ``value`` under ``key`` as of ``stamp`` (:meth:`stamp` when it was computed)."""
         self._memo[key] = (stamp, value)
-        return value
 
     def social(self, root: bytes) -> SocialViews:
         """``views.social(root)`` (utility is an iteration), remembered until its kinds change."""

@@ -65,7 +65,16 @@ def _peer_id(public_key: bytes) -> str:
 
 
 def parse_peer_id(text: str) -> bytes:
-    """The Ed25519 public key inside a peer id string; raises :class:`BadIdentifier`."""
+    """The Ed25519 public key inside a peer id string; raises :class:`BadIdentifier`.
+
+    Remembered for the last 65,536 strings, like :func:`peer_id` (a table
+    names the same members on many rows).
+    """
+    return _parse_peer_id(str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_peer_id(text: str) -> bytes:
     text = text.strip()
     try:
         # A peer id is 52 characters; the bound keeps hostile input cheap.
