@@ -13,6 +13,10 @@ checkpoint for next time), and ``samoorg whoami`` (no store access).
 The checkpoint has one section per domain, loaded when first asked for, so
 ``trust pool`` reads the trust section only; the in-process figures show the
 load of one section beside the load of all of them.
+
+The daemon's start is two figures: to *serving* (its API answers ``GET
+/status``; local commands use it from then on; domains load when first
+asked for) and to *ready* (the store's consistency checked, peers served).
 """
 
 from __future__ import annotations
