@@ -61,7 +61,11 @@ replacing the file meanwhile does not matter.
 **Compact.** When pickling, the short strings and the 32-byte keys and ids in
 records and entry bodies are shared (one object per distinct value, which
 pickle then writes once), so a loaded checkpoint holds one ``"amount"`` key
-and one copy of each author's key, not one per entry.
+and one copy of each author's key, not one per entry. The entries a domain
+holds are saved without their signed bytes and signature (``raw`` and
+``signature`` are restored empty): views read an entry's fields only, and
+whoever needs the signed bytes reads them from the store (the index's
+:class:`StoreBase`, ``samoorg log``, sync). That is a third of a checkpoint.
 
 Trust boundary. Unpickling runs code chosen by whoever wrote the file, so a
 checkpoint is trusted exactly like the key file: it lives in the user's home,
@@ -223,6 +227,27 @@ class Checkpoint:
         self.freeze = False
         """Whether to :func:`gc.freeze` what each section loads (see :func:`open_views`)."""
         self._authors: set[bytes] | None = None
+        self._preloaded: dict[type[Domain], Domain | CheckpointRejected] = {}
+        """Sections unpickled ahead of their first use (:meth:`preload`)."""
+
+    def preload(self, cls: type[Domain]) -> None:
+        """Unpickle ``cls``'s section now, for :meth:`restore` to take later.
+
+        Safe in a worker thread (``trio.to_thread``) while the owning thread
+        uses the views: it reads only this file and builds new objects; the
+        store is read, and the state attached, by :meth:`restore` in the
+        owning thread. A failure is kept for :meth:`restore` to report.
+        """
+        if cls in self._preloaded or section_name(cls) not in self.sections:
+            return
+        try:
+            self._preloaded[cls] = self._unpickle(cls)
+        except CheckpointRejected as exc:
+            self._preloaded[cls] = exc
+
+    def forget(self, cls: type[Domain]) -> None:
+        """Drop what :meth:`preload` unpickled for ``cls`` (it was loaded otherwise)."""
+        self._preloaded.pop(cls, None)
 
     def chunks(self, name: str) -> Iterable[bytes]:
         """The bytes of section ``name``, verified against its checksum as they are read.
@@ -257,6 +282,15 @@ class Checkpoint:
 
     def load_domain(self, views: Views, cls: type[Domain]) -> Domain:
         """``cls``'s saved state as of its section's rowid, attached to ``views``."""
+        found = self._preloaded.pop(cls, None)
+        domain = self._unpickle(cls) if found is None else found
+        if isinstance(domain, CheckpointRejected):
+            raise domain
+        domain.views = views
+        return domain
+
+    def _unpickle(self, cls: type[Domain]) -> Domain:
+        """``cls``'s saved state as of its section's rowid, not yet attached to views."""
         name = section_name(cls)
         self.verify(name)  # before unpickling anything
         section = self.sections[name]
@@ -279,7 +313,6 @@ class Checkpoint:
             raise CheckpointRejected(f"expected the state of {cls.__name__} in {name}")
         domain: Domain = cls.__new__(cls)
         vars(domain).update(loaded[1])
-        domain.views = views
         return domain
 
     def restore(self, views: Views, cls: type[Domain]) -> tuple[Domain, int] | None:
@@ -289,10 +322,14 @@ class Checkpoint:
         checkpoint: the saved state plus the store's entries of its kinds
         between its section's rowid and the checkpoint's.
         """
-        if section_name(cls) not in self.sections or fork_marks(views.index.cuts) != self.cuts:
+        if (
+            section_name(cls) not in self.sections
+            or fork_marks(views.index.cuts) != self.cuts
+            # The devices domain computes the revocations, never reads them.
+            or (cls is not DevicesState and fork_marks(views.revoked()) != self.revoked)
+        ):
+            self._preloaded.pop(cls, None)
             return None
-        if cls is not DevicesState and fork_marks(views.revoked()) != self.revoked:
-            return None  # the devices domain computes the revocations, never reads them
         try:
             domain = self.load_domain(views, cls)
         except CheckpointRejected as exc:
@@ -496,6 +533,63 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
     since the checkpoint was read is copied from it unchanged (its section
     keeps its rowid); any other is built first.
     """
+    prepare_save(live, path).write()
+    live.unsaved = 0
+
+
+@dataclass
+class PendingSave:
+    """A checkpoint ready to be written: what :func:`prepare_save` read from the store.
+
+    :meth:`write` reads neither the store nor the index, only the domains'
+    resolved state and the old checkpoint's file, so it can run in a forked
+    child (:func:`save_in_child`) while the parent goes on changing the views.
+    """
+
+    path: Path
+    header: dict[str, Any]
+    domains: dict[type[Domain], Domain | None]
+    """Each domain's state to pickle, or ``None``: copy its section from ``old``."""
+    old: Checkpoint | None
+    source: Checkpoint | None
+    tail: list[tuple[Entry, int]]
+
+    def write(self) -> None:
+        """Write the checkpoint atomically."""
+        _write_atomically(self.path, self._write)
+
+    def _write(self, out: BinaryIO) -> None:
+        old, count = self.old, self.header["count"]
+        out.write(_PREFIX.pack(MAGIC, FORMAT))
+        hashing = _HashingWriter(out)
+        sections: dict[str, Section] = {}
+        for cls, domain in self.domains.items():
+            name = section_name(cls)
+            start = hashing.size
+            if domain is None:
+                assert old is not None
+                sections[name] = _copy_section(old, name, hashing, start)
+                continue
+            hashing.start()
+            _pickle_domain(domain, hashing)
+            sections[name] = Section(start, hashing.size - start, hashing.hexdigest(), count)
+        ids, rows = _all_ids(self.source, self.tail)
+        authors = _all_authors(self.source, self.tail)
+        for name, data in ((IDS, ids), (ID_ROWS, rows.tobytes()), (AUTHORS, authors)):
+            start = hashing.size
+            hashing.start()
+            hashing.write(data)
+            sections[name] = Section(start, len(data), hashing.hexdigest(), count)
+        header = json.dumps(
+            {**self.header, "sections": {name: s.as_json() for name, s in sections.items()}},
+            sort_keys=True,
+        ).encode()
+        out.write(header)
+        out.write(_TRAILER.pack(hashing.size, len(header), hashlib.sha256(header).digest()))
+
+
+def prepare_save(live: StoreViews, path: Path | None = None) -> PendingSave:
+    """Read what saving ``live`` needs from the store; resolve every domain to be pickled."""
     path = checkpoint_path(live.store) if path is None else path
     views = live.views
     index = views.index
@@ -514,56 +608,70 @@ def save_checkpoint(live: StoreViews, path: Path | None = None) -> None:
     kinds = {e.kind for e, _ in tail}
     if source is not None:
         kinds |= source.kinds
+    domains: dict[type[Domain], Domain | None] = {}
+    for cls in DOMAINS:
+        name = section_name(cls)
+        if old is not None and not views.is_loaded(cls) and name in old.sections:
+            try:
+                old.verify(name)
+                domains[cls] = None
+                continue
+            except CheckpointRejected as exc:
+                log.warning("saving the %s view anew: %s", cls.name, exc)
+        domain = domains[cls] = views.domain(cls)
+        with paused_gc():
+            domain.invalid()  # resolves everything, so a restored domain has nothing dirty
+    if old is not None:
+        old.ids()  # read now: the child must not need the store to fall back on
+    header = {
+        "code": code_fingerprint(),
+        "store": live.store.store_id().hex(),
+        "rowid": live.rowid,
+        "count": count,
+        "last": last,
+        "forked": cuts,
+        "revoked": revoked,
+        "version": index.version,
+        "kinds": sorted(kinds),
+    }
+    return PendingSave(path, header, domains, old, source, tail)
 
-    def write(out: BinaryIO) -> None:
-        out.write(_PREFIX.pack(MAGIC, FORMAT))
-        hashing = _HashingWriter(out)
-        sections: dict[str, Section] = {}
-        for cls in DOMAINS:
-            name = section_name(cls)
-            start = hashing.size
-            if old is not None and not views.is_loaded(cls) and name in old.sections:
-                try:
-                    sections[name] = _copy_section(old, name, hashing, start)
-                    continue
-                except CheckpointRejected as exc:
-                    log.warning("saving the %s view anew: %s", cls.name, exc)
-                    hashing.rewind(start)
-            hashing.start()
-            _pickle_domain(views.domain(cls), hashing)
-            sections[name] = Section(start, hashing.size - start, hashing.hexdigest(), count)
-        ids, rows = _all_ids(source, tail)
-        authors = _all_authors(source, tail)
-        for name, data in ((IDS, ids), (ID_ROWS, rows.tobytes()), (AUTHORS, authors)):
-            start = hashing.size
-            hashing.start()
-            hashing.write(data)
-            sections[name] = Section(start, len(data), hashing.hexdigest(), count)
-        header = json.dumps(
-            {
-                "code": code_fingerprint(),
-                "store": live.store.store_id().hex(),
-                "rowid": live.rowid,
-                "count": count,
-                "last": last,
-                "forked": cuts,
-                "revoked": revoked,
-                "version": index.version,
-                "kinds": sorted(kinds),
-                "sections": {name: s.as_json() for name, s in sections.items()},
-            },
-            sort_keys=True,
-        ).encode()
-        out.write(header)
-        out.write(_TRAILER.pack(hashing.size, len(header), hashlib.sha256(header).digest()))
 
-    _write_atomically(path, write)
-    live.unsaved = 0
+def save_in_child(live: StoreViews) -> Callable[[], bool] | None:
+    """Start saving ``live``'s checkpoint in a forked child; return a wait for its success.
+
+    The child writes the copy-on-write snapshot of the state as it was at the
+    fork (:class:`PendingSave`), so the parent's loop keeps serving meanwhile;
+    ``wait()`` blocks until the child exits (run it in a worker thread) and
+    tells whether it saved; the caller then takes the entries applied before
+    this call off :attr:`StoreViews.unsaved`. ``None``: it cannot be prepared
+    (logged; the checkpoint is only a cache).
+    """
+    try:
+        pending = prepare_save(live)
+    except (OSError, StoreError, CheckpointRejected) as exc:
+        log.warning("cannot save the views checkpoint: %s", exc)
+        return None
+    pid = os.fork()
+    if pid == 0:  # the child: write and leave at once (no atexit, no cleanup of the parent's)
+        code = 1
+        try:
+            pending.write()
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - reported, then the child exits
+            log.warning("cannot save the views checkpoint: %s", exc)
+        finally:
+            os._exit(code)
+
+    def wait() -> bool:
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    return wait
 
 
 def _pickle_domain(domain: Domain, out: _HashingWriter) -> None:
     """Pickle ``(class, state without the views)`` of a resolved domain."""
-    domain.invalid()  # resolves everything, so a restored domain has nothing dirty
     state = {k: v for k, v in vars(domain).items() if k != "views"}
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {**copyreg.dispatch_table, **_refused(), **_frozen_reducers()}
@@ -822,7 +930,10 @@ class _Reducer:
     def __call__(self, obj: Any) -> tuple[Any, ...]:
         cls = type(obj)
         share = self.share
-        return _restore, (cls, tuple([share(getattr(obj, name)) for name in _field_names(cls)]))
+        values = [share(getattr(obj, name)) for name in _field_names(cls)]
+        if cls is Entry:  # views read the fields, never the signed bytes: the store has them
+            values[_ENTRY_RAW] = values[_ENTRY_SIGNATURE] = b""
+        return _restore, (cls, tuple(values))
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -835,6 +946,9 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_ENTRY_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Entry))
+_ENTRY_RAW: Final = _ENTRY_FIELDS.index("raw")
+_ENTRY_SIGNATURE: Final = _ENTRY_FIELDS.index("signature")
 _NEW: Final = object.__new__
 _SET: Final = object.__setattr__
 

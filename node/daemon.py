@@ -32,9 +32,12 @@ Theory of operation. :class:`Node` runs in one trio task tree over a
 * **The views.** :attr:`Node.live` holds every view of the store, loaded at
   start from the checkpoint plus the entries after it (or rebuilt,
   :mod:`samoorg.node.checkpoint`) and brought up to date on every store
-  change. The checkpoint is saved every :data:`CHECKPOINT_INTERVAL` seconds
-  when at least :data:`CHECKPOINT_AFTER` entries arrived since the last save,
-  and when the node stops.
+  change. Domains are loaded when first needed (in a worker thread,
+  :meth:`LiveViews.ensure <samoorg.node.daemon_views.LiveViews.ensure>`), so the
+  node serves at once. The checkpoint is saved every :data:`CHECKPOINT_INTERVAL`
+  seconds when at least :data:`CHECKPOINT_AFTER` entries arrived since the last
+  save, by a forked child writing a snapshot (the loop keeps serving,
+  :func:`~samoorg.node.checkpoint.save_in_child`), and when the node stops.
 * **Gossip.** Announcements (:mod:`samoorg.protocol.announce`) carry new head
   entries. Received ones are verified and stored if they extend a feed in
   scope; anything else (a gap, an unknown feed) is left to pull sync.
@@ -61,8 +64,9 @@ from typing import Any, Final
 
 import trio
 
-from samoorg.node.checkpoint import StoreViews, open_views, save_if_behind
+from samoorg.node.checkpoint import StoreViews, open_views, save_if_behind, save_in_child
 from samoorg.node.daemon_state import write_state
+from samoorg.node.daemon_views import run_in_thread
 from samoorg.node.home import Home
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.replication import Outcome, SyncReport, replicate
@@ -188,8 +192,8 @@ class Node:
 
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled (saving the views checkpoint on the way out)."""
-        self.live = open_views(self.store, freeze=self.config.freeze)
-        self.live.views.invalid()  # every view resolved now, not at the first request
+        self.open_views()
+        assert self.live is not None
         try:
             await self._run(task_status)
         finally:
@@ -216,6 +220,12 @@ class Node:
             for relay in self.config.relays:
                 nursery.start_soon(self._keep_reservation, relay)
             task_status.started()
+
+    def open_views(self) -> None:
+        """Open :attr:`live` (the checkpoint's header: domains load when first needed,
+        ``node/daemon_views.py``: ``LiveViews.ensure``), if :meth:`run` has not yet."""
+        if self.live is None:
+            self.live = open_views(self.store, freeze=self.config.freeze)
 
     def publish(self, key: str, value: Any) -> None:
         """Add ``key`` to ``daemon.json`` (the API's address, for clients to find)."""
@@ -284,8 +294,14 @@ class Node:
     async def _save_checkpoints(self) -> None:
         while True:
             await trio.sleep(CHECKPOINT_INTERVAL)
-            if self.live is not None:
-                save_if_behind(self.live, CHECKPOINT_AFTER)
+            live = self.live
+            if live is None or live.unsaved < CHECKPOINT_AFTER:
+                continue
+            # Written by a forked child from a snapshot, so the loop serves meanwhile.
+            applied = live.unsaved
+            wait = save_in_child(live)
+            if wait is not None and await run_in_thread(wait):
+                live.unsaved -= applied
 
     async def _announce(self, raws: list[bytes]) -> None:
         await self.transport.announce(HEADS_TOPIC, encode_announcement(raws))

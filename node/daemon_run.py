@@ -1,9 +1,16 @@
 """``samoorg node run``: the daemon process around :class:`~samoorg.node.daemon.Node`.
 
 Order of start-up: take the home's lock (one daemon per home), open the store
-and the peer book, start the libp2p host, print our addresses on stdout
-(``listening on <multiaddr>`` lines, then ``ready``), and serve until SIGINT or
-SIGTERM. Shutdown cancels every session and loop, closes the host (and so
+and the peer book, start the libp2p host, open the views (the checkpoint's
+header only: domains load when first asked for), serve the local API (its URL
+in ``daemon.json``, so local commands use it from then on), check the store's
+consistency (a full read of the store; a damaged store stops the daemon with
+exit code 1 before ``ready``: in a worker thread while serving when a
+checkpoint is used, before anything else when the views are rebuilt from the
+rows anyway), start the node (sync
+with peers, gossip), print our addresses on stdout (``listening on
+<multiaddr>`` lines, then ``ready``), and serve until SIGINT or SIGTERM.
+Shutdown cancels every session and loop, closes the host (and so
 every connection), removes ``daemon.json`` and releases the lock; the exit
 code is 0.
 """
@@ -18,6 +25,8 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import TextIO
 
 import trio
@@ -25,6 +34,7 @@ import trio
 from samoorg.node.api.server import ApiSettings
 from samoorg.node.daemon import Node, NodeConfig
 from samoorg.node.daemon_state import DaemonLock, write_state
+from samoorg.node.daemon_views import run_in_thread
 from samoorg.node.errors import StoreError
 from samoorg.node.home import Home
 from samoorg.node.logs import configure_logging
@@ -92,6 +102,24 @@ def refuse_inconsistent(store: Store) -> None:
         )
 
 
+def _refuse_inconsistent_file(path: Path) -> None:
+    """:func:`refuse_inconsistent` over a connection of this thread (a worker thread's)."""
+    with Store(path) as store:
+        refuse_inconsistent(store)
+
+
+def _has_checkpoint(store: Store) -> bool:
+    """Whether the views checkpoint's header matches the store (its sections load later)."""
+    from samoorg.node.checkpoint import checkpoint_path, read_checkpoint
+    from samoorg.node.errors import CheckpointRejected
+
+    try:
+        read_checkpoint(store, checkpoint_path(store))
+    except CheckpointRejected:
+        return False
+    return True
+
+
 async def _start_api(
     nursery: trio.Nursery,
     options: DaemonOptions,
@@ -139,7 +167,11 @@ def run_daemon(
         Store(home.store_file, own_head=own_head) as store,
         PeerBook.open(home) as book,
     ):
-        refuse_inconsistent(store)
+        # Without a usable checkpoint the views are rebuilt from every row: check them
+        # first (as before any view existed); otherwise the check runs while serving.
+        checked = not _has_checkpoint(store)
+        if checked:
+            refuse_inconsistent(store)
 
         async def serve() -> None:
             # A start-up failure (a listen address in use) is one error, not a group.
@@ -182,8 +214,13 @@ def run_daemon(
                             ),
                             signer=signer,
                         )
-                        await nursery.start(node.run)
+                        node.open_views()
                         api_url = await _start_api(nursery, options, home, store, signer, node)
+                        # The API serves local clients meanwhile; peers are served only
+                        # once the store is found consistent (a full read: a minute at 1M).
+                        if not checked:
+                            await run_in_thread(partial(_refuse_inconsistent_file, home.store_file))
+                        await nursery.start(node.run)
                         # The node has loaded the store into its views; that state
                         # lives as long as the process. Freezing it keeps the cyclic
                         # GC from rescanning it at every collection (crdt/framework/bulk.py).

@@ -27,8 +27,17 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Final, TypeVar, cast
+from collections.abc import (
+    Callable,
+    Collection,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import trio
 
@@ -43,6 +52,7 @@ from samoorg.node.home import Home
 from samoorg.node.store import Store
 
 if TYPE_CHECKING:
+    from samoorg.crdt.framework.domain import Domain
     from samoorg.crdt.kinds.social import SocialViews
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.store_watch import StoreWatcher
@@ -63,6 +73,12 @@ SOCIAL_KINDS: Final = (
 """What :func:`~samoorg.crdt.kinds.social.social_views` reads: trust list, forum, ratings, polls."""
 
 
+async def run_in_thread(work: Callable[[], T]) -> T:
+    """``work()`` in a trio worker thread; cancelling the caller abandons the thread."""
+    # mypy reads run_sync's ``*args: Unpack[Ts]`` as swallowing the keyword.
+    return await trio.to_thread.run_sync(work, abandon_on_cancel=True)  # type: ignore[call-arg]
+
+
 class LiveViews:
     """The views of one store, kept current by :meth:`refresh` (over the daemon's
     :class:`~samoorg.node.checkpoint.StoreViews`)."""
@@ -77,8 +93,7 @@ class LiveViews:
         """How many entries of each kind arrived (the stamps of :meth:`memo`)."""
         self.listen(self._count_kinds)
         self._changed = trio.Event()
-        with paused_gc():
-            self.views.invalid()  # resolves every domain now, not on the first request
+        self._loading: dict[type[Domain], trio.Event] = {}
 
     @property
     def views(self) -> Views:
@@ -99,6 +114,41 @@ class LiveViews:
     def rowids(self) -> list[int]:
         """The store rowid of each entry of :attr:`log` (ascending)."""
         return self.state.rowids
+
+    async def ensure(self, classes: Iterable[type[Domain]]) -> None:
+        """Load the domains ``classes`` from the checkpoint without blocking the loop.
+
+        The daemon serves at once and loads a domain when it is first needed
+        (so its memory grows with what is asked). A request that needs a
+        domain not loaded yet awaits this: the section is unpickled in a
+        worker thread (:meth:`Checkpoint.preload
+        <samoorg.node.checkpoint.Checkpoint.preload>`) while the loop serves
+        other requests, then attached and brought up to date here, in the
+        loop's thread. Concurrent callers share one load. Without a
+        checkpoint (a rebuild), or for a domain already loaded, this is a
+        no-op and :meth:`Views.domain` builds it when used.
+        """
+        checkpoint = self.state.checkpoint
+        if checkpoint is None:
+            return
+        for cls in classes:
+            if self.views.is_loaded(cls):
+                continue
+            loading = self._loading.get(cls)
+            if loading is not None:
+                await loading.wait()
+                continue
+            loading = self._loading[cls] = trio.Event()
+            try:
+                await run_in_thread(partial(checkpoint.preload, cls))
+                if self.views.is_loaded(cls):  # loaded on the loop meanwhile (a path not in NEEDS)
+                    checkpoint.forget(cls)
+                else:
+                    with paused_gc():
+                        self.views.domain(cls)
+            finally:
+                del self._loading[cls]
+                loading.set()
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(entries)`` with every batch of new entries; returns the unsubscriber."""
@@ -146,15 +196,35 @@ class LiveViews:
         forked author (which every domain reads) also forgets it. The value is
         shared: callers must not modify it.
         """
+        found = self.recall(key, kinds)
+        if found is not None:
+            return cast("T", found)
+        stamp = self.stamp(kinds)
+        value = compute()
+        self.remember(key, stamp, value)
+        return value
+
+    def stamp(self, kinds: Collection[str] | None) -> Hashable:
+        """What :meth:`memo` compares: the counts of entries of ``kinds`` (None: any) and
+        of forked authors that arrived."""
         versions = self._kind_versions
         counts = (self.index.mark,) if kinds is None else tuple(versions.get(k, 0) for k in kinds)
-        stamp = (len(self.index.forked), counts)
+        return (len(self.index.forked), counts)
+
+    def recall(self, key: Hashable, kinds: Collection[str] | None) -> Any:
+        """The value remembered under ``key`` if no entry of ``kinds`` arrived since, else None.
+
+        With :meth:`remember`, for a value computed across an ``await``: remembered
+        with the stamp taken before, so entries arriving meanwhile make it stale.
+        """
         found = self._memo.get(key)
-        if found is not None and found[0] == stamp:
-            return cast("T", found[1])
-        value = compute()
+        if found is not None and found[0] == self.stamp(kinds):
+            return found[1]
+        return None
+
+    def remember(self, key: Hashable, stamp: Hashable, value: object) -> None:
+        """Keep ``value`` under ``key`` as of ``stamp`` (:meth:`stamp` when it was computed)."""
         self._memo[key] = (stamp, value)
-        return value
 
     def social(self, root: bytes) -> SocialViews:
         """``views.social(root)`` (utility is an iteration), remembered until its kinds change."""

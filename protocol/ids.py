@@ -10,6 +10,7 @@ computed here without importing libp2p::
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 from samoorg.protocol.errors import LocalProtocolError
@@ -48,14 +49,32 @@ def b58decode(text: str) -> bytes:
 
 
 def peer_id(public_key: bytes) -> str:
-    """The libp2p peer id (``12D3KooW...``) of a 32-byte Ed25519 public key."""
+    """The libp2p peer id (``12D3KooW...``) of a 32-byte Ed25519 public key.
+
+    Remembered for the last 65,536 keys: listings name the same members again
+    and again, and base58 is a visible share of a page's time.
+    """
+    return _peer_id(bytes(public_key))
+
+
+@lru_cache(maxsize=1 << 16)
+def _peer_id(public_key: bytes) -> str:
     if len(public_key) != 32:
         raise BadIdentifier(f"expected a 32-byte Ed25519 key, found {len(public_key)} bytes")
     return b58encode(_PEER_ID_PREFIX + public_key)
 
 
 def parse_peer_id(text: str) -> bytes:
-    """The Ed25519 public key inside a peer id string; raises :class:`BadIdentifier`."""
+    """The Ed25519 public key inside a peer id string; raises :class:`BadIdentifier`.
+
+    Remembered for the last 65,536 strings, like :func:`peer_id` (a table
+    names the same members on many rows).
+    """
+    return _parse_peer_id(str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_peer_id(text: str) -> bytes:
     text = text.strip()
     try:
         # A peer id is 52 characters; the bound keeps hostile input cheap.

@@ -165,6 +165,54 @@ def test_views_used_in_part_and_saved_in_part_equal_a_rebuild(
         assert loaded(store) == digests(store)
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.data())
+def test_sections_preloaded_and_a_save_by_a_child_equal_a_rebuild(
+    tmp_path_factory: pytest.TempPathFactory, history: History, data: st.DataObject
+) -> None:
+    """What the daemon does: sections unpickled ahead (in a thread), saves written by a
+    forked child while the views go on changing; each load equals a rebuild."""
+    entries = history.entries
+    cut = data.draw(st.integers(0, len(entries)), label="cut")
+    home = tmp_path_factory.mktemp("child")
+    with Store(home / "store.sqlite") as store:
+        fill(store, entries[:cut])
+        save_checkpoint(open_views(store))
+        fill(store, entries[cut:])
+        live = open_views(store)
+        assert live.checkpoint is not None
+        for cls in data.draw(st.sets(st.sampled_from(DOMAINS)), label="preloaded"):
+            live.checkpoint.preload(cls)
+        used = data.draw(st.sets(st.sampled_from(DOMAINS)), label="used")
+        for cls in used:
+            live.views.domain(cls)
+        assert (live.views.digests(), live.views.invalid()) == digests(store)
+        live = open_views(store)
+        for cls in used:
+            live.views.domain(cls)
+        wait = checkpoint.save_in_child(live)
+        assert wait is not None
+        assert wait()
+        check_checkpoint(store, checkpoint_path(store))
+        assert len(read_checkpoint(store, checkpoint_path(store)).views.index) == len(entries)
+        assert loaded(store) == digests(store)
+
+
+def test_a_restored_entry_has_no_signed_bytes_and_the_store_keeps_them(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(40)
+        fill(store, entries)
+        save_checkpoint(open_views(store))
+        live = open_views(store)
+        held = next(iter(live.views.trust.outcomes())).invite
+        assert held is not None
+        assert (held.raw, held.signature) == (b"", b"")
+        stored = live.views.index.get(held.id)
+        assert stored is not None
+        assert stored.raw
+        assert stored.signature
+
+
 def test_a_command_loads_only_the_sections_it_needs(tmp_path: Path) -> None:
     with Store(tmp_path / "store.sqlite") as store:
         entries = community(40)
@@ -199,6 +247,30 @@ def test_the_daemon_log_reads_older_entries_from_the_store(tmp_path: Path) -> No
         author = entries[0].author
         mine = list(store.entries_newest_first(author=author, kinds=["trust.invite"]))
         assert list(live.newest_first(None, author, {"trust.invite"})) == mine
+
+
+def test_the_daemon_loads_a_domain_off_the_loop_when_first_needed(tmp_path: Path) -> None:
+    import trio
+
+    from samoorg.node.daemon_views import LiveViews
+
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(30)
+        fill(store, entries[:20])
+        save_checkpoint(open_views(store))
+        fill(store, entries[20:])
+        live = LiveViews(store)
+        assert not any(live.views.is_loaded(cls) for cls in DOMAINS), "nothing loaded at start"
+
+        async def two_requests() -> None:
+            async with trio.open_nursery() as nursery:  # both wait for one load
+                for _ in range(2):
+                    nursery.start_soon(live.ensure, (PledgeState, TrustState))
+
+        trio.run(two_requests)
+        assert live.views.is_loaded(PledgeState)
+        assert live.views.is_loaded(TrustState)
+        assert (live.views.digests(), live.views.invalid()) == digests(store)
 
 
 def community(count: int) -> list[Entry]:

@@ -76,3 +76,21 @@ def test_even_non_causal_orders_converge(history: History, rng: random.Random) -
     order = list(history.entries)
     rng.shuffle(order)
     assert replay(order, rng, set()).digests() == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.randoms(use_true_random=False))
+def test_each_participants_pledges_are_those_of_the_whole_listing(
+    history: History, rng: random.Random
+) -> None:
+    """``pledges_of`` (an index kept with the outcomes) equals filtering every pledge."""
+    from samoorg.crdt.kinds.pledges import VOID, WAITING
+
+    order = causal_order(history, rng, duplicates=rng.randrange(4))
+    views = replay(order, rng, set())
+    pledges = views.pledges
+    listed = [o for o in pledges.pledges() if o.state not in (WAITING, VOID)]
+    for party in {e.author for e in history.entries} | {o.beneficiary for o in listed} - {None}:
+        assert party is not None
+        expected = [o for o in listed if party in (o.author, o.beneficiary)]
+        assert pledges.pledges_of(party) == expected

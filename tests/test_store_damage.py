@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from samoorg.node.checkpoint import open_views, save_checkpoint
 from samoorg.node.errors import StoreDamaged
 from samoorg.node.home import Home
 from samoorg.node.keystore import load_signer
@@ -128,4 +129,27 @@ def test_node_run_refuses_an_inconsistent_store(home: Path) -> None:
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"error: store {Home(home).store_file} is NOT consistent (2 problems")
     assert "not starting. Run 'samoorg verify' for the list" in line
+    assert RECOVER in line
+
+
+def test_node_run_with_a_checkpoint_checks_the_store_while_serving_and_stops(home: Path) -> None:
+    # With a usable checkpoint the check runs beside the local API; it still stops
+    # the daemon before "ready" (before any peer is served).
+    with Store(Home(home).store_file) as store:
+        save_checkpoint(open_views(store))
+    db = sqlite3.connect(Home(home).store_file)
+    db.execute("UPDATE entries SET raw = x'ff' WHERE seq = 3")
+    db.commit()
+    db.close()
+    done = subprocess.run(
+        cli_command(home, "node", "run", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "ready" not in done.stdout
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith(f"error: store {Home(home).store_file} is NOT consistent (2 problems")
     assert RECOVER in line

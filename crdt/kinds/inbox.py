@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from samoorg.crdt.framework.views import Views
 
 POLL_WINDOW_MS: Final = 72 * 3600 * 1000
-READ_KINDS: Final = frozenset((*TrustState.kinds, *PledgeState.kinds, *PollsState.kinds))
-"""The kinds whose entries can change the inbox."""
 """A poll is "closing" in the last 72 hours before it closes."""
+INBOX_DOMAINS: Final = (TrustState, PledgeState, PollsState)
+"""The domains the inbox reads."""
+READ_KINDS: Final = frozenset(kind for domain in INBOX_DOMAINS for kind in domain.kinds)
+"""The kinds whose entries can change the inbox."""
 
 
 class ActionKind(enum.Enum):
@@ -83,7 +85,7 @@ def action_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
 
 def _pledge_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
     items: list[ActionItem] = []
-    for outcome in views.pledges.pledges():
+    for outcome in views.pledges.pledges_of(me):
         if outcome.state != COMMITTED or outcome.record is None:
             continue
         amount = Amount(outcome.currency, outcome.minor)

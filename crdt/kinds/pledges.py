@@ -737,6 +737,9 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
         self._closings: dict[bytes, Closing] = {}
         self._stale: set[bytes] = set()
         """Ids named by closing entries whose closing must be settled again."""
+        self._by_party: dict[bytes, set[bytes]] = {}
+        """The listed pledges (neither waiting nor void) each participant gives or receives,
+        kept with the outcomes (:meth:`_contribute`), so one participant's pledges cost theirs."""
 
     # -- updating -------------------------------------------------------------
 
@@ -809,6 +812,7 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
         return resolve(key, bucket, self._target(record), closed)
 
     def _contribute(self, outcome: PledgeOutcome, sign: int) -> None:
+        self._file_parties(outcome, sign)
         record = outcome.record
         if record is None or outcome.state not in LIVE:
             return
@@ -831,7 +835,31 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
             if not row[1]:
                 del self._debts[key]
 
+    def _file_parties(self, outcome: PledgeOutcome, sign: int) -> None:
+        """Add (``sign=+1``) or remove (``-1``) a listed outcome in its parties' index."""
+        if outcome.state in (WAITING, VOID):
+            return
+        for party in {outcome.author, outcome.beneficiary}:
+            if party is None:
+                continue
+            if sign > 0:
+                self._by_party.setdefault(party, set()).add(outcome.id)
+                continue
+            ids = self._by_party[party]
+            ids.discard(outcome.id)
+            if not ids:
+                del self._by_party[party]
+
     # -- queries --------------------------------------------------------------
+
+    def pledges_of(self, party: bytes) -> list[PledgeOutcome]:
+        """The pledges ``party`` gives or receives, neither waiting nor void, by id.
+
+        Equals ``[o for o in pledges() if party in (o.author, o.beneficiary)]``
+        without those two states, at the cost of ``party``'s own pledges.
+        """
+        self._refresh()
+        return [self._outcomes[i] for i in sorted(self._by_party.get(party, ()))]
 
     def pledge(self, pledge_id: bytes) -> PledgeOutcome | None:
         """The resolved state of one pledge."""

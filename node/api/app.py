@@ -22,6 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from samoorg.crdt.framework.domain import Domain
+from samoorg.crdt.kinds.forum import ForumState
+from samoorg.crdt.kinds.inbox import INBOX_DOMAINS
+from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.profiles import ProfilesState
+from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.actions.table import ACTIONS
 from samoorg.node.api import routes
 from samoorg.node.api.errors import TAXONOMY, ApiError, error_body, error_name
@@ -73,6 +81,35 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
 }
 
 
+_SOCIAL: Final = (TrustState, ForumState, RatingsState, PollsState)
+_PLEDGES: Final = (PledgeState, ProfilesState)
+NEEDS: Final[dict[str, tuple[type[Domain], ...]]] = {
+    "/trust/pool": (TrustState,),
+    "/trust/list": (TrustState,),
+    "/invites": (TrustState,),
+    "/members": (TrustState,),
+    "/ideas": _SOCIAL,
+    "/ideas/{id}": _SOCIAL,
+    "/ratings": _SOCIAL,
+    "/utility": _SOCIAL,
+    "/polls": _SOCIAL,
+    "/polls/{id}": _SOCIAL,
+    "/pledges": _PLEDGES,
+    "/pledges/{id}": _PLEDGES,
+    "/ledger": _PLEDGES,
+    "/requests": _PLEDGES,
+    "/requests/{id}": _PLEDGES,
+    "/initiatives": _PLEDGES,
+    "/initiatives/{id}": _PLEDGES,
+    "/inbox": INBOX_DOMAINS,
+    "/names": (ProfilesState,),
+    "/profiles/{id}": (ProfilesState,),
+}
+"""The domains each path reads, loaded off the loop before its first answer
+(:meth:`LiveViews.ensure <samoorg.node.daemon_views.LiveViews.ensure>`); a
+domain a path reads without being listed is loaded when used, on the loop."""
+
+
 def _routes() -> list[Route]:
     by_path: dict[str, dict[str, Handler]] = {}
     for endpoint in ENDPOINTS:
@@ -82,7 +119,14 @@ def _routes() -> list[Route]:
     found: list[Route] = []
     for path, methods in by_path.items():
         # A coroutine function: Starlette would run a plain function in a thread.
-        async def dispatch(request: Request, methods: dict[str, Handler] = methods) -> Response:
+        async def dispatch(
+            request: Request,
+            methods: dict[str, Handler] = methods,
+            needs: tuple[type[Domain], ...] = NEEDS.get(path, ()),
+        ) -> Response:
+            if needs:
+                ctx: ApiContext = request.app.state.ctx
+                await ctx.live.ensure(needs)
             method = request.method.lower()
             # Starlette answers HEAD for every GET route (the body is dropped).
             return await methods["get" if method == "head" else method](request)

@@ -29,7 +29,7 @@ stream ends, and it reconnects and reads what it missed with
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -88,6 +88,13 @@ class EventHub:
         self.max_streams = max_streams
         self._subscribers: list[_Subscriber] = []
         self.dropped = 0
+        self.before_actions: Callable[[], Awaitable[None]] | None = None
+        """Awaited before a stream that wants action events subscribes
+        (:meth:`ActionWatcher.prime`)."""
+
+    def wants_actions(self, kinds: Collection[str]) -> bool:
+        """Whether a stream subscribed with ``kinds`` gets action events."""
+        return not kinds or ACTION_FILTER in kinds
 
     @property
     def streams(self) -> int:
@@ -166,6 +173,7 @@ class ActionWatcher:
         self._kinds = READ_KINDS
         self._announced: set[tuple[str, str]] = set()
         self._wake = trio.Event()
+        self._primed = trio.Event()
 
     def on_entries(self, entries: Sequence[Entry]) -> None:
         """A batch of entries arrived: wake :meth:`run` if the inbox reads any of them."""
@@ -188,13 +196,28 @@ class ActionWatcher:
             self.hub.publish_actions(new)
         return new
 
-    async def run(self, period: float = ACTION_PERIOD) -> None:
-        """Look when woken by entries, or every ``period`` seconds, until cancelled.
+    async def prime(self) -> None:
+        """Start watching (before the first stream that wants action events subscribes).
 
-        What already needs action when it starts is not announced (``GET /inbox``
-        lists it).
+        What already needs action then is not announced (``GET /inbox`` lists
+        it). Until a stream wants them, nothing is looked at, so the domains
+        the inbox reads (the pledges: most of a large store) are not loaded
+        for nobody; announcements before a stream subscribes reached no one
+        anyway.
         """
-        self.check(announce=False)
+        from samoorg.crdt.kinds.inbox import INBOX_DOMAINS
+
+        if self._primed.is_set():
+            return
+        await self.live.ensure(INBOX_DOMAINS)  # off the loop: the daemon serves meanwhile
+        if not self._primed.is_set():
+            self.check(announce=False)
+            self._primed.set()
+
+    async def run(self, period: float = ACTION_PERIOD) -> None:
+        """Once primed (:meth:`prime`), look when woken by entries, or every ``period``
+        seconds, until cancelled."""
+        await self._primed.wait()
         while True:
             with trio.move_on_after(period):
                 await self._wake.wait()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
@@ -39,7 +40,7 @@ from samoorg.node.api.pages import (
     page_of,
     page_request,
 )
-from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews
+from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews, run_in_thread
 from samoorg.node.home import Home
 from samoorg.node.names import Names
 from samoorg.node.store import Store, now_ms
@@ -258,13 +259,27 @@ async def ledger(request: Request) -> Response:
     text = query.get("with")
     other = _member(ctx, text)
     live = ctx.live
-    # The answer is remembered (thousands of rows at 1M entries); names change without
-    # entries (petnames), so they are added at each request.
-    body = live.memo(
-        ("ledger", mine, other),
-        PledgeState.kinds,
-        lambda: shapes.jsonable(shapes.ledger_json(live.views, ctx.me, other, mine)),
-    )
+    kinds = PledgeState.kinds
+    body_key = ("ledger", mine, other)
+    body = live.recall(body_key, kinds)
+    if body is None:
+        # The answer is remembered (thousands of rows at 1M entries) until a pledge kind
+        # arrives; names change without entries (petnames), so the CLI adds them. Netting
+        # over every debt takes seconds at 1M entries: it runs in a worker thread over a
+        # copy of the debts while the loop serves; the answer is made from that copy and
+        # remembered as of then.
+        stamp = live.stamp(kinds)
+        snapshot = live.recall(("ledger",), kinds)
+        if snapshot is None:
+            from samoorg.crdt.algorithms.netting import suggest_netting
+
+            pledges = live.views.pledges
+            debts, counts = pledges.debts(), pledges.commitment_counts()
+            netting = await run_in_thread(partial(suggest_netting, debts))
+            snapshot = shapes.LedgerSnapshot(debts, counts, netting)
+            live.remember(("ledger",), stamp, snapshot)
+        body = shapes.jsonable(shapes.ledger_json(live.views, ctx.me, other, mine, snapshot))
+        live.remember(body_key, stamp, body)
     return _json(request, body)
 
 
@@ -319,6 +334,8 @@ async def events(request: Request) -> Response:
         raise ApiError("invalid_parameter", f"expected at most {MAX_KINDS} kinds, found more")
     if ctx.hub.full():
         raise ApiError("rate_limited", f"expected at most {ctx.hub.max_streams} event streams")
+    if ctx.hub.before_actions is not None and ctx.hub.wants_actions(kinds):
+        await ctx.hub.before_actions()
     return StreamingResponse(
         ctx.hub.stream(kinds),
         media_type="text/event-stream",

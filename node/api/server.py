@@ -130,6 +130,7 @@ async def start_api(
     hub = EventHub()
     live.listen(hub.publish)
     actions = ActionWatcher(live, signer.public_key, hub)
+    hub.before_actions = actions.prime
     live.listen(actions.on_entries)
     nursery.start_soon(actions.run)
     nursery.start_soon(live.follow, watcher)

@@ -9,7 +9,7 @@ No web stack and nothing heavy is imported here: every CLI command loads it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from samoorg.node.api.times import Instant, format_time, instant, rfc3339
 from samoorg.protocol.ids import parse_peer_id, peer_id
@@ -18,6 +18,7 @@ __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
     from samoorg.crdt.algorithms.money import Amount
+    from samoorg.crdt.algorithms.netting import Debts, Netting
     from samoorg.crdt.framework.reasons import Reason
     from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Agreement
@@ -226,10 +227,9 @@ def listed_pledges(
     """
     from samoorg.crdt.kinds.pledges import VOID, WAITING
 
-    for outcome in views.pledges.pledges():
+    pledges = views.pledges
+    for outcome in pledges.pledges() if everyone else pledges.pledges_of(me):
         if outcome.state in (WAITING, VOID):
-            continue
-        if not everyone and me not in (outcome.author, outcome.beneficiary):
             continue
         if mine and outcome.author != me:
             continue
@@ -280,19 +280,36 @@ def log_page(
     return [entry_json(entry) for _, entry in page], encode_cursor(page[-1][0])
 
 
-def ledger_json(views: Views, me: bytes, with_member: bytes | None, mine: bool) -> dict[str, Any]:
+class LedgerSnapshot(NamedTuple):
+    """What a ledger answer is made of: the debts, their commitment counts, the netting."""
+
+    debts: Debts
+    counts: Mapping[tuple[str, bytes, bytes], int]
+    netting: Netting
+
+
+def ledger_json(
+    views: Views,
+    me: bytes,
+    with_member: bytes | None,
+    mine: bool,
+    snapshot: LedgerSnapshot | None = None,
+) -> dict[str, Any]:
     """``samoorg ledger --json``: outstanding commitments, netting suggestions, what remains.
 
     Netting is suggested over every outstanding debt (so every node suggests
     the same cycles); ``mine`` keeps the rows and cycles that involve ``me``,
-    ``with_member`` those between ``me`` and that member.
+    ``with_member`` those between ``me`` and that member. ``snapshot``: the
+    pledge view's debts, counts and their netting if already taken (the
+    daemon nets in a worker thread: seconds at 1M entries); else taken now.
     """
     from samoorg.crdt.algorithms.netting import suggest_netting
 
-    pledges = views.pledges
-    debts = pledges.debts()
-    counts = pledges.commitment_counts()
-    netting = suggest_netting(debts)
+    if snapshot is None:
+        pledges = views.pledges
+        debts = pledges.debts()
+        snapshot = LedgerSnapshot(debts, pledges.commitment_counts(), suggest_netting(debts))
+    debts, counts, netting = snapshot
     wanted = {me, with_member} if with_member is not None else {me} if mine else None
 
     def shown(parties: Iterable[bytes]) -> bool:
