@@ -26,6 +26,7 @@ from tests.browser_fixtures import (
     cli_refusal,
     community_node,
     go,
+    open_organizer,
     organizer_page_fixture,
     screenshot,
     stored_entries,
@@ -353,3 +354,18 @@ def test_the_force_box(page: Page, node: WebNode) -> None:
         page.locator("#intend-form button").click()
     mine = node.cli_json("pledge", "list", "--mine", "--all")["items"]
     assert [r["amount"] for r in mine if r["to"] == stranger] == [{"EUR": "5.00"}]
+
+
+def test_the_new_pages_in_russian(
+    browser: Browser, node: WebNode, community: PortalCommunity
+) -> None:
+    page = open_organizer(browser, node, locale="ru-RU")
+    for path, heading in (("/portal", "Портал"), ("/names", "Имена")):
+        go(page, node, path)
+        assert page.locator("h1").inner_text() == heading
+    go(page, node, f"/portal/{_hex(community, 'lessons')}")
+    assert "20.00 EUR в час" in page.locator("#price").inner_text()
+    go(page, node, f"/profiles/{community.ident(community.boris)}")
+    assert "нужна срочная помощь" in page.locator("#status").inner_text()
+    screenshot(page, "portal-ru")
+    page.context.close()
