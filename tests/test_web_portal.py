@@ -36,7 +36,7 @@ from tests.community_fixtures import Author
 from tests.web_community_fixtures import PortalCommunity, write_portal_community
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.network]
 __all__ = ["browser_fixture", "organizer_page_fixture"]
