@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import pytest
 
 from samoorg.node.names import short_id
+from samoorg.node.web.acting import PAGE
 from samoorg.protocol.ids import peer_id
 from tests.browser_fixtures import (
     WebNode,
@@ -33,7 +34,7 @@ from tests.browser_fixtures import (
     submit,
 )
 from tests.community_fixtures import Author
-from tests.web_community_fixtures import PortalCommunity, write_portal_community
+from tests.web_community_fixtures import FIREWOOD, PortalCommunity, write_portal_community
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -42,6 +43,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.network]
 __all__ = ["browser_fixture", "organizer_page_fixture"]
 
 DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+MAX_PAGES = 10
 
 
 @pytest.fixture(name="community", scope="module")
@@ -65,6 +67,21 @@ def _shown_ids(page: Page) -> list[str]:
     return [str(r.get_attribute("id")).removeprefix("listing-") for r in rows.all()]
 
 
+def _every_page(page: Page, node: WebNode, path: str) -> list[str]:
+    """The ids listed on ``path`` and on each next page after it."""
+    go(page, node, path)
+    ids = _shown_ids(page)
+    for _ in range(MAX_PAGES):
+        following = page.locator('#listings a[rel="next"]')
+        if following.count() == 0:
+            return ids
+        assert len(_shown_ids(page)) == PAGE  # only the last page is shorter
+        with page.expect_navigation():
+            following.click()
+        ids += _shown_ids(page)
+    raise AssertionError(f"more than {MAX_PAGES} pages")
+
+
 SEARCHES: list[tuple[dict[str, str], list[str]]] = [
     # (the form's fields, the CLI's arguments: ``listing search TEXT ...`` or ``listing list``)
     ({}, ["listing", "list"]),
@@ -80,6 +97,9 @@ SEARCHES: list[tuple[dict[str, str], list[str]]] = [
     ({"q": "jelgava ride"}, ["listing", "search", "jelgava ride"]),
     ({"q": "", "geohash": "ud0"}, ["listing", "search", "", "--near", "ud0"]),
     ({"q": "", "author": "Vera"}, ["listing", "search", "", "--author", "Vera"]),
+    ({"q": "firewood"}, ["listing", "search", "firewood"]),
+    ({"q": "bundle 2"}, ["listing", "search", "bundle 2"]),
+    ({"tag": "goods", "side": "offer"}, ["listing", "list", "--tag", "goods", "--side", "offer"]),
 ]
 
 
@@ -87,14 +107,18 @@ def test_search_lists_what_the_cli_lists(
     page: Page, node: WebNode, community: PortalCommunity
 ) -> None:
     for fields, cli in SEARCHES:
-        go(page, node, "/portal?" + urlencode(fields))
         expected = [item["id"] for item in node.cli_json(*cli, "--all")["items"]]
-        assert _shown_ids(page) == expected, (fields, cli)
+        assert _every_page(page, node, "/portal?" + urlencode(fields)) == expected, (fields, cli)
         assert page.locator(".refusal").count() == 0
     go(page, node, "/portal?q=guitar")
     assert _shown_ids(page) == [_hex(community, "lessons")]
-    go(page, node, "/portal?status=any")
-    assert len(_shown_ids(page)) == 4  # the bicycle is done, still listed
+    # Newest first, a page at a time; the bicycle is done, still listed with any status.
+    everything = _every_page(page, node, "/portal?status=any")
+    assert len(everything) == 4 + FIREWOOD
+    assert everything[-1] == _hex(community, "firewood_0")
+    assert _every_page(page, node, "/portal?q=firewood") == [
+        _hex(community, f"firewood_{n}") for n in reversed(range(FIREWOOD))
+    ]
     go(page, node, "/portal")
     rows = page.locator("#listings").inner_text()
     assert "20.00 EUR an hour" in rows

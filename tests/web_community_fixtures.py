@@ -108,6 +108,10 @@ def seeded_home(path: Path, author: Author, entries: list[Entry]) -> Path:
     return home.path
 
 
+FIREWOOD = 30
+"""Dana's firewood listings: more than a page of the portal (25)."""
+
+
 @dataclass
 class PortalCommunity(Community):
     """The community with the portal: profiles, listings, deals and a review.
@@ -126,7 +130,9 @@ def write_portal_community() -> PortalCommunity:
     * vera ("Vera") requests a ride; ana committed to it, not fulfilled yet
       (a review of it is refused); vera offers jam, boris bought it
       (fulfilled) and reviewed her;
-    * dana ("Boris" too) offers a free bicycle, done.
+    * dana ("Boris" too) offers a free bicycle, done, and :data:`FIREWOOD`
+      bundles of firewood posted a day before the rest (a search of more than
+      a page).
     """
     from samoorg.crdt.kinds.listings import REQUEST
     from samoorg.crdt.kinds.pledges import COMMIT, INTEND
@@ -146,6 +152,12 @@ def write_portal_community() -> PortalCommunity:
         ),
     )
     c.add("vera_profile", vera.write(PROFILE_KIND, profile_body("Vera", "", [], "fine", "")))
+    for n in range(FIREWOOD):  # older than the rest: the last pages of "newest first"
+        at = T0 - DAY + n * 1000
+        c.add(
+            f"firewood_{n}",
+            portal_fixtures.post(dana, at=at, **{**_gift(), "title": f"Firewood bundle {n}"}),
+        )
     c.add("dana_profile", dana.write(PROFILE_KIND, profile_body("Boris", "", [], "fine", "")))
     lessons = c.add("lessons", portal_fixtures.post(boris))
     pledge, commit, fulfil = portal_fixtures.deal(ana, boris, lessons)
@@ -201,7 +213,7 @@ def write_portal_community() -> PortalCommunity:
 
 
 def _gift() -> dict[str, object]:
-    """The fields of an edit of the bicycle (a gift, as posted)."""
+    """The fields of dana's bicycle (a gift), and of its edit; firewood changes the title."""
     return {
         "title": "Children's bicycle",
         "tags": ("goods",),
