@@ -10,9 +10,7 @@ page, by name, and that a petname set on the names page shows everywhere.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.network]
 __all__ = ["browser_fixture", "organizer_page_fixture"]
 
-DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 MAX_PAGES = 10
 
 
@@ -127,9 +124,7 @@ def test_search_lists_what_the_cli_lists(
     assert author.get_attribute("title") == boris
     assert author.get_attribute("href") == f"/profiles/{boris}"
     assert author.inner_text() == f"~Boris! {short_id(community.boris.key)}"
-    path = screenshot(page, "portal")
-    DOCS_IMAGES.mkdir(exist_ok=True)
-    shutil.copyfile(path, DOCS_IMAGES / "portal.png")
+    screenshot(page, "portal")  # docs/images/portal.png is a copy of it
     # A bad filter is refused next to its field, as the API refuses it.
     go_status = page.goto(node.base + "/portal?q=x&min_price=5")
     assert go_status is not None
@@ -393,3 +388,26 @@ def test_the_new_pages_in_russian(
     assert "нужна срочная помощь" in page.locator("#status").inner_text()
     screenshot(page, "portal-ru")
     page.context.close()
+
+
+def test_a_pledge_from_a_listing_page(
+    page: Page, node: WebNode, community: PortalCommunity
+) -> None:
+    jam = _hex(community, "jam")
+    before = stored_entries(node)
+    go(page, node, f"/portal/{jam}")
+    assert page.locator('#pledge-form [name="currency"]').input_value() == "EUR"
+    submit(page, "pledge-form", {"amount": "1.234"})
+    assert page.locator('[id="pledge.amount-error"]').inner_text() == cli_refusal(
+        node.home, "pledge", "intend", "1.234", "EUR", "--listing", jam
+    )
+    assert stored_entries(node) == before
+    submit(page, "pledge-form", {"amount": "7.50"})
+    deals = page.locator("#deals tr.deal")
+    assert deals.count() == 2
+    mine = deals.filter(has_text="7.50 EUR")
+    assert mine.locator("a.who.you").count() == 1
+    assert "intention" in mine.inner_text()
+    made = node.cli_json("pledge", "list", "--mine", "--all")["items"]
+    to_vera = [r["amount"] for r in made if r["to"] == community.ident(community.vera)]
+    assert sorted(to_vera, key=str) == [{"EUR": "10.00"}, {"EUR": "7.50"}]  # the ride, the jam
