@@ -3,8 +3,9 @@
 Over the generated community (``SAMOORG_BENCH_WEB_N`` entries, default
 100,000, the store of bench/api_bench.py), a daemon runs as the community's
 first member; a session is opened through ``POST /api/v1/web/login``. A few
-records the community lacks are written first through the CLI (ideas, an
-ratings of a few members, an agreement, a poll), so every page has something to show. Then:
+records the community lacks are written first through the CLI (ideas,
+ratings of a few members, an agreement, a poll, portal listings, a profile
+and a petname), so every page has something to show. Then:
 
 * per page, p50 and p95 of :data:`REQUESTS` sequential ``GET`` requests on
   one keep-alive connection (goal p95 <= 50 ms), each beside the p95 of the
@@ -32,6 +33,8 @@ from bench.baseline import report
 from samoorg.node.processes import run_cli
 
 REQUESTS = 100
+LISTINGS = 20
+"""Portal listings written by :func:`_seed`."""
 PAINTS = 3
 GOAL_MS = 50.0
 PAINT_GOAL_MS = 500.0
@@ -107,10 +110,31 @@ def _seed(home: Path) -> None:
     text.write_text("".join(f"Rule {n}: members help each other.\n" for n in range(40)), "utf-8")
     run_cli(home, "agreement", "new", "Community rules", "--file", str(text))
     run_cli(home, "poll", "new", "Spokesperson?", "--option", "Ana", "--option", "Boris")
+    for n in range(LISTINGS):
+        side, tag = ("offer", "services") if n % 2 else ("request", "transport")
+        run_cli(
+            home,
+            "listing",
+            side,
+            f"lessons {n}",
+            "--tag",
+            tag,
+            "--price",
+            str(10 + n),
+            "--currency",
+            "EUR",
+            "--description",
+            "y" * 200,
+            "--place",
+            "Riga",
+        )
+    run_cli(home, "profile", "set", "--name", "Ana", "--contact", "email=ana@example.org")
+    if len(listed) > 1:
+        run_cli(home, "name", "set", listed[1]["id"], "Boris")
 
 
-def _pages(web: _Web) -> list[tuple[str, str | None]]:
-    """``(page, API endpoint of the same data)`` for every page."""
+def _pages(web: _Web, me: str) -> list[tuple[str, str | None]]:
+    """``(page, API endpoint of the same data)`` for every page (``me``: our peer id)."""
     _, _, requests = web.get("/requests")
     _, _, forum = web.get("/forum?sort=recent")
     _, _, agreements = web.get("/agreements")
@@ -120,6 +144,8 @@ def _pages(web: _Web) -> list[tuple[str, str | None]]:
     idea_id = _first_id(forum, "/forum/")
     agreement_id = _first_id(agreements, "/agreements/")
     poll_id = _first_id(polls, "/polls/")
+    _, _, portal = web.get("/portal")
+    listing_id = _first_id(portal, "/portal/")
     return [
         ("/", "/api/v1/inbox"),
         ("/trust", "/api/v1/trust/list"),
@@ -138,6 +164,11 @@ def _pages(web: _Web) -> list[tuple[str, str | None]]:
         (f"/agreements/{agreement_id}", f"/api/v1/agreements/{agreement_id}"),
         ("/polls", "/api/v1/polls"),
         (f"/polls/{poll_id}", f"/api/v1/polls/{poll_id}"),
+        ("/portal", "/api/v1/listings?status=active&limit=25"),
+        ("/portal?q=lessons&side=offer", "/api/v1/listings?q=lessons&side=offer&status=active"),
+        (f"/portal/{listing_id}", f"/api/v1/listings/{listing_id}"),
+        ("/names", "/api/v1/names"),
+        (f"/profiles/{me}", f"/api/v1/profiles/{me}"),
     ]
 
 
@@ -165,7 +196,8 @@ def run() -> None:
         report(
             "GET /api/v1/openapi.json p50 (baseline)", base_p50, "ms", note=f"p95 {base_p95:.2f} ms"
         )
-        pages = _pages(web)
+        me = json.loads(run_cli(home, "whoami", "--json").stdout)["id"]
+        pages = _pages(web, me)
         worst = 0.0
         for path, api_path in pages:
             first, p50, p95 = _timed(web, path)

@@ -265,6 +265,41 @@ def read_petnames(home: Home) -> dict[bytes, str]:
         return book.petnames()
 
 
+def give_petname(home: Home, names: Names, key: bytes, name: str) -> str:
+    """Store ``name`` as the petname of ``key`` (``samoorg name set``, the names page).
+
+    Refused (:class:`~samoorg.crdt.framework.errors.MalformedInput`) when the
+    name cannot be one (:func:`check_petname`), and
+    (:class:`~samoorg.crdt.framework.errors.RuleViolation`) when another
+    participant already has it here. Returns the name stored.
+    """
+    from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
+    from samoorg.node.peerbook import PeerBook
+
+    try:
+        wanted = check_petname(name)
+    except BadName as exc:
+        raise MalformedInput(str(exc)) from None
+    taken = [k for k, n in names.petnames.items() if fold(n) == fold(wanted) and k != key]
+    if taken:
+        raise RuleViolation(
+            f"you already call {peer_id(taken[0])} {names.petnames[taken[0]]!r}: "
+            "a petname names one participant (remove or rename that one first)"
+        )
+    with PeerBook.open(home) as book:
+        book.set_petname(key, wanted)
+    return wanted
+
+
+def forget_petname(home: Home, key: bytes) -> None:
+    """Remove the petname of ``key`` (``samoorg name remove``); NotFound if it has none."""
+    from samoorg.node.peerbook import PeerBook
+
+    with PeerBook.open(home) as book:
+        if not book.remove_petname(key):
+            raise NotFound(f"you gave {peer_id(key)} no name")
+
+
 def known_keys(store: Store, home: Home) -> frozenset[bytes]:
     """Participants an id fragment may name: held feeds, and the peer book's peers and follows."""
     from samoorg.node.peerbook import PeerBook, peer_book_path

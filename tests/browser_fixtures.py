@@ -9,8 +9,14 @@ with the reason printed, when there is none (``conftest.py``).
 * :func:`web_node_fixture` (``web_node``): one real daemon for a test module;
   :meth:`WebNode.login_url` asks its API for a one-time link, as ``samoorg web`` does.
 * :func:`open_organizer`: a fresh browser context (1280x800, its own cookies)
-  logged in to a node's organizer.
+  logged in to a node's organizer; :func:`organizer_page_fixture` (``page``):
+  one for a test module, on its ``node`` fixture.
+* :func:`community_node`: a daemon whose identity is ana of a written
+  community (tests/web_community_fixtures.py) and whose store holds it.
 * :func:`screenshot`: save the page under ``tests/artifacts/`` (git-ignored).
+* :func:`go`, :func:`submit`: open a page of the organizer (200 expected), fill
+  and send one of its forms; :func:`stored_entries` and :func:`cli_refusal`
+  say what the CLI sees (the store's entry count, the line of a refusal).
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from samoorg.node.processes import run_cli
 from tests.api_fixtures import ApiNode, start_api_node, stop_api_node
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+    from tests.web_community_fixtures import Community
 
 CHROMIUM_ENV = "SAMOORG_CHROMIUM"
 CHROMIUM_DEFAULT = "/usr/bin/chromium"
@@ -159,9 +168,68 @@ def open_organizer(
     return page
 
 
+@pytest.fixture(name="page", scope="module")
+def organizer_page_fixture(browser: Browser, node: WebNode) -> Iterator[Page]:
+    """One logged-in page on the module's ``node`` for the module's tests."""
+    page = open_organizer(browser, node)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+def community_node(folder: Path, community: Community) -> Iterator[WebNode]:
+    """Run a daemon as ``community``'s ana over a store of its entries, until closed."""
+    from tests.web_community_fixtures import seeded_home
+
+    node = start_web_node(seeded_home(folder / "ana", community.ana, community.entries))
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save the page at 1280x800 as ``tests/artifacts/NAME.png`` (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def go(page: Page, node: WebNode, path: str) -> None:
+    """Open ``path`` of ``node``'s organizer; it must answer 200."""
+    response = page.goto(node.base + path)
+    assert response is not None
+    assert response.status == 200, (path, response.status, page.locator("main").inner_text())
+
+
+def submit(page: Page, form: str, fields: dict[str, str], button: str | None = None) -> None:
+    """Fill the form ``#form`` and send it (its first submit button, or the one named)."""
+    scope = page.locator(f"#{form}")
+    for name, value in fields.items():
+        field = scope.locator(f'[name="{name}"]')
+        tag = field.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
+        if tag.startswith("select"):
+            field.select_option(value)
+        elif tag.endswith(("radio", "checkbox")):
+            scope.locator(f'[name="{name}"][value="{value}"]').check()
+        else:
+            field.fill(value)
+    target = scope.get_by_role("button", name=button) if button else scope.locator("button")
+    with page.expect_navigation():
+        target.first.click()
+
+
+def stored_entries(node: WebNode) -> int:
+    """How many entries the node's store holds (``samoorg status``)."""
+    count = node.cli_json("status")["store"]["entries"]
+    assert isinstance(count, int)
+    return count
+
+
+def cli_refusal(home: Path, *args: str) -> str:
+    """The one line the CLI prints for a refused command."""
+    result = run_cli(home, *args, check=False)
+    assert result.returncode in (1, 2), result
+    return result.stderr.strip().splitlines()[-1].removeprefix("error: ")

@@ -42,9 +42,11 @@ LESSONS = ListingFields(
 """A service offered in hours, at 20.00 EUR an hour."""
 
 
-def post(author: Author, fields: ListingFields = LESSONS, **changes: Any) -> Entry:
-    """A ``listing`` entry with ``fields`` (and ``changes`` to them)."""
-    return author.write(LISTING, listing_body(replace(fields, **changes)))
+def post(
+    author: Author, fields: ListingFields = LESSONS, *, at: int | None = None, **changes: Any
+) -> Entry:
+    """A ``listing`` entry with ``fields`` (and ``changes`` to them), written ``at`` if given."""
+    return author.write(LISTING, listing_body(replace(fields, **changes)), at)
 
 
 def edit(author: Author, listing: Entry, fields: ListingFields = LESSONS, **changes: Any) -> Entry:

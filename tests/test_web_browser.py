@@ -34,6 +34,8 @@ HEADINGS = {
     "utility": "Utility",
     "agreements": "Agreements",
     "polls": "Polls",
+    "portal": "Portal",
+    "names": "Names",
 }
 
 

@@ -11,27 +11,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from samoorg.crdt.kinds.agreements import version_hash
-from samoorg.node.processes import run_cli
 from tests.browser_fixtures import (
     WebNode,
     browser_fixture,
+    cli_refusal,
+    community_node,
+    go,
     open_organizer,
+    organizer_page_fixture,
     screenshot,
-    start_web_node,
+    stored_entries,
+    submit,
 )
-from tests.web_community_fixtures import EDITED, Community, seeded_home, write_community
+from tests.web_community_fixtures import EDITED, Community, write_community
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.network]
-__all__ = ["browser_fixture"]
+__all__ = ["browser_fixture", "organizer_page_fixture"]
 
 
 @pytest.fixture(name="community", scope="module")
@@ -43,40 +46,7 @@ def community_fixture() -> Community:
 def node_fixture(
     tmp_path_factory: pytest.TempPathFactory, community: Community
 ) -> Iterator[WebNode]:
-    home = seeded_home(tmp_path_factory.mktemp("pages") / "ana", community.ana, community.entries)
-    node = start_web_node(home)
-    try:
-        yield node
-    finally:
-        node.stop()
-
-
-@pytest.fixture(name="page", scope="module")
-def page_fixture(browser: Browser, node: WebNode) -> Iterator[Page]:
-    page = open_organizer(browser, node)
-    try:
-        yield page
-    finally:
-        page.context.close()
-
-
-def _go(page: Page, node: WebNode, path: str) -> None:
-    response = page.goto(node.base + path)
-    assert response is not None
-    assert response.status == 200, (path, response.status, page.locator("main").inner_text())
-
-
-def _entries(node: WebNode) -> int:
-    count = node.cli_json("status")["store"]["entries"]
-    assert isinstance(count, int)
-    return count
-
-
-def _cli_refusal(home: Path, *args: str) -> str:
-    """The one line the CLI prints for a refused command."""
-    result = run_cli(home, *args, check=False)
-    assert result.returncode in (1, 2), result
-    return result.stderr.strip().splitlines()[-1].removeprefix("error: ")
+    yield from community_node(tmp_path_factory.mktemp("pages"), community)
 
 
 def test_every_page_shows_what_the_store_holds(
@@ -84,29 +54,29 @@ def test_every_page_shows_what_the_store_holds(
 ) -> None:
     c = community
     hexid = {name: entry.id.hex() for name, entry in c.named.items()}
-    _go(page, node, "/pledges?tab=my_commitments")
+    go(page, node, "/pledges?tab=my_commitments")
     row = page.locator(f"#pledge-{hexid['ana_boris']}")
     assert "30.00 EUR" in row.inner_text()
     assert "OVERDUE" in row.inner_text()
     assert row.get_by_role("button", name="Mark fulfilled").count() == 0
     screenshot(page, "pledges")
-    _go(page, node, "/pledges?tab=to_me_commitments")
+    go(page, node, "/pledges?tab=to_me_commitments")
     row = page.locator(f"#pledge-{hexid['vera_ana']}")
     assert "25.00 EUR" in row.inner_text()
     assert "OVERDUE" not in row.inner_text()
     assert row.get_by_role("button", name="Mark fulfilled").count() == 1
     assert row.get_by_role("button", name="Forgive").count() == 1
-    _go(page, node, "/pledges?tab=my_intentions")
+    go(page, node, "/pledges?tab=my_intentions")
     row = page.locator(f"#pledge-{hexid['ana_request']}")
     assert "40.00 EUR" in row.inner_text()
     assert row.get_by_role("button", name="Revise").count() == 1
-    _go(page, node, "/pledges?tab=to_me_intentions")
+    go(page, node, "/pledges?tab=to_me_intentions")
     assert "15.00 EUR" in page.locator(f"#pledge-{hexid['boris_ana']}").inner_text()
     tabs = page.locator("nav.tabs").inner_text()
     assert re.search(r"My intentions\s*1", tabs)
     assert re.search(r"Commitments in my favour\s*1", tabs)
 
-    _go(page, node, "/requests")
+    go(page, node, "/requests")
     requests = page.locator("#request-list").inner_text()
     assert "500.00 EUR" in requests
     assert "100.00 EUR of 500.00 EUR" in requests  # ana 40 + vera 60, live intentions
@@ -116,13 +86,13 @@ def test_every_page_shows_what_the_store_holds(
     assert "250.00 EUR of 1000.00 EUR" in initiatives
     assert "2033-" in initiatives  # the deadline
     screenshot(page, "requests")
-    _go(page, node, f"/requests/{hexid['request']}")
+    go(page, node, f"/requests/{hexid['request']}")
     backers = page.locator("#appeal table").inner_text()
     assert "40.00 EUR" in backers
     assert "60.00 EUR" in backers
     screenshot(page, "request")
 
-    _go(page, node, "/ledger")
+    go(page, node, "/ledger")
     outstanding = page.locator("#outstanding-table tbody tr")
     assert outstanding.count() == 3
     cycles = page.locator("#netting svg.cycle")
@@ -134,7 +104,7 @@ def test_every_page_shows_what_the_store_holds(
     assert "5.00 EUR" in after  # vera still owes ana 25 - 20
     screenshot(page, "ledger")
 
-    _go(page, node, "/forum")
+    go(page, node, "/forum")
     assert "Shared tool library" in page.locator("#ideas").inner_text()
     screenshot(page, "forum")
     page.get_by_role("link", name="Shared tool library").click()
@@ -142,10 +112,10 @@ def test_every_page_shows_what_the_store_holds(
     assert "4.50" in page.locator("#idea .facts").first.inner_text()
     screenshot(page, "idea")
 
-    _go(page, node, "/utility")
+    go(page, node, "/utility")
     assert page.locator("#utility-rows tbody tr").count() == 3
     assert page.locator("#distribution svg rect.bar").count() == 3
-    _go(page, node, "/utility?amount=100.01&currency=EUR")
+    go(page, node, "/utility?amount=100.01&currency=EUR")
     shares = page.locator("#shares tbody td:nth-child(3)").all_inner_texts()
     assert len(shares) == 3
     assert sum(int(s.split()[0].replace(".", "")) for s in shares) == 10001  # exact
@@ -154,7 +124,7 @@ def test_every_page_shows_what_the_store_holds(
     assert [f"{s['share']} EUR" for s in cli["shares"]] == shares
     screenshot(page, "utility")
 
-    _go(page, node, f"/agreements/{hexid['agreement']}")
+    go(page, node, f"/agreements/{hexid['agreement']}")
     assert page.locator("#agreement-body").inner_text() == EDITED
     assert page.locator("#history tbody tr").count() == 2
     assert page.locator("#blame tbody tr").count() == 3
@@ -167,28 +137,11 @@ def test_every_page_shows_what_the_store_holds(
     version = version_hash(c.named["agreement"].id, EDITED).hex()
     assert version[:12] in page.locator("#agreement-text h2").inner_text()
 
-    _go(page, node, f"/polls/{hexid['poll']}")
+    go(page, node, f"/polls/{hexid['poll']}")
     votes = page.locator("#tally td.votes").all_inner_texts()
     assert votes == ["1", "2"]
     assert page.locator("#leading").inner_text() == "Vera"
     screenshot(page, "poll")
-
-
-def _submit(page: Page, form: str, fields: dict[str, str], button: str | None = None) -> None:
-    """Fill the form ``#form`` and send it (its first submit button, or the one named)."""
-    scope = page.locator(f"#{form}")
-    for name, value in fields.items():
-        field = scope.locator(f'[name="{name}"]')
-        tag = field.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
-        if tag.startswith("select"):
-            field.select_option(value)
-        elif tag.endswith(("radio", "checkbox")):
-            scope.locator(f'[name="{name}"][value="{value}"]').check()
-        else:
-            field.fill(value)
-    target = scope.get_by_role("button", name=button) if button else scope.locator("button")
-    with page.expect_navigation():
-        target.first.click()
 
 
 def test_a_refusal_shows_the_cli_reason_next_to_its_field(
@@ -196,7 +149,7 @@ def test_a_refusal_shows_the_cli_reason_next_to_its_field(
 ) -> None:
     boris = community.ident(community.boris)
     request = community.named["request"].id.hex()
-    before = _entries(node)
+    before = stored_entries(node)
     cases = [
         (
             "/pledges",
@@ -250,22 +203,22 @@ def test_a_refusal_shows_the_cli_reason_next_to_its_field(
         ),
     ]
     for path, form, fields, field, cli in cases:
-        _go(page, node, path)
-        _submit(page, form, fields)
+        go(page, node, path)
+        submit(page, form, fields)
         shown = page.locator(f"#{field}-error")
         assert shown.count() == 1, (path, fields, page.locator("main").inner_text())
-        assert shown.inner_text() == _cli_refusal(node.home, *cli), (path, fields)
+        assert shown.inner_text() == cli_refusal(node.home, *cli), (path, fields)
         assert page.locator(f'[name="{field}"][aria-invalid="true"]').count() == 1
     screenshot(page, "refusal")
-    assert _entries(node) == before
+    assert stored_entries(node) == before
 
 
 def test_a_commitment_asks_for_the_confirmation(
     page: Page, node: WebNode, community: Community
 ) -> None:
     pledge = community.named["ana_request"].id.hex()
-    before = _entries(node)
-    _go(page, node, "/pledges?tab=my_intentions")
+    before = stored_entries(node)
+    go(page, node, "/pledges?tab=my_intentions")
     row = page.locator(f"#pledge-{pledge}")
     row.locator("summary").click()
     assert "cannot be undone" in row.locator(".warning").inner_text()
@@ -275,7 +228,7 @@ def test_a_commitment_asks_for_the_confirmation(
         page.locator(f'[id="{pledge}.commit-error"]').inner_text()
         == "not committed: nothing was recorded"
     )
-    assert _entries(node) == before
+    assert stored_entries(node) == before
     assert node.cli_json("pledge", "list", "--mine", "--all")["items"]  # still an intention
     states = {r["id"]: r["state"] for r in node.cli_json("pledge", "list", "--all")["items"]}
     assert states[pledge] == "intention"
@@ -283,10 +236,8 @@ def test_a_commitment_asks_for_the_confirmation(
 
 def test_the_dispatcher_acts(page: Page, node: WebNode, community: Community) -> None:
     vera = community.ident(community.vera)
-    _go(page, node, "/pledges")
-    _submit(
-        page, "intend-form", {"amount": "12.50", "currency": "eur", "target": "to", "ref": vera}
-    )
+    go(page, node, "/pledges")
+    submit(page, "intend-form", {"amount": "12.50", "currency": "eur", "target": "to", "ref": vera})
     mine = {
         r["amount"]["EUR"]: r for r in node.cli_json("pledge", "list", "--mine", "--all")["items"]
     }
@@ -304,13 +255,13 @@ def test_the_dispatcher_acts(page: Page, node: WebNode, community: Community) ->
     row.locator('input[name="confirm"]').check()
     with page.expect_navigation():
         row.get_by_role("button", name="Commit irrevocably").click()
-    _go(page, node, "/pledges?tab=my_commitments")
+    go(page, node, "/pledges?tab=my_commitments")
     row = page.locator(f"#pledge-{made}")
     assert "committed" in row.inner_text()
     assert row.get_by_role("button", name="Revise").count() == 0
     # The beneficiary's buttons: vera's commitment to ana.
     theirs = community.named["vera_ana"].id.hex()
-    _go(page, node, "/pledges?tab=to_me_commitments")
+    go(page, node, "/pledges?tab=to_me_commitments")
     with page.expect_navigation():
         page.locator(f"#pledge-{theirs}").get_by_role("button", name="Mark fulfilled").click()
     assert "fulfilled" in page.locator(f"#pledge-{theirs}").inner_text()
@@ -319,29 +270,29 @@ def test_the_dispatcher_acts(page: Page, node: WebNode, community: Community) ->
     assert states[theirs] == "fulfilled"
     # Withdraw the intention to boris's request.
     withdrawn = community.named["ana_request"].id.hex()
-    _go(page, node, "/pledges?tab=my_intentions")
+    go(page, node, "/pledges?tab=my_intentions")
     with page.expect_navigation():
         page.locator(f"#pledge-{withdrawn}").get_by_role("button", name="Withdraw").click()
     assert "withdrawn" in page.locator(f"#pledge-{withdrawn}").inner_text()
 
 
 def test_requests_and_initiatives_act(page: Page, node: WebNode, community: Community) -> None:
-    _go(page, node, "/requests")
-    _submit(page, "request-form", {"amount": "300", "currency": "EUR", "reason": "Rent in May"})
+    go(page, node, "/requests")
+    submit(page, "request-form", {"amount": "300", "currency": "EUR", "reason": "Rent in May"})
     assert "Rent in May" in page.locator("#appeal").inner_text()
     assert page.locator("#close-form").count() == 1  # mine: I may close it
-    _go(page, node, "/requests")
-    _submit(
+    go(page, node, "/requests")
+    submit(
         page,
         "initiative-form",
         {"title": "Seed bank", "goal": "200", "goal_currency": "EUR", "deadline": "60d"},
     )
     assert page.locator("h1").inner_text() == "Seed bank"
     assert page.locator("#back-form").count() == 0  # one does not back one's own
-    _submit(page, "close-form", {"note": "done"})
+    submit(page, "close-form", {"note": "done"})
     assert "closed" in page.locator("#appeal h2").inner_text()
-    _go(page, node, f"/initiatives/{community.named['initiative'].id.hex()}")
-    _submit(page, "back-form", {"amount": "50"})
+    go(page, node, f"/initiatives/{community.named['initiative'].id.hex()}")
+    submit(page, "back-form", {"amount": "50"})
     assert page.locator(".refusal").count() == 0, page.locator(".refusal").all_inner_texts()
     assert page.locator('#appeal [role="progressbar"]').first.get_attribute("aria-valuenow") == "30"
     assert "300.00 EUR of 1000.00 EUR" in page.locator("#appeal").inner_text()
@@ -352,37 +303,37 @@ def test_requests_and_initiatives_act(page: Page, node: WebNode, community: Comm
 def test_forum_utility_polls_and_agreements_act(
     page: Page, node: WebNode, community: Community
 ) -> None:
-    _go(page, node, "/forum")
-    _submit(page, "idea-form", {"title": "Repair café", "body": "Every first Sunday."})
+    go(page, node, "/forum")
+    submit(page, "idea-form", {"title": "Repair café", "body": "Every first Sunday."})
     assert "Repair café" in page.locator("#ideas").inner_text()
     page.get_by_role("link", name="Repair café").click()
-    _submit(page, "comment-form", {"text": "Count me in"})
+    submit(page, "comment-form", {"text": "Count me in"})
     assert "Count me in" in page.locator("#idea").inner_text()
     assert page.locator("#rate-form").count() == 0  # one does not rate one's own idea
-    _go(page, node, f"/forum/{community.named['idea'].id.hex()}")
-    _submit(page, "rate-form", {"score": "1", "comment": "changed my mind"})
+    go(page, node, f"/forum/{community.named['idea'].id.hex()}")
+    submit(page, "rate-form", {"score": "1", "comment": "changed my mind"})
     assert "changed my mind" in page.locator("#idea").inner_text()
     assert "3.00" in page.locator("#idea .facts").first.inner_text()  # (1 + 5) / 2
 
-    _go(page, node, "/utility")
-    _submit(page, "rate-form", {"member": community.ident(community.boris), "score": "5"})
+    go(page, node, "/utility")
+    submit(page, "rate-form", {"member": community.ident(community.boris), "score": "5"})
     assert "5/5" in page.locator("#ratings").inner_text()
 
-    _go(page, node, "/polls")
-    _submit(page, "poll-form", {"question": "Picnic day?", "options": "Saturday\nSunday"})
+    go(page, node, "/polls")
+    submit(page, "poll-form", {"question": "Picnic day?", "options": "Saturday\nSunday"})
     assert page.locator("h1").inner_text() == "Picnic day?"
-    _submit(page, "vote-form", {"option": "2"})
+    submit(page, "vote-form", {"option": "2"})
     assert page.locator("#tally td.votes").all_inner_texts() == ["0", "1"]
     assert "your vote" in page.locator("#tally tr.option").nth(1).inner_text()
 
-    _go(page, node, "/agreements")
-    _submit(page, "new-form", {"title": "Garden rules", "text": "Water at dawn.\nShare tools.\n"})
+    go(page, node, "/agreements")
+    submit(page, "new-form", {"title": "Garden rules", "text": "Water at dawn.\nShare tools.\n"})
     assert page.locator("h1").inner_text() == "Garden rules"
     assert page.locator("#accept-form").count() == 1
-    _submit(page, "edit-form", {"text": "Water at dawn.\nShare tools.\nClose the gate.\n"})
+    submit(page, "edit-form", {"text": "Water at dawn.\nShare tools.\nClose the gate.\n"})
     assert "Close the gate." in page.locator("#agreement-body").inner_text()
     assert page.locator("#history tbody tr").count() == 2
-    _submit(page, "accept-form", {})
+    submit(page, "accept-form", {})
     assert page.locator("#accepted-mark").count() == 1
     doc = page.url.rsplit("/", 1)[1]
     shown = node.cli_json("agreement", "show", doc)
@@ -405,6 +356,6 @@ def test_the_pages_read_without_javascript(
         (f"/agreements/{agreement}", "#agreement-body", "by vote."),
         ("/polls", "#poll-list", "Who speaks for us?"),
     ):
-        _go(page, node, path)
+        go(page, node, path)
         assert text in page.locator(selector).inner_text(), path
     page.context.close()

@@ -151,3 +151,30 @@ def test_the_graph_svg_escapes_and_marks_help() -> None:
     assert "&lt;x&#34;&gt;" in svg
     assert svg.count('class="dot helped"') == 1
     assert svg.count("<line") == 2
+
+
+def test_a_participant_is_shown_by_name_escaped_and_linked() -> None:
+    from samoorg.node.names import Names, short_id
+    from samoorg.node.web.render import environment
+    from samoorg.protocol.ids import peer_id
+    from tests.community_fixtures import Author
+
+    me, ana, bad, twin = (Author(n).key for n in (1, 2, 3, 4))
+    names = Names(me, {ana: "Ana"}, {bad: "<b>x</b>", twin: "<B>X</B>", ana: "Anna"})
+    template = environment().from_string("{{ who|who }}|{{ who|label }}|{{ e|entry }}")
+
+    def shown(key: bytes) -> str:
+        t = {"common.you": "you"}.get
+        return template.render(who=peer_id(key), names=names, t=t, e="ab" * 32)
+
+    assert shown(me) == (
+        f'<a class="who you" href="/profiles/{peer_id(me)}" title="{peer_id(me)}">'
+        f"<strong>you</strong></a>|you|{'ab' * 6}"
+    )
+    assert shown(ana).startswith(f'<a class="who" href="/profiles/{peer_id(ana)}"')
+    assert f">Ana {short_id(ana)}</a>|Ana {short_id(ana)}|" in shown(ana)
+    # A self-chosen name is marked ~, a name two carry is marked !, and both are escaped.
+    hostile = shown(bad)
+    assert '<a class="who collides"' in hostile
+    assert f">~&lt;b&gt;x&lt;/b&gt;! {short_id(bad)}</a>" in hostile
+    assert "<b>" not in hostile

@@ -106,3 +106,124 @@ def seeded_home(path: Path, author: Author, entries: list[Entry]) -> Path:
         report = store.ingest([e.raw for e in entries])
         assert not report.rejected, report.rejected
     return home.path
+
+
+FIREWOOD = 30
+"""Dana's firewood listings: more than a page of the portal (25)."""
+
+
+@dataclass
+class PortalCommunity(Community):
+    """The community with the portal: profiles, listings, deals and a review.
+
+    dana (not on the trust list) chose the name boris chose: a collision.
+    """
+
+    dana: Author = field(default_factory=lambda: Author(4))
+
+
+def write_portal_community() -> PortalCommunity:
+    """:func:`write_community`, then profiles, four listings, three deals and a review.
+
+    * boris ("Boris", needs urgent help) offers guitar lessons in hours;
+      ana paid for them (fulfilled, not reviewed yet: ana may review);
+    * vera ("Vera") requests a ride; ana committed to it, not fulfilled yet
+      (a review of it is refused); vera offers jam, boris bought it
+      (fulfilled) and reviewed her;
+    * dana ("Boris" too) offers a free bicycle, done, and :data:`FIREWOOD`
+      bundles of firewood posted a day before the rest (a search of more than
+      a page).
+    """
+    from samoorg.crdt.kinds.listings import REQUEST
+    from samoorg.crdt.kinds.pledges import COMMIT, INTEND
+    from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body
+    from tests import portal_fixtures
+
+    base = write_community()
+    c = PortalCommunity(base.ana, base.boris, base.vera, base.entries, base.named)
+    ana, boris, vera, dana = c.ana, c.boris, c.vera, c.dana
+    c.add(
+        "boris_profile",
+        boris.write(
+            PROFILE_KIND,
+            profile_body(
+                "Boris", "Guitarist.", [("phone", "+371 2000 0000")], "urgent", "My roof leaks"
+            ),
+        ),
+    )
+    c.add("vera_profile", vera.write(PROFILE_KIND, profile_body("Vera", "", [], "fine", "")))
+    for n in range(FIREWOOD):  # older than the rest: the last pages of "newest first"
+        at = T0 - DAY + n * 1000
+        c.add(
+            f"firewood_{n}",
+            portal_fixtures.post(dana, at=at, **{**_gift(), "title": f"Firewood bundle {n}"}),
+        )
+    c.add("dana_profile", dana.write(PROFILE_KIND, profile_body("Boris", "", [], "fine", "")))
+    lessons = c.add("lessons", portal_fixtures.post(boris))
+    pledge, commit, fulfil = portal_fixtures.deal(ana, boris, lessons)
+    c.add("lessons_deal", pledge, commit, fulfil)
+    c.named["lessons_commit"] = commit
+    ride = c.add(
+        "ride",
+        portal_fixtures.post(
+            vera,
+            side=REQUEST,
+            title="Ride to the market",
+            tags=("transport",),
+            description="Saturday morning, two boxes of jam.",
+            amount=1000,
+            frequency="once",
+            quantity=None,
+            unit="",
+            place="Jelgava",
+            geohash="ud0",
+        ),
+    )
+    ride_pledge = ana.write(
+        INTEND, {"to": vera.key, "amount": 1000, "currency": "EUR", "listing": ride.id}
+    )
+    c.add("ride_deal", ride_pledge, ana.write(COMMIT, {"pledge": ride_pledge.id}))
+    jam = c.add(
+        "jam",
+        portal_fixtures.post(
+            vera,
+            title="Blackcurrant jam",
+            tags=("food", "jam"),
+            description="Home made, 0.5 l jars.",
+            amount=500,
+            frequency=None,
+            quantity=10,
+            unit="jars",
+            place="Jelgava",
+            geohash="ud0d",
+        ),
+    )
+    jam_pledge, jam_commit, jam_fulfil = portal_fixtures.deal(boris, vera, jam, 1000)
+    c.add("jam_deal", jam_pledge, jam_commit, jam_fulfil)
+    c.add(
+        "jam_review",
+        portal_fixtures.review(boris, jam_pledge, jam_commit, 5, "Delicious, on time."),
+    )
+    bicycle = c.add(
+        "bicycle",
+        portal_fixtures.post(dana, **_gift()),
+    )
+    c.add("bicycle_done", portal_fixtures.edit(dana, bicycle, status="done", **_gift()))
+    return c
+
+
+def _gift() -> dict[str, object]:
+    """The fields of dana's bicycle (a gift), and of its edit; firewood changes the title."""
+    return {
+        "title": "Children's bicycle",
+        "tags": ("goods",),
+        "description": "For 5 to 7 years.",
+        "price": "gift",
+        "amount": None,
+        "currency": None,
+        "frequency": None,
+        "quantity": None,
+        "unit": "",
+        "place": "Riga",
+        "geohash": "ud1h",
+    }

@@ -87,7 +87,7 @@ class ApiContext:
             self.live.state,
             self.signer,
             self.live.social,
-            lambda: _names(self),
+            lambda: names_of(self),
         )
 
 
@@ -103,12 +103,15 @@ def _json(
     """
     from samoorg.node.names import with_names
 
-    named = with_names(shapes.jsonable(body), lambda: _names(_ctx(request), known=False))
+    named = with_names(shapes.jsonable(body), lambda: names_of(_ctx(request), known=False))
     return JSONResponse(named, status_code=status_code, headers=headers)
 
 
-def _names(ctx: ApiContext, *, known: bool = True) -> Names:
-    """The daemon's :class:`~samoorg.node.names.Names` (``known``: with every known id)."""
+def names_of(ctx: ApiContext, *, known: bool = True) -> Names:
+    """The daemon's :class:`~samoorg.node.names.Names` (``known``: with every known id).
+
+    The API's answers and the web organizer's pages name participants with it.
+    """
     from samoorg.node.names import chosen_names, known_keys, read_petnames
 
     live = ctx.live
@@ -119,12 +122,12 @@ def _names(ctx: ApiContext, *, known: bool = True) -> Names:
 
 def _member(ctx: ApiContext, text: str | None) -> bytes | None:
     """The participant ``text`` names: the one resolver (ids, fragments, names)."""
-    return None if text is None else resolve_member(_names(ctx), text)
+    return None if text is None else resolve_member(names_of(ctx), text)
 
 
 def _entry(ctx: ApiContext, text: str, *kinds: str) -> Entry:
     """The held entry named by a whole id or a unique prefix, among entries of ``kinds``."""
-    return resolve_entry(ctx.store, ctx.live.state, text, *kinds, names=lambda: _names(ctx))
+    return resolve_entry(ctx.store, ctx.live.state, text, *kinds, names=lambda: names_of(ctx))
 
 
 def _ctx(request: Request) -> ApiContext:
@@ -315,7 +318,7 @@ async def names(request: Request) -> Response:
     from samoorg.node.names import directory
 
     ctx = _ctx(request)
-    return _json(request, {"me": peer_id(ctx.me), "items": directory(_names(ctx, known=False))})
+    return _json(request, {"me": peer_id(ctx.me), "items": directory(names_of(ctx, known=False))})
 
 
 async def profile(request: Request) -> Response:

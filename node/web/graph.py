@@ -18,7 +18,7 @@ edges shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -85,13 +85,22 @@ def layout(rows: Sequence[Mapping[str, Any]]) -> dict[str, Dot]:
     return dots
 
 
+def _tail(ident: str) -> str:
+    return ident[-6:]
+
+
 def svg(
     rows: Sequence[Mapping[str, Any]],
     edges: Iterable[tuple[str, str]],
     helped: frozenset[str],
     labels: Mapping[str, str],
+    name_of: Callable[[str], str] | None = None,
 ) -> Markup:
-    """The SVG of the trust graph (``labels``: the texts of the legend and titles)."""
+    """The SVG of the trust graph (``labels``: the texts of the legend and titles).
+
+    ``name_of`` gives a dot's label from its peer id (the page's names), else
+    the id's last characters.
+    """
     dots = layout(rows)
     rings = max((d.hop for d in dots.values()), default=0)
     gap = _gap(rings)
@@ -135,7 +144,7 @@ def svg(
             "</circle>"
         )
         if dot.hop == 0 or not many or (dot.hop == 1 and ring_one <= LABEL_ALL):
-            text = labels["me"] if dot.hop == 0 else dot.ident[-6:]
+            text = labels["me"] if dot.hop == 0 else (name_of or _tail)(dot.ident)
             out.append(
                 f'<text class="label" x="{dot.x + r + 2:.1f}" y="{dot.y + 4:.1f}">'
                 f"{escape(text)}</text>"

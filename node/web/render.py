@@ -9,7 +9,10 @@ SVG and QR pictures the node draws itself. Undefined names raise.
 Every page gets ``t`` (the message catalogue of the request's language,
 :mod:`samoorg.node.web.i18n`), ``lang``, ``nav`` (the entries of
 :data:`samoorg.node.web.site.NAV`, the current one marked), ``csrf`` (the
-session's form token) and ``path``. Filters show amounts with the project's
+session's form token), ``path`` and ``names`` (the node's
+:class:`~samoorg.node.names.Names`, read at each request: a petname set a
+moment ago shows on the next page), which the ``who`` and ``label`` filters
+of :mod:`samoorg.node.web.filters` show participants with. Filters show amounts with the project's
 money code, in major units with the currency and never as floats:
 ``{{ totals|money }}`` for the API's ``{"EUR": "100.00"}`` shape and
 ``{{ minor|amount(currency) }}`` for integers in minor units.
@@ -25,6 +28,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.responses import HTMLResponse
 
 from samoorg.crdt.algorithms.money import Amount
+from samoorg.node.names import Names
 from samoorg.node.web.filters import FILTERS
 from samoorg.node.web.i18n import LANG_COOKIE, choose, translate
 
@@ -55,13 +59,6 @@ def when(text: str | None) -> str:
     return f"{text[:10]} {text[11:16]} UTC"
 
 
-def short(ident: str | None, size: int = 12) -> str:
-    """A participant or entry id cut to ``size`` characters (``…`` after)."""
-    if not ident:
-        return ""
-    return ident if len(ident) <= size else ident[:size] + "…"
-
-
 @functools.cache
 def environment() -> Environment:
     """The package's templates, autoescaped, strict about undefined names."""
@@ -72,7 +69,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=money, amount=amount, when=when, short=short, **FILTERS)
+    env.filters.update(money=money, amount=amount, when=when, **FILTERS)
     return env
 
 
@@ -90,10 +87,13 @@ def page(
     active: str | None = None,
 ) -> HTMLResponse:
     """Render ``template`` with the layout's values and ``values``."""
+    from samoorg.node.api.routes import names_of
     from samoorg.node.web.site import NAV
 
     lang = request_lang(request)
     session: Session | None = getattr(request.state, "session", None)
+    ctx = getattr(request.app.state, "ctx", None)
+    names = names_of(ctx, known=False) if ctx is not None else Names()
     html = (
         environment()
         .get_template(template)
@@ -103,6 +103,7 @@ def page(
             nav=[(entry, entry.name == active) for entry in NAV],
             csrf=session.csrf if session is not None else "",
             path=request.url.path,
+            names=names,
             **(values or {}),
         )
     )

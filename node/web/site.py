@@ -66,6 +66,8 @@ NAV: Final[tuple[NavEntry, ...]] = (
     NavEntry("utility", "/utility"),
     NavEntry("agreements", "/agreements"),
     NavEntry("polls", "/polls"),
+    NavEntry("portal", "/portal"),
+    NavEntry("names", "/names"),
 )
 
 

@@ -5,7 +5,8 @@ kinds it reads arrives, or for :data:`INBOX_SECONDS`); the section is marked
 ``data-live`` so that ``static/live.js`` refreshes it when the event stream
 says an action item or an entry arrived (without JavaScript, a reload shows
 the same). Pool, utility and peers are the shapes of ``/trust/pool``,
-``/utility`` and ``/status``.
+``/utility`` and ``/status``. Members whose profile says they need urgent
+help are listed first, with their message.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.node.api.routes import inbox_items, pool_body, status_body, utility_rows_of
 from samoorg.node.api.shapes import jsonable
 from samoorg.node.daemon_views import SOCIAL_KINDS
+from samoorg.node.web.pages.names import urgent_members
 from samoorg.node.web.render import page
 from samoorg.node.web.site import context, remembered
 from samoorg.protocol.ids import peer_id
@@ -31,7 +33,7 @@ INBOX_SECONDS = 5.0
 
 
 async def home(request: Request) -> Response:
-    """``GET /``: the inbox, my pool, my utility, peers and sync state."""
+    """``GET /``: who needs urgent help, the inbox, my pool, my utility, peers and sync state."""
     ctx = context(request)
     me = peer_id(ctx.me)
     mine: dict[str, Any] | None = next((r for r in utility_rows_of(ctx) if r["id"] == me), None)
@@ -45,6 +47,7 @@ async def home(request: Request) -> Response:
         "utility": mine,
         "status": status,
         "peers": (status["daemon"] or {}).get("peers", []),
+        "urgent": urgent_members(ctx),
     }
     return page(request, "home.html", values, active="home")
 

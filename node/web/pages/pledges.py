@@ -6,7 +6,9 @@ rows (the rows of ``samoorg pledge list``), overdue commitments marked. The
 actions are the CLI's (:mod:`samoorg.node.actions.pledges`): intend (to a
 participant, a help request or an initiative), revise, withdraw, commit
 (only with the box "this cannot be undone" ticked, as the CLI asks before
-it commits), and, shown only to the beneficiary, fulfilled and forgive. A
+it commits); the intend and commit forms have the CLI's ``--force`` as a box
+(a pledge to a participant never seen here and not on one's trust list is
+refused without it), and, shown only to the beneficiary, fulfilled and forgive. A
 refusal re-renders the tab with the reason next to the field; nothing is
 stored.
 """
@@ -145,7 +147,8 @@ def _to_tab(_: Done, form: Form) -> str:
 def _intend_field(_: Request, refusal: Refusal) -> str:
     if refusal.name in {"not_found", "ambiguous", "bad_identifier"}:
         return "ref"
-    return field_of(refusal.message, {"amount": (), "currency": ("currency",), "ref": ("exactly",)})
+    words = {"amount": (), "currency": ("currency",), "ref": ("exactly", "never seen")}
+    return field_of(refusal.message, words)
 
 
 async def intend(request: Request) -> Response:
@@ -155,7 +158,7 @@ async def intend(request: Request) -> Response:
         amount = Amount.parse(form.get("amount"), form.get("currency"))
         target = form.get("target")
         chosen: dict[str, Any] = {target: form.get("ref")} if target in TARGETS else {}
-        return actions.intend(actor, amount=amount, **chosen)
+        return actions.intend(actor, amount=amount, force=form.get("force") == "yes", **chosen)
 
     return await submit(request, run, _to_tab, _refused(_intend_field))
 
@@ -194,7 +197,7 @@ def _commit(actor: Actor, form: Form, ref: str) -> Done:
     due = future_time(due_text, now_ms(), "a due date") if due_text else None
     if form.get("confirm") != "yes":
         raise RuleViolation(NOT_CONFIRMED)
-    return actions.commit(actor, pledge=ref, due=due)
+    return actions.commit(actor, pledge=ref, due=due, force=form.get("force") == "yes")
 
 
 def _fulfil(actor: Actor, _: Form, ref: str) -> Done:

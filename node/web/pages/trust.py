@@ -14,6 +14,7 @@ code pasted) and ``/trust/revoke`` (``invite revoke``).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from markupsafe import Markup
@@ -25,15 +26,16 @@ from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.api.pages import page_of, page_request
-from samoorg.node.api.routes import ApiContext, invites_of, pool_body, trust_rows_of
+from samoorg.node.api.routes import ApiContext, invites_of, names_of, pool_body, trust_rows_of
 from samoorg.node.api.shapes import invite_row, jsonable
+from samoorg.node.names import Names, short_id
 from samoorg.node.store import now_ms
 from samoorg.node.web import graph
 from samoorg.node.web.forms import Form, Refusal, act, attempt, done, perform, read_form
 from samoorg.node.web.i18n import translate
 from samoorg.node.web.render import amount, page, request_lang
 from samoorg.node.web.site import context, remembered
-from samoorg.protocol.ids import peer_id
+from samoorg.protocol.ids import parse_peer_id, peer_id
 
 GRAPH_KINDS = (*TrustState.kinds, *PledgeState.kinds)
 """The picture is made of the trust graph and the open help requests."""
@@ -53,14 +55,24 @@ def helped_members(ctx: ApiContext) -> frozenset[str]:
     )
 
 
-def picture(ctx: ApiContext, lang: str) -> Any:
-    """The SVG of my trust graph."""
+def picture(ctx: ApiContext, lang: str, names: Names) -> Any:
+    """The SVG of my trust graph, members labelled by ``names`` (the name, else the short id)."""
     rows = trust_rows_of(ctx, None)
     edges = [(peer_id(a), peer_id(b)) for a, b in ctx.live.views.trust.edges()]
     labels = {
         key: translate(lang, f"trust.graph_{key}") for key in ("title", "me", "helped", "hops")
     }
-    return graph.svg(rows, edges, helped_members(ctx), labels)
+
+    def name_of(ident: str) -> str:
+        key = parse_peer_id(ident)
+        return names.tag(key) or short_id(key)
+
+    return graph.svg(rows, edges, helped_members(ctx), labels, name_of)
+
+
+def _names_key(names: Names) -> Hashable:
+    """What the picture's labels depend on: a petname or a profile name changes them."""
+    return hash((frozenset(names.petnames.items()), frozenset(names.chosen.items())))
 
 
 async def trust(request: Request) -> Response:
@@ -72,6 +84,7 @@ def show(request: Request, values: dict[str, Any] | None = None, status: int = 2
     """The trust page, with a form's refusal (``values``: ``errors``, ``typed``) if any."""
     ctx = context(request)
     lang = request_lang(request)
+    names = names_of(ctx, known=False)
     rows = trust_rows_of(ctx, None)
     start, stop, cursor = page_of(len(rows), page_request(request.query_params))
     at = now_ms()
@@ -83,10 +96,10 @@ def show(request: Request, values: dict[str, Any] | None = None, status: int = 2
         "pool": pool_body(ctx, None),
         "graph": remembered(
             request,
-            ("graph", lang),
+            ("graph", lang, _names_key(names)),
             GRAPH_KINDS,
             GRAPH_SECONDS,
-            lambda: picture(ctx, lang),
+            lambda: picture(ctx, lang, names),
         ),
         "invites": jsonable(invites),
         "errors": {},
