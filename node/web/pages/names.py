@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from starlette.routing import Route
 
+from samoorg.crdt.algorithms.listing_match import ListingQuery
 from samoorg.crdt.kinds.profiles import CONTACT_TYPES, PROFILE_KIND, STATUS_URGENT, STATUSES
 from samoorg.node.actions.refs import resolve_member
 from samoorg.node.api.portal_shapes import review_json, search_page
 from samoorg.node.api.routes import names_of
 from samoorg.node.api.shapes import jsonable, profile_json
-from samoorg.node.listing_index import ListingQuery
 from samoorg.node.names import directory, forget_petname, give_petname
 from samoorg.node.store import now_ms
 from samoorg.node.web.acting import field_of, show

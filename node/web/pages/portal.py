@@ -47,6 +47,7 @@ from samoorg.crdt.kinds.reviews import ReviewState
 from samoorg.node.actions import pledges as pledge_actions
 from samoorg.node.actions.refs import resolve_member
 from samoorg.node.api.errors import ApiError
+from samoorg.node.api.pages import decode_cursor
 from samoorg.node.api.portal_shapes import (
     SEARCH_PARAMS,
     held_listing,
@@ -164,28 +165,51 @@ def _search_values(request: Request) -> tuple[dict[str, Any], Refusal | None, st
         "price_kinds": PRICE_KINDS,
         "frequencies": FREQUENCIES,
         "items": [],
-        "start": start,
+        "first": 1,
         "previous": None,
         "next": None,
-        "query_base": "",
     }
     field = [""]
+    trail = _trail(request)
+    following: list[int] = []
 
     def run() -> list[dict[str, Any]]:
-        query = listing_query(search_params(ctx, typed, field), now_ms())
         ctx.live.refresh()
-        items, cursor = search_page(ctx.store, ctx.live.views, query, start, PAGE)
-        values["next"] = start + PAGE if cursor is not None else None
+        views = ctx.live.views
+        query = listing_query(search_params(ctx, typed, field), now_ms(), views)
+        items, cursor = search_page(ctx.store, views, query, start, PAGE)
+        following.extend([decode_cursor(cursor)] if cursor is not None else [])
         return items
 
     found = attempt(run)
     if isinstance(found, Refusal):
         return values, found, field[0] or field_of(found.message, SEARCH_WORDS)
     values["items"] = jsonable(found)
-    values["previous"] = max(start - PAGE, 0) if start > 0 else None
-    kept = {k: v for k, v in typed.items() if v}
-    values["query_base"] = "/portal?" + urlencode(kept)
+    # A page starts at a position among the index's candidates (the views
+    # keep some of them), so the pages seen so far ride along in ``trail``:
+    # every page but the last holds PAGE listings.
+    base = "/portal?" + urlencode({k: v for k, v in typed.items() if v})
+    values["first"] = len(trail) * PAGE + 1
+    if trail:
+        back = {"start": trail[-1], "trail": ".".join(map(str, trail[:-1]))}
+        values["previous"] = f"{base}&{urlencode(back)}"
+    if following and len(trail) < MAX_TRAIL:
+        ahead = {"start": following[0], "trail": ".".join(map(str, [*trail, start]))}
+        values["next"] = f"{base}&{urlencode(ahead)}"
     return values, None, ""
+
+
+MAX_TRAIL: Final = 200
+"""Most pages a search is followed through (then it has no next link)."""
+
+
+def _trail(request: Request) -> list[int]:
+    """The ``trail`` parameter: the starts of the pages before this one (bad: none)."""
+    text = request.query_params.get("trail", "")
+    parts = text.split(".") if text else []
+    if len(parts) > MAX_TRAIL or not all(p.isdigit() and len(p) <= 10 for p in parts):
+        return []
+    return [int(p) for p in parts]
 
 
 async def portal(request: Request) -> Response:
