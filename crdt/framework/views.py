@@ -63,7 +63,7 @@ from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.reasons import Reason
 from samoorg.crdt.framework.registry import families
 from samoorg.crdt.kinds.agreements import AgreementState
-from samoorg.crdt.kinds.devices import DEVICE_REVOKE, MAX_SEQ, DevicesState
+from samoorg.crdt.kinds.devices import DEVICE_ACCEPT, DEVICE_REVOKE, MAX_SEQ, DevicesState
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.listings import ListingState
 from samoorg.crdt.kinds.pledges import PledgeState
@@ -121,6 +121,10 @@ class Views:
         """The forked authors and cuts the live domains were built with."""
         self._revoked: dict[bytes, int] = {}
         """Revoked device keys and their first void seq the live domains were built with."""
+        self._identities: dict[bytes, bytes] = {}
+        """Joined device key -> its identity (founding key), as the live domains saw it."""
+        self._devices_seen: object = None
+        """The devices view :attr:`_identities` was computed from (recomputed when it changes)."""
         self._excluded: tuple[int, dict[bytes, Reason]] | None = None
         self._touched: set[type[Domain]] | None = None
         """Domains used during a :meth:`trial` (``None`` outside one)."""
@@ -131,6 +135,7 @@ class Views:
         self._follow_forks()
         if cls is not DevicesState:
             self._follow_revocations()
+            self._follow_identities()
         void = self.void(cls)
         if self._touched is not None:
             self._touched.add(cls)
@@ -232,6 +237,55 @@ class Views:
             if cls.reads_forked or any(self.index.of_author(a, cls.kinds) for a in changed):
                 del self._domains[cls]
                 del self._marks[cls]
+
+    def _follow_identities(self) -> None:
+        """Bring the identity map up to date; drop the domains a changed link affects.
+
+        A domain is dropped (rebuilt on next use) if it reads keys in bodies
+        (:attr:`Domain.reads_keys`) or received entries of a key whose identity
+        changed, so an incremental update still equals a full rebuild.
+        """
+        if not self.index.of_kind(DEVICE_ACCEPT):
+            found: dict[bytes, bytes] = {}
+        else:
+            view = self.domain(DevicesState).view()
+            if view is self._devices_seen:
+                return
+            self._devices_seen = view
+            found = {key: view.identity(key) for key in view.links}
+        if found == self._identities:
+            return
+        changed = [
+            k
+            for k in found.keys() | self._identities.keys()
+            if found.get(k) != self._identities.get(k)
+        ]
+        self._identities = found
+        for cls in list(self._domains):
+            if cls is DevicesState:
+                continue
+            if cls.reads_keys or any(self.index.of_author(k, cls.kinds) for k in changed):
+                del self._domains[cls]
+                del self._marks[cls]
+
+    def identity(self, key: bytes) -> bytes:
+        """The identity (founding device key) ``key`` belongs to: ``key`` itself if it joined
+        none (§8.11). Every view compares participants through this, never raw keys."""
+        return self._identities.get(key, key)
+
+    def author(self, entry: Entry) -> bytes:
+        """The identity of ``entry``'s author (:meth:`identity` of its key)."""
+        return self._identities.get(entry.author, entry.author)
+
+    def folds(self) -> bool:
+        """Whether some device joined another's identity (as the live domains saw it)."""
+        return bool(self._identities)
+
+    def identities(self) -> dict[bytes, bytes]:
+        """``{joined device key: identity}`` for every device that is not a founder."""
+        self._follow_revocations()
+        self._follow_identities()
+        return dict(self._identities)
 
     def revoked(self) -> dict[bytes, int]:
         """``{revoked device key: first void seq}`` (§8.11)."""

@@ -91,6 +91,7 @@ from samoorg.crdt.framework.fields import (
     read_integer,
     read_text,
 )
+from samoorg.crdt.framework.identity import latest_per_identity
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested, utc
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -307,9 +308,16 @@ class InviteOutcome:
 
 
 def resolve(
-    invite_id: bytes, bucket: InviteBucket, is_forked: Callable[[bytes], bool]
+    invite_id: bytes,
+    bucket: InviteBucket,
+    is_forked: Callable[[bytes], bool],
+    identity: Callable[[bytes], bytes] = lambda key: key,
 ) -> InviteOutcome:
-    """Apply the rules of the module docstring to one bucket."""
+    """Apply the rules of the module docstring to one bucket.
+
+    Participants are compared by ``identity`` (§8.11.4): any device of the
+    inviter's identity may revoke or confirm, and a device of the inviter's
+    own identity cannot accept."""
     invalid: dict[bytes, Reason] = {}
     accepts: list[tuple[Entry, Accept]] = []
     for entry, accept in bucket.accepts:
@@ -334,11 +342,11 @@ def resolve(
                 ReasonCode.INVALID_INVITE, f"refers to an invalid invite ({bucket.error})"
             )
         return InviteOutcome(invite_id, VOID, invite, None, None, None, invalid, ())
-    inviter = invite.author
+    inviter = identity(invite.author)
     revoked_at: int | None = None
     valid_revokes: list[Entry] = []
     for entry, _ in bucket.revokes:
-        if entry.author != inviter:
+        if identity(entry.author) != inviter:
             invalid[entry.id] = Reason(
                 ReasonCode.NOT_INVITER_REVOKE, "only the inviter can revoke an invite"
             )
@@ -348,9 +356,9 @@ def resolve(
                 revoked_at = entry.timestamp
     candidates: list[tuple[Entry, Accept]] = []
     for entry, accept in accepts:
-        if entry.author == inviter:
+        if identity(entry.author) == inviter:
             invalid[entry.id] = Reason(ReasonCode.OWN_INVITE, "cannot accept your own invite")
-        elif accept.inviter != inviter:
+        elif identity(accept.inviter) != inviter:
             invalid[entry.id] = Reason(
                 ReasonCode.WRONG_INVITER,
                 f"the acceptance names {peer_id(accept.inviter)} as the inviter, but invite "
@@ -376,11 +384,11 @@ def resolve(
     winner = min(candidates, key=lambda c: (c[0].timestamp, c[0].id), default=None)
     confirms: list[tuple[Entry, Confirm]] = []
     for entry, confirm in bucket.confirms:
-        if entry.author != inviter:
+        if identity(entry.author) != inviter:
             invalid[entry.id] = Reason(
                 ReasonCode.NOT_INVITER_CONFIRM, "only the inviter can confirm an acceptance"
             )
-        elif winner is not None and confirm.invitee != winner[0].author:
+        elif winner is not None and identity(confirm.invitee) != identity(winner[0].author):
             invalid[entry.id] = Reason(
                 ReasonCode.WRONG_INVITEE,
                 f"invite was accepted by {peer_id(winner[0].author)}, not "
@@ -438,6 +446,10 @@ class Declaration:
 
     seq: int
     amount: Amount
+    device: bytes = b""
+    """The device key that declared it (the rule of §8.11.4 orders by seq per device)."""
+    timestamp: int = 0
+    entry_id: bytes = b""
 
 
 class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
@@ -498,7 +510,7 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         return InviteBucket()
 
     def _resolve(self, key: bytes, bucket: InviteBucket) -> InviteOutcome:
-        return resolve(key, bucket, self.views.index.is_forked)
+        return resolve(key, bucket, self.views.index.is_forked, self.views.identity)
 
     def _contribute(self, outcome: InviteOutcome, sign: int) -> None:
         for claim in outcome.claims:
@@ -514,8 +526,9 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         assert outcome.invite is not None
         assert outcome.record is not None
         assert outcome.winner is not None
-        inviter, (accept_entry, accept) = outcome.invite.author, outcome.winner
-        invitee = accept_entry.author
+        identity = self.views.identity
+        inviter, (accept_entry, accept) = identity(outcome.invite.author), outcome.winner
+        invitee = identity(accept_entry.author)
         for a, b in ((inviter, invitee), (invitee, inviter)):
             row = self._adjacent.setdefault(a, {})
             count = row.get(b, 0) + sign
@@ -531,7 +544,9 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         ):
             mine = self._declared.setdefault(author, {})
             if sign > 0:
-                mine[entry.id] = Declaration(entry.seq, amount)
+                mine[entry.id] = Declaration(
+                    entry.seq, amount, entry.author, entry.timestamp, entry.id
+                )
             else:
                 del mine[entry.id]
                 if not mine:
@@ -553,12 +568,12 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
     def neighbours(self, member: bytes) -> frozenset[bytes]:
         """Everyone with a mutual-guarantee edge to ``member``."""
         self._refresh()
-        return frozenset(self._adjacent.get(member, ()))
+        return frozenset(self._adjacent.get(self.views.identity(member), ()))
 
     def in_graph(self, author: bytes) -> bool:
         """Whether ``author`` has at least one mutual-guarantee edge."""
         self._refresh()
-        return author in self._adjacent
+        return self.views.identity(author) in self._adjacent
 
     def edges(self) -> list[tuple[bytes, bytes]]:
         """Every edge once, as ``(smaller key, larger key)``, sorted."""
@@ -588,6 +603,7 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         each member is a shortest one and the same on every node.
         """
         self._refresh()
+        root = self.views.identity(root)  # a device key stands for its identity (§8.11.4)
         found = {root: Reach(root, 0, (root,))}
         queue = deque([root])
         while queue:
@@ -607,16 +623,18 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
 
     def is_member(self, author: bytes, root: bytes, hops: int | None = None) -> bool:
         """Whether ``author`` is on ``root``'s trust list."""
-        return author in self.reachable(root, hops)
+        return self.views.identity(author) in self.reachable(root, hops)
 
     def guarantee(self, member: bytes) -> dict[str, int]:
         """``{currency: minor units}``: the member's latest declared guarantee per currency."""
         self._refresh()
-        latest: dict[str, Declaration] = {}
-        for declaration in self._declared.get(member, {}).values():
-            code = declaration.amount.currency
-            if code not in latest or declaration.seq > latest[code].seq:
-                latest[code] = declaration
+        latest = latest_per_identity(
+            self._declared.get(self.views.identity(member), {}).values(),
+            group=lambda d: d.amount.currency,
+            device=lambda d: d.device,
+            seq=lambda d: d.seq,
+            order=lambda d: (d.timestamp, d.entry_id),
+        )
         return {code: latest[code].amount.minor for code in sorted(latest)}
 
     def pool(self, root: bytes, hops: int | None = None) -> Pool:
