@@ -18,9 +18,12 @@ same winner; with one device per identity it is the single-feed rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from samoorg.protocol.entry import Entry
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -78,3 +81,24 @@ def as_identity(record: T, identity: bytes, name: str = "author") -> T:
     if getattr(record, name) == identity:
         return record
     return replace(record, **{name: identity})  # type: ignore[type-var]
+
+
+ItemT = TypeVar("ItemT", bound="tuple[Entry, *tuple[Any, ...]]")
+
+
+def by_feed(items: Sequence[ItemT], identity: Callable[[bytes], bytes]) -> list[ItemT]:
+    """``(entry, ...)`` items grouped by the identity of the entry's author (ascending),
+    each identity's in :func:`feed_merge` order (one device: its ``seq`` order)."""
+    groups: dict[bytes, list[ItemT]] = {}
+    for item in items:
+        groups.setdefault(identity(item[0].author), []).append(item)
+    return [
+        item
+        for who in sorted(groups)
+        for item in feed_merge(
+            groups[who],
+            device=lambda i: i[0].author,
+            seq=lambda i: i[0].seq,
+            order=lambda i: (i[0].timestamp, i[0].id),
+        )
+    ]

@@ -56,7 +56,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.algorithms.netting import Debts
@@ -75,7 +75,7 @@ from samoorg.crdt.framework.fields import (
     read_optional_time,
     read_text,
 )
-from samoorg.crdt.framework.identity import feed_merge
+from samoorg.crdt.framework.identity import by_feed
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested, utc
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -435,29 +435,6 @@ class PledgeOutcome:
 
 def _same(key: bytes) -> bytes:
     return key
-
-
-OpT = TypeVar("OpT")
-
-
-def by_feed(
-    ops: Sequence[tuple[Entry, OpT]], identity: Callable[[bytes], bytes]
-) -> list[tuple[Entry, OpT]]:
-    """``ops`` grouped by identity (ascending), each identity's in
-    :func:`~samoorg.crdt.framework.identity.feed_merge` order (one device: ``seq``)."""
-    groups: dict[bytes, list[tuple[Entry, OpT]]] = {}
-    for item in ops:
-        groups.setdefault(identity(item[0].author), []).append(item)
-    return [
-        item
-        for who in sorted(groups)
-        for item in feed_merge(
-            groups[who],
-            device=lambda i: i[0].author,
-            seq=lambda i: i[0].seq,
-            order=lambda i: (i[0].timestamp, i[0].id),
-        )
-    ]
 
 
 # Reasons a closing voids an entry, one constant per rule (``docs/protocol.md`` §8.5
