@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.registry import Family, SampleContext, family
 from samoorg.crdt.framework.views import Views
+from samoorg.crdt.kinds.devices import DEVICE_ACCEPT, DEVICE_ADD, accept_body, add_body
+from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import Author
 
@@ -109,6 +111,33 @@ def assert_same_views(got: Views, expected: Views, *, only: str | None = None) -
 # -- histories of registered families -------------------------------------------------
 
 AUTHORS = 4
+MAX_DEVICES = 3
+
+
+def identity_links(data: st.DataObject, authors: Sequence[Author]) -> list[Entry]:
+    """Group ``authors`` into identities of 1..MAX_DEVICES devices (drawn, often none
+    joined): each joining key's first entry accepts a ``device.add`` of a device of
+    the identity it joins (§8.11), so every family is run with multi-device identities."""
+    parent: dict[int, int] = {}
+    size = dict.fromkeys(range(len(authors)), 1)
+    for joiner in range(1, len(authors)):
+        founders = [n for n in range(joiner) if n not in parent and size[n] < MAX_DEVICES]
+        choice = data.draw(st.sampled_from([None, *founders]), label=f"identity of {joiner}")
+        if choice is not None:
+            parent[joiner] = choice
+            size[choice] += 1
+    entries: list[Entry] = []
+    for joiner, founder in sorted(parent.items()):
+        # the add is signed by the founder or by a device that joined before
+        same = [founder, *(j for j, f in sorted(parent.items()) if f == founder and j < joiner)]
+        adder = authors[data.draw(st.sampled_from(same), label="adder")]
+        secret = bytes([joiner + 1]) * 16
+        add = adder.write(DEVICE_ADD, add_body(device_one_time_key(secret)))
+        new = authors[joiner]
+        proof = sign_device_acceptance(secret, add.id, new.key)
+        new.clock = add.timestamp
+        entries += [add, new.write(DEVICE_ACCEPT, accept_body(add.id, proof))]
+    return entries
 
 
 def family_history(
@@ -119,7 +148,7 @@ def family_history(
     authors = [Author(n + 1) for n in range(AUTHORS)]
     keys = [a.key for a in authors]
     mixed = [family(name) for name in subject.uses] + [subject]
-    entries: list[Entry] = []
+    entries: list[Entry] = identity_links(data, authors)
     for _ in range(data.draw(st.integers(1, max_length), label="length")):
         who = authors[data.draw(st.integers(0, AUTHORS - 1), label="author")]
         source = data.draw(st.sampled_from(mixed), label="family")
