@@ -18,10 +18,8 @@ from hypothesis import strategies as st
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.registry import Family, SampleContext, family
 from samoorg.crdt.framework.views import Views
-from samoorg.crdt.kinds.devices import DEVICE_ACCEPT, DEVICE_ADD, accept_body, add_body
-from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
 from samoorg.protocol.entry import Entry
-from tests.community_fixtures import Author
+from tests.community_fixtures import Author, join
 
 Probe = Callable[[Views, Entry], object]
 """A query run at a checkpoint (after delivering the entry), to force an incremental update."""
@@ -131,12 +129,7 @@ def identity_links(data: st.DataObject, authors: Sequence[Author]) -> list[Entry
         # the add is signed by the founder or by a device that joined before
         same = [founder, *(j for j, f in sorted(parent.items()) if f == founder and j < joiner)]
         adder = authors[data.draw(st.sampled_from(same), label="adder")]
-        secret = bytes([joiner + 1]) * 16
-        add = adder.write(DEVICE_ADD, add_body(device_one_time_key(secret)))
-        new = authors[joiner]
-        proof = sign_device_acceptance(secret, add.id, new.key)
-        new.clock = add.timestamp
-        entries += [add, new.write(DEVICE_ACCEPT, accept_body(add.id, proof))]
+        entries += join(adder, authors[joiner], bytes([joiner + 1]) * 16)
     return entries
 
 
