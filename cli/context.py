@@ -83,6 +83,11 @@ class Session:
         self.home.require_initialised()
         return read_public_key(self.home.key_file)
 
+    def me(self) -> bytes:
+        """Our identity: the founding key of this device's identity (§8.11.4), as the local
+        views know it. Views are asked about ``me``; this device's key signs."""
+        return self.live().views.identity(self.public_key())
+
     def live(self) -> StoreViews:
         """The views of the store: from the checkpoint plus the entries after it, or rebuilt.
 

@@ -87,15 +87,16 @@ class ScopeTracker:
     def distances(self) -> dict[bytes, int]:
         """Everyone within ``hops`` steps (edges or claims) of us, with their distance."""
         trust = self._views.trust
-        found = {self.me: 0}
-        queue = deque([self.me])
+        me = self._views.identity(self.me)  # the graph's members are identities (§8.11.4)
+        found = {me: 0}
+        queue = deque([me])
         while queue:
             current = queue.popleft()
             distance = found[current]
             if distance >= self.hops:
                 continue
-            claims = trust.claims(current)
-            if current != self.me:
+            claims = [c for key in self._devices(current) for c in trust.claims(key)]
+            if current != me:
                 claims = claims[:MAX_CLAIMS]
             for other in [*sorted(trust.neighbours(current)), *claims]:
                 if other not in found and self._index.cuts.get(other, 2) > 1:
@@ -113,19 +114,26 @@ class ScopeTracker:
         for author, cut in self._store.fork_cuts().items():
             self._index.add_forked(author, cut)
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
-        devices = self._views.domain(DevicesState).view()
-        mine = set(devices.devices(devices.identity(self.me)))  # our other devices (§8.11)
-        self._scope = frozenset(
-            {self.me} | mine | self.distances().keys() | self._peer_book.follows() | inviters
-        )
+        mine = set(self._devices(self.me))  # our other devices (§8.11)
+        members = {key for member in self.distances() for key in self._devices(member)}
+        self._scope = frozenset({self.me} | mine | members | self._peer_book.follows() | inviters)
         return self._scope
+
+    def _devices(self, key: bytes) -> list[bytes]:
+        """Every device key of ``key``'s identity: whose feeds make up that member."""
+        devices = self._views.domain(DevicesState).view()
+        return devices.devices(devices.identity(key))
 
     def unconfirmed(self) -> list[tuple[bytes, bytes]]:
         """``(invite id, invitee)`` for our accepted invites we have not confirmed yet."""
         return [
             (o.id, o.invitee)
             for o in self._views.trust.outcomes()
-            if o.state == ACCEPTED and o.inviter == self.me and o.invitee and not o.confirmed
+            if o.state == ACCEPTED
+            and o.invite is not None
+            and o.invite.author == self.me
+            and o.invitee
+            and not o.confirmed
         ]
 
 

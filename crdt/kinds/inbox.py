@@ -72,7 +72,10 @@ class ActionItem:
 
 
 def action_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
-    """Everything that needs ``me``'s action at time ``now``, most urgent first."""
+    """Everything that needs ``me``'s action at time ``now``, most urgent first.
+
+    ``me`` may be any device key: the items are those of its identity (§8.11.4)."""
+    me = views.identity(me)
     items = [
         *_pledge_items(views, me, now),
         *_invite_items(views, me),
@@ -122,7 +125,7 @@ def _invite_items(views: Views, me: bytes) -> list[ActionItem]:
                 ActionItem(
                     ActionKind.INVITE_ACCEPTED,
                     outcome.id,
-                    accepted.author,
+                    views.author(accepted),
                     accepted.timestamp,
                     outcome.record.amount,
                 )
@@ -132,7 +135,7 @@ def _invite_items(views: Views, me: bytes) -> list[ActionItem]:
 
 def _author(views: Views, entry_id: bytes) -> bytes | None:
     entry = views.index.get(entry_id)
-    return entry.author if entry is not None else None
+    return views.author(entry) if entry is not None else None
 
 
 def _poll_items(views: Views, me: bytes, now: int) -> list[ActionItem]:

@@ -74,7 +74,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
@@ -289,15 +289,21 @@ class InviteOutcome:
     """Confirmations that name the winning acceptance's author."""
     claims: tuple[Claim, ...] = ()
     """Edges claimed by waiting entries, for the replication scope."""
+    identities: tuple[bytes | None, bytes | None] = (None, None)
+    """The identities of the inviter and invitee where they differ from the keys (§8.11.4)."""
 
     @property
     def inviter(self) -> bytes | None:
-        """The inviter's key, once the invite entry is held."""
+        """The inviter's identity, once the invite entry is held."""
+        if self.identities[0] is not None:
+            return self.identities[0]
         return self.invite.author if self.invite is not None else None
 
     @property
     def invitee(self) -> bytes | None:
-        """Who accepted, if anyone did."""
+        """The identity of who accepted, if anyone did."""
+        if self.identities[1] is not None:
+            return self.identities[1]
         return self.winner[0].author if self.winner is not None else None
 
     def status(self, now: int) -> str:
@@ -317,7 +323,25 @@ def resolve(
 
     Participants are compared by ``identity`` (§8.11.4): any device of the
     inviter's identity may revoke or confirm, and a device of the inviter's
-    own identity cannot accept."""
+    own identity cannot accept. The outcome names inviter and invitee by identity."""
+    outcome = _resolve(invite_id, bucket, is_forked, identity)
+    keys = (
+        outcome.invite.author if outcome.invite is not None else None,
+        outcome.winner[0].author if outcome.winner is not None else None,
+    )
+    found = tuple(identity(k) if k is not None else None for k in keys)
+    if found == keys:
+        return outcome
+    named = tuple(f if f != k else None for f, k in zip(found, keys, strict=True))
+    return replace(outcome, identities=(named[0], named[1]))
+
+
+def _resolve(
+    invite_id: bytes,
+    bucket: InviteBucket,
+    is_forked: Callable[[bytes], bool],
+    identity: Callable[[bytes], bytes],
+) -> InviteOutcome:
     invalid: dict[bytes, Reason] = {}
     accepts: list[tuple[Entry, Accept]] = []
     for entry, accept in bucket.accepts:
@@ -526,9 +550,10 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         assert outcome.invite is not None
         assert outcome.record is not None
         assert outcome.winner is not None
-        identity = self.views.identity
-        inviter, (accept_entry, accept) = identity(outcome.invite.author), outcome.winner
-        invitee = identity(accept_entry.author)
+        inviter, (accept_entry, accept) = outcome.inviter, outcome.winner
+        invitee = outcome.invitee
+        assert inviter is not None
+        assert invitee is not None
         for a, b in ((inviter, invitee), (invitee, inviter)):
             row = self._adjacent.setdefault(a, {})
             count = row.get(b, 0) + sign
