@@ -84,7 +84,7 @@ class Session:
         return read_public_key(self.home.key_file)
 
     def me(self) -> bytes:
-        """Our identity: the founding key of this device's identity (§8.11.4), as the local
+        """Our identity: the founding key of this device's identity (§8.11.1), as the local
         views know it. Views are asked about ``me``; this device's key signs."""
         return self.live().views.identity(self.public_key())
 

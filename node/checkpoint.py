@@ -33,7 +33,7 @@ the sections, whose places and checksums it lists):
 * the revoked devices and their cuts, and the identity map (which device
   key belongs to which identity), its sections were built with
   (``revoked``): a domain other than the devices' is restored only if both
-  are the same now, else it is rebuilt (views are per identity, §8.11.4);
+  are the same now, else it is rebuilt (views are per identity, §8.11.1);
 * per section its place, length, SHA-256, and the rowid its state covers
   (a domain not used by a process is copied unchanged into the next save, so
   its section may cover fewer rows than the checkpoint);

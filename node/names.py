@@ -106,7 +106,7 @@ class Names:
     """Participants an id fragment may name (feeds held, peers, names)."""
     identities: Mapping[bytes, bytes] = field(default_factory=dict)
     """Joined device key -> its identity (``Views.identities``): a device stands for its
-    identity everywhere (names, ``you``, resolving), as in the views (§8.11.4)."""
+    identity everywhere (names, ``you``, resolving), as in the views (§8.11.1)."""
     _by_name: dict[str, set[bytes]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

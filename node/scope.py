@@ -87,7 +87,7 @@ class ScopeTracker:
     def distances(self) -> dict[bytes, int]:
         """Everyone within ``hops`` steps (edges or claims) of us, with their distance."""
         trust = self._views.trust
-        me = self._views.identity(self.me)  # the graph's members are identities (§8.11.4)
+        me = self._views.identity(self.me)  # the graph's members are identities (§8.11.1)
         found = {me: 0}
         queue = deque([me])
         while queue:

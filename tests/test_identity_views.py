@@ -1,4 +1,4 @@
-"""Views per identity (``docs/protocol.md`` §8.11.4): the records of several devices of one
+"""Views per identity (``docs/protocol.md`` §8.11.1): the records of several devices of one
 person count as one participant's, in every view.
 
 The convergence of every family with identities of 1..3 devices is the contract test's

@@ -1,4 +1,4 @@
-"""How records of several devices of one identity combine (``docs/protocol.md`` §8.11.4).
+"""How records of several devices of one identity combine (``docs/protocol.md`` §8.11.1).
 
 Theory of operation. Every view compares participants by *identity*: the
 founding key of a device key (:meth:`Views.identity

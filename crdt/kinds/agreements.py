@@ -563,7 +563,7 @@ def _acceptances(
     acceptances: Sequence[tuple[Entry, Acceptance]],
     identity: Callable[[bytes], bytes],
 ) -> dict[bytes, Accepted]:
-    """Check each acceptance; keep each identity's latest valid one (§8.11.4)."""
+    """Check each acceptance; keep each identity's latest valid one (§8.11.1)."""
     replica = agreement.replica
     texts: dict[tuple[bytes, ...], bytes] = {}
     valid: list[Accepted] = []

@@ -154,7 +154,7 @@ class ForumState(ResolvedDomain[ForumView]):
         self._comments: dict[bytes, Comment] = {}
 
     def _file(self, entry: Entry, record: Idea | Comment) -> None:
-        record = as_identity(record, self.views.author(entry))  # §8.11.4
+        record = as_identity(record, self.views.author(entry))  # §8.11.1
         if isinstance(record, Idea):
             self._ideas[entry.id] = record
         else:

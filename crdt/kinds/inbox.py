@@ -74,7 +74,7 @@ class ActionItem:
 def action_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
     """Everything that needs ``me``'s action at time ``now``, most urgent first.
 
-    ``me`` may be any device key: the items are those of its identity (§8.11.4)."""
+    ``me`` may be any device key: the items are those of its identity (§8.11.1)."""
     me = views.identity(me)
     items = [
         *_pledge_items(views, me, now),

@@ -375,7 +375,7 @@ class ListingState(ResolvedDomain[ListingsView]):
         for target, edits in self._edits.items():
             base = listings.get(target)
             first = self._created[target][0] if base is not None else None
-            for edit, fields in by_feed(edits, identity):  # per identity, §8.11.4
+            for edit, fields in by_feed(edits, identity):  # per identity, §8.11.1
                 if base is None:
                     if holds(target):
                         invalid[edit.id] = Reason(ReasonCode.NOT_A_LISTING, NOT_A_LISTING)

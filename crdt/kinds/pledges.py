@@ -414,7 +414,7 @@ class PledgeOutcome:
     waiting: tuple[bytes, ...] = ()
     """Entries waiting (for the intention, its target, or a commitment), ascending."""
     pledger: bytes | None = None
-    """The identity of the intention's author, once resolved (§8.11.4)."""
+    """The identity of the intention's author, once resolved (§8.11.1)."""
 
     @property
     def author(self) -> bytes | None:
@@ -512,7 +512,7 @@ def target_problem(
     the intention's: :attr:`ReasonCode.INVALID_TARGET` or
     :attr:`ReasonCode.WRONG_TARGET_KIND`), or ``None``
     (not held: the caller waits). A person target needs no entry. The beneficiary
-    is an identity (§8.11.4).
+    is an identity (§8.11.1).
     """
     kind = record.target.kind
     if kind == "to":
@@ -598,7 +598,7 @@ def resolve(
     commit: Entry | None = None
     due: int | None = None
     closed: Entry | None = None
-    # Each identity's entries in its feed order (§8.11.4); the bucket holds at most two
+    # Each identity's entries in its feed order (§8.11.1); the bucket holds at most two
     # identities' ops that matter (pledger and beneficiary).
     ops = by_feed(bucket.ops, identity)
     commits = {entry.id: entry for entry, op in ops if isinstance(op, Commit)}

@@ -242,7 +242,7 @@ class PollsState(ResolvedDomain[PollsView]):
             if reason is not None:
                 invalid[vote.id] = reason
         identity = self.views.identity
-        won = latest_per_identity(  # one vote per identity and poll (§8.11.4)
+        won = latest_per_identity(  # one vote per identity and poll (§8.11.1)
             counted,
             group=lambda v: (v.poll, identity(v.voter)),
             device=lambda v: v.voter,

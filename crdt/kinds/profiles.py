@@ -214,7 +214,7 @@ class ProfilesState(ResolvedDomain[ProfilesView]):
         # Plain dicts: the views are pickled into checkpoints (node/checkpoint.py).
         if not self.views.folds():
             return ProfilesView(dict(self._latest), dict(self._malformed))
-        won = latest_per_identity(  # last write wins across devices (§8.11.4)
+        won = latest_per_identity(  # last write wins across devices (§8.11.1)
             self._latest.values(),
             group=lambda p: self.views.identity(p.author),
             device=lambda p: p.author,

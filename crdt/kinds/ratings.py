@@ -173,7 +173,7 @@ class RatingsState(ResolvedDomain[RatingsView]):
             self._latest[record.key] = record
 
     def _per_identity(self) -> list[Rating]:
-        """One rating per (rater identity, subject) by the rule of §8.11.4, with the rater
+        """One rating per (rater identity, subject) by the rule of §8.11.1, with the rater
         (and a rated member) named by identity; the rest are superseded, not void."""
         identity = self.views.identity
         if not self.views.folds():

@@ -290,7 +290,7 @@ class InviteOutcome:
     claims: tuple[Claim, ...] = ()
     """Edges claimed by waiting entries, for the replication scope."""
     identities: tuple[bytes | None, bytes | None] = (None, None)
-    """The identities of the inviter and invitee where they differ from the keys (§8.11.4)."""
+    """The identities of the inviter and invitee where they differ from the keys (§8.11.1)."""
 
     @property
     def inviter(self) -> bytes | None:
@@ -321,7 +321,7 @@ def resolve(
 ) -> InviteOutcome:
     """Apply the rules of the module docstring to one bucket.
 
-    Participants are compared by ``identity`` (§8.11.4): any device of the
+    Participants are compared by ``identity`` (§8.11.1): any device of the
     inviter's identity may revoke or confirm, and a device of the inviter's
     own identity cannot accept. The outcome names inviter and invitee by identity."""
     outcome = _resolve(invite_id, bucket, is_forked, identity)
@@ -471,7 +471,7 @@ class Declaration:
     seq: int
     amount: Amount
     device: bytes = b""
-    """The device key that declared it (the rule of §8.11.4 orders by seq per device)."""
+    """The device key that declared it (the rule of §8.11.1 orders by seq per device)."""
     timestamp: int = 0
     entry_id: bytes = b""
 
@@ -628,7 +628,7 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         each member is a shortest one and the same on every node.
         """
         self._refresh()
-        root = self.views.identity(root)  # a device key stands for its identity (§8.11.4)
+        root = self.views.identity(root)  # a device key stands for its identity (§8.11.1)
         found = {root: Reach(root, 0, (root,))}
         queue = deque([root])
         while queue:

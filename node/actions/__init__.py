@@ -98,7 +98,7 @@ class Actor:
 
     @property
     def me(self) -> bytes:
-        """Our identity: the founding key of this device's identity (§8.11.4), which every
+        """Our identity: the founding key of this device's identity (§8.11.1), which every
         view counts as the participant."""
         return self.views.identity(self.device)
 

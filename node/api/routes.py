@@ -75,7 +75,7 @@ class ApiContext:
 
     @property
     def me(self) -> bytes:
-        """Our identity (the founding key of this device's, §8.11.4): what views count."""
+        """Our identity (the founding key of this device's, §8.11.1): what views count."""
         return self.live.views.identity(self.signer.public_key)
 
     @property
