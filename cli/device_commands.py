@@ -139,6 +139,7 @@ def join_identity(ctx: typer.Context, code_text: str) -> None:
         DEVICE_ACCEPT,
         accept_body(code.add, sign_device_acceptance(code.secret, code.add, me)),
     )
+    state.home.joined_file.write_text(peer_id(code.identity) + "\n", encoding="utf-8")
     with PeerBook.open(state.home) as book:
         book.follow([code.device, code.identity])
         if code.addrs:
