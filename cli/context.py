@@ -160,11 +160,12 @@ class Session:
             self._local_names = local_names(self.home, self.store(), self.live().views, me)
         return self._local_names
 
-    def resolve_member(self, text: str) -> bytes:
-        """The participant ``text`` names (id, id fragment or name), resolved locally."""
+    def resolve_member(self, text: str, *, device: bool = False) -> bytes:
+        """The participant ``text`` names (id, id fragment or name), resolved locally: its
+        identity, or with ``device`` the device key itself."""
         from samoorg.node.actions.refs import resolve_member
 
-        return resolve_member(self.local_names(), text)
+        return resolve_member(self.local_names(), text, device=device)
 
     def close(self) -> None:
         """Release the store."""

@@ -109,7 +109,7 @@ def device_revoke(
     from samoorg.crdt.kinds.devices import DEVICE_REVOKE, DevicesState, revoke_body
 
     state = session(ctx)
-    key = state.resolve_member(ident)
+    key = state.resolve_member(ident, device=True)
     me = state.public_key()
     devices = load_views(state).domain(DevicesState).view()
     if key == me:

@@ -153,24 +153,26 @@ class Names:
         except BadIdentifier:
             return text
 
-    def resolve(self, text: str) -> bytes:
-        """The participant ``text`` names (see the module's docstring)."""
+    def resolve(self, text: str, *, device: bool = False) -> bytes:
+        """The participant ``text`` names (see the module's docstring): its identity, or
+        with ``device`` the very key named (``device revoke`` names one device)."""
+        of = (lambda key: key) if device else self.identity
         cleaned = text.strip()
         try:
-            return self.identity(parse_peer_id(cleaned))
+            return of(parse_peer_id(cleaned))
         except BadIdentifier:
             pass
         wanted = fold(cleaned)
         given = [k for k, n in self.petnames.items() if fold(n) == wanted]
         if given:
-            return self.identity(given[0])
+            return of(given[0])
         candidates = {k for k, n in self.chosen.items() if fold(n) == wanted}
         fragment = cleaned.lstrip("…")
         if len(fragment) >= MIN_PARTIAL:
             for key in self.known | set(self.petnames) | set(self.chosen):
                 ident = peer_id(key)
                 if ident.startswith(fragment) or ident.endswith(fragment):
-                    candidates.add(self.identity(key))
+                    candidates.add(of(key))
         elif not candidates:
             raise BadIdentifier(
                 f"expected a participant id (12D3KooW…), at least {MIN_PARTIAL} of its "
