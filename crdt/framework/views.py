@@ -125,6 +125,8 @@ class Views:
         """Joined device key -> its identity (founding key), as the live domains saw it."""
         self._devices_seen: object = None
         """The devices view :attr:`_identities` was computed from (recomputed when it changes)."""
+        self._identity_mark = -1
+        """The index version :attr:`_identities` was last brought up to date at."""
         self._excluded: tuple[int, dict[bytes, Reason]] | None = None
         self._touched: set[type[Domain]] | None = None
         """Domains used during a :meth:`trial` (``None`` outside one)."""
@@ -245,6 +247,7 @@ class Views:
         (:attr:`Domain.reads_keys`) or received entries of a key whose identity
         changed, so an incremental update still equals a full rebuild.
         """
+        self._identity_mark = self.index.version
         if not self.index.of_kind(DEVICE_ACCEPT):
             found: dict[bytes, bytes] = {}
         else:
@@ -270,21 +273,31 @@ class Views:
 
     def identity(self, key: bytes) -> bytes:
         """The identity (founding device key) ``key`` belongs to: ``key`` itself if it joined
-        none (§8.11). Every view compares participants through this, never raw keys."""
+        none (§8.11.1). Every view compares participants through this, never raw keys."""
+        if self._identity_mark != self.index.version:
+            self._follow_identities_now()
         return self._identities.get(key, key)
 
     def author(self, entry: Entry) -> bytes:
         """The identity of ``entry``'s author (:meth:`identity` of its key)."""
+        if self._identity_mark != self.index.version:
+            self._follow_identities_now()
         return self._identities.get(entry.author, entry.author)
 
+    def _follow_identities_now(self) -> None:
+        self._follow_forks()
+        self._follow_revocations()
+        self._follow_identities()
+
     def folds(self) -> bool:
-        """Whether some device joined another's identity (as the live domains saw it)."""
+        """Whether some device joined another's identity."""
+        if self._identity_mark != self.index.version:
+            self._follow_identities_now()
         return bool(self._identities)
 
     def identities(self) -> dict[bytes, bytes]:
         """``{joined device key: identity}`` for every device that is not a founder."""
-        self._follow_revocations()
-        self._follow_identities()
+        self._follow_identities_now()
         return dict(self._identities)
 
     def revoked(self) -> dict[bytes, int]:
