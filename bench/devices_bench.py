@@ -114,9 +114,9 @@ def run() -> None:
     idle = with_second_devices(one, total)
     folded = generate(total, devices=2)
     times = {
-        "one": min(_rebuild(one) for _ in range(3)),
-        "folded": min(_rebuild(folded) for _ in range(3)),
-        "idle": min(_rebuild(idle) for _ in range(3)),
+        "one": min(_rebuild(one) for _ in range(5)),
+        "folded": min(_rebuild(folded) for _ in range(5)),
+        "idle": min(_rebuild(idle) for _ in range(5)),
     }
     report("trust + pledge rebuild, 1 device per member", times["one"], "s", None, f"{len(one):,}")
     report(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
+from heapq import merge
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -66,14 +67,7 @@ def feed_merge(
         feeds.setdefault(device(record), []).append(record)
     if len(feeds) <= 1:
         return sorted(next(iter(feeds.values()), []), key=seq)
-    queues = [sorted(feed, key=seq, reverse=True) for feed in feeds.values()]
-    merged: list[T] = []
-    while queues:
-        at = min(range(len(queues)), key=lambda n: order(queues[n][-1]))
-        merged.append(queues[at].pop())
-        if not queues[at]:
-            del queues[at]
-    return merged
+    return list(merge(*(sorted(feed, key=seq) for feed in feeds.values()), key=order))
 
 
 def as_identity(record: T, identity: bytes, name: str = "author") -> T:
@@ -89,16 +83,28 @@ ItemT = TypeVar("ItemT", bound="tuple[Entry, *tuple[Any, ...]]")
 def by_feed(items: Sequence[ItemT], identity: Callable[[bytes], bytes]) -> list[ItemT]:
     """``(entry, ...)`` items grouped by the identity of the entry's author (ascending),
     each identity's in :func:`feed_merge` order (one device: its ``seq`` order)."""
+    if len(items) < 2:
+        return list(items)
     groups: dict[bytes, list[ItemT]] = {}
     for item in items:
         groups.setdefault(identity(item[0].author), []).append(item)
-    return [
-        item
-        for who in sorted(groups)
-        for item in feed_merge(
-            groups[who],
-            device=lambda i: i[0].author,
-            seq=lambda i: i[0].seq,
-            order=lambda i: (i[0].timestamp, i[0].id),
-        )
-    ]
+    result: list[ItemT] = []
+    for who in sorted(groups):
+        group = groups[who]
+        if len(group) == 1:
+            result.append(group[0])
+        else:
+            result.extend(feed_merge(group, _item_author, _item_seq, _item_order))
+    return result
+
+
+def _item_author(item: tuple[Entry, *tuple[Any, ...]]) -> bytes:
+    return item[0].author
+
+
+def _item_seq(item: tuple[Entry, *tuple[Any, ...]]) -> int:
+    return item[0].seq
+
+
+def _item_order(item: tuple[Entry, *tuple[Any, ...]]) -> tuple[int, bytes]:
+    return item[0].timestamp, item[0].id
