@@ -78,6 +78,8 @@ class ScopeTracker:
         self._views = Views(self._index)
         self._rowid = 0
         self._scope: frozenset[bytes] = frozenset({me})
+        self._by_identity: tuple[object, dict[bytes, list[bytes]]] | None = None
+        """The devices view and its keys grouped by identity (founder first)."""
 
     @property
     def current(self) -> frozenset[bytes]:
@@ -121,18 +123,25 @@ class ScopeTracker:
 
     def _devices(self, key: bytes) -> list[bytes]:
         """Every device key of ``key``'s identity: whose feeds make up that member."""
-        devices = self._views.domain(DevicesState).view()
-        return devices.devices(devices.identity(key))
+        view = self._views.domain(DevicesState).view()
+        if self._by_identity is None or self._by_identity[0] is not view:
+            grouped: dict[bytes, list[bytes]] = {}
+            for device in sorted(view.links):
+                root = view.identity(device)
+                grouped.setdefault(root, [root]).append(device)
+            self._by_identity = (view, grouped)
+        root = view.identity(key)
+        return self._by_identity[1].get(root, [root])
 
     def unconfirmed(self) -> list[tuple[bytes, bytes]]:
         """``(invite id, invitee)`` for our accepted invites we have not confirmed yet."""
         return [
-            (o.id, o.invitee)
+            (o.id, o.winner[0].author)  # the accepting device: whose feed holds the edge
             for o in self._views.trust.outcomes()
             if o.state == ACCEPTED
             and o.invite is not None
             and o.invite.author == self.me
-            and o.invitee
+            and o.winner is not None
             and not o.confirmed
         ]
 
