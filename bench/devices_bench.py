@@ -113,11 +113,11 @@ def run() -> None:
         one = [decode_entry(raw, verify_signature=False) for raw in raws]
     idle = with_second_devices(one, total)
     folded = generate(total, devices=2)
-    times = {
-        "one": min(_rebuild(one) for _ in range(5)),
-        "folded": min(_rebuild(folded) for _ in range(5)),
-        "idle": min(_rebuild(idle) for _ in range(5)),
-    }
+    runs: dict[str, list[float]] = {"one": [], "folded": [], "idle": []}
+    for _ in range(5):  # interleaved, so a change of machine load hits the three alike
+        for name, entries in (("one", one), ("folded", folded), ("idle", idle)):
+            runs[name].append(_rebuild(entries))
+    times = {name: min(found) for name, found in runs.items()}
     report("trust + pledge rebuild, 1 device per member", times["one"], "s", None, f"{len(one):,}")
     report(
         "trust + pledge rebuild, 2 devices per member, records folded",
