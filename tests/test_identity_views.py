@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
+from samoorg.crdt.kinds.devices import DEVICE_REVOKE, revoke_body
 from samoorg.crdt.kinds.pledges import COMMITTED, FULFILLED
 from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body
 from samoorg.crdt.kinds.social import rating_weights
@@ -128,3 +129,19 @@ def test_a_device_link_arriving_last_refolds_every_view() -> None:
     assert views.digests() != before
     assert views.trust.members(cleo.key) == {cleo.key, laptop.key}
     assert_same_views(views, rebuild([*links, *rest]))
+
+
+def test_a_revocation_that_voids_a_link_splits_the_identity_again() -> None:
+    laptop, phone, tablet, cleo = Author(1), Author(2), Author(3), Author(4)
+    links = [*join(laptop, phone, SECRET), *join(phone, tablet, b"\x07" * 16)]
+    ratings = [rate_member(laptop, cleo, 2), rate_member(tablet, cleo, 4)]
+    index = EntryIndex([*links, *ratings])
+    views = Views(index)
+    assert views.identity(tablet.key) == laptop.key
+    assert list(views.ratings.view().members) == [(laptop.key, cleo.key)]
+    # The phone added the tablet at its seq 2; revoked from seq 2, that link is void.
+    revoke = laptop.write(DEVICE_REVOKE, revoke_body(phone.key, 2))
+    index.add(revoke)
+    assert views.identity(tablet.key) == tablet.key
+    assert set(views.ratings.view().members) == {(laptop.key, cleo.key), (tablet.key, cleo.key)}
+    assert_same_views(views, rebuild([*links, *ratings, revoke]))
