@@ -52,7 +52,7 @@ typed property returning ``self.domain(YourDomain)`` is optional sugar.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
@@ -229,16 +229,9 @@ class Views:
             cuts = {}
         if cuts == self._revoked:
             return
-        changed = [
-            a for a in cuts.keys() | self._revoked.keys() if cuts.get(a) != self._revoked.get(a)
-        ]
+        changed = _changed(cuts, self._revoked)
         self._revoked = cuts
-        for cls in list(self._domains):
-            if cls is DevicesState:
-                continue
-            if cls.reads_forked or any(self.index.of_author(a, cls.kinds) for a in changed):
-                del self._domains[cls]
-                del self._marks[cls]
+        self._drop_affected(changed, lambda cls: cls.reads_forked)
 
     def _follow_identities(self) -> None:
         """Bring the identity map up to date; drop the domains a changed link affects.
@@ -258,16 +251,17 @@ class Views:
             found = {key: view.identity(key) for key in view.links}
         if found == self._identities:
             return
-        changed = [
-            k
-            for k in found.keys() | self._identities.keys()
-            if found.get(k) != self._identities.get(k)
-        ]
+        changed = _changed(found, self._identities)
         self._identities = found
+        self._drop_affected(changed, lambda cls: cls.reads_keys)
+
+    def _drop_affected(self, changed: list[bytes], reads: Callable[[type[Domain]], bool]) -> None:
+        """Drop every domain but the devices' that ``reads`` the changed map or received
+        entries of a ``changed`` key; each is rebuilt on next use."""
         for cls in list(self._domains):
             if cls is DevicesState:
                 continue
-            if cls.reads_keys or any(self.index.of_author(k, cls.kinds) for k in changed):
+            if reads(cls) or any(self.index.of_author(k, cls.kinds) for k in changed):
                 del self._domains[cls]
                 del self._marks[cls]
 
@@ -408,3 +402,8 @@ class Views:
     def is_forked(self, author: bytes) -> bool:
         """Whether a verified fork proof flags ``author`` (outputs show the flag)."""
         return self.index.is_forked(author)
+
+
+def _changed(new: Mapping[bytes, object], old: Mapping[bytes, object]) -> list[bytes]:
+    """The keys whose value differs between ``new`` and ``old`` (either may lack it)."""
+    return [k for k in new.keys() | old.keys() if new.get(k) != old.get(k)]
