@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.kinds.devices import DEVICE_KINDS
 from samoorg.crdt.kinds.pledges import COMMITTED, PledgeState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.trust import TrustState
@@ -35,8 +36,10 @@ if TYPE_CHECKING:
     from samoorg.crdt.framework.views import Views
 
 POLL_WINDOW_MS: Final = 72 * 3600 * 1000
-READ_KINDS: Final = frozenset((*TrustState.kinds, *PledgeState.kinds, *PollsState.kinds))
-"""The kinds whose entries can change the inbox."""
+READ_KINDS: Final = frozenset(
+    (*TrustState.kinds, *PledgeState.kinds, *PollsState.kinds, *DEVICE_KINDS)
+)
+"""The kinds whose entries can change the inbox (device links change whose items are ours)."""
 """A poll is "closing" in the last 72 hours before it closes."""
 
 
