@@ -240,6 +240,8 @@ class Views:
         (:attr:`Domain.reads_keys`) or received entries of a key whose identity
         changed, so an incremental update still equals a full rebuild.
         """
+        if self._identity_mark == self.index.version:
+            return  # the map is a function of the index (entries and fork cuts)
         self._identity_mark = self.index.version
         if not self.index.of_kind(DEVICE_ACCEPT):
             found: dict[bytes, bytes] = {}
