@@ -115,7 +115,8 @@ def run() -> None:
     with paused_gc():
         one = [decode_entry(raw, verify_signature=False) for raw in raws]
     idle = with_second_devices(one, total)
-    folded = generate(total, devices=2)
+    with paused_gc():  # decoded like the baseline's, so both have the same object layout
+        folded = [decode_entry(e.raw, verify_signature=False) for e in generate(total, devices=2)]
     runs: dict[str, list[float]] = {"one": [], "folded": [], "idle": []}
     for _ in range(5):  # interleaved, so a change of machine load hits the three alike
         for name, entries in (("one", one), ("folded", folded), ("idle", idle)):
