@@ -49,6 +49,11 @@ set of entries plus the pledge's target. The rules (``docs/protocol.md``
   *released* (no longer live); an intention or a commit whose timestamp is
   after the closing's is void. Commitments made before stay: they are
   irrevocable.
+
+Participants are identities (§8.11.1): "the intention's author" and "the
+beneficiary" mean any device of that identity, and an identity's entries are
+read in :func:`~samoorg.crdt.framework.identity.by_feed` order (each device's
+feed by ``seq``, the devices interleaved by ``(timestamp, entry id)``).
 """
 
 from __future__ import annotations

@@ -65,6 +65,11 @@ acceptance are *claims* of a mutual-guarantee edge (:attr:`InviteOutcome.claims`
 not edges, but what the replication scope follows to find the feed that
 would complete one.
 
+Participants are identities (§8.11.1): the graph joins identities, "the
+inviter" is any device of the invite author's identity, and a guarantee is the
+latest of the identity's declarations by the rule of
+:mod:`samoorg.crdt.framework.identity`.
+
 Times are the authors' signed entry timestamps: the only clock all nodes
 share. Proof checks are cached per acceptance, since both inputs are
 immutable.
