@@ -5,7 +5,10 @@ own): :func:`feed_order` and :func:`any_order` deliver a history with
 duplicates, :func:`incremental` feeds a fresh index in that order, querying
 the views at checkpoints (so domains update incrementally) and flagging the
 forked authors at a chosen point, and :func:`assert_same_views` compares the
-result with :func:`rebuild` (one index built from the set).
+result with :func:`rebuild` (one index built from the set). Every
+:func:`family_history` starts with :func:`identity_links`, grouping its authors
+into identities of 1..3 devices, so every family is run with multi-device
+identities (views per identity, ``docs/protocol.md`` §8.11.1).
 """
 
 from __future__ import annotations
