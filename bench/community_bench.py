@@ -39,6 +39,9 @@ from samoorg.crdt.algorithms.netting import suggest_netting
 from samoorg.crdt.framework.bulk import paused_gc
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
+from samoorg.crdt.kinds.devices import DEVICE_ACCEPT, DEVICE_ADD
+from samoorg.crdt.kinds.devices import accept_body as device_accept_body
+from samoorg.crdt.kinds.devices import add_body as device_add_body
 from samoorg.crdt.kinds.pledges import (
     COMMIT,
     FORGIVE,
@@ -66,6 +69,7 @@ from samoorg.crdt.kinds.trust import (
 )
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
+from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
 from samoorg.protocol.entry import Entry, create_entry, decode_entry
 from samoorg.protocol.invite_code import one_time_key, sign_acceptance
 
@@ -77,30 +81,63 @@ T = TypeVar("T")
 
 
 class _Community:
-    """Writes the entries of many members, each feed correctly chained and signed."""
+    """Writes the entries of many members, each feed correctly chained and signed.
 
-    def __init__(self, members: int, rng: random.Random) -> None:
+    With ``devices`` > 1 every member is an identity of that many device keys
+    (the extra ones joined first, §8.11), and each record is written by one of
+    them drawn from ``device_rng``, which the community's own ``rng`` never
+    sees: the community is the same, its records spread over the devices.
+    """
+
+    def __init__(
+        self,
+        members: int,
+        rng: random.Random,
+        devices: int = 1,
+        device_rng: random.Random | None = None,
+    ) -> None:
         self.signers = [Signer(rng.randbytes(32)) for _ in range(members)]
-        self.heads: list[tuple[int, bytes | None]] = [(0, None)] * members
+        self.heads: dict[bytes, tuple[int, bytes | None]] = {}
         self.clock = T0
         self.entries: list[Entry] = []
+        self.devices = [[s] for s in self.signers]
+        self._device_rng = device_rng or random.Random(0)
+        for who, founder in enumerate(self.signers):
+            for _ in range(devices - 1):
+                secret = self._device_rng.randbytes(16)
+                device = Signer(self._device_rng.randbytes(32))
+                add = self.write(
+                    who, DEVICE_ADD, device_add_body(device_one_time_key(secret)), founder
+                )
+                proof = sign_device_acceptance(secret, add.id, device.public_key)
+                self.write(who, DEVICE_ACCEPT, device_accept_body(add.id, proof), device)
+                self.devices[who].append(device)
 
-    def write(self, who: int, kind: str, body: dict[str, dcbor.Value]) -> Entry:
-        seq, prev = self.heads[who]
+    def pick(self, who: int) -> Signer:
+        """The device that writes ``who``'s next record."""
+        found = self.devices[who]
+        return found[0] if len(found) == 1 else self._device_rng.choice(found)
+
+    def write(
+        self, who: int, kind: str, body: dict[str, dcbor.Value], signer: Signer | None = None
+    ) -> Entry:
+        signer = self.pick(who) if signer is None else signer
+        seq, prev = self.heads.get(signer.public_key, (0, None))
         self.clock += 7
         entry = create_entry(
-            self.signers[who], seq=seq + 1, prev=prev, timestamp=self.clock, kind=kind, body=body
+            signer, seq=seq + 1, prev=prev, timestamp=self.clock, kind=kind, body=body
         )
-        self.heads[who] = (seq + 1, entry.id)
+        self.heads[signer.public_key] = (seq + 1, entry.id)
         self.entries.append(entry)
         return entry
 
 
-def generate(total: int, seed: int = 7) -> list[Entry]:
-    """A deterministic community of about ``total`` entries (see the module docstring)."""
+def generate(total: int, seed: int = 7, devices: int = 1) -> list[Entry]:
+    """A deterministic community of about ``total`` entries (see the module docstring),
+    with ``devices`` device keys per member (records spread over them)."""
     rng = random.Random(seed)
     members = min(MEMBERS, max(10, total // 200))
-    world = _Community(members, rng)
+    world = _Community(members, rng, devices, random.Random(seed + 1))
     eur = Amount("EUR", 10000)
     # Trust: a random tree plus extra invites; most accepted, a few revoked.
     invites = int(total * 0.025)
@@ -114,8 +151,10 @@ def generate(total: int, seed: int = 7) -> list[Entry]:
         invite = world.write(inviter, INVITE, body)
         roll = rng.random()
         if roll < 0.88:
-            proof = sign_acceptance(secret, invite.id, world.signers[invitee].public_key)
-            world.write(invitee, TRUST_ACCEPT, accept_body(invite.id, invite.author, eur, proof))
+            signer = world.pick(invitee)
+            proof = sign_acceptance(secret, invite.id, signer.public_key)
+            body = accept_body(invite.id, invite.author, eur, proof)
+            world.write(invitee, TRUST_ACCEPT, body, signer)
         elif roll < 0.98:
             world.write(inviter, REVOKE, revoke_body(invite.id))
     # Appeals.
@@ -129,7 +168,7 @@ def generate(total: int, seed: int = 7) -> list[Entry]:
             body = initiative_body(f"project {n}", Amount("EUR", 200000))
             appeals.append(world.write(who, INITIATIVE, body))
     # Intentions, and what their authors and beneficiaries do with them, interleaved.
-    index_of = {signer.public_key: n for n, signer in enumerate(world.signers)}
+    index_of = {s.public_key: n for n, keys in enumerate(world.devices) for s in keys}
     owner = {a.id: index_of[a.author] for a in appeals}
     open_pledges: list[tuple[int, int, Entry]] = []
     open_commits: list[tuple[int, Entry, Entry]] = []
@@ -140,7 +179,7 @@ def generate(total: int, seed: int = 7) -> list[Entry]:
             pledged = Amount("EUR", rng.randrange(1000, 20000, 100))
             if rng.random() < 0.5:
                 to = (who + 1 + rng.randrange(members - 1)) % members
-                body = intend_body(pledged, "to", world.signers[to].public_key)
+                body = intend_body(pledged, "to", world.pick(to).public_key)  # any device
                 beneficiary = to
             else:
                 appeal = rng.choice(appeals)

@@ -272,7 +272,7 @@ def list_(
     asked = paging(limit, every, cursor)
 
     def local() -> Page:
-        me = state.public_key()
+        me = state.me()
         held, next_cursor = page_of(load_views(state).agreements.all(), asked)
         return Page([agreement_summary(a, me) for a in held], next_cursor)
 

@@ -69,7 +69,7 @@ def actor(state: Session) -> Actor:
         state.home,
         state.store(),
         state.live(),
-        state.public_key(),
+        state.public_key(),  # the device; Actor.me is its identity
         state.signer,
         names_of=state.local_names,
     )

@@ -83,6 +83,11 @@ class Session:
         self.home.require_initialised()
         return read_public_key(self.home.key_file)
 
+    def me(self) -> bytes:
+        """Our identity: the founding key of this device's identity (§8.11.1), as the local
+        views know it. Views are asked about ``me``; this device's key signs."""
+        return self.live().views.identity(self.public_key())
+
     def live(self) -> StoreViews:
         """The views of the store: from the checkpoint plus the entries after it, or rebuilt.
 
@@ -155,11 +160,12 @@ class Session:
             self._local_names = local_names(self.home, self.store(), self.live().views, me)
         return self._local_names
 
-    def resolve_member(self, text: str) -> bytes:
-        """The participant ``text`` names (id, id fragment or name), resolved locally."""
+    def resolve_member(self, text: str, *, device: bool = False) -> bytes:
+        """The participant ``text`` names (id, id fragment or name), resolved locally: its
+        identity, or with ``device`` the device key itself."""
         from samoorg.node.actions.refs import resolve_member
 
-        return resolve_member(self.local_names(), text)
+        return resolve_member(self.local_names(), text, device=device)
 
     def close(self) -> None:
         """Release the store."""

@@ -98,13 +98,33 @@ def init(
 
 
 def whoami(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Show this node's participant id (its libp2p peer id)."""
+    """Show your participant id (your identity) and, if it differs, this device's id.
+
+    An identity is named by the key of its first device; this device's key is
+    its libp2p peer id (``docs/protocol.md`` §8.11).
+    """
     state = session(ctx)
-    ident = peer_id(state.public_key())
+    device = state.public_key()
+    ident = _joined(state) or peer_id(device)
     if as_json:
-        print_json({"id": ident, "home": str(state.home.path)})
+        print_json({"id": ident, "device": peer_id(device), "home": str(state.home.path)})
     else:
         typer.echo(ident)
+        if ident != peer_id(device):
+            typer.echo(f"this device: {peer_id(device)}")
+
+
+def _joined(state: Session) -> str | None:
+    """The identity this device joined, as recorded by ``init --join-identity`` (read
+    without the store, so ``whoami`` stays light; the views are the authority)."""
+    from samoorg.protocol.ids import BadIdentifier, parse_peer_id
+
+    try:
+        text = state.home.joined_file.read_text(encoding="utf-8").strip()
+        parse_peer_id(text)
+    except (OSError, UnicodeDecodeError, BadIdentifier):
+        return None
+    return text
 
 
 def _author_option(state: Session, text: str | None) -> bytes | None:

@@ -27,10 +27,11 @@ def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
     state = session(ctx)
     names = state.names()
-    me = state.public_key()
     items = state.ask(
         lambda daemon: daemon.get("/inbox")["items"],
-        lambda: jsonable([item_json(i) for i in action_items(load_views(state), me, now())]),
+        lambda: jsonable(
+            [item_json(i) for i in action_items(load_views(state), state.me(), now())]
+        ),
     )
     if as_json:
         print_json({"items": items})

@@ -213,13 +213,12 @@ def pledge_list(
 ) -> None:
     """Intentions and commitments you give or receive (or everyone's), with their state."""
     state = session(ctx)
-    me = state.public_key()
     asked = paging(limit, every, cursor)
     filters = {"mine": mine, "to_me": to_me, "overdue": overdue, "everyone": everyone}
 
     def local() -> Page:
         current, at = load_views(state), now()
-        outcomes, next_cursor = page_of(listed_pledges(current, me, at, **filters), asked)
+        outcomes, next_cursor = page_of(listed_pledges(current, state.me(), at, **filters), asked)
         return Page([pledge_row(current, o, at) for o in outcomes], next_cursor)
 
     page = state.ask(lambda daemon: daemon.page("/pledges", filters, asked), local)
@@ -259,12 +258,11 @@ def ledger(
 ) -> None:
     """Outstanding commitments per pair, and cycles of debt that could cancel out."""
     state = session(ctx)
-    me = state.public_key()
     other = state.resolve_member(with_member) if with_member is not None else None
     query = {"mine": mine, "with": peer_id(other) if other is not None else None}
     result = state.ask(
         lambda daemon: daemon.get("/ledger", query),
-        lambda: ledger_json(load_views(state), me, other, mine),
+        lambda: ledger_json(load_views(state), state.me(), other, mine),
     )
     if as_json:
         print_json(result)

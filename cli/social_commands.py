@@ -72,7 +72,7 @@ _LABELS = {
 def _views(state: Session) -> tuple[Views, SocialViews]:
     """The social views seen from this node: its trust list decides whose voice counts."""
     views = load_views(state)
-    return views, views.social(state.public_key())
+    return views, views.social(state.me())
 
 
 def _text_input(body: str | None, file: Path | None) -> str:

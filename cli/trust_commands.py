@@ -128,12 +128,11 @@ def invite_list(
 ) -> None:
     """Invites you sent and invites you accepted, with their state."""
     state = session(ctx)
-    me = state.public_key()
     asked = paging(limit, every, cursor)
 
     def local() -> Page:
         current, at = load_views(state), now()
-        listed, next_cursor = page_of(listed_invites(current, me), asked)
+        listed, next_cursor = page_of(listed_invites(current, state.me()), asked)
         return Page([invite_row(*invite, at) for invite in listed], next_cursor)
 
     page = state.ask(lambda daemon: daemon.page("/invites", {}, asked), local)
@@ -188,11 +187,10 @@ def trust_list(
     ignores their entries, so they have no edges (distance null).
     """
     state = session(ctx)
-    me = state.public_key()
     asked = paging(limit, every, cursor)
     page = state.ask(
         lambda daemon: daemon.page("/trust/list", {"hops": hops}, asked),
-        lambda: Page(*page_of(trust_rows(load_views(state), me, hops), asked)),
+        lambda: Page(*page_of(trust_rows(load_views(state), state.me(), hops), asked)),
     )
     if as_json:
         print_json(page.as_json())
@@ -206,7 +204,7 @@ def trust_list(
             continue
         table.append(
             (
-                names.label(key, you=False) + (" (you)" if key == me else ""),
+                names.label(key, you=False) + (" (you)" if key == names.me else ""),
                 row["distance"],
                 " > ".join(peer_label(names, k) for k in row["chain"]),
                 totals_text(row["guarantee"]),
@@ -223,7 +221,7 @@ def trust_pool(ctx: typer.Context, hops: HopsOption = None, as_json: JsonFlag = 
     state = session(ctx)
     pool = state.ask(
         lambda daemon: daemon.get("/trust/pool", {"hops": hops}),
-        lambda: pool_json(load_views(state), state.public_key(), hops),
+        lambda: pool_json(load_views(state), state.me(), hops),
     )
     if as_json:
         print_json(pool)

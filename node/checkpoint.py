@@ -30,9 +30,10 @@ the sections, whose places and checksums it lists):
   not used (rebuilt from the entries instead); an entry the checkpoint covers
   at or past its author's cut is void like any other
   (:meth:`EntryIndex.is_void <samoorg.crdt.framework.index.EntryIndex.is_void>`);
-* the revoked devices and their cuts its sections were built with
-  (``revoked``): a domain other than the devices' is restored only if the
-  revocations are the same now, else it is rebuilt;
+* the revoked devices and their cuts, and the identity map (which device
+  key belongs to which identity), its sections were built with
+  (``revoked``): a domain other than the devices' is restored only if both
+  are the same now, else it is rebuilt (views are per identity, §8.11.1);
 * per section its place, length, SHA-256, and the rowid its state covers
   (a domain not used by a process is copied unchanged into the next save, so
   its section may cover fewer rows than the checkpoint);
@@ -99,7 +100,7 @@ from typing import Any, BinaryIO, Final, overload
 
 from samoorg.crdt.framework.bulk import paused_gc
 from samoorg.crdt.framework.domain import Domain
-from samoorg.crdt.framework.exclusion import fork_marks
+from samoorg.crdt.framework.exclusion import device_marks, fork_marks
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import BULK, DOMAINS, Views
 from samoorg.crdt.kinds.devices import DevicesState
@@ -217,7 +218,8 @@ class Checkpoint:
         self.cuts: list[str] = header["forked"]
         """The fork cuts its sections were built with (:func:`fork_marks`)."""
         self.revoked: list[str] = header["revoked"]
-        """The revoked devices' cuts its sections were built with (:func:`fork_marks`)."""
+        """The revoked devices' cuts and the identity map its sections were built with
+        (:func:`device_marks`)."""
         self.kinds: frozenset[str] = frozenset(header["kinds"])
         self.sections = {
             name: Section(payload_at + v["at"], v["size"], v["sha256"], v["rowid"])
@@ -325,8 +327,8 @@ class Checkpoint:
         if (
             section_name(cls) not in self.sections
             or fork_marks(views.index.cuts) != self.cuts
-            # The devices domain computes the revocations, never reads them.
-            or (cls is not DevicesState and fork_marks(views.revoked()) != self.revoked)
+            # The devices domain computes the revocations and identities, never reads them.
+            or (cls is not DevicesState and _device_marks(views) != self.revoked)
         ):
             self._preloaded.pop(cls, None)
             return None
@@ -599,7 +601,7 @@ def prepare_save(live: StoreViews, path: Path | None = None) -> PendingSave:
             f"expected {count} entries up to rowid {live.rowid}, found {len(index)} in the views"
         )
     source = live.checkpoint  # the ids, authors and kinds of the entries it covers
-    cuts, revoked = fork_marks(index.cuts), fork_marks(views.revoked())
+    cuts, revoked = fork_marks(index.cuts), _device_marks(views)
     # Its sections may be copied only if they were built with the same fork and
     # revocation cuts.
     same = source is not None and (source.cuts, source.revoked) == (cuts, revoked)
@@ -1027,3 +1029,7 @@ class _Unpickler(pickle.Unpickler):
             if isinstance(found, type) or module == "copyreg":
                 return found
         raise pickle.UnpicklingError(f"checkpoint names {module}.{name}, which is not allowed")
+
+
+def _device_marks(views: Views) -> list[str]:
+    return device_marks(views.revoked(), views.identities())

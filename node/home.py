@@ -32,6 +32,12 @@ class Home:
         return self.path / "store.sqlite"
 
     @property
+    def joined_file(self) -> Path:
+        """The peer id of the identity this device joined (``init --join-identity``), as the
+        device code named it: what ``whoami`` shows without opening the store."""
+        return self.path / "joined-identity"
+
+    @property
     def own_head_file(self) -> Path:
         """The head of our own feed, written before every own append (node/own_head.py)."""
         return self.path / "own-head.json"

@@ -104,6 +104,9 @@ class Names:
     """Self-chosen display names (``profile`` records)."""
     known: frozenset[bytes] = frozenset()
     """Participants an id fragment may name (feeds held, peers, names)."""
+    identities: Mapping[bytes, bytes] = field(default_factory=dict)
+    """Joined device key -> its identity (``Views.identities``): a device stands for its
+    identity everywhere (names, ``you``, resolving), as in the views (§8.11.1)."""
     _by_name: dict[str, set[bytes]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -111,9 +114,14 @@ class Names:
             for key, name in source.items():
                 self._by_name.setdefault(fold(name), set()).add(key)
 
+    def identity(self, key: bytes) -> bytes:
+        """The identity ``key`` belongs to (``key`` itself if it joined none)."""
+        return self.identities.get(key, key)
+
     def name(self, key: bytes) -> str | None:
-        """The name shown for ``key``: its petname, else its self-chosen name."""
-        return self.petnames.get(key) or self.chosen.get(key)
+        """The name shown for ``key``'s identity: its petname, else its self-chosen name."""
+        found = self.identity(key)
+        return self.petnames.get(found) or self.petnames.get(key) or self.chosen.get(found)
 
     def collides(self, key: bytes) -> bool:
         """Whether another participant carries the name shown for ``key``."""
@@ -122,7 +130,7 @@ class Names:
 
     def label(self, key: bytes, *, you: bool = True) -> str:
         """A table cell: ``you``, or ``[~]name[!] …x8oPPe`` (the short id alone if unnamed)."""
-        if you and key == self.me:
+        if you and self.me is not None and self.identity(key) == self.me:
             return "you"
         return f"{self.tag(key)} {short_id(key)}".lstrip()
 
@@ -145,24 +153,26 @@ class Names:
         except BadIdentifier:
             return text
 
-    def resolve(self, text: str) -> bytes:
-        """The participant ``text`` names (see the module's docstring)."""
+    def resolve(self, text: str, *, device: bool = False) -> bytes:
+        """The participant ``text`` names (see the module's docstring): its identity, or
+        with ``device`` the very key named (``device revoke`` names one device)."""
+        of = (lambda key: key) if device else self.identity
         cleaned = text.strip()
         try:
-            return parse_peer_id(cleaned)
+            return of(parse_peer_id(cleaned))
         except BadIdentifier:
             pass
         wanted = fold(cleaned)
         given = [k for k, n in self.petnames.items() if fold(n) == wanted]
         if given:
-            return given[0]
+            return of(given[0])
         candidates = {k for k, n in self.chosen.items() if fold(n) == wanted}
         fragment = cleaned.lstrip("…")
         if len(fragment) >= MIN_PARTIAL:
             for key in self.known | set(self.petnames) | set(self.chosen):
                 ident = peer_id(key)
                 if ident.startswith(fragment) or ident.endswith(fragment):
-                    candidates.add(key)
+                    candidates.add(of(key))
         elif not candidates:
             raise BadIdentifier(
                 f"expected a participant id (12D3KooW…), at least {MIN_PARTIAL} of its "
@@ -181,7 +191,7 @@ class Names:
         """``alice (12D3KooW…), ~bob! (12D3KooW…)``: named candidates with their whole ids."""
         ordered = sorted(keys, key=peer_id)
         shown = [
-            f"{'you' if k == self.me else self.tag(k) or 'unnamed'} ({peer_id(k)})"
+            f"{'you' if self.identity(k) == self.me else self.tag(k) or 'unnamed'} ({peer_id(k)})"
             for k in ordered[:MAX_CANDIDATES]
         ]
         more = len(ordered) - MAX_CANDIDATES
@@ -382,15 +392,17 @@ def local_names(home: Home, store: Store, views: Views, me: bytes | None) -> Nam
     """The :class:`Names` of a home: its petnames, the profiles its views hold, its known keys.
 
     ``me`` is None when our own key cannot be read (an altered key file): the
-    store stays readable, and no one is shown as ``you``.
+    store stays readable, and no one is shown as ``you``. ``me`` may be this
+    device's key: the names are of its identity.
     """
     known = known_keys(store, home) | ({me} if me is not None else set())
-    return Names(me, read_petnames(home), chosen_names(views), known)
+    ident = views.identity(me) if me is not None else None
+    return Names(ident, read_petnames(home), chosen_names(views), known, views.identities())
 
 
 def directory(names: Names) -> list[dict[str, Any]]:
     """Every named participant, by name: ``samoorg name list --json`` and ``GET /names``."""
-    keys = set(names.petnames) | set(names.chosen)
+    keys = {names.identity(k) for k in set(names.petnames) | set(names.chosen)}
     rows = [
         {
             "id": peer_id(key),

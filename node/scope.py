@@ -78,6 +78,8 @@ class ScopeTracker:
         self._views = Views(self._index)
         self._rowid = 0
         self._scope: frozenset[bytes] = frozenset({me})
+        self._by_identity: tuple[object, dict[bytes, list[bytes]]] | None = None
+        """The devices view and its keys grouped by identity (founder first)."""
 
     @property
     def current(self) -> frozenset[bytes]:
@@ -87,15 +89,16 @@ class ScopeTracker:
     def distances(self) -> dict[bytes, int]:
         """Everyone within ``hops`` steps (edges or claims) of us, with their distance."""
         trust = self._views.trust
-        found = {self.me: 0}
-        queue = deque([self.me])
+        me = self._views.identity(self.me)  # the graph's members are identities (§8.11.1)
+        found = {me: 0}
+        queue = deque([me])
         while queue:
             current = queue.popleft()
             distance = found[current]
             if distance >= self.hops:
                 continue
-            claims = trust.claims(current)
-            if current != self.me:
+            claims = [c for key in self._devices(current) for c in trust.claims(key)]
+            if current != me:
                 claims = claims[:MAX_CLAIMS]
             for other in [*sorted(trust.neighbours(current)), *claims]:
                 if other not in found and self._index.cuts.get(other, 2) > 1:
@@ -113,19 +116,33 @@ class ScopeTracker:
         for author, cut in self._store.fork_cuts().items():
             self._index.add_forked(author, cut)
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
-        devices = self._views.domain(DevicesState).view()
-        mine = set(devices.devices(devices.identity(self.me)))  # our other devices (§8.11)
-        self._scope = frozenset(
-            {self.me} | mine | self.distances().keys() | self._peer_book.follows() | inviters
-        )
+        mine = set(self._devices(self.me))  # our other devices (§8.11)
+        members = {key for member in self.distances() for key in self._devices(member)}
+        self._scope = frozenset({self.me} | mine | members | self._peer_book.follows() | inviters)
         return self._scope
+
+    def _devices(self, key: bytes) -> list[bytes]:
+        """Every device key of ``key``'s identity: whose feeds make up that member."""
+        view = self._views.domain(DevicesState).view()
+        if self._by_identity is None or self._by_identity[0] is not view:
+            grouped: dict[bytes, list[bytes]] = {}
+            for device in sorted(view.links):
+                root = view.identity(device)
+                grouped.setdefault(root, [root]).append(device)
+            self._by_identity = (view, grouped)
+        root = view.identity(key)
+        return self._by_identity[1].get(root, [root])
 
     def unconfirmed(self) -> list[tuple[bytes, bytes]]:
         """``(invite id, invitee)`` for our accepted invites we have not confirmed yet."""
         return [
-            (o.id, o.invitee)
+            (o.id, o.winner[0].author)  # the accepting device: whose feed holds the edge
             for o in self._views.trust.outcomes()
-            if o.state == ACCEPTED and o.inviter == self.me and o.invitee and not o.confirmed
+            if o.state == ACCEPTED
+            and o.invite is not None
+            and o.invite.author == self.me
+            and o.winner is not None
+            and not o.confirmed
         ]
 
 

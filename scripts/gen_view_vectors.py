@@ -63,7 +63,7 @@ from samoorg.protocol.entry import Entry  # noqa: E402
 from samoorg.protocol.ids import peer_id  # noqa: E402
 from samoorg.protocol.invite_code import one_time_key  # noqa: E402
 from tests.agreement_fixtures import create  # noqa: E402
-from tests.community_fixtures import DAY, T0, Author  # noqa: E402
+from tests.community_fixtures import DAY, T0, Author, join  # noqa: E402
 from tests.org_fixtures import Org  # noqa: E402
 from tests.portal_fixtures import deal, edit, post, review  # noqa: E402
 from tests.social_fixtures import (  # noqa: E402
@@ -72,6 +72,7 @@ from tests.social_fixtures import (  # noqa: E402
     post_idea,
     rate_idea,
     rate_member,
+    trusted_star,
     vote_on,
 )
 
@@ -455,6 +456,31 @@ def orgs() -> tuple[list[Entry], list[bytes]]:
     return [*org.entries, early, no_org, waits, broken], []
 
 
+def identities() -> tuple[list[Entry], list[bytes]]:
+    """Views per identity (§8.11.1): a laptop and a phone of one person count as one."""
+    laptop, phone, cleo, dan = _authors(21, 22, 23, 24)
+    entries = join(laptop, phone, b"\x31" * 16)
+    entries += trusted_star(cleo, [laptop])  # Cleo and the laptop's identity
+    entries += trusted_star(phone, [dan])  # the phone invites Dan: one chain through one person
+    gift = phone.intend("20", to=cleo.key)
+    kept = laptop.commit(gift)  # committed from the other device of the pledger
+    entries += [gift, kept, cleo.close(gift, kept)]  # fulfilled
+    debt = laptop.intend("7", to=dan.key)
+    entries += [debt, phone.commit(debt)]  # outstanding: debtor is the identity
+    entries += [phone.intend("1", to=laptop.key)]  # self-pledge
+    phone.clock = laptop.clock = max(phone.clock, laptop.clock)
+    entries += [rate_member(laptop, cleo, 2), rate_member(phone, cleo, 5)]  # the phone's counts
+    entries += [rate_member(phone, laptop, 5)]  # self-rating
+    poll = open_poll(cleo, "bread or soup?", ["bread", "soup"])
+    laptop.clock = phone.clock = max(phone.clock, laptop.clock, cleo.clock)
+    entries += [poll, vote_on(laptop, poll, 0), vote_on(phone, poll, 1)]  # one vote: soup
+    entries += [laptop.write(PROFILE_KIND, profile_body("Ana"))]
+    entries += [phone.write(PROFILE_KIND, profile_body("Ana P"))]  # later: counts
+    lessons = post(laptop)
+    entries += [lessons, edit(phone, lessons, quantity=2)]  # the other device edits it
+    return entries, []
+
+
 def _plain_deal(payer: Any, payee: Any) -> tuple[Entry, Entry, Entry]:
     pledge = payer.intend("1", to=payee.key)
     commit = payer.commit(pledge)
@@ -470,6 +496,7 @@ SCENARIOS = {
     "profiles": profiles,
     "portal": portal,
     "orgs": orgs,
+    "identities": identities,
 }
 
 

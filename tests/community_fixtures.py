@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
+from samoorg.crdt.kinds.devices import DEVICE_ACCEPT, DEVICE_ADD, add_body
+from samoorg.crdt.kinds.devices import accept_body as device_accept_body
 from samoorg.crdt.kinds.pledges import (
     CLOSING,
     COMMIT,
@@ -39,6 +41,7 @@ from samoorg.crdt.kinds.trust import (
 )
 from samoorg.protocol import dcbor
 from samoorg.protocol.crypto import Signer
+from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
 from samoorg.protocol.entry import Entry, create_entry
 from samoorg.protocol.invite_code import one_time_key, sign_acceptance
 
@@ -125,6 +128,15 @@ class Author:
     def close_appeal(self, appeal: Entry, *, at: int | None = None, note: str = "") -> Entry:
         """A ``help.close`` or ``initiative.close`` naming ``appeal``."""
         return self.write(CLOSING[appeal.kind], appeal_close_body(appeal.kind, appeal.id, note), at)
+
+
+def join(adder: Author, device: Author, secret: bytes) -> list[Entry]:
+    """``adder`` adds ``device`` to its identity (``device`` has written nothing yet): the
+    ``device.add`` and the new key's first entry, ``device.accept`` (§8.11)."""
+    add = adder.write(DEVICE_ADD, add_body(device_one_time_key(secret)))
+    proof = sign_device_acceptance(secret, add.id, device.key)
+    device.clock = max(device.clock, add.timestamp)
+    return [add, device.write(DEVICE_ACCEPT, device_accept_body(add.id, proof))]
 
 
 def views_of(*entries: Entry) -> Views:

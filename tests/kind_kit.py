@@ -5,7 +5,10 @@ own): :func:`feed_order` and :func:`any_order` deliver a history with
 duplicates, :func:`incremental` feeds a fresh index in that order, querying
 the views at checkpoints (so domains update incrementally) and flagging the
 forked authors at a chosen point, and :func:`assert_same_views` compares the
-result with :func:`rebuild` (one index built from the set).
+result with :func:`rebuild` (one index built from the set). Every
+:func:`family_history` starts with :func:`identity_links`, grouping its authors
+into identities of 1..3 devices, so every family is run with multi-device
+identities (views per identity, ``docs/protocol.md`` §8.11.1).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.registry import Family, SampleContext, family
 from samoorg.crdt.framework.views import Views
 from samoorg.protocol.entry import Entry
-from tests.community_fixtures import Author
+from tests.community_fixtures import Author, join
 
 Probe = Callable[[Views, Entry], object]
 """A query run at a checkpoint (after delivering the entry), to force an incremental update."""
@@ -109,6 +112,28 @@ def assert_same_views(got: Views, expected: Views, *, only: str | None = None) -
 # -- histories of registered families -------------------------------------------------
 
 AUTHORS = 4
+MAX_DEVICES = 3
+
+
+def identity_links(data: st.DataObject, authors: Sequence[Author]) -> list[Entry]:
+    """Group ``authors`` into identities of 1..MAX_DEVICES devices (drawn, often none
+    joined): each joining key's first entry accepts a ``device.add`` of a device of
+    the identity it joins (§8.11), so every family is run with multi-device identities."""
+    parent: dict[int, int] = {}
+    size = dict.fromkeys(range(len(authors)), 1)
+    for joiner in range(1, len(authors)):
+        founders = [n for n in range(joiner) if n not in parent and size[n] < MAX_DEVICES]
+        choice = data.draw(st.sampled_from([None, *founders]), label=f"identity of {joiner}")
+        if choice is not None:
+            parent[joiner] = choice
+            size[choice] += 1
+    entries: list[Entry] = []
+    for joiner, founder in sorted(parent.items()):
+        # the add is signed by the founder or by a device that joined before
+        same = [founder, *(j for j, f in sorted(parent.items()) if f == founder and j < joiner)]
+        adder = authors[data.draw(st.sampled_from(same), label="adder")]
+        entries += join(adder, authors[joiner], bytes([joiner + 1]) * 16)
+    return entries
 
 
 def family_history(
@@ -119,7 +144,7 @@ def family_history(
     authors = [Author(n + 1) for n in range(AUTHORS)]
     keys = [a.key for a in authors]
     mixed = [family(name) for name in subject.uses] + [subject]
-    entries: list[Entry] = []
+    entries: list[Entry] = identity_links(data, authors)
     for _ in range(data.draw(st.integers(1, max_length), label="length")):
         who = authors[data.draw(st.integers(0, AUTHORS - 1), label="author")]
         source = data.draw(st.sampled_from(mixed), label="family")

@@ -16,7 +16,9 @@ def test_a_second_device_joins_then_is_revoked(tmp_path: Path, cli: CliRunner) -
     joined = cli(tmp_path / "phone", "init", "--join-identity", code)
     assert joined.code == 0, joined.err
     assert "joined identity" in joined.out
-    homes.ids["phone"] = json.loads(cli(tmp_path / "phone", "whoami", "--json").out)["id"]
+    whoami = json.loads(cli(tmp_path / "phone", "whoami", "--json").out)
+    assert whoami["id"] == homes.ids["laptop"]  # the phone is the laptop's identity
+    homes.ids["phone"] = whoami["device"]
     assert exchange(homes, "phone", "laptop") == 0
     assert exchange(homes, "laptop", "phone") == 0
     for name in ("laptop", "phone"):

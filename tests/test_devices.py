@@ -16,25 +16,13 @@ from samoorg.crdt.framework.exclusion import REVOKED_REASON
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.devices import (
-    DEVICE_ACCEPT,
-    DEVICE_ADD,
     DEVICE_REVOKE,
     DevicesState,
-    accept_body,
-    add_body,
     revoke_body,
 )
-from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
 from samoorg.protocol.entry import Entry
-from tests.community_fixtures import DAY, Author
+from tests.community_fixtures import DAY, Author, join
 from tests.social_fixtures import post_idea, rate_member
-
-
-def join(founder: Author, device: Author, secret: bytes) -> list[Entry]:
-    """``founder`` adds ``device`` (``device`` has written nothing yet)."""
-    add = founder.write(DEVICE_ADD, add_body(device_one_time_key(secret)))
-    proof = sign_device_acceptance(secret, add.id, device.key)
-    return [add, device.write(DEVICE_ACCEPT, accept_body(add.id, proof))]
 
 
 def test_two_devices_are_one_identity() -> None:

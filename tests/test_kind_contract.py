@@ -6,6 +6,9 @@ conformance suites): the same checks, parametrized over :func:`registry.families
 * any delivery order, with duplicates and with queries between deliveries, gives the
   same digest and the same void entries as a rebuild from the set (incremental equals
   rebuild), even when references arrive before their targets;
+* every history groups its authors into identities of 1..3 devices (drawn per example,
+  :func:`tests.kind_kit.identity_links`), delivered in any order like the rest, so the
+  views per identity converge too (§8.11.1);
 * a forked author's entries never count: the domain's state is the same whether or not
   the node holds them, each is listed with the forked-author reason, and flagging the
   author mid-stream ends where a rebuild does.

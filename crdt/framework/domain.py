@@ -61,6 +61,10 @@ class Domain(ABC):
     """Entry kinds this domain reads (:attr:`decoders`' keys); :meth:`apply` gets only these."""
     reads_forked: ClassVar[bool] = False
     """Whether the rules read ``views.index.forked`` (beyond never seeing forked entries)."""
+    reads_keys: ClassVar[bool] = True
+    """Whether the rules read participant keys in bodies (``to``, ``subject``...) through
+    ``views.identity``; if False, only entry authors are canonicalized (``views.author``),
+    and a changed device link rebuilds the domain only if it holds that device's entries."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -31,3 +31,10 @@ REVOKED_REASON: Final = Reason(
 def fork_marks(cuts: Mapping[bytes, int]) -> list[str]:
     """``["<key hex>:<cut>", ...]`` ascending: the forked authors and cuts behind a state."""
     return sorted(f"{author.hex()}:{cut}" for author, cut in cuts.items())
+
+
+def device_marks(revoked: Mapping[bytes, int], identities: Mapping[bytes, bytes]) -> list[str]:
+    """The revocation cuts (:func:`fork_marks`) and the identity map
+    (``"<device hex>><identity hex>"``) behind a state, ascending."""
+    links = (f"{key.hex()}>{root.hex()}" for key, root in identities.items())
+    return sorted([*fork_marks(revoked), *links])

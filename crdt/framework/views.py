@@ -52,7 +52,7 @@ typed property returning ``self.domain(YourDomain)`` is optional sugar.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final, TypeVar
 
@@ -63,7 +63,7 @@ from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.reasons import Reason
 from samoorg.crdt.framework.registry import families
 from samoorg.crdt.kinds.agreements import AgreementState
-from samoorg.crdt.kinds.devices import DEVICE_REVOKE, MAX_SEQ, DevicesState
+from samoorg.crdt.kinds.devices import DEVICE_ACCEPT, DEVICE_REVOKE, MAX_SEQ, DevicesState
 from samoorg.crdt.kinds.forum import ForumState
 from samoorg.crdt.kinds.listings import ListingState
 from samoorg.crdt.kinds.orgs import OrgState
@@ -122,6 +122,12 @@ class Views:
         """The forked authors and cuts the live domains were built with."""
         self._revoked: dict[bytes, int] = {}
         """Revoked device keys and their first void seq the live domains were built with."""
+        self._identities: dict[bytes, bytes] = {}
+        """Joined device key -> its identity (founding key), as the live domains saw it."""
+        self._devices_seen: object = None
+        """The devices view :attr:`_identities` was computed from (recomputed when it changes)."""
+        self._identity_mark = -1
+        """The index version :attr:`_identities` was last brought up to date at."""
         self._excluded: tuple[int, dict[bytes, Reason]] | None = None
         self._touched: set[type[Domain]] | None = None
         """Domains used during a :meth:`trial` (``None`` outside one)."""
@@ -132,6 +138,7 @@ class Views:
         self._follow_forks()
         if cls is not DevicesState:
             self._follow_revocations()
+            self._follow_identities()
         void = self.void(cls)
         if self._touched is not None:
             self._touched.add(cls)
@@ -223,16 +230,72 @@ class Views:
             cuts = {}
         if cuts == self._revoked:
             return
-        changed = [
-            a for a in cuts.keys() | self._revoked.keys() if cuts.get(a) != self._revoked.get(a)
-        ]
+        changed = _changed(cuts, self._revoked)
         self._revoked = cuts
+        self._drop_affected(changed, lambda cls: cls.reads_forked)
+
+    def _follow_identities(self) -> None:
+        """Bring the identity map up to date; drop the domains a changed link affects.
+
+        A domain is dropped (rebuilt on next use) if it reads keys in bodies
+        (:attr:`Domain.reads_keys`) or received entries of a key whose identity
+        changed, so an incremental update still equals a full rebuild.
+        """
+        if self._identity_mark == self.index.version:
+            return  # the map is a function of the index (entries and fork cuts)
+        self._identity_mark = self.index.version
+        if not self.index.of_kind(DEVICE_ACCEPT):
+            found: dict[bytes, bytes] = {}
+        else:
+            view = self.domain(DevicesState).view()
+            if view is self._devices_seen:
+                return
+            self._devices_seen = view
+            found = {key: view.identity(key) for key in view.links}
+        if found == self._identities:
+            return
+        changed = _changed(found, self._identities)
+        self._identities = found
+        self._drop_affected(changed, lambda cls: cls.reads_keys)
+
+    def _drop_affected(self, changed: list[bytes], reads: Callable[[type[Domain]], bool]) -> None:
+        """Drop every domain but the devices' that ``reads`` the changed map or received
+        entries of a ``changed`` key; each is rebuilt on next use."""
         for cls in list(self._domains):
             if cls is DevicesState:
                 continue
-            if cls.reads_forked or any(self.index.of_author(a, cls.kinds) for a in changed):
+            if reads(cls) or any(self.index.of_author(k, cls.kinds) for k in changed):
                 del self._domains[cls]
                 del self._marks[cls]
+
+    def identity(self, key: bytes) -> bytes:
+        """The identity (founding device key) ``key`` belongs to: ``key`` itself if it joined
+        none (§8.11.1). Every view compares participants through this, never raw keys."""
+        if self._identity_mark != self.index.version:
+            self._follow_identities_now()
+        return self._identities.get(key, key)
+
+    def author(self, entry: Entry) -> bytes:
+        """The identity of ``entry``'s author (:meth:`identity` of its key)."""
+        if self._identity_mark != self.index.version:
+            self._follow_identities_now()
+        return self._identities.get(entry.author, entry.author)
+
+    def _follow_identities_now(self) -> None:
+        self._follow_forks()
+        self._follow_revocations()
+        self._follow_identities()
+
+    def folds(self) -> bool:
+        """Whether some device joined another's identity."""
+        if self._identity_mark != self.index.version:
+            self._follow_identities_now()
+        return bool(self._identities)
+
+    def identities(self) -> dict[bytes, bytes]:
+        """``{joined device key: identity}`` for every device that is not a founder."""
+        self._follow_identities_now()
+        return dict(self._identities)
 
     def revoked(self) -> dict[bytes, int]:
         """``{revoked device key: first void seq}`` (§8.11)."""
@@ -347,3 +410,8 @@ class Views:
     def is_forked(self, author: bytes) -> bool:
         """Whether a verified fork proof flags ``author`` (outputs show the flag)."""
         return self.index.is_forked(author)
+
+
+def _changed(new: Mapping[bytes, object], old: Mapping[bytes, object]) -> list[bytes]:
+    """The keys whose value differs between ``new`` and ``old`` (either may lack it)."""
+    return [k for k in new.keys() | old.keys() if new.get(k) != old.get(k)]

@@ -70,7 +70,7 @@ character.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
@@ -82,6 +82,7 @@ from samoorg.crdt.algorithms.text_replica import Change, Delete, Insert, Op, Rep
 from samoorg.crdt.framework.domain import BucketDomain
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.fields import found
+from samoorg.crdt.framework.identity import latest_per_identity
 from samoorg.crdt.framework.index import canonical_key
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
@@ -501,7 +502,9 @@ class Agreement:
         ]
 
 
-def resolve_agreement(doc: bytes, entries: Sequence[Entry]) -> Agreement:
+def resolve_agreement(
+    doc: bytes, entries: Sequence[Entry], identity: Callable[[bytes], bytes] = lambda k: k
+) -> Agreement:
     """The state of agreement ``doc`` given its entries (any order, no duplicates)."""
     ordered = sorted(entries, key=canonical_key)
     by_id = {e.id: e for e in ordered}
@@ -551,17 +554,19 @@ def resolve_agreement(doc: bytes, entries: Sequence[Entry]) -> Agreement:
             ReasonCode.WAITING_DEPENDENCIES, f"waiting for entries {names}", ids
         )
     agreement = Agreement(doc, root, title, replica, by_id, invalid, pending, {})
-    agreement.accepted = _acceptances(agreement, acceptances)
+    agreement.accepted = _acceptances(agreement, acceptances, identity)
     return agreement
 
 
 def _acceptances(
-    agreement: Agreement, acceptances: Sequence[tuple[Entry, Acceptance]]
+    agreement: Agreement,
+    acceptances: Sequence[tuple[Entry, Acceptance]],
+    identity: Callable[[bytes], bytes],
 ) -> dict[bytes, Accepted]:
-    """Check each acceptance; keep each author's latest valid one."""
+    """Check each acceptance; keep each identity's latest valid one (§8.11.1)."""
     replica = agreement.replica
     texts: dict[tuple[bytes, ...], bytes] = {}
-    latest: dict[bytes, Accepted] = {}
+    valid: list[Accepted] = []
     for entry, record in acceptances:  # canonical order: seq ascends per author
         if all(h in replica.applied for h in record.heads):
             known = texts.get(record.heads)
@@ -578,8 +583,14 @@ def _acceptances(
             status = CURRENT if known == agreement.version else OUTDATED
         else:
             status = CURRENT if record.version == agreement.version else UNVERIFIED
-        latest[entry.author] = Accepted(entry, record.heads, record.version, status)
-    return latest
+        valid.append(Accepted(entry, record.heads, record.version, status))
+    return latest_per_identity(
+        valid,
+        group=lambda a: identity(a.entry.author),
+        device=lambda a: a.entry.author,
+        seq=lambda a: a.entry.seq,
+        order=lambda a: (a.entry.timestamp, a.entry.id),
+    )
 
 
 class AgreementState(BucketDomain[Bucket, Agreement]):
@@ -587,6 +598,7 @@ class AgreementState(BucketDomain[Bucket, Agreement]):
 
     name: ClassVar[str] = "agreements"
     decoders = MappingProxyType(dict.fromkeys(AGREEMENT_KINDS, parse))
+    reads_keys = False
 
     def apply(self, entries: Sequence[Entry]) -> None:
         """File new agreement entries under the agreement they name."""
@@ -602,7 +614,7 @@ class AgreementState(BucketDomain[Bucket, Agreement]):
         return Bucket()
 
     def _resolve(self, key: bytes, bucket: Bucket) -> Agreement:
-        return resolve_agreement(key, bucket.entries)
+        return resolve_agreement(key, bucket.entries, self.views.identity)
 
     def get(self, doc: bytes) -> Agreement | None:
         """The agreement with id ``doc`` if its ``agreement.new`` entry is held."""

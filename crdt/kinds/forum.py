@@ -26,6 +26,7 @@ from samoorg.crdt.framework.digest import sorted_ids
 from samoorg.crdt.framework.domain import ResolvedDomain
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.fields import read_id, read_text
+from samoorg.crdt.framework.identity import as_identity
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -119,7 +120,7 @@ class ForumView:
 
     ideas: dict[bytes, Idea]
     comments: dict[bytes, tuple[Comment, ...]]
-    """Idea id -> its comments in ``(timestamp, author, seq)`` order."""
+    """Idea id -> its comments in ``(timestamp, author identity, seq, id)`` order."""
     pending: tuple[Comment, ...]
     invalid: dict[bytes, Reason]
 
@@ -145,6 +146,7 @@ class ForumState(ResolvedDomain[ForumView]):
 
     name = "forum"
     decoders = MappingProxyType({IDEA_KIND: decode_idea, COMMENT_KIND: decode_comment})
+    reads_keys = False
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
@@ -152,6 +154,7 @@ class ForumState(ResolvedDomain[ForumView]):
         self._comments: dict[bytes, Comment] = {}
 
     def _file(self, entry: Entry, record: Idea | Comment) -> None:
+        record = as_identity(record, self.views.author(entry))  # §8.11.1
         if isinstance(record, Idea):
             self._ideas[entry.id] = record
         else:
@@ -173,7 +176,7 @@ class ForumState(ResolvedDomain[ForumView]):
             else:
                 pending.append(comment)
         comments = {
-            k: tuple(sorted(v, key=lambda c: (c.timestamp, c.author, c.seq)))
+            k: tuple(sorted(v, key=lambda c: (c.timestamp, c.author, c.seq, c.id)))
             for k, v in threads.items()
         }
         return ForumView(ideas, comments, tuple(pending), invalid)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.algorithms.money import Amount
+from samoorg.crdt.kinds.devices import DevicesState
 from samoorg.crdt.kinds.pledges import COMMITTED, PledgeState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.trust import TrustState
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 
 POLL_WINDOW_MS: Final = 72 * 3600 * 1000
 """A poll is "closing" in the last 72 hours before it closes."""
-INBOX_DOMAINS: Final = (TrustState, PledgeState, PollsState)
-"""The domains the inbox reads."""
+INBOX_DOMAINS: Final = (TrustState, PledgeState, PollsState, DevicesState)
+"""The domains the inbox reads (device links change whose items are ours)."""
 READ_KINDS: Final = frozenset(kind for domain in INBOX_DOMAINS for kind in domain.kinds)
 """The kinds whose entries can change the inbox."""
 
@@ -74,7 +75,10 @@ class ActionItem:
 
 
 def action_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
-    """Everything that needs ``me``'s action at time ``now``, most urgent first."""
+    """Everything that needs ``me``'s action at time ``now``, most urgent first.
+
+    ``me`` may be any device key: the items are those of its identity (§8.11.1)."""
+    me = views.identity(me)
     items = [
         *_pledge_items(views, me, now),
         *_invite_items(views, me),
@@ -124,7 +128,7 @@ def _invite_items(views: Views, me: bytes) -> list[ActionItem]:
                 ActionItem(
                     ActionKind.INVITE_ACCEPTED,
                     outcome.id,
-                    accepted.author,
+                    views.author(accepted),
                     accepted.timestamp,
                     outcome.record.amount,
                 )
@@ -134,7 +138,7 @@ def _invite_items(views: Views, me: bytes) -> list[ActionItem]:
 
 def _author(views: Views, entry_id: bytes) -> bytes | None:
     entry = views.index.get(entry_id)
-    return entry.author if entry is not None else None
+    return views.author(entry) if entry is not None else None
 
 
 def _poll_items(views: Views, me: bytes, now: int) -> list[ActionItem]:

@@ -50,6 +50,7 @@ from samoorg.crdt.algorithms.money import MAX_MINOR, check_currency
 from samoorg.crdt.framework.domain import ResolvedDomain
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.fields import found, read_choice, read_id, read_integer, read_text
+from samoorg.crdt.framework.identity import by_feed
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -360,6 +361,7 @@ class ListingState(ResolvedDomain[ListingsView]):
 
     name = "listings"
     decoders = MappingProxyType({LISTING: decode_listing, LISTING_EDIT: decode_edit})
+    reads_keys = False
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
@@ -378,23 +380,27 @@ class ListingState(ResolvedDomain[ListingsView]):
         invalid = dict(self._malformed)
         waiting: list[bytes] = []
         for key, (entry, fields) in self._created.items():
+            author = self.views.author(entry)
             listings[key] = Listing(
-                key, entry.author, entry.timestamp, fields, key, entry.seq, 0, entry.timestamp
+                key, author, entry.timestamp, fields, key, entry.seq, 0, entry.timestamp
             )
         holds = self.views.holds
+        identity = self.views.identity
         for target, edits in self._edits.items():
             base = listings.get(target)
-            for edit, fields in sorted(edits, key=lambda item: item[0].seq):
+            first = self._created[target][0] if base is not None else None
+            for edit, fields in by_feed(edits, identity):  # per identity, §8.11.1
                 if base is None:
                     if holds(target):
                         invalid[edit.id] = Reason(ReasonCode.NOT_A_LISTING, NOT_A_LISTING)
                     else:
                         waiting.append(edit.id)
                     continue
-                if edit.author != base.author:
+                if identity(edit.author) != base.author:
                     invalid[edit.id] = Reason(ReasonCode.NOT_LISTING_AUTHOR, NOT_AUTHOR)
                     continue
-                if edit.seq > base.seq:
+                assert first is not None
+                if edit.author != first.author or edit.seq > first.seq:
                     base = Listing(
                         base.id,
                         base.author,

@@ -26,9 +26,9 @@ the org, so any order and duplication of delivery gives the same org.
 The last counting ``org.edit`` (by that order) gives the current name,
 description and contacts (last write wins by ``(timestamp, entry id)``).
 
-Participants are compared in one place, :func:`participant` (today the key
-itself): when devices are folded into identities, that is the one function
-to change.
+Participants are identities (§8.11.1): the replay folds every author and
+every named member through the views' ``identity`` (one place, :func:`replay`),
+and an org's queries take identities.
 
 Listings on behalf of an org (§8.10's optional ``org`` field) count for the
 org only while their author is a member: :meth:`OrgState.counts_for` with the
@@ -40,7 +40,7 @@ Rules and reason codes: ``docs/protocol.md`` §8.14.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
@@ -70,11 +70,6 @@ ORG_ADMIN: Final = "org.admin"
 ORG_KINDS: Final = (ORG_NEW, ORG_EDIT, ORG_INVITE, ORG_JOIN, ORG_LEAVE, ORG_REMOVE, ORG_ADMIN)
 MAX_ORG_NAME: Final = 64
 MAX_ORG_DESCRIPTION: Final = 2000
-
-
-def participant(key: bytes) -> bytes:
-    """Who signed with ``key``, as the org rules compare participants (the one place)."""
-    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,11 +211,11 @@ class Org:
 
     def is_member(self, who: bytes) -> bool:
         """Whether ``who`` is a member now."""
-        return participant(who) in self.members
+        return who in self.members
 
     def is_admin(self, who: bytes) -> bool:
         """Whether ``who`` is an admin now."""
-        return participant(who) in self.admins
+        return who in self.admins
 
     def span_rows(self) -> tuple[tuple[bytes, int, int | None], ...]:
         """Every membership as ``(member, from, until)``, by member then start."""
@@ -230,7 +225,7 @@ class Org:
         """Whether ``who`` was a member at ``timestamp`` (ms)."""
         return any(
             start <= timestamp and (end is None or timestamp < end)
-            for start, end in self.spans.get(participant(who), ())
+            for start, end in self.spans.get(who, ())
         )
 
 
@@ -259,9 +254,11 @@ class _Replay:
         self.joined.discard(who)
 
 
-def _step(state: _Replay, entry: Entry, act: OrgAct) -> Reason | None:
+def _step(
+    state: _Replay, entry: Entry, act: OrgAct, identity: Callable[[bytes], bytes]
+) -> Reason | None:
     """Apply one entry to ``state``; the reason it is void (then nothing changed), or None."""
-    author = participant(entry.author)
+    author = identity(entry.author)
     kind = entry.kind
     if kind == ORG_JOIN:
         return _admit(state, author, state.joined, entry.timestamp)
@@ -272,7 +269,7 @@ def _step(state: _Replay, entry: Entry, act: OrgAct) -> Reason | None:
     if kind == ORG_EDIT:
         return None
     assert act.member is not None
-    member = participant(act.member)
+    member = identity(act.member)
     if kind == ORG_INVITE:
         return _admit(state, member, state.invited, entry.timestamp)
     if kind == ORG_REMOVE:
@@ -312,10 +309,14 @@ def _end(state: _Replay, who: bytes, timestamp: int) -> Reason | None:
 
 
 def replay(
-    new: Entry, fields: OrgFields, acts: Sequence[tuple[Entry, OrgAct]]
+    new: Entry,
+    fields: OrgFields,
+    acts: Sequence[tuple[Entry, OrgAct]],
+    identity: Callable[[bytes], bytes],
 ) -> tuple[Org, dict[bytes, Reason]]:
-    """The org ``new`` creates after ``acts`` (any order), and the entries it voids."""
-    creator = participant(new.author)
+    """The org ``new`` creates after ``acts`` (any order), and the entries it voids;
+    ``identity`` folds a key into its identity (``Views.identity``)."""
+    creator = identity(new.author)
     state = _Replay({creator}, {creator}, {creator})
     state.begin(creator, new.timestamp)
     invalid: dict[bytes, Reason] = {}
@@ -325,7 +326,7 @@ def replay(
         if (entry.timestamp, entry.id) < start:
             invalid[entry.id] = Reason(ReasonCode.ORG_BEFORE_NEW, BEFORE_NEW)
             continue
-        reason = _step(state, entry, act)
+        reason = _step(state, entry, act, identity)
         if reason is not None:
             invalid[entry.id] = reason
         elif act.fields is not None:
@@ -400,7 +401,7 @@ class OrgState(ResolvedDomain[OrgsView]):
         invalid = dict(self._malformed)
         waiting: list[bytes] = []
         for key, (entry, fields) in self._created.items():
-            org, voided = replay(entry, fields, self._acts.get(key, ()))
+            org, voided = replay(entry, fields, self._acts.get(key, ()), self.views.identity)
             orgs[key] = org
             invalid.update(voided)
         holds = self.views.holds

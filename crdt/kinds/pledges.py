@@ -49,6 +49,11 @@ set of entries plus the pledge's target. The rules (``docs/protocol.md``
   *released* (no longer live); an intention or a commit whose timestamp is
   after the closing's is void. Commitments made before stay: they are
   irrevocable.
+
+Participants are identities (§8.11.1): "the intention's author" and "the
+beneficiary" mean any device of that identity, and an identity's entries are
+read in :func:`~samoorg.crdt.framework.identity.by_feed` order (each device's
+feed by ``seq``, the devices interleaved by ``(timestamp, entry id)``).
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ from samoorg.crdt.framework.fields import (
     read_optional_time,
     read_text,
 )
+from samoorg.crdt.framework.identity import by_feed
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested, utc
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -412,10 +418,14 @@ class PledgeOutcome:
     invalid: dict[bytes, Reason] = field(default_factory=dict)
     waiting: tuple[bytes, ...] = ()
     """Entries waiting (for the intention, its target, or a commitment), ascending."""
+    pledger: bytes | None = None
+    """The identity of the intention's author, once resolved (§8.11.1)."""
 
     @property
     def author(self) -> bytes | None:
-        """Who pledged."""
+        """Who pledged: an identity (the intention's author key until resolved)."""
+        if self.pledger is not None:
+            return self.pledger
         return self.intend.author if self.intend is not None else None
 
     @property
@@ -426,6 +436,10 @@ class PledgeOutcome:
     def overdue(self, now: int) -> bool:
         """A commitment still open after its due date."""
         return self.state == COMMITTED and self.due is not None and now > self.due
+
+
+def _same(key: bytes) -> bytes:
+    return key
 
 
 # Reasons a closing voids an entry, one constant per rule (``docs/protocol.md`` §8.5
@@ -452,19 +466,22 @@ class Closing:
 
 
 def settle_closing(
-    closes: Sequence[tuple[Entry, AppealClose]], target: HeldAppeal | Reason | None
+    closes: Sequence[tuple[Entry, AppealClose]],
+    target: HeldAppeal | Reason | None,
+    identity: Callable[[bytes], bytes] = _same,
 ) -> Closing:
     """Judge every closing entry naming one entry id.
 
     ``target`` is the named request or initiative (held and well-formed), the
     reason it is malformed, or ``None`` while it is not held (every closing
-    waits). Only its author's closings count; the first by ``seq`` closes it.
+    waits). Only its author's closings count (any device of their identity); the first
+    in :func:`by_feed` order closes it.
     """
     if target is None:
         return Closing(waiting=tuple(sorted(entry.id for entry, _ in closes)))
     invalid: dict[bytes, Reason] = {}
     closed: Entry | None = None
-    for entry, op in sorted(closes, key=lambda item: (item[0].author, item[0].seq)):
+    for entry, op in by_feed(closes, identity):
         label = LABELS[op.kind]
         if isinstance(target, Reason):
             text = CLOSE_TARGET_INVALID.format(label=label, detail=target.text)
@@ -473,7 +490,7 @@ def settle_closing(
             ref, found = target[0].id.hex()[:12], target[0].kind
             text = CLOSE_WRONG_KIND.format(ref=ref, found=found, wanted=op.kind)
             invalid[entry.id] = Reason(ReasonCode.CLOSE_WRONG_KIND, text)
-        elif entry.author != target[0].author:
+        elif identity(entry.author) != identity(target[0].author):
             text = CLOSE_NOT_AUTHOR.format(label=label)
             invalid[entry.id] = Reason(ReasonCode.CLOSE_NOT_AUTHOR, text)
         elif closed is not None:
@@ -489,27 +506,31 @@ def _void_all(pledge_id: bytes, bucket: PledgeBucket, reason: Reason) -> PledgeO
 
 
 def target_problem(
-    intend: Entry, record: Intend, target: HeldAppeal | Reason | None
+    intend: Entry,
+    record: Intend,
+    target: HeldAppeal | Reason | None,
+    identity: Callable[[bytes], bytes] = _same,
 ) -> tuple[bytes | None, Reason | None]:
     """``(beneficiary, None)`` if the target accepts this intention, else ``(None, reason)``.
 
     ``target`` is the held target, the reason why it cannot be one (its code is
     the intention's: :attr:`ReasonCode.INVALID_TARGET` or
     :attr:`ReasonCode.WRONG_TARGET_KIND`), or ``None``
-    (not held: the caller waits). A person target needs no entry.
+    (not held: the caller waits). A person target needs no entry. The beneficiary
+    is an identity (§8.11.1).
     """
     kind = record.target.kind
     if kind == "to":
-        if record.target.ref == intend.author:
+        if identity(record.target.ref) == identity(intend.author):
             return None, Reason(ReasonCode.SELF_PLEDGE, "cannot pledge to yourself")
-        return record.target.ref, None
+        return identity(record.target.ref), None
     label = "help request" if kind == "request" else "initiative"
     if target is None:
         return None, None
     if isinstance(target, Reason):
         return None, Reason(target.code, f"refers to an invalid {label} ({target.text})")
     entry, goal = target
-    if entry.author == intend.author:
+    if identity(entry.author) == identity(intend.author):
         return None, Reason(ReasonCode.OWN_TARGET, f"cannot pledge to your own {label}")
     wanted = goal.amount if isinstance(goal, Request) else goal.goal
     if record.amount.currency != wanted.currency:
@@ -525,7 +546,7 @@ def target_problem(
         return None, Reason(
             ReasonCode.INITIATIVE_CLOSED, f"the initiative closed at {utc(goal.deadline)}"
         )
-    return entry.author, None
+    return identity(entry.author), None
 
 
 def resolve(
@@ -533,6 +554,7 @@ def resolve(
     bucket: PledgeBucket,
     target: HeldAppeal | Reason | None,
     ended: Entry | None = None,
+    identity: Callable[[bytes], bytes] = _same,
 ) -> PledgeOutcome:
     """Apply the rules of the module docstring to one bucket.
 
@@ -549,7 +571,7 @@ def resolve(
                 ReasonCode.INVALID_INTENTION, f"refers to an invalid intention ({bucket.error})"
             ),
         )
-    beneficiary, problem = target_problem(intend, record, target)
+    beneficiary, problem = target_problem(intend, record, target, identity)
     if problem is not None:
         void = _void_all(
             pledge_id,
@@ -575,21 +597,21 @@ def resolve(
             return void
         text = COMMIT_AFTER_CLOSE.format(label=label, at=utc(ended.timestamp))
         after_close = Reason(ReasonCode.COMMIT_AFTER_CLOSE, text)
-    author = intend.author
+    author = identity(intend.author)
     invalid: dict[bytes, Reason] = {}
     state, minor = OPEN, record.amount.minor
     commit: Entry | None = None
     due: int | None = None
     closed: Entry | None = None
-    # Authors' own entries in their feed order; the bucket holds at most two authors' ops
-    # that matter (pledger and beneficiary), and (author, seq) orders each feed.
-    ops = sorted(bucket.ops, key=lambda op: (op[0].author, op[0].seq))
+    # Each identity's entries in its feed order (§8.11.1); the bucket holds at most two
+    # identities' ops that matter (pledger and beneficiary).
+    ops = by_feed(bucket.ops, identity)
     commits = {entry.id: entry for entry, op in ops if isinstance(op, Commit)}
     for entry, op in ops:
         if isinstance(op, Close):
             continue
         verb = _VERBS[type(op)]
-        if entry.author != author:
+        if identity(entry.author) != author:
             invalid[entry.id] = Reason(
                 ReasonCode.NOT_PLEDGER, f"only the author of an intention can {verb} it"
             )
@@ -621,7 +643,7 @@ def resolve(
         verb = "forgive this commitment" if op.forgiven else "mark this commitment fulfilled"
         if op.commitment not in commits:
             waiting.append(entry.id)
-        elif entry.author != beneficiary:
+        elif identity(entry.author) != beneficiary:
             invalid[entry.id] = Reason(
                 ReasonCode.NOT_BENEFICIARY,
                 f"only the beneficiary ({peer_id(beneficiary)}) can {verb}",
@@ -651,6 +673,7 @@ def resolve(
         closed,
         invalid,
         tuple(sorted(waiting)),
+        author,
     )
 
 
@@ -780,7 +803,9 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
             target: HeldAppeal | Reason | None = self._broken.get(key)
             if appeal is not None:
                 target = appeal.entry, appeal.record
-            closing = self._closings[key] = settle_closing(self._closes[key], target)
+            closing = self._closings[key] = settle_closing(
+                self._closes[key], target, self.views.identity
+            )
             if appeal is not None:
                 self._appeals[key] = replace(appeal, closed=closing.closed)
         self._stale.clear()
@@ -809,7 +834,7 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
         closed = None
         if record is not None and record.target.kind != "to":
             closed = self._closings.get(record.target.ref, _NOT_CLOSED).closed
-        return resolve(key, bucket, self._target(record), closed)
+        return resolve(key, bucket, self._target(record), closed, self.views.identity)
 
     def _contribute(self, outcome: PledgeOutcome, sign: int) -> None:
         self._file_parties(outcome, sign)

@@ -30,6 +30,7 @@ from samoorg.crdt.framework.digest import sorted_ids
 from samoorg.crdt.framework.domain import ResolvedDomain
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.fields import read_id, read_int, read_text
+from samoorg.crdt.framework.identity import as_identity, latest_per_identity
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -207,6 +208,7 @@ class PollsState(ResolvedDomain[PollsView]):
 
     name = "polls"
     decoders = MappingProxyType({POLL_KIND: decode_poll, VOTE_KIND: decode_vote})
+    reads_keys = False
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
@@ -215,7 +217,7 @@ class PollsState(ResolvedDomain[PollsView]):
 
     def _file(self, entry: Entry, record: Poll | Vote) -> None:
         if isinstance(record, Poll):
-            self._polls[entry.id] = record
+            self._polls[entry.id] = as_identity(record, self.views.author(entry))
         else:
             self._votes[entry.id] = record
 
@@ -225,20 +227,30 @@ class PollsState(ResolvedDomain[PollsView]):
         polls = dict(self._polls)
         ballots: dict[bytes, dict[bytes, Vote]] = {poll_id: {} for poll_id in polls}
         pending: list[Vote] = []
+        counted: list[Vote] = []
         for vote in self._votes.values():
             target = polls.get(vote.poll)
             reason: Reason | None = None
             if target is not None:
                 reason = _vote_problem(vote, target)
-                held = ballots[target.id].get(vote.voter)
-                if reason is None and (held is None or held.seq < vote.seq):
-                    ballots[target.id][vote.voter] = vote
+                if reason is None:
+                    counted.append(vote)
             elif holds(vote.poll):
                 reason = Reason(ReasonCode.NOT_A_POLL, "the entry voted on is not a valid poll")
             else:
                 pending.append(vote)
             if reason is not None:
                 invalid[vote.id] = reason
+        identity = self.views.identity
+        won = latest_per_identity(  # one vote per identity and poll (§8.11.1)
+            counted,
+            group=lambda v: (v.poll, identity(v.voter)),
+            device=lambda v: v.voter,
+            seq=lambda v: v.seq,
+            order=lambda v: (v.timestamp, v.id),
+        )
+        for (poll_id, voter), vote in won.items():
+            ballots[poll_id][voter] = as_identity(vote, voter, "voter")
         return PollsView(polls, ballots, tuple(pending), invalid)
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Final
 from samoorg.crdt.framework.domain import ResolvedDomain
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.fields import found, read_choice, read_text
+from samoorg.crdt.framework.identity import latest_per_identity
 from samoorg.crdt.framework.reasons import Reason, digested
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -198,6 +199,7 @@ class ProfilesState(ResolvedDomain[ProfilesView]):
 
     name = "profiles"
     decoders = MappingProxyType({PROFILE_KIND: parse_profile})
+    reads_keys = False
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
@@ -210,11 +212,20 @@ class ProfilesState(ResolvedDomain[ProfilesView]):
 
     def _resolve_view(self) -> ProfilesView:
         # Plain dicts: the views are pickled into checkpoints (node/checkpoint.py).
-        return ProfilesView(dict(self._latest), dict(self._malformed))
+        if not self.views.folds():
+            return ProfilesView(dict(self._latest), dict(self._malformed))
+        won = latest_per_identity(  # last write wins across devices (§8.11.1)
+            self._latest.values(),
+            group=lambda p: self.views.identity(p.author),
+            device=lambda p: p.author,
+            seq=lambda p: p.seq,
+            order=lambda p: (p.timestamp, p.entry_id),
+        )
+        return ProfilesView(won, dict(self._malformed))
 
     def profile(self, author: bytes) -> Profile | None:
-        """The profile of ``author`` that counts, if any."""
-        return self.view().profiles.get(author)
+        """The profile of ``author``'s identity that counts, if any."""
+        return self.view().profiles.get(self.views.identity(author))
 
     def display_names(self) -> dict[bytes, str]:
         """Author key -> self-chosen display name."""

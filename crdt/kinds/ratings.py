@@ -29,13 +29,14 @@ out (:mod:`samoorg.crdt.kinds.social`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.framework.digest import sorted_ids
 from samoorg.crdt.framework.domain import ResolvedDomain
 from samoorg.crdt.framework.fields import ID_SIZE, read_choice, read_id, read_int, read_text
+from samoorg.crdt.framework.identity import latest_per_identity
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -166,10 +167,30 @@ class RatingsState(ResolvedDomain[RatingsView]):
         self._latest: dict[tuple[bytes, str, bytes], Rating] = {}
 
     def _file(self, entry: Entry, record: Rating) -> None:
-        """Per ``(rater, subject)`` the highest ``seq`` wins."""
+        """Per ``(rater device, subject)`` the highest ``seq`` wins."""
         held = self._latest.get(record.key)
         if held is None or held.seq < record.seq:
             self._latest[record.key] = record
+
+    def _per_identity(self) -> list[Rating]:
+        """One rating per (rater identity, subject) by the rule of §8.11.1, with the rater
+        (and a rated member) named by identity; the rest are superseded, not void."""
+        identity = self.views.identity
+        if not self.views.folds():
+            return list(self._latest.values())
+
+        def canonical(r: Rating) -> Rating:
+            subject = identity(r.subject) if r.about == ABOUT_MEMBER else r.subject
+            return replace(r, rater=identity(r.rater), subject=subject)
+
+        won = latest_per_identity(
+            ((r.rater, canonical(r)) for r in self._latest.values()),
+            group=lambda pair: pair[1].key,
+            device=lambda pair: pair[0],
+            seq=lambda pair: pair[1].seq,
+            order=lambda pair: (pair[1].timestamp, pair[1].entry_id),
+        )
+        return [pair[1] for pair in won.values()]
 
     def _resolve_view(self) -> RatingsView:
         holds = self.views.holds
@@ -178,7 +199,7 @@ class RatingsState(ResolvedDomain[RatingsView]):
         ideas: dict[tuple[bytes, bytes], Rating] = {}
         pending: list[Rating] = []
         invalid = dict(self._malformed)
-        for rating in self._latest.values():
+        for rating in self._per_identity():
             if rating.about == ABOUT_MEMBER:
                 if rating.subject == rating.rater:
                     invalid[rating.entry_id] = Reason(

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.framework.domain import ResolvedDomain
 from samoorg.crdt.framework.fields import read_id, read_int, read_text
+from samoorg.crdt.framework.identity import by_feed
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.crdt.kinds.pledges import FULFILLED, WAITING
@@ -157,18 +158,19 @@ class ReviewState(ResolvedDomain[ReviewsView]):
             return Reason(
                 ReasonCode.REVIEW_NO_LISTING, "the listing is by neither party of the pledge"
             )
-        if entry.author not in (pledger, beneficiary):
+        author = views.author(entry)
+        if author not in (pledger, beneficiary):
             return Reason(
                 ReasonCode.REVIEW_NOT_PARTY, "only the parties of a commitment can review it"
             )
-        key = (entry.author, commitment)
+        key = (author, commitment)
         if key in seen:
             return Reason(ReasonCode.REVIEW_AGAIN, "one review per party per commitment")
         seen.add(key)
-        subject = beneficiary if entry.author == pledger else pledger
+        subject = beneficiary if author == pledger else pledger
         return Review(
             entry.id,
-            entry.author,
+            author,
             subject,
             pledge_id,
             commitment,
@@ -184,8 +186,8 @@ class ReviewState(ResolvedDomain[ReviewsView]):
         invalid = dict(self._malformed)
         waiting: list[bytes] = []
         seen: set[tuple[bytes, bytes]] = set()
-        # (author, seq): a reviewer's first review of a commitment is judged first.
-        for item in sorted(self._held, key=lambda i: (i[0].author, i[0].seq)):
+        # A reviewer's first review of a commitment (in its identity's feed order) wins.
+        for item in by_feed(self._held, self.views.identity):
             judged = self._judge(item, seen)
             if judged is None:
                 waiting.append(item[0].id)

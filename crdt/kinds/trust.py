@@ -65,6 +65,11 @@ acceptance are *claims* of a mutual-guarantee edge (:attr:`InviteOutcome.claims`
 not edges, but what the replication scope follows to find the feed that
 would complete one.
 
+Participants are identities (§8.11.1): the graph joins identities, "the
+inviter" is any device of the invite author's identity, and a guarantee is the
+latest of the identity's declarations by the rule of
+:mod:`samoorg.crdt.framework.identity`.
+
 Times are the authors' signed entry timestamps: the only clock all nodes
 share. Proof checks are cached per acceptance, since both inputs are
 immutable.
@@ -74,7 +79,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
@@ -91,6 +96,7 @@ from samoorg.crdt.framework.fields import (
     read_integer,
     read_text,
 )
+from samoorg.crdt.framework.identity import latest_per_identity
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested, utc
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
 from samoorg.protocol import dcbor
@@ -288,15 +294,21 @@ class InviteOutcome:
     """Confirmations that name the winning acceptance's author."""
     claims: tuple[Claim, ...] = ()
     """Edges claimed by waiting entries, for the replication scope."""
+    identities: tuple[bytes | None, bytes | None] = (None, None)
+    """The identities of the inviter and invitee where they differ from the keys (§8.11.1)."""
 
     @property
     def inviter(self) -> bytes | None:
-        """The inviter's key, once the invite entry is held."""
+        """The inviter's identity, once the invite entry is held."""
+        if self.identities[0] is not None:
+            return self.identities[0]
         return self.invite.author if self.invite is not None else None
 
     @property
     def invitee(self) -> bytes | None:
-        """Who accepted, if anyone did."""
+        """The identity of who accepted, if anyone did."""
+        if self.identities[1] is not None:
+            return self.identities[1]
         return self.winner[0].author if self.winner is not None else None
 
     def status(self, now: int) -> str:
@@ -307,9 +319,34 @@ class InviteOutcome:
 
 
 def resolve(
-    invite_id: bytes, bucket: InviteBucket, is_forked: Callable[[bytes], bool]
+    invite_id: bytes,
+    bucket: InviteBucket,
+    is_forked: Callable[[bytes], bool],
+    identity: Callable[[bytes], bytes] = lambda key: key,
 ) -> InviteOutcome:
-    """Apply the rules of the module docstring to one bucket."""
+    """Apply the rules of the module docstring to one bucket.
+
+    Participants are compared by ``identity`` (§8.11.1): any device of the
+    inviter's identity may revoke or confirm, and a device of the inviter's
+    own identity cannot accept. The outcome names inviter and invitee by identity."""
+    outcome = _resolve(invite_id, bucket, is_forked, identity)
+    keys = (
+        outcome.invite.author if outcome.invite is not None else None,
+        outcome.winner[0].author if outcome.winner is not None else None,
+    )
+    found = tuple(identity(k) if k is not None else None for k in keys)
+    if found == keys:
+        return outcome
+    named = tuple(f if f != k else None for f, k in zip(found, keys, strict=True))
+    return replace(outcome, identities=(named[0], named[1]))
+
+
+def _resolve(
+    invite_id: bytes,
+    bucket: InviteBucket,
+    is_forked: Callable[[bytes], bool],
+    identity: Callable[[bytes], bytes],
+) -> InviteOutcome:
     invalid: dict[bytes, Reason] = {}
     accepts: list[tuple[Entry, Accept]] = []
     for entry, accept in bucket.accepts:
@@ -334,11 +371,11 @@ def resolve(
                 ReasonCode.INVALID_INVITE, f"refers to an invalid invite ({bucket.error})"
             )
         return InviteOutcome(invite_id, VOID, invite, None, None, None, invalid, ())
-    inviter = invite.author
+    inviter = identity(invite.author)
     revoked_at: int | None = None
     valid_revokes: list[Entry] = []
     for entry, _ in bucket.revokes:
-        if entry.author != inviter:
+        if identity(entry.author) != inviter:
             invalid[entry.id] = Reason(
                 ReasonCode.NOT_INVITER_REVOKE, "only the inviter can revoke an invite"
             )
@@ -348,9 +385,9 @@ def resolve(
                 revoked_at = entry.timestamp
     candidates: list[tuple[Entry, Accept]] = []
     for entry, accept in accepts:
-        if entry.author == inviter:
+        if identity(entry.author) == inviter:
             invalid[entry.id] = Reason(ReasonCode.OWN_INVITE, "cannot accept your own invite")
-        elif accept.inviter != inviter:
+        elif identity(accept.inviter) != inviter:
             invalid[entry.id] = Reason(
                 ReasonCode.WRONG_INVITER,
                 f"the acceptance names {peer_id(accept.inviter)} as the inviter, but invite "
@@ -376,11 +413,11 @@ def resolve(
     winner = min(candidates, key=lambda c: (c[0].timestamp, c[0].id), default=None)
     confirms: list[tuple[Entry, Confirm]] = []
     for entry, confirm in bucket.confirms:
-        if entry.author != inviter:
+        if identity(entry.author) != inviter:
             invalid[entry.id] = Reason(
                 ReasonCode.NOT_INVITER_CONFIRM, "only the inviter can confirm an acceptance"
             )
-        elif winner is not None and confirm.invitee != winner[0].author:
+        elif winner is not None and identity(confirm.invitee) != identity(winner[0].author):
             invalid[entry.id] = Reason(
                 ReasonCode.WRONG_INVITEE,
                 f"invite was accepted by {peer_id(winner[0].author)}, not "
@@ -438,6 +475,10 @@ class Declaration:
 
     seq: int
     amount: Amount
+    device: bytes = b""
+    """The device key that declared it (the rule of §8.11.1 orders by seq per device)."""
+    timestamp: int = 0
+    entry_id: bytes = b""
 
 
 class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
@@ -498,7 +539,7 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         return InviteBucket()
 
     def _resolve(self, key: bytes, bucket: InviteBucket) -> InviteOutcome:
-        return resolve(key, bucket, self.views.index.is_forked)
+        return resolve(key, bucket, self.views.index.is_forked, self.views.identity)
 
     def _contribute(self, outcome: InviteOutcome, sign: int) -> None:
         for claim in outcome.claims:
@@ -514,8 +555,10 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         assert outcome.invite is not None
         assert outcome.record is not None
         assert outcome.winner is not None
-        inviter, (accept_entry, accept) = outcome.invite.author, outcome.winner
-        invitee = accept_entry.author
+        inviter, (accept_entry, accept) = outcome.inviter, outcome.winner
+        invitee = outcome.invitee
+        assert inviter is not None
+        assert invitee is not None
         for a, b in ((inviter, invitee), (invitee, inviter)):
             row = self._adjacent.setdefault(a, {})
             count = row.get(b, 0) + sign
@@ -531,7 +574,9 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         ):
             mine = self._declared.setdefault(author, {})
             if sign > 0:
-                mine[entry.id] = Declaration(entry.seq, amount)
+                mine[entry.id] = Declaration(
+                    entry.seq, amount, entry.author, entry.timestamp, entry.id
+                )
             else:
                 del mine[entry.id]
                 if not mine:
@@ -553,12 +598,12 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
     def neighbours(self, member: bytes) -> frozenset[bytes]:
         """Everyone with a mutual-guarantee edge to ``member``."""
         self._refresh()
-        return frozenset(self._adjacent.get(member, ()))
+        return frozenset(self._adjacent.get(self.views.identity(member), ()))
 
     def in_graph(self, author: bytes) -> bool:
         """Whether ``author`` has at least one mutual-guarantee edge."""
         self._refresh()
-        return author in self._adjacent
+        return self.views.identity(author) in self._adjacent
 
     def edges(self) -> list[tuple[bytes, bytes]]:
         """Every edge once, as ``(smaller key, larger key)``, sorted."""
@@ -588,6 +633,7 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         each member is a shortest one and the same on every node.
         """
         self._refresh()
+        root = self.views.identity(root)  # a device key stands for its identity (§8.11.1)
         found = {root: Reach(root, 0, (root,))}
         queue = deque([root])
         while queue:
@@ -607,16 +653,18 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
 
     def is_member(self, author: bytes, root: bytes, hops: int | None = None) -> bool:
         """Whether ``author`` is on ``root``'s trust list."""
-        return author in self.reachable(root, hops)
+        return self.views.identity(author) in self.reachable(root, hops)
 
     def guarantee(self, member: bytes) -> dict[str, int]:
         """``{currency: minor units}``: the member's latest declared guarantee per currency."""
         self._refresh()
-        latest: dict[str, Declaration] = {}
-        for declaration in self._declared.get(member, {}).values():
-            code = declaration.amount.currency
-            if code not in latest or declaration.seq > latest[code].seq:
-                latest[code] = declaration
+        latest = latest_per_identity(
+            self._declared.get(self.views.identity(member), {}).values(),
+            group=lambda d: d.amount.currency,
+            device=lambda d: d.device,
+            seq=lambda d: d.seq,
+            order=lambda d: (d.timestamp, d.entry_id),
+        )
         return {code: latest[code].amount.minor for code in sorted(latest)}
 
     def pool(self, root: bytes, hops: int | None = None) -> Pool:

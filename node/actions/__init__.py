@@ -74,8 +74,8 @@ class Actor:
     store: Store
     live: StoreViews
     """The views of ``store`` (the daemon's own, or a command's from the checkpoint)."""
-    me: bytes
-    """Our participant key (known without decrypting the key)."""
+    device: bytes
+    """This device's key (known without decrypting the key); it signs."""
     load_signer: Callable[[], Signer]
     """The key, asked for only when a record is signed (a passphrase may be prompted)."""
     social_of: Callable[[bytes], SocialViews] | None = None
@@ -95,6 +95,12 @@ class Actor:
     ) -> Actor:
         """An actor with a key already loaded (the daemon's)."""
         return cls(home, store, live, signer.public_key, lambda: signer, social_of, names_of)
+
+    @property
+    def me(self) -> bytes:
+        """Our identity: the founding key of this device's identity (§8.11.1), which every
+        view counts as the participant."""
+        return self.views.identity(self.device)
 
     def social(self) -> SocialViews:
         """The social views seen from us (trust list, forum, ratings, polls, utility)."""
@@ -145,6 +151,12 @@ class Actor:
         from samoorg.node.actions.refs import resolve_member
 
         return resolve_member(self.names(), ref)
+
+    def device_key(self, ref: str) -> bytes:
+        """The very key ``ref`` names (not its identity): one device of someone."""
+        from samoorg.node.actions.refs import resolve_member
+
+        return resolve_member(self.names(), ref, device=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,7 @@ def accept(actor: Actor, *, code: str) -> Done:
     if len(code) > MAX_CODE:
         raise MalformedInput(f"expected a device code, found more than {MAX_CODE} characters")
     parsed = parse_device_code(code)
-    me = actor.me
+    me = actor.device
     if me in (parsed.device, parsed.identity):
         raise RuleViolation("this device code was made here: use it on the new device")
     restored = pending_key(actor.home, "identity")
@@ -76,6 +76,7 @@ def accept(actor: Actor, *, code: str) -> Done:
         accept_body(parsed.add, sign_device_acceptance(parsed.secret, parsed.add, me)),
     )
     finish_restore(actor.home)
+    actor.home.joined_file.write_text(peer_id(parsed.identity) + "\n", encoding="utf-8")
     with PeerBook.open(actor.home) as book:
         book.follow([parsed.device, parsed.identity])
         if parsed.addrs:
@@ -94,8 +95,8 @@ def revoke(actor: Actor, *, device: str, from_seq: int | None = None) -> Done:
 
     if from_seq is not None and not 1 <= from_seq <= MAX_SEQ:
         raise MalformedInput(f"expected from_seq between 1 and {MAX_SEQ}, found {from_seq}")
-    key = actor.member(device)
-    me = actor.me
+    key = actor.device_key(device)
+    me = actor.device
     devices = actor.views.domain(DevicesState).view()
     if key == me:
         raise RuleViolation("a device is revoked from another device of yours, not itself")
@@ -110,7 +111,8 @@ def revoke(actor: Actor, *, device: str, from_seq: int | None = None) -> Done:
 
 
 def devices_shape(views: Views, me: bytes) -> dict[str, Any]:
-    """The devices of our identity: ``samoorg device list --json``, ``GET /devices``."""
+    """The devices of our identity (``me``: this device's key): ``samoorg device list --json``,
+    ``GET /devices``."""
     from samoorg.crdt.kinds.devices import DevicesState
 
     devices = views.domain(DevicesState).view()

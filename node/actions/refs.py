@@ -62,9 +62,10 @@ def resolve_entry(
     return resolve_named_entry(store, names, prefix, kinds)
 
 
-def resolve_member(names: Names, text: str) -> bytes:
-    """The participant ``text`` names: a peer id, a name, or a unique part of a known id."""
+def resolve_member(names: Names, text: str, *, device: bool = False) -> bytes:
+    """The participant ``text`` names: a peer id, a name, or a unique part of a known id
+    (its identity; with ``device`` the key itself)."""
     cleaned = text.strip()
     if len(cleaned) > MAX_REF:
         raise MalformedInput(f"expected a participant id or name, found {len(cleaned)} characters")
-    return names.resolve(cleaned)
+    return names.resolve(cleaned, device=device)

@@ -117,7 +117,7 @@ def _accepted_before(actor: Actor, invite: bytes) -> bool:
     """
     from samoorg.crdt.kinds.trust import TRUST_ACCEPT as ACCEPT
 
-    mine = actor.store.entries(author=actor.me, kinds=[ACCEPT])
+    mine = actor.store.entries(author=actor.device, kinds=[ACCEPT])
     return any(entry.body.get("invite") == invite for _, entry in mine)
 
 

@@ -76,7 +76,12 @@ class ApiContext:
 
     @property
     def me(self) -> bytes:
-        """Our participant key."""
+        """Our identity (the founding key of this device's, §8.11.1): what views count."""
+        return self.live.views.identity(self.signer.public_key)
+
+    @property
+    def device(self) -> bytes:
+        """This device's key."""
         return self.signer.public_key
 
     def actor(self) -> Actor:
@@ -117,7 +122,7 @@ def names_of(ctx: ApiContext, *, known: bool = True) -> Names:
     live = ctx.live
     chosen = live.memo(("chosen_names",), None, lambda: chosen_names(live.views))
     keys = known_keys(ctx.store, ctx.home) if known else frozenset()
-    return Names(ctx.me, read_petnames(ctx.home), chosen, keys)
+    return Names(ctx.me, read_petnames(ctx.home), chosen, keys, live.views.identities())
 
 
 def _member(ctx: ApiContext, text: str | None) -> bytes | None:
@@ -144,7 +149,7 @@ def status_body(ctx: ApiContext) -> dict[str, Any]:
     """What ``GET /status`` answers (the web's home page shows it too)."""
     # Counting the store's rows costs its size; the counts change only with entries.
     stats = ctx.live.memo(("stats",), None, ctx.store.stats)
-    return shapes.status_json(peer_id(ctx.me), str(ctx.home.path), stats, ctx.node_state())
+    return shapes.status_json(peer_id(ctx.device), str(ctx.home.path), stats, ctx.node_state())
 
 
 def pool_body(ctx: ApiContext, hops: int | None) -> dict[str, Any]:
@@ -351,7 +356,7 @@ async def devices(request: Request) -> Response:
     from samoorg.node.actions.devices import devices_shape
 
     ctx = _ctx(request)
-    return _json(request, devices_shape(ctx.live.views, ctx.me))
+    return _json(request, devices_shape(ctx.live.views, ctx.device))
 
 
 async def openapi(request: Request) -> Response:
