@@ -135,7 +135,7 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     run_cli(tablet, "init", "--join-identity", added["code"])
     run_cli(tablet, "export", str(tmp_path / "tablet.bundle"))
     run_cli(api_node.home, "--offline", "import", str(tmp_path / "tablet.bundle"))
-    tablet_id = json.loads(run_cli(tablet, "whoami", "--json").stdout)["id"]
+    tablet_id = json.loads(run_cli(tablet, "whoami", "--json").stdout)["device"]
     revoked = write("post", "/devices/revoke", {"device": tablet_id, "from_seq": 3})
     assert (revoked["device"], revoked["from"]) == (tablet_id, 3)
     listed = _checked(document, "get", "/devices", api.get("/devices"))

@@ -57,7 +57,9 @@ def test_a_backup_taken_while_the_daemon_writes_is_consistent(tmp_path: Path) ->
         finally:
             stop.set()
             writer.join(timeout=60)
-        assert set(statuses) == {201}
+        # The writer hammers the API: some writes may be turned away by its rate limit.
+        assert 201 in statuses
+        assert set(statuses) <= {201, 429}
         assert [m["head"] for m in made] == sorted(m["head"] for m in made)
         for n, shown in enumerate(made):
             restored = tmp_path / f"restored-{n}"
@@ -94,7 +96,7 @@ def test_a_restored_home_joins_through_the_daemons(tmp_path: Path) -> None:
         code = laptop.cli_json("device", "add")["code"]  # through the laptop's daemon
         joined = run_cli(phone.home, "restore", str(file), "--join", code)  # through the phone's
         assert "joined identity" in joined.stdout
-        ids = [laptop.cli_json("whoami")["id"], phone.cli_json("whoami")["id"]]
+        ids = [laptop.cli_json("whoami")["device"], phone.cli_json("whoami")["device"]]
         run_cli(laptop.home, "follow", ids[1])
         for node in nodes:
             _until(

@@ -301,7 +301,7 @@ def test_devices_add_revoke_and_list(
     run_cli(tablet, "export", str(tmp_path / "tablet.bundle"))
     run_cli(node.home, "--offline", "import", str(tmp_path / "tablet.bundle"))
     _caught_up(node)
-    tablet_id = _friend_id(tablet)
+    tablet_id = json.loads(run_cli(tablet, "whoami", "--json").stdout)["device"]
     revoked = _same_write(
         node, cli, monkeypatch, lambda _: ("device", "revoke", tablet_id, "--from-seq", "5")
     )
