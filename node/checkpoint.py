@@ -97,8 +97,7 @@ from samoorg.crdt.framework.bulk import paused_gc
 from samoorg.crdt.framework.domain import Domain
 from samoorg.crdt.framework.exclusion import fork_marks
 from samoorg.crdt.framework.index import EntryIndex
-from samoorg.crdt.framework.views import BULK, DOMAINS, Views
-from samoorg.crdt.kinds.devices import DevicesState
+from samoorg.crdt.framework.views import BULK, DOMAINS, UNREVOKED, Views
 from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
 from samoorg.node.keystore import check_private_file
 from samoorg.node.store import Store
@@ -291,8 +290,8 @@ class Checkpoint:
         """
         if section_name(cls) not in self.sections or fork_marks(views.index.cuts) != self.cuts:
             return None
-        if cls is not DevicesState and fork_marks(views.revoked()) != self.revoked:
-            return None  # the devices domain computes the revocations, never reads them
+        if cls not in UNREVOKED and fork_marks(views.revoked()) != self.revoked:
+            return None  # the devices and recovery domains compute the revocations
         try:
             domain = self.load_domain(views, cls)
         except CheckpointRejected as exc:

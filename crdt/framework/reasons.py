@@ -91,6 +91,16 @@ class ReasonCode(Enum):
     SELF_REVOKE = "self-revoke"
     OTHER_IDENTITY = "other-identity"
     REVOKED_DEVICE = "revoked-device"
+    # recovery (§8.13)
+    REQUEST_NOT_FIRST = "request-not-first"
+    OWN_IDENTITY = "own-identity"
+    NO_RECOVERY_SET = "no-recovery-set"
+    SET_REPLACED = "set-replaced"
+    NOT_A_RECOVERY_REQUEST = "not-a-recovery-request"
+    NOT_A_GUARDIAN = "not-a-guardian"
+    ALREADY_APPROVED = "already-approved"
+    NOT_A_DEVICE = "not-a-device"
+    VETO_TOO_LATE = "veto-too-late"
 
 
 @dataclass(frozen=True, slots=True)
