@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.reasons import ReasonCode
 from samoorg.crdt.framework.views import Views
-from samoorg.crdt.kinds.forum import IDEA_KIND, idea_body
 from samoorg.crdt.kinds.devices import DevicesState, DevicesView
+from samoorg.crdt.kinds.forum import IDEA_KIND, idea_body
 from samoorg.crdt.kinds.recovery import (
     APPROVED,
     PENDING,
