@@ -31,6 +31,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "export",
         "import",
         "device",
+        "recovery",
     ),
     "People": ("profile", "name"),
     "Trust": ("invite", "trust"),

@@ -105,6 +105,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "agreement_commands": ("agreement", "members"),
     "inbox_commands": ("inbox",),
     "device_commands": ("device",),
+    "recovery_commands": ("recovery",),
     "name_commands": ("name",),
     "profile_commands": ("profile",),
     "portal_commands": ("listing", "review"),
