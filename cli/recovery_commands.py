@@ -87,10 +87,10 @@ def recovery_request(
         book.follow([key])
         if addr:
             book.add(key, addr, "invite")
+    print_notes(done)
     if as_json:
         print_json(done.shape)
         return
-    print_notes(done)
     typer.echo(
         f"asked to recover {peer_id(key)} (request {done.shape['id'][:16]}); give your guardians "
         "the request id, and sync with them"
