@@ -156,8 +156,8 @@ def recovery_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     typer.echo(f"identity {shown['identity']}")
     if shown["guardians"]:
         labels = ", ".join(names.label_text(g) for g in shown["guardians"])
-        hours = shown["wait_ms"] / 3_600_000
-        typer.echo(f"guardians: {labels}; {shown['threshold']} must approve; wait {hours:g}h")
+        wait = _duration(shown["wait_ms"])
+        typer.echo(f"guardians: {labels}; {shown['threshold']} must approve; wait {wait}")
     else:
         typer.echo("no guardians: name some with 'samoorg recovery set --guardians A,B,C'")
     for title, rows in (
@@ -172,6 +172,14 @@ def recovery_show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 f"  {row['id'][:16]}  by {names.label_text(row['key'])} for "
                 f"{names.label_text(row['identity'])}: {_status_text(row)}"
             )
+
+
+def _duration(ms: int) -> str:
+    """``259200000`` as ``3d``: the largest unit that divides it (else milliseconds)."""
+    for unit, size in (("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)):
+        if ms >= size and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms} ms"
 
 
 def register(app: typer.Typer) -> None:
