@@ -8,6 +8,8 @@ A node replicates
   (:class:`samoorg.crdt.kinds.trust.TrustState`) or a *claim* of one
   (:meth:`TrustState.claims <samoorg.crdt.kinds.trust.TrustState.claims>`);
 * feeds followed explicitly (``samoorg follow ID``);
+* the new key of every recovery request (§8.13) for someone in the scope, so
+  that guardians and the identity's devices see its approvals and vetoes;
 * the inviter of every invite it accepted (remembered in the peer book with
   source ``invite``; with ``hops >= 1`` our own acceptance claims them anyway);
 * and, for the length of one sync session, the remote peer's own feed: that is
@@ -49,6 +51,7 @@ from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.devices import DEVICE_KINDS, DevicesState
+from samoorg.crdt.kinds.recovery import RECOVERY_KINDS, RecoveryState
 from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, TRUST_KINDS, confirm_body
 from samoorg.node.errors import StoreError
 from samoorg.node.peerbook import PeerBook
@@ -106,7 +109,7 @@ class ScopeTracker:
     def refresh(self) -> frozenset[bytes]:
         """Read new trust records and the peer book; return the (possibly new) scope."""
         for rowid, entry in self._store.entries(
-            kinds=(*TRUST_KINDS, *DEVICE_KINDS), since=self._rowid
+            kinds=(*TRUST_KINDS, *DEVICE_KINDS, *RECOVERY_KINDS), since=self._rowid
         ):
             self._index.add(entry)
             self._rowid = rowid
@@ -115,8 +118,14 @@ class ScopeTracker:
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
         devices = self._views.domain(DevicesState).view()
         mine = set(devices.devices(devices.identity(self.me)))  # our other devices (§8.11)
+        near = self.distances().keys()
+        asking = {  # new keys asking to recover someone we replicate (§8.13)
+            r.key
+            for r in self._views.domain(RecoveryState).view().requests.values()
+            if r.identity in near or r.identity in mine
+        }
         self._scope = frozenset(
-            {self.me} | mine | self.distances().keys() | self._peer_book.follows() | inviters
+            {self.me} | mine | near | asking | self._peer_book.follows() | inviters
         )
         return self._scope
 

@@ -240,10 +240,10 @@ class DevicesState(ResolvedDomain[DevicesView]):
         final = {k: link for k, link in forest.links.items() if forest.holds(link)}
         for key, link in forest.links.items():
             if key not in final:
-                invalid[link.accept.id] = _revoked_reason()
+                invalid[link.accept.id] = revoked_reason()
         for add, _ in self._adds.values():
             if add.seq >= cuts.get(add.author, MAX_SEQ):
-                invalid[add.id] = _revoked_reason()
+                invalid[add.id] = revoked_reason()
         waiting = [i for i in waiting if i not in invalid]
         return DevicesView(
             final, cuts, forest.revoked_by, tuple(waiting), invalid, sweep.view(recovery)
@@ -254,7 +254,8 @@ class DevicesState(ResolvedDomain[DevicesView]):
         return self.view().cuts
 
 
-def _revoked_reason() -> Reason:
+def revoked_reason() -> Reason:
+    """Why a device's entry at or past its cut is void (§8.11)."""
     return Reason(
         ReasonCode.REVOKED_DEVICE, "written by a device at or after the seq it was revoked from"
     )
@@ -277,7 +278,7 @@ def _revoke(
             ReasonCode.SELF_REVOKE, "a device is revoked by another device, not itself"
         )
     elif not forest.active(entry):
-        invalid[entry.id] = _revoked_reason()
+        invalid[entry.id] = revoked_reason()
     elif forest.root(entry.author) != forest.root(revoke.key):
         invalid[entry.id] = Reason(
             ReasonCode.OTHER_IDENTITY, "the key is not a device of the author's identity"

@@ -39,7 +39,7 @@ from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.fields import ID_SIZE, KEY_SIZE, found, read_id, read_int
 from samoorg.crdt.framework.reasons import Reason, ReasonCode, digested
 from samoorg.crdt.framework.registry import Family, Sample, SampleContext
-from samoorg.crdt.kinds.devices import Link
+from samoorg.crdt.kinds.devices import Link, revoked_reason
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -349,7 +349,7 @@ class RecoverySweep:
 
     def _set(self, entry: Entry, record: RecoverySet) -> None:
         if not self.forest.active(entry):
-            self.invalid[entry.id] = _revoked()
+            self.invalid[entry.id] = revoked_reason()
             return
         identity = self.forest.root(entry.author)
         self.current[identity] = (entry, record)
@@ -374,7 +374,7 @@ class RecoverySweep:
         if asking.set is None or asking.void is not None:
             return  # decided at the end, with the request
         if not self.forest.active(entry):
-            self.invalid[entry.id] = _revoked()
+            self.invalid[entry.id] = revoked_reason()
         elif isinstance(record, RecoveryVeto):
             self._veto(asking, entry)
         else:
@@ -493,12 +493,6 @@ def _own_identity() -> Reason:
 def _not_a_request() -> Reason:
     return Reason(
         ReasonCode.NOT_A_RECOVERY_REQUEST, "the named entry is not a valid recovery.request"
-    )
-
-
-def _revoked() -> Reason:
-    return Reason(
-        ReasonCode.REVOKED_DEVICE, "written by a device at or after the seq it was revoked from"
     )
 
 
