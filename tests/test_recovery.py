@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.reasons import ReasonCode
 from samoorg.crdt.framework.views import Views
@@ -29,6 +32,14 @@ from samoorg.crdt.kinds.recovery import (
 )
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import DAY, T0, Author
+from tests.kind_kit import (
+    any_order,
+    assert_same_views,
+    checkpoints,
+    feed_order,
+    incremental,
+    rebuild,
+)
 
 HOUR = 3_600_000
 WAIT = 72 * HOUR
@@ -235,3 +246,47 @@ def test_the_recovered_key_speaks_for_the_identity_afterwards() -> None:
     assert idea.id not in views.invalid()
     assert recovery(views).sets[scene.owner.key][0] == again  # its set counts for the identity
     assert devices(views).identity(scene.new.key) == scene.owner.key
+
+
+@st.composite
+def recovery_history(draw: st.DrawFn) -> list[Entry]:
+    """A guarded identity, one or two requests, approvals by anyone at any time, vetoes,
+    new sets and entries of the old device around the effective moment."""
+    scene = Scene()
+    actors = [scene.g1, scene.g2, scene.g3, scene.stranger, scene.owner, scene.new]
+    times = st.integers(T0, T0 + 2 * DAY + 2 * WAIT)
+    second = Author(40)
+    second.clock = T0
+    if draw(st.booleans(), label="second request"):
+        scene.add(second.write(RECOVERY_REQUEST, request_body(scene.owner.key), at=draw(times)))
+    requests = [e for e in scene.entries if e.kind == RECOVERY_REQUEST]
+    for _ in range(draw(st.integers(0, 8), label="steps")):
+        who = draw(st.sampled_from(actors), label="who")
+        target = draw(st.sampled_from(requests), label="request")
+        at = draw(times, label="at")
+        step = draw(st.sampled_from(["approve", "approve", "veto", "set", "idea"]), label="step")
+        if step == "approve":
+            scene.add(who.write(RECOVERY_APPROVE, approve_body(target.id), at=at))
+        elif step == "veto":
+            scene.add(who.write(RECOVERY_VETO, veto_body(target.id), at=at))
+        elif step == "set":
+            scene.add(who.write(RECOVERY_SET, set_body([scene.g1.key], 1, WAIT), at=at))
+        else:
+            scene.add(post_idea(who, "something", at=at))
+    return scene.entries
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), entries=recovery_history(), rng=st.randoms(use_true_random=False))
+def test_recovery_histories_converge_in_any_order(
+    data: st.DataObject, entries: list[Entry], rng: random.Random
+) -> None:
+    expected = rebuild(entries)
+    causal = feed_order(data, entries)
+    assert_same_views(incremental(causal, checkpoints(data, causal)), expected)
+    shuffled = any_order(rng, entries, duplicates=2)
+    assert_same_views(incremental(shuffled, checkpoints(data, shuffled)), expected)
+    forest = devices(expected)
+    for outcome in recovery(expected).requests.values():  # what "approved" means
+        linked = forest.links.get(outcome.key)
+        assert (outcome.status == APPROVED) == (linked is not None and linked.recovered)

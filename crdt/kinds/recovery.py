@@ -497,7 +497,11 @@ def _not_a_request() -> Reason:
 
 
 def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
-    """Sets naming the test's keys, requests (first entries or not), approvals and vetoes."""
+    """Sets naming the test's keys, requests (first entries or not), approvals and vetoes.
+
+    A request names the author of a set when there is one, so that some
+    histories reach the threshold (a guardian may even ask itself).
+    """
     from hypothesis import strategies as st
 
     others = [k for k in ctx.keys if k != ctx.author] or list(ctx.keys)
@@ -507,12 +511,19 @@ def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
         st.integers(1, 2),
         st.sampled_from([0, 1000, 86_400_000]),
     )
-    requests = st.sampled_from(ctx.keys).map(lambda k: (RECOVERY_REQUEST, request_body(k)))
+    named = [e.author for e in ctx.of_kind(RECOVERY_SET)] or list(ctx.keys)
+    requests = st.sampled_from(named).map(lambda k: (RECOVERY_REQUEST, request_body(k)))
     made = ctx.of_kind(RECOVERY_REQUEST)
     ids = [e.id for e in made] or [bytes(ID_SIZE)]
     approvals = st.sampled_from(ids).map(lambda i: (RECOVERY_APPROVE, approve_body(i)))
     vetoes = st.sampled_from(ids).map(lambda i: (RECOVERY_VETO, veto_body(i)))
-    return sets | requests | approvals | approvals | vetoes
+    if not ctx.of_kind(RECOVERY_SET):
+        return sets | sets | requests
+    if not any(e.author == ctx.author for e in ctx.entries):
+        return requests | requests | sets
+    if made:
+        return approvals | approvals | vetoes | sets | requests
+    return sets | requests | approvals | vetoes
 
 
 FAMILY: Final = Family(RecoveryState, samples, spec="8.13", uses=("devices",))
