@@ -71,14 +71,26 @@ def refusal(views: Views, made: Sequence[Entry]) -> Reason | None:
         reason = found.get(entry.id)
         cut = revoked.get(entry.author, entry.seq + 1)
         if reason is None and entry.seq >= cut:
-            reason = Reason(
-                REVOKED_REASON.code,
-                f"this device was revoked from entry {cut} on by another device of your "
-                "identity: nothing it writes counts (write from another device)",
-            )
+            reason = Reason(REVOKED_REASON.code, _revoked_text(views, entry.author, cut))
         if reason is not None:
             return reason
     return None
+
+
+def _revoked_text(views: Views, key: bytes, cut: int) -> str:
+    from samoorg.crdt.kinds.devices import DevicesState
+    from samoorg.crdt.kinds.recovery import RECOVERY_REQUEST
+
+    by = views.domain(DevicesState).view().revoked_by.get(key)
+    if by is not None and by.kind == RECOVERY_REQUEST:
+        return (
+            f"your guardians recovered your identity on a new key (request {by.id.hex()[:16]}): "
+            f"this device is revoked from entry {cut} on and nothing it writes counts"
+        )
+    return (
+        f"this device was revoked from entry {cut} on by another device of your "
+        "identity: nothing it writes counts (write from another device)"
+    )
 
 
 class Writer:

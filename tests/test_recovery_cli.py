@@ -108,3 +108,17 @@ def test_a_device_left_vetoes_inside_the_wait(
     assert vetoed["status"] == "vetoed"
     assert recovery_items(homes, "ana") == []
     homes.run("ana", "idea", "post", "still mine")
+
+
+def test_an_old_device_found_after_the_wait_writes_nothing_that_counts(
+    tmp_path: Path, cli: CliRunner, clock: list[int]
+) -> None:
+    homes = guarded(cli, tmp_path)
+    request = ask(homes)
+    for guardian in ("g1", "g2"):
+        homes.run(guardian, "recovery", "approve", request)
+        assert exchange(homes, guardian, "ana") == 0
+    clock[0] += DEFAULT_WAIT + 60_000  # Ana finds her laptop again, too late
+    assert "recovered your identity" in homes.refused("ana", "idea", "post", "it is me")
+    assert "revoked" in homes.refused("ana", "recovery", "veto", request)
+    assert homes.json("ana", "device", "list")["devices"][1]["id"] == homes.ids["new"]
