@@ -10,9 +10,11 @@ rebuild of the trust and pledge views (index, views, every object resolved),
 two devices per member as a ratio to one; the goal is at most 1.2x.
 
 What this measures: the devices domain and the revocation cuts that every
-view's filter consults. It does not measure per-identity views (records of
-several devices folded into one member), which are not built yet: the
-generated records stay on each member's first device.
+view's filter consults; a third run adds a recovery by 2 of 3 guardians for
+every 50th member (§8.13), judged in the same sweep. It does not measure
+per-identity views (records of several devices folded into one member),
+which are not built yet: the generated records stay on each member's first
+device.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from typing import Any
 
 from bench.baseline import report
 from bench.community_bench import MEMBERS, load_or_generate
@@ -33,6 +36,14 @@ from samoorg.crdt.kinds.devices import (
     accept_body,
     add_body,
     revoke_body,
+)
+from samoorg.crdt.kinds.recovery import (
+    RECOVERY_APPROVE,
+    RECOVERY_REQUEST,
+    RECOVERY_SET,
+    approve_body,
+    request_body,
+    set_body,
 )
 from samoorg.protocol.crypto import Signer
 from samoorg.protocol.device_code import device_one_time_key, sign_device_acceptance
@@ -89,6 +100,51 @@ def with_second_devices(entries: list[Entry], total: int) -> list[Entry]:
     return [*entries, *added]
 
 
+def with_recoveries(entries: list[Entry], total: int) -> list[Entry]:
+    """``entries`` plus, for every 50th member, guardians named and a recovery by 2 of 3.
+
+    The member names three other members as guardians (threshold 2, no wait);
+    a new key asks, two guardians approve, so the recovery takes effect and
+    cuts the member's devices (the sweep of ``docs/protocol.md`` §8.13).
+    """
+    rng = random.Random(7)
+    members = min(MEMBERS, max(10, total // 200))
+    founders = [Signer(rng.randbytes(32)) for _ in range(members)]
+    heads: dict[bytes, tuple[int, bytes]] = {}
+    for entry in entries:
+        if entry.seq > heads.get(entry.author, (0, b""))[0]:
+            heads[entry.author] = (entry.seq, entry.id)
+    clock = max(e.timestamp for e in entries)
+    added: list[Entry] = []
+
+    def append(signer: Signer, kind: str, body: Any) -> Entry:
+        nonlocal clock
+        clock += 3
+        seq, prev = heads.get(signer.public_key, (0, None))
+        entry = create_entry(
+            signer,
+            seq=seq + 1,
+            prev=prev,
+            timestamp=clock,
+            kind=kind,
+            body=body,
+        )
+        heads[signer.public_key] = (entry.seq, entry.id)
+        added.append(entry)
+        return entry
+
+    for number in range(25, members, 50):
+        member = founders[number]
+        guardians = [founders[(number + k) % members] for k in (1, 2, 3)]
+        append(member, RECOVERY_SET, set_body([g.public_key for g in guardians], 2, 0))
+        request = append(
+            Signer(rng.randbytes(32)), RECOVERY_REQUEST, request_body(member.public_key)
+        )
+        for guardian in guardians[:2]:
+            append(guardian, RECOVERY_APPROVE, approve_body(request.id))
+    return [*entries, *added]
+
+
 def _rebuild(entries: list[Entry]) -> float:
     start = time.perf_counter()
     with paused_gc():
@@ -106,10 +162,19 @@ def run() -> None:
     with paused_gc():
         one = [decode_entry(raw, verify_signature=False) for raw in raws]
     two = with_second_devices(one, total)
+    recovered = with_recoveries(two, total)
     times = {
         "one": min(_rebuild(one) for _ in range(3)),
         "two": min(_rebuild(two) for _ in range(3)),
+        "recovered": min(_rebuild(recovered) for _ in range(3)),
     }
     report("trust + pledge rebuild, 1 device per member", times["one"], "s", None, f"{len(one):,}")
     report("trust + pledge rebuild, 2 devices per member", times["two"], "s", None, f"{len(two):,}")
     report("2 devices per member / 1 (goal <= 1.2)", times["two"] / times["one"], "x", None, "")
+    report(
+        "2 devices and a recovery per 50 members / 1",
+        times["recovered"] / times["one"],
+        "x",
+        None,
+        f"{len(recovered):,}",
+    )
