@@ -22,6 +22,13 @@ order is fixed by the entries' own fields), so every node computes the same.
 
 A single add is used once: of several acceptances naming one add, the
 smallest ``(timestamp, entry id)`` wins.
+
+Social recovery (:mod:`samoorg.crdt.kinds.recovery`, §8.13) changes the same
+two things, so its records are applied in the same ordered pass, over a
+:class:`Forest` of the links and cuts so far: a recovery that takes effect
+adds a *recovery link* (``Link.recovered``, which holds whatever its parent's
+cut) and cuts the identity's old devices. ``DevicesView.recovery`` is that
+pass's verdict on the recovery records, which the recovery domain shows.
 """
 
 from __future__ import annotations
@@ -188,6 +195,8 @@ class DevicesState(ResolvedDomain[DevicesView]):
             self._revokes.append((entry, record))
 
     def _resolve_view(self) -> DevicesView:
+        from samoorg.crdt.kinds.recovery import RecoveryState, RecoverySweep  # it imports us
+
         invalid = dict(self._malformed)
         waiting: list[bytes] = []
         candidates: dict[bytes, list[tuple[Entry, Entry]]] = {}
@@ -223,8 +232,6 @@ class DevicesState(ResolvedDomain[DevicesView]):
                 )
         accepted = {link.add.id for link in links.values()}
         waiting.extend(i for i in self._adds if i not in accepted)
-        from samoorg.crdt.kinds.recovery import RecoveryState, RecoverySweep
-
         forest = Forest(links)
         recovery = self.views.domain(RecoveryState)
         sweep = RecoverySweep(forest, recovery.filed(), self.views.index)
@@ -245,9 +252,7 @@ class DevicesState(ResolvedDomain[DevicesView]):
             if add.seq >= cuts.get(add.author, MAX_SEQ):
                 invalid[add.id] = revoked_reason()
         waiting = [i for i in waiting if i not in invalid]
-        return DevicesView(
-            final, cuts, forest.revoked_by, tuple(waiting), invalid, sweep.view(recovery)
-        )
+        return DevicesView(final, cuts, forest.revoked_by, tuple(waiting), invalid, sweep.view())
 
     def view_cuts(self) -> Mapping[bytes, int]:
         """Revoked key -> first void seq (what every other view ignores)."""

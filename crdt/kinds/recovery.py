@@ -430,9 +430,8 @@ class RecoverySweep:
             forest.cut(device, _first_at(self.index, device, asking.effective), asking.entry)
         asking.done = True
 
-    def view(self, state: RecoveryState) -> RecoveryView:
-        """The outcome after the last entry (``state``: the domain, for nothing but typing)."""
-        del state
+    def view(self) -> RecoveryView:
+        """The outcome after the last entry."""
         requests: dict[bytes, RequestOutcome] = {}
         void: set[bytes] = set()
         waiting = list(self.waiting)
