@@ -122,3 +122,28 @@ def test_an_old_device_found_after_the_wait_writes_nothing_that_counts(
     assert "recovered your identity" in homes.refused("ana", "idea", "post", "it is me")
     assert "revoked" in homes.refused("ana", "recovery", "veto", request)
     assert homes.json("ana", "device", "list")["devices"][1]["id"] == homes.ids["new"]
+
+
+def test_refusals_and_bad_usage_are_one_line(tmp_path: Path, cli: CliRunner) -> None:
+    homes = Homes(cli, tmp_path, "ana", "bea", "stranger")
+    invite(homes, "ana", "bea")
+    homes.sync("ana", "bea", "stranger")
+    bea, stranger = homes.ids["bea"], homes.ids["stranger"]
+    assert "trust list" in homes.refused(
+        "ana", "recovery", "set", "--guardians", stranger, "--threshold", "1"
+    )
+    assert "is you" in homes.refused(
+        "ana", "recovery", "set", "--guardians", homes.ids["ana"], "--threshold", "1"
+    )
+    assert "threshold" in homes.misused(
+        "ana", "recovery", "set", "--guardians", bea, "--threshold", "2"
+    )
+    assert "duration" in homes.misused(
+        "ana", "recovery", "set", "--guardians", bea, "--threshold", "1", "--wait", "soon"
+    )
+    assert "new key" in homes.refused("bea", "recovery", "request", homes.ids["ana"])
+    # Ana named no guardians: the request waits for a set that may still come, and says so.
+    asked = homes.cli(tmp_path / "stranger", "recovery", "request", homes.ids["ana"])
+    assert asked.code == 0
+    assert "holds no guardians" in asked.err
+    assert homes.json("stranger", "recovery", "show")["requests"] == []
