@@ -141,7 +141,7 @@ def with_recoveries(entries: list[Entry], total: int) -> list[Entry]:
             Signer(rng.randbytes(32)), RECOVERY_REQUEST, request_body(member.public_key)
         )
         for guardian in guardians[:2]:
-            append(guardian, RECOVERY_APPROVE, approve_body(request.id))
+            append(guardian, RECOVERY_APPROVE, approve_body(request.id, request.author))
     return [*entries, *added]
 
 

@@ -8,8 +8,10 @@ A node replicates
   (:class:`samoorg.crdt.kinds.trust.TrustState`) or a *claim* of one
   (:meth:`TrustState.claims <samoorg.crdt.kinds.trust.TrustState.claims>`);
 * feeds followed explicitly (``samoorg follow ID``);
-* the new key of every recovery request (§8.13) for someone in the scope, so
-  that guardians and the identity's devices see its approvals and vetoes;
+* the new key of every recovery request (§8.13) for someone in the scope, and
+  the key named by every ``recovery.approve`` of someone in the scope: so the
+  other guardians and the identity's devices (who may veto) fetch the request
+  once one guardian approved it;
 * the inviter of every invite it accepted (remembered in the peer book with
   source ``invite``; with ``hops >= 1`` our own acceptance claims them anyway);
 * and, for the length of one sync session, the remote peer's own feed: that is
@@ -51,7 +53,7 @@ from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.devices import DEVICE_KINDS, DevicesState
-from samoorg.crdt.kinds.recovery import RECOVERY_KINDS, RecoveryState
+from samoorg.crdt.kinds.recovery import RECOVERY_KINDS, RecoveryApprove, RecoveryState
 from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, TRUST_KINDS, confirm_body
 from samoorg.node.errors import StoreError
 from samoorg.node.peerbook import PeerBook
@@ -119,11 +121,15 @@ class ScopeTracker:
         devices = self._views.domain(DevicesState).view()
         mine = set(devices.devices(devices.identity(self.me)))  # our other devices (§8.11)
         near = self.distances().keys()
-        asking = {  # new keys asking to recover someone we replicate (§8.13)
-            r.key
-            for r in self._views.domain(RecoveryState).view().requests.values()
-            if r.identity in near or r.identity in mine
+        recovery = self._views.domain(RecoveryState)
+        asking = {  # new keys asking to recover someone we replicate, or approved by one (§8.13)
+            r.key for r in recovery.view().requests.values() if r.identity in near | mine
         }
+        asking.update(
+            record.key
+            for entry, record in recovery.filed()
+            if isinstance(record, RecoveryApprove) and entry.author in near | mine
+        )
         self._scope = frozenset(
             {self.me} | mine | near | asking | self._peer_book.follows() | inviters
         )

@@ -305,6 +305,10 @@ def devices() -> tuple[list[Entry], list[bytes]]:
     return entries, []
 
 
+def _approval(request: Entry) -> dict[str, Any]:
+    return approve_body(request.id, request.author)
+
+
 def recovery() -> tuple[list[Entry], list[bytes]]:
     """A recovery by 2 of 3 guardians, a vetoed one, a replaced set and every void code."""
     owner, g1, g2, g3, new, stranger = _authors(41, 42, 43, 44, 45, 46)
@@ -325,18 +329,19 @@ def recovery() -> tuple[list[Entry], list[bytes]]:
     nobody.clock = T0
     entries.append(nobody.write(RECOVERY_REQUEST, request_body(other.key)))  # no-recovery-set
     g1.clock = g2.clock = g3.clock = stranger.clock = request.timestamp + hour
-    first = g1.write(RECOVERY_APPROVE, approve_body(request.id))
-    second = g2.write(RECOVERY_APPROVE, approve_body(request.id))
+    first = g1.write(RECOVERY_APPROVE, _approval(request))
+    second = g2.write(RECOVERY_APPROVE, _approval(request))
     effective = second.timestamp + wait
     entries += [
         first,
         second,
-        g1.write(RECOVERY_APPROVE, approve_body(request.id)),  # already-approved
-        stranger.write(RECOVERY_APPROVE, approve_body(request.id)),  # not-a-guardian
+        g1.write(RECOVERY_APPROVE, _approval(request)),  # already-approved
+        stranger.write(RECOVERY_APPROVE, _approval(request)),  # not-a-guardian
         stranger.write(RECOVERY_VETO, veto_body(request.id)),  # not-a-device
-        g3.write(RECOVERY_APPROVE, approve_body(ABSENT)),  # waits
-        g3.write(RECOVERY_APPROVE, approve_body(entries[0].id)),  # not-a-recovery-request
-        g3.write(RECOVERY_APPROVE, approve_body(request.id)),  # counts after the threshold
+        g3.write(RECOVERY_APPROVE, approve_body(ABSENT, new.key)),  # waits
+        g3.write(RECOVERY_APPROVE, approve_body(entries[0].id, owner.key)),  # not a request
+        g3.write(RECOVERY_APPROVE, approve_body(request.id, stranger.key)),  # wrong-requester
+        g3.write(RECOVERY_APPROVE, _approval(request)),  # counts, too late to matter
     ]
     owner.clock = effective
     entries.append(owner.write(RECOVERY_VETO, veto_body(request.id)))  # revoked-device
@@ -346,13 +351,16 @@ def recovery() -> tuple[list[Entry], list[bytes]]:
     vetoed.clock = other.clock + hour
     asked = vetoed.write(RECOVERY_REQUEST, request_body(other.key))
     g1.clock = asked.timestamp + hour
-    entries += [asked, g1.write(RECOVERY_APPROVE, approve_body(asked.id))]
+    entries += [asked, g1.write(RECOVERY_APPROVE, _approval(asked))]
     other.clock = g1.clock + hour
     entries.append(other.write(RECOVERY_VETO, veto_body(asked.id)))
     # A request answered by a new set of the identity before it took effect: set-replaced.
     replaced = thief.write(RECOVERY_REQUEST, request_body(other.key), at=other.clock + hour)
     at = replaced.timestamp + hour
-    entries += [replaced, g1.write(RECOVERY_APPROVE, approve_body(replaced.id), at=at)]
+    entries += [
+        replaced,
+        g1.write(RECOVERY_APPROVE, _approval(replaced), at=at),
+    ]
     entries.append(other.write(RECOVERY_SET, set_body([g2.key], 1, wait), at=at + hour))
     return entries, []
 

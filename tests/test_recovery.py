@@ -62,7 +62,9 @@ class Scene:
         self.entries: list[Entry] = [self.set, self.before, self.request]
 
     def approve(self, guardian: Author, at: int) -> Entry:
-        entry = guardian.write(RECOVERY_APPROVE, approve_body(self.request.id), at=at)
+        entry = guardian.write(
+            RECOVERY_APPROVE, approve_body(self.request.id, self.request.author), at=at
+        )
         self.entries.append(entry)
         return entry
 
@@ -209,8 +211,8 @@ def test_requests_judged_by_their_own_rules() -> None:
     loner.clock = T0
     early = loner.write(RECOVERY_REQUEST, request_body(scene.owner.key), at=T0)  # before the set
     unknown = Author(38).write(RECOVERY_REQUEST, request_body(Author(39).key))  # no set held
-    absent = scene.g1.write(RECOVERY_APPROVE, approve_body(b"\x01" * 32))
-    wrong = scene.g1.write(RECOVERY_APPROVE, approve_body(scene.set.id))
+    absent = scene.g1.write(RECOVERY_APPROVE, approve_body(b"\x01" * 32, scene.new.key))
+    wrong = scene.g1.write(RECOVERY_APPROVE, approve_body(scene.set.id, scene.owner.key))
     scene.add(not_first, own, early, unknown, absent, wrong)
     views = views_of(scene.entries)
     invalid = views.invalid()
@@ -266,7 +268,7 @@ def recovery_history(draw: st.DrawFn) -> list[Entry]:
         at = draw(times, label="at")
         step = draw(st.sampled_from(["approve", "approve", "veto", "set", "idea"]), label="step")
         if step == "approve":
-            scene.add(who.write(RECOVERY_APPROVE, approve_body(target.id), at=at))
+            scene.add(who.write(RECOVERY_APPROVE, approve_body(target.id, target.author), at=at))
         elif step == "veto":
             scene.add(who.write(RECOVERY_VETO, veto_body(target.id), at=at))
         elif step == "set":

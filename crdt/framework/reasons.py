@@ -97,6 +97,7 @@ class ReasonCode(Enum):
     NO_RECOVERY_SET = "no-recovery-set"
     SET_REPLACED = "set-replaced"
     NOT_A_RECOVERY_REQUEST = "not-a-recovery-request"
+    WRONG_REQUESTER = "wrong-requester"
     NOT_A_GUARDIAN = "not-a-guardian"
     ALREADY_APPROVED = "already-approved"
     NOT_A_DEVICE = "not-a-device"

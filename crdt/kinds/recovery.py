@@ -88,9 +88,11 @@ class RecoveryRequest:
 
 @dataclass(frozen=True, slots=True)
 class RecoveryApprove:
-    """A guardian approves the request."""
+    """A guardian approves the request of ``key`` (named so that nodes replicating the
+    guardian fetch the new key's feed, §8.13)."""
 
     request: bytes
+    key: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +112,9 @@ def request_body(identity: bytes) -> dict[str, dcbor.Value]:
     return {"identity": identity}
 
 
-def approve_body(request: bytes) -> dict[str, dcbor.Value]:
-    """The body of ``recovery.approve``."""
-    return {"request": request}
+def approve_body(request: bytes, key: bytes) -> dict[str, dcbor.Value]:
+    """The body of ``recovery.approve``: the request's id and its author (the new key)."""
+    return {"request": request, "key": key}
 
 
 def veto_body(request: bytes) -> dict[str, dcbor.Value]:
@@ -145,7 +147,7 @@ def parse_request(entry: Entry) -> RecoveryRequest:
 
 def parse_approve(entry: Entry) -> RecoveryApprove:
     """The ``recovery.approve`` record; raises :class:`RuleViolation`."""
-    return RecoveryApprove(read_id(entry.body, "request"))
+    return RecoveryApprove(read_id(entry.body, "request"), read_id(entry.body, "key"))
 
 
 def parse_veto(entry: Entry) -> RecoveryVeto:
@@ -336,7 +338,12 @@ class RecoverySweep:
             self._request(entry, record)
         elif isinstance(record, RecoveryApprove | RecoveryVeto):
             asking = self._asking.get(record.request)
-            if asking is not None:
+            asked = self._requests.get(record.request)
+            if isinstance(record, RecoveryApprove) and asked and record.key != asked.author:
+                self.invalid[entry.id] = Reason(
+                    ReasonCode.WRONG_REQUESTER, "names another key than the request's author"
+                )
+            elif asking is not None:
                 self._judge(asking, entry, record)
             elif record.request in self._requests:
                 self._early.setdefault(record.request, []).append((entry, record))
@@ -514,7 +521,9 @@ def samples(ctx: SampleContext) -> SearchStrategy[Sample]:
     requests = st.sampled_from(named).map(lambda k: (RECOVERY_REQUEST, request_body(k)))
     made = ctx.of_kind(RECOVERY_REQUEST)
     ids = [e.id for e in made] or [bytes(ID_SIZE)]
-    approvals = st.sampled_from(ids).map(lambda i: (RECOVERY_APPROVE, approve_body(i)))
+    approvals = st.sampled_from([(e.id, e.author) for e in made] or [(ids[0], ctx.author)]).map(
+        lambda pair: (RECOVERY_APPROVE, approve_body(*pair))
+    )
     vetoes = st.sampled_from(ids).map(lambda i: (RECOVERY_VETO, veto_body(i)))
     if not ctx.of_kind(RECOVERY_SET):
         return sets | sets | requests

@@ -155,7 +155,7 @@ def recovery_approve(actor: Actor, *, request: str) -> Done:
     from samoorg.crdt.kinds.recovery import RECOVERY_APPROVE, approve_body
 
     asked = _request(actor, request)
-    entry = actor.write(RECOVERY_APPROVE, approve_body(asked.id))
+    entry = actor.write(RECOVERY_APPROVE, approve_body(asked.id, asked.author))
     return _answer(actor, entry, asked)
 
 
