@@ -50,8 +50,11 @@ from samoorg.protocol.device_code import device_one_time_key, sign_device_accept
 from samoorg.protocol.entry import Entry, create_entry, decode_entry
 
 
-def with_second_devices(entries: list[Entry], total: int) -> list[Entry]:
-    """``entries`` plus a second device per member (and some revoked), correctly chained."""
+def _community(
+    entries: list[Entry], total: int
+) -> tuple[random.Random, list[Signer], dict[bytes, tuple[int, bytes]]]:
+    """The community's seeded random source (past its member keys), the members' signers,
+    and ``{author: (head seq, head id)}`` of ``entries``."""
     rng = random.Random(7)  # the community's own seed: the same member keys, in order
     members = min(MEMBERS, max(10, total // 200))
     founders = [Signer(rng.randbytes(32)) for _ in range(members)]
@@ -59,6 +62,12 @@ def with_second_devices(entries: list[Entry], total: int) -> list[Entry]:
     for entry in entries:
         if entry.seq > heads.get(entry.author, (0, b""))[0]:
             heads[entry.author] = (entry.seq, entry.id)
+    return rng, founders, heads
+
+
+def with_second_devices(entries: list[Entry], total: int) -> list[Entry]:
+    """``entries`` plus a second device per member (and some revoked), correctly chained."""
+    rng, founders, heads = _community(entries, total)
     assert founders[0].public_key in heads, "expected the community's member keys"
     added: list[Entry] = []
     clock = max(e.timestamp for e in entries)
@@ -107,13 +116,8 @@ def with_recoveries(entries: list[Entry], total: int) -> list[Entry]:
     a new key asks, two guardians approve, so the recovery takes effect and
     cuts the member's devices (the sweep of ``docs/protocol.md`` §8.13).
     """
-    rng = random.Random(7)
-    members = min(MEMBERS, max(10, total // 200))
-    founders = [Signer(rng.randbytes(32)) for _ in range(members)]
-    heads: dict[bytes, tuple[int, bytes]] = {}
-    for entry in entries:
-        if entry.seq > heads.get(entry.author, (0, b""))[0]:
-            heads[entry.author] = (entry.seq, entry.id)
+    rng, founders, heads = _community(entries, total)
+    members = len(founders)
     clock = max(e.timestamp for e in entries)
     added: list[Entry] = []
 

@@ -97,22 +97,17 @@ def recovery_request(
     )
 
 
+RequestArg = Annotated[str, typer.Argument(metavar="REQUEST", help="The request's id.")]
+
+
 @recovery_app.command("approve")
-def recovery_approve(
-    ctx: typer.Context,
-    request: Annotated[str, typer.Argument(metavar="REQUEST", help="The request's id.")],
-    as_json: JsonFlag = False,
-) -> None:
+def recovery_approve(ctx: typer.Context, request: RequestArg, as_json: JsonFlag = False) -> None:
     """Approve a recovery request as a guardian (check with the person first!)."""
     _write(ctx, "recovery.approve", request, as_json, "approved")
 
 
 @recovery_app.command("veto")
-def recovery_veto(
-    ctx: typer.Context,
-    request: Annotated[str, typer.Argument(metavar="REQUEST", help="The request's id.")],
-    as_json: JsonFlag = False,
-) -> None:
+def recovery_veto(ctx: typer.Context, request: RequestArg, as_json: JsonFlag = False) -> None:
     """Stop a recovery request for your own identity."""
     _write(ctx, "recovery.veto", request, as_json, "vetoed")
 
