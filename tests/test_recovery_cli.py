@@ -71,6 +71,8 @@ def test_two_of_three_guardians_recover_a_lost_identity(
     assert mine["status"] == "waiting"
     assert set(mine["approvals"]) == {homes.ids["g1"], homes.ids["g2"]}
     assert recovery_items(homes, "g1") == []
+    early = homes.refused("new", "idea", "post", "too early")
+    assert "takes effect at" in early  # a device of Ana's may still veto
     clock[0] += DEFAULT_WAIT + 60_000  # the wait is over
     listed = homes.json("new", "device", "list")
     assert listed["identity"] == homes.ids["ana"]
