@@ -33,6 +33,7 @@ TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "device",
         "backup",
         "restore",
+        "recovery",
     ),
     "People": ("profile", "name"),
     "Trust": ("invite", "trust"),

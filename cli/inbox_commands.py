@@ -18,11 +18,13 @@ _WHAT = {
     "commitment_to_confirm": "commitment to you: mark fulfilled when received",
     "invite_accepted": "your invite was accepted (your node confirms it when it runs or syncs)",
     "poll_closing": "poll closing: you have not voted",
+    "recovery_of_yours": "a recovery request for your own identity: veto it if it is not you",
+    "recovery_to_approve": "a recovery request for someone you guard: approve once checked",
 }
 
 
 def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """What needs your action: accepted invites, commitments to confirm or overdue, polls."""
+    """What needs your action: invites, commitments, polls, recovery requests."""
     from samoorg.crdt.kinds.inbox import action_items
 
     state = session(ctx)

@@ -106,6 +106,7 @@ COMMAND_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "inbox_commands": ("inbox",),
     "device_commands": ("device",),
     "backup_commands": ("backup", "restore"),
+    "recovery_commands": ("recovery",),
     "name_commands": ("name",),
     "profile_commands": ("profile",),
     "portal_commands": ("listing", "review"),

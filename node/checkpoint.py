@@ -102,8 +102,7 @@ from samoorg.crdt.framework.bulk import paused_gc
 from samoorg.crdt.framework.domain import Domain
 from samoorg.crdt.framework.exclusion import device_marks, fork_marks
 from samoorg.crdt.framework.index import EntryIndex
-from samoorg.crdt.framework.views import BULK, DOMAINS, Views
-from samoorg.crdt.kinds.devices import DevicesState
+from samoorg.crdt.framework.views import BULK, DOMAINS, UNREVOKED, Views
 from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
 from samoorg.node.keystore import check_private_file
 from samoorg.node.store import Store
@@ -328,7 +327,7 @@ class Checkpoint:
             section_name(cls) not in self.sections
             or fork_marks(views.index.cuts) != self.cuts
             # The devices domain computes the revocations and identities, never reads them.
-            or (cls is not DevicesState and _device_marks(views) != self.revoked)
+            or (cls not in UNREVOKED and _device_marks(views) != self.revoked)
         ):
             self._preloaded.pop(cls, None)
             return None

@@ -27,8 +27,9 @@ NOTICE_NAME: Final = "own-feed-forked"
 WAY_OUT: Final = (
     "what you wrote before entry {cut} stays valid on every node; this key can write no more. "
     "Go on with a new key in a new home: if you have another device, run 'samoorg device add' "
-    "there and 'samoorg init --join-identity CODE' here; otherwise run 'samoorg init' and ask "
-    "a friend to invite the new key"
+    "there and 'samoorg init --join-identity CODE' here; with no device left, if you named "
+    "guardians ('samoorg recovery set'), run 'samoorg --home NEW-HOME recovery request ID' "
+    "and ask them to approve; otherwise run 'samoorg init' and ask a friend to invite the new key"
 )
 
 

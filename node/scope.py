@@ -8,6 +8,10 @@ A node replicates
   (:class:`samoorg.crdt.kinds.trust.TrustState`) or a *claim* of one
   (:meth:`TrustState.claims <samoorg.crdt.kinds.trust.TrustState.claims>`);
 * feeds followed explicitly (``samoorg follow ID``);
+* the new key of every recovery request (§8.13) for someone in the scope, and
+  the key named by every ``recovery.approve`` of someone in the scope: so the
+  other guardians and the identity's devices (who may veto) fetch the request
+  once one guardian approved it;
 * the inviter of every invite it accepted (remembered in the peer book with
   source ``invite``; with ``hops >= 1`` our own acceptance claims them anyway);
 * and, for the length of one sync session, the remote peer's own feed: that is
@@ -49,6 +53,7 @@ from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.devices import DEVICE_KINDS, DevicesState
+from samoorg.crdt.kinds.recovery import RECOVERY_KINDS, RecoveryApprove, RecoveryState
 from samoorg.crdt.kinds.trust import ACCEPTED, CONFIRM, TRUST_KINDS, confirm_body
 from samoorg.node.errors import StoreError
 from samoorg.node.peerbook import PeerBook
@@ -109,7 +114,7 @@ class ScopeTracker:
     def refresh(self) -> frozenset[bytes]:
         """Read new trust records and the peer book; return the (possibly new) scope."""
         for rowid, entry in self._store.entries(
-            kinds=(*TRUST_KINDS, *DEVICE_KINDS), since=self._rowid
+            kinds=(*TRUST_KINDS, *DEVICE_KINDS, *RECOVERY_KINDS), since=self._rowid
         ):
             self._index.add(entry)
             self._rowid = rowid
@@ -118,7 +123,17 @@ class ScopeTracker:
         inviters = {r.peer for r in self._peer_book.all() if r.source == "invite"}
         mine = set(self._devices(self.me))  # our other devices (§8.11)
         members = {key for member in self.distances() for key in self._devices(member)}
-        self._scope = frozenset({self.me} | mine | members | self._peer_book.follows() | inviters)
+        near = members | mine
+        recovery = self._views.domain(RecoveryState)
+        asking = {  # new keys asking to recover someone we replicate, or approved by one (§8.13)
+            r.key for r in recovery.view().requests.values() if r.identity in near
+        }
+        asking.update(
+            record.key
+            for entry, record in recovery.filed()
+            if isinstance(record, RecoveryApprove) and entry.author in near
+        )
+        self._scope = frozenset({self.me} | near | asking | self._peer_book.follows() | inviters)
         return self._scope
 
     def _devices(self, key: bytes) -> list[bytes]:

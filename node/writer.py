@@ -71,14 +71,53 @@ def refusal(views: Views, made: Sequence[Entry]) -> Reason | None:
         reason = found.get(entry.id)
         cut = revoked.get(entry.author, entry.seq + 1)
         if reason is None and entry.seq >= cut:
-            reason = Reason(
-                REVOKED_REASON.code,
-                f"this device was revoked from entry {cut} on by another device of your "
-                "identity: nothing it writes counts (write from another device)",
-            )
+            reason = Reason(REVOKED_REASON.code, _revoked_text(views, entry.author, cut))
         if reason is not None:
             return reason
     return None
+
+
+def _check_recovered(views: Views, key: bytes, kinds: Sequence[str], timestamp: int | None) -> None:
+    """Refuse to write for an identity our key recovered before the recovery takes effect.
+
+    Views have no clock, so they already count such a key as a device (§8.13);
+    a device of the identity may still veto until then, which would void what
+    the key wrote as the identity. Recovery records themselves may be written.
+    """
+    from samoorg.crdt.framework.reasons import utc
+    from samoorg.crdt.kinds.devices import DevicesState
+    from samoorg.crdt.kinds.recovery import RECOVERY_KINDS, RECOVERY_REQUEST, RecoveryState
+    from samoorg.node.errors import StoreError
+    from samoorg.node.store import now_ms
+
+    if not views.index.of_kind(RECOVERY_REQUEST) or all(k in RECOVERY_KINDS for k in kinds):
+        return
+    link = views.domain(DevicesState).view().links.get(key)
+    if link is None or not link.recovered:
+        return
+    outcome = views.domain(RecoveryState).view().requests.get(link.add.id)
+    at = now_ms() if timestamp is None else timestamp
+    if outcome is not None and outcome.effective is not None and at < outcome.effective:
+        raise StoreError(
+            f"your recovery takes effect at {utc(outcome.effective)}: until then a device of "
+            "the identity may still veto it, so this key writes nothing yet (try again then)"
+        )
+
+
+def _revoked_text(views: Views, key: bytes, cut: int) -> str:
+    from samoorg.crdt.kinds.devices import DevicesState
+    from samoorg.crdt.kinds.recovery import RECOVERY_REQUEST
+
+    by = views.domain(DevicesState).view().revoked_by.get(key)
+    if by is not None and by.kind == RECOVERY_REQUEST:
+        return (
+            f"your guardians recovered your identity on a new key (request {by.id.hex()[:16]}): "
+            f"this device is revoked from entry {cut} on and nothing it writes counts"
+        )
+    return (
+        f"this device was revoked from entry {cut} on by another device of your "
+        "identity: nothing it writes counts (write from another device)"
+    )
 
 
 class Writer:
@@ -114,6 +153,7 @@ class Writer:
         """
         live, views = self.live, self.live.views
         live.catch_up()
+        _check_recovered(views, self.signer.public_key, kinds, timestamp)
         for cls in owners(kinds):
             views.domain(cls).invalid()
         with views.trial() as trial:

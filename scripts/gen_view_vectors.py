@@ -52,6 +52,17 @@ from samoorg.crdt.kinds.listings import REQUEST as WANT  # noqa: E402
 from samoorg.crdt.kinds.orgs import ORG_ADMIN, ORG_JOIN, ORG_NEW, org_self_body  # noqa: E402
 from samoorg.crdt.kinds.pledges import FULFIL, INITIATIVE_CLOSE, INTEND, REQUEST, REQUEST_CLOSE  # noqa: E402
 from samoorg.crdt.kinds.profiles import PROFILE_KIND, profile_body  # noqa: E402
+from samoorg.crdt.kinds.recovery import (  # noqa: E402
+    RECOVERY_APPROVE,
+    RECOVERY_REQUEST,
+    RECOVERY_SET,
+    RECOVERY_VETO,
+    RecoveryState,
+    approve_body,
+    request_body,
+    set_body,
+    veto_body,
+)
 from samoorg.crdt.kinds.reviews import REVIEW, review_body  # noqa: E402
 from samoorg.crdt.kinds.trust import CONFIRM, INVITE  # noqa: E402
 from samoorg.protocol import dcbor  # noqa: E402
@@ -297,6 +308,66 @@ def devices() -> tuple[list[Entry], list[bytes]]:
     return entries, []
 
 
+def _approval(request: Entry) -> dict[str, Any]:
+    return approve_body(request.id, request.author)
+
+
+def recovery() -> tuple[list[Entry], list[bytes]]:
+    """A recovery by 2 of 3 guardians, a vetoed one, a replaced set and every void code."""
+    owner, g1, g2, g3, new, stranger = _authors(41, 42, 43, 44, 45, 46)
+    other, vetoed, thief, loner, nobody = _authors(47, 48, 49, 50, 51)
+    hour, wait = 3_600_000, 72 * 3_600_000
+    guardians = [g1.key, g2.key, g3.key]
+    entries = [owner.write(RECOVERY_SET, set_body(guardians, 2, wait))]
+    entries.append(owner.write(RECOVERY_SET, {"guardians": [], "threshold": 1, "wait": 0}))
+    entries.append(other.write(RECOVERY_SET, set_body([g1.key], 1, wait)))
+    new.clock = vetoed.clock = loner.clock = nobody.clock = owner.clock + DAY
+    request = new.write(RECOVERY_REQUEST, request_body(owner.key))
+    entries += [
+        request,
+        new.write(RECOVERY_REQUEST, request_body(owner.key)),  # request-not-first
+        stranger.write(RECOVERY_REQUEST, request_body(stranger.key)),  # own-identity
+        loner.write(RECOVERY_REQUEST, request_body(g3.key)),  # waits: g3 named no guardians
+    ]
+    nobody.clock = T0
+    entries.append(nobody.write(RECOVERY_REQUEST, request_body(other.key)))  # no-recovery-set
+    g1.clock = g2.clock = g3.clock = stranger.clock = request.timestamp + hour
+    first = g1.write(RECOVERY_APPROVE, _approval(request))
+    second = g2.write(RECOVERY_APPROVE, _approval(request))
+    effective = second.timestamp + wait
+    entries += [
+        first,
+        second,
+        g1.write(RECOVERY_APPROVE, _approval(request)),  # already-approved
+        stranger.write(RECOVERY_APPROVE, _approval(request)),  # not-a-guardian
+        stranger.write(RECOVERY_VETO, veto_body(request.id)),  # not-a-device
+        g3.write(RECOVERY_APPROVE, approve_body(ABSENT, new.key)),  # waits
+        g3.write(RECOVERY_APPROVE, approve_body(entries[0].id, owner.key)),  # not a request
+        g3.write(RECOVERY_APPROVE, approve_body(request.id, stranger.key)),  # wrong-requester
+        g3.write(RECOVERY_APPROVE, _approval(request)),  # counts, too late to matter
+    ]
+    owner.clock = effective
+    entries.append(owner.write(RECOVERY_VETO, veto_body(request.id)))  # revoked-device
+    new.clock = effective
+    entries.append(new.write(RECOVERY_VETO, veto_body(request.id)))  # veto-too-late
+    # A request for the other identity, vetoed inside its wait by its own device.
+    vetoed.clock = other.clock + hour
+    asked = vetoed.write(RECOVERY_REQUEST, request_body(other.key))
+    g1.clock = asked.timestamp + hour
+    entries += [asked, g1.write(RECOVERY_APPROVE, _approval(asked))]
+    other.clock = g1.clock + hour
+    entries.append(other.write(RECOVERY_VETO, veto_body(asked.id)))
+    # A request answered by a new set of the identity before it took effect: set-replaced.
+    replaced = thief.write(RECOVERY_REQUEST, request_body(other.key), at=other.clock + hour)
+    at = replaced.timestamp + hour
+    entries += [
+        replaced,
+        g1.write(RECOVERY_APPROVE, _approval(replaced), at=at),
+    ]
+    entries.append(other.write(RECOVERY_SET, set_body([g2.key], 1, wait), at=at + hour))
+    return entries, []
+
+
 def agreements() -> tuple[list[Entry], list[bytes]]:
     """Malformed and refused changes, what depends on them, waiting entries, acceptances."""
     alice, bob, carol = _authors(1, 2, 3)
@@ -492,6 +563,7 @@ SCENARIOS = {
     "pledges": pledges,
     "social": social,
     "devices": devices,
+    "recovery": recovery,
     "agreements": agreements,
     "profiles": profiles,
     "portal": portal,
@@ -516,6 +588,7 @@ def expected(
     waiting_ids.update(r.entry_id for r in views.ratings.view().pending)
     waiting_ids.update(v.id for v in views.polls.view().pending)
     waiting_ids.update(views.domain(DevicesState).view().waiting)
+    waiting_ids.update(views.domain(RecoveryState).view().waiting)
     waiting_ids.update(views.listings.waiting())
     waiting_ids.update(views.reviews.waiting())
     waiting_ids.update(views.orgs.waiting())

@@ -211,7 +211,7 @@ def _where_reasons_sit(name: str, state: Any) -> tuple[list[list[Any]], list[lis
         return [state[3]], [pledge[5] for pledge in state[0]] + [state[4]]
     if name in ("forum", "ratings", "polls"):
         return [state["invalid"]], [state["pending"]]
-    if name == "devices":
+    if name in ("devices", "recovery"):
         return [state["invalid"]], [state["waiting"]]
     if name == "profiles":  # [[author, seq, id]], voids; nothing waits
         assert [p[0] for p in state[0]] == sorted(p[0] for p in state[0])
@@ -245,7 +245,7 @@ def test_void_and_waiting_entries_sit_where_the_spec_says() -> None:
                 assert ids == sorted(ids)
                 waiting.update(ids)
         # Entries past a fork's or a revocation's cut are in no digest (§8.1, §8.11), except
-        # the device records the devices domain judges.
+        # the device and recovery records the devices sweep judges.
         kinds = {
             decode_entry(bytes.fromhex(raw)).id: decode_entry(bytes.fromhex(raw)).kind
             for raw in case["entries"]
@@ -255,7 +255,7 @@ def test_void_and_waiting_entries_sit_where_the_spec_says() -> None:
             for k, s in statuses.items()
             if s[0] == "void"
             and s[1] != "forked-author"
-            and (s[1] != "revoked-device" or kinds[k].startswith("device."))
+            and (s[1] != "revoked-device" or kinds[k].startswith(("device.", "recovery.")))
         }
         assert waiting == {k for k, s in statuses.items() if s[0] == "waiting"}
 

@@ -98,6 +98,17 @@ class ReasonCode(Enum):
     ORG_NOT_MEMBER = "org-not-member"
     ORG_NO_CHANGE = "org-no-change"
     ORG_LAST_ADMIN = "org-last-admin"
+    # recovery (§8.13)
+    REQUEST_NOT_FIRST = "request-not-first"
+    OWN_IDENTITY = "own-identity"
+    NO_RECOVERY_SET = "no-recovery-set"
+    SET_REPLACED = "set-replaced"
+    NOT_A_RECOVERY_REQUEST = "not-a-recovery-request"
+    WRONG_REQUESTER = "wrong-requester"
+    NOT_A_GUARDIAN = "not-a-guardian"
+    ALREADY_APPROVED = "already-approved"
+    NOT_A_DEVICE = "not-a-device"
+    VETO_TOO_LATE = "veto-too-late"
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,7 @@ FAMILY_MODULES: Final = (
     "samoorg.crdt.kinds.ratings",
     "samoorg.crdt.kinds.polls",
     "samoorg.crdt.kinds.devices",
+    "samoorg.crdt.kinds.recovery",
     "samoorg.crdt.kinds.agreements",
     "samoorg.crdt.kinds.listings",
     "samoorg.crdt.kinds.reviews",

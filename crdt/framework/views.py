@@ -71,6 +71,7 @@ from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.polls import PollsState
 from samoorg.crdt.kinds.profiles import ProfilesState
 from samoorg.crdt.kinds.ratings import RatingsState
+from samoorg.crdt.kinds.recovery import RECOVERY_REQUEST, RecoveryState
 from samoorg.crdt.kinds.reviews import ReviewState
 from samoorg.crdt.kinds.trust import TrustState
 
@@ -84,6 +85,9 @@ Restorer = Callable[["Views", type[Domain]], "tuple[Domain, int] | None"]
 BULK: Final = 10_000
 """Batches at least this large are applied with the cyclic GC paused (see ``bulk.py``)."""
 
+UNREVOKED: Final[tuple[type[Domain], ...]] = (DevicesState, RecoveryState)
+"""The domains that compute the revocation cuts (§8.11, §8.13): they see every entry not
+past a fork's cut, and their own rules say which entries of a revoked device count."""
 DOMAINS: Final[tuple[type[Domain], ...]] = tuple(f.domain for f in families())
 """Every registered domain, in the order :meth:`Views.invalid` and :meth:`Views.digests`
 visit them (:data:`samoorg.crdt.framework.registry.FAMILY_MODULES` order)."""
@@ -136,7 +140,7 @@ class Views:
         """The up-to-date state of one domain (created and filled on first use)."""
         index = self.index
         self._follow_forks()
-        if cls is not DevicesState:
+        if cls not in UNREVOKED:
             self._follow_revocations()
             self._follow_identities()
         void = self.void(cls)
@@ -215,16 +219,16 @@ class Views:
 
     def void(self, cls: type[Domain]) -> Callable[[Entry], bool] | None:
         """What ``cls`` must not receive: entries past a fork's cut, and (except for the
-        devices domain, which computes them) entries of a revoked device from its cut on."""
+        devices and recovery domains, which compute them) a revoked device's from its cut on."""
         is_void = self.index.is_void
-        revoked = self._revoked if cls is not DevicesState else None
+        revoked = self._revoked if cls not in UNREVOKED else None
         if not revoked:
             return is_void if self._cuts else None
         return lambda e: is_void(e) or e.seq >= revoked.get(e.author, MAX_SEQ)
 
     def _follow_revocations(self) -> None:
         """Bring the revocation cuts up to date; drop the domains a change affects."""
-        if self.index.of_kind(DEVICE_REVOKE):
+        if self.index.of_kind(DEVICE_REVOKE, RECOVERY_REQUEST):
             cuts = dict(self.domain(DevicesState).view().cuts)
         else:
             cuts = {}
@@ -262,7 +266,7 @@ class Views:
         """Drop every domain but the devices' that ``reads`` the changed map or received
         entries of a ``changed`` key; each is rebuilt on next use."""
         for cls in list(self._domains):
-            if cls is DevicesState:
+            if cls in UNREVOKED:
                 continue
             if reads(cls) or any(self.index.of_author(k, cls.kinds) for k in changed):
                 del self._domains[cls]
@@ -393,7 +397,7 @@ class Views:
             excluded: dict[bytes, Reason] = {}
             for author, cut in sorted(self.revoked().items()):
                 for e in index.of_author(author):
-                    if e.seq >= cut and e.kind not in DevicesState.kinds:
+                    if e.seq >= cut and not any(e.kind in c.kinds for c in UNREVOKED):
                         excluded[e.id] = REVOKED_REASON
             for author, cut in sorted(index.cuts.items()):
                 excluded.update(

@@ -22,6 +22,13 @@ order is fixed by the entries' own fields), so every node computes the same.
 
 A single add is used once: of several acceptances naming one add, the
 smallest ``(timestamp, entry id)`` wins.
+
+Social recovery (:mod:`samoorg.crdt.kinds.recovery`, §8.13) changes the same
+two things, so its records are applied in the same ordered pass, over a
+:class:`Forest` of the links and cuts so far: a recovery that takes effect
+adds a *recovery link* (``Link.recovered``, which holds whatever its parent's
+cut) and cuts the identity's old devices. ``DevicesView.recovery`` is that
+pass's verdict on the recovery records, which the recovery domain shows.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from samoorg.crdt.framework.views import Views
+    from samoorg.crdt.kinds.recovery import RecoveryView
     from samoorg.protocol import dcbor
     from samoorg.protocol.entry import Entry
 
@@ -116,6 +124,9 @@ class Link:
     parent: bytes
     add: Entry
     accept: Entry
+    recovered: bool = False
+    """A recovery link (§8.13): ``add`` and ``accept`` are the ``recovery.request``, and the
+    link holds whatever the parent's cut (the guardians made it, not the parent)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,8 @@ class DevicesView:
     waiting: tuple[bytes, ...]
     """Acceptances whose add is not held yet, and adds no one accepted yet."""
     invalid: dict[bytes, Reason] = field(default_factory=dict)
+    recovery: RecoveryView | None = None
+    """Recovery sets and requests as the same sweep judged them (§8.13; the recovery domain's)."""
 
     def identity(self, key: bytes) -> bytes:
         """The founding key of ``key``'s identity (``key`` itself if it joined none)."""
@@ -182,6 +195,8 @@ class DevicesState(ResolvedDomain[DevicesView]):
             self._revokes.append((entry, record))
 
     def _resolve_view(self) -> DevicesView:
+        from samoorg.crdt.kinds.recovery import RecoveryState, RecoverySweep  # it imports us
+
         invalid = dict(self._malformed)
         waiting: list[bytes] = []
         candidates: dict[bytes, list[tuple[Entry, Entry]]] = {}
@@ -217,39 +232,35 @@ class DevicesState(ResolvedDomain[DevicesView]):
                 )
         accepted = {link.add.id for link in links.values()}
         waiting.extend(i for i in self._adds if i not in accepted)
-        cuts: dict[bytes, int] = {}
-        revoked_by: dict[bytes, Entry] = {}
-        for entry, revoke in sorted(self._revokes, key=lambda item: _order(item[0])):
-            author = entry.author
-            if revoke.key == author:
-                invalid[entry.id] = Reason(
-                    ReasonCode.SELF_REVOKE, "a device is revoked by another device, not itself"
-                )
-            elif entry.seq >= cuts.get(author, MAX_SEQ) or not _chain_holds(author, links, cuts):
-                invalid[entry.id] = _revoked_reason()
-            elif _root(author, links, cuts) != _root(revoke.key, links, cuts):
-                invalid[entry.id] = Reason(
-                    ReasonCode.OTHER_IDENTITY, "the key is not a device of the author's identity"
-                )
-            elif revoke.start < cuts.get(revoke.key, MAX_SEQ):
-                cuts[revoke.key] = revoke.start
-                revoked_by[revoke.key] = entry
-        final = {k: link for k, link in links.items() if _link_holds(link, cuts)}
-        for key, link in links.items():
+        forest = Forest(links)
+        recovery = self.views.domain(RecoveryState)
+        sweep = RecoverySweep(forest, recovery.filed(), self.views.index)
+        revokes: list[tuple[Entry, object]] = list(self._revokes)
+        for entry, record in sorted([*revokes, *sweep.events()], key=lambda e: _order(e[0])):
+            sweep.complete_before(entry.timestamp)
+            if isinstance(record, DeviceRevoke):
+                _revoke(forest, entry, record, invalid)
+            else:
+                sweep.handle(entry, record)
+        sweep.complete_before(None)
+        cuts = forest.cuts
+        final = {k: link for k, link in forest.links.items() if forest.holds(link)}
+        for key, link in forest.links.items():
             if key not in final:
-                invalid[link.accept.id] = _revoked_reason()
+                invalid[link.accept.id] = revoked_reason()
         for add, _ in self._adds.values():
             if add.seq >= cuts.get(add.author, MAX_SEQ):
-                invalid[add.id] = _revoked_reason()
+                invalid[add.id] = revoked_reason()
         waiting = [i for i in waiting if i not in invalid]
-        return DevicesView(final, cuts, revoked_by, tuple(waiting), invalid)
+        return DevicesView(final, cuts, forest.revoked_by, tuple(waiting), invalid, sweep.view())
 
     def view_cuts(self) -> Mapping[bytes, int]:
         """Revoked key -> first void seq (what every other view ignores)."""
         return self.view().cuts
 
 
-def _revoked_reason() -> Reason:
+def revoked_reason() -> Reason:
+    """Why a device's entry at or past its cut is void (§8.11)."""
     return Reason(
         ReasonCode.REVOKED_DEVICE, "written by a device at or after the seq it was revoked from"
     )
@@ -263,30 +274,76 @@ def _proves(one_time: bytes, add_id: bytes, device: bytes, proof: bytes) -> bool
     return True
 
 
-def _link_holds(link: Link, cuts: Mapping[bytes, int]) -> bool:
-    return link.add.seq < cuts.get(link.parent, MAX_SEQ)
+def _revoke(
+    forest: Forest, entry: Entry, revoke: DeviceRevoke, invalid: dict[bytes, Reason]
+) -> None:
+    """Apply one ``device.revoke`` at its place in the order (§8.11 rules 1 to 4)."""
+    if revoke.key == entry.author:
+        invalid[entry.id] = Reason(
+            ReasonCode.SELF_REVOKE, "a device is revoked by another device, not itself"
+        )
+    elif not forest.active(entry):
+        invalid[entry.id] = revoked_reason()
+    elif forest.root(entry.author) != forest.root(revoke.key):
+        invalid[entry.id] = Reason(
+            ReasonCode.OTHER_IDENTITY, "the key is not a device of the author's identity"
+        )
+    else:
+        forest.cut(revoke.key, revoke.start, entry)
 
 
-def _chain_holds(key: bytes, links: Mapping[bytes, Link], cuts: Mapping[bytes, int]) -> bool:
-    """Whether every link above ``key`` was made before its parent's cut."""
-    for _ in range(len(links) + 1):
-        link = links.get(key)
-        if link is None:
-            return True
-        if not _link_holds(link, cuts):
-            return False
-        key = link.parent
-    return False  # pragma: no cover - hash links rule out cycles
+class Forest:
+    """The links and cuts while revocations and recoveries are applied in order (§8.11, §8.13).
 
+    ``links`` starts with every device link and grows by recovery links;
+    ``cuts`` only ever drop. Every question is answered under the cuts so far.
+    """
 
-def _root(key: bytes, links: Mapping[bytes, Link], cuts: Mapping[bytes, int]) -> bytes:
-    """The founder above ``key``, following only links that hold under ``cuts``."""
-    for _ in range(len(links) + 1):
-        link = links.get(key)
-        if link is None or not _link_holds(link, cuts):
-            return key
-        key = link.parent
-    return key  # pragma: no cover - hash links rule out cycles
+    def __init__(self, links: Mapping[bytes, Link]) -> None:
+        self.links: dict[bytes, Link] = dict(links)
+        self.cuts: dict[bytes, int] = {}
+        self.revoked_by: dict[bytes, Entry] = {}
+
+    def holds(self, link: Link) -> bool:
+        """A device link holds if its add lies before its author's cut; a recovery link always."""
+        return link.recovered or link.add.seq < self.cuts.get(link.parent, MAX_SEQ)
+
+    def chain_holds(self, key: bytes) -> bool:
+        """Whether every link above ``key`` holds."""
+        for _ in range(len(self.links) + 1):
+            link = self.links.get(key)
+            if link is None:
+                return True
+            if not self.holds(link):
+                return False
+            key = link.parent
+        return False  # pragma: no cover - hash links and rule checks rule out cycles
+
+    def root(self, key: bytes) -> bytes:
+        """The founder above ``key``, following only links that hold."""
+        for _ in range(len(self.links) + 1):
+            link = self.links.get(key)
+            if link is None or not self.holds(link):
+                return key
+            key = link.parent
+        return key  # pragma: no cover - hash links and rule checks rule out cycles
+
+    def active(self, entry: Entry) -> bool:
+        """Whether ``entry``'s author may act with it: before its cut, every link above holding."""
+        return entry.seq < self.cuts.get(entry.author, MAX_SEQ) and self.chain_holds(entry.author)
+
+    def members(self, identity: bytes) -> list[bytes]:
+        """``identity`` and every key whose root is it now, ascending after the founder."""
+        return [
+            identity,
+            *sorted(k for k in self.links if k != identity and self.root(k) == identity),
+        ]
+
+    def cut(self, key: bytes, start: int, by: Entry) -> None:
+        """Lower ``key``'s cut to ``start`` (never raise it); remember the entry that set it."""
+        if start < self.cuts.get(key, MAX_SEQ):
+            self.cuts[key] = start
+            self.revoked_by[key] = by
 
 
 def samples(ctx: SampleContext) -> SearchStrategy[Sample]:

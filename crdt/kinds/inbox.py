@@ -14,7 +14,11 @@ time passes. The kinds:
   received the help, mark it fulfilled (or forgive it);
 * ``commitment_overdue``: a commitment of yours is open past its due date;
 * ``poll_closing``: a poll closes within :data:`POLL_WINDOW_MS` and you have
-  not voted in it.
+  not voted in it;
+* ``recovery_to_approve``: a recovery request for someone you guard is
+  pending and you have not approved it (check with them first, §8.13);
+* ``recovery_of_yours``: a recovery request for your own identity is pending
+  or waiting for its moment: if it is not you, veto it before then.
 
 Items are ordered by urgency: overdue commitments, then the rest by the time
 that matters to them (due date, closing time, acceptance time), then by id.
@@ -30,6 +34,7 @@ from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.kinds.devices import DevicesState
 from samoorg.crdt.kinds.pledges import COMMITTED, PledgeState
 from samoorg.crdt.kinds.polls import PollsState
+from samoorg.crdt.kinds.recovery import PENDING, WAITING, RecoveryState
 from samoorg.crdt.kinds.trust import TrustState
 
 if TYPE_CHECKING:
@@ -37,7 +42,7 @@ if TYPE_CHECKING:
 
 POLL_WINDOW_MS: Final = 72 * 3600 * 1000
 """A poll is "closing" in the last 72 hours before it closes."""
-INBOX_DOMAINS: Final = (TrustState, PledgeState, PollsState, DevicesState)
+INBOX_DOMAINS: Final = (TrustState, PledgeState, PollsState, DevicesState, RecoveryState)
 """The domains the inbox reads (device links change whose items are ours)."""
 READ_KINDS: Final = frozenset(kind for domain in INBOX_DOMAINS for kind in domain.kinds)
 """The kinds whose entries can change the inbox."""
@@ -46,10 +51,12 @@ READ_KINDS: Final = frozenset(kind for domain in INBOX_DOMAINS for kind in domai
 class ActionKind(enum.Enum):
     """Why an item needs the participant's action (the value is its stable JSON name)."""
 
+    RECOVERY_OF_YOURS = "recovery_of_yours"
     COMMITMENT_OVERDUE = "commitment_overdue"
     COMMITMENT_TO_CONFIRM = "commitment_to_confirm"
     INVITE_ACCEPTED = "invite_accepted"
     POLL_CLOSING = "poll_closing"
+    RECOVERY_TO_APPROVE = "recovery_to_approve"
 
 
 _URGENCY: Final = {kind: rank for rank, kind in enumerate(ActionKind)}
@@ -83,6 +90,7 @@ def action_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
         *_pledge_items(views, me, now),
         *_invite_items(views, me),
         *_poll_items(views, me, now),
+        *_recovery_items(views, me, now),
     ]
     return sorted(items, key=ActionItem.sort_key)
 
@@ -154,4 +162,35 @@ def _poll_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
                 ActionKind.POLL_CLOSING, poll_id, poll.author, poll.closes, text=poll.question
             )
         )
+    return items
+
+
+def _recovery_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
+    if not views.index.of_kind(*RecoveryState.kinds):
+        return []
+    devices = views.domain(DevicesState).view()
+    mine = devices.identity(me)
+    items: list[ActionItem] = []
+    for request in views.domain(RecoveryState).view().requests.values():
+        status = request.status_at(now)
+        if request.identity == mine and request.key != me and status in (PENDING, WAITING):
+            items.append(
+                ActionItem(
+                    ActionKind.RECOVERY_OF_YOURS,
+                    request.entry.id,
+                    request.key,
+                    request.effective,
+                )
+            )
+        guardians = {devices.identity(g) for g in request.rules.guardians}
+        approved = {devices.identity(a.author) for a in request.approvals}
+        if status == PENDING and mine in guardians and mine not in approved:
+            items.append(
+                ActionItem(
+                    ActionKind.RECOVERY_TO_APPROVE,
+                    request.entry.id,
+                    request.key,
+                    request.entry.timestamp,
+                )
+            )
     return items

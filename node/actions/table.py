@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST
+from samoorg.crdt.kinds.recovery import DEFAULT_WAIT
 from samoorg.node.actions import (
     Action,
     Actor,
@@ -31,6 +32,7 @@ from samoorg.node.actions import (
     polls,
     portal,
     profiles,
+    recovery,
     text,
     trust,
 )
@@ -665,6 +667,57 @@ ACTIONS: Final[tuple[Action, ...]] = (
         ),
         _device_revoke,
         "DeviceRevoked",
+    ),
+    Action(
+        "recovery.set",
+        "post",
+        "/recovery",
+        "Name your guardians (from your trust list), how many must approve, and the wait.",
+        (
+            Field(
+                "guardians",
+                list,
+                "Guardians' ids or names (1 to 16).",
+                required=True,
+                schema={"minItems": 1, "maxItems": 16},
+            ),
+            Field("threshold", int, "How many must approve.", True, {"minimum": 1}),
+            Field("wait_ms", int, "Waiting period in ms (default 72 h).", schema={"minimum": 0}),
+        ),
+        lambda actor, args: recovery.recovery_set(
+            actor,
+            guardians=list(args["guardians"]),
+            threshold=int(args["threshold"]),
+            wait=int(args.get("wait_ms", DEFAULT_WAIT)),
+        ),
+        "Created",
+    ),
+    Action(
+        "recovery.request",
+        "post",
+        "/recovery/requests",
+        "From a new key (no entry yet), ask to become a device of a lost identity.",
+        (Field("identity", str, "The identity's id.", True, {"maxLength": 200}),),
+        lambda actor, args: recovery.recovery_request(actor, identity=text(args, "identity")),
+        "Created",
+    ),
+    Action(
+        "recovery.approve",
+        "post",
+        "/recovery/requests/{id}/approvals",
+        "Approve a recovery request as one of its guardians.",
+        (),
+        lambda actor, args: recovery.recovery_approve(actor, request=text(args, "id")),
+        "Created",
+    ),
+    Action(
+        "recovery.veto",
+        "post",
+        "/recovery/requests/{id}/vetoes",
+        "Stop a recovery request for your identity (from one of its devices).",
+        (),
+        lambda actor, args: recovery.recovery_veto(actor, request=text(args, "id")),
+        "Created",
     ),
 )
 """Every write action of the API (the CLI's write commands)."""

@@ -849,6 +849,8 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                     "commitment_to_confirm",
                     "invite_accepted",
                     "poll_closing",
+                    "recovery_of_yours",
+                    "recovery_to_approve",
                 ]
             },
             "subject": _STR,
