@@ -101,7 +101,10 @@ class Session:
 
         ``before`` is :meth:`own_cut` from before the command (a lower cut counts too).
         """
-        after = self.own_cut()
+        self.end_if_cut_lowered(before, self.own_cut())
+
+    def end_if_cut_lowered(self, before: int | None, after: int | None) -> None:
+        """:meth:`end_if_newly_forked` with both cuts known (the daemon told them)."""
         if after is not None and (before is None or after < before):
             import sys
 

@@ -34,48 +34,25 @@ def name_set(
     as_json: JsonFlag = False,
 ) -> None:
     """Give a participant a name of your own; it replaces their self-chosen name for you."""
-    from samoorg.crdt.framework.errors import MalformedInput, RuleViolation
-    from samoorg.node.names import BadName, check_petname, fold
-    from samoorg.node.peerbook import PeerBook
-    from samoorg.protocol.ids import peer_id
+    from samoorg.cli.community import act
 
-    state = session(ctx)
-    try:
-        wanted = check_petname(name)
-    except BadName as exc:
-        raise MalformedInput(str(exc)) from None
-    key = state.resolve_member(who)
-    names = state.local_names()
-    taken = [k for k, n in names.petnames.items() if fold(n) == fold(wanted) and k != key]
-    if taken:
-        raise RuleViolation(
-            f"you already call {peer_id(taken[0])} {names.petnames[taken[0]]!r}: "
-            "a petname names one participant (remove or rename that one first)"
-        )
-    with PeerBook.open(state.home) as book:
-        book.set_petname(key, wanted)
+    done = act(session(ctx), "name.set", {"id": who, "name": name})
     if as_json:
-        print_json({"id": peer_id(key), "petname": wanted})
+        print_json(done.shape)
         return
-    typer.echo(f"{wanted} is now {peer_id(key)}")
+    typer.echo(f"{done.shape['petname']} is now {done.shape['id']}")
 
 
 @name_app.command("remove")
 def name_remove(ctx: typer.Context, who: WhoArgument, as_json: JsonFlag = False) -> None:
     """Forget the name you gave a participant."""
-    from samoorg.node.errors import NotFound
-    from samoorg.node.peerbook import PeerBook
-    from samoorg.protocol.ids import peer_id
+    from samoorg.cli.community import act
 
-    state = session(ctx)
-    key = state.resolve_member(who)
-    with PeerBook.open(state.home) as book:
-        if not book.remove_petname(key):
-            raise NotFound(f"you gave {peer_id(key)} no name")
+    done = act(session(ctx), "name.remove", {"id": who})
     if as_json:
-        print_json({"id": peer_id(key), "petname": None})
+        print_json(done.shape)
         return
-    typer.echo(f"removed the name of {peer_id(key)}")
+    typer.echo(f"removed the name of {done.shape['id']}")
 
 
 @name_app.command("list")

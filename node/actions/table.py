@@ -25,6 +25,7 @@ from samoorg.node.actions import (
     appeals,
     forum,
     optional_time,
+    peers,
     pledges,
     polls,
     portal,
@@ -177,6 +178,7 @@ def _profile_set(actor: Actor, args: Args) -> Done:
 
 
 ACTIONS: Final[tuple[Action, ...]] = (
+    *peers.PEER_ACTIONS,
     Action(
         "idea.post",
         "post",

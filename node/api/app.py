@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from samoorg.node.actions.table import ACTIONS
-from samoorg.node.api import routes
+from samoorg.node.api import node_routes, routes
 from samoorg.node.api.errors import TAXONOMY, ApiError, error_body, error_name
 from samoorg.node.api.openapi import ENDPOINTS, PREFIX
 from samoorg.node.api.ratelimit import RateLimiter
@@ -66,6 +66,8 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/members"): routes.members,
     ("get", "/distribute"): routes.distribute,
     ("post", "/web/login"): routes.web_login,
+    ("post", "/import"): node_routes.import_batch,
+    ("post", "/sync"): node_routes.sync,
     **{(a.method, a.path): routes.action_handler(a) for a in ACTIONS},
 }
 

@@ -323,6 +323,24 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "WebLogin",
         status=201,
     ),
+    Endpoint(
+        "post",
+        "/import",
+        "Verify and store one batch of a bundle's records (samoorg import).",
+        "Imported",
+        (),
+        (400, 413, 415, 422),
+        "ImportBody",
+    ),
+    Endpoint(
+        "post",
+        "/sync",
+        "One replication session with a peer, on the daemon's own host (samoorg sync).",
+        "SyncReport",
+        (),
+        (400, 409, 413, 415, 422, 502),
+        "SyncBody",
+    ),
 )
 
 
@@ -557,6 +575,62 @@ _APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         }
     ),
 }
+_B64_LIST = {"type": "array", "items": {"type": "string", "contentEncoding": "base64"}}
+_REJECTION = _object(
+    {"index": _INT, "error": _STR, "message": _STR},
+    author=_NULL_STR,
+    seq={"type": ["integer", "null"]},
+)
+_PEER_BOOK_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "PeerAdded": _object({"id": _STR, "addrs": {"type": "array", "items": _STR}, "source": _STR}),
+    "PeerRemoved": _object({"removed": _STR}),
+    "Followed": _object({"following": {"type": "array", "items": _STR}, "new": _INT}),
+    "Unfollowed": _object({"unfollowed": _STR}),
+    "Petname": _object({"id": _STR, "petname": _NULL_STR}),
+    "ImportBody": {
+        "type": "object",
+        "properties": {"entries": _B64_LIST, "fork_proofs": _B64_LIST},
+        "additionalProperties": False,
+    },
+    "Imported": _object(
+        {
+            "new": _INT,
+            "new_ids": {"type": "array", "items": _STR},
+            "duplicates": _INT,
+            "rejected": {"type": "array", "items": _REJECTION},
+            "rejected_proofs": {"type": "array", "items": _REJECTION},
+            "forks": _INT,
+        }
+    ),
+    "SyncBody": {
+        "type": "object",
+        "required": ["address"],
+        "properties": {
+            "address": {**_STR, "maxLength": 1000, "description": "Multiaddr ending in /p2p/ID."},
+            "hops": {**_INT, "minimum": 0, "maximum": 64, "default": 3},
+            "timeout": {"type": "number", "minimum": 1, "maximum": 3600, "default": 120},
+        },
+        "additionalProperties": False,
+    },
+    "SyncReport": _object(
+        {
+            "peer": _NULL_STR,
+            "outcome": _STR,
+            "error": _NULL_STR,
+            "live": _BOOL,
+            "received": _INT,
+            "sent": _INT,
+            "duplicates": _INT,
+            "rejected": _INT,
+            "reasons": {"type": "object", "additionalProperties": _INT},
+            "rejections": {"type": "array", "items": _STR},
+            "forks_received": _INT,
+            "forks_sent": _INT,
+            "seconds": {"type": "number"},
+        }
+    ),
+}
+"""Answers and bodies of the peer book actions, ``/import`` and ``/sync``."""
 SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "Error": _object(
         {
@@ -595,6 +669,7 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         }
     ),
     **{_body_name(a): _body_schema(a) for a in ACTIONS},
+    **_PEER_BOOK_SCHEMAS,
     "InviteCreated": _object({"invite": _STR, "code": _STR, "expires": _TIME}),
     "InviteAccepted": _object(
         {
@@ -799,7 +874,7 @@ _ALWAYS = (401, 403, 429)
 _DESCRIPTIONS = {
     400: (
         "Bad request (bad_json, bad_cursor, bad_identifier, malformed_input, "
-        "bad_invite_code, ambiguous)."
+        "bad_invite_code, bad_address, ambiguous)."
     ),
     401: "No or wrong bearer token (unauthorized).",
     403: "Host or Origin not this API's (forbidden_host, forbidden_origin).",
@@ -809,6 +884,7 @@ _DESCRIPTIONS = {
     415: "Body not application/json (unsupported_media_type).",
     422: "Wrong parameter or field types (invalid_parameter, invalid_body, invalid_record).",
     429: "Too many requests from this client (rate_limited).",
+    502: "The peer could not be reached or the session failed to open (peer_unreachable).",
 }
 
 

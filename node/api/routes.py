@@ -50,9 +50,12 @@ if TYPE_CHECKING:
     from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.crdt.kinds.pledges import PledgeOutcome
     from samoorg.crdt.kinds.trust import InviteOutcome
+    from samoorg.node.replication import SyncReport
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
+SyncOnce = Callable[..., Awaitable[tuple[bytes, "SyncReport", float]]]
+"""``sync(address, hops=, timeout=)``: :meth:`samoorg.node.daemon.Node.sync_once`."""
 MAX_KINDS: Final = 16
 MAX_HOPS: Final = 64
 
@@ -72,6 +75,10 @@ class ApiContext:
     """Tell the daemon that we stored an entry (it announces it to peers)."""
     sessions: WebSessions = field(default_factory=WebSessions)
     """The web organizer's login links and sessions (``POST /web/login`` issues links)."""
+    peers_changed: Callable[[], None] = lambda: None
+    """Tell the daemon that an action changed the peer book (it dials, rescopes at once)."""
+    sync: SyncOnce | None = None
+    """The daemon's one session with a peer (``POST /sync``); ``None`` without a node."""
 
     @property
     def me(self) -> bytes:
@@ -470,6 +477,8 @@ def action_handler(chosen: Action) -> Callable[[Request], Awaitable[Response]]:
             ctx.actor(), check_body(chosen.fields, body), request.path_params.get("id")
         )
         ctx.stored()
+        if chosen.peer_book:
+            ctx.peers_changed()
         headers = {NOTES_HEADER: json.dumps(list(done.notes))} if done.notes else None
         return _json(request, done.shape, chosen.status, headers)
 
