@@ -146,6 +146,10 @@ class Session:
             self._names = self.ask(_daemon_names, self.local_names)
         return self._names
 
+    def forget_names(self) -> None:
+        """Read the names again when next asked (a petname was just set or removed)."""
+        self._names = self._local_names = None
+
     def local_names(self) -> Names:
         """The names read from this home: petnames, profile names, the known participants."""
         if self._local_names is None:

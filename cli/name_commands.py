@@ -36,7 +36,9 @@ def name_set(
     """Give a participant a name of your own; it replaces their self-chosen name for you."""
     from samoorg.cli.community import act
 
-    done = act(session(ctx), "name.set", {"id": who, "name": name})
+    state = session(ctx)
+    done = act(state, "name.set", {"id": who, "name": name})
+    state.forget_names()  # the answer names them by the new name, as the daemon's does
     if as_json:
         print_json(done.shape)
         return
@@ -48,7 +50,9 @@ def name_remove(ctx: typer.Context, who: WhoArgument, as_json: JsonFlag = False)
     """Forget the name you gave a participant."""
     from samoorg.cli.community import act
 
-    done = act(session(ctx), "name.remove", {"id": who})
+    state = session(ctx)
+    done = act(state, "name.remove", {"id": who})
+    state.forget_names()
     if as_json:
         print_json(done.shape)
         return

@@ -91,6 +91,8 @@ HEADS_TOPIC: Final = "/samoorg/heads/1"
 POLL_INTERVAL: Final = 0.1
 """Seconds between checks of the store for writes by other processes."""
 STATE_INTERVAL: Final = 0.5
+ONESHOT_ATTEMPTS: Final = 5
+"""Times ``samoorg sync`` through the daemon opens its session when the peer closes it unused."""
 SIMULTANEOUS_WINDOW: Final = 10.0
 """Sessions opened by both peers within this many seconds are a race (lower key wins);
 an older session of ours is stale when the peer opens a new one."""
@@ -122,6 +124,8 @@ class _Session:
     report: SyncReport = field(default_factory=SyncReport)
     seen: tuple[int, int] = (0, 0)
     opened: float = field(default_factory=trio.current_time)
+    oneshot: bool = False
+    """``samoorg sync`` asked for it: it runs to its end (an inbound session waits)."""
 
 
 @dataclass(slots=True)
@@ -292,7 +296,7 @@ class Node:
             tracker = ScopeTracker(self.store, self.peer_book, self.me, hops)
             scope = tracker.refresh
         started = trio.current_time()
-        session = _Session(key, outbound=True)
+        session = _Session(key, outbound=True, oneshot=True)
         try:
             with trio.fail_after(timeout):
                 await self.transport.dial(address, timeout=min(timeout, DIAL_TIMEOUT))
@@ -304,14 +308,22 @@ class Node:
                 self._state_dirty = True
                 try:
                     with session.scope:
-                        stream = await self.transport.open_stream(key, SYNC_PROTOCOL)
-                        await replicate(  # owns the stream and closes it
-                            stream,
-                            self.store,
-                            scope=lambda: scope() | {key},
-                            peer=peer_id(key),
-                            report=session.report,
-                        )
+                        for attempt in range(1, ONESHOT_ATTEMPTS + 1):
+                            session.report = SyncReport()
+                            stream = await self.transport.open_stream(key, SYNC_PROTOCOL)
+                            report = await replicate(  # owns the stream and closes it
+                                stream,
+                                self.store,
+                                scope=lambda: scope() | {key},
+                                peer=peer_id(key),
+                                report=session.report,
+                            )
+                            # The peer still held the session just replaced and closed
+                            # this one at once: ask again once it has seen that end.
+                            moved = report.received or report.sent
+                            if report.outcome is not Outcome.INTERRUPTED or moved:
+                                break
+                            await trio.sleep(0.2 * attempt)
                 finally:
                     self._end(session)
         except trio.TooSlowError:
@@ -496,6 +508,9 @@ class Node:
 
     async def _serve_sync(self, peer: bytes, stream: ByteStream) -> None:
         existing = self._sessions.get(peer)
+        if existing is not None and existing.oneshot:
+            log.debug("refusing a session from %s during a one-shot sync", peer_id(peer)[:16])
+            return
         if existing is not None:
             simultaneous = trio.current_time() - existing.opened < SIMULTANEOUS_WINDOW
             if existing.outbound and self.me < peer and simultaneous:
