@@ -177,9 +177,11 @@ class Session:
 
 
 def _daemon_names(daemon: DaemonClient) -> Names:
+    from samoorg.cli.paging import paging
     from samoorg.node.names import names_from_json
 
-    return names_from_json(daemon.get("/names"))
+    page = daemon.page("/names", {}, paging(every=True))  # every page (a name per participant)
+    return names_from_json({**page.extra, "items": page.items})
 
 
 def on_terminal() -> bool:

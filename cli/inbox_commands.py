@@ -29,7 +29,7 @@ def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     names = state.names()
     me = state.public_key()
     items = state.ask(
-        lambda daemon: daemon.get("/inbox")["items"],
+        lambda daemon: list(daemon.pages("/inbox", {})),
         lambda: jsonable([item_json(i) for i in action_items(load_views(state), me, now())]),
     )
     if as_json:

@@ -173,3 +173,15 @@ def caught_up(node: ApiNode) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the daemon did not catch up with the store")
+
+
+def checked(document: dict[str, Any], method: str, path: str, answer: Answer) -> Any:
+    """The answer's JSON, checked against the schema the OpenAPI document gives for it."""
+    from jsonschema import Draft202012Validator
+
+    operation = document["paths"]["/api/v1" + path][method]
+    schema = operation["responses"][str(answer.status)]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": document["components"]})
+    errors = [e.message for e in validator.iter_errors(answer.json())]
+    assert not errors, (path, errors[:3])
+    return answer.json()

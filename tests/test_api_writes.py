@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from samoorg.node.processes import run_cli
-from tests.api_fixtures import Answer, ApiNode, api_node_fixture
+from tests.api_fixtures import ApiNode, api_node_fixture, checked
 
 __all__ = ["api_node_fixture"]
 
@@ -22,17 +22,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 def _entries(node: ApiNode) -> int:
     return int(node.cli_json("--offline", "status")["store"]["entries"])
-
-
-def _checked(document: dict[str, Any], method: str, path: str, answer: Answer) -> Any:
-    from jsonschema import Draft202012Validator
-
-    operation = document["paths"]["/api/v1" + path][method]
-    schema = operation["responses"][str(answer.status)]["content"]["application/json"]["schema"]
-    validator = Draft202012Validator({**schema, "components": document["components"]})
-    errors = [e.message for e in validator.iter_errors(answer.json())]
-    assert not errors, (path, errors[:3])
-    return answer.json()
 
 
 def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: Path) -> None:
@@ -47,7 +36,7 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
         answer = api.post_json(path.replace("{id}", ident), body)
         assert answer.status == 201, answer.body
         done.add((method, path))
-        return _checked(document, method, path, answer)
+        return checked(document, method, path, answer)
 
     profile = write("post", "/profiles", {"name": "Ana", "contacts": ["email=ana@example.org"]})
     assert (profile["display_name"], profile["contacts"][0]["type"]) == ("Ana", "email")
@@ -75,7 +64,7 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     assert b"never seen here" in unseen.body
     pledge = write("post", "/pledges", {**money, "to": other_id, "force": True})
     write("post", "/pledges/{id}/revise", {"amount": "45.50"}, pledge["id"])
-    shown = _checked(document, "get", "/pledges/{id}", api.get(f"/pledges/{pledge['id'][:9]}"))
+    shown = checked(document, "get", "/pledges/{id}", api.get(f"/pledges/{pledge['id'][:9]}"))
     assert shown["amount"] == {"EUR": "45.50"}
     due = {"due": "2099-01-01T00:00:00Z", "force": True}
     committed = write("post", "/pledges/{id}/commit", due, pledge["id"])
@@ -98,13 +87,13 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     their = run_cli(other, "invite", "create", "--amount", "5", "--currency", "EUR").stdout.split()
     accepted = api.post_json("/invites/accept", {"code": their[0], "amount": "6"})
     assert accepted.status == 201, accepted.body
-    assert _checked(document, "post", "/invites/accept", accepted)["your_guarantee"] == {
+    assert checked(document, "post", "/invites/accept", accepted)["your_guarantee"] == {
         "EUR": "6.00"
     }
     assert json.loads(accepted.headers["samoorg-notes"])[0].startswith("the inviter's feed")
     done.add(("post", "/invites/accept"))
     login = api.post_json("/web/login", {})  # not a record: a one-time link of the organizer
-    assert _checked(document, "post", "/web/login", login)["expires_in"] > 0
+    assert checked(document, "post", "/web/login", login)["expires_in"] > 0
     done.add(("post", "/web/login"))
     writes = {
         (method, path.removeprefix("/api/v1"))
@@ -113,8 +102,10 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
         if method != "get"
     }
     missing = writes - done - {("post", "/pledges/{id}/fulfil"), ("post", "/pledges/{id}/forgive")}
-    # The portal's and the web organizer's writes have their own tests.
-    assert {p for _, p in missing if not p.startswith(("/listings", "/reviews", "/web/"))} == set()
+    # The portal's, the web organizer's, the peer book's, /import's and /sync's writes have
+    # their own tests (test_cli_daemon_peers.py for the last three).
+    others = ("/listings", "/reviews", "/web/", "/peers", "/follows", "/names", "/import", "/sync")
+    assert {p for _, p in missing if not p.startswith(others)} == set()
 
 
 def test_refused_writes_have_stable_names_and_store_nothing(api_node: ApiNode) -> None:

@@ -20,6 +20,7 @@ from samoorg.node.processes import NodeProcess, run_cli
 from tests.api_fixtures import (
     ApiNode,
     caught_up,
+    checked,
     masked,
     start_api_node,
     stop_api_node,
@@ -244,6 +245,47 @@ def test_export_and_verify_stay_local_beside_a_writing_daemon(
     imported = json.loads(run_cli(fresh, "import", str(bundle), "--json").stdout)
     assert imported["rejected"] == []
     assert imported["new"] == json.loads(cli(node.home, "status", "--json").out)["store"]["entries"]
+
+
+def test_new_endpoints_answer_their_documented_shapes(node: ApiNode, tmp_path: Path) -> None:
+    api = node.api
+    document = api.get("/openapi.json").json()
+    other = _fresh_id()
+
+    def write(path: str, body: dict[str, object], status: int = 201) -> dict[str, object]:
+        answer = api.post_json(path, body)
+        assert answer.status == status, answer.body
+        found: dict[str, object] = checked(document, "post", path, answer)
+        return found
+
+    assert write("/peers", {"address": f"/ip4/127.0.0.1/tcp/9/p2p/{other}"})["id"] == other
+    assert write("/names", {"id": other, "name": "Zed"})["petname"] == "Zed"
+    assert write("/follows", {"ids": ["zed"]}) == {"following": [other], "new": 1}
+    assert write("/follows/remove", {"id": other}, 200)["unfollowed"] == other
+    assert write("/names/remove", {"id": "zed"}, 200)["petname"] is None
+    assert write("/peers/remove", {"id": other}, 200)["removed"] == other
+    entries = [
+        base64.b64encode(r).decode() for r in _bundle_entries(_feed_bundle(tmp_path, "b", 2))
+    ]
+    imported = write("/import", {"entries": entries[::-1]}, 200)  # any order
+    assert (imported["new"], imported["duplicates"], imported["rejected"]) == (2, 0, [])
+    again = write("/import", {"entries": entries, "fork_proofs": []}, 200)
+    assert (again["new"], again["duplicates"]) == (0, 2)
+    bad = write("/import", {"entries": [base64.b64encode(b"junk").decode()]}, 200)
+    assert bad["rejected"][0]["error"] == "MalformedEntry"
+
+
+def _bundle_entries(bundle: Path) -> list[bytes]:
+    from samoorg.protocol.bundle import END, BundleDecoder, Record
+
+    decoder = BundleDecoder()
+    decoder.receive_data(bundle.read_bytes())
+    decoder.receive_data(b"")  # the end of the file
+    found = []
+    while (item := decoder.next_record()) is not END:
+        assert isinstance(item, Record)
+        found.append(item.payload)
+    return found
 
 
 def test_new_endpoints_refuse_bad_input_with_stable_names(node: ApiNode) -> None:

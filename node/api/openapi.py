@@ -128,6 +128,8 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "/inbox",
         "What needs your action: accepted invites, commitments, polls closing.",
         "Inbox",
+        _PAGE,
+        (400, 422),
     ),
     Endpoint(
         "get",
@@ -155,6 +157,8 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "/names",
         "Every named participant: petname, self-chosen name, whether the name collides.",
         "Names",
+        _PAGE,
+        (400, 422),
     ),
     Endpoint(
         "get",
@@ -302,8 +306,11 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "/members",
         "Who accepted the agreements (or, with `agreement`, which version each accepted).",
         "Members",
-        (Param("agreement", _STR, "Only this agreement's acceptances (id or unique prefix)."),),
-        (400, 404, 409),
+        (
+            Param("agreement", _STR, "Only this agreement's acceptances (id or unique prefix)."),
+            *_PAGE,
+        ),
+        (400, 404, 409, 422),
     ),
     Endpoint(
         "get",
@@ -724,7 +731,8 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                                 "status": {"enum": ["member", "partial"]},
                             }
                         ),
-                    }
+                    },
+                    "next_cursor": _NULL_STR,
                 }
             ),
             _object(
@@ -826,13 +834,12 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "text": _STR,
         }
     ),
-    "Inbox": _object(
-        {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ActionItem"}}}
-    ),
+    "Inbox": _page("ActionItem"),
     "Names": _object(
         {
             "me": _STR,
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/NamedParticipant"}},
+            "next_cursor": _NULL_STR,
         }
     ),
     "Profile": _object(

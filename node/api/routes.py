@@ -277,7 +277,10 @@ async def ledger(request: Request) -> Response:
 
 async def inbox(request: Request) -> Response:
     """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
-    return _json(request, {"items": inbox_items(_ctx(request))})
+    page = page_request(request.query_params)
+    items = inbox_items(_ctx(request))
+    start, stop, cursor = page_of(len(items), page)
+    return _page(request, items[start:stop], cursor)
 
 
 async def entries_log(request: Request) -> Response:
@@ -307,7 +310,10 @@ async def names(request: Request) -> Response:
     from samoorg.node.names import directory
 
     ctx = _ctx(request)
-    return _json(request, {"me": peer_id(ctx.me), "items": directory(_names(ctx, known=False))})
+    page = page_request(request.query_params)
+    rows = directory(_names(ctx, known=False))
+    start, stop, cursor = page_of(len(rows), page)
+    return _json(request, {"me": peer_id(ctx.me), "items": rows[start:stop], "next_cursor": cursor})
 
 
 async def profile(request: Request) -> Response:
@@ -612,8 +618,10 @@ async def members(request: Request) -> Response:
     live = ctx.live
     if prefix is not None:
         return _json(request, acceptances_json(live.views, _held_agreement(ctx, prefix)))
+    page = page_request(request.query_params)
     items = live.memo(("members",), AgreementState.kinds, lambda: members_json(live.views))
-    return _json(request, {"items": items})
+    start, stop, cursor = page_of(len(items), page)
+    return _page(request, items[start:stop], cursor)
 
 
 async def distribute(request: Request) -> Response:
