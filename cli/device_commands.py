@@ -15,7 +15,6 @@ import typer
 from samoorg.cli.community import actor, load_views
 from samoorg.cli.context import session
 from samoorg.cli.output import print_json
-from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.protocol.ids import peer_id
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -33,26 +32,13 @@ def device_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Record a new device's one-time key and print its code; use it once, privately."""
-    from samoorg.crdt.kinds.devices import DEVICE_ADD, DevicesState, add_body
-    from samoorg.node.daemon_state import advertised_addrs
-    from samoorg.protocol.device_code import DeviceCode, device_one_time_key
-    from samoorg.protocol.invite_code import new_secret
+    from samoorg.cli.community import act
 
-    state = session(ctx)
-    secret = new_secret()
-    entry = actor(state).write(DEVICE_ADD, add_body(device_one_time_key(secret)))
-    identity = load_views(state).domain(DevicesState).view().identity(entry.author)
-    code = DeviceCode(
-        identity=identity,
-        device=entry.author,
-        add=entry.id,
-        secret=secret,
-        addrs=tuple(addr or advertised_addrs(state.home)),
-    ).format()
+    done = act(session(ctx), "device.add", {"addrs": list(addr)} if addr else {})
     if as_json:
-        print_json({"add": entry.id.hex(), "code": code})
+        print_json(done.shape)
         return
-    typer.echo(code)
+    typer.echo(done.shape["code"])
     typer.echo(
         "on the new device run: samoorg init --join-identity CODE, then sync the two "
         "(a daemon on both, or 'samoorg sync'). The code is shown only once.",
@@ -63,28 +49,18 @@ def device_add(
 @device_app.command("list")
 def device_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """The devices of your identity, and which are revoked from which entry on."""
-    from samoorg.crdt.kinds.devices import DevicesState
+    from samoorg.node.actions.devices import devices_json
 
     state = session(ctx)
-    me = state.public_key()
-    views = load_views(state)
-    devices = views.domain(DevicesState).view()
-    identity = devices.identity(me)
-    revoked = views.revoked()
-    rows = [
-        {
-            "id": peer_id(key),
-            "founder": key == identity,
-            "this": key == me,
-            "revoked_from": revoked.get(key),
-        }
-        for key in devices.devices(identity)
-    ]
+    answer = state.ask(
+        lambda daemon: daemon.get("/devices"),
+        lambda: devices_json(load_views(state), state.public_key()),
+    )
     if as_json:
-        print_json({"identity": peer_id(identity), "devices": rows})
+        print_json(answer)
         return
-    typer.echo(f"identity {peer_id(identity)}")
-    for row in rows:
+    typer.echo(f"identity {answer['identity']}")
+    for row in answer["devices"]:
         notes = [n for n, on in (("founder", row["founder"]), ("this device", row["this"])) if on]
         if row["revoked_from"] is not None:
             notes.append(f"revoked from entry {row['revoked_from']}")
@@ -106,24 +82,19 @@ def device_revoke(
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke another device of yours: every view ignores its entries from --from-seq on."""
-    from samoorg.crdt.kinds.devices import DEVICE_REVOKE, DevicesState, revoke_body
+    from samoorg.cli.community import act
 
-    state = session(ctx)
-    key = state.resolve_member(ident)
-    me = state.public_key()
-    devices = load_views(state).domain(DevicesState).view()
-    if key == me:
-        raise RuleViolation("a device is revoked from another device of yours, not itself")
-    if devices.identity(key) != devices.identity(me):
-        raise RuleViolation(f"{peer_id(key)} is not a device of your identity")
-    if from_seq is None:
-        head = state.store().head(key)
-        from_seq = (head.seq if head is not None else 0) + 1
-    entry = actor(state).write(DEVICE_REVOKE, revoke_body(key, from_seq))
+    body: dict[str, object] = {"id": ident}
+    if from_seq is not None:
+        body["from_seq"] = from_seq
+    done = act(session(ctx), "device.revoke", body)
     if as_json:
-        print_json({"revocation": entry.id.hex(), "device": peer_id(key), "from": from_seq})
+        print_json(done.shape)
         return
-    typer.echo(f"revoked {peer_id(key)} from entry {from_seq} (entry {entry.id.hex()[:12]})")
+    shape = done.shape
+    typer.echo(
+        f"revoked {shape['device']} from entry {shape['from']} (entry {shape['revocation'][:12]})"
+    )
 
 
 def join_identity(ctx: typer.Context, code_text: str) -> None:

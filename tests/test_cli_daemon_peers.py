@@ -341,3 +341,30 @@ def test_the_rate_limit_applies_to_the_new_endpoints(tmp_path: Path) -> None:
         assert int(second.headers["retry-after"]) >= 1
     finally:
         stop_api_node(node)
+
+
+def test_device_commands_go_through_the_daemon_with_the_same_output(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for extra in ((), ("--json",)):
+        _same(node, cli, monkeypatch, ("device", "add", "--addr", "/ip4/127.0.0.1/tcp/9", *extra))
+    code = json.loads(_run(node, cli, monkeypatch, False, "device", "add", "--json").out)["code"]
+    phone = tmp_path / "phone"
+    run_cli(phone, "init", "--join-identity", code)
+    run_cli(phone, "export", str(tmp_path / "phone.bundle"))
+    assert _run(node, cli, monkeypatch, False, "import", str(tmp_path / "phone.bundle")).code == 0
+    caught_up(node)
+    for extra in ((), ("--json",)):
+        _same(node, cli, monkeypatch, ("device", "list", *extra))
+    me, phone_id = _ident(node.home), _ident(phone)
+    listed = json.loads(_run(node, cli, monkeypatch, False, "device", "list", "--json").out)
+    assert [d["id"] for d in listed["devices"]] == [me, phone_id]
+    _same(node, cli, monkeypatch, ("device", "revoke", me), code=1)
+    _same(node, cli, monkeypatch, ("device", "revoke", _fresh_id()), code=1)
+    _same(node, cli, monkeypatch, ("device", "revoke", "zz"), code=2)
+    revoked = _run(node, cli, monkeypatch, False, "device", "revoke", phone_id, "--json")
+    assert revoked.code == 0, revoked.err
+    assert json.loads(revoked.out)["from"] == 2
+    caught_up(node)
+    listed = json.loads(_run(node, cli, monkeypatch, False, "device", "list", "--json").out)
+    assert listed["devices"][1]["revoked_from"] == 2

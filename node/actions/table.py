@@ -23,6 +23,7 @@ from samoorg.node.actions import (
     agreements,
     amount,
     appeals,
+    devices,
     forum,
     optional_time,
     peers,
@@ -179,6 +180,7 @@ def _profile_set(actor: Actor, args: Args) -> Done:
 
 ACTIONS: Final[tuple[Action, ...]] = (
     *peers.PEER_ACTIONS,
+    *devices.DEVICE_ACTIONS,
     Action(
         "idea.post",
         "post",

@@ -68,6 +68,7 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("post", "/web/login"): routes.web_login,
     ("post", "/import"): node_routes.import_batch,
     ("post", "/sync"): node_routes.sync,
+    ("get", "/devices"): node_routes.devices,
     **{(a.method, a.path): routes.action_handler(a) for a in ACTIONS},
 }
 

@@ -1,4 +1,4 @@
-"""The API's endpoints for the store and the network: ``POST /import`` and ``POST /sync``.
+"""The API's endpoints for the store and the network: ``POST /import``, ``POST /sync``, devices.
 
 They let ``samoorg import`` and ``samoorg sync`` work through the running
 daemon instead of beside it:
@@ -149,3 +149,11 @@ async def sync(request: Request) -> Response:
     del peer
     answer = {**report.to_json(), "seconds": round(seconds, 3)}
     return _json(request, answer, headers=_cut_headers(before, ctx))
+
+
+async def devices(request: Request) -> Response:
+    """``GET /devices``: as ``samoorg device list --json``."""
+    from samoorg.node.actions.devices import devices_json
+
+    ctx = _ctx(request)
+    return _json(request, devices_json(ctx.live.views, ctx.me))

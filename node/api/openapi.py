@@ -348,6 +348,7 @@ _READS: Final[tuple[Endpoint, ...]] = (
         (400, 409, 413, 415, 422, 502),
         "SyncBody",
     ),
+    Endpoint("get", "/devices", "The devices of your identity, revoked ones too.", "Devices"),
 )
 
 
@@ -619,6 +620,24 @@ _PEER_BOOK_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         },
         "additionalProperties": False,
     },
+    "DeviceAdded": _object({"add": _STR, "code": _STR}),
+    "DeviceRevoked": _object({"revocation": _STR, "device": _STR, "from": _INT}),
+    "Devices": _object(
+        {
+            "identity": _STR,
+            "devices": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "id": _STR,
+                        "founder": _BOOL,
+                        "this": _BOOL,
+                        "revoked_from": {"type": ["integer", "null"]},
+                    }
+                ),
+            },
+        }
+    ),
     "SyncReport": _object(
         {
             "peer": _NULL_STR,
