@@ -153,32 +153,47 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """Show the identity, the store, and the daemon with its addresses and peers."""
-    from samoorg.node.daemon_state import read_state
+    from samoorg.cli.output import jsonable
 
     state = session(ctx)
-    ident = peer_id(state.public_key())
-    stats = state.store().stats()
-    daemon = read_state(state.home)
-    views: dict[str, str] | None = None
-    if digests:
-        views = state.live().views.digests()
-    if as_json:
-        from samoorg.node.api.shapes import status_json
 
-        print_json(status_json(ident, str(state.home.path), stats, daemon, views))
+    def local() -> dict[str, Any]:
+        from samoorg.node.api.shapes import status_json
+        from samoorg.node.daemon_state import read_state
+
+        views = state.live().views.digests() if digests else None
+        ident = peer_id(state.public_key())
+        daemon = read_state(state.home)
+        return dict(
+            jsonable(status_json(ident, str(state.home.path), state.store().stats(), daemon, views))
+        )
+
+    # The daemon counts the store once per change and holds the views' digests.
+    answer = state.ask(lambda daemon: daemon.get("/status", {"digests": digests}), local)
+    if as_json:
+        print_json(answer)
         return
-    typer.echo(f"id:      {ident}")
-    typer.echo(f"home:    {state.home.path}")
+    _print_status(answer)
+
+
+def _print_status(answer: dict[str, Any]) -> None:
+    from samoorg.node.api.times import parse_rfc3339
+
+    stored = answer["store"]
+    typer.echo(f"id:      {answer['id']}")
+    typer.echo(f"home:    {answer['home']}")
     typer.echo(
-        f"store:   {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')}, "
-        f"{count(stats.forked, 'fork proof')}"
+        f"store:   {count(stored['entries'], 'entry', 'entries')} in "
+        f"{count(stored['feeds'], 'feed')}, {count(stored['fork_proofs'], 'fork proof')}"
     )
-    for name, value in (views or {}).items():
+    for name, value in (answer.get("digests") or {}).items():
         typer.echo(f"digest:  {name} {value[:16]}")
+    daemon = answer["daemon"]
     if daemon is None:
         typer.echo("daemon:  not running (start it with 'samoorg node run')")
         return
-    up = int(time.time() - daemon.get("started", 0) / 1000)
+    started = daemon.get("started")
+    up = int(time.time() - (parse_rfc3339(started) if started else 0) / 1000)
     typer.echo(f"daemon:  running, pid {daemon.get('pid')}, up {up // 60}m {up % 60:02d}s")
     for addr in daemon.get("addrs", []):
         typer.echo(f"listen:  {addr}")

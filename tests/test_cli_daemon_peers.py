@@ -368,3 +368,26 @@ def test_device_commands_go_through_the_daemon_with_the_same_output(
     caught_up(node)
     listed = json.loads(_run(node, cli, monkeypatch, False, "device", "list", "--json").out)
     assert listed["devices"][1]["revoked_from"] == 2
+
+
+def test_status_goes_through_the_daemon_with_the_same_output(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caught_up(node)
+    for extra in (("--json",), ("--json", "--digests")):
+        offline, through = (
+            json.loads(_run(node, cli, monkeypatch, mode, "status", *extra).out)
+            for mode in (True, False)
+        )
+        for answer in (offline, through):
+            answer["daemon"].pop("updated")  # the daemon's state is rewritten as it runs
+        assert through == offline
+        assert ("digests" in through) == ("--digests" in extra)
+    offline_text = _run(node, cli, monkeypatch, True, "status", "--digests").out
+    through_text = _run(node, cli, monkeypatch, False, "status", "--digests").out
+
+    def steady(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("daemon:")]
+
+    assert steady(through_text) == steady(offline_text)
+    assert "daemon:  running" in through_text

@@ -61,7 +61,14 @@ _HOPS = Param("hops", {"type": "integer", "minimum": 1}, "Only members within N 
 _KIND = Param("kind", {"type": "array", "items": _STR}, "Only entries of this kind (repeatable).")
 
 _READS: Final[tuple[Endpoint, ...]] = (
-    Endpoint("get", "/status", "Identity, store counts and the daemon's state.", "Status"),
+    Endpoint(
+        "get",
+        "/status",
+        "Identity, store counts and the daemon's state.",
+        "Status",
+        (Param("digests", _BOOL, "Also the view digests (equal on converged nodes)."),),
+        (422,),
+    ),
     Endpoint("get", "/trust/pool", "Members of your trust list and their pool.", "Pool", (_HOPS,)),
     Endpoint(
         "get",

@@ -181,8 +181,12 @@ def utility_rows_of(ctx: ApiContext) -> list[dict[str, Any]]:
 
 
 async def status(request: Request) -> Response:
-    """``GET /status``: as ``samoorg status --json``."""
-    return _json(request, status_body(_ctx(request)))
+    """``GET /status``: as ``samoorg status --json`` (``digests=true``: ``--digests``)."""
+    ctx = _ctx(request)
+    body = status_body(ctx)
+    if bool_param(request.query_params, "digests"):
+        body = {**body, "digests": ctx.live.views.digests()}
+    return _json(request, body)
 
 
 async def trust_pool(request: Request) -> Response:
