@@ -596,6 +596,7 @@ class _DaemonSink:
     def ingest(self, raws: Sequence[bytes]) -> IngestReport:
         from dataclasses import replace
 
+        from samoorg.node.api.ingest_shapes import rejection_from_json
         from samoorg.node.store import IngestReport
         from samoorg.protocol.entry import decode_entry
 
@@ -614,7 +615,7 @@ class _DaemonSink:
                     if entry.id.hex() in new
                 ]
                 done.duplicates = answer["duplicates"]
-                done.rejected = [_rejection(r) for r in answer["rejected"]]
+                done.rejected = [rejection_from_json(r) for r in answer["rejected"]]
             report.new.extend(done.new)
             report.duplicates += done.duplicates
             report.forks.extend(done.forks)
@@ -624,6 +625,7 @@ class _DaemonSink:
     def ingest_fork_proofs(
         self, payloads: Sequence[bytes]
     ) -> tuple[list[ForkProof], list[Rejection]]:
+        from samoorg.node.api.ingest_shapes import rejection_from_json
         from samoorg.node.store import Rejection
         from samoorg.protocol.fork import ForkProof
 
@@ -635,7 +637,7 @@ class _DaemonSink:
             else:
                 answer = self._post({"fork_proofs": [_b64(payload)]})
                 more = [ForkProof.from_bytes(payload)] if answer["forks"] else []
-                bad = [_rejection(r) for r in answer["rejected_proofs"]]
+                bad = [rejection_from_json(r) for r in answer["rejected_proofs"]]
             kept += more
             refused += [Rejection(number, r.error, r.message) for r in bad]
         return kept, refused
@@ -649,7 +651,7 @@ class _DaemonSink:
         import time
 
         from samoorg.cli.daemon_client import DaemonBusy
-        from samoorg.node.api.node_routes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER
+        from samoorg.node.api.ingest_shapes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER
 
         for _ in range(BUSY_RETRIES):
             try:
@@ -686,21 +688,6 @@ def _chunks(raws: Sequence[bytes]) -> Iterator[tuple[int, int]]:
         size = grown
     if start < len(raws):
         yield start, len(raws)
-
-
-def _rejection(found: dict[str, Any]) -> Rejection:
-    """A rejection of the daemon's answer (``POST /import``)."""
-    from samoorg.node.store import Rejection
-    from samoorg.protocol.ids import parse_peer_id
-
-    author = found.get("author")
-    return Rejection(
-        int(found["index"]),
-        str(found["error"]),
-        str(found["message"]),
-        None if author is None else parse_peer_id(author),
-        found.get("seq"),
-    )
 
 
 def _print_import(report: IngestReport, as_json: bool) -> None:

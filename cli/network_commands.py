@@ -344,7 +344,7 @@ def sync(
     def through(daemon: DaemonClient) -> tuple[dict[str, Any], int | None, int | None]:
         import json
 
-        from samoorg.node.api.node_routes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER
+        from samoorg.node.api.ingest_shapes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER
 
         body = {"address": address, "hops": hops, "timeout": timeout}
         # The daemon answers when the session ends (within --timeout): wait a little longer.

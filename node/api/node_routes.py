@@ -31,13 +31,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from samoorg.node.api.errors import ApiError
+from samoorg.node.api.ingest_shapes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER, rejection_json
 from samoorg.node.api.routes import ApiContext, _ctx, _json, _json_body
 from samoorg.node.store import Rejection
 
-OWN_CUT_HEADER: Final = "samoorg-own-cut"
-"""The cut of a fork proof about our own feed after the request (JSON: a number or null)."""
-OWN_CUT_BEFORE_HEADER: Final = "samoorg-own-cut-before"
-"""The same before the request."""
 MAX_HOPS: Final = 64
 MAX_TIMEOUT: Final = 3600
 
@@ -73,19 +70,6 @@ def _decoded(items: object, name: str) -> list[bytes]:
         raise ApiError("invalid_body", f"expected {name} a list of base64 strings") from None
 
 
-def _rejection_json(rejection: Rejection) -> dict[str, Any]:
-    from samoorg.protocol.ids import peer_id
-
-    author = None if rejection.author is None else peer_id(rejection.author)
-    return {
-        "index": rejection.index,
-        "error": rejection.error,
-        "message": rejection.message,
-        "author": author,
-        "seq": rejection.seq,
-    }
-
-
 async def import_batch(request: Request) -> Response:
     """``POST /import``: ingest one batch of a bundle's records (``samoorg import``)."""
     from samoorg.protocol.errors import RemoteProtocolError
@@ -111,8 +95,8 @@ async def import_batch(request: Request) -> Response:
         "new": len(done.new),
         "new_ids": [entry.id.hex() for entry in done.new],
         "duplicates": done.duplicates,
-        "rejected": [_rejection_json(r) for r in done.rejected],
-        "rejected_proofs": [_rejection_json(r) for r in refused],
+        "rejected": [rejection_json(r) for r in done.rejected],
+        "rejected_proofs": [rejection_json(r) for r in refused],
         "forks": forks,
     }
     return _json(request, answer, headers=_cut_headers(before, ctx))
