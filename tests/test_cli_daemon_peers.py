@@ -264,6 +264,10 @@ def test_new_endpoints_answer_their_documented_shapes(node: ApiNode, tmp_path: P
     assert write("/follows/remove", {"id": other}, 200)["unfollowed"] == other
     assert write("/names/remove", {"id": "zed"}, 200)["petname"] is None
     assert write("/peers/remove", {"id": other}, 200)["removed"] == other
+    added = write("/devices", {"addrs": ["/ip4/127.0.0.1/tcp/9"]})
+    assert str(added["code"]).startswith("samoorg-device:")
+    listed = checked(document, "get", "/devices", api.get("/devices"))
+    assert listed["identity"] == _ident(node.home)
     entries = [
         base64.b64encode(r).decode() for r in _bundle_entries(_feed_bundle(tmp_path, "b", 2))
     ]
