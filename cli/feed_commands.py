@@ -592,6 +592,8 @@ class _DaemonSink:
     cuts: tuple[int | None, int | None] | None = None
     """Our own feed's fork cut before the first request and after the last (the daemon's)."""
     local: Store | None = None
+    gone: bool = False
+    """The daemon stopped answering: the rest goes to the store directly."""
 
     def ingest(self, raws: Sequence[bytes]) -> IngestReport:
         from dataclasses import replace
@@ -602,12 +604,13 @@ class _DaemonSink:
 
         report = IngestReport()
         for start, stop in _chunks(raws):
-            if stop - start == 1 and _encoded_size(raws[start]) > IMPORT_BODY:
-                done = self._store().ingest(raws[start:stop])
+            part = raws[start:stop]
+            too_large = stop - start == 1 and _encoded_size(raws[start]) > IMPORT_BODY
+            answer = None if too_large else self._post({"entries": [_b64(raw) for raw in part]})
+            if answer is None:
+                done = self._store().ingest(part)
             else:
                 done = IngestReport()
-                part = raws[start:stop]
-                answer = self._post({"entries": [_b64(raw) for raw in part]})
                 new = set(answer["new_ids"])
                 done.new = [
                     entry
@@ -632,10 +635,11 @@ class _DaemonSink:
         kept: list[ForkProof] = []
         refused: list[Rejection] = []
         for number, payload in enumerate(payloads):  # few; each may be up to two entries large
-            if _encoded_size(payload) > IMPORT_BODY:
+            too_large = _encoded_size(payload) > IMPORT_BODY
+            answer = None if too_large else self._post({"fork_proofs": [_b64(payload)]})
+            if answer is None:
                 more, bad = _StoreSink(self._store()).ingest_fork_proofs([payload])
             else:
-                answer = self._post({"fork_proofs": [_b64(payload)]})
                 more = [ForkProof.from_bytes(payload)] if answer["forks"] else []
                 bad = [rejection_from_json(r) for r in answer["rejected_proofs"]]
             kept += more
@@ -646,19 +650,26 @@ class _DaemonSink:
         self.local = self.state.store()
         return self.local
 
-    def _post(self, body: dict[str, list[str]]) -> dict[str, Any]:
+    def _post(self, body: dict[str, list[str]]) -> dict[str, Any] | None:
+        """The daemon's answer, or ``None`` once it no longer answers (use the store)."""
         import json
         import time
 
-        from samoorg.cli.daemon_client import DaemonBusy
+        from samoorg.cli.daemon_client import DaemonBusy, DaemonUnavailable
         from samoorg.node.api.ingest_shapes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER
 
         for _ in range(BUSY_RETRIES):
+            if self.gone:
+                return None
             try:
                 answer, headers = self.client.post_answer("/import", body)
             except DaemonBusy as busy:  # refused before anything was done: send it again
                 time.sleep(min(busy.retry_after, 2.0))
                 continue
+            except DaemonUnavailable as exc:  # nothing was sent: the store takes the rest
+                sys.stderr.write(f"warning: the daemon did not answer ({exc}); using the store\n")
+                self.gone = True
+                return None
             before = json.loads(headers.get(OWN_CUT_BEFORE_HEADER, "null"))
             after = json.loads(headers.get(OWN_CUT_HEADER, "null"))
             self.cuts = (before if self.cuts is None else self.cuts[0], after)

@@ -322,6 +322,10 @@ def test_new_endpoints_refuse_bad_input_with_stable_names(node: ApiNode) -> None
         assert (answer.status, answer.json()["error"]) == (status, name), (path, answer.body)
         assert "\n" not in answer.json()["message"]
     assert api.post_json("/peers", {"address": "/ip4/1.2.3.4/tcp/1"}, auth=False).status == 401
+    foreign = api.post_json("/import", {"entries": []}, headers={"Origin": "http://evil.example"})
+    assert (foreign.status, foreign.json()["error"]) == (403, "forbidden_origin")
+    wrong = api.post_json("/sync", {"address": "x"}, headers={"Authorization": "Bearer nope"})
+    assert (wrong.status, wrong.json()["error"]) == (401, "unauthorized")
     junk = api.request("POST", "/import", body=b"{", headers={"Content-Type": "application/json"})
     assert (junk.status, junk.json()["error"]) == (400, "bad_json")
     unreachable = api.post_json("/sync", {"address": f"/ip4/127.0.0.1/tcp/1/p2p/{_fresh_id()}"})
@@ -424,3 +428,28 @@ def test_commands_through_the_daemon_do_not_import_the_web_stack(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_an_import_finishes_on_the_store_when_the_daemon_stops_answering(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from samoorg.cli import feed_commands
+    from samoorg.cli.daemon_client import DaemonClient, DaemonUnavailable
+
+    bundle = _feed_bundle(tmp_path, "halfway", 6)
+    post = DaemonClient.post_answer
+    calls: list[int] = []
+
+    def failing(self: DaemonClient, path: str, body: dict[str, list[str]], **kw: float) -> object:
+        calls.append(1)
+        if len(calls) > 2:
+            raise DaemonUnavailable("connection refused")
+        return post(self, path, body, **kw)
+
+    monkeypatch.setattr(feed_commands, "IMPORT_BODY", 700)
+    monkeypatch.setattr(DaemonClient, "post_answer", failing)
+    done = cli(node.home, "import", str(bundle), "--json")
+    assert done.code == 0, done.err
+    assert json.loads(done.out)["new"] == 6
+    assert done.err.count("warning: the daemon did not answer") == 1
+    assert len(calls) == 3  # nothing more was sent after the daemon failed
