@@ -36,6 +36,7 @@ from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.node.api.shapes import agreement_detail, agreement_summary, held_agreement
 
 if TYPE_CHECKING:
+    from samoorg.cli.daemon_client import DaemonClient
     from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.node.names import Names
@@ -315,7 +316,13 @@ def members(
             return {"items": agreement_shapes.members_json(views)}
         return agreement_shapes.acceptances_json(views, _agreement(state, views, prefix))
 
-    answer = state.ask(lambda daemon: daemon.get("/members", {"agreement": prefix}), local)
+    def remote(daemon: DaemonClient) -> dict[str, Any]:
+        if prefix is not None:
+            answer: dict[str, Any] = daemon.get("/members", {"agreement": prefix})
+            return answer
+        return {"items": list(daemon.pages("/members", {}))}  # every page, as offline
+
+    answer = state.ask(remote, local)
     if prefix is not None:
         _print_acceptances(answer, names, as_json)
         return

@@ -106,7 +106,10 @@ class Session:
 
         ``before`` is :meth:`own_cut` from before the command (a lower cut counts too).
         """
-        after = self.own_cut()
+        self.end_if_cut_lowered(before, self.own_cut())
+
+    def end_if_cut_lowered(self, before: int | None, after: int | None) -> None:
+        """:meth:`end_if_newly_forked` with both cuts known (the daemon told them)."""
         if after is not None and (before is None or after < before):
             import sys
 
@@ -148,6 +151,10 @@ class Session:
             self._names = self.ask(_daemon_names, self.local_names)
         return self._names
 
+    def forget_names(self) -> None:
+        """Read the names again when next asked (a petname was just set or removed)."""
+        self._names = self._local_names = None
+
     def local_names(self) -> Names:
         """The names read from this home: petnames, profile names, the known participants."""
         if self._local_names is None:
@@ -176,9 +183,11 @@ class Session:
 
 
 def _daemon_names(daemon: DaemonClient) -> Names:
+    from samoorg.cli.paging import paging
     from samoorg.node.names import names_from_json
 
-    return names_from_json(daemon.get("/names"))
+    page = daemon.page("/names", {}, paging(every=True))  # every page (a name per participant)
+    return names_from_json({**page.extra, "items": page.items})
 
 
 def on_terminal() -> bool:

@@ -72,6 +72,14 @@ class DaemonRefused(NodeError):
     """An API refusal without a counterpart in the taxonomy (a bad token, a rate limit)."""
 
 
+class DaemonBusy(DaemonRefused):
+    """``rate_limited``: the request was refused before it did anything; retry after a while."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class DaemonLost(NodeError):
     """A write was sent but no answer came: it may or may not be stored (never retried)."""
 
@@ -91,6 +99,21 @@ class DaemonClient:
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
         """``POST /api/v1{path}`` with a JSON body."""
         return self._request("POST", path, json.dumps(body).encode())
+
+    def post_answer(
+        self, path: str, body: Mapping[str, Any], *, timeout: float = TIMEOUT
+    ) -> tuple[Any, dict[str, str]]:
+        """``POST /api/v1{path}``: the answer's JSON and its headers (lowercase names).
+
+        A body larger than the API accepts raises :class:`DaemonSkipped`
+        before anything is sent.
+        """
+        from samoorg.node.api.security import MAX_BODY
+
+        data = json.dumps(body).encode()
+        if len(data) > MAX_BODY:
+            raise DaemonSkipped(f"the body is larger than the API's {MAX_BODY} bytes")
+        return self._exchange("POST", path, data, timeout)
 
     def act(self, action: Action, body: Mapping[str, Any], ident: str | None = None) -> Done:
         """Run a write action on the daemon: the same :class:`Done` as offline, without entries.
@@ -138,12 +161,14 @@ class DaemonClient:
     def _request(self, method: str, path: str, body: bytes | None) -> Any:
         return self._exchange(method, path, body)[0]
 
-    def _exchange(self, method: str, path: str, body: bytes | None) -> tuple[Any, dict[str, str]]:
+    def _exchange(
+        self, method: str, path: str, body: bytes | None, timeout: float = TIMEOUT
+    ) -> tuple[Any, dict[str, str]]:
         """The answer's JSON and headers (lowercase names); errors raised as the CLI's."""
         headers = {"Authorization": f"Bearer {self.token}", "Host": f"{self.host}:{self.port}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         sent = False
         try:
             connection.connect()
@@ -170,6 +195,9 @@ class DaemonClient:
             return value, answer_headers
         name = value.get("error") if isinstance(value, dict) else None
         message = value.get("message", "") if isinstance(value, dict) else ""
+        if name == "rate_limited":
+            wait = answer_headers.get("retry-after", "1")
+            raise DaemonBusy(message, float(wait) if wait.isdigit() else 1.0)
         raise _error_class(str(name))(message or f"the daemon answered {name}")
 
 
@@ -179,6 +207,10 @@ def _error_class(name: str) -> type[Exception]:
         from samoorg.protocol.invite_code import BadInviteCode
 
         return BadInviteCode
+    if name == "bad_address":
+        from samoorg.node.transport import BadAddress
+
+        return BadAddress
     return _ERRORS.get(name, DaemonRefused)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Final, Protocol
 
 import typer
 
@@ -33,8 +34,9 @@ from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.cli.daemon_client import DaemonClient
-    from samoorg.node.store import IngestReport, Store
+    from samoorg.node.store import IngestReport, Rejection, Store
     from samoorg.protocol.bundle import Record
+    from samoorg.protocol.fork import ForkProof
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 IMPORT_BATCH = 2000
@@ -411,8 +413,11 @@ def import_(
     from samoorg.node.store import IngestReport
 
     state = session(ctx)
-    store = state.store()
-    before = state.own_cut()
+    client = state.daemon()
+    # Through the daemon when it runs: its write path verifies, stores, updates
+    # its views and announces (POST /import); else on the store directly.
+    sink: _Sink = _StoreSink(state.store()) if client is None else _DaemonSink(client, state)
+    before = state.own_cut() if client is None else None
     report = IngestReport()
     with _open_bundle(file) as handle:
         # Pass 1, framing and checksum only: a truncated or corrupted file
@@ -436,7 +441,7 @@ def import_(
                     raise _Interrupted(done)
 
             try:
-                _import_records(store, _records(handle), report, step)
+                _import_records(sink, _records(handle), report, step)
             except _Interrupted as stop:
                 bar.close()
                 _print_import(report, as_json)
@@ -453,7 +458,11 @@ def import_(
             f"{first.describe()}); everything valid was imported"
         )
         sys.stderr.write(fail_line(message) + "\n")
-    state.end_if_newly_forked(before)
+    if isinstance(sink, _DaemonSink):
+        if sink.cuts is not None:
+            state.end_if_cut_lowered(*sink.cuts)
+    else:
+        state.end_if_newly_forked(before)
     if report.rejected:
         raise typer.Exit(1)
 
@@ -467,7 +476,7 @@ class _Interrupted(Exception):
 
 
 def _import_records(
-    store: Store,
+    sink: _Sink | Store,
     records: Iterable[Record],
     report: IngestReport,
     step: Callable[[int], None] = lambda done: None,
@@ -480,10 +489,11 @@ def _import_records(
     """
     from dataclasses import replace
 
-    from samoorg.node.store import Rejection
+    from samoorg.node.store import Store
     from samoorg.protocol.bundle import RecordType
-    from samoorg.protocol.errors import BadSignature, RemoteProtocolError, WrongSequence
+    from samoorg.protocol.errors import BadSignature, WrongSequence
 
+    store = _StoreSink(sink) if isinstance(sink, Store) else sink
     retried = {WrongSequence.__name__, BadSignature.__name__}
     proofs: list[tuple[int, bytes]] = []
     gaps: list[tuple[int, bytes, Rejection]] = []
@@ -528,15 +538,187 @@ def _import_records(
             report.rejected.extend(rejection for _, _, rejection in still)
             break
         gaps = still
-    for number, payload in proofs:
-        try:
-            proof = store.ingest_fork_proof(payload)
-        except RemoteProtocolError as exc:
-            report.rejected.append(Rejection(number, exc.name, str(exc)))
-        else:
-            if proof is not None:
-                report.forks.append(proof)
+    kept, refused = store.ingest_fork_proofs([payload for _, payload in proofs])
+    report.forks.extend(kept)
+    report.rejected.extend(replace(r, index=proofs[r.index][0]) for r in refused)
     report.rejected.sort(key=lambda rejection: rejection.index)
+
+
+class _Sink(Protocol):
+    """Where an import's records go: the store, or the running daemon (``POST /import``)."""
+
+    @property
+    def local(self) -> Store | None:
+        """The store, if records were written to it directly."""
+
+    def ingest(self, raws: Sequence[bytes]) -> IngestReport:
+        """:meth:`Store.ingest` of one batch (rejections numbered within it)."""
+
+    def ingest_fork_proofs(
+        self, payloads: Sequence[bytes]
+    ) -> tuple[list[ForkProof], list[Rejection]]:
+        """The new fork proofs kept, and the refused ones (numbered within ``payloads``)."""
+
+
+@dataclass
+class _StoreSink:
+    """Records written to the store by this process (no daemon runs)."""
+
+    store: Store
+
+    @property
+    def local(self) -> Store | None:
+        return self.store
+
+    def ingest(self, raws: Sequence[bytes]) -> IngestReport:
+        return self.store.ingest(raws)
+
+    def ingest_fork_proofs(
+        self, payloads: Sequence[bytes]
+    ) -> tuple[list[ForkProof], list[Rejection]]:
+        from samoorg.node.store import Rejection
+        from samoorg.protocol.errors import RemoteProtocolError
+
+        kept: list[ForkProof] = []
+        refused: list[Rejection] = []
+        for number, payload in enumerate(payloads):
+            try:
+                proof = self.store.ingest_fork_proof(payload)
+            except RemoteProtocolError as exc:
+                refused.append(Rejection(number, exc.name, str(exc)))
+            else:
+                if proof is not None:
+                    kept.append(proof)
+        return kept, refused
+
+
+IMPORT_BODY: Final = 48 * 1024
+"""Bytes of base64 records per ``POST /import`` (under the API's 64 KiB body cap)."""
+BUSY_RETRIES: Final = 60
+"""Times a batch refused for the rate limit is sent again (it did nothing) before giving up."""
+
+
+@dataclass
+class _DaemonSink:
+    """Records sent to the running daemon, in requests under the API's body cap.
+
+    A record too large for one request (an entry near 64 KiB, in base64) is
+    written on the store directly: the store's one write transaction makes
+    both paths correct, and the daemon reads it from the store.
+    """
+
+    client: DaemonClient
+    state: Session
+    cuts: tuple[int | None, int | None] | None = None
+    """Our own feed's fork cut before the first request and after the last (the daemon's)."""
+    local: Store | None = None
+    gone: bool = False
+    """The daemon stopped answering: the rest goes to the store directly."""
+
+    def ingest(self, raws: Sequence[bytes]) -> IngestReport:
+        from dataclasses import replace
+
+        from samoorg.node.api.ingest_shapes import rejection_from_json
+        from samoorg.node.store import IngestReport
+        from samoorg.protocol.entry import decode_entry
+
+        report = IngestReport()
+        for start, stop in _chunks(raws):
+            part = raws[start:stop]
+            too_large = stop - start == 1 and _encoded_size(raws[start]) > IMPORT_BODY
+            answer = None if too_large else self._post({"entries": [_b64(raw) for raw in part]})
+            if answer is None:
+                done = self._store().ingest(part)
+            else:
+                done = IngestReport()
+                new = set(answer["new_ids"])
+                done.new = [
+                    entry
+                    for entry in (decode_entry(raw, verify_signature=False) for raw in part)
+                    if entry.id.hex() in new
+                ]
+                done.duplicates = answer["duplicates"]
+                done.rejected = [rejection_from_json(r) for r in answer["rejected"]]
+            report.new.extend(done.new)
+            report.duplicates += done.duplicates
+            report.forks.extend(done.forks)
+            report.rejected.extend(replace(r, index=r.index + start) for r in done.rejected)
+        return report
+
+    def ingest_fork_proofs(
+        self, payloads: Sequence[bytes]
+    ) -> tuple[list[ForkProof], list[Rejection]]:
+        from samoorg.node.api.ingest_shapes import rejection_from_json
+        from samoorg.node.store import Rejection
+        from samoorg.protocol.fork import ForkProof
+
+        kept: list[ForkProof] = []
+        refused: list[Rejection] = []
+        for number, payload in enumerate(payloads):  # few; each may be up to two entries large
+            too_large = _encoded_size(payload) > IMPORT_BODY
+            answer = None if too_large else self._post({"fork_proofs": [_b64(payload)]})
+            if answer is None:
+                more, bad = _StoreSink(self._store()).ingest_fork_proofs([payload])
+            else:
+                more = [ForkProof.from_bytes(payload)] if answer["forks"] else []
+                bad = [rejection_from_json(r) for r in answer["rejected_proofs"]]
+            kept += more
+            refused += [Rejection(number, r.error, r.message) for r in bad]
+        return kept, refused
+
+    def _store(self) -> Store:
+        self.local = self.state.store()
+        return self.local
+
+    def _post(self, body: dict[str, list[str]]) -> dict[str, Any] | None:
+        """The daemon's answer, or ``None`` once it no longer answers (use the store)."""
+        import json
+        import time
+
+        from samoorg.cli.daemon_client import DaemonBusy, DaemonUnavailable
+        from samoorg.node.api.ingest_shapes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER
+
+        for _ in range(BUSY_RETRIES):
+            if self.gone:
+                return None
+            try:
+                answer, headers = self.client.post_answer("/import", body)
+            except DaemonBusy as busy:  # refused before anything was done: send it again
+                time.sleep(min(busy.retry_after, 2.0))
+                continue
+            except DaemonUnavailable as exc:  # nothing was sent: the store takes the rest
+                sys.stderr.write(f"warning: the daemon did not answer ({exc}); using the store\n")
+                self.gone = True
+                return None
+            before = json.loads(headers.get(OWN_CUT_BEFORE_HEADER, "null"))
+            after = json.loads(headers.get(OWN_CUT_HEADER, "null"))
+            self.cuts = (before if self.cuts is None else self.cuts[0], after)
+            assert isinstance(answer, dict)
+            return answer
+        raise NodeError("the daemon stayed busy (rate limited): import the bundle again later")
+
+
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _encoded_size(raw: bytes) -> int:
+    return (len(raw) + 2) // 3 * 4 + 4
+
+
+def _chunks(raws: Sequence[bytes]) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` runs of ``raws`` whose base64 fits in :data:`IMPORT_BODY`."""
+    start, size = 0, 0
+    for index, raw in enumerate(raws):
+        grown = size + _encoded_size(raw)
+        if index > start and grown > IMPORT_BODY:
+            yield start, index
+            start, grown = index, _encoded_size(raw)
+        size = grown
+    if start < len(raws):
+        yield start, len(raws)
 
 
 def _print_import(report: IngestReport, as_json: bool) -> None:

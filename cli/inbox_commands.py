@@ -30,7 +30,7 @@ def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     state = session(ctx)
     names = state.names()
     items = state.ask(
-        lambda daemon: daemon.get("/inbox")["items"],
+        lambda daemon: list(daemon.pages("/inbox", {})),
         lambda: jsonable(
             [item_json(i) for i in action_items(load_views(state), state.me(), now())]
         ),

@@ -34,31 +34,29 @@ def name_set(
     as_json: JsonFlag = False,
 ) -> None:
     """Give a participant a name of your own; it replaces their self-chosen name for you."""
-    from samoorg.node.names import give_petname
-    from samoorg.protocol.ids import peer_id
+    from samoorg.cli.community import act
 
     state = session(ctx)
-    key = state.resolve_member(who)
-    wanted = give_petname(state.home, state.local_names(), key, name)
+    done = act(state, "name.set", {"id": who, "name": name})
+    state.forget_names()  # the answer names them by the new name, as the daemon's does
     if as_json:
-        print_json({"id": peer_id(key), "petname": wanted})
+        print_json(done.shape)
         return
-    typer.echo(f"{wanted} is now {peer_id(key)}")
+    typer.echo(f"{done.shape['petname']} is now {done.shape['id']}")
 
 
 @name_app.command("remove")
 def name_remove(ctx: typer.Context, who: WhoArgument, as_json: JsonFlag = False) -> None:
     """Forget the name you gave a participant."""
-    from samoorg.node.names import forget_petname
-    from samoorg.protocol.ids import peer_id
+    from samoorg.cli.community import act
 
     state = session(ctx)
-    key = state.resolve_member(who)
-    forget_petname(state.home, key)
+    done = act(state, "name.remove", {"id": who})
+    state.forget_names()
     if as_json:
-        print_json({"id": peer_id(key), "petname": None})
+        print_json(done.shape)
         return
-    typer.echo(f"removed the name of {peer_id(key)}")
+    typer.echo(f"removed the name of {done.shape['id']}")
 
 
 @name_app.command("list")

@@ -8,7 +8,6 @@ peer book, so they stay as fast as any local command.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -19,6 +18,7 @@ from samoorg.node.errors import NodeError
 from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
+    from samoorg.cli.daemon_client import DaemonClient
     from samoorg.node.peerbook import PeerBook, PeerRecord
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -153,32 +153,47 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """Show the identity, the store, and the daemon with its addresses and peers."""
-    from samoorg.node.daemon_state import read_state
+    from samoorg.cli.output import jsonable
 
     state = session(ctx)
-    ident = peer_id(state.public_key())
-    stats = state.store().stats()
-    daemon = read_state(state.home)
-    views: dict[str, str] | None = None
-    if digests:
-        views = state.live().views.digests()
-    if as_json:
-        from samoorg.node.api.shapes import status_json
 
-        print_json(status_json(ident, str(state.home.path), stats, daemon, views))
+    def local() -> dict[str, Any]:
+        from samoorg.node.api.shapes import status_json
+        from samoorg.node.daemon_state import read_state
+
+        views = state.live().views.digests() if digests else None
+        ident = peer_id(state.public_key())
+        daemon = read_state(state.home)
+        return dict(
+            jsonable(status_json(ident, str(state.home.path), state.store().stats(), daemon, views))
+        )
+
+    # The daemon counts the store once per change and holds the views' digests.
+    answer = state.ask(lambda daemon: daemon.get("/status", {"digests": digests}), local)
+    if as_json:
+        print_json(answer)
         return
-    typer.echo(f"id:      {ident}")
-    typer.echo(f"home:    {state.home.path}")
+    _print_status(answer)
+
+
+def _print_status(answer: dict[str, Any]) -> None:
+    from samoorg.node.api.times import parse_rfc3339
+
+    stored = answer["store"]
+    typer.echo(f"id:      {answer['id']}")
+    typer.echo(f"home:    {answer['home']}")
     typer.echo(
-        f"store:   {count(stats.entries, 'entry', 'entries')} in {count(stats.feeds, 'feed')}, "
-        f"{count(stats.forked, 'fork proof')}"
+        f"store:   {count(stored['entries'], 'entry', 'entries')} in "
+        f"{count(stored['feeds'], 'feed')}, {count(stored['fork_proofs'], 'fork proof')}"
     )
-    for name, value in (views or {}).items():
+    for name, value in (answer.get("digests") or {}).items():
         typer.echo(f"digest:  {name} {value[:16]}")
+    daemon = answer["daemon"]
     if daemon is None:
         typer.echo("daemon:  not running (start it with 'samoorg node run')")
         return
-    up = int(time.time() - daemon.get("started", 0) / 1000)
+    started = daemon.get("started")
+    up = int(time.time() - (parse_rfc3339(started) if started else 0) / 1000)
     typer.echo(f"daemon:  running, pid {daemon.get('pid')}, up {up // 60}m {up % 60:02d}s")
     for addr in daemon.get("addrs", []):
         typer.echo(f"listen:  {addr}")
@@ -274,36 +289,38 @@ def peer_add(
     address: Annotated[str, typer.Argument(help="Multiaddr ending in /p2p/<peer id>.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Remember a peer; a running daemon dials it within a second."""
+    """Remember a peer; a running daemon dials it at once."""
+    from samoorg.node.actions.peers import peer_add as add
+    from samoorg.node.actions.table import action
     from samoorg.node.transport import split_address
 
-    transport_part, key = split_address(address)
-    if key == session(ctx).public_key():
-        raise NodeError("that address is this node itself")
-    with _peer_book(ctx) as book:
-        record = book.add(key, [transport_part], "manual")
+    split_address(address)  # a malformed address is bad usage, sent nowhere
+    state = session(ctx)
+    body = {"address": address}
+    done = state.ask(
+        lambda daemon: daemon.act(action("peer.add"), body),
+        # No views needed: the offline path stays as fast as before.
+        lambda: add(state.home, state.public_key(), address=address),
+    )
     if as_json:
-        print_json({"id": peer_id(key), "addrs": list(record.addrs), "source": record.source})
+        print_json(done.shape)
         return
-    typer.echo(f"added {peer_id(key)} at {', '.join(record.addrs)}")
-
-
-def _forget(
-    ctx: typer.Context, ident: str, what: str, drop: Callable[[PeerBook, bytes], bool]
-) -> bytes:
-    key = session(ctx).resolve_member(ident)
-    with _peer_book(ctx) as book:
-        if not drop(book, key):
-            raise NodeError(f"{peer_id(key)} is not {what}")
-    return key
+    typer.echo(f"added {done.shape['id']} at {', '.join(done.shape['addrs'])}")
 
 
 def peer_remove(
-    ctx: typer.Context, ident: Annotated[str, typer.Argument(help="Peer id (12D3KooW...).")]
+    ctx: typer.Context,
+    ident: Annotated[str, typer.Argument(help="Peer id (12D3KooW...).")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Forget a peer (its feed stays in the store)."""
-    key = _forget(ctx, ident, "in the peer book", lambda book, key: book.remove(key))
-    typer.echo(f"removed {peer_id(key)}")
+    from samoorg.cli.community import act
+
+    done = act(session(ctx), "peer.remove", {"id": ident})
+    if as_json:
+        print_json(done.shape)
+        return
+    typer.echo(f"removed {done.shape['removed']}")
 
 
 def sync(
@@ -315,7 +332,52 @@ def sync(
     ] = 120.0,
     as_json: JsonFlag = False,
 ) -> None:
-    """Sync once with one peer without a daemon; report entries received, sent, rejected."""
+    """Sync once with one peer; report entries received, sent, rejected.
+
+    While this home's daemon runs, the daemon runs the session on its own host.
+    """
+    from samoorg.node.transport import split_address
+
+    split_address(address)
+    state = session(ctx)
+
+    def through(daemon: DaemonClient) -> tuple[dict[str, Any], int | None, int | None]:
+        import json
+
+        from samoorg.node.api.ingest_shapes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER
+
+        body = {"address": address, "hops": hops, "timeout": timeout}
+        # The daemon answers when the session ends (within --timeout): wait a little longer.
+        answer, headers = daemon.post_answer("/sync", body, timeout=timeout + 10)
+        cuts = [json.loads(headers.get(h, "null")) for h in (OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER)]
+        return answer, cuts[0], cuts[1]
+
+    answer, before, after = state.ask(
+        through, lambda: _sync_offline(ctx, address, hops=hops, timeout=timeout)
+    )
+    if as_json:
+        print_json(answer)
+    else:
+        typer.echo(
+            f"synced with {answer['peer']} in {answer['seconds']:.2f} s: "
+            f"received {answer['received']}, sent {answer['sent']}, "
+            f"rejected {answer['rejected']}"
+        )
+        for rejection in answer["rejections"][:20]:
+            typer.echo(f"  rejected {rejection}", err=True)
+    if answer["outcome"] == "failed":
+        from samoorg.node.replication import report_summary
+
+        raise NodeError(f"sync with {address} failed: {report_summary(answer)}")
+    state.end_if_cut_lowered(before, after)
+    if answer["rejected"]:
+        raise typer.Exit(1)
+
+
+def _sync_offline(
+    ctx: typer.Context, address: str, *, hops: int, timeout: float
+) -> tuple[dict[str, Any], int | None, int | None]:
+    """One session on a short-lived host of our own: the report's JSON, own cut before, after."""
     import signal
 
     import trio
@@ -325,14 +387,12 @@ def sync(
     from samoorg.node.logs import configure_logging
     from samoorg.node.oneshot import OneShotReport, sync_once
     from samoorg.node.replication import SyncReport
-    from samoorg.node.transport import split_address
 
-    split_address(address)
     state = session(ctx)
-    if daemon_running(state.home):
+    if daemon_running(state.home):  # --offline, or a daemon without its API
         raise NodeError(
-            "a daemon is running for this home and syncs by itself; "
-            "use 'samoorg peer add MULTIADDR' to point it at a peer"
+            "a daemon is running for this home and owns its libp2p identity; without its "
+            "API (--offline, --no-api) use 'samoorg peer add MULTIADDR' to point it at a peer"
         )
     signer = state.signer()
     store = state.store()
@@ -380,22 +440,8 @@ def sync(
             err=True,
         )
         raise typer.Exit(130)
-    session_report = report.report
-    if as_json:
-        print_json({**session_report.to_json(), "seconds": round(report.seconds, 3)})
-    else:
-        typer.echo(
-            f"synced with {peer_id(report.peer)} in {report.seconds:.2f} s: "
-            f"received {session_report.received}, sent {session_report.sent}, "
-            f"rejected {session_report.rejected}"
-        )
-        for rejection in session_report.rejections[:20]:
-            typer.echo(f"  rejected {rejection.describe()}", err=True)
-    if report.failed:
-        raise NodeError(f"sync with {address} failed: {session_report.summary()}")
-    state.end_if_newly_forked(before)
-    if session_report.rejected:
-        raise typer.Exit(1)
+    answer = {**report.report.to_json(), "seconds": round(report.seconds, 3)}
+    return answer, before, state.own_cut()
 
 
 def follow(
@@ -407,12 +453,17 @@ def follow(
 ) -> None:
     """Replicate these feeds too (without arguments: list followed feeds)."""
     state = session(ctx)
-    keys = [state.resolve_member(i) for i in idents or []]
-    with _peer_book(ctx) as book:
-        if keys:
-            added = book.follow(keys)
-            typer.echo(f"following {count(len(keys), 'feed')} ({added} new)")
+    if idents:
+        from samoorg.cli.community import act
+
+        done = act(state, "follow", {"ids": list(idents)})
+        if as_json:
+            print_json(done.shape)
             return
+        typer.echo(f"following {count(len(idents), 'feed')} ({done.shape['new']} new)")
+        return
+    # A read of the peer book, beside the daemon's (SQLite WAL: readers never block).
+    with _peer_book(ctx) as book:
         followed = sorted(book.follows())
     if as_json:
         print_json([peer_id(k) for k in followed])
@@ -427,11 +478,13 @@ def unfollow(
     as_json: JsonFlag = False,
 ) -> None:
     """Stop replicating a followed feed (entries already stored stay)."""
-    key = _forget(ctx, ident, "followed", lambda book, key: book.unfollow(key))
+    from samoorg.cli.community import act
+
+    done = act(session(ctx), "unfollow", {"id": ident})
     if as_json:
-        print_json({"unfollowed": peer_id(key)})
+        print_json(done.shape)
         return
-    typer.echo(f"unfollowed {peer_id(key)}")
+    typer.echo(f"unfollowed {done.shape['unfollowed']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -212,7 +212,7 @@ def org_list(
         return {"items": [org_json(o) for o in held]}
 
     query = {"member": who} if who is not None else {}
-    shown = state.ask(lambda daemon: daemon.get("/orgs", query), local)
+    shown = state.ask(lambda daemon: {"items": list(daemon.pages("/orgs", query))}, local)
     if as_json:
         print_json(shown)
         return

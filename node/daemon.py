@@ -58,7 +58,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -95,6 +95,8 @@ HEADS_TOPIC: Final = "/samoorg/heads/1"
 POLL_INTERVAL: Final = 0.1
 """Seconds between checks of the store for writes by other processes."""
 STATE_INTERVAL: Final = 0.5
+ONESHOT_ATTEMPTS: Final = 5
+"""Times ``samoorg sync`` through the daemon opens its session when the peer closes it unused."""
 SIMULTANEOUS_WINDOW: Final = 10.0
 """Sessions opened by both peers within this many seconds are a race (lower key wins);
 an older session of ours is stale when the peer opens a new one."""
@@ -126,6 +128,8 @@ class _Session:
     report: SyncReport = field(default_factory=SyncReport)
     seen: tuple[int, int] = (0, 0)
     opened: float = field(default_factory=trio.current_time)
+    oneshot: bool = False
+    """``samoorg sync`` asked for it: it runs to its end (an inbound session waits)."""
 
 
 @dataclass(slots=True)
@@ -268,10 +272,76 @@ class Node:
             now = self.peer_book.external_changes()
             if now != version:
                 version = now
-                self._dial_wake.set()
-                for peer in list(self._status):  # a new address: try it now
-                    self._wake(peer)
-                self._on_scope_inputs_changed()
+                self.peer_book_changed()
+
+    def peer_book_changed(self) -> None:
+        """Apply a change of the peer book now: dial new peers, recompute the scope.
+
+        The API calls it after a peer book action (``peer add``, ``follow``);
+        changes by other processes are found by polling the file.
+        """
+        self._dial_wake.set()
+        for peer in list(self._status):  # a new address: try it now
+            self._wake(peer)
+        self._on_scope_inputs_changed()
+
+    async def sync_once(
+        self, address: str, *, hops: int, timeout: float
+    ) -> tuple[bytes, SyncReport, float]:
+        """One session with the peer at ``address`` now, on our own host (``samoorg sync``).
+
+        Returns the peer, the session's report and the seconds taken, dial
+        included. A live session with that peer is replaced by this one (the
+        peer's loop opens a live one again afterwards). ``hops`` other than
+        the daemon's own widens or narrows the scope of this session only.
+        """
+        from samoorg.crdt.framework.errors import RuleViolation
+        from samoorg.node.oneshot import SyncTimeout
+
+        transport_part, key = split_address(address)
+        if key == self.me:
+            raise RuleViolation("that address is this node itself")
+        scope: Callable[[], frozenset[bytes]] = lambda: self.scope.current  # noqa: E731
+        if hops != self.config.hops:
+            tracker = ScopeTracker(self.store, self.peer_book, self.me, hops)
+            scope = tracker.refresh
+        started = trio.current_time()
+        session = _Session(key, outbound=True, oneshot=True)
+        try:
+            with trio.fail_after(timeout):
+                await self.transport.dial(address, timeout=min(timeout, DIAL_TIMEOUT))
+                existing = self._sessions.get(key)
+                if existing is not None:
+                    existing.scope.cancel()
+                    await existing.done.wait()
+                self._sessions[key] = session
+                self._state_dirty = True
+                try:
+                    with session.scope:
+                        for attempt in range(1, ONESHOT_ATTEMPTS + 1):
+                            session.report = SyncReport()
+                            stream = await self.transport.open_stream(key, SYNC_PROTOCOL)
+                            report = await replicate(  # owns the stream and closes it
+                                stream,
+                                self.store,
+                                scope=lambda: scope() | {key},
+                                peer=peer_id(key),
+                                report=session.report,
+                            )
+                            # The peer still held the session just replaced and closed
+                            # this one at once: ask again once it has seen that end.
+                            moved = report.received or report.sent
+                            if report.outcome is not Outcome.INTERRUPTED or moved:
+                                break
+                            await trio.sleep(0.2 * attempt)
+                finally:
+                    self._end(session)
+        except trio.TooSlowError:
+            raise SyncTimeout(f"sync with {address} did not finish within {timeout:g} s") from None
+        self.peer_book.add(key, [transport_part], "manual")
+        self.watcher.notify()
+        self.peer_book_changed()
+        return key, session.report, trio.current_time() - started
 
     def _on_scope_inputs_changed(self) -> None:
         before = self.scope.current
@@ -454,6 +524,9 @@ class Node:
 
     async def _serve_sync(self, peer: bytes, stream: ByteStream) -> None:
         existing = self._sessions.get(peer)
+        if existing is not None and existing.oneshot:
+            log.debug("refusing a session from %s during a one-shot sync", peer_id(peer)[:16])
+            return
         if existing is not None:
             simultaneous = trio.current_time() - existing.opened < SIMULTANEOUS_WINDOW
             if existing.outbound and self.me < peer and simultaneous:

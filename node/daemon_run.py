@@ -142,6 +142,8 @@ async def _start_api(
         watcher=node.watcher,
         node_state=node.state,
         views=node.live,
+        peers_changed=node.peer_book_changed,
+        sync=node.sync_once,
     )
     node.publish("api", api.published())
     write_state(home, node.state())  # clients find the API as soon as "ready" is printed

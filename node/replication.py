@@ -46,10 +46,10 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import trio
 
@@ -197,13 +197,18 @@ class SyncReport:
 
     def summary(self) -> str:
         """One human line."""
-        text = (
-            f"{self.outcome.value}: received {self.received}, sent {self.sent}, "
-            f"rejected {self.rejected}, duplicates {self.duplicates}"
-        )
-        if self.forks_received or self.forks_sent:
-            text += f", fork proofs received {self.forks_received} sent {self.forks_sent}"
-        return text + (f" ({self.error})" if self.error else "")
+        return report_summary(self.to_json())
+
+
+def report_summary(report: Mapping[str, Any]) -> str:
+    """The one human line of a report's :meth:`SyncReport.to_json` (the API's answer too)."""
+    text = (
+        f"{report['outcome']}: received {report['received']}, sent {report['sent']}, "
+        f"rejected {report['rejected']}, duplicates {report['duplicates']}"
+    )
+    if report["forks_received"] or report["forks_sent"]:
+        text += f", fork proofs received {report['forks_received']} sent {report['forks_sent']}"
+    return text + (f" ({report['error']})" if report["error"] else "")
 
 
 async def replicate(

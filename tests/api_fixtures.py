@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,3 +149,39 @@ def store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Session, "store", refuse)
     monkeypatch.setattr(Session, "live", refuse)
+
+
+_MASKS = (
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{3}Z)?"), "<time>"),
+    (re.compile(r"\b[0-9a-f]{8,64}\b"), "<hex>"),
+    (re.compile(r"\bsamoorg-invite:\S+|\b[1-9A-HJ-NP-Za-km-z]{60,}\b"), "<code>"),
+)
+
+
+def masked(text: str) -> str:
+    """``text`` with the times, hex ids and invite codes that differ between two runs masked."""
+    for pattern, mask in _MASKS:
+        text = pattern.sub(mask, text)
+    return text
+
+
+def caught_up(node: ApiNode) -> None:
+    """Wait (bounded) until the daemon holds every stored entry."""
+    for _ in range(200):
+        offline = json.loads(run_cli(node.home, "--offline", "status", "--json").stdout)
+        if node.api.get("/status").json()["store"]["entries"] == offline["store"]["entries"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the daemon did not catch up with the store")
+
+
+def checked(document: dict[str, Any], method: str, path: str, answer: Answer) -> Any:
+    """The answer's JSON, checked against the schema the OpenAPI document gives for it."""
+    from jsonschema import Draft202012Validator
+
+    operation = document["paths"]["/api/v1" + path][method]
+    schema = operation["responses"][str(answer.status)]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": document["components"]})
+    errors = [e.message for e in validator.iter_errors(answer.json())]
+    assert not errors, (path, errors[:3])
+    return answer.json()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from samoorg.node.processes import run_cli
-from tests.api_fixtures import Answer, ApiNode, api_node_fixture
+from tests.api_fixtures import ApiNode, api_node_fixture, checked
 
 __all__ = ["api_node_fixture"]
 
@@ -23,17 +23,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 def _entries(node: ApiNode) -> int:
     return int(node.cli_json("--offline", "status")["store"]["entries"])
-
-
-def _checked(document: dict[str, Any], method: str, path: str, answer: Answer) -> Any:
-    from jsonschema import Draft202012Validator
-
-    operation = document["paths"]["/api/v1" + path][method]
-    schema = operation["responses"][str(answer.status)]["content"]["application/json"]["schema"]
-    validator = Draft202012Validator({**schema, "components": document["components"]})
-    errors = [e.message for e in validator.iter_errors(answer.json())]
-    assert not errors, (path, errors[:3])
-    return answer.json()
 
 
 def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: Path) -> None:
@@ -48,7 +37,7 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
         answer = api.post_json(path.replace("{id}", ident), body)
         assert answer.status == 201, answer.body
         done.add((method, path))
-        return _checked(document, method, path, answer)
+        return checked(document, method, path, answer)
 
     profile = write("post", "/profiles", {"name": "Ana", "contacts": ["email=ana@example.org"]})
     assert (profile["display_name"], profile["contacts"][0]["type"]) == ("Ana", "email")
@@ -76,7 +65,7 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     assert b"never seen here" in unseen.body
     pledge = write("post", "/pledges", {**money, "to": other_id, "force": True})
     write("post", "/pledges/{id}/revise", {"amount": "45.50"}, pledge["id"])
-    shown = _checked(document, "get", "/pledges/{id}", api.get(f"/pledges/{pledge['id'][:9]}"))
+    shown = checked(document, "get", "/pledges/{id}", api.get(f"/pledges/{pledge['id'][:9]}"))
     assert shown["amount"] == {"EUR": "45.50"}
     due = {"due": "2099-01-01T00:00:00Z", "force": True}
     committed = write("post", "/pledges/{id}/commit", due, pledge["id"])
@@ -99,7 +88,7 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     their = run_cli(other, "invite", "create", "--amount", "5", "--currency", "EUR").stdout.split()
     accepted = api.post_json("/invites/accept", {"code": their[0], "amount": "6"})
     assert accepted.status == 201, accepted.body
-    assert _checked(document, "post", "/invites/accept", accepted)["your_guarantee"] == {
+    assert checked(document, "post", "/invites/accept", accepted)["your_guarantee"] == {
         "EUR": "6.00"
     }
     assert json.loads(accepted.headers["samoorg-notes"])[0].startswith("the inviter's feed")
@@ -125,9 +114,9 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     asking = write("post", "/orgs/{id}/join", {}, "theirs")
     assert [m["member"] for m in asking["asking"]] == [api_node.cli_json("whoami")["id"]]
     assert write("post", "/orgs/{id}/leave", {}, "theirs")["asking"] == []
-    shown = _checked(document, "get", "/orgs/{id}", api.get("/orgs/guild"))
+    shown = checked(document, "get", "/orgs/{id}", api.get("/orgs/guild"))
     assert (shown["description"], shown["listings"]) == ("We make.", [])
-    _checked(document, "get", "/orgs", api.get("/orgs"))
+    checked(document, "get", "/orgs", api.get("/orgs"))
     last = api.post_json("/orgs/guild/leave", {})
     assert (last.status, last.json()["error"]) == (409, "rule_violation"), last.body
     added = write("post", "/devices", {"addrs": ["/ip4/127.0.0.1/tcp/1"]})
@@ -138,10 +127,10 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     tablet_id = json.loads(run_cli(tablet, "whoami", "--json").stdout)["device"]
     revoked = write("post", "/devices/revoke", {"device": tablet_id, "from_seq": 3})
     assert (revoked["device"], revoked["from"]) == (tablet_id, 3)
-    listed = _checked(document, "get", "/devices", api.get("/devices"))
+    listed = checked(document, "get", "/devices", api.get("/devices"))
     assert [(d["id"], d["revoked_from"]) for d in listed["devices"]][1:] == [(tablet_id, 3)]
     login = api.post_json("/web/login", {})  # not a record: a one-time link of the organizer
-    assert _checked(document, "post", "/web/login", login)["expires_in"] > 0
+    assert checked(document, "post", "/web/login", login)["expires_in"] > 0
     done.add(("post", "/web/login"))
     writes = {
         (method, path.removeprefix("/api/v1"))
@@ -152,9 +141,11 @@ def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: P
     missing = writes - done - {("post", "/pledges/{id}/fulfil"), ("post", "/pledges/{id}/forgive")}
     # A device's acceptance is its first entry: tests/test_backup_nodes.py joins through a daemon.
     missing -= {("post", "/devices/accept")}
-    # The portal's, the web organizer's and recovery's writes have their own tests.
-    own = ("/listings", "/reviews", "/web/", "/recovery")
-    assert {p for _, p in missing if not p.startswith(own)} == set()
+    # The portal's, the web organizer's, recovery's, the peer book's, /import's and /sync's
+    # writes have their own tests (test_cli_daemon_peers.py for the last three).
+    others = ("/listings", "/reviews", "/web/", "/recovery", "/peers", "/follows", "/names")
+    others += ("/import", "/sync")
+    assert {p for _, p in missing if not p.startswith(others)} == set()
 
 
 def test_refused_writes_have_stable_names_and_store_nothing(api_node: ApiNode) -> None:

@@ -12,8 +12,6 @@ malformed value or id).
 from __future__ import annotations
 
 import json
-import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,22 +19,10 @@ from typing import Any
 import pytest
 
 from samoorg.node.processes import run_cli
-from tests.api_fixtures import ApiNode, start_api_node, store_forbidden
+from tests.api_fixtures import ApiNode, caught_up, masked, start_api_node, store_forbidden
 from tests.conftest import CliResult, CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
-
-_MASKS = (
-    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{3}Z)?"), "<time>"),
-    (re.compile(r"\b[0-9a-f]{8,64}\b"), "<hex>"),
-    (re.compile(r"\bsamoorg-invite:\S+|\b[1-9A-HJ-NP-Za-km-z]{60,}\b"), "<code>"),
-)
-
-
-def _masked(text: str) -> str:
-    for pattern, mask in _MASKS:
-        text = pattern.sub(mask, text)
-    return text
 
 
 @pytest.fixture(name="node", scope="module")
@@ -64,18 +50,8 @@ def friend_fixture(node: ApiNode, tmp_path_factory: pytest.TempPathFactory) -> P
         run_cli(friend, "invite", "create", "--amount", amount, "--currency", "EUR")
     run_cli(friend, "export", str(root / "friend.bundle"))
     run_cli(node.home, "--offline", "import", str(root / "friend.bundle"))
-    _caught_up(node)
+    caught_up(node)
     return friend
-
-
-def _caught_up(node: ApiNode) -> None:
-    """Wait (bounded) until the daemon holds every stored entry."""
-    for _ in range(200):
-        offline = json.loads(run_cli(node.home, "--offline", "status", "--json").stdout)
-        if node.api.get("/status").json()["store"]["entries"] == offline["store"]["entries"]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the daemon did not catch up with the store")
 
 
 def _friend_id(friend: Path) -> str:
@@ -116,9 +92,9 @@ def _same_write(
     ]
     for run in runs:
         assert run.code == 0, run.err
-    assert _masked(runs[1].out) == _masked(runs[0].out) != ""
-    assert _masked(runs[1].err) == _masked(runs[0].err)
-    assert _masked(runs[3].out) == _masked(runs[2].out)
+    assert masked(runs[1].out) == masked(runs[0].out) != ""
+    assert masked(runs[1].err) == masked(runs[0].err)
+    assert masked(runs[3].out) == masked(runs[2].out)
     return [json.loads(runs[2].out), json.loads(runs[3].out)]
 
 
@@ -272,7 +248,7 @@ def test_orgs_their_listings_and_reads(
     offer = ("listing", "offer", "Rye bread", "--tag", "food", "--org", orgs[0][-8:])
     listings = _same_write(node, cli, monkeypatch, lambda _: offer)
     assert listings[0]["org"] == listings[1]["org"] == orgs[0]
-    _caught_up(node)
+    caught_up(node)
     for args in (
         ("org", "show", orgs[0][:12]),
         ("org", "show", orgs[0][:12], "--json"),
@@ -300,7 +276,7 @@ def test_devices_add_revoke_and_list(
     run_cli(tablet, "init", "--join-identity", code)
     run_cli(tablet, "export", str(tmp_path / "tablet.bundle"))
     run_cli(node.home, "--offline", "import", str(tmp_path / "tablet.bundle"))
-    _caught_up(node)
+    caught_up(node)
     tablet_id = json.loads(run_cli(tablet, "whoami", "--json").stdout)["device"]
     revoked = _same_write(
         node, cli, monkeypatch, lambda _: ("device", "revoke", tablet_id, "--from-seq", "5")
@@ -331,7 +307,7 @@ def test_a_write_without_an_answer_is_not_repeated_on_the_store(
         lost = cli(node.home, "idea", "post", "sent once")
     assert lost.code == 1
     assert "the record may have been stored" in lost.err
-    _caught_up(node)
+    caught_up(node)
     after = json.loads(run_cli(node.home, "--offline", "log", "--all", "--json").stdout)
     titles = [e["body"].get("title") for e in after["items"]]
     # The daemon may have stored it (or dropped it when the connection closed); never twice.

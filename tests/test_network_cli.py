@@ -84,8 +84,12 @@ def test_one_shot_sync_reports_and_resumes(tmp_path: Path, cli: CliRunner) -> No
         refused = cli(client, "sync", node.addrs[0].replace(node.addrs[0].split("/")[4], "1"))
         assert refused.code == 1
         assert refused.err.startswith("error: cannot reach")
-        # The daemon's home refuses a one-shot sync of its own.
-        busy = run_cli(server.path, "sync", node.addrs[0], check=False)
+        # The daemon's home asks its daemon, which refuses to sync with itself; offline,
+        # it refuses to start a second host with the daemon's identity.
+        itself = run_cli(server.path, "sync", node.addrs[0], check=False)
+        assert itself.returncode == 1
+        assert itself.stderr == "error: that address is this node itself\n"
+        busy = run_cli(server.path, "--offline", "sync", node.addrs[0], check=False)
         assert busy.returncode == 1
         assert "a daemon is running for this home" in busy.stderr
     peers = json.loads(cli(client, "peers", "--json").out)

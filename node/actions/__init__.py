@@ -200,6 +200,8 @@ class Action:
     answer: str
     """The schema name of :data:`~samoorg.node.api.openapi.SCHEMAS` of ``Done.shape``."""
     status: int = 201
+    peer_book: bool = False
+    """It changes the peer book, not the store (the daemon applies that at once)."""
 
     def call(self, actor: Actor, body: Mapping[str, Any], ident: str | None = None) -> Done:
         """``run`` on ``body`` after :func:`check_body` (``ident`` fills ``{id}``)."""

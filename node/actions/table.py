@@ -28,6 +28,7 @@ from samoorg.node.actions import (
     forum,
     optional_time,
     orgs,
+    peers,
     pledges,
     polls,
     portal,
@@ -239,6 +240,7 @@ def _device_revoke(actor: Actor, args: Args) -> Done:
 
 
 ACTIONS: Final[tuple[Action, ...]] = (
+    *peers.PEER_ACTIONS,
     Action(
         "idea.post",
         "post",

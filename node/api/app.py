@@ -31,7 +31,7 @@ from samoorg.crdt.kinds.profiles import ProfilesState
 from samoorg.crdt.kinds.ratings import RatingsState
 from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.actions.table import ACTIONS
-from samoorg.node.api import routes
+from samoorg.node.api import node_routes, routes
 from samoorg.node.api.errors import TAXONOMY, ApiError, error_body, error_name
 from samoorg.node.api.openapi import ENDPOINTS, PREFIX
 from samoorg.node.api.ratelimit import RateLimiter
@@ -77,6 +77,8 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
     ("get", "/orgs"): routes.orgs,
     ("get", "/orgs/{id}"): routes.org,
     ("post", "/web/login"): routes.web_login,
+    ("post", "/import"): node_routes.import_batch,
+    ("post", "/sync"): node_routes.sync,
     **{(a.method, a.path): routes.action_handler(a) for a in ACTIONS},
 }
 

@@ -39,6 +39,7 @@ TAXONOMY: Final[dict[type[BaseException], tuple[str, int]]] = {
 
 BY_QUALNAME: Final[dict[str, tuple[str, int]]] = {
     "samoorg.protocol.invite_code.BadInviteCode": ("bad_invite_code", 400),
+    "samoorg.node.transport.BadAddress": ("bad_address", 400),
 }
 """Entries of the taxonomy named, not imported (their modules are not light)."""
 
@@ -55,6 +56,7 @@ HTTP_ERRORS: Final[dict[str, int]] = {
     "invalid_parameter": 422,
     "invalid_body": 422,
     "rate_limited": 429,
+    "peer_unreachable": 502,
     "internal_error": 500,
 }
 """Names that only the HTTP layer raises, with their status."""

@@ -61,7 +61,14 @@ _HOPS = Param("hops", {"type": "integer", "minimum": 1}, "Only members within N 
 _KIND = Param("kind", {"type": "array", "items": _STR}, "Only entries of this kind (repeatable).")
 
 _READS: Final[tuple[Endpoint, ...]] = (
-    Endpoint("get", "/status", "Identity, store counts and the daemon's state.", "Status"),
+    Endpoint(
+        "get",
+        "/status",
+        "Identity, store counts and the daemon's state.",
+        "Status",
+        (Param("digests", _BOOL, "Also the view digests (equal on converged nodes)."),),
+        (422,),
+    ),
     Endpoint("get", "/trust/pool", "Members of your trust list and their pool.", "Pool", (_HOPS,)),
     Endpoint(
         "get",
@@ -128,6 +135,8 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "/inbox",
         "What needs your action: accepted invites, commitments, polls closing.",
         "Inbox",
+        _PAGE,
+        (400, 422),
     ),
     Endpoint(
         "get",
@@ -155,6 +164,8 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "/names",
         "Every named participant: petname, self-chosen name, whether the name collides.",
         "Names",
+        _PAGE,
+        (400, 422),
     ),
     Endpoint(
         "get",
@@ -311,8 +322,11 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "/members",
         "Who accepted the agreements (or, with `agreement`, which version each accepted).",
         "Members",
-        (Param("agreement", _STR, "Only this agreement's acceptances (id or unique prefix)."),),
-        (400, 404, 409),
+        (
+            Param("agreement", _STR, "Only this agreement's acceptances (id or unique prefix)."),
+            *_PAGE,
+        ),
+        (400, 404, 409, 422),
     ),
     Endpoint(
         "get",
@@ -331,8 +345,11 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "/orgs",
         "Every organization known here (or one participant's), by name.",
         "OrgList",
-        (Param("member", _STR, "Only the orgs this participant is a member of (id or name)."),),
-        (400, 404),
+        (
+            Param("member", _STR, "Only the orgs this participant is a member of (id or name)."),
+            *_PAGE,
+        ),
+        (400, 404, 422),
     ),
     Endpoint(
         "get",
@@ -348,6 +365,24 @@ _READS: Final[tuple[Endpoint, ...]] = (
         "A one-time link that opens a session of the web organizer (samoorg web).",
         "WebLogin",
         status=201,
+    ),
+    Endpoint(
+        "post",
+        "/import",
+        "Verify and store one batch of a bundle's records (samoorg import).",
+        "Imported",
+        (),
+        (400, 413, 415, 422),
+        "ImportBody",
+    ),
+    Endpoint(
+        "post",
+        "/sync",
+        "One replication session with a peer, on the daemon's own host (samoorg sync).",
+        "SyncReport",
+        (),
+        (400, 409, 413, 415, 422, 502),
+        "SyncBody",
     ),
 )
 
@@ -613,7 +648,7 @@ _APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "asking": {"type": "array", "items": _object({"member": _STR})},
         }
     ),
-    "OrgList": _object({"items": {"type": "array", "items": {"$ref": "#/components/schemas/Org"}}}),
+    "OrgList": _page("Org"),
     "OrgDetail": {
         "allOf": [
             {"$ref": "#/components/schemas/Org"},
@@ -643,6 +678,62 @@ _APPEAL_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         }
     ),
 }
+_B64_LIST = {"type": "array", "items": {"type": "string", "contentEncoding": "base64"}}
+_REJECTION = _object(
+    {"index": _INT, "error": _STR, "message": _STR},
+    author=_NULL_STR,
+    seq={"type": ["integer", "null"]},
+)
+_PEER_BOOK_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "PeerAdded": _object({"id": _STR, "addrs": {"type": "array", "items": _STR}, "source": _STR}),
+    "PeerRemoved": _object({"removed": _STR}),
+    "Followed": _object({"following": {"type": "array", "items": _STR}, "new": _INT}),
+    "Unfollowed": _object({"unfollowed": _STR}),
+    "Petname": _object({"id": _STR, "petname": _NULL_STR}),
+    "ImportBody": {
+        "type": "object",
+        "properties": {"entries": _B64_LIST, "fork_proofs": _B64_LIST},
+        "additionalProperties": False,
+    },
+    "Imported": _object(
+        {
+            "new": _INT,
+            "new_ids": {"type": "array", "items": _STR},
+            "duplicates": _INT,
+            "rejected": {"type": "array", "items": _REJECTION},
+            "rejected_proofs": {"type": "array", "items": _REJECTION},
+            "forks": _INT,
+        }
+    ),
+    "SyncBody": {
+        "type": "object",
+        "required": ["address"],
+        "properties": {
+            "address": {**_STR, "maxLength": 1000, "description": "Multiaddr ending in /p2p/ID."},
+            "hops": {**_INT, "minimum": 0, "maximum": 64, "default": 3},
+            "timeout": {"type": "number", "minimum": 1, "maximum": 3600, "default": 120},
+        },
+        "additionalProperties": False,
+    },
+    "SyncReport": _object(
+        {
+            "peer": _NULL_STR,
+            "outcome": _STR,
+            "error": _NULL_STR,
+            "live": _BOOL,
+            "received": _INT,
+            "sent": _INT,
+            "duplicates": _INT,
+            "rejected": _INT,
+            "reasons": {"type": "object", "additionalProperties": _INT},
+            "rejections": {"type": "array", "items": _STR},
+            "forks_received": _INT,
+            "forks_sent": _INT,
+            "seconds": {"type": "number"},
+        }
+    ),
+}
+"""Answers and bodies of the peer book actions, ``/import`` and ``/sync``."""
 SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "Error": _object(
         {
@@ -681,6 +772,7 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         }
     ),
     **{_body_name(a): _body_schema(a) for a in ACTIONS},
+    **_PEER_BOOK_SCHEMAS,
     "InviteCreated": _object({"invite": _STR, "code": _STR, "expires": _TIME}),
     "InviteAccepted": _object(
         {
@@ -754,7 +846,8 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                                 "status": {"enum": ["member", "partial"]},
                             }
                         ),
-                    }
+                    },
+                    "next_cursor": _NULL_STR,
                 }
             ),
             _object(
@@ -860,13 +953,12 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "text": _STR,
         }
     ),
-    "Inbox": _object(
-        {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ActionItem"}}}
-    ),
+    "Inbox": _page("ActionItem"),
     "Names": _object(
         {
             "me": _STR,
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/NamedParticipant"}},
+            "next_cursor": _NULL_STR,
         }
     ),
     "Profile": _object(
@@ -908,7 +1000,7 @@ _ALWAYS = (401, 403, 429)
 _DESCRIPTIONS = {
     400: (
         "Bad request (bad_json, bad_cursor, bad_identifier, malformed_input, "
-        "bad_invite_code, ambiguous)."
+        "bad_invite_code, bad_address, ambiguous)."
     ),
     401: "No or wrong bearer token (unauthorized).",
     403: "Host or Origin not this API's (forbidden_host, forbidden_origin).",
@@ -918,6 +1010,7 @@ _DESCRIPTIONS = {
     415: "Body not application/json (unsupported_media_type).",
     422: "Wrong parameter or field types (invalid_parameter, invalid_body, invalid_record).",
     429: "Too many requests from this client (rate_limited).",
+    502: "The peer could not be reached or the session failed to open (peer_unreachable).",
 }
 
 

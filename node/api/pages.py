@@ -61,7 +61,8 @@ def int_param(query: Mapping[str, str], name: str, default: int, low: int, high:
     text = query.get(name)
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    # ASCII digits only ("٣".isdigit() is true), and few (int() refuses 4300+ digits).
+    if not (text.isascii() and text.isdigit() and len(text) <= 18) or not low <= int(text) <= high:
         raise ApiError(
             "invalid_parameter", f"expected {name} an integer {low}..{high}, found {text[:40]!r}"
         )

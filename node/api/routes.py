@@ -51,9 +51,12 @@ if TYPE_CHECKING:
     from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.crdt.kinds.pledges import PledgeOutcome
     from samoorg.crdt.kinds.trust import InviteOutcome
+    from samoorg.node.replication import SyncReport
     from samoorg.protocol.crypto import Signer
     from samoorg.protocol.entry import Entry
 
+SyncOnce = Callable[..., Awaitable[tuple[bytes, "SyncReport", float]]]
+"""``sync(address, hops=, timeout=)``: :meth:`samoorg.node.daemon.Node.sync_once`."""
 MAX_KINDS: Final = 16
 MAX_HOPS: Final = 64
 
@@ -73,6 +76,10 @@ class ApiContext:
     """Tell the daemon that we stored an entry (it announces it to peers)."""
     sessions: WebSessions = field(default_factory=WebSessions)
     """The web organizer's login links and sessions (``POST /web/login`` issues links)."""
+    peers_changed: Callable[[], None] = lambda: None
+    """Tell the daemon that an action changed the peer book (it dials, rescopes at once)."""
+    sync: SyncOnce | None = None
+    """The daemon's one session with a peer (``POST /sync``); ``None`` without a node."""
 
     @property
     def me(self) -> bytes:
@@ -183,8 +190,12 @@ def utility_rows_of(ctx: ApiContext) -> list[dict[str, Any]]:
 
 
 async def status(request: Request) -> Response:
-    """``GET /status``: as ``samoorg status --json``."""
-    return _json(request, status_body(_ctx(request)))
+    """``GET /status``: as ``samoorg status --json`` (``digests=true``: ``--digests``)."""
+    ctx = _ctx(request)
+    body = status_body(ctx)
+    if bool_param(request.query_params, "digests"):
+        body = {**body, "digests": ctx.live.views.digests()}
+    return _json(request, body)
 
 
 async def trust_pool(request: Request) -> Response:
@@ -293,7 +304,10 @@ async def ledger(request: Request) -> Response:
 
 async def inbox(request: Request) -> Response:
     """``GET /inbox``: as ``samoorg inbox --json``, what needs your action now."""
-    return _json(request, {"items": inbox_items(_ctx(request))})
+    page = page_request(request.query_params)
+    items = inbox_items(_ctx(request))
+    start, stop, cursor = page_of(len(items), page)
+    return _page(request, items[start:stop], cursor)
 
 
 async def entries_log(request: Request) -> Response:
@@ -323,7 +337,10 @@ async def names(request: Request) -> Response:
     from samoorg.node.names import directory
 
     ctx = _ctx(request)
-    return _json(request, {"me": peer_id(ctx.me), "items": directory(names_of(ctx, known=False))})
+    page = page_request(request.query_params)
+    rows = directory(names_of(ctx, known=False))
+    start, stop, cursor = page_of(len(rows), page)
+    return _json(request, {"me": peer_id(ctx.me), "items": rows[start:stop], "next_cursor": cursor})
 
 
 async def profile(request: Request) -> Response:
@@ -503,6 +520,8 @@ def action_handler(chosen: Action) -> Callable[[Request], Awaitable[Response]]:
             ctx.actor(), check_body(chosen.fields, body), request.path_params.get("id")
         )
         ctx.stored()
+        if chosen.peer_book:
+            ctx.peers_changed()
         headers = {NOTES_HEADER: json.dumps(list(done.notes))} if done.notes else None
         return _json(request, done.shape, chosen.status, headers)
 
@@ -636,8 +655,10 @@ async def members(request: Request) -> Response:
     live = ctx.live
     if prefix is not None:
         return _json(request, acceptances_json(live.views, _held_agreement(ctx, prefix)))
+    page = page_request(request.query_params)
     items = live.memo(("members",), AgreementState.kinds, lambda: members_json(live.views))
-    return _json(request, {"items": items})
+    start, stop, cursor = page_of(len(items), page)
+    return _page(request, items[start:stop], cursor)
 
 
 async def distribute(request: Request) -> Response:
@@ -667,7 +688,9 @@ async def orgs(request: Request) -> Response:
     member = _member(ctx, request.query_params.get("member"))
     views = ctx.live.views
     held = views.orgs.orgs() if member is None else views.orgs.of_member(member)
-    return _json(request, {"items": [org_json(org) for org in held]})
+    start, stop, cursor = page_of(len(held), page_request(request.query_params))
+    items = [org_json(org) for org in held[start:stop]]
+    return _json(request, {"items": items, "next_cursor": cursor})
 
 
 async def org(request: Request) -> Response:

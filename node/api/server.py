@@ -30,7 +30,7 @@ from samoorg.node.daemon_views import LiveViews
 from samoorg.node.errors import NodeError
 
 if TYPE_CHECKING:
-    from samoorg.node.api.routes import ApiContext
+    from samoorg.node.api.routes import ApiContext, SyncOnce
     from samoorg.node.checkpoint import StoreViews
     from samoorg.node.home import Home
     from samoorg.node.store import Store
@@ -115,6 +115,8 @@ async def start_api(
     watcher: StoreWatcher,
     node_state: Callable[[], dict[str, Any]],
     views: StoreViews | None = None,
+    peers_changed: Callable[[], None] = lambda: None,
+    sync: SyncOnce | None = None,
 ) -> ApiHandle:
     """Serve the API in ``nursery`` over ``views`` (the daemon's; loaded if ``None``)."""
     from hypercorn.config import Config
@@ -155,6 +157,8 @@ async def start_api(
         hub=hub,
         node_state=published_state,
         stored=watcher.notify,
+        peers_changed=peers_changed,
+        sync=sync,
     )
     limiter = RateLimiter(settings.rate, max(1.0, 2 * settings.rate), trio.current_time)
     # With port 0 the port is known only once bound; until then no Host matches.

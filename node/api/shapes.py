@@ -105,9 +105,10 @@ def daemon_json(daemon: dict[str, Any] | None) -> dict[str, Any] | None:
     """The daemon's published state (``daemon.json``) with its times marked for JSON."""
     if daemon is None:
         return None
+    # Keys sorted, as daemon.json has them: the CLI prints the same either way.
     peers = [
         {
-            **p,
+            **dict(sorted(p.items())),
             "last_sync": instant(p.get("last_sync")),
             # The daemon writes when it dials next in seconds (time.time()).
             "next_dial": instant(
@@ -117,7 +118,7 @@ def daemon_json(daemon: dict[str, Any] | None) -> dict[str, Any] | None:
         for p in daemon.get("peers", [])
     ]
     started, updated = instant(daemon.get("started")), instant(daemon.get("updated"))
-    return {**daemon, "started": started, "updated": updated, "peers": peers}
+    return {**dict(sorted(daemon.items())), "started": started, "updated": updated, "peers": peers}
 
 
 def pool_json(views: Views, me: bytes, hops: int | None) -> dict[str, Any]:
