@@ -576,20 +576,7 @@ class _StoreSink:
     def ingest_fork_proofs(
         self, payloads: Sequence[bytes]
     ) -> tuple[list[ForkProof], list[Rejection]]:
-        from samoorg.node.store import Rejection
-        from samoorg.protocol.errors import RemoteProtocolError
-
-        kept: list[ForkProof] = []
-        refused: list[Rejection] = []
-        for number, payload in enumerate(payloads):
-            try:
-                proof = self.store.ingest_fork_proof(payload)
-            except RemoteProtocolError as exc:
-                refused.append(Rejection(number, exc.name, str(exc)))
-            else:
-                if proof is not None:
-                    kept.append(proof)
-        return kept, refused
+        return self.store.ingest_fork_proofs(payloads)
 
 
 IMPORT_BODY: Final = 48 * 1024

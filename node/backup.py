@@ -271,12 +271,18 @@ def _bad(path: Path, what: str) -> BackupError:
     return BackupError(f"{path} is not a usable Samoorg backup: {what}")
 
 
-def _hex_key(value: object, path: Path, name: str) -> bytes:
+def _hex32(value: object) -> bytes | None:
+    """32 bytes written as hex in the manifest, or None for anything else."""
     try:
         raw = bytes.fromhex(value) if isinstance(value, str) else b""
     except ValueError:
         raw = b""
-    if len(raw) != 32:
+    return raw if len(raw) == 32 else None
+
+
+def _hex_key(value: object, path: Path, name: str) -> bytes:
+    raw = _hex32(value)
+    if raw is None:
         raise _bad(path, f"expected {name} as a 32-byte hex key in its manifest")
     return raw
 
@@ -316,11 +322,8 @@ def _parts(manifest: dict[str, Any], path: Path, start: int, size: int) -> dict[
         length, digest = item.get("size"), item.get("sha256")
         if type(length) is not int or not 0 <= length <= PART_LIMITS[name]:
             raise _bad(path, f"expected a {name} part of at most {PART_LIMITS[name]} bytes")
-        try:
-            hashed = bytes.fromhex(digest) if isinstance(digest, str) else b""
-        except ValueError:
-            hashed = b""
-        if len(hashed) != 32:
+        hashed = _hex32(digest)
+        if hashed is None:
             raise _bad(path, f"expected the SHA-256 of the {name} part in its manifest")
         parts[name] = Part(name, offset, length, hashed)
         offset += length

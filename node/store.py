@@ -840,6 +840,23 @@ class Store:
             new = self._save_fork_proof(proof, proof.author)
         return self.fork_proof(proof.author) if new else None
 
+    def ingest_fork_proofs(
+        self, payloads: Sequence[bytes]
+    ) -> tuple[list[ForkProof], list[Rejection]]:
+        """:meth:`ingest_fork_proof` for each of a bundle's proofs: the ones kept, and a
+        :class:`Rejection` (by position) for each that proves nothing."""
+        kept: list[ForkProof] = []
+        refused: list[Rejection] = []
+        for number, payload in enumerate(payloads):
+            try:
+                proof = self.ingest_fork_proof(payload)
+            except RemoteProtocolError as exc:
+                refused.append(Rejection(number, exc.name, str(exc)))
+            else:
+                if proof is not None:
+                    kept.append(proof)
+        return kept, refused
+
     @guarded
     def ingest_runs(self, entries: Sequence[Entry], *, hold_tail: bool = False) -> IngestReport:
         """Store hash-linked runs of decoded entries with one signature check per run.

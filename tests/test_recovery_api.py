@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from samoorg.node.processes import run_cli
-from tests.api_fixtures import ApiNode, api_node_fixture
-from tests.test_api_writes import _checked
+from tests.api_fixtures import ApiNode, api_node_fixture, checked
 
 __all__ = ["api_node_fixture"]
 
@@ -34,7 +33,7 @@ def test_a_new_key_asks_and_writes_are_refused_with_stable_names(
     # This daemon's key has written nothing yet: it may ask (the identity's set is not held).
     asked = api.post_json("/recovery/requests", {"identity": lost_id})
     assert asked.status == 201, asked.body
-    shown = _checked(document, "post", "/recovery/requests", asked)
+    shown = checked(document, "post", "/recovery/requests", asked)
     assert (shown["kind"], shown["identity"]) == ("recovery.request", lost_id)
     assert "no guardians" in json.loads(asked.headers["samoorg-notes"])[0]
     again = api.post_json("/recovery/requests", {"identity": lost_id})
@@ -43,6 +42,6 @@ def test_a_new_key_asks_and_writes_are_refused_with_stable_names(
     for path in ("/recovery/requests/{id}/approvals", "/recovery/requests/{id}/vetoes"):
         answer = api.post_json(path.replace("{id}", shown["id"][:12]), {})
         assert answer.status == 201, answer.body  # judged once the identity's set arrives
-        assert _checked(document, "post", path, answer)["request"] is None
+        assert checked(document, "post", path, answer)["request"] is None
     missing = api.post_json("/recovery/requests/00ff00ff/approvals", {})
     assert missing.status == 404

@@ -33,7 +33,6 @@ from starlette.responses import Response
 from samoorg.node.api.errors import ApiError
 from samoorg.node.api.ingest_shapes import OWN_CUT_BEFORE_HEADER, OWN_CUT_HEADER, rejection_json
 from samoorg.node.api.routes import ApiContext, _ctx, _json, _json_body
-from samoorg.node.store import Rejection
 
 MAX_HOPS: Final = 64
 MAX_TIMEOUT: Final = 3600
@@ -72,7 +71,6 @@ def _decoded(items: object, name: str) -> list[bytes]:
 
 async def import_batch(request: Request) -> Response:
     """``POST /import``: ingest one batch of a bundle's records (``samoorg import``)."""
-    from samoorg.protocol.errors import RemoteProtocolError
 
     ctx = _ctx(request)
     body = _object(await _json_body(request), {"entries": list, "fork_proofs": list})
@@ -80,15 +78,8 @@ async def import_batch(request: Request) -> Response:
     proofs = _decoded(body.get("fork_proofs", []), "fork_proofs")
     before = _own_cut(ctx)
     done = ctx.store.ingest(raws)
-    refused: list[Rejection] = []
-    forks = len(done.forks)
-    for number, payload in enumerate(proofs):
-        try:
-            proof = ctx.store.ingest_fork_proof(payload)
-        except RemoteProtocolError as exc:
-            refused.append(Rejection(number, exc.name, str(exc)))
-        else:
-            forks += proof is not None
+    kept, refused = ctx.store.ingest_fork_proofs(proofs)
+    forks = len(done.forks) + len(kept)
     if done.new or forks:
         ctx.stored()  # the views catch up; our own new entries are announced
     answer = {
