@@ -290,13 +290,23 @@ def _search(
     return state, state.ask(lambda daemon: daemon.page("/listings", given, asked), local)
 
 
+ORG_WIDTH = 14
+"""Characters of an org's name shown in a listing table (longer names end with ``…``)."""
+
+
+def _org_text(item: dict[str, Any]) -> str:
+    """The name of the org a listing counts for, cut to :data:`ORG_WIDTH` (none: empty)."""
+    name = item.get("org_name") or ""
+    return name if len(name) <= ORG_WIDTH else name[: ORG_WIDTH - 1] + "…"
+
+
 def _print_page(command: list[str], page: Page, as_json: bool) -> None:
     if as_json:
         print_json(page.as_json())
         return
     print_table(
         None,
-        ["listing", "side", "title", "price", "status", "by", "posted (UTC)"],
+        ["listing", "side", "title", "price", "status", "by", "org", "posted (UTC)"],
         [
             (
                 r["id"][:12],
@@ -305,6 +315,7 @@ def _print_page(command: list[str], page: Page, as_json: bool) -> None:
                 _price_text(r),
                 r["status"],
                 "…" + r["author"][-12:],
+                _org_text(r),
                 format_time(r["created"]),
             )
             for r in page.items

@@ -15,8 +15,10 @@ with the reason printed, when there is none (``conftest.py``).
   community (tests/web_community_fixtures.py) and whose store holds it.
 * :func:`screenshot`: save the page under ``tests/artifacts/`` (git-ignored).
 * :func:`go`, :func:`submit`: open a page of the organizer (200 expected), fill
-  and send one of its forms; :func:`stored_entries` and :func:`cli_refusal`
-  say what the CLI sees (the store's entry count, the line of a refusal).
+  and send one of its forms; :func:`post_form` posts a form the page does not
+  show (with the session's token), as a crafted page would;
+  :func:`stored_entries` and :func:`cli_refusal` say what the CLI sees (the
+  store's entry count, the line of a refusal).
 """
 
 from __future__ import annotations
@@ -219,6 +221,24 @@ def submit(page: Page, form: str, fields: dict[str, str], button: str | None = N
     target = scope.get_by_role("button", name=button) if button else scope.locator("button")
     with page.expect_navigation():
         target.first.click()
+
+
+def post_form(page: Page, action: str, fields: dict[str, str]) -> None:
+    """Post ``fields`` to ``action`` with the page's CSRF token (a form the page does not show)."""
+    csrf = page.locator('input[name="csrf"]').first.get_attribute("value")
+    with page.expect_navigation():
+        page.evaluate(
+            """([action, fields]) => {
+                const f = document.createElement("form");
+                f.method = "post"; f.action = action;
+                for (const [k, v] of Object.entries(fields)) {
+                    const i = document.createElement("input");
+                    i.name = k; i.value = v; f.appendChild(i);
+                }
+                document.body.appendChild(f); f.submit();
+            }""",
+            [action, {"csrf": csrf, **fields}],
+        )
 
 
 def stored_entries(node: WebNode) -> int:

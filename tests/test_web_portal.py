@@ -27,6 +27,7 @@ from tests.browser_fixtures import (
     go,
     open_organizer,
     organizer_page_fixture,
+    post_form,
     screenshot,
     stored_entries,
     submit,
@@ -218,20 +219,7 @@ def test_refusals_show_the_cli_line_and_store_nothing(
     assert page.locator('#listing-form [name="title"]').input_value() == "Odd jobs"
     # Someone else's listing: the page has no edit form; a post of one is refused.
     go(page, node, f"/portal/{lessons}")
-    csrf = page.locator('input[name="csrf"]').first.get_attribute("value")
-    with page.expect_navigation():
-        page.evaluate(
-            """([action, csrf]) => {
-                const f = document.createElement("form");
-                f.method = "post"; f.action = action;
-                for (const [k, v] of [["csrf", csrf], ["title", "Mine now"], ["tags", "music"]]) {
-                    const i = document.createElement("input");
-                    i.name = k; i.value = v; f.appendChild(i);
-                }
-                document.body.appendChild(f); f.submit();
-            }""",
-            [f"/portal/{lessons}/edit", csrf],
-        )
+    post_form(page, f"/portal/{lessons}/edit", {"title": "Mine now", "tags": "music"})
     assert page.locator('[id="edit.form-error"]').inner_text() == cli_refusal(
         node.home, "listing", "edit", lessons, "--title", "Mine now"
     )

@@ -67,6 +67,7 @@ NAV: Final[tuple[NavEntry, ...]] = (
     NavEntry("agreements", "/agreements"),
     NavEntry("polls", "/polls"),
     NavEntry("portal", "/portal"),
+    NavEntry("orgs", "/orgs"),
     NavEntry("names", "/names"),
 )
 
