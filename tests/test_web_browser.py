@@ -35,6 +35,7 @@ HEADINGS = {
     "agreements": "Agreements",
     "polls": "Polls",
     "portal": "Portal",
+    "orgs": "Organizations",
     "names": "Names",
 }
 
