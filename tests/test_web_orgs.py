@@ -1,9 +1,11 @@
 """The organizations pages in Chromium, against a daemon (ana) and a second home (bob) on the CLI.
 
-An org created from the form is the org ``samoorg org show`` shows; an
+An org created from the form is the org ``samoorg org show`` shows (and its
+listing names it, on the listing page and in ``listing list``); an
 invite from the page and a join on bob's CLI (the entries passed along as
 bundles) make bob a member on the page; the admin buttons are ``org
-admin``; a refusal (the last admin leaving, a non-admin inviting, a contact
+admin`` and ``org remove``; joining before an invite is asking; a refusal
+(the last admin leaving, a non-admin inviting, a contact
 of an unknown type) shows the CLI's line and stores nothing; the pages
 render in Russian.
 """
@@ -116,6 +118,9 @@ def test_an_org_from_the_form_is_in_the_cli(page: Page, node: WebNode) -> None:
     assert [line.split("│")[6].strip() for line in table if line.startswith(f" {ladder[:12]}")] == [
         "Tool library"
     ]
+    go(page, node, f"/portal/{ladder}")
+    assert page.locator("#org a").inner_text() == "Tool library"
+    assert page.locator("#org a").get_attribute("href") == f"/orgs/{org}"
 
 
 def test_an_invite_and_a_join_on_the_cli_make_a_member(
@@ -145,6 +150,13 @@ def test_an_invite_and_a_join_on_the_cli_make_a_member(
     members = node.cli_json("org", "show", org)["members"]
     assert [m["admin"] for m in members if m["member"] == bob_id] == [False]
     assert "Tool library" in run_cli(node.home, "org", "list", "--member", bob_id).stdout
+    # Remove is 'org remove': bob is no longer a member (on the page and in the CLI).
+    page.locator(f'[id="member-{bob_id}"]').get_by_role("button", name="Remove").click()
+    page.wait_for_url(f"**/orgs/{org}")
+    assert page.locator(f'[id="member-{bob_id}"]').count() == 0
+    assert [m["member"] for m in node.cli_json("org", "show", org)["members"]] == [
+        node.cli_json("whoami")["id"]
+    ]
 
 
 def test_refusals_show_the_cli_line_and_store_nothing(
@@ -180,6 +192,13 @@ def test_refusals_show_the_cli_line_and_store_nothing(
     )
     screenshot(page, "org-refusal")
     assert stored_entries(node) == before
+    # Joining before an invite is asking: the action's note says so once.
+    submit(page, "join-form", {})
+    assert "asked to join" in page.locator("#org-notes").inner_text()
+    assert page.locator("#asking a.who.you").count() == 1
+    submit(page, "leave-form", {})
+    assert page.locator("#asking li").count() == 0
+    assert page.locator("#org-notes").count() == 0
 
 
 def test_the_org_pages_in_russian(browser: Browser, node: WebNode) -> None:

@@ -111,14 +111,18 @@ def _org_values(request: Request) -> dict[str, Any]:
 
 async def org_page(request: Request) -> Response:
     """``GET /orgs/{id}``: one org (``org show``) and its forms."""
-    return show(request, "org.html", _org_values(request), active="orgs")
+    flash = request.state.session.flash_once("org")
+    return show(request, "org.html", {**_org_values(request), "flash": flash}, active="orgs")
 
 
 def _acted(
     request: Request, form: Form, result: Any, prefix: str, fields: Mapping[str, Any]
 ) -> Response:
-    """After an org form: the org's page (303), or its page with the refusal."""
+    """After an org form: the org's page (303, with the action's notes once), or its page
+    with the refusal."""
     if not isinstance(result, Refusal):
+        if result.notes:
+            request.state.session.flash_once("org", {"notes": list(result.notes)})
         return done(f"/orgs/{result.shape['id']}")
     values = _org_values(request)
     field = field_of(result.message, fields) if fields else "form"
@@ -128,7 +132,7 @@ def _acted(
     return show(
         request,
         "org.html",
-        values,
+        {**values, "flash": None},
         active="orgs",
         refusal=result,
         field=f"{prefix}.{field}",
