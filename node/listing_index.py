@@ -23,7 +23,8 @@ those whose current fields match. An edit may arrive before its listing (it
 can come from another device's feed): its version waits in
 ``listing_versions`` and counts once the listing is indexed.
 
-:func:`candidates` answers one page of candidates, newest first. A listing's
+:func:`candidates` answers one chunk of candidates, newest first, below a
+row number (keyset paging). A listing's
 row number (``doc``, also its FTS5 rowid) is its
 :func:`~samoorg.crdt.kinds.listings.order_key`, so "newest first" is the
 descending rowid order in which FTS5 yields its matches: a page costs the
@@ -229,8 +230,12 @@ def _where(query: ListingQuery) -> tuple[list[str], list[object]]:
         params.append(query.tag)
     if found:
         inner = " AND ".join(sql for sql, _ in found)
+        # One lookup of the listing's own versions per candidate row (a listing has
+        # few): without INDEXED BY, SQLite may pick the org index and scan every
+        # version of the org for each listing.
         clauses.append(
-            f"EXISTS (SELECT 1 FROM listing_versions v WHERE v.listing = l.id AND {inner})"  # noqa: S608 (no input in it)
+            "EXISTS (SELECT 1 FROM listing_versions v INDEXED BY listing_versions_by_listing "  # noqa: S608 (no input in it)
+            f"WHERE v.listing = l.id AND {inner})"
         )
         params.extend(value for _, values in found for value in values)
     return clauses, params
@@ -250,9 +255,14 @@ def match_expression(text: str) -> str:
 
 
 def candidates(
-    db: sqlite3.Connection, query: ListingQuery, *, offset: int, limit: int
-) -> list[bytes]:
-    """Ids of one page of candidates for ``query``, newest first (see the module docstring)."""
+    db: sqlite3.Connection, query: ListingQuery, *, before: int | None, limit: int
+) -> list[tuple[int, bytes]]:
+    """``(row number, id)`` of up to ``limit`` candidates for ``query``, newest first, from
+    just below row number ``before`` on (``None``: from the newest; see the module docstring).
+
+    Keyset order: the next call passes the last row number seen, so a page never
+    reads again what the pages before it read.
+    """
     clauses, params = _where(query)
     match = match_expression(query.text)
     if match:
@@ -262,13 +272,16 @@ def candidates(
         params.insert(0, match)
     else:
         source, order = "listings l", "l.doc"
+    if before is not None:
+        clauses.append(f"{order} < ?")
+        params.append(before)
     where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
     sql = (
-        f"SELECT l.id FROM {source} {where}"  # noqa: S608 (no input in it)
-        f"ORDER BY {order} DESC LIMIT ? OFFSET ?"
+        f"SELECT l.doc, l.id FROM {source} {where}"  # noqa: S608 (no input in it)
+        f"ORDER BY {order} DESC LIMIT ?"
     )
-    rows = db.execute(sql, (*params, limit, offset))
-    return [bytes(listing_id) for (listing_id,) in rows]
+    rows = db.execute(sql, (*params, limit))
+    return [(int(doc), bytes(listing_id)) for doc, listing_id in rows]
 
 
 def count(db: sqlite3.Connection) -> int:

@@ -4,8 +4,9 @@ See :mod:`samoorg.crdt.algorithms.listing_match` for why the two stages give
 exactly the brute-force filter of the view. :func:`search` reads candidates a
 chunk at a time, newest first, and keeps those whose current fields match,
 until the page (plus one, to know whether there is more) is full or the
-candidates run out. A page's position is a position in the candidate order,
-so the next page starts after the last candidate the page looked at.
+candidates run out. A page starts just below a candidate's row number in the
+index (keyset paging: 0 is the top), so the next page starts below the last
+listing the page shows, and no page reads again what earlier pages read.
 """
 
 from __future__ import annotations
@@ -32,33 +33,34 @@ class Found:
     listings: list[Listing]
     """The matching listings, newest first."""
     next_start: int | None
-    """Where the next page starts in the candidate order, or ``None`` (this was the last)."""
+    """Where the next page starts (below this row number), or ``None`` (this was the last)."""
 
 
 def search(
     store: Store, views: Views, query: ListingQuery, *, start: int = 0, limit: int | None = 50
 ) -> Found:
-    """One page of listings matching ``query`` from candidate ``start`` on (``limit`` None: all)."""
+    """One page of listings matching ``query`` below row number ``start`` (0: from the
+    newest; ``limit`` None: every match)."""
     if query.author is not None:
         devices = views.domain(DevicesState).view().devices(query.author)
         query = replace(query, author_keys=tuple(k for k in devices if k != query.author))
     listings = views.listings
     orgs = views.orgs if query.org is not None else None
-    found: list[tuple[int, Listing]] = []  # (position after it, listing)
-    position = start
+    found: list[tuple[int, Listing]] = []  # (its row number, listing)
+    before = start or None
     wanted = None if limit is None else limit + 1
     while wanted is None or len(found) < wanted:
-        ids = store.listing_candidates(query, offset=position, limit=CHUNK)
-        for listing_id in ids:
-            position += 1
+        chunk = store.listing_candidates(query, before=before, limit=CHUNK)
+        for doc, listing_id in chunk:
+            before = doc
             listing = listings.get(listing_id)
             if listing is None or not matches(listing, query):
                 continue
             if orgs is None or orgs.org_of(listing) == query.org:
-                found.append((position, listing))
+                found.append((doc, listing))
                 if wanted is not None and len(found) == wanted:
                     break
-        if len(ids) < CHUNK:
+        if len(chunk) < CHUNK:
             break
     if limit is None or len(found) <= limit:
         return Found([listing for _, listing in found], None)

@@ -1154,11 +1154,11 @@ class Store:
 
     @guarded
     def listing_candidates(
-        self, query: ListingQuery, *, offset: int = 0, limit: int = 50
-    ) -> list[bytes]:
-        """Ids of one page of search candidates, newest first (the views decide which match:
-        :func:`samoorg.node.listing_search.search`)."""
-        return listing_index.candidates(self._db, query, offset=offset, limit=limit)
+        self, query: ListingQuery, *, before: int | None = None, limit: int = 50
+    ) -> list[tuple[int, bytes]]:
+        """``(row number, id)`` of search candidates, newest first, below row number
+        ``before`` (the views decide which match: :func:`samoorg.node.listing_search.search`)."""
+        return listing_index.candidates(self._db, query, before=before, limit=limit)
 
     @guarded
     def listing_count(self) -> int:

@@ -149,7 +149,7 @@ def test_search_equals_a_brute_force_filter_of_the_view(
             query = data.draw(queries(keys))
             limit = data.draw(st.integers(1, 20))
             expected = [item.id for item in everything if brute_force(item, query)]
-            proposed = store.listing_candidates(query, limit=len(entries) + 1)
+            proposed = [i for _, i in store.listing_candidates(query, limit=len(entries) + 1)]
             assert set(expected) <= set(proposed), query
             first = search(store, views, query, limit=limit)
             assert [item.id for item in first.listings] == expected[:limit], query
@@ -226,7 +226,7 @@ def test_a_forked_author_counts_up_to_the_cut_in_search_as_in_the_view(tmp_path:
         assert listing is not None
         assert listing.fields.title == "Soup kitchen"
         # The index still proposes the void edit's words; the view turns them down.
-        assert store.listing_candidates(ListingQuery(text="sunday")) == [first.id]
+        assert [i for _, i in store.listing_candidates(ListingQuery(text="sunday"))] == [first.id]
         assert search_ids(store, ListingQuery(text="sunday")) == []
         assert search_ids(store, ListingQuery(tag="help")) == []
         assert search_ids(store, ListingQuery(text="soup")) == [first.id]
@@ -240,7 +240,7 @@ def test_an_edit_that_arrives_before_its_listing_is_indexed_with_it(tmp_path: Pa
         store.ingest([foreign.raw])
         assert store.listing_count() == 0
         store.ingest([first.raw])
-        assert store.listing_candidates(ListingQuery(text="bike")) == [first.id]
+        assert [i for _, i in store.listing_candidates(ListingQuery(text="bike"))] == [first.id]
         assert search_ids(store, ListingQuery(text="bike")) == []
         assert search_ids(store, ListingQuery(text="soup", tag="food")) == [first.id]
 

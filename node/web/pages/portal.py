@@ -61,7 +61,7 @@ from samoorg.node.api.shapes import jsonable, pledge_row
 from samoorg.node.api.times import rfc3339
 from samoorg.node.store import now_ms
 from samoorg.node.web import forms
-from samoorg.node.web.acting import PAGE, field_of, show, start_param
+from samoorg.node.web.acting import PAGE, field_of, show
 from samoorg.node.web.forms import Refusal, act, attempt, done, perform, read_form
 from samoorg.node.web.site import context
 from samoorg.protocol.ids import peer_id
@@ -155,7 +155,7 @@ def search_params(ctx: ApiContext, typed: Mapping[str, str], at: list[str]) -> d
 def _search_values(request: Request) -> tuple[dict[str, Any], Refusal | None, str]:
     ctx = context(request)
     typed = _typed_search(request)
-    start = start_param(request)
+    start = _start(request)
     values: dict[str, Any] = {
         "search": typed,
         "search_typed": {f"search.{k}": v for k, v in typed.items()},
@@ -203,13 +203,25 @@ MAX_TRAIL: Final = 200
 """Most pages a search is followed through (then it has no next link)."""
 
 
+def _position(text: str) -> int | None:
+    """A page start: a row number of the search index (up to 19 ASCII digits), else None."""
+    if not text or len(text) > 19 or not all("0" <= c <= "9" for c in text):
+        return None
+    return int(text)
+
+
+def _start(request: Request) -> int:
+    """The ``start`` parameter: where this page starts (0, the newest, when absent or bad)."""
+    return _position(request.query_params.get("start", "0")) or 0
+
+
 def _trail(request: Request) -> list[int]:
     """The ``trail`` parameter: the starts of the pages before this one (bad: none)."""
     text = request.query_params.get("trail", "")
-    parts = text.split(".") if text else []
-    if len(parts) > MAX_TRAIL or not all(p.isdigit() and len(p) <= 10 for p in parts):
+    parts = [_position(p) for p in text.split(".")] if text else []
+    if len(parts) > MAX_TRAIL:
         return []
-    return [int(p) for p in parts]
+    return [p for p in parts if p is not None] if None not in parts else []
 
 
 async def portal(request: Request) -> Response:
