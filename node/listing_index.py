@@ -76,6 +76,7 @@ TABLES: Final = (
         org         BLOB
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS listing_versions_by_listing ON listing_versions (listing)",
+    "CREATE INDEX IF NOT EXISTS listing_versions_by_author ON listing_versions (author)",
     "CREATE INDEX IF NOT EXISTS listing_versions_by_org ON listing_versions (org) "
     "WHERE org IS NOT NULL",
     """CREATE TABLE IF NOT EXISTS listing_tags (
@@ -230,13 +231,18 @@ def _where(query: ListingQuery) -> tuple[list[str], list[object]]:
         params.append(query.tag)
     if found:
         inner = " AND ".join(sql for sql, _ in found)
-        # One lookup of the listing's own versions per candidate row (a listing has
-        # few): without INDEXED BY, SQLite may pick the org index and scan every
-        # version of the org for each listing.
-        clauses.append(
-            "EXISTS (SELECT 1 FROM listing_versions v INDEXED BY listing_versions_by_listing "  # noqa: S608 (no input in it)
-            f"WHERE v.listing = l.id AND {inner})"
-        )
+        if query.org is not None or keys:
+            # Selective: the versions of one org (or author) drive the search,
+            # a few rows sorted, not a scan of every listing.
+            clauses.append(f"l.id IN (SELECT v.listing FROM listing_versions v WHERE {inner})")  # noqa: S608 (no input in it)
+        else:
+            # Broad: one lookup of the listing's own versions per candidate row (a
+            # listing has few), newest first; INDEXED BY keeps SQLite from scanning
+            # an index of another column once per row.
+            clauses.append(
+                "EXISTS (SELECT 1 FROM listing_versions v INDEXED BY listing_versions_by_listing "  # noqa: S608 (no input in it)
+                f"WHERE v.listing = l.id AND {inner})"
+            )
         params.extend(value for _, values in found for value in values)
     return clauses, params
 
