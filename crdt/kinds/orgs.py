@@ -217,10 +217,6 @@ class Org:
         """Whether ``who`` is an admin now."""
         return who in self.admins
 
-    def span_rows(self) -> tuple[tuple[bytes, int, int | None], ...]:
-        """Every membership as ``(member, from, until)``, by member then start."""
-        return tuple((k, a, b) for k in sorted(self.spans) for a, b in self.spans[k])
-
     def member_at(self, who: bytes, timestamp: int) -> bool:
         """Whether ``who`` was a member at ``timestamp`` (ms)."""
         return any(
