@@ -22,7 +22,7 @@ from samoorg.protocol.ids import parse_peer_id
 from tests.community_homes import Homes, backed_up, restore_refused
 from tests.conftest import CliRunner
 from tests.test_community_cli import invite
-from tests.test_fork_policy_cli import exchange
+from tests.test_fork_policy_cli import chain_with_commitment, exchange
 
 
 def test_a_backup_is_private_and_never_overwritten_by_accident(
@@ -93,14 +93,7 @@ def test_a_restored_home_writes_nothing_until_it_joins_with_the_originals_code(
 def test_an_original_declared_lost_is_revoked_after_adding_the_new_device(
     tmp_path: Path, cli: CliRunner
 ) -> None:
-    homes = Homes(cli, tmp_path, "alice", "bob", "carol")
-    invite(homes, "alice", "bob")
-    invite(homes, "bob", "carol")
-    homes.sync("alice", "bob", "carol")
-    carol = homes.ids["carol"]
-    pledge = homes.json("bob", "pledge", "intend", "20", "EUR", "--to", carol)["id"]
-    homes.run("bob", "pledge", "commit", pledge, "--yes")
-    homes.sync("alice", "bob", "carol")
+    homes, carol, pledge = chain_with_commitment(tmp_path, cli)
     file, shown = backed_up(homes, "bob")
     # Without a terminal the confirmation must be given; nothing is created without it.
     unconfirmed = cli(tmp_path / "bob2", "restore", str(file), "--original-lost")

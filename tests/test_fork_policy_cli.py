@@ -37,9 +37,9 @@ def fork_bob_at_alice(homes: Homes) -> None:
     assert exchange(homes, "copy", "alice") == 1  # the fork is found here
 
 
-def test_a_copied_home_that_posts_from_both_copies_keeps_its_standing(
-    tmp_path: Path, cli: CliRunner
-) -> None:
+def chain_with_commitment(tmp_path: Path, cli: CliRunner) -> tuple[Homes, str, str]:
+    """alice invites bob, bob invites carol, bob commits 20 EUR to carol, all synced:
+    the homes, carol's id and the pledge's id."""
     homes = Homes(cli, tmp_path, "alice", "bob", "carol")
     invite(homes, "alice", "bob")
     invite(homes, "bob", "carol")
@@ -48,6 +48,13 @@ def test_a_copied_home_that_posts_from_both_copies_keeps_its_standing(
     pledge = homes.json("bob", "pledge", "intend", "20", "EUR", "--to", carol)["id"]
     homes.run("bob", "pledge", "commit", pledge, "--yes")
     homes.sync("alice", "bob", "carol")
+    return homes, carol, str(pledge)
+
+
+def test_a_copied_home_that_posts_from_both_copies_keeps_its_standing(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    homes, carol, pledge = chain_with_commitment(tmp_path, cli)
     before = {m["id"]: m["distance"] for m in homes.items("alice", "trust", "list")}
     assert before == {homes.ids["alice"]: 0, homes.ids["bob"]: 1, carol: 2}
     fork_bob_at_alice(homes)

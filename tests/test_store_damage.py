@@ -110,20 +110,25 @@ def test_a_row_that_does_not_decode_is_damage(home: Path) -> None:
         list(store.entries())
 
 
-def test_node_run_refuses_an_inconsistent_store(home: Path) -> None:
+def _run_node_on_damaged_store(home: Path) -> subprocess.CompletedProcess[str]:
+    """Damage entry 3's bytes, then run the node on the store until it exits."""
     db = sqlite3.connect(Home(home).store_file)
     db.execute("UPDATE entries SET raw = x'ff' WHERE seq = 3")
     db.commit()
     db.close()
     # The timeout is a bound, not a timing assertion: before the fix the node
     # started and served the damaged store until killed.
-    done = subprocess.run(
+    return subprocess.run(
         cli_command(home, "node", "run", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_node_run_refuses_an_inconsistent_store(home: Path) -> None:
+    done = _run_node_on_damaged_store(home)
     assert done.returncode == 1
     assert "ready" not in done.stdout
     (line,) = done.stderr.splitlines()
@@ -137,17 +142,7 @@ def test_node_run_with_a_checkpoint_checks_the_store_while_serving_and_stops(hom
     # the daemon before "ready" (before any peer is served).
     with Store(Home(home).store_file) as store:
         save_checkpoint(open_views(store))
-    db = sqlite3.connect(Home(home).store_file)
-    db.execute("UPDATE entries SET raw = x'ff' WHERE seq = 3")
-    db.commit()
-    db.close()
-    done = subprocess.run(
-        cli_command(home, "node", "run", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_node_on_damaged_store(home)
     assert done.returncode == 1
     assert "ready" not in done.stdout
     line = done.stderr.splitlines()[-1]
