@@ -7,47 +7,14 @@ must not join), and every wait is bounded.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from samoorg.node.processes import NodeProcess, run_cli, start_mesh, stop_all, view_digests
+from samoorg.node.processes import NodeProcess, run_cli, start_mesh, stop_all
+from tests.process_fixtures import assert_clean_log, wait_converged
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
-
-
-def _entries(home: Path) -> int:
-    return int(json.loads(run_cli(home, "status", "--json").stdout)["store"]["entries"])
-
-
-def wait_converged(homes: list[Path], timeout: float, expected_entries: int) -> dict[str, str]:
-    """Poll until every home holds ``expected_entries`` and the same digests (bounded)."""
-    deadline = time.monotonic() + timeout
-    last: list[object] = []
-    while time.monotonic() < deadline:
-        counts = [_entries(h) for h in homes]
-        if all(c == expected_entries for c in counts):
-            digests = [view_digests(h) for h in homes]
-            if all(d == digests[0] for d in digests):
-                return digests[0]
-            last = digests
-        else:
-            last = counts
-        time.sleep(0.3)
-    raise AssertionError(f"no convergence within {timeout:g} s: {last}")
-
-
-def assert_clean_log(node: NodeProcess, code: int) -> None:
-    log = node.log_path.read_text(encoding="utf-8")
-    assert code == 0, log
-    assert "Traceback" not in log
-    assert "ResourceWarning" not in log
-    assert "SIGTERM received" in log
-
-
-def assert_clean_stop(node: NodeProcess) -> None:
-    assert_clean_log(node, node.stop())
 
 
 def test_three_daemons_converge_on_cli_actions(tmp_path: Path) -> None:

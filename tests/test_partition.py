@@ -15,15 +15,11 @@ import pytest
 
 from samoorg.node.processes import NodeProcess, run_cli
 from tests.netns import Lab, unavailable
-from tests.test_multiprocess import assert_clean_stop, wait_converged
+from tests.process_fixtures import assert_clean_stop, entry_count, wait_converged
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 REASON = unavailable()
-
-
-def _entries(home: Path) -> int:
-    return int(json.loads(run_cli(home, "status", "--json").stdout)["store"]["entries"])
 
 
 def _connected(home: Path) -> int:
@@ -104,10 +100,10 @@ def test_partition_concurrent_writes_heal(tmp_path: Path) -> None:
                 "--monthly",
             )
             run_cli(homes[2], "pledge", "intend", "15", "EUR", "--to", ids[0])
-            _wait(lambda: _entries(homes[0]) == 8 and _entries(homes[1]) == 8, 30, "a-b sync")
+            _wait(lambda: entry_count(homes[0]) == 8 and entry_count(homes[1]) == 8, 30, "a-b sync")
             time.sleep(1.0)
-            assert _entries(homes[2]) == 8  # its own two, nothing from across the cut
-            assert _entries(homes[0]) == 8
+            assert entry_count(homes[2]) == 8  # its own two, nothing from across the cut
+            assert entry_count(homes[0]) == 8
 
             lab.heal(2)
             after = wait_converged(homes, 90, expected_entries=10)
@@ -155,7 +151,7 @@ def test_peer_that_vanished_without_closing_is_accepted_back(tmp_path: Path) -> 
                 "--reason",
                 "first",
             )
-            _wait(lambda: _entries(homes[0]) == 1, 30, "first entry")
+            _wait(lambda: entry_count(homes[0]) == 1, 30, "first entry")
             time.sleep(11)  # the session is now older than the simultaneous-open window
             lab.cut(1)
             returning.kill()  # no FIN reaches the survivor: its session is stale
@@ -172,7 +168,7 @@ def test_peer_that_vanished_without_closing_is_accepted_back(tmp_path: Path) -> 
                 "--reason",
                 "second",
             )
-            _wait(lambda: _entries(homes[0]) == 2, 60, "the returning peer's new entry")
+            _wait(lambda: entry_count(homes[0]) == 2, 60, "the returning peer's new entry")
             # The survivor takes the returning peer back either by the staleness
             # rule (the peer dialled first: "replacing a stale session") or by its
             # own redial once the dead connection is reset; both are a new session.

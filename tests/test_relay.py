@@ -17,7 +17,7 @@ import pytest
 
 from samoorg.node.processes import NodeProcess, run_cli
 from tests.netns import Lab, unavailable
-from tests.test_multiprocess import assert_clean_stop, wait_converged
+from tests.process_fixtures import assert_clean_stop, wait_converged
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
