@@ -15,6 +15,7 @@ from samoorg.node.keystore import load_signer
 from samoorg.node.store import Store
 from samoorg.protocol import dcbor
 from samoorg.protocol.entry import Entry
+from samoorg.protocol.invite_code import parse_invite_code
 from tests.conftest import CliRunner
 
 
@@ -110,6 +111,35 @@ class Homes:
         """``samoorg log --invalid --json`` as ``{entry id: reason}``."""
         rows = self.items(name, "log", "--invalid")
         return {row["id"]: row["invalid"] for row in rows}
+
+
+def invite(homes: Homes, inviter: str, invitee: str, amount: str = "100") -> str:
+    """``inviter`` invites ``invitee``, who accepts after syncing; returns the invite id."""
+    code = homes.run(inviter, "invite", "create", "--amount", amount, "--currency", "EUR").strip()
+    homes.sync(inviter, invitee)
+    homes.run(invitee, "invite", "accept", code)
+    return parse_invite_code(code).invite.hex()
+
+
+def exchange(homes: Homes, source: str, target: str) -> int:
+    """``source`` exports a bundle, ``target`` imports it; the import's exit code."""
+    bundle = homes.root / f"{source}.bundle"
+    assert homes.cli(homes.root / source, "export", str(bundle)).code == 0
+    return homes.cli(homes.root / target, "import", str(bundle)).code
+
+
+def chain_with_commitment(tmp_path: Path, cli: CliRunner) -> tuple[Homes, str, str]:
+    """alice invites bob, bob invites carol, bob commits 20 EUR to carol, all synced:
+    the homes, carol's id and the pledge's id."""
+    homes = Homes(cli, tmp_path, "alice", "bob", "carol")
+    invite(homes, "alice", "bob")
+    invite(homes, "bob", "carol")
+    homes.sync("alice", "bob", "carol")
+    carol = homes.ids["carol"]
+    pledge = homes.json("bob", "pledge", "intend", "20", "EUR", "--to", carol)["id"]
+    homes.run("bob", "pledge", "commit", pledge, "--yes")
+    homes.sync("alice", "bob", "carol")
+    return homes, carol, str(pledge)
 
 
 def backed_up(homes: Homes, name: str) -> tuple[Path, dict[str, Any]]:

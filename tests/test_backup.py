@@ -19,10 +19,15 @@ from hypothesis import strategies as st
 
 from samoorg.node.backup import MAGIC, PENDING_FILE
 from samoorg.protocol.ids import parse_peer_id
-from tests.community_homes import Homes, backed_up, restore_refused
+from tests.community_homes import (
+    Homes,
+    backed_up,
+    chain_with_commitment,
+    exchange,
+    invite,
+    restore_refused,
+)
 from tests.conftest import CliRunner
-from tests.test_community_cli import invite
-from tests.test_fork_policy_cli import chain_with_commitment, exchange
 
 
 def test_a_backup_is_private_and_never_overwritten_by_accident(

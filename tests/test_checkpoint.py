@@ -38,11 +38,10 @@ from samoorg.node.keystore import create_key_file
 from samoorg.node.processes import NodeProcess
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
-from tests.community_fixtures import DAY, Author, History, histories
+from tests.community_fixtures import DAY, Author, History, histories, join
 from tests.community_homes import Homes
 from tests.conftest import CliRunner
 from tests.social_fixtures import post_idea
-from tests.test_devices import join
 
 DAMAGE = ("none", "truncate", "flip", "temp", "chmod", "code")
 

@@ -6,18 +6,10 @@ from pathlib import Path
 
 from samoorg.protocol.ids import parse_peer_id
 from samoorg.protocol.invite_code import parse_invite_code
-from tests.community_homes import Homes, clock_fixture  # noqa: F401 (the clock fixture)
+from tests.community_homes import Homes, clock_fixture, invite  # noqa: F401 (the clock fixture)
 from tests.conftest import CliRunner
 
 DAY = 86_400_000
-
-
-def invite(homes: Homes, inviter: str, invitee: str, amount: str = "100") -> str:
-    """``inviter`` invites ``invitee``, who accepts after syncing; returns the invite id."""
-    code = homes.run(inviter, "invite", "create", "--amount", amount, "--currency", "EUR").strip()
-    homes.sync(inviter, invitee)
-    homes.run(invitee, "invite", "accept", code)
-    return parse_invite_code(code).invite.hex()
 
 
 def test_two_members_pool_json(tmp_path: Path, cli: CliRunner) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.community_homes import Homes
+from tests.community_homes import Homes, exchange
 from tests.conftest import CliRunner
-from tests.test_fork_policy_cli import exchange
 
 
 def test_a_second_device_joins_then_is_revoked(tmp_path: Path, cli: CliRunner) -> None:

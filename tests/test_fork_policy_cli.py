@@ -16,16 +16,8 @@ from pathlib import Path
 import pytest
 
 from samoorg.protocol.ids import parse_peer_id
-from tests.community_homes import Homes
+from tests.community_homes import Homes, chain_with_commitment, exchange, invite
 from tests.conftest import CliRunner
-from tests.test_community_cli import invite
-
-
-def exchange(homes: Homes, source: str, target: str) -> int:
-    """``source`` exports a bundle, ``target`` imports it; the import's exit code."""
-    bundle = homes.root / f"{source}.bundle"
-    assert homes.cli(homes.root / source, "export", str(bundle)).code == 0
-    return homes.cli(homes.root / target, "import", str(bundle)).code
 
 
 def fork_bob_at_alice(homes: Homes) -> None:
@@ -35,20 +27,6 @@ def fork_bob_at_alice(homes: Homes) -> None:
     homes.run("copy", "idea", "post", "from the phone")
     assert exchange(homes, "bob", "alice") == 0
     assert exchange(homes, "copy", "alice") == 1  # the fork is found here
-
-
-def chain_with_commitment(tmp_path: Path, cli: CliRunner) -> tuple[Homes, str, str]:
-    """alice invites bob, bob invites carol, bob commits 20 EUR to carol, all synced:
-    the homes, carol's id and the pledge's id."""
-    homes = Homes(cli, tmp_path, "alice", "bob", "carol")
-    invite(homes, "alice", "bob")
-    invite(homes, "bob", "carol")
-    homes.sync("alice", "bob", "carol")
-    carol = homes.ids["carol"]
-    pledge = homes.json("bob", "pledge", "intend", "20", "EUR", "--to", carol)["id"]
-    homes.run("bob", "pledge", "commit", pledge, "--yes")
-    homes.sync("alice", "bob", "carol")
-    return homes, carol, str(pledge)
 
 
 def test_a_copied_home_that_posts_from_both_copies_keeps_its_standing(

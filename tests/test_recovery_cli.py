@@ -9,10 +9,13 @@ from pathlib import Path
 from samoorg.crdt.kinds.devices import DevicesState
 from samoorg.crdt.kinds.recovery import DEFAULT_WAIT
 from samoorg.protocol.ids import peer_id
-from tests.community_homes import Homes, clock_fixture  # noqa: F401 (the clock fixture)
+from tests.community_homes import (  # noqa: F401 (the clock fixture)
+    Homes,
+    clock_fixture,
+    exchange,
+    invite,
+)
 from tests.conftest import CliRunner
-from tests.test_community_cli import invite
-from tests.test_fork_policy_cli import exchange
 
 
 def guarded(cli: CliRunner, tmp_path: Path) -> Homes:
