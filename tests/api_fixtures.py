@@ -17,6 +17,7 @@ import pytest
 from samoorg.node.api.token import token_file
 from samoorg.node.home import Home
 from samoorg.node.processes import NodeProcess, run_cli
+from tests.conftest import CliResult, CliRunner
 
 TIMEOUT = 30.0
 
@@ -149,6 +150,17 @@ def store_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Session, "store", refuse)
     monkeypatch.setattr(Session, "live", refuse)
+
+
+def run_on(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, offline: bool, *args: str
+) -> CliResult:
+    """Run ``args`` in ``node``'s home: offline, or through its daemon with the store forbidden."""
+    if offline:
+        return cli(node.home, "--offline", *args)
+    with monkeypatch.context() as patched:
+        store_forbidden(patched)
+        return cli(node.home, *args)
 
 
 _MASKS = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,26 +26,23 @@ from samoorg.node.indexer import load_index
 from samoorg.node.processes import run_cli
 from samoorg.node.store import Store
 from samoorg.protocol.errors import BadSignature, LocalProtocolError
+from tests.cli_fixtures import assert_commands_do_not_import
 from tests.net_fixtures import make_home
 
 
 def test_local_commands_do_not_import_the_web_stack(tmp_path: Path) -> None:
     home = tmp_path / "ana"
     run_cli(home, "init")
-    script = (
-        "import sys\n"
-        "from samoorg.cli.main import main\n"
-        "for args in (['whoami'], ['status', '--json'], ['trust', 'list'], ['trust', 'pool'],\n"
-        "             ['idea', 'list', '--json'], ['pledge', 'list'], ['log', '--json']):\n"
-        f"    assert main(['--home', {str(home)!r}, *args]) == 0, args\n"
-        "web = ('starlette', 'hypercorn', 'h11', 'h2', 'anyio')\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in web)\n"
-        "assert not loaded, loaded[:5]\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    commands = [
+        ["whoami"],
+        ["status", "--json"],
+        ["trust", "list"],
+        ["trust", "pool"],
+        ["idea", "list", "--json"],
+        ["pledge", "list"],
+        ["log", "--json"],
+    ]
+    assert_commands_do_not_import(home, commands, ("starlette", "hypercorn", "h11", "h2", "anyio"))
 
 
 def test_host_policy() -> None:

@@ -22,10 +22,12 @@ from tests.api_fixtures import (
     caught_up,
     checked,
     masked,
+    run_on,
     start_api_node,
     stop_api_node,
     store_forbidden,
 )
+from tests.cli_fixtures import assert_commands_do_not_import
 from tests.conftest import CliResult, CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -40,16 +42,6 @@ def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
         stop_api_node(node)
 
 
-def _run(
-    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, offline: bool, *args: str
-) -> CliResult:
-    if offline:
-        return cli(node.home, "--offline", *args)
-    with monkeypatch.context() as patched:
-        store_forbidden(patched)
-        return cli(node.home, *args)
-
-
 def _same(
     node: ApiNode,
     cli: CliRunner,
@@ -62,8 +54,8 @@ def _same(
 
     With ``daemon_args``, the participant ids that differ between the two are masked.
     """
-    offline = _run(node, cli, monkeypatch, True, *offline_args)
-    through = _run(node, cli, monkeypatch, False, *(daemon_args or offline_args))
+    offline = run_on(node, cli, monkeypatch, True, *offline_args)
+    through = run_on(node, cli, monkeypatch, False, *(daemon_args or offline_args))
     assert offline.code == code, offline.err
     assert through.code == code, through.err
     ids = {a for a in (*offline_args, *(daemon_args or ())) if a.startswith("12D3KooW")}
@@ -101,9 +93,9 @@ def test_peer_book_writes_go_through_the_daemon_with_the_same_output(
     assert json.loads(run_cli(node.home, "peers", "--json").stdout)[0]["id"] == bo
     for extra in ((), ("--json",)):
         # Forgotten offline, added again, forgotten through the daemon: the same answer.
-        removed = _run(node, cli, monkeypatch, True, "peer", "remove", "bobby", *extra)
+        removed = run_on(node, cli, monkeypatch, True, "peer", "remove", "bobby", *extra)
         run_cli(node.home, "peer", "add", address)
-        again = _run(node, cli, monkeypatch, False, "peer", "remove", "bobby", *extra)
+        again = run_on(node, cli, monkeypatch, False, "peer", "remove", "bobby", *extra)
         assert (again.code, again.out) == (removed.code, removed.out) == (0, again.out)
         run_cli(node.home, "peer", "add", address)
     run_cli(node.home, "peer", "remove", bo)
@@ -123,9 +115,9 @@ def test_peer_book_writes_go_through_the_daemon_with_the_same_output(
         assert node.api.get("/status").json()["daemon"]["scope"] == scope + 2
         _same(node, cli, monkeypatch, ("unfollow", cy, *extra), ("unfollow", di, *extra))
     _same(node, cli, monkeypatch, ("unfollow", cy), code=1)
-    removed = _run(node, cli, monkeypatch, True, "name", "remove", bo, "--json")
+    removed = run_on(node, cli, monkeypatch, True, "name", "remove", bo, "--json")
     run_cli(node.home, "name", "set", bo, "Bobby")
-    again = _run(node, cli, monkeypatch, False, "name", "remove", bo, "--json")
+    again = run_on(node, cli, monkeypatch, False, "name", "remove", bo, "--json")
     assert (again.code, again.out) == (removed.code, removed.out) == (0, again.out)
     assert json.loads(run_cli(node.home, "name", "list", "--json").stdout)["items"] == []
 
@@ -356,26 +348,26 @@ def test_device_commands_go_through_the_daemon_with_the_same_output(
 ) -> None:
     for extra in ((), ("--json",)):
         _same(node, cli, monkeypatch, ("device", "add", "--addr", "/ip4/127.0.0.1/tcp/9", *extra))
-    code = json.loads(_run(node, cli, monkeypatch, False, "device", "add", "--json").out)["code"]
+    code = json.loads(run_on(node, cli, monkeypatch, False, "device", "add", "--json").out)["code"]
     phone = tmp_path / "phone"
     run_cli(phone, "init", "--join-identity", code)
     run_cli(phone, "export", str(tmp_path / "phone.bundle"))
-    assert _run(node, cli, monkeypatch, False, "import", str(tmp_path / "phone.bundle")).code == 0
+    assert run_on(node, cli, monkeypatch, False, "import", str(tmp_path / "phone.bundle")).code == 0
     caught_up(node)
     for extra in ((), ("--json",)):
         _same(node, cli, monkeypatch, ("device", "list", *extra))
     me = _ident(node.home)
     phone_id = json.loads(run_cli(phone, "whoami", "--json").stdout)["device"]  # id: the identity
-    listed = json.loads(_run(node, cli, monkeypatch, False, "device", "list", "--json").out)
+    listed = json.loads(run_on(node, cli, monkeypatch, False, "device", "list", "--json").out)
     assert [d["id"] for d in listed["devices"]] == [me, phone_id]
     _same(node, cli, monkeypatch, ("device", "revoke", me), code=1)
     _same(node, cli, monkeypatch, ("device", "revoke", _fresh_id()), code=1)
     _same(node, cli, monkeypatch, ("device", "revoke", "zz"), code=2)
-    revoked = _run(node, cli, monkeypatch, False, "device", "revoke", phone_id, "--json")
+    revoked = run_on(node, cli, monkeypatch, False, "device", "revoke", phone_id, "--json")
     assert revoked.code == 0, revoked.err
     assert json.loads(revoked.out)["from"] == 2
     caught_up(node)
-    listed = json.loads(_run(node, cli, monkeypatch, False, "device", "list", "--json").out)
+    listed = json.loads(run_on(node, cli, monkeypatch, False, "device", "list", "--json").out)
     assert listed["devices"][1]["revoked_from"] == 2
 
 
@@ -385,7 +377,7 @@ def test_status_goes_through_the_daemon_with_the_same_output(
     caught_up(node)
     for extra in (("--json",), ("--json", "--digests")):
         offline, through = (
-            json.loads(_run(node, cli, monkeypatch, mode, "status", *extra).out)
+            json.loads(run_on(node, cli, monkeypatch, mode, "status", *extra).out)
             for mode in (True, False)
         )
         # The daemon's live state moves (dials, counters); daemon.json is a snapshot of it.
@@ -395,8 +387,8 @@ def test_status_goes_through_the_daemon_with_the_same_output(
         assert through == offline
         assert list(through) == list(offline)  # the same keys in the same order
         assert ("digests" in through) == ("--digests" in extra)
-    offline_text = _run(node, cli, monkeypatch, True, "status", "--digests").out
-    through_text = _run(node, cli, monkeypatch, False, "status", "--digests").out
+    offline_text = run_on(node, cli, monkeypatch, True, "status", "--digests").out
+    through_text = run_on(node, cli, monkeypatch, False, "status", "--digests").out
 
     def steady(text: str) -> list[str]:
         # Uptime, peers and scope move while the daemon runs (daemon.json is a snapshot).
@@ -410,25 +402,17 @@ def test_status_goes_through_the_daemon_with_the_same_output(
 def test_commands_through_the_daemon_do_not_import_the_web_stack(
     node: ApiNode, tmp_path: Path
 ) -> None:
-    import subprocess
-    import sys
-
     bundle = _feed_bundle(tmp_path, "light", 1)
     peer = f"/ip4/127.0.0.1/tcp/9/p2p/{_fresh_id()}"
-    script = (
-        "import sys\n"
-        "from samoorg.cli.main import main\n"
-        f"for args in (['import', {str(bundle)!r}], ['status', '--json'], ['device', 'list'],\n"
-        f"             ['peer', 'add', {peer!r}], ['follow', {peer.rsplit('/', 1)[1]!r}]):\n"
-        f"    assert main(['--home', {str(node.home)!r}, *args]) == 0, args\n"
-        "web = ('starlette', 'hypercorn', 'h11', 'h2', 'anyio', 'libp2p')\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in web)\n"
-        "assert not loaded, loaded[:5]\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    commands = [
+        ["import", str(bundle)],
+        ["status", "--json"],
+        ["device", "list"],
+        ["peer", "add", peer],
+        ["follow", peer.rsplit("/", 1)[1]],
+    ]
+    web = ("starlette", "hypercorn", "h11", "h2", "anyio", "libp2p")
+    assert_commands_do_not_import(node.home, commands, web)
 
 
 def test_an_import_finishes_on_the_store_when_the_daemon_stops_answering(

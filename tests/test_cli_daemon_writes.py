@@ -19,8 +19,14 @@ from typing import Any
 import pytest
 
 from samoorg.node.processes import run_cli
-from tests.api_fixtures import ApiNode, caught_up, masked, start_api_node, store_forbidden
-from tests.conftest import CliResult, CliRunner
+from tests.api_fixtures import (
+    ApiNode,
+    caught_up,
+    masked,
+    run_on,
+    start_api_node,
+)
+from tests.conftest import CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
@@ -58,17 +64,6 @@ def _friend_id(friend: Path) -> str:
     return str(json.loads(run_cli(friend, "whoami", "--json").stdout)["id"])
 
 
-def _run(
-    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, offline: bool, *args: str
-) -> CliResult:
-    """``args`` offline, or through the daemon (which then must not touch the store)."""
-    if offline:
-        return cli(node.home, "--offline", *args)
-    with monkeypatch.context() as patched:
-        store_forbidden(patched)
-        return cli(node.home, *args)
-
-
 Args = Callable[[str], tuple[str, ...]]
 
 
@@ -83,7 +78,7 @@ def _same_write(
     and as ``--json``; the masked outputs must agree. Returns the two JSON answers."""
     assert len(targets) == 4
     runs = [
-        _run(node, cli, monkeypatch, offline, *args(target), *extra)
+        run_on(node, cli, monkeypatch, offline, *args(target), *extra)
         for (offline, extra), target in zip(
             ((True, ()), (False, ()), (True, ("--json",)), (False, ("--json",))),
             targets,
@@ -101,8 +96,8 @@ def _same_write(
 def _same_refusal(
     node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, code: int, *args: str
 ) -> str:
-    offline = _run(node, cli, monkeypatch, True, *args)
-    through = _run(node, cli, monkeypatch, False, *args)
+    offline = run_on(node, cli, monkeypatch, True, *args)
+    through = run_on(node, cli, monkeypatch, False, *args)
     assert (through.code, through.out, through.err) == (offline.code, offline.out, offline.err)
     assert through.code == code, through.err
     assert through.err.startswith("error: ")
@@ -222,8 +217,8 @@ def test_portal_listings_searches_and_refusals(
         ("listing", "search", "bike", "--json"),
         ("listing", "list", "--status", "withdrawn"),
     ):
-        offline = _run(node, cli, monkeypatch, True, *args)
-        through = _run(node, cli, monkeypatch, False, *args)
+        offline = run_on(node, cli, monkeypatch, True, *args)
+        through = run_on(node, cli, monkeypatch, False, *args)
         assert (through.code, through.out) == (offline.code, offline.out)
     _same_refusal(node, cli, monkeypatch, 1, "listing", "offer", "x", "--tag", "fun")
     _same_refusal(node, cli, monkeypatch, 2, "listing", "search", "x", "--max-price", "5")
@@ -258,8 +253,8 @@ def test_orgs_their_listings_and_reads(
         ("listing", "show", str(listings[0]["id"])[:12]),
         ("listing", "show", str(listings[0]["id"])[:12], "--json"),
     ):
-        offline = _run(node, cli, monkeypatch, True, *args)
-        through = _run(node, cli, monkeypatch, False, *args)
+        offline = run_on(node, cli, monkeypatch, True, *args)
+        through = run_on(node, cli, monkeypatch, False, *args)
         assert offline.code == 0, offline.err
         assert (through.code, through.out) == (offline.code, offline.out), args
 
@@ -283,8 +278,8 @@ def test_devices_add_revoke_and_list(
     )
     assert [r["from"] for r in revoked] == [5, 5]
     for args in (("device", "list"), ("device", "list", "--json")):
-        offline = _run(node, cli, monkeypatch, True, *args)
-        through = _run(node, cli, monkeypatch, False, *args)
+        offline = run_on(node, cli, monkeypatch, True, *args)
+        through = run_on(node, cli, monkeypatch, False, *args)
         assert (through.code, through.out) == (offline.code, offline.out)
         assert "revoked from entry 5" in offline.out or '"revoked_from": 5' in offline.out
     me = _friend_id(node.home)

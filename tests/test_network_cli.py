@@ -10,6 +10,7 @@ import pytest
 
 from samoorg.node.processes import NodeProcess, run_cli
 from samoorg.protocol.ids import peer_id
+from tests.cli_fixtures import assert_commands_do_not_import
 from tests.conftest import CliRunner
 from tests.net_fixtures import make_home
 
@@ -97,20 +98,7 @@ def test_one_shot_sync_reports_and_resumes(tmp_path: Path, cli: CliRunner) -> No
 
 
 def test_local_commands_do_not_import_libp2p(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     home = tmp_path / "ana"
     run_cli(home, "init")
-    script = (
-        "import sys\n"
-        "from samoorg.cli.main import main\n"
-        "for args in (['status'], ['peers'], ['follow'], ['invite', 'list']):\n"
-        f"    assert main(['--home', {str(home)!r}, *args]) == 0, args\n"
-        "loaded = sorted(m for m in sys.modules if m == 'libp2p' or m.startswith('libp2p.'))\n"
-        "assert not loaded, loaded[:5]\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
+    commands = [["status"], ["peers"], ["follow"], ["invite", "list"]]
+    assert_commands_do_not_import(home, commands, ("libp2p",))
