@@ -11,7 +11,7 @@ from samoorg.crdt.kinds.inbox import POLL_WINDOW_MS, ActionKind, action_items
 from samoorg.crdt.kinds.trust import CONFIRM
 from samoorg.protocol.entry import Entry
 from tests.community_fixtures import DAY, T0, Author, views_of
-from tests.community_homes import Homes
+from tests.community_homes import Homes, invite
 from tests.conftest import CliRunner
 from tests.social_fixtures import open_poll, vote_on
 
@@ -121,9 +121,7 @@ def test_any_delivery_order_and_duplication_gives_the_same_inbox(
 
 def test_inbox_command_lists_the_commitment_to_confirm(tmp_path: Path, cli: CliRunner) -> None:
     homes = Homes(cli, tmp_path, "alice", "bob")
-    code = homes.run("alice", "invite", "create", "--amount", "100", "--currency", "EUR").strip()
-    homes.sync("alice", "bob")
-    homes.run("bob", "invite", "accept", code)
+    invite(homes, "alice", "bob")
     homes.sync("alice", "bob")
     assert [i["kind"] for i in homes.json("alice", "inbox")["items"]] == ["invite_accepted"]
     pledge = homes.json("bob", "pledge", "intend", "40", "EUR", "--to", homes.ids["alice"])

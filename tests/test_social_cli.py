@@ -10,17 +10,10 @@ import pytest
 from samoorg.crdt.kinds import forum, polls, ratings
 from samoorg.node import store
 from samoorg.protocol.ids import parse_peer_id
-from tests.community_homes import Homes
+from tests.community_homes import Homes, invite
 from tests.conftest import CliRunner
 
 DAY = 86_400_000
-
-
-def befriend(homes: Homes, inviter: str, invitee: str) -> None:
-    """A mutual-guarantee edge through the CLI: invite, hand over the code, accept."""
-    code = homes.run(inviter, "invite", "create", "--amount", "100", "--currency", "EUR")
-    homes.sync(inviter, invitee)
-    homes.run(invitee, "invite", "accept", code.split()[0])
 
 
 def last_word(text: str) -> str:
@@ -30,9 +23,9 @@ def last_word(text: str) -> str:
 def test_forum_ratings_utility_distribution_and_poll(tmp_path: Path, cli: CliRunner) -> None:
     homes = ["alice", "bob", "carol", "dave", "sybil1", "sybil2", "sybil3"]
     c = Homes(cli, tmp_path, *homes)
-    befriend(c, "alice", "bob")
-    befriend(c, "bob", "carol")
-    befriend(c, "alice", "dave")
+    invite(c, "alice", "bob")
+    invite(c, "bob", "carol")
+    invite(c, "alice", "dave")
     c.sync(*homes)
 
     # Forum: an idea, a comment, ratings of the idea and of people.
@@ -142,7 +135,7 @@ def test_polls_close_and_distribution_needs_utility(
 
 def test_peer_violations_are_ignored_with_reasons(tmp_path: Path, cli: CliRunner) -> None:
     c = Homes(cli, tmp_path, "alice", "bob")
-    befriend(c, "alice", "bob")
+    invite(c, "alice", "bob")
     posted = c.json("alice", "idea", "post", "Catalogue")
     assert posted["kind"] == forum.IDEA_KIND
     idea = bytes.fromhex(posted["id"])
