@@ -22,7 +22,7 @@ def entry_count(home: Path) -> int:
 def wait_converged(homes: list[Path], timeout: float, expected_entries: int) -> dict[str, str]:
     """Poll until every home holds ``expected_entries`` and the same digests (bounded)."""
     deadline = time.monotonic() + timeout
-    last: list[object] = []
+    last: object = []
     while time.monotonic() < deadline:
         counts = [entry_count(h) for h in homes]
         if all(c == expected_entries for c in counts):
