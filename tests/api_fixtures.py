@@ -109,6 +109,10 @@ class ApiNode:
     def cli_json(self, *args: str) -> Any:
         return json.loads(run_cli(self.home, *args, "--json").stdout)
 
+    def stored_entries(self) -> int:
+        """Entries in the store, counted by the CLI from the store itself (``--offline``)."""
+        return int(self.cli_json("--offline", "status")["store"]["entries"])
+
 
 def start_api_node(home: Path, *extra: str) -> ApiNode:
     """Initialise ``home`` if needed and start its daemon with the API."""

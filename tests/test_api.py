@@ -19,11 +19,6 @@ __all__ = ["api_node_fixture"]
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 
-def _entries(node: ApiNode) -> int:
-    """Entries in the store, counted by the CLI from the store itself."""
-    return int(node.cli_json("--offline", "status")["store"]["entries"])
-
-
 def test_status_names_the_api_as_the_cli_does(api_node: ApiNode) -> None:
     answer = api_node.api.get("/status")
     assert answer.status == 200
@@ -67,17 +62,17 @@ def test_foreign_origin_and_host_are_refused(api_node: ApiNode) -> None:
     assert rebound.status == 403
     assert rebound.json()["error"] == "forbidden_host"
     assert api_node.api.get("/status", headers={"Host": f"localhost:{port}"}).status == 200
-    before = _entries(api_node)
+    before = api_node.stored_entries()
     csrf = api_node.api.post_json(
         "/ideas", {"title": "csrf"}, headers={"Origin": "http://evil.example"}
     )
     assert csrf.status == 403
-    assert _entries(api_node) == before
+    assert api_node.stored_entries() == before
 
 
 def test_bad_bodies_get_json_errors_and_store_nothing(api_node: ApiNode) -> None:
     api = api_node.api
-    before = _entries(api_node)
+    before = api_node.stored_entries()
     big = api.post_json("/ideas", {"title": "big", "body": "x" * 70_000})
     assert big.status == 413
     assert big.json()["error"] == "payload_too_large"
@@ -94,12 +89,12 @@ def test_bad_bodies_get_json_errors_and_store_nothing(api_node: ApiNode) -> None
         answer = api.request("POST", "/ideas", body=body, headers={"Content-Type": media})
         assert (answer.status, answer.json()["error"]) == (status, name), body
         assert "\n" not in answer.json()["message"]
-    assert _entries(api_node) == before
+    assert api_node.stored_entries() == before
 
 
 def test_a_rule_violation_is_409_with_the_views_reason(api_node: ApiNode) -> None:
     title = "t" * 201
-    before = _entries(api_node)
+    before = api_node.stored_entries()
     answer = api_node.api.post_json("/ideas", {"title": title})
     assert answer.status == 409
     body = answer.json()
@@ -107,7 +102,7 @@ def test_a_rule_violation_is_409_with_the_views_reason(api_node: ApiNode) -> Non
     cli = run_cli(api_node.home, "idea", "post", title, check=False)
     assert cli.returncode == 1
     assert cli.stderr == f"error: {body['message']}\n"
-    assert _entries(api_node) == before
+    assert api_node.stored_entries() == before
 
 
 def test_bad_parameters_paths_and_methods(api_node: ApiNode) -> None:

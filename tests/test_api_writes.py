@@ -21,10 +21,6 @@ __all__ = ["api_node_fixture"]
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 
-def _entries(node: ApiNode) -> int:
-    return int(node.cli_json("--offline", "status")["store"]["entries"])
-
-
 def test_every_write_answers_its_documented_shape(api_node: ApiNode, tmp_path: Path) -> None:
     api = api_node.api
     document = api.get("/openapi.json").json()
@@ -154,7 +150,7 @@ def test_refused_writes_have_stable_names_and_store_nothing(api_node: ApiNode) -
     me = api_node.cli_json("whoami")["id"]
     pledge = api.post_json("/pledges", {"amount": "3", "currency": "EUR", "to": me})
     assert (pledge.status, pledge.json()["error"]) == (409, "rule_violation"), pledge.body
-    before = _entries(api_node)
+    before = api_node.stored_entries()
     cases: list[tuple[str, dict[str, Any] | bytes, int, str]] = [
         ("/pledges", {"amount": "x", "currency": "EUR", "to": idea}, 400, "malformed_input"),
         ("/pledges", {"amount": "5", "currency": "EUR"}, 400, "malformed_input"),
@@ -202,7 +198,7 @@ def test_refused_writes_have_stable_names_and_store_nothing(api_node: ApiNode) -
         foreign = api.post_json(path, body, headers={"Origin": "http://evil.example"})
         assert (foreign.status, foreign.json()["error"]) == (403, "forbidden_origin")
     assert api.get("/devices", auth=False).status == 401
-    assert _entries(api_node) == before
+    assert api_node.stored_entries() == before
     cli = run_cli(api_node.home, "rate", idea[:12], "4", check=False)
     refused = api.post_json("/ratings", {"subject": idea[:12], "score": 4}).json()
     assert (cli.returncode, cli.stderr) == (1, f"error: {refused['message']}\n")
