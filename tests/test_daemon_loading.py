@@ -20,7 +20,7 @@ from samoorg.node.checkpoint import checkpoint_path
 from samoorg.node.home import Home
 from samoorg.node.processes import run_cli
 from samoorg.node.store import Store
-from tests.api_fixtures import ApiNode, start_api_node, stop_api_node
+from tests.api_fixtures import ApiNode, new_participant, start_api_node, stop_api_node
 
 
 def test_wait_follows_retry_after_within_bounds() -> None:
@@ -67,9 +67,7 @@ def test_one_announcement_naming_the_domains() -> None:
 def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
     """A daemon restarted over its own checkpoint, that never waits for a loading view."""
     root = tmp_path_factory.mktemp("loading")
-    friend = root / "friend"
-    run_cli(friend, "init")
-    friend_id = json.loads(run_cli(friend, "whoami", "--json").stdout)["id"]
+    friend_id = new_participant(root / "friend")
     home = root / "ana"
     first = start_api_node(home)
     run_cli(home, "pledge", "intend", "25", "EUR", "--to", friend_id, "--force")
