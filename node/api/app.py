@@ -116,8 +116,9 @@ def loading_answer(loading: dict[str, float], needs: tuple[type[Domain], ...]) -
     names = {cls.name for cls in needs}
     waiting = {n: round(t, 1) for n, t in loading.items() if n in names}
     listed = ", ".join(waiting) or "needed"
+    views = "view" if len(waiting) == 1 else "views"
     body: dict[str, Any] = {
-        **error_body("loading", f"the daemon is loading the {listed} view from its checkpoint"),
+        **error_body("loading", f"the daemon is loading the {listed} {views} from its checkpoint"),
         "loading": [{"domain": n, "seconds": t} for n, t in waiting.items()],
     }
     return JSONResponse(
