@@ -9,6 +9,15 @@ that the API serves then asks it, and renders the answer exactly as it
 renders its own offline result (both are the same JSON shapes,
 :mod:`samoorg.node.api.shapes`), so the output is the same either way.
 
+A daemon that has just started loads each view domain from its checkpoint
+on first use, off its loop; a request whose views are still loading is
+answered ``503 loading`` after a short wait (nothing was done). The client
+then asks again, after the answer's ``Retry-After``, for at most
+:data:`LOADING_BUDGET` seconds in all, printing one line on stderr
+(:class:`LoadingWait` decides, without I/O): a healthy daemon that is loading
+is waited for, never bypassed, since reading the store offline would repeat
+the same work, slower.
+
 ``--offline`` (or ``SAMOORG_OFFLINE=1``) makes a command work on the store
 directly even while a daemon runs; so does a daemon that cannot be reached
 (its port closed, a timeout): the store is shared and every write goes
@@ -23,8 +32,10 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -43,6 +54,10 @@ NOTES_HEADER: Final = "samoorg-notes"
 
 TIMEOUT: Final = 10.0
 """Seconds to wait for the daemon before the command gives up on it."""
+LOADING_BUDGET: Final = 120.0
+"""Seconds in all a command waits for a daemon loading its views (``503 loading``)."""
+RETRY_BOUNDS: Final = (0.1, 5.0)
+"""The least and most seconds between two requests while the daemon loads."""
 MAX_ANSWER: Final = 64 * 1024 * 1024
 PAGE_LIMIT: Final = 500
 """Items asked for per request when a command wants every item (``--all``)."""
@@ -80,6 +95,53 @@ class DaemonBusy(DaemonRefused):
         self.retry_after = retry_after
 
 
+class DaemonLoading(Exception):
+    """``503 loading``: the views the request reads are loading; nothing was done."""
+
+    def __init__(self, message: str, retry_after: str | None, domains: Sequence[str]) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.domains = tuple(domains)
+
+
+@dataclass(slots=True)
+class LoadingWait:
+    """While a daemon answers ``503 loading``: when to ask again, when to give up (sans-IO).
+
+    The budget counts from the first ``loading`` answer of the command, over all
+    its requests; the announcement is made once.
+    """
+
+    budget: float = LOADING_BUDGET
+    started: float | None = None
+    announced: bool = False
+
+    def delay(self, now: float, retry_after: str | None) -> float | None:
+        """Seconds to wait before asking again, or ``None``: the budget is spent."""
+        if self.started is None:
+            self.started = now
+        left = self.started + self.budget - now
+        if left <= 0:
+            return None
+        low, high = RETRY_BOUNDS
+        try:
+            asked = float(retry_after) if retry_after is not None else 1.0
+        except ValueError:  # an HTTP date, or garbage: the default
+            asked = 1.0
+        return min(max(asked, low), high, left)
+
+    def announcement(self, domains: Sequence[str]) -> str | None:
+        """The one stderr line of the wait (``None`` once said)."""
+        if self.announced:
+            return None
+        self.announced = True
+        if not domains:
+            return "waiting for the daemon to load its views..."
+        return f"waiting for the daemon to load the {', '.join(domains)} view" + (
+            "s..." if len(domains) > 1 else "..."
+        )
+
+
 class DaemonLost(NodeError):
     """A write was sent but no answer came: it may or may not be stored (never retried)."""
 
@@ -91,6 +153,7 @@ class DaemonClient:
     host: str
     port: int
     token: str
+    waiting: LoadingWait = field(default_factory=LoadingWait, compare=False, repr=False)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """``GET /api/v1{path}``; ``None`` values and false flags are left out."""
@@ -164,7 +227,30 @@ class DaemonClient:
     def _exchange(
         self, method: str, path: str, body: bytes | None, timeout: float = TIMEOUT
     ) -> tuple[Any, dict[str, str]]:
-        """The answer's JSON and headers (lowercase names); errors raised as the CLI's."""
+        """The answer's JSON and headers (lowercase names); errors raised as the CLI's.
+
+        Asks again while the daemon answers ``503 loading`` (:class:`LoadingWait`);
+        once the budget is spent, raises :class:`DaemonUnavailable`.
+        """
+        while True:  # bounded: LoadingWait.delay gives up after its budget
+            try:
+                return self._exchange_once(method, path, body, timeout)
+            except DaemonLoading as loading:
+                wait = self.waiting
+                delay = wait.delay(time.monotonic(), loading.retry_after)
+                if delay is None:
+                    raise DaemonUnavailable(
+                        f"the daemon was still loading its views after {wait.budget:g} s"
+                    ) from None
+                line = wait.announcement(loading.domains)
+                if line is not None:
+                    sys.stderr.write(line + "\n")
+                    sys.stderr.flush()
+                time.sleep(delay)
+
+    def _exchange_once(
+        self, method: str, path: str, body: bytes | None, timeout: float
+    ) -> tuple[Any, dict[str, str]]:
         headers = {"Authorization": f"Bearer {self.token}", "Host": f"{self.host}:{self.port}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -195,6 +281,11 @@ class DaemonClient:
             return value, answer_headers
         name = value.get("error") if isinstance(value, dict) else None
         message = value.get("message", "") if isinstance(value, dict) else ""
+        if name == "loading" and response.status == 503:
+            found = value.get("loading")
+            listed = found if isinstance(found, list) else []
+            domains = [str(d["domain"]) for d in listed if isinstance(d, dict) and "domain" in d]
+            raise DaemonLoading(message, answer_headers.get("retry-after"), domains)
         if name == "rate_limited":
             wait = answer_headers.get("retry-after", "1")
             raise DaemonBusy(message, float(wait) if wait.isdigit() else 1.0)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from samoorg.cli.community import load_views, now, peer_label, totals_text
-from samoorg.cli.context import session
+from samoorg.cli.context import Session, session
 from samoorg.cli.output import count, format_time, jsonable, print_json, print_table
 from samoorg.node.api.shapes import item_json
 
@@ -25,16 +25,9 @@ _WHAT = {
 
 def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """What needs your action: invites, commitments, polls, recovery requests."""
-    from samoorg.crdt.kinds.inbox import action_items
-
     state = session(ctx)
     names = state.names()
-    items = state.ask(
-        lambda daemon: list(daemon.pages("/inbox", {})),
-        lambda: jsonable(
-            [item_json(i) for i in action_items(load_views(state), state.me(), now())]
-        ),
-    )
+    items = state.ask(lambda daemon: list(daemon.pages("/inbox", {})), lambda: _local(state))
     if as_json:
         print_json({"items": items})
         return
@@ -56,6 +49,14 @@ def inbox(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             for item in items
         ],
     )
+
+
+def _local(state: Session) -> list[Any]:
+    """The items offline (the inbox's rules, and every domain they read, imported only here)."""
+    from samoorg.crdt.kinds.inbox import action_items
+
+    items = action_items(load_views(state), state.me(), now())
+    return list(jsonable([item_json(i) for i in items]))
 
 
 def register(app: typer.Typer) -> None:

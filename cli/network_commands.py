@@ -83,6 +83,14 @@ def node_run(
         float,
         typer.Option("--api-rate", min=0.01, help="API requests per second per client."),
     ] = 50.0,
+    api_loading_wait: Annotated[
+        float,
+        typer.Option(
+            "--api-loading-wait",
+            min=0.0,
+            help="Seconds a request waits for a view still loading before '503 loading'.",
+        ),
+    ] = 2.0,
     no_api: Annotated[bool, typer.Option("--no-api", help="Do not serve the HTTP API.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
@@ -110,7 +118,12 @@ def node_run(
         relay_service=relay_service,
         api=None
         if no_api
-        else ApiSettings(listen=api_listen, allow_remote=api_allow_remote, rate=api_rate),
+        else ApiSettings(
+            listen=api_listen,
+            allow_remote=api_allow_remote,
+            rate=api_rate,
+            loading_wait=api_loading_wait,
+        ),
     )
     signer = state.signer()
     state.close()
@@ -207,6 +220,13 @@ def _print_status(answer: dict[str, Any]) -> None:
     typer.echo(
         f"scope:   {count(int(daemon.get('scope') or 0), 'feed')} (hops {daemon.get('hops')})"
     )
+    views = daemon.get("views")
+    if isinstance(views, dict):  # from the API only (daemon.json does not hold it)
+        loading = [f"{v['domain']} ({v['seconds']:g} s)" for v in views.get("loading", [])]
+        typer.echo(
+            f"views:   loaded {', '.join(views.get('loaded', [])) or 'none yet'}"
+            + (f"; loading {', '.join(loading)}" if loading else "")
+        )
 
 
 def _peer_rows(records: list[PeerRecord], live: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -31,10 +31,6 @@ from samoorg.cli.paging import (
 )
 from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.framework.errors import RuleViolation
-from samoorg.crdt.kinds.pledges import (
-    INITIATIVE,
-    REQUEST,
-)
 from samoorg.node.api.shapes import (
     appeal_detail,
     appeal_row,
@@ -337,10 +333,15 @@ def _appeal_page(state: Session, kind: str, limit: int, every: bool, cursor: str
         appeals, next_cursor = page_of(current.pledges.appeals(kind), asked)
         return Page([appeal_row(current, a, at) for a in appeals], next_cursor)
 
-    return state.ask(lambda daemon: daemon.page(_APPEAL_PATHS[kind], {}, asked), local)
+    return state.ask(lambda daemon: daemon.page(_appeal_path(kind), {}, asked), local)
 
 
-_APPEAL_PATHS = {REQUEST: "/requests", INITIATIVE: "/initiatives"}
+def _appeal_path(kind: str) -> str:
+    """The API path of the appeals of ``kind`` (the kinds' module is imported only by the
+    appeal commands: ``pledge list`` does not pay for it)."""
+    from samoorg.crdt.kinds.pledges import INITIATIVE, REQUEST
+
+    return {REQUEST: "/requests", INITIATIVE: "/initiatives"}[kind]
 
 
 @request_app.command("list")
@@ -352,6 +353,8 @@ def request_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Help requests with what has been pledged, committed and fulfilled."""
+    from samoorg.crdt.kinds.pledges import REQUEST
+
     state = session(ctx)
     names = state.names()
     page = _appeal_page(state, REQUEST, limit, every, cursor)
@@ -421,6 +424,8 @@ def initiative_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Initiatives with their status: collecting, goal reached, or expired."""
+    from samoorg.crdt.kinds.pledges import INITIATIVE
+
     state = session(ctx)
     names = state.names()
     page = _appeal_page(state, INITIATIVE, limit, every, cursor)
@@ -451,12 +456,16 @@ def initiative_list(
 @initiative_app.command("show")
 def initiative_show(ctx: typer.Context, initiative: IdArgument, as_json: JsonFlag = False) -> None:
     """One initiative: description, totals, status and backers (released ones too)."""
+    from samoorg.crdt.kinds.pledges import INITIATIVE
+
     _show_appeal(ctx, initiative, INITIATIVE, as_json)
 
 
 @request_app.command("show")
 def request_show(ctx: typer.Context, request: IdArgument, as_json: JsonFlag = False) -> None:
     """One help request: reason, totals, status and backers (released ones too)."""
+    from samoorg.crdt.kinds.pledges import REQUEST
+
     _show_appeal(ctx, request, REQUEST, as_json)
 
 
@@ -465,6 +474,8 @@ def _held_appeal(state: Session, current: Views, prefix: str, kind: str) -> Appe
 
 
 def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> None:
+    from samoorg.crdt.kinds.pledges import INITIATIVE
+
     state = session(ctx)
 
     def local() -> dict[str, Any]:
@@ -472,7 +483,7 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
         return appeal_detail(current, _held_appeal(state, current, prefix, kind), now())
 
     row = state.ask(
-        lambda daemon: daemon.get(f"{_APPEAL_PATHS[kind]}/{quote(prefix, safe='')}"), local
+        lambda daemon: daemon.get(f"{_appeal_path(kind)}/{quote(prefix, safe='')}"), local
     )
     if as_json:
         print_json(row)
@@ -512,7 +523,7 @@ def _show_appeal(ctx: typer.Context, prefix: str, kind: str, as_json: bool) -> N
 
 def _close_appeal(ctx: typer.Context, prefix: str, kind: str, note: str, as_json: bool) -> None:
     """Record the closing of one's own request or initiative; its intentions are released."""
-    from samoorg.crdt.kinds.pledges import LABELS
+    from samoorg.crdt.kinds.pledges import LABELS, REQUEST
 
     name = "request.close" if kind == REQUEST else "initiative.close"
     shape = act(session(ctx), name, {"note": note} if note else {}, prefix).shape
@@ -535,6 +546,8 @@ def request_close(
     ctx: typer.Context, request: IdArgument, note: NoteOption = "", as_json: JsonFlag = False
 ) -> None:
     """Close your help request: open intentions are released, commitments stay."""
+    from samoorg.crdt.kinds.pledges import REQUEST
+
     _close_appeal(ctx, request, REQUEST, note, as_json)
 
 
@@ -543,6 +556,8 @@ def initiative_close(
     ctx: typer.Context, initiative: IdArgument, note: NoteOption = "", as_json: JsonFlag = False
 ) -> None:
     """Close (or cancel) your initiative: open intentions are released, commitments stay."""
+    from samoorg.crdt.kinds.pledges import INITIATIVE
+
     _close_appeal(ctx, initiative, INITIATIVE, note, as_json)
 
 

@@ -37,7 +37,6 @@ from samoorg.cli.paging import (
     paging,
     print_next_page,
 )
-from samoorg.node.actions.forum import ignored
 from samoorg.node.api.shapes import (
     idea_detail,
     idea_order,
@@ -370,6 +369,7 @@ def idea_show(
 def _idea(state: Session, idea_id: str) -> dict[str, Any]:
     """``idea show --json`` computed from the store."""
     from samoorg.crdt.kinds import forum
+    from samoorg.node.actions.forum import ignored
 
     entry = resolve_entry(state, idea_id, forum.IDEA_KIND)
     current, views = _views(state)
@@ -463,6 +463,7 @@ def poll_show(
 
     def local() -> dict[str, Any]:
         from samoorg.crdt.kinds import polls
+        from samoorg.node.actions.forum import ignored
 
         entry = resolve_entry(state, prefix, polls.POLL_KIND)
         current, views = _views(state)

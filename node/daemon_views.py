@@ -26,6 +26,7 @@ write transaction, and a refused record leaves no trace in the views.
 from __future__ import annotations
 
 import logging
+import math
 from bisect import bisect_left
 from collections.abc import (
     Callable,
@@ -93,7 +94,9 @@ class LiveViews:
         """How many entries of each kind arrived (the stamps of :meth:`memo`)."""
         self.listen(self._count_kinds)
         self._changed = trio.Event()
-        self._loading: dict[type[Domain], trio.Event] = {}
+        self._loading: dict[type[Domain], tuple[trio.Event, float]] = {}
+        """The domains being loaded: the event set when done, the start (trio's clock)."""
+        self._nursery: trio.Nursery | None = None
 
     @property
     def views(self) -> Views:
@@ -115,7 +118,14 @@ class LiveViews:
         """The store rowid of each entry of :attr:`log` (ascending)."""
         return self.state.rowids
 
-    async def ensure(self, classes: Iterable[type[Domain]]) -> None:
+    def load_in(self, nursery: trio.Nursery) -> None:
+        """Run the loads of :meth:`ensure` in ``nursery`` (the daemon's), so that a
+        request that stops waiting (``patience``) does not abandon the load."""
+        self._nursery = nursery
+
+    async def ensure(
+        self, classes: Iterable[type[Domain]], *, patience: float | None = None
+    ) -> bool:
         """Load the domains ``classes`` from the checkpoint without blocking the loop.
 
         The daemon serves at once and loads a domain when it is first needed
@@ -127,28 +137,59 @@ class LiveViews:
         loop's thread. Concurrent callers share one load. Without a
         checkpoint (a rebuild), or for a domain already loaded, this is a
         no-op and :meth:`Views.domain` builds it when used.
+
+        With ``patience`` (seconds), returns ``False`` if the domains are still
+        loading after it; the load goes on in the nursery of :meth:`load_in`
+        (the API then answers ``503 loading``). Returns ``True`` once loaded.
         """
-        checkpoint = self.state.checkpoint
-        if checkpoint is None:
-            return
+        if self.state.checkpoint is None:
+            return True
+        events: list[trio.Event] = []
         for cls in classes:
             if self.views.is_loaded(cls):
                 continue
-            loading = self._loading.get(cls)
-            if loading is not None:
-                await loading.wait()
+            found = self._loading.get(cls)
+            if found is not None:
+                events.append(found[0])
                 continue
-            loading = self._loading[cls] = trio.Event()
-            try:
-                await run_in_thread(partial(checkpoint.preload, cls))
-                if self.views.is_loaded(cls):  # loaded on the loop meanwhile (a path not in NEEDS)
-                    checkpoint.forget(cls)
-                else:
-                    with paused_gc():
-                        self.views.domain(cls)
-            finally:
-                del self._loading[cls]
-                loading.set()
+            event = trio.Event()
+            self._loading[cls] = (event, trio.current_time())
+            if self._nursery is None:  # no owner (a bare LiveViews): load in this task
+                await self._load(cls, event)
+            else:
+                self._nursery.start_soon(self._load, cls, event)
+                events.append(event)
+        with trio.move_on_after(math.inf if patience is None else patience):
+            for event in events:
+                await event.wait()
+        return all(event.is_set() for event in events)
+
+    def loading(self) -> dict[str, float]:
+        """The domains being loaded now: name -> seconds since the load started."""
+        now = trio.current_time()
+        return {cls.name: now - started for cls, (_, started) in self._loading.items()}
+
+    def loaded(self) -> list[str]:
+        """The names of the domains held in memory (loaded or built), in registry order."""
+        from samoorg.crdt.framework.registry import families
+
+        return [f.name for f in families() if self.views.is_loaded(f.domain)]
+
+    async def _load(self, cls: type[Domain], event: trio.Event) -> None:
+        checkpoint = self.state.checkpoint
+        assert checkpoint is not None
+        try:
+            await run_in_thread(partial(checkpoint.preload, cls))
+            if self.views.is_loaded(cls):  # loaded on the loop meanwhile (a path not in NEEDS)
+                checkpoint.forget(cls)
+            else:
+                with paused_gc():
+                    self.views.domain(cls)
+        except Exception:  # the request then builds it on the loop (and reports the error)
+            log.exception("loading the %s view from the checkpoint failed", cls.name)
+        finally:
+            del self._loading[cls]
+            event.set()
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(entries)`` with every batch of new entries; returns the unsubscriber."""

@@ -114,6 +114,12 @@ class ApiNode:
         return int(self.cli_json("--offline", "status")["store"]["entries"])
 
 
+def new_participant(home: Path) -> str:
+    """Initialise ``home`` (no daemon) and return its peer id: someone to pledge to."""
+    run_cli(home, "init")
+    return str(json.loads(run_cli(home, "whoami", "--json").stdout)["id"])
+
+
 def start_api_node(home: Path, *extra: str) -> ApiNode:
     """Initialise ``home`` if needed and start its daemon with the API."""
     if not (home / "identity.key").exists():

@@ -17,7 +17,7 @@ import pytest
 
 from samoorg.cli.daemon_client import DaemonClient, DaemonUnavailable
 from samoorg.node.processes import run_cli
-from tests.api_fixtures import ApiNode, start_api_node, store_forbidden
+from tests.api_fixtures import ApiNode, new_participant, start_api_node, store_forbidden
 from tests.conftest import CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -63,8 +63,7 @@ SHOWN: tuple[tuple[str, str], ...] = (("poll", "poll.new"), ("agreement", "agree
 def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
     root = tmp_path_factory.mktemp("daemon-client")
     friend = root / "friend"
-    run_cli(friend, "init")
-    friend_id = json.loads(run_cli(friend, "whoami", "--json").stdout)["id"]
+    friend_id = new_participant(friend)
     node = start_api_node(root / "ana")
     for i in range(4):
         run_cli(node.home, "--offline", "idea", "post", f"idea {i}", "--body", f"body {i}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,16 +23,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from samoorg.crdt.framework.domain import Domain
-from samoorg.crdt.kinds.forum import ForumState
-from samoorg.crdt.kinds.inbox import INBOX_DOMAINS
-from samoorg.crdt.kinds.pledges import PledgeState
-from samoorg.crdt.kinds.polls import PollsState
-from samoorg.crdt.kinds.profiles import ProfilesState
-from samoorg.crdt.kinds.ratings import RatingsState
-from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node.actions.table import ACTIONS
 from samoorg.node.api import node_routes, routes
-from samoorg.node.api.errors import TAXONOMY, ApiError, error_body, error_name
+from samoorg.node.api.errors import HTTP_ERRORS, TAXONOMY, ApiError, error_body, error_name
+from samoorg.node.api.needs import NEEDS
 from samoorg.node.api.openapi import ENDPOINTS, PREFIX
 from samoorg.node.api.ratelimit import RateLimiter
 from samoorg.node.api.routes import ApiContext
@@ -83,35 +77,6 @@ HANDLERS: Final[dict[tuple[str, str], Handler]] = {
 }
 
 
-_SOCIAL: Final = (TrustState, ForumState, RatingsState, PollsState)
-_PLEDGES: Final = (PledgeState, ProfilesState)
-NEEDS: Final[dict[str, tuple[type[Domain], ...]]] = {
-    "/trust/pool": (TrustState,),
-    "/trust/list": (TrustState,),
-    "/invites": (TrustState,),
-    "/members": (TrustState,),
-    "/ideas": _SOCIAL,
-    "/ideas/{id}": _SOCIAL,
-    "/ratings": _SOCIAL,
-    "/utility": _SOCIAL,
-    "/polls": _SOCIAL,
-    "/polls/{id}": _SOCIAL,
-    "/pledges": _PLEDGES,
-    "/pledges/{id}": _PLEDGES,
-    "/ledger": _PLEDGES,
-    "/requests": _PLEDGES,
-    "/requests/{id}": _PLEDGES,
-    "/initiatives": _PLEDGES,
-    "/initiatives/{id}": _PLEDGES,
-    "/inbox": INBOX_DOMAINS,
-    "/names": (ProfilesState,),
-    "/profiles/{id}": (ProfilesState,),
-}
-"""The domains each path reads, loaded off the loop before its first answer
-(:meth:`LiveViews.ensure <samoorg.node.daemon_views.LiveViews.ensure>`); a
-domain a path reads without being listed is loaded when used, on the loop."""
-
-
 def _routes() -> list[Route]:
     by_path: dict[str, dict[str, Handler]] = {}
     for endpoint in ENDPOINTS:
@@ -128,13 +93,37 @@ def _routes() -> list[Route]:
         ) -> Response:
             if needs:
                 ctx: ApiContext = request.app.state.ctx
-                await ctx.live.ensure(needs)
+                if not await ctx.live.ensure(needs, patience=request.app.state.loading_wait):
+                    return loading_answer(ctx.live.loading(), needs)
             method = request.method.lower()
             # Starlette answers HEAD for every GET route (the body is dropped).
             return await methods["get" if method == "head" else method](request)
 
         found.append(Route(PREFIX + path, dispatch, methods=[m.upper() for m in methods]))
     return found
+
+
+RETRY_AFTER: Final = 1
+"""Seconds a client is told to wait before asking again while views load."""
+
+
+def loading_answer(loading: dict[str, float], needs: tuple[type[Domain], ...]) -> Response:
+    """``503 loading``: the views a request reads are still loading from the checkpoint.
+
+    Nothing was done; the client asks again after ``Retry-After`` seconds. The
+    body names the domains still loading and for how long (``seconds``).
+    """
+    names = {cls.name for cls in needs}
+    waiting = {n: round(t, 1) for n, t in loading.items() if n in names}
+    listed = ", ".join(waiting) or "needed"
+    views = "view" if len(waiting) == 1 else "views"
+    body: dict[str, Any] = {
+        **error_body("loading", f"the daemon is loading the {listed} {views} from its checkpoint"),
+        "loading": [{"domain": n, "seconds": t} for n, t in waiting.items()],
+    }
+    return JSONResponse(
+        body, status_code=HTTP_ERRORS["loading"], headers={"Retry-After": str(RETRY_AFTER)}
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -167,6 +156,7 @@ def build_app(
     hosts: HostPolicy,
     limiter: RateLimiter,
     max_body: int = MAX_BODY,
+    loading_wait: float = 2.0,
 ) -> Guard:
     """The whole ASGI application, its guard outermost."""
     app = Starlette(
@@ -180,4 +170,5 @@ def build_app(
         },
     )
     app.state.ctx = ctx
+    app.state.loading_wait = loading_wait
     return Guard(app, token=token, hosts=hosts, limiter=limiter, max_body=max_body)

@@ -57,6 +57,7 @@ HTTP_ERRORS: Final[dict[str, int]] = {
     "invalid_body": 422,
     "rate_limited": 429,
     "peer_unreachable": 502,
+    "loading": 503,
     "internal_error": 500,
 }
 """Names that only the HTTP layer raises, with their status."""

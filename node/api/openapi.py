@@ -739,7 +739,12 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         {
             "error": {"enum": sorted(error_names())},
             "message": _STR,
-        }
+        },
+        loading={
+            "type": "array",
+            "description": "With loading: the domains still loading, and for how long.",
+            "items": _object({"domain": _STR, "seconds": {"type": "number"}}),
+        },
     ),
     "Status": _object(
         {
@@ -1011,6 +1016,10 @@ _DESCRIPTIONS = {
     422: "Wrong parameter or field types (invalid_parameter, invalid_body, invalid_record).",
     429: "Too many requests from this client (rate_limited).",
     502: "The peer could not be reached or the session failed to open (peer_unreachable).",
+    503: (
+        "The views this path reads are still loading from the checkpoint (loading): "
+        "ask again after Retry-After seconds."
+    ),
 }
 
 
@@ -1028,7 +1037,10 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(endpoint.status): {"description": endpoint.summary, "content": content}
     }
-    for code in sorted({*endpoint.errors, *_ALWAYS, 422}):
+    from samoorg.node.api.needs import NEEDS
+
+    loads = (503,) if endpoint.path in NEEDS else ()
+    for code in sorted({*endpoint.errors, *_ALWAYS, *loads, 422}):
         responses[str(code)] = {
             "description": _DESCRIPTIONS[code],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

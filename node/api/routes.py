@@ -156,7 +156,15 @@ def status_body(ctx: ApiContext) -> dict[str, Any]:
     """What ``GET /status`` answers (the web's home page shows it too)."""
     # Counting the store's rows costs its size; the counts change only with entries.
     stats = ctx.live.memo(("stats",), None, ctx.store.stats)
-    return shapes.status_json(peer_id(ctx.device), str(ctx.home.path), stats, ctx.node_state())
+    daemon = {**ctx.node_state(), "views": views_state(ctx.live)}
+    return shapes.status_json(peer_id(ctx.device), str(ctx.home.path), stats, daemon)
+
+
+def views_state(live: LiveViews) -> dict[str, Any]:
+    """Which view domains the daemon holds (``loaded``) and loads now (``loading``: seconds
+    since each load started); the others load when a request first reads them."""
+    loading = [{"domain": n, "seconds": round(t, 1)} for n, t in live.loading().items()]
+    return {"loaded": live.loaded(), "loading": loading}
 
 
 def pool_body(ctx: ApiContext, hops: int | None) -> dict[str, Any]:

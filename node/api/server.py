@@ -45,6 +45,10 @@ DEFAULT_RATE: Final = 50.0
 """Requests per second per client; the bucket holds twice as many (at least 1)."""
 
 
+LOADING_WAIT: Final = 2.0
+"""How long a request waits for a domain still loading from the checkpoint."""
+
+
 class ApiListenError(NodeError):
     """``--api-listen`` is not HOST:PORT, or names a non-loopback host without the flag."""
 
@@ -57,6 +61,8 @@ class ApiSettings:
     allow_remote: bool = False
     rate: float = DEFAULT_RATE
     max_body: int = MAX_BODY
+    loading_wait: float = LOADING_WAIT
+    """Seconds a request waits for the views it reads to load before ``503 loading``."""
 
 
 def parse_listen(text: str, *, allow_remote: bool) -> tuple[str, int, bool]:
@@ -129,6 +135,7 @@ async def start_api(
     host, port, loopback = parse_listen(settings.listen, allow_remote=settings.allow_remote)
     token = ensure_token(home)
     live = LiveViews(store, views)
+    live.load_in(nursery)  # a load outlives the request that started it
     hub = EventHub()
     live.listen(hub.publish)
     actions = ActionWatcher(live, signer.public_key, hub)
@@ -163,7 +170,14 @@ async def start_api(
     limiter = RateLimiter(settings.rate, max(1.0, 2 * settings.rate), trio.current_time)
     # With port 0 the port is known only once bound; until then no Host matches.
     hosts = HostPolicy(host, port)
-    api = build_app(ctx, token=token, hosts=hosts, limiter=limiter, max_body=settings.max_body)
+    api = build_app(
+        ctx,
+        token=token,
+        hosts=hosts,
+        limiter=limiter,
+        max_body=settings.max_body,
+        loading_wait=settings.loading_wait,
+    )
     app = Front(api, web_guard(ctx, hosts, settings))
     binds: list[str] = await nursery.start(
         partial(serve, app, config, shutdown_trigger=handle._stop.wait)  # type: ignore[arg-type]
