@@ -67,6 +67,8 @@ holds are saved without their signed bytes and signature (``raw`` and
 ``signature`` are restored empty): views read an entry's fields only, and
 whoever needs the signed bytes reads them from the store (the index's
 :class:`StoreBase`, ``samoorg log``, sync). That is a third of a checkpoint.
+A domain whose records carry every field it reads (``reads_bodies = False``)
+has its entries saved without their bodies as well (:data:`NO_BODY`).
 
 Trust boundary. Unpickling runs code chosen by whoever wrote the file, so a
 checkpoint is trusted exactly like the key file: it lives in the user's home,
@@ -93,7 +95,7 @@ import sys
 import weakref
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final, overload
@@ -110,7 +112,7 @@ from samoorg.protocol.entry import Entry
 
 log = logging.getLogger("samoorg.node")
 
-FORMAT: Final = 3
+FORMAT: Final = 4
 MAGIC: Final = b"samoorg-views\n"
 _PREFIX: Final = struct.Struct(">14sI")  # magic, format
 _TRAILER: Final = struct.Struct(">QI32s")  # payload length, header length, SHA-256 of the header
@@ -675,9 +677,30 @@ def _pickle_domain(domain: Domain, out: _HashingWriter) -> None:
     """Pickle ``(class, state without the views)`` of a resolved domain."""
     state = {k: v for k, v in vars(domain).items() if k != "views"}
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {**copyreg.dispatch_table, **_refused(), **_frozen_reducers()}
+    reducers = _frozen_reducers(bodies=type(domain).reads_bodies)
+    pickler.dispatch_table = {**copyreg.dispatch_table, **_refused(), **reducers}
     with paused_gc():
         pickler.dump((type(domain), state))
+
+
+class _NoBody(Mapping[str, Any]):
+    """The body of an entry saved without it: empty, immutable, pickled by name."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> str:
+        return "NO_BODY"
+
+
+NO_BODY: Final = _NoBody()
+"""The body of every entry a checkpoint saved without its body (``Domain.reads_bodies``)."""
 
 
 def _copy_section(old: Checkpoint, name: str, out: _HashingWriter, start: int) -> Section:
@@ -895,16 +918,22 @@ def _refused() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     return dict.fromkeys((Views, EntryIndex, *DOMAINS), refuse)
 
 
-def _frozen_reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
-    """Reducers for samoorg's frozen slotted dataclasses (see :func:`_restore`)."""
-    shared: dict[object, object] = {}
-    found: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+def _frozen_reducers(*, bodies: bool) -> dict[type, _Reducer]:
+    """Reducers for samoorg's frozen slotted dataclasses (see :func:`_restore`); entries
+    keep their bodies only if ``bodies`` (the domain's ``reads_bodies``)."""
+    reducer = _Reducer({}, bodies=bodies)
+    return dict.fromkeys(_frozen_classes(), reducer)
+
+
+def _frozen_classes() -> list[type]:
+    """samoorg's frozen slotted dataclasses (of the modules imported)."""
+    found: list[type] = []
     for name, module in list(sys.modules.items()):
         if not name.startswith("samoorg.") or module is None:
             continue
         for value in vars(module).values():
             if isinstance(value, type) and value.__module__ == name and _frozen_slots(value):
-                found[value] = _Reducer(shared)
+                found.append(value)
     return found
 
 
@@ -916,8 +945,9 @@ def _frozen_slots(cls: type) -> bool:
 class _Reducer:
     """Reduces a frozen dataclass to its fields, sharing equal short strings and keys."""
 
-    def __init__(self, shared: dict[object, object]) -> None:
+    def __init__(self, shared: dict[object, object], *, bodies: bool) -> None:
         self.shared = shared
+        self.bodies = bodies
 
     def share(self, value: object) -> object:
         kind = type(value)
@@ -934,7 +964,11 @@ class _Reducer:
         values = [share(getattr(obj, name)) for name in _field_names(cls)]
         if cls is Entry:  # views read the fields, never the signed bytes: the store has them
             values[_ENTRY_RAW] = values[_ENTRY_SIGNATURE] = b""
-        return _restore, (cls, tuple(values))
+            if not self.bodies:
+                values[_ENTRY_BODY] = NO_BODY
+        # One flat tuple of arguments: the unpickler's memo keeps every argument tuple until
+        # the section is loaded, so a nested ``(cls, values)`` would keep two per object.
+        return _restore, (cls, *values)
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -950,11 +984,12 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 _ENTRY_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Entry))
 _ENTRY_RAW: Final = _ENTRY_FIELDS.index("raw")
 _ENTRY_SIGNATURE: Final = _ENTRY_FIELDS.index("signature")
+_ENTRY_BODY: Final = _ENTRY_FIELDS.index("body")
 _NEW: Final = object.__new__
 _SET: Final = object.__setattr__
 
 
-def _restore(cls: type, values: tuple[Any, ...]) -> object:
+def _restore(cls: type, *values: Any) -> object:
     """A frozen dataclass with ``values`` as its fields, without ``__init__`` (unpickling).
 
     The default, ``dataclasses._dataclass_setstate``, looks the fields up for
@@ -1002,12 +1037,6 @@ class _HashingWriter:
         """The checksum of what was written since :meth:`start`."""
         return self.digest.hexdigest()
 
-    def rewind(self, size: int) -> None:
-        """Drop what was written after ``size`` bytes (a section that failed half-way)."""
-        self._out.seek(size)
-        self._out.truncate()
-        self.size = size
-
     def write(self, data: bytes) -> int:
         self.digest.update(data)
         self.size += len(data)
@@ -1020,6 +1049,9 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) == (__name__, "_restore"):
             return _restore
+        if (module, name) == (__name__, "NO_BODY"):
+            return NO_BODY
+
         if (module.startswith("samoorg.") and "." not in name) or (
             module,
             name,

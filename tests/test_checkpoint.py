@@ -19,10 +19,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.framework.exclusion import REVOKED_REASON
 from samoorg.crdt.framework.views import DOMAINS
 from samoorg.crdt.kinds.devices import DEVICE_REVOKE, revoke_body
-from samoorg.crdt.kinds.pledges import PledgeState
+from samoorg.crdt.kinds.pledges import (
+    REQUEST,
+    REQUEST_CLOSE,
+    PledgeState,
+    appeal_close_body,
+    request_body,
+)
 from samoorg.crdt.kinds.trust import TrustState
 from samoorg.node import checkpoint
 from samoorg.node.checkpoint import (
@@ -212,6 +219,35 @@ def test_a_restored_entry_has_no_signed_bytes_and_the_store_keeps_them(tmp_path:
         assert stored.signature
 
 
+def test_pledge_entries_are_restored_without_bodies_and_a_closing_note_survives(
+    tmp_path: Path,
+) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(12)
+        asker = Author(1)  # the inviter of community(): its feed goes on
+        own = [e for e in entries if e.author == asker.key]
+        asker.seq, asker.prev, asker.clock = own[-1].seq, own[-1].id, own[-1].timestamp
+        request = asker.write(REQUEST, request_body(Amount("EUR", 5000), "roof"))
+        closing = asker.write(REQUEST_CLOSE, appeal_close_body(REQUEST, request.id, "fixed"))
+        fill(store, [*entries, request, closing])
+        before = open_views(store)
+        assert before.views.pledges.close_note(request.id) == "fixed"
+        save_checkpoint(before)
+        live = open_views(store)
+        pledges = live.views.pledges
+        assert pledges.close_note(request.id) == "fixed"
+        appeal = pledges.appeal(request.id)
+        assert appeal is not None
+        assert appeal.closed is not None
+        assert dict(appeal.closed.body) == {}  # the record has every field
+        assert dict(appeal.entry.body) == {}
+        assert live.views.index.get(request.id).body["reason"] == "roof"  # the store has it
+        held = next(iter(live.views.trust.outcomes())).invite
+        assert held is not None
+        assert held.body  # trust reads bodies: kept
+        assert digests(store) == loaded(store)
+
+
 def test_a_command_loads_only_the_sections_it_needs(tmp_path: Path) -> None:
     with Store(tmp_path / "store.sqlite") as store:
         entries = community(40)
@@ -316,7 +352,7 @@ def test_a_checkpoint_keeps_the_fork_cuts_and_voids_the_covered_entries_past_the
         save_checkpoint(open_views(store))
         path = checkpoint_path(store)
         with path.open("rb") as file:
-            assert file.read(18)[14:] == checkpoint.FORMAT.to_bytes(4, "big") == b"\0\0\0\3"
+            assert file.read(18)[14:] == checkpoint.FORMAT.to_bytes(4, "big") == b"\0\0\0\4"
         views = read_checkpoint(store, path).views  # the entries are held by the base
         assert views.index.cuts == {forker.key: 3}
         invalid = views.invalid()
@@ -405,7 +441,7 @@ def test_a_checkpoint_naming_foreign_code_is_not_unpickled(tmp_path: Path) -> No
             return os.system, (f"touch {marker}",)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(checkpoint, "_frozen_reducers", lambda: {Entry: evil})
+            patch.setattr(checkpoint, "_frozen_reducers", lambda **_: {Entry: evil})
             save_checkpoint(live)  # a valid header and checksums around a hostile payload
         with pytest.raises(CheckpointRejected, match="not allowed"):
             check_checkpoint(store, path)

@@ -65,6 +65,10 @@ class Domain(ABC):
     """Whether the rules read participant keys in bodies (``to``, ``subject``...) through
     ``views.identity``; if False, only entry authors are canonicalized (``views.author``),
     and a changed device link rebuilds the domain only if it holds that device's entries."""
+    reads_bodies: ClassVar[bool] = True
+    """Whether the state or its readers read ``entry.body`` of the entries it holds after
+    :meth:`apply` (if False, every field is in the decoded records, and a checkpoint saves
+    the held entries without their bodies: ``node/checkpoint.py``)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

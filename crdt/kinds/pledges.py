@@ -749,6 +749,7 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
 
     name = "pledges"
     decoders = MappingProxyType(dict.fromkeys(PLEDGE_KINDS, parse_record))
+    reads_bodies = False  # every field is in the records (closing notes: close_note)
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
@@ -899,6 +900,14 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
         """A held, well-formed help request or initiative."""
         self._refresh()
         return self._appeals.get(appeal_id)
+
+    def close_note(self, appeal_id: bytes) -> str:
+        """The note of the entry that closed a request or initiative (empty if none)."""
+        appeal = self.appeal(appeal_id)
+        if appeal is None or appeal.closed is None:
+            return ""
+        closed = appeal.closed.id
+        return next((op.note for entry, op in self._closes[appeal_id] if entry.id == closed), "")
 
     def appeals(self, kind: str) -> list[Appeal]:
         """Every request (``REQUEST``) or initiative (``INITIATIVE``), oldest first."""

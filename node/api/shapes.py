@@ -420,7 +420,7 @@ def appeal_detail(views: Views, appeal: Appeal, at: int) -> dict[str, Any]:
     backing = views.pledges.backers(appeal.id, released=True)
     row["backers"] = [pledge_row(views, p, at) for p in backing]
     if appeal.closed is not None:
-        row["close_note"] = appeal.closed.body.get("note") or ""
+        row["close_note"] = views.pledges.close_note(appeal.id)
     return row
 
 
