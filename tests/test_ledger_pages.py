@@ -20,8 +20,9 @@ from tests.community_fixtures import views_of
 MEMBERS = [bytes([n]) * 32 for n in range(1, 7)]
 
 debts_strategy = st.dictionaries(
-    st.tuples(st.sampled_from(["EUR", "CHF"]), st.sampled_from(MEMBERS), st.sampled_from(MEMBERS))
-    .filter(lambda k: k[1] != k[2]),
+    st.tuples(
+        st.sampled_from(["EUR", "CHF"]), st.sampled_from(MEMBERS), st.sampled_from(MEMBERS)
+    ).filter(lambda k: k[1] != k[2]),
     st.integers(1, 10_000),
     max_size=24,
 )
