@@ -206,6 +206,19 @@ class DaemonClient:
         answer = self.get(path, {**params, **asked.query()})
         return _page(answer, answer["items"])
 
+    def sections(
+        self, path: str, params: Mapping[str, Any], asked: Paging, names: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The page ``asked`` for of a listing of several lists ``names`` that one cursor
+        pages at once (``GET /ledger``); for ``--all``, each list concatenated page by page."""
+        if asked.limit is not None:
+            answer: dict[str, Any] = self.get(path, {**params, **asked.query()})
+            return answer
+        merged: dict[str, Any] = {}
+        for answer in self._answers(path, params):
+            merged = {**answer, **{n: [*merged.get(n, ()), *answer[n]] for n in names}}
+        return merged
+
     def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Every item of a listing, following ``next_cursor`` (bounded by the listing)."""
         for answer in self._answers(path, params):

@@ -87,10 +87,13 @@ def page_of(items: Iterable[T], asked: Paging) -> tuple[list[T], str | None]:
     return window[: asked.limit], encode_cursor(asked.start + asked.limit) if more else None
 
 
-def print_next_page(command: Sequence[str], page: Page) -> None:
-    """End a table with how to ask for the next page, when there is one."""
+def print_next_page(command: Sequence[str], page: Page, shown: str | None = None) -> None:
+    """End a table with how to ask for the next page, when there is one.
+
+    ``shown`` says what the page holds (default: ``showing N``, its items).
+    """
     if page.next_cursor is not None:
         typer.echo(
-            f"(showing {len(page.items)}; next page: samoorg {' '.join(command)} "
+            f"({shown or f'showing {len(page.items)}'}; next page: samoorg {' '.join(command)} "
             f"--cursor {page.next_cursor}, or --all)"
         )

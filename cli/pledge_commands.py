@@ -31,11 +31,14 @@ from samoorg.cli.paging import (
 )
 from samoorg.crdt.algorithms.money import Amount
 from samoorg.crdt.framework.errors import RuleViolation
+from samoorg.node.api.pages import MAX_LIMIT
 from samoorg.node.api.shapes import (
+    LEDGER_SECTIONS,
     appeal_detail,
     appeal_row,
     held_appeal,
     ledger_json,
+    ledger_of,
     listed_pledges,
     pledge_row,
 )
@@ -250,24 +253,52 @@ def ledger(
     with_member: Annotated[
         str | None, typer.Option("--with", metavar="ID", help="Only debts between you and ID.")
     ] = None,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", min=1, max=MAX_LIMIT, help="Show at most N rows of each list (one page)."
+        ),
+    ] = DEFAULT_LIMIT,
+    every: Annotated[bool, typer.Option("--all", help="Show every row of each list.")] = False,
+    cursor: CursorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Outstanding commitments per pair, and cycles of debt that could cancel out."""
+    """Outstanding commitments per pair, and cycles of debt that could cancel out.
+
+    Each of the three lists (outstanding, netting suggestions, after netting)
+    shows one page of at most --limit rows; --cursor continues all three.
+    """
     state = session(ctx)
+    asked = paging(limit, every, cursor)
     other = state.resolve_member(with_member) if with_member is not None else None
     query = {"mine": mine, "with": peer_id(other) if other is not None else None}
+
+    def local() -> dict[str, Any]:
+        current = load_views(state)
+        index = ledger_of(current)
+        rows = index.rows(state.me(), other, mine)
+        return ledger_json(current, index, rows, asked.start, asked.limit)
+
     result = state.ask(
-        lambda daemon: daemon.get("/ledger", query),
-        lambda: ledger_json(load_views(state), state.me(), other, mine),
+        lambda daemon: daemon.sections("/ledger", query, asked, LEDGER_SECTIONS), local
     )
     if as_json:
         print_json(result)
         return
     names = state.names()
+    totals = result["totals"]
 
-    def table(title: str, rows: list[dict[str, Any]]) -> None:
+    def title(text: str, section: str) -> str:
+        shown, total = len(result[section]), totals[section]
+        if shown == total:
+            return text
+        if not shown:
+            return f"{text}: none on this page, {total} in all"
+        return f"{text}: {asked.start + 1}-{asked.start + shown} of {total}"
+
+    def table(text: str, section: str) -> None:
         print_table(
-            title,
+            title(text, section),
             ["from", "owes", "amount"],
             [
                 (
@@ -275,26 +306,39 @@ def ledger(
                     peer_label(names, r["to"]) + (" FORKED" if r["forked"] else ""),
                     totals_text(r["amount"]),
                 )
-                for r in rows
+                for r in result[section]
             ],
         )
 
-    table("Outstanding commitments", result["outstanding"])
-    if not result["netting"]:
+    table("Outstanding commitments", "outstanding")
+    if not totals["netting"]:
         typer.echo("no cycles of debt to cancel")
-        return
-    print_table(
-        "Netting suggestions: each member of a cycle owes the next that much less",
-        ["cycle", "cancel"],
-        [
-            (
-                " > ".join(peer_label(names, k) for k in (*c["cycle"], c["cycle"][0])),
-                totals_text(c["amount"]),
-            )
-            for c in result["netting"]
-        ],
-    )
-    table("After netting", result["after_netting"])
+    else:
+        print_table(
+            title(
+                "Netting suggestions: each member of a cycle owes the next that much less",
+                "netting",
+            ),
+            ["cycle", "cancel"],
+            [
+                (
+                    " > ".join(peer_label(names, k) for k in (*c["cycle"], c["cycle"][0])),
+                    totals_text(c["amount"]),
+                )
+                for c in result["netting"]
+            ],
+        )
+        table("After netting", "after_netting")
+    command = [
+        "ledger",
+        *(["--mine"] if mine else []),
+        *(["--with", with_member] if with_member is not None else []),
+    ]
+    if limit != DEFAULT_LIMIT:
+        command += ["--limit", str(limit)]
+    page = Page([], result["next_cursor"])
+    shown = f"rows {asked.start + 1}-{asked.start + limit} of each list"
+    print_next_page(command, page, shown)
 
 
 # -- requests and initiatives ---------------------------------------------------

@@ -52,8 +52,16 @@ def _schema(name: str) -> dict[str, Any]:
 
 
 def _has_items(schema: dict[str, Any]) -> bool:
+    """A list of ``items``, or several lists paged at once by one ``next_cursor``."""
     variants = schema.get("oneOf", [schema])
-    return any("items" in v.get("properties", {}) for v in variants)
+    return any({"items", "next_cursor"} & set(v.get("properties", {})) for v in variants)
+
+
+def _rows(body: dict[str, Any]) -> list[list[Any]]:
+    """The lists of a page: its ``items``, or each list of a sectioned page (``/ledger``)."""
+    if "items" in body:
+        return [body["items"]]
+    return [body[name] for name in body["totals"]]
 
 
 def listings() -> list[str]:
@@ -72,7 +80,7 @@ def listings() -> list[str]:
 
 def test_every_listing_documents_limit_and_cursor() -> None:
     found = listings()
-    assert {"/log", "/ideas", "/pledges", "/inbox", "/names", "/members"} <= set(found)
+    assert {"/log", "/ideas", "/pledges", "/inbox", "/names", "/members", "/ledger"} <= set(found)
     for path in found:
         if path in NOT_LISTINGS:
             continue
@@ -93,7 +101,7 @@ def test_every_listing_is_a_bounded_page_and_refuses_hostile_limits(api_node: Ap
         page = api.get(path)
         assert page.status == 200, (path, page.body)
         body = page.json()
-        assert len(body["items"]) <= DEFAULT_LIMIT, path
+        assert all(len(rows) <= DEFAULT_LIMIT for rows in _rows(body)), path
         assert "next_cursor" in body, path
         assert api.get(f"{path}?limit={MAX_LIMIT}").status == 200, path
         for limit in HOSTILE:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from samoorg.cli.daemon_client import DaemonClient, DaemonUnavailable
+from samoorg.node.api.pages import encode_cursor
 from samoorg.node.processes import run_cli
 from tests.api_fixtures import ApiNode, new_participant, start_api_node, store_forbidden
 from tests.conftest import CliRunner
@@ -34,6 +35,9 @@ READS: tuple[tuple[str, ...], ...] = (
     ("log", "--kind", "forum.idea", "--all"),
     ("ledger",),
     ("ledger", "--mine"),
+    ("ledger", "--limit", "1"),
+    ("ledger", "--mine", "--limit", "1", "--cursor", encode_cursor(1)),
+    ("ledger", "--all"),
     ("inbox",),
     ("request", "list"),
     ("request", "list", "--limit", "1"),
@@ -82,6 +86,22 @@ def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
     pledge = json.loads(intended.stdout)["id"]
     run_cli(node.home, "--offline", "pledge", "commit", pledge[:12], "--due", "30d", "--force")
     run_cli(node.home, "--offline", "pledge", "intend", "5", "EUR", "--to", friend_id, "--force")
+    # A second debt to the friend (another currency), so that the ledger has two pages of one.
+    chf = run_cli(
+        node.home,
+        "--offline",
+        "pledge",
+        "intend",
+        "7",
+        "CHF",
+        "--to",
+        friend_id,
+        "--force",
+        "--json",
+    )
+    run_cli(
+        node.home, "--offline", "pledge", "commit", json.loads(chf.stdout)["id"][:12], "--force"
+    )
     _social_and_agreements(root, node, friend, friend_id)
     try:
         _appeals_and_invites(node.home)
@@ -218,6 +238,19 @@ def test_pages_follow_cursors_the_same_way(node: ApiNode, cli: CliRunner) -> Non
     rest_through = cli(node.home, "log", "--limit", "2", "--cursor", cursor, "--json")
     assert rest_through.out == rest_offline.out
     assert json.loads(rest_through.out)["items"] != through["items"]
+
+
+def test_ledger_all_through_the_daemon_joins_its_pages(
+    node: ApiNode, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offline = json.loads(cli(node.home, "--offline", "ledger", "--all", "--json").out)
+    assert offline["totals"]["outstanding"] == len(offline["outstanding"]) == 2
+    first = json.loads(cli(node.home, "ledger", "--limit", "1", "--json").out)
+    assert (len(first["outstanding"]), first["next_cursor"]) == (1, encode_cursor(1))
+    store_forbidden(monkeypatch)
+    monkeypatch.setattr("samoorg.cli.daemon_client.PAGE_LIMIT", 1)  # --all: a page per row
+    through = cli(node.home, "ledger", "--all", "--json")
+    assert (through.code, json.loads(through.out)) == (0, offline)
 
 
 def test_idea_show_and_post_through_the_daemon(

@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from samoorg.node.api.pages import encode_cursor
 from samoorg.protocol.ids import parse_peer_id
 from samoorg.protocol.invite_code import parse_invite_code
 from tests.community_homes import Homes, clock_fixture, invite  # noqa: F401 (the clock fixture)
 from tests.conftest import CliRunner
 
 DAY = 86_400_000
+
+
+def _ledger_pages(homes: Homes, ledger: dict[str, Any]) -> None:
+    """The ledger's lists are paged at once: pages of one row concatenate to ``--all``."""
+    sections = ("outstanding", "netting", "after_netting")
+    assert ledger["totals"] == {"outstanding": 3, "netting": 1, "after_netting": 2}
+    assert homes.json("alice", "ledger", "--all") == {**ledger, "next_cursor": None}
+    joined: dict[str, list[Any]] = {name: [] for name in sections}
+    cursor: list[str] = []
+    for _ in range(4):  # 3 rows at most in a list: 3 pages
+        page = homes.json("alice", "ledger", "--limit", "1", *cursor)
+        assert page["totals"] == ledger["totals"]
+        for name in sections:
+            joined[name] += page[name]
+        if page["next_cursor"] is None:
+            break
+        cursor = ["--cursor", page["next_cursor"]]
+    assert joined == {name: ledger[name] for name in sections}
+    text = homes.run("alice", "ledger", "--limit", "1")
+    assert "Outstanding commitments: 1-1 of 3" in text
+    assert f"next page: samoorg ledger --limit 1 --cursor {encode_cursor(1)}, or --all" in text
+    last = " ".join(
+        homes.run("alice", "ledger", "--limit", "1", "--cursor", encode_cursor(2)).split()
+    )
+    assert "After netting: none on this page, 2 in all" in last  # (rich wraps a title)
+    assert "next page" not in last
+    assert "give --all or --cursor" in homes.misused(
+        "alice", "ledger", "--all", "--cursor", encode_cursor(1)
+    )
+    assert "--limit" in homes.misused("alice", "ledger", "--limit", "0")
 
 
 def test_two_members_pool_json(tmp_path: Path, cli: CliRunner) -> None:
@@ -112,6 +144,7 @@ def test_whole_story(tmp_path: Path, cli: CliRunner, clock: list[int]) -> None:
     ]
     remaining = {(r["from"], r["to"]): r["amount"]["EUR"] for r in ledger["after_netting"]}
     assert remaining == {(ids["bob"], ids["carol"]): "10.00", (ids["carol"], ids["dave"]): "30.00"}
+    _ledger_pages(homes, ledger)
     clock[0] += 2 * DAY
     assert homes.items("bob", "pledge", "list", "--overdue") == [
         p

@@ -16,6 +16,7 @@ from samoorg.node.actions import Action
 from samoorg.node.actions.table import ACTIONS
 from samoorg.node.api.errors import error_names
 from samoorg.node.api.pages import DEFAULT_LIMIT, MAX_LIMIT
+from samoorg.node.api.shapes import LEDGER_SECTIONS
 
 PREFIX: Final = "/api/v1"
 VERSION: Final = "1.0.0"
@@ -122,13 +123,15 @@ _READS: Final[tuple[Endpoint, ...]] = (
     Endpoint(
         "get",
         "/ledger",
-        "Outstanding commitments per pair, netting suggestions and what remains.",
+        "A page of each list: outstanding commitments per pair, netting suggestions and"
+        " what remains (limit and cursor page the three lists at once).",
         "Ledger",
         (
             Param("mine", _BOOL, "Only debts you owe or are owed."),
             Param("with", _STR, "Only debts between you and this participant (id or name)."),
+            *_PAGE,
         ),
-        (400, 404),
+        (400, 404, 422),
     ),
     Endpoint(
         "get",
@@ -937,6 +940,8 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                 "items": _object({"cycle": {"type": "array", "items": _STR}, "amount": _MONEY}),
             },
             "after_netting": {"type": "array", "items": {"$ref": "#/components/schemas/Debt"}},
+            "totals": _object({name: _INT for name in LEDGER_SECTIONS}),
+            "next_cursor": _NULL_STR,
         }
     ),
     "ActionItem": _object(

@@ -277,37 +277,40 @@ async def pledges(request: Request) -> Response:
 
 
 async def ledger(request: Request) -> Response:
-    """``GET /ledger``: as ``samoorg ledger --json`` (``mine``, ``with`` filter it)."""
-    from samoorg.crdt.kinds.pledges import PledgeState
+    """``GET /ledger``: a page of ``samoorg ledger --json`` (``mine``, ``with`` filter it).
 
+    ``limit`` and ``cursor`` page each of the three lists at once.
+    """
     ctx = _ctx(request)
     query = request.query_params
     mine = bool_param(query, "mine")
-    text = query.get("with")
-    other = _member(ctx, text)
+    other = _member(ctx, query.get("with"))
+    page = page_request(query)
+    index = await ledger_index_of(ctx)
+    rows = index.rows(ctx.me, other, mine)
+    return _json(
+        request, shapes.ledger_json(ctx.live.views, index, rows, page.position or 0, page.limit)
+    )
+
+
+async def ledger_index_of(ctx: ApiContext) -> shapes.LedgerIndex:
+    """The ledger netted and indexed per member, remembered until a pledge kind arrives.
+
+    Netting over every debt takes seconds at 1M entries: it runs in a worker
+    thread over a copy of the debts while the loop serves, and is remembered
+    as of the stamp taken before (entries arriving meanwhile make it stale).
+    Names change without entries (petnames), so the rows carry ids only.
+    """
     live = ctx.live
     kinds = PledgeState.kinds
-    body_key = ("ledger", mine, other)
-    body = live.recall(body_key, kinds)
-    if body is None:
-        # The answer is remembered (thousands of rows at 1M entries) until a pledge kind
-        # arrives; names change without entries (petnames), so the CLI adds them. Netting
-        # over every debt takes seconds at 1M entries: it runs in a worker thread over a
-        # copy of the debts while the loop serves; the answer is made from that copy and
-        # remembered as of then.
+    index: shapes.LedgerIndex | None = live.recall(("ledger",), kinds)
+    if index is None:
         stamp = live.stamp(kinds)
-        snapshot = live.recall(("ledger",), kinds)
-        if snapshot is None:
-            from samoorg.crdt.algorithms.netting import suggest_netting
-
-            pledges = live.views.pledges
-            debts, counts = pledges.debts(), pledges.commitment_counts()
-            netting = await run_in_thread(partial(suggest_netting, debts))
-            snapshot = shapes.LedgerSnapshot(debts, counts, netting)
-            live.remember(("ledger",), stamp, snapshot)
-        body = shapes.jsonable(shapes.ledger_json(live.views, ctx.me, other, mine, snapshot))
-        live.remember(body_key, stamp, body)
-    return _json(request, body)
+        pledges = live.views.pledges
+        debts, counts = pledges.debts(), pledges.commitment_counts()
+        index = await run_in_thread(partial(shapes.ledger_index, debts, counts))
+        live.remember(("ledger",), stamp, index)
+    return index
 
 
 async def inbox(request: Request) -> Response:

@@ -9,7 +9,8 @@ No web stack and nothing heavy is imported here: every CLI command loads it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
 
 from samoorg.node.api.times import Instant, format_time, instant, rfc3339
 from samoorg.protocol.ids import parse_peer_id, peer_id
@@ -18,7 +19,7 @@ __all__ = ["Instant", "format_time", "instant", "rfc3339"]
 
 if TYPE_CHECKING:
     from samoorg.crdt.algorithms.money import Amount
-    from samoorg.crdt.algorithms.netting import Debts, Netting
+    from samoorg.crdt.algorithms.netting import Cycle, Debts, Netting
     from samoorg.crdt.framework.reasons import Reason
     from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Agreement
@@ -281,57 +282,121 @@ def log_page(
     return [entry_json(entry) for _, entry in page], encode_cursor(page[-1][0])
 
 
-class LedgerSnapshot(NamedTuple):
-    """What a ledger answer is made of: the debts, their commitment counts, the netting."""
+LEDGER_SECTIONS: Final = ("outstanding", "netting", "after_netting")
+"""The lists of a ledger answer, in the order it shows them."""
+
+DebtKey: TypeAlias = tuple[str, bytes, bytes]
+"""``(currency, debtor, creditor)``."""
+
+
+class LedgerRows(NamedTuple):
+    """The rows of each list of a ledger answer, in the ledger's order (before paging)."""
+
+    outstanding: list[DebtKey]
+    netting: list[Cycle]
+    after_netting: list[DebtKey]
+
+
+_NO_ROWS: Final = LedgerRows([], [], [])
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerIndex:
+    """What a ledger answer is made of, indexed once per change of the pledges.
+
+    The debts, their commitment counts and their netting (suggested over
+    every outstanding debt, so every node suggests the same cycles), with
+    every list in order and, per member, the rows that involve them: a page
+    of ``--mine`` or ``--with`` costs that member's rows, not the ledger.
+    """
 
     debts: Debts
-    counts: Mapping[tuple[str, bytes, bytes], int]
+    counts: Mapping[DebtKey, int]
     netting: Netting
+    every: LedgerRows
+    by_member: Mapping[bytes, LedgerRows]
+
+    def rows(self, me: bytes, with_member: bytes | None, mine: bool) -> LedgerRows:
+        """Every row (neither filter), those involving ``me`` (``mine``), or ``me`` and
+        ``with_member`` both."""
+        if with_member is None and not mine:
+            return self.every
+        own = self.by_member.get(me, _NO_ROWS)
+        if with_member is None or with_member == me:
+            return own
+        return LedgerRows(
+            [k for k in own.outstanding if with_member in k[1:]],
+            [c for c in own.netting if with_member in c.members],
+            [k for k in own.after_netting if with_member in k[1:]],
+        )
+
+
+def ledger_index(debts: Debts, counts: Mapping[DebtKey, int]) -> LedgerIndex:
+    """Net ``debts`` (seconds at 1M entries: the daemon runs this in a worker thread)
+    and index the rows per member (one walk of the debts and cycles)."""
+    from samoorg.crdt.algorithms.netting import suggest_netting
+
+    netting = suggest_netting(debts)
+    every = LedgerRows(list(debts), list(netting.cycles), list(netting.remaining))
+    by_member: dict[bytes, LedgerRows] = {}
+
+    def of(member: bytes) -> LedgerRows:
+        found = by_member.get(member)
+        if found is None:
+            found = by_member[member] = LedgerRows([], [], [])
+        return found
+
+    for key in every.outstanding:
+        for member in dict.fromkeys(key[1:]):
+            of(member).outstanding.append(key)
+    for cycle in every.netting:
+        for member in dict.fromkeys(cycle.members):
+            of(member).netting.append(cycle)
+    for key in every.after_netting:
+        for member in dict.fromkeys(key[1:]):
+            of(member).after_netting.append(key)
+    return LedgerIndex(debts, counts, netting, every, by_member)
+
+
+def ledger_of(views: Views) -> LedgerIndex:
+    """The pledge view's ledger, netted and indexed now (offline: once per command)."""
+    pledges = views.pledges
+    return ledger_index(pledges.debts(), pledges.commitment_counts())
 
 
 def ledger_json(
-    views: Views,
-    me: bytes,
-    with_member: bytes | None,
-    mine: bool,
-    snapshot: LedgerSnapshot | None = None,
+    views: Views, ledger: LedgerIndex, rows: LedgerRows, start: int, limit: int | None
 ) -> dict[str, Any]:
-    """``samoorg ledger --json``: outstanding commitments, netting suggestions, what remains.
+    """``samoorg ledger --json``: a page of outstanding commitments, netting suggestions
+    and what remains.
 
-    Netting is suggested over every outstanding debt (so every node suggests
-    the same cycles); ``mine`` keeps the rows and cycles that involve ``me``,
-    ``with_member`` those between ``me`` and that member. ``snapshot``: the
-    pledge view's debts, counts and their netting if already taken (the
-    daemon nets in a worker thread: seconds at 1M entries); else taken now.
+    ``rows`` are those asked for (:meth:`LedgerIndex.rows`); the page holds
+    the rows ``start`` to ``start + limit`` of *each* list (``None``: to the
+    end), ``totals`` how many rows each list has, and ``next_cursor`` continues
+    every list at once (``None`` when none has rows past this page).
     """
-    from samoorg.crdt.algorithms.netting import suggest_netting
+    from samoorg.node.api.pages import encode_cursor
 
-    if snapshot is None:
-        pledges = views.pledges
-        debts = pledges.debts()
-        snapshot = LedgerSnapshot(debts, pledges.commitment_counts(), suggest_netting(debts))
-    debts, counts, netting = snapshot
-    wanted = {me, with_member} if with_member is not None else {me} if mine else None
+    stop = None if limit is None else start + limit
 
-    def shown(parties: Iterable[bytes]) -> bool:
-        return wanted is None or wanted <= set(parties)
-
-    def debt_rows(table: Mapping[tuple[str, bytes, bytes], int]) -> list[dict[str, Any]]:
+    def debt_rows(keys: list[DebtKey], table: Mapping[DebtKey, int]) -> list[dict[str, Any]]:
         return [
             {
                 "from": peer_id(debtor),
                 "to": peer_id(creditor),
-                "amount": money_json(minor, currency),
+                "amount": money_json(table[(currency, debtor, creditor)], currency),
                 # A forked participant's commitments are ignored; debts *to* them remain.
                 "forked": views.is_forked(creditor),
             }
-            for (currency, debtor, creditor), minor in table.items()
-            if shown((debtor, creditor))
+            for currency, debtor, creditor in keys
         ]
 
-    outstanding = debt_rows(debts)
-    for row, key in zip(outstanding, [k for k in debts if shown(k[1:])], strict=True):
-        row["commitments"] = counts[key]
+    shown = rows.outstanding[start:stop]
+    outstanding = debt_rows(shown, ledger.debts)
+    for row, key in zip(outstanding, shown, strict=True):
+        row["commitments"] = ledger.counts[key]
+    sizes = (len(rows.outstanding), len(rows.netting), len(rows.after_netting))
+    more = stop is not None and max(sizes) > stop
     return {
         "outstanding": outstanding,
         "netting": [
@@ -339,10 +404,11 @@ def ledger_json(
                 "cycle": [peer_id(k) for k in cycle.members],
                 "amount": money_json(cycle.amount, cycle.currency),
             }
-            for cycle in netting.cycles
-            if shown(cycle.members)
+            for cycle in rows.netting[start:stop]
         ],
-        "after_netting": debt_rows(netting.remaining),
+        "after_netting": debt_rows(rows.after_netting[start:stop], ledger.netting.remaining),
+        "totals": dict(zip(LEDGER_SECTIONS, sizes, strict=True)),
+        "next_cursor": encode_cursor(stop) if more and stop is not None else None,
     }
 
 

@@ -1,7 +1,8 @@
 """The ledger: outstanding commitments per pair, and the netting suggestions as cycles.
 
-The numbers are ``samoorg ledger --json`` (:func:`~samoorg.node.api.shapes.ledger_json`,
-remembered with the API's key until a pledge record arrives): each pair's
+The numbers are the first page of ``samoorg ledger --json``
+(:func:`~samoorg.node.api.shapes.ledger_json`, over the API's ledger index,
+remembered until a pledge record arrives): each pair's
 debt, each cycle of debt that could cancel out (drawn as a picture, members
 on a circle, an arrow from each debtor to the member it owes) and what
 remains after netting. ``?mine=1`` keeps what involves this node. Long
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.routing import Route
 
 from samoorg.crdt.kinds.pledges import PledgeState
-from samoorg.node.api.shapes import ledger_json
+from samoorg.node.api.routes import ledger_index_of
+from samoorg.node.api.shapes import LedgerIndex, ledger_json
 from samoorg.node.web.charts import CycleDrawing, cycle_svg
 from samoorg.node.web.i18n import translate
 from samoorg.node.web.render import money, page, request_lang
@@ -41,22 +43,17 @@ async def ledger(request: Request) -> Response:
     ctx = context(request)
     mine = request.query_params.get("mine") in {"1", "true", "yes"}
     lang = request_lang(request)
-    live = ctx.live
-    values = live.memo(
-        ("web.ledger", mine, lang), PledgeState.kinds, lambda: _values(request, mine, lang)
+    index = await ledger_index_of(ctx)  # the API's, netted in a worker thread
+    values = ctx.live.memo(
+        ("web.ledger", mine, lang), PledgeState.kinds, lambda: _values(request, index, mine, lang)
     )
     return page(request, "ledger.html", values, active="ledger")
 
 
-def _values(request: Request, mine: bool, lang: str) -> dict[str, Any]:
+def _values(request: Request, index: LedgerIndex, mine: bool, lang: str) -> dict[str, Any]:
     """What the page shows; the pictures are drawn once per change of the pledges."""
     ctx = context(request)
-    live = ctx.live
-    body: dict[str, Any] = live.memo(
-        ("ledger", mine, None),
-        PledgeState.kinds,
-        lambda: ledger_json(live.views, ctx.me, None, mine),
-    )
+    body = ledger_json(ctx.live.views, index, index.rows(ctx.me, None, mine), 0, MAX_ROWS)
     me = peer_id(ctx.me)
     you = translate(lang, "common.you")
     cycles = [
@@ -74,15 +71,16 @@ def _values(request: Request, mine: bool, lang: str) -> dict[str, Any]:
         }
         for n, c in enumerate(body["netting"][:MAX_CYCLES])
     ]
+    totals = body["totals"]
     return {
         "mine": mine,
         "me": me,
-        "outstanding": body["outstanding"][:MAX_ROWS],
-        "outstanding_total": len(body["outstanding"]),
+        "outstanding": body["outstanding"],
+        "outstanding_total": totals["outstanding"],
         "cycles": cycles,
-        "cycles_total": len(body["netting"]),
-        "after": body["after_netting"][:MAX_ROWS],
-        "after_total": len(body["after_netting"]),
+        "cycles_total": totals["netting"],
+        "after": body["after_netting"],
+        "after_total": totals["after_netting"],
     }
 
 
