@@ -921,19 +921,14 @@ def _refused() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
 def _frozen_reducers(*, bodies: bool) -> dict[type, _Reducer]:
     """Reducers for samoorg's frozen slotted dataclasses (see :func:`_restore`); entries
     keep their bodies only if ``bodies`` (the domain's ``reads_bodies``)."""
-    reducer = _Reducer({}, bodies=bodies)
-    return dict.fromkeys(_frozen_classes(), reducer)
-
-
-def _frozen_classes() -> list[type]:
-    """samoorg's frozen slotted dataclasses (of the modules imported)."""
-    found: list[type] = []
+    reducer = _Reducer(bodies=bodies)
+    found: dict[type, _Reducer] = {}
     for name, module in list(sys.modules.items()):
         if not name.startswith("samoorg.") or module is None:
             continue
         for value in vars(module).values():
             if isinstance(value, type) and value.__module__ == name and _frozen_slots(value):
-                found.append(value)
+                found[value] = reducer
     return found
 
 
@@ -945,8 +940,9 @@ def _frozen_slots(cls: type) -> bool:
 class _Reducer:
     """Reduces a frozen dataclass to its fields, sharing equal short strings and keys."""
 
-    def __init__(self, shared: dict[object, object], *, bodies: bool) -> None:
-        self.shared = shared
+    def __init__(self, *, bodies: bool) -> None:
+        self.shared: dict[object, object] = {}
+        """One object per distinct short string or key (the pickler's memo then writes it once)."""
         self.bodies = bodies
 
     def share(self, value: object) -> object:
