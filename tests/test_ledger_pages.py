@@ -47,11 +47,14 @@ def _naive(every: LedgerRows, wanted: set[bytes] | None) -> LedgerRows:
     st.sampled_from(MEMBERS),
     st.one_of(st.none(), st.sampled_from(MEMBERS)),
     st.booleans(),
+    st.booleans(),
 )
 def test_the_index_gives_the_rows_the_filter_names(
-    debts: Debts, me: bytes, other: bytes | None, mine: bool
+    debts: Debts, me: bytes, other: bytes | None, mine: bool, per_member: bool
 ) -> None:
-    index = ledger_index(debts, dict.fromkeys(debts, 1))
+    # Indexed per member (the daemon) or filtered per query (a command): the same rows.
+    index = ledger_index(debts, dict.fromkeys(debts, 1), per_member=per_member)
+    assert (index.by_member is None) is not per_member
     assert index.every.outstanding == list(debts)
     wanted = {me, other} if other is not None else {me} if mine else None
     assert index.rows(me, other, mine) == _naive(index.every, wanted)

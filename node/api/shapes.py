@@ -314,30 +314,44 @@ class LedgerIndex:
     counts: Mapping[DebtKey, int]
     netting: Netting
     every: LedgerRows
-    by_member: Mapping[bytes, LedgerRows]
+    by_member: Mapping[bytes, LedgerRows] | None
+    """Each member's rows, or ``None``: found by one filtering walk per query (a
+    command asks once; the daemon indexes every member)."""
 
     def rows(self, me: bytes, with_member: bytes | None, mine: bool) -> LedgerRows:
         """Every row (neither filter), those involving ``me`` (``mine``), or ``me`` and
         ``with_member`` both."""
         if with_member is None and not mine:
             return self.every
-        own = self.by_member.get(me, _NO_ROWS)
+        if self.by_member is None:
+            own = _rows_of(self.every, me)
+        else:
+            own = self.by_member.get(me, _NO_ROWS)
         if with_member is None or with_member == me:
             return own
-        return LedgerRows(
-            [k for k in own.outstanding if with_member in k[1:]],
-            [c for c in own.netting if with_member in c.members],
-            [k for k in own.after_netting if with_member in k[1:]],
-        )
+        return _rows_of(own, with_member)
 
 
-def ledger_index(debts: Debts, counts: Mapping[DebtKey, int]) -> LedgerIndex:
+def _rows_of(rows: LedgerRows, member: bytes) -> LedgerRows:
+    """The rows of ``rows`` that involve ``member``, in the same order."""
+    return LedgerRows(
+        [k for k in rows.outstanding if member in k[1:]],
+        [c for c in rows.netting if member in c.members],
+        [k for k in rows.after_netting if member in k[1:]],
+    )
+
+
+def ledger_index(
+    debts: Debts, counts: Mapping[DebtKey, int], *, per_member: bool = True
+) -> LedgerIndex:
     """Net ``debts`` (seconds at 1M entries: the daemon runs this in a worker thread)
-    and index the rows per member (one walk of the debts and cycles)."""
+    and, if ``per_member``, index the rows per member (one walk of the debts and cycles)."""
     from samoorg.crdt.algorithms.netting import suggest_netting
 
     netting = suggest_netting(debts)
     every = LedgerRows(list(debts), list(netting.cycles), list(netting.remaining))
+    if not per_member:
+        return LedgerIndex(debts, counts, netting, every, None)
     by_member: dict[bytes, LedgerRows] = {}
 
     def of(member: bytes) -> LedgerRows:
@@ -359,9 +373,10 @@ def ledger_index(debts: Debts, counts: Mapping[DebtKey, int]) -> LedgerIndex:
 
 
 def ledger_of(views: Views) -> LedgerIndex:
-    """The pledge view's ledger, netted and indexed now (offline: once per command)."""
+    """The pledge view's ledger, netted now (offline: once per command, so a member's rows
+    are found by filtering, not indexed)."""
     pledges = views.pledges
-    return ledger_index(pledges.debts(), pledges.commitment_counts())
+    return ledger_index(pledges.debts(), pledges.commitment_counts(), per_member=False)
 
 
 def ledger_json(
