@@ -12,7 +12,7 @@ Determinism: start nodes and neighbours are visited in key order, so every
 node computes the same suggestions from the same debts.
 
 Cost: one depth-first search that, after cancelling a cycle, resumes from the
-cycle's first node instead of starting over. Removing edges never creates a
+first edge the cancellation removed instead of starting over. Removing edges never creates a
 cycle, so a node found to reach none is never entered again. Each
 cancellation removes at least one edge; the work is about
 O(V + E + cancellations * cycle length * log degree).
@@ -86,17 +86,25 @@ def _cancel_short(currency: str, graph: dict[bytes, dict[bytes, int]]) -> list[C
 def _cancel_currency(currency: str, graph: dict[bytes, dict[bytes, int]]) -> list[Cycle]:
     # Depth-first search over the whole graph. When an edge closes a cycle on
     # the current path, the cycle is cancelled and the search resumes from the
-    # cycle's first node (its outgoing edges are rescanned, since some may be
-    # gone). A node whose neighbours are all exhausted reaches no cycle, and
-    # removing edges cannot change that, so it is never entered again.
+    # cycle's first node. It would walk the cycle's remaining edges again, in
+    # the same order: every neighbour a node skipped before the one on the
+    # path was gone or done, and stays so. So the path is kept up to the first
+    # edge the cancellation removed, and the search goes on from that node's
+    # next neighbour, with the same result and without the walk. A node whose
+    # neighbours are all exhausted reaches no cycle, and removing edges cannot
+    # change that, so it is never entered again.
     cycles = _cancel_short(currency, graph)
+    # Each node's creditors in key order, sorted once: a node is entered again
+    # after a cancellation drops it from the path, and edges are only removed.
+    order = {node: sorted(edges) for node, edges in graph.items()}
+    none: list[bytes] = []
     done: set[bytes] = set()
     for start in sorted(graph):
         if start in done:
             continue
         path = [start]
         on_path = {start: 0}
-        pending = [iter(sorted(graph[start]))]
+        pending = [iter(order[start])]
         while path:
             node = path[-1]
             edges = graph.get(node, {})
@@ -106,21 +114,31 @@ def _cancel_currency(currency: str, graph: dict[bytes, dict[bytes, int]]) -> lis
                 if nxt in on_path:
                     keep = on_path[nxt]
                     cycles.append(_cancel(currency, graph, path[keep:]))
-                    for gone in path[keep + 1 :]:
+                    cut = _first_gone(graph, path, keep)
+                    for gone in path[cut + 1 :]:
                         del on_path[gone]
-                    del path[keep + 1 :]
-                    del pending[keep:]
-                    pending.append(iter(sorted(graph.get(path[keep], {}))))
+                    del path[cut + 1 :]
+                    del pending[cut + 1 :]
                     break
                 on_path[nxt] = len(path)
                 path.append(nxt)
-                pending.append(iter(sorted(graph.get(nxt, {}))))
+                pending.append(iter(order.get(nxt, none)))
                 break
             else:
                 done.add(path.pop())
                 del on_path[node]
                 pending.pop()
     return cycles
+
+
+def _first_gone(graph: dict[bytes, dict[bytes, int]], path: list[bytes], keep: int) -> int:
+    """The first position ``j >= keep`` whose edge on the cancelled cycle ``path[keep:]``
+    (``path[j] -> path[j + 1]``, the last one closing on ``path[keep]``) is gone."""
+    last = len(path) - 1
+    for j in range(keep, last):
+        if path[j + 1] not in graph[path[j]]:
+            return j
+    return last
 
 
 def suggest_netting(debts: Mapping[tuple[str, bytes, bytes], int]) -> Netting:
