@@ -89,13 +89,14 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
         table.add_column(column, overflow="fold")
     for row in cells:
         table.add_row(*row)
-    Console(soft_wrap=False, width=width).print(table)
+    # Cells are people's text: printed as they are, never read as markup or emoji codes.
+    Console(soft_wrap=False, width=width, markup=False, emoji=False).print(table)
 
 
 def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> str | None:
     """The text rich prints for this table without styles, or ``None`` if rich would do
     more than pad the cells (a table wider than ``width``, a cell that is not plain
-    one-width text, markup, or an emoji code): rich then lays it out."""
+    one-width text): rich then lays it out."""
     if any(len(row) != len(columns) for row in rows):
         return None
     for text in (*columns, *(cell for row in rows for cell in row)):
@@ -118,19 +119,9 @@ _PLAIN_EXTRA = frozenset("…")
 
 
 def _plain(text: str) -> bool:
-    """Whether rich prints ``text`` as it is: printable, one cell per character, no
-    ``[`` (markup) and no ``:name:`` of an emoji."""
-    if "[" in text or not all((" " <= c <= "~") or c in _PLAIN_EXTRA for c in text):
-        return False
-    if text.count(":") >= 2:
-        import re
-
-        from rich._emoji_codes import EMOJI
-
-        for name in re.findall(r":(\S*?):", text):
-            if name.split("-")[0] in EMOJI or name in EMOJI:
-                return False
-    return True
+    """Whether rich prints ``text`` as it is: printable, one cell per character (markup and
+    emoji codes are off: :func:`print_table`)."""
+    return all((" " <= c <= "~") or c in _PLAIN_EXTRA for c in text)
 
 
 def _terminal_width() -> int:

@@ -21,7 +21,7 @@ def _rich(columns: list[str], rows: list[list[str]], width: int) -> str:
     for row in rows:
         table.add_row(*row)
     out = io.StringIO()
-    Console(file=out, soft_wrap=False, width=width).print(table)
+    Console(file=out, soft_wrap=False, width=width, markup=False, emoji=False).print(table)
     return out.getvalue()
 
 
@@ -44,9 +44,16 @@ def test_plain_table_is_what_rich_prints(
         assert plain == _rich(columns, rows, width)
 
 
-def test_markup_emoji_and_overflow_are_left_to_rich() -> None:
-    assert plain_table(["a"], [["[bold]x"]], 100) is None
-    assert plain_table(["a"], [["yes :thumbs_up: no"]], 100) is None
+def test_markup_and_emoji_codes_are_printed_as_written() -> None:
+    # People's text (an idea titled "[bold]x" or ":X:") is shown as they wrote it.
+    for text in ("[bold]x", "yes :thumbs_up: no", ":X:", "[/]"):
+        plain = plain_table(["a"], [[text]], 100)
+        assert plain is not None
+        assert text in plain
+        assert plain == _rich(["a"], [[text]], 100)
+
+
+def test_overflow_and_wide_characters_are_left_to_rich() -> None:
     assert plain_table(["a"], [["x" * 200]], 100) is None
     assert plain_table(["a"], [["é"]], 100) is None
     assert plain_table(["when"], [["2023-12-01 16:01:47"]], 100) is not None
