@@ -175,7 +175,12 @@ class Session:
         return resolve_member(self.local_names(), text, device=device)
 
     def close(self) -> None:
-        """Release the store."""
+        """Save the checkpoint if the command derived something worth keeping (the
+        netting: ``node/checkpoint.py`` ``save_if_behind``); release the store."""
+        if self._live is not None:
+            from samoorg.node.checkpoint import save_if_behind
+
+            save_if_behind(self._live)
         if self._store is not None:
             self._store.close()
             self._store = None

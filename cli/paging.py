@@ -14,13 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from samoorg.node.api.errors import ApiError
-from samoorg.node.api.pages import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from samoorg.node.api.pages import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    decode_cursor,
+    encode_cursor,
+    window_of,
+)
 
 T = TypeVar("T")
 
@@ -79,10 +84,11 @@ def paging(limit: int = DEFAULT_LIMIT, every: bool = False, cursor: str | None =
 
 
 def page_of(items: Iterable[T], asked: Paging) -> tuple[list[T], str | None]:
-    """The asked-for slice of ``items`` (consumed only as far as the page needs)."""
+    """The asked-for slice of ``items`` (consumed only as far as the page needs; a
+    sequence is sliced: :func:`~samoorg.node.api.pages.window_of`)."""
     if asked.limit is None:
-        return list(islice(items, asked.start, None)), None
-    window = list(islice(items, asked.start, asked.start + asked.limit + 1))
+        return window_of(items, asked.start, None), None
+    window = window_of(items, asked.start, asked.start + asked.limit + 1)
     more = len(window) > asked.limit
     return window[: asked.limit], encode_cursor(asked.start + asked.limit) if more else None
 

@@ -217,7 +217,10 @@ def pledge_list(
 
     def local() -> Page:
         current, at = load_views(state), now()
-        outcomes, next_cursor = page_of(listed_pledges(current, state.me(), at, **filters), asked)
+        listed = listed_pledges(
+            current, state.me(), at, mine=mine, to_me=to_me, overdue=overdue, everyone=everyone
+        )
+        outcomes, next_cursor = page_of(listed, asked)
         return Page([pledge_row(current, o, at) for o in outcomes], next_cursor)
 
     page = state.ask(lambda daemon: daemon.page("/pledges", filters, asked), local)

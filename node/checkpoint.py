@@ -68,7 +68,8 @@ holds are saved without their signed bytes and signature (``raw`` and
 whoever needs the signed bytes reads them from the store (the index's
 :class:`StoreBase`, ``samoorg log``, sync). That is a third of a checkpoint.
 A domain whose records carry every field it reads (``reads_bodies = False``)
-has its entries saved without their bodies as well (:data:`NO_BODY`).
+has its entries saved without their bodies as well
+(:data:`~samoorg.node.checkpoint_pickle.NO_BODY`).
 
 Trust boundary. Unpickling runs code chosen by whoever wrote the file, so a
 checkpoint is trusted exactly like the key file: it lives in the user's home,
@@ -82,9 +83,7 @@ builtin containers.
 
 from __future__ import annotations
 
-import copyreg
 import dataclasses
-import gc
 import hashlib
 import json
 import logging
@@ -95,24 +94,26 @@ import sys
 import weakref
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Final, overload
+from typing import Any, BinaryIO, Final
 
 from samoorg.crdt.framework.bulk import paused_gc
 from samoorg.crdt.framework.domain import Domain
 from samoorg.crdt.framework.exclusion import device_marks, fork_marks
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import BULK, DOMAINS, UNREVOKED, Views
+from samoorg.node.checkpoint_pickle import decode_rows, read_domain, write_domain
 from samoorg.node.errors import CheckpointRejected, KeyFileError, StoreError
 from samoorg.node.keystore import check_private_file
+from samoorg.node.lazy_rows import SortedIds
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
 
 log = logging.getLogger("samoorg.node")
 
-FORMAT: Final = 4
+FORMAT: Final = 6
 MAGIC: Final = b"samoorg-views\n"
 _PREFIX: Final = struct.Struct(">14sI")  # magic, format
 _TRAILER: Final = struct.Struct(">QI32s")  # payload length, header length, SHA-256 of the header
@@ -127,21 +128,6 @@ AUTHORS: Final = "authors"
 SAVE_AFTER: Final = 5_000
 """Offline commands save a checkpoint when they applied at least this many entries."""
 _CHUNK: Final = 1 << 20
-_ALLOWED_BUILTINS: Final = frozenset(
-    {
-        ("builtins", "set"),
-        ("builtins", "frozenset"),
-        ("builtins", "list"),
-        ("builtins", "dict"),
-        ("builtins", "tuple"),
-        ("builtins", "bytearray"),
-        ("builtins", "object"),
-        ("collections", "defaultdict"),
-        ("collections", "deque"),
-        ("collections", "OrderedDict"),
-        ("copyreg", "_reconstructor"),
-    }
-)
 
 
 Listener = Callable[[list[Entry]], None]
@@ -226,7 +212,7 @@ class Checkpoint:
             name: Section(payload_at + v["at"], v["size"], v["sha256"], v["rowid"])
             for name, v in header["sections"].items()
         }
-        self._ids: tuple[_SortedIds, array[int]] | None = None
+        self._ids: tuple[SortedIds, array[int]] | None = None
         self.freeze = False
         """Whether to :func:`gc.freeze` what each section loads (see :func:`open_views`)."""
         self._authors: set[bytes] | None = None
@@ -297,26 +283,7 @@ class Checkpoint:
         name = section_name(cls)
         self.verify(name)  # before unpickling anything
         section = self.sections[name]
-        reader = _SectionReader(self._fd, section.at, section.size)
-        try:
-            with paused_gc():
-                loaded = _Unpickler(reader).load()
-                if self.freeze:
-                    gc.freeze()
-        except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
-            raise CheckpointRejected(f"cannot load {name}: {type(exc).__name__}: {exc}") from None
-        if reader.left:
-            raise CheckpointRejected(f"expected the pickled {name} to fill its section")
-        if not (
-            isinstance(loaded, tuple)
-            and len(loaded) == 2
-            and loaded[0] is cls
-            and isinstance(loaded[1], dict)
-        ):
-            raise CheckpointRejected(f"expected the state of {cls.__name__} in {name}")
-        domain: Domain = cls.__new__(cls)
-        vars(domain).update(loaded[1])
-        return domain
+        return read_domain(cls, self._fd, section.at, section.size, freeze=self.freeze)
 
     def restore(self, views: Views, cls: type[Domain]) -> tuple[Domain, int] | None:
         """``cls``'s state covering the checkpoint's rows, or None (then it is rebuilt).
@@ -353,10 +320,10 @@ class Checkpoint:
                         domain.invalid()
         return domain, self.count
 
-    def ids(self) -> tuple[_SortedIds, array[int]]:
+    def ids(self) -> tuple[SortedIds, array[int]]:
         """The covered entries' sorted ids and their rowids."""
         if self._ids is None:
-            ids = _SortedIds(self.read(IDS))
+            ids = SortedIds(self.read(IDS))
             rows = array("q")
             rows.frombytes(self.read(ID_ROWS))
             if len(ids) != self.count or len(rows) != self.count:
@@ -421,51 +388,6 @@ class StoreBase:
         return set(self.checkpoint.kinds)
 
 
-class _SortedIds(Sequence[bytes]):
-    """A sorted run of 32-byte ids in one bytes object (for :func:`bisect.bisect_left`)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __len__(self) -> int:
-        return len(self.data) // ID_SIZE
-
-    @overload
-    def __getitem__(self, position: int) -> bytes: ...
-    @overload
-    def __getitem__(self, position: slice) -> Sequence[bytes]: ...
-    def __getitem__(self, position: int | slice) -> bytes | Sequence[bytes]:
-        if isinstance(position, slice):
-            raise TypeError("expected an index, found a slice")
-        return self.data[position * ID_SIZE : (position + 1) * ID_SIZE]
-
-
-class _SectionReader:
-    """A file-like view of one section (``read``/``readline``/``readinto`` for pickle)."""
-
-    def __init__(self, fd: int, at: int, size: int) -> None:
-        self._fd = fd
-        self._at = at
-        self.left = size
-
-    def read(self, size: int = -1) -> bytes:
-        size = self.left if size < 0 else min(size, self.left)
-        data = os.pread(self._fd, size, self._at) if size else b""
-        self._at += len(data)
-        self.left -= len(data)
-        return data
-
-    def readinto(self, buffer: memoryview) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def readline(self) -> bytes:
-        data = os.pread(self._fd, min(self.left, 1 << 16), self._at)
-        end = data.find(b"\n")
-        return self.read(len(data) if end < 0 else end + 1)
-
-
 def checkpoint_path(store: Store) -> Path:
     """Where the checkpoint of ``store`` lives: beside it."""
     return store.path.with_name(store.path.name + ".views")
@@ -506,7 +428,8 @@ def code_fingerprint() -> str:
     if _FINGERPRINT is None:
         root = Path(__file__).resolve().parent.parent
         digest = hashlib.sha256(f"{FORMAT} {sys.version_info[:2]}".encode())
-        files = [Path(__file__).resolve()]
+        here = Path(__file__).resolve()
+        files = [here, here.with_name("checkpoint_pickle.py"), here.with_name("lazy_rows.py")]
         for package in ("crdt", "protocol"):
             files.extend(sorted((root / package).rglob("*.py")))
         for file in files:
@@ -574,7 +497,7 @@ class PendingSave:
                 sections[name] = _copy_section(old, name, hashing, start)
                 continue
             hashing.start()
-            _pickle_domain(domain, hashing)
+            write_domain(domain, hashing)
             sections[name] = Section(start, hashing.size - start, hashing.hexdigest(), count)
         ids, rows = _all_ids(self.source, self.tail)
         authors = _all_authors(self.source, self.tail)
@@ -624,6 +547,7 @@ def prepare_save(live: StoreViews, path: Path | None = None) -> PendingSave:
         domain = domains[cls] = views.domain(cls)
         with paused_gc():
             domain.invalid()  # resolves everything, so a restored domain has nothing dirty
+        domain.worth_saving = False  # saved now (and restored so)
     if old is not None:
         old.ids()  # read now: the child must not need the store to fall back on
     header = {
@@ -673,36 +597,6 @@ def save_in_child(live: StoreViews) -> Callable[[], bool] | None:
     return wait
 
 
-def _pickle_domain(domain: Domain, out: _HashingWriter) -> None:
-    """Pickle ``(class, state without the views)`` of a resolved domain."""
-    state = {k: v for k, v in vars(domain).items() if k != "views"}
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    reducers = _frozen_reducers(bodies=type(domain).reads_bodies)
-    pickler.dispatch_table = {**copyreg.dispatch_table, **_refused(), **reducers}
-    with paused_gc():
-        pickler.dump((type(domain), state))
-
-
-class _NoBody(Mapping[str, Any]):
-    """The body of an entry saved without it: empty, immutable, pickled by name."""
-
-    def __getitem__(self, key: str) -> Any:
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __reduce__(self) -> str:
-        return "NO_BODY"
-
-
-NO_BODY: Final = _NoBody()
-"""The body of every entry a checkpoint saved without its body (``Domain.reads_bodies``)."""
-
-
 def _copy_section(old: Checkpoint, name: str, out: _HashingWriter, start: int) -> Section:
     """Copy section ``name`` of ``old`` (verified) to ``out``."""
     out.start()
@@ -742,12 +636,14 @@ def _all_authors(old: Checkpoint | None, tail: list[tuple[Entry, int]]) -> bytes
 
 def save_if_behind(live: StoreViews, threshold: int | None = None) -> bool:
     """Save when at least ``threshold`` (:data:`SAVE_AFTER`) entries were applied since the last
-    save; never raise.
+    save, or a domain derived something worth keeping (``Views.worth_saving``: the netting);
+    never raise.
 
     A checkpoint is only a cache: if it cannot be written (a full disk, a
     read-only home), the next start rebuilds, so the failure is logged only.
     """
-    if live.unsaved < (SAVE_AFTER if threshold is None else threshold):
+    behind = live.unsaved >= (SAVE_AFTER if threshold is None else threshold)
+    if not behind and not live.views.worth_saving():
         return False
     try:
         save_checkpoint(live)
@@ -849,7 +745,7 @@ def check_checkpoint(store: Store, path: Path) -> None:
     checkpoint = live.checkpoint
     assert checkpoint is not None
     for cls in DOMAINS:
-        checkpoint.load_domain(live.views, cls)
+        decode_rows(checkpoint.load_domain(live.views, cls))
     checkpoint.ids()
     checkpoint.verify(AUTHORS)
 
@@ -909,114 +805,6 @@ def _read_envelope(fd: int) -> tuple[dict[str, Any], int]:
     return header, _PREFIX.size
 
 
-def _refused() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
-    """Reducers that refuse the views, the index and other domains inside a domain's state."""
-
-    def refuse(obj: object) -> tuple[Any, ...]:
-        raise pickle.PicklingError(f"a view's state refers to a {type(obj).__name__}")
-
-    return dict.fromkeys((Views, EntryIndex, *DOMAINS), refuse)
-
-
-def _frozen_reducers(*, bodies: bool) -> dict[type, _Reducer]:
-    """Reducers for samoorg's frozen slotted dataclasses (see :func:`_restore`); entries
-    keep their bodies only if ``bodies`` (the domain's ``reads_bodies``)."""
-    reducer = _Reducer(bodies=bodies)
-    found: dict[type, _Reducer] = {}
-    for name, module in list(sys.modules.items()):
-        if not name.startswith("samoorg.") or module is None:
-            continue
-        for value in vars(module).values():
-            if isinstance(value, type) and value.__module__ == name and _frozen_slots(value):
-                found[value] = reducer
-    return found
-
-
-def _frozen_slots(cls: type) -> bool:
-    params = getattr(cls, "__dataclass_params__", None)
-    return params is not None and params.frozen and "__slots__" in vars(cls)
-
-
-class _Reducer:
-    """Reduces a frozen dataclass to its fields, sharing equal short strings and keys."""
-
-    def __init__(self, *, bodies: bool) -> None:
-        self.shared: dict[object, object] = {}
-        """One object per distinct short string or key (the pickler's memo then writes it once)."""
-        self.bodies = bodies
-
-    def share(self, value: object) -> object:
-        kind = type(value)
-        if (kind is str and len(value) <= 64) or (kind is bytes and len(value) == ID_SIZE):  # type: ignore[arg-type]
-            return self.shared.setdefault(value, value)
-        if kind is dict:
-            share = self.share
-            return {share(k): share(v) for k, v in value.items()}  # type: ignore[attr-defined]
-        return value
-
-    def __call__(self, obj: Any) -> tuple[Any, ...]:
-        cls = type(obj)
-        share = self.share
-        values = [share(getattr(obj, name)) for name in _field_names(cls)]
-        if cls is Entry:  # views read the fields, never the signed bytes: the store has them
-            values[_ENTRY_RAW] = values[_ENTRY_SIGNATURE] = b""
-            if not self.bodies:
-                values[_ENTRY_BODY] = NO_BODY
-        # One flat tuple of arguments: the unpickler's memo keeps every argument tuple until
-        # the section is loaded, so a nested ``(cls, values)`` would keep two per object.
-        return _restore, (cls, *values)
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        if not (cls.__module__.startswith("samoorg.") and _frozen_slots(cls)):
-            raise pickle.UnpicklingError(f"expected a frozen samoorg dataclass, found {cls!r}")
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_ENTRY_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Entry))
-_ENTRY_RAW: Final = _ENTRY_FIELDS.index("raw")
-_ENTRY_SIGNATURE: Final = _ENTRY_FIELDS.index("signature")
-_ENTRY_BODY: Final = _ENTRY_FIELDS.index("body")
-_NEW: Final = object.__new__
-_SET: Final = object.__setattr__
-
-
-def _restore(cls: type, *values: Any) -> object:
-    """A frozen dataclass with ``values`` as its fields, without ``__init__`` (unpickling).
-
-    The default, ``dataclasses._dataclass_setstate``, looks the fields up for
-    every object: three times slower, and most of a checkpoint's load time.
-    """
-    make = _MAKERS.get(cls)
-    if make is None:
-        make = _MAKERS[cls] = _maker(cls, _field_names(cls))
-    return make(values)
-
-
-def _maker(cls: type, names: tuple[str, ...]) -> Callable[[tuple[Any, ...]], object]:
-    """``make(values)``: a ``cls`` with ``values`` as its fields (a tuple of exactly as many),
-    one unrolled function per class (a loop over the fields costs a third of a load)."""
-    local = [f"v{n}" for n in range(len(names))]
-    lines = [
-        "def make(values, new=new, put=put, cls=cls):",
-        f"    ({', '.join([*local, ''])}) = values",
-        "    obj = new(cls)",
-        *(f"    put(obj, {name!r}, {v})" for name, v in zip(names, local, strict=True)),
-        "    return obj",
-    ]
-    scope: dict[str, Any] = {"new": _NEW, "put": _SET, "cls": cls}
-    exec("\n".join(lines), scope)  # noqa: S102 - only local names; field names as literals
-    make: Callable[[tuple[Any, ...]], object] = scope["make"]
-    return make
-
-
-_MAKERS: dict[type, Callable[[tuple[Any, ...]], object]] = {}
-
-
 class _HashingWriter:
     """A file wrapper that counts what is written through it and hashes each section."""
 
@@ -1037,25 +825,6 @@ class _HashingWriter:
         self.digest.update(data)
         self.size += len(data)
         return self._out.write(data)
-
-
-class _Unpickler(pickle.Unpickler):
-    """Resolves only samoorg's classes and a few builtin containers."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) == (__name__, "_restore"):
-            return _restore
-        if (module, name) == (__name__, "NO_BODY"):
-            return NO_BODY
-
-        if (module.startswith("samoorg.") and "." not in name) or (
-            module,
-            name,
-        ) in _ALLOWED_BUILTINS:
-            found = super().find_class(module, name)
-            if isinstance(found, type) or module == "copyreg":
-                return found
-        raise pickle.UnpicklingError(f"checkpoint names {module}.{name}, which is not allowed")
 
 
 def _device_marks(views: Views) -> list[str]:

@@ -365,7 +365,7 @@ class Node:
         while True:
             await trio.sleep(CHECKPOINT_INTERVAL)
             live = self.live
-            if live is None or live.unsaved < CHECKPOINT_AFTER:
+            if live is None or (live.unsaved < CHECKPOINT_AFTER and not live.views.worth_saving()):
                 continue
             # Written by a forked child from a snapshot, so the loop serves meanwhile.
             applied = live.unsaved

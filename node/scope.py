@@ -150,9 +150,10 @@ class ScopeTracker:
 
     def unconfirmed(self) -> list[tuple[bytes, bytes]]:
         """``(invite id, invitee)`` for our accepted invites we have not confirmed yet."""
+        view = self._views
         return [
             (o.id, o.winner[0].author)  # the accepting device: whose feed holds the edge
-            for o in self._views.trust.outcomes()
+            for o in view.trust.invites_of(view.identity(self.me))
             if o.state == ACCEPTED
             and o.invite is not None
             and o.invite.author == self.me

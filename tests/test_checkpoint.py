@@ -31,7 +31,7 @@ from samoorg.crdt.kinds.pledges import (
     request_body,
 )
 from samoorg.crdt.kinds.trust import TrustState
-from samoorg.node import checkpoint
+from samoorg.node import checkpoint, checkpoint_pickle
 from samoorg.node.checkpoint import (
     check_checkpoint,
     checkpoint_path,
@@ -39,9 +39,11 @@ from samoorg.node.checkpoint import (
     read_checkpoint,
     rebuild,
     save_checkpoint,
+    save_if_behind,
 )
 from samoorg.node.errors import CheckpointRejected
 from samoorg.node.keystore import create_key_file
+from samoorg.node.lazy_rows import LazyRows
 from samoorg.node.processes import NodeProcess
 from samoorg.node.store import Store
 from samoorg.protocol.entry import Entry
@@ -248,6 +250,113 @@ def test_pledge_entries_are_restored_without_bodies_and_a_closing_note_survives(
         assert digests(store) == loaded(store)
 
 
+def test_a_restored_bucket_domain_decodes_only_the_rows_a_query_reads(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        fill(store, community(40))
+        everyone = rebuild(store).views.pledges.pledges()
+        party = everyone[-1].beneficiary
+        assert party is not None
+        theirs = {o.id for o in everyone if party in (o.author, o.beneficiary)}
+        assert 0 < len(theirs) < len(everyone)
+        save_checkpoint(open_views(store))
+        live = open_views(store)
+        pledges = live.views.pledges
+        rows = vars(pledges)["_outcomes"]
+        assert isinstance(rows, LazyRows)
+        assert sorted(rows) == sorted(o.id for o in everyone)  # listing keys decodes nothing
+        assert len(rows) == len(everyone)
+        assert not rows.source.taken
+        found = {o.id for o in pledges.pledges_of(party)}
+        assert found
+        assert found <= theirs
+        assert found <= rows.source.taken <= theirs, "only the pledges named are decoded"
+        assert rows.source.left == len(everyone) - len(rows.source.taken)
+        save_checkpoint(live)  # copies the rows still encoded, encodes the decoded ones
+        check_checkpoint(store, checkpoint_path(store))
+        assert digests(store) == loaded(store)
+
+
+def test_a_listing_of_every_row_decodes_them_in_one_pass(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        fill(store, community(40))
+        expected = rebuild(store).views.pledges
+        save_checkpoint(open_views(store))
+        pledges = open_views(store).views.pledges
+        rows = vars(pledges)["_outcomes"]
+        assert isinstance(rows, LazyRows)
+        party = expected.pledges()[0].author
+        assert party is not None
+        theirs = {o.id for o in pledges.pledges_of(party)}  # decoded first
+        assert rows.source.taken == theirs
+        assert 0 < rows.source.left < len(rows)
+        assert pledges.pledges() == expected.pledges()  # the others, in key order
+        assert rows.source.left == 0
+        assert pledges.listed_ids() == expected.listed_ids()
+
+
+def test_a_restored_domain_reads_only_the_parts_a_query_uses(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        authors = [Author(n + 1) for n in range(30)]
+        entries: list[Entry] = []
+        for n in range(60):  # pledges around a ring of 30 people, every other one committed
+            who, to = authors[n % 30], authors[(n + 1) % 30]
+            intend = who.intend("10", to=to.key)
+            entries += [intend, who.commit(intend)] if n % 2 else [intend]
+        fill(store, entries)
+        expected = rebuild(store).views.pledges
+        save_checkpoint(open_views(store))
+        pledges = open_views(store).views.pledges
+        parts = vars(pledges)[checkpoint_pickle.PARTS]
+        assert {"_by_party", "_debts"} <= set(parts), "large attributes are left encoded"
+        assert pledges.debts() == expected.debts()
+        assert "_debts" not in parts, "read when first used"
+        assert "_by_party" in parts, "not read by a query that does not use it"
+        live = open_views(store)
+        live.views.pledges.debts()
+        save_checkpoint(live)  # copies the parts still encoded
+        check_checkpoint(store, checkpoint_path(store))
+        assert digests(store) == loaded(store)
+
+
+def test_the_netting_is_saved_and_forgotten_when_the_debts_change(tmp_path: Path) -> None:
+    alice, bob, carol = Author(1), Author(2), Author(3)
+    entries: list[Entry] = []
+    for debtor, creditor in ((alice, bob), (bob, carol), (carol, alice)):
+        intend = debtor.intend("30", to=creditor.key)
+        entries += [intend, debtor.commit(intend)]
+    with Store(tmp_path / "store.sqlite") as store:
+        fill(store, entries)
+        live = open_views(store)
+        assert not live.views.worth_saving()
+        netting = live.views.pledges.netting()
+        assert [c.amount for c in netting.cycles] == [3000]
+        assert live.views.worth_saving()
+        assert save_if_behind(live), "no entry is behind, but the netting is worth keeping"
+        assert not live.views.worth_saving()
+        assert not save_if_behind(live)
+        restored = open_views(store)
+        assert restored.views.pledges.known_netting()[1] == netting, "restored, not netted again"
+        assert not restored.views.worth_saving()
+        intend = alice.intend("10", to=carol.key)
+        fill(store, [intend, alice.commit(intend)])
+        later = open_views(store)  # the checkpoint plus a commitment: the debts changed
+        assert later.views.pledges.known_netting()[1] is None
+        assert later.views.pledges.netting() == rebuild(store).views.pledges.netting()
+
+
+def test_a_ledger_command_keeps_its_netting_in_the_checkpoint(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    homes = Homes(cli, tmp_path, "alice")
+    homes.run("alice", "idea", "post", "first idea")
+    path = tmp_path / "alice" / "store.sqlite.views"
+    assert not path.exists()
+    homes.run("alice", "ledger")  # netted (nothing to net): worth a checkpoint
+    saved = path.stat()
+    homes.run("alice", "ledger")  # the netting is read from it: nothing to save
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (saved.st_ino, saved.st_mtime_ns)
+
+
 def test_a_command_loads_only_the_sections_it_needs(tmp_path: Path) -> None:
     with Store(tmp_path / "store.sqlite") as store:
         entries = community(40)
@@ -352,7 +461,7 @@ def test_a_checkpoint_keeps_the_fork_cuts_and_voids_the_covered_entries_past_the
         save_checkpoint(open_views(store))
         path = checkpoint_path(store)
         with path.open("rb") as file:
-            assert file.read(18)[14:] == checkpoint.FORMAT.to_bytes(4, "big") == b"\0\0\0\4"
+            assert file.read(18)[14:] == checkpoint.FORMAT.to_bytes(4, "big") == b"\0\0\0\6"
         views = read_checkpoint(store, path).views  # the entries are held by the base
         assert views.index.cuts == {forker.key: 3}
         invalid = views.invalid()
@@ -441,11 +550,16 @@ def test_a_checkpoint_naming_foreign_code_is_not_unpickled(tmp_path: Path) -> No
             return os.system, (f"touch {marker}",)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(checkpoint, "_frozen_reducers", lambda **_: {Entry: evil})
+            patch.setattr(checkpoint_pickle, "_frozen_reducers", lambda _: {Entry: evil})
             save_checkpoint(live)  # a valid header and checksums around a hostile payload
         with pytest.raises(CheckpointRejected, match="not allowed"):
             check_checkpoint(store, path)
         assert not marker.exists()
+        # A bucket domain's rows are decoded when read: a hostile row fails the query.
+        with pytest.raises(CheckpointRejected, match=r"cannot load a row of trust.*not allowed"):
+            loaded(store)
+        assert not marker.exists()
+        path.unlink()
         assert loaded(store) == digests(store)
 
 

@@ -83,7 +83,8 @@ def test_even_non_causal_orders_converge(history: History, rng: random.Random) -
 def test_each_participants_pledges_are_those_of_the_whole_listing(
     history: History, rng: random.Random
 ) -> None:
-    """``pledges_of`` (an index kept with the outcomes) equals filtering every pledge."""
+    """``pledges_of``, ``listed_ids`` and ``invites_of`` (from indexes kept with the outcomes)
+    equal filtering every pledge or invite."""
     from samoorg.crdt.kinds.pledges import VOID, WAITING
 
     order = causal_order(history, rng, duplicates=rng.randrange(4))
@@ -94,3 +95,7 @@ def test_each_participants_pledges_are_those_of_the_whole_listing(
         assert party is not None
         expected = [o for o in listed if party in (o.author, o.beneficiary)]
         assert pledges.pledges_of(party) == expected
+    assert pledges.listed_ids() == [o.id for o in listed]
+    invites = views.trust.outcomes()
+    for inviter in {views.identity(e.author) for e in history.entries}:
+        assert views.trust.invites_of(inviter) == [o for o in invites if o.inviter == inviter]

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samoorg.crdt.algorithms.netting import Cycle, Debts
+from samoorg.crdt.algorithms.netting import Cycle, Debts, suggest_netting
 from samoorg.node.api.pages import decode_cursor
 from samoorg.node.api.shapes import LEDGER_SECTIONS, LedgerRows, ledger_index, ledger_json
 from tests.community_fixtures import views_of
@@ -53,7 +53,9 @@ def test_the_index_gives_the_rows_the_filter_names(
     debts: Debts, me: bytes, other: bytes | None, mine: bool, per_member: bool
 ) -> None:
     # Indexed per member (the daemon) or filtered per query (a command): the same rows.
-    index = ledger_index(debts, dict.fromkeys(debts, 1), per_member=per_member)
+    index = ledger_index(
+        debts, dict.fromkeys(debts, 1), suggest_netting(debts), per_member=per_member
+    )
     assert (index.by_member is None) is not per_member
     assert index.every.outstanding == list(debts)
     wanted = {me, other} if other is not None else {me} if mine else None
@@ -64,7 +66,7 @@ def test_the_index_gives_the_rows_the_filter_names(
 @given(debts_strategy, st.sampled_from(MEMBERS), st.booleans(), st.integers(1, 7))
 def test_pages_concatenate_to_all(debts: Debts, me: bytes, mine: bool, limit: int) -> None:
     views = views_of()
-    index = ledger_index(debts, dict.fromkeys(debts, 2))
+    index = ledger_index(debts, dict.fromkeys(debts, 2), suggest_netting(debts))
     rows = index.rows(me, None, mine)
     whole = ledger_json(views, index, rows, 0, None)
     assert whole["next_cursor"] is None
@@ -90,7 +92,7 @@ def test_pages_concatenate_to_all(debts: Debts, me: bytes, mine: bool, limit: in
 def test_a_page_names_its_rows_and_counts() -> None:
     a, b, c = MEMBERS[:3]
     debts = {("EUR", a, b): 3000, ("EUR", b, c): 5000, ("EUR", c, a): 4000, ("CHF", a, c): 100}
-    index = ledger_index(debts, dict.fromkeys(debts, 1))
+    index = ledger_index(debts, dict.fromkeys(debts, 1), suggest_netting(debts))
     first = ledger_json(views_of(), index, index.rows(a, None, True), 0, 1)
     assert first["totals"] == {"outstanding": 3, "netting": 1, "after_netting": 2}
     assert [(r["amount"], r["commitments"]) for r in first["outstanding"]] == [

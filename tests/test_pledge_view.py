@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from samoorg.crdt.algorithms.netting import suggest_netting
 from samoorg.crdt.framework.reasons import ReasonCode
 from samoorg.crdt.kinds.pledges import (
     CLOSE_AGAIN,
@@ -38,6 +39,38 @@ def test_intention_revise_commit_fulfil() -> None:
     assert views.pledges.pledge(intend.id).state == FULFILLED  # type: ignore[union-attr]
     assert views.pledges.debts() == {}
     assert views.invalid() == {}
+
+
+def test_the_netting_is_kept_until_the_debts_change() -> None:
+    alice, bob, carol = Author(1), Author(2), Author(3)
+    entries = []
+    for debtor, creditor in ((alice, bob), (bob, carol), (carol, alice)):
+        intend = debtor.intend("30", to=creditor.key)
+        entries += [intend, debtor.commit(intend)]
+    views = views_of(*entries[:4])
+    before = views.pledges.netting()
+    assert before.cycles == ()
+    assert views.pledges.netting() is before  # computed once
+    changes, known = views.pledges.known_netting()
+    assert known is before
+    for entry in entries[4:]:
+        views.index.add(entry)  # carol's commitment closes the cycle
+    assert views.pledges.known_netting()[1] is None
+    assert [c.amount for c in views.pledges.netting().cycles] == [3000]
+    assert views.pledges.netting() == suggest_netting(views.pledges.debts())
+    # A netting computed elsewhere is kept only for the debts it was computed from.
+    stale, _ = views.pledges.known_netting()
+    views.pledges.keep_netting(changes, before)  # from before carol's commitment
+    assert views.pledges.netting() != before
+    intend = alice.intend("10", to=carol.key)
+    views.index.add(intend)
+    views.index.add(alice.commit(intend))
+    views.pledges.keep_netting(stale, before)
+    assert views.pledges.known_netting()[1] is None
+    current, _ = views.pledges.known_netting()
+    assert current > stale
+    views.pledges.keep_netting(current, before)
+    assert views.pledges.known_netting() == (current, before)
 
 
 def test_rule_violations_are_void_with_reasons() -> None:

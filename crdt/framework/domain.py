@@ -37,7 +37,7 @@ Written once here, for every family (:mod:`samoorg.crdt.framework.registry`):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from samoorg.crdt.framework.digest import state_digest
@@ -79,6 +79,26 @@ class Domain(ABC):
         self.views = views
         self._malformed: dict[bytes, Reason] = {}
         """Entries whose body breaks the field rules, with the "malformed KIND" reason."""
+        self.worth_saving = False
+        """Set by a query that derived something costly to compute again (the pledges'
+        netting): a checkpoint keeps it even if few entries arrived (``node/checkpoint.py``)."""
+
+    if not TYPE_CHECKING:  # (attributes stay checked by mypy)
+
+        def __getattr__(self, name: str) -> Any:
+            """An attribute a checkpoint left encoded, read now (``node/checkpoint_pickle.py``).
+
+            Only called for an attribute not set: a restored domain's large
+            attributes are its *parts*, ``{name: load}`` in ``_parts``, each
+            loaded the first time it is read, so a query reads only what it uses.
+            """
+            parts = self.__dict__.get("_parts")
+            if not parts or name not in parts:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = parts[name]()
+            setattr(self, name, value)
+            del parts[name]
+            return value
 
     def decoded(self, entries: Sequence[Entry]) -> Iterator[tuple[Entry, Any]]:
         """``(entry, record)`` for each well-formed entry; files the malformed ones."""
@@ -192,6 +212,10 @@ BucketT = TypeVar("BucketT")
 OutcomeT = TypeVar("OutcomeT", bound=Resolved)
 
 
+def _key(item: tuple[bytes, object]) -> bytes:
+    return item[0]
+
+
 class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
     """A domain whose entries group into buckets by the object they refer to.
 
@@ -199,13 +223,25 @@ class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
     marks the object dirty); queries call :meth:`_refresh`, which re-resolves
     only dirty objects and lets :meth:`_contribute` patch aggregates (called
     with the old outcome and ``-1``, then the new one and ``+1``).
+
+    Every entry is filed in one bucket, and an outcome voids only entries of
+    its own bucket, so the void entries are kept as one aggregate
+    (:attr:`_voided`): :meth:`invalid` costs the void entries, not the
+    objects. ``_buckets`` and ``_outcomes`` are mappings, not necessarily
+    dicts: a checkpoint restores them as rows decoded on first access
+    (``node/checkpoint.py``), so a query reads only the objects it names.
     """
+
+    ROWS: ClassVar[tuple[str, str]] = ("_buckets", "_outcomes")
+    """The attributes holding the per-object state, one row per key in each."""
 
     def __init__(self, views: Views) -> None:
         super().__init__(views)
-        self._buckets: dict[bytes, BucketT] = {}
+        self._buckets: MutableMapping[bytes, BucketT] = {}
         self._dirty: set[bytes] = set()
-        self._outcomes: dict[bytes, OutcomeT] = {}
+        self._outcomes: MutableMapping[bytes, OutcomeT] = {}
+        self._voided: dict[bytes, Reason] = {}
+        """The union of the outcomes' ``invalid`` (each entry is in one bucket only)."""
 
     @abstractmethod
     def _new_bucket(self) -> BucketT:
@@ -232,19 +268,19 @@ class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
             old = self._outcomes.get(key)
             if old is not None:
                 self._contribute(old, -1)
+                for entry_id in old.invalid:
+                    self._voided.pop(entry_id, None)
             new = self._resolve(key, self._buckets[key])
             self._outcomes[key] = new
             self._contribute(new, +1)
+            self._voided.update(new.invalid)
         self._dirty.clear()
 
     def _sorted_outcomes(self) -> list[OutcomeT]:
         self._refresh()
-        return [self._outcomes[k] for k in sorted(self._outcomes)]
+        return [outcome for _, outcome in sorted(self._outcomes.items(), key=_key)]
 
     def invalid(self) -> Mapping[bytes, Reason]:
         """Malformed entries and every entry the resolutions void."""
         self._refresh()
-        result = dict(self._malformed)
-        for outcome in self._outcomes.values():
-            result.update(outcome.invalid)
-        return result
+        return {**self._malformed, **self._voided}

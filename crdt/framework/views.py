@@ -177,6 +177,11 @@ class Views:
         assert isinstance(found, cls)
         return found
 
+    def worth_saving(self) -> bool:
+        """Whether a loaded domain derived something a checkpoint should keep
+        (:attr:`Domain.worth_saving`)."""
+        return any(domain.worth_saving for domain in self._domains.values())
+
     def is_loaded(self, cls: type[Domain]) -> bool:
         """Whether ``cls`` was created (by use or by restoring) and not dropped since."""
         return cls in self._domains

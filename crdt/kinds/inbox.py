@@ -126,8 +126,8 @@ def _pledge_items(views: Views, me: bytes, now: int) -> list[ActionItem]:
 
 def _invite_items(views: Views, me: bytes) -> list[ActionItem]:
     items: list[ActionItem] = []
-    for outcome in views.trust.outcomes():
-        if outcome.inviter != me or outcome.winner is None or outcome.record is None:
+    for outcome in views.trust.invites_of(me):
+        if outcome.winner is None or outcome.record is None:
             continue
         accepted, _ = outcome.winner
         confirmed = any(_author(views, confirm) == me for confirm in outcome.confirmed)

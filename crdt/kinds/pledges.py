@@ -64,7 +64,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.algorithms.money import Amount
-from samoorg.crdt.algorithms.netting import Debts
+from samoorg.crdt.algorithms.netting import Debts, Netting, suggest_netting
 from samoorg.crdt.framework.domain import BucketDomain
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.fields import (
@@ -764,6 +764,16 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
         self._by_party: dict[bytes, set[bytes]] = {}
         """The listed pledges (neither waiting nor void) each participant gives or receives,
         kept with the outcomes (:meth:`_contribute`), so one participant's pledges cost theirs."""
+        self._debts_changes = 0
+        """Counts the changes of :attr:`_debts` (a netting is kept for one count)."""
+        self._debt_order: tuple[int, list[tuple[str, bytes, bytes]]] | None = None
+        """The keys of :attr:`_debts` sorted, as of a count of :attr:`_debts_changes`."""
+        self._netting: Netting | None = None
+        """The netting of the debts as of :attr:`_debts_changes` (:meth:`netting`), if known.
+
+        Derived, like the totals, and saved with them by a checkpoint: netting
+        every debt takes seconds at 1M entries, so it is computed once per
+        change of the debts, not once per command."""
 
     # -- updating -------------------------------------------------------------
 
@@ -858,6 +868,8 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
             row = self._debts.setdefault(key, [0, 0])
             row[0] += minor
             row[1] += sign
+            self._debts_changes += 1
+            self._netting = None
             if not row[1]:
                 del self._debts[key]
 
@@ -886,6 +898,15 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
         """
         self._refresh()
         return [self._outcomes[i] for i in sorted(self._by_party.get(party, ()))]
+
+    def listed_ids(self) -> list[bytes]:
+        """The ids of every pledge neither waiting nor void, ascending.
+
+        Equals ``[o.id for o in pledges() if o.state not in (WAITING, VOID)]``
+        without reading an outcome (a checkpoint leaves them encoded until read).
+        """
+        self._refresh()
+        return sorted(set().union(*self._by_party.values()))
 
     def pledge(self, pledge_id: bytes) -> PledgeOutcome | None:
         """The resolved state of one pledge."""
@@ -924,13 +945,48 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
 
     def debts(self) -> Debts:
         """Outstanding commitments: ``{(currency, debtor, creditor): minor units}``."""
+        order = self._sorted_debts()
+        debts = self._debts
+        return {key: debts[key][0] for key in order}
+
+    def _sorted_debts(self) -> list[tuple[str, bytes, bytes]]:
+        """The keys of the outstanding debts in order (sorted once per change)."""
         self._refresh()
-        return {key: row[0] for key, row in sorted(self._debts.items())}
+        order = self._debt_order
+        if order is None or order[0] != self._debts_changes:
+            order = self._debt_order = (self._debts_changes, sorted(self._debts))
+        return order[1]
+
+    def netting(self) -> Netting:
+        """:func:`~samoorg.crdt.algorithms.netting.suggest_netting` of :meth:`debts`,
+        computed once per change of the debts."""
+        self._refresh()
+        if self._netting is None:
+            self._netting = suggest_netting(self.debts())
+            self.worth_saving = True
+        return self._netting
+
+    def known_netting(self) -> tuple[int, Netting | None]:
+        """The current count of debt changes, and the netting if it is known for it.
+
+        Who nets elsewhere (the daemon, in a worker thread over a copy of
+        :meth:`debts`) passes the count to :meth:`keep_netting`.
+        """
+        self._refresh()
+        return self._debts_changes, self._netting
+
+    def keep_netting(self, changes: int, netting: Netting) -> None:
+        """Keep ``netting``, computed from :meth:`debts` at ``changes``, if they are unchanged."""
+        self._refresh()
+        if changes == self._debts_changes and self._netting is None:
+            self._netting = netting
+            self.worth_saving = True
 
     def commitment_counts(self) -> dict[tuple[str, bytes, bytes], int]:
         """How many open commitments make up each outstanding debt."""
-        self._refresh()
-        return {key: row[1] for key, row in sorted(self._debts.items())}
+        order = self._sorted_debts()
+        debts = self._debts
+        return {key: debts[key][1] for key in order}
 
     def waiting_closings(self) -> list[bytes]:
         """Closing entries whose request or initiative is not held, by id."""

@@ -504,6 +504,9 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         self._adjacent: dict[bytes, dict[bytes, int]] = {}
         self._declared: dict[bytes, dict[bytes, Declaration]] = {}
         self._claims: dict[bytes, set[Claim]] = {}
+        self._by_inviter: dict[bytes, set[bytes]] = {}
+        """The invites of each inviter (an identity), kept with the outcomes, so that one
+        member's invites cost theirs (a checkpoint leaves the others encoded)."""
 
     # -- updating -------------------------------------------------------------
 
@@ -542,6 +545,15 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         return resolve(key, bucket, self.views.index.is_forked, self.views.identity)
 
     def _contribute(self, outcome: InviteOutcome, sign: int) -> None:
+        inviter = outcome.inviter
+        if inviter is not None:
+            invites = self._by_inviter.setdefault(inviter, set())
+            if sign > 0:
+                invites.add(outcome.id)
+            else:
+                invites.discard(outcome.id)
+                if not invites:
+                    del self._by_inviter[inviter]
         for claim in outcome.claims:
             claimed = self._claims.setdefault(claim.claimant, set())
             if sign > 0:
@@ -592,6 +604,15 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
     def outcomes(self) -> list[InviteOutcome]:
         """Every invite known (held, or waited for by acceptances), by id."""
         return self._sorted_outcomes()
+
+    def invites_of(self, inviter: bytes) -> list[InviteOutcome]:
+        """The invites whose inviter is the identity ``inviter``, by id.
+
+        Equals ``[o for o in outcomes() if o.inviter == inviter]`` at the cost
+        of ``inviter``'s own invites.
+        """
+        self._refresh()
+        return [self._outcomes[i] for i in sorted(self._by_inviter.get(inviter, ()))]
 
     # -- the graph ------------------------------------------------------------
 

@@ -13,9 +13,10 @@ two pages may shift items by one).
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from itertools import islice
+from typing import Final, TypeVar
 
 from samoorg.node.api.errors import ApiError
 
@@ -94,6 +95,17 @@ def choice_param(query: Mapping[str, str], name: str, choices: tuple[str, ...]) 
             "invalid_parameter", f"expected {name} one of {', '.join(choices)}, found {text[:40]!r}"
         )
     return text
+
+
+T = TypeVar("T")
+
+
+def window_of(items: Iterable[T], start: int, stop: int | None) -> list[T]:
+    """``items[start:stop]``: sliced if ``items`` is a sequence (a lazy one reads only the
+    window), else consumed up to ``stop``."""
+    if isinstance(items, Sequence):
+        return list(items[start:stop])
+    return list(islice(items, start, stop))
 
 
 def page_of(items_total: int, request: PageRequest) -> tuple[int, int, str | None]:

@@ -14,16 +14,17 @@ turns them into JSON answers.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from samoorg.crdt.algorithms.netting import suggest_netting
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.kinds.pledges import PledgeState
 from samoorg.crdt.kinds.trust import TrustState
@@ -39,6 +40,7 @@ from samoorg.node.api.pages import (
     optional_int,
     page_of,
     page_request,
+    window_of,
 )
 from samoorg.node.daemon_views import SOCIAL_KINDS, LiveViews, run_in_thread
 from samoorg.node.home import Home
@@ -49,7 +51,6 @@ from samoorg.protocol.ids import peer_id
 
 if TYPE_CHECKING:
     from samoorg.crdt.kinds.agreements import Agreement
-    from samoorg.crdt.kinds.pledges import PledgeOutcome
     from samoorg.crdt.kinds.trust import InviteOutcome
     from samoorg.node.replication import SyncReport
     from samoorg.protocol.crypto import Signer
@@ -258,19 +259,17 @@ async def pledges(request: Request) -> Response:
     views = live.views
     mine, to_me = bool_param(query, "mine"), bool_param(query, "to_me")
     everyone = bool_param(query, "everyone")
-    # The filters that do not depend on the time are remembered; "overdue" does.
-    outcomes = live.memo(
+    # The ids the filters that do not depend on the time select are remembered ("overdue"
+    # does); the outcomes are read for the page only.
+    ids = live.memo(
         ("pledges", mine, to_me, everyone),
         PledgeState.kinds,
-        lambda: list(
-            shapes.listed_pledges(views, ctx.me, at, mine=mine, to_me=to_me, everyone=everyone)
-        ),
+        lambda: shapes.listed_pledge_ids(views, ctx.me, mine=mine, to_me=to_me, everyone=everyone),
     )
-    listed: Iterable[PledgeOutcome] = outcomes
-    if bool_param(query, "overdue"):
-        listed = (o for o in outcomes if o.overdue(at))
+    overdue = bool_param(query, "overdue")
+    listed = shapes.listed_pledges(views, ctx.me, at, overdue=overdue, ids=ids)
     start = page.position or 0
-    window = list(islice(listed, start, start + page.limit + 1))
+    window = window_of(listed, start, start + page.limit + 1)
     rows = [shapes.pledge_row(views, o, at) for o in window[: page.limit]]
     more = len(window) > page.limit
     return _page(request, rows, encode_cursor(start + page.limit) if more else None)
@@ -296,8 +295,10 @@ async def ledger(request: Request) -> Response:
 async def ledger_index_of(ctx: ApiContext) -> shapes.LedgerIndex:
     """The ledger netted and indexed per member, remembered until a pledge kind arrives.
 
-    Netting over every debt takes seconds at 1M entries: it runs in a worker
-    thread over a copy of the debts while the loop serves, and is remembered
+    Netting over every debt takes seconds at 1M entries: unless the pledge view
+    knows it already (from the checkpoint, or an earlier answer), it runs in a
+    worker thread over a copy of the debts while the loop serves, and the view
+    keeps it if its debts did not change meanwhile. The index is remembered
     as of the stamp taken before (entries arriving meanwhile make it stale).
     Names change without entries (petnames), so the rows carry ids only.
     """
@@ -308,7 +309,11 @@ async def ledger_index_of(ctx: ApiContext) -> shapes.LedgerIndex:
         stamp = live.stamp(kinds)
         pledges = live.views.pledges
         debts, counts = pledges.debts(), pledges.commitment_counts()
-        index = await run_in_thread(partial(shapes.ledger_index, debts, counts))
+        changes, netting = pledges.known_netting()
+        if netting is None:
+            netting = await run_in_thread(partial(suggest_netting, debts))
+            pledges.keep_netting(changes, netting)
+        index = await run_in_thread(partial(shapes.ledger_index, debts, counts, netting))
         live.remember(("ledger",), stamp, index)
     return index
 
@@ -388,10 +393,17 @@ async def devices(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    """``GET /openapi.json``: the OpenAPI 3.1 document of this API."""
+    """``GET /openapi.json``: the OpenAPI 3.1 document of this API (encoded once: it is
+    the same for the process's life and names no participant)."""
+    return Response(_openapi_bytes(), media_type="application/json")
+
+
+@functools.cache
+def _openapi_bytes() -> bytes:
     from samoorg.node.api.openapi import document
 
-    return _json(request, document())
+    response = JSONResponse(shapes.jsonable(document()))
+    return bytes(response.body)
 
 
 async def ratings(request: Request) -> Response:

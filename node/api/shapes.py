@@ -8,9 +8,9 @@ No web stack and nothing heavy is imported here: every CLI command loads it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias, overload
 
 from samoorg.node.api.times import Instant, format_time, instant, rfc3339
 from samoorg.protocol.ids import parse_peer_id, peer_id
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from samoorg.crdt.framework.views import Views
     from samoorg.crdt.kinds.agreements import Agreement
     from samoorg.crdt.kinds.inbox import ActionItem
-    from samoorg.crdt.kinds.pledges import Appeal, PledgeOutcome
+    from samoorg.crdt.kinds.pledges import Appeal, PledgeOutcome, PledgeState
     from samoorg.crdt.kinds.polls import Tally
     from samoorg.crdt.kinds.social import SocialViews
     from samoorg.crdt.kinds.trust import InviteOutcome
@@ -212,6 +212,25 @@ def idea_detail(social: SocialViews, idea_id: bytes) -> dict[str, Any]:
     }
 
 
+def listed_pledge_ids(
+    views: Views, me: bytes, *, mine: bool = False, to_me: bool = False, everyone: bool = False
+) -> list[bytes]:
+    """The ids of the pledges ``pledge list`` shows (not waiting or void), ascending.
+
+    By default only pledges ``me`` gives or receives; ``everyone`` widens
+    that to every pledge the views hold (ids only: nothing is decoded), and
+    ``mine`` and ``to_me`` narrow it to ``me``'s own again.
+    """
+    pledges = views.pledges
+    if everyone and not (mine or to_me):
+        return pledges.listed_ids()
+    return [
+        o.id
+        for o in pledges.pledges_of(me)
+        if (not mine or o.author == me) and (not to_me or o.beneficiary == me)
+    ]
+
+
 def listed_pledges(
     views: Views,
     me: bytes,
@@ -221,25 +240,45 @@ def listed_pledges(
     to_me: bool = False,
     overdue: bool = False,
     everyone: bool = False,
-) -> Iterable[PledgeOutcome]:
-    """The pledges ``pledge list`` shows (not waiting or void), with its filters.
+    ids: Sequence[bytes] | None = None,
+) -> Sequence[PledgeOutcome] | Iterator[PledgeOutcome]:
+    """The pledges of :func:`listed_pledge_ids` (or of ``ids``, its result kept).
 
-    By default only pledges ``me`` gives or receives; ``everyone`` widens
-    that to every pledge the views hold.
+    Each outcome is read only when a page needs it: a sequence whose slices
+    read their own outcomes, or with ``overdue`` (at ``at``) a filtering
+    iterator.
     """
-    from samoorg.crdt.kinds.pledges import VOID, WAITING
+    if ids is None:
+        ids = listed_pledge_ids(views, me, mine=mine, to_me=to_me, everyone=everyone)
+    outcomes = PledgeOutcomes(views.pledges, ids)
+    if overdue:
+        return (o for o in outcomes if o.overdue(at))
+    return outcomes
 
-    pledges = views.pledges
-    for outcome in pledges.pledges() if everyone else pledges.pledges_of(me):
-        if outcome.state in (WAITING, VOID):
-            continue
-        if mine and outcome.author != me:
-            continue
-        if to_me and outcome.beneficiary != me:
-            continue
-        if overdue and not outcome.overdue(at):
-            continue
-        yield outcome
+
+class PledgeOutcomes(Sequence["PledgeOutcome"]):
+    """The outcomes of pledges named by id, each read from the view when indexed."""
+
+    def __init__(self, pledges: PledgeState, ids: Sequence[bytes]) -> None:
+        self.pledges = pledges
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, position: int) -> PledgeOutcome: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[PledgeOutcome]: ...
+    def __getitem__(self, position: int | slice) -> PledgeOutcome | list[PledgeOutcome]:
+        if isinstance(position, slice):
+            return [self._read(i) for i in self.ids[position]]
+        return self._read(self.ids[position])
+
+    def _read(self, pledge_id: bytes) -> PledgeOutcome:
+        outcome = self.pledges.pledge(pledge_id)
+        assert outcome is not None, "a listed pledge has an outcome"
+        return outcome
 
 
 def pledge_row(views: Views, outcome: PledgeOutcome, at: int) -> dict[str, Any]:
@@ -342,13 +381,10 @@ def _rows_of(rows: LedgerRows, member: bytes) -> LedgerRows:
 
 
 def ledger_index(
-    debts: Debts, counts: Mapping[DebtKey, int], *, per_member: bool = True
+    debts: Debts, counts: Mapping[DebtKey, int], netting: Netting, *, per_member: bool = True
 ) -> LedgerIndex:
-    """Net ``debts`` (seconds at 1M entries: the daemon runs this in a worker thread)
-    and, if ``per_member``, index the rows per member (one walk of the debts and cycles)."""
-    from samoorg.crdt.algorithms.netting import suggest_netting
-
-    netting = suggest_netting(debts)
+    """The ledger of ``debts`` netted as ``netting``; if ``per_member``, its rows indexed
+    per member (one walk of the debts and cycles)."""
     every = LedgerRows(list(debts), list(netting.cycles), list(netting.remaining))
     if not per_member:
         return LedgerIndex(debts, counts, netting, every, None)
@@ -373,10 +409,11 @@ def ledger_index(
 
 
 def ledger_of(views: Views) -> LedgerIndex:
-    """The pledge view's ledger, netted now (offline: once per command, so a member's rows
-    are found by filtering, not indexed)."""
+    """The pledge view's ledger (offline: once per command, so a member's rows are found by
+    filtering, not indexed)."""
     pledges = views.pledges
-    return ledger_index(pledges.debts(), pledges.commitment_counts(), per_member=False)
+    debts, counts = pledges.debts(), pledges.commitment_counts()
+    return ledger_index(debts, counts, pledges.netting(), per_member=False)
 
 
 def ledger_json(
