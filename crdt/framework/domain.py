@@ -216,6 +216,22 @@ def _key(item: tuple[bytes, object]) -> bytes:
     return item[0]
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def patch_index(index: dict[K, set[V]], key: K, value: V, sign: int) -> None:
+    """Add (``sign > 0``) or remove ``value`` under ``key`` of a set-valued index kept by
+    :meth:`BucketDomain._contribute`; a key whose set empties is dropped."""
+    found = index.setdefault(key, set())
+    if sign > 0:
+        found.add(value)
+        return
+    found.discard(value)
+    if not found:
+        del index[key]
+
+
 class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
     """A domain whose entries group into buckets by the object they refer to.
 

@@ -945,17 +945,17 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
 
     def debts(self) -> Debts:
         """Outstanding commitments: ``{(currency, debtor, creditor): minor units}``."""
-        order = self._sorted_debts()
-        debts = self._debts
-        return {key: debts[key][0] for key in order}
+        return self._debt_column(0)
 
-    def _sorted_debts(self) -> list[tuple[str, bytes, bytes]]:
-        """The keys of the outstanding debts in order (sorted once per change)."""
+    def _debt_column(self, column: int) -> dict[tuple[str, bytes, bytes], int]:
+        """``{debt key: row[column]}`` (0: minor units, 1: commitments), keys in order
+        (sorted once per change of the debts)."""
         self._refresh()
         order = self._debt_order
         if order is None or order[0] != self._debts_changes:
             order = self._debt_order = (self._debts_changes, sorted(self._debts))
-        return order[1]
+        debts = self._debts
+        return {key: debts[key][column] for key in order[1]}
 
     def netting(self) -> Netting:
         """:func:`~samoorg.crdt.algorithms.netting.suggest_netting` of :meth:`debts`,
@@ -984,9 +984,7 @@ class PledgeState(BucketDomain[PledgeBucket, PledgeOutcome]):
 
     def commitment_counts(self) -> dict[tuple[str, bytes, bytes], int]:
         """How many open commitments make up each outstanding debt."""
-        order = self._sorted_debts()
-        debts = self._debts
-        return {key: debts[key][1] for key in order}
+        return self._debt_column(1)
 
     def waiting_closings(self) -> list[bytes]:
         """Closing entries whose request or initiative is not held, by id."""

@@ -84,7 +84,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from samoorg.crdt.algorithms.money import Amount
-from samoorg.crdt.framework.domain import BucketDomain
+from samoorg.crdt.framework.domain import BucketDomain, patch_index
 from samoorg.crdt.framework.errors import RuleViolation
 from samoorg.crdt.framework.fields import (
     ID_SIZE,
@@ -545,23 +545,10 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         return resolve(key, bucket, self.views.index.is_forked, self.views.identity)
 
     def _contribute(self, outcome: InviteOutcome, sign: int) -> None:
-        inviter = outcome.inviter
-        if inviter is not None:
-            invites = self._by_inviter.setdefault(inviter, set())
-            if sign > 0:
-                invites.add(outcome.id)
-            else:
-                invites.discard(outcome.id)
-                if not invites:
-                    del self._by_inviter[inviter]
+        if outcome.inviter is not None:
+            patch_index(self._by_inviter, outcome.inviter, outcome.id, sign)
         for claim in outcome.claims:
-            claimed = self._claims.setdefault(claim.claimant, set())
-            if sign > 0:
-                claimed.add(claim)
-            else:
-                claimed.discard(claim)
-                if not claimed:
-                    del self._claims[claim.claimant]
+            patch_index(self._claims, claim.claimant, claim, sign)
         if outcome.state != ACCEPTED:
             return
         assert outcome.invite is not None
