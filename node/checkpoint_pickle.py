@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, BinaryIO, Final, Protocol
 
 from samoorg.crdt.framework.bulk import paused_gc
-from samoorg.crdt.framework.domain import BucketDomain, Domain
+from samoorg.crdt.framework.domain import PARTS, BucketDomain, Domain
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import DOMAINS, Views
 from samoorg.node.errors import CheckpointRejected
@@ -88,29 +88,29 @@ def write_domain(domain: Domain, out: Output) -> None:
     elif isinstance(domain, BucketDomain):
         for name in BucketDomain.ROWS:  # a lazy mapping is never pickled as such
             state[name] = dict(state[name].items())
+    reducers = _frozen_reducers(_Reducer(bodies=cls.reads_bodies))
+    dispatch = {**copyreg.dispatch_table, **_refused(), **reducers}
     with paused_gc():
-        parts = _write_parts(domain, state, out, start)
+        parts = _write_parts(domain, state, out, start, dispatch)
     at = out.size - start
-    pickler = _pickler(out, bodies=cls.reads_bodies)
     with paused_gc():
-        pickler.dump((cls, state, atoms, keys, offsets, parts))
+        _pickler(out, dispatch).dump((cls, state, atoms, keys, offsets, parts))
     out.write(FOOTER.pack(at))
 
 
-def _pickler(out: Output | BinaryIO, *, bodies: bool) -> pickle.Pickler:
+def _pickler(out: Output | BinaryIO, dispatch: dict[type, Any]) -> pickle.Pickler:
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    reducers = _frozen_reducers(_Reducer(bodies=bodies))
-    pickler.dispatch_table = {**copyreg.dispatch_table, **_refused(), **reducers}
+    pickler.dispatch_table = dispatch
     return pickler
 
 
-PARTS: Final = "_parts"
-"""The attribute of a restored domain holding its parts not read yet (``Domain.__getattr__``)."""
 _INLINE: Final = 1024
 """An attribute whose pickle is shorter stays in the state pickle (it is read at once)."""
 
 
-def _write_parts(domain: Domain, state: dict[str, Any], out: Output, start: int) -> dict[str, Any]:
+def _write_parts(
+    domain: Domain, state: dict[str, Any], out: Output, start: int, dispatch: dict[type, Any]
+) -> dict[str, Any]:
     """Write each large attribute of ``state`` as a part (taking it out of ``state``), and
     copy the parts still unread; return ``{name: (offset, end)}`` in the section."""
     places: dict[str, Any] = {}
@@ -120,10 +120,9 @@ def _write_parts(domain: Domain, state: dict[str, Any], out: Output, start: int)
             continue  # read (or set) since: pickled below
         places[name] = (out.size - start, out.size - start + part.size)
         out.write(part.raw())
-    bodies = type(domain).reads_bodies
     for name in sorted(state):
         buffer = io.BytesIO()
-        _pickler(buffer, bodies=bodies).dump(state[name])
+        _pickler(buffer, dispatch).dump(state[name])
         data = buffer.getvalue()
         if len(data) < _INLINE:
             continue
@@ -192,13 +191,10 @@ def read_domain(cls: type[Domain], fd: int, at: int, size: int, *, freeze: bool)
     if state_at > size - FOOTER.size:
         raise CheckpointRejected(f"expected the state of {cls.name} inside its section")
     reader = _SectionReader(fd, at + state_at, size - FOOTER.size - state_at)
-    try:
-        with paused_gc():
-            loaded = _Unpickler(reader).load()
-            if freeze:
-                gc.freeze()
-    except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
-        raise CheckpointRejected(f"cannot load {cls.name}: {type(exc).__name__}: {exc}") from None
+    with paused_gc():
+        loaded = _loaded(_Unpickler(reader), cls.name)
+        if freeze:
+            gc.freeze()
     if reader.left:
         raise CheckpointRejected(f"expected the pickled {cls.name} to fill its section")
     if not (
@@ -210,11 +206,11 @@ def read_domain(cls: type[Domain], fd: int, at: int, size: int, *, freeze: bool)
     ):
         raise CheckpointRejected(f"expected the state of {cls.__name__}")
     _, state, atoms, keys, offsets, places = loaded
+    file = _SectionFile(fd, at)
     if atoms is not None:
-        rows = _rows(cls, fd, at, state_at, atoms, keys, offsets)
+        rows = _rows(cls, file, state_at, atoms, keys, offsets)
         state[BucketDomain.ROWS[0]], state[BucketDomain.ROWS[1]] = rows.buckets, rows.outcomes
     if places:
-        file = _SectionFile(fd, at)
         state[PARTS] = {
             name: _SavedPart(cls.name, name, file, *_place(cls, name, place, state_at))
             for name, place in places.items()
@@ -236,13 +232,28 @@ def _place(cls: type[Domain], name: object, place: object, end: int) -> tuple[in
     return place[0], place[1]
 
 
+def _loaded(unpickler: pickle.Unpickler, what: str) -> Any:
+    """``unpickler.load()``; any failure is the checkpoint's (:class:`CheckpointRejected`)."""
+    try:
+        return unpickler.load()
+    except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
+        raise CheckpointRejected(f"cannot load {what}: {type(exc).__name__}: {exc}") from None
+
+
 class _SectionFile:
-    """The checkpoint's file, kept open for what a section's domain reads later."""
+    """The checkpoint's file, kept open for the rows and parts a section's domain reads later."""
 
     def __init__(self, fd: int, at: int) -> None:
-        self.fd = os.dup(fd)  # the checkpoint's descriptor may close before the last part
+        self.fd = os.dup(fd)  # the checkpoint's descriptor may close before the last read
         weakref.finalize(self, os.close, self.fd)
         self.at = at
+
+    def read(self, begin: int, end: int, what: str) -> bytes:
+        """Bytes ``begin`` to ``end`` of the section (raises if cut short: ``what`` is)."""
+        data = os.pread(self.fd, end - begin, self.at + begin)
+        if len(data) != end - begin:
+            raise CheckpointRejected(f"{what} is truncated")
+        return data
 
 
 class _SavedPart:
@@ -257,26 +268,20 @@ class _SavedPart:
 
     def raw(self) -> bytes:
         """The part's bytes as saved (raises :class:`CheckpointRejected` if cut short)."""
-        data = os.pread(self.file.fd, self.size, self.file.at + self.begin)
-        if len(data) != self.size:
-            raise CheckpointRejected(f"the {self.name} of {self.domain} is truncated")
-        return data
+        return self.file.read(self.begin, self.begin + self.size, self._what())
 
     def __call__(self) -> object:
         """The attribute's value."""
-        try:
-            with paused_gc():
-                return _Unpickler(io.BytesIO(self.raw())).load()
-        except CheckpointRejected:
-            raise
-        except Exception as exc:  # noqa: BLE001 - reported as the checkpoint's fault
-            raise CheckpointRejected(
-                f"cannot load the {self.name} of {self.domain}: {type(exc).__name__}: {exc}"
-            ) from None
+        data = self.raw()
+        with paused_gc():
+            return _loaded(_Unpickler(io.BytesIO(data)), self._what())
+
+    def _what(self) -> str:
+        return f"the {self.name} of {self.domain}"
 
 
 def _rows(
-    cls: type[Domain], fd: int, at: int, end: int, atoms: object, keys: object, offsets: object
+    cls: type[Domain], file: _SectionFile, end: int, atoms: object, keys: object, offsets: object
 ) -> _SavedRows:
     if not (
         issubclass(cls, BucketDomain)
@@ -291,37 +296,31 @@ def _rows(
     places.frombytes(offsets)
     if len(places) != len(keys) // ID_SIZE + 1 or places[0] != 0 or places[-1] > end:
         raise CheckpointRejected(f"expected {len(keys) // ID_SIZE} rows of {cls.name}")
-    return _SavedRows(cls.name, fd, at, SortedIds(keys), places, atoms)
+    return _SavedRows(cls.name, file, SortedIds(keys), places, atoms)
 
 
 class _SavedRows(EncodedRows):
-    """Rows in a checkpoint file: row ``n`` lies at ``places[n]`` of the section at ``at``."""
+    """Rows in a checkpoint file: row ``n`` lies at ``places[n]`` of its section."""
 
     def __init__(
-        self, name: str, fd: int, at: int, keys: SortedIds, places: array[int], atoms: list[object]
+        self,
+        name: str,
+        file: _SectionFile,
+        keys: SortedIds,
+        places: array[int],
+        atoms: list[object],
     ) -> None:
         super().__init__(keys, self._read, self._decode)
         self.name = name
-        self.fd = os.dup(fd)  # the checkpoint's descriptor may close before the last row is read
-        weakref.finalize(self, os.close, self.fd)
-        self.at = at
+        self.file = file
         self.places = places
         self.atoms = atoms
 
     def _read(self, n: int) -> bytes:
-        begin, end = self.places[n], self.places[n + 1]
-        data = os.pread(self.fd, end - begin, self.at + begin)
-        if len(data) != end - begin:
-            raise CheckpointRejected(f"a row of {self.name} is truncated")
-        return data
+        return self.file.read(self.places[n], self.places[n + 1], f"a row of {self.name}")
 
     def _decode(self, data: bytes) -> tuple[Any, Any]:
-        try:
-            row = _RowUnpickler(io.BytesIO(data), self.atoms).load()
-        except Exception as exc:  # noqa: BLE001 - reported as the checkpoint's fault
-            raise CheckpointRejected(
-                f"cannot load a row of {self.name}: {type(exc).__name__}: {exc}"
-            ) from None
+        row = _loaded(_RowUnpickler(io.BytesIO(data), self.atoms), f"a row of {self.name}")
         if not (isinstance(row, tuple) and len(row) == 2):
             raise CheckpointRejected(f"expected a bucket and an outcome in a row of {self.name}")
         return row[0], row[1]

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 from samoorg.crdt.framework.digest import state_digest
 from samoorg.crdt.framework.errors import RuleViolation
@@ -48,6 +48,11 @@ from samoorg.protocol import dcbor
 if TYPE_CHECKING:
     from samoorg.crdt.framework.views import Views
     from samoorg.protocol.entry import Entry
+
+
+PARTS: Final = "_parts"
+"""The attribute of a domain restored from a checkpoint that holds its parts not read yet
+(``{name: load}``, :meth:`Domain.__getattr__`)."""
 
 
 class Domain(ABC):
@@ -89,10 +94,10 @@ class Domain(ABC):
             """An attribute a checkpoint left encoded, read now (``node/checkpoint_pickle.py``).
 
             Only called for an attribute not set: a restored domain's large
-            attributes are its *parts*, ``{name: load}`` in ``_parts``, each
+            attributes are its *parts*, ``{name: load}`` in :data:`PARTS`, each
             loaded the first time it is read, so a query reads only what it uses.
             """
-            parts = self.__dict__.get("_parts")
+            parts = self.__dict__.get(PARTS)
             if not parts or name not in parts:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             value = parts[name]()
