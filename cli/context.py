@@ -91,14 +91,13 @@ class Session:
     def live(self) -> StoreViews:
         """The views of the store: from the checkpoint plus the entries after it, or rebuilt.
 
-        Saves a new checkpoint when many entries had to be applied, so the
-        next command starts from it (``node/checkpoint.py``).
+        :meth:`close` saves a new checkpoint when many entries had to be
+        applied, so the next command starts from it (``node/checkpoint.py``).
         """
         if self._live is None:
-            from samoorg.node.checkpoint import open_views, save_if_behind
+            from samoorg.node.checkpoint import open_views
 
             self._live = open_views(self.store(), freeze=True)
-            save_if_behind(self._live)
         return self._live
 
     def end_if_newly_forked(self, before: int | None) -> None:
@@ -175,8 +174,9 @@ class Session:
         return resolve_member(self.local_names(), text, device=device)
 
     def close(self) -> None:
-        """Save the checkpoint if the command derived something worth keeping (the
-        netting: ``node/checkpoint.py`` ``save_if_behind``); release the store."""
+        """Save the checkpoint once, if many entries were applied or the command derived
+        something worth keeping (the netting: ``node/checkpoint.py`` ``save_if_behind``);
+        release the store."""
         if self._live is not None:
             from samoorg.node.checkpoint import save_if_behind
 
