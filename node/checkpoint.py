@@ -160,12 +160,17 @@ class StoreViews:
             return self.rowids[-1]
         return 0 if self.checkpoint is None else self.checkpoint.rowid
 
-    def catch_up(self) -> list[Entry]:
-        """Apply the entries and fork proofs stored since; return (and announce) the entries."""
+    def catch_up(self, limit: int | None = None) -> list[Entry]:
+        """Apply the entries and fork proofs stored since; return (and announce) the entries.
+
+        With ``limit``, only the first ``limit`` entries stored since: fewer
+        returned means none is left (:meth:`LiveViews.catch_up_in_steps
+        <samoorg.node.daemon_views.LiveViews.catch_up_in_steps>`).
+        """
         index, rowids = self.views.index, self.rowids
         new: list[Entry] = []
         with paused_gc():
-            for rowid, entry in self.store.entries(since=self.rowid):
+            for rowid, entry in self.store.entries(since=self.rowid, limit=limit):
                 index.add(entry)  # False for our own records, already added by the writer
                 rowids.append(rowid)
                 new.append(entry)

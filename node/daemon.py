@@ -66,7 +66,7 @@ import trio
 
 from samoorg.node.checkpoint import StoreViews, open_views, save_if_behind, save_in_child
 from samoorg.node.daemon_state import write_state
-from samoorg.node.daemon_views import run_in_thread
+from samoorg.node.daemon_views import catch_up_in_steps, run_in_thread
 from samoorg.node.home import Home
 from samoorg.node.peerbook import PeerBook
 from samoorg.node.replication import Outcome, SyncReport, replicate
@@ -260,7 +260,7 @@ class Node:
             ]
             rowid = marker
             if self.live is not None:
-                self.live.catch_up()
+                await catch_up_in_steps(self.live)
             self._on_scope_inputs_changed()
             if own and self.config.announce:
                 await self._announce(own)

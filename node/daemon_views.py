@@ -80,6 +80,18 @@ async def run_in_thread(work: Callable[[], T]) -> T:
     return await trio.to_thread.run_sync(work, abandon_on_cancel=True)  # type: ignore[call-arg]
 
 
+CATCH_UP_STEP: Final = 1000
+"""The most stored entries applied to the views between two turns of the daemon's loop."""
+
+
+async def catch_up_in_steps(state: StoreViews) -> None:
+    """Apply every entry stored since, :data:`CATCH_UP_STEP` at a time, letting the loop
+    run between steps: while another process stores a million entries, a request
+    waits for one step, not for the whole backlog."""
+    while len(state.catch_up(limit=CATCH_UP_STEP)) == CATCH_UP_STEP:
+        await trio.sleep(0)
+
+
 class LiveViews:
     """The views of one store, kept current by :meth:`refresh` (over the daemon's
     :class:`~samoorg.node.checkpoint.StoreViews`)."""
@@ -291,6 +303,6 @@ class LiveViews:
             while True:
                 await self._changed.wait()
                 self._changed = trio.Event()
-                self.refresh()
+                await catch_up_in_steps(self.state)
         finally:
             unsubscribe()

@@ -1090,14 +1090,17 @@ class Store:
         kinds: Sequence[str] | None = None,
         since: int = 0,
         until: int | None = None,
+        limit: int | None = None,
     ) -> Iterator[tuple[int, Entry]]:
         """``(rowid, entry)`` pairs in arrival order, optionally filtered.
 
         ``since`` is an exclusive rowid lower bound, for following changes;
-        ``until`` an inclusive upper bound (the rows a checkpoint covers).
+        ``until`` an inclusive upper bound (the rows a checkpoint covers);
+        ``limit`` the most rows read (the first ones).
         """
         before = None if until is None else until + 1
-        return guarded_rows(self, self._entry_rows(author, kinds, since, before=before))
+        rows = self._entry_rows(author, kinds, since, before=before, limit=limit)
+        return guarded_rows(self, rows)
 
     @guarded
     def entry_at(self, rowid: int) -> Entry | None:
@@ -1113,6 +1116,7 @@ class Store:
         *,
         before: int | None = None,
         newest_first: bool = False,
+        limit: int | None = None,
     ) -> Iterator[tuple[int, Entry]]:
         sql = "SELECT rowid, raw FROM entries WHERE rowid > ?"
         params: list[object] = [since]
@@ -1126,6 +1130,9 @@ class Store:
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             params.extend(kinds)
         sql += " ORDER BY rowid DESC" if newest_first else " ORDER BY rowid"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
         for rowid, raw in self._db.execute(sql, params):
             yield rowid, self._entry(raw)
 

@@ -417,6 +417,36 @@ def test_the_daemon_loads_a_domain_off_the_loop_when_first_needed(tmp_path: Path
         assert (live.views.digests(), live.views.invalid()) == digests(store)
 
 
+def test_the_daemon_applies_a_backlog_in_steps_and_requests_run_between(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trio
+
+    from samoorg.node import daemon_views
+
+    monkeypatch.setattr(daemon_views, "CATCH_UP_STEP", 7)
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(60)
+        fill(store, entries[:10])
+        save_checkpoint(open_views(store))
+        live = daemon_views.LiveViews(store)
+        fill(store, entries[10:])  # stored by "another process": 50 entries to apply
+        seen: list[int] = []
+
+        async def backlog_and_a_client() -> None:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(daemon_views.catch_up_in_steps, live.state)
+                for _ in range(50):  # a client asking between the steps
+                    seen.append(len(live.state.rowids))
+                    await trio.sleep(0)
+
+        trio.run(backlog_and_a_client)
+        assert seen[-1] == 50
+        assert set(seen) <= {*range(0, 50, 7), 50}, seen  # steps of 7, then the last entry
+        assert len({n for n in seen if 0 < n < 50}) >= 3, seen  # the client ran between them
+        assert (live.views.digests(), live.views.invalid()) == digests(store)
+
+
 def community(count: int) -> list[Entry]:
     """A bounded valid history: an inviter and invitees, then pledges between them."""
     authors = [Author(n + 1) for n in range(4)]
