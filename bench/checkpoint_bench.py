@@ -16,7 +16,9 @@ load of one section beside the load of all of them.
 
 The daemon's start is two figures: to *serving* (its API answers ``GET
 /status``; local commands use it from then on; domains load when first
-asked for) and to *ready* (the store's consistency checked, peers served).
+asked for) and to *ready* (the store's consistency checked, peers served):
+the first start decodes every row, a second one (beside the first) only
+those stored since the first one's clean check.
 """
 
 from __future__ import annotations
@@ -184,8 +186,13 @@ def run() -> None:
         serving, ready, cpu, serving_rss, ready_rss = _daemon_start(home.path)
         note = f"{serving_rss:.0f} MB RSS, goal <= 5 s, 600 MB"
         report("daemon start to serving (API answers): checkpoint", serving, "s", None, note)
-        note = f"{ready_rss:.0f} MB RSS, CPU {cpu:.1f} s (the store checked for peers)"
-        report("daemon start to ready: checkpoint", ready, "s", None, note)
+        note = f"{ready_rss:.0f} MB RSS, CPU {cpu:.1f} s (every row checked for peers)"
+        report("daemon start to ready: checkpoint, first start", ready, "s", None, note)
+        first_ready = ready
+        # The next start checks the file's structure and only the rows stored since.
+        serving, ready, cpu, serving_rss, ready_rss = _daemon_start(home.path)
+        note = f"serving {serving:.2f} s, {ready_rss:.0f} MB RSS, CPU {cpu:.1f} s"
+        report("daemon start to ready: checkpoint, started before", ready, "s", first_ready, note)
         if total <= 200_000:  # a rebuild at 1M takes minutes: see the rebuild above
             path.unlink()
             serving, ready, cpu, _, ready_rss = _daemon_start(home.path)

@@ -236,6 +236,8 @@ class VerifyReport:
     """Broken invariants of the store (``samoorg verify`` fails)."""
     warnings: list[str] = field(default_factory=list)
     """Authors who signed over entries they never signed (valid, but worth knowing)."""
+    through: int = 0
+    """The highest entry rowid of the snapshot checked (0: no entries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1203,8 +1205,34 @@ class Store:
         return self.verify_report().problems
 
     @guarded
-    def verify_report(self, *, signatures: bool = True) -> VerifyReport:
+    def checked_through(self) -> int:
+        """The highest entry rowid of the last clean start-up check (:meth:`note_checked`)."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'checked'").fetchone()
+        except sqlite3.OperationalError:  # no meta table yet
+            return 0
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+
+    @guarded
+    def note_checked(self, through: int) -> None:
+        """Record that a check found the rows up to rowid ``through`` consistent.
+
+        Kept in the ``meta`` table of the file it describes; a later
+        ``verify_report(since=...)`` checks only the rows stored after them.
+        """
+        with self._transaction() as db:
+            db.execute(_META_TABLE)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('checked', ?)", (through,))
+
+    @guarded
+    def verify_report(self, *, signatures: bool = True, since: int = 0) -> VerifyReport:
         """Re-verify every stored entry, link and fork proof.
+
+        ``since`` (a rowid of an earlier clean check, :meth:`checked_through`)
+        limits the rows decoded to those stored after it and the feeds they
+        extend: each is walked from its last row before them, whose recorded id
+        the check trusts. The file's structure (SQLite's quick check) and the fork
+        proofs are checked whole either way; fewer rows than ``since`` is a problem.
 
         ``signatures=False`` checks everything but the signatures (each was
         checked before its row was written): what ``samoorg node run`` checks
@@ -1232,8 +1260,17 @@ class Store:
                 for (line,) in self._db.execute("PRAGMA quick_check(20)")
                 if line != "ok"
             )
+            (result.through,) = self._db.execute(
+                "SELECT COALESCE(MAX(rowid), 0) FROM entries"
+            ).fetchone()
+            if since > result.through:
+                problems.append(
+                    f"the store ends at row {result.through}, but row {since} was checked before"
+                )
             heads = {h.author: h for h in self.heads()}
-            walked = self._verify_rows(result, signatures=signatures)
+            walked = self._verify_rows(result, signatures=signatures, since=since)
+            if since:
+                heads = {author: heads[author] for author in walked.keys() & heads.keys()}
             for author, head in heads.items():
                 if walked.get(author) != (head.seq, head.id):
                     problems.append(
@@ -1255,10 +1292,11 @@ class Store:
         return result
 
     def _verify_rows(
-        self, result: VerifyReport, *, signatures: bool
+        self, result: VerifyReport, *, signatures: bool, since: int
     ) -> dict[bytes, tuple[int, bytes]]:
-        """Check every entry row in (author, seq) order; return each feed's (seq, id) end."""
-        walked: dict[bytes, tuple[int, bytes]] = {}
+        """Check the entry rows after rowid ``since`` in (author, seq) order; return each
+        feed's (seq, id) end (only the feeds those rows extend)."""
+        walked = self._walk_anchors(since)
         # Per author: the entries since the last one with a valid signature of
         # its own, each with its error; a later valid entry that links to them
         # authenticates them all (warning), the end of the feed does not (problem).
@@ -1292,7 +1330,8 @@ class Store:
         # The kind as bytes: a damaged TEXT value would not even decode.
         rows = self._db.execute(
             "SELECT author, seq, id, CAST(kind AS BLOB), timestamp, raw FROM entries "
-            "ORDER BY author, seq"
+            "WHERE rowid > ? ORDER BY author, seq",
+            (since,),
         )
         while batch := rows.fetchmany(2048):
             entries: list[tuple[bytes, int, Entry]] = []
@@ -1332,3 +1371,20 @@ class Store:
                 walked[author] = (seq, entry.id)
         settle(None)
         return walked
+
+    def _walk_anchors(self, since: int) -> dict[bytes, tuple[int, bytes]]:
+        """For each feed with rows after rowid ``since``: the (seq, recorded id) of its row
+        just before them, where :meth:`_verify_rows` walks on from (none: from seq 1)."""
+        if not since:
+            return {}
+        anchors: dict[bytes, tuple[int, bytes]] = {}
+        firsts = self._db.execute(
+            "SELECT author, MIN(seq) FROM entries WHERE rowid > ? GROUP BY author", (since,)
+        ).fetchall()
+        for author, first in firsts:
+            row = self._db.execute(
+                "SELECT id FROM entries WHERE author = ? AND seq = ?", (author, first - 1)
+            ).fetchone()
+            if row is not None:
+                anchors[bytes(author)] = (first - 1, bytes(row[0]))
+        return anchors

@@ -110,12 +110,11 @@ def test_a_row_that_does_not_decode_is_damage(home: Path) -> None:
         list(store.entries())
 
 
-def _run_node_on_damaged_store(home: Path) -> subprocess.CompletedProcess[str]:
-    """Damage entry 3's bytes, then run the node on the store until it exits."""
-    db = sqlite3.connect(Home(home).store_file)
-    db.execute("UPDATE entries SET raw = x'ff' WHERE seq = 3")
-    db.commit()
-    db.close()
+def _run_node_on_damaged_store(
+    home: Path, damage: str = "UPDATE entries SET raw = x'ff' WHERE seq = 3"
+) -> subprocess.CompletedProcess[str]:
+    """Damage the store (entry 3's bytes), then run the node on it until it exits."""
+    _sql(home, damage)
     # The timeout is a bound, not a timing assertion: before the fix the node
     # started and served the damaged store until killed.
     return subprocess.run(
@@ -148,3 +147,65 @@ def test_node_run_with_a_checkpoint_checks_the_store_while_serving_and_stops(hom
     line = done.stderr.splitlines()[-1]
     assert line.startswith(f"error: store {Home(home).store_file} is NOT consistent (2 problems")
     assert RECOVER in line
+
+
+def _append_posts(home: Path, count: int) -> None:
+    me = load_signer(Home(home).key_file)
+    with Store(Home(home).store_file) as store:
+        for n in range(count):
+            store.append(me, "post", {"text": "later", "n": n})
+
+
+def _sql(home: Path, statement: str) -> None:
+    db = sqlite3.connect(Home(home).store_file)
+    db.execute(statement)
+    db.commit()
+    db.close()
+
+
+def test_a_check_since_a_clean_one_decodes_only_the_rows_stored_after_it(home: Path) -> None:
+    path = Home(home).store_file
+    with Store(path) as store:
+        assert store.checked_through() == 0
+        clean = store.verify_report(signatures=False)
+        assert (clean.problems, clean.through) == ([], 300)
+        store.note_checked(clean.through)
+        assert store.checked_through() == 300
+    _append_posts(home, 5)
+    _sql(home, "UPDATE entries SET raw = x'ff' WHERE seq = 3")  # an old row: not read again
+    with Store(path) as store:
+        since = store.verify_report(signatures=False, since=300)
+        assert (since.problems, since.through) == ([], 305)
+        assert any("#3: " in p for p in store.verify_report(signatures=False).problems)
+    # The feed is walked on from its last checked row, by that row's recorded id.
+    _sql(home, "UPDATE entries SET id = zeroblob(32) WHERE seq = 300")
+    with Store(path) as store:
+        (problem,) = store.verify_report(signatures=False, since=300).problems
+        assert problem.endswith("#301: prev does not link to seq 300")
+    _sql(home, "UPDATE entries SET raw = x'ff' WHERE seq = 304")  # a new row
+    with Store(path) as store:
+        problems = store.verify_report(signatures=False, since=300).problems
+        assert any("#304: MalformedEntry" in p for p in problems), problems
+        assert any(p.endswith("#305: expected seq 304 here, a gap") for p in problems), problems
+        (gone,) = store.verify_report(signatures=False, since=400).problems[:1]
+        assert gone == "the store ends at row 305, but row 400 was checked before"
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_node_run_checks_the_rows_stored_since_its_last_clean_start(home: Path) -> None:
+    from samoorg.node.processes import NodeProcess
+
+    node = NodeProcess(home)
+    node.start()
+    assert node.stop() == 0
+    with Store(Home(home).store_file) as store:
+        assert store.checked_through() == 300  # the start's check was clean
+    _append_posts(home, 2)
+    # A new row's recorded id, not its bytes (the views, from the checkpoint, read the bytes).
+    done = _run_node_on_damaged_store(home, "UPDATE entries SET id = zeroblob(32) WHERE seq = 302")
+    assert done.returncode == 1
+    assert "ready" not in done.stdout
+    assert "is NOT consistent (1 problem, the first: " in done.stderr.splitlines()[-1]
+    with Store(Home(home).store_file) as store:
+        assert store.checked_through() == 300  # a check that found problems records nothing
