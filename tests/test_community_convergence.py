@@ -83,8 +83,8 @@ def test_even_non_causal_orders_converge(history: History, rng: random.Random) -
 def test_each_participants_pledges_are_those_of_the_whole_listing(
     history: History, rng: random.Random
 ) -> None:
-    """``pledges_of``, ``listed_ids`` and ``invites_of`` (from indexes kept with the outcomes)
-    equal filtering every pledge or invite."""
+    """``pledges_of`` and ``listed_ids`` (from indexes kept with the outcomes) equal
+    filtering every pledge."""
     from samoorg.crdt.kinds.pledges import VOID, WAITING
 
     order = causal_order(history, rng, duplicates=rng.randrange(4))
@@ -96,6 +96,22 @@ def test_each_participants_pledges_are_those_of_the_whole_listing(
         expected = [o for o in listed if party in (o.author, o.beneficiary)]
         assert pledges.pledges_of(party) == expected
     assert pledges.listed_ids() == [o.id for o in listed]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.randoms(use_true_random=False))
+def test_each_participants_invites_are_those_of_every_invite(
+    history: History, rng: random.Random
+) -> None:
+    """``invites_of`` and ``invites_with`` (from an index kept with the outcomes) equal
+    filtering every invite, also while acceptances wait for an invite not held yet."""
+    held = [e for e in history.entries if rng.random() < 0.7]
+    rng.shuffle(held)
+    views = replay(held, rng, set())
     invites = views.trust.outcomes()
     for inviter in {views.identity(e.author) for e in history.entries}:
         assert views.trust.invites_of(inviter) == [o for o in invites if o.inviter == inviter]
+    waiting = {o.id: {e.author for e in map(views.index.get, o.waiting) if e} for o in invites}
+    for author in {e.author for e in history.entries}:
+        expected = [o for o in invites if author in (o.inviter, o.invitee, *waiting[o.id])]
+        assert views.trust.invites_with(author) == expected

@@ -504,8 +504,9 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         self._adjacent: dict[bytes, dict[bytes, int]] = {}
         self._declared: dict[bytes, dict[bytes, Declaration]] = {}
         self._claims: dict[bytes, set[Claim]] = {}
-        self._by_inviter: dict[bytes, set[bytes]] = {}
-        """The invites of each inviter (an identity), kept with the outcomes, so that one
+        self._by_party: dict[bytes, set[bytes]] = {}
+        """The invites of each party: the inviter and the invitee (identities) and the
+        author of each waiting entry (a key). Kept with the outcomes, so that one
         member's invites cost theirs (a checkpoint leaves the others encoded)."""
 
     # -- updating -------------------------------------------------------------
@@ -545,8 +546,8 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         return resolve(key, bucket, self.views.index.is_forked, self.views.identity)
 
     def _contribute(self, outcome: InviteOutcome, sign: int) -> None:
-        if outcome.inviter is not None:
-            patch_index(self._by_inviter, outcome.inviter, outcome.id, sign)
+        for party in self._parties(outcome):
+            patch_index(self._by_party, party, outcome.id, sign)
         for claim in outcome.claims:
             patch_index(self._claims, claim.claimant, claim, sign)
         if outcome.state != ACCEPTED:
@@ -598,8 +599,20 @@ class TrustState(BucketDomain[InviteBucket, InviteOutcome]):
         Equals ``[o for o in outcomes() if o.inviter == inviter]`` at the cost
         of ``inviter``'s own invites.
         """
+        return [o for o in self.invites_with(inviter) if o.inviter == inviter]
+
+    def invites_with(self, party: bytes) -> list[InviteOutcome]:
+        """The invites ``party`` sent or accepted (as an identity), or holds a waiting entry
+        of (as its author), by id: what ``invite list`` shows, at the cost of ``party``'s."""
         self._refresh()
-        return [self._outcomes[i] for i in sorted(self._by_inviter.get(inviter, ()))]
+        return [self._outcomes[i] for i in sorted(self._by_party.get(party, ()))]
+
+    def _parties(self, outcome: InviteOutcome) -> set[bytes]:
+        index = self.views.index
+        waiting = (index.get(i) for i in outcome.waiting)
+        parties = {entry.author for entry in waiting if entry is not None}
+        parties.update(p for p in (outcome.inviter, outcome.invitee) if p is not None)
+        return parties
 
     # -- the graph ------------------------------------------------------------
 

@@ -549,7 +549,7 @@ def listed_invites(views: Views, me: bytes) -> list[tuple[InviteOutcome, str, by
     by ``me`` waits for the invite itself (the other participant unknown yet).
     """
     listed: list[tuple[InviteOutcome, str, bytes | None]] = []
-    for outcome in views.trust.outcomes():
+    for outcome in views.trust.invites_with(me):
         if outcome.inviter == me:
             listed.append((outcome, "sent", outcome.invitee))
         elif outcome.invitee == me:
