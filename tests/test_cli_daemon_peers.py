@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from samoorg.node.processes import NodeProcess, run_cli
 from tests.api_fixtures import (
     ApiNode,
+    api_node_fixture,
     caught_up,
     checked,
     masked,
@@ -31,15 +31,13 @@ from tests.cli_fixtures import assert_commands_do_not_import
 from tests.conftest import CliResult, CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
+__all__ = ["api_node_fixture"]
 
 
 @pytest.fixture(name="node", scope="module")
-def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
-    node = start_api_node(tmp_path_factory.mktemp("daemon-peers") / "ana")
-    try:
-        yield node
-    finally:
-        stop_api_node(node)
+def node_fixture(api_node: ApiNode) -> ApiNode:
+    """The module's daemon (``tests/api_fixtures.py``), named as these tests name it."""
+    return api_node
 
 
 def _same(

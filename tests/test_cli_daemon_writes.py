@@ -12,7 +12,7 @@ malformed value or id).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +21,21 @@ import pytest
 from samoorg.node.processes import run_cli
 from tests.api_fixtures import (
     ApiNode,
+    api_node_fixture,
     caught_up,
     masked,
     run_on,
-    start_api_node,
 )
 from tests.conftest import CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
+__all__ = ["api_node_fixture"]
 
 
 @pytest.fixture(name="node", scope="module")
-def node_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiNode]:
-    root = tmp_path_factory.mktemp("daemon-writes")
-    node = start_api_node(root / "ana")
-    try:
-        yield node
-    finally:
-        assert node.process.stop() == 0, node.process.log_tail()
-        assert "Traceback" not in node.process.log_path.read_text(encoding="utf-8")
+def node_fixture(api_node: ApiNode) -> ApiNode:
+    """The module's daemon (``tests/api_fixtures.py``), named as these tests name it."""
+    return api_node
 
 
 @pytest.fixture(name="friend", scope="module")
