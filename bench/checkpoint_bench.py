@@ -56,6 +56,7 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("log",),
     ("ledger", "--mine"),
     ("pledge", "list"),
+    ("invite", "list"),
 )
 
 
