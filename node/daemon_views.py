@@ -87,8 +87,17 @@ CATCH_UP_STEP: Final = 1000
 async def catch_up_in_steps(state: StoreViews) -> None:
     """Apply every entry stored since, :data:`CATCH_UP_STEP` at a time, letting the loop
     run between steps: while another process stores a million entries, a request
-    waits for one step, not for the whole backlog."""
-    while len(state.catch_up(limit=CATCH_UP_STEP)) == CATCH_UP_STEP:
+    waits for one step, not for the whole backlog. Each step also resolves what it
+    changed in the domains loaded (:meth:`Views.settle
+    <samoorg.crdt.framework.views.Views.settle>`), so the next query does not
+    resolve the invites of twenty steps at once."""
+    while True:
+        applied = len(state.catch_up(limit=CATCH_UP_STEP))
+        if applied:
+            with paused_gc():
+                state.views.settle()
+        if applied < CATCH_UP_STEP:
+            return
         await trio.sleep(0)
 
 

@@ -128,6 +128,10 @@ class Domain(ABC):
     def invalid(self) -> Mapping[bytes, Reason]:
         """``{entry id: reason}`` for every entry of this domain the view ignores."""
 
+    def settle(self) -> None:  # noqa: B027 - only bucket domains resolve in part
+        """Resolve what the entries applied so far changed, if that costs the change, not
+        the domain (:meth:`Views.settle <samoorg.crdt.framework.views.Views.settle>`)."""
+
     @abstractmethod
     def state(self) -> dcbor.Value:
         """The canonical state (built from sorted collections) that :meth:`digest` hashes."""
@@ -296,6 +300,10 @@ class BucketDomain(Domain, Generic[BucketT, OutcomeT]):
             self._contribute(new, +1)
             self._voided.update(new.invalid)
         self._dirty.clear()
+
+    def settle(self) -> None:
+        """Re-resolve the objects the entries applied since changed (:meth:`Domain.settle`)."""
+        self._refresh()
 
     def _sorted_outcomes(self) -> list[OutcomeT]:
         self._refresh()

@@ -182,6 +182,18 @@ class Views:
         (:attr:`Domain.worth_saving`)."""
         return any(domain.worth_saving for domain in self._domains.values())
 
+    def settle(self) -> None:
+        """Bring every domain created so far up to date with the index and resolve what
+        that changed where it costs the change (bucket domains).
+
+        For a daemon that applies entries in steps: a query after many arrivals
+        then costs its answer, not their resolution (the result is the same
+        whenever it is resolved). Domains not created yet stay so.
+        """
+        for cls in list(self._domains):
+            if cls in self._domains:  # not dropped by the domains settled before it
+                self.domain(cls).settle()
+
     def is_loaded(self, cls: type[Domain]) -> bool:
         """Whether ``cls`` was created (by use or by restoring) and not dropped since."""
         return cls in self._domains
