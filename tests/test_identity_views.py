@@ -8,6 +8,8 @@ rules, one by one.
 
 from __future__ import annotations
 
+import pytest
+
 from samoorg.crdt.framework.index import EntryIndex
 from samoorg.crdt.framework.views import Views
 from samoorg.crdt.kinds.devices import DEVICE_REVOKE, revoke_body
@@ -145,3 +147,33 @@ def test_a_revocation_that_voids_a_link_splits_the_identity_again() -> None:
     assert views.identity(tablet.key) == tablet.key
     assert set(views.ratings.view().members) == {(laptop.key, cleo.key), (tablet.key, cleo.key)}
     assert_same_views(views, rebuild([*links, *ratings, revoke]))
+
+
+def test_a_trust_view_refolded_by_a_device_link_verifies_no_proof_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from samoorg.crdt.kinds import trust
+
+    checked: list[bytes] = []
+
+    def counted(key: bytes, invite_id: bytes, invitee: bytes, proof: bytes) -> None:
+        checked.append(invitee)
+        real(key, invite_id, invitee, proof)
+
+    real = trust.verify_acceptance
+    monkeypatch.setattr(trust, "verify_acceptance", counted)
+    trust._proof_verifies.cache_clear()  # other tests made the same deterministic entries
+    laptop, phone, cleo = Author(1), Author(2), Author(3)
+    links = join(laptop, phone, SECRET)
+    rest = trusted_star(cleo, [phone, Author(4), Author(5)])
+    index = EntryIndex(rest)
+    views = Views(index)
+    assert views.trust.members(cleo.key) == {cleo.key, phone.key, Author(4).key, Author(5).key}
+    assert sorted(checked) == sorted([phone.key, Author(4).key, Author(5).key])
+    before = views.trust
+    for entry in links:  # phone joins laptop's identity: the trust view is rebuilt
+        index.add(entry)
+    assert views.trust is not before
+    assert laptop.key in views.trust.members(cleo.key)
+    assert len(checked) == 3  # the proofs' results were remembered
+    assert_same_views(views, rebuild([*links, *rest]))
