@@ -169,17 +169,65 @@ def _write_rows(
     pickler = _RowPickler(atoms, bodies=bodies)
     keys = sorted(buckets)
     offsets = array("q")
+    # Unchanged rows that follow each other in the old section are copied as one run
+    # (one read and one write, not one per row: 419,000 rows took 6 s).
+    run = _CopyRun(source) if isinstance(source, _SavedRows) else None
     with paused_gc():
         for key in keys:
-            offsets.append(out.size - start)
             at = copied.get(key)
-            if at is not None:
-                assert isinstance(source, _SavedRows)
-                out.write(source.read(at))
-            else:
+            if run is not None and at is not None and run.extends(at):
+                offsets.append(run.offset(at))
+                continue
+            if run is not None:
+                run.flush(out)
+            offsets.append(out.size - start)
+            if at is None:
                 out.write(pickler.encode((buckets[key], outcomes[key])))
+            else:
+                assert run is not None
+                run.begin(at, out.size - start)
+        if run is not None:
+            run.flush(out)
     offsets.append(out.size - start)
     return atoms, b"".join(keys), offsets.tobytes()
+
+
+COPY_RUN: Final = 1 << 22
+"""The most bytes of unchanged rows a save reads from the old checkpoint at once."""
+
+
+class _CopyRun:
+    """Consecutive unchanged rows of the old section, copied to the new one together."""
+
+    def __init__(self, rows: _SavedRows) -> None:
+        self.rows = rows
+        self.first = self.stop = 0  # rows [first, stop) of the old section
+        self.at = 0  # where row ``first`` goes in the new section
+
+    def begin(self, row: int, at: int) -> None:
+        """Start a run with ``row``, written at ``at`` of the new section."""
+        self.first, self.stop, self.at = row, row + 1, at
+
+    def extends(self, row: int) -> bool:
+        """Add ``row`` if it is the next old row and the run stays within :data:`COPY_RUN`."""
+        places = self.rows.places
+        if self.stop == self.first or row != self.stop:
+            return False
+        if places[row + 1] - places[self.first] > COPY_RUN:
+            return False
+        self.stop += 1
+        return True
+
+    def offset(self, row: int) -> int:
+        """Where ``row`` of the run goes in the new section."""
+        places = self.rows.places
+        return self.at + places[row] - places[self.first]
+
+    def flush(self, out: Output) -> None:
+        """Write the run's bytes (if any) and empty it."""
+        if self.stop > self.first:
+            out.write(self.rows.read_run(self.first, self.stop))
+        self.first = self.stop = 0
 
 
 def read_domain(cls: type[Domain], fd: int, at: int, size: int, *, freeze: bool) -> Domain:
@@ -317,7 +365,11 @@ class _SavedRows(EncodedRows):
         self.atoms = atoms
 
     def _read(self, n: int) -> bytes:
-        return self.file.read(self.places[n], self.places[n + 1], f"a row of {self.name}")
+        return self.read_run(n, n + 1)
+
+    def read_run(self, first: int, stop: int) -> bytes:
+        """The bytes of rows ``first`` to ``stop - 1``, which lie one after the other."""
+        return self.file.read(self.places[first], self.places[stop], f"a row of {self.name}")
 
     def _decode(self, data: bytes) -> tuple[Any, Any]:
         row = _loaded(_RowUnpickler(io.BytesIO(data), self.atoms), f"a row of {self.name}")

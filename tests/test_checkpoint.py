@@ -152,25 +152,31 @@ def test_views_used_in_part_and_saved_in_part_equal_a_rebuild(
     """Each save keeps unused domains' sections (covering fewer rows); loading equals a rebuild."""
     entries = history.entries
     cuts = sorted(data.draw(st.lists(st.integers(0, len(entries)), max_size=3), label="cuts"))
+    # Unchanged rows are copied in runs of at most COPY_RUN bytes: one row, a few, all.
+    run = data.draw(st.sampled_from([1, 300, checkpoint_pickle.COPY_RUN]), label="copy run")
     home = tmp_path_factory.mktemp("part")
-    with Store(home / "store.sqlite") as store:
-        done = 0
-        for cut in [*cuts, len(entries)]:
-            fill(store, entries[done:cut])
-            done = cut
-            live = open_views(store)
-            used = data.draw(st.sets(st.sampled_from(DOMAINS)), label="used")
-            for cls in DOMAINS:
-                if cls in used:
-                    live.views.domain(cls)
-            assert all(live.views.is_loaded(c) for c in used)  # and those they read
-            if data.draw(st.booleans(), label="look up"):
-                for entry in entries[:cut]:
-                    assert live.views.index.get(entry.id) == entry
-            save_checkpoint(live)
-        check_checkpoint(store, checkpoint_path(store))
-        assert len(read_checkpoint(store, checkpoint_path(store)).views.index) == len(entries)
-        assert loaded(store) == digests(store)
+    default, checkpoint_pickle.COPY_RUN = checkpoint_pickle.COPY_RUN, run  # type: ignore[misc]
+    try:
+        with Store(home / "store.sqlite") as store:
+            done = 0
+            for cut in [*cuts, len(entries)]:
+                fill(store, entries[done:cut])
+                done = cut
+                live = open_views(store)
+                used = data.draw(st.sets(st.sampled_from(DOMAINS)), label="used")
+                for cls in DOMAINS:
+                    if cls in used:
+                        live.views.domain(cls)
+                assert all(live.views.is_loaded(c) for c in used)  # and those they read
+                if data.draw(st.booleans(), label="look up"):
+                    for entry in entries[:cut]:
+                        assert live.views.index.get(entry.id) == entry
+                save_checkpoint(live)
+            check_checkpoint(store, checkpoint_path(store))
+            assert len(read_checkpoint(store, checkpoint_path(store)).views.index) == len(entries)
+            assert loaded(store) == digests(store)
+    finally:
+        checkpoint_pickle.COPY_RUN = default  # type: ignore[misc]
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -445,6 +451,31 @@ def test_the_daemon_applies_a_backlog_in_steps_and_requests_run_between(
         assert set(seen) <= {*range(0, 50, 7), 50}, seen  # steps of 7, then the last entry
         assert len({n for n in seen if 0 < n < 50}) >= 3, seen  # the client ran between them
         assert (live.views.digests(), live.views.invalid()) == digests(store)
+
+
+def test_unchanged_rows_are_copied_in_runs_byte_for_byte(tmp_path: Path) -> None:
+    from samoorg.node.checkpoint import prepare_save
+
+    with Store(tmp_path / "store.sqlite") as store:
+        entries = community(90)
+        fill(store, entries[:70])
+        save_checkpoint(open_views(store))
+        fill(store, entries[70:])  # new pledges, their rows between the old ones
+        saved: dict[int, bytes] = {}
+        default = checkpoint_pickle.COPY_RUN
+        for run in (1, 200, default):  # one row per copy, a few, every unchanged run whole
+            live = open_views(store)
+            assert len(live.views.pledges.pledges_of(entries[0].author)) > 0
+            path = tmp_path / f"copied-{run}"
+            checkpoint_pickle.COPY_RUN = run  # type: ignore[misc]
+            try:
+                prepare_save(live, path).write()
+            finally:
+                checkpoint_pickle.COPY_RUN = default  # type: ignore[misc]
+            saved[run] = path.read_bytes()
+        assert saved[1] == saved[200] == saved[default]
+        checkpoint_path(store).write_bytes(saved[default])
+        assert loaded(store) == digests(store)
 
 
 def community(count: int) -> list[Entry]:
