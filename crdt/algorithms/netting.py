@@ -13,8 +13,10 @@ node computes the same suggestions from the same debts.
 
 Cost: one depth-first search that, after cancelling a cycle, resumes from the
 first edge the cancellation removed instead of starting over. Removing edges never creates a
-cycle, so a node found to reach none is never entered again. Each
-cancellation removes at least one edge; the work is about
+cycle, so a node found to reach none is never entered again. The amounts
+owed along the current path are kept beside it, so a cancellation reads
+them from a list rather than from the graph. Each cancellation removes at
+least one edge; the work is about
 O(V + E + cancellations * cycle length * log degree).
 
 Greedy cancellation is not guaranteed to cancel the largest possible total
@@ -103,6 +105,7 @@ def _cancel_currency(currency: str, graph: dict[bytes, dict[bytes, int]]) -> lis
         if start in done:
             continue
         path = [start]
+        owed: list[int] = []  # owed[i]: what path[i] owes path[i + 1], as in the graph
         on_path = {start: 0}
         pending = [iter(order[start])]
         while path:
@@ -113,32 +116,55 @@ def _cancel_currency(currency: str, graph: dict[bytes, dict[bytes, int]]) -> lis
                     continue
                 if nxt in on_path:
                     keep = on_path[nxt]
-                    cycles.append(_cancel(currency, graph, path[keep:]))
-                    cut = _first_gone(graph, path, keep)
-                    for gone in path[cut + 1 :]:
+                    owed.append(edges[nxt])
+                    path.append(nxt)  # the closing edge's creditor, dropped below
+                    cut = _cancel_path(currency, graph, path, owed, keep, cycles)
+                    for gone in path[cut + 1 : -1]:
                         del on_path[gone]
                     del path[cut + 1 :]
                     del pending[cut + 1 :]
+                    del owed[cut:]
                     break
                 on_path[nxt] = len(path)
                 path.append(nxt)
+                owed.append(edges[nxt])
                 pending.append(iter(order.get(nxt, none)))
                 break
             else:
                 done.add(path.pop())
                 del on_path[node]
                 pending.pop()
+                if owed:
+                    owed.pop()
     return cycles
 
 
-def _first_gone(graph: dict[bytes, dict[bytes, int]], path: list[bytes], keep: int) -> int:
-    """The first position ``j >= keep`` whose edge on the cancelled cycle ``path[keep:]``
-    (``path[j] -> path[j + 1]``, the last one closing on ``path[keep]``) is gone."""
-    last = len(path) - 1
-    for j in range(keep, last):
-        if path[j + 1] not in graph[path[j]]:
-            return j
-    return last
+def _cancel_path(
+    currency: str,
+    graph: dict[bytes, dict[bytes, int]],
+    path: list[bytes],
+    owed: list[int],
+    keep: int,
+    cycles: list[Cycle],
+) -> int:
+    """Cancel the cycle ``path[keep:]`` (its last node is ``path[keep]`` again, its
+    amounts ``owed[keep:]``), as :func:`_cancel` would; return the first position
+    whose edge it removed. Amounts on the path are updated with the graph's."""
+    amount = min(owed[keep:])
+    cut = -1
+    for j in range(keep, len(owed)):
+        debtor, creditor = path[j], path[j + 1]
+        left = owed[j] - amount
+        if left:
+            graph[debtor][creditor] = owed[j] = left
+        else:
+            del graph[debtor][creditor]
+            if cut < 0:
+                cut = j
+    members = path[keep:-1]
+    first = members.index(min(members))  # present each cycle from its smallest key
+    cycles.append(Cycle(currency, tuple(members[first:] + members[:first]), amount))
+    return cut
 
 
 def suggest_netting(debts: Mapping[tuple[str, bytes, bytes], int]) -> Netting:
