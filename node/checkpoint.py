@@ -164,8 +164,7 @@ class StoreViews:
         """Apply the entries and fork proofs stored since; return (and announce) the entries.
 
         With ``limit``, only the first ``limit`` entries stored since: fewer
-        returned means none is left (:meth:`LiveViews.catch_up_in_steps
-        <samoorg.node.daemon_views.LiveViews.catch_up_in_steps>`).
+        returned means none is left (:func:`~samoorg.node.daemon_views.catch_up_in_steps`).
         """
         index, rowids = self.views.index, self.rowids
         new: list[Entry] = []

@@ -1269,9 +1269,7 @@ class Store:
                 for (line,) in self._db.execute("PRAGMA quick_check(20)")
                 if line != "ok"
             )
-            (result.through,) = self._db.execute(
-                "SELECT COALESCE(MAX(rowid), 0) FROM entries"
-            ).fetchone()
+            result.through = self.change_marker()[0]
             if since > result.through:
                 problems.append(
                     f"the store ends at row {result.through}, but row {since} was checked before"
